@@ -1,0 +1,193 @@
+//! The engine: applies log entries to the keyspace and serves reads from it.
+
+use crate::entry::{LogCommand, Op};
+use crate::keyspace::{Db, Keyspace};
+use crate::reply::Reply;
+use crate::snapshot::{self, SnapshotError};
+use crate::table::{self, Kind};
+use crate::DATABASES;
+
+/// What a write command sees: the whole keyspace (MOVE, FLUSHALL and SWAPDB span databases),
+/// the selected database, the entry's time and a seed derived from the entry.
+pub struct WriteCtx<'a> {
+    pub keyspace: &'a mut Keyspace,
+    pub db: usize,
+    pub now_ms: u64,
+    pub seed: u64,
+}
+
+impl WriteCtx<'_> {
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.keyspace.dbs[self.db]
+    }
+
+    /// A read-only view of this context, so that write paths can reuse read functions.
+    pub fn as_read(&self) -> ReadCtx<'_> {
+        ReadCtx {
+            keyspace: self.keyspace,
+            db: self.db,
+            now_ms: self.now_ms,
+            seed: self.seed,
+        }
+    }
+}
+
+/// What a read command sees.
+pub struct ReadCtx<'a> {
+    pub keyspace: &'a Keyspace,
+    pub db: usize,
+    pub now_ms: u64,
+    pub seed: u64,
+}
+
+impl ReadCtx<'_> {
+    pub fn db(&self) -> &Db {
+        &self.keyspace.dbs[self.db]
+    }
+}
+
+/// Time and seed for a read, supplied by the caller (the engine has no clock).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadContext {
+    /// The leader's time for this read; the engine uses at least its last applied entry's time.
+    pub now_ms: u64,
+    /// Seed for commands that pick at random (RANDOMKEY); affects only the reply.
+    pub seed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Engine {
+    keyspace: Keyspace,
+    /// The latest entry time applied; never decreases.
+    now_ms: u64,
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine::default()
+    }
+
+    /// The engine's time: the greatest entry time applied so far.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    pub fn keyspace(&self) -> &Keyspace {
+        &self.keyspace
+    }
+
+    /// Applies the entry at log position `index`; one reply per command of the entry.
+    pub fn apply(&mut self, index: u64, entry: &LogCommand) -> Vec<Reply> {
+        self.now_ms = self.now_ms.max(entry.now_ms);
+        match &entry.op {
+            Op::Commands { db, cmds } => cmds
+                .iter()
+                .enumerate()
+                .map(|(i, argv)| self.apply_command(*db, argv, seed_for(index, i)))
+                .collect(),
+            Op::ExpireSweep { max_keys } => {
+                self.sweep(*max_keys as usize);
+                Vec::new()
+            }
+        }
+    }
+
+    fn apply_command(&mut self, db: u32, argv: &[Vec<u8>], seed: u64) -> Reply {
+        let Some(db) = valid_db(db) else {
+            return Reply::error("ERR DB index is out of range");
+        };
+        let spec = match checked_spec(argv) {
+            Ok(spec) => spec,
+            Err(reply) => return reply,
+        };
+        let mut ctx = WriteCtx {
+            keyspace: &mut self.keyspace,
+            db,
+            now_ms: self.now_ms,
+            seed,
+        };
+        match spec.kind {
+            Kind::Write(write) => write(&mut ctx, argv),
+            Kind::Read(read) => read(&ctx.as_read(), argv),
+            Kind::Session => Reply::error(format!(
+                "ERR '{}' cannot be applied by the state machine",
+                spec.name
+            )),
+        }
+    }
+
+    /// Executes a read-only command against this replica's state.
+    pub fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply {
+        let Some(db) = valid_db(db) else {
+            return Reply::error("ERR DB index is out of range");
+        };
+        let spec = match checked_spec(argv) {
+            Ok(spec) => spec,
+            Err(reply) => return reply,
+        };
+        let ctx = ReadCtx {
+            keyspace: &self.keyspace,
+            db,
+            now_ms: self.now_ms.max(context.now_ms),
+            seed: context.seed,
+        };
+        match spec.kind {
+            Kind::Read(read) => read(&ctx, argv),
+            _ => Reply::error(format!("ERR '{}' is not a read-only command", spec.name)),
+        }
+    }
+
+    /// Whether some key is past its deadline at `now_ms` (the leader then proposes a sweep).
+    pub fn has_expired_keys(&self, now_ms: u64) -> bool {
+        self.keyspace.dbs.iter().any(|db| db.has_expired(now_ms))
+    }
+
+    fn sweep(&mut self, max_keys: usize) {
+        let mut left = max_keys;
+        for db in &mut self.keyspace.dbs {
+            left -= db.sweep_expired(self.now_ms, left);
+        }
+    }
+
+    /// The whole state in the versioned snapshot format; equal states give equal bytes.
+    pub fn encode_snapshot(&self) -> Vec<u8> {
+        snapshot::encode(&self.keyspace, self.now_ms)
+    }
+
+    pub fn decode_snapshot(bytes: &[u8]) -> Result<Engine, SnapshotError> {
+        let (keyspace, now_ms) = snapshot::decode(bytes)?;
+        Ok(Engine { keyspace, now_ms })
+    }
+}
+
+fn valid_db(db: u32) -> Option<usize> {
+    let db = db as usize;
+    (db < DATABASES).then_some(db)
+}
+
+/// Looks the command up and checks its arity, as Redis's dispatcher does before running it.
+pub fn checked_spec(argv: &[Vec<u8>]) -> Result<&'static table::CommandSpec, Reply> {
+    let Some(name) = argv.first() else {
+        return Err(table::unknown_command(argv));
+    };
+    let Some(spec) = table::lookup(name) else {
+        return Err(table::unknown_command(argv));
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Err(table::wrong_arity(spec.name));
+    }
+    Ok(spec)
+}
+
+/// A seed per command of an entry: the same on every replica, different for every command.
+fn seed_for(index: u64, position: usize) -> u64 {
+    splitmix64(index.wrapping_mul(0x1_0000).wrapping_add(position as u64))
+}
+
+/// SplitMix64's finalizer: spreads nearby inputs over the whole 64-bit range.
+pub fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}

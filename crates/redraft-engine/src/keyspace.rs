@@ -1,0 +1,364 @@
+//! The keyspace: sixteen databases of keys, each with its value and optional deadline.
+//!
+//! Keys are ordered by (a fixed 64-bit hash of the key, the key): a stable order that does not
+//! depend on the process or on insertion history. It is the order of KEYS and SCAN replies (a
+//! SCAN cursor is the hash to resume from) and of snapshots, so every replica — restored from a
+//! snapshot or not — answers and encodes alike. A separate index orders keys by deadline, so the
+//! leader's expiry sweep finds due keys without a walk over the whole keyspace.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::DATABASES;
+
+/// FNV-1a, 64 bits: fixed across processes, builds and platforms (unlike std's hasher).
+pub fn key_hash(key: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// A key together with its hash, ordered by (hash, bytes).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HashedKey {
+    hash: u64,
+    key: Box<[u8]>,
+}
+
+impl HashedKey {
+    pub fn new(key: &[u8]) -> HashedKey {
+        HashedKey {
+            hash: key_hash(key),
+            key: key.into(),
+        }
+    }
+
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+/// A borrowed (hash, bytes) pair, so that lookups need not allocate a [`HashedKey`].
+trait KeyRef {
+    fn parts(&self) -> (u64, &[u8]);
+}
+
+impl KeyRef for HashedKey {
+    fn parts(&self) -> (u64, &[u8]) {
+        (self.hash, &self.key)
+    }
+}
+
+impl KeyRef for (u64, &[u8]) {
+    fn parts(&self) -> (u64, &[u8]) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn KeyRef + 'a> for HashedKey {
+    fn borrow(&self) -> &(dyn KeyRef + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn KeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyRef + '_ {}
+
+impl PartialOrd for dyn KeyRef + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn KeyRef + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+/// A value of one of the Redis types.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    String(Vec<u8>),
+}
+
+impl Value {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::String(_) => "string",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute deadline in milliseconds since the Unix epoch (entry time), if any.
+    pub expires_at_ms: Option<u64>,
+}
+
+impl Entry {
+    pub fn is_live(&self, now_ms: u64) -> bool {
+        self.expires_at_ms.is_none_or(|deadline| deadline > now_ms)
+    }
+}
+
+/// One logical database.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Db {
+    entries: BTreeMap<HashedKey, Entry>,
+    /// (deadline, key) for every key that has a deadline.
+    deadlines: BTreeSet<(u64, HashedKey)>,
+}
+
+impl Db {
+    /// The live entry at `key`; a key past its deadline is absent.
+    pub fn get(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        let probe = (key_hash(key), key);
+        self.entries
+            .get(&probe as &dyn KeyRef)
+            .filter(|entry| entry.is_live(now_ms))
+    }
+
+    /// The live entry at `key`, mutable. Only the value may be changed through it: deadlines
+    /// change through [`Db::set_deadline`] so that the deadline index stays true. A key found
+    /// past its deadline is deleted here (this runs while applying an entry, so every replica
+    /// deletes it at the same point).
+    pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        self.remove_if_expired(key, now_ms);
+        let probe = (key_hash(key), key);
+        self.entries.get_mut(&probe as &dyn KeyRef)
+    }
+
+    pub fn contains(&self, key: &[u8], now_ms: u64) -> bool {
+        self.get(key, now_ms).is_some()
+    }
+
+    /// Stores `entry` at `key`, replacing whatever was there (value and deadline).
+    pub fn insert(&mut self, key: &[u8], entry: Entry) {
+        let hashed = HashedKey::new(key);
+        if let Some(deadline) = entry.expires_at_ms {
+            self.deadlines.insert((deadline, hashed.clone()));
+        }
+        if let Some(old) = self.entries.insert(hashed.clone(), entry) {
+            if let Some(old_deadline) = old.expires_at_ms {
+                self.forget_deadline(old_deadline, &hashed);
+            }
+        }
+    }
+
+    /// Removes `key` whether or not it is expired; returns the live entry if there was one.
+    pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
+        let probe = (key_hash(key), key);
+        let (hashed, entry) = self.entries.remove_entry(&probe as &dyn KeyRef)?;
+        if let Some(deadline) = entry.expires_at_ms {
+            self.forget_deadline(deadline, &hashed);
+        }
+        Some(entry).filter(|entry| entry.is_live(now_ms))
+    }
+
+    /// Sets or clears the deadline of an existing live key; returns false if there is none.
+    pub fn set_deadline(&mut self, key: &[u8], deadline: Option<u64>, now_ms: u64) -> bool {
+        self.remove_if_expired(key, now_ms);
+        let probe = (key_hash(key), key);
+        let Some((hashed, entry)) = self.entries.get_key_value(&probe as &dyn KeyRef) else {
+            return false;
+        };
+        let hashed = hashed.clone();
+        let old = entry.expires_at_ms;
+        if let Some(old) = old {
+            self.forget_deadline(old, &hashed);
+        }
+        if let Some(new) = deadline {
+            self.deadlines.insert((new, hashed.clone()));
+        }
+        if let Some(entry) = self.entries.get_mut(&hashed) {
+            entry.expires_at_ms = deadline;
+        }
+        true
+    }
+
+    fn forget_deadline(&mut self, deadline: u64, hashed: &HashedKey) {
+        let removed = self.deadlines.remove(&(deadline, hashed.clone()));
+        assert!(removed, "deadline index lost a key");
+    }
+
+    fn remove_if_expired(&mut self, key: &[u8], now_ms: u64) {
+        let probe = (key_hash(key), key);
+        let expired = self
+            .entries
+            .get(&probe as &dyn KeyRef)
+            .is_some_and(|entry| !entry.is_live(now_ms));
+        if expired {
+            self.remove(key, now_ms);
+        }
+    }
+
+    /// Number of live keys.
+    pub fn len(&self, now_ms: u64) -> usize {
+        self.entries.len() - self.expired_count(now_ms)
+    }
+
+    pub fn is_empty(&self, now_ms: u64) -> bool {
+        self.len(now_ms) == 0
+    }
+
+    /// Number of keys past their deadline that still await a sweep.
+    pub fn expired_count(&self, now_ms: u64) -> usize {
+        self.deadlines
+            .iter()
+            .take_while(|(deadline, _)| *deadline <= now_ms)
+            .count()
+    }
+
+    pub fn has_expired(&self, now_ms: u64) -> bool {
+        self.deadlines
+            .first()
+            .is_some_and(|(deadline, _)| *deadline <= now_ms)
+    }
+
+    /// Deletes up to `max` keys past their deadline, earliest first; returns how many.
+    pub fn sweep_expired(&mut self, now_ms: u64, max: usize) -> usize {
+        let mut swept = 0;
+        while swept < max {
+            let Some((deadline, hashed)) = self.deadlines.first().cloned() else {
+                break;
+            };
+            if deadline > now_ms {
+                break;
+            }
+            self.deadlines.pop_first();
+            self.entries.remove(&hashed);
+            swept += 1;
+        }
+        swept
+    }
+
+    /// Live entries in keyspace order, starting at the first key whose hash is >= `from_hash`.
+    pub fn iter_from(
+        &self,
+        from_hash: u64,
+        now_ms: u64,
+    ) -> impl Iterator<Item = (&HashedKey, &Entry)> + '_ {
+        let start = HashedKey {
+            hash: from_hash,
+            key: Box::default(),
+        };
+        self.entries
+            .range(start..)
+            .filter(move |(_, entry)| entry.is_live(now_ms))
+    }
+
+    /// Every entry, live or expired, in keyspace order (for snapshots).
+    pub fn iter_all(&self) -> impl Iterator<Item = (&HashedKey, &Entry)> + '_ {
+        self.entries.iter()
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.deadlines.clear();
+    }
+
+    /// Stored entries, live or expired.
+    pub fn stored_len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// All databases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+}
+
+impl Default for Keyspace {
+    fn default() -> Self {
+        Keyspace {
+            dbs: vec![Db::default(); DATABASES],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(bytes: &[u8], deadline: Option<u64>) -> Entry {
+        Entry {
+            value: Value::String(bytes.to_vec()),
+            expires_at_ms: deadline,
+        }
+    }
+
+    #[test]
+    fn expired_key_is_absent_on_reads_and_deleted_on_write_paths() {
+        let mut db = Db::default();
+        db.insert(b"k", string(b"v", Some(100)));
+        assert!(db.get(b"k", 99).is_some());
+        assert!(db.get(b"k", 100).is_none());
+        assert_eq!(db.len(100), 0);
+        assert!(db.get_mut(b"k", 100).is_none());
+        assert_eq!(db.stored_len(), 0);
+        assert!(db.deadlines.is_empty());
+    }
+
+    #[test]
+    fn deadline_index_follows_every_change() {
+        let mut db = Db::default();
+        db.insert(b"a", string(b"1", Some(50)));
+        db.insert(b"a", string(b"2", Some(70)));
+        assert_eq!(db.deadlines.len(), 1);
+        assert!(db.set_deadline(b"a", None, 0));
+        assert!(db.deadlines.is_empty());
+        assert!(db.set_deadline(b"a", Some(10), 0));
+        assert!(db.has_expired(10));
+        assert_eq!(db.sweep_expired(10, 100), 1);
+        assert_eq!(db.stored_len(), 0);
+        assert!(!db.set_deadline(b"a", Some(10), 0));
+    }
+
+    #[test]
+    fn sweep_deletes_earliest_deadlines_first_and_stops_at_max() {
+        let mut db = Db::default();
+        for i in 0..10u64 {
+            db.insert(format!("k{i}").as_bytes(), string(b"v", Some(i)));
+        }
+        assert_eq!(db.sweep_expired(5, 3), 3);
+        assert!(db.get(b"k3", 0).is_some());
+        assert!(db.get_mut(b"k0", 0).is_none());
+        assert_eq!(db.sweep_expired(5, 100), 3);
+        assert_eq!(db.stored_len(), 4);
+    }
+
+    #[test]
+    fn iteration_order_is_by_hash_and_independent_of_insertion_order() {
+        let mut a = Db::default();
+        let mut b = Db::default();
+        let keys: Vec<Vec<u8>> = (0..50).map(|i| format!("key:{i}").into_bytes()).collect();
+        for key in &keys {
+            a.insert(key, string(b"v", None));
+        }
+        for key in keys.iter().rev() {
+            b.insert(key, string(b"v", None));
+        }
+        let order_a: Vec<_> = a.iter_from(0, 0).map(|(k, _)| k.bytes().to_vec()).collect();
+        let order_b: Vec<_> = b.iter_from(0, 0).map(|(k, _)| k.bytes().to_vec()).collect();
+        assert_eq!(order_a, order_b);
+        let hashes: Vec<u64> = a.iter_from(0, 0).map(|(k, _)| k.hash()).collect();
+        assert!(hashes.windows(2).all(|w| w[0] <= w[1]));
+    }
+}

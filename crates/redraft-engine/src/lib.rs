@@ -1,0 +1,23 @@
+//! The deterministic Redis state machine of redraft.
+//!
+//! Everything here is pure: no clock, no randomness, no I/O. Time and random seeds arrive
+//! with each log entry ([`LogCommand::now_ms`], the entry's log index), so two replicas that
+//! apply the same entries reach byte-identical state (see [`Engine::encode_snapshot`]).
+
+mod engine;
+pub mod entry;
+pub mod keyspace;
+pub mod reply;
+pub mod snapshot;
+pub mod table;
+
+pub mod keys;
+pub mod string;
+
+pub use engine::{Engine, ReadContext};
+pub use entry::{Argv, LogCommand, Op};
+pub use reply::Reply;
+pub use table::{lookup, CommandSpec, Kind};
+
+/// Number of logical databases (SELECT 0..15), as in Redis's default configuration.
+pub const DATABASES: usize = 16;

@@ -1,0 +1,45 @@
+//! A command's reply as a value. Only the node that serves the client encodes it, in RESP2 or
+//! RESP3 as the connection negotiated; every replica computes the same value.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    /// `+OK`
+    Simple(String),
+    /// A complete error line without the leading `-`, prefix included: `ERR syntax error`.
+    Error(String),
+    Integer(i64),
+    Bulk(Vec<u8>),
+    /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
+    Nil,
+    /// The null array (`*-1` in RESP2, `_` in RESP3).
+    NilArray,
+    Array(Vec<Reply>),
+    /// A RESP3 map; a flat array of key, value, ... in RESP2.
+    Map(Vec<(Reply, Reply)>),
+    /// A RESP3 set; an array in RESP2.
+    Set(Vec<Reply>),
+    /// A RESP3 double; a bulk string in RESP2.
+    Double(f64),
+    /// A RESP3 boolean; the integer 1 or 0 in RESP2.
+    Bool(bool),
+}
+
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply::Simple("OK".to_string())
+    }
+
+    pub fn error(line: impl Into<String>) -> Reply {
+        Reply::Error(line.into())
+    }
+
+    pub fn bulk(bytes: impl Into<Vec<u8>>) -> Reply {
+        Reply::Bulk(bytes.into())
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+}

@@ -1,0 +1,181 @@
+//! The command table: every command the server knows, as data. The dispatcher checks arity
+//! (Redis's convention: `n` exactly n arguments including the name, `-n` at least n) before any
+//! command function runs, so command functions may index `argv[..arity]` freely.
+//!
+//! Adding a command: one entry here and its function in its type's module, with its test.
+
+use crate::engine::{ReadCtx, WriteCtx};
+use crate::reply::Reply;
+use crate::string;
+
+/// Modifies the keyspace: goes through the Raft log.
+pub const WRITE: u32 = 1 << 0;
+/// Reads the keyspace only: served after a read barrier on any node.
+pub const READONLY: u32 = 1 << 1;
+/// Runs in O(1) or O(log N).
+pub const FAST: u32 = 1 << 2;
+/// May grow memory (Redis's `denyoom`).
+pub const DENYOOM: u32 = 1 << 3;
+/// Administrative or server-wide.
+pub const ADMIN: u32 = 1 << 4;
+/// Answered by the client's session without touching the keyspace (PING, HELLO, SELECT...).
+pub const CONNECTION: u32 = 1 << 5;
+/// Returns or draws something random; in a write path the seed comes from the log entry.
+pub const RANDOM: u32 = 1 << 6;
+
+pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> Reply;
+pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> Reply;
+
+/// Who executes a command.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// Applied by the state machine on every replica, from the log.
+    Write(WriteFn),
+    /// Executed against the local replica after a read barrier.
+    Read(ReadFn),
+    /// Executed by the client's session (connection state, server information).
+    Session,
+}
+
+pub struct CommandSpec {
+    /// Lower-case name, as COMMAND reports it.
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    /// Key positions as Redis reports them in COMMAND: first key, last key (negative counts
+    /// from the end), step. All zero when the command takes no key.
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub kind: Kind,
+}
+
+impl CommandSpec {
+    pub fn is_write(&self) -> bool {
+        matches!(self.kind, Kind::Write(_))
+    }
+
+    /// Whether `argc` arguments (command name included) satisfy this command's arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let arity = self.arity.unsigned_abs() as usize;
+        if self.arity >= 0 {
+            argc == arity
+        } else {
+            argc >= arity
+        }
+    }
+
+    /// Redis's flag names, for COMMAND INFO.
+    pub fn flag_names(&self) -> Vec<&'static str> {
+        const NAMES: [(u32, &str); 7] = [
+            (WRITE, "write"),
+            (READONLY, "readonly"),
+            (DENYOOM, "denyoom"),
+            (ADMIN, "admin"),
+            (FAST, "fast"),
+            (CONNECTION, "stale"),
+            (RANDOM, "random"),
+        ];
+        NAMES
+            .iter()
+            .filter(|(bit, _)| self.flags & bit != 0)
+            .map(|(_, name)| *name)
+            .collect()
+    }
+}
+
+macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $kind:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            step: $step,
+            kind: $kind,
+        }
+    };
+}
+
+use Kind::{Read, Session, Write};
+
+/// The table, sorted by name (a test checks it, and [`lookup`] relies on it).
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::append)),
+    cmd!("get", 2, READONLY | FAST, 1, 1, 1, Read(string::get)),
+    cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("set", -3, WRITE | DENYOOM, 1, 1, 1, Write(string::set)),
+];
+
+/// Finds a command by name, case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    if name.len() > 32 {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    COMMANDS
+        .binary_search_by(|spec| spec.name.as_bytes().cmp(&lower))
+        .ok()
+        .map(|i| &COMMANDS[i])
+}
+
+/// Redis's reply to a command name it does not know.
+pub fn unknown_command(argv: &[Vec<u8>]) -> Reply {
+    let name = argv.first().map(|n| lossy(n)).unwrap_or_default();
+    let mut args = String::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        args.push_str(&format!("'{}' ", lossy(arg)));
+    }
+    Reply::error(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate(&name, 128),
+        args
+    ))
+}
+
+/// Redis's reply to a known command with the wrong number of arguments.
+pub fn wrong_arity(name: &str) -> Reply {
+    Reply::error(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique_so_lookup_finds_every_entry() {
+        for pair in COMMANDS.windows(2) {
+            assert!(pair[0].name < pair[1].name, "{} !< {}", pair[0].name, pair[1].name);
+        }
+        for spec in COMMANDS {
+            assert!(std::ptr::eq(lookup(spec.name.as_bytes()).unwrap(), spec));
+            assert!(lookup(spec.name.to_uppercase().as_bytes()).is_some());
+        }
+    }
+
+    #[test]
+    fn unknown_command_reply_matches_redis() {
+        let argv = vec![b"foo".to_vec(), b"a".to_vec(), b"b".to_vec()];
+        assert_eq!(
+            unknown_command(&argv),
+            Reply::error("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+    }
+}
