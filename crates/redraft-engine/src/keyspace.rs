@@ -96,6 +96,20 @@ pub enum Value {
 }
 
 impl Value {
+    /// The string value, or None for a value of another type (the caller replies WRONGTYPE).
+    /// Every new type must be matched here, so the compiler finds each place to review.
+    pub fn as_string(&self) -> Option<&Vec<u8>> {
+        match self {
+            Value::String(bytes) => Some(bytes),
+        }
+    }
+
+    pub fn as_string_mut(&mut self) -> Option<&mut Vec<u8>> {
+        match self {
+            Value::String(bytes) => Some(bytes),
+        }
+    }
+
     /// The name TYPE reports.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -151,13 +165,16 @@ impl Db {
     /// Stores `entry` at `key`, replacing whatever was there (value and deadline).
     pub fn insert(&mut self, key: &[u8], entry: Entry) {
         let hashed = HashedKey::new(key);
-        if let Some(deadline) = entry.expires_at_ms {
-            self.deadlines.insert((deadline, hashed.clone()));
-        }
+        let deadline = entry.expires_at_ms;
+        // Forget the old deadline before indexing the new one: when both are equal, the other
+        // order would index the key and then remove that very index entry.
         if let Some(old) = self.entries.insert(hashed.clone(), entry) {
             if let Some(old_deadline) = old.expires_at_ms {
                 self.forget_deadline(old_deadline, &hashed);
             }
+        }
+        if let Some(deadline) = deadline {
+            self.deadlines.insert((deadline, hashed));
         }
     }
 
@@ -215,6 +232,11 @@ impl Db {
 
     pub fn is_empty(&self, now_ms: u64) -> bool {
         self.len(now_ms) == 0
+    }
+
+    /// Number of live keys that have a deadline (INFO's `expires=`).
+    pub fn expiring_len(&self, now_ms: u64) -> usize {
+        self.deadlines.len() - self.expired_count(now_ms)
     }
 
     /// Number of keys past their deadline that still await a sweep.
@@ -329,6 +351,16 @@ mod tests {
         assert_eq!(db.sweep_expired(10, 100), 1);
         assert_eq!(db.stored_len(), 0);
         assert!(!db.set_deadline(b"a", Some(10), 0));
+    }
+
+    #[test]
+    fn reinserting_with_the_same_deadline_keeps_the_key_indexed() {
+        let mut db = Db::default();
+        db.insert(b"a", string(b"1", Some(50)));
+        db.insert(b"a", string(b"2", Some(50)));
+        assert_eq!(db.deadlines.len(), 1);
+        assert_eq!(db.sweep_expired(50, 10), 1);
+        assert_eq!(db.stored_len(), 0);
     }
 
     #[test]

@@ -11,8 +11,14 @@ pub mod reply;
 pub mod snapshot;
 pub mod table;
 
+pub mod args;
+pub mod glob;
 pub mod keys;
+pub mod longdouble;
 pub mod string;
+
+#[cfg(test)]
+mod testutil;
 
 pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op};

@@ -6,7 +6,7 @@
 
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
-use crate::string;
+use crate::{keys, string};
 
 /// Modifies the keyspace: goes through the Raft log.
 pub const WRITE: u32 = 1 << 0;
@@ -100,12 +100,60 @@ macro_rules! cmd {
 
 use Kind::{Read, Session, Write};
 
-/// The table, sorted by name (a test checks it, and [`lookup`] relies on it).
+/// The table, sorted by name (a test checks it, and [`lookup`] relies on it). Arity, flags and
+/// key positions are those Redis 7's COMMAND reports.
 pub static COMMANDS: &[CommandSpec] = &[
     cmd!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::append)),
+    cmd!("client", -2, CONNECTION, 0, 0, 0, Session),
+    cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!("config", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, Read(keys::dbsize)),
+    cmd!("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::decr)),
+    cmd!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::decrby)),
+    cmd!("del", -2, WRITE, 1, -1, 1, Write(keys::del)),
+    cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("exists", -2, READONLY | FAST, 1, -1, 1, Read(keys::exists)),
+    cmd!("expire", -3, WRITE | FAST, 1, 1, 1, Write(keys::expire)),
+    cmd!("expireat", -3, WRITE | FAST, 1, 1, 1, Write(keys::expireat)),
+    cmd!("expiretime", 2, READONLY | FAST, 1, 1, 1, Read(keys::expiretime)),
+    cmd!("flushall", -1, WRITE, 0, 0, 0, Write(keys::flushall)),
+    cmd!("flushdb", -1, WRITE, 0, 0, 0, Write(keys::flushdb)),
     cmd!("get", 2, READONLY | FAST, 1, 1, 1, Read(string::get)),
+    cmd!("getdel", 2, WRITE | FAST, 1, 1, 1, Write(string::getdel)),
+    cmd!("getex", -2, WRITE | FAST, 1, 1, 1, Write(string::getex)),
+    cmd!("getrange", 4, READONLY, 1, 1, 1, Read(string::getrange)),
+    cmd!("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::getset)),
+    cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::incr)),
+    cmd!("incrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::incrby)),
+    cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::incrbyfloat)),
+    cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!("keys", 2, READONLY, 0, 0, 0, Read(keys::keys)),
+    cmd!("mget", -2, READONLY | FAST, 1, -1, 1, Read(string::mget)),
+    cmd!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Write(string::mset)),
+    cmd!("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, Write(string::msetnx)),
+    cmd!("persist", 2, WRITE | FAST, 1, 1, 1, Write(keys::persist)),
+    cmd!("pexpire", -3, WRITE | FAST, 1, 1, 1, Write(keys::pexpire)),
+    cmd!("pexpireat", -3, WRITE | FAST, 1, 1, 1, Write(keys::pexpireat)),
+    cmd!("pexpiretime", 2, READONLY | FAST, 1, 1, 1, Read(keys::pexpiretime)),
     cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("psetex", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::psetex)),
+    cmd!("pttl", 2, READONLY | FAST, 1, 1, 1, Read(keys::pttl)),
+    cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("randomkey", 1, READONLY | RANDOM, 0, 0, 0, Read(keys::randomkey)),
+    cmd!("rename", 3, WRITE, 1, 2, 1, Write(keys::rename)),
+    cmd!("renamenx", 3, WRITE | FAST, 1, 2, 1, Write(keys::renamenx)),
+    cmd!("scan", -2, READONLY, 0, 0, 0, Read(keys::scan)),
+    cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("set", -3, WRITE | DENYOOM, 1, 1, 1, Write(string::set)),
+    cmd!("setex", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::setex)),
+    cmd!("setnx", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::setnx)),
+    cmd!("setrange", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::setrange)),
+    cmd!("strlen", 2, READONLY | FAST, 1, 1, 1, Read(string::strlen)),
+    cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("ttl", 2, READONLY | FAST, 1, 1, 1, Read(keys::ttl)),
+    cmd!("type", 2, READONLY | FAST, 1, 1, 1, Read(keys::type_)),
+    cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, Write(keys::unlink)),
 ];
 
 /// Finds a command by name, case-insensitively.

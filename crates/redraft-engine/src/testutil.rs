@@ -1,0 +1,56 @@
+//! Helpers for the unit tests: apply commands at a given entry time, read at a given time.
+
+use crate::entry::{LogCommand, Op};
+use crate::reply::Reply;
+use crate::{Engine, ReadContext};
+
+pub fn argv(parts: &[&str]) -> Vec<Vec<u8>> {
+    parts.iter().map(|part| part.as_bytes().to_vec()).collect()
+}
+
+/// Applies one command in db 0 as an entry stamped `now_ms`; returns its reply.
+pub fn apply(engine: &mut Engine, now_ms: u64, parts: &[&str]) -> Reply {
+    apply_argv(engine, now_ms, argv(parts))
+}
+
+pub fn apply_argv(engine: &mut Engine, now_ms: u64, argv: Vec<Vec<u8>>) -> Reply {
+    let entry = LogCommand {
+        now_ms,
+        op: Op::Commands {
+            db: 0,
+            cmds: vec![argv],
+        },
+    };
+    let mut replies = engine.apply(now_ms, &entry);
+    assert_eq!(replies.len(), 1);
+    replies.remove(0)
+}
+
+/// Reads in db 0 at `now_ms` with seed 0.
+pub fn read(engine: &Engine, now_ms: u64, parts: &[&str]) -> Reply {
+    read_seeded(engine, now_ms, 0, parts)
+}
+
+pub fn read_seeded(engine: &Engine, now_ms: u64, seed: u64, parts: &[&str]) -> Reply {
+    engine.read(0, &argv(parts), ReadContext { now_ms, seed })
+}
+
+pub fn bulk(text: &str) -> Reply {
+    Reply::bulk(text.as_bytes())
+}
+
+pub fn int(value: i64) -> Reply {
+    Reply::Integer(value)
+}
+
+pub fn err(line: &str) -> Reply {
+    Reply::error(line)
+}
+
+pub fn ok() -> Reply {
+    Reply::ok()
+}
+
+pub fn bulks(items: &[&str]) -> Reply {
+    Reply::Array(items.iter().map(|item| bulk(item)).collect())
+}
