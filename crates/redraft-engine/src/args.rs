@@ -95,7 +95,12 @@ mod tests {
             (b"1234567890", 1_234_567_890),
         ];
         for (text, value) in good {
-            assert_eq!(parse_i64(text), Some(value), "{:?}", String::from_utf8_lossy(text));
+            assert_eq!(
+                parse_i64(text),
+                Some(value),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
         }
         let bad: [&[u8]; 14] = [
             b"",

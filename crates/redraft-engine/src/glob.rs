@@ -143,7 +143,10 @@ mod tests {
         assert!(!m("h?llo", "hllo"));
         assert!(m("**a**", "bab"));
         assert!(m("a*", "a"));
-        assert!(!m("*", ""), "Redis's matcher needs a byte for *; KEYS * short-cuts it");
+        assert!(
+            !m("*", ""),
+            "Redis's matcher needs a byte for *; KEYS * short-cuts it"
+        );
         assert!(m("", ""));
         assert!(!m("", "a"));
     }

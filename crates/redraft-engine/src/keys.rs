@@ -12,7 +12,10 @@ use crate::reply::Reply;
 fn del_generic(ctx: &mut WriteCtx, keys: &[Vec<u8>]) -> Reply {
     let now = ctx.now_ms;
     let db = ctx.db();
-    let removed = keys.iter().filter(|key| db.remove(key, now).is_some()).count();
+    let removed = keys
+        .iter()
+        .filter(|key| db.remove(key, now).is_some())
+        .count();
     Reply::Integer(removed as i64)
 }
 
@@ -87,7 +90,9 @@ impl ExpireFlags {
     fn allow(&self, current: Option<i64>, when: i64) -> bool {
         match current {
             Some(current) => {
-                !self.nx && !(self.gt && when <= current) && !(self.lt && when >= current)
+                let refused =
+                    self.nx || (self.gt && when <= current) || (self.lt && when >= current);
+                !refused
             }
             None => !self.xx && !self.gt,
         }
@@ -189,7 +194,11 @@ fn ttl_generic(ctx: &ReadCtx, key: &[u8], millis: bool, absolute: bool) -> Reply
     } else {
         clamp_i64(deadline.saturating_sub(ctx.now_ms))
     };
-    Reply::Integer(if millis { value } else { value.saturating_add(500) / 1000 })
+    Reply::Integer(if millis {
+        value
+    } else {
+        value.saturating_add(500) / 1000
+    })
 }
 
 pub fn ttl(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
@@ -270,7 +279,9 @@ impl<'a> ScanOptions<'a> {
                 }
                 Some(value) if is(opt, "TYPE") => parsed.type_name = Some(type_name(value)?),
                 _ if is(opt, "NOVALUES") => {
-                    return Err(Reply::error("ERR NOVALUES option can only be used in HSCAN"))
+                    return Err(Reply::error(
+                        "ERR NOVALUES option can only be used in HSCAN",
+                    ))
                 }
                 _ => return Err(syntax_error()),
             }
@@ -307,27 +318,43 @@ pub fn scan(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn scan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let cursor = args::parse_digits_u64(&argv[1]).ok_or_else(|| Reply::error("ERR invalid cursor"))?;
+    let cursor =
+        args::parse_digits_u64(&argv[1]).ok_or_else(|| Reply::error("ERR invalid cursor"))?;
     let options = ScanOptions::parse(&argv[2..])?;
-    let mut found = Vec::new();
-    let mut visited = 0usize;
-    let mut last_hash = None;
-    let mut next_cursor = 0u64;
-    for (key, entry) in ctx.db().iter_from(cursor, ctx.now_ms) {
-        if visited >= options.count && last_hash != Some(key.hash()) {
-            next_cursor = key.hash();
-            break;
-        }
-        visited += 1;
-        last_hash = Some(key.hash());
-        let type_ok = options.type_name.is_none_or(|t| t == entry.value.type_name());
-        let match_ok = options.pattern.is_none_or(|p| glob_match(p, key.bytes()));
-        if type_ok && match_ok {
-            found.push(Reply::bulk(key.bytes()));
-        }
-    }
+    let entries = ctx
+        .db()
+        .iter_from(cursor, ctx.now_ms)
+        .map(|(key, entry)| (key.hash(), (key, entry)));
+    let (visited, next_cursor) = scan_page(entries, options.count);
+    let found = visited
+        .into_iter()
+        .filter(|(_, entry)| {
+            options
+                .type_name
+                .is_none_or(|t| t == entry.value.type_name())
+        })
+        .filter(|(key, _)| options.pattern.is_none_or(|p| glob_match(p, key.bytes())))
+        .map(|(key, _)| Reply::bulk(key.bytes()))
+        .collect();
     let cursor = Reply::bulk(next_cursor.to_string());
     Ok(Reply::Array(vec![cursor, Reply::Array(found)]))
+}
+
+/// Takes about `count` items from a hash-ordered sequence, but never splits a group of items
+/// that share a hash: returns the items and the hash to resume from (0 at the end). Since a
+/// page holds at least one whole group, the next cursor is strictly greater than every hash
+/// returned, so it is never 0 before the end (hash 0 can only be first) and scans progress.
+fn scan_page<T>(items: impl Iterator<Item = (u64, T)>, count: usize) -> (Vec<T>, u64) {
+    let mut page = Vec::new();
+    let mut last_hash = None;
+    for (hash, item) in items {
+        if page.len() >= count && last_hash != Some(hash) {
+            return (page, hash);
+        }
+        last_hash = Some(hash);
+        page.push(item);
+    }
+    (page, 0)
 }
 
 /// The one RENAME behind RENAME and RENAMENX: the value moves with its deadline.
@@ -397,4 +424,509 @@ pub fn flushall(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     }
     ctx.keyspace.dbs.iter_mut().for_each(Db::clear);
     Reply::ok()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::entry::{LogCommand, Op};
+    use crate::testutil::{apply, bulk, bulks, err, int, ok, read, read_seeded};
+    use crate::Engine;
+
+    /// Commands of this module that the tests below exercise (checked against the table).
+    pub(crate) const TESTED: &[&str] = &[
+        "dbsize",
+        "del",
+        "exists",
+        "expire",
+        "expireat",
+        "expiretime",
+        "flushall",
+        "flushdb",
+        "keys",
+        "persist",
+        "pexpire",
+        "pexpireat",
+        "pexpiretime",
+        "pttl",
+        "randomkey",
+        "rename",
+        "renamenx",
+        "scan",
+        "ttl",
+        "type",
+        "unlink",
+    ];
+
+    fn engine_with(keys: &[&str]) -> Engine {
+        let mut engine = Engine::new();
+        for key in keys {
+            assert_eq!(apply(&mut engine, 1000, &["SET", key, "v"]), ok());
+        }
+        engine
+    }
+
+    fn sorted(reply: Reply) -> Vec<Vec<u8>> {
+        let Reply::Array(items) = reply else {
+            panic!("not an array: {reply:?}");
+        };
+        let mut keys: Vec<Vec<u8>> = items
+            .into_iter()
+            .map(|item| match item {
+                Reply::Bulk(bytes) => bytes,
+                other => panic!("not a bulk: {other:?}"),
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn del_and_unlink_count_existing_keys() {
+        let mut engine = engine_with(&["a", "b", "c"]);
+        assert_eq!(
+            apply(&mut engine, 1000, &["DEL", "a", "b", "x", "a"]),
+            int(2)
+        );
+        assert_eq!(apply(&mut engine, 1000, &["UNLINK", "c", "c"]), int(1));
+        assert_eq!(read(&engine, 1000, &["DBSIZE"]), int(0));
+        apply(&mut engine, 1000, &["SET", "t", "v", "PX", "5"]);
+        assert_eq!(
+            apply(&mut engine, 1005, &["DEL", "t"]),
+            int(0),
+            "expired is absent"
+        );
+    }
+
+    #[test]
+    fn exists_counts_repeats() {
+        let engine = engine_with(&["a", "b"]);
+        assert_eq!(read(&engine, 1000, &["EXISTS", "a", "a", "b", "x"]), int(3));
+    }
+
+    #[test]
+    fn type_names_strings_and_none() {
+        let engine = engine_with(&["a"]);
+        assert_eq!(
+            read(&engine, 1000, &["TYPE", "a"]),
+            Reply::Simple("string".into())
+        );
+        assert_eq!(
+            read(&engine, 1000, &["TYPE", "x"]),
+            Reply::Simple("none".into())
+        );
+    }
+
+    #[test]
+    fn expire_family_sets_deadlines_in_each_unit() {
+        let mut engine = engine_with(&["a", "b", "c", "d"]);
+        assert_eq!(apply(&mut engine, 1000, &["EXPIRE", "a", "10"]), int(1));
+        assert_eq!(apply(&mut engine, 1000, &["PEXPIRE", "b", "10"]), int(1));
+        assert_eq!(apply(&mut engine, 1000, &["EXPIREAT", "c", "10"]), int(1));
+        assert_eq!(
+            apply(&mut engine, 1000, &["PEXPIREAT", "d", "10000"]),
+            int(1)
+        );
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "a"]), int(11_000));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "b"]), int(1010));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "c"]), int(10_000));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "d"]), int(10_000));
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "missing", "10"]),
+            int(0)
+        );
+        // Exactly at the deadline the key is gone.
+        assert_eq!(read(&engine, 1009, &["EXISTS", "b"]), int(1));
+        assert_eq!(read(&engine, 1010, &["EXISTS", "b"]), int(0));
+        assert_eq!(apply(&mut engine, 1010, &["EXPIRE", "b", "10"]), int(0));
+    }
+
+    #[test]
+    fn expire_in_the_past_deletes_and_replies_one() {
+        let mut engine = engine_with(&["a", "b", "c"]);
+        assert_eq!(apply(&mut engine, 1000, &["EXPIRE", "a", "-1"]), int(1));
+        assert_eq!(apply(&mut engine, 1000, &["PEXPIRE", "b", "0"]), int(1));
+        assert_eq!(
+            apply(&mut engine, 1000, &["PEXPIREAT", "c", "1000"]),
+            int(1)
+        );
+        assert_eq!(read(&engine, 1000, &["DBSIZE"]), int(0));
+        assert_eq!(engine.keyspace().dbs[0].stored_len(), 0);
+    }
+
+    #[test]
+    fn expire_conditions_nx_xx_gt_lt() {
+        let mut engine = engine_with(&["k"]);
+        let e = |engine: &mut Engine, args: &[&str]| {
+            let mut argv = vec!["PEXPIRE", "k"];
+            argv.extend_from_slice(args);
+            apply(engine, 1000, &argv)
+        };
+        assert_eq!(e(&mut engine, &["100", "XX"]), int(0));
+        assert_eq!(
+            e(&mut engine, &["100", "GT"]),
+            int(0),
+            "no deadline is infinite"
+        );
+        assert_eq!(e(&mut engine, &["100", "LT"]), int(1));
+        assert_eq!(e(&mut engine, &["50", "NX"]), int(0));
+        assert_eq!(e(&mut engine, &["200", "XX"]), int(1));
+        assert_eq!(e(&mut engine, &["100", "GT"]), int(0));
+        assert_eq!(e(&mut engine, &["300", "gt"]), int(1));
+        assert_eq!(e(&mut engine, &["300", "LT"]), int(0));
+        assert_eq!(e(&mut engine, &["250", "LT", "XX"]), int(1));
+        assert_eq!(read(&engine, 1000, &["PTTL", "k"]), int(250));
+        apply(&mut engine, 1000, &["PERSIST", "k"]);
+        assert_eq!(e(&mut engine, &["50", "NX"]), int(1));
+    }
+
+    #[test]
+    fn expire_option_errors() {
+        let mut engine = engine_with(&["k"]);
+        let incompatible =
+            err("ERR NX and XX, GT or LT options at the same time are not compatible");
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "k", "1", "NX", "XX"]),
+            incompatible
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "k", "1", "GT", "NX"]),
+            incompatible
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "k", "1", "NX", "LT"]),
+            incompatible
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "k", "1", "GT", "LT"]),
+            err("ERR GT and LT options at the same time are not compatible")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "k", "1", "foo"]),
+            err("ERR Unsupported option foo")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "k", "1.5"]),
+            err(args::NOT_INTEGER)
+        );
+        let max = "9223372036854775807";
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIRE", "k", "9223372036854776"]),
+            err("ERR invalid expire time in 'expire' command")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["PEXPIRE", "k", max]),
+            err("ERR invalid expire time in 'pexpire' command")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["EXPIREAT", "k", "-9223372036854776"]),
+            err("ERR invalid expire time in 'expireat' command")
+        );
+        assert_eq!(apply(&mut engine, 1000, &["PEXPIREAT", "k", max]), int(1));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "k"]), int(i64::MAX));
+    }
+
+    #[test]
+    fn ttl_family_reports_missing_persistent_and_rounded() {
+        let mut engine = engine_with(&["p"]);
+        apply(&mut engine, 1000, &["SET", "t", "v", "PX", "2500"]);
+        for cmd in ["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"] {
+            assert_eq!(read(&engine, 1000, &[cmd, "missing"]), int(-2), "{cmd}");
+            assert_eq!(read(&engine, 1000, &[cmd, "p"]), int(-1), "{cmd}");
+        }
+        assert_eq!(read(&engine, 1000, &["PTTL", "t"]), int(2500));
+        assert_eq!(
+            read(&engine, 1000, &["TTL", "t"]),
+            int(3),
+            "2.5 s rounds up"
+        );
+        assert_eq!(read(&engine, 1001, &["TTL", "t"]), int(2));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "t"]), int(3500));
+        assert_eq!(read(&engine, 1000, &["EXPIRETIME", "t"]), int(4));
+        assert_eq!(read(&engine, 3499, &["PTTL", "t"]), int(1));
+        assert_eq!(read(&engine, 3500, &["PTTL", "t"]), int(-2));
+    }
+
+    #[test]
+    fn persist_removes_the_deadline() {
+        let mut engine = engine_with(&["k", "p"]);
+        apply(&mut engine, 1000, &["EXPIRE", "k", "10"]);
+        assert_eq!(apply(&mut engine, 1000, &["PERSIST", "k"]), int(1));
+        assert_eq!(read(&engine, 1000, &["TTL", "k"]), int(-1));
+        assert_eq!(apply(&mut engine, 1000, &["PERSIST", "k"]), int(0));
+        assert_eq!(apply(&mut engine, 1000, &["PERSIST", "p"]), int(0));
+        assert_eq!(apply(&mut engine, 1000, &["PERSIST", "x"]), int(0));
+        assert_eq!(read(&engine, 100_000, &["GET", "k"]), bulk("v"));
+    }
+
+    #[test]
+    fn keys_matches_globs_and_skips_expired() {
+        let mut engine = engine_with(&["hello", "hallo", "hxllo", "world", "h*llo"]);
+        apply(&mut engine, 1000, &["PEXPIRE", "world", "1"]);
+        let keys = |pattern: &str| sorted(read(&engine, 1000, &["KEYS", pattern]));
+        let expect = |items: &[&str]| sorted(bulks(items));
+        assert_eq!(
+            keys("*"),
+            expect(&["hello", "hallo", "hxllo", "world", "h*llo"])
+        );
+        assert_eq!(keys("h[ae]llo"), expect(&["hello", "hallo"]));
+        assert_eq!(keys("h[^e]llo"), expect(&["hallo", "hxllo", "h*llo"]));
+        assert_eq!(keys("h\\*llo"), expect(&["h*llo"]));
+        assert_eq!(keys("w?rld"), expect(&["world"]));
+        assert_eq!(sorted(read(&engine, 1001, &["KEYS", "w*"])), expect(&[]));
+    }
+
+    #[test]
+    fn keys_order_is_the_keyspace_order() {
+        let engine = engine_with(&["a", "b", "c", "d"]);
+        let expected: Vec<Reply> = engine.keyspace().dbs[0]
+            .iter_from(0, 1000)
+            .map(|(key, _)| Reply::bulk(key.bytes()))
+            .collect();
+        assert_eq!(read(&engine, 1000, &["KEYS", "*"]), Reply::Array(expected));
+    }
+
+    /// Follows SCAN cursors from 0 to the end; returns every key seen (with repeats).
+    fn full_scan(engine: &Engine, now: u64, options: &[&str]) -> Vec<Vec<u8>> {
+        let mut cursor = "0".to_string();
+        let mut seen = Vec::new();
+        for _ in 0..10_000 {
+            let mut argv = vec!["SCAN", cursor.as_str()];
+            argv.extend_from_slice(options);
+            let Reply::Array(parts) = read(engine, now, &argv) else {
+                panic!("SCAN reply is not an array");
+            };
+            let [Reply::Bulk(next), keys] = <[Reply; 2]>::try_from(parts).expect("two parts")
+            else {
+                panic!("bad SCAN reply");
+            };
+            seen.extend(sorted(keys));
+            cursor = String::from_utf8(next).expect("cursor text");
+            if cursor == "0" {
+                return seen;
+            }
+        }
+        panic!("SCAN never finished");
+    }
+
+    #[test]
+    fn scan_returns_every_key_once_in_small_pages() {
+        let names: Vec<String> = (0..100).map(|i| format!("key:{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let engine = engine_with(&refs);
+        let mut seen = full_scan(&engine, 1000, &["COUNT", "7"]);
+        seen.sort();
+        let mut expected: Vec<Vec<u8>> = names.iter().map(|n| n.clone().into_bytes()).collect();
+        expected.sort();
+        assert_eq!(seen, expected);
+        assert_eq!(full_scan(&engine, 1000, &[]).len(), 100);
+    }
+
+    #[test]
+    fn scan_pages_hold_count_keys_and_cursors_are_hashes() {
+        let engine = engine_with(&["a", "b", "c", "d", "e"]);
+        let Reply::Array(parts) = read(&engine, 1000, &["SCAN", "0", "COUNT", "2"]) else {
+            panic!()
+        };
+        let hashes: Vec<u64> = engine.keyspace().dbs[0]
+            .iter_from(0, 1000)
+            .map(|(k, _)| k.hash())
+            .collect();
+        assert_eq!(parts[0], bulk(&hashes[2].to_string()));
+        let Reply::Array(keys) = &parts[1] else {
+            panic!()
+        };
+        assert_eq!(keys.len(), 2);
+        assert_eq!(
+            read(&engine, 1000, &["SCAN", &u64::MAX.to_string()]),
+            Reply::Array(vec![bulk("0"), Reply::Array(vec![])])
+        );
+    }
+
+    #[test]
+    fn scan_page_never_splits_keys_that_share_a_hash() {
+        let items = [(1, "a"), (5, "b"), (5, "c"), (5, "d"), (9, "e")];
+        assert_eq!(
+            scan_page(items.into_iter(), 2),
+            (vec!["a", "b", "c", "d"], 9)
+        );
+        assert_eq!(
+            scan_page(items[1..].iter().copied(), 1),
+            (vec!["b", "c", "d"], 9)
+        );
+        assert_eq!(scan_page(items[4..].iter().copied(), 1), (vec!["e"], 0));
+        assert_eq!(scan_page(std::iter::empty::<(u64, &str)>(), 3), (vec![], 0));
+    }
+
+    #[test]
+    fn scan_cursors_strictly_increase_until_zero() {
+        let mut engine = Engine::new();
+        for i in 0..30 {
+            apply(&mut engine, 0, &["SET", &format!("k{i}"), "v"]);
+        }
+        let mut cursor = 0u64;
+        let mut calls = 0;
+        loop {
+            let reply = read(&engine, 0, &["SCAN", &cursor.to_string(), "COUNT", "1"]);
+            let Reply::Array(parts) = reply else { panic!() };
+            let Reply::Bulk(next) = &parts[0] else {
+                panic!()
+            };
+            let next: u64 = String::from_utf8_lossy(next).parse().unwrap();
+            calls += 1;
+            if next == 0 {
+                break;
+            }
+            assert!(next > cursor, "cursor must strictly increase");
+            cursor = next;
+        }
+        assert_eq!(calls, 30);
+    }
+
+    #[test]
+    fn scan_match_and_type_filter() {
+        let engine = engine_with(&["user:1", "user:2", "other"]);
+        let seen = full_scan(&engine, 1000, &["MATCH", "user:*", "COUNT", "100"]);
+        assert_eq!(seen, vec![b"user:1".to_vec(), b"user:2".to_vec()]);
+        assert_eq!(full_scan(&engine, 1000, &["TYPE", "string"]).len(), 3);
+        assert_eq!(full_scan(&engine, 1000, &["type", "HASH"]).len(), 0);
+        assert_eq!(full_scan(&engine, 1000, &["MATCH", "*"]).len(), 3);
+    }
+
+    #[test]
+    fn scan_errors() {
+        let engine = engine_with(&["a"]);
+        let scan = |args: &[&str]| {
+            let mut argv = vec!["SCAN"];
+            argv.extend_from_slice(args);
+            read(&engine, 1000, &argv)
+        };
+        let invalid = err("ERR invalid cursor");
+        assert_eq!(scan(&["-1"]), invalid);
+        assert_eq!(scan(&["abc"]), invalid);
+        assert_eq!(scan(&["18446744073709551616"]), invalid);
+        assert_eq!(scan(&["0", "COUNT", "0"]), err(args::SYNTAX_ERROR));
+        assert_eq!(scan(&["0", "COUNT", "x"]), err(args::NOT_INTEGER));
+        assert_eq!(scan(&["0", "COUNT"]), err(args::SYNTAX_ERROR));
+        assert_eq!(scan(&["0", "FOO", "1"]), err(args::SYNTAX_ERROR));
+        assert_eq!(
+            scan(&["0", "TYPE", "blob"]),
+            err("ERR unknown type name 'blob'")
+        );
+        assert_eq!(
+            scan(&["0", "NOVALUES"]),
+            err("ERR NOVALUES option can only be used in HSCAN")
+        );
+    }
+
+    #[test]
+    fn rename_moves_value_and_deadline() {
+        let mut engine = engine_with(&["a", "b"]);
+        apply(&mut engine, 1000, &["PEXPIRE", "a", "500"]);
+        assert_eq!(apply(&mut engine, 1000, &["RENAME", "a", "b"]), ok());
+        assert_eq!(read(&engine, 1000, &["EXISTS", "a"]), int(0));
+        assert_eq!(read(&engine, 1000, &["PTTL", "b"]), int(500));
+        assert_eq!(apply(&mut engine, 1000, &["RENAME", "b", "b"]), ok());
+        assert_eq!(read(&engine, 1000, &["PTTL", "b"]), int(500));
+        assert_eq!(
+            apply(&mut engine, 1000, &["RENAME", "x", "y"]),
+            err("ERR no such key")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["RENAME", "x", "x"]),
+            err("ERR no such key")
+        );
+        assert_eq!(
+            apply(&mut engine, 1500, &["RENAME", "b", "c"]),
+            err("ERR no such key"),
+            "expired source"
+        );
+    }
+
+    #[test]
+    fn renamenx_only_onto_a_missing_key() {
+        let mut engine = engine_with(&["a", "b"]);
+        assert_eq!(apply(&mut engine, 1000, &["RENAMENX", "a", "b"]), int(0));
+        assert_eq!(apply(&mut engine, 1000, &["RENAMENX", "a", "a"]), int(0));
+        assert_eq!(apply(&mut engine, 1000, &["RENAMENX", "a", "c"]), int(1));
+        assert_eq!(read(&engine, 1000, &["GET", "c"]), bulk("v"));
+        assert_eq!(
+            apply(&mut engine, 1000, &["RENAMENX", "a", "d"]),
+            err("ERR no such key")
+        );
+    }
+
+    #[test]
+    fn randomkey_is_deterministic_in_the_seed_and_wraps() {
+        let mut engine = Engine::new();
+        assert_eq!(read(&engine, 0, &["RANDOMKEY"]), Reply::Nil);
+        for key in ["a", "b", "c"] {
+            apply(&mut engine, 0, &["SET", key, "v"]);
+        }
+        let order: Vec<(u64, Vec<u8>)> = engine.keyspace().dbs[0]
+            .iter_from(0, 0)
+            .map(|(k, _)| (k.hash(), k.bytes().to_vec()))
+            .collect();
+        let pick = |seed| read_seeded(&engine, 0, seed, &["RANDOMKEY"]);
+        assert_eq!(pick(0), Reply::bulk(order[0].1.clone()));
+        assert_eq!(pick(order[1].0), Reply::bulk(order[1].1.clone()));
+        assert_eq!(pick(order[1].0 + 1), Reply::bulk(order[2].1.clone()));
+        assert_eq!(
+            pick(order[2].0 + 1),
+            Reply::bulk(order[0].1.clone()),
+            "wraps"
+        );
+        assert_eq!(pick(7), pick(7));
+        apply(
+            &mut engine,
+            0,
+            &["PEXPIRE", &String::from_utf8_lossy(&order[0].1), "1"],
+        );
+        assert_eq!(
+            read_seeded(&engine, 1, 0, &["RANDOMKEY"]),
+            Reply::bulk(order[1].1.clone())
+        );
+    }
+
+    #[test]
+    fn dbsize_counts_live_keys() {
+        let mut engine = engine_with(&["a", "b"]);
+        assert_eq!(read(&engine, 1000, &["DBSIZE"]), int(2));
+        apply(&mut engine, 1000, &["PEXPIRE", "a", "10"]);
+        assert_eq!(read(&engine, 1010, &["DBSIZE"]), int(1));
+    }
+
+    fn apply_in_db(engine: &mut Engine, db: u32, parts: &[&str]) -> Reply {
+        let cmd = parts.iter().map(|p| p.as_bytes().to_vec()).collect();
+        let entry = LogCommand {
+            now_ms: 1000,
+            op: Op::Commands {
+                db,
+                cmds: vec![cmd],
+            },
+        };
+        engine.apply(1, &entry).remove(0)
+    }
+
+    #[test]
+    fn flushdb_clears_one_db_and_flushall_every_db() {
+        let mut engine = engine_with(&["a"]);
+        apply_in_db(&mut engine, 3, &["SET", "b", "v"]);
+        assert_eq!(apply(&mut engine, 1000, &["FLUSHDB"]), ok());
+        assert_eq!(read(&engine, 1000, &["DBSIZE"]), int(0));
+        assert_eq!(engine.keyspace().dbs[3].len(1000), 1);
+        apply(&mut engine, 1000, &["SET", "a", "v", "PX", "10"]);
+        assert_eq!(apply(&mut engine, 1000, &["FLUSHALL", "async"]), ok());
+        assert!(engine.keyspace().dbs.iter().all(|db| db.stored_len() == 0));
+        assert!(!engine.has_expired_keys(u64::MAX));
+        assert_eq!(apply(&mut engine, 1000, &["FLUSHDB", "SYNC"]), ok());
+        assert_eq!(
+            apply(&mut engine, 1000, &["FLUSHDB", "NOW"]),
+            err(args::SYNTAX_ERROR)
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["FLUSHALL", "SYNC", "ASYNC"]),
+            err(args::SYNTAX_ERROR)
+        );
+    }
 }

@@ -66,7 +66,7 @@ impl LongDouble {
     }
 
     /// The correctly rounded sum; None when it overflows to infinity.
-    pub fn add(self, other: LongDouble) -> Option<LongDouble> {
+    pub fn checked_add(self, other: LongDouble) -> Option<LongDouble> {
         match (self.significand == 0, other.significand == 0) {
             // IEEE: -0 + -0 is -0; x + 0 is x.
             (true, true) => return Some(LongDouble::zero(self.negative && other.negative)),
@@ -87,7 +87,10 @@ impl LongDouble {
             }
         };
         let rounded = round(magnitude, base)?;
-        Some(LongDouble { negative, ..rounded })
+        Some(LongDouble {
+            negative,
+            ..rounded
+        })
     }
 
     /// Redis's human-friendly form: `%.17Lf` with trailing zeros (and a bare point) removed,
@@ -102,7 +105,11 @@ impl LongDouble {
         if units.is_zero() {
             return "0".to_string();
         }
-        let digits = format!("{:0>width$}", units.to_decimal(), width = FRACTION_DIGITS + 1);
+        let digits = format!(
+            "{:0>width$}",
+            units.to_decimal(),
+            width = FRACTION_DIGITS + 1
+        );
         let (int_part, frac_part) = digits.split_at(digits.len() - FRACTION_DIGITS);
         let frac_part = frac_part.trim_end_matches('0');
         let sign = if self.negative { "-" } else { "" };
@@ -123,7 +130,11 @@ fn shift(bits: i64) -> u32 {
 /// exponent), value = digits * 2^exp2 * 10^exp10. None unless the whole input is consumed.
 fn parse_number(body: &[u8]) -> Option<(Big, i64, i64)> {
     let hex = body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x';
-    let (radix, marker, rest) = if hex { (16, b'p', &body[2..]) } else { (10, b'e', body) };
+    let (radix, marker, rest) = if hex {
+        (16, b'p', &body[2..])
+    } else {
+        (10, b'e', body)
+    };
     let (mantissa, exponent) = match rest.iter().position(|b| (b | 0x20) == marker) {
         Some(i) => (&rest[..i], Some(&rest[i + 1..])),
         None => (rest, None),
@@ -137,7 +148,9 @@ fn parse_number(body: &[u8]) -> Option<(Big, i64, i64)> {
     }
     let mut value = Big::zero();
     for &byte in int_digits.iter().chain(frac_digits) {
-        value = value.mul_small(radix).add_small(char::from(byte).to_digit(radix)?);
+        value = value
+            .mul_small(radix)
+            .add_small(char::from(byte).to_digit(radix)?);
     }
     let exp = match exponent {
         Some(text) => parse_exponent(text)?,
@@ -312,9 +325,8 @@ impl Big {
         let mut limbs = Vec::with_capacity(self.limbs.len());
         let mut borrow = 0i64;
         for (i, limb) in self.limbs.iter().enumerate() {
-            let mut diff = i64::from(*limb)
-                - i64::from(other.limbs.get(i).copied().unwrap_or(0))
-                - borrow;
+            let mut diff =
+                i64::from(*limb) - i64::from(other.limbs.get(i).copied().unwrap_or(0)) - borrow;
             borrow = i64::from(diff < 0);
             if diff < 0 {
                 diff += 1 << 32;
@@ -330,7 +342,11 @@ impl Big {
         let mut limbs = vec![0u32; words];
         let mut carry = 0u32;
         for limb in &self.limbs {
-            limbs.push(if rest == 0 { *limb } else { limb << rest | carry });
+            limbs.push(if rest == 0 {
+                *limb
+            } else {
+                limb << rest | carry
+            });
             carry = if rest == 0 { 0 } else { limb >> (32 - rest) };
         }
         limbs.push(carry);
@@ -424,7 +440,10 @@ mod tests {
     }
 
     fn sum(a: &str, b: &str) -> String {
-        finite(a).add(finite(b)).expect("finite sum").format()
+        finite(a)
+            .checked_add(finite(b))
+            .expect("finite sum")
+            .format()
     }
 
     #[test]
@@ -446,6 +465,17 @@ mod tests {
         assert_eq!(sum("0", ".5"), "0.5");
         assert_eq!(sum("0", "5."), "5");
         assert_eq!(sum("0", "+2"), "2");
+        // Checked against glibc's strtold and printf("%.17Lf") on x86-64.
+        assert_eq!(sum("0", "2.675"), "2.675");
+        assert_eq!(sum("0.1", "0.7"), "0.8");
+        assert_eq!(sum("1e-17", "5e-18"), "0.00000000000000002");
+        assert_eq!(sum("0", "0x1p-16445"), "0");
+        assert_eq!(
+            sum("0", "0.123456789012345678901234567890"),
+            "0.12345678901234568"
+        );
+        assert_eq!(sum("-7.3", "1e-10"), "-7.2999999999");
+        assert_eq!(sum("0", "2.5e-17"), "0.00000000000000002");
     }
 
     #[test]
@@ -470,17 +500,33 @@ mod tests {
         assert_eq!(LongDouble::parse(&vec![b'1'; INPUT_LEN_MAX]), None);
         assert_eq!(LongDouble::parse(b"inf"), Some(Parsed::Infinite));
         assert_eq!(LongDouble::parse(b"-Infinity"), Some(Parsed::Infinite));
-        assert!(matches!(LongDouble::parse(b"0e-99999"), Some(Parsed::Finite(_))));
-        assert!(matches!(LongDouble::parse(b"1e-4940"), Some(Parsed::Finite(_))), "denormal");
-        assert!(matches!(LongDouble::parse(b"1e4932"), Some(Parsed::Finite(_))));
-        assert_eq!(LongDouble::parse(b"1.2e4932"), None, "above the largest long double");
+        assert!(matches!(
+            LongDouble::parse(b"0e-99999"),
+            Some(Parsed::Finite(_))
+        ));
+        assert!(
+            matches!(LongDouble::parse(b"1e-4940"), Some(Parsed::Finite(_))),
+            "denormal"
+        );
+        assert!(matches!(
+            LongDouble::parse(b"1e4932"),
+            Some(Parsed::Finite(_))
+        ));
+        assert_eq!(
+            LongDouble::parse(b"1.2e4932"),
+            None,
+            "above the largest long double"
+        );
     }
 
     #[test]
     fn overflow_of_a_sum_is_reported() {
         let big = finite("1.1e4932");
-        assert_eq!(big.add(big), None);
-        assert!(finite("1e308").add(finite("1e308")).is_some(), "long double exceeds f64");
+        assert_eq!(big.checked_add(big), None);
+        assert!(
+            finite("1e308").checked_add(finite("1e308")).is_some(),
+            "long double exceeds f64"
+        );
     }
 
     #[test]

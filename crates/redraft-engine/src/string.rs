@@ -101,7 +101,9 @@ impl<'a> StringOptions<'a> {
         let mut i = 0;
         while i < options.len() {
             let next = options.get(i + 1).map(Vec::as_slice);
-            i += parsed.accept(&options[i], next, command).ok_or_else(syntax_error)?;
+            i += parsed
+                .accept(&options[i], next, command)
+                .ok_or_else(syntax_error)?;
         }
         Ok(parsed)
     }
@@ -187,7 +189,8 @@ fn set_generic(ctx: &mut WriteCtx, key: &[u8], value: &[u8], request: SetRequest
     }
     let kept = existing.and_then(|entry| entry.expires_at_ms);
     let expires_at_ms = deadline.or(if request.keep_ttl { kept } else { None });
-    ctx.db().insert(key, string_entry(value.to_vec(), expires_at_ms));
+    ctx.db()
+        .insert(key, string_entry(value.to_vec(), expires_at_ms));
     old.unwrap_or(request.ok)
 }
 
@@ -311,15 +314,22 @@ pub fn mget(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 
 /// MSET and MSETNX: pairs of key and value; MSETNX sets nothing if any key exists.
 fn mset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool, name: &str) -> Reply {
-    if argv.len() % 2 == 0 {
+    let pairs = argv[1..].chunks_exact(2);
+    if !pairs.remainder().is_empty() {
         return table::wrong_arity(name);
     }
     let now = ctx.now_ms;
-    if nx && argv[1..].iter().step_by(2).any(|key| ctx.db().contains(key, now)) {
+    if nx
+        && argv[1..]
+            .iter()
+            .step_by(2)
+            .any(|key| ctx.db().contains(key, now))
+    {
         return Reply::Integer(0);
     }
     for pair in argv[1..].chunks_exact(2) {
-        ctx.db().insert(&pair[0], string_entry(pair[1].clone(), None));
+        ctx.db()
+            .insert(&pair[0], string_entry(pair[1].clone(), None));
     }
     if nx {
         Reply::Integer(1)
@@ -431,7 +441,7 @@ fn incrbyfloat_result(ctx: &mut WriteCtx, key: &[u8], incr: &[u8]) -> Result<Rep
     let incr = LongDouble::parse(incr).ok_or_else(not_float)?;
     let infinite = || Reply::error("ERR increment would produce NaN or Infinity");
     let sum = match (current, incr) {
-        (Parsed::Finite(a), Parsed::Finite(b)) => a.add(b).ok_or_else(infinite)?,
+        (Parsed::Finite(a), Parsed::Finite(b)) => a.checked_add(b).ok_or_else(infinite)?,
         _ => return Err(infinite()),
     };
     let text = sum.format().into_bytes();
@@ -508,4 +518,571 @@ fn overwrite(bytes: &mut Vec<u8>, offset: usize, patch: &[u8]) {
         bytes.resize(end, 0);
     }
     bytes[offset..end].copy_from_slice(patch);
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::testutil::{apply, bulk, err, int, ok, read};
+    use crate::Engine;
+
+    /// Commands of this module that the tests below exercise (checked against the table).
+    pub(crate) const TESTED: &[&str] = &[
+        "append",
+        "decr",
+        "decrby",
+        "get",
+        "getdel",
+        "getex",
+        "getrange",
+        "getset",
+        "incr",
+        "incrby",
+        "incrbyfloat",
+        "mget",
+        "mset",
+        "msetnx",
+        "psetex",
+        "set",
+        "setex",
+        "setnx",
+        "setrange",
+        "strlen",
+    ];
+
+    const SYNTAX: &str = "ERR syntax error";
+
+    fn engine_with(pairs: &[(&str, &str)]) -> Engine {
+        let mut engine = Engine::new();
+        for (key, value) in pairs {
+            assert_eq!(apply(&mut engine, 1000, &["SET", key, value]), ok());
+        }
+        engine
+    }
+
+    #[test]
+    fn get_returns_value_or_nil() {
+        let engine = engine_with(&[("k", "v")]);
+        assert_eq!(read(&engine, 1000, &["GET", "k"]), bulk("v"));
+        assert_eq!(read(&engine, 1000, &["GET", "nope"]), Reply::Nil);
+    }
+
+    #[test]
+    fn arity_is_checked_by_the_dispatcher() {
+        let mut engine = Engine::new();
+        assert_eq!(
+            apply(&mut engine, 0, &["GET"]),
+            err("ERR wrong number of arguments for 'get' command")
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["set", "k"]),
+            err("ERR wrong number of arguments for 'set' command")
+        );
+    }
+
+    #[test]
+    fn set_plain_replaces_value_and_clears_ttl() {
+        let mut engine = Engine::new();
+        assert_eq!(
+            apply(&mut engine, 1000, &["SET", "k", "a", "EX", "10"]),
+            ok()
+        );
+        assert_eq!(apply(&mut engine, 1000, &["SET", "k", "b"]), ok());
+        assert_eq!(read(&engine, 1000, &["GET", "k"]), bulk("b"));
+        assert_eq!(read(&engine, 1000, &["TTL", "k"]), int(-1));
+    }
+
+    #[test]
+    fn set_expiry_options_set_absolute_deadlines() {
+        let mut engine = Engine::new();
+        apply(&mut engine, 1000, &["SET", "ex", "v", "EX", "10"]);
+        apply(&mut engine, 1000, &["SET", "px", "v", "px", "1500"]);
+        apply(&mut engine, 1000, &["SET", "exat", "v", "EXAT", "20"]);
+        apply(&mut engine, 1000, &["SET", "pxat", "v", "PXAT", "25000"]);
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "ex"]), int(11_000));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "px"]), int(2500));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "exat"]), int(20_000));
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "pxat"]), int(25_000));
+        // Expired exactly at the deadline.
+        assert_eq!(read(&engine, 2499, &["GET", "px"]), bulk("v"));
+        assert_eq!(read(&engine, 2500, &["GET", "px"]), Reply::Nil);
+    }
+
+    #[test]
+    fn set_with_a_past_absolute_time_leaves_the_key_absent() {
+        let mut engine = Engine::new();
+        assert_eq!(
+            apply(&mut engine, 5000, &["SET", "k", "v", "PXAT", "100"]),
+            ok()
+        );
+        assert_eq!(read(&engine, 5000, &["GET", "k"]), Reply::Nil);
+        assert_eq!(read(&engine, 5000, &["DBSIZE"]), int(0));
+    }
+
+    #[test]
+    fn set_nx_xx_and_keepttl() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["SET", "k", "a", "XX"]), Reply::Nil);
+        assert_eq!(apply(&mut engine, 0, &["SET", "k", "a", "NX"]), ok());
+        assert_eq!(apply(&mut engine, 0, &["SET", "k", "b", "NX"]), Reply::Nil);
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "c", "XX", "PX", "100"]),
+            ok()
+        );
+        assert_eq!(apply(&mut engine, 0, &["SET", "k", "d", "KEEPTTL"]), ok());
+        assert_eq!(read(&engine, 0, &["GET", "k"]), bulk("d"));
+        assert_eq!(read(&engine, 0, &["PTTL", "k"]), int(100));
+        assert_eq!(apply(&mut engine, 0, &["SET", "new", "v", "KEEPTTL"]), ok());
+        assert_eq!(read(&engine, 0, &["PTTL", "new"]), int(-1));
+        // A key past its deadline counts as missing for NX and XX.
+        assert_eq!(
+            apply(&mut engine, 100, &["SET", "k", "e", "XX"]),
+            Reply::Nil
+        );
+        assert_eq!(apply(&mut engine, 100, &["SET", "k", "e", "NX"]), ok());
+    }
+
+    #[test]
+    fn set_get_returns_the_old_value_in_every_combination() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["SET", "k", "a", "GET"]), Reply::Nil);
+        assert_eq!(apply(&mut engine, 0, &["SET", "k", "b", "GET"]), bulk("a"));
+        // NX with GET: not set, the old value is still returned.
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "c", "NX", "GET"]),
+            bulk("b")
+        );
+        assert_eq!(read(&engine, 0, &["GET", "k"]), bulk("b"));
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "x", "c", "XX", "GET"]),
+            Reply::Nil
+        );
+        assert_eq!(read(&engine, 0, &["EXISTS", "x"]), int(0));
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "d", "GET", "EX", "5"]),
+            bulk("b")
+        );
+        assert_eq!(read(&engine, 0, &["TTL", "k"]), int(5));
+    }
+
+    #[test]
+    fn set_option_conflicts_are_syntax_errors() {
+        let mut engine = Engine::new();
+        for bad in [
+            &["SET", "k", "v", "NX", "XX"][..],
+            &["SET", "k", "v", "XX", "NX"],
+            &["SET", "k", "v", "EX", "1", "PX", "1"],
+            &["SET", "k", "v", "PX", "1", "EXAT", "1"],
+            &["SET", "k", "v", "EXAT", "1", "PXAT", "1"],
+            &["SET", "k", "v", "PXAT", "1", "EX", "1"],
+            &["SET", "k", "v", "KEEPTTL", "EX", "1"],
+            &["SET", "k", "v", "EX", "1", "KEEPTTL"],
+            &["SET", "k", "v", "EX"],
+            &["SET", "k", "v", "PERSIST"],
+            &["SET", "k", "v", "FOO"],
+        ] {
+            assert_eq!(apply(&mut engine, 0, bad), err(SYNTAX), "{bad:?}");
+        }
+        // Repeating the same option is allowed; the last value wins.
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "v", "EX", "1", "EX", "7"]),
+            ok()
+        );
+        assert_eq!(read(&engine, 0, &["TTL", "k"]), int(7));
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "v", "nx", "NX"]),
+            Reply::Nil
+        );
+    }
+
+    #[test]
+    fn set_invalid_expire_times() {
+        let mut engine = Engine::new();
+        let invalid = err("ERR invalid expire time in 'set' command");
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "v", "EX", "0"]),
+            invalid
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "v", "PX", "-5"]),
+            invalid
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "v", "EXAT", "0"]),
+            invalid
+        );
+        let huge = "9223372036854775807";
+        assert_eq!(
+            apply(&mut engine, 0, &["SET", "k", "v", "EX", huge]),
+            invalid
+        );
+        assert_eq!(
+            apply(&mut engine, 10, &["SET", "k", "v", "PX", huge]),
+            invalid
+        );
+        assert_eq!(
+            apply(&mut engine, 10, &["SET", "k", "v", "PXAT", huge]),
+            ok()
+        );
+        assert_eq!(
+            apply(&mut engine, 10, &["SET", "k", "v", "EX", "ten"]),
+            err(args::NOT_INTEGER)
+        );
+        assert_eq!(read(&engine, 10, &["PEXPIRETIME", "k"]), int(i64::MAX));
+    }
+
+    #[test]
+    fn setnx_setex_psetex() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["SETNX", "k", "a"]), int(1));
+        assert_eq!(apply(&mut engine, 0, &["SETNX", "k", "b"]), int(0));
+        assert_eq!(read(&engine, 0, &["GET", "k"]), bulk("a"));
+        assert_eq!(apply(&mut engine, 0, &["SETEX", "k", "3", "c"]), ok());
+        assert_eq!(read(&engine, 0, &["PTTL", "k"]), int(3000));
+        assert_eq!(apply(&mut engine, 0, &["PSETEX", "k", "30", "d"]), ok());
+        assert_eq!(read(&engine, 0, &["PTTL", "k"]), int(30));
+        assert_eq!(read(&engine, 30, &["GET", "k"]), Reply::Nil);
+        assert_eq!(
+            apply(&mut engine, 0, &["SETEX", "k", "0", "c"]),
+            err("ERR invalid expire time in 'setex' command")
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["PSETEX", "k", "-1", "c"]),
+            err("ERR invalid expire time in 'psetex' command")
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["SETEX", "k", "x", "c"]),
+            err(args::NOT_INTEGER)
+        );
+    }
+
+    #[test]
+    fn getset_returns_old_value_and_drops_the_deadline() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["GETSET", "k", "a"]), Reply::Nil);
+        apply(&mut engine, 0, &["EXPIRE", "k", "100"]);
+        assert_eq!(apply(&mut engine, 0, &["GETSET", "k", "b"]), bulk("a"));
+        assert_eq!(read(&engine, 0, &["TTL", "k"]), int(-1));
+    }
+
+    #[test]
+    fn getdel_returns_and_deletes() {
+        let mut engine = engine_with(&[("k", "v")]);
+        assert_eq!(apply(&mut engine, 1000, &["GETDEL", "k"]), bulk("v"));
+        assert_eq!(apply(&mut engine, 1000, &["GETDEL", "k"]), Reply::Nil);
+        apply(&mut engine, 1000, &["SET", "t", "v", "PX", "10"]);
+        assert_eq!(apply(&mut engine, 1010, &["GETDEL", "t"]), Reply::Nil);
+    }
+
+    #[test]
+    fn getex_sets_or_removes_the_deadline() {
+        let mut engine = engine_with(&[("k", "v")]);
+        assert_eq!(apply(&mut engine, 1000, &["GETEX", "k"]), bulk("v"));
+        assert_eq!(read(&engine, 1000, &["TTL", "k"]), int(-1));
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "EX", "5"]),
+            bulk("v")
+        );
+        assert_eq!(read(&engine, 1000, &["PTTL", "k"]), int(5000));
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "PX", "50"]),
+            bulk("v")
+        );
+        assert_eq!(read(&engine, 1000, &["PTTL", "k"]), int(50));
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "EXAT", "9"]),
+            bulk("v")
+        );
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "k"]), int(9000));
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "PXAT", "8000"]),
+            bulk("v")
+        );
+        assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "k"]), int(8000));
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "PERSIST"]),
+            bulk("v")
+        );
+        assert_eq!(read(&engine, 1000, &["TTL", "k"]), int(-1));
+        // A past absolute time returns the value, then the key is gone.
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "PXAT", "999"]),
+            bulk("v")
+        );
+        assert_eq!(read(&engine, 1000, &["EXISTS", "k"]), int(0));
+        assert_eq!(engine.keyspace().dbs[0].stored_len(), 0);
+    }
+
+    #[test]
+    fn getex_errors_and_missing_key() {
+        let mut engine = engine_with(&[("k", "v")]);
+        for bad in [
+            &["GETEX", "k", "NX"][..],
+            &["GETEX", "k", "GET"],
+            &["GETEX", "k", "KEEPTTL"],
+            &["GETEX", "k", "EX", "1", "PERSIST"],
+            &["GETEX", "k", "PERSIST", "PX", "1"],
+            &["GETEX", "k", "EX"],
+            &["GETEX", "k", "EX", "1", "PX", "1"],
+        ] {
+            assert_eq!(apply(&mut engine, 1000, bad), err(SYNTAX), "{bad:?}");
+        }
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "EX", "0"]),
+            err("ERR invalid expire time in 'getex' command")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "k", "EX", "x"]),
+            err(args::NOT_INTEGER)
+        );
+        // Missing key: Nil before the time is even looked at, as in Redis.
+        assert_eq!(
+            apply(&mut engine, 1000, &["GETEX", "nope", "EX", "x"]),
+            Reply::Nil
+        );
+    }
+
+    #[test]
+    fn mget_and_mset() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["MSET", "a", "1", "b", "2"]), ok());
+        assert_eq!(
+            read(&engine, 0, &["MGET", "a", "x", "b", "a"]),
+            Reply::Array(vec![bulk("1"), Reply::Nil, bulk("2"), bulk("1")])
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["MSET", "a", "1", "b"]),
+            err("ERR wrong number of arguments for 'mset' command")
+        );
+        apply(&mut engine, 0, &["PEXPIRE", "a", "10"]);
+        assert_eq!(apply(&mut engine, 0, &["MSET", "a", "3"]), ok());
+        assert_eq!(read(&engine, 0, &["PTTL", "a"]), int(-1));
+    }
+
+    #[test]
+    fn msetnx_sets_all_or_nothing() {
+        let mut engine = Engine::new();
+        assert_eq!(
+            apply(&mut engine, 0, &["MSETNX", "a", "1", "b", "2"]),
+            int(1)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["MSETNX", "c", "3", "b", "9"]),
+            int(0)
+        );
+        assert_eq!(read(&engine, 0, &["EXISTS", "c"]), int(0));
+        assert_eq!(read(&engine, 0, &["GET", "b"]), bulk("2"));
+        // The same key twice in one call is fine: the last value wins.
+        assert_eq!(
+            apply(&mut engine, 0, &["MSETNX", "d", "1", "d", "2"]),
+            int(1)
+        );
+        assert_eq!(read(&engine, 0, &["GET", "d"]), bulk("2"));
+        assert_eq!(
+            apply(&mut engine, 0, &["MSETNX", "a", "1", "b"]),
+            err("ERR wrong number of arguments for 'msetnx' command")
+        );
+    }
+
+    #[test]
+    fn append_creates_extends_and_keeps_ttl() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["APPEND", "k", "ab"]), int(2));
+        apply(&mut engine, 0, &["PEXPIRE", "k", "100"]);
+        assert_eq!(apply(&mut engine, 0, &["APPEND", "k", "cde"]), int(5));
+        assert_eq!(read(&engine, 0, &["GET", "k"]), bulk("abcde"));
+        assert_eq!(read(&engine, 0, &["PTTL", "k"]), int(100));
+        // Past the deadline APPEND starts a new key.
+        assert_eq!(apply(&mut engine, 100, &["APPEND", "k", "x"]), int(1));
+        assert_eq!(read(&engine, 100, &["PTTL", "k"]), int(-1));
+    }
+
+    #[test]
+    fn string_length_cap_matches_proto_max_bulk_len() {
+        let too_big = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        assert_eq!(check_string_length(STRING_LEN_MAX - 1, 1), Ok(()));
+        assert_eq!(check_string_length(STRING_LEN_MAX, 1), Err(too_big.clone()));
+        assert_eq!(check_string_length(u64::MAX, 1), Err(too_big));
+    }
+
+    #[test]
+    fn strlen_counts_bytes() {
+        let engine = engine_with(&[("k", "héllo")]);
+        assert_eq!(read(&engine, 1000, &["STRLEN", "k"]), int(6));
+        assert_eq!(read(&engine, 1000, &["STRLEN", "nope"]), int(0));
+    }
+
+    #[test]
+    fn incr_family_counts_and_keeps_ttl() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["INCR", "n"]), int(1));
+        assert_eq!(apply(&mut engine, 0, &["INCRBY", "n", "10"]), int(11));
+        assert_eq!(apply(&mut engine, 0, &["DECR", "n"]), int(10));
+        assert_eq!(apply(&mut engine, 0, &["DECRBY", "n", "-5"]), int(15));
+        assert_eq!(apply(&mut engine, 0, &["DECRBY", "m", "3"]), int(-3));
+        assert_eq!(read(&engine, 0, &["GET", "n"]), bulk("15"));
+        apply(&mut engine, 0, &["PEXPIRE", "n", "100"]);
+        assert_eq!(apply(&mut engine, 0, &["INCR", "n"]), int(16));
+        assert_eq!(read(&engine, 0, &["PTTL", "n"]), int(100));
+        assert_eq!(
+            apply(&mut engine, 100, &["INCR", "n"]),
+            int(1),
+            "expired counts as 0"
+        );
+    }
+
+    #[test]
+    fn incr_family_errors() {
+        let mut engine = engine_with(&[("s", "abc"), ("sp", " 1"), ("z", "01")]);
+        let not_int = err(args::NOT_INTEGER);
+        assert_eq!(apply(&mut engine, 1000, &["INCR", "s"]), not_int);
+        assert_eq!(apply(&mut engine, 1000, &["INCR", "sp"]), not_int);
+        assert_eq!(apply(&mut engine, 1000, &["DECR", "z"]), not_int);
+        assert_eq!(apply(&mut engine, 1000, &["INCRBY", "n", "+1"]), not_int);
+        assert_eq!(apply(&mut engine, 1000, &["DECRBY", "n", "1.5"]), not_int);
+        let overflow = err("ERR increment or decrement would overflow");
+        apply(&mut engine, 1000, &["SET", "max", "9223372036854775807"]);
+        assert_eq!(apply(&mut engine, 1000, &["INCR", "max"]), overflow);
+        apply(&mut engine, 1000, &["SET", "min", "-9223372036854775808"]);
+        assert_eq!(apply(&mut engine, 1000, &["DECR", "min"]), overflow);
+        assert_eq!(apply(&mut engine, 1000, &["INCRBY", "min", "-1"]), overflow);
+        assert_eq!(
+            apply(&mut engine, 1000, &["DECRBY", "n", "-9223372036854775808"]),
+            err("ERR decrement would overflow")
+        );
+        assert_eq!(
+            read(&engine, 1000, &["GET", "max"]),
+            bulk("9223372036854775807")
+        );
+    }
+
+    #[test]
+    fn incrbyfloat_formats_like_redis() {
+        let mut engine = Engine::new();
+        assert_eq!(
+            apply(&mut engine, 0, &["INCRBYFLOAT", "f", "10.5"]),
+            bulk("10.5")
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["INCRBYFLOAT", "f", "0.1"]),
+            bulk("10.6")
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["INCRBYFLOAT", "f", "-10.6"]),
+            bulk("0")
+        );
+        apply(&mut engine, 0, &["SET", "g", "5.0e3"]);
+        apply(&mut engine, 0, &["PEXPIRE", "g", "100"]);
+        assert_eq!(
+            apply(&mut engine, 0, &["INCRBYFLOAT", "g", "2.0e2"]),
+            bulk("5200")
+        );
+        assert_eq!(read(&engine, 0, &["GET", "g"]), bulk("5200"));
+        assert_eq!(read(&engine, 0, &["PTTL", "g"]), int(100));
+        apply(&mut engine, 0, &["SET", "i", "1"]);
+        assert_eq!(
+            apply(&mut engine, 0, &["INCRBYFLOAT", "i", "-1.1"]),
+            bulk("-0.1")
+        );
+    }
+
+    #[test]
+    fn incrbyfloat_errors() {
+        let mut engine = engine_with(&[("s", "abc"), ("big", "1e4932")]);
+        let not_float = err(NOT_FLOAT);
+        assert_eq!(
+            apply(&mut engine, 1000, &["INCRBYFLOAT", "s", "1"]),
+            not_float
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["INCRBYFLOAT", "n", "x"]),
+            not_float
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["INCRBYFLOAT", "n", " 1"]),
+            not_float
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["INCRBYFLOAT", "n", "nan"]),
+            not_float
+        );
+        let nan_inf = err("ERR increment would produce NaN or Infinity");
+        assert_eq!(
+            apply(&mut engine, 1000, &["INCRBYFLOAT", "n", "inf"]),
+            nan_inf
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["INCRBYFLOAT", "big", "1e4932"]),
+            nan_inf
+        );
+        assert_eq!(read(&engine, 1000, &["EXISTS", "n"]), int(0));
+    }
+
+    #[test]
+    fn getrange_indexes_like_redis() {
+        let engine = engine_with(&[("k", "Hello World")]);
+        let range = |start: &str, end: &str| read(&engine, 1000, &["GETRANGE", "k", start, end]);
+        assert_eq!(range("0", "4"), bulk("Hello"));
+        assert_eq!(range("-5", "-1"), bulk("World"));
+        assert_eq!(range("0", "-1"), bulk("Hello World"));
+        assert_eq!(range("5", "3"), bulk(""));
+        assert_eq!(range("-100", "2"), bulk("Hel"));
+        assert_eq!(range("0", "100"), bulk("Hello World"));
+        assert_eq!(range("20", "30"), bulk(""));
+        assert_eq!(range("-100", "-50"), bulk(""));
+        assert_eq!(
+            read(&engine, 1000, &["GETRANGE", "nope", "0", "-1"]),
+            bulk("")
+        );
+        assert_eq!(range("a", "1"), err(args::NOT_INTEGER));
+        assert_eq!(range("0", "1.5"), err(args::NOT_INTEGER));
+    }
+
+    #[test]
+    fn setrange_patches_and_pads() {
+        let mut engine = engine_with(&[("k", "Hello World")]);
+        assert_eq!(
+            apply(&mut engine, 1000, &["SETRANGE", "k", "6", "Redis"]),
+            int(11)
+        );
+        assert_eq!(read(&engine, 1000, &["GET", "k"]), bulk("Hello Redis"));
+        assert_eq!(
+            apply(&mut engine, 1000, &["SETRANGE", "k", "0", ""]),
+            int(11)
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["SETRANGE", "new", "3", "ab"]),
+            int(5)
+        );
+        assert_eq!(
+            read(&engine, 1000, &["GET", "new"]),
+            Reply::bulk(b"\0\0\0ab".to_vec())
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["SETRANGE", "none", "3", ""]),
+            int(0)
+        );
+        assert_eq!(read(&engine, 1000, &["EXISTS", "none"]), int(0));
+        assert_eq!(
+            apply(&mut engine, 1000, &["SETRANGE", "k", "-1", "x"]),
+            err("ERR offset is out of range")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["SETRANGE", "k", "536870912", "x"]),
+            err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+        );
+        assert_eq!(
+            apply(&mut engine, 1000, &["SETRANGE", "k", "x", "x"]),
+            err(args::NOT_INTEGER)
+        );
+    }
+
+    #[test]
+    fn wrongtype_helper_rejects_non_strings() {
+        // No other type exists yet: check the error line the type modules share.
+        assert_eq!(
+            wrongtype(),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+    }
 }

@@ -103,52 +103,164 @@ use Kind::{Read, Session, Write};
 /// The table, sorted by name (a test checks it, and [`lookup`] relies on it). Arity, flags and
 /// key positions are those Redis 7's COMMAND reports.
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::append)),
+    cmd!(
+        "append",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::append)
+    ),
     cmd!("client", -2, CONNECTION, 0, 0, 0, Session),
     cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
     cmd!("config", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
     cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, Read(keys::dbsize)),
-    cmd!("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::decr)),
-    cmd!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::decrby)),
+    cmd!(
+        "decr",
+        2,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::decr)
+    ),
+    cmd!(
+        "decrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::decrby)
+    ),
     cmd!("del", -2, WRITE, 1, -1, 1, Write(keys::del)),
     cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("exists", -2, READONLY | FAST, 1, -1, 1, Read(keys::exists)),
     cmd!("expire", -3, WRITE | FAST, 1, 1, 1, Write(keys::expire)),
     cmd!("expireat", -3, WRITE | FAST, 1, 1, 1, Write(keys::expireat)),
-    cmd!("expiretime", 2, READONLY | FAST, 1, 1, 1, Read(keys::expiretime)),
+    cmd!(
+        "expiretime",
+        2,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        Read(keys::expiretime)
+    ),
     cmd!("flushall", -1, WRITE, 0, 0, 0, Write(keys::flushall)),
     cmd!("flushdb", -1, WRITE, 0, 0, 0, Write(keys::flushdb)),
     cmd!("get", 2, READONLY | FAST, 1, 1, 1, Read(string::get)),
     cmd!("getdel", 2, WRITE | FAST, 1, 1, 1, Write(string::getdel)),
     cmd!("getex", -2, WRITE | FAST, 1, 1, 1, Write(string::getex)),
     cmd!("getrange", 4, READONLY, 1, 1, 1, Read(string::getrange)),
-    cmd!("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::getset)),
+    cmd!(
+        "getset",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::getset)
+    ),
     cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::incr)),
-    cmd!("incrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::incrby)),
-    cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::incrbyfloat)),
+    cmd!(
+        "incr",
+        2,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::incr)
+    ),
+    cmd!(
+        "incrby",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::incrby)
+    ),
+    cmd!(
+        "incrbyfloat",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::incrbyfloat)
+    ),
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
     cmd!("keys", 2, READONLY, 0, 0, 0, Read(keys::keys)),
     cmd!("mget", -2, READONLY | FAST, 1, -1, 1, Read(string::mget)),
     cmd!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Write(string::mset)),
-    cmd!("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, Write(string::msetnx)),
+    cmd!(
+        "msetnx",
+        -3,
+        WRITE | DENYOOM,
+        1,
+        -1,
+        2,
+        Write(string::msetnx)
+    ),
     cmd!("persist", 2, WRITE | FAST, 1, 1, 1, Write(keys::persist)),
     cmd!("pexpire", -3, WRITE | FAST, 1, 1, 1, Write(keys::pexpire)),
-    cmd!("pexpireat", -3, WRITE | FAST, 1, 1, 1, Write(keys::pexpireat)),
-    cmd!("pexpiretime", 2, READONLY | FAST, 1, 1, 1, Read(keys::pexpiretime)),
+    cmd!(
+        "pexpireat",
+        -3,
+        WRITE | FAST,
+        1,
+        1,
+        1,
+        Write(keys::pexpireat)
+    ),
+    cmd!(
+        "pexpiretime",
+        2,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        Read(keys::pexpiretime)
+    ),
     cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("psetex", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::psetex)),
     cmd!("pttl", 2, READONLY | FAST, 1, 1, 1, Read(keys::pttl)),
     cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("randomkey", 1, READONLY | RANDOM, 0, 0, 0, Read(keys::randomkey)),
+    cmd!(
+        "randomkey",
+        1,
+        READONLY | RANDOM,
+        0,
+        0,
+        0,
+        Read(keys::randomkey)
+    ),
     cmd!("rename", 3, WRITE, 1, 2, 1, Write(keys::rename)),
     cmd!("renamenx", 3, WRITE | FAST, 1, 2, 1, Write(keys::renamenx)),
     cmd!("scan", -2, READONLY, 0, 0, 0, Read(keys::scan)),
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("set", -3, WRITE | DENYOOM, 1, 1, 1, Write(string::set)),
     cmd!("setex", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::setex)),
-    cmd!("setnx", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(string::setnx)),
-    cmd!("setrange", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::setrange)),
+    cmd!(
+        "setnx",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(string::setnx)
+    ),
+    cmd!(
+        "setrange",
+        4,
+        WRITE | DENYOOM,
+        1,
+        1,
+        1,
+        Write(string::setrange)
+    ),
     cmd!("strlen", 2, READONLY | FAST, 1, 1, 1, Read(string::strlen)),
     cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("ttl", 2, READONLY | FAST, 1, 1, 1, Read(keys::ttl)),
@@ -210,12 +322,77 @@ mod tests {
     #[test]
     fn table_is_sorted_and_unique_so_lookup_finds_every_entry() {
         for pair in COMMANDS.windows(2) {
-            assert!(pair[0].name < pair[1].name, "{} !< {}", pair[0].name, pair[1].name);
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} !< {}",
+                pair[0].name,
+                pair[1].name
+            );
         }
         for spec in COMMANDS {
             assert!(std::ptr::eq(lookup(spec.name.as_bytes()).unwrap(), spec));
             assert!(lookup(spec.name.to_uppercase().as_bytes()).is_some());
         }
+    }
+
+    #[test]
+    fn every_state_machine_command_has_a_unit_test() {
+        let mut tested: Vec<&str> = crate::string::tests::TESTED
+            .iter()
+            .chain(crate::keys::tests::TESTED)
+            .copied()
+            .collect();
+        tested.sort_unstable();
+        let in_table: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|spec| !matches!(spec.kind, Kind::Session))
+            .map(|spec| spec.name)
+            .collect();
+        assert_eq!(
+            tested, in_table,
+            "add the command's tests and its name to TESTED"
+        );
+    }
+
+    #[test]
+    fn session_commands_are_in_the_table_without_a_function() {
+        let names = [
+            "client", "command", "config", "echo", "hello", "info", "ping", "quit", "select",
+            "time",
+        ];
+        for name in names {
+            let spec = lookup(name.as_bytes()).expect(name);
+            assert!(matches!(spec.kind, Kind::Session), "{name}");
+            assert!(spec.flags & CONNECTION != 0, "{name}");
+        }
+    }
+
+    #[test]
+    fn flags_and_key_positions_are_consistent() {
+        for spec in COMMANDS {
+            match spec.kind {
+                Kind::Write(_) => assert!(spec.flags & WRITE != 0, "{}", spec.name),
+                Kind::Read(_) => assert!(spec.flags & READONLY != 0, "{}", spec.name),
+                Kind::Session => assert!(spec.flags & (WRITE | READONLY) == 0, "{}", spec.name),
+            }
+            let keyless = (spec.first_key, spec.last_key, spec.step) == (0, 0, 0);
+            assert!(
+                keyless || (spec.first_key >= 1 && spec.step >= 1),
+                "{}",
+                spec.name
+            );
+        }
+        let rename = lookup(b"rename").unwrap();
+        assert_eq!((rename.first_key, rename.last_key, rename.step), (1, 2, 1));
+        let mset = lookup(b"MSET").unwrap();
+        assert_eq!(
+            (mset.arity, mset.first_key, mset.last_key, mset.step),
+            (-3, 1, -1, 2)
+        );
+        assert_eq!(
+            lookup(b"set").unwrap().flag_names(),
+            vec!["write", "denyoom"]
+        );
     }
 
     #[test]
