@@ -12,6 +12,7 @@
 
 pub mod binary;
 pub mod cluster;
+pub mod differential;
 pub mod ports;
 pub mod process;
 pub mod raw;

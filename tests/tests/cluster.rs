@@ -385,7 +385,7 @@ async fn node_down_past_a_compaction_rejoins_by_snapshot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ttl_expiry_is_seen_identically_on_every_node() {
-    const TTL: Duration = Duration::from_millis(1000);
+    const TTL: Duration = Duration::from_millis(1500);
     let cluster = Cluster::start(3).await;
     let ids = cluster.ids();
     let writer = cluster.followers().await[0];
