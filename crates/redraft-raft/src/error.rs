@@ -1,0 +1,66 @@
+//! The errors the server crate sees. They name no openraft type.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why a request could not be served by the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClusterError {
+    /// No leader could be reached within the request timeout; nothing was applied.
+    /// The server answers `-CLUSTERDOWN`.
+    #[error("no leader: {0}")]
+    NoLeader(String),
+    /// The outcome is unknown: the write may or may not have been applied (or, for a refused
+    /// write under back-pressure, it was not, and may be retried). The server answers `-TRYAGAIN`.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+    /// This node is shutting down; nothing was applied.
+    #[error("node is shutting down")]
+    ShuttingDown,
+    /// The Raft node failed and stopped (storage error, bug); nothing more will be served.
+    #[error("fatal raft error: {0}")]
+    Fatal(String),
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{context} ({path}): {source}")]
+    Io {
+        context: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// A log segment before the last one, or the meta file, is damaged: acknowledged data
+    /// would be lost by truncating it, so the node refuses to start.
+    #[error("corrupt raft log {path} at byte {offset}: {reason}")]
+    CorruptLog {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
+    #[error("corrupt snapshot {path}: {reason}")]
+    CorruptSnapshot { path: PathBuf, reason: String },
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    /// openraft refused to start or to initialize the cluster.
+    #[error("raft: {0}")]
+    Raft(String),
+}
+
+impl StartError {
+    pub(crate) fn io(context: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        StartError::Io {
+            context,
+            path: path.into(),
+            source,
+        }
+    }
+}

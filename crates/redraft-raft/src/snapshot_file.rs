@@ -1,0 +1,81 @@
+//! The persisted snapshot, `<dir>/raft/snapshot`: magic, then a framed postcard
+//! `SnapshotMeta` (see [`record`]), then `[u64 len][u32 crc32]` and the engine snapshot (a
+//! 64-bit length: an engine snapshot may exceed 4 GiB). Replaced atomically and durably.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::StartError;
+use crate::fsutil;
+use crate::record;
+use crate::types::SnapshotMeta;
+
+const MAGIC: &[u8; 8] = b"RDRSNAP1";
+const DATA_HEADER_LEN: usize = 12;
+
+pub struct SnapshotFile {
+    path: PathBuf,
+}
+
+impl SnapshotFile {
+    pub fn new(raft_dir: &Path) -> SnapshotFile {
+        SnapshotFile {
+            path: raft_dir.join("snapshot"),
+        }
+    }
+
+    /// Replaces the persisted snapshot. Always fsynced: the log is purged on the strength of it.
+    pub fn save(&self, meta: &SnapshotMeta, data: &[u8]) -> io::Result<()> {
+        let meta_bytes = postcard::to_allocvec(meta).map_err(io::Error::other)?;
+        let meta_record = record::encode(&meta_bytes).map_err(io::Error::other)?;
+        let mut data_header = Vec::with_capacity(DATA_HEADER_LEN);
+        data_header.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        data_header.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+        fsutil::atomic_write_with(&self.path, true, |file: &mut File| {
+            file.write_all(MAGIC)?;
+            file.write_all(&meta_record)?;
+            file.write_all(&data_header)?;
+            file.write_all(data)
+        })
+    }
+
+    /// The persisted snapshot, if any. A damaged file is a hard error: it was written
+    /// atomically, and the log entries it covers may already be purged.
+    pub fn load(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StartError> {
+        let bytes = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StartError::io("reading the snapshot", &self.path, e)),
+        };
+        let corrupt = |reason: String| StartError::CorruptSnapshot {
+            path: self.path.clone(),
+            reason,
+        };
+        let body = bytes
+            .strip_prefix(MAGIC)
+            .ok_or_else(|| corrupt("bad magic".into()))?;
+        let (meta_bytes, meta_len) = record::decode(body).map_err(|e| corrupt(e.to_string()))?;
+        let meta: SnapshotMeta =
+            postcard::from_bytes(meta_bytes).map_err(|e| corrupt(e.to_string()))?;
+        let data_start = MAGIC.len() + meta_len + DATA_HEADER_LEN;
+        let (len, crc) = parse_data_header(bytes.get(MAGIC.len() + meta_len..data_start))
+            .ok_or_else(|| corrupt("data header cut short".into()))?;
+        if bytes.len() as u64 - data_start as u64 != len {
+            return Err(corrupt(format!("expected {len} bytes of engine data")));
+        }
+        let mut data = bytes;
+        data.drain(..data_start);
+        if crc32fast::hash(&data) != crc {
+            return Err(corrupt("engine data checksum mismatch".into()));
+        }
+        Ok(Some((meta, data)))
+    }
+}
+
+fn parse_data_header(header: Option<&[u8]>) -> Option<(u64, u32)> {
+    let header = header?;
+    let len = u64::from_le_bytes(header.get(..8)?.try_into().ok()?);
+    let crc = u32::from_le_bytes(header.get(8..12)?.try_into().ok()?);
+    Some((len, crc))
+}

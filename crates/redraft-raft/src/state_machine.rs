@@ -1,0 +1,260 @@
+//! The state-machine adapter: openraft's `RaftStateMachine` over the shared engine.
+//!
+//! The engine is not persisted on every apply; the snapshot is. A restarted node loads the
+//! persisted snapshot and openraft re-applies the committed log after it.
+
+use std::io::{self, Cursor};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use openraft::storage::RaftStateMachine;
+use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
+use redraft_engine::Engine;
+use tokio::sync::watch;
+
+use crate::error::StartError;
+use crate::snapshot_file::SnapshotFile;
+use crate::types::{
+    Entry, LogId, Response, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+};
+
+/// The engine with the Raft position its state corresponds to. One lock covers both, so a
+/// snapshot's bytes and its log id always agree.
+#[derive(Default)]
+pub struct Replica {
+    pub engine: Engine,
+    pub last_applied: Option<LogId>,
+    pub membership: StoredMembership,
+}
+
+pub type SharedReplica = Arc<RwLock<Replica>>;
+
+/// A poisoned lock means an engine call panicked while applying; openraft's apply task has then
+/// died with it and the node stops serving writes. Readers may still look at the state.
+pub fn read_replica(replica: &SharedReplica) -> RwLockReadGuard<'_, Replica> {
+    replica.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write_replica(replica: &SharedReplica) -> RwLockWriteGuard<'_, Replica> {
+    replica.write().unwrap_or_else(|e| e.into_inner())
+}
+
+pub struct StateMachine {
+    replica: SharedReplica,
+    snapshots: Arc<SnapshotSlot>,
+    applied_tx: watch::Sender<u64>,
+}
+
+/// The persisted snapshot and its meta. The mutex is held while the file is replaced, so a
+/// slow build can never overwrite a newer snapshot installed meanwhile.
+struct SnapshotSlot {
+    file: SnapshotFile,
+    current: Mutex<Option<SnapshotMeta>>,
+}
+
+pub struct SnapshotBuilder {
+    replica: SharedReplica,
+    snapshots: Arc<SnapshotSlot>,
+}
+
+impl StateMachine {
+    /// Opens the state machine under `raft_dir`, starting from the persisted snapshot if any.
+    /// The applied index is published on `applied_tx`.
+    pub fn open(
+        raft_dir: &std::path::Path,
+        applied_tx: watch::Sender<u64>,
+    ) -> Result<StateMachine, StartError> {
+        let file = SnapshotFile::new(raft_dir);
+        let mut replica = Replica::default();
+        let mut current = None;
+        if let Some((meta, data)) = file.load()? {
+            replica.engine =
+                Engine::decode_snapshot(&data).map_err(|e| StartError::CorruptSnapshot {
+                    path: raft_dir.join("snapshot"),
+                    reason: e.to_string(),
+                })?;
+            replica.last_applied = meta.last_log_id;
+            replica.membership = meta.last_membership.clone();
+            current = Some(meta);
+        }
+        applied_tx.send_replace(replica.last_applied.map_or(0, |l| l.index));
+        Ok(StateMachine {
+            replica: Arc::new(RwLock::new(replica)),
+            snapshots: Arc::new(SnapshotSlot {
+                file,
+                current: Mutex::new(current),
+            }),
+            applied_tx,
+        })
+    }
+
+    pub fn replica(&self) -> SharedReplica {
+        self.replica.clone()
+    }
+
+    /// Whether a snapshot was loaded or taken (a store with one is not pristine).
+    pub fn has_snapshot(&self) -> bool {
+        self.snapshots.current_meta().is_some()
+    }
+
+    fn apply_one(&self, entry: Entry) -> Response {
+        let mut replica = write_replica(&self.replica);
+        let log_id = entry.log_id;
+        let replies = match entry.payload {
+            EntryPayload::Blank => Vec::new(),
+            EntryPayload::Normal(command) => replica.engine.apply(log_id.index, &command),
+            EntryPayload::Membership(membership) => {
+                replica.membership = StoredMembership::new(Some(log_id), membership);
+                Vec::new()
+            }
+        };
+        replica.last_applied = Some(log_id);
+        Response { replies }
+    }
+}
+
+impl SnapshotSlot {
+    fn current_meta(&self) -> Option<SnapshotMeta> {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Persists `meta`+`data` as the current snapshot, unless (and `force` is off) the current
+    /// one is newer.
+    fn store(&self, meta: &SnapshotMeta, data: &[u8], force: bool) -> io::Result<()> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let newer_exists = current
+            .as_ref()
+            .is_some_and(|c| c.last_log_id > meta.last_log_id);
+        if newer_exists && !force {
+            return Ok(());
+        }
+        self.file.save(meta, data)?;
+        *current = Some(meta.clone());
+        Ok(())
+    }
+
+    fn load(&self) -> io::Result<Option<Snapshot>> {
+        let loaded = self.file.load().map_err(io::Error::other)?;
+        Ok(loaded.map(|(meta, data)| Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        }))
+    }
+}
+
+/// Unique across restarts: the applied log id plus the wall-clock time of the build.
+fn snapshot_id(last_applied: Option<LogId>) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    match last_applied {
+        Some(l) => format!("{}-{}-{nanos}", l.leader_id, l.index),
+        None => format!("none-{nanos}"),
+    }
+}
+
+fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Snapshot> {
+    let (data, meta) = {
+        let replica = read_replica(replica);
+        let meta = SnapshotMeta {
+            last_log_id: replica.last_applied,
+            last_membership: replica.membership.clone(),
+            snapshot_id: snapshot_id(replica.last_applied),
+        };
+        (replica.engine.encode_snapshot(), meta)
+    };
+    slot.store(&meta, &data, false)?;
+    Ok(Snapshot {
+        meta,
+        snapshot: Box::new(Cursor::new(data)),
+    })
+}
+
+fn join_error(e: tokio::task::JoinError) -> StorageError {
+    StorageIOError::read_state_machine(AnyError::new(&e)).into()
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
+        let replica = self.replica.clone();
+        let slot = self.snapshots.clone();
+        // Encoding a large keyspace takes a while; keep it off the async workers.
+        tokio::task::spawn_blocking(move || build_blocking(&replica, &slot))
+            .await
+            .map_err(join_error)?
+            .map_err(|e| StorageIOError::write_snapshot(None, AnyError::new(&e)).into())
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        let replica = read_replica(&self.replica);
+        Ok((replica.last_applied, replica.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + Send,
+        I::IntoIter: Send,
+    {
+        // The lock is taken per entry so that reads interleave with a long batch.
+        let responses: Vec<Response> = entries.into_iter().map(|e| self.apply_one(e)).collect();
+        let applied = read_replica(&self.replica).last_applied;
+        if !responses.is_empty() {
+            self.applied_tx.send_replace(applied.map_or(0, |l| l.index));
+        }
+        Ok(responses)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
+        SnapshotBuilder {
+            replica: self.replica.clone(),
+            snapshots: self.snapshots.clone(),
+        }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let data = snapshot.into_inner();
+        let slot = self.snapshots.clone();
+        let owned_meta = meta.clone();
+        let engine = tokio::task::spawn_blocking(move || {
+            let engine = Engine::decode_snapshot(&data)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            slot.store(&owned_meta, &data, true)?;
+            Ok::<Engine, io::Error>(engine)
+        })
+        .await
+        .map_err(join_error)?
+        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), AnyError::new(&e)))?;
+        {
+            let mut replica = write_replica(&self.replica);
+            replica.engine = engine;
+            replica.last_applied = meta.last_log_id;
+            replica.membership = meta.last_membership.clone();
+        }
+        self.applied_tx
+            .send_replace(meta.last_log_id.map_or(0, |l| l.index));
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
+        let slot = self.snapshots.clone();
+        tokio::task::spawn_blocking(move || slot.load())
+            .await
+            .map_err(join_error)?
+            .map_err(|e| StorageIOError::read_snapshot(None, AnyError::new(&e)).into())
+    }
+}
