@@ -295,7 +295,7 @@ async fn resp_protocol_edge_cases_are_handled_like_redis() {
         b"*x\r\n",
         b"*1\r\n$-5\r\n",
         b"*1\r\n$536870913\r\n",
-        b"*1048577\r\n",
+        b"*2147483648\r\n",
         b"SET \"unbalanced\r\n",
     ] {
         let t = same_as_redis(r, d, &[bad], 2).await;
