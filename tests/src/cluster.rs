@@ -541,3 +541,18 @@ fn summarize(infos: &[(u64, Result<Info, String>)]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_parse_reads_fields_and_skips_section_headers() {
+        let info =
+            Info::parse("# Raft\r\nrole:leader\r\nnode_id:2\r\nterm:7\r\nmembers:1,2,3\r\n\r\n");
+        assert_eq!(info.role(), "leader");
+        assert_eq!(info.num("term"), 7);
+        assert_eq!(info.get("members"), Some("1,2,3"));
+        assert_eq!(info.get("# Raft"), None);
+    }
+}

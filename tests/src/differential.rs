@@ -459,3 +459,52 @@ pub fn equivalent(command: &Command, redis: &[u8], redraft: &[u8]) -> Result<(),
         show(redraft)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn cmd(args: &[&str]) -> Command {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn equivalent_tolerates_only_the_documented_differences() {
+        assert!(equivalent(&cmd(&["GET", "k"]), b"$1\r\na\r\n", b"$1\r\na\r\n").is_ok());
+        assert!(equivalent(&cmd(&["GET", "k"]), b"$1\r\na\r\n", b"$1\r\nb\r\n").is_err());
+        assert!(equivalent(&cmd(&["PTTL", "k"]), b":100000\r\n", b":99990\r\n").is_ok());
+        assert!(equivalent(&cmd(&["pttl", "k"]), b":100000\r\n", b":90000\r\n").is_err());
+        assert!(equivalent(&cmd(&["TTL", "k"]), b":-1\r\n", b":0\r\n").is_err());
+        assert!(equivalent(&cmd(&["TTL", "k"]), b":-2\r\n", b":-1\r\n").is_err());
+        assert!(equivalent(
+            &cmd(&["KEYS", "*"]),
+            b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+            b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
+        )
+        .is_ok());
+        assert!(equivalent(
+            &cmd(&["KEYS", "*"]),
+            b"*1\r\n$1\r\na\r\n",
+            b"*1\r\n$1\r\nb\r\n"
+        )
+        .is_err());
+        // Order matters everywhere else.
+        assert!(equivalent(
+            &cmd(&["MGET", "a", "b"]),
+            b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+            b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn the_same_seed_generates_the_same_commands() {
+        let mut a = StdRng::seed_from_u64(7);
+        let mut b = StdRng::seed_from_u64(7);
+        let first: Vec<Command> = (0..200).map(|_| command(&mut a)).collect();
+        let second: Vec<Command> = (0..200).map(|_| command(&mut b)).collect();
+        assert_eq!(first, second);
+        assert!(first.iter().all(|c| !c.is_empty()));
+    }
+}

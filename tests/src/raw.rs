@@ -134,3 +134,45 @@ impl RawClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_bytes_encodes_an_array_of_bulk_strings() {
+        assert_eq!(
+            command_bytes(&["SET", "k", ""]),
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n".to_vec()
+        );
+        assert_eq!(
+            command_bytes(&[&b"a\r\nb"[..]]),
+            b"*1\r\n$4\r\na\r\nb\r\n".to_vec()
+        );
+    }
+
+    #[tokio::test]
+    async fn read_reply_returns_exactly_one_frame_even_when_split_or_pipelined() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            socket.write_all(b"*2\r\n$3\r\nab").await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            socket
+                .write_all(b"c\r\n:7\r\n+OK\r\n-ERR x\r\n")
+                .await
+                .unwrap();
+        });
+        let mut client = RawClient::connect(port).await.unwrap();
+        assert_eq!(
+            client.read_reply().await.unwrap(),
+            b"*2\r\n$3\r\nabc\r\n:7\r\n".to_vec()
+        );
+        assert_eq!(client.read_reply().await.unwrap(), b"+OK\r\n".to_vec());
+        assert_eq!(client.read_reply().await.unwrap(), b"-ERR x\r\n".to_vec());
+        server.await.unwrap();
+        let eof = client.read_reply().await.unwrap_err();
+        assert_eq!(eof.kind(), io::ErrorKind::UnexpectedEof);
+    }
+}
