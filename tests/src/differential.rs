@@ -125,25 +125,29 @@ fn millis(rng: &mut StdRng) -> String {
 }
 
 /// Absolute deadlines (unix seconds): long past, far future (after 2100), or junk.
-fn unix_seconds(rng: &mut StdRng) -> String {
-    match rng.random_range(0..10) {
+///
+/// SET never gets a past deadline: redis-server 7.0 then keeps the key, logically
+/// expired, until its expiry cycle reclaims it, so DBSIZE would depend on timing
+/// (EXPIREAT and GETEX delete such a key at once, deterministically).
+fn unix_seconds(rng: &mut StdRng, past: bool) -> String {
+    match rng.random_range(if past { 0 } else { 3 }..10) {
         0 => "1".into(),
         1 => "0".into(),
-        2 => "-1".into(),
-        3 => "abc".into(),
-        4 => "1000000000".into(),
+        2 => "1000000000".into(),
+        3 => "-1".into(),
+        4 => "abc".into(),
         5 => "9223372036854775807".into(),
         _ => (4_102_444_800u64 + rng.random_range(0..1_000_000_000u64)).to_string(),
     }
 }
 
-fn unix_millis(rng: &mut StdRng) -> String {
-    match rng.random_range(0..10) {
+fn unix_millis(rng: &mut StdRng, past: bool) -> String {
+    match rng.random_range(if past { 0 } else { 3 }..10) {
         0 => "1".into(),
         1 => "0".into(),
-        2 => "-1".into(),
-        3 => "abc".into(),
-        4 => "1000000000000".into(),
+        2 => "1000000000000".into(),
+        3 => "-1".into(),
+        4 => "abc".into(),
         5 => "9223372036854775807".into(),
         _ => (4_102_444_800_000u64 + rng.random_range(0..1_000_000_000_000u64)).to_string(),
     }
@@ -166,8 +170,8 @@ fn set_expiry(rng: &mut StdRng, out: &mut Vec<String>) {
     match rng.random_range(0..5) {
         0 => out.extend(["EX".into(), seconds(rng)]),
         1 => out.extend(["PX".into(), millis(rng)]),
-        2 => out.extend(["EXAT".into(), unix_seconds(rng)]),
-        3 => out.extend(["PXAT".into(), unix_millis(rng)]),
+        2 => out.extend(["EXAT".into(), unix_seconds(rng, false)]),
+        3 => out.extend(["PXAT".into(), unix_millis(rng, false)]),
         _ => out.push("KEEPTTL".into()),
     }
 }
@@ -267,8 +271,8 @@ fn valid_command(rng: &mut StdRng) -> Vec<String> {
             match rng.random_range(0..7) {
                 0 => c.extend(["EX".into(), seconds(rng)]),
                 1 => c.extend(["PX".into(), millis(rng)]),
-                2 => c.extend(["EXAT".into(), unix_seconds(rng)]),
-                3 => c.extend(["PXAT".into(), unix_millis(rng)]),
+                2 => c.extend(["EXAT".into(), unix_seconds(rng, true)]),
+                3 => c.extend(["PXAT".into(), unix_millis(rng, true)]),
                 4 => c.push("PERSIST".into()),
                 5 => c.extend(["PERSIST".into(), "EX".into(), "100".into()]),
                 _ => {}
@@ -310,11 +314,11 @@ fn valid_command(rng: &mut StdRng) -> Vec<String> {
             expire_flag(rng, &mut c);
         }
         "EXPIREAT" => {
-            c.extend([key(rng), unix_seconds(rng)]);
+            c.extend([key(rng), unix_seconds(rng, true)]);
             expire_flag(rng, &mut c);
         }
         "PEXPIREAT" => {
-            c.extend([key(rng), unix_millis(rng)]);
+            c.extend([key(rng), unix_millis(rng, true)]);
             expire_flag(rng, &mut c);
         }
         "KEYS" => c.push(keys_pattern(rng)),
@@ -424,10 +428,25 @@ pub fn sorted_elements(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
     }
 }
 
+/// redraft's error with every quoted argument cut at its first NUL byte, as
+/// redis-server's C-string formatting (`%s`) cuts it.
+fn nul_truncated(command: &Command, error: &[u8]) -> Vec<u8> {
+    let mut out = error.to_vec();
+    for arg in command.iter().filter(|a| a.contains(&0)) {
+        let cut = &arg[..arg.iter().position(|&b| b == 0).expect("contains NUL")];
+        while let Some(at) = out.windows(arg.len()).position(|w| w == arg.as_slice()) {
+            out.splice(at..at + arg.len(), cut.iter().copied());
+        }
+    }
+    out
+}
+
 /// Whether redraft's reply to `command` is equivalent to redis-server's.
 ///
 /// Byte equality, except these documented differences:
 /// - KEYS: the same elements in any order;
+/// - errors quoting an argument that holds a NUL byte: redis-server cuts the argument
+///   at the NUL (C-string formatting); redraft may quote it whole;
 /// - TTL/PTTL/EXPIRETIME/PEXPIRETIME: non-negative integers within a tolerance (the
 ///   two servers set and read deadlines a few milliseconds apart); -1 and -2 exact.
 ///
@@ -448,6 +467,12 @@ pub fn equivalent(command: &Command, redis: &[u8], redraft: &[u8]) -> Result<(),
         }
         _ => None,
     };
+    if redis.starts_with(b"-")
+        && redraft.starts_with(b"-")
+        && nul_truncated(command, redraft) == redis
+    {
+        return Ok(());
+    }
     if let (Some(tolerance), Some(a), Some(b)) = (tolerance, integer(redis), integer(redraft)) {
         if a >= 0 && b >= 0 && (a - b).abs() <= tolerance {
             return Ok(());
@@ -489,6 +514,13 @@ mod tests {
             b"*1\r\n$1\r\nb\r\n"
         )
         .is_err());
+        let nul = cmd(&["EXPIRE", "k", "1", "a\0b"]);
+        let (cut, whole) = (
+            b"-ERR Unsupported option a\r\n",
+            b"-ERR Unsupported option a\0b\r\n",
+        );
+        assert!(equivalent(&nul, cut, whole).is_ok());
+        assert!(equivalent(&nul, cut, b"-ERR Unsupported option b\r\n").is_err());
         // Order matters everywhere else.
         assert!(equivalent(
             &cmd(&["MGET", "a", "b"]),
