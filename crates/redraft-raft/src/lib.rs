@@ -2,15 +2,29 @@
 //! adapter over the engine, snapshots, and the gRPC network. The server crate sees only
 //! [`RaftNode`] and the types next to it; no openraft type leaves this crate.
 
+mod clock;
+mod config;
+mod core;
 mod error;
 mod fsutil;
 mod log_store;
+mod network;
+mod node;
+mod pb;
+mod peers;
+mod read_index;
 mod record;
+mod routing;
+mod server;
+mod service;
 mod snapshot_file;
 mod state_machine;
+mod sweeper;
 mod types;
 
+pub use config::{NodeConfig, DEFAULT_MAX_MESSAGE_BYTES};
 pub use error::{ClusterError, StartError};
+pub use node::{RaftNode, RaftStatus};
 
 /// Building blocks exposed for this crate's integration tests (the storage conformance suite).
 /// Not part of the API the server uses.

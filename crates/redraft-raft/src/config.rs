@@ -1,0 +1,96 @@
+//! How a node is configured, and the openraft configuration derived from it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use openraft::SnapshotPolicy;
+
+use crate::error::StartError;
+
+/// Default gRPC message limit: large enough for a 512 MB value plus framing.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 600 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub id: u64,
+    /// Where this node's gRPC server (Raft RPCs, forwarded writes, read index) listens.
+    pub raft_listen: SocketAddr,
+    /// The address peers use to reach `raft_listen` (recorded in the membership).
+    pub raft_advertise: String,
+    /// Data directory; the Raft state lives in `<dir>/raft/`.
+    pub dir: PathBuf,
+    /// id -> Raft address of every initial voter. Used only to bootstrap a pristine store.
+    pub initial_members: BTreeMap<u64, String>,
+    pub heartbeat_ms: u64,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+    /// Take a snapshot (and then purge the log) after this many applied entries.
+    pub snapshot_logs_since_last: u64,
+    /// Bound on every client-facing call (write, read barrier).
+    pub request_timeout: Duration,
+    /// Added to the wall clock when stamping entries. Test-only: simulates clock skew.
+    pub clock_offset_ms: i64,
+    /// fsync the log before acknowledging writes. Turning it off keeps process crashes safe but
+    /// can lose acknowledged writes on power loss.
+    pub fsync: bool,
+    /// Largest gRPC message sent or accepted (log batches, snapshot chunks, forwarded writes).
+    pub max_message_bytes: usize,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        let addr = "127.0.0.1:16379";
+        NodeConfig {
+            id: 1,
+            raft_listen: SocketAddr::from(([127, 0, 0, 1], 16379)),
+            raft_advertise: addr.to_string(),
+            dir: PathBuf::from("./redraft-data"),
+            initial_members: BTreeMap::from([(1, addr.to_string())]),
+            heartbeat_ms: 100,
+            election_timeout_min_ms: 500,
+            election_timeout_max_ms: 1000,
+            snapshot_logs_since_last: 10_000,
+            request_timeout: Duration::from_secs(5),
+            clock_offset_ms: 0,
+            fsync: true,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        }
+    }
+}
+
+/// Entries per AppendEntries message. Small enough that a batch of ordinary writes stays far
+/// below the message limit; a single huge entry still fits it on its own.
+const MAX_PAYLOAD_ENTRIES: u64 = 256;
+/// Entries kept in the log behind a snapshot, so a briefly lagging follower catches up from the
+/// log rather than by a snapshot transfer. Never more than one snapshot interval.
+const MAX_IN_SNAPSHOT_LOG_TO_KEEP: u64 = 1_000;
+
+impl NodeConfig {
+    pub(crate) fn raft_config(&self) -> Result<openraft::Config, StartError> {
+        if self.max_message_bytes < 1024 * 1024 {
+            return Err(StartError::Config(
+                "max_message_bytes must be at least 1 MiB".into(),
+            ));
+        }
+        let config = openraft::Config {
+            cluster_name: "redraft".into(),
+            heartbeat_interval: self.heartbeat_ms,
+            election_timeout_min: self.election_timeout_min_ms,
+            election_timeout_max: self.election_timeout_max_ms,
+            // A snapshot chunk must fit a message along with its encoded envelope.
+            snapshot_max_chunk_size: (self.max_message_bytes / 2).min(64 * 1024 * 1024) as u64,
+            install_snapshot_timeout: self.request_timeout.as_millis() as u64,
+            max_payload_entries: MAX_PAYLOAD_ENTRIES,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_logs_since_last),
+            max_in_snapshot_log_to_keep: MAX_IN_SNAPSHOT_LOG_TO_KEEP
+                .min(self.snapshot_logs_since_last),
+            purge_batch_size: 64,
+            ..Default::default()
+        };
+        config
+            .validate()
+            .map_err(|e| StartError::Config(e.to_string()))
+    }
+}

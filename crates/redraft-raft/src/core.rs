@@ -1,0 +1,162 @@
+//! The state a node's client paths share, and the leader-side operations that both local
+//! clients and forwarded requests run.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use openraft::error::{ClientWriteError, Fatal, RaftError};
+use openraft::ServerState;
+use redraft_engine::{LogCommand, Op, Reply};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::config::NodeConfig;
+use crate::error::ClusterError;
+use crate::peers::Peers;
+use crate::read_index::{ReadBatcher, ReadIndexError};
+use crate::state_machine::SharedReplica;
+use crate::types::{NodeId, Raft};
+
+/// Committed-but-unapplied entries beyond which new writes are refused (etcd's rule): the
+/// apply loop must not fall unboundedly behind.
+pub const MAX_APPLY_LAG: u64 = 10_000;
+
+pub struct Core {
+    pub id: NodeId,
+    pub config: NodeConfig,
+    pub raft: Raft,
+    pub replica: SharedReplica,
+    /// The last applied log index, published by the state machine after each batch.
+    pub applied: watch::Receiver<u64>,
+    /// The last committed log index, as saved by the log store.
+    pub committed: Arc<AtomicU64>,
+    pub clock: Clock,
+    pub reads: Arc<ReadBatcher>,
+    pub peers: Arc<Peers>,
+    pub stopping: AtomicBool,
+}
+
+/// Why the leader-side write did not produce replies.
+#[derive(Debug)]
+pub enum ProposeError {
+    /// This node is not the leader: nothing was appended, the write may go elsewhere.
+    NotLeader(Option<NodeId>),
+    Failed(ClusterError),
+}
+
+impl Core {
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Stamps `op` with the leader's time, appends it and waits for its replies.
+    pub async fn propose(&self, op: Op, deadline: Instant) -> Result<Vec<Reply>, ProposeError> {
+        if self.is_stopping() {
+            return Err(ProposeError::Failed(ClusterError::ShuttingDown));
+        }
+        self.check_apply_lag().map_err(ProposeError::Failed)?;
+        let command = LogCommand {
+            now_ms: self.clock.stamp(),
+            op,
+        };
+        let outcome = tokio::time::timeout_at(deadline, self.raft.client_write(command)).await;
+        match outcome {
+            Ok(Ok(response)) => Ok(response.data.replies),
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
+                Err(ProposeError::NotLeader(f.leader_id))
+            }
+            Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
+                Err(ProposeError::Failed(ClusterError::Fatal(e.to_string())))
+            }
+            // The entry may have been appended and replicated before the node stopped.
+            Ok(Err(RaftError::Fatal(Fatal::Stopped))) => Err(ProposeError::Failed(
+                ClusterError::Unknown("node stopped while the write was in flight".into()),
+            )),
+            Ok(Err(RaftError::Fatal(fatal))) => Err(ProposeError::Failed(fatal_error(&fatal))),
+            Err(_) => Err(ProposeError::Failed(ClusterError::Unknown(
+                "write not applied within the request timeout; it may still be".into(),
+            ))),
+        }
+    }
+
+    fn check_apply_lag(&self) -> Result<(), ClusterError> {
+        let committed = self.committed.load(Ordering::Acquire);
+        let applied = *self.applied.borrow();
+        let lag = committed.saturating_sub(applied);
+        if lag > MAX_APPLY_LAG {
+            return Err(ClusterError::Unknown(format!(
+                "apply lags commit by {lag} entries; write refused, retry later"
+            )));
+        }
+        Ok(())
+    }
+
+    /// On the leader: a confirmed read index and the leader's time for the read.
+    pub async fn leader_read_index(&self) -> Result<(u64, u64), ReadIndexError> {
+        if self.is_stopping() {
+            return Err(ReadIndexError::Failed(ClusterError::ShuttingDown));
+        }
+        let index = self.reads.read_index().await?;
+        Ok((index, self.clock.now()))
+    }
+
+    /// The current leader and its Raft address, if known.
+    pub fn leader(&self) -> Option<(NodeId, String)> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let leader = metrics.current_leader?;
+        let node = metrics.membership_config.membership().get_node(&leader)?;
+        Some((leader, node.addr.clone()))
+    }
+
+    pub fn is_leader(&self) -> bool {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics.state == ServerState::Leader && metrics.current_leader == Some(self.id)
+    }
+
+    /// Waits (until `deadline`) for a leader to be known.
+    pub async fn wait_leader(&self, deadline: Instant) -> Result<(NodeId, String), ClusterError> {
+        let mut metrics = self.raft.metrics();
+        loop {
+            if self.is_stopping() {
+                return Err(ClusterError::ShuttingDown);
+            }
+            if let Some(leader) = self.leader() {
+                return Ok(leader);
+            }
+            match tokio::time::timeout_at(deadline, metrics.changed()).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_)) => return Err(ClusterError::ShuttingDown),
+                Err(_) => {
+                    return Err(ClusterError::NoLeader(
+                        "no leader elected within the request timeout".into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Waits (until `deadline`) for this replica to apply up to `index`.
+    pub async fn wait_applied(&self, index: u64, deadline: Instant) -> Result<(), ClusterError> {
+        let mut applied = self.applied.clone();
+        let reached = tokio::time::timeout_at(deadline, applied.wait_for(|&a| a >= index))
+            .await
+            .map(|r| r.map(|_| ()));
+        match reached {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(ClusterError::ShuttingDown),
+            Err(_) => Err(ClusterError::Unknown(format!(
+                "replica did not apply up to the read index {index} in time"
+            ))),
+        }
+    }
+}
+
+pub fn fatal_error(fatal: &Fatal<NodeId>) -> ClusterError {
+    match fatal {
+        Fatal::Stopped => ClusterError::ShuttingDown,
+        other => ClusterError::Fatal(other.to_string()),
+    }
+}

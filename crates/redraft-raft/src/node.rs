@@ -1,0 +1,285 @@
+//! [`RaftNode`]: the one handle the server crate uses.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openraft::error::{InitializeError, RaftError};
+use openraft::{BasicNode, ServerState};
+use redraft_engine::{Argv, Engine, Op, ReadContext, Reply};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::config::NodeConfig;
+use crate::core::{Core, ProposeError};
+use crate::error::{ClusterError, StartError};
+use crate::log_store::{LogOptions, LogStore};
+use crate::network::NetworkFactory;
+use crate::peers::Peers;
+use crate::read_index::{ReadBatcher, ReadIndexError};
+use crate::routing::{self, Attempt};
+use crate::server;
+use crate::state_machine::{read_replica, StateMachine};
+use crate::sweeper;
+use crate::types::Raft;
+
+/// Pause between attempts while leadership settles.
+const RETRY_PAUSE: Duration = Duration::from_millis(20);
+/// How long shutdown waits for the gRPC server to drain.
+const SERVER_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A running Raft node: replication, the local replica, and the gRPC server. Cheap to clone.
+#[derive(Clone)]
+pub struct RaftNode {
+    core: Arc<Core>,
+    tasks: Arc<Tasks>,
+}
+
+struct Tasks {
+    stop: watch::Sender<bool>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    local_addr: SocketAddr,
+}
+
+/// A snapshot of the node's Raft state, for INFO and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RaftStatus {
+    /// "leader", "follower", "candidate", "learner" or "shutdown".
+    pub role: &'static str,
+    pub node_id: u64,
+    pub leader_id: Option<u64>,
+    pub term: u64,
+    pub last_log_index: u64,
+    pub commit_index: u64,
+    pub applied_index: u64,
+    pub snapshot_index: u64,
+    /// Voters, ascending.
+    pub members: Vec<u64>,
+    pub learners: Vec<u64>,
+}
+
+impl RaftNode {
+    /// Opens the store and snapshot under `config.dir`, binds the gRPC server, starts Raft, and
+    /// bootstraps the cluster from `initial_members` if the store is pristine.
+    pub async fn start(config: NodeConfig) -> Result<RaftNode, StartError> {
+        let raft_config = Arc::new(config.raft_config()?);
+        let raft_dir = config.dir.join("raft");
+        fs::create_dir_all(&raft_dir)
+            .map_err(|e| StartError::io("creating the data directory", &raft_dir, e))?;
+        let log_options = LogOptions {
+            fsync: config.fsync,
+            ..LogOptions::default()
+        };
+        let log = LogStore::open(&raft_dir, log_options)?;
+        let (applied_tx, applied_rx) = watch::channel(0);
+        let state_machine = StateMachine::open(&raft_dir, applied_tx)?;
+        let pristine = log.is_pristine() && !state_machine.has_snapshot();
+        let committed = log.committed_index();
+        let replica = state_machine.replica();
+        let listener = TcpListener::bind(config.raft_listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.raft_listen,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.raft_listen,
+            source,
+        })?;
+        let peers = Arc::new(Peers::new(config.max_message_bytes, config.request_timeout));
+        let raft = Raft::new(
+            config.id,
+            raft_config,
+            NetworkFactory::new(peers.clone()),
+            log,
+            state_machine,
+        )
+        .await
+        .map_err(|e| StartError::Raft(e.to_string()))?;
+        let core = Arc::new(Core {
+            id: config.id,
+            clock: Clock::new(config.clock_offset_ms),
+            reads: ReadBatcher::new(raft.clone(), config.request_timeout),
+            config,
+            raft,
+            replica,
+            applied: applied_rx,
+            committed,
+            peers,
+            stopping: Default::default(),
+        });
+        let (stop, _) = watch::channel(false);
+        let handles = vec![
+            tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
+            tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
+        ];
+        let node = RaftNode {
+            core,
+            tasks: Arc::new(Tasks {
+                stop,
+                handles: Mutex::new(handles),
+                local_addr,
+            }),
+        };
+        if pristine {
+            node.bootstrap().await?;
+        }
+        Ok(node)
+    }
+
+    /// Proposes the initial membership. Every initial member may do this: once one of them has
+    /// an entry in its log, openraft refuses the others with `NotAllowed`, which is fine.
+    async fn bootstrap(&self) -> Result<(), StartError> {
+        let members: BTreeMap<u64, BasicNode> = self
+            .core
+            .config
+            .initial_members
+            .iter()
+            .map(|(&id, addr)| (id, BasicNode::new(addr)))
+            .collect();
+        if !members.contains_key(&self.core.id) {
+            tracing::info!(
+                id = self.core.id,
+                "not an initial member; waiting to be added"
+            );
+            return Ok(());
+        }
+        match self.core.raft.initialize(members).await {
+            Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => Ok(()),
+            Err(e) => Err(StartError::Raft(format!("initializing the cluster: {e}"))),
+        }
+    }
+
+    /// The address the gRPC server is bound to (useful when `raft_listen` had port 0).
+    pub fn raft_addr(&self) -> SocketAddr {
+        self.tasks.local_addr
+    }
+
+    pub fn id(&self) -> u64 {
+        self.core.id
+    }
+
+    /// Applies `cmds` (write commands for database `db`) as one log entry and returns their
+    /// replies. A follower forwards the write to the leader.
+    pub async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, ClusterError> {
+        let deadline = Instant::now() + self.core.config.request_timeout;
+        loop {
+            let (leader, addr) = self.core.wait_leader(deadline).await?;
+            let attempt = if leader == self.core.id {
+                // The clone is the price of retrying after ForwardToLeader, which takes the entry.
+                let op = Op::Commands {
+                    db,
+                    cmds: cmds.clone(),
+                };
+                match self.core.propose(op, deadline).await {
+                    Ok(replies) => Attempt::Done(replies),
+                    Err(ProposeError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
+                    Err(ProposeError::Failed(e)) => Attempt::Failed(e),
+                }
+            } else {
+                routing::forward_write(&self.core, &addr, db, &cmds, deadline).await
+            };
+            match attempt {
+                Attempt::Done(replies) => return Ok(replies),
+                Attempt::Failed(e) => return Err(e),
+                Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+            }
+        }
+    }
+
+    /// Waits until a read on this node's replica is linearizable (ReadIndex through the
+    /// leader) and returns the leader's time to read at. `seed` is left 0 for the caller.
+    pub async fn read_barrier(&self) -> Result<ReadContext, ClusterError> {
+        let deadline = Instant::now() + self.core.config.request_timeout;
+        let (index, now_ms) = loop {
+            let (leader, addr) = self.core.wait_leader(deadline).await?;
+            let attempt = if leader == self.core.id {
+                match self.core.leader_read_index().await {
+                    Ok(found) => Attempt::Done(found),
+                    Err(ReadIndexError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
+                    Err(ReadIndexError::Failed(e)) => Attempt::Failed(e),
+                }
+            } else {
+                routing::remote_read_index(&self.core, &addr, deadline).await
+            };
+            match attempt {
+                Attempt::Done(found) => break found,
+                Attempt::Failed(e) => return Err(e),
+                Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+            }
+        };
+        self.core.wait_applied(index, deadline).await?;
+        Ok(ReadContext { now_ms, seed: 0 })
+    }
+
+    /// Runs `f` on the local replica under its read lock. Keep `f` short: applying waits.
+    pub fn with_engine<T>(&self, f: impl FnOnce(&Engine) -> T) -> T {
+        f(&read_replica(&self.core.replica).engine)
+    }
+
+    pub fn status(&self) -> RaftStatus {
+        let metrics = self.core.raft.metrics().borrow().clone();
+        let membership = metrics.membership_config.membership();
+        let voters: BTreeSet<u64> = membership.voter_ids().collect();
+        RaftStatus {
+            role: match metrics.state {
+                ServerState::Leader => "leader",
+                ServerState::Follower => "follower",
+                ServerState::Candidate => "candidate",
+                ServerState::Learner => "learner",
+                ServerState::Shutdown => "shutdown",
+            },
+            node_id: self.core.id,
+            leader_id: metrics.current_leader,
+            term: metrics.current_term,
+            last_log_index: metrics.last_log_index.unwrap_or(0),
+            commit_index: self.core.committed.load(Ordering::Acquire),
+            applied_index: metrics.last_applied.map_or(0, |l| l.index),
+            snapshot_index: metrics.snapshot.map_or(0, |l| l.index),
+            members: voters.iter().copied().collect(),
+            learners: membership
+                .learner_ids()
+                .filter(|id| !voters.contains(id))
+                .collect(),
+        }
+    }
+
+    /// Stops Raft, the gRPC server and the background tasks. Idempotent.
+    pub async fn shutdown(&self) {
+        if self.core.stopping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Err(e) = self.core.raft.shutdown().await {
+            tracing::warn!(error = %e, "raft shutdown");
+        }
+        self.tasks.stop.send_replace(true);
+        let handles =
+            std::mem::take(&mut *self.tasks.handles.lock().unwrap_or_else(|e| e.into_inner()));
+        for handle in handles {
+            let abort = handle.abort_handle();
+            if tokio::time::timeout(SERVER_DRAIN_TIMEOUT, handle)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+/// Sleeps a little before another attempt, or fails if the deadline has come.
+async fn pause_before_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
+    if Instant::now() + RETRY_PAUSE >= deadline {
+        return Err(ClusterError::NoLeader(format!(
+            "no reachable leader in time ({why})"
+        )));
+    }
+    tokio::time::sleep(RETRY_PAUSE).await;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! gRPC channels to other nodes, one per address, created lazily and shared by the Raft
+//! network, forwarded writes and read-index requests.
+
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tonic::transport::{Channel, Endpoint};
+
+use crate::pb::raft_service_client::RaftServiceClient;
+
+/// Bound on cached channels: a cluster has a handful of members; more means churn, and the
+/// cache is then simply rebuilt.
+const MAX_CHANNELS: usize = 64;
+
+pub struct Peers {
+    max_message_bytes: usize,
+    connect_timeout: Duration,
+    channels: Mutex<HashMap<String, Channel>>,
+}
+
+impl Peers {
+    pub fn new(max_message_bytes: usize, connect_timeout: Duration) -> Peers {
+        Peers {
+            max_message_bytes,
+            connect_timeout,
+            channels: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A client for the node at `addr` (`host:port`). Connects on first use; a broken
+    /// connection is re-established by the channel itself.
+    pub fn client(&self, addr: &str) -> Result<RaftServiceClient<Channel>, String> {
+        let channel = self.channel(addr)?;
+        Ok(RaftServiceClient::new(channel)
+            .max_decoding_message_size(self.max_message_bytes)
+            .max_encoding_message_size(self.max_message_bytes))
+    }
+
+    fn channel(&self, addr: &str) -> Result<Channel, String> {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(channel) = channels.get(addr) {
+            return Ok(channel.clone());
+        }
+        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
+            .connect_timeout(self.connect_timeout)
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(5));
+        let channel = endpoint.connect_lazy();
+        if channels.len() >= MAX_CHANNELS {
+            channels.clear();
+        }
+        channels.insert(addr.to_string(), channel.clone());
+        Ok(channel)
+    }
+}
+
+/// Whether the call failed while connecting, so the request never left this node and may be
+/// sent again without risk of applying it twice.
+pub fn never_sent(status: &tonic::Status) -> bool {
+    let mut source = status.source();
+    while let Some(err) = source {
+        if err.is::<tonic::ConnectError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}

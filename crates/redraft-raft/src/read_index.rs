@@ -1,0 +1,113 @@
+//! Batched ReadIndex on the leader: concurrent readers share quorum rounds.
+//!
+//! Single flight: at most one round runs at a time. A reader that arrives while a round is in
+//! flight waits for the next one, because the running round may have confirmed leadership
+//! before the reader arrived, and a read index must be fixed after the read began.
+
+use std::mem;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openraft::error::{CheckIsLeaderError, RaftError};
+use tokio::sync::oneshot;
+
+use crate::error::ClusterError;
+use crate::types::{NodeId, Raft};
+
+/// Readers allowed to wait for one round; more are refused rather than queued without bound.
+const MAX_WAITERS: usize = 100_000;
+
+/// Why the leader could not produce a read index.
+#[derive(Clone, Debug)]
+pub enum ReadIndexError {
+    /// This node is not the leader (nothing to retry here; ask the leader).
+    NotLeader(Option<NodeId>),
+    Failed(ClusterError),
+}
+
+type RoundResult = Result<u64, ReadIndexError>;
+
+pub struct ReadBatcher {
+    raft: Raft,
+    round_timeout: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    round_running: bool,
+    /// Readers for the next round.
+    waiters: Vec<oneshot::Sender<RoundResult>>,
+}
+
+impl ReadBatcher {
+    pub fn new(raft: Raft, round_timeout: Duration) -> Arc<ReadBatcher> {
+        Arc::new(ReadBatcher {
+            raft,
+            round_timeout,
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// A read index confirmed by a quorum round that started after this call.
+    pub async fn read_index(self: &Arc<Self>) -> RoundResult {
+        let (tx, rx) = oneshot::channel();
+        let start_driver = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.waiters.len() >= MAX_WAITERS {
+                return Err(ReadIndexError::Failed(ClusterError::Unknown(
+                    "too many reads waiting for a read index".into(),
+                )));
+            }
+            state.waiters.push(tx);
+            !mem::replace(&mut state.round_running, true)
+        };
+        if start_driver {
+            tokio::spawn(self.clone().drive());
+        }
+        rx.await
+            .unwrap_or(Err(ReadIndexError::Failed(ClusterError::ShuttingDown)))
+    }
+
+    /// Runs rounds while readers are waiting, each round for the readers gathered before it.
+    async fn drive(self: Arc<Self>) {
+        loop {
+            let waiters = {
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if state.waiters.is_empty() {
+                    state.round_running = false;
+                    return;
+                }
+                mem::take(&mut state.waiters)
+            };
+            let result = self.round().await;
+            for waiter in waiters {
+                // A reader that gave up (timed out) has dropped its receiver.
+                let _ = waiter.send(result.clone());
+            }
+        }
+    }
+
+    /// One quorum round. openraft's read log id is at least the leader's own-term blank entry,
+    /// so a new leader's reads wait for that entry to apply.
+    async fn round(&self) -> RoundResult {
+        let outcome = tokio::time::timeout(self.round_timeout, self.raft.get_read_log_id()).await;
+        match outcome {
+            Ok(Ok((read_log_id, _))) => Ok(read_log_id.map_or(0, |l| l.index)),
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => {
+                Err(ReadIndexError::NotLeader(f.leader_id))
+            }
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e)))) => {
+                Err(ReadIndexError::Failed(ClusterError::NoLeader(format!(
+                    "leadership not confirmed: {e}"
+                ))))
+            }
+            Ok(Err(RaftError::Fatal(fatal))) => {
+                Err(ReadIndexError::Failed(crate::core::fatal_error(&fatal)))
+            }
+            Err(_) => Err(ReadIndexError::Failed(ClusterError::NoLeader(
+                "leadership not confirmed in time".into(),
+            ))),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! A follower's side of Forward and ReadIndex: the calls it makes to the leader, and how each
+//! failure is classified (retry, or give the client an error).
+
+use redraft_engine::{Argv, Reply};
+use tokio::time::Instant;
+
+use crate::core::Core;
+use crate::error::ClusterError;
+use crate::pb::{
+    failure, forward_response, read_index_response, Command, Empty, Failure, ForwardRequest,
+};
+use crate::peers;
+
+/// The outcome of one attempt against the node believed to lead.
+pub enum Attempt<T> {
+    Done(T),
+    /// Nothing happened on the leader (not leader, or never connected): try again.
+    Retry(String),
+    Failed(ClusterError),
+}
+
+/// Sends a write to the leader at `addr`. A request that may have reached the leader is never
+/// sent again: a lost reply becomes [`ClusterError::Unknown`].
+pub async fn forward_write(
+    core: &Core,
+    addr: &str,
+    db: u32,
+    cmds: &[Argv],
+    deadline: Instant,
+) -> Attempt<Vec<Reply>> {
+    let mut client = match core.peers.client(addr) {
+        Ok(client) => client,
+        Err(why) => return Attempt::Retry(why),
+    };
+    let commands = cmds
+        .iter()
+        .map(|argv| Command {
+            argv: argv.iter().map(|arg| arg.clone().into()).collect(),
+        })
+        .collect();
+    let mut request = tonic::Request::new(ForwardRequest { db, commands });
+    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    let response = match tokio::time::timeout_at(deadline, client.forward(request)).await {
+        Err(_) => return Attempt::Failed(unknown("forwarded write timed out")),
+        Ok(Err(status)) if peers::never_sent(&status) => return Attempt::Retry(status.to_string()),
+        Ok(Err(status)) => {
+            return Attempt::Failed(unknown(&format!("forwarded write failed: {status}")))
+        }
+        Ok(Ok(response)) => response.into_inner(),
+    };
+    match response.result {
+        Some(forward_response::Result::Replies(bytes)) => match postcard::from_bytes(&bytes) {
+            Ok(replies) => Attempt::Done(replies),
+            Err(e) => Attempt::Failed(unknown(&format!(
+                "undecodable replies from the leader: {e}"
+            ))),
+        },
+        Some(forward_response::Result::NotLeader(_)) => {
+            Attempt::Retry("peer is not the leader".into())
+        }
+        // The leader checks that it is stopping before proposing anything.
+        Some(forward_response::Result::Failure(f))
+            if f.kind == failure::Kind::ShuttingDown as i32 =>
+        {
+            Attempt::Retry("leader is stopping".into())
+        }
+        Some(forward_response::Result::Failure(f)) => Attempt::Failed(failure_error(f)),
+        None => Attempt::Failed(unknown("empty forward response")),
+    }
+}
+
+/// Asks the leader at `addr` for a read index and its time. Reads change nothing, so every
+/// transport failure may be retried.
+pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> Attempt<(u64, u64)> {
+    let mut client = match core.peers.client(addr) {
+        Ok(client) => client,
+        Err(why) => return Attempt::Retry(why),
+    };
+    let mut request = tonic::Request::new(Empty {});
+    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    let response = match tokio::time::timeout_at(deadline, client.read_index(request)).await {
+        Err(_) => {
+            return Attempt::Failed(ClusterError::NoLeader(
+                "read index request timed out".into(),
+            ))
+        }
+        Ok(Err(status)) => return Attempt::Retry(status.to_string()),
+        Ok(Ok(response)) => response.into_inner(),
+    };
+    match response.result {
+        Some(read_index_response::Result::Ok(ok)) => {
+            Attempt::Done((ok.read_index, ok.leader_now_ms))
+        }
+        Some(read_index_response::Result::NotLeader(_)) => {
+            Attempt::Retry("peer is not the leader".into())
+        }
+        Some(read_index_response::Result::Failure(f)) => Attempt::Failed(failure_error(f)),
+        None => Attempt::Retry("empty read index response".into()),
+    }
+}
+
+fn unknown(message: &str) -> ClusterError {
+    ClusterError::Unknown(message.to_string())
+}
+
+pub fn failure_error(failure: Failure) -> ClusterError {
+    let message = failure.message;
+    match failure::Kind::try_from(failure.kind) {
+        Ok(failure::Kind::NoLeader) => ClusterError::NoLeader(message),
+        // The leader is stopping, so this node's client gets "try again", not "shutting down".
+        Ok(failure::Kind::ShuttingDown) => {
+            ClusterError::NoLeader(format!("leader stopping: {message}"))
+        }
+        Ok(failure::Kind::Fatal) => ClusterError::Unknown(format!("leader failed: {message}")),
+        Ok(failure::Kind::Unknown) | Err(_) => ClusterError::Unknown(message),
+    }
+}
+
+pub fn to_failure(error: &ClusterError) -> Failure {
+    let kind = match error {
+        ClusterError::NoLeader(_) => failure::Kind::NoLeader,
+        ClusterError::Unknown(_) => failure::Kind::Unknown,
+        ClusterError::ShuttingDown => failure::Kind::ShuttingDown,
+        ClusterError::Fatal(_) => failure::Kind::Fatal,
+    };
+    Failure {
+        kind: kind as i32,
+        message: error.to_string(),
+    }
+}

@@ -1,0 +1,117 @@
+//! The gRPC server of a node: Raft RPCs into the local Raft, and the leader's side of Forward
+//! and ReadIndex.
+
+use std::sync::Arc;
+
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+use redraft_engine::{Argv, Op};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::time::Instant;
+use tonic::{Request, Response, Status};
+
+use crate::core::{Core, ProposeError};
+use crate::pb::raft_service_server::RaftService;
+use crate::pb::{
+    forward_response, read_index_response, Empty, ForwardRequest, ForwardResponse, NotLeader,
+    RaftPayload, ReadIndex, ReadIndexResponse,
+};
+use crate::read_index::ReadIndexError;
+use crate::routing::to_failure;
+use crate::types::{NodeId, TypeConfig};
+
+pub struct Service {
+    core: Arc<Core>,
+}
+
+impl Service {
+    pub fn new(core: Arc<Core>) -> Service {
+        Service { core }
+    }
+}
+
+fn to_bytes<T: Serialize>(value: &T) -> Result<prost::bytes::Bytes, Status> {
+    postcard::to_allocvec(value)
+        .map(Into::into)
+        .map_err(|e| Status::internal(format!("encoding reply: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(request: Request<RaftPayload>) -> Result<T, Status> {
+    postcard::from_bytes(&request.into_inner().data)
+        .map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
+}
+
+fn reply<T: Serialize>(result: &T) -> Result<Response<RaftPayload>, Status> {
+    Ok(Response::new(RaftPayload {
+        data: to_bytes(result)?,
+    }))
+}
+
+fn not_leader(leader_id: Option<NodeId>) -> NotLeader {
+    NotLeader { leader_id }
+}
+
+#[tonic::async_trait]
+impl RaftService for Service {
+    async fn append_entries(
+        &self,
+        request: Request<RaftPayload>,
+    ) -> Result<Response<RaftPayload>, Status> {
+        let rpc: AppendEntriesRequest<TypeConfig> = decode(request)?;
+        reply(&self.core.raft.append_entries(rpc).await)
+    }
+
+    async fn vote(&self, request: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {
+        let rpc: VoteRequest<NodeId> = decode(request)?;
+        reply(&self.core.raft.vote(rpc).await)
+    }
+
+    async fn install_snapshot(
+        &self,
+        request: Request<RaftPayload>,
+    ) -> Result<Response<RaftPayload>, Status> {
+        let rpc: InstallSnapshotRequest<TypeConfig> = decode(request)?;
+        reply(&self.core.raft.install_snapshot(rpc).await)
+    }
+
+    async fn forward(
+        &self,
+        request: Request<ForwardRequest>,
+    ) -> Result<Response<ForwardResponse>, Status> {
+        let ForwardRequest { db, commands } = request.into_inner();
+        let cmds: Vec<Argv> = commands
+            .into_iter()
+            .map(|c| c.argv.into_iter().map(|arg| arg.to_vec()).collect())
+            .collect();
+        let deadline = Instant::now() + self.core.config.request_timeout;
+        let result = match self.core.propose(Op::Commands { db, cmds }, deadline).await {
+            Ok(replies) => forward_response::Result::Replies(to_bytes(&replies)?),
+            Err(ProposeError::NotLeader(leader)) => {
+                forward_response::Result::NotLeader(not_leader(leader))
+            }
+            Err(ProposeError::Failed(e)) => forward_response::Result::Failure(to_failure(&e)),
+        };
+        Ok(Response::new(ForwardResponse {
+            result: Some(result),
+        }))
+    }
+
+    async fn read_index(
+        &self,
+        _request: Request<Empty>,
+    ) -> Result<Response<ReadIndexResponse>, Status> {
+        let result = match self.core.leader_read_index().await {
+            Ok((read_index, leader_now_ms)) => read_index_response::Result::Ok(ReadIndex {
+                read_index,
+                leader_now_ms,
+            }),
+            Err(ReadIndexError::NotLeader(leader)) => {
+                read_index_response::Result::NotLeader(not_leader(leader))
+            }
+            Err(ReadIndexError::Failed(e)) => read_index_response::Result::Failure(to_failure(&e)),
+        };
+        Ok(Response::new(ReadIndexResponse {
+            result: Some(result),
+        }))
+    }
+}
