@@ -70,3 +70,26 @@ pub fn never_sent(status: &tonic::Status) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::Empty;
+
+    #[tokio::test]
+    async fn a_refused_connection_counts_as_never_sent() {
+        // Bind and drop to find a port nobody listens on.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let peers = Peers::new(1 << 20, Duration::from_secs(1));
+        let mut client = peers.client(&addr.to_string()).unwrap();
+        let status = client.read_index(Empty {}).await.unwrap_err();
+        assert!(never_sent(&status), "{status:?}");
+    }
+
+    #[test]
+    fn a_status_from_the_peer_was_sent() {
+        assert!(!never_sent(&tonic::Status::unavailable("peer said so")));
+    }
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use redraft_engine::Reply;
-use redraft_raft::{NodeConfig, RaftNode};
+use redraft_raft::{ClusterError, NodeConfig, RaftNode};
 use tempfile::TempDir;
 use tokio::time::{sleep, timeout, Instant};
 
@@ -265,7 +265,18 @@ async fn restarted_node_catches_up_by_snapshot_after_compaction() {
 async fn single_node_recovers_its_data_after_restart() {
     let dir = TempDir::new().unwrap();
     let addr = free_addr();
-    let config = |dir: &Path| NodeConfig {
+    let config = |dir: &Path| single_node_config(dir, addr);
+    let node = RaftNode::start(config(dir.path())).await.unwrap();
+    set(&node, "k", "v").await;
+    node.shutdown().await;
+    assert_eq!(node.status().role, "shutdown");
+    let node = RaftNode::start(config(dir.path())).await.unwrap();
+    assert_eq!(get(&node, "k").await, bulk("v"));
+    node.shutdown().await;
+}
+
+fn single_node_config(dir: &Path, addr: SocketAddr) -> NodeConfig {
+    NodeConfig {
         raft_listen: addr,
         raft_advertise: addr.to_string(),
         dir: dir.to_path_buf(),
@@ -274,12 +285,59 @@ async fn single_node_recovers_its_data_after_restart() {
         election_timeout_min_ms: 150,
         election_timeout_max_ms: 300,
         ..NodeConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_all_apply_in_some_order() {
+    let dir = TempDir::new().unwrap();
+    let node = RaftNode::start(single_node_config(dir.path(), free_addr()))
+        .await
+        .unwrap();
+    let writes: Vec<_> = (0..200)
+        .map(|i| {
+            let node = node.clone();
+            tokio::spawn(async move { set(&node, &format!("c{i}"), &format!("{i}")).await })
+        })
+        .collect();
+    for write in writes {
+        timeout(WAIT, write).await.expect("in time").expect("task");
+    }
+    for i in [0, 99, 199] {
+        assert_eq!(get(&node, &format!("c{i}")).await, bulk(&i.to_string()));
+    }
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_quorum_requests_fail_within_the_timeout() {
+    // One member of a three-node cluster, alone: it can never be elected.
+    let cluster_addrs = [free_addr(), free_addr(), free_addr()];
+    let dir = TempDir::new().unwrap();
+    let config = NodeConfig {
+        id: 1,
+        raft_listen: cluster_addrs[0],
+        raft_advertise: cluster_addrs[0].to_string(),
+        dir: dir.path().to_path_buf(),
+        initial_members: (1..=3)
+            .map(|id| (id, cluster_addrs[id as usize - 1].to_string()))
+            .collect(),
+        heartbeat_ms: 50,
+        election_timeout_min_ms: 150,
+        election_timeout_max_ms: 300,
+        request_timeout: Duration::from_millis(800),
+        ..NodeConfig::default()
     };
-    let node = RaftNode::start(config(dir.path())).await.unwrap();
-    set(&node, "k", "v").await;
+    let node = RaftNode::start(config).await.unwrap();
+    let started = Instant::now();
+    let write = timeout(WAIT, node.write(0, vec![argv(&["SET", "k", "v"])]))
+        .await
+        .expect("bounded");
+    assert!(matches!(write, Err(ClusterError::NoLeader(_))), "{write:?}");
+    let read = timeout(WAIT, node.read_barrier()).await.expect("bounded");
+    assert!(matches!(read, Err(ClusterError::NoLeader(_))), "{read:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
     node.shutdown().await;
-    assert_eq!(node.status().role, "shutdown");
-    let node = RaftNode::start(config(dir.path())).await.unwrap();
-    assert_eq!(get(&node, "k").await, bulk("v"));
-    node.shutdown().await;
+    let after = node.write(0, vec![argv(&["SET", "k", "v"])]).await;
+    assert_eq!(after, Err(ClusterError::ShuttingDown));
 }
