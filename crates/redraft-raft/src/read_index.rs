@@ -4,7 +4,9 @@
 //! flight waits for the next one, because the running round may have confirmed leadership
 //! before the reader arrived, and a read index must be fixed after the read began.
 
+use std::future::Future;
 use std::mem;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,9 +29,11 @@ pub enum ReadIndexError {
 
 type RoundResult = Result<u64, ReadIndexError>;
 
+/// One quorum round (a seam: tests count rounds with a fake).
+type Round = Box<dyn Fn() -> Pin<Box<dyn Future<Output = RoundResult> + Send>> + Send + Sync>;
+
 pub struct ReadBatcher {
-    raft: Raft,
-    round_timeout: Duration,
+    round: Round,
     state: Mutex<State>,
 }
 
@@ -41,10 +45,17 @@ struct State {
 }
 
 impl ReadBatcher {
+    /// Rounds ask `raft` to confirm its leadership, each bounded by `round_timeout`.
     pub fn new(raft: Raft, round_timeout: Duration) -> Arc<ReadBatcher> {
+        ReadBatcher::with_round(Box::new(move || {
+            let raft = raft.clone();
+            Box::pin(async move { leadership_round(&raft, round_timeout).await })
+        }))
+    }
+
+    fn with_round(round: Round) -> Arc<ReadBatcher> {
         Arc::new(ReadBatcher {
-            raft,
-            round_timeout,
+            round,
             state: Mutex::new(State::default()),
         })
     }
@@ -80,34 +91,85 @@ impl ReadBatcher {
                 }
                 mem::take(&mut state.waiters)
             };
-            let result = self.round().await;
+            let result = (self.round)().await;
             for waiter in waiters {
                 // A reader that gave up (timed out) has dropped its receiver.
                 let _ = waiter.send(result.clone());
             }
         }
     }
+}
 
-    /// One quorum round. openraft's read log id is at least the leader's own-term blank entry,
-    /// so a new leader's reads wait for that entry to apply.
-    async fn round(&self) -> RoundResult {
-        let outcome = tokio::time::timeout(self.round_timeout, self.raft.get_read_log_id()).await;
-        match outcome {
-            Ok(Ok((read_log_id, _))) => Ok(read_log_id.map_or(0, |l| l.index)),
-            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => {
-                Err(ReadIndexError::NotLeader(f.leader_id))
-            }
-            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e)))) => {
-                Err(ReadIndexError::Failed(ClusterError::NoLeader(format!(
-                    "leadership not confirmed: {e}"
-                ))))
-            }
-            Ok(Err(RaftError::Fatal(fatal))) => {
-                Err(ReadIndexError::Failed(crate::core::fatal_error(&fatal)))
-            }
-            Err(_) => Err(ReadIndexError::Failed(ClusterError::NoLeader(
-                "leadership not confirmed in time".into(),
-            ))),
+/// One quorum round. openraft's read log id is at least the leader's own-term blank entry, so a
+/// new leader's reads wait for that entry to apply.
+async fn leadership_round(raft: &Raft, round_timeout: Duration) -> RoundResult {
+    let outcome = tokio::time::timeout(round_timeout, raft.get_read_log_id()).await;
+    match outcome {
+        Ok(Ok((read_log_id, _))) => Ok(read_log_id.map_or(0, |l| l.index)),
+        Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => {
+            Err(ReadIndexError::NotLeader(f.leader_id))
         }
+        Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e)))) => {
+            Err(ReadIndexError::Failed(ClusterError::NoLeader(format!(
+                "leadership not confirmed: {e}"
+            ))))
+        }
+        Ok(Err(RaftError::Fatal(fatal))) => {
+            Err(ReadIndexError::Failed(crate::core::fatal_error(&fatal)))
+        }
+        Err(_) => Err(ReadIndexError::Failed(ClusterError::NoLeader(
+            "leadership not confirmed in time".into(),
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    /// A fake round that takes 50 ms and answers with its own sequence number.
+    fn counting_batcher() -> (Arc<ReadBatcher>, Arc<AtomicU64>) {
+        let rounds = Arc::new(AtomicU64::new(0));
+        let counter = rounds.clone();
+        let batcher = ReadBatcher::with_round(Box::new(move || {
+            let number = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(number)
+            })
+        }));
+        (batcher, rounds)
+    }
+
+    #[tokio::test]
+    async fn readers_arriving_mid_round_share_the_next_round() {
+        let (batcher, rounds) = counting_batcher();
+        let first = tokio::spawn({
+            let batcher = batcher.clone();
+            async move { batcher.read_index().await }
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let late: Vec<_> = (0..50)
+            .map(|_| {
+                let batcher = batcher.clone();
+                tokio::spawn(async move { batcher.read_index().await })
+            })
+            .collect();
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        for reader in late {
+            // Never the round that was already running when they arrived.
+            assert_eq!(reader.await.unwrap().unwrap(), 2);
+        }
+        assert_eq!(rounds.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_lone_reader_after_an_idle_spell_starts_a_fresh_round() {
+        let (batcher, rounds) = counting_batcher();
+        assert_eq!(batcher.read_index().await.unwrap(), 1);
+        assert_eq!(batcher.read_index().await.unwrap(), 2);
+        assert_eq!(rounds.load(Ordering::SeqCst), 2);
     }
 }
