@@ -1,6 +1,16 @@
 //! openraft glue for redraft: the type config, the durable log store, the state-machine
 //! adapter over the engine, snapshots, and the gRPC network. The server crate sees only
 //! [`RaftNode`] and the types next to it; no openraft type leaves this crate.
+//!
+//! On disk, under `<dir>/raft/`:
+//! - `log/<seq:020>.seg`: log segments, records `[u32 len][u32 crc32][postcard(Entry)]`; a new
+//!   segment starts past 64 MiB; a torn tail of the last segment is cut off on open.
+//! - `meta`: vote and last purged log id (one framed record; temp + fsync + rename + dir fsync).
+//! - `committed`: the committed log id, a hint replaced atomically on every commit but not
+//!   fsynced (unreadable means "unknown"; it is clamped to the log's end on open).
+//! - `snapshot`: the current snapshot (meta + engine bytes), replaced atomically and durably.
+//!
+//! A `RaftNode` must be stopped with [`RaftNode::shutdown`]; dropping it leaves its tasks running.
 
 mod clock;
 mod config;

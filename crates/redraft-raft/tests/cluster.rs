@@ -341,3 +341,29 @@ async fn without_a_quorum_requests_fail_within_the_timeout() {
     let after = node.write(0, vec![argv(&["SET", "k", "v"])]).await;
     assert_eq!(after, Err(ClusterError::ShuttingDown));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_sweeps_expired_keys_through_the_log() {
+    let dir = TempDir::new().unwrap();
+    let node = RaftNode::start(single_node_config(dir.path(), free_addr()))
+        .await
+        .unwrap();
+    set(&node, "doomed", "v").await;
+    let replies = node
+        .write(0, vec![argv(&["PEXPIRE", "doomed", "100"])])
+        .await
+        .unwrap();
+    assert_eq!(replies, vec![Reply::Integer(1)]);
+    let applied_before = node.status().applied_index;
+    let deadline = Instant::now() + WAIT;
+    // `has_expired_keys(u64::MAX)` holds while any key with a deadline is still stored.
+    while node.with_engine(|engine| engine.has_expired_keys(u64::MAX)) {
+        assert!(Instant::now() < deadline, "expired key never swept");
+        sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        node.status().applied_index > applied_before,
+        "swept by a log entry"
+    );
+    node.shutdown().await;
+}
