@@ -20,7 +20,7 @@ pub mod string;
 #[cfg(test)]
 mod testutil;
 
-pub use engine::{Engine, ReadContext};
+pub use engine::{checked_spec, Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op};
 pub use reply::Reply;
 pub use table::{lookup, CommandSpec, Kind};

@@ -1,0 +1,221 @@
+//! The command line. Tests and deploy files rely on these flags.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use redraft_raft::NodeConfig;
+
+use crate::frame::Limits;
+use crate::server::ServerConfig;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Fsync {
+    /// fsync the log before acknowledging (one fsync covers a whole batch).
+    Always,
+    /// Never fsync: faster, but a power loss can lose acknowledged writes.
+    No,
+}
+
+/// A Redis-compatible data-structure server replicated with Raft.
+///
+/// With no arguments: node 1 of a single-node cluster, clients on 127.0.0.1:6379, Raft on
+/// 127.0.0.1:16379, data in ./redraft-data.
+#[derive(Debug, Parser)]
+#[command(name = "redraft", version)]
+pub struct Cli {
+    /// This node's id in the cluster.
+    #[arg(long, default_value_t = 1)]
+    pub id: u64,
+    /// Address to accept Redis clients on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Port to accept Redis clients on.
+    #[arg(long, default_value_t = 6379)]
+    pub port: u16,
+    /// This node's Raft (gRPC) address as the other nodes reach it. Defaults to this node's
+    /// entry in --cluster, else 127.0.0.1:16379.
+    #[arg(long)]
+    pub raft_addr: Option<String>,
+    /// Local address the Raft server listens on, when it differs from --raft-addr (for
+    /// example 0.0.0.0:16379 in a container).
+    #[arg(long)]
+    pub raft_listen: Option<SocketAddr>,
+    /// Data directory (Raft log, snapshots).
+    #[arg(long, default_value = "./redraft-data")]
+    pub dir: PathBuf,
+    /// The initial voters: ID=HOST:PORT,... with each node's Raft address. Used once, to
+    /// bootstrap a fresh data directory; a restarted node resumes from disk.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Take a snapshot and compact the log every this many entries.
+    #[arg(long, default_value_t = 10_000)]
+    pub snapshot_logs: u64,
+    /// How long a command may wait for the cluster before -CLUSTERDOWN or -TRYAGAIN.
+    #[arg(long, default_value_t = 5_000)]
+    pub request_timeout_ms: u64,
+    /// Raft heartbeat interval.
+    #[arg(long, default_value_t = 100)]
+    pub heartbeat_ms: u64,
+    /// Smallest election timeout; the largest is twice this.
+    #[arg(long, default_value_t = 500)]
+    pub election_timeout_ms: u64,
+    /// Test only: offset this node's clock by this many milliseconds.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub clock_offset_ms: i64,
+    /// When to fsync the Raft log.
+    #[arg(long, value_enum, default_value = "always")]
+    pub fsync: Fsync,
+    /// Most client connections at once.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_clients: usize,
+    /// Largest bulk string a client may send, in bytes.
+    #[arg(long, default_value_t = 512 * 1024 * 1024)]
+    pub proto_max_bulk_len: usize,
+    /// Log filter (RUST_LOG overrides it).
+    #[arg(long, default_value = "info,openraft=warn")]
+    pub log: String,
+}
+
+impl Cli {
+    pub fn into_configs(self) -> Result<(ServerConfig, NodeConfig), String> {
+        let members = match &self.cluster {
+            Some(list) => parse_cluster(list)?,
+            None => BTreeMap::new(),
+        };
+        let raft_addr = match (&self.raft_addr, members.get(&self.id)) {
+            (Some(addr), _) => addr.clone(),
+            (None, Some(addr)) => addr.clone(),
+            (None, None) => "127.0.0.1:16379".to_string(),
+        };
+        let members = if members.is_empty() {
+            BTreeMap::from([(self.id, raft_addr.clone())])
+        } else {
+            members
+        };
+        if !members.contains_key(&self.id) {
+            return Err(format!(
+                "--cluster does not list this node's id {}",
+                self.id
+            ));
+        }
+        let raft_listen = match self.raft_listen {
+            Some(addr) => addr,
+            None => listen_addr(&raft_addr)?,
+        };
+        let server = ServerConfig {
+            bind: self.bind.clone(),
+            port: self.port,
+            limits: Limits {
+                max_bulk_bytes: self.proto_max_bulk_len,
+                ..Limits::default()
+            },
+            max_clients: self.max_clients,
+            dir: self.dir.display().to_string(),
+            ..ServerConfig::default()
+        };
+        let node = NodeConfig {
+            id: self.id,
+            raft_listen,
+            raft_advertise: raft_addr,
+            dir: self.dir,
+            initial_members: members,
+            heartbeat_ms: self.heartbeat_ms,
+            election_timeout_min_ms: self.election_timeout_ms,
+            election_timeout_max_ms: self.election_timeout_ms * 2,
+            snapshot_logs_since_last: self.snapshot_logs,
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            clock_offset_ms: self.clock_offset_ms,
+            fsync: self.fsync == Fsync::Always,
+            max_message_bytes: self.proto_max_bulk_len + 64 * 1024 * 1024,
+        };
+        Ok((server, node))
+    }
+}
+
+/// Parses `1=host:port,2=host:port`.
+fn parse_cluster(list: &str) -> Result<BTreeMap<u64, String>, String> {
+    let mut members = BTreeMap::new();
+    for item in list.split(',').filter(|item| !item.trim().is_empty()) {
+        let (id, addr) = item
+            .split_once('=')
+            .ok_or_else(|| format!("--cluster entry '{item}' is not ID=HOST:PORT"))?;
+        let id: u64 = id
+            .trim()
+            .parse()
+            .map_err(|_| format!("--cluster entry '{item}' has a bad id"))?;
+        if members.insert(id, addr.trim().to_string()).is_some() {
+            return Err(format!("--cluster lists id {id} twice"));
+        }
+    }
+    if members.is_empty() {
+        return Err("--cluster lists no members".into());
+    }
+    Ok(members)
+}
+
+/// Where to listen for Raft traffic given the advertised address: the address itself when it
+/// is an IP, else all interfaces on its port (a host name such as a container's).
+fn listen_addr(raft_addr: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = raft_addr.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let port = raft_addr
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .ok_or_else(|| format!("--raft-addr '{raft_addr}' is not HOST:PORT"))?;
+    let _ = raft_addr.to_socket_addrs();
+    Ok(SocketAddr::from(([0, 0, 0, 0], port)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_arguments_start_a_single_node_on_the_default_ports() {
+        let (server, node) = Cli::parse_from(["redraft"]).into_configs().unwrap();
+        assert_eq!((server.bind.as_str(), server.port), ("127.0.0.1", 6379));
+        assert_eq!(node.raft_listen, "127.0.0.1:16379".parse().unwrap());
+        assert_eq!(
+            node.initial_members,
+            BTreeMap::from([(1, "127.0.0.1:16379".into())])
+        );
+        assert_eq!(node.dir, PathBuf::from("./redraft-data"));
+    }
+
+    #[test]
+    fn cluster_flag_gives_members_and_this_nodes_raft_address() {
+        let cli = Cli::parse_from([
+            "redraft",
+            "--id",
+            "2",
+            "--port",
+            "6380",
+            "--cluster",
+            "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003",
+        ]);
+        let (_, node) = cli.into_configs().unwrap();
+        assert_eq!(node.raft_advertise, "127.0.0.1:7002");
+        assert_eq!(node.initial_members.len(), 3);
+    }
+
+    #[test]
+    fn bad_cluster_lists_are_rejected_with_a_reason() {
+        assert!(parse_cluster("1=a:1,1=b:2").unwrap_err().contains("twice"));
+        assert!(parse_cluster("x=a:1").unwrap_err().contains("bad id"));
+        let cli = Cli::parse_from(["redraft", "--id", "4", "--cluster", "1=127.0.0.1:7001"]);
+        assert!(cli.into_configs().is_err());
+    }
+
+    #[test]
+    fn host_names_listen_on_all_interfaces() {
+        assert_eq!(
+            listen_addr("redraft-1:16379").unwrap(),
+            "0.0.0.0:16379".parse().unwrap()
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The seam between client sessions and replication: what a session asks of the cluster.
+//! The Raft-backed implementation lives in `raft_cluster.rs`; tests use an in-process engine.
+
+use std::future::Future;
+
+use redraft_engine::{Argv, ReadContext, Reply};
+
+/// Why the cluster could not serve a request. Sessions answer with Redis-style errors.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RouteError {
+    /// No leader could be reached in time; nothing was applied.
+    #[error("CLUSTERDOWN {0}")]
+    ClusterDown(String),
+    /// The request may or may not have been applied (or may be retried safely, for reads).
+    #[error("TRYAGAIN {0}")]
+    TryAgain(String),
+}
+
+impl RouteError {
+    pub fn reply(&self) -> Reply {
+        Reply::error(self.to_string())
+    }
+}
+
+/// Per-database key counts for INFO's keyspace section.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DbStats {
+    pub db: usize,
+    pub keys: usize,
+    pub expires: usize,
+}
+
+pub trait Cluster: Send + Sync + 'static {
+    /// Applies a run of write commands through the log, in order, as one entry.
+    fn write(
+        &self,
+        db: u32,
+        cmds: Vec<Argv>,
+    ) -> impl Future<Output = Result<Vec<Reply>, RouteError>> + Send;
+
+    /// Waits until a read on this node would be linearizable; returns the time to read at.
+    fn read_barrier(&self) -> impl Future<Output = Result<ReadContext, RouteError>> + Send;
+
+    /// Executes a read-only command on the local replica (after a barrier).
+    fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply;
+
+    /// Non-empty databases, for INFO keyspace.
+    fn db_stats(&self) -> Vec<DbStats>;
+
+    /// `name:value` lines for INFO's raft section.
+    fn raft_info(&self) -> Vec<(String, String)>;
+}

@@ -1,0 +1,322 @@
+//! Commands a session answers itself: connection state (PING ECHO HELLO QUIT SELECT CLIENT)
+//! and server information (COMMAND INFO CONFIG TIME). None of them touches the keyspace.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redraft_engine::args::parse_i64;
+use redraft_engine::glob::glob_match;
+use redraft_engine::table::COMMANDS;
+use redraft_engine::{lookup, CommandSpec, Reply};
+
+use crate::cluster::Cluster;
+use crate::encode::Protocol;
+use crate::info;
+use crate::session::Session;
+
+/// The Redis version redraft answers as: clients pick features by it.
+pub const REDIS_VERSION: &str = "7.2.0";
+
+impl<C: Cluster> Session<C> {
+    pub fn session_command(&mut self, name: &str, argv: &[Vec<u8>]) -> Reply {
+        match name {
+            "ping" => ping(argv),
+            "echo" => Reply::bulk(argv[1].clone()),
+            "quit" => {
+                self.closing = true;
+                Reply::ok()
+            }
+            "select" => self.select(argv),
+            "hello" => self.hello(argv),
+            "client" => self.client(argv),
+            "command" => command(argv),
+            "info" => info::reply(self, argv),
+            "config" => self.config(argv),
+            "time" => time(),
+            other => Reply::error(format!("ERR '{other}' is not served by sessions")),
+        }
+    }
+
+    fn select(&mut self, argv: &[Vec<u8>]) -> Reply {
+        match parse_i64(&argv[1]) {
+            None => Reply::error("ERR value is not an integer or out of range"),
+            Some(db) if db < 0 || db >= self.server.config.databases as i64 => {
+                Reply::error("ERR DB index is out of range")
+            }
+            Some(db) => {
+                self.db = db as u32;
+                Reply::ok()
+            }
+        }
+    }
+
+    /// HELLO [protover [AUTH username password] [SETNAME clientname]]
+    fn hello(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let mut protocol = self.protocol;
+        if let Some(version) = argv.get(1) {
+            protocol = match parse_i64(version) {
+                None => {
+                    return Reply::error("ERR Protocol version is not an integer or out of range")
+                }
+                Some(2) => Protocol::Resp2,
+                Some(3) => Protocol::Resp3,
+                Some(_) => return Reply::error("NOPROTO unsupported protocol version"),
+            };
+        }
+        let mut name = None;
+        let mut i = 2;
+        while i < argv.len() {
+            let option = argv[i].to_ascii_uppercase();
+            let left = argv.len() - i - 1;
+            if option == b"AUTH" && left >= 2 {
+                // No users or passwords are configured: the default user needs none.
+                i += 3;
+            } else if option == b"SETNAME" && left >= 1 {
+                if !valid_client_name(&argv[i + 1]) {
+                    return invalid_client_name();
+                }
+                name = Some(argv[i + 1].clone());
+                i += 2;
+            } else {
+                return Reply::error(format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&argv[i])
+                ));
+            }
+        }
+        self.protocol = protocol;
+        if name.is_some() {
+            self.name = name;
+        }
+        let version = if protocol == Protocol::Resp3 { 3 } else { 2 };
+        Reply::Map(vec![
+            (Reply::bulk("server"), Reply::bulk("redis")),
+            (Reply::bulk("version"), Reply::bulk(REDIS_VERSION)),
+            (Reply::bulk("proto"), Reply::Integer(version)),
+            (Reply::bulk("id"), Reply::Integer(self.id as i64)),
+            (Reply::bulk("mode"), Reply::bulk("standalone")),
+            (Reply::bulk("role"), Reply::bulk("master")),
+            (Reply::bulk("modules"), Reply::Array(Vec::new())),
+        ])
+    }
+
+    fn client(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let sub = argv[1].to_ascii_lowercase();
+        let argc = argv.len();
+        match (sub.as_slice(), argc) {
+            (b"id", 2) => Reply::Integer(self.id as i64),
+            (b"getname", 2) => self.name.clone().map(Reply::Bulk).unwrap_or(Reply::Nil),
+            (b"setname", 3) => {
+                if !valid_client_name(&argv[2]) {
+                    return invalid_client_name();
+                }
+                self.name = (!argv[2].is_empty()).then(|| argv[2].clone());
+                Reply::ok()
+            }
+            (b"setinfo", 4) => self.client_setinfo(&argv[2], &argv[3]),
+            (b"info", 2) => Reply::bulk(self.client_line() + "\n"),
+            (b"list", 2) => Reply::bulk(self.client_line() + "\n"),
+            (b"id" | b"getname" | b"setname" | b"setinfo" | b"info" | b"list", _) => {
+                Reply::error(format!(
+                    "ERR wrong number of arguments for 'client|{}' command",
+                    String::from_utf8_lossy(&sub)
+                ))
+            }
+            _ => unknown_subcommand(&argv[1], "CLIENT"),
+        }
+    }
+
+    fn client_setinfo(&mut self, attribute: &[u8], value: &[u8]) -> Reply {
+        if !valid_client_name(value) {
+            return Reply::error(format!(
+                "ERR {} cannot contain spaces, newlines or special characters.",
+                String::from_utf8_lossy(attribute).to_ascii_lowercase()
+            ));
+        }
+        match attribute.to_ascii_lowercase().as_slice() {
+            b"lib-name" => self.lib_name = Some(value.to_vec()),
+            b"lib-ver" => self.lib_ver = Some(value.to_vec()),
+            _ => {
+                return Reply::error(format!(
+                    "ERR Unrecognized option '{}'",
+                    String::from_utf8_lossy(attribute)
+                ))
+            }
+        }
+        Reply::ok()
+    }
+
+    /// This connection as one line of CLIENT LIST (only this one: sessions do not share state).
+    fn client_line(&self) -> String {
+        let text = |bytes: &Option<Vec<u8>>| {
+            bytes
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        format!(
+            "id={} addr={} laddr={}:{} name={} db={} resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.peer,
+            self.server.config.bind,
+            self.server.config.port,
+            text(&self.name),
+            self.db,
+            if self.protocol == Protocol::Resp3 {
+                3
+            } else {
+                2
+            },
+            text(&self.lib_name),
+            text(&self.lib_ver),
+        )
+    }
+
+    /// CONFIG GET parameter [parameter ...]; the values clients and tools ask for at connect.
+    fn config(&self, argv: &[Vec<u8>]) -> Reply {
+        let sub = argv[1].to_ascii_lowercase();
+        if sub != b"get" {
+            return unknown_subcommand(&argv[1], "CONFIG");
+        }
+        if argv.len() < 3 {
+            return Reply::error("ERR wrong number of arguments for 'config|get' command");
+        }
+        let params = self.config_params();
+        let mut pairs = Vec::new();
+        for (name, value) in &params {
+            let wanted = argv[2..]
+                .iter()
+                .any(|pattern| glob_match(&pattern.to_ascii_lowercase(), name.as_bytes()));
+            if wanted {
+                pairs.push((Reply::bulk(name.as_str()), Reply::bulk(value.as_str())));
+            }
+        }
+        Reply::Map(pairs)
+    }
+
+    fn config_params(&self) -> Vec<(String, String)> {
+        let config = &self.server.config;
+        [
+            ("appendonly", "yes".to_string()),
+            ("bind", config.bind.clone()),
+            ("databases", config.databases.to_string()),
+            ("dir", config.dir.clone()),
+            ("maxclients", config.max_clients.to_string()),
+            ("maxmemory", "0".to_string()),
+            ("maxmemory-policy", "noeviction".to_string()),
+            ("port", config.port.to_string()),
+            (
+                "proto-max-bulk-len",
+                config.limits.max_bulk_bytes.to_string(),
+            ),
+            ("save", String::new()),
+            ("timeout", "0".to_string()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
+    }
+}
+
+fn ping(argv: &[Vec<u8>]) -> Reply {
+    match argv.len() {
+        1 => Reply::Simple("PONG".into()),
+        2 => Reply::bulk(argv[1].clone()),
+        _ => Reply::error("ERR wrong number of arguments for 'ping' command"),
+    }
+}
+
+fn time() -> Reply {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Reply::Array(vec![
+        Reply::bulk(now.as_secs().to_string()),
+        Reply::bulk(now.subsec_micros().to_string()),
+    ])
+}
+
+/// COMMAND, COMMAND COUNT, COMMAND INFO [name ...], COMMAND DOCS [name ...], COMMAND LIST.
+fn command(argv: &[Vec<u8>]) -> Reply {
+    let Some(sub) = argv.get(1).map(|s| s.to_ascii_lowercase()) else {
+        return Reply::Array(COMMANDS.iter().map(command_info).collect());
+    };
+    let names = &argv[2..];
+    match sub.as_slice() {
+        b"count" if names.is_empty() => Reply::Integer(COMMANDS.len() as i64),
+        b"list" if names.is_empty() => {
+            Reply::Array(COMMANDS.iter().map(|spec| Reply::bulk(spec.name)).collect())
+        }
+        b"info" if names.is_empty() => Reply::Array(COMMANDS.iter().map(command_info).collect()),
+        b"info" => Reply::Array(
+            names
+                .iter()
+                .map(|name| lookup(name).map(command_info).unwrap_or(Reply::NilArray))
+                .collect(),
+        ),
+        b"docs" => Reply::Map(
+            COMMANDS
+                .iter()
+                .filter(|spec| {
+                    names.is_empty()
+                        || names
+                            .iter()
+                            .any(|n| n.eq_ignore_ascii_case(spec.name.as_bytes()))
+                })
+                .map(|spec| (Reply::bulk(spec.name), command_docs(spec)))
+                .collect(),
+        ),
+        b"count" | b"list" => Reply::error(format!(
+            "ERR wrong number of arguments for 'command|{}' command",
+            String::from_utf8_lossy(&sub)
+        )),
+        _ => unknown_subcommand(&argv[1], "COMMAND"),
+    }
+}
+
+/// One command's entry in COMMAND INFO, in Redis 7's ten-field shape.
+fn command_info(spec: &CommandSpec) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk(spec.name),
+        Reply::Integer(spec.arity as i64),
+        Reply::Set(
+            spec.flag_names()
+                .into_iter()
+                .map(|flag| Reply::Simple(flag.into()))
+                .collect(),
+        ),
+        Reply::Integer(spec.first_key as i64),
+        Reply::Integer(spec.last_key as i64),
+        Reply::Integer(spec.step as i64),
+        Reply::Set(Vec::new()),
+        Reply::Set(Vec::new()),
+        Reply::Array(Vec::new()),
+        Reply::Array(Vec::new()),
+    ])
+}
+
+fn command_docs(spec: &CommandSpec) -> Reply {
+    let group = if spec.is_write() { "write" } else { "read" };
+    Reply::Map(vec![
+        (
+            Reply::bulk("summary"),
+            Reply::bulk(format!("redraft {}", spec.name)),
+        ),
+        (Reply::bulk("since"), Reply::bulk("1.0.0")),
+        (Reply::bulk("group"), Reply::bulk(group)),
+    ])
+}
+
+fn unknown_subcommand(sub: &[u8], command: &str) -> Reply {
+    Reply::error(format!(
+        "ERR unknown subcommand '{}'. Try {command} HELP.",
+        String::from_utf8_lossy(sub)
+    ))
+}
+
+fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|b| (b'!'..=b'~').contains(b))
+}
+
+fn invalid_client_name() -> Reply {
+    Reply::error("ERR Client names cannot contain spaces, newlines or special characters.")
+}

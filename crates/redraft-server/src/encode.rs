@@ -1,0 +1,159 @@
+//! Reply encoding: a [`Reply`] value to the bytes Redis would send, in RESP2 or RESP3.
+//!
+//! Written out here rather than through redis-protocol's frame types because Redis's bytes
+//! include shapes those frames cannot express (RESP2's null array `*-1`) and because encoding
+//! straight from the reply value saves building a second tree per reply.
+
+use redraft_engine::Reply;
+
+/// The protocol a connection speaks; HELLO switches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Resp2,
+    Resp3,
+}
+
+pub fn encode(reply: &Reply, protocol: Protocol, out: &mut Vec<u8>) {
+    match reply {
+        Reply::Simple(text) => line(out, b'+', text.as_bytes()),
+        Reply::Error(text) => line(out, b'-', sanitize_error(text).as_bytes()),
+        Reply::Integer(n) => line(out, b':', n.to_string().as_bytes()),
+        Reply::Bulk(bytes) => bulk(out, bytes),
+        Reply::Nil => null(out, protocol, b"$-1\r\n"),
+        Reply::NilArray => null(out, protocol, b"*-1\r\n"),
+        Reply::Array(items) => aggregate(out, b'*', items, protocol),
+        Reply::Set(items) => {
+            let prefix = if protocol == Protocol::Resp3 {
+                b'~'
+            } else {
+                b'*'
+            };
+            aggregate(out, prefix, items, protocol)
+        }
+        Reply::Map(pairs) => map(out, pairs, protocol),
+        Reply::Double(value) => double(out, *value, protocol),
+        Reply::Bool(value) => match protocol {
+            Protocol::Resp3 => line(out, b'#', if *value { b"t" } else { b"f" }),
+            Protocol::Resp2 => line(out, b':', if *value { b"1" } else { b"0" }),
+        },
+    }
+}
+
+fn line(out: &mut Vec<u8>, prefix: u8, body: &[u8]) {
+    out.push(prefix);
+    out.extend_from_slice(body);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn bulk(out: &mut Vec<u8>, bytes: &[u8]) {
+    line(out, b'$', bytes.len().to_string().as_bytes());
+    out.extend_from_slice(bytes);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn null(out: &mut Vec<u8>, protocol: Protocol, resp2: &[u8]) {
+    match protocol {
+        Protocol::Resp3 => out.extend_from_slice(b"_\r\n"),
+        Protocol::Resp2 => out.extend_from_slice(resp2),
+    }
+}
+
+fn aggregate(out: &mut Vec<u8>, prefix: u8, items: &[Reply], protocol: Protocol) {
+    line(out, prefix, items.len().to_string().as_bytes());
+    for item in items {
+        encode(item, protocol, out);
+    }
+}
+
+fn map(out: &mut Vec<u8>, pairs: &[(Reply, Reply)], protocol: Protocol) {
+    match protocol {
+        Protocol::Resp3 => line(out, b'%', pairs.len().to_string().as_bytes()),
+        Protocol::Resp2 => line(out, b'*', (pairs.len() * 2).to_string().as_bytes()),
+    }
+    for (key, value) in pairs {
+        encode(key, protocol, out);
+        encode(value, protocol, out);
+    }
+}
+
+fn double(out: &mut Vec<u8>, value: f64, protocol: Protocol) {
+    let text = format_double(value);
+    match protocol {
+        Protocol::Resp3 => line(out, b',', text.as_bytes()),
+        Protocol::Resp2 => bulk(out, text.as_bytes()),
+    }
+}
+
+/// Redis's spelling of a double: the shortest text that reads back as the same value, `inf`,
+/// `-inf` and `nan`.
+pub fn format_double(value: f64) -> String {
+    if value.is_nan() {
+        "nan".to_string()
+    } else if value.is_infinite() {
+        if value > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else {
+        format!("{value}")
+    }
+}
+
+/// An error line must stay one line: Redis replaces newlines in error text with spaces.
+fn sanitize_error(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\r', '\n']) {
+        text.replace(['\r', '\n'], " ").into()
+    } else {
+        text.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(reply: &Reply, protocol: Protocol) -> String {
+        let mut out = Vec::new();
+        encode(reply, protocol, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn scalars_match_redis_bytes() {
+        assert_eq!(bytes(&Reply::ok(), Protocol::Resp2), "+OK\r\n");
+        assert_eq!(bytes(&Reply::error("ERR x"), Protocol::Resp2), "-ERR x\r\n");
+        assert_eq!(bytes(&Reply::Integer(-3), Protocol::Resp2), ":-3\r\n");
+        assert_eq!(bytes(&Reply::bulk("hi"), Protocol::Resp3), "$2\r\nhi\r\n");
+        assert_eq!(bytes(&Reply::Bulk(vec![]), Protocol::Resp2), "$0\r\n\r\n");
+    }
+
+    #[test]
+    fn nulls_differ_between_resp2_and_resp3() {
+        assert_eq!(bytes(&Reply::Nil, Protocol::Resp2), "$-1\r\n");
+        assert_eq!(bytes(&Reply::NilArray, Protocol::Resp2), "*-1\r\n");
+        assert_eq!(bytes(&Reply::Nil, Protocol::Resp3), "_\r\n");
+        assert_eq!(bytes(&Reply::NilArray, Protocol::Resp3), "_\r\n");
+    }
+
+    #[test]
+    fn maps_sets_doubles_and_bools_degrade_to_resp2_shapes() {
+        let map = Reply::Map(vec![(Reply::bulk("a"), Reply::Integer(1))]);
+        assert_eq!(bytes(&map, Protocol::Resp3), "%1\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(bytes(&map, Protocol::Resp2), "*2\r\n$1\r\na\r\n:1\r\n");
+        let set = Reply::Set(vec![Reply::bulk("x")]);
+        assert_eq!(bytes(&set, Protocol::Resp3), "~1\r\n$1\r\nx\r\n");
+        assert_eq!(bytes(&set, Protocol::Resp2), "*1\r\n$1\r\nx\r\n");
+        assert_eq!(bytes(&Reply::Double(1.5), Protocol::Resp3), ",1.5\r\n");
+        assert_eq!(
+            bytes(&Reply::Double(f64::INFINITY), Protocol::Resp2),
+            "$3\r\ninf\r\n"
+        );
+        assert_eq!(bytes(&Reply::Bool(true), Protocol::Resp3), "#t\r\n");
+        assert_eq!(bytes(&Reply::Bool(false), Protocol::Resp2), ":0\r\n");
+    }
+
+    #[test]
+    fn error_text_never_breaks_the_line() {
+        assert_eq!(
+            bytes(&Reply::error("ERR a\r\nb"), Protocol::Resp2),
+            "-ERR a  b\r\n"
+        );
+    }
+}

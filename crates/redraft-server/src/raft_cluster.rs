@@ -1,0 +1,87 @@
+//! The cluster as sessions see it, backed by the Raft node of redraft-raft.
+
+use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_raft::{ClusterError, RaftNode};
+
+use crate::cluster::{Cluster, DbStats, RouteError};
+
+pub struct RaftCluster {
+    node: RaftNode,
+}
+
+impl RaftCluster {
+    pub fn new(node: RaftNode) -> RaftCluster {
+        RaftCluster { node }
+    }
+}
+
+fn route_error(error: ClusterError) -> RouteError {
+    match error {
+        ClusterError::NoLeader(why) => {
+            RouteError::ClusterDown(format!("The cluster is down: {why}"))
+        }
+        ClusterError::Unknown(why) => RouteError::TryAgain(why),
+        ClusterError::ShuttingDown => RouteError::ClusterDown("The node is shutting down".into()),
+        ClusterError::Fatal(why) => RouteError::ClusterDown(format!("The node failed: {why}")),
+    }
+}
+
+impl Cluster for RaftCluster {
+    async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, RouteError> {
+        self.node.write(db, cmds).await.map_err(route_error)
+    }
+
+    async fn read_barrier(&self) -> Result<ReadContext, RouteError> {
+        self.node.read_barrier().await.map_err(route_error)
+    }
+
+    fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply {
+        self.node
+            .with_engine(|engine| engine.read(db, argv, context))
+    }
+
+    fn db_stats(&self) -> Vec<DbStats> {
+        self.node.with_engine(|engine| {
+            let now = engine.now_ms();
+            engine
+                .keyspace()
+                .dbs
+                .iter()
+                .enumerate()
+                .filter(|(_, db)| !db.is_empty(now))
+                .map(|(index, db)| DbStats {
+                    db: index,
+                    keys: db.len(now),
+                    expires: db.expiring_len(now),
+                })
+                .collect()
+        })
+    }
+
+    fn raft_info(&self) -> Vec<(String, String)> {
+        let status = self.node.status();
+        let join = |ids: &[u64]| {
+            ids.iter()
+                .map(|id| id.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        vec![
+            ("role".into(), status.role.to_string()),
+            ("node_id".into(), status.node_id.to_string()),
+            (
+                "leader_id".into(),
+                status
+                    .leader_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+            ),
+            ("term".into(), status.term.to_string()),
+            ("commit_index".into(), status.commit_index.to_string()),
+            ("applied_index".into(), status.applied_index.to_string()),
+            ("snapshot_index".into(), status.snapshot_index.to_string()),
+            ("members".into(), join(&status.members)),
+            ("learners".into(), join(&status.learners)),
+        ]
+    }
+}

@@ -1,0 +1,208 @@
+//! One client connection: read requests, route each command, answer in order.
+//!
+//! A pipeline is answered in the order it was sent. Consecutive write commands of a pipeline
+//! travel as ONE log entry (applied together, in order, with nothing in between), so a
+//! pipeline of N writes costs one round through the log, not N; consecutive reads share one
+//! read barrier. A read that follows a write waits for a barrier taken after that write was
+//! applied, so it sees the write.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use redraft_engine::checked_spec;
+use redraft_engine::{Argv, Kind, ReadContext, Reply};
+
+use crate::cluster::Cluster;
+use crate::encode::{encode, Protocol};
+use crate::frame::{next_command, ProtocolError};
+use crate::server::Server;
+
+/// Most commands taken from one read of the socket before they are executed.
+const MAX_BATCH_COMMANDS: usize = 1024;
+/// Most commands in one log entry, and most argument bytes (a single larger command still
+/// goes alone).
+const MAX_RUN_COMMANDS: usize = 256;
+const MAX_RUN_BYTES: usize = 4 * 1024 * 1024;
+
+/// Connection state that commands such as SELECT, HELLO and CLIENT SETNAME change.
+pub struct Session<C: Cluster> {
+    pub server: Arc<Server<C>>,
+    pub id: u64,
+    pub peer: SocketAddr,
+    pub db: u32,
+    pub protocol: Protocol,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    /// Set by QUIT: answer, then close.
+    pub closing: bool,
+}
+
+/// How the session serves one command.
+enum Route {
+    /// Answered at once without the cluster (unknown command, wrong arity).
+    Immediate(Reply),
+    Session(&'static str),
+    Read,
+    Write,
+}
+
+fn route(argv: &[Vec<u8>]) -> Route {
+    match checked_spec(argv) {
+        Err(reply) => Route::Immediate(reply),
+        Ok(spec) => match spec.kind {
+            Kind::Session => Route::Session(spec.name),
+            Kind::Read(_) => Route::Read,
+            Kind::Write(_) => Route::Write,
+        },
+    }
+}
+
+impl<C: Cluster> Session<C> {
+    pub fn new(server: Arc<Server<C>>, id: u64, peer: SocketAddr) -> Session<C> {
+        Session {
+            server,
+            id,
+            peer,
+            db: 0,
+            protocol: Protocol::Resp2,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            closing: false,
+        }
+    }
+
+    /// Serves the connection until the client leaves, sends garbage, or QUITs.
+    pub async fn run(mut self, mut socket: TcpStream) {
+        let limits = self.server.config.limits;
+        let mut input = BytesMut::with_capacity(16 * 1024);
+        let mut output = Vec::with_capacity(16 * 1024);
+        loop {
+            let (batch, error) = take_batch(&mut input, &limits);
+            if batch.is_empty() && error.is_none() {
+                if input.len() > self.server.config.max_query_bytes {
+                    let error = ProtocolError("query buffer limit exceeded".into());
+                    let _ = socket.write_all(&error_line(&error)).await;
+                    return;
+                }
+                match socket.read_buf(&mut input).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue,
+                }
+            }
+            for reply in self.execute(batch).await {
+                encode(&reply, self.protocol, &mut output);
+            }
+            if let Some(error) = &error {
+                output.extend_from_slice(&error_line(error));
+            }
+            if socket.write_all(&output).await.is_err() {
+                return;
+            }
+            output.clear();
+            if self.closing || error.is_some() {
+                let _ = socket.shutdown().await;
+                return;
+            }
+        }
+    }
+
+    /// Executes a pipeline of commands; one reply per command executed, in order. Stops
+    /// early only after QUIT.
+    pub async fn execute(&mut self, batch: Vec<Argv>) -> Vec<Reply> {
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut pending = batch.into_iter().peekable();
+        while let Some(argv) = pending.next() {
+            self.server.stats.count_command();
+            match route(&argv) {
+                Route::Immediate(reply) => replies.push(reply),
+                Route::Session(name) => {
+                    replies.push(self.session_command(name, &argv));
+                    if self.closing {
+                        break;
+                    }
+                }
+                Route::Write => {
+                    let mut run = vec![argv];
+                    let mut bytes = argv_bytes(&run[0]);
+                    while let Some(next) = pending.next_if(|next| {
+                        run.len() < MAX_RUN_COMMANDS
+                            && bytes + argv_bytes(next) <= MAX_RUN_BYTES
+                            && matches!(route(next), Route::Write)
+                    }) {
+                        bytes += argv_bytes(&next);
+                        run.push(next);
+                    }
+                    replies.extend(self.write_run(run).await);
+                }
+                Route::Read => {
+                    let mut run = vec![argv];
+                    while let Some(next) =
+                        pending.next_if(|next| matches!(route(next), Route::Read))
+                    {
+                        run.push(next);
+                    }
+                    replies.extend(self.read_run(&run).await);
+                }
+            }
+        }
+        replies
+    }
+
+    async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
+        let count = run.len();
+        match self.server.cluster.write(self.db, run).await {
+            Ok(replies) => {
+                assert_eq!(replies.len(), count, "one reply per command of an entry");
+                replies
+            }
+            Err(error) => vec![error.reply(); count],
+        }
+    }
+
+    async fn read_run(&self, run: &[Argv]) -> Vec<Reply> {
+        let context = match self.server.cluster.read_barrier().await {
+            Ok(context) => context,
+            Err(error) => return vec![error.reply(); run.len()],
+        };
+        run.iter()
+            .map(|argv| {
+                let context = ReadContext {
+                    seed: rand::random(),
+                    ..context
+                };
+                self.server.cluster.read(self.db, argv, context)
+            })
+            .collect()
+    }
+}
+
+/// Takes up to [`MAX_BATCH_COMMANDS`] whole commands off the input, and the protocol error
+/// that stopped parsing, if any (the commands before it are still executed, as in Redis).
+fn take_batch(
+    input: &mut BytesMut,
+    limits: &crate::frame::Limits,
+) -> (Vec<Argv>, Option<ProtocolError>) {
+    let mut batch = Vec::new();
+    while batch.len() < MAX_BATCH_COMMANDS {
+        match next_command(input, limits) {
+            Ok(Some(argv)) => batch.push(argv),
+            Ok(None) => break,
+            Err(error) => return (batch, Some(error)),
+        }
+    }
+    (batch, None)
+}
+
+fn argv_bytes(argv: &Argv) -> usize {
+    argv.iter().map(|arg| arg.len() + 16).sum()
+}
+
+fn error_line(error: &ProtocolError) -> Vec<u8> {
+    format!("-ERR {error}\r\n").into_bytes()
+}

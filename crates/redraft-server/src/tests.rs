@@ -1,0 +1,231 @@
+//! Session tests over real sockets against an in-process engine (no Raft): exact reply bytes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply};
+
+use crate::cluster::{Cluster, DbStats, RouteError};
+use crate::server::{Server, ServerConfig};
+
+/// One engine applying writes directly, at a fixed time.
+#[derive(Default)]
+struct LocalCluster {
+    engine: Mutex<Engine>,
+    index: AtomicU64,
+    entries: AtomicU64,
+}
+
+const NOW_MS: u64 = 1_700_000_000_000;
+
+impl Cluster for LocalCluster {
+    async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, RouteError> {
+        let index = self.index.fetch_add(1, Ordering::SeqCst) + 1;
+        self.entries.fetch_add(1, Ordering::SeqCst);
+        let entry = LogCommand {
+            now_ms: NOW_MS,
+            op: Op::Commands { db, cmds },
+        };
+        Ok(self.engine.lock().unwrap().apply(index, &entry))
+    }
+
+    async fn read_barrier(&self) -> Result<ReadContext, RouteError> {
+        Ok(ReadContext {
+            now_ms: NOW_MS,
+            seed: 0,
+        })
+    }
+
+    fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply {
+        self.engine.lock().unwrap().read(db, argv, context)
+    }
+
+    fn db_stats(&self) -> Vec<DbStats> {
+        Vec::new()
+    }
+
+    fn raft_info(&self) -> Vec<(String, String)> {
+        vec![("role".into(), "leader".into())]
+    }
+}
+
+async fn start() -> (Arc<Server<LocalCluster>>, std::net::SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new(LocalCluster::default(), ServerConfig::default());
+    tokio::spawn(server.clone().serve(listener));
+    (server, addr)
+}
+
+/// Sends `request` and reads until `expected.len()` bytes arrived (or 2 s passed).
+async fn exchange(stream: &mut TcpStream, request: &[u8], expected_len: usize) -> Vec<u8> {
+    stream.write_all(request).await.unwrap();
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+    while got.len() < expected_len {
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Err(_) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&chunk[..n]),
+            Ok(Err(_)) => break,
+        }
+    }
+    got
+}
+
+async fn assert_exchange(stream: &mut TcpStream, request: &[u8], expected: &[u8]) {
+    let got = exchange(stream, request, expected.len()).await;
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expected),
+        "request {:?}",
+        String::from_utf8_lossy(request)
+    );
+}
+
+#[tokio::test]
+async fn inline_and_multibulk_ping_answer_pong() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(&mut stream, b"PING\r\n", b"+PONG\r\n").await;
+    assert_exchange(
+        &mut stream,
+        b"*2\r\n$4\r\nPING\r\n$2\r\nhi\r\n",
+        b"$2\r\nhi\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn pipeline_is_answered_in_order_and_writes_share_one_entry() {
+    let (server, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = b"SET a 1\r\nSET b 2\r\nAPPEND a x\r\nGET a\r\nSET c 3\r\nGET b\r\nNOPE\r\n";
+    let expected: &[u8] = b"+OK\r\n+OK\r\n:2\r\n$2\r\n1x\r\n+OK\r\n$1\r\n2\r\n-ERR unknown command 'NOPE', with args beginning with: \r\n";
+    assert_exchange(&mut stream, request, expected).await;
+    // SET SET APPEND went as one entry, SET c as another.
+    assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn wrong_arity_is_answered_without_touching_the_log() {
+    let (server, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(
+        &mut stream,
+        b"GET\r\nSET k\r\n",
+        b"-ERR wrong number of arguments for 'get' command\r\n-ERR wrong number of arguments for 'set' command\r\n",
+    )
+    .await;
+    assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn protocol_error_answers_then_closes_after_earlier_commands() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let expected: &[u8] = b"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n";
+    let got = exchange(&mut stream, b"PING\r\n*1\r\n$x\r\n", expected.len() + 1).await;
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expected)
+    );
+}
+
+#[tokio::test]
+async fn hello_3_switches_the_connection_to_resp3() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let reply = exchange(&mut stream, b"HELLO 3\r\n", 1).await;
+    assert!(
+        reply.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{reply:?}"
+    );
+    assert_exchange(&mut stream, b"GET missing\r\n", b"_\r\n").await;
+    assert_exchange(
+        &mut stream,
+        b"HELLO 4\r\n",
+        b"-NOPROTO unsupported protocol version\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn select_changes_the_database_of_later_commands() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(
+        &mut stream,
+        b"SET k zero\r\nSELECT 1\r\nGET k\r\n",
+        b"+OK\r\n+OK\r\n$-1\r\n",
+    )
+    .await;
+    assert_exchange(
+        &mut stream,
+        b"SELECT 16\r\n",
+        b"-ERR DB index is out of range\r\n",
+    )
+    .await;
+    assert_exchange(
+        &mut stream,
+        b"SELECT x\r\n",
+        b"-ERR value is not an integer or out of range\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn quit_answers_ok_and_skips_the_rest_of_the_pipeline() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let got = exchange(&mut stream, b"QUIT\r\nPING\r\n", 64).await;
+    assert_eq!(got, b"+OK\r\n");
+}
+
+#[tokio::test]
+async fn client_commands_keep_connection_state() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(
+        &mut stream,
+        b"CLIENT GETNAME\r\nCLIENT SETNAME app\r\nCLIENT GETNAME\r\nCLIENT SETNAME \"a b\"\r\nCLIENT SETINFO LIB-NAME redis-py\r\nCLIENT NOPE\r\n",
+        b"$-1\r\n+OK\r\n$3\r\napp\r\n-ERR Client names cannot contain spaces, newlines or special characters.\r\n+OK\r\n-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn info_and_command_count_answer() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let reply = exchange(&mut stream, b"INFO raft\r\n", 10).await;
+    let text = String::from_utf8_lossy(&reply);
+    assert!(text.contains("# Raft\r\nrole:leader\r\n"), "{text}");
+    let count = redraft_engine::table::COMMANDS.len();
+    assert_exchange(
+        &mut stream,
+        b"COMMAND COUNT\r\n",
+        format!(":{count}\r\n").as_bytes(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn max_clients_rejects_the_next_connection_with_an_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = ServerConfig {
+        max_clients: 1,
+        ..ServerConfig::default()
+    };
+    let server = Server::new(LocalCluster::default(), config);
+    tokio::spawn(server.serve(listener));
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(&mut first, b"PING\r\n", b"+PONG\r\n").await;
+    let mut second = TcpStream::connect(addr).await.unwrap();
+    let got = exchange(&mut second, b"", 64).await;
+    assert_eq!(got, b"-ERR max number of clients reached\r\n");
+}
