@@ -50,6 +50,25 @@ pub fn parse_digits_u64(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// Parses a SCAN cursor as Redis 7 does with strtoul: the text up to any NUL byte, no leading
+/// space, an optional sign (a negative number wraps around, as in C), base-10 digits to the
+/// end, no overflow. The empty string is cursor 0.
+pub fn parse_cursor(bytes: &[u8]) -> Option<u64> {
+    let text = c_str(bytes);
+    let (negative, digits) = match text.split_first() {
+        None => return Some(0),
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        Some(_) => (false, text),
+    };
+    let value = parse_digits_u64(digits)?;
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
 /// An integer argument, or Redis's reply to one that is not.
 pub fn int_arg(bytes: &[u8]) -> Result<i64, Reply> {
     parse_i64(bytes).ok_or_else(|| Reply::error(NOT_INTEGER))
@@ -70,9 +89,20 @@ pub fn syntax_error() -> Reply {
     Reply::error(SYNTAX_ERROR)
 }
 
-/// Lossy text of an argument for an error line.
+/// An argument as Redis's `%s` prints it into an error line: up to its first NUL byte.
+pub fn c_str(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&byte| byte == 0).next().unwrap_or_default()
+}
+
+/// Text of an argument for an error line (see [`c_str`]; lossy where it is not UTF-8).
 pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    String::from_utf8_lossy(c_str(bytes)).into_owned()
+}
+
+/// An error line that quotes client input: CR and LF become spaces, as Redis does, so that the
+/// reply stays one protocol line.
+pub fn client_error(line: String) -> Reply {
+    Reply::Error(line.replace(['\r', '\n'], " "))
 }
 
 /// A command's result when errors are returned early with `?`.
@@ -130,6 +160,41 @@ mod tests {
         assert_eq!(parse_digits_u64(b"007"), Some(7));
         assert_eq!(parse_digits_u64(b"-1"), None);
         assert_eq!(parse_digits_u64(b""), None);
+    }
+
+    #[test]
+    fn parse_cursor_follows_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"5\0junk"), Some(5));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b" 1",
+            b"1 ",
+            b"abc",
+            b"-",
+            b"+",
+            b"0x1",
+        ] {
+            assert_eq!(
+                parse_cursor(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn error_lines_quote_input_like_redis() {
+        assert_eq!(text(b"a\0b"), "a");
+        assert_eq!(
+            client_error(format!("ERR Unsupported option {}", text(b"a\r\nb"))),
+            Reply::error("ERR Unsupported option a  b")
+        );
     }
 
     #[test]

@@ -464,18 +464,21 @@ fn getrange_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     Ok(Reply::bulk(substring(bytes, start, end)))
 }
 
-/// Redis's GETRANGE index rules (7.2 onwards): an end before the string's start, or a start
-/// past its end, gives the empty string.
+/// Redis 7's GETRANGE index rules: negative indexes count from the end and are then clamped
+/// into the string, so a range wholly before the start still yields the first byte (Redis 8
+/// changed this; our differential reference is Redis 7).
 fn substring(bytes: &[u8], start: i64, end: i64) -> &[u8] {
-    let len = bytes.len() as i64;
-    let start = if start < 0 { start + len } else { start };
-    let end = if end < 0 { end + len } else { end };
-    if len == 0 || start >= len || end < 0 || start > end {
+    if start < 0 && end < 0 && start > end {
         return &[];
     }
-    let start = start.max(0) as usize;
-    let end = end.min(len - 1) as usize;
-    &bytes[start..=end]
+    let len = bytes.len() as i64;
+    let from_end = |index: i64| if index < 0 { index + len } else { index };
+    let start = from_end(start).max(0);
+    let end = from_end(end).max(0).min(len - 1);
+    if len == 0 || start > end {
+        return &[];
+    }
+    &bytes[start as usize..=end as usize]
 }
 
 /// SETRANGE key offset value: zero-pads as needed; the deadline is kept.
@@ -1029,7 +1032,20 @@ pub(crate) mod tests {
         assert_eq!(range("-100", "2"), bulk("Hel"));
         assert_eq!(range("0", "100"), bulk("Hello World"));
         assert_eq!(range("20", "30"), bulk(""));
-        assert_eq!(range("-100", "-50"), bulk(""));
+        assert_eq!(
+            range("-100", "-50"),
+            bulk("H"),
+            "Redis 7 clamps both ends to 0"
+        );
+        assert_eq!(range("-1", "-5"), bulk(""));
+        assert_eq!(
+            range("9223372036854775807", "-9223372036854775808"),
+            bulk("")
+        );
+        assert_eq!(
+            range("-9223372036854775808", "9223372036854775807"),
+            bulk("Hello World")
+        );
         assert_eq!(
             read(&engine, 1000, &["GETRANGE", "nope", "0", "-1"]),
             bulk("")

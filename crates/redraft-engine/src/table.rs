@@ -6,7 +6,7 @@
 
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
-use crate::{keys, string};
+use crate::{args, keys, string};
 
 /// Modifies the keyspace: goes through the Raft log.
 pub const WRITE: u32 = 1 << 0;
@@ -280,20 +280,29 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         .map(|i| &COMMANDS[i])
 }
 
-/// Redis's reply to a command name it does not know.
+/// Bytes of arguments quoted in the unknown-command error, at most (Redis's limit).
+const QUOTED_ARGS_MAX: usize = 128;
+
+/// Redis's reply to a command name it does not know: the name (128 bytes at most) and the
+/// first arguments, each cut to the room left in 128 bytes, as C strings; CR/LF become spaces.
 pub fn unknown_command(argv: &[Vec<u8>]) -> Reply {
-    let name = argv.first().map(|n| lossy(n)).unwrap_or_default();
-    let mut args = String::new();
+    let name = argv.first().map_or(&[][..], |name| args::c_str(name));
+    let name = &name[..name.len().min(QUOTED_ARGS_MAX)];
+    let mut quoted = Vec::new();
     for arg in argv.iter().skip(1) {
-        if args.len() >= 128 {
+        if quoted.len() >= QUOTED_ARGS_MAX {
             break;
         }
-        args.push_str(&format!("'{}' ", lossy(arg)));
+        let arg = args::c_str(arg);
+        let room = QUOTED_ARGS_MAX - quoted.len();
+        quoted.push(b'\'');
+        quoted.extend_from_slice(&arg[..arg.len().min(room)]);
+        quoted.extend_from_slice(b"' ");
     }
-    Reply::error(format!(
+    args::client_error(format!(
         "ERR unknown command '{}', with args beginning with: {}",
-        truncate(&name, 128),
-        args
+        String::from_utf8_lossy(name),
+        String::from_utf8_lossy(&quoted)
     ))
 }
 
@@ -302,17 +311,6 @@ pub fn wrong_arity(name: &str) -> Reply {
     Reply::error(format!(
         "ERR wrong number of arguments for '{name}' command"
     ))
-}
-
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 #[cfg(test)]
@@ -392,6 +390,22 @@ mod tests {
         assert_eq!(
             lookup(b"set").unwrap().flag_names(),
             vec!["write", "denyoom"]
+        );
+    }
+
+    #[test]
+    fn unknown_command_quotes_at_most_128_bytes_of_arguments() {
+        let long = vec![b'x'; 200];
+        let argv = vec![b"foo".to_vec(), long, b"next".to_vec()];
+        let expected = format!(
+            "ERR unknown command 'foo', with args beginning with: '{}' ",
+            "x".repeat(128)
+        );
+        assert_eq!(unknown_command(&argv), Reply::error(expected));
+        let argv = vec![b"f\r\no".to_vec(), b"a\0b".to_vec()];
+        assert_eq!(
+            unknown_command(&argv),
+            Reply::error("ERR unknown command 'f  o', with args beginning with: 'a' ")
         );
     }
 
