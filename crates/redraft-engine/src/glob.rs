@@ -175,6 +175,25 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_patterns_never_panic() {
+        const ALPHABET: &[u8] = b"ab*?[]^-\\";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % ALPHABET.len() as u64) as usize
+        };
+        for round in 0..20_000 {
+            let pattern: Vec<u8> = (0..round % 9).map(|_| ALPHABET[next()]).collect();
+            let string: Vec<u8> = (0..round % 5).map(|_| ALPHABET[next()]).collect();
+            let _ = glob_match(&pattern, &string);
+        }
+        let stars = "*a".repeat(5000);
+        assert!(!glob_match(stars.as_bytes(), "a".repeat(4000).as_bytes()));
+    }
+
+    #[test]
     fn pathological_patterns_terminate_quickly() {
         let string = "a".repeat(100);
         let pattern = format!("{}b", "a*".repeat(50));

@@ -520,6 +520,35 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_input_never_panics() {
+        const ALPHABET: &[u8] = b"0123456789.eEpPxX+-abcfin ";
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut previous = LongDouble::zero(false);
+        for _ in 0..5_000 {
+            let len = (next() % 12) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            if let Some(Parsed::Finite(value)) = LongDouble::parse(&input) {
+                if let Some(sum) = value.checked_add(previous) {
+                    let text = sum.format();
+                    assert!(matches!(
+                        LongDouble::parse(text.as_bytes()),
+                        Some(Parsed::Finite(_))
+                    ));
+                    previous = sum;
+                }
+            }
+        }
+    }
+
+    #[test]
     fn overflow_of_a_sum_is_reported() {
         let big = finite("1.1e4932");
         assert_eq!(big.checked_add(big), None);
