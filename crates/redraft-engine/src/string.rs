@@ -166,32 +166,36 @@ struct SetRequest<'a> {
 /// The one SET behind SET, SETNX, SETEX, PSETEX: validate the expiry, answer GET, honour
 /// NX/XX, then store (keeping the old deadline only with KEEPTTL).
 fn set_generic(ctx: &mut WriteCtx, key: &[u8], value: &[u8], request: SetRequest) -> Reply {
+    reply(set_result(ctx, key, value, request))
+}
+
+fn set_result(
+    ctx: &mut WriteCtx,
+    key: &[u8],
+    value: &[u8],
+    request: SetRequest,
+) -> Result<Reply, Reply> {
     let now = ctx.now_ms;
-    let deadline = match request.expire {
-        Some((unit, arg)) => match deadline_ms(now, unit, arg, request.command) {
-            Ok(deadline) => Some(deadline),
-            Err(error) => return error,
-        },
-        None => None,
-    };
+    let deadline = request
+        .expire
+        .map(|(unit, arg)| deadline_ms(now, unit, arg, request.command))
+        .transpose()?;
     let old = if request.get {
-        match get_reply(ctx.db(), key, now) {
-            Ok(old) => Some(old),
-            Err(error) => return error,
-        }
+        Some(get_reply(ctx.db(), key, now)?)
     } else {
         None
     };
     let existing = ctx.db().get(key, now);
     let found = existing.is_some();
     if (request.nx && found) || (request.xx && !found) {
-        return old.unwrap_or(request.aborted);
+        return Ok(old.unwrap_or(request.aborted));
     }
-    let kept = existing.and_then(|entry| entry.expires_at_ms);
-    let expires_at_ms = deadline.or(if request.keep_ttl { kept } else { None });
+    let kept = existing
+        .and_then(|entry| entry.expires_at_ms)
+        .filter(|_| request.keep_ttl);
     ctx.db()
-        .insert(key, string_entry(value.to_vec(), expires_at_ms));
-    old.unwrap_or(request.ok)
+        .insert(key, string_entry(value.to_vec(), deadline.or(kept)));
+    Ok(old.unwrap_or(request.ok))
 }
 
 impl SetRequest<'_> {
@@ -213,7 +217,7 @@ impl SetRequest<'_> {
 pub fn set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     let options = match StringOptions::parse(&argv[3..], OptionsFor::Set) {
         Ok(options) => options,
-        Err(error) => return error,
+        Err(syntax) => return syntax,
     };
     let request = SetRequest {
         nx: options.nx,
