@@ -124,6 +124,9 @@ impl RawClient {
     /// Whether the server closes the connection within `timeout` (no further bytes
     /// arrive and the stream reaches EOF). Bytes that do arrive are returned as `Err`.
     pub async fn closed_within(&mut self, timeout: Duration) -> Result<bool, Vec<u8>> {
+        if !self.buf.is_empty() {
+            return Err(self.buf.to_vec());
+        }
         let mut scratch = [0u8; 1024];
         match tokio::time::timeout(timeout, self.stream.read(&mut scratch)).await {
             Err(_) => Ok(false),
