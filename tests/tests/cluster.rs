@@ -638,3 +638,41 @@ async fn paused_leader_is_replaced_and_serves_no_stale_read_after_resuming() {
     cluster.wait_applied_equal().await;
     assert_eq!(stale.call(&["GET", "k"]).await.unwrap(), b"$3\r\nnew\r\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn info_raft_reports_one_leader_known_to_every_node_and_all_members() {
+    let cluster = Cluster::start(3).await;
+    let leader = cluster.leader().await;
+    let mut conn = cluster.conn(leader).await;
+    let () = conn.set("k", "v").await.expect("SET");
+    cluster.wait_applied_equal().await;
+    for id in cluster.ids() {
+        let info = cluster.info(id).await;
+        assert_eq!(
+            info.get("node_id"),
+            Some(id.to_string().as_str()),
+            "{info:?}"
+        );
+        assert_eq!(
+            info.get("leader_id"),
+            Some(leader.to_string().as_str()),
+            "node {id}: {info:?}"
+        );
+        assert_eq!(
+            info.role(),
+            if id == leader { "leader" } else { "follower" },
+            "node {id}"
+        );
+        assert_eq!(info.get("members"), Some("1,2,3"), "node {id}");
+        assert!(
+            info.num("applied_index") <= info.num("commit_index"),
+            "node {id}: {info:?}"
+        );
+        assert!(info.num("term") >= 1, "node {id}: {info:?}");
+        assert_eq!(
+            info.num("snapshot_index"),
+            0,
+            "no snapshot yet at node {id}: {info:?}"
+        );
+    }
+}
