@@ -6,6 +6,11 @@ use crate::engine::{ReadCtx, WriteCtx};
 use crate::glob::glob_match;
 use crate::keyspace::Db;
 use crate::reply::Reply;
+use crate::table::{
+    cmd, CommandSpec,
+    Kind::{Read, Write},
+    FAST, RANDOM, READONLY, WRITE,
+};
 
 /// DEL and UNLINK: how many of the keys existed (and are now gone). UNLINK frees lazily in
 /// Redis; here both free at once, which is invisible to clients.
@@ -404,6 +409,39 @@ pub fn flushall(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     ctx.keyspace.dbs.iter_mut().for_each(Db::clear);
     Reply::ok()
 }
+
+/// This module's entries in the command table (see [`crate::table`]).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, Read(dbsize)),
+    cmd!("del", -2, WRITE, 1, -1, 1, Write(del)),
+    cmd!("exists", -2, READONLY | FAST, 1, -1, 1, Read(exists)),
+    cmd!("expire", -3, WRITE | FAST, 1, 1, 1, Write(expire)),
+    cmd!("expireat", -3, WRITE | FAST, 1, 1, 1, Write(expireat)),
+    cmd!("expiretime", 2, READONLY | FAST, 1, 1, 1, Read(expiretime)),
+    cmd!("flushall", -1, WRITE, 0, 0, 0, Write(flushall)),
+    cmd!("flushdb", -1, WRITE, 0, 0, 0, Write(flushdb)),
+    cmd!("keys", 2, READONLY, 0, 0, 0, Read(keys)),
+    cmd!("persist", 2, WRITE | FAST, 1, 1, 1, Write(persist)),
+    cmd!("pexpire", -3, WRITE | FAST, 1, 1, 1, Write(pexpire)),
+    cmd!("pexpireat", -3, WRITE | FAST, 1, 1, 1, Write(pexpireat)),
+    cmd!(
+        "pexpiretime",
+        2,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        Read(pexpiretime)
+    ),
+    cmd!("pttl", 2, READONLY | FAST, 1, 1, 1, Read(pttl)),
+    cmd!("randomkey", 1, READONLY | RANDOM, 0, 0, 0, Read(randomkey)),
+    cmd!("rename", 3, WRITE, 1, 2, 1, Write(rename)),
+    cmd!("renamenx", 3, WRITE | FAST, 1, 2, 1, Write(renamenx)),
+    cmd!("scan", -2, READONLY, 0, 0, 0, Read(scan)),
+    cmd!("ttl", 2, READONLY | FAST, 1, 1, 1, Read(ttl)),
+    cmd!("type", 2, READONLY | FAST, 1, 1, 1, Read(type_)),
+    cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, Write(unlink)),
+];
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -7,6 +7,11 @@ use crate::keyspace::{Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
 use crate::reply::Reply;
 use crate::table;
+use crate::table::{
+    cmd, CommandSpec,
+    Kind::{Read, Write},
+    DENYOOM, FAST, READONLY, WRITE,
+};
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -526,6 +531,38 @@ fn overwrite(bytes: &mut Vec<u8>, offset: usize, patch: &[u8]) {
     }
     bytes[offset..end].copy_from_slice(patch);
 }
+
+/// This module's entries in the command table (see [`crate::table`]).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(append)),
+    cmd!("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(decr)),
+    cmd!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(decrby)),
+    cmd!("get", 2, READONLY | FAST, 1, 1, 1, Read(get)),
+    cmd!("getdel", 2, WRITE | FAST, 1, 1, 1, Write(getdel)),
+    cmd!("getex", -2, WRITE | FAST, 1, 1, 1, Write(getex)),
+    cmd!("getrange", 4, READONLY, 1, 1, 1, Read(getrange)),
+    cmd!("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(getset)),
+    cmd!("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(incr)),
+    cmd!("incrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(incrby)),
+    cmd!(
+        "incrbyfloat",
+        3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(incrbyfloat)
+    ),
+    cmd!("mget", -2, READONLY | FAST, 1, -1, 1, Read(mget)),
+    cmd!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Write(mset)),
+    cmd!("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, Write(msetnx)),
+    cmd!("psetex", 4, WRITE | DENYOOM, 1, 1, 1, Write(psetex)),
+    cmd!("set", -3, WRITE | DENYOOM, 1, 1, 1, Write(set)),
+    cmd!("setex", 4, WRITE | DENYOOM, 1, 1, 1, Write(setex)),
+    cmd!("setnx", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(setnx)),
+    cmd!("setrange", 4, WRITE | DENYOOM, 1, 1, 1, Write(setrange)),
+    cmd!("strlen", 2, READONLY | FAST, 1, 1, 1, Read(strlen)),
+];
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -2,11 +2,15 @@
 //! (Redis's convention: `n` exactly n arguments including the name, `-n` at least n) before any
 //! command function runs, so command functions may index `argv[..arity]` freely.
 //!
-//! Adding a command: one entry here and its function in its type's module, with its test.
+//! Adding a command touches one place, its type's module: an entry in that module's `COMMANDS`
+//! fragment, its function, and its test (plus its name in the module's `TESTED` list). The
+//! fragments are merged here; a new type's module adds its fragment to [`all`] once.
 
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
-use crate::{args, keys, string};
+use std::sync::OnceLock;
+
+use crate::{args, connection, keys, string};
 
 /// Modifies the keyspace: goes through the Raft log.
 pub const WRITE: u32 = 1 << 0;
@@ -97,176 +101,25 @@ macro_rules! cmd {
         }
     };
 }
-
-use Kind::{Read, Session, Write};
+pub(crate) use cmd;
 
 /// The table, sorted by name (a test checks it, and [`lookup`] relies on it). Arity, flags and
 /// key positions are those Redis 7's COMMAND reports.
-pub static COMMANDS: &[CommandSpec] = &[
-    cmd!(
-        "append",
-        3,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::append)
-    ),
-    cmd!("client", -2, CONNECTION, 0, 0, 0, Session),
-    cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
-    cmd!("config", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
-    cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, Read(keys::dbsize)),
-    cmd!(
-        "decr",
-        2,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::decr)
-    ),
-    cmd!(
-        "decrby",
-        3,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::decrby)
-    ),
-    cmd!("del", -2, WRITE, 1, -1, 1, Write(keys::del)),
-    cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("exists", -2, READONLY | FAST, 1, -1, 1, Read(keys::exists)),
-    cmd!("expire", -3, WRITE | FAST, 1, 1, 1, Write(keys::expire)),
-    cmd!("expireat", -3, WRITE | FAST, 1, 1, 1, Write(keys::expireat)),
-    cmd!(
-        "expiretime",
-        2,
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        Read(keys::expiretime)
-    ),
-    cmd!("flushall", -1, WRITE, 0, 0, 0, Write(keys::flushall)),
-    cmd!("flushdb", -1, WRITE, 0, 0, 0, Write(keys::flushdb)),
-    cmd!("get", 2, READONLY | FAST, 1, 1, 1, Read(string::get)),
-    cmd!("getdel", 2, WRITE | FAST, 1, 1, 1, Write(string::getdel)),
-    cmd!("getex", -2, WRITE | FAST, 1, 1, 1, Write(string::getex)),
-    cmd!("getrange", 4, READONLY, 1, 1, 1, Read(string::getrange)),
-    cmd!(
-        "getset",
-        3,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::getset)
-    ),
-    cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!(
-        "incr",
-        2,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::incr)
-    ),
-    cmd!(
-        "incrby",
-        3,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::incrby)
-    ),
-    cmd!(
-        "incrbyfloat",
-        3,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::incrbyfloat)
-    ),
-    cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
-    cmd!("keys", 2, READONLY, 0, 0, 0, Read(keys::keys)),
-    cmd!("mget", -2, READONLY | FAST, 1, -1, 1, Read(string::mget)),
-    cmd!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Write(string::mset)),
-    cmd!(
-        "msetnx",
-        -3,
-        WRITE | DENYOOM,
-        1,
-        -1,
-        2,
-        Write(string::msetnx)
-    ),
-    cmd!("persist", 2, WRITE | FAST, 1, 1, 1, Write(keys::persist)),
-    cmd!("pexpire", -3, WRITE | FAST, 1, 1, 1, Write(keys::pexpire)),
-    cmd!(
-        "pexpireat",
-        -3,
-        WRITE | FAST,
-        1,
-        1,
-        1,
-        Write(keys::pexpireat)
-    ),
-    cmd!(
-        "pexpiretime",
-        2,
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        Read(keys::pexpiretime)
-    ),
-    cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("psetex", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::psetex)),
-    cmd!("pttl", 2, READONLY | FAST, 1, 1, 1, Read(keys::pttl)),
-    cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!(
-        "randomkey",
-        1,
-        READONLY | RANDOM,
-        0,
-        0,
-        0,
-        Read(keys::randomkey)
-    ),
-    cmd!("rename", 3, WRITE, 1, 2, 1, Write(keys::rename)),
-    cmd!("renamenx", 3, WRITE | FAST, 1, 2, 1, Write(keys::renamenx)),
-    cmd!("scan", -2, READONLY, 0, 0, 0, Read(keys::scan)),
-    cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("set", -3, WRITE | DENYOOM, 1, 1, 1, Write(string::set)),
-    cmd!("setex", 4, WRITE | DENYOOM, 1, 1, 1, Write(string::setex)),
-    cmd!(
-        "setnx",
-        3,
-        WRITE | DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(string::setnx)
-    ),
-    cmd!(
-        "setrange",
-        4,
-        WRITE | DENYOOM,
-        1,
-        1,
-        1,
-        Write(string::setrange)
-    ),
-    cmd!("strlen", 2, READONLY | FAST, 1, 1, 1, Read(string::strlen)),
-    cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("ttl", 2, READONLY | FAST, 1, 1, 1, Read(keys::ttl)),
-    cmd!("type", 2, READONLY | FAST, 1, 1, 1, Read(keys::type_)),
-    cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, Write(keys::unlink)),
-];
+/// Every module's commands, merged and sorted by name once (a test checks names are unique;
+/// [`lookup`] relies on the order). Arity, flags and key positions are those Redis 7's COMMAND
+/// reports. Each type's module keeps its own entries beside its functions.
+pub fn all() -> &'static [&'static CommandSpec] {
+    static TABLE: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: Vec<&'static CommandSpec> =
+            [connection::COMMANDS, keys::COMMANDS, string::COMMANDS]
+                .into_iter()
+                .flatten()
+                .collect();
+        table.sort_by_key(|spec| spec.name);
+        table
+    })
+}
 
 /// Finds a command by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
@@ -274,10 +127,11 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         return None;
     }
     let lower = name.to_ascii_lowercase();
-    COMMANDS
+    let table = all();
+    table
         .binary_search_by(|spec| spec.name.as_bytes().cmp(&lower))
         .ok()
-        .map(|i| &COMMANDS[i])
+        .map(|i| table[i])
 }
 
 /// Bytes of arguments quoted in the unknown-command error, at most (Redis's limit).
@@ -319,7 +173,7 @@ mod tests {
 
     #[test]
     fn table_is_sorted_and_unique_so_lookup_finds_every_entry() {
-        for pair in COMMANDS.windows(2) {
+        for pair in all().windows(2) {
             assert!(
                 pair[0].name < pair[1].name,
                 "{} !< {}",
@@ -327,8 +181,8 @@ mod tests {
                 pair[1].name
             );
         }
-        for spec in COMMANDS {
-            assert!(std::ptr::eq(lookup(spec.name.as_bytes()).unwrap(), spec));
+        for spec in all() {
+            assert!(std::ptr::eq(lookup(spec.name.as_bytes()).unwrap(), *spec));
             assert!(lookup(spec.name.to_uppercase().as_bytes()).is_some());
         }
     }
@@ -341,7 +195,7 @@ mod tests {
             .copied()
             .collect();
         tested.sort_unstable();
-        let in_table: Vec<&str> = COMMANDS
+        let in_table: Vec<&str> = all()
             .iter()
             .filter(|spec| !matches!(spec.kind, Kind::Session))
             .map(|spec| spec.name)
@@ -367,7 +221,7 @@ mod tests {
 
     #[test]
     fn flags_and_key_positions_are_consistent() {
-        for spec in COMMANDS {
+        for spec in all() {
             match spec.kind {
                 Kind::Write(_) => assert!(spec.flags & WRITE != 0, "{}", spec.name),
                 Kind::Read(_) => assert!(spec.flags & READONLY != 0, "{}", spec.name),

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redraft_engine::args::parse_i64;
 use redraft_engine::glob::glob_match;
-use redraft_engine::table::COMMANDS;
+use redraft_engine::table::all as all_commands;
 use redraft_engine::{lookup, CommandSpec, Reply};
 
 use crate::cluster::Cluster;
@@ -238,15 +238,21 @@ fn time() -> Reply {
 /// COMMAND, COMMAND COUNT, COMMAND INFO [name ...], COMMAND DOCS [name ...], COMMAND LIST.
 fn command(argv: &[Vec<u8>]) -> Reply {
     let Some(sub) = argv.get(1).map(|s| s.to_ascii_lowercase()) else {
-        return Reply::Array(COMMANDS.iter().map(command_info).collect());
+        return Reply::Array(all_commands().iter().copied().map(command_info).collect());
     };
     let names = &argv[2..];
     match sub.as_slice() {
-        b"count" if names.is_empty() => Reply::Integer(COMMANDS.len() as i64),
-        b"list" if names.is_empty() => {
-            Reply::Array(COMMANDS.iter().map(|spec| Reply::bulk(spec.name)).collect())
+        b"count" if names.is_empty() => Reply::Integer(all_commands().len() as i64),
+        b"list" if names.is_empty() => Reply::Array(
+            all_commands()
+                .iter()
+                .copied()
+                .map(|spec| Reply::bulk(spec.name))
+                .collect(),
+        ),
+        b"info" if names.is_empty() => {
+            Reply::Array(all_commands().iter().copied().map(command_info).collect())
         }
-        b"info" if names.is_empty() => Reply::Array(COMMANDS.iter().map(command_info).collect()),
         b"info" => Reply::Array(
             names
                 .iter()
@@ -254,8 +260,9 @@ fn command(argv: &[Vec<u8>]) -> Reply {
                 .collect(),
         ),
         b"docs" => Reply::Map(
-            COMMANDS
+            all_commands()
                 .iter()
+                .copied()
                 .filter(|spec| {
                     names.is_empty()
                         || names

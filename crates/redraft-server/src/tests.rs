@@ -204,7 +204,7 @@ async fn info_and_command_count_answer() {
     let reply = exchange(&mut stream, b"INFO raft\r\n", 10).await;
     let text = String::from_utf8_lossy(&reply);
     assert!(text.contains("# Raft\r\nrole:leader\r\n"), "{text}");
-    let count = redraft_engine::table::COMMANDS.len();
+    let count = redraft_engine::table::all().len();
     assert_exchange(
         &mut stream,
         b"COMMAND COUNT\r\n",
