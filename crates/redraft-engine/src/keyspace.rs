@@ -10,6 +10,11 @@ use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::hash::HashValue;
+use crate::list::ListValue;
+use crate::set::SetValue;
+use crate::stream::StreamValue;
+use crate::zset::ZSetValue;
 use crate::DATABASES;
 
 /// FNV-1a, 64 bits: fixed across processes, builds and platforms (unlike std's hasher).
@@ -93,6 +98,11 @@ impl Ord for dyn KeyRef + '_ {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     String(Vec<u8>),
+    Hash(HashValue),
+    List(ListValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
+    Stream(StreamValue),
 }
 
 impl Value {
@@ -101,12 +111,14 @@ impl Value {
     pub fn as_string(&self) -> Option<&Vec<u8>> {
         match self {
             Value::String(bytes) => Some(bytes),
+            _ => None,
         }
     }
 
     pub fn as_string_mut(&mut self) -> Option<&mut Vec<u8>> {
         match self {
             Value::String(bytes) => Some(bytes),
+            _ => None,
         }
     }
 
@@ -114,6 +126,11 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 }

@@ -14,9 +14,14 @@ pub mod table;
 pub mod args;
 mod connection;
 pub mod glob;
+pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod longdouble;
+pub mod set;
+pub mod stream;
 pub mod string;
+pub mod zset;
 
 #[cfg(test)]
 mod testutil;

@@ -7,12 +7,22 @@
 
 use thiserror::Error;
 
+use crate::hash::HashValue;
 use crate::keyspace::{Entry, Keyspace, Value};
+use crate::list::ListValue;
+use crate::set::SetValue;
+use crate::stream::StreamValue;
+use crate::zset::ZSetValue;
 use crate::DATABASES;
 
 const MAGIC: &[u8; 8] = b"RDRFSNAP";
 const VERSION: u32 = 1;
 const TAG_STRING: u8 = 0;
+const TAG_HASH: u8 = 1;
+const TAG_LIST: u8 = 2;
+const TAG_SET: u8 = 3;
+const TAG_ZSET: u8 = 4;
+const TAG_STREAM: u8 = 5;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum SnapshotError {
@@ -56,10 +66,30 @@ fn encode_value(out: &mut Vec<u8>, value: &Value) {
             out.push(TAG_STRING);
             put_bytes(out, bytes);
         }
+        Value::Hash(hash) => {
+            out.push(TAG_HASH);
+            hash.encode_snapshot(out);
+        }
+        Value::List(list) => {
+            out.push(TAG_LIST);
+            list.encode_snapshot(out);
+        }
+        Value::Set(set) => {
+            out.push(TAG_SET);
+            set.encode_snapshot(out);
+        }
+        Value::ZSet(zset) => {
+            out.push(TAG_ZSET);
+            zset.encode_snapshot(out);
+        }
+        Value::Stream(stream) => {
+            out.push(TAG_STREAM);
+            stream.encode_snapshot(out);
+        }
     }
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     let len = u32::try_from(bytes.len()).expect("values are bounded below 4 GiB");
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(bytes);
@@ -104,16 +134,21 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
 fn decode_value(reader: &mut Reader) -> Result<Value, SnapshotError> {
     match reader.u8()? {
         TAG_STRING => Ok(Value::String(reader.bytes()?.to_vec())),
+        TAG_HASH => Ok(Value::Hash(HashValue::decode_snapshot(reader)?)),
+        TAG_LIST => Ok(Value::List(ListValue::decode_snapshot(reader)?)),
+        TAG_SET => Ok(Value::Set(SetValue::decode_snapshot(reader)?)),
+        TAG_ZSET => Ok(Value::ZSet(ZSetValue::decode_snapshot(reader)?)),
+        TAG_STREAM => Ok(Value::Stream(StreamValue::decode_snapshot(reader)?)),
         tag => Err(SnapshotError::UnknownType(tag)),
     }
 }
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
         if self.bytes.len() < n {
             return Err(SnapshotError::Truncated);
         }
@@ -122,23 +157,23 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn u8(&mut self) -> Result<u8, SnapshotError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, SnapshotError> {
         Ok(self.take(1)?[0])
     }
 
-    fn u32(&mut self) -> Result<u32, SnapshotError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, SnapshotError> {
         let mut buf = [0u8; 4];
         buf.copy_from_slice(self.take(4)?);
         Ok(u32::from_le_bytes(buf))
     }
 
-    fn u64(&mut self) -> Result<u64, SnapshotError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, SnapshotError> {
         let mut buf = [0u8; 8];
         buf.copy_from_slice(self.take(8)?);
         Ok(u64::from_le_bytes(buf))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], SnapshotError> {
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], SnapshotError> {
         let len = self.u32()? as usize;
         self.take(len)
     }

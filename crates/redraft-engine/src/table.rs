@@ -10,7 +10,7 @@ use crate::engine::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
 use std::sync::OnceLock;
 
-use crate::{args, connection, keys, string};
+use crate::{args, connection, hash, keys, list, set, stream, string, zset};
 
 /// Modifies the keyspace: goes through the Raft log.
 pub const WRITE: u32 = 1 << 0;
@@ -103,19 +103,25 @@ macro_rules! cmd {
 }
 pub(crate) use cmd;
 
-/// The table, sorted by name (a test checks it, and [`lookup`] relies on it). Arity, flags and
-/// key positions are those Redis 7's COMMAND reports.
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
 /// [`lookup`] relies on the order). Arity, flags and key positions are those Redis 7's COMMAND
 /// reports. Each type's module keeps its own entries beside its functions.
 pub fn all() -> &'static [&'static CommandSpec] {
     static TABLE: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table: Vec<&'static CommandSpec> =
-            [connection::COMMANDS, keys::COMMANDS, string::COMMANDS]
-                .into_iter()
-                .flatten()
-                .collect();
+        let mut table: Vec<&'static CommandSpec> = [
+            connection::COMMANDS,
+            hash::COMMANDS,
+            keys::COMMANDS,
+            list::COMMANDS,
+            set::COMMANDS,
+            stream::COMMANDS,
+            string::COMMANDS,
+            zset::COMMANDS,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         table.sort_by_key(|spec| spec.name);
         table
     })
@@ -189,11 +195,16 @@ mod tests {
 
     #[test]
     fn every_state_machine_command_has_a_unit_test() {
-        let mut tested: Vec<&str> = crate::string::tests::TESTED
-            .iter()
-            .chain(crate::keys::tests::TESTED)
-            .copied()
-            .collect();
+        let mut tested: Vec<&str> = [
+            crate::hash::tests::TESTED,
+            crate::keys::tests::TESTED,
+            crate::list::tests::TESTED,
+            crate::set::tests::TESTED,
+            crate::stream::tests::TESTED,
+            crate::string::tests::TESTED,
+            crate::zset::tests::TESTED,
+        ]
+        .concat();
         tested.sort_unstable();
         let in_table: Vec<&str> = all()
             .iter()
