@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use redraft_engine::checked_spec;
 use redraft_engine::{Argv, Kind, ReadContext, Reply};
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{next_command, ProtocolError};
 use crate::server::Server;
@@ -157,9 +157,19 @@ impl<C: Cluster> Session<C> {
     async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
         let count = run.len();
         match self.server.cluster.write(self.db, run).await {
+            Ok(replies) if replies.len() == count => replies,
+            // The replies may come from the leader over the network: a peer that answers with
+            // the wrong count is a fault to report, not a reason to crash this node.
             Ok(replies) => {
-                assert_eq!(replies.len(), count, "one reply per command of an entry");
-                replies
+                tracing::error!(
+                    expected = count,
+                    got = replies.len(),
+                    "reply count mismatch"
+                );
+                let error = RouteError::TryAgain(
+                    "the leader answered with the wrong number of replies".into(),
+                );
+                vec![error.reply(); count]
             }
             Err(error) => vec![error.reply(); count],
         }
