@@ -12,6 +12,7 @@ pub mod snapshot;
 pub mod table;
 
 pub mod args;
+mod collection;
 mod connection;
 pub mod glob;
 pub mod hash;
