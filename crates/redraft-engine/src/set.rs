@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use crate::args::{self, int_arg, is, reply, syntax_error};
+use crate::args::{self, is, reply, syntax_error};
 use crate::collection::{self, Rng, ScanOptions};
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
@@ -391,9 +391,10 @@ fn spop_one(ctx: &mut WriteCtx, key: &[u8]) -> Result<Reply, Reply> {
 const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
 fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> Result<Reply, Reply> {
-    let count = int_arg(count)?;
-    let count = usize::try_from(count)
-        .map_err(|_| Reply::error("ERR value is out of range, must be positive"))?;
+    // getPositiveLongFromObjectOrReply: one error line for a non-integer and a negative one.
+    let count = args::parse_i64(count)
+        .and_then(|count| usize::try_from(count).ok())
+        .ok_or_else(|| Reply::error("ERR value is out of range, must be positive"))?;
     let now = ctx.now_ms;
     let mut rng = Rng::new(ctx.seed);
     let Some(set) = lookup_mut(ctx.db(), key, now)? else {
@@ -1029,7 +1030,7 @@ pub(crate) mod tests {
         let mut engine = engine_with(&[("s", &["a"])]);
         assert_eq!(
             apply(&mut engine, 1000, &["SPOP", "s", "x"]),
-            err(args::NOT_INTEGER)
+            err("ERR value is out of range, must be positive")
         );
         assert_eq!(
             apply(&mut engine, 1000, &["SPOP", "s", "-1"]),
