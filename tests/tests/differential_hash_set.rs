@@ -497,8 +497,10 @@ fn command(rng: &mut StdRng) -> Vec<String> {
         }
         _ => unreachable!("every name is generated"),
     }
-    // Now and then the wrong number of arguments.
-    if rng.random_range(0..50) == 0 {
+    // Now and then the wrong number of arguments (never dropping the WITHVALUES that makes a
+    // huge negative count an error: without it Redis would try to build the reply).
+    let huge = c.iter().any(|a| a.starts_with("-4611"));
+    if rng.random_range(0..50) == 0 && !huge {
         let keep = rng.random_range(1..=c.len());
         c.truncate(keep);
     }
