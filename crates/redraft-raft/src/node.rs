@@ -210,6 +210,12 @@ impl RaftNode {
             };
             match attempt {
                 Attempt::Done(found) => break found,
+                // A read changes nothing, so a leader that could not confirm its leadership
+                // this round (a slow heartbeat, an election under way) is asked again until the
+                // deadline instead of failing the read at once.
+                Attempt::Failed(ClusterError::NoLeader(why) | ClusterError::Unknown(why)) => {
+                    pause_before_read_retry(deadline, &why).await?
+                }
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
             }
@@ -274,6 +280,18 @@ impl RaftNode {
 }
 
 /// Sleeps a little before another attempt, or fails if the deadline has come.
+/// Like [`pause_before_retry`], for a read whose leader answered but could not confirm it
+/// still leads: at the deadline the outcome is "try again", not "no leader".
+async fn pause_before_read_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
+    if Instant::now() + RETRY_PAUSE >= deadline {
+        return Err(ClusterError::Unknown(format!(
+            "read not confirmed in time ({why})"
+        )));
+    }
+    tokio::time::sleep(RETRY_PAUSE).await;
+    Ok(())
+}
+
 async fn pause_before_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
     if Instant::now() + RETRY_PAUSE >= deadline {
         return Err(ClusterError::NoLeader(format!(

@@ -57,11 +57,12 @@ pub struct Cli {
     /// How long a command may wait for the cluster before -CLUSTERDOWN or -TRYAGAIN.
     #[arg(long, default_value_t = 5_000)]
     pub request_timeout_ms: u64,
-    /// Raft heartbeat interval.
-    #[arg(long, default_value_t = 100)]
+    /// Raft heartbeat interval. openraft also uses it as the timeout of each replication RPC,
+    /// which includes the follower's fsync: too small a value makes a loaded node look dead.
+    #[arg(long, default_value_t = 250)]
     pub heartbeat_ms: u64,
     /// Smallest election timeout; the largest is twice this.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 1000)]
     pub election_timeout_ms: u64,
     /// Test only: offset this node's clock by this many milliseconds.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
