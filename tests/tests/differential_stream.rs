@@ -1,0 +1,721 @@
+//! Stream commands on the in-process engine against redis-server: seeded random programs over
+//! a few stream keys (and a string key for WRONGTYPE), compared reply by reply.
+//!
+//! Most XADDs use explicit IDs (increasing per key, with some stale or malformed ones), so
+//! replies compare byte for byte. Time-dependent values are compared by property: idle times
+//! (XPENDING, XINFO CONSUMERS) and absolute delivery/seen times (XINFO STREAM FULL) within a
+//! tolerance; XINFO STREAM's radix-tree-nodes, a documented estimate, is not compared.
+//! Min-idle arguments are 0 or hours, so which entries qualify never depends on timing.
+//!
+//! `REDRAFT_DIFF_SEED` replays a run; `REDRAFT_DIFF_OPS` sets its length.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use redis_protocol::resp2::decode::decode;
+use redis_protocol::resp2::types::OwnedFrame;
+use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_tests::raw::show;
+use redraft_tests::RedisServer;
+
+const OPS_DEFAULT: usize = 3000;
+/// Milliseconds two servers' clocks may disagree on an idle or delivery time.
+const TIME_TOLERANCE_MS: i64 = 2000;
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64
+}
+
+fn resp2(reply: &Reply, out: &mut Vec<u8>) {
+    match reply {
+        Reply::Simple(s) => out.extend(format!("+{s}\r\n").into_bytes()),
+        Reply::Error(e) => {
+            out.extend(format!("-{}\r\n", e.replace(['\r', '\n'], " ")).into_bytes())
+        }
+        Reply::Integer(n) => out.extend(format!(":{n}\r\n").into_bytes()),
+        Reply::Bulk(b) => {
+            out.extend(format!("${}\r\n", b.len()).into_bytes());
+            out.extend(b);
+            out.extend(b"\r\n");
+        }
+        Reply::Nil => out.extend(b"$-1\r\n"),
+        Reply::NilArray => out.extend(b"*-1\r\n"),
+        Reply::Array(items) | Reply::Set(items) => {
+            out.extend(format!("*{}\r\n", items.len()).into_bytes());
+            items.iter().for_each(|i| resp2(i, out));
+        }
+        Reply::Map(pairs) => {
+            out.extend(format!("*{}\r\n", pairs.len() * 2).into_bytes());
+            for (k, v) in pairs {
+                resp2(k, out);
+                resp2(v, out);
+            }
+        }
+        Reply::Double(d) => resp2(&Reply::Bulk(d.to_string().into_bytes()), out),
+        Reply::Bool(b) => resp2(&Reply::Integer(i64::from(*b)), out),
+    }
+}
+
+fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let reply = match checked_spec(argv) {
+        Err(reply) => reply,
+        Ok(spec) => match spec.kind {
+            Kind::Session => return None,
+            Kind::Read(_) => engine.read(
+                0,
+                argv,
+                ReadContext {
+                    now_ms: now_ms(),
+                    seed: 0,
+                },
+            ),
+            Kind::Write(_) => {
+                *index += 1;
+                let entry = LogCommand {
+                    now_ms: now_ms(),
+                    op: Op::Commands {
+                        db: 0,
+                        cmds: vec![argv.to_vec()],
+                    },
+                };
+                let mut replies = engine.apply(*index, &entry);
+                assert_eq!(replies.len(), 1, "one reply per command");
+                replies.remove(0)
+            }
+        },
+    };
+    let mut out = Vec::new();
+    resp2(&reply, &mut out);
+    Some(out)
+}
+
+const GROUPS: &[&str] = &["g1", "g1", "g2"];
+const CONSUMERS: &[&str] = &["c1", "c2", "c3"];
+const FIELDS: &[&str] = &["f1", "f2", "f3", "1", "name"];
+const VALUES: &[&str] = &[
+    "v",
+    "",
+    "0",
+    "1",
+    "-7",
+    "300",
+    "70000",
+    "12345678901",
+    "hello world",
+    "x\r\ny",
+];
+
+/// The generator: per-key next milliseconds, so that most explicit IDs are accepted.
+struct Gen {
+    rng: StdRng,
+    next_ms: [u64; 4],
+}
+
+impl Gen {
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from.choose(&mut self.rng).expect("non-empty")
+    }
+
+    fn key(&mut self) -> String {
+        if self.rng.random_bool(0.05) {
+            "str".into()
+        } else {
+            format!("s{}", self.rng.random_range(0..3))
+        }
+    }
+
+    fn value(&mut self) -> String {
+        match self.rng.random_range(0..40) {
+            0 => "y".repeat(self.rng.random_range(60..700)),
+            1 => "z".repeat(5000),
+            _ => self.pick(VALUES).into(),
+        }
+    }
+
+    /// Milliseconds near the IDs in use, mostly recent ones.
+    fn ms(&mut self) -> u64 {
+        let top = self.next_ms.iter().copied().max().unwrap_or(1) + 3;
+        if self.rng.random_bool(0.3) {
+            self.rng.random_range(0..top)
+        } else {
+            self.rng.random_range(top.saturating_sub(60)..top)
+        }
+    }
+
+    /// An ID argument for reads, ranges, claims: mostly near the IDs in use.
+    fn id(&mut self) -> String {
+        match self.rng.random_range(0..30) {
+            0 => "-".into(),
+            1 => "+".into(),
+            2 => "abc".into(),
+            3 => "1-x".into(),
+            4 => "0-0".into(),
+            5 => "18446744073709551615-18446744073709551615".into(),
+            6 => "18446744073709551616".into(),
+            7 => format!("({}", self.ms()),
+            8 => "(0-0".into(),
+            9 => "(-".into(),
+            10 => " 7".into(),
+            11 => "007-1".into(),
+            _ => {
+                let ms = self.ms();
+                if self.rng.random_bool(0.3) {
+                    ms.to_string()
+                } else {
+                    format!("{}-{}", ms, self.rng.random_range(0..3))
+                }
+            }
+        }
+    }
+
+    /// The ID of an XADD: usually the key's next one, sometimes stale, partial, or bad.
+    fn add_id(&mut self, key: &str) -> String {
+        let slot = key
+            .strip_prefix('s')
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        match self.rng.random_range(0..40) {
+            0 => "0-0".into(),
+            1 => "0-*".into(),
+            2 => "abc".into(),
+            3 => self.id(),
+            4 => format!("{}-*", self.next_ms[slot].saturating_sub(1)),
+            5..=12 => format!("{}-*", self.next_ms[slot]),
+            _ => {
+                self.next_ms[slot] += self.rng.random_range(1..3);
+                format!("{}-{}", self.next_ms[slot], self.rng.random_range(1..4))
+            }
+        }
+    }
+
+    fn count(&mut self) -> String {
+        self.pick(&["0", "1", "2", "3", "5", "10", "-1", "x", "1000"])
+            .into()
+    }
+
+    fn min_idle(&mut self) -> String {
+        self.pick(&["0", "0", "3600000", "-5", "x"]).into()
+    }
+
+    fn trim(&mut self, c: &mut Vec<String>) {
+        let strategy = self.pick(&["MAXLEN", "MAXLEN", "MINID", "maxlen"]);
+        c.push(strategy.into());
+        let approx = self.pick(&["", "~", "~", "="]);
+        if !approx.is_empty() {
+            c.push(approx.into());
+        }
+        if strategy.eq_ignore_ascii_case("MAXLEN") {
+            c.push(
+                self.pick(&["0", "1", "5", "50", "120", "250", "-1", "x"])
+                    .into(),
+            );
+        } else {
+            let ms = self.ms();
+            c.push(format!("{ms}"));
+        }
+        if self.rng.random_bool(0.2) {
+            c.extend([
+                "LIMIT".into(),
+                self.pick(&["0", "1", "100", "150", "-1"]).into(),
+            ]);
+        }
+    }
+
+    fn streams_tail(&mut self, c: &mut Vec<String>, group: bool) {
+        c.push("STREAMS".into());
+        let n = if self.rng.random_bool(0.8) { 1 } else { 2 };
+        let keys: Vec<String> = (0..n).map(|_| self.key()).collect();
+        c.extend(keys);
+        for _ in 0..n {
+            let id = match self.rng.random_range(0..10) {
+                0..=4 if group => ">".into(),
+                0 => "$".into(),
+                1 => ">".into(),
+                _ => self.id(),
+            };
+            c.push(id);
+        }
+        if self.rng.random_bool(0.03) {
+            c.push("extra".into());
+        }
+    }
+
+    fn command(&mut self) -> Vec<String> {
+        let name = self.pick(&[
+            "XADD",
+            "XADD",
+            "XADD",
+            "XADD",
+            "XADD",
+            "XADD",
+            "XADD",
+            "XADD",
+            "XLEN",
+            "XRANGE",
+            "XREVRANGE",
+            "XDEL",
+            "XTRIM",
+            "XREAD",
+            "XGROUP",
+            "XGROUP",
+            "XGROUP",
+            "XREADGROUP",
+            "XREADGROUP",
+            "XREADGROUP",
+            "XREADGROUP",
+            "XACK",
+            "XACK",
+            "XPENDING",
+            "XPENDING",
+            "XCLAIM",
+            "XCLAIM",
+            "XAUTOCLAIM",
+            "XAUTOCLAIM",
+            "XINFO",
+            "XINFO",
+            "XINFO",
+            "XSETID",
+            "SET",
+            "DEL",
+            "TYPE",
+        ]);
+        let mut c: Vec<String> = vec![name.into()];
+        match name {
+            "XADD" => {
+                let key = self.key();
+                c.push(key.clone());
+                if self.rng.random_bool(0.05) {
+                    c.push("NOMKSTREAM".into());
+                }
+                if self.rng.random_bool(0.2) {
+                    self.trim(&mut c);
+                }
+                c.push(self.add_id(&key));
+                let pairs = self.rng.random_range(1..4);
+                let same = self.rng.random_bool(0.7);
+                for i in 0..pairs {
+                    let field = if same {
+                        FIELDS[i].to_string()
+                    } else {
+                        self.pick(FIELDS).into()
+                    };
+                    c.push(field);
+                    c.push(self.value());
+                }
+                if self.rng.random_bool(0.02) {
+                    c.push("dangling".into());
+                }
+            }
+            "DEL" if self.rng.random_bool(0.6) => c.push("str".into()),
+            "XLEN" | "TYPE" | "DEL" => c.push(self.key()),
+            "SET" => c.extend(["str".into(), "v".into()]),
+            "XRANGE" | "XREVRANGE" => {
+                c.push(self.key());
+                c.push(self.id());
+                c.push(self.id());
+                if self.rng.random_bool(0.5) {
+                    c.extend(["COUNT".into(), self.count()]);
+                }
+            }
+            "XDEL" => {
+                c.push(self.key());
+                for _ in 0..self.rng.random_range(1..4) {
+                    c.push(self.id());
+                }
+            }
+            "XTRIM" => {
+                c.push(self.key());
+                self.trim(&mut c);
+            }
+            "XREAD" => {
+                if self.rng.random_bool(0.5) {
+                    c.extend(["COUNT".into(), self.count()]);
+                }
+                if self.rng.random_bool(0.1) {
+                    c.extend(["BLOCK".into(), self.pick(&["-1", "x"]).into()]);
+                }
+                self.streams_tail(&mut c, false);
+            }
+            "XREADGROUP" => {
+                c.extend([
+                    "GROUP".into(),
+                    self.pick(GROUPS).into(),
+                    self.pick(CONSUMERS).into(),
+                ]);
+                if self.rng.random_bool(0.5) {
+                    c.extend(["COUNT".into(), self.count()]);
+                }
+                if self.rng.random_bool(0.2) {
+                    c.push("NOACK".into());
+                }
+                self.streams_tail(&mut c, true);
+            }
+            "XGROUP" => {
+                let sub = self.pick(&[
+                    "CREATE",
+                    "CREATE",
+                    "CREATE",
+                    "CREATE",
+                    "SETID",
+                    "DESTROY",
+                    "CREATECONSUMER",
+                    "DELCONSUMER",
+                    "create",
+                    "bogus",
+                ]);
+                c.push(sub.into());
+                c.push(self.key());
+                c.push(self.pick(GROUPS).into());
+                match sub.to_ascii_uppercase().as_str() {
+                    "CREATE" | "SETID" => {
+                        c.push(match self.rng.random_range(0..4) {
+                            0 => "$".into(),
+                            _ => self.id(),
+                        });
+                        if sub.eq_ignore_ascii_case("CREATE") && self.rng.random_bool(0.7) {
+                            c.push("MKSTREAM".into());
+                        }
+                        if self.rng.random_bool(0.3) {
+                            c.extend([
+                                "ENTRIESREAD".into(),
+                                self.pick(&["0", "3", "-1", "-2", "x"]).into(),
+                            ]);
+                        }
+                    }
+                    "CREATECONSUMER" | "DELCONSUMER" => c.push(self.pick(CONSUMERS).into()),
+                    _ => {}
+                }
+            }
+            "XACK" => {
+                c.push(self.key());
+                c.push(self.pick(GROUPS).into());
+                for _ in 0..self.rng.random_range(1..4) {
+                    c.push(self.id());
+                }
+            }
+            "XPENDING" => {
+                c.push(self.key());
+                c.push(self.pick(GROUPS).into());
+                if self.rng.random_bool(0.7) {
+                    if self.rng.random_bool(0.3) {
+                        c.extend(["IDLE".into(), self.min_idle()]);
+                    }
+                    c.push(self.id());
+                    c.push(self.id());
+                    c.push(self.count());
+                    if self.rng.random_bool(0.4) {
+                        c.push(self.pick(CONSUMERS).into());
+                    }
+                }
+            }
+            "XCLAIM" => {
+                c.push(self.key());
+                c.push(self.pick(GROUPS).into());
+                c.push(self.pick(CONSUMERS).into());
+                c.push(self.min_idle());
+                for _ in 0..self.rng.random_range(1..4) {
+                    c.push(self.id());
+                }
+                for _ in 0..self.rng.random_range(0..3) {
+                    match self.rng.random_range(0..7) {
+                        0 => c.push("FORCE".into()),
+                        1 => c.push("JUSTID".into()),
+                        2 => c.extend(["IDLE".into(), self.pick(&["0", "100000000", "x"]).into()]),
+                        3 => c.extend([
+                            "TIME".into(),
+                            self.pick(&["1", "0", "-1", "99999999999999"]).into(),
+                        ]),
+                        4 => c.extend([
+                            "RETRYCOUNT".into(),
+                            self.pick(&["0", "5", "-1", "x"]).into(),
+                        ]),
+                        5 => c.extend(["LASTID".into(), self.id()]),
+                        _ => c.push("BOGUS".into()),
+                    }
+                }
+            }
+            "XAUTOCLAIM" => {
+                c.push(self.key());
+                c.push(self.pick(GROUPS).into());
+                c.push(self.pick(CONSUMERS).into());
+                c.push(self.min_idle());
+                c.push(self.id());
+                if self.rng.random_bool(0.5) {
+                    c.extend([
+                        "COUNT".into(),
+                        self.pick(&["1", "2", "5", "0", "-1", "x"]).into(),
+                    ]);
+                }
+                if self.rng.random_bool(0.3) {
+                    c.push("JUSTID".into());
+                }
+            }
+            "XINFO" => {
+                let sub = self.pick(&[
+                    "STREAM",
+                    "STREAM",
+                    "GROUPS",
+                    "GROUPS",
+                    "CONSUMERS",
+                    "CONSUMERS",
+                    "bogus",
+                ]);
+                c.push(sub.into());
+                c.push(self.key());
+                match sub {
+                    "CONSUMERS" => c.push(self.pick(GROUPS).into()),
+                    "STREAM" => match self.rng.random_range(0..5) {
+                        0 => c.push("FULL".into()),
+                        1 => c.extend(["FULL".into(), "COUNT".into(), self.count()]),
+                        2 => c.push("bogus".into()),
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+            "XSETID" => {
+                let key = self.key();
+                c.push(key.clone());
+                let slot = key
+                    .strip_prefix('s')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if self.rng.random_bool(0.7) {
+                    self.next_ms[slot] += 1;
+                    c.push(format!("{}-0", self.next_ms[slot]));
+                } else {
+                    c.push(self.id());
+                }
+                if self.rng.random_bool(0.3) {
+                    c.extend([
+                        "ENTRIESADDED".into(),
+                        self.pick(&["0", "1000", "-1"]).into(),
+                    ]);
+                }
+                if self.rng.random_bool(0.3) {
+                    c.extend(["MAXDELETEDID".into(), self.id()]);
+                }
+            }
+            _ => {}
+        }
+        if self.rng.random_bool(0.02) {
+            let keep = self.rng.random_range(1..=c.len());
+            c.truncate(keep);
+        }
+        c
+    }
+}
+
+fn frame(bytes: &[u8]) -> Option<OwnedFrame> {
+    decode(bytes).ok().flatten().map(|(f, _)| f)
+}
+
+fn int_of(frame: &OwnedFrame) -> Option<i64> {
+    match frame {
+        OwnedFrame::Integer(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn close(a: &OwnedFrame, b: &OwnedFrame) -> bool {
+    matches!((int_of(a), int_of(b)), (Some(x), Some(y)) if (x - y).abs() <= TIME_TOLERANCE_MS)
+}
+
+fn bulk_is(frame: &OwnedFrame, text: &str) -> bool {
+    matches!(frame, OwnedFrame::BulkString(b) if b == text.as_bytes())
+}
+
+/// Compares two frames; inside flat key-value arrays, the values of time-valued keys
+/// compare within the tolerance and "radix-tree-nodes" is skipped.
+fn same(a: &OwnedFrame, b: &OwnedFrame, timed_rows: bool) -> bool {
+    match (a, b) {
+        (OwnedFrame::Array(x), OwnedFrame::Array(y)) if x.len() == y.len() => {
+            // XPENDING's extended rows: [id, consumer, idle, count].
+            if timed_rows
+                && x.len() == 4
+                && matches!(x[0], OwnedFrame::BulkString(_))
+                && matches!(x[2], OwnedFrame::Integer(_))
+            {
+                return x[0] == y[0] && x[1] == y[1] && close(&x[2], &y[2]) && x[3] == y[3];
+            }
+            let mut i = 0;
+            while i < x.len() {
+                let key = &x[i];
+                let timed = ["idle", "seen-time"].iter().any(|k| bulk_is(key, k));
+                if timed && i + 1 < x.len() && key == &y[i] {
+                    if !close(&x[i + 1], &y[i + 1]) {
+                        return false;
+                    }
+                    i += 2;
+                    continue;
+                }
+                if bulk_is(key, "radix-tree-nodes") && key == &y[i] && i + 1 < x.len() {
+                    i += 2;
+                    continue;
+                }
+                if !same(&x[i], &y[i], timed_rows) {
+                    return false;
+                }
+                i += 1;
+            }
+            true
+        }
+        _ => a == b,
+    }
+}
+
+/// XINFO STREAM FULL's pending rows hold absolute delivery times: [id, consumer, time,
+/// count] and [id, time, count]. Compared within the tolerance.
+fn same_full(a: &OwnedFrame, b: &OwnedFrame) -> bool {
+    match (a, b) {
+        (OwnedFrame::Array(x), OwnedFrame::Array(y)) if x.len() == y.len() => {
+            let row4 = x.len() == 4
+                && matches!(x[0], OwnedFrame::BulkString(_))
+                && matches!(x[2], OwnedFrame::Integer(_));
+            let row3 = x.len() == 3
+                && matches!(x[0], OwnedFrame::BulkString(_))
+                && matches!(x[1], OwnedFrame::Integer(_))
+                && matches!(x[2], OwnedFrame::Integer(_));
+            if row4 {
+                return x[0] == y[0] && x[1] == y[1] && close(&x[2], &y[2]) && x[3] == y[3];
+            }
+            if row3 {
+                return x[0] == y[0] && close(&x[1], &y[1]) && x[2] == y[2];
+            }
+            let mut i = 0;
+            while i < x.len() {
+                let key = &x[i];
+                let skip = bulk_is(key, "radix-tree-nodes") || bulk_is(key, "seen-time");
+                if skip && key == &y[i] && i + 1 < x.len() {
+                    if bulk_is(key, "seen-time") && !close(&x[i + 1], &y[i + 1]) {
+                        return false;
+                    }
+                    i += 2;
+                    continue;
+                }
+                if !same_full(&x[i], &y[i]) {
+                    return false;
+                }
+                i += 1;
+            }
+            true
+        }
+        _ => a == b,
+    }
+}
+
+fn equivalent(command: &[String], a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    let name = command[0].to_ascii_uppercase();
+    let sub = command
+        .get(1)
+        .map(|s| s.to_ascii_uppercase())
+        .unwrap_or_default();
+    let (Some(x), Some(y)) = (frame(a), frame(b)) else {
+        return false;
+    };
+    match name.as_str() {
+        "XPENDING" => same(&x, &y, true),
+        "XINFO" if command.iter().any(|a| a.eq_ignore_ascii_case("FULL")) => same_full(&x, &y),
+        "XINFO" if sub == "HELP" => true,
+        "XGROUP" if sub == "HELP" => true,
+        "XINFO" => same(&x, &y, false),
+        _ => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_stream_commands_on_the_engine_reply_like_redis() {
+    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
+        Ok(s) => s.parse::<u64>().expect("REDRAFT_DIFF_SEED is a u64"),
+        Err(_) => rand::random(),
+    };
+    let ops = std::env::var("REDRAFT_DIFF_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(OPS_DEFAULT);
+    eprintln!("stream differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}");
+    let reference = RedisServer::start().await;
+    let mut redis = reference.raw().await;
+    let mut engine = Engine::new();
+    let mut index = 0;
+    let mut gen = Gen {
+        rng: StdRng::seed_from_u64(seed),
+        next_ms: [1; 4],
+    };
+    let mut recent = std::collections::VecDeque::new();
+    let mut stats = std::collections::BTreeMap::new();
+    for op in 0..ops {
+        let command = gen.command();
+        let argv: Vec<Vec<u8>> = command.iter().map(|s| s.clone().into_bytes()).collect();
+        let a = redis.call(&argv).await.expect("redis-server reply");
+        let Some(b) = run(&mut engine, &mut index, &argv) else {
+            continue;
+        };
+        if !equivalent(&command, &a, &b) {
+            panic!(
+                "MISMATCH (stream) seed={seed} op={op}\ncommand: {:?}\nredis-server: {}\nredraft:      {}\nprevious commands (oldest first):\n{}",
+                command,
+                show(&a),
+                show(&b),
+                recent.iter().cloned().collect::<Vec<String>>().join("\n")
+            );
+        }
+        let tally = stats
+            .entry(command[0].to_ascii_uppercase())
+            .or_insert((0, 0));
+        if a.starts_with(b"-") {
+            tally.1 += 1;
+            if std::env::var("REDRAFT_DIFF_ERRORS").is_ok() {
+                eprintln!("{} {}", command[0], show(&a));
+            }
+        } else {
+            tally.0 += 1;
+        }
+        recent.push_back(format!("  op {op}: {:?} -> {}", command, show(&a)));
+        if recent.len() > 25 {
+            recent.pop_front();
+        }
+    }
+    eprintln!("(replies, errors) per command: {stats:?}");
+}
+
+/// XADD with `*` takes the entry's time: the IDs differ between the servers only in the
+/// milliseconds, which both take from their clocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_ids_use_the_clock_and_count_sequences_within_a_millisecond() {
+    let reference = RedisServer::start().await;
+    let mut redis = reference.raw().await;
+    let mut engine = Engine::new();
+    let mut index = 0;
+    let parse = |bytes: &[u8]| -> (u64, u64) {
+        let Some(OwnedFrame::BulkString(id)) = frame(bytes) else {
+            panic!("not an ID: {}", show(bytes));
+        };
+        let text = String::from_utf8(id).expect("utf-8");
+        let (ms, seq) = text.split_once('-').expect("ms-seq");
+        (ms.parse().expect("ms"), seq.parse().expect("seq"))
+    };
+    let mut last = (0, 0);
+    for _ in 0..50 {
+        let argv: Vec<Vec<u8>> = ["XADD", "auto", "*", "f", "v"]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        let a = parse(&redis.call(&argv).await.expect("reply"));
+        let b = parse(&run(&mut engine, &mut index, &argv).expect("write"));
+        assert!(
+            (a.0 as i64 - b.0 as i64).abs() < TIME_TOLERANCE_MS,
+            "{a:?} {b:?}"
+        );
+        assert!(b > last, "IDs increase: {b:?} after {last:?}");
+        last = b;
+    }
+}
