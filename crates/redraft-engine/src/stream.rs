@@ -287,7 +287,7 @@ impl Node {
     /// lpBytes of the node's listpack.
     fn bytes(&self) -> u64 {
         let counter = |n: u64| lp_int_size(i64::try_from(n).unwrap_or(i64::MAX));
-        6 + 1 + counter(self.live) + counter(self.deleted) + self.body_bytes
+        (7 + counter(self.live) + counter(self.deleted)).saturating_add(self.body_bytes)
     }
 }
 
@@ -385,8 +385,8 @@ impl StreamValue {
         let names: Vec<&[u8]> = fields.iter().step_by(2).map(Vec::as_slice).collect();
         let values_len: u64 = fields.iter().map(|f| f.len() as u64).sum();
         let full = self.nodes.last_key_value().is_none_or(|(_, node)| {
-            node.bytes() + values_len >= NODE_BYTES_MAX
-                || node.live + node.deleted >= NODE_ENTRIES_MAX
+            node.bytes().saturating_add(values_len) >= NODE_BYTES_MAX
+                || node.live.saturating_add(node.deleted) >= NODE_ENTRIES_MAX
         });
         if full {
             let numfields = names.len() as i64;
@@ -423,11 +423,11 @@ impl StreamValue {
             .map(|v| lp_string_size(v))
             .sum::<u64>();
         bytes += lp_int_size(lp_count);
-        node.live += 1;
-        node.body_bytes += bytes;
+        node.live = node.live.saturating_add(1);
+        node.body_bytes = node.body_bytes.saturating_add(bytes);
         node.last_id = id;
         self.entries.insert(id, fields);
-        self.entries_added += 1;
+        self.entries_added = self.entries_added.wrapping_add(1);
         self.last_id = id;
         if self.entries.len() == 1 {
             self.first_id = id;
@@ -466,7 +466,7 @@ impl StreamValue {
                 self.nodes.remove(&master);
             } else {
                 node.live -= 1;
-                node.deleted += 1;
+                node.deleted = node.deleted.saturating_add(1);
             }
         }
         true
@@ -493,7 +493,7 @@ impl StreamValue {
             }
             let node = &self.nodes[&master];
             let live = node.live;
-            if trim.limit != 0 && deleted + live > trim.limit {
+            if trim.limit != 0 && deleted.saturating_add(live) > trim.limit {
                 break;
             }
             let whole = match trim.strategy {
@@ -506,7 +506,7 @@ impl StreamValue {
                     self.entries.remove(id);
                 }
                 self.nodes.remove(&master);
-                deleted += live;
+                deleted = deleted.saturating_add(live);
                 continue;
             }
             if trim.approx {
@@ -526,7 +526,7 @@ impl StreamValue {
             }
             let node = self.nodes.get_mut(&master).expect("node being trimmed");
             node.live = node.live.saturating_sub(marked);
-            node.deleted += marked;
+            node.deleted = node.deleted.saturating_add(marked);
             deleted += marked;
             break;
         }
@@ -567,10 +567,10 @@ impl StreamValue {
         let len = self.entries.len() as i64;
         if self.max_deleted_id.is_zero() || self.max_deleted_id < self.first_id {
             if id < self.first_id {
-                return added - len;
+                return added.wrapping_sub(len);
             }
             if id == self.first_id {
-                return added - len + 1;
+                return added.wrapping_sub(len).wrapping_add(1);
             }
         }
         ENTRIES_READ_INVALID
@@ -585,10 +585,10 @@ impl StreamValue {
         if group.entries_read != ENTRIES_READ_INVALID
             && !self.range_has_tombstones(group.last_id, StreamId::MAX)
         {
-            return Some(added - group.entries_read);
+            return Some(added.wrapping_sub(group.entries_read));
         }
         let read = self.estimate_distance(group.last_id);
-        (read != ENTRIES_READ_INVALID).then_some(added - read)
+        (read != ENTRIES_READ_INVALID).then_some(added.wrapping_sub(read))
     }
 
     /// Nodes of the radix tree Redis would hold for this stream's node keys: a canonical

@@ -175,7 +175,7 @@ fn xadd_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     let parsed = parse_add_trim(argv, true)?;
     let fields_at = parsed.id_pos + 1;
     let fields = argv.get(fields_at..).unwrap_or_default();
-    if fields.len() < 2 || fields.len() % 2 == 1 {
+    if fields.len() < 2 || !fields.len().is_multiple_of(2) {
         return Err(table::wrong_arity("xadd"));
     }
     if parsed.id == Some((StreamId::MIN, true)) {
@@ -420,7 +420,7 @@ pub(crate) fn parse_read_args(argv: &[Vec<u8>], xreadgroup: bool) -> Result<Read
         return Err(syntax_error());
     };
     let rest = &argv[streams_at..];
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(Reply::error(
             "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
         ));

@@ -283,7 +283,7 @@ fn serve_group(
         let group = stream.groups.get_mut(group_name)?;
         if id > group.last_id {
             if group.entries_read != ENTRIES_READ_INVALID && !tombstones_ahead {
-                group.entries_read += 1;
+                group.entries_read = group.entries_read.saturating_add(1);
             } else if added != 0 {
                 group.entries_read = estimate;
             }

@@ -171,7 +171,15 @@ impl ConsumerGroup {
                 delivery_time_ms,
                 delivery_count,
             };
-            group.pel.insert(id, pending);
+            // A repeated ID (corrupt input) keeps one owner, so both views stay in step.
+            if let Some(old) = group.pel.insert(id, pending) {
+                if let Some(owner) = group.consumers.get_mut(&old.consumer) {
+                    owner.pending.remove(&id);
+                }
+                if let Some(owner) = group.consumers.get_mut(&group.pel[&id].consumer) {
+                    owner.pending.insert(id);
+                }
+            }
         }
         Ok(group)
     }
