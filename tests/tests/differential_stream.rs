@@ -298,9 +298,9 @@ impl Gen {
                 c.push(self.add_id(&key));
                 let pairs = self.rng.random_range(1..4);
                 let same = self.rng.random_bool(0.7);
-                for i in 0..pairs {
+                for own in FIELDS.iter().take(pairs) {
                     let field = if same {
-                        FIELDS[i].to_string()
+                        own.to_string()
                     } else {
                         self.pick(FIELDS).into()
                     };
