@@ -481,15 +481,16 @@ fn hrandfield_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     }
     let sample: Sample = collection::sample(count)?;
     let pairs: Vec<(&[u8], &[u8])> = hash.iter().collect();
-    let mut out = Vec::new();
-    for at in collection::sample_indices(&mut rng, pairs.len(), sample) {
-        let (field, value) = pairs[at];
-        out.push(bulk(field));
-        if with_values {
-            out.push(bulk(value));
-        }
+    let picks = collection::sample_indices(&mut rng, pairs.len(), sample);
+    if with_values {
+        let chosen = picks
+            .into_iter()
+            .map(|at| (bulk(pairs[at].0), bulk(pairs[at].1)));
+        return Ok(Reply::Pairs(chosen.collect()));
     }
-    Ok(Reply::Array(out))
+    Ok(Reply::Array(
+        picks.into_iter().map(|at| bulk(pairs[at].0)).collect(),
+    ))
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]: a listpack is returned whole with cursor 0
@@ -622,6 +623,7 @@ pub(crate) mod tests {
     fn items(reply: Reply) -> Vec<Reply> {
         match reply {
             Reply::Array(items) => items,
+            Reply::Pairs(pairs) => pairs.into_iter().flat_map(|(f, v)| [f, v]).collect(),
             other => panic!("not an array: {other:?}"),
         }
     }

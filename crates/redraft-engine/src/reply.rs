@@ -20,6 +20,11 @@ pub enum Reply {
     Map(Vec<(Reply, Reply)>),
     /// A RESP3 set; an array in RESP2.
     Set(Vec<Reply>),
+    /// Pairs written flat in RESP2 (`f1 v1 f2 v2`) and as one two-element array per pair in
+    /// RESP3 (HRANDFIELD ... WITHVALUES, ZRANGE ... WITHSCORES).
+    Pairs(Vec<(Reply, Reply)>),
+    /// A RESP3 map; an array of two-element arrays in RESP2 (XREAD's streams).
+    PairMap(Vec<(Reply, Reply)>),
     /// A RESP3 double; a bulk string in RESP2.
     Double(f64),
     /// A RESP3 boolean; the integer 1 or 0 in RESP2.

@@ -31,6 +31,14 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut Vec<u8>) {
             aggregate(out, prefix, items, protocol)
         }
         Reply::Map(pairs) => map(out, pairs, protocol),
+        Reply::Pairs(pairs) => match protocol {
+            Protocol::Resp2 => flat_pairs(out, pairs, protocol),
+            Protocol::Resp3 => nested_pairs(out, pairs, protocol),
+        },
+        Reply::PairMap(pairs) => match protocol {
+            Protocol::Resp2 => nested_pairs(out, pairs, protocol),
+            Protocol::Resp3 => map(out, pairs, protocol),
+        },
         Reply::Double(value) => double(out, *value, protocol),
         Reply::Bool(value) => match protocol {
             Protocol::Resp3 => line(out, b'#', if *value { b"t" } else { b"f" }),
@@ -71,6 +79,23 @@ fn map(out: &mut Vec<u8>, pairs: &[(Reply, Reply)], protocol: Protocol) {
         Protocol::Resp2 => line(out, b'*', (pairs.len() * 2).to_string().as_bytes()),
     }
     for (key, value) in pairs {
+        encode(key, protocol, out);
+        encode(value, protocol, out);
+    }
+}
+
+fn flat_pairs(out: &mut Vec<u8>, pairs: &[(Reply, Reply)], protocol: Protocol) {
+    line(out, b'*', (pairs.len() * 2).to_string().as_bytes());
+    for (key, value) in pairs {
+        encode(key, protocol, out);
+        encode(value, protocol, out);
+    }
+}
+
+fn nested_pairs(out: &mut Vec<u8>, pairs: &[(Reply, Reply)], protocol: Protocol) {
+    line(out, b'*', pairs.len().to_string().as_bytes());
+    for (key, value) in pairs {
+        out.extend_from_slice(b"*2\r\n");
         encode(key, protocol, out);
         encode(value, protocol, out);
     }
@@ -147,6 +172,29 @@ mod tests {
         );
         assert_eq!(bytes(&Reply::Bool(true), Protocol::Resp3), "#t\r\n");
         assert_eq!(bytes(&Reply::Bool(false), Protocol::Resp2), ":0\r\n");
+    }
+
+    #[test]
+    fn pairs_are_flat_in_resp2_and_nested_in_resp3() {
+        let pairs = Reply::Pairs(vec![(Reply::bulk("f"), Reply::bulk("v"))]);
+        assert_eq!(
+            bytes(&pairs, Protocol::Resp2),
+            "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        );
+        assert_eq!(
+            bytes(&pairs, Protocol::Resp3),
+            "*1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        );
+    }
+
+    #[test]
+    fn pair_maps_are_nested_arrays_in_resp2_and_maps_in_resp3() {
+        let streams = Reply::PairMap(vec![(Reply::bulk("s"), Reply::Array(vec![]))]);
+        assert_eq!(
+            bytes(&streams, Protocol::Resp2),
+            "*1\r\n*2\r\n$1\r\ns\r\n*0\r\n"
+        );
+        assert_eq!(bytes(&streams, Protocol::Resp3), "%1\r\n$1\r\ns\r\n*0\r\n");
     }
 
     #[test]

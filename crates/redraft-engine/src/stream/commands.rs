@@ -478,14 +478,11 @@ fn xread_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
             .into_iter()
             .map(|(id, fields)| entry_reply(id, fields))
             .collect();
-        served.push(Reply::Array(vec![
-            Reply::bulk(key.clone()),
-            Reply::Array(entries),
-        ]));
+        served.push((Reply::bulk(key.clone()), Reply::Array(entries)));
     }
     if served.is_empty() {
         Ok(Reply::NilArray)
     } else {
-        Ok(Reply::Array(served))
+        Ok(Reply::PairMap(served))
     }
 }

@@ -237,13 +237,13 @@ fn xreadgroup_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Repl
         };
         let entries = serve_group(stream, &read, group_name, consumer, gt, now_of(now));
         if let Some(entries) = entries {
-            served.push(Reply::Array(vec![Reply::bulk(key.clone()), entries]));
+            served.push((Reply::bulk(key.clone()), entries));
         }
     }
     if served.is_empty() {
         Ok(Reply::NilArray)
     } else {
-        Ok(Reply::Array(served))
+        Ok(Reply::PairMap(served))
     }
 }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testutil::{apply, bulk, bulks, err, int, ok, read};
+use crate::testutil::{apply as apply_value, bulk, bulks, err, int, ok, read as read_value};
 use crate::Engine;
 
 /// Every command of this module that has a unit test; the table's meta-test compares it
@@ -33,6 +33,41 @@ fn entry(id: &str, fields: &[&str]) -> Reply {
 
 fn arr(items: Vec<Reply>) -> Reply {
     Reply::Array(items)
+}
+
+/// The reply as RESP2 shapes it: XREAD's per-stream map becomes an array of [key, entries]
+/// pairs, which is what most assertions here spell out.
+fn as_resp2(reply: Reply) -> Reply {
+    match reply {
+        Reply::PairMap(pairs) => arr(pairs
+            .into_iter()
+            .map(|(key, value)| arr(vec![key, as_resp2(value)]))
+            .collect()),
+        Reply::Array(items) => arr(items.into_iter().map(as_resp2).collect()),
+        other => other,
+    }
+}
+
+fn apply(engine: &mut Engine, now_ms: u64, argv: &[&str]) -> Reply {
+    as_resp2(apply_value(engine, now_ms, argv))
+}
+
+fn read(engine: &Engine, now_ms: u64, argv: &[&str]) -> Reply {
+    as_resp2(read_value(engine, now_ms, argv))
+}
+
+#[test]
+fn xread_and_xreadgroup_answer_a_map_of_streams() {
+    let mut e = engine_with(1);
+    let expected = Reply::PairMap(vec![(bulk("s"), arr(vec![entry("1-1", &["f", "1"])]))]);
+    assert_eq!(read_value(&e, T, &["XREAD", "STREAMS", "s", "0"]), expected);
+    apply(&mut e, T, &["XGROUP", "CREATE", "s", "g", "0"]);
+    let delivered = apply_value(
+        &mut e,
+        T,
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"],
+    );
+    assert_eq!(delivered, expected);
 }
 
 /// A stream `s` with entries 1-1 .. n-1, each `f <i>`.
