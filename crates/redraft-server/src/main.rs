@@ -1,25 +1,13 @@
 //! `redraft`: a Redis-compatible server whose nodes replicate through Raft.
 
-mod cli;
-mod cluster;
-mod connection;
-mod encode;
-mod frame;
-mod info;
-mod raft_cluster;
-mod server;
-mod session;
-#[cfg(test)]
-mod tests;
-
 use std::process::ExitCode;
 
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use crate::cli::Cli;
-use crate::raft_cluster::RaftCluster;
-use crate::server::Server;
+use redraft_server::cli::Cli;
+use redraft_server::raft_cluster::RaftCluster;
+use redraft_server::server::Server;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -1,0 +1,15 @@
+//! The redraft server: CLI, RESP framing and encoding, client sessions, routing of reads and
+//! writes. The `redraft` binary (main.rs) wires these to a Raft node; the test crate uses the
+//! encoder to turn engine replies into the bytes a client would see.
+
+pub mod cli;
+pub mod cluster;
+mod connection;
+pub mod encode;
+pub mod frame;
+mod info;
+pub mod raft_cluster;
+pub mod server;
+pub mod session;
+#[cfg(test)]
+mod tests;
