@@ -85,6 +85,12 @@ impl Engine {
                 .enumerate()
                 .map(|(i, argv)| self.apply_command(*db, argv, seed_for(index, i)))
                 .collect(),
+            Op::Batch { runs } => runs
+                .iter()
+                .flat_map(|run| run.cmds.iter().map(move |argv| (run.db, argv)))
+                .enumerate()
+                .map(|(i, (db, argv))| self.apply_command(db, argv, seed_for(index, i)))
+                .collect(),
             Op::ExpireSweep { max_keys } => {
                 self.sweep(*max_keys as usize);
                 Vec::new()
@@ -190,4 +196,78 @@ pub fn splitmix64(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::Run;
+
+    fn argv(words: &[&str]) -> Vec<Vec<u8>> {
+        words.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn a_batch_applies_each_run_in_its_own_database_and_answers_in_order() {
+        let mut engine = Engine::new();
+        let batch = LogCommand {
+            now_ms: 1,
+            op: Op::Batch {
+                runs: vec![
+                    Run {
+                        db: 0,
+                        cmds: vec![argv(&["SET", "k", "zero"]), argv(&["GET", "k"])],
+                    },
+                    Run {
+                        db: 1,
+                        cmds: vec![argv(&["GET", "k"]), argv(&["SET", "k", "one"])],
+                    },
+                ],
+            },
+        };
+        let replies = engine.apply(7, &batch);
+        assert_eq!(
+            replies,
+            vec![Reply::ok(), Reply::bulk("zero"), Reply::Nil, Reply::ok()]
+        );
+        let read = |db| engine.read(db, &argv(&["GET", "k"]), ReadContext::default());
+        assert_eq!(read(0), Reply::bulk("zero"));
+        assert_eq!(read(1), Reply::bulk("one"));
+    }
+
+    #[test]
+    fn a_batch_draws_the_same_seeds_as_the_same_commands_in_one_run() {
+        let cmds = vec![argv(&["SET", "a", "1"]), argv(&["RANDOMKEY"])];
+        let mut single = Engine::new();
+        let one_run = single.apply(
+            3,
+            &LogCommand {
+                now_ms: 1,
+                op: Op::Commands {
+                    db: 0,
+                    cmds: cmds.clone(),
+                },
+            },
+        );
+        let mut batched = Engine::new();
+        let runs = vec![
+            Run {
+                db: 0,
+                cmds: cmds[..1].to_vec(),
+            },
+            Run {
+                db: 0,
+                cmds: cmds[1..].to_vec(),
+            },
+        ];
+        let two_runs = batched.apply(
+            3,
+            &LogCommand {
+                now_ms: 1,
+                op: Op::Batch { runs },
+            },
+        );
+        assert_eq!(one_run, two_runs);
+        assert_eq!(single.encode_snapshot(), batched.encode_snapshot());
+    }
 }

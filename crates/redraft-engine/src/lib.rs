@@ -28,7 +28,7 @@ pub mod zset;
 mod testutil;
 
 pub use engine::{checked_spec, Engine, ReadContext};
-pub use entry::{Argv, LogCommand, Op};
+pub use entry::{Argv, LogCommand, Op, Run};
 pub use reply::Reply;
 pub use table::{lookup, CommandSpec, Kind};
 

@@ -17,6 +17,7 @@ use crate::peers::Peers;
 use crate::read_index::{ReadBatcher, ReadIndexError};
 use crate::state_machine::SharedReplica;
 use crate::types::{NodeId, Raft};
+use crate::write_batch::WriteBatcher;
 
 /// Committed-but-unapplied entries beyond which new writes are refused (etcd's rule): the
 /// apply loop must not fall unboundedly behind.
@@ -34,11 +35,12 @@ pub struct Core {
     pub clock: Clock,
     pub reads: Arc<ReadBatcher>,
     pub peers: Arc<Peers>,
+    pub writes: WriteBatcher,
     pub stopping: AtomicBool,
 }
 
 /// Why the leader-side write did not produce replies.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum ProposeError {
     /// This node is not the leader: nothing was appended, the write may go elsewhere.
     NotLeader(Option<NodeId>),

@@ -31,6 +31,7 @@ mod snapshot_file;
 mod state_machine;
 mod sweeper;
 mod types;
+mod write_batch;
 
 pub use config::{NodeConfig, DEFAULT_MAX_MESSAGE_BYTES};
 pub use error::{ClusterError, StartError};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use openraft::error::{InitializeError, RaftError};
 use openraft::{BasicNode, ServerState};
-use redraft_engine::{Argv, Engine, Op, ReadContext, Reply};
+use redraft_engine::{Argv, Engine, ReadContext, Reply};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -112,6 +112,7 @@ impl RaftNode {
             applied: applied_rx,
             committed,
             peers,
+            writes: Default::default(),
             stopping: Default::default(),
         });
         let (stop, _) = watch::channel(false);
@@ -173,11 +174,7 @@ impl RaftNode {
             let (leader, addr) = self.core.wait_leader(deadline).await?;
             let attempt = if leader == self.core.id {
                 // The clone is the price of retrying after ForwardToLeader, which takes the entry.
-                let op = Op::Commands {
-                    db,
-                    cmds: cmds.clone(),
-                };
-                match self.core.propose(op, deadline).await {
+                match self.core.propose_commands(db, cmds.clone(), deadline).await {
                     Ok(replies) => Attempt::Done(replies),
                     Err(ProposeError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
                     Err(ProposeError::Failed(e)) => Attempt::Failed(e),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
-use redraft_engine::{Argv, Op};
+use redraft_engine::Argv;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::time::Instant;
@@ -84,7 +84,7 @@ impl RaftService for Service {
             .map(|c| c.argv.into_iter().map(|arg| arg.to_vec()).collect())
             .collect();
         let deadline = Instant::now() + self.core.config.request_timeout;
-        let result = match self.core.propose(Op::Commands { db, cmds }, deadline).await {
+        let result = match self.core.propose_commands(db, cmds, deadline).await {
             Ok(replies) => forward_response::Result::Replies(to_bytes(&replies)?),
             Err(ProposeError::NotLeader(leader)) => {
                 forward_response::Result::NotLeader(not_leader(leader))

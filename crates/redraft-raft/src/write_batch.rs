@@ -1,0 +1,204 @@
+//! Group proposal on the leader: write runs that arrive while a proposal is in flight wait and
+//! then go together as ONE log entry (`Op::Batch`), so concurrent clients share one trip through
+//! the log instead of paying a replication round each. One proposal is in flight at a time; the
+//! batch that follows it holds everything that arrived meanwhile (bounded).
+
+use std::mem;
+use std::sync::{Arc, Mutex};
+
+use redraft_engine::{Argv, Op, Reply, Run};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::core::{Core, ProposeError};
+use crate::error::ClusterError;
+
+/// Most commands in one batched entry, and most argument bytes (a larger single run still goes,
+/// alone).
+const MAX_BATCH_COMMANDS: usize = 4096;
+const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+/// Most runs waiting for a proposal; beyond it writes are refused with TRYAGAIN.
+const MAX_WAITING_RUNS: usize = 100_000;
+
+type Outcome = Result<Vec<Reply>, ProposeError>;
+
+struct Waiting {
+    run: Run,
+    bytes: usize,
+    reply: oneshot::Sender<Outcome>,
+}
+
+#[derive(Default)]
+pub struct WriteBatcher {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    waiting: Vec<Waiting>,
+    proposing: bool,
+}
+
+impl WriteBatcher {
+    /// Queues a run; returns whether the caller must start the driver.
+    fn enqueue(&self, run: Run, reply: oneshot::Sender<Outcome>) -> Result<bool, ClusterError> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.waiting.len() >= MAX_WAITING_RUNS {
+            return Err(ClusterError::Unknown(
+                "too many writes waiting for the log; write refused, retry later".into(),
+            ));
+        }
+        let bytes = run.cmds.iter().flatten().map(|arg| arg.len() + 8).sum();
+        state.waiting.push(Waiting { run, bytes, reply });
+        Ok(!mem::replace(&mut state.proposing, true))
+    }
+
+    /// The next batch (oldest first, within the bounds), or None when nothing waits; then the
+    /// driver stops and the next caller starts a new one.
+    fn next_batch(&self) -> Option<Vec<Waiting>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.waiting.is_empty() {
+            state.proposing = false;
+            return None;
+        }
+        let (mut commands, mut bytes, mut take) = (0, 0, 0);
+        for waiting in &state.waiting {
+            let too_big = commands + waiting.run.cmds.len() > MAX_BATCH_COMMANDS
+                || bytes + waiting.bytes > MAX_BATCH_BYTES;
+            if take > 0 && too_big {
+                break;
+            }
+            commands += waiting.run.cmds.len();
+            bytes += waiting.bytes;
+            take += 1;
+        }
+        Some(state.waiting.drain(..take).collect())
+    }
+}
+
+impl Core {
+    /// Appends write commands for database `db` through the leader's group proposal and waits
+    /// (until `deadline`) for their replies.
+    pub async fn propose_commands(
+        self: &Arc<Self>,
+        db: u32,
+        cmds: Vec<Argv>,
+        deadline: Instant,
+    ) -> Result<Vec<Reply>, ProposeError> {
+        let (tx, rx) = oneshot::channel();
+        let start = self
+            .writes
+            .enqueue(Run { db, cmds }, tx)
+            .map_err(ProposeError::Failed)?;
+        if start {
+            tokio::spawn(self.clone().drive_writes());
+        }
+        match tokio::time::timeout_at(deadline, rx).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(ProposeError::Failed(ClusterError::ShuttingDown)),
+            Err(_) => Err(ProposeError::Failed(ClusterError::Unknown(
+                "write not applied within the request timeout; it may still be".into(),
+            ))),
+        }
+    }
+
+    /// Proposes batches while runs are waiting, one proposal in flight at a time.
+    async fn drive_writes(self: Arc<Self>) {
+        while let Some(batch) = self.writes.next_batch() {
+            let (runs, replies): (Vec<Run>, Vec<_>) =
+                batch.into_iter().map(|w| (w.run, w.reply)).unzip();
+            let counts: Vec<usize> = runs.iter().map(|run| run.cmds.len()).collect();
+            let deadline = Instant::now() + self.config.request_timeout;
+            let outcome = self.propose(Op::Batch { runs }, deadline).await;
+            deliver(outcome, &counts, replies);
+        }
+    }
+}
+
+/// Hands each run its own slice of the entry's replies, or the shared error.
+fn deliver(outcome: Outcome, counts: &[usize], replies: Vec<oneshot::Sender<Outcome>>) {
+    match outcome {
+        Ok(all) => {
+            assert_eq!(
+                all.len(),
+                counts.iter().sum::<usize>(),
+                "the state machine answers every command of an entry"
+            );
+            let mut all = all.into_iter();
+            for (count, reply) in counts.iter().zip(replies) {
+                let _ = reply.send(Ok(all.by_ref().take(*count).collect()));
+            }
+        }
+        Err(error) => {
+            for reply in replies {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(n: usize) -> Run {
+        Run {
+            db: 0,
+            cmds: vec![vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]; n],
+        }
+    }
+
+    #[test]
+    fn only_the_first_waiting_run_starts_a_driver() {
+        let batcher = WriteBatcher::default();
+        assert!(batcher.enqueue(run(1), oneshot::channel().0).unwrap());
+        assert!(!batcher.enqueue(run(1), oneshot::channel().0).unwrap());
+        assert_eq!(batcher.next_batch().map(|b| b.len()), Some(2));
+        assert!(batcher.next_batch().is_none());
+        assert!(batcher.enqueue(run(1), oneshot::channel().0).unwrap());
+    }
+
+    #[test]
+    fn a_batch_stops_at_the_command_bound_but_always_takes_one_run() {
+        let batcher = WriteBatcher::default();
+        batcher
+            .enqueue(run(MAX_BATCH_COMMANDS + 1), oneshot::channel().0)
+            .unwrap();
+        batcher.enqueue(run(10), oneshot::channel().0).unwrap();
+        batcher.enqueue(run(10), oneshot::channel().0).unwrap();
+        assert_eq!(batcher.next_batch().map(|b| b.len()), Some(1));
+        assert_eq!(batcher.next_batch().map(|b| b.len()), Some(2));
+    }
+
+    #[test]
+    fn replies_are_split_back_to_their_runs_in_order() {
+        let (tx1, mut rx1) = oneshot::channel();
+        let (tx2, mut rx2) = oneshot::channel();
+        let all = vec![Reply::Integer(1), Reply::Integer(2), Reply::Integer(3)];
+        deliver(Ok(all), &[2, 1], vec![tx1, tx2]);
+        assert_eq!(
+            rx1.try_recv().unwrap().unwrap(),
+            vec![Reply::Integer(1), Reply::Integer(2)]
+        );
+        assert_eq!(rx2.try_recv().unwrap().unwrap(), vec![Reply::Integer(3)]);
+    }
+
+    #[test]
+    fn an_error_reaches_every_run_of_the_batch() {
+        let (tx1, mut rx1) = oneshot::channel();
+        let (tx2, mut rx2) = oneshot::channel();
+        deliver(
+            Err(ProposeError::NotLeader(Some(2))),
+            &[1, 1],
+            vec![tx1, tx2],
+        );
+        assert!(matches!(
+            rx1.try_recv().unwrap(),
+            Err(ProposeError::NotLeader(Some(2)))
+        ));
+        assert!(matches!(
+            rx2.try_recv().unwrap(),
+            Err(ProposeError::NotLeader(Some(2)))
+        ));
+    }
+}
