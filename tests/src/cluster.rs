@@ -12,6 +12,7 @@ use tempfile::TempDir;
 use crate::binary::redraft_bin;
 use crate::ports::free_port;
 use crate::process::{kill_and_reap, signal, tail, wait_exit};
+use crate::proxy::LinkProxy;
 use crate::raw::RawClient;
 
 /// Bound on electing the first leader of a fresh cluster (debug binaries, 2 cores).
@@ -30,6 +31,9 @@ const LOG_TAIL_LINES: usize = 60;
 pub struct ClusterOptions {
     /// Flags appended to every node's command line (e.g. `--snapshot-logs 50`).
     pub extra_args: Vec<String>,
+    /// Route every directed Raft link i→j through a harness proxy (test-only
+    /// `--peer-addr-override`), so links can be cut and healed: see [`Cluster::cut`].
+    pub proxied_links: bool,
 }
 
 impl ClusterOptions {
@@ -37,6 +41,12 @@ impl ClusterOptions {
     pub fn args<S: AsRef<str>>(mut self, args: &[S]) -> Self {
         self.extra_args
             .extend(args.iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// Routes every directed link through a proxy the harness can cut.
+    pub fn proxied_links(mut self) -> Self {
+        self.proxied_links = true;
         self
     }
 }
@@ -91,6 +101,8 @@ struct Node {
     dir: PathBuf,
     log: PathBuf,
     proc: Mutex<Proc>,
+    /// Flags for this node only, after the cluster's (e.g. a clock offset).
+    own_args: Mutex<Vec<String>>,
 }
 
 /// A statically bootstrapped cluster of `redraft` processes. Dropping it SIGKILLs
@@ -99,6 +111,8 @@ pub struct Cluster {
     nodes: Vec<Node>,
     bin: PathBuf,
     extra_args: Vec<String>,
+    /// (from, to) -> the proxy node `from` dials to reach node `to`.
+    proxies: BTreeMap<(u64, u64), LinkProxy>,
     tmp: TempDir,
 }
 
@@ -127,13 +141,23 @@ impl Cluster {
                     log: tmp.path().join(format!("node{id}.log")),
                     dir,
                     proc: Mutex::new(Proc::default()),
+                    own_args: Mutex::new(Vec::new()),
                 }
             })
-            .collect();
+            .collect::<Vec<Node>>();
+        let mut proxies = BTreeMap::new();
+        if options.proxied_links {
+            for from in &nodes {
+                for to in nodes.iter().filter(|to| to.id != from.id) {
+                    proxies.insert((from.id, to.id), LinkProxy::start(to.raft_port).await);
+                }
+            }
+        }
         let cluster = Self {
             nodes,
             bin: redraft_bin(),
             extra_args: options.extra_args,
+            proxies,
             tmp,
         };
         for id in cluster.ids() {
@@ -195,8 +219,88 @@ impl Cluster {
             "--cluster".to_string(),
             self.cluster_spec(),
         ];
+        let overrides: Vec<String> = self
+            .proxies
+            .iter()
+            .filter(|((from, _), _)| *from == id)
+            .map(|((_, to), proxy)| format!("{to}=127.0.0.1:{}", proxy.port()))
+            .collect();
+        if !overrides.is_empty() {
+            args.push("--peer-addr-override".to_string());
+            args.push(overrides.join(","));
+        }
         args.extend(self.extra_args.iter().cloned());
+        args.extend(
+            node.own_args
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned(),
+        );
         args
+    }
+
+    /// Node `id`'s data directory (its Raft log is under `raft/log/`).
+    pub fn data_dir(&self, id: u64) -> &Path {
+        &self.node(id).dir
+    }
+
+    /// Whether node `id`'s process exists (running or paused).
+    pub fn is_running(&self, id: u64) -> bool {
+        self.proc(id).child.is_some()
+    }
+
+    /// Whether node `id` is paused (SIGSTOPped).
+    pub fn is_paused(&self, id: u64) -> bool {
+        self.proc(id).paused
+    }
+
+    /// Starts node `id` again with `own_args` in place of its previous own flags
+    /// (e.g. `["--clock-offset-ms", "5000"]`; empty to drop them).
+    pub fn restart_with_args(&self, id: u64, own_args: &[String]) {
+        *self
+            .node(id)
+            .own_args
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = own_args.to_vec();
+        self.spawn(id);
+    }
+
+    fn proxy(&self, from: u64, to: u64) -> &LinkProxy {
+        self.proxies.get(&(from, to)).unwrap_or_else(|| {
+            panic!("no proxy for link {from}->{to}: start with ClusterOptions::proxied_links")
+        })
+    }
+
+    /// Cuts the directed link `from`→`to` (Raft RPCs, forwarded writes, read index).
+    pub fn cut(&self, from: u64, to: u64) {
+        self.proxy(from, to).cut();
+    }
+
+    /// Cuts both directions between every node of `a` and every node of `b`.
+    pub fn cut_between(&self, a: &[u64], b: &[u64]) {
+        for &x in a {
+            for &y in b {
+                self.cut(x, y);
+                self.cut(y, x);
+            }
+        }
+    }
+
+    /// Heals every link.
+    pub fn heal_links(&self) {
+        for proxy in self.proxies.values() {
+            proxy.heal();
+        }
+    }
+
+    /// The directed links that are cut now.
+    pub fn cut_links(&self) -> Vec<(u64, u64)> {
+        self.proxies
+            .iter()
+            .filter(|(_, proxy)| proxy.is_cut())
+            .map(|(link, _)| *link)
+            .collect()
     }
 
     fn spawn(&self, id: u64) {

@@ -6,17 +6,27 @@
 //! - [`RawClient`] speaks RESP byte for byte: send exact bytes, read one complete
 //!   reply's bytes. Differential and protocol tests compare those bytes.
 //! - [`RedisServer`] spawns a reference `redis-server` for differential tests.
+//! - The fault suite: [`proxy`] (cuttable links), [`nemesis`] (a seeded fault schedule),
+//!   [`workload`] (clients recording a [`history`]), [`linearizability`] and [`checks`]
+//!   (the checkers), and [`fault_run`] (one run, start to verdict).
 //!
 //! Every wait in this crate is bounded; a test that cannot make progress fails with
 //! the tail of every node's log instead of hanging.
 
 pub mod binary;
+pub mod checks;
 pub mod cluster;
 pub mod differential;
+pub mod fault_run;
+pub mod history;
+pub mod linearizability;
+pub mod nemesis;
 pub mod ports;
 pub mod process;
+pub mod proxy;
 pub mod raw;
 pub mod reference;
+pub mod workload;
 
 pub use cluster::{Cluster, ClusterOptions, Info};
 pub use raw::{command_bytes, RawClient};

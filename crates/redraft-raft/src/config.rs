@@ -37,6 +37,10 @@ pub struct NodeConfig {
     pub fsync: bool,
     /// Largest gRPC message sent or accepted (log batches, snapshot chunks, forwarded writes).
     pub max_message_bytes: usize,
+    /// TEST ONLY: peer id -> address this node dials for that peer instead of the membership's
+    /// address (Raft RPCs, forwarded writes, read index). The fault suite routes each directed
+    /// link through its own proxy to cut and heal it. Empty in production.
+    pub peer_addr_overrides: BTreeMap<u64, String>,
 }
 
 impl Default for NodeConfig {
@@ -56,6 +60,7 @@ impl Default for NodeConfig {
             clock_offset_ms: 0,
             fsync: true,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            peer_addr_overrides: BTreeMap::new(),
         }
     }
 }
@@ -68,6 +73,14 @@ const MAX_PAYLOAD_ENTRIES: u64 = 256;
 const MAX_IN_SNAPSHOT_LOG_TO_KEEP: u64 = 1_000;
 
 impl NodeConfig {
+    /// The address to dial for peer `id`, whose membership address is `membership_addr`: the
+    /// test-only override when one is set, else the membership's.
+    pub fn peer_addr<'a>(&'a self, id: u64, membership_addr: &'a str) -> &'a str {
+        self.peer_addr_overrides
+            .get(&id)
+            .map_or(membership_addr, String::as_str)
+    }
+
     pub(crate) fn raft_config(&self) -> Result<openraft::Config, StartError> {
         if self.max_message_bytes < 1024 * 1024 {
             return Err(StartError::Config(
@@ -92,5 +105,24 @@ impl NodeConfig {
         config
             .validate()
             .map_err(|e| StartError::Config(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_addr_uses_the_override_for_that_peer_only() {
+        let config = NodeConfig {
+            peer_addr_overrides: BTreeMap::from([(2, "127.0.0.1:9002".to_string())]),
+            ..NodeConfig::default()
+        };
+        assert_eq!(config.peer_addr(2, "127.0.0.1:7002"), "127.0.0.1:9002");
+        assert_eq!(config.peer_addr(3, "127.0.0.1:7003"), "127.0.0.1:7003");
+        assert_eq!(
+            NodeConfig::default().peer_addr(2, "127.0.0.1:7002"),
+            "127.0.0.1:7002"
+        );
     }
 }

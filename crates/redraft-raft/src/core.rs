@@ -109,7 +109,10 @@ impl Core {
         let metrics = metrics.borrow();
         let leader = metrics.current_leader?;
         let node = metrics.membership_config.membership().get_node(&leader)?;
-        Some((leader, node.addr.clone()))
+        Some((
+            leader,
+            self.config.peer_addr(leader, &node.addr).to_string(),
+        ))
     }
 
     pub fn is_leader(&self) -> bool {

@@ -1,6 +1,7 @@
 //! openraft's network over gRPC: each Raft message is postcard-encoded into a `RaftPayload`
 //! (see proto/redraft.proto), and the reply carries the remote `Result` the same way.
 
+use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,11 +26,16 @@ use crate::types::{Node, NodeId, TypeConfig};
 /// Makes one [`PeerClient`] per replication target, sharing the node's channels.
 pub struct NetworkFactory {
     peers: Arc<Peers>,
+    /// Test-only address overrides per peer id (see `NodeConfig::peer_addr_overrides`).
+    addr_overrides: BTreeMap<NodeId, String>,
 }
 
 impl NetworkFactory {
-    pub fn new(peers: Arc<Peers>) -> NetworkFactory {
-        NetworkFactory { peers }
+    pub fn new(peers: Arc<Peers>, addr_overrides: BTreeMap<NodeId, String>) -> NetworkFactory {
+        NetworkFactory {
+            peers,
+            addr_overrides,
+        }
     }
 }
 
@@ -45,7 +51,9 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     async fn new_client(&mut self, target: NodeId, node: &Node) -> PeerClient {
         PeerClient {
             target,
-            client: self.peers.client(&node.addr),
+            client: self
+                .peers
+                .client(self.addr_overrides.get(&target).unwrap_or(&node.addr)),
         }
     }
 }

@@ -96,7 +96,7 @@ impl RaftNode {
         let raft = Raft::new(
             config.id,
             raft_config,
-            NetworkFactory::new(peers.clone()),
+            NetworkFactory::new(peers.clone(), config.peer_addr_overrides.clone()),
             log,
             state_machine,
         )

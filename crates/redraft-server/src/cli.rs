@@ -76,6 +76,10 @@ pub struct Cli {
     /// Largest bulk string a client may send, in bytes.
     #[arg(long, default_value_t = 512 * 1024 * 1024)]
     pub proto_max_bulk_len: usize,
+    /// Test only: dial peer ID at HOST:PORT instead of its membership address (ID=HOST:PORT,...).
+    /// The fault suite routes each link through a proxy it can cut to make partitions.
+    #[arg(long)]
+    pub peer_addr_override: Option<String>,
     /// Log filter (RUST_LOG overrides it).
     #[arg(long, default_value = "info,openraft=warn")]
     pub log: String,
@@ -85,6 +89,10 @@ impl Cli {
     pub fn into_configs(self) -> Result<(ServerConfig, NodeConfig), String> {
         let members = match &self.cluster {
             Some(list) => parse_cluster(list)?,
+            None => BTreeMap::new(),
+        };
+        let peer_addr_overrides = match &self.peer_addr_override {
+            Some(list) => parse_id_addrs("--peer-addr-override", list)?,
             None => BTreeMap::new(),
         };
         let raft_addr = match (&self.raft_addr, members.get(&self.id)) {
@@ -132,28 +140,34 @@ impl Cli {
             clock_offset_ms: self.clock_offset_ms,
             fsync: self.fsync == Fsync::Always,
             max_message_bytes: self.proto_max_bulk_len + 64 * 1024 * 1024,
+            peer_addr_overrides,
         };
         Ok((server, node))
     }
 }
 
-/// Parses `1=host:port,2=host:port`.
+/// Parses `--cluster`: `1=host:port,2=host:port`.
 fn parse_cluster(list: &str) -> Result<BTreeMap<u64, String>, String> {
+    parse_id_addrs("--cluster", list)
+}
+
+/// Parses `1=host:port,2=host:port` given to `flag`.
+fn parse_id_addrs(flag: &str, list: &str) -> Result<BTreeMap<u64, String>, String> {
     let mut members = BTreeMap::new();
     for item in list.split(',').filter(|item| !item.trim().is_empty()) {
         let (id, addr) = item
             .split_once('=')
-            .ok_or_else(|| format!("--cluster entry '{item}' is not ID=HOST:PORT"))?;
+            .ok_or_else(|| format!("{flag} entry '{item}' is not ID=HOST:PORT"))?;
         let id: u64 = id
             .trim()
             .parse()
-            .map_err(|_| format!("--cluster entry '{item}' has a bad id"))?;
+            .map_err(|_| format!("{flag} entry '{item}' has a bad id"))?;
         if members.insert(id, addr.trim().to_string()).is_some() {
-            return Err(format!("--cluster lists id {id} twice"));
+            return Err(format!("{flag} lists id {id} twice"));
         }
     }
     if members.is_empty() {
-        return Err("--cluster lists no members".into());
+        return Err(format!("{flag} lists no members"));
     }
     Ok(members)
 }
@@ -210,6 +224,28 @@ mod tests {
         assert!(parse_cluster("x=a:1").unwrap_err().contains("bad id"));
         let cli = Cli::parse_from(["redraft", "--id", "4", "--cluster", "1=127.0.0.1:7001"]);
         assert!(cli.into_configs().is_err());
+    }
+
+    #[test]
+    fn peer_addr_override_maps_peer_ids_to_proxy_addresses() {
+        let cli = Cli::parse_from([
+            "redraft",
+            "--cluster",
+            "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003",
+            "--peer-addr-override",
+            "2=127.0.0.1:9002,3=127.0.0.1:9003",
+        ]);
+        let (_, node) = cli.into_configs().unwrap();
+        assert_eq!(node.peer_addr(2, "127.0.0.1:7002"), "127.0.0.1:9002");
+        assert_eq!(node.peer_addr(3, "127.0.0.1:7003"), "127.0.0.1:9003");
+        assert_eq!(node.peer_addr(1, "127.0.0.1:7001"), "127.0.0.1:7001");
+        let (_, plain) = Cli::parse_from(["redraft"]).into_configs().unwrap();
+        assert!(plain.peer_addr_overrides.is_empty());
+        let bad = Cli::parse_from(["redraft", "--peer-addr-override", "x=1"]);
+        assert!(bad
+            .into_configs()
+            .unwrap_err()
+            .contains("--peer-addr-override"));
     }
 
     #[test]
