@@ -71,14 +71,26 @@ pub enum Target {
     Any(u64),
 }
 
-/// How a log tail is damaged.
+/// How a log tail is damaged. The scheduled kinds model a write that the crash cut
+/// short, so neither removes bytes the node had already written (and may have
+/// acknowledged): losing an acknowledged entry is log reversion, which Raft does not
+/// tolerate (see [`Tear::ChopWritten`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tear {
-    /// Chop this many bytes off the end of the last segment (a write cut short).
-    Chop(u64),
+    /// Append a record cut short: a `[len][crc]` header for 64 bytes followed by 64 - n
+    /// payload bytes (the last n bytes of the write never reached the file).
+    CutRecord(u64),
     /// Append these bytes (a write that never finished its framing).
     Garbage(Vec<u8>),
+    /// Chop n bytes off what the node had written. NOT SCHEDULED: when the chopped
+    /// entry had been acknowledged, the leader's openraft panics on "follower log
+    /// reversion" (debug builds) and that node's Raft stops for good while its process
+    /// keeps running. Kept for reproducing that finding.
+    ChopWritten(u64),
 }
+
+/// Payload bytes of the record [`Tear::CutRecord`] starts to write.
+const CUT_RECORD_LEN: u64 = 64;
 
 /// One scheduled fault.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +122,8 @@ impl fmt::Display for Step {
         }
         if let Some(tear) = &self.tear {
             match tear {
-                Tear::Chop(n) => write!(f, " chop={n}B")?,
+                Tear::CutRecord(n) => write!(f, " cut-record={n}B")?,
+                Tear::ChopWritten(n) => write!(f, " chop-written={n}B")?,
                 Tear::Garbage(bytes) => write!(f, " garbage={}B", bytes.len())?,
             }
         }
@@ -191,7 +204,7 @@ fn step(rng: &mut StdRng, kind: FaultKind) -> Step {
     };
     let tear = (kind == FaultKind::TornWrite).then(|| {
         if rng.random_bool(0.5) {
-            Tear::Chop(rng.random_range(1..12))
+            Tear::CutRecord(rng.random_range(1..CUT_RECORD_LEN))
         } else {
             let len = rng.random_range(1..64);
             Tear::Garbage((0..len).map(|_| rng.random()).collect())
@@ -226,14 +239,26 @@ pub fn tear_log_tail(data_dir: &Path, tear: &Tear) -> Result<String, String> {
         .open(&path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let len = file.metadata().map_err(|e| e.to_string())?.len();
+    use std::io::Write;
     match tear {
-        Tear::Chop(n) => {
+        Tear::CutRecord(n) => {
+            let n = (*n).min(CUT_RECORD_LEN);
+            let mut record = Vec::new();
+            record.extend_from_slice(&(CUT_RECORD_LEN as u32).to_le_bytes());
+            record.extend_from_slice(&0xdead_beef_u32.to_le_bytes());
+            record.extend(std::iter::repeat_n(0xab_u8, (CUT_RECORD_LEN - n) as usize));
+            (&file).write_all(&record).map_err(|e| e.to_string())?;
+            Ok(format!(
+                "appended a record cut {n} bytes short to {} ({len} bytes)",
+                path.display()
+            ))
+        }
+        Tear::ChopWritten(n) => {
             let n = (*n).min(len);
             file.set_len(len - n).map_err(|e| e.to_string())?;
             Ok(format!("chopped {n} of {len} bytes off {}", path.display()))
         }
         Tear::Garbage(bytes) => {
-            use std::io::Write;
             (&file).write_all(bytes).map_err(|e| e.to_string())?;
             Ok(format!(
                 "appended {} garbage bytes to {} ({len} bytes)",
@@ -319,7 +344,7 @@ pub async fn inject(cluster: &Cluster, step: &Step) -> (Active, String) {
         }
         FaultKind::TornWrite => {
             cluster.kill(victim);
-            let tear = step.tear.clone().unwrap_or(Tear::Chop(1));
+            let tear = step.tear.clone().unwrap_or(Tear::CutRecord(1));
             let what = tear_log_tail(cluster.data_dir(victim), &tear)
                 .unwrap_or_else(|e| panic!("tearing node {victim}'s log: {e}"));
             cluster.restart(victim);
@@ -427,7 +452,7 @@ mod tests {
         std::fs::create_dir_all(&log).unwrap();
         std::fs::write(log.join("00000000000000000001.seg"), [1u8; 100]).unwrap();
         std::fs::write(log.join("00000000000000000002.seg"), [2u8; 50]).unwrap();
-        tear_log_tail(dir.path(), &Tear::Chop(7)).unwrap();
+        tear_log_tail(dir.path(), &Tear::ChopWritten(7)).unwrap();
         assert_eq!(
             std::fs::read(log.join("00000000000000000002.seg"))
                 .unwrap()
@@ -438,6 +463,10 @@ mod tests {
         let last = std::fs::read(log.join("00000000000000000002.seg")).unwrap();
         assert_eq!(last.len(), 48);
         assert_eq!(&last[43..], &[9; 5]);
+        tear_log_tail(dir.path(), &Tear::CutRecord(10)).unwrap();
+        let cut = std::fs::read(log.join("00000000000000000002.seg")).unwrap();
+        assert_eq!(cut.len(), 48 + 8 + 54);
+        assert_eq!(&cut[..48], &last[..]);
         assert_eq!(
             std::fs::read(log.join("00000000000000000001.seg"))
                 .unwrap()

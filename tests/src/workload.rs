@@ -138,7 +138,9 @@ pub fn clients(seed: u64, nodes: &[(u64, u16)], workloads: &[Workload]) -> Vec<C
                     port,
                     workload,
                     conn: None,
-                    rng: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(id as u64 + 1)),
+                    rng: StdRng::seed_from_u64(
+                        seed ^ 0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(id as u64 + 1),
+                    ),
                     seq: 0,
                 });
             }
