@@ -19,6 +19,8 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod ostree;
+pub mod score;
 pub mod set;
 pub mod stream;
 pub mod string;

@@ -1,27 +1,1013 @@
-//! List commands (LPUSH, LRANGE, ...) and the list value type.
+//! List commands (t_list.c): the push family over one generic push, the pop family over pop
+//! cores that a later blocking layer (BLPOP, BLMOVE, BLMPOP) can call as they are, ranges,
+//! LINSERT/LREM/LSET/LTRIM/LPOS, and the moves LMOVE/RPOPLPUSH.
+//!
+//! The value is a `VecDeque`: O(1) at both ends, O(1) by index. A list emptied by a command is
+//! deleted, as in Redis.
 
-use crate::snapshot::{Reader, SnapshotError};
-use crate::table::CommandSpec;
+use std::collections::VecDeque;
 
-/// A list value. Its representation is this module's own choice.
+use crate::args::{int_arg, is, reply, syntax_error};
+use crate::engine::{ReadCtx, WriteCtx};
+use crate::keyspace::{Db, Entry, Value};
+use crate::reply::Reply;
+use crate::snapshot::{put_bytes, Reader, SnapshotError};
+use crate::string::wrongtype;
+use crate::table::{
+    self, cmd, CommandSpec,
+    Kind::{Read, Write},
+    DENYOOM, FAST, READONLY, WRITE,
+};
+
+/// A list value.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ListValue {}
+pub struct ListValue {
+    items: VecDeque<Vec<u8>>,
+}
 
-impl ListValue {
-    /// Appends this value in the snapshot format (deterministic: equal values, equal bytes).
-    pub(crate) fn encode_snapshot(&self, _out: &mut Vec<u8>) {}
+/// Which end of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The head: LEFT, LPUSH, LPOP.
+    Left,
+    /// The tail: RIGHT, RPUSH, RPOP.
+    Right,
+}
 
-    pub(crate) fn decode_snapshot(_reader: &mut Reader) -> Result<ListValue, SnapshotError> {
-        Ok(ListValue::default())
+impl End {
+    /// LEFT or RIGHT, case-insensitively (getListPositionFromObjectOrReply).
+    fn parse(arg: &[u8]) -> Result<End, Reply> {
+        if is(arg, "LEFT") {
+            Ok(End::Left)
+        } else if is(arg, "RIGHT") {
+            Ok(End::Right)
+        } else {
+            Err(syntax_error())
+        }
     }
 }
 
+impl ListValue {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn push(&mut self, end: End, item: Vec<u8>) {
+        match end {
+            End::Left => self.items.push_front(item),
+            End::Right => self.items.push_back(item),
+        }
+    }
+
+    pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
+        match end {
+            End::Left => self.items.pop_front(),
+            End::Right => self.items.pop_back(),
+        }
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vec<u8>> + '_ {
+        self.items.iter()
+    }
+
+    /// Redis 7.0's OBJECT ENCODING name: 7.0 encodes every list as a quicklist (the
+    /// listpack encoding for small lists arrived in 7.2).
+    pub fn encoding_name(&self) -> &'static str {
+        "quicklist"
+    }
+
+    /// An index as LINDEX/LSET read it (negative counts from the tail), if in range.
+    fn position(&self, index: i64) -> Option<usize> {
+        let len = self.items.len() as i64;
+        let index = if index < 0 { index + len } else { index };
+        (0..len).contains(&index).then_some(index as usize)
+    }
+
+    /// Appends this value in the snapshot format: element count (u64), then each element.
+    pub(crate) fn encode_snapshot(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.items.len() as u64).to_le_bytes());
+        for item in &self.items {
+            put_bytes(out, item);
+        }
+    }
+
+    pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<ListValue, SnapshotError> {
+        let count = reader.u64()?;
+        let mut items = VecDeque::new();
+        for _ in 0..count {
+            items.push_back(reader.bytes()?.to_vec());
+        }
+        Ok(ListValue { items })
+    }
+}
+
+/// Redis's normalisation of an inclusive [start, end] range over `len` elements (negative
+/// indexes count from the end): None when the range is empty.
+pub(crate) fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { start + len } else { start }.max(0);
+    let end = if end < 0 { end + len } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
+/// The live list at `key`: Ok(None) when absent, WRONGTYPE for another type.
+pub fn lookup_list<'a>(
+    db: &'a Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<&'a ListValue>, Reply> {
+    match db.get(key, now_ms) {
+        None => Ok(None),
+        Some(Entry {
+            value: Value::List(list),
+            ..
+        }) => Ok(Some(list)),
+        Some(_) => Err(wrongtype()),
+    }
+}
+
+fn lookup_list_mut<'a>(
+    db: &'a mut Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<&'a mut ListValue>, Reply> {
+    match db.get_mut(key, now_ms) {
+        None => Ok(None),
+        Some(Entry {
+            value: Value::List(list),
+            ..
+        }) => Ok(Some(list)),
+        Some(_) => Err(wrongtype()),
+    }
+}
+
+/// Deletes `key` if it holds an empty list (every command that removes elements ends here).
+fn delete_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
+    if matches!(lookup_list(db, key, now_ms), Ok(Some(list)) if list.is_empty()) {
+        db.remove(key, now_ms);
+    }
+}
+
+fn bulks(items: impl IntoIterator<Item = Vec<u8>>) -> Reply {
+    Reply::Array(items.into_iter().map(Reply::Bulk).collect())
+}
+
+// ---- pop cores, shared with the blocking variants to come ----
+
+/// Pops up to `count` elements from one end of the list at `key` (deleting it when emptied).
+/// Ok(None) when the key is absent.
+pub fn pop_core(
+    ctx: &mut WriteCtx,
+    key: &[u8],
+    end: End,
+    count: usize,
+) -> Result<Option<Vec<Vec<u8>>>, Reply> {
+    let now = ctx.now_ms;
+    let Some(list) = lookup_list_mut(ctx.db(), key, now)? else {
+        return Ok(None);
+    };
+    let taken = (0..count).map_while(|_| list.pop(end)).collect();
+    delete_if_empty(ctx.db(), key, now);
+    Ok(Some(taken))
+}
+
+/// A key and the elements popped from it.
+pub type KeyAndItems = (Vec<u8>, Vec<Vec<u8>>);
+
+/// LMPOP's core: pops up to `count` elements from the first non-empty list among `keys`;
+/// Ok(None) when there is none. A key of another type met before a list is WRONGTYPE.
+pub fn mpop_core(
+    ctx: &mut WriteCtx,
+    keys: &[Vec<u8>],
+    end: End,
+    count: usize,
+) -> Result<Option<KeyAndItems>, Reply> {
+    for key in keys {
+        if let Some(items) = pop_core(ctx, key, end, count)? {
+            return Ok(Some((key.clone(), items)));
+        }
+    }
+    Ok(None)
+}
+
+/// LMOVE's core: moves one element from `from` of `source` to `to` of `destination` and
+/// returns it; Ok(None) when the source is absent. Both keys are type-checked before anything
+/// moves; the source may be the destination (a rotation).
+pub fn move_core(
+    ctx: &mut WriteCtx,
+    source: &[u8],
+    destination: &[u8],
+    from: End,
+    to: End,
+) -> Result<Option<Vec<u8>>, Reply> {
+    let now = ctx.now_ms;
+    if lookup_list(ctx.db(), source, now)?.is_none() {
+        return Ok(None);
+    }
+    lookup_list(ctx.db(), destination, now)?;
+    let Some(list) = lookup_list_mut(ctx.db(), source, now)? else {
+        return Ok(None);
+    };
+    let item = list.pop(from).expect("stored lists are never empty");
+    if source == destination {
+        list.push(to, item.clone());
+        return Ok(Some(item));
+    }
+    delete_if_empty(ctx.db(), source, now);
+    push_items(
+        ctx.db(),
+        destination,
+        now,
+        to,
+        std::iter::once(item.clone()),
+    );
+    Ok(Some(item))
+}
+
+/// Pushes onto the list at `key`, creating it; the caller has checked the type. Returns the
+/// new length.
+fn push_items(
+    db: &mut Db,
+    key: &[u8],
+    now_ms: u64,
+    end: End,
+    items: impl Iterator<Item = Vec<u8>>,
+) -> usize {
+    if db.get(key, now_ms).is_none() {
+        let entry = Entry {
+            value: Value::List(ListValue::default()),
+            expires_at_ms: None,
+        };
+        db.insert(key, entry);
+    }
+    match db.get_mut(key, now_ms) {
+        Some(Entry {
+            value: Value::List(list),
+            ..
+        }) => {
+            items.for_each(|item| list.push(end, item));
+            list.len()
+        }
+        _ => unreachable!("push_items: the caller checked the type"),
+    }
+}
+
+// ---- commands ----
+
+/// The one PUSH behind LPUSH, RPUSH, LPUSHX, RPUSHX (`existing_only`: the X variants).
+fn push_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, existing_only: bool) -> Reply {
+    let now = ctx.now_ms;
+    let key = &argv[1];
+    match lookup_list(ctx.db(), key, now) {
+        Err(error) => return error,
+        Ok(None) if existing_only => return Reply::Integer(0),
+        Ok(_) => {}
+    }
+    let len = push_items(ctx.db(), key, now, end, argv[2..].iter().cloned());
+    Reply::Integer(len as i64)
+}
+
+pub fn lpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, argv, End::Left, false)
+}
+
+pub fn rpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, argv, End::Right, false)
+}
+
+pub fn lpushx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, argv, End::Left, true)
+}
+
+pub fn rpushx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    push_generic(ctx, argv, End::Right, true)
+}
+
+/// A count that must be >= 0 (getPositiveLongFromObjectOrReply): `message` for anything else,
+/// a non-integer included.
+fn non_negative(arg: &[u8], message: &str) -> Result<usize, Reply> {
+    match crate::args::parse_i64(arg) {
+        Some(value) if value >= 0 => Ok(usize::try_from(value).unwrap_or(usize::MAX)),
+        _ => Err(Reply::error(message)),
+    }
+}
+
+/// A count that must be >= 1 (LMPOP's and ZMPOP's COUNT and numkeys).
+pub(crate) fn positive(arg: &[u8], message: &str) -> Result<usize, Reply> {
+    match crate::args::parse_i64(arg) {
+        Some(value) if value >= 1 => Ok(usize::try_from(value).unwrap_or(usize::MAX)),
+        _ => Err(Reply::error(message)),
+    }
+}
+
+pub(crate) const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+
+/// LPOP / RPOP key [count]: a bulk (Nil when absent) without count, an array (NilArray when
+/// absent) with it.
+fn pop_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, name: &str) -> Reply {
+    reply(pop_result(ctx, argv, end, name))
+}
+
+fn pop_result(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, name: &str) -> Result<Reply, Reply> {
+    if argv.len() > 3 {
+        return Err(table::wrong_arity(name));
+    }
+    let count = argv
+        .get(2)
+        .map(|arg| non_negative(arg, MUST_BE_POSITIVE))
+        .transpose()?;
+    let popped = pop_core(ctx, &argv[1], end, count.unwrap_or(1))?;
+    Ok(match (popped, count) {
+        (None, None) => Reply::Nil,
+        (None, Some(_)) => Reply::NilArray,
+        (Some(mut items), None) => Reply::Bulk(items.remove(0)),
+        (Some(items), Some(_)) => bulks(items),
+    })
+}
+
+pub fn lpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    pop_generic(ctx, argv, End::Left, "lpop")
+}
+
+pub fn rpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    pop_generic(ctx, argv, End::Right, "rpop")
+}
+
+pub fn llen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+    match lookup_list(ctx.db(), &argv[1], ctx.now_ms) {
+        Ok(list) => Reply::Integer(list.map_or(0, ListValue::len) as i64),
+        Err(error) => error,
+    }
+}
+
+pub fn lrange(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(lrange_result(ctx, argv))
+}
+
+fn lrange_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let start = int_arg(&argv[2])?;
+    let end = int_arg(&argv[3])?;
+    let Some(list) = lookup_list(ctx.db(), &argv[1], ctx.now_ms)? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    let Some((start, end)) = normalize_range(start, end, list.len()) else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    Ok(bulks(list.items.range(start..=end).cloned()))
+}
+
+/// LINDEX key index: the element, or Nil when out of range or absent.
+pub fn lindex(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(lindex_result(ctx, argv))
+}
+
+fn lindex_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let Some(list) = lookup_list(ctx.db(), &argv[1], ctx.now_ms)? else {
+        return Ok(Reply::Nil);
+    };
+    let index = int_arg(&argv[2])?;
+    Ok(list
+        .position(index)
+        .map_or(Reply::Nil, |i| Reply::bulk(list.items[i].clone())))
+}
+
+/// LSET key index element: the key must exist ("no such key") before the index is read.
+pub fn lset(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(lset_result(ctx, argv))
+}
+
+fn lset_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let now = ctx.now_ms;
+    let Some(list) = lookup_list_mut(ctx.db(), &argv[1], now)? else {
+        return Err(Reply::error("ERR no such key"));
+    };
+    let index = int_arg(&argv[2])?;
+    let position = list
+        .position(index)
+        .ok_or_else(|| Reply::error("ERR index out of range"))?;
+    list.items[position] = argv[3].clone();
+    Ok(Reply::ok())
+}
+
+/// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0 without
+/// the key.
+pub fn linsert(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(linsert_result(ctx, argv))
+}
+
+fn linsert_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let after = if is(&argv[2], "AFTER") {
+        true
+    } else if is(&argv[2], "BEFORE") {
+        false
+    } else {
+        return Err(syntax_error());
+    };
+    let now = ctx.now_ms;
+    let Some(list) = lookup_list_mut(ctx.db(), &argv[1], now)? else {
+        return Ok(Reply::Integer(0));
+    };
+    let Some(at) = list.items.iter().position(|item| *item == argv[3]) else {
+        return Ok(Reply::Integer(-1));
+    };
+    list.items.insert(at + usize::from(after), argv[4].clone());
+    Ok(Reply::Integer(list.len() as i64))
+}
+
+/// LREM key count element: count > 0 from the head, < 0 from the tail, 0 all.
+pub fn lrem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(lrem_result(ctx, argv))
+}
+
+fn lrem_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let count = int_arg(&argv[2])?;
+    let now = ctx.now_ms;
+    let key = &argv[1];
+    let Some(list) = lookup_list_mut(ctx.db(), key, now)? else {
+        return Ok(Reply::Integer(0));
+    };
+    let limit = if count == 0 {
+        usize::MAX
+    } else {
+        usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX)
+    };
+    let element = &argv[3];
+    let mut removed = 0;
+    let items = std::mem::take(&mut list.items);
+    let kept: VecDeque<Vec<u8>> = if count < 0 {
+        let mut kept: Vec<Vec<u8>> = items
+            .into_iter()
+            .rev()
+            .filter(|item| !(removed < limit && item == element && take(&mut removed)))
+            .collect();
+        kept.reverse();
+        kept.into()
+    } else {
+        items
+            .into_iter()
+            .filter(|item| !(removed < limit && item == element && take(&mut removed)))
+            .collect()
+    };
+    list.items = kept;
+    delete_if_empty(ctx.db(), key, now);
+    Ok(Reply::Integer(removed as i64))
+}
+
+/// Counts one removal; always true (for use inside a filter).
+fn take(removed: &mut usize) -> bool {
+    *removed += 1;
+    true
+}
+
+/// LTRIM key start stop: keeps the range; an empty range deletes the key.
+pub fn ltrim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(ltrim_result(ctx, argv))
+}
+
+fn ltrim_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let start = int_arg(&argv[2])?;
+    let end = int_arg(&argv[3])?;
+    let now = ctx.now_ms;
+    let key = &argv[1];
+    let Some(list) = lookup_list_mut(ctx.db(), key, now)? else {
+        return Ok(Reply::ok());
+    };
+    match normalize_range(start, end, list.len()) {
+        Some((start, end)) => {
+            list.items.truncate(end + 1);
+            list.items.drain(..start);
+        }
+        None => list.items.clear(),
+    }
+    delete_if_empty(ctx.db(), key, now);
+    Ok(Reply::ok())
+}
+
+/// LPOS key element [RANK rank] [COUNT num] [MAXLEN len].
+pub fn lpos(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(lpos_result(ctx, argv))
+}
+
+fn lpos_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let mut rank: i64 = 1;
+    let mut count: Option<usize> = None;
+    let mut maxlen = 0usize;
+    let mut i = 3;
+    while i < argv.len() {
+        let has_value = i + 1 < argv.len();
+        let opt = &argv[i];
+        if is(opt, "RANK") && has_value {
+            rank = int_arg(&argv[i + 1])?;
+            if rank == 0 {
+                return Err(Reply::error(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the \
+                     second ... or use negative to start from the end of the list",
+                ));
+            }
+        } else if is(opt, "COUNT") && has_value {
+            count = Some(non_negative(&argv[i + 1], "ERR COUNT can't be negative")?);
+        } else if is(opt, "MAXLEN") && has_value {
+            maxlen = non_negative(&argv[i + 1], "ERR MAXLEN can't be negative")?;
+        } else {
+            return Err(syntax_error());
+        }
+        i += 2;
+    }
+    let Some(list) = lookup_list(ctx.db(), &argv[1], ctx.now_ms)? else {
+        return Ok(count.map_or(Reply::Nil, |_| Reply::Array(Vec::new())));
+    };
+    let len = list.len();
+    // Redis 7.0 negates the rank in a C long: i64::MIN stays negative, so every match ranks.
+    let from_tail = rank < 0;
+    let skip = if rank == i64::MIN {
+        0
+    } else {
+        rank.unsigned_abs() - 1
+    };
+    let scanned = if maxlen == 0 { len } else { maxlen.min(len) };
+    let indexes: Box<dyn Iterator<Item = usize>> = if from_tail {
+        Box::new((0..len).rev().take(scanned))
+    } else {
+        Box::new((0..len).take(scanned))
+    };
+    let element = &argv[2];
+    let mut matches = indexes
+        .filter(|&i| list.items[i] == *element)
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX));
+    Ok(match count {
+        None => matches
+            .next()
+            .map_or(Reply::Nil, |i| Reply::Integer(i as i64)),
+        Some(count) => {
+            let limit = if count == 0 { usize::MAX } else { count };
+            Reply::Array(
+                matches
+                    .take(limit)
+                    .map(|i| Reply::Integer(i as i64))
+                    .collect(),
+            )
+        }
+    })
+}
+
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT.
+pub fn lmove(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply((|| {
+        let from = End::parse(&argv[3])?;
+        let to = End::parse(&argv[4])?;
+        let moved = move_core(ctx, &argv[1], &argv[2], from, to)?;
+        Ok(moved.map_or(Reply::Nil, Reply::Bulk))
+    })())
+}
+
+/// RPOPLPUSH source destination: LMOVE source destination RIGHT LEFT.
+pub fn rpoplpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(
+        move_core(ctx, &argv[1], &argv[2], End::Right, End::Left)
+            .map(|moved| moved.map_or(Reply::Nil, Reply::Bulk)),
+    )
+}
+
+/// The parsed arguments of LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (and, later,
+/// of BLMPOP from its numkeys on).
+pub struct MpopArgs<'a> {
+    pub keys: &'a [Vec<u8>],
+    pub end: End,
+    pub count: usize,
+}
+
+pub fn parse_mpop(args: &[Vec<u8>]) -> Result<MpopArgs<'_>, Reply> {
+    let numkeys = positive(&args[0], "ERR numkeys should be greater than 0")?;
+    let where_at = numkeys.checked_add(1).filter(|&at| at < args.len());
+    let Some(where_at) = where_at else {
+        return Err(syntax_error());
+    };
+    let end = End::parse(&args[where_at])?;
+    let mut count = None;
+    let mut i = where_at + 1;
+    while i < args.len() {
+        if count.is_none() && is(&args[i], "COUNT") && i + 1 < args.len() {
+            count = Some(positive(
+                &args[i + 1],
+                "ERR count should be greater than 0",
+            )?);
+            i += 2;
+        } else {
+            return Err(syntax_error());
+        }
+    }
+    Ok(MpopArgs {
+        keys: &args[1..where_at],
+        end,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: [key, [elements]] or NilArray.
+pub fn lmpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply((|| {
+        let parsed = parse_mpop(&argv[1..])?;
+        Ok(
+            match mpop_core(ctx, parsed.keys, parsed.end, parsed.count)? {
+                None => Reply::NilArray,
+                Some((key, items)) => Reply::Array(vec![Reply::Bulk(key), bulks(items)]),
+            },
+        )
+    })())
+}
+
 /// This module's entries in the command table (see [`crate::table`]).
-pub(crate) static COMMANDS: &[CommandSpec] = &[];
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("lindex", 3, READONLY, 1, 1, 1, Read(lindex)),
+    cmd!("linsert", 5, WRITE | DENYOOM, 1, 1, 1, Write(linsert)),
+    cmd!("llen", 2, READONLY | FAST, 1, 1, 1, Read(llen)),
+    cmd!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, Write(lmove)),
+    cmd!("lmpop", -4, WRITE, 0, 0, 0, Write(lmpop)),
+    cmd!("lpop", -2, WRITE | FAST, 1, 1, 1, Write(lpop)),
+    cmd!("lpos", -3, READONLY, 1, 1, 1, Read(lpos)),
+    cmd!("lpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(lpush)),
+    cmd!("lpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(lpushx)),
+    cmd!("lrange", 4, READONLY, 1, 1, 1, Read(lrange)),
+    cmd!("lrem", 4, WRITE, 1, 1, 1, Write(lrem)),
+    cmd!("lset", 4, WRITE | DENYOOM, 1, 1, 1, Write(lset)),
+    cmd!("ltrim", 4, WRITE, 1, 1, 1, Write(ltrim)),
+    cmd!("rpop", -2, WRITE | FAST, 1, 1, 1, Write(rpop)),
+    cmd!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, Write(rpoplpush)),
+    cmd!("rpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(rpush)),
+    cmd!("rpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(rpushx)),
+];
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::*;
+    use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+    use crate::string::WRONGTYPE;
+    use crate::testutil::{apply, bulk, bulks, err, int, ok, read};
+    use crate::Engine;
+
     /// Every command of this module that has a unit test; the table's meta-test compares it
     /// with the table.
-    pub(crate) const TESTED: &[&str] = &[];
+    pub(crate) const TESTED: &[&str] = &[
+        "lindex",
+        "linsert",
+        "llen",
+        "lmove",
+        "lmpop",
+        "lpop",
+        "lpos",
+        "lpush",
+        "lpushx",
+        "lrange",
+        "lrem",
+        "lset",
+        "ltrim",
+        "rpop",
+        "rpoplpush",
+        "rpush",
+        "rpushx",
+    ];
+
+    fn with_list(items: &[&str]) -> Engine {
+        let mut engine = Engine::new();
+        let mut argv = vec!["RPUSH", "l"];
+        argv.extend_from_slice(items);
+        apply(&mut engine, 0, &argv);
+        apply(&mut engine, 0, &["SET", "s", "x"]);
+        engine
+    }
+
+    fn all(engine: &Engine, key: &str) -> Reply {
+        read(engine, 0, &["LRANGE", key, "0", "-1"])
+    }
+
+    fn exists(engine: &Engine, key: &str) -> bool {
+        read(engine, 0, &["EXISTS", key]) == int(1)
+    }
+
+    #[test]
+    fn push_family_orders_and_counts() {
+        let mut engine = Engine::new();
+        assert_eq!(apply(&mut engine, 0, &["RPUSH", "l", "a", "b"]), int(2));
+        assert_eq!(apply(&mut engine, 0, &["LPUSH", "l", "x", "y"]), int(4));
+        assert_eq!(all(&engine, "l"), bulks(&["y", "x", "a", "b"]));
+        assert_eq!(apply(&mut engine, 0, &["LPUSHX", "l", "z"]), int(5));
+        assert_eq!(apply(&mut engine, 0, &["RPUSHX", "l", "w"]), int(6));
+        assert_eq!(apply(&mut engine, 0, &["LPUSHX", "none", "z"]), int(0));
+        assert_eq!(apply(&mut engine, 0, &["RPUSHX", "none", "z"]), int(0));
+        assert!(!exists(&engine, "none"));
+        apply(&mut engine, 0, &["SET", "s", "x"]);
+        for name in ["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"] {
+            assert_eq!(apply(&mut engine, 0, &[name, "s", "v"]), err(WRONGTYPE));
+        }
+        assert_eq!(
+            apply(&mut engine, 0, &["LPUSH", "l"]),
+            err("ERR wrong number of arguments for 'lpush' command")
+        );
+    }
+
+    #[test]
+    fn pops_with_and_without_count() {
+        let mut engine = with_list(&["a", "b", "c", "d"]);
+        assert_eq!(apply(&mut engine, 0, &["LPOP", "l"]), bulk("a"));
+        assert_eq!(apply(&mut engine, 0, &["RPOP", "l"]), bulk("d"));
+        assert_eq!(apply(&mut engine, 0, &["LPOP", "l", "0"]), bulks(&[]));
+        assert_eq!(
+            apply(&mut engine, 0, &["RPOP", "l", "5"]),
+            bulks(&["c", "b"])
+        );
+        assert!(!exists(&engine, "l"), "emptied list is deleted");
+        assert_eq!(apply(&mut engine, 0, &["LPOP", "l"]), Reply::Nil);
+        assert_eq!(apply(&mut engine, 0, &["LPOP", "l", "2"]), Reply::NilArray);
+        assert_eq!(apply(&mut engine, 0, &["RPOP", "l", "0"]), Reply::NilArray);
+        let positive = err(MUST_BE_POSITIVE);
+        assert_eq!(apply(&mut engine, 0, &["LPOP", "l", "-1"]), positive);
+        assert_eq!(apply(&mut engine, 0, &["RPOP", "s", "x"]), positive);
+        assert_eq!(apply(&mut engine, 0, &["LPOP", "s"]), err(WRONGTYPE));
+        assert_eq!(apply(&mut engine, 0, &["RPOP", "s", "1"]), err(WRONGTYPE));
+        assert_eq!(
+            apply(&mut engine, 0, &["LPOP", "l", "1", "2"]),
+            err("ERR wrong number of arguments for 'lpop' command")
+        );
+    }
+
+    #[test]
+    fn llen_lrange_lindex() {
+        let engine = with_list(&["a", "b", "c"]);
+        assert_eq!(read(&engine, 0, &["LLEN", "l"]), int(3));
+        assert_eq!(read(&engine, 0, &["LLEN", "none"]), int(0));
+        assert_eq!(read(&engine, 0, &["LLEN", "s"]), err(WRONGTYPE));
+        let range = |a: &str, b: &str| read(&engine, 0, &["LRANGE", "l", a, b]);
+        assert_eq!(range("0", "-1"), bulks(&["a", "b", "c"]));
+        assert_eq!(range("-2", "100"), bulks(&["b", "c"]));
+        assert_eq!(range("-100", "0"), bulks(&["a"]));
+        assert_eq!(range("2", "1"), bulks(&[]));
+        assert_eq!(range("5", "10"), bulks(&[]));
+        assert_eq!(range("x", "1"), err(NOT_INTEGER));
+        assert_eq!(read(&engine, 0, &["LRANGE", "s", "0", "1"]), err(WRONGTYPE));
+        assert_eq!(read(&engine, 0, &["LRANGE", "none", "0", "1"]), bulks(&[]));
+        assert_eq!(read(&engine, 0, &["LINDEX", "l", "-1"]), bulk("c"));
+        assert_eq!(read(&engine, 0, &["LINDEX", "l", "3"]), Reply::Nil);
+        assert_eq!(read(&engine, 0, &["LINDEX", "l", "-4"]), Reply::Nil);
+        assert_eq!(read(&engine, 0, &["LINDEX", "none", "x"]), Reply::Nil);
+        assert_eq!(read(&engine, 0, &["LINDEX", "l", "x"]), err(NOT_INTEGER));
+        assert_eq!(read(&engine, 0, &["LINDEX", "s", "0"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn lset_replaces_or_errors() {
+        let mut engine = with_list(&["a", "b"]);
+        assert_eq!(apply(&mut engine, 0, &["LSET", "l", "-1", "z"]), ok());
+        assert_eq!(all(&engine, "l"), bulks(&["a", "z"]));
+        assert_eq!(
+            apply(&mut engine, 0, &["LSET", "l", "2", "z"]),
+            err("ERR index out of range")
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LSET", "none", "x", "z"]),
+            err("ERR no such key")
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LSET", "l", "x", "z"]),
+            err(NOT_INTEGER)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LSET", "s", "0", "z"]),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn linsert_before_and_after_the_first_pivot() {
+        let mut engine = with_list(&["a", "b", "a"]);
+        assert_eq!(
+            apply(&mut engine, 0, &["LINSERT", "l", "BEFORE", "a", "x"]),
+            int(4)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LINSERT", "l", "after", "b", "y"]),
+            int(5)
+        );
+        assert_eq!(all(&engine, "l"), bulks(&["x", "a", "b", "y", "a"]));
+        assert_eq!(
+            apply(&mut engine, 0, &["LINSERT", "l", "AFTER", "q", "y"]),
+            int(-1)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LINSERT", "none", "AFTER", "q", "y"]),
+            int(0)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LINSERT", "l", "MIDDLE", "a", "y"]),
+            err(SYNTAX_ERROR)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LINSERT", "s", "AFTER", "a", "y"]),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn lrem_from_head_tail_or_all() {
+        let mut engine = with_list(&["a", "b", "a", "c", "a"]);
+        assert_eq!(apply(&mut engine, 0, &["LREM", "l", "-1", "a"]), int(1));
+        assert_eq!(all(&engine, "l"), bulks(&["a", "b", "a", "c"]));
+        assert_eq!(apply(&mut engine, 0, &["LREM", "l", "1", "a"]), int(1));
+        assert_eq!(all(&engine, "l"), bulks(&["b", "a", "c"]));
+        assert_eq!(apply(&mut engine, 0, &["LREM", "l", "0", "q"]), int(0));
+        assert_eq!(apply(&mut engine, 0, &["LREM", "l", "0", "a"]), int(1));
+        assert_eq!(apply(&mut engine, 0, &["LREM", "l", "5", "b"]), int(1));
+        assert_eq!(apply(&mut engine, 0, &["LREM", "l", "0", "c"]), int(1));
+        assert!(!exists(&engine, "l"));
+        assert_eq!(apply(&mut engine, 0, &["LREM", "l", "0", "c"]), int(0));
+        assert_eq!(
+            apply(&mut engine, 0, &["LREM", "l", "x", "c"]),
+            err(NOT_INTEGER)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LREM", "s", "0", "c"]),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn ltrim_keeps_the_range_and_deletes_when_empty() {
+        let mut engine = with_list(&["a", "b", "c", "d"]);
+        assert_eq!(apply(&mut engine, 0, &["LTRIM", "l", "1", "-2"]), ok());
+        assert_eq!(all(&engine, "l"), bulks(&["b", "c"]));
+        assert_eq!(apply(&mut engine, 0, &["LTRIM", "l", "0", "100"]), ok());
+        assert_eq!(all(&engine, "l"), bulks(&["b", "c"]));
+        assert_eq!(apply(&mut engine, 0, &["LTRIM", "l", "5", "10"]), ok());
+        assert!(!exists(&engine, "l"));
+        assert_eq!(apply(&mut engine, 0, &["LTRIM", "l", "0", "1"]), ok());
+        assert_eq!(
+            apply(&mut engine, 0, &["LTRIM", "l", "0", "y"]),
+            err(NOT_INTEGER)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LTRIM", "s", "0", "1"]),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn lpos_rank_count_maxlen() {
+        let engine = with_list(&["a", "b", "c", "1", "2", "3", "c", "c"]);
+        let lpos = |args: &[&str]| {
+            let mut argv = vec!["LPOS", "l"];
+            argv.extend_from_slice(args);
+            read(&engine, 0, &argv)
+        };
+        let ints = |v: &[i64]| Reply::Array(v.iter().map(|&i| int(i)).collect());
+        assert_eq!(lpos(&["c"]), int(2));
+        assert_eq!(lpos(&["c", "RANK", "2"]), int(6));
+        assert_eq!(lpos(&["c", "RANK", "-1"]), int(7));
+        assert_eq!(lpos(&["c", "RANK", "-9223372036854775808"]), int(7));
+        assert_eq!(lpos(&["c", "COUNT", "0"]), ints(&[2, 6, 7]));
+        assert_eq!(lpos(&["c", "COUNT", "2", "RANK", "2"]), ints(&[6, 7]));
+        assert_eq!(lpos(&["c", "COUNT", "0", "RANK", "-2"]), ints(&[6, 2]));
+        assert_eq!(lpos(&["c", "COUNT", "0", "MAXLEN", "3"]), ints(&[2]));
+        assert_eq!(lpos(&["c", "MAXLEN", "2"]), Reply::Nil);
+        assert_eq!(lpos(&["z", "COUNT", "1"]), ints(&[]));
+        assert_eq!(
+            read(&engine, 0, &["LPOS", "none", "c", "COUNT", "1"]),
+            ints(&[])
+        );
+        assert_eq!(read(&engine, 0, &["LPOS", "none", "c"]), Reply::Nil);
+        assert_eq!(
+            lpos(&["c", "RANK", "0"]),
+            err(
+                "ERR RANK can't be zero: use 1 to start from the first match, 2 from the \
+                 second ... or use negative to start from the end of the list"
+            )
+        );
+        assert_eq!(lpos(&["c", "RANK", "x"]), err(NOT_INTEGER));
+        assert_eq!(
+            lpos(&["c", "COUNT", "-1"]),
+            err("ERR COUNT can't be negative")
+        );
+        assert_eq!(
+            lpos(&["c", "COUNT", "x"]),
+            err("ERR COUNT can't be negative")
+        );
+        assert_eq!(
+            lpos(&["c", "MAXLEN", "-1"]),
+            err("ERR MAXLEN can't be negative")
+        );
+        assert_eq!(lpos(&["c", "COUNT"]), err(SYNTAX_ERROR));
+        assert_eq!(lpos(&["c", "FOO", "1"]), err(SYNTAX_ERROR));
+        assert_eq!(read(&engine, 0, &["LPOS", "s", "c"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn lmove_and_rpoplpush_move_one_element() {
+        let mut engine = with_list(&["a", "b", "c"]);
+        assert_eq!(
+            apply(&mut engine, 0, &["LMOVE", "l", "m", "LEFT", "RIGHT"]),
+            bulk("a")
+        );
+        assert_eq!(apply(&mut engine, 0, &["RPOPLPUSH", "l", "m"]), bulk("c"));
+        assert_eq!(all(&engine, "m"), bulks(&["c", "a"]));
+        assert_eq!(
+            apply(&mut engine, 0, &["LMOVE", "m", "m", "right", "left"]),
+            bulk("a")
+        );
+        assert_eq!(all(&engine, "m"), bulks(&["a", "c"]));
+        assert_eq!(
+            apply(&mut engine, 0, &["LMOVE", "l", "l", "LEFT", "RIGHT"]),
+            bulk("b")
+        );
+        assert_eq!(all(&engine, "l"), bulks(&["b"]));
+        assert_eq!(apply(&mut engine, 0, &["RPOPLPUSH", "l", "m"]), bulk("b"));
+        assert!(!exists(&engine, "l"));
+        assert_eq!(apply(&mut engine, 0, &["RPOPLPUSH", "l", "m"]), Reply::Nil);
+        assert_eq!(apply(&mut engine, 0, &["RPOPLPUSH", "l", "s"]), Reply::Nil);
+        assert_eq!(
+            apply(&mut engine, 0, &["RPOPLPUSH", "m", "s"]),
+            err(WRONGTYPE)
+        );
+        assert_eq!(all(&engine, "m"), bulks(&["b", "a", "c"]));
+        assert_eq!(
+            apply(&mut engine, 0, &["RPOPLPUSH", "s", "m"]),
+            err(WRONGTYPE)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LMOVE", "m", "n", "UP", "LEFT"]),
+            err(SYNTAX_ERROR)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LMOVE", "m", "n", "LEFT", "DOWN"]),
+            err(SYNTAX_ERROR)
+        );
+    }
+
+    #[test]
+    fn lmpop_pops_from_the_first_non_empty_list() {
+        let mut engine = with_list(&["a", "b", "c"]);
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "2", "none", "l", "LEFT"]),
+            Reply::Array(vec![bulk("l"), bulks(&["a"])])
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "1", "l", "RIGHT", "COUNT", "5"]),
+            Reply::Array(vec![bulk("l"), bulks(&["c", "b"])])
+        );
+        assert!(!exists(&engine, "l"));
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "1", "l", "RIGHT"]),
+            Reply::NilArray
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "2", "none", "s", "LEFT"]),
+            err(WRONGTYPE)
+        );
+        let numkeys = err("ERR numkeys should be greater than 0");
+        assert_eq!(apply(&mut engine, 0, &["LMPOP", "0", "l", "LEFT"]), numkeys);
+        assert_eq!(apply(&mut engine, 0, &["LMPOP", "x", "l", "LEFT"]), numkeys);
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "2", "l", "LEFT"]),
+            err(SYNTAX_ERROR)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "1", "l", "UP"]),
+            err(SYNTAX_ERROR)
+        );
+        let count = err("ERR count should be greater than 0");
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "1", "l", "LEFT", "COUNT", "0"]),
+            count
+        );
+        assert_eq!(
+            apply(
+                &mut engine,
+                0,
+                &["LMPOP", "1", "l", "LEFT", "COUNT", "1", "COUNT", "1"]
+            ),
+            err(SYNTAX_ERROR)
+        );
+        assert_eq!(
+            apply(&mut engine, 0, &["LMPOP", "1", "l", "LEFT", "COUNT"]),
+            err(SYNTAX_ERROR)
+        );
+    }
+
+    #[test]
+    fn snapshot_round_trips_and_rejects_truncation() {
+        let mut engine = with_list(&["a", "", "ccc"]);
+        apply(&mut engine, 0, &["RPUSH", "m", "x"]);
+        let bytes = engine.encode_snapshot();
+        let decoded = Engine::decode_snapshot(&bytes).unwrap();
+        assert_eq!(decoded, engine);
+        assert_eq!(decoded.encode_snapshot(), bytes);
+        for cut in 0..bytes.len() {
+            assert!(Engine::decode_snapshot(&bytes[..cut]).is_err());
+        }
+        assert_eq!(ListValue::default().encoding_name(), "quicklist");
+    }
 }
