@@ -106,7 +106,7 @@ fn two_engines_fed_the_same_entries_agree_byte_for_byte() {
         let replies = first.apply(index, entry);
         errors += replies.iter().filter(|r| r.is_error()).count();
         assert_eq!(replies, second.apply(index, entry), "entry {index}");
-        if index % 500 == 0 {
+        if index.is_multiple_of(500) {
             assert_eq!(first.encode_snapshot(), second.encode_snapshot());
         }
     }
