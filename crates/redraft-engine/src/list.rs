@@ -546,7 +546,13 @@ fn lpos_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
             .next()
             .map_or(Reply::Nil, |i| Reply::Integer(i as i64)),
         Some(count) => {
-            let limit = if count == 0 { usize::MAX } else { count };
+            // With RANK i64::MIN, Redis 7.0's `matches - rank + 1` overflows: COUNT never
+            // stops the scan.
+            let limit = if count == 0 || rank == i64::MIN {
+                usize::MAX
+            } else {
+                count
+            };
             Reply::Array(
                 matches
                     .take(limit)
@@ -869,6 +875,10 @@ pub(crate) mod tests {
         assert_eq!(lpos(&["c", "RANK", "2"]), int(6));
         assert_eq!(lpos(&["c", "RANK", "-1"]), int(7));
         assert_eq!(lpos(&["c", "RANK", "-9223372036854775808"]), int(7));
+        assert_eq!(
+            lpos(&["c", "RANK", "-9223372036854775808", "COUNT", "1"]),
+            ints(&[7, 6, 2])
+        );
         assert_eq!(lpos(&["c", "COUNT", "0"]), ints(&[2, 6, 7]));
         assert_eq!(lpos(&["c", "COUNT", "2", "RANK", "2"]), ints(&[6, 7]));
         assert_eq!(lpos(&["c", "COUNT", "0", "RANK", "-2"]), ints(&[6, 2]));

@@ -290,7 +290,8 @@ impl ZSetValue {
             return Ok(Added::Nothing);
         }
         if new == current {
-            return Ok(Added::Same(current));
+            // Unchanged (0 == -0 included), but the reply shows the score computed.
+            return Ok(Added::Same(new));
         }
         self.set_score(member, new);
         Ok(Added::Updated(new))
@@ -461,7 +462,7 @@ struct AddFlags {
 enum Added {
     New(f64),
     Updated(f64),
-    /// Processed, score unchanged.
+    /// Processed, stored score unchanged (the computed score, which may be 0 for a stored -0).
     Same(f64),
     /// Not processed (NX, XX, GT, LT said no).
     Nothing,
@@ -796,6 +797,14 @@ fn window(
         .collect()
 }
 
+/// What a range produced, in emission order.
+struct RangeResult {
+    entries: Entries,
+    withscores: bool,
+    /// By rank: the size is known before emission (ZRANGESTORE sizes its destination by it).
+    by_rank: bool,
+}
+
 /// The one ZRANGE behind ZRANGE, ZRANGESTORE, ZREVRANGE and the BYSCORE/BYLEX forms
 /// (zrangeGenericCommand): options after `key min max`, then the range, then the key.
 /// Returns the entries and whether scores were asked for.
@@ -807,7 +816,7 @@ fn zrange_generic(
     store: bool,
     mut by: RangeBy,
     mut direction: Direction,
-) -> Result<(Entries, bool), Reply> {
+) -> Result<RangeResult, Reply> {
     let mut withscores = false;
     let mut offset = 0i64;
     let mut limit = -1i64;
@@ -863,8 +872,13 @@ fn zrange_generic(
         RangeBy::Lex => Parsed::Lex(LexRange::parse(min, max)?),
         _ => Parsed::Rank(int_arg(min)?, int_arg(max)?),
     };
+    let by_rank = by == RangeBy::Rank;
     let Some(zset) = lookup_zset(db, &argv[key_at], now_ms)? else {
-        return Ok((Vec::new(), withscores));
+        return Ok(RangeResult {
+            entries: Vec::new(),
+            withscores,
+            by_rank,
+        });
     };
     let entries = match parsed {
         Parsed::Rank(start, end) => match normalize_range(start, end, zset.len()) {
@@ -883,13 +897,17 @@ fn zrange_generic(
         Parsed::Score(range) => window(zset, range.ranks(zset), reverse, offset, limit),
         Parsed::Lex(range) => window(zset, range.ranks(zset), reverse, offset, limit),
     };
-    Ok((entries, withscores))
+    Ok(RangeResult {
+        entries,
+        withscores,
+        by_rank,
+    })
 }
 
 fn range_read(ctx: &ReadCtx, argv: &[Vec<u8>], by: RangeBy, direction: Direction) -> Reply {
     reply(
         zrange_generic(ctx.db(), ctx.now_ms, argv, 1, false, by, direction)
-            .map(|(entries, withscores)| entries_reply(entries, withscores)),
+            .map(|range| entries_reply(range.entries, range.withscores)),
     )
 }
 
@@ -918,16 +936,38 @@ pub fn zrevrangebylex(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
     range_read(ctx, argv, RangeBy::Lex, Direction::Reverse)
 }
 
-/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]. The destination is
+/// built as Redis builds it: large from the start when a rank range holds more than 128
+/// entries, else compact, taking the entries in emission order and converting when one does
+/// not fit (so a −0 emitted before the conversion is stored as 0, one after it as −0).
 pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     let now = ctx.now_ms;
-    match zrange_generic(ctx.db(), now, argv, 2, true, RangeBy::Auto, Direction::Auto) {
-        Err(error) => error,
-        Ok((mut entries, _)) => {
-            entries.sort_by(|a, b| cmp_entries((a.0, &a.1), (b.0, &b.1)));
-            store(ctx.db(), &argv[1], now, entries)
-        }
+    let range = match zrange_generic(ctx.db(), now, argv, 2, true, RangeBy::Auto, Direction::Auto) {
+        Err(error) => return error,
+        Ok(range) => range,
+    };
+    let key = &argv[1];
+    let len = range.entries.len();
+    if len == 0 {
+        ctx.db().remove(key, now);
+        return Reply::Integer(0);
     }
+    let mut zset = if range.by_rank && len > COMPACT_ENTRIES_MAX {
+        ZSetValue {
+            repr: Repr::Large(Large::default()),
+        }
+    } else {
+        ZSetValue::default()
+    };
+    for (score, member) in &range.entries {
+        zset.insert_new(*score, member);
+    }
+    let entry = Entry {
+        value: Value::ZSet(zset),
+        expires_at_ms: None,
+    };
+    ctx.db().insert(key, entry);
+    Reply::Integer(len as i64)
 }
 
 pub fn zcount(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
@@ -1896,6 +1936,12 @@ pub(crate) mod tests {
         apply(&mut e, 0, &["ZADD", "big", "-0", &long]);
         assert_eq!(encoding(&e, "big"), "skiplist");
         assert_eq!(r(&e, &["ZSCORE", "big", &long]), bulk("-0"));
+        assert_eq!(apply(&mut e, 0, &["ZINCRBY", "big", "0", &long]), bulk("0"));
+        assert_eq!(
+            r(&e, &["ZSCORE", "big", &long]),
+            bulk("-0"),
+            "0 == -0: no update"
+        );
     }
 
     #[test]
