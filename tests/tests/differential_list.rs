@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
 use redraft_tests::RedisServer;
@@ -25,35 +26,9 @@ fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).expect("non-empty")
 }
 
-/// RESP2 bytes of a reply, as the server encodes it for a RESP2 client.
+/// RESP2 bytes of a reply, exactly as the server encodes it for a RESP2 client.
 fn resp2(reply: &Reply, out: &mut Vec<u8>) {
-    match reply {
-        Reply::Simple(s) => out.extend(format!("+{s}\r\n").into_bytes()),
-        Reply::Error(e) => {
-            out.extend(format!("-{}\r\n", e.replace(['\r', '\n'], " ")).into_bytes())
-        }
-        Reply::Integer(n) => out.extend(format!(":{n}\r\n").into_bytes()),
-        Reply::Bulk(b) => {
-            out.extend(format!("${}\r\n", b.len()).into_bytes());
-            out.extend(b);
-            out.extend(b"\r\n");
-        }
-        Reply::Nil => out.extend(b"$-1\r\n"),
-        Reply::NilArray => out.extend(b"*-1\r\n"),
-        Reply::Array(items) | Reply::Set(items) => {
-            out.extend(format!("*{}\r\n", items.len()).into_bytes());
-            items.iter().for_each(|i| resp2(i, out));
-        }
-        Reply::Map(pairs) => {
-            out.extend(format!("*{}\r\n", pairs.len() * 2).into_bytes());
-            for (k, v) in pairs {
-                resp2(k, out);
-                resp2(v, out);
-            }
-        }
-        Reply::Double(d) => resp2(&Reply::Bulk(d.to_string().into_bytes()), out),
-        Reply::Bool(b) => resp2(&Reply::Integer(i64::from(*b)), out),
-    }
+    redraft_server::encode::encode(reply, Protocol::Resp2, out);
 }
 
 /// Runs one command on the engine as the server would: writes as a one-command entry at

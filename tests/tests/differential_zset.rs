@@ -1,7 +1,7 @@
 //! Sorted-set commands on the in-process engine against redis-server 7.0, byte for byte:
 //! seeded random programs over a few sorted-set keys (crossing the 128-entry compact limit),
 //! two "lex" keys whose scores are all 0 (lex ranges are only specified then) and string
-//! keys for WRONGTYPE. ZRANDMEMBER is compared by properties (count, membership, scores,
+//! keys for WRONGTYPE, and a plain set as a ZUNION/ZINTER/ZDIFF source. ZRANDMEMBER is compared by properties (count, membership, scores,
 //! distinctness), since the engine draws from its own seeds; ZSCAN of a large set pages in a
 //! different order and is compared as a set when both sides finish in one page.
 //!
@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
 use redraft_tests::RedisServer;
@@ -34,35 +35,9 @@ fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).expect("non-empty")
 }
 
-/// RESP2 bytes of a reply, as the server encodes it for a RESP2 client.
+/// RESP2 bytes of a reply, exactly as the server encodes it for a RESP2 client.
 fn resp2(reply: &Reply, out: &mut Vec<u8>) {
-    match reply {
-        Reply::Simple(s) => out.extend(format!("+{s}\r\n").into_bytes()),
-        Reply::Error(e) => {
-            out.extend(format!("-{}\r\n", e.replace(['\r', '\n'], " ")).into_bytes())
-        }
-        Reply::Integer(n) => out.extend(format!(":{n}\r\n").into_bytes()),
-        Reply::Bulk(b) => {
-            out.extend(format!("${}\r\n", b.len()).into_bytes());
-            out.extend(b);
-            out.extend(b"\r\n");
-        }
-        Reply::Nil => out.extend(b"$-1\r\n"),
-        Reply::NilArray => out.extend(b"*-1\r\n"),
-        Reply::Array(items) | Reply::Set(items) => {
-            out.extend(format!("*{}\r\n", items.len()).into_bytes());
-            items.iter().for_each(|i| resp2(i, out));
-        }
-        Reply::Map(pairs) => {
-            out.extend(format!("*{}\r\n", pairs.len() * 2).into_bytes());
-            for (k, v) in pairs {
-                resp2(k, out);
-                resp2(v, out);
-            }
-        }
-        Reply::Double(d) => resp2(&Reply::Bulk(d.to_string().into_bytes()), out),
-        Reply::Bool(b) => resp2(&Reply::Integer(i64::from(*b)), out),
-    }
+    redraft_server::encode::encode(reply, Protocol::Resp2, out);
 }
 
 /// Runs one command on the engine as the server would: writes as a one-command entry at
@@ -387,6 +362,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             "ZINTERCARD",
             "ZSCAN",
             "SET",
+            "SADD",
             "DEL",
         ],
     );
@@ -649,6 +625,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             }
         }
         "SET" => c.extend(["SET".into(), pick(rng, &["s", "s2"]).into(), "v".into()]),
+        "SADD" => c.extend(["SADD".into(), "set".into(), member(rng), member(rng)]),
         _ => c.extend(["DEL".into(), any_key(rng)]),
     }
     mutate(rng, c, mutable)
@@ -667,13 +644,13 @@ fn contents(engine: &Engine, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
         b"-1".to_vec(),
         b"WITHSCORES".to_vec(),
     ];
-    let Reply::Array(items) = engine.read(0, &argv, ReadContext::default()) else {
+    let Reply::Pairs(pairs) = engine.read(0, &argv, ReadContext::default()) else {
         return BTreeMap::new();
     };
-    items
-        .chunks(2)
+    pairs
+        .into_iter()
         .map(|pair| match pair {
-            [Reply::Bulk(m), Reply::Bulk(s)] => (m.clone(), s.clone()),
+            (Reply::Bulk(m), Reply::Bulk(s)) => (m, s),
             other => panic!("{other:?}"),
         })
         .collect()

@@ -21,6 +21,7 @@ use crate::list::{normalize_range, positive, MUST_BE_POSITIVE};
 use crate::ostree::{cmp_entries, OsTree};
 use crate::reply::Reply;
 use crate::score::{d2string, format_g17, parse_range_bound, parse_score};
+use crate::set::SetValue;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
 use crate::string::wrongtype;
 use crate::table::{
@@ -436,16 +437,19 @@ fn store(db: &mut Db, key: &[u8], now_ms: u64, entries: Vec<(f64, Vec<u8>)>) -> 
     Reply::Integer(len)
 }
 
-/// Members, with their scores after each when `withscores` (RESP2's flat form).
+/// Members, or (member, score) pairs when `withscores`: flat in RESP2, one array per pair in
+/// RESP3, as Redis 7 replies to WITHSCORES.
 fn entries_reply(entries: impl IntoIterator<Item = (f64, Vec<u8>)>, withscores: bool) -> Reply {
-    let mut out = Vec::new();
-    for (score, member) in entries {
-        out.push(Reply::Bulk(member));
-        if withscores {
-            out.push(score_reply(score));
-        }
+    let entries = entries.into_iter();
+    if withscores {
+        Reply::Pairs(
+            entries
+                .map(|(score, member)| (Reply::Bulk(member), score_reply(score)))
+                .collect(),
+        )
+    } else {
+        Reply::Array(entries.map(|(_, member)| Reply::Bulk(member)).collect())
     }
-    Reply::Array(out)
 }
 
 // ---- ZADD, ZINCRBY ----
@@ -1108,9 +1112,15 @@ fn zpop_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], max: bool) -> Result<Reply
         },
     };
     let popped = pop_core(ctx, &argv[1], max, count)?.unwrap_or_default();
-    Ok(entries_reply(
-        popped.into_iter().map(|(member, score)| (score, member)),
-        true,
+    let pairs = popped.into_iter().map(|(member, score)| (score, member));
+    if argv.len() == 3 {
+        // With a count, RESP3 nests the pairs.
+        return Ok(entries_reply(pairs, true));
+    }
+    Ok(Reply::Array(
+        pairs
+            .flat_map(|(score, member)| [Reply::Bulk(member), score_reply(score)])
+            .collect(),
     ))
 }
 
@@ -1332,10 +1342,49 @@ enum SetOpResult {
     Cardinality(usize),
 }
 
-/// A source of a set operation. Redis also accepts plain sets (every score 1); here a set key
-/// is WRONGTYPE until the set type offers its members (see docs/commands.md).
-fn source<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<Option<&'a ZSetValue>, Reply> {
-    lookup_zset(db, key, now_ms)
+/// A source of a set operation: a sorted set, or a plain set whose members all score 1.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    ZSet(&'a ZSetValue),
+    Set(&'a SetValue),
+}
+
+impl Source<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Source::ZSet(zset) => zset.len(),
+            Source::Set(set) => set.len(),
+        }
+    }
+
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            Source::ZSet(zset) => zset.score(member),
+            Source::Set(set) => set.contains(member).then_some(1.0),
+        }
+    }
+
+    fn entries(&self) -> Entries {
+        match self {
+            Source::ZSet(zset) => zset.entries(),
+            Source::Set(set) => set.iter().map(|m| (1.0, m.into_owned())).collect(),
+        }
+    }
+}
+
+fn source<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<Option<Source<'a>>, Reply> {
+    match db.get(key, now_ms) {
+        None => Ok(None),
+        Some(Entry {
+            value: Value::ZSet(zset),
+            ..
+        }) => Ok(Some(Source::ZSet(zset))),
+        Some(Entry {
+            value: Value::Set(set),
+            ..
+        }) => Ok(Some(Source::Set(set))),
+        Some(_) => Err(wrongtype()),
+    }
 }
 
 /// The one set operation behind ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD
@@ -1409,7 +1458,7 @@ fn setop_generic(
             return Err(syntax_error());
         }
     }
-    let mut inputs: Vec<(Option<&ZSetValue>, f64)> = sources.into_iter().zip(weights).collect();
+    let mut inputs: Vec<(Option<Source>, f64)> = sources.into_iter().zip(weights).collect();
     if op != SetOp::Diff {
         // Smallest first, as Redis sorts its sources (glibc's qsort here is a stable merge sort).
         inputs.sort_by_key(|(zset, _)| zset.map_or(0, |z| z.len()));
@@ -1449,7 +1498,7 @@ fn setop_generic(
         SetOp::Union => {
             let mut acc: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
             for (zset, weight) in &inputs {
-                for (score, member) in zset.map(ZSetValue::entries).unwrap_or_default() {
+                for (score, member) in zset.map(|z| z.entries()).unwrap_or_default() {
                     let value = weighted(score, *weight);
                     acc.entry(member)
                         .and_modify(|target| *target = aggregate.fold(*target, value))
@@ -1785,30 +1834,58 @@ pub(crate) mod tests {
         }
     }
 
+    /// RESP2's view of a reply: WITHSCORES pairs flattened.
+    fn flat(reply: Reply) -> Reply {
+        match reply {
+            Reply::Pairs(pairs) => {
+                Reply::Array(pairs.into_iter().flat_map(|(a, b)| [a, b]).collect())
+            }
+            Reply::Array(items) => Reply::Array(items.into_iter().map(flat).collect()),
+            other => other,
+        }
+    }
+
     fn r(engine: &Engine, args: &[&str]) -> Reply {
-        read(engine, 0, args)
+        flat(read(engine, 0, args))
+    }
+
+    fn ap(engine: &mut Engine, args: &[&str]) -> Reply {
+        flat(apply(engine, 0, args))
+    }
+
+    #[test]
+    fn withscores_replies_are_pairs_nested_in_resp3() {
+        let mut e = engine();
+        let pair = |m: &str, s: &str| (bulk(m), bulk(s));
+        assert_eq!(
+            read(&e, 0, &["ZRANGE", "z", "0", "0", "WITHSCORES"]),
+            Reply::Pairs(vec![pair("a", "1")])
+        );
+        assert_eq!(
+            apply(&mut e, 0, &["ZPOPMIN", "z", "1"]),
+            Reply::Pairs(vec![pair("a", "1")])
+        );
+        assert_eq!(
+            apply(&mut e, 0, &["ZPOPMIN", "z"]),
+            bulks(&["b", "2"]),
+            "flat without a count"
+        );
     }
 
     #[test]
     fn zadd_adds_updates_and_counts() {
         let mut e = engine();
-        assert_eq!(apply(&mut e, 0, &["ZADD", "z", "5", "a", "9", "e"]), int(1));
-        assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "CH", "5", "a", "6", "b"]),
-            int(1)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "NX", "0", "a", "0", "f"]),
-            int(1)
-        );
+        assert_eq!(ap(&mut e, &["ZADD", "z", "5", "a", "9", "e"]), int(1));
+        assert_eq!(ap(&mut e, &["ZADD", "z", "CH", "5", "a", "6", "b"]), int(1));
+        assert_eq!(ap(&mut e, &["ZADD", "z", "NX", "0", "a", "0", "f"]), int(1));
         assert_eq!(r(&e, &["ZSCORE", "z", "a"]), bulk("5"));
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "XX", "CH", "7", "a", "0", "g"]),
+            ap(&mut e, &["ZADD", "z", "XX", "CH", "7", "a", "0", "g"]),
             int(1)
         );
         assert_eq!(r(&e, &["ZSCORE", "z", "g"]), Reply::Nil);
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "GT", "CH", "1", "a", "8", "b"]),
+            ap(&mut e, &["ZADD", "z", "GT", "CH", "1", "a", "8", "b"]),
             int(1)
         );
         assert_eq!(r(&e, &["ZSCORE", "z", "a"]), bulk("7"));
@@ -1822,30 +1899,21 @@ pub(crate) mod tests {
             int(2)
         );
         assert_eq!(r(&e, &["ZSCORE", "z", "a"]), bulk("1"));
-        assert_eq!(apply(&mut e, 0, &["ZADD", "z", "XX", "1", "new"]), int(0));
-        assert_eq!(
-            apply(&mut e, 0, &["ZADD", "none", "XX", "1", "new"]),
-            int(0)
-        );
+        assert_eq!(ap(&mut e, &["ZADD", "z", "XX", "1", "new"]), int(0));
+        assert_eq!(ap(&mut e, &["ZADD", "none", "XX", "1", "new"]), int(0));
         assert!(!exists(&e, "none"));
+        assert_eq!(ap(&mut e, &["ZADD", "z", "INCR", "2.5", "a"]), bulk("3.5"));
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "INCR", "2.5", "a"]),
-            bulk("3.5")
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "INCR", "NX", "1", "a"]),
+            ap(&mut e, &["ZADD", "z", "INCR", "NX", "1", "a"]),
             Reply::Nil
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "INCR", "GT", "-1", "a"]),
+            ap(&mut e, &["ZADD", "z", "INCR", "GT", "-1", "a"]),
             Reply::Nil
         );
+        assert_eq!(ap(&mut e, &["ZADD", "z", "INCR", "0", "a"]), bulk("3.5"));
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "INCR", "0", "a"]),
-            bulk("3.5")
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZADD", "none", "INCR", "XX", "1", "a"]),
+            ap(&mut e, &["ZADD", "none", "INCR", "XX", "1", "a"]),
             Reply::Nil
         );
     }
@@ -1854,39 +1922,36 @@ pub(crate) mod tests {
     fn zadd_errors() {
         let mut e = engine();
         let syntax = err(SYNTAX_ERROR);
-        assert_eq!(apply(&mut e, 0, &["ZADD", "z", "NX", "1"]), syntax);
+        assert_eq!(ap(&mut e, &["ZADD", "z", "NX", "1"]), syntax);
+        assert_eq!(ap(&mut e, &["ZADD", "z", "NX", "1", "a", "2"]), syntax);
+        assert_eq!(ap(&mut e, &["ZADD", "z", "NX", "XX"]), syntax);
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "NX", "1", "a", "2"]),
-            syntax
-        );
-        assert_eq!(apply(&mut e, 0, &["ZADD", "z", "NX", "XX"]), syntax);
-        assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "NX", "XX", "1", "a"]),
+            ap(&mut e, &["ZADD", "z", "NX", "XX", "1", "a"]),
             err("ERR XX and NX options at the same time are not compatible")
         );
         let gtlt = err("ERR GT, LT, and/or NX options at the same time are not compatible");
-        assert_eq!(apply(&mut e, 0, &["ZADD", "z", "NX", "GT", "1", "a"]), gtlt);
-        assert_eq!(apply(&mut e, 0, &["ZADD", "z", "GT", "LT", "1", "a"]), gtlt);
+        assert_eq!(ap(&mut e, &["ZADD", "z", "NX", "GT", "1", "a"]), gtlt);
+        assert_eq!(ap(&mut e, &["ZADD", "z", "GT", "LT", "1", "a"]), gtlt);
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "z", "INCR", "1", "a", "2", "b"]),
+            ap(&mut e, &["ZADD", "z", "INCR", "1", "a", "2", "b"]),
             err("ERR INCR option supports a single increment-element pair")
         );
         for bad in ["nan", "x", "", " 1", "1e400"] {
             assert_eq!(
-                apply(&mut e, 0, &["ZADD", "z", "1", "q", bad, "a"]),
+                ap(&mut e, &["ZADD", "z", "1", "q", bad, "a"]),
                 err(NOT_FLOAT),
                 "{bad:?}"
             );
         }
         assert_eq!(r(&e, &["ZSCORE", "z", "q"]), Reply::Nil, "all or nothing");
-        assert_eq!(apply(&mut e, 0, &["ZADD", "s", "1", "a"]), err(WRONGTYPE));
-        apply(&mut e, 0, &["ZADD", "i", "inf", "a"]);
+        assert_eq!(ap(&mut e, &["ZADD", "s", "1", "a"]), err(WRONGTYPE));
+        ap(&mut e, &["ZADD", "i", "inf", "a"]);
         assert_eq!(
-            apply(&mut e, 0, &["ZADD", "i", "INCR", "-inf", "a"]),
+            ap(&mut e, &["ZADD", "i", "INCR", "-inf", "a"]),
             err("ERR resulting score is not a number (NaN)")
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZINCRBY", "i", "-inf", "a"]),
+            ap(&mut e, &["ZINCRBY", "i", "-inf", "a"]),
             err("ERR resulting score is not a number (NaN)")
         );
     }
@@ -1895,22 +1960,13 @@ pub(crate) mod tests {
     fn zincrby_creates_and_increments() {
         let mut e = engine();
         assert_eq!(
-            apply(&mut e, 0, &["ZINCRBY", "z", "0.1", "a"]),
+            ap(&mut e, &["ZINCRBY", "z", "0.1", "a"]),
             bulk("1.1000000000000001")
         );
-        assert_eq!(apply(&mut e, 0, &["ZINCRBY", "n", "-2", "m"]), bulk("-2"));
-        assert_eq!(
-            apply(&mut e, 0, &["ZINCRBY", "n", "x", "m"]),
-            err(NOT_FLOAT)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZINCRBY", "n", "nx", "m"]),
-            err(SYNTAX_ERROR)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZINCRBY", "s", "1", "m"]),
-            err(WRONGTYPE)
-        );
+        assert_eq!(ap(&mut e, &["ZINCRBY", "n", "-2", "m"]), bulk("-2"));
+        assert_eq!(ap(&mut e, &["ZINCRBY", "n", "x", "m"]), err(NOT_FLOAT));
+        assert_eq!(ap(&mut e, &["ZINCRBY", "n", "nx", "m"]), err(SYNTAX_ERROR));
+        assert_eq!(ap(&mut e, &["ZINCRBY", "s", "1", "m"]), err(WRONGTYPE));
     }
 
     #[test]
@@ -1933,10 +1989,10 @@ pub(crate) mod tests {
         assert_eq!(r(&e, &["ZSCORE", "f", "d"]), bulk("inf"));
         assert_eq!(r(&e, &["ZSCORE", "f", "e"]), bulk("-inf"));
         let long = "x".repeat(65);
-        apply(&mut e, 0, &["ZADD", "big", "-0", &long]);
+        ap(&mut e, &["ZADD", "big", "-0", &long]);
         assert_eq!(encoding(&e, "big"), "skiplist");
         assert_eq!(r(&e, &["ZSCORE", "big", &long]), bulk("-0"));
-        assert_eq!(apply(&mut e, 0, &["ZINCRBY", "big", "0", &long]), bulk("0"));
+        assert_eq!(ap(&mut e, &["ZINCRBY", "big", "0", &long]), bulk("0"));
         assert_eq!(
             r(&e, &["ZSCORE", "big", &long]),
             bulk("-0"),
@@ -2154,7 +2210,7 @@ pub(crate) mod tests {
             r(&e, &["ZRANGEBYLEX", "l", "-", "+", "WITHSCORES"]),
             err("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
         );
-        apply(&mut e, 0, &["SET", "s", "x"]);
+        ap(&mut e, &["SET", "s", "x"]);
         assert_eq!(r(&e, &["ZLEXCOUNT", "s", "-", "+"]), err(WRONGTYPE));
         assert_eq!(r(&e, &["ZREVRANGEBYLEX", "s", "+", "-"]), err(WRONGTYPE));
     }
@@ -2175,10 +2231,7 @@ pub(crate) mod tests {
     #[test]
     fn zrangestore_stores_or_deletes() {
         let mut e = engine();
-        assert_eq!(
-            apply(&mut e, 0, &["ZRANGESTORE", "d", "z", "1", "2"]),
-            int(2)
-        );
+        assert_eq!(ap(&mut e, &["ZRANGESTORE", "d", "z", "1", "2"]), int(2));
         assert_eq!(
             r(&e, &["ZRANGE", "d", "0", "-1", "WITHSCORES"]),
             bulks(&["b", "2", "c", "3"])
@@ -2203,28 +2256,19 @@ pub(crate) mod tests {
             int(1)
         );
         assert_eq!(r(&e, &["ZRANGE", "d", "0", "-1"]), bulks(&["d"]));
-        assert_eq!(
-            apply(&mut e, 0, &["ZRANGESTORE", "d", "z", "5", "6"]),
-            int(0)
-        );
+        assert_eq!(ap(&mut e, &["ZRANGESTORE", "d", "z", "5", "6"]), int(0));
         assert!(!exists(&e, "d"));
-        assert_eq!(
-            apply(&mut e, 0, &["ZRANGESTORE", "s", "none", "0", "-1"]),
-            int(0)
-        );
+        assert_eq!(ap(&mut e, &["ZRANGESTORE", "s", "none", "0", "-1"]), int(0));
         assert!(
             !exists(&e, "s"),
             "an empty result deletes the destination, whatever its type"
         );
-        apply(&mut e, 0, &["SET", "s", "x"]);
+        ap(&mut e, &["SET", "s", "x"]);
         assert_eq!(
-            apply(&mut e, 0, &["ZRANGESTORE", "d", "s", "0", "-1"]),
+            ap(&mut e, &["ZRANGESTORE", "d", "s", "0", "-1"]),
             err(WRONGTYPE)
         );
-        assert_eq!(
-            apply(&mut e, 0, &["ZRANGESTORE", "s", "z", "0", "-1"]),
-            int(4)
-        );
+        assert_eq!(ap(&mut e, &["ZRANGESTORE", "s", "z", "0", "-1"]), int(4));
         assert_eq!(
             apply(
                 &mut e,
@@ -2238,78 +2282,54 @@ pub(crate) mod tests {
     #[test]
     fn zrem_and_zremrange_delete_emptied_sets() {
         let mut e = engine();
-        assert_eq!(apply(&mut e, 0, &["ZREM", "z", "a", "x", "a"]), int(1));
-        assert_eq!(apply(&mut e, 0, &["ZREM", "none", "a"]), int(0));
-        assert_eq!(apply(&mut e, 0, &["ZREM", "s", "a"]), err(WRONGTYPE));
-        assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYRANK", "z", "-1", "-1"]),
-            int(1)
-        );
+        assert_eq!(ap(&mut e, &["ZREM", "z", "a", "x", "a"]), int(1));
+        assert_eq!(ap(&mut e, &["ZREM", "none", "a"]), int(0));
+        assert_eq!(ap(&mut e, &["ZREM", "s", "a"]), err(WRONGTYPE));
+        assert_eq!(ap(&mut e, &["ZREMRANGEBYRANK", "z", "-1", "-1"]), int(1));
         assert_eq!(r(&e, &["ZRANGE", "z", "0", "-1"]), bulks(&["b", "c"]));
-        assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYSCORE", "z", "(2", "+inf"]),
-            int(1)
-        );
-        assert_eq!(apply(&mut e, 0, &["ZREMRANGEBYLEX", "z", "-", "+"]), int(1));
+        assert_eq!(ap(&mut e, &["ZREMRANGEBYSCORE", "z", "(2", "+inf"]), int(1));
+        assert_eq!(ap(&mut e, &["ZREMRANGEBYLEX", "z", "-", "+"]), int(1));
         assert!(!exists(&e, "z"));
         let mut e = engine();
+        assert_eq!(ap(&mut e, &["ZREMRANGEBYRANK", "z", "5", "9"]), int(0));
         assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYRANK", "z", "5", "9"]),
-            int(0)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYRANK", "z", "x", "9"]),
+            ap(&mut e, &["ZREMRANGEBYRANK", "z", "x", "9"]),
             err(NOT_INTEGER)
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYSCORE", "z", "x", "9"]),
+            ap(&mut e, &["ZREMRANGEBYSCORE", "z", "x", "9"]),
             err("ERR min or max is not a float")
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYLEX", "z", "x", "+"]),
+            ap(&mut e, &["ZREMRANGEBYLEX", "z", "x", "+"]),
             err("ERR min or max not valid string range item")
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYRANK", "s", "0", "1"]),
+            ap(&mut e, &["ZREMRANGEBYRANK", "s", "0", "1"]),
             err(WRONGTYPE)
         );
-        assert_eq!(
-            apply(&mut e, 0, &["ZREMRANGEBYRANK", "z", "0", "-1"]),
-            int(4)
-        );
+        assert_eq!(ap(&mut e, &["ZREMRANGEBYRANK", "z", "0", "-1"]), int(4));
         assert!(!exists(&e, "z"));
-        assert_eq!(apply(&mut e, 0, &["ZREM", "z", "a"]), int(0));
+        assert_eq!(ap(&mut e, &["ZREM", "z", "a"]), int(0));
     }
 
     #[test]
     fn zpopmin_zpopmax() {
         let mut e = engine();
-        assert_eq!(apply(&mut e, 0, &["ZPOPMIN", "z"]), bulks(&["a", "1"]));
+        assert_eq!(ap(&mut e, &["ZPOPMIN", "z"]), bulks(&["a", "1"]));
         assert_eq!(
-            apply(&mut e, 0, &["ZPOPMAX", "z", "2"]),
+            ap(&mut e, &["ZPOPMAX", "z", "2"]),
             bulks(&["d", "4", "c", "3"])
         );
-        assert_eq!(apply(&mut e, 0, &["ZPOPMAX", "z", "0"]), bulks(&[]));
-        assert_eq!(
-            apply(&mut e, 0, &["ZPOPMIN", "z", "10"]),
-            bulks(&["b", "2"])
-        );
+        assert_eq!(ap(&mut e, &["ZPOPMAX", "z", "0"]), bulks(&[]));
+        assert_eq!(ap(&mut e, &["ZPOPMIN", "z", "10"]), bulks(&["b", "2"]));
         assert!(!exists(&e, "z"));
-        assert_eq!(apply(&mut e, 0, &["ZPOPMIN", "z"]), bulks(&[]));
-        assert_eq!(
-            apply(&mut e, 0, &["ZPOPMIN", "z", "-1"]),
-            err(MUST_BE_POSITIVE)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZPOPMIN", "z", "x"]),
-            err(MUST_BE_POSITIVE)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZPOPMIN", "z", "1", "2"]),
-            err(SYNTAX_ERROR)
-        );
-        assert_eq!(apply(&mut e, 0, &["ZPOPMAX", "s"]), err(WRONGTYPE));
-        assert_eq!(apply(&mut e, 0, &["ZPOPMAX", "s", "0"]), err(WRONGTYPE));
+        assert_eq!(ap(&mut e, &["ZPOPMIN", "z"]), bulks(&[]));
+        assert_eq!(ap(&mut e, &["ZPOPMIN", "z", "-1"]), err(MUST_BE_POSITIVE));
+        assert_eq!(ap(&mut e, &["ZPOPMIN", "z", "x"]), err(MUST_BE_POSITIVE));
+        assert_eq!(ap(&mut e, &["ZPOPMIN", "z", "1", "2"]), err(SYNTAX_ERROR));
+        assert_eq!(ap(&mut e, &["ZPOPMAX", "s"]), err(WRONGTYPE));
+        assert_eq!(ap(&mut e, &["ZPOPMAX", "s", "0"]), err(WRONGTYPE));
     }
 
     #[test]
@@ -2317,43 +2337,31 @@ pub(crate) mod tests {
         let mut e = engine();
         let pair = |m: &str, s: &str| bulks(&[m, s]);
         assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "2", "none", "z", "MIN"]),
+            ap(&mut e, &["ZMPOP", "2", "none", "z", "MIN"]),
             Reply::Array(vec![bulk("z"), Reply::Array(vec![pair("a", "1")])])
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "1", "z", "max", "COUNT", "10"]),
+            ap(&mut e, &["ZMPOP", "1", "z", "max", "COUNT", "10"]),
             Reply::Array(vec![
                 bulk("z"),
                 Reply::Array(vec![pair("d", "4"), pair("c", "3"), pair("b", "2")])
             ])
         );
         assert!(!exists(&e, "z"));
+        assert_eq!(ap(&mut e, &["ZMPOP", "1", "z", "MIN"]), Reply::NilArray);
+        assert_eq!(ap(&mut e, &["ZMPOP", "2", "z", "s", "MIN"]), err(WRONGTYPE));
         assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "1", "z", "MIN"]),
-            Reply::NilArray
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "2", "z", "s", "MIN"]),
-            err(WRONGTYPE)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "0", "z", "MIN"]),
+            ap(&mut e, &["ZMPOP", "0", "z", "MIN"]),
             err("ERR numkeys should be greater than 0")
         );
+        assert_eq!(ap(&mut e, &["ZMPOP", "3", "z", "MIN"]), err(SYNTAX_ERROR));
+        assert_eq!(ap(&mut e, &["ZMPOP", "1", "z", "MID"]), err(SYNTAX_ERROR));
         assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "3", "z", "MIN"]),
-            err(SYNTAX_ERROR)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "1", "z", "MID"]),
-            err(SYNTAX_ERROR)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "1", "z", "MIN", "COUNT", "0"]),
+            ap(&mut e, &["ZMPOP", "1", "z", "MIN", "COUNT", "0"]),
             err("ERR count should be greater than 0")
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZMPOP", "1", "z", "MIN", "FOO"]),
+            ap(&mut e, &["ZMPOP", "1", "z", "MIN", "FOO"]),
             err(SYNTAX_ERROR)
         );
     }
@@ -2379,25 +2387,25 @@ pub(crate) mod tests {
             .map(|m| m.to_vec())
             .collect();
         for seed in 0..50 {
-            let one = read_seeded(&e, 0, seed, &["ZRANDMEMBER", "z"]);
+            let one = flat(read_seeded(&e, 0, seed, &["ZRANDMEMBER", "z"]));
             assert!(matches!(&one, Reply::Bulk(m) if all.contains(m)));
             assert_eq!(
                 one,
                 read_seeded(&e, 0, seed, &["ZRANDMEMBER", "z"]),
                 "same seed, same pick"
             );
-            let distinct = members(read_seeded(&e, 0, seed, &["ZRANDMEMBER", "z", "3"]));
+            let distinct = members(flat(read_seeded(&e, 0, seed, &["ZRANDMEMBER", "z", "3"])));
             assert_eq!(distinct.len(), 3);
             assert_eq!(distinct.iter().collect::<BTreeSet<_>>().len(), 3);
-            let repeated = members(read_seeded(&e, 0, seed, &["ZRANDMEMBER", "z", "-10"]));
+            let repeated = members(flat(read_seeded(&e, 0, seed, &["ZRANDMEMBER", "z", "-10"])));
             assert_eq!(repeated.len(), 10);
             assert!(repeated.iter().all(|m| all.contains(m)));
-            let scored = members(read_seeded(
+            let scored = members(flat(read_seeded(
                 &e,
                 0,
                 seed,
                 &["ZRANDMEMBER", "z", "-2", "WITHSCORES"],
-            ));
+            )));
             assert_eq!(scored.len(), 4);
         }
         assert_eq!(
@@ -2435,7 +2443,7 @@ pub(crate) mod tests {
     #[test]
     fn zunion_zinter_zdiff_with_weights_and_aggregates() {
         let mut e = engine();
-        apply(&mut e, 0, &["ZADD", "y", "10", "b", "20", "c", "30", "x"]);
+        ap(&mut e, &["ZADD", "y", "10", "b", "20", "c", "30", "x"]);
         assert_eq!(
             r(&e, &["ZUNION", "2", "z", "y", "WITHSCORES"]),
             bulks(&["a", "1", "d", "4", "b", "12", "c", "23", "x", "30"])
@@ -2472,7 +2480,7 @@ pub(crate) mod tests {
         assert_eq!(r(&e, &["ZINTERCARD", "2", "z", "y", "LIMIT", "1"]), int(1));
         assert_eq!(r(&e, &["ZINTERCARD", "2", "z", "y", "LIMIT", "0"]), int(2));
         // inf * 0 is NaN: Redis makes it 0.
-        apply(&mut e, 0, &["ZADD", "inf", "inf", "a"]);
+        ap(&mut e, &["ZADD", "inf", "inf", "a"]);
         assert_eq!(
             r(&e, &["ZUNION", "1", "inf", "WEIGHTS", "0", "WITHSCORES"]),
             bulks(&["a", "0"])
@@ -2493,6 +2501,26 @@ pub(crate) mod tests {
             ),
             bulks(&["a", "0"])
         );
+    }
+
+    #[test]
+    fn plain_sets_are_sources_with_score_one() {
+        let mut e = engine();
+        apply(&mut e, 0, &["SADD", "set", "a", "x", "7"]);
+        assert_eq!(
+            r(&e, &["ZUNION", "2", "z", "set", "WITHSCORES"]),
+            bulks(&["7", "1", "x", "1", "a", "2", "b", "2", "c", "3", "d", "4"])
+        );
+        assert_eq!(
+            r(
+                &e,
+                &["ZINTER", "2", "set", "z", "WEIGHTS", "3", "1", "WITHSCORES"]
+            ),
+            bulks(&["a", "4"])
+        );
+        assert_eq!(r(&e, &["ZDIFF", "2", "set", "z"]), bulks(&["7", "x"]));
+        assert_eq!(r(&e, &["ZINTERCARD", "2", "set", "z"]), int(1));
+        assert_eq!(ap(&mut e, &["ZUNIONSTORE", "d", "1", "set"]), int(3));
     }
 
     #[test]
@@ -2547,8 +2575,8 @@ pub(crate) mod tests {
     #[test]
     fn store_forms_replace_the_destination() {
         let mut e = engine();
-        apply(&mut e, 0, &["ZADD", "y", "10", "b"]);
-        apply(&mut e, 0, &["SET", "dst", "old", "EX", "100"]);
+        ap(&mut e, &["ZADD", "y", "10", "b"]);
+        ap(&mut e, &["SET", "dst", "old", "EX", "100"]);
         assert_eq!(
             apply(
                 &mut e,
@@ -2571,27 +2599,18 @@ pub(crate) mod tests {
             r(&e, &["ZRANGE", "dst", "0", "-1", "WITHSCORES"]),
             bulks(&["b", "10"])
         );
-        assert_eq!(
-            apply(&mut e, 0, &["ZDIFFSTORE", "dst", "2", "z", "y"]),
-            int(3)
-        );
-        assert_eq!(
-            apply(&mut e, 0, &["ZDIFFSTORE", "dst", "2", "y", "z"]),
-            int(0)
-        );
+        assert_eq!(ap(&mut e, &["ZDIFFSTORE", "dst", "2", "z", "y"]), int(3));
+        assert_eq!(ap(&mut e, &["ZDIFFSTORE", "dst", "2", "y", "z"]), int(0));
         assert!(!exists(&e, "dst"));
         assert_eq!(
-            apply(&mut e, 0, &["ZINTERSTORE", "dst", "0", "z"]),
+            ap(&mut e, &["ZINTERSTORE", "dst", "0", "z"]),
             err("ERR at least 1 input key is needed for 'zinterstore' command")
         );
         assert_eq!(
-            apply(&mut e, 0, &["ZUNIONSTORE", "dst", "1", "z", "WITHSCORES"]),
+            ap(&mut e, &["ZUNIONSTORE", "dst", "1", "z", "WITHSCORES"]),
             err(SYNTAX_ERROR)
         );
-        assert_eq!(
-            apply(&mut e, 0, &["ZDIFFSTORE", "dst", "1", "s"]),
-            err(WRONGTYPE)
-        );
+        assert_eq!(ap(&mut e, &["ZDIFFSTORE", "dst", "1", "s"]), err(WRONGTYPE));
         // A large result becomes the large encoding, a small one compact.
         for i in 0..200 {
             apply(
@@ -2601,13 +2620,10 @@ pub(crate) mod tests {
             );
         }
         assert_eq!(encoding(&e, "big"), "skiplist");
-        assert_eq!(
-            apply(&mut e, 0, &["ZUNIONSTORE", "dst", "1", "big"]),
-            int(200)
-        );
+        assert_eq!(ap(&mut e, &["ZUNIONSTORE", "dst", "1", "big"]), int(200));
         assert_eq!(encoding(&e, "dst"), "skiplist");
         assert_eq!(
-            apply(&mut e, 0, &["ZRANGESTORE", "dst", "big", "0", "9"]),
+            ap(&mut e, &["ZRANGESTORE", "dst", "big", "0", "9"]),
             int(10)
         );
         assert_eq!(encoding(&e, "dst"), "listpack");
@@ -2625,16 +2641,16 @@ pub(crate) mod tests {
         }
         assert_eq!(encoding(&e, "z"), "listpack");
         let compact = r(&e, &["ZRANGE", "z", "0", "-1", "WITHSCORES"]);
-        apply(&mut e, 0, &["ZADD", "z", "0", "m128"]);
+        ap(&mut e, &["ZADD", "z", "0", "m128"]);
         assert_eq!(encoding(&e, "z"), "skiplist");
-        apply(&mut e, 0, &["ZREM", "z", "m128"]);
+        ap(&mut e, &["ZREM", "z", "m128"]);
         assert_eq!(encoding(&e, "z"), "skiplist", "no conversion back");
         assert_eq!(r(&e, &["ZRANGE", "z", "0", "-1", "WITHSCORES"]), compact);
         assert_eq!(r(&e, &["ZRANK", "z", "m007"]), int(1));
-        apply(&mut e, 0, &["ZADD", "v", "1", "a"]);
-        apply(&mut e, 0, &["ZADD", "v", "1", &"x".repeat(65)]);
+        ap(&mut e, &["ZADD", "v", "1", "a"]);
+        ap(&mut e, &["ZADD", "v", "1", &"x".repeat(65)]);
         assert_eq!(encoding(&e, "v"), "skiplist");
-        apply(&mut e, 0, &["ZADD", "w", "1", &"x".repeat(64)]);
+        ap(&mut e, &["ZADD", "w", "1", &"x".repeat(64)]);
         assert_eq!(encoding(&e, "w"), "listpack");
     }
 
@@ -2729,7 +2745,7 @@ pub(crate) mod tests {
                 &["ZADD", "big", &format!("{}.5", i % 13), &format!("m{i}")],
             );
         }
-        apply(&mut e, 0, &["ZADD", "big", "-0", "neg"]);
+        ap(&mut e, &["ZADD", "big", "-0", "neg"]);
         let bytes = e.encode_snapshot();
         let decoded = Engine::decode_snapshot(&bytes).unwrap();
         assert_eq!(decoded, e);
