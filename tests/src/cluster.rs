@@ -360,6 +360,30 @@ impl Cluster {
         }
     }
 
+    /// Waits (at most `timeout`, polling) for node `id` to exit on its own; returns its exit
+    /// status, after which the harness counts the node as stopped. None if it still runs.
+    pub async fn wait_exit(&self, id: u64, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            {
+                let mut proc = self.proc(id);
+                let exited = proc
+                    .child
+                    .as_mut()
+                    .and_then(|child| child.try_wait().ok().flatten());
+                if let Some(status) = exited {
+                    proc.child = None;
+                    proc.paused = false;
+                    return Some(status);
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// SIGKILLs node `id` and reaps it.
     pub fn kill(&self, id: u64) {
         let mut proc = self.proc(id);

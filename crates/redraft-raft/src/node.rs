@@ -253,6 +253,21 @@ impl RaftNode {
         }
     }
 
+    /// Resolves when Raft has stopped on a fatal error (a storage failure, a panic in its core),
+    /// with the reason. Such a node can no longer serve; its process should exit so that a
+    /// supervisor restarts it, rather than linger looking alive.
+    pub async fn fatal_error(&self) -> String {
+        let mut metrics = self.core.raft.metrics();
+        loop {
+            if let Err(fatal) = &metrics.borrow().running_state {
+                return fatal.to_string();
+            }
+            if metrics.changed().await.is_err() {
+                return "raft stopped".to_string();
+            }
+        }
+    }
+
     /// Stops Raft, the gRPC server and the background tasks. Idempotent.
     pub async fn shutdown(&self) {
         if self.core.stopping.swap(true, Ordering::AcqRel) {

@@ -50,11 +50,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     tracing::info!(%client_addr, "redraft ready for clients");
     let server = Server::new(RaftCluster::new(node.clone()), server_config);
     let serving = tokio::spawn(server.serve(listener));
-    wait_for_shutdown_signal().await;
+    let outcome = tokio::select! {
+        _ = wait_for_shutdown_signal() => Ok(()),
+        fatal = node.fatal_error() => Err(format!("raft failed, exiting: {fatal}")),
+    };
     tracing::info!("shutting down");
     serving.abort();
     node.shutdown().await;
-    Ok(())
+    outcome
 }
 
 async fn wait_for_shutdown_signal() {
