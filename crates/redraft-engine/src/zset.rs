@@ -20,7 +20,7 @@ use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::list::{normalize_range, positive, MUST_BE_POSITIVE};
 use crate::ostree::{cmp_entries, OsTree};
 use crate::reply::Reply;
-use crate::score::{d2string, format_g17, parse_range_bound, parse_score};
+use crate::score::{d2string, parse_range_bound, parse_score};
 use crate::set::SetValue;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
 use crate::string::wrongtype;
@@ -381,7 +381,7 @@ impl ZSetValue {
 /// A score as Redis 7.0 replies it in RESP2: a bulk string printed with `%.17g`. (RESP3 would
 /// want a double; the server's double encoding prints shortest form, which 7.0 does not.)
 pub fn score_reply(score: f64) -> Reply {
-    Reply::bulk(format_g17(score))
+    Reply::Double(score)
 }
 
 /// The live sorted set at `key`: Ok(None) when absent, WRONGTYPE for another type.
@@ -1766,9 +1766,55 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 pub(crate) mod tests {
     use super::*;
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+    use crate::score::format_g17;
     use crate::string::WRONGTYPE;
-    use crate::testutil::{apply, bulk, bulks, err, int, read, read_seeded};
-    use crate::Engine;
+    use crate::testutil::{bulk, bulks, err, int};
+    use crate::{testutil, Engine};
+
+    /// Scores are doubles; the assertions here spell them as the bulk strings RESP2 shows.
+    fn as_resp2(reply: Reply) -> Reply {
+        match reply {
+            Reply::Double(score) => bulk(&format_g17(score)),
+            Reply::Array(items) => Reply::Array(items.into_iter().map(as_resp2).collect()),
+            Reply::Pairs(pairs) => Reply::Pairs(
+                pairs
+                    .into_iter()
+                    .map(|(m, s)| (as_resp2(m), as_resp2(s)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn apply(engine: &mut Engine, now_ms: u64, parts: &[&str]) -> Reply {
+        as_resp2(testutil::apply(engine, now_ms, parts))
+    }
+
+    fn read(engine: &Engine, now_ms: u64, parts: &[&str]) -> Reply {
+        as_resp2(testutil::read(engine, now_ms, parts))
+    }
+
+    fn read_seeded(engine: &Engine, now_ms: u64, seed: u64, parts: &[&str]) -> Reply {
+        as_resp2(testutil::read_seeded(engine, now_ms, seed, parts))
+    }
+
+    #[test]
+    fn scores_are_double_replies() {
+        let mut e = Engine::new();
+        testutil::apply(&mut e, 0, &["ZADD", "z", "1.5", "a"]);
+        assert_eq!(
+            testutil::read(&e, 0, &["ZSCORE", "z", "a"]),
+            Reply::Double(1.5)
+        );
+        assert_eq!(
+            testutil::apply(&mut e, 0, &["ZINCRBY", "z", "1", "a"]),
+            Reply::Double(2.5)
+        );
+        assert_eq!(
+            testutil::read(&e, 0, &["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
+            Reply::Pairs(vec![(bulk("a"), Reply::Double(2.5))])
+        );
+    }
 
     /// Every command of this module that has a unit test; the table's meta-test compares it
     /// with the table.

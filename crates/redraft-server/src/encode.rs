@@ -109,16 +109,10 @@ fn double(out: &mut Vec<u8>, value: f64, protocol: Protocol) {
     }
 }
 
-/// Redis's spelling of a double: the shortest text that reads back as the same value, `inf`,
-/// `-inf` and `nan`.
+/// A double as Redis 7.0 spells it in replies (C's `%.17g`: `0.10000000000000001`, `1e+20`,
+/// `inf`, `-inf`), in both protocols.
 pub fn format_double(value: f64) -> String {
-    if value.is_nan() {
-        "nan".to_string()
-    } else if value.is_infinite() {
-        if value > 0.0 { "inf" } else { "-inf" }.to_string()
-    } else {
-        format!("{value}")
-    }
+    redraft_engine::score::format_g17(value)
 }
 
 /// An error line must stay one line: Redis replaces newlines in error text with spaces.
