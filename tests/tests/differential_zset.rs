@@ -16,6 +16,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
+use redraft_engine::score::format_g17;
 use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, Command};
@@ -650,7 +651,7 @@ fn contents(engine: &Engine, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
     pairs
         .into_iter()
         .map(|pair| match pair {
-            (Reply::Bulk(m), Reply::Bulk(s)) => (m, s),
+            (Reply::Bulk(m), Reply::Double(s)) => (m, format_g17(s).into_bytes()),
             other => panic!("{other:?}"),
         })
         .collect()
