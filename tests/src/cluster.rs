@@ -100,6 +100,11 @@ struct Node {
     raft_port: u16,
     dir: PathBuf,
     log: PathBuf,
+    /// Started with `--cluster` (an initial member) rather than `--join`.
+    initial: bool,
+    /// The Raft address of the member to `--join` through; None for initial members until
+    /// they are wiped and rejoin.
+    join: Mutex<Option<String>>,
     proc: Mutex<Proc>,
     /// Flags for this node only, after the cluster's (e.g. a clock offset).
     own_args: Mutex<Vec<String>>,
@@ -140,6 +145,8 @@ impl Cluster {
                     raft_port: free_port(),
                     log: tmp.path().join(format!("node{id}.log")),
                     dir,
+                    initial: true,
+                    join: Mutex::new(None),
                     proc: Mutex::new(Proc::default()),
                     own_args: Mutex::new(Vec::new()),
                 }
@@ -193,10 +200,47 @@ impl Cluster {
         self.node(id).port
     }
 
-    /// The `--cluster` value: `1=127.0.0.1:RP1,2=...`.
+    /// Node `id`'s Raft address.
+    pub fn raft_addr(&self, id: u64) -> String {
+        format!("127.0.0.1:{}", self.node(id).raft_port)
+    }
+
+    /// Starts a new node (the next id) with `--join` through node `seed`; does not wait.
+    pub fn add_joining_node(&mut self, seed: u64) -> u64 {
+        let id = self.nodes.iter().map(|n| n.id).max().unwrap_or(0) + 1;
+        let dir = self.tmp.path().join(format!("node{id}"));
+        std::fs::create_dir_all(&dir).expect("create node dir");
+        self.nodes.push(Node {
+            id,
+            port: free_port(),
+            raft_port: free_port(),
+            log: self.tmp.path().join(format!("node{id}.log")),
+            dir,
+            initial: false,
+            join: Mutex::new(Some(self.raft_addr(seed))),
+            own_args: Mutex::new(Vec::new()),
+            proc: Mutex::new(Proc::default()),
+        });
+        self.spawn(id);
+        id
+    }
+
+    /// Deletes the data directory of node `id`, which must be down, and starts it fresh with
+    /// `--join` through node `seed` (same id and ports): a replaced machine.
+    pub fn wipe_and_rejoin(&self, id: u64, seed: u64) {
+        assert!(self.proc(id).child.is_none(), "wipe: node {id} is running");
+        let node = self.node(id);
+        std::fs::remove_dir_all(&node.dir).expect("wipe node dir");
+        std::fs::create_dir_all(&node.dir).expect("create node dir");
+        *node.join.lock().unwrap_or_else(|e| e.into_inner()) = Some(self.raft_addr(seed));
+        self.spawn(id);
+    }
+
+    /// The `--cluster` value: `1=127.0.0.1:RP1,2=...` (the initial members).
     fn cluster_spec(&self) -> String {
         self.nodes
             .iter()
+            .filter(|n| n.initial)
             .map(|n| format!("{}=127.0.0.1:{}", n.id, n.raft_port))
             .collect::<Vec<_>>()
             .join(",")
@@ -216,9 +260,11 @@ impl Cluster {
             format!("127.0.0.1:{}", node.raft_port),
             "--dir".to_string(),
             node.dir.display().to_string(),
-            "--cluster".to_string(),
-            self.cluster_spec(),
         ];
+        match node.join.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            Some(seed) => args.extend(["--join".to_string(), seed]),
+            None => args.extend(["--cluster".to_string(), self.cluster_spec()]),
+        }
         let overrides: Vec<String> = self
             .proxies
             .iter()
@@ -503,7 +549,15 @@ impl Cluster {
                 info.num("term") == term && info.get("leader_id") == Some(&leader.to_string())
             })
             .count();
-        let majority = self.nodes.len() / 2 + 1;
+        // A majority of the voters the leader knows (membership changes over a test).
+        let voters = answered
+            .iter()
+            .find(|(id, _)| *id == leader)
+            .and_then(|(_, info)| info.get("members"))
+            .map_or(self.nodes.len(), |m| {
+                m.split(',').filter(|s| !s.is_empty()).count()
+            });
+        let majority = voters / 2 + 1;
         if agreeing >= majority {
             Ok(leader)
         } else {

@@ -14,6 +14,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
     cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
+    // redraft's own: membership administration and Raft status (see docs/operations.md).
+    cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
 ];

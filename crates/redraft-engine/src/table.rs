@@ -220,8 +220,8 @@ mod tests {
     #[test]
     fn session_commands_are_in_the_table_without_a_function() {
         let names = [
-            "client", "command", "config", "echo", "hello", "info", "ping", "quit", "select",
-            "time",
+            "client", "command", "config", "echo", "hello", "info", "ping", "quit", "raft",
+            "select", "time",
         ];
         for name in names {
             let spec = lookup(name.as_bytes()).expect(name);

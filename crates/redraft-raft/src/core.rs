@@ -37,6 +37,13 @@ pub struct Core {
     pub peers: Arc<Peers>,
     pub writes: WriteBatcher,
     pub stopping: AtomicBool,
+    /// Set while this leader hands its leadership over: it proposes nothing and confirms no
+    /// reads, so that the successor's log is complete and no heartbeat renews the followers'
+    /// leases. Clients retry meanwhile (their requests see "not leader").
+    pub transferring: AtomicBool,
+    /// Set once this node learns that it was removed from the membership (persisted in
+    /// `<dir>/raft/removed`): it then serves no client.
+    pub removed: AtomicBool,
 }
 
 /// Why the leader-side write did not produce replies.
@@ -52,10 +59,24 @@ impl Core {
         self.stopping.load(Ordering::Acquire)
     }
 
+    pub fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
+    }
+
+    fn is_transferring(&self) -> bool {
+        self.transferring.load(Ordering::Acquire)
+    }
+
     /// Stamps `op` with the leader's time, appends it and waits for its replies.
     pub async fn propose(&self, op: Op, deadline: Instant) -> Result<Vec<Reply>, ProposeError> {
         if self.is_stopping() {
             return Err(ProposeError::Failed(ClusterError::ShuttingDown));
+        }
+        if self.is_removed() {
+            return Err(ProposeError::Failed(ClusterError::Removed));
+        }
+        if self.is_transferring() {
+            return Err(ProposeError::NotLeader(None));
         }
         self.check_apply_lag().map_err(ProposeError::Failed)?;
         let command = LogCommand {
@@ -99,6 +120,12 @@ impl Core {
         if self.is_stopping() {
             return Err(ReadIndexError::Failed(ClusterError::ShuttingDown));
         }
+        if self.is_removed() {
+            return Err(ReadIndexError::Failed(ClusterError::Removed));
+        }
+        if self.is_transferring() {
+            return Err(ReadIndexError::NotLeader(None));
+        }
         let index = self.reads.read_index().await?;
         Ok((index, self.clock.now()))
     }
@@ -127,6 +154,9 @@ impl Core {
         loop {
             if self.is_stopping() {
                 return Err(ClusterError::ShuttingDown);
+            }
+            if self.is_removed() {
+                return Err(ClusterError::Removed);
             }
             if let Some(leader) = self.leader() {
                 return Ok(leader);

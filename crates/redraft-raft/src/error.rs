@@ -20,6 +20,20 @@ pub enum ClusterError {
     /// The Raft node failed and stopped (storage error, bug); nothing more will be served.
     #[error("fatal raft error: {0}")]
     Fatal(String),
+    /// This node was removed from the cluster's membership; it serves nothing any more.
+    #[error("this node was removed from the cluster")]
+    Removed,
+}
+
+/// Why a membership operation (add, promote, remove, list, transfer, join) did not happen.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The request cannot be done as asked (unknown node, not a learner, the last voter, a
+    /// change already under way...); nothing changed.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Why a node could not start.

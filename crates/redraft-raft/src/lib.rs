@@ -9,9 +9,11 @@
 //! - `committed`: the committed log id, a hint replaced atomically on every commit but not
 //!   fsynced (unreadable means "unknown"; it is clamped to the log's end on open).
 //! - `snapshot`: the current snapshot (meta + engine bytes), replaced atomically and durably.
+//! - `removed`: present once the node was told it is no longer a member; it then serves nothing.
 //!
 //! A `RaftNode` must be stopped with [`RaftNode::shutdown`]; dropping it leaves its tasks running.
 
+mod admin;
 mod clock;
 mod config;
 mod core;
@@ -33,8 +35,9 @@ mod sweeper;
 mod types;
 mod write_batch;
 
+pub use admin::{AdminOp, Member};
 pub use config::{NodeConfig, DEFAULT_MAX_MESSAGE_BYTES};
-pub use error::{ClusterError, StartError};
+pub use error::{AdminError, ClusterError, StartError};
 pub use node::{RaftNode, RaftStatus};
 
 /// Building blocks exposed for this crate's integration tests (the storage conformance suite).

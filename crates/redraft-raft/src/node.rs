@@ -15,22 +15,21 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::admin::{self, AdminOp, Member};
 use crate::clock::Clock;
 use crate::config::NodeConfig;
 use crate::core::{Core, ProposeError};
-use crate::error::{ClusterError, StartError};
+use crate::error::{AdminError, ClusterError, StartError};
 use crate::log_store::{LogOptions, LogStore};
 use crate::network::NetworkFactory;
 use crate::peers::Peers;
 use crate::read_index::{ReadBatcher, ReadIndexError};
-use crate::routing::{self, Attempt};
+use crate::routing::{self, pause_before_retry, Attempt, RETRY_PAUSE};
 use crate::server;
 use crate::state_machine::{read_replica, StateMachine};
 use crate::sweeper;
 use crate::types::Raft;
 
-/// Pause between attempts while leadership settles.
-const RETRY_PAUSE: Duration = Duration::from_millis(20);
 /// How long shutdown waits for the gRPC server to drain.
 const SERVER_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -50,7 +49,7 @@ struct Tasks {
 /// A snapshot of the node's Raft state, for INFO and tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RaftStatus {
-    /// "leader", "follower", "candidate", "learner" or "shutdown".
+    /// "leader", "follower", "candidate", "learner", "shutdown" or "removed".
     pub role: &'static str,
     pub node_id: u64,
     pub leader_id: Option<u64>,
@@ -114,7 +113,12 @@ impl RaftNode {
             peers,
             writes: Default::default(),
             stopping: Default::default(),
+            transferring: Default::default(),
+            removed: Default::default(),
         });
+        if raft_dir.join(admin::REMOVED_MARKER).exists() {
+            admin::mark_removed(&core);
+        }
         let (stop, _) = watch::channel(false);
         let handles = vec![
             tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
@@ -226,12 +230,49 @@ impl RaftNode {
         f(&read_replica(&self.core.replica).engine)
     }
 
+    /// Runs a membership operation on the leader (from any node) and returns the membership
+    /// after it, as the leader sees it. Bounded by a minute (a new learner's catch-up included).
+    pub async fn admin(&self, op: AdminOp) -> Result<Vec<Member>, AdminError> {
+        admin::route(&self.core, op).await.map(admin::members_from)
+    }
+
+    /// Whether this node has no membership at all: a fresh node that is not an initial member
+    /// and must be added (`--join`). A restarted member always knows its membership.
+    pub fn needs_join(&self) -> bool {
+        let status = self.status();
+        status.members.is_empty() && status.learners.is_empty()
+    }
+
+    /// A fresh node's `--join`: asks the member at `seed` (`host:port` of its Raft address) to
+    /// add this node as a learner, catch it up and promote it; retries until `timeout`.
+    pub async fn join(&self, seed: &str, timeout: Duration) -> Result<(), AdminError> {
+        admin::join(&self.core, seed, Instant::now() + timeout).await
+    }
+
+    /// Whether this node was removed from the cluster (it then serves nothing).
+    pub fn is_removed(&self) -> bool {
+        self.core.is_removed()
+    }
+
+    /// On the leader: hands leadership to the most caught-up other voter (before a planned
+    /// stop). A no-op on other nodes and in a one-voter cluster.
+    pub async fn hand_over_leadership(&self) -> Result<(), AdminError> {
+        if !self.core.is_leader() {
+            return Ok(());
+        }
+        let Some(successor) = admin::best_successor(&self.core) else {
+            return Ok(());
+        };
+        self.admin(AdminOp::Transfer(successor)).await.map(|_| ())
+    }
+
     pub fn status(&self) -> RaftStatus {
         let metrics = self.core.raft.metrics().borrow().clone();
         let membership = metrics.membership_config.membership();
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
         RaftStatus {
             role: match metrics.state {
+                _ if self.core.is_removed() => "removed",
                 ServerState::Leader => "leader",
                 ServerState::Follower => "follower",
                 ServerState::Candidate => "candidate",
@@ -290,7 +331,6 @@ impl RaftNode {
         }
     }
 }
-
 /// Sleeps a little before another attempt, or fails if the deadline has come.
 /// Like [`pause_before_retry`], for a read whose leader answered but could not confirm it
 /// still leads: at the deadline the outcome is "try again", not "no leader".
@@ -298,16 +338,6 @@ async fn pause_before_read_retry(deadline: Instant, why: &str) -> Result<(), Clu
     if Instant::now() + RETRY_PAUSE >= deadline {
         return Err(ClusterError::Unknown(format!(
             "read not confirmed in time ({why})"
-        )));
-    }
-    tokio::time::sleep(RETRY_PAUSE).await;
-    Ok(())
-}
-
-async fn pause_before_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
-    if Instant::now() + RETRY_PAUSE >= deadline {
-        return Err(ClusterError::NoLeader(format!(
-            "no reachable leader in time ({why})"
         )));
     }
     tokio::time::sleep(RETRY_PAUSE).await;

@@ -1,6 +1,8 @@
 //! A follower's side of Forward and ReadIndex: the calls it makes to the leader, and how each
 //! failure is classified (retry, or give the client an error).
 
+use std::time::Duration;
+
 use redraft_engine::{Argv, Reply};
 use tokio::time::Instant;
 
@@ -99,6 +101,20 @@ pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> At
     }
 }
 
+/// Pause between attempts while leadership settles.
+pub const RETRY_PAUSE: Duration = Duration::from_millis(20);
+
+/// Sleeps a little before another attempt, or fails if the deadline has come.
+pub async fn pause_before_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
+    if Instant::now() + RETRY_PAUSE >= deadline {
+        return Err(ClusterError::NoLeader(format!(
+            "no reachable leader in time ({why})"
+        )));
+    }
+    tokio::time::sleep(RETRY_PAUSE).await;
+    Ok(())
+}
+
 fn unknown(message: &str) -> ClusterError {
     ClusterError::Unknown(message.to_string())
 }
@@ -118,7 +134,8 @@ pub fn failure_error(failure: Failure) -> ClusterError {
 
 pub fn to_failure(error: &ClusterError) -> Failure {
     let kind = match error {
-        ClusterError::NoLeader(_) => failure::Kind::NoLeader,
+        // A removed node applied nothing; its peer should look elsewhere.
+        ClusterError::NoLeader(_) | ClusterError::Removed => failure::Kind::NoLeader,
         ClusterError::Unknown(_) => failure::Kind::Unknown,
         ClusterError::ShuttingDown => failure::Kind::ShuttingDown,
         ClusterError::Fatal(_) => failure::Kind::Fatal,

@@ -10,11 +10,13 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tonic::{Request, Response, Status};
 
+use crate::admin::{self, AdminOp, LeaderError};
 use crate::core::{Core, ProposeError};
+use crate::error::AdminError;
 use crate::pb::raft_service_server::RaftService;
 use crate::pb::{
-    forward_response, read_index_response, Empty, ForwardRequest, ForwardResponse, NotLeader,
-    RaftPayload, ReadIndex, ReadIndexResponse,
+    forward_response, read_index_response, AdminRequest, AdminResponse, Empty, ForwardRequest,
+    ForwardResponse, NotLeader, RaftPayload, ReadIndex, ReadIndexResponse, RemovedNotice,
 };
 use crate::read_index::ReadIndexError;
 use crate::routing::to_failure;
@@ -22,6 +24,14 @@ use crate::types::{NodeId, TypeConfig};
 
 pub struct Service {
     core: Arc<Core>,
+}
+
+/// A routed admin outcome as the leader-side shape (a forwarder only needs the distinction
+/// between "done", "not leader" and "failed").
+fn routed(
+    result: Result<crate::pb::Members, AdminError>,
+) -> Result<crate::pb::Members, LeaderError> {
+    result.map_err(LeaderError::Failed)
 }
 
 impl Service {
@@ -113,5 +123,50 @@ impl RaftService for Service {
         Ok(Response::new(ReadIndexResponse {
             result: Some(result),
         }))
+    }
+
+    async fn admin(
+        &self,
+        request: Request<AdminRequest>,
+    ) -> Result<Response<AdminResponse>, Status> {
+        let request = request.into_inner();
+        let forwarded = request.forwarded;
+        let op = AdminOp::from_request(request)
+            .ok_or_else(|| Status::invalid_argument("admin request without an operation"))?;
+        let result = if forwarded {
+            let deadline = Instant::now() + admin::ADMIN_TIMEOUT;
+            admin::run_on_leader(&self.core, &op, deadline).await
+        } else {
+            routed(admin::route(&self.core, op).await)
+        };
+        Ok(Response::new(AdminResponse {
+            result: Some(admin::to_response(result)),
+        }))
+    }
+
+    async fn start_election(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
+        if self.core.is_removed() || self.core.is_stopping() {
+            return Err(Status::failed_precondition(
+                "this node cannot stand for election",
+            ));
+        }
+        tracing::info!("asked to take over leadership: standing for election");
+        self.core
+            .raft
+            .trigger()
+            .elect()
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(Empty {}))
+    }
+
+    async fn notify_removed(
+        &self,
+        request: Request<RemovedNotice>,
+    ) -> Result<Response<Empty>, Status> {
+        if request.into_inner().node_id == self.core.id {
+            admin::mark_removed(&self.core);
+        }
+        Ok(Response::new(Empty {}))
     }
 }

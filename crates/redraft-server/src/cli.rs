@@ -30,6 +30,10 @@ pub struct Cli {
     /// This node's id in the cluster.
     #[arg(long, default_value_t = 1)]
     pub id: u64,
+    /// Take the id from a StatefulSet pod name instead of --id: NAME-<n> gives id n+1
+    /// (redraft-0 is node 1).
+    #[arg(long, value_name = "POD_NAME", conflicts_with = "id")]
+    pub id_from_name: Option<String>,
     /// Address to accept Redis clients on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: String,
@@ -51,6 +55,19 @@ pub struct Cli {
     /// bootstrap a fresh data directory; a restarted node resumes from disk.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// Join an existing cluster through any member's Raft address: a fresh node asks it to
+    /// add this node as a learner, catch it up and promote it to voter. A node with data
+    /// resumes from disk. When HOST:PORT is this node's own --raft-addr, the node bootstraps a
+    /// one-node cluster instead (so every replica of a StatefulSet can share one command line).
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "cluster")]
+    pub join: Option<String>,
+    /// How long a --join may take (the cluster may still be starting) before the node gives up.
+    #[arg(long, default_value_t = 300_000)]
+    pub join_timeout_ms: u64,
+    /// Health check instead of a server: exit 0 when the node at 127.0.0.1:--port answers,
+    /// knows a leader and has applied everything it knows committed; non-zero otherwise.
+    #[arg(long)]
+    pub health: bool,
     /// Take a snapshot and compact the log every this many entries.
     #[arg(long, default_value_t = 10_000)]
     pub snapshot_logs: u64,
@@ -86,7 +103,22 @@ pub struct Cli {
 }
 
 impl Cli {
-    pub fn into_configs(self) -> Result<(ServerConfig, NodeConfig), String> {
+    /// This node's id: from --id-from-name when given, else --id.
+    pub fn node_id(&self) -> Result<u64, String> {
+        match &self.id_from_name {
+            None => Ok(self.id),
+            Some(name) => id_from_name(name),
+        }
+    }
+
+    /// The address to join through, unless it is this node's own (then it bootstraps).
+    pub fn join_seed(&self) -> Option<String> {
+        let own = self.raft_addr.as_deref().unwrap_or("127.0.0.1:16379");
+        self.join.clone().filter(|seed| seed != own)
+    }
+
+    pub fn into_configs(mut self) -> Result<(ServerConfig, NodeConfig), String> {
+        self.id = self.node_id()?;
         let members = match &self.cluster {
             Some(list) => parse_cluster(list)?,
             None => BTreeMap::new(),
@@ -100,12 +132,15 @@ impl Cli {
             (None, Some(addr)) => addr.clone(),
             (None, None) => "127.0.0.1:16379".to_string(),
         };
-        let members = if members.is_empty() {
+        let members = if self.join_seed().is_some() {
+            // Not an initial member: the cluster adds this node.
+            BTreeMap::new()
+        } else if members.is_empty() {
             BTreeMap::from([(self.id, raft_addr.clone())])
         } else {
             members
         };
-        if !members.contains_key(&self.id) {
+        if self.join_seed().is_none() && !members.contains_key(&self.id) {
             return Err(format!(
                 "--cluster does not list this node's id {}",
                 self.id
@@ -144,6 +179,14 @@ impl Cli {
         };
         Ok((server, node))
     }
+}
+
+/// `redraft-2` gives 3: a StatefulSet's pods are numbered from 0, node ids from 1.
+fn id_from_name(name: &str) -> Result<u64, String> {
+    name.rsplit_once('-')
+        .and_then(|(_, ordinal)| ordinal.parse::<u64>().ok())
+        .and_then(|ordinal| ordinal.checked_add(1))
+        .ok_or_else(|| format!("--id-from-name '{name}' does not end in -<number>"))
 }
 
 /// Parses `--cluster`: `1=host:port,2=host:port`.
@@ -246,6 +289,49 @@ mod tests {
             .into_configs()
             .unwrap_err()
             .contains("--peer-addr-override"));
+    }
+
+    #[test]
+    fn join_starts_with_no_initial_members_unless_it_names_this_node() {
+        let cli = Cli::parse_from([
+            "redraft",
+            "--id-from-name",
+            "redraft-2",
+            "--raft-addr",
+            "redraft-2.redraft-headless:16379",
+            "--join",
+            "redraft-0.redraft-headless:16379",
+        ]);
+        assert_eq!(
+            cli.join_seed().as_deref(),
+            Some("redraft-0.redraft-headless:16379")
+        );
+        let (_, node) = cli.into_configs().unwrap();
+        assert_eq!(node.id, 3);
+        assert!(node.initial_members.is_empty());
+
+        let first = Cli::parse_from([
+            "redraft",
+            "--id-from-name",
+            "redraft-0",
+            "--raft-addr",
+            "redraft-0.redraft-headless:16379",
+            "--join",
+            "redraft-0.redraft-headless:16379",
+        ]);
+        assert_eq!(first.join_seed(), None);
+        let (_, node) = first.into_configs().unwrap();
+        assert_eq!(
+            node.initial_members,
+            BTreeMap::from([(1, "redraft-0.redraft-headless:16379".into())])
+        );
+    }
+
+    #[test]
+    fn pod_names_without_an_ordinal_are_rejected() {
+        assert_eq!(id_from_name("redraft-0"), Ok(1));
+        assert!(id_from_name("redraft").is_err());
+        assert!(id_from_name("redraft-x").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_raft::{AdminError, AdminOp, Member};
 
 /// Why the cluster could not serve a request. Sessions answer with Redis-style errors.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -14,6 +15,9 @@ pub enum RouteError {
     /// The request may or may not have been applied (or may be retried safely, for reads).
     #[error("TRYAGAIN {0}")]
     TryAgain(String),
+    /// This node is no longer a member of the cluster.
+    #[error("ERR this node was removed from the cluster")]
+    Removed,
 }
 
 impl RouteError {
@@ -49,4 +53,14 @@ pub trait Cluster: Send + Sync + 'static {
 
     /// `name:value` lines for INFO's raft section.
     fn raft_info(&self) -> Vec<(String, String)>;
+
+    /// Runs a membership operation (RAFT ADDLEARNER, PROMOTE, ...) on the leader; returns the
+    /// membership after it. Without Raft (session tests) there is no membership to change.
+    fn admin(&self, _op: AdminOp) -> impl Future<Output = Result<Vec<Member>, AdminError>> + Send {
+        async {
+            Err(AdminError::Refused(
+                "this server has no Raft membership".into(),
+            ))
+        }
+    }
 }

@@ -2,11 +2,13 @@
 //! writes. The `redraft` binary (main.rs) wires these to a Raft node; the test crate uses the
 //! encoder to turn engine replies into the bytes a client would see.
 
+mod admin;
 pub mod cli;
 pub mod cluster;
 mod connection;
 pub mod encode;
 pub mod frame;
+pub mod health;
 mod info;
 pub mod raft_cluster;
 pub mod server;

@@ -1,16 +1,32 @@
 //! `redraft`: a Redis-compatible server whose nodes replicate through Raft.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use tokio::net::TcpListener;
 
 use redraft_server::cli::Cli;
+use redraft_server::health;
 use redraft_server::raft_cluster::RaftCluster;
 use redraft_server::server::Server;
 
+/// Bound on handing leadership over before a planned stop.
+const HANDOVER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time sessions get to write their last replies once the node stopped.
+const FLUSH_GRACE: Duration = Duration::from_millis(200);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.health {
+        return match health::check(cli.port) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("redraft: unhealthy: {why}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -39,6 +55,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    let join = cli.join_seed();
+    let join_timeout = Duration::from_millis(cli.join_timeout_ms);
     let (server_config, node_config) = cli.into_configs()?;
     let client_addr = format!("{}:{}", server_config.bind, server_config.port);
     let listener = TcpListener::bind(&client_addr)
@@ -53,11 +71,42 @@ async fn run(cli: Cli) -> Result<(), String> {
     let outcome = tokio::select! {
         _ = wait_for_shutdown_signal() => Ok(()),
         fatal = node.fatal_error() => Err(format!("raft failed, exiting: {fatal}")),
+        // A join that succeeds disables this branch; the node then runs until a signal.
+        Err(e) = join_if_fresh(&node, join, join_timeout) => Err(e),
     };
     tracing::info!("shutting down");
+    // A leader hands over first, so the cluster does not wait out an election timeout.
+    match tokio::time::timeout(HANDOVER_TIMEOUT, node.hand_over_leadership()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "leadership not handed over"),
+        Err(_) => tracing::warn!("leadership not handed over in time"),
+    }
     serving.abort();
+    // Requests still in flight now get "shutting down" (or "outcome unknown") errors.
     node.shutdown().await;
+    tokio::time::sleep(FLUSH_GRACE).await;
     outcome
+}
+
+/// Joins the cluster through `seed` when this node has no membership yet (`--join`).
+async fn join_if_fresh(
+    node: &redraft_raft::RaftNode,
+    seed: Option<String>,
+    timeout: Duration,
+) -> Result<(), String> {
+    let Some(seed) = seed else {
+        return Ok(());
+    };
+    if !node.needs_join() {
+        tracing::info!("already a member; resuming from disk");
+        return Ok(());
+    }
+    tracing::info!(%seed, "joining the cluster");
+    node.join(&seed, timeout)
+        .await
+        .map_err(|e| format!("cannot join the cluster through {seed}: {e}"))?;
+    tracing::info!("joined the cluster as a voter");
+    Ok(())
 }
 
 async fn wait_for_shutdown_signal() {

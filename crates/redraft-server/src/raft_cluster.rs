@@ -1,7 +1,7 @@
 //! The cluster as sessions see it, backed by the Raft node of redraft-raft.
 
 use redraft_engine::{Argv, ReadContext, Reply};
-use redraft_raft::{ClusterError, RaftNode};
+use redraft_raft::{AdminError, AdminOp, ClusterError, Member, RaftNode};
 
 use crate::cluster::{Cluster, DbStats, RouteError};
 
@@ -15,7 +15,7 @@ impl RaftCluster {
     }
 }
 
-fn route_error(error: ClusterError) -> RouteError {
+pub fn route_error(error: ClusterError) -> RouteError {
     match error {
         ClusterError::NoLeader(why) => {
             RouteError::ClusterDown(format!("The cluster is down: {why}"))
@@ -23,6 +23,7 @@ fn route_error(error: ClusterError) -> RouteError {
         ClusterError::Unknown(why) => RouteError::TryAgain(why),
         ClusterError::ShuttingDown => RouteError::ClusterDown("The node is shutting down".into()),
         ClusterError::Fatal(why) => RouteError::ClusterDown(format!("The node failed: {why}")),
+        ClusterError::Removed => RouteError::Removed,
     }
 }
 
@@ -56,6 +57,10 @@ impl Cluster for RaftCluster {
                 })
                 .collect()
         })
+    }
+
+    async fn admin(&self, op: AdminOp) -> Result<Vec<Member>, AdminError> {
+        self.node.admin(op).await
     }
 
     fn raft_info(&self) -> Vec<(String, String)> {

@@ -121,6 +121,7 @@ impl<C: Cluster> Session<C> {
             self.server.stats.count_command();
             match route(&argv) {
                 Route::Immediate(reply) => replies.push(reply),
+                Route::Session("raft") => replies.push(self.raft_command(&argv).await),
                 Route::Session(name) => {
                     replies.push(self.session_command(name, &argv));
                     if self.closing {

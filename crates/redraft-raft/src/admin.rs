@@ -1,0 +1,592 @@
+//! Membership administration: adding, promoting and removing nodes, listing the members, and
+//! handing leadership over. The leader runs every operation; any node routes a request there
+//! (once: a forwarded request is never passed on again). Every operation is idempotent, so a
+//! request may be repeated after a lost reply.
+//!
+//! Voters change through openraft's joint consensus (`change_membership`): the old and the new
+//! voter sets must both agree on every entry until the change commits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
+use openraft::{BasicNode, ChangeMembers, RaftMetrics};
+use tokio::time::Instant;
+
+use crate::core::{fatal_error, Core};
+use crate::error::{AdminError, ClusterError};
+use crate::pb::{
+    admin_request, admin_response, AdminRequest, Empty, Member as PbMember, Members, NodeAddr,
+    NotLeader, RemovedNotice,
+};
+use crate::peers;
+use crate::routing::{failure_error, pause_before_retry, to_failure, Attempt};
+use crate::types::{Node, NodeId};
+
+/// Bound on one administrative operation, catching a new learner up included.
+pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound on telling a removed node, or a successor, what happened.
+const NOTICE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The name, under `<dir>/raft/`, of the marker a removed node keeps.
+pub const REMOVED_MARKER: &str = "removed";
+
+/// One membership operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminOp {
+    /// Add a learner at this Raft address; wait (bounded) until it has caught up.
+    AddLearner { id: u64, addr: String },
+    /// Make a learner a voter.
+    Promote(u64),
+    /// Remove a voter or a learner.
+    Remove(u64),
+    /// List the members.
+    Members,
+    /// Hand leadership to this voter.
+    Transfer(u64),
+    /// Add as learner, catch up, promote (what a fresh node started with `--join` asks for).
+    Join { id: u64, addr: String },
+}
+
+/// One member as the leader sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub id: u64,
+    pub addr: String,
+    pub voter: bool,
+    /// The last log index known replicated to it (None: nothing known yet).
+    pub match_index: Option<u64>,
+    /// Entries it is behind the leader's log (None when `match_index` is unknown).
+    pub lag: Option<u64>,
+}
+
+/// Why the leader-side operation did not complete.
+pub enum LeaderError {
+    /// This node does not lead: nothing changed, the request may go to the leader.
+    NotLeader(Option<NodeId>),
+    Failed(AdminError),
+}
+
+impl From<AdminError> for LeaderError {
+    fn from(e: AdminError) -> Self {
+        LeaderError::Failed(e)
+    }
+}
+
+fn refused(message: String) -> LeaderError {
+    LeaderError::Failed(AdminError::Refused(message))
+}
+
+fn unknown(message: String) -> LeaderError {
+    LeaderError::Failed(AdminError::Cluster(ClusterError::Unknown(message)))
+}
+
+impl AdminOp {
+    pub fn to_request(&self, forwarded: bool) -> AdminRequest {
+        let op = match self {
+            AdminOp::AddLearner { id, addr } => admin_request::Op::AddLearner(NodeAddr {
+                id: *id,
+                addr: addr.clone(),
+            }),
+            AdminOp::Promote(id) => admin_request::Op::Promote(*id),
+            AdminOp::Remove(id) => admin_request::Op::Remove(*id),
+            AdminOp::Members => admin_request::Op::Members(Empty {}),
+            AdminOp::Transfer(id) => admin_request::Op::Transfer(*id),
+            AdminOp::Join { id, addr } => admin_request::Op::Join(NodeAddr {
+                id: *id,
+                addr: addr.clone(),
+            }),
+        };
+        AdminRequest {
+            forwarded,
+            op: Some(op),
+        }
+    }
+
+    pub fn from_request(request: AdminRequest) -> Option<AdminOp> {
+        Some(match request.op? {
+            admin_request::Op::AddLearner(n) => AdminOp::AddLearner {
+                id: n.id,
+                addr: n.addr,
+            },
+            admin_request::Op::Promote(id) => AdminOp::Promote(id),
+            admin_request::Op::Remove(id) => AdminOp::Remove(id),
+            admin_request::Op::Members(_) => AdminOp::Members,
+            admin_request::Op::Transfer(id) => AdminOp::Transfer(id),
+            admin_request::Op::Join(n) => AdminOp::Join {
+                id: n.id,
+                addr: n.addr,
+            },
+        })
+    }
+}
+
+/// The members with their lag behind the leader's log.
+pub fn members_from(pb: Members) -> Vec<Member> {
+    pb.members
+        .into_iter()
+        .map(|m| Member {
+            id: m.id,
+            addr: m.addr,
+            voter: m.voter,
+            match_index: m.match_index,
+            lag: m.match_index.map(|i| pb.last_log_index.saturating_sub(i)),
+        })
+        .collect()
+}
+
+/// The gRPC answer for a leader-side outcome.
+pub fn to_response(result: Result<Members, LeaderError>) -> admin_response::Result {
+    match result {
+        Ok(members) => admin_response::Result::Ok(members),
+        Err(LeaderError::NotLeader(leader_id)) => {
+            admin_response::Result::NotLeader(NotLeader { leader_id })
+        }
+        Err(LeaderError::Failed(AdminError::Refused(why))) => admin_response::Result::Refused(why),
+        Err(LeaderError::Failed(AdminError::Cluster(e))) => {
+            admin_response::Result::Failure(to_failure(&e))
+        }
+    }
+}
+
+/// Runs `op` on the leader, wherever it is, within [`ADMIN_TIMEOUT`].
+pub async fn route(core: &Arc<Core>, op: AdminOp) -> Result<Members, AdminError> {
+    let deadline = Instant::now() + ADMIN_TIMEOUT;
+    loop {
+        let (leader, addr) = core.wait_leader(deadline).await?;
+        let attempt = if leader == core.id {
+            match run_on_leader(core, &op, deadline).await {
+                Ok(members) => Attempt::Done(members),
+                Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
+                Err(LeaderError::Failed(e)) => return Err(e),
+            }
+        } else {
+            match send(core, &addr, op.to_request(true), deadline).await {
+                Ok(result) => result,
+                Err(e) => return Err(e),
+            }
+        };
+        match attempt {
+            Attempt::Done(members) => return Ok(members),
+            Attempt::Failed(e) => return Err(e.into()),
+            Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+        }
+    }
+}
+
+/// Sends an admin request to the node at `addr`. Operations are idempotent, so a transport
+/// failure is retried like a refusal to lead.
+pub async fn send(
+    core: &Core,
+    addr: &str,
+    request: AdminRequest,
+    deadline: Instant,
+) -> Result<Attempt<Members>, AdminError> {
+    let mut client = match core.peers.client(addr) {
+        Ok(client) => client,
+        Err(why) => return Ok(Attempt::Retry(why)),
+    };
+    let mut request = tonic::Request::new(request);
+    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    let response = match tokio::time::timeout_at(deadline, client.admin(request)).await {
+        Err(_) => {
+            return Ok(Attempt::Failed(ClusterError::Unknown(
+                "membership operation timed out; check RAFT MEMBERS".into(),
+            )))
+        }
+        Ok(Err(status)) if peers::never_sent(&status) => {
+            return Ok(Attempt::Retry(status.to_string()))
+        }
+        Ok(Err(status)) => return Ok(Attempt::Retry(format!("admin call failed: {status}"))),
+        Ok(Ok(response)) => response.into_inner(),
+    };
+    Ok(match response.result {
+        Some(admin_response::Result::Ok(members)) => Attempt::Done(members),
+        Some(admin_response::Result::NotLeader(_)) => {
+            Attempt::Retry("peer is not the leader".into())
+        }
+        Some(admin_response::Result::Refused(why)) => return Err(AdminError::Refused(why)),
+        Some(admin_response::Result::Failure(f)) => match failure_error(f) {
+            ClusterError::NoLeader(why) => Attempt::Retry(why),
+            other => Attempt::Failed(other),
+        },
+        None => Attempt::Retry("empty admin response".into()),
+    })
+}
+
+/// Runs `op` on this node, which must lead.
+pub async fn run_on_leader(
+    core: &Arc<Core>,
+    op: &AdminOp,
+    deadline: Instant,
+) -> Result<Members, LeaderError> {
+    if core.is_removed() {
+        return Err(LeaderError::Failed(ClusterError::Removed.into()));
+    }
+    if !core.is_leader() {
+        return Err(LeaderError::NotLeader(core.leader().map(|(id, _)| id)));
+    }
+    match op {
+        AdminOp::Members => {}
+        AdminOp::AddLearner { id, addr } => add_learner(core, *id, addr, deadline).await?,
+        AdminOp::Promote(id) => promote(core, *id, deadline).await?,
+        AdminOp::Remove(id) => remove(core, *id, deadline).await?,
+        AdminOp::Transfer(id) => transfer(core, *id, deadline).await?,
+        AdminOp::Join { id, addr } => {
+            add_learner(core, *id, addr, deadline).await?;
+            promote(core, *id, deadline).await?;
+        }
+    }
+    Ok(members(core))
+}
+
+fn metrics(core: &Core) -> RaftMetrics<NodeId, Node> {
+    core.raft.metrics().borrow().clone()
+}
+
+/// Voters and every node (voters and learners) with its address.
+fn membership(core: &Core) -> (BTreeSet<NodeId>, BTreeMap<NodeId, String>) {
+    let metrics = metrics(core);
+    let membership = metrics.membership_config.membership();
+    let voters = membership.voter_ids().collect();
+    let nodes = membership
+        .nodes()
+        .map(|(id, node)| (*id, node.addr.clone()))
+        .collect();
+    (voters, nodes)
+}
+
+/// The membership as this leader sees it, with each member's replication progress.
+pub fn members(core: &Core) -> Members {
+    let metrics = metrics(core);
+    let last_log_index = metrics.last_log_index.unwrap_or(0);
+    let membership = metrics.membership_config.membership();
+    let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+    let matched = |id: NodeId| {
+        if id == core.id {
+            return Some(last_log_index);
+        }
+        metrics
+            .replication
+            .as_ref()
+            .and_then(|r| r.get(&id).cloned())
+            .flatten()
+            .map(|log_id| log_id.index)
+    };
+    Members {
+        members: membership
+            .nodes()
+            .map(|(id, node)| PbMember {
+                id: *id,
+                addr: node.addr.clone(),
+                voter: voters.contains(id),
+                match_index: matched(*id),
+            })
+            .collect(),
+        leader_id: metrics.current_leader.unwrap_or(0),
+        last_log_index,
+    }
+}
+
+fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, Node>>) -> LeaderError {
+    match e {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
+            LeaderError::NotLeader(f.leader_id)
+        }
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(e)) => refused(e.to_string()),
+        RaftError::Fatal(f) => LeaderError::Failed(fatal_error(&f).into()),
+    }
+}
+
+async fn change(
+    core: &Core,
+    changes: ChangeMembers<NodeId, Node>,
+    deadline: Instant,
+) -> Result<u64, LeaderError> {
+    membership_write(deadline, || {
+        core.raft.change_membership(changes.clone(), false)
+    })
+    .await
+}
+
+/// Runs one membership write, waiting (until `deadline`) while another change is still
+/// committing: openraft allows one at a time.
+async fn membership_write<F, Fut>(deadline: Instant, write: F) -> Result<u64, LeaderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = MembershipWrite>,
+{
+    loop {
+        match tokio::time::timeout_at(deadline, write()).await {
+            Ok(Ok(response)) => return Ok(response.log_id.index),
+            Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                ChangeMembershipError::InProgress(_),
+            )))) if Instant::now() + IN_PROGRESS_PAUSE < deadline => {
+                tokio::time::sleep(IN_PROGRESS_PAUSE).await;
+            }
+            Ok(Err(e)) => return Err(write_error(e)),
+            Err(_) => {
+                return Err(unknown(
+                    "membership change not committed in time; check RAFT MEMBERS".into(),
+                ))
+            }
+        }
+    }
+}
+
+type MembershipWrite = Result<
+    openraft::raft::ClientWriteResponse<crate::types::TypeConfig>,
+    RaftError<NodeId, ClientWriteError<NodeId, Node>>,
+>;
+
+/// Pause before trying again while another membership change commits.
+const IN_PROGRESS_PAUSE: Duration = Duration::from_millis(100);
+
+async fn add_learner(
+    core: &Core,
+    id: NodeId,
+    addr: &str,
+    deadline: Instant,
+) -> Result<(), LeaderError> {
+    let (voters, nodes) = membership(core);
+    match nodes.get(&id) {
+        Some(known) if known != addr => {
+            return Err(refused(format!(
+                "node {id} is already a member at {known}; remove it first"
+            )))
+        }
+        Some(_) if voters.contains(&id) => return Ok(()),
+        _ => {}
+    }
+    let node = BasicNode::new(addr);
+    let index =
+        membership_write(deadline, || core.raft.add_learner(id, node.clone(), false)).await?;
+    wait_matched(core, id, index, deadline).await.map_err(|()| {
+        unknown(format!(
+            "learner {id} did not catch up in time; it stays a learner and keeps catching up"
+        ))
+    })
+}
+
+/// Waits (until `deadline`) for `id` to hold the leader's log up to `index`.
+async fn wait_matched(core: &Core, id: NodeId, index: u64, deadline: Instant) -> Result<(), ()> {
+    let mut watch = core.raft.metrics();
+    loop {
+        let reached = {
+            let metrics = watch.borrow();
+            metrics
+                .replication
+                .as_ref()
+                .and_then(|r| r.get(&id).cloned())
+                .flatten()
+                .is_some_and(|log_id| log_id.index >= index)
+        };
+        if reached {
+            return Ok(());
+        }
+        match tokio::time::timeout_at(deadline, watch.changed()).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(_)) | Err(_) => return Err(()),
+        }
+    }
+}
+
+async fn promote(core: &Core, id: NodeId, deadline: Instant) -> Result<(), LeaderError> {
+    let (voters, nodes) = membership(core);
+    if voters.contains(&id) {
+        return Ok(());
+    }
+    if !nodes.contains_key(&id) {
+        return Err(refused(format!(
+            "node {id} is not a learner; add it with RAFT ADDLEARNER first"
+        )));
+    }
+    change(
+        core,
+        ChangeMembers::AddVoterIds(BTreeSet::from([id])),
+        deadline,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn remove(core: &Arc<Core>, id: NodeId, deadline: Instant) -> Result<(), LeaderError> {
+    let (voters, nodes) = membership(core);
+    let Some(addr) = nodes.get(&id).cloned() else {
+        return Ok(());
+    };
+    if voters.contains(&id) {
+        if voters.len() == 1 {
+            return Err(refused(format!("node {id} is the last voter")));
+        }
+        if id == core.id {
+            // Hand over first; the request then goes to the new leader.
+            let successor = best_successor(core).ok_or_else(|| {
+                refused("no other voter is caught up to take over leadership".into())
+            })?;
+            // Any new leader will do (another follower may win the election).
+            match transfer(core, successor, deadline).await {
+                Err(e) if core.is_leader() => return Err(e),
+                _ => return Err(LeaderError::NotLeader(None)),
+            }
+        }
+        change(
+            core,
+            ChangeMembers::RemoveVoters(BTreeSet::from([id])),
+            deadline,
+        )
+        .await?;
+    } else {
+        change(
+            core,
+            ChangeMembers::RemoveNodes(BTreeSet::from([id])),
+            deadline,
+        )
+        .await?;
+    }
+    notify_removed(core, id, &addr).await;
+    Ok(())
+}
+
+/// Tells a removed node (best effort: it may be down) that it is no longer a member.
+async fn notify_removed(core: &Core, id: NodeId, addr: &str) {
+    let Ok(mut client) = core.peers.client(addr) else {
+        return;
+    };
+    let mut request = tonic::Request::new(RemovedNotice { node_id: id });
+    request.set_timeout(NOTICE_TIMEOUT);
+    match tokio::time::timeout(NOTICE_TIMEOUT, client.notify_removed(request)).await {
+        Ok(Ok(_)) => tracing::info!(id, "told the removed node"),
+        Ok(Err(e)) => tracing::info!(id, error = %e, "removed node not told"),
+        Err(_) => tracing::info!(id, "removed node not told in time"),
+    }
+}
+
+/// Marks this node removed, durably, and stops it from standing for election.
+pub fn mark_removed(core: &Core) {
+    if core.removed.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    tracing::warn!(id = core.id, "this node was removed from the cluster");
+    core.raft.runtime_config().elect(false);
+    let marker = core.config.dir.join("raft").join(REMOVED_MARKER);
+    if let Err(e) = fs::write(&marker, b"removed\n") {
+        tracing::warn!(error = %e, path = %marker.display(), "cannot record the removal");
+    }
+}
+
+/// The voter other than this leader with the most log replicated, if any has some.
+pub fn best_successor(core: &Core) -> Option<NodeId> {
+    let members = members(core);
+    members
+        .members
+        .iter()
+        .filter(|m| m.voter && m.id != core.id)
+        .filter_map(|m| m.match_index.map(|i| (i, m.id)))
+        .max()
+        .map(|(_, id)| id)
+}
+
+/// Resets the transfer state however the transfer ends.
+struct TransferGuard<'a>(&'a Core);
+
+impl Drop for TransferGuard<'_> {
+    fn drop(&mut self) {
+        self.0.raft.runtime_config().heartbeat(true);
+        self.0.transferring.store(false, Ordering::Release);
+    }
+}
+
+/// Hands leadership to `target` (openraft 0.9 has no transfer API; this is Raft's TimeoutNow
+/// done from outside): stop proposing, wait until the target holds the whole log, stop the
+/// heartbeats until the followers' leader leases run out (until then they refuse to vote),
+/// then tell the target to stand for election. Its log being complete, it wins before any
+/// other follower's election timer (lease + election timeout) fires.
+async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), LeaderError> {
+    if target == core.id {
+        return Ok(());
+    }
+    let (voters, nodes) = membership(core);
+    let Some(addr) = nodes.get(&target).filter(|_| voters.contains(&target)) else {
+        return Err(refused(format!("node {target} is not a voter")));
+    };
+    if core.transferring.swap(true, Ordering::AcqRel) {
+        return Err(refused("a leadership transfer is already under way".into()));
+    }
+    let _guard = TransferGuard(core);
+    let election_max = Duration::from_millis(core.config.election_timeout_max_ms);
+    let heartbeat = Duration::from_millis(core.config.heartbeat_ms);
+    let catch_up_deadline = deadline.min(Instant::now() + core.config.request_timeout);
+    let last = metrics(core).last_log_index.unwrap_or(0);
+    wait_matched(core, target, last, catch_up_deadline)
+        .await
+        .map_err(|()| {
+            refused(format!(
+                "node {target} did not catch up in time; leadership unchanged"
+            ))
+        })?;
+    core.raft.runtime_config().heartbeat(false);
+    // openraft's leader lease on a follower is election_timeout_max since the last message.
+    tokio::time::sleep(election_max + heartbeat).await;
+    if !core.is_leader() {
+        return Err(unknown("lost leadership during the transfer".into()));
+    }
+    let mut client = core
+        .peers
+        .client(addr)
+        .map_err(|why| refused(format!("cannot reach node {target}: {why}")))?;
+    let mut request = tonic::Request::new(Empty {});
+    request.set_timeout(NOTICE_TIMEOUT);
+    match tokio::time::timeout(NOTICE_TIMEOUT, client.start_election(request)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(refused(format!("node {target} refused to stand: {e}"))),
+        Err(_) => return Err(refused(format!("node {target} did not answer in time"))),
+    }
+    let elected_deadline = deadline.min(Instant::now() + election_max * 3);
+    let mut watch = core.raft.metrics();
+    loop {
+        let leader = watch.borrow().current_leader;
+        if leader == Some(target) {
+            tracing::info!(target, "leadership transferred");
+            return Ok(());
+        }
+        match tokio::time::timeout_at(elected_deadline, watch.changed()).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(_)) => return Err(LeaderError::Failed(ClusterError::ShuttingDown.into())),
+            Err(_) => {
+                return Err(unknown(format!(
+                    "node {target} did not take over in time; leader is now {leader:?}"
+                )))
+            }
+        }
+    }
+}
+
+/// A fresh node's side of `--join`: asks the node at `seed` (any member) to make it a voter,
+/// retrying while the cluster has no leader or the seed is not up yet, until `deadline`.
+pub async fn join(core: &Core, seed: &str, deadline: Instant) -> Result<(), AdminError> {
+    let request = AdminOp::Join {
+        id: core.id,
+        addr: core.config.raft_advertise.clone(),
+    }
+    .to_request(false);
+    loop {
+        let why = match send(core, seed, request.clone(), deadline).await? {
+            Attempt::Done(_) => return Ok(()),
+            Attempt::Retry(why) => why,
+            Attempt::Failed(e) => e.to_string(),
+        };
+        tracing::info!(seed, reason = %why, "join not done yet; retrying");
+        if Instant::now() + JOIN_RETRY_PAUSE >= deadline {
+            return Err(
+                ClusterError::NoLeader(format!("could not join through {seed}: {why}")).into(),
+            );
+        }
+        tokio::time::sleep(JOIN_RETRY_PAUSE).await;
+    }
+}
+
+/// Pause between join attempts (the seed may still be starting).
+const JOIN_RETRY_PAUSE: Duration = Duration::from_millis(500);
