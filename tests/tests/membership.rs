@@ -166,6 +166,7 @@ async fn shrinking_five_to_three_under_load_loses_no_acknowledged_write() {
         assert_eq!(reply, b"+OK\r\n", "{}", String::from_utf8_lossy(&reply));
     }
     wait_voters(&cluster, &[1, 2, 3]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let acked = stop_load(stop, tasks).await;
     assert!(acked.len() > 10, "the load made progress: {}", acked.len());
 
