@@ -14,6 +14,7 @@ pub mod table;
 pub mod args;
 mod collection;
 mod connection;
+pub mod dump;
 pub mod glob;
 pub mod hash;
 pub mod keys;

@@ -10,7 +10,7 @@ use crate::engine::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
 use std::sync::OnceLock;
 
-use crate::{args, connection, hash, keys, list, set, stream, string, zset};
+use crate::{args, connection, dump, hash, keys, list, set, stream, string, zset};
 
 /// Modifies the keyspace: goes through the Raft log.
 pub const WRITE: u32 = 1 << 0;
@@ -111,6 +111,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
     TABLE.get_or_init(|| {
         let mut table: Vec<&'static CommandSpec> = [
             connection::COMMANDS,
+            dump::COMMANDS,
             hash::COMMANDS,
             keys::COMMANDS,
             list::COMMANDS,
@@ -196,6 +197,7 @@ mod tests {
     #[test]
     fn every_state_machine_command_has_a_unit_test() {
         let mut tested: Vec<&str> = [
+            crate::dump::tests::TESTED,
             crate::hash::tests::TESTED,
             crate::keys::tests::TESTED,
             crate::list::tests::TESTED,
