@@ -336,7 +336,7 @@ fn load_object(kind: u8, input: &mut Input) -> codec::Result<Value> {
 }
 
 fn pairs(flat: Vec<Vec<u8>>) -> codec::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(Bad);
     }
     let mut iter = flat.into_iter();
@@ -538,14 +538,24 @@ pub(crate) mod tests {
         let crc = codec::crc64(0, &expected);
         expected.extend_from_slice(&crc.to_le_bytes());
         assert_eq!(payload, expected);
-        for value in ["12", "-300", "70000", "12345678901", "x".repeat(300).as_str(), ""] {
+        for value in [
+            "12",
+            "-300",
+            "70000",
+            "12345678901",
+            "x".repeat(300).as_str(),
+            "",
+        ] {
             apply(&mut engine, 1, &["SET", "s", value]);
             round_trip(&mut engine, "s");
         }
         let long = "abcdefghij".repeat(20);
         apply(&mut engine, 1, &["SET", "s", &long]);
         let payload = round_trip(&mut engine, "s");
-        assert!(payload.len() < long.len(), "long strings are LZF-compressed");
+        assert!(
+            payload.len() < long.len(),
+            "long strings are LZF-compressed"
+        );
         assert_eq!(payload[1], 0xc3);
     }
 
@@ -568,7 +578,11 @@ pub(crate) mod tests {
         apply(&mut engine, 1, &["SADD", "strs", "a", "b", "3"]);
         assert_eq!(round_trip(&mut engine, "strs")[0], TYPE_SET);
 
-        apply(&mut engine, 1, &["ZADD", "z", "1.5", "a", "-inf", "b", "3", "c"]);
+        apply(
+            &mut engine,
+            1,
+            &["ZADD", "z", "1.5", "a", "-inf", "b", "3", "c"],
+        );
         assert_eq!(round_trip(&mut engine, "z")[0], TYPE_ZSET_LISTPACK);
         apply(&mut engine, 1, &["ZADD", "zbig", "1", &long, "2", "x"]);
         assert_eq!(round_trip(&mut engine, "zbig")[0], TYPE_ZSET_2);
@@ -622,7 +636,13 @@ pub(crate) mod tests {
             err(args::NOT_INTEGER)
         );
         assert_eq!(
-            run(&mut engine, "n", "0", &payload, &["FREQ", "1", "IDLETIME", "1"]),
+            run(
+                &mut engine,
+                "n",
+                "0",
+                &payload,
+                &["FREQ", "1", "IDLETIME", "1"]
+            ),
             err("ERR syntax error")
         );
         assert_eq!(
@@ -639,9 +659,18 @@ pub(crate) mod tests {
         );
         let mut corrupt = payload.clone();
         corrupt[2] ^= 1;
-        assert_eq!(run(&mut engine, "n", "0", &corrupt, &[]), err(CHECKSUM_ERROR));
         assert_eq!(
-            run(&mut engine, "n", "0", &payload, &["IDLETIME", "5", "REPLACE"]),
+            run(&mut engine, "n", "0", &corrupt, &[]),
+            err(CHECKSUM_ERROR)
+        );
+        assert_eq!(
+            run(
+                &mut engine,
+                "n",
+                "0",
+                &payload,
+                &["IDLETIME", "5", "REPLACE"]
+            ),
             ok()
         );
         assert_eq!(read(&engine, 1, &["GET", "n"]), bulk("v"));
@@ -689,7 +718,18 @@ pub(crate) mod tests {
             &[99u8][..],
             &[TYPE_SET, 0],
             &[TYPE_LIST, 0x80, 0xff, 0xff, 0xff, 0xff],
-            &[TYPE_ZSET_2, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[
+                TYPE_ZSET_2,
+                0x81,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+                0xff,
+            ],
             &[TYPE_STRING, 0xc3, 1, 0x3f, 0],
             &[TYPE_STRING, 0x05, b'a'],
             &[19, 0],
@@ -762,7 +802,10 @@ pub(crate) mod tests {
         let Value::List(list) = deserialize(&with_footer(&body)).unwrap() else {
             panic!("list");
         };
-        assert_eq!(list.iter().cloned().collect::<Vec<_>>(), [b"a".to_vec(), b"7".to_vec()]);
+        assert_eq!(
+            list.iter().cloned().collect::<Vec<_>>(),
+            [b"a".to_vec(), b"7".to_vec()]
+        );
         let mut body = vec![TYPE_ZSET, 2];
         codec::put_string(&mut body, b"a");
         body.extend_from_slice(&[3, b'2', b'.', b'5']);

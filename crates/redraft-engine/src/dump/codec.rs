@@ -175,7 +175,7 @@ pub fn lzf_decompress(input: &[u8], len: usize) -> Result<Vec<u8>> {
     if len > input.len().saturating_mul(LZF_MAX_REF) {
         return Err(Bad);
     }
-    let mut out: Vec<u8> = Vec::with_capacity(len);
+    let mut out: Vec<u8> = Vec::with_capacity(len.min(input.len().saturating_mul(8)));
     let mut ip = 0;
     while ip < input.len() {
         let ctrl = usize::from(input[ip]);
@@ -310,13 +310,15 @@ impl<'a> Input<'a> {
         Ok(buf)
     }
 
-    /// An RDB length, or the encoding of a special string (Err(Ok(enc)) style is avoided:
-    /// returns (value, is_encoded)).
+    /// An RDB length as (length, false), or a special string's encoding as (encoding, true).
     fn len_or_enc(&mut self) -> Result<(u64, bool)> {
         let first = self.u8()?;
         match first >> 6 {
             0 => Ok((u64::from(first & 0x3f), false)),
-            1 => Ok(((u64::from(first & 0x3f) << 8) | u64::from(self.u8()?), false)),
+            1 => Ok((
+                (u64::from(first & 0x3f) << 8) | u64::from(self.u8()?),
+                false,
+            )),
             3 => Ok((u64::from(first & 0x3f), true)),
             _ => match first {
                 RDB_32BITLEN => Ok((u64::from(u32::from_be_bytes(self.array()?)), false)),
@@ -693,8 +695,18 @@ mod tests {
         }
         let long = b"x".repeat(100);
         let samples: Vec<&[u8]> = vec![
-            b"", b"0", b"-1", b"127", b"-128", b"300", b"-40000", b"2147483647", b"01",
-            b"99999999999", b"hello", &long,
+            b"",
+            b"0",
+            b"-1",
+            b"127",
+            b"-128",
+            b"300",
+            b"-40000",
+            b"2147483647",
+            b"01",
+            b"99999999999",
+            b"hello",
+            &long,
         ];
         for sample in samples {
             let mut out = Vec::new();
@@ -713,9 +725,26 @@ mod tests {
         let long = b"y".repeat(5000);
         let mid = b"z".repeat(100);
         let items: Vec<Vec<u8>> = [
-            "0", "127", "128", "-1", "-4096", "4095", "4096", "-32768", "32767", "40000",
-            "-8388608", "8388607", "8388608", "2147483647", "-2147483649",
-            "9223372036854775807", "-9223372036854775808", "abc", "", "007",
+            "0",
+            "127",
+            "128",
+            "-1",
+            "-4096",
+            "4095",
+            "4096",
+            "-32768",
+            "32767",
+            "40000",
+            "-8388608",
+            "8388607",
+            "8388608",
+            "2147483647",
+            "-2147483649",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "abc",
+            "",
+            "007",
         ]
         .iter()
         .map(|s| s.as_bytes().to_vec())
@@ -738,7 +767,11 @@ mod tests {
 
     #[test]
     fn intsets_round_trip_and_refuse_disorder() {
-        for values in [vec![1i64, 2, 3], vec![-70000, 5], vec![i64::MIN, 0, i64::MAX]] {
+        for values in [
+            vec![1i64, 2, 3],
+            vec![-70000, 5],
+            vec![i64::MIN, 0, i64::MAX],
+        ] {
             assert_eq!(parse_intset(&intset(&values)).unwrap(), values);
         }
         assert!(parse_intset(&intset(&[3, 2])).is_err());
