@@ -4,12 +4,12 @@
 use crate::args::{self, int_arg, is, reply, syntax_error};
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::glob::glob_match;
-use crate::keyspace::Db;
+use crate::keyspace::{Db, Value};
 use crate::reply::Reply;
 use crate::table::{
     cmd, CommandSpec,
     Kind::{Read, Write},
-    FAST, RANDOM, READONLY, WRITE,
+    DENYOOM, FAST, RANDOM, READONLY, WRITE,
 };
 
 /// DEL and UNLINK: how many of the keys existed (and are now gone). UNLINK frees lazily in
@@ -411,7 +411,199 @@ pub fn flushall(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 /// This module's entries in the command table (see [`crate::table`]).
+/// Redis's OBJ_SHARED_REFCOUNT: the refcount OBJECT REFCOUNT reports for a shared integer.
+const SHARED_REFCOUNT: i64 = i32::MAX as i64;
+/// Redis's OBJ_SHARED_INTEGERS: integer strings below this are shared objects.
+const SHARED_INTEGERS: i64 = 10_000;
+/// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
+const EMBSTR_SIZE_LIMIT: usize = 44;
+
+/// The OBJECT ENCODING of a string value, judged from its bytes as Redis's tryObjectEncoding
+/// judges a value written by SET: "int" for an integer of up to 20 characters, "embstr" up
+/// to 44 bytes, "raw" beyond. (Redis also reports "raw" for short strings built in place by
+/// APPEND, SETRANGE or SETBIT; the engine does not track that history.)
+pub fn string_encoding(bytes: &[u8]) -> &'static str {
+    if bytes.len() <= 20 && args::parse_i64(bytes).is_some() {
+        "int"
+    } else if bytes.len() <= EMBSTR_SIZE_LIMIT {
+        "embstr"
+    } else {
+        "raw"
+    }
+}
+
+/// OBJECT ENCODING's name for any value.
+pub fn encoding_name(value: &Value) -> &'static str {
+    match value {
+        Value::String(bytes) => string_encoding(bytes),
+        Value::Hash(hash) => hash.encoding_name(),
+        Value::List(list) => list.encoding_name(),
+        Value::Set(set) => set.encoding_name(),
+        Value::ZSet(zset) => zset.encoding_name(),
+        Value::Stream(stream) => stream.encoding_name(),
+    }
+}
+
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key, OBJECT HELP. The engine keeps no access
+/// clock: IDLETIME is always 0, and FREQ answers as Redis does under the default
+/// (non-LFU) eviction policy.
+pub fn object(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+    let sub = &argv[1];
+    let known = ["help", "encoding", "refcount", "idletime", "freq"]
+        .into_iter()
+        .find(|name| is(sub, name));
+    let Some(name) = known else {
+        return args::client_error(format!(
+            "ERR unknown subcommand '{}'. Try OBJECT HELP.",
+            String::from_utf8_lossy(&args::c_str(sub)[..args::c_str(sub).len().min(128)])
+        ));
+    };
+    let arity = if name == "help" { 2 } else { 3 };
+    if argv.len() != arity {
+        return Reply::error(format!(
+            "ERR wrong number of arguments for 'object|{name}' command"
+        ));
+    }
+    if name == "help" {
+        return Reply::Array(OBJECT_HELP.iter().map(|line| Reply::Simple((*line).into())).collect());
+    }
+    let Some(entry) = ctx.db().get(&argv[2], ctx.now_ms) else {
+        return Reply::Nil;
+    };
+    match name {
+        "encoding" => Reply::bulk(encoding_name(&entry.value)),
+        "refcount" => {
+            let shared = match &entry.value {
+                Value::String(bytes) => bytes.len() <= 20
+                    && args::parse_i64(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)),
+                _ => false,
+            };
+            Reply::Integer(if shared { SHARED_REFCOUNT } else { 1 })
+        }
+        "idletime" => Reply::Integer(0),
+        _ => Reply::error(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+             Please note that when switching between policies at runtime LRU and LFU data \
+             will take some time to adjust.",
+        ),
+    }
+}
+
+/// A database index argument (getIntFromObjectOrReply, then selectDb's range check).
+fn db_index(arg: &[u8], not_int: &str) -> Result<usize, Reply> {
+    let id = args::parse_i64(arg)
+        .filter(|id| i32::try_from(*id).is_ok())
+        .ok_or_else(|| Reply::error(not_int))?;
+    usize::try_from(id)
+        .ok()
+        .filter(|id| *id < crate::DATABASES)
+        .ok_or_else(|| Reply::error("ERR DB index is out of range"))
+}
+
+const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+
+/// COPY source destination [DB index] [REPLACE]: the value and its deadline.
+pub fn copy(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(copy_result(ctx, argv))
+}
+
+fn copy_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let mut replace = false;
+    let mut dst = ctx.db;
+    let mut j = 3;
+    while j < argv.len() {
+        let additional = argv.len() - j - 1;
+        if is(&argv[j], "replace") {
+            replace = true;
+        } else if is(&argv[j], "db") && additional >= 1 {
+            dst = db_index(&argv[j + 1], args::NOT_INTEGER)?;
+            j += 1;
+        } else {
+            return Err(syntax_error());
+        }
+        j += 1;
+    }
+    let (key, newkey) = (&argv[1], &argv[2]);
+    if dst == ctx.db && key == newkey {
+        return Err(Reply::error(SAME_OBJECT));
+    }
+    let now = ctx.now_ms;
+    let Some(entry) = ctx.db().get(key, now).cloned() else {
+        return Ok(Reply::Integer(0));
+    };
+    let target = &mut ctx.keyspace.dbs[dst];
+    if target.get_mut(newkey, now).is_some() && !replace {
+        return Ok(Reply::Integer(0));
+    }
+    target.insert(newkey, entry);
+    Ok(Reply::Integer(1))
+}
+
+/// MOVE key db: moves the key (with its deadline) unless the target holds it already.
+pub fn move_(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    reply(move_result(ctx, argv))
+}
+
+fn move_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+    let dst = db_index(&argv[2], args::NOT_INTEGER)?;
+    if dst == ctx.db {
+        return Err(Reply::error(SAME_OBJECT));
+    }
+    let now = ctx.now_ms;
+    let key = &argv[1];
+    if ctx.db().get_mut(key, now).is_none() {
+        return Ok(Reply::Integer(0));
+    }
+    if ctx.keyspace.dbs[dst].get_mut(key, now).is_some() {
+        return Ok(Reply::Integer(0));
+    }
+    let entry = ctx.db().remove(key, now).expect("live key");
+    ctx.keyspace.dbs[dst].insert(key, entry);
+    Ok(Reply::Integer(1))
+}
+
+/// SWAPDB index1 index2: the two databases trade their whole contents, deadlines included.
+pub fn swapdb(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    let first = int_or(&argv[1], "ERR invalid first DB index");
+    let second = int_or(&argv[2], "ERR invalid second DB index");
+    let (first, second) = match (first, second) {
+        (Err(e), _) | (_, Err(e)) => return e,
+        (Ok(a), Ok(b)) => (a, b),
+    };
+    let valid = |id: i64| usize::try_from(id).ok().filter(|id| *id < crate::DATABASES);
+    let (Some(first), Some(second)) = (valid(first), valid(second)) else {
+        return Reply::error("ERR DB index is out of range");
+    };
+    ctx.keyspace.dbs.swap(first, second);
+    Reply::ok()
+}
+
+fn int_or(arg: &[u8], error: &str) -> Result<i64, Reply> {
+    args::parse_i64(arg)
+        .filter(|id| i32::try_from(*id).is_ok())
+        .ok_or_else(|| Reply::error(error))
+}
+
 pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("copy", -3, WRITE | DENYOOM, 1, 2, 1, Write(copy)),
     cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, Read(dbsize)),
     cmd!("del", -2, WRITE, 1, -1, 1, Write(del)),
     cmd!("exists", -2, READONLY | FAST, 1, -1, 1, Read(exists)),
@@ -421,6 +613,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("flushall", -1, WRITE, 0, 0, 0, Write(flushall)),
     cmd!("flushdb", -1, WRITE, 0, 0, 0, Write(flushdb)),
     cmd!("keys", 2, READONLY, 0, 0, 0, Read(keys)),
+    cmd!("move", 3, WRITE | FAST, 1, 1, 1, Write(move_)),
+    cmd!("object", -2, READONLY, 2, 2, 1, Read(object)),
     cmd!("persist", 2, WRITE | FAST, 1, 1, 1, Write(persist)),
     cmd!("pexpire", -3, WRITE | FAST, 1, 1, 1, Write(pexpire)),
     cmd!("pexpireat", -3, WRITE | FAST, 1, 1, 1, Write(pexpireat)),
@@ -438,6 +632,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("rename", 3, WRITE, 1, 2, 1, Write(rename)),
     cmd!("renamenx", 3, WRITE | FAST, 1, 2, 1, Write(renamenx)),
     cmd!("scan", -2, READONLY, 0, 0, 0, Read(scan)),
+    cmd!("swapdb", 3, WRITE | FAST, 0, 0, 0, Write(swapdb)),
     cmd!("ttl", 2, READONLY | FAST, 1, 1, 1, Read(ttl)),
     cmd!("type", 2, READONLY | FAST, 1, 1, 1, Read(type_)),
     cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, Write(unlink)),

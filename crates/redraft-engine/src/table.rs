@@ -10,7 +10,7 @@ use crate::engine::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
 use std::sync::OnceLock;
 
-use crate::{args, connection, dump, hash, keys, list, set, stream, string, zset};
+use crate::{args, connection, dump, geo, hash, keys, list, set, sort, stream, string, zset};
 
 /// Modifies the keyspace: goes through the Raft log.
 pub const WRITE: u32 = 1 << 0;
@@ -112,10 +112,12 @@ pub fn all() -> &'static [&'static CommandSpec] {
         let mut table: Vec<&'static CommandSpec> = [
             connection::COMMANDS,
             dump::COMMANDS,
+            geo::COMMANDS,
             hash::COMMANDS,
             keys::COMMANDS,
             list::COMMANDS,
             set::COMMANDS,
+            sort::COMMANDS,
             stream::COMMANDS,
             string::COMMANDS,
             zset::COMMANDS,
@@ -198,10 +200,12 @@ mod tests {
     fn every_state_machine_command_has_a_unit_test() {
         let mut tested: Vec<&str> = [
             crate::dump::tests::TESTED,
+            crate::geo::tests::TESTED,
             crate::hash::tests::TESTED,
             crate::keys::tests::TESTED,
             crate::list::tests::TESTED,
             crate::set::tests::TESTED,
+            crate::sort::tests::TESTED,
             crate::stream::tests::TESTED,
             crate::string::tests::TESTED,
             crate::zset::tests::TESTED,
