@@ -282,7 +282,8 @@ impl Shape {
             ShapeKind::Box(w, h) => (self.conversion * (h / 2.0), self.conversion * (w / 2.0)),
         };
         let lat_delta = rad_deg(height / EARTH_RADIUS_IN_METERS);
-        let long_delta_top = rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(lat + lat_delta).cos());
+        let long_delta_top =
+            rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(lat + lat_delta).cos());
         let long_delta_bottom =
             rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(lat - lat_delta).cos());
         let delta = if lat < 0.0 {
@@ -682,9 +683,9 @@ fn parse_search(
             args.storedist = true;
         } else if is(arg, "frommember") && i + 1 < remaining && !fromloc {
             if let Some(zset) = zset {
-                let score = zset.score(&options[i + 1]).ok_or_else(|| {
-                    Reply::error("ERR could not decode requested zset member")
-                })?;
+                let score = zset
+                    .score(&options[i + 1])
+                    .ok_or_else(|| Reply::error("ERR could not decode requested zset member"))?;
                 args.shape.center = decode_score(score);
             }
             frommember = true;
@@ -814,7 +815,11 @@ fn geosearchstore_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, 
         Some(zset) => run_search(zset, &args)
             .into_iter()
             .map(|item| {
-                let score = if args.storedist { item.dist } else { item.score };
+                let score = if args.storedist {
+                    item.dist
+                } else {
+                    item.score
+                };
                 (score, item.member)
             })
             .collect(),
@@ -905,7 +910,13 @@ pub(crate) mod tests {
         let added = apply(
             &mut e,
             &[
-                "GEOADD", "Sicily", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
+                "GEOADD",
+                "Sicily",
+                "13.361389",
+                "38.115556",
+                "Palermo",
+                "15.087269",
+                "37.502669",
                 "Catania",
             ],
         );
@@ -925,7 +936,10 @@ pub(crate) mod tests {
             int(0)
         );
         assert_eq!(
-            apply(&mut e, &["GEOADD", "Sicily", "XX", "CH", "13", "38", "Palermo"]),
+            apply(
+                &mut e,
+                &["GEOADD", "Sicily", "XX", "CH", "13", "38", "Palermo"]
+            ),
             int(1)
         );
         assert_eq!(
@@ -957,10 +971,25 @@ pub(crate) mod tests {
             err(NOT_FLOAT)
         );
         apply(&mut e, &["SET", "s", "v"]);
-        assert_eq!(apply(&mut e, &["GEOADD", "s", "1", "2", "x"]), err(WRONGTYPE));
+        assert_eq!(
+            apply(&mut e, &["GEOADD", "s", "1", "2", "x"]),
+            err(WRONGTYPE)
+        );
         // The extreme corners are accepted and encode like Redis.
         assert_eq!(
-            apply(&mut e, &["GEOADD", "c", "180", "85.05112878", "ne", "-180", "-85.05112878", "sw"]),
+            apply(
+                &mut e,
+                &[
+                    "GEOADD",
+                    "c",
+                    "180",
+                    "85.05112878",
+                    "ne",
+                    "-180",
+                    "-85.05112878",
+                    "sw"
+                ]
+            ),
             int(2)
         );
         assert_eq!(
@@ -1032,7 +1061,13 @@ pub(crate) mod tests {
         apply(
             &mut e,
             &[
-                "GEOADD", "Sicily", "12.758489", "38.788135", "edge1", "17.241510", "38.788135",
+                "GEOADD",
+                "Sicily",
+                "12.758489",
+                "38.788135",
+                "edge1",
+                "17.241510",
+                "38.788135",
                 "edge2",
             ],
         );
@@ -1045,8 +1080,18 @@ pub(crate) mod tests {
         let got = read(
             &e,
             &[
-                "GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC",
-                "WITHCOORD", "WITHDIST", "WITHHASH",
+                "GEOSEARCH",
+                "Sicily",
+                "FROMLONLAT",
+                "15",
+                "37",
+                "BYRADIUS",
+                "200",
+                "km",
+                "ASC",
+                "WITHCOORD",
+                "WITHDIST",
+                "WITHHASH",
             ],
         );
         let point = |name: &str, d: &str, h: i64, x: &str, y: &str| {
@@ -1079,8 +1124,17 @@ pub(crate) mod tests {
         let got = read(
             &e,
             &[
-                "GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYBOX", "400", "400", "km",
-                "DESC", "WITHDIST",
+                "GEOSEARCH",
+                "Sicily",
+                "FROMLONLAT",
+                "15",
+                "37",
+                "BYBOX",
+                "400",
+                "400",
+                "km",
+                "DESC",
+                "WITHDIST",
             ],
         );
         let named = |n: &str, d: &str| arr(vec![bulk(n), bulk(d)]);
@@ -1096,7 +1150,15 @@ pub(crate) mod tests {
         assert_eq!(
             read(
                 &e,
-                &["GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "100", "km"]
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYRADIUS",
+                    "100",
+                    "km"
+                ]
             ),
             bulks(&["Palermo", "edge1"])
         );
@@ -1104,8 +1166,17 @@ pub(crate) mod tests {
             read(
                 &e,
                 &[
-                    "GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km",
-                    "COUNT", "1", "ANY"
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "1",
+                    "ANY"
                 ]
             ),
             bulks(&["Palermo"])
@@ -1114,8 +1185,16 @@ pub(crate) mod tests {
             read(
                 &e,
                 &[
-                    "GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km",
-                    "COUNT", "1"
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "1"
                 ]
             ),
             bulks(&["Catania"])
@@ -1123,7 +1202,15 @@ pub(crate) mod tests {
         assert_eq!(
             read(
                 &e,
-                &["GEOSEARCH", "none", "FROMMEMBER", "x", "BYRADIUS", "1", "km"]
+                &[
+                    "GEOSEARCH",
+                    "none",
+                    "FROMMEMBER",
+                    "x",
+                    "BYRADIUS",
+                    "1",
+                    "km"
+                ]
             ),
             arr(vec![])
         );
@@ -1138,31 +1225,74 @@ pub(crate) mod tests {
             v
         }
         let cases: Vec<(Vec<&str>, &str)> = vec![
-            (with(&["BYRADIUS", "200", "km", "COUNT", "0"]), "ERR COUNT must be > 0"),
+            (
+                with(&["BYRADIUS", "200", "km", "COUNT", "0"]),
+                "ERR COUNT must be > 0",
+            ),
             (with(&["BYRADIUS", "200", "km", "COUNT", "x"]), NOT_INTEGER),
-            (with(&["BYRADIUS", "-1", "km"]), "ERR radius cannot be negative"),
+            (
+                with(&["BYRADIUS", "-1", "km"]),
+                "ERR radius cannot be negative",
+            ),
             (with(&["BYRADIUS", "x", "km"]), "ERR need numeric radius"),
             (
                 with(&["BYRADIUS", "1", "yd"]),
                 "ERR unsupported unit provided. please use M, KM, FT, MI",
             ),
-            (with(&["BYBOX", "1", "-1", "km"]), "ERR height or width cannot be negative"),
+            (
+                with(&["BYBOX", "1", "-1", "km"]),
+                "ERR height or width cannot be negative",
+            ),
             (with(&["BYBOX", "x", "1", "km"]), "ERR need numeric width"),
             (with(&["BYBOX", "1", "x", "km"]), "ERR need numeric height"),
-            (with(&["BYRADIUS", "200", "km", "ANY"]), "ERR the ANY argument requires COUNT argument"),
-            (with(&["BYRADIUS", "200", "km", "STOREDIST"]), SYNTAX_ERROR),
-            (with(&["BYRADIUS", "1", "km", "BYBOX", "1", "1", "km"]), SYNTAX_ERROR),
-            (with(&["WITHDIST", "ASC"]), "ERR exactly one of BYRADIUS and BYBOX can be specified for GEOSEARCH"),
             (
-                vec!["geosearch", "Sicily", "BYRADIUS", "1", "km", "ASC", "WITHDIST"],
+                with(&["BYRADIUS", "200", "km", "ANY"]),
+                "ERR the ANY argument requires COUNT argument",
+            ),
+            (with(&["BYRADIUS", "200", "km", "STOREDIST"]), SYNTAX_ERROR),
+            (
+                with(&["BYRADIUS", "1", "km", "BYBOX", "1", "1", "km"]),
+                SYNTAX_ERROR,
+            ),
+            (
+                with(&["WITHDIST", "ASC"]),
+                "ERR exactly one of BYRADIUS and BYBOX can be specified for GEOSEARCH",
+            ),
+            (
+                vec![
+                    "geosearch",
+                    "Sicily",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                    "ASC",
+                    "WITHDIST",
+                ],
                 "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for geosearch",
             ),
             (
-                vec!["GEOSEARCH", "Sicily", "FROMMEMBER", "nope", "BYRADIUS", "1", "km"],
+                vec![
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "nope",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                ],
                 "ERR could not decode requested zset member",
             ),
             (
-                vec!["GEOSEARCH", "Sicily", "FROMLONLAT", "181", "0", "BYRADIUS", "1", "km"],
+                vec![
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "181",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                ],
                 "ERR invalid longitude,latitude pair 181.000000,0.000000",
             ),
         ];
@@ -1171,7 +1301,19 @@ pub(crate) mod tests {
         }
         apply(&mut e, &["SET", "s", "v"]);
         assert_eq!(
-            read(&e, &["GEOSEARCH", "s", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km"]),
+            read(
+                &e,
+                &[
+                    "GEOSEARCH",
+                    "s",
+                    "FROMLONLAT",
+                    "1",
+                    "1",
+                    "BYRADIUS",
+                    "1",
+                    "km"
+                ]
+            ),
             err(WRONGTYPE)
         );
     }
@@ -1182,21 +1324,43 @@ pub(crate) mod tests {
         let stored = apply(
             &mut e,
             &[
-                "GEOSEARCHSTORE", "dst", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200",
-                "km", "STOREDIST",
+                "GEOSEARCHSTORE",
+                "dst",
+                "Sicily",
+                "FROMLONLAT",
+                "15",
+                "37",
+                "BYRADIUS",
+                "200",
+                "km",
+                "STOREDIST",
             ],
         );
         assert_eq!(stored, int(2));
         assert_eq!(
             read(&e, &["ZRANGE", "dst", "0", "-1", "WITHSCORES"]),
-            bulks(&["Catania", "56.441257870158204", "Palermo", "190.44242984775784"])
+            bulks(&[
+                "Catania",
+                "56.441257870158204",
+                "Palermo",
+                "190.44242984775784"
+            ])
         );
         assert_eq!(
             apply(
                 &mut e,
                 &[
-                    "GEOSEARCHSTORE", "dst", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS",
-                    "200", "km", "COUNT", "1"
+                    "GEOSEARCHSTORE",
+                    "dst",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "1"
                 ]
             ),
             int(1)
@@ -1208,7 +1372,17 @@ pub(crate) mod tests {
         assert_eq!(
             apply(
                 &mut e,
-                &["GEOSEARCHSTORE", "dst", "Sicily", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "m"]
+                &[
+                    "GEOSEARCHSTORE",
+                    "dst",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "m"
+                ]
             ),
             int(0)
         );
@@ -1217,7 +1391,16 @@ pub(crate) mod tests {
         assert_eq!(
             apply(
                 &mut e,
-                &["GEOSEARCHSTORE", "dst", "none", "FROMMEMBER", "x", "BYRADIUS", "1", "m"]
+                &[
+                    "GEOSEARCHSTORE",
+                    "dst",
+                    "none",
+                    "FROMMEMBER",
+                    "x",
+                    "BYRADIUS",
+                    "1",
+                    "m"
+                ]
             ),
             int(0)
         );
@@ -1236,7 +1419,17 @@ pub(crate) mod tests {
         assert_eq!(
             apply(
                 &mut e,
-                &["GEOSEARCHSTORE", "d", "s", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km"]
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "s",
+                    "FROMLONLAT",
+                    "1",
+                    "1",
+                    "BYRADIUS",
+                    "1",
+                    "km"
+                ]
             ),
             err(WRONGTYPE)
         );
@@ -1244,7 +1437,7 @@ pub(crate) mod tests {
 
     #[test]
     fn geohash_arithmetic_round_trips() {
-        for bits in [0u64, 1, 0x5555, 0xffff_ffff_ffff_f] {
+        for bits in [0u64, 1, 0x5555, 0x000f_ffff_ffff_ffff] {
             let (a, b) = deinterleave(bits);
             assert_eq!(interleave(a, b), bits);
         }

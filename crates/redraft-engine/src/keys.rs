@@ -483,7 +483,12 @@ pub fn object(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
         ));
     }
     if name == "help" {
-        return Reply::Array(OBJECT_HELP.iter().map(|line| Reply::Simple((*line).into())).collect());
+        return Reply::Array(
+            OBJECT_HELP
+                .iter()
+                .map(|line| Reply::Simple((*line).into()))
+                .collect(),
+        );
     }
     let Some(entry) = ctx.db().get(&argv[2], ctx.now_ms) else {
         return Reply::Nil;
@@ -492,8 +497,10 @@ pub fn object(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
         "encoding" => Reply::bulk(encoding_name(&entry.value)),
         "refcount" => {
             let shared = match &entry.value {
-                Value::String(bytes) => bytes.len() <= 20
-                    && args::parse_i64(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)),
+                Value::String(bytes) => {
+                    bytes.len() <= 20
+                        && args::parse_i64(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
+                }
                 _ => false,
             };
             Reply::Integer(if shared { SHARED_REFCOUNT } else { 1 })
@@ -641,12 +648,14 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::entry::{LogCommand, Op};
     use crate::testutil::{apply, bulk, bulks, err, int, ok, read, read_seeded};
     use crate::Engine;
 
     /// Commands of this module that the tests below exercise (checked against the table).
     pub(crate) const TESTED: &[&str] = &[
+        "copy",
         "dbsize",
         "del",
         "exists",
@@ -656,6 +665,8 @@ pub(crate) mod tests {
         "flushall",
         "flushdb",
         "keys",
+        "move",
+        "object",
         "persist",
         "pexpire",
         "pexpireat",
@@ -665,6 +676,7 @@ pub(crate) mod tests {
         "rename",
         "renamenx",
         "scan",
+        "swapdb",
         "ttl",
         "type",
         "unlink",
@@ -1148,5 +1160,182 @@ pub(crate) mod tests {
             apply(&mut engine, 1000, &["FLUSHALL", "SYNC", "ASYNC"]),
             err(args::SYNTAX_ERROR)
         );
+    }
+
+    fn read_in_db(engine: &Engine, db: u32, parts: &[&str]) -> Reply {
+        let argv: Vec<Vec<u8>> = parts.iter().map(|p| p.as_bytes().to_vec()).collect();
+        engine.read(db, &argv, crate::ReadContext { now_ms: 1, seed: 0 })
+    }
+
+    #[test]
+    fn object_reports_encodings_refcount_and_help_like_redis() {
+        let mut e = Engine::new();
+        for (value, encoding) in [
+            ("100", "int"),
+            ("-9223372036854775808", "int"),
+            ("12345678901234567890", "embstr"),
+            (" 12", "embstr"),
+            ("01", "embstr"),
+            ("hello", "embstr"),
+            (&"x".repeat(44), "embstr"),
+            (&"x".repeat(45), "raw"),
+        ] {
+            apply(&mut e, 1, &["SET", "k", value]);
+            assert_eq!(
+                read(&e, 1, &["OBJECT", "ENCODING", "k"]),
+                bulk(encoding),
+                "{value}"
+            );
+        }
+        apply(&mut e, 1, &["HSET", "h", "f", "v"]);
+        apply(&mut e, 1, &["RPUSH", "l", "a"]);
+        apply(&mut e, 1, &["SADD", "si", "1"]);
+        apply(&mut e, 1, &["SADD", "ss", "a"]);
+        apply(&mut e, 1, &["ZADD", "z", "1", "a"]);
+        apply(&mut e, 1, &["XADD", "x", "1-1", "f", "v"]);
+        for (key, encoding) in [
+            ("h", "listpack"),
+            ("l", "quicklist"),
+            ("si", "intset"),
+            ("ss", "hashtable"),
+            ("z", "listpack"),
+            ("x", "stream"),
+        ] {
+            assert_eq!(
+                read(&e, 1, &["object", "encoding", key]),
+                bulk(encoding),
+                "{key}"
+            );
+        }
+        assert_eq!(read(&e, 1, &["OBJECT", "ENCODING", "nokey"]), Reply::Nil);
+        apply(&mut e, 1, &["SET", "small", "9999"]);
+        apply(&mut e, 1, &["SET", "big", "10000"]);
+        assert_eq!(
+            read(&e, 1, &["OBJECT", "REFCOUNT", "small"]),
+            int(2147483647)
+        );
+        assert_eq!(read(&e, 1, &["OBJECT", "REFCOUNT", "big"]), int(1));
+        assert_eq!(read(&e, 1, &["OBJECT", "REFCOUNT", "h"]), int(1));
+        assert_eq!(read(&e, 1, &["OBJECT", "REFCOUNT", "nokey"]), Reply::Nil);
+        assert_eq!(read(&e, 1, &["OBJECT", "IDLETIME", "h"]), int(0));
+        assert_eq!(read(&e, 1, &["OBJECT", "IDLETIME", "nokey"]), Reply::Nil);
+        assert_eq!(
+            read(&e, 1, &["OBJECT", "FREQ", "h"]),
+            err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        );
+        assert_eq!(read(&e, 1, &["OBJECT", "FREQ", "nokey"]), Reply::Nil);
+        assert_eq!(
+            read(&e, 1, &["OBJECT", "foo"]),
+            err("ERR unknown subcommand 'foo'. Try OBJECT HELP.")
+        );
+        assert_eq!(
+            read(&e, 1, &["OBJECT", "ENCODING"]),
+            err("ERR wrong number of arguments for 'object|encoding' command")
+        );
+        assert_eq!(
+            read(&e, 1, &["OBJECT", "help", "x"]),
+            err("ERR wrong number of arguments for 'object|help' command")
+        );
+        let Reply::Array(help) = read(&e, 1, &["OBJECT", "HELP"]) else {
+            panic!("help is an array");
+        };
+        assert_eq!(help.len(), 15);
+        assert_eq!(help[14], Reply::Simple("    Prints this help.".into()));
+    }
+
+    #[test]
+    fn copy_duplicates_value_and_deadline_within_and_across_databases() {
+        let mut e = Engine::new();
+        apply(&mut e, 1, &["SET", "a", "v"]);
+        apply(&mut e, 1, &["PEXPIRE", "a", "5000"]);
+        apply(&mut e, 1, &["RPUSH", "l", "x", "y"]);
+        assert_eq!(apply(&mut e, 1, &["COPY", "a", "b"]), int(1));
+        assert_eq!(read(&e, 1, &["GET", "b"]), bulk("v"));
+        assert_eq!(read(&e, 1, &["PTTL", "b"]), int(5000));
+        assert_eq!(apply(&mut e, 1, &["COPY", "l", "b"]), int(0));
+        assert_eq!(apply(&mut e, 1, &["COPY", "l", "b", "REPLACE"]), int(1));
+        assert_eq!(read(&e, 1, &["LRANGE", "b", "0", "-1"]), bulks(&["x", "y"]));
+        assert_eq!(read(&e, 1, &["PTTL", "b"]), int(-1));
+        // The copy is independent of the source.
+        apply(&mut e, 1, &["RPUSH", "l", "z"]);
+        assert_eq!(read(&e, 1, &["LLEN", "b"]), int(2));
+        assert_eq!(apply(&mut e, 1, &["COPY", "a", "a", "DB", "3"]), int(1));
+        assert_eq!(read_in_db(&e, 3, &["GET", "a"]), bulk("v"));
+        assert_eq!(read_in_db(&e, 3, &["PTTL", "a"]), int(5000));
+        assert_eq!(apply(&mut e, 1, &["COPY", "nokey", "c"]), int(0));
+        for (cmd, error) in [
+            (
+                &["COPY", "a", "a"][..],
+                "ERR source and destination objects are the same",
+            ),
+            (
+                &["COPY", "a", "a", "DB", "0"],
+                "ERR source and destination objects are the same",
+            ),
+            (
+                &["COPY", "a", "c", "DB", "16"],
+                "ERR DB index is out of range",
+            ),
+            (
+                &["COPY", "a", "c", "DB", "-1"],
+                "ERR DB index is out of range",
+            ),
+            (&["COPY", "a", "c", "DB", "x"], NOT_INTEGER),
+            (&["COPY", "a", "c", "DB", "4294967296"], NOT_INTEGER),
+            (&["COPY", "a", "c", "foo"], SYNTAX_ERROR),
+            (&["COPY", "a", "c", "DB"], SYNTAX_ERROR),
+        ] {
+            assert_eq!(apply(&mut e, 1, cmd), err(error), "{cmd:?}");
+        }
+        // An expired destination counts as absent; an expired source copies nothing.
+        apply(&mut e, 1, &["SET", "old", "o", "PX", "10"]);
+        assert_eq!(apply(&mut e, 20, &["COPY", "b", "old"]), int(1));
+        assert_eq!(apply(&mut e, 20_000, &["COPY", "a", "z"]), int(0));
+    }
+
+    #[test]
+    fn move_takes_the_key_and_its_deadline_to_another_database() {
+        let mut e = Engine::new();
+        apply(&mut e, 1, &["SET", "a", "v", "PX", "5000"]);
+        assert_eq!(apply(&mut e, 1, &["MOVE", "a", "2"]), int(1));
+        assert_eq!(read(&e, 1, &["EXISTS", "a"]), int(0));
+        assert_eq!(read_in_db(&e, 2, &["GET", "a"]), bulk("v"));
+        assert_eq!(read_in_db(&e, 2, &["PTTL", "a"]), int(5000));
+        assert_eq!(apply(&mut e, 1, &["MOVE", "a", "2"]), int(0));
+        apply(&mut e, 1, &["SET", "a", "w"]);
+        assert_eq!(apply(&mut e, 1, &["MOVE", "a", "2"]), int(0));
+        assert_eq!(read(&e, 1, &["GET", "a"]), bulk("w"));
+        assert_eq!(apply_in_db(&mut e, 2, &["MOVE", "a", "0"]), int(0));
+        for (cmd, error) in [
+            (
+                &["MOVE", "a", "0"][..],
+                "ERR source and destination objects are the same",
+            ),
+            (&["MOVE", "a", "16"], "ERR DB index is out of range"),
+            (&["MOVE", "a", "x"], NOT_INTEGER),
+        ] {
+            assert_eq!(apply(&mut e, 1, cmd), err(error), "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn swapdb_swaps_whole_databases_with_deadlines() {
+        let mut e = Engine::new();
+        apply(&mut e, 1000, &["SET", "a", "zero", "PX", "5000"]);
+        apply_in_db(&mut e, 1, &["SET", "b", "one"]);
+        assert_eq!(apply(&mut e, 1, &["SWAPDB", "0", "1"]), ok());
+        assert_eq!(read(&e, 1, &["GET", "b"]), bulk("one"));
+        assert_eq!(read_in_db(&e, 1, &["PTTL", "a"]), int(5000));
+        assert!(e.has_expired_keys(6000));
+        assert!(!e.has_expired_keys(5999));
+        assert_eq!(apply(&mut e, 1, &["SWAPDB", "3", "3"]), ok());
+        for (cmd, error) in [
+            (&["SWAPDB", "x", "1"][..], "ERR invalid first DB index"),
+            (&["SWAPDB", "1", "x"], "ERR invalid second DB index"),
+            (&["SWAPDB", "1", "16"], "ERR DB index is out of range"),
+            (&["SWAPDB", "-1", "0"], "ERR DB index is out of range"),
+        ] {
+            assert_eq!(apply(&mut e, 1, cmd), err(error), "{cmd:?}");
+        }
     }
 }

@@ -51,7 +51,8 @@ fn parse(argv: &[Vec<u8>], readonly: bool) -> Result<SortArgs<'_>, Reply> {
         } else if is(arg, "alpha") {
             args.alpha = true;
         } else if is(arg, "limit") && left >= 2 {
-            let long = |a: &[u8]| crate::args::parse_i64(a).ok_or_else(|| Reply::error(NOT_INTEGER));
+            let long =
+                |a: &[u8]| crate::args::parse_i64(a).ok_or_else(|| Reply::error(NOT_INTEGER));
             args.limit_start = long(&argv[j + 1])?;
             args.limit_count = long(&argv[j + 2])?;
             j += 2;
@@ -126,7 +127,12 @@ struct Item {
 }
 
 /// The sorted elements between LIMIT's bounds, or the error of a weight that is not a number.
-fn sorted(db: &Db, now_ms: u64, argv: &[Vec<u8>], args: &mut SortArgs) -> Result<Vec<Vec<u8>>, Reply> {
+fn sorted(
+    db: &Db,
+    now_ms: u64,
+    argv: &[Vec<u8>],
+    args: &mut SortArgs,
+) -> Result<Vec<Vec<u8>>, Reply> {
     let value = db.get(&argv[1], now_ms).map(|entry| &entry.value);
     let is_set = matches!(value, Some(Value::Set(_)));
     if args.dontsort && is_set && args.store.is_some() {
@@ -143,7 +149,11 @@ fn sorted(db: &Db, now_ms: u64, argv: &[Vec<u8>], args: &mut SortArgs) -> Result
     } as i64;
     let mut start = args.limit_start.clamp(0, len);
     let count = args.limit_count.clamp(-1, len);
-    let mut end = if count < 0 { len - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
     if start >= len {
         start = len - 1;
         end = len - 2;
@@ -160,9 +170,18 @@ fn sorted(db: &Db, now_ms: u64, argv: &[Vec<u8>], args: &mut SortArgs) -> Result
         Some(Value::List(list)) => {
             if args.dontsort {
                 let picked: Vec<Vec<u8>> = if args.desc {
-                    list.iter().rev().skip(start).take(end - start + 1).cloned().collect()
+                    list.iter()
+                        .rev()
+                        .skip(start)
+                        .take(end - start + 1)
+                        .cloned()
+                        .collect()
                 } else {
-                    list.iter().skip(start).take(end - start + 1).cloned().collect()
+                    list.iter()
+                        .skip(start)
+                        .take(end - start + 1)
+                        .cloned()
+                        .collect()
                 };
                 return Ok(picked);
             }
@@ -234,15 +253,17 @@ fn sorted(db: &Db, now_ms: u64, argv: &[Vec<u8>], args: &mut SortArgs) -> Result
             "ERR One or more scores can't be converted into double",
         ));
     }
-    Ok(items
-        .drain(start..=end)
-        .map(|item| item.element)
-        .collect())
+    Ok(items.drain(start..=end).map(|item| item.element).collect())
 }
 
 /// The output values: the elements themselves, or per element one value per GET pattern
 /// (None where the pattern names nothing).
-fn projected(db: &Db, now_ms: u64, args: &SortArgs, elements: Vec<Vec<u8>>) -> Vec<Option<Vec<u8>>> {
+fn projected(
+    db: &Db,
+    now_ms: u64,
+    args: &SortArgs,
+    elements: Vec<Vec<u8>>,
+) -> Vec<Option<Vec<u8>>> {
     if args.gets.is_empty() {
         return elements.into_iter().map(Some).collect();
     }
@@ -318,5 +339,180 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+    use crate::reply::Reply;
+    use crate::string::WRONGTYPE;
+    use crate::testutil::{apply, bulk, bulks, err, int, read};
+    use crate::Engine;
+
     pub(crate) const TESTED: &[&str] = &["sort", "sort_ro"];
+
+    fn setup() -> Engine {
+        let mut e = Engine::new();
+        for cmd in [
+            &["RPUSH", "l", "3", "1", "2", "10"][..],
+            &["MSET", "w_3", "30", "w_1", "10", "w_2", "20", "w_10", "0"],
+            &["MSET", "o_3", "c", "o_1", "a", "o_2", "b"],
+            &["HSET", "h_1", "f", "x1"],
+            &["HSET", "h_2", "f", "x2"],
+            &["ZADD", "z", "1", "c", "2", "b", "3", "a"],
+            &["SADD", "st", "5", "3", "9"],
+            &["SET", "s", "str"],
+            &["RPUSH", "bad", "1", "x"],
+            &["RPUSH", "f", " 1.5", "1e1", ""],
+        ] {
+            assert!(!apply(&mut e, 1, cmd).is_error(), "{cmd:?}");
+        }
+        e
+    }
+
+    fn both(e: &mut Engine, args: &[&str]) -> Reply {
+        let mut ro = vec!["SORT_RO"];
+        ro.extend_from_slice(&args[1..]);
+        let read_reply = read(e, 1, &ro);
+        let write_reply = apply(e, 1, args);
+        assert_eq!(read_reply, write_reply, "{args:?}");
+        write_reply
+    }
+
+    #[test]
+    fn sort_orders_numerically_alphabetically_and_by_patterns() {
+        let mut e = setup();
+        let cases: Vec<(Vec<&str>, Reply)> = vec![
+            (vec!["SORT", "l"], bulks(&["1", "2", "3", "10"])),
+            (vec!["SORT", "l", "DESC"], bulks(&["10", "3", "2", "1"])),
+            (vec!["SORT", "l", "ALPHA"], bulks(&["1", "10", "2", "3"])),
+            (
+                vec!["SORT", "l", "BY", "w_*"],
+                bulks(&["10", "1", "2", "3"]),
+            ),
+            (vec!["SORT", "l", "LIMIT", "1", "2"], bulks(&["2", "3"])),
+            (
+                vec!["SORT", "l", "BY", "nosort"],
+                bulks(&["3", "1", "2", "10"]),
+            ),
+            (
+                vec!["SORT", "l", "BY", "nosort", "DESC", "LIMIT", "1", "2"],
+                bulks(&["2", "1"]),
+            ),
+            (
+                vec!["SORT", "l", "LIMIT", "-5", "-1"],
+                bulks(&["1", "2", "3", "10"]),
+            ),
+            (vec!["SORT", "l", "LIMIT", "10", "1"], bulks(&[])),
+            (
+                vec!["SORT", "l", "BY", "w_*", "LIMIT", "0", "2", "DESC"],
+                bulks(&["3", "2"]),
+            ),
+            (
+                vec!["SORT", "l", "BY", "h_*->f", "ALPHA"],
+                bulks(&["3", "10", "1", "2"]),
+            ),
+            (
+                vec!["SORT", "l", "BY", "h_*->f", "ALPHA", "DESC"],
+                bulks(&["2", "1", "3", "10"]),
+            ),
+            (vec!["SORT", "z", "BY", "nosort"], bulks(&["c", "b", "a"])),
+            (
+                vec!["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "5"],
+                bulks(&["b", "c"]),
+            ),
+            (vec!["SORT", "z", "ALPHA"], bulks(&["a", "b", "c"])),
+            (vec!["SORT", "st"], bulks(&["3", "5", "9"])),
+            (vec!["SORT", "st", "BY", "nosort"], bulks(&["3", "5", "9"])),
+            (vec!["SORT", "f"], bulks(&["", " 1.5", "1e1"])),
+            (vec!["SORT", "nokey"], bulks(&[])),
+            (
+                vec!["SORT", "bad"],
+                err("ERR One or more scores can't be converted into double"),
+            ),
+            (vec!["SORT", "bad", "ALPHA"], bulks(&["1", "x"])),
+            (vec!["SORT", "l", "LIMIT", "1", "x"], err(NOT_INTEGER)),
+            (vec!["SORT", "l", "foo"], err(SYNTAX_ERROR)),
+            (vec!["SORT", "l", "LIMIT", "1"], err(SYNTAX_ERROR)),
+            (vec!["SORT", "s"], err(WRONGTYPE)),
+        ];
+        for (cmd, want) in cases {
+            assert_eq!(both(&mut e, &cmd), want, "{cmd:?}");
+        }
+        let got = both(
+            &mut e,
+            &[
+                "SORT", "l", "BY", "w_*", "GET", "o_*", "GET", "#", "GET", "h_*->f",
+            ],
+        );
+        let nil = Reply::Nil;
+        assert_eq!(
+            got,
+            Reply::Array(vec![
+                nil.clone(),
+                bulk("10"),
+                nil.clone(),
+                bulk("a"),
+                bulk("1"),
+                bulk("x1"),
+                bulk("b"),
+                bulk("2"),
+                bulk("x2"),
+                bulk("c"),
+                bulk("3"),
+                nil.clone(),
+            ])
+        );
+        assert_eq!(
+            both(&mut e, &["SORT", "l", "GET", "nostar", "LIMIT", "0", "1"]),
+            Reply::Array(vec![nil])
+        );
+    }
+
+    #[test]
+    fn sort_store_writes_a_list_and_sort_ro_refuses_store() {
+        let mut e = setup();
+        assert_eq!(apply(&mut e, 1, &["SORT", "l", "STORE", "dst"]), int(4));
+        assert_eq!(
+            read(&e, 1, &["LRANGE", "dst", "0", "-1"]),
+            bulks(&["1", "2", "3", "10"])
+        );
+        assert_eq!(
+            read(&e, 1, &["SORT_RO", "l", "STORE", "dst"]),
+            err(SYNTAX_ERROR)
+        );
+        assert_eq!(
+            apply(&mut e, 1, &["SORT", "l", "GET", "h_*->f", "STORE", "d4"]),
+            int(4)
+        );
+        assert_eq!(
+            read(&e, 1, &["LRANGE", "d4", "0", "-1"]),
+            bulks(&["x1", "x2", "", ""])
+        );
+        // A set under BY nosort with STORE is sorted alphabetically, as Redis forces.
+        assert_eq!(apply(&mut e, 1, &["SADD", "sx", "b", "c", "a"]), int(3));
+        assert_eq!(
+            apply(&mut e, 1, &["SORT", "sx", "BY", "nosort", "STORE", "d5"]),
+            int(3)
+        );
+        assert_eq!(
+            read(&e, 1, &["LRANGE", "d5", "0", "-1"]),
+            bulks(&["a", "b", "c"])
+        );
+        // An empty result deletes the destination, whatever it held; the TTL goes too.
+        apply(&mut e, 1, &["SET", "dst2", "v", "EX", "100"]);
+        assert_eq!(
+            apply(&mut e, 1, &["SORT", "nokey", "STORE", "dst2"]),
+            int(0)
+        );
+        assert_eq!(read(&e, 1, &["EXISTS", "dst2"]), int(0));
+        apply(&mut e, 1, &["SET", "dst3", "v", "EX", "100"]);
+        assert_eq!(apply(&mut e, 1, &["SORT", "l", "STORE", "dst3"]), int(4));
+        assert_eq!(read(&e, 1, &["TTL", "dst3"]), int(-1));
+        assert_eq!(
+            apply(&mut e, 1, &["SORT", "bad", "STORE", "dst3"]),
+            err("ERR One or more scores can't be converted into double")
+        );
+        assert_eq!(read(&e, 1, &["LLEN", "dst3"]), int(4));
+        assert_eq!(
+            apply(&mut e, 1, &["SORT", "s", "STORE", "d"]),
+            err(WRONGTYPE)
+        );
+    }
 }
