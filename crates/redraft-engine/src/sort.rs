@@ -2,6 +2,9 @@
 //! or bytewise, optionally by weights read from other keys (`BY pattern`), cut with LIMIT,
 //! projected through `GET pattern`s, and returned or stored as a list.
 //!
+//! SORT converts a sorted set it sorts to the skiplist encoding, as Redis does; SORT_RO is a
+//! read here and cannot, so it leaves a small sorted set listpack-encoded (Redis converts it).
+//!
 //! ALPHA compares bytes (Redis uses strcoll, which is byte order in the C locale the server
 //! runs in here). Elements of a hash-table set or sorted set are collected in their
 //! encoding's order, so ties under `BY` (equal or missing weights) may come out in another
@@ -161,27 +164,21 @@ fn sorted(
     if end >= len {
         end = len - 1;
     }
-    if end < start {
-        return Ok(Vec::new());
-    }
-    let (start, end) = (start as usize, end as usize);
+    // The range start..=end, empty when end < start (weights are still checked then).
+    let range = if end < start {
+        0..0
+    } else {
+        start as usize..end as usize + 1
+    };
     let elements: Vec<Vec<u8>> = match value {
         None => Vec::new(),
         Some(Value::List(list)) => {
             if args.dontsort {
+                let (skip, take) = (range.start, range.len());
                 let picked: Vec<Vec<u8>> = if args.desc {
-                    list.iter()
-                        .rev()
-                        .skip(start)
-                        .take(end - start + 1)
-                        .cloned()
-                        .collect()
+                    list.iter().rev().skip(skip).take(take).cloned().collect()
                 } else {
-                    list.iter()
-                        .skip(start)
-                        .take(end - start + 1)
-                        .cloned()
-                        .collect()
+                    list.iter().skip(skip).take(take).cloned().collect()
                 };
                 return Ok(picked);
             }
@@ -189,7 +186,9 @@ fn sorted(
         }
         Some(Value::Set(set)) => set.iter().map(|m| m.into_owned()).collect(),
         Some(Value::ZSet(zset)) => {
-            let ranks = (start..=end).map(|i| if args.desc { zset.len() - 1 - i } else { i });
+            let ranks = range
+                .clone()
+                .map(|i| if args.desc { zset.len() - 1 - i } else { i });
             if args.dontsort {
                 return Ok(ranks.map(|rank| zset.at(rank).1.to_vec()).collect());
             }
@@ -198,7 +197,7 @@ fn sorted(
         Some(_) => unreachable!("type checked above"),
     };
     if args.dontsort {
-        return Ok(elements[start..=end].to_vec());
+        return Ok(elements[range].to_vec());
     }
     let mut items = Vec::with_capacity(elements.len());
     let mut not_a_number = false;
@@ -253,7 +252,7 @@ fn sorted(
             "ERR One or more scores can't be converted into double",
         ));
     }
-    Ok(items.drain(start..=end).map(|item| item.element).collect())
+    Ok(items.drain(range).map(|item| item.element).collect())
 }
 
 /// The output values: the elements themselves, or per element one value per GET pattern
@@ -298,10 +297,18 @@ pub fn sort(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
 
 fn sort_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     let mut args = parse(argv, false)?;
+    let now = ctx.now_ms;
+    // Redis converts a sorted set it sorts to its skiplist encoding, for good.
+    if let Some(Entry {
+        value: Value::ZSet(zset),
+        ..
+    }) = ctx.db().get_mut(&argv[1], now)
+    {
+        zset.convert_to_large();
+    }
     let Some(store) = args.store else {
         return sort_read(&ctx.as_read(), argv, false);
     };
-    let now = ctx.now_ms;
     let values = {
         let db = ctx.db();
         let elements = sorted(db, now, argv, &mut args)?;
@@ -400,6 +407,10 @@ pub(crate) mod tests {
                 bulks(&["1", "2", "3", "10"]),
             ),
             (vec!["SORT", "l", "LIMIT", "10", "1"], bulks(&[])),
+            (
+                vec!["SORT", "bad", "LIMIT", "-1", "0"],
+                err("ERR One or more scores can't be converted into double"),
+            ),
             (
                 vec!["SORT", "l", "BY", "w_*", "LIMIT", "0", "2", "DESC"],
                 bulks(&["3", "2"]),
@@ -513,6 +524,27 @@ pub(crate) mod tests {
         assert_eq!(
             apply(&mut e, 1, &["SORT", "s", "STORE", "d"]),
             err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn sort_converts_a_sorted_set_to_skiplist_and_sort_ro_cannot() {
+        let mut e = setup();
+        assert_eq!(
+            read(&e, 1, &["SORT_RO", "z", "ALPHA"]),
+            bulks(&["a", "b", "c"])
+        );
+        assert_eq!(read(&e, 1, &["OBJECT", "ENCODING", "z"]), bulk("listpack"));
+        assert_eq!(apply(&mut e, 1, &["SORT", "z", "foo"]), err(SYNTAX_ERROR));
+        assert_eq!(read(&e, 1, &["OBJECT", "ENCODING", "z"]), bulk("listpack"));
+        assert_eq!(
+            apply(&mut e, 1, &["SORT", "z", "BY", "nosort"]),
+            bulks(&["c", "b", "a"])
+        );
+        assert_eq!(read(&e, 1, &["OBJECT", "ENCODING", "z"]), bulk("skiplist"));
+        assert_eq!(
+            apply(&mut e, 1, &["SORT", "z", "BY", "nosort"]),
+            bulks(&["c", "b", "a"])
         );
     }
 }

@@ -239,6 +239,18 @@ impl ZSetValue {
         }
     }
 
+    /// Converts a compact set to the large encoding (zsetConvert to skiplist), as SORT does
+    /// to the sorted set it sorts.
+    pub(crate) fn convert_to_large(&mut self) {
+        if let Repr::Compact(entries) = &mut self.repr {
+            let mut large = Large::default();
+            for (score, member) in entries.drain(..) {
+                large.insert(score, &member);
+            }
+            self.repr = Repr::Large(large);
+        }
+    }
+
     /// Removes `member`; its score if it was there.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match &mut self.repr {
