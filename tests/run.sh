@@ -3,7 +3,9 @@
 #
 # Installs what the suite needs when it is missing (as root on Debian): redis-server
 # and redis-tools (the differential tests' reference server, redis-cli, and
-# redis-benchmark), and the Python redis client used by the seed example. Then builds
+# redis-benchmark), the Python redis client used by the seed example, and the Python
+# kubernetes-validate package (offline Kubernetes schemas; tests/tests/k8s_manifests.rs
+# fails without it). Then builds
 # the whole workspace, so that target/debug/redraft exists for the cluster harness,
 # and runs every test. Exits non-zero on any failure.
 set -euo pipefail
@@ -34,6 +36,13 @@ if ! python3 -c 'import redis' >/dev/null 2>&1; then
         || python3 -m pip install -q --break-system-packages redis \
         || { is_root && has_apt && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-redis; } \
         || echo "run.sh: warning: could not install the Python redis client; the Rust suite does not need it" >&2
+fi
+
+if ! python3 -c 'import kubernetes_validate, yaml' >/dev/null 2>&1; then
+    echo "run.sh: installing kubernetes-validate (for the Kubernetes manifest test)" >&2
+    python3 -m pip install -q kubernetes-validate \
+        || python3 -m pip install -q --break-system-packages kubernetes-validate \
+        || echo "run.sh: warning: could not install kubernetes-validate; tests/tests/k8s_manifests.rs will fail (python3 -m pip install kubernetes-validate)" >&2
 fi
 
 started=$SECONDS
