@@ -92,18 +92,10 @@ pub fn serialize(value: &Value) -> Vec<u8> {
     out
 }
 
-/// _quicklistNodeAllowInsert with fill -2: the estimated listpack size after adding an
-/// element of `len` bytes to a node of `node_bytes`.
+/// _quicklistNodeAllowInsert with fill -2 (Redis 7.0.15): the node's listpack size plus the
+/// element's length plus an 8-byte estimate of the entry overhead stays within 8 KiB.
 fn node_accepts(node_bytes: usize, len: usize) -> bool {
-    let prev = if len < 254 { 1 } else { 5 };
-    let next = if len < 64 {
-        1
-    } else if len < 16384 {
-        2
-    } else {
-        5
-    };
-    node_bytes + len + prev + next <= QUICKLIST_NODE_BYTES_MAX
+    node_bytes + len + 8 <= QUICKLIST_NODE_BYTES_MAX
 }
 
 /// The list as quicklist nodes, filled as consecutive RPUSHes fill them.
