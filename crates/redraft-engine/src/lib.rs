@@ -12,12 +12,14 @@ pub mod snapshot;
 pub mod table;
 
 pub mod args;
+pub mod bitmap;
 mod collection;
 mod connection;
 pub mod dump;
 pub mod geo;
 pub mod glob;
 pub mod hash;
+pub mod hyperloglog;
 pub mod keys;
 pub mod list;
 pub mod longdouble;

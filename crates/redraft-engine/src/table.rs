@@ -10,7 +10,10 @@ use crate::engine::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
 use std::sync::OnceLock;
 
-use crate::{args, connection, dump, geo, hash, keys, list, set, sort, stream, string, zset};
+use crate::{
+    args, bitmap, connection, dump, geo, hash, hyperloglog, keys, list, set, sort, stream, string,
+    zset,
+};
 
 /// Modifies the keyspace: goes through the Raft log.
 pub const WRITE: u32 = 1 << 0;
@@ -110,10 +113,12 @@ pub fn all() -> &'static [&'static CommandSpec] {
     static TABLE: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table: Vec<&'static CommandSpec> = [
+            bitmap::COMMANDS,
             connection::COMMANDS,
             dump::COMMANDS,
             geo::COMMANDS,
             hash::COMMANDS,
+            hyperloglog::COMMANDS,
             keys::COMMANDS,
             list::COMMANDS,
             set::COMMANDS,
@@ -199,9 +204,11 @@ mod tests {
     #[test]
     fn every_state_machine_command_has_a_unit_test() {
         let mut tested: Vec<&str> = [
+            crate::bitmap::tests::TESTED,
             crate::dump::tests::TESTED,
             crate::geo::tests::TESTED,
             crate::hash::tests::TESTED,
+            crate::hyperloglog::tests::TESTED,
             crate::keys::tests::TESTED,
             crate::list::tests::TESTED,
             crate::set::tests::TESTED,
