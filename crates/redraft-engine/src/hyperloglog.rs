@@ -586,5 +586,222 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 
 #[cfg(test)]
 pub(crate) mod tests {
-    pub const TESTED: &[&str] = &[];
+    use super::*;
+    use crate::testutil::{apply, apply_argv, argv, err, int, ok, read};
+    use crate::Engine;
+
+    pub const TESTED: &[&str] = &["pfadd", "pfcount", "pfmerge"];
+
+    const WRONG: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// FNV-1a of an HLL without its cache bytes (redis-server's reference copies were read
+    /// after a PFCOUNT had filled them in). The cache must be stale here.
+    fn fnv(bytes: &[u8]) -> u64 {
+        assert_eq!(cached_count(bytes), None);
+        bytes[..8]
+            .iter()
+            .chain(&bytes[16..])
+            .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+                (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+            })
+    }
+
+    fn value(engine: &Engine, key: &str) -> Vec<u8> {
+        match read(engine, 0, &["GET", key]) {
+            Reply::Bulk(bytes) => bytes,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// PFADD key e1 .. en, one element per command as redis-cli fed them.
+    fn add_range(engine: &mut Engine, key: &str, n: usize) {
+        for i in 1..=n {
+            apply(engine, 0, &["PFADD", key, &format!("e{i}")]);
+        }
+    }
+
+    fn set_bytes(engine: &mut Engine, key: &str, bytes: &[u8]) {
+        let mut command = argv(&["SET", key]);
+        command.push(bytes.to_vec());
+        assert_eq!(apply_argv(engine, 0, command), ok());
+    }
+
+    #[test]
+    fn pfadd_builds_redis_sparse_bytes() {
+        let mut engine = Engine::new();
+        assert_eq!(
+            apply(&mut engine, 0, &["PFADD", "h", "a", "b", "c"]),
+            int(1)
+        );
+        assert_eq!(
+            value(&engine, "h"),
+            hex("48594c4c01000000000000000000008060f38050b1844bfb80425a")
+        );
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "h", "a"]), int(0));
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "h"]), int(0));
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "new"]), int(1));
+        assert_eq!(
+            value(&engine, "new"),
+            hex("48594c4c0100000000000000000000807fff")
+        );
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "h"]), int(3));
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "new"]), int(0));
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "nope"]), int(0));
+        // The deadline is kept.
+        apply(&mut engine, 0, &["PEXPIRE", "h", "100"]);
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "h", "d"]), int(1));
+        assert_eq!(read(&engine, 0, &["PTTL", "h"]), int(100));
+    }
+
+    #[test]
+    fn sparse_hll_matches_redis_bytes_and_count() {
+        let mut engine = Engine::new();
+        add_range(&mut engine, "mid", 200);
+        let bytes = value(&engine, "mid");
+        assert_eq!((bytes.len(), fnv(&bytes)), (512, 0xca6a_f913_d525_89d8));
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "mid"]), int(200));
+        // PFCOUNT is a read: the stored bytes stay as they were.
+        assert_eq!(value(&engine, "mid"), bytes);
+    }
+
+    #[test]
+    fn promotion_to_dense_matches_redis() {
+        let mut engine = Engine::new();
+        add_range(&mut engine, "big", 3000);
+        let bytes = value(&engine, "big");
+        assert_eq!(
+            (bytes.len(), fnv(&bytes)),
+            (DENSE_LEN, 0x6935_ff98_ea54_ae46)
+        );
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "big"]), int(2979));
+        apply(&mut engine, 0, &["PFADD", "h", "a", "b", "c"]);
+        apply(&mut engine, 0, &["PFADD", "s2", "x", "y"]);
+        assert_eq!(
+            read(&engine, 0, &["PFCOUNT", "s2", "h", "big", "nokey"]),
+            int(2985)
+        );
+    }
+
+    #[test]
+    fn pfmerge_of_mixed_encodings_matches_redis() {
+        let mut engine = Engine::new();
+        add_range(&mut engine, "big", 3000);
+        apply(&mut engine, 0, &["PFADD", "h", "a", "b", "c"]);
+        apply(&mut engine, 0, &["PFADD", "s2", "x", "y"]);
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "m", "s2", "big"]), ok());
+        let bytes = value(&engine, "m");
+        assert_eq!(
+            (bytes.len(), fnv(&bytes)),
+            (DENSE_LEN, 0x9fb8_15be_fb0a_1ea7)
+        );
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "m"]), int(2982));
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "m2", "s2", "h"]), ok());
+        assert_eq!(
+            value(&engine, "m2"),
+            hex("48594c4c01000000000000000000008060f38050b18448ab88434e8042508408")
+        );
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "m2"]), int(5));
+        // The destination is a source too, and keeps its deadline.
+        apply(&mut engine, 0, &["PEXPIRE", "m2", "100"]);
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "m2", "nope"]), ok());
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "m2"]), int(5));
+        assert_eq!(read(&engine, 0, &["PTTL", "m2"]), int(100));
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "empty"]), ok());
+        assert_eq!(
+            value(&engine, "empty"),
+            hex("48594c4c0100000000000000000000807fff")
+        );
+    }
+
+    #[test]
+    fn hll_type_errors() {
+        let mut engine = Engine::new();
+        apply(&mut engine, 0, &["RPUSH", "l", "x"]);
+        apply(&mut engine, 0, &["SET", "s", "not an hll at all"]);
+        apply(&mut engine, 0, &["PFADD", "h", "a"]);
+        let not_hll = err(NOT_HLL);
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "l", "a"]), err(WRONG));
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "s", "a"]), not_hll);
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "l"]), err(WRONG));
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "s"]), not_hll);
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "h", "s"]), not_hll);
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "h", "l"]), err(WRONG));
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "h", "s"]), not_hll);
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "s", "h"]), not_hll);
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "l", "h"]), err(WRONG));
+        // Shape checks: header, encoding, dense length.
+        let mut dense_short = new_hll();
+        dense_short[4] = DENSE;
+        set_bytes(&mut engine, "d", &dense_short);
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "d"]), not_hll);
+        let mut bad_encoding = new_hll();
+        bad_encoding[4] = 2;
+        set_bytes(&mut engine, "e", &bad_encoding);
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "e", "x"]), not_hll);
+        set_bytes(&mut engine, "short", b"HYLL");
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "short"]), not_hll);
+    }
+
+    #[test]
+    fn corrupt_sparse_hlls_are_reported() {
+        let mut engine = Engine::new();
+        let corrupt = err(CORRUPTED);
+        // Stale cache, opcodes covering fewer than 16384 registers.
+        let mut short = new_hll();
+        short.truncate(HEADER_LEN);
+        short.extend_from_slice(&[0x7f, 0x7f, 0x3f]);
+        invalidate_cache(&mut short);
+        set_bytes(&mut engine, "c", &short);
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "c"]), corrupt);
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "c", "nope"]), corrupt);
+        assert_eq!(apply(&mut engine, 0, &["PFMERGE", "m", "c"]), corrupt);
+        // An element past the covered registers cannot be set.
+        let mut tiny = short.clone();
+        tiny.truncate(HEADER_LEN);
+        tiny.push(0x00);
+        set_bytes(&mut engine, "t", &tiny);
+        assert_eq!(apply(&mut engine, 0, &["PFADD", "t", "a"]), corrupt);
+        // A valid cache is trusted as Redis trusts it.
+        let mut cached = short.clone();
+        cached[8] = 5;
+        cached[15] = 0;
+        set_bytes(&mut engine, "k", &cached);
+        assert_eq!(read(&engine, 0, &["PFCOUNT", "k"]), int(5));
+        // Too many registers: promotion fails.
+        let mut long = new_hll();
+        long.extend_from_slice(&[0x7f, 0xff]);
+        set_bytes(&mut engine, "long", &long);
+        let many: Vec<String> = (0..2000).map(|i| format!("x{i}")).collect();
+        let mut command = argv(&["PFADD", "long"]);
+        command.extend(many.iter().map(|m| m.as_bytes().to_vec()));
+        assert_eq!(apply_argv(&mut engine, 0, command), corrupt);
+    }
+
+    #[test]
+    fn murmur_and_estimator_basics() {
+        assert_eq!(murmur64a(b"", 0), 0);
+        let (index, run) = pattern(b"a");
+        assert!(index < REGISTERS && (1..=51).contains(&run));
+        let mut empty = [0u32; 64];
+        empty[0] = REGISTERS as u32;
+        assert_eq!(estimate(&empty), 0);
+        assert_eq!(count(&new_hll()), Some(0));
+        assert!(is_hll(&new_hll()));
+        assert_eq!(tau(0.0), 0.0);
+        assert_eq!(sigma(1.0), f64::INFINITY);
+        // Dense register packing round-trips at every bit alignment.
+        let mut registers = vec![0u8; DENSE_LEN - HEADER_LEN];
+        for index in [0, 1, 2, 3, 4, 5, 16382, 16383] {
+            dense_set(&mut registers, index, 63 - index as u8 % 7);
+            assert_eq!(dense_get(&registers, index), 63 - index as u8 % 7);
+        }
+        assert_eq!(dense_get(&registers, 6), 0);
+    }
 }
