@@ -42,6 +42,10 @@ const CORRUPTED: &str = "INVALIDOBJ Corrupted HLL object detected";
 // ---------------------------------------------------------------------------------------
 // The data structure half.
 
+/// An HLL whose sparse opcodes do not describe exactly 16384 registers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Corrupt;
+
 /// MurmurHash64A, little-endian, as Redis uses it for HyperLogLog.
 pub fn murmur64a(key: &[u8], seed: u64) -> u64 {
     const M: u64 = 0xc6a4_a793_5bd1_e995;
@@ -251,7 +255,7 @@ fn to_dense(hll: &[u8]) -> Option<Vec<u8>> {
 /// hllSparseSet: raises register `index` to `count` in a sparse HLL, splitting and merging
 /// opcodes exactly as Redis does, and promoting to dense when the value does not fit a VAL
 /// opcode or the string would grow past [`SPARSE_MAX_BYTES`]. Ok(changed), Err on corruption.
-fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, ()> {
+fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> {
     if count > SPARSE_VAL_MAX_VALUE {
         return promote(hll, index, count);
     }
@@ -262,7 +266,7 @@ fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, ()> {
     let mut op = None;
     while at < hll.len() {
         let this = op_at(hll, at);
-        if index <= first + this.run - 1 {
+        if index < first + this.run {
             op = Some(this);
             break;
         }
@@ -271,7 +275,7 @@ fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, ()> {
         first += this.run;
     }
     let Some(op) = op else {
-        return Err(());
+        return Err(Corrupt);
     };
     let byte = hll[at];
     if is_val(byte) {
@@ -364,14 +368,14 @@ fn merge_adjacent(hll: &mut Vec<u8>, prev: Option<usize>) {
 }
 
 /// Converts to dense, then raises the register (which must change).
-fn promote(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, ()> {
-    *hll = to_dense(hll).ok_or(())?;
+fn promote(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> {
+    *hll = to_dense(hll).ok_or(Corrupt)?;
     dense_raise(&mut hll[HEADER_LEN..], index, count);
     Ok(true)
 }
 
 /// hllAdd: Ok(whether a register changed), Err when the HLL is corrupt.
-pub fn add(hll: &mut Vec<u8>, element: &[u8]) -> Result<bool, ()> {
+pub fn add(hll: &mut Vec<u8>, element: &[u8]) -> Result<bool, Corrupt> {
     let (index, count) = pattern(element);
     if hll[4] == DENSE {
         Ok(dense_raise(&mut hll[HEADER_LEN..], index, count))
@@ -503,7 +507,7 @@ fn pfadd_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     for element in &argv[2..] {
         match add(hll, element) {
             Ok(changed) => updated |= changed,
-            Err(()) => return Err(Reply::error(CORRUPTED)),
+            Err(Corrupt) => return Err(Reply::error(CORRUPTED)),
         }
     }
     if updated {
