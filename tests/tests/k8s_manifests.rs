@@ -108,12 +108,13 @@ fn every_manifest_passes_the_offline_schema_validator() {
     let output = validate(&files);
     let report = text(&output);
     eprintln!("{report}");
-    assert!(output.status.success(), "kubernetes-validate failed:\n{report}");
+    assert!(
+        output.status.success(),
+        "kubernetes-validate failed:\n{report}"
+    );
     for line in report.lines() {
         assert!(
-            !(line.starts_with("WARN")
-                || line.starts_with("ERROR")
-                || line.starts_with("FATAL")),
+            !(line.starts_with("WARN") || line.starts_with("ERROR") || line.starts_with("FATAL")),
             "kubernetes-validate: {line}"
         );
     }
@@ -142,15 +143,27 @@ fn the_schema_validator_rejects_a_broken_manifest() {
     // The validator must really check (offline, strict): a wrong type and an unknown field.
     let wrong_type = edited_copy("statefulset.yaml", "replicas: 3", "replicas: three");
     let output = validate(&resource_manifests(wrong_type.path()));
-    assert!(!output.status.success(), "accepted replicas: three:\n{}", text(&output));
+    assert!(
+        !output.status.success(),
+        "accepted replicas: three:\n{}",
+        text(&output)
+    );
     let unknown = edited_copy(
         "statefulset.yaml",
         "podManagementPolicy: OrderedReady",
         "podManagementPolicy: OrderedReady\n  podManagmentPolicy: OrderedReady",
     );
     let output = validate(&resource_manifests(unknown.path()));
-    assert!(!output.status.success(), "accepted a misspelt field:\n{}", text(&output));
-    assert!(text(&output).contains("podManagmentPolicy"), "{}", text(&output));
+    assert!(
+        !output.status.success(),
+        "accepted a misspelt field:\n{}",
+        text(&output)
+    );
+    assert!(
+        text(&output).contains("podManagmentPolicy"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
@@ -158,7 +171,10 @@ fn manifests_agree_with_each_other_and_with_the_cli() {
     let output = check_semantics(&manifest_dir());
     let report = text(&output);
     eprintln!("{report}");
-    assert!(output.status.success(), "check_manifests.py failed:\n{report}");
+    assert!(
+        output.status.success(),
+        "check_manifests.py failed:\n{report}"
+    );
 }
 
 #[test]
@@ -188,6 +204,9 @@ fn the_semantic_check_catches_mismatches() {
         let output = check_semantics(copy.path());
         let report = text(&output);
         assert!(!output.status.success(), "{from} -> {to} passed:\n{report}");
-        assert!(report.contains(expected), "{from} -> {to}: no {expected:?} in:\n{report}");
+        assert!(
+            report.contains(expected),
+            "{from} -> {to}: no {expected:?} in:\n{report}"
+        );
     }
 }
