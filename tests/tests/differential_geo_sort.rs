@@ -1,4 +1,4 @@
-//! Geo commands, SORT/SORT_RO and the cross-type key commands (OBJECT ENCODING, COPY, MOVE,
+//! Geo commands (GEOSEARCH and the GEORADIUS family), SORT/SORT_RO and the cross-type key commands (OBJECT ENCODING, COPY, MOVE,
 //! SWAPDB) on the in-process engine against redis-server 7.0, byte for byte: seeded random
 //! programs over two geo keys (points clustered around Sicily plus a few anywhere, some sets
 //! crossing the 128-entry compact limit), lists, sets and a sorted set of numeric or
@@ -245,7 +245,7 @@ fn sort_command(rng: &mut StdRng, readonly: bool) -> Vec<String> {
 }
 
 fn generate(rng: &mut StdRng) -> Vec<String> {
-    let mut c: Vec<String> = match rng.random_range(0..30) {
+    let mut c: Vec<String> = match rng.random_range(0..33) {
         0..=5 => {
             let mut c = vec!["GEOADD".to_string(), geokey(rng)];
             if rng.random_bool(0.2) {
@@ -377,6 +377,33 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             )
             .into(),
         ],
+        30 | 31 => {
+            let ro = rng.random_bool(0.4);
+            let by_member = rng.random_bool(0.5);
+            let name = match (by_member, ro) {
+                (false, false) => "GEORADIUS",
+                (false, true) => "GEORADIUS_RO",
+                (true, false) => "GEORADIUSBYMEMBER",
+                (true, true) => "GEORADIUSBYMEMBER_RO",
+            };
+            let mut c = vec![name.to_string(), geokey(rng)];
+            if by_member {
+                c.push(geo_member(rng));
+            } else {
+                let (lon, lat) = coord(rng);
+                c.extend([lon, lat]);
+            }
+            c.push(pick(rng, &["0", "10", "100", "300", "1000", "5000", "-1"]).into());
+            c.push(unit(rng));
+            search_options(rng, &mut c, false);
+            if rng.random_bool(if ro { 0.05 } else { 0.3 }) {
+                c.extend([
+                    pick(rng, &["STORE", "STOREDIST"]).into(),
+                    pick(rng, &["gs", "c1"]).into(),
+                ]);
+            }
+            c
+        }
         _ => vec![
             "HSET".into(),
             pick(rng, &["hh", "c1"]).into(),

@@ -633,20 +633,47 @@ struct SearchArgs {
     count: usize,
 }
 
-/// Parses the options of GEOSEARCH (`store` false) or GEOSEARCHSTORE, in Redis's order of
-/// checks; the centre member is looked up in `zset` when it exists.
-fn parse_search(
+/// Which command's options are parsed.
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    Search,
+    SearchStore,
+    /// GEORADIUS[BYMEMBER], with STORE/STOREDIST allowed or not (the _RO forms).
+    Radius {
+        store: bool,
+    },
+}
+
+const DEFAULT_SHAPE: Shape = Shape {
+    center: [0.0, 0.0],
+    kind: ShapeKind::Radius(0.0),
+    conversion: 1.0,
+};
+
+/// A radius and its unit (extractDistanceOrReply): (radius, meters per unit).
+fn radius_arg(radius: &[u8], unit_arg: &[u8]) -> Result<(f64, f64), Reply> {
+    let radius = double_arg(radius, "ERR need numeric radius")?;
+    if radius < 0.0 {
+        return Err(Reply::error("ERR radius cannot be negative"));
+    }
+    Ok((radius, unit(unit_arg)?))
+}
+
+/// Parses the options of GEOSEARCH, GEOSEARCHSTORE or the GEORADIUS family, in Redis's order
+/// of checks, from `shape` (already set by GEORADIUS); the centre member is looked up in
+/// `zset` when it exists. Also returns GEORADIUS's STORE/STOREDIST destination.
+fn parse_search<'a>(
     name: &[u8],
-    options: &[Vec<u8>],
+    options: &'a [Vec<u8>],
     zset: Option<&ZSetValue>,
-    store: bool,
-) -> Result<SearchArgs, Reply> {
+    variant: Variant,
+    shape: Shape,
+) -> Result<(SearchArgs, Option<&'a [u8]>), Reply> {
+    let geosearch = matches!(variant, Variant::Search | Variant::SearchStore);
+    let radius_store = variant == Variant::Radius { store: true };
+    let mut store_key: Option<&[u8]> = None;
     let mut args = SearchArgs {
-        shape: Shape {
-            center: [0.0, 0.0],
-            kind: ShapeKind::Radius(0.0),
-            conversion: 1.0,
-        },
+        shape,
         withdist: false,
         withhash: false,
         withcoord: false,
@@ -679,9 +706,13 @@ fn parse_search(
             }
             args.count = usize::try_from(count).unwrap_or(usize::MAX);
             i += 1;
-        } else if is(arg, "storedist") && store {
+        } else if (is(arg, "store") || is(arg, "storedist")) && i + 1 < remaining && radius_store {
+            store_key = Some(&options[i + 1]);
+            args.storedist = is(arg, "storedist");
+            i += 1;
+        } else if is(arg, "storedist") && variant == Variant::SearchStore {
             args.storedist = true;
-        } else if is(arg, "frommember") && i + 1 < remaining && !fromloc {
+        } else if is(arg, "frommember") && i + 1 < remaining && geosearch && !fromloc {
             if let Some(zset) = zset {
                 let score = zset
                     .score(&options[i + 1])
@@ -690,20 +721,17 @@ fn parse_search(
             }
             frommember = true;
             i += 1;
-        } else if is(arg, "fromlonlat") && i + 2 < remaining && !frommember {
+        } else if is(arg, "fromlonlat") && i + 2 < remaining && geosearch && !frommember {
             args.shape.center = lon_lat(&options[i + 1..i + 3])?;
             fromloc = true;
             i += 2;
-        } else if is(arg, "byradius") && i + 2 < remaining && !bybox {
-            let radius = double_arg(&options[i + 1], "ERR need numeric radius")?;
-            if radius < 0.0 {
-                return Err(Reply::error("ERR radius cannot be negative"));
-            }
-            args.shape.conversion = unit(&options[i + 2])?;
+        } else if is(arg, "byradius") && i + 2 < remaining && geosearch && !bybox {
+            let (radius, conversion) = radius_arg(&options[i + 1], &options[i + 2])?;
+            args.shape.conversion = conversion;
             args.shape.kind = ShapeKind::Radius(radius);
             byradius = true;
             i += 2;
-        } else if is(arg, "bybox") && i + 3 < remaining && !byradius {
+        } else if is(arg, "bybox") && i + 3 < remaining && geosearch && !byradius {
             let width = double_arg(&options[i + 1], "ERR need numeric width")?;
             let height = double_arg(&options[i + 2], "ERR need numeric height")?;
             if height < 0.0 || width < 0.0 {
@@ -718,18 +746,24 @@ fn parse_search(
         }
         i += 1;
     }
-    if store && (args.withdist || args.withhash || args.withcoord) {
-        return Err(Reply::error(
-            "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
-        ));
+    let storing = store_key.is_some() || variant == Variant::SearchStore;
+    if storing && (args.withdist || args.withhash || args.withcoord) {
+        let what = if variant == Variant::SearchStore {
+            "GEOSEARCHSTORE"
+        } else {
+            "STORE option in GEORADIUS"
+        };
+        return Err(Reply::error(format!(
+            "ERR {what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+        )));
     }
     let name = String::from_utf8_lossy(crate::args::c_str(name)).into_owned();
-    if !(frommember || fromloc) {
+    if geosearch && !(frommember || fromloc) {
         return Err(crate::args::client_error(format!(
             "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}"
         )));
     }
-    if !(byradius || bybox) {
+    if geosearch && !(byradius || bybox) {
         return Err(crate::args::client_error(format!(
             "ERR exactly one of BYRADIUS and BYBOX can be specified for {name}"
         )));
@@ -737,7 +771,7 @@ fn parse_search(
     if args.any && args.count == 0 {
         return Err(Reply::error("ERR the ANY argument requires COUNT argument"));
     }
-    Ok(args)
+    Ok((args, store_key))
 }
 
 /// The matches of a search, ordered and cut to COUNT as Redis returns them.
@@ -770,11 +804,15 @@ pub fn geosearch(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 
 fn geosearch_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     let zset = lookup_zset(ctx.db(), &argv[1], ctx.now_ms)?;
-    let args = parse_search(&argv[0], &argv[2..], zset, false)?;
+    let (args, _) = parse_search(&argv[0], &argv[2..], zset, Variant::Search, DEFAULT_SHAPE)?;
     let Some(zset) = zset else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let found = run_search(zset, &args);
+    Ok(search_reply(run_search(zset, &args), &args))
+}
+
+/// The reply to a search: members, or one array per member with the requested extras.
+fn search_reply(found: Vec<Found>, args: &SearchArgs) -> Reply {
     let extras = args.withdist || args.withhash || args.withcoord;
     let items = found
         .into_iter()
@@ -796,7 +834,7 @@ fn geosearch_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
             Reply::Array(parts)
         })
         .collect();
-    Ok(Reply::Array(items))
+    Reply::Array(items)
 }
 
 /// GEOSEARCHSTORE destination source ... [STOREDIST]: the matches as a sorted set scored by
@@ -809,10 +847,17 @@ fn geosearchstore_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, 
     let now = ctx.now_ms;
     let read = ctx.as_read();
     let zset = lookup_zset(read.db(), &argv[2], now)?;
-    let args = parse_search(&argv[0], &argv[3..], zset, true)?;
+    let variant = Variant::SearchStore;
+    let (args, _) = parse_search(&argv[0], &argv[3..], zset, variant, DEFAULT_SHAPE)?;
+    let entries = stored_entries(zset, &args);
+    Ok(store(ctx.db(), &argv[1], now, entries))
+}
+
+/// The matches as sorted-set entries in order: scored by geohash, or by distance.
+fn stored_entries(zset: Option<&ZSetValue>, args: &SearchArgs) -> Vec<(f64, Vec<u8>)> {
     let mut entries: Vec<(f64, Vec<u8>)> = match zset {
         None => Vec::new(),
-        Some(zset) => run_search(zset, &args)
+        Some(zset) => run_search(zset, args)
             .into_iter()
             .map(|item| {
                 let score = if args.storedist {
@@ -825,7 +870,95 @@ fn geosearchstore_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, 
             .collect(),
     };
     entries.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    Ok(store(ctx.db(), &argv[1], now, entries))
+    entries
+}
+
+/// What a GEORADIUS-family command does: reply, or store entries at a key.
+enum RadiusOutcome {
+    Reply(Reply),
+    Store(Vec<u8>, Vec<(f64, Vec<u8>)>),
+}
+
+/// GEORADIUS key lon lat radius unit ... / GEORADIUSBYMEMBER key member radius unit ...
+/// (georadiusGeneric), with STORE/STOREDIST when `store_allowed`.
+fn radius_generic(
+    ctx: &ReadCtx,
+    argv: &[Vec<u8>],
+    by_member: bool,
+    store_allowed: bool,
+) -> Result<RadiusOutcome, Reply> {
+    let zset = lookup_zset(ctx.db(), &argv[1], ctx.now_ms)?;
+    let mut shape = DEFAULT_SHAPE;
+    let base = if by_member { 5 } else { 6 };
+    if !by_member {
+        shape.center = lon_lat(&argv[2..4])?;
+    }
+    if let Some(zset) = zset.filter(|_| by_member) {
+        let score = zset
+            .score(&argv[2])
+            .ok_or_else(|| Reply::error("ERR could not decode requested zset member"))?;
+        shape.center = decode_score(score);
+    }
+    if !by_member || zset.is_some() {
+        let (radius, conversion) = radius_arg(&argv[base - 2], &argv[base - 1])?;
+        shape.kind = ShapeKind::Radius(radius);
+        shape.conversion = conversion;
+    }
+    let variant = Variant::Radius {
+        store: store_allowed,
+    };
+    let (args, store_key) = parse_search(&argv[0], &argv[base..], zset, variant, shape)?;
+    if let Some(key) = store_key {
+        return Ok(RadiusOutcome::Store(
+            key.to_vec(),
+            stored_entries(zset, &args),
+        ));
+    }
+    Ok(RadiusOutcome::Reply(match zset {
+        None => Reply::Array(Vec::new()),
+        Some(zset) => search_reply(run_search(zset, &args), &args),
+    }))
+}
+
+fn radius_write(ctx: &mut WriteCtx, argv: &[Vec<u8>], by_member: bool) -> Reply {
+    let outcome = radius_generic(&ctx.as_read(), argv, by_member, true);
+    match outcome {
+        Err(error) => error,
+        Ok(RadiusOutcome::Reply(reply)) => reply,
+        Ok(RadiusOutcome::Store(key, entries)) => {
+            let now = ctx.now_ms;
+            store(ctx.db(), &key, now, entries)
+        }
+    }
+}
+
+fn radius_read(ctx: &ReadCtx, argv: &[Vec<u8>], by_member: bool) -> Reply {
+    match radius_generic(ctx, argv, by_member, false) {
+        Err(error) => error,
+        Ok(RadiusOutcome::Reply(reply)) => reply,
+        Ok(RadiusOutcome::Store(..)) => unreachable!("STORE is refused by the _RO forms"),
+    }
+}
+
+/// GEORADIUS key longitude latitude radius unit [WITH...] [COUNT n [ANY]] [ASC|DESC]
+/// [STORE key|STOREDIST key]
+pub fn georadius(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    radius_write(ctx, argv, false)
+}
+
+/// GEORADIUSBYMEMBER key member radius unit ...
+pub fn georadiusbymember(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    radius_write(ctx, argv, true)
+}
+
+/// GEORADIUS_RO: GEORADIUS without STORE, a read.
+pub fn georadius_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+    radius_read(ctx, argv, false)
+}
+
+/// GEORADIUSBYMEMBER_RO: GEORADIUSBYMEMBER without STORE, a read.
+pub fn georadiusbymember_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+    radius_read(ctx, argv, true)
 }
 
 fn store(db: &mut Db, key: &[u8], now_ms: u64, entries: Vec<(f64, Vec<u8>)>) -> Reply {
@@ -849,6 +982,26 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("geodist", -4, READONLY, 1, 1, 1, Read(geodist)),
     cmd!("geohash", -2, READONLY, 1, 1, 1, Read(geohash)),
     cmd!("geopos", -2, READONLY, 1, 1, 1, Read(geopos)),
+    cmd!("georadius", -6, WRITE | DENYOOM, 1, 1, 1, Write(georadius)),
+    cmd!("georadius_ro", -6, READONLY, 1, 1, 1, Read(georadius_ro)),
+    cmd!(
+        "georadiusbymember",
+        -5,
+        WRITE | DENYOOM,
+        1,
+        1,
+        1,
+        Write(georadiusbymember)
+    ),
+    cmd!(
+        "georadiusbymember_ro",
+        -5,
+        READONLY,
+        1,
+        1,
+        1,
+        Read(georadiusbymember_ro)
+    ),
     cmd!("geosearch", -7, READONLY, 1, 1, 1, Read(geosearch)),
     cmd!(
         "geosearchstore",
@@ -875,6 +1028,10 @@ pub(crate) mod tests {
         "geodist",
         "geohash",
         "geopos",
+        "georadius",
+        "georadius_ro",
+        "georadiusbymember",
+        "georadiusbymember_ro",
         "geosearch",
         "geosearchstore",
     ];
@@ -1446,5 +1603,212 @@ pub(crate) mod tests {
         assert_eq!(format_coord(-0.0), "0");
         assert_eq!(format_coord(1.5), "1.5");
         assert_eq!(format_coord(2.0), "2");
+    }
+
+    #[test]
+    fn georadius_family_searches_stores_and_errors_like_redis() {
+        let mut e = sicily4();
+        let pos = |x: &str, y: &str| arr(vec![bulk(x), bulk(y)]);
+        assert_eq!(
+            apply(
+                &mut e,
+                &[
+                    "GEORADIUS",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "WITHDIST",
+                    "WITHCOORD",
+                    "ASC"
+                ]
+            ),
+            arr(vec![
+                arr(vec![
+                    bulk("Catania"),
+                    bulk("56.4413"),
+                    pos("15.08726745843887329", "37.50266842333162032")
+                ]),
+                arr(vec![
+                    bulk("Palermo"),
+                    bulk("190.4424"),
+                    pos("13.36138933897018433", "38.11555639549629859")
+                ]),
+            ])
+        );
+        assert_eq!(
+            read(
+                &e,
+                &[
+                    "GEORADIUS_RO",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "1",
+                    "DESC"
+                ]
+            ),
+            bulks(&["Palermo"])
+        );
+        assert_eq!(
+            apply(
+                &mut e,
+                &[
+                    "GEORADIUS",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "STORE",
+                    "dst"
+                ]
+            ),
+            int(2)
+        );
+        assert_eq!(
+            read(&e, &["ZRANGE", "dst", "0", "-1", "WITHSCORES"]),
+            bulks(&["Palermo", "3479099956230698", "Catania", "3479447370796909"])
+        );
+        assert_eq!(
+            apply(
+                &mut e,
+                &[
+                    "GEORADIUS",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "STOREDIST",
+                    "dst"
+                ]
+            ),
+            int(2)
+        );
+        assert_eq!(
+            read(&e, &["ZRANGE", "dst", "0", "-1", "WITHSCORES"]),
+            bulks(&[
+                "Catania",
+                "56.441257870158204",
+                "Palermo",
+                "190.44242984775784"
+            ])
+        );
+        assert_eq!(
+            apply(&mut e, &["GEORADIUS", "Sicily", "15", "37", "200", "km", "STOREDIST", "dst", "WITHDIST"]),
+            err("ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+        );
+        assert_eq!(
+            read(
+                &e,
+                &[
+                    "GEORADIUS_RO",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "STORE",
+                    "dst"
+                ]
+            ),
+            err(SYNTAX_ERROR)
+        );
+        assert_eq!(
+            apply(
+                &mut e,
+                &["GEORADIUSBYMEMBER", "Sicily", "Palermo", "100", "km"]
+            ),
+            bulks(&["Palermo", "edge1"])
+        );
+        assert_eq!(
+            read(
+                &e,
+                &[
+                    "GEORADIUSBYMEMBER_RO",
+                    "Sicily",
+                    "Palermo",
+                    "100",
+                    "km",
+                    "WITHHASH"
+                ]
+            ),
+            arr(vec![
+                arr(vec![bulk("Palermo"), int(3479099956230698)]),
+                arr(vec![bulk("edge1"), int(3479273021651468)]),
+            ])
+        );
+        assert_eq!(
+            apply(
+                &mut e,
+                &["GEORADIUSBYMEMBER", "Sicily", "nope", "100", "km"]
+            ),
+            err("ERR could not decode requested zset member")
+        );
+        // A missing key: the radius is not even read; STORE deletes the destination.
+        assert_eq!(
+            read(&e, &["GEORADIUSBYMEMBER_RO", "none", "nope", "-1", "xx"]),
+            arr(vec![])
+        );
+        assert_eq!(
+            apply(
+                &mut e,
+                &[
+                    "GEORADIUSBYMEMBER",
+                    "none",
+                    "nope",
+                    "-1",
+                    "xx",
+                    "STORE",
+                    "dst"
+                ]
+            ),
+            int(0)
+        );
+        assert_eq!(read(&e, &["EXISTS", "dst"]), int(0));
+        for (cmd, error) in [
+            (
+                &[
+                    "GEORADIUS",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "FROMLONLAT",
+                    "1",
+                    "2",
+                ][..],
+                SYNTAX_ERROR,
+            ),
+            (
+                &["GEORADIUS", "Sicily", "15", "37", "-1", "km"],
+                "ERR radius cannot be negative",
+            ),
+            (
+                &["GEORADIUS", "Sicily", "200", "37", "1", "km"],
+                "ERR invalid longitude,latitude pair 200.000000,37.000000",
+            ),
+            (
+                &["GEORADIUS", "Sicily", "15", "37", "1", "km", "ANY"],
+                "ERR the ANY argument requires COUNT argument",
+            ),
+        ] {
+            assert_eq!(apply(&mut e, cmd), err(error), "{cmd:?}");
+        }
+        apply(&mut e, &["SET", "s", "v"]);
+        assert_eq!(
+            read(&e, &["GEORADIUS_RO", "s", "1", "1", "1", "km"]),
+            err(WRONGTYPE)
+        );
+        assert_eq!(
+            apply(&mut e, &["GEORADIUSBYMEMBER", "s", "m", "1", "km"]),
+            err(WRONGTYPE)
+        );
     }
 }

@@ -18,7 +18,7 @@ fn random_command(rng: &mut XorShift) -> Vec<String> {
     let jitter = format!("{}.{}", rng.below(20), rng.below(1000));
     let radius = rng.pick(&["1", "100", "500", "5000", "20000"]).to_string();
     let db = rng.below(3).to_string();
-    let parts: Vec<&str> = match rng.below(22) {
+    let parts: Vec<&str> = match rng.below(24) {
         0..=3 => vec!["GEOADD", &key, &jitter, &lat, &member, &lon, &jitter, "p"],
         4 => vec![
             "GEOADD",
@@ -79,6 +79,26 @@ fn random_command(rng: &mut XorShift) -> Vec<String> {
         18 => vec!["SWAPDB", "0", &db],
         19 => vec!["OBJECT", "ENCODING", &key],
         20 => vec!["PEXPIRE", &key, "30"],
+        21 => vec![
+            "GEORADIUS",
+            &key,
+            &lon,
+            &lat,
+            &radius,
+            "km",
+            "COUNT",
+            "3",
+            "STOREDIST",
+            &other,
+        ],
+        22 => vec![
+            "GEORADIUSBYMEMBER_RO",
+            &key,
+            &member,
+            &radius,
+            "km",
+            "WITHDIST",
+        ],
         _ => vec!["SET", "str", &jitter],
     };
     parts.into_iter().map(str::to_string).collect()
