@@ -401,7 +401,7 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
         if a != b {
             return Err(format!(
                 "building: {}: redis {} engine {}",
-                show_command(&command),
+                show_command(command),
                 show(&a),
                 show(&b)
             ));

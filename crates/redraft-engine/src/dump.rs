@@ -326,7 +326,7 @@ fn load_object(kind: u8, input: &mut Input) -> codec::Result<Value> {
             };
             hash_value(pairs(elements_to_bytes(elements))?)?
         }
-        TYPE_STREAM_LISTPACKS_2 => Value::Stream(stream::load_stream(input)?),
+        TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(stream::load_stream(input)?)),
         _ => return Err(Bad),
     };
     Ok(value)

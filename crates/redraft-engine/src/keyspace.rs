@@ -102,7 +102,8 @@ pub enum Value {
     List(ListValue),
     Set(SetValue),
     ZSet(ZSetValue),
-    Stream(StreamValue),
+    /// Boxed: a stream's value is large, and every key pays for the largest inline variant.
+    Stream(Box<StreamValue>),
 }
 
 impl Value {

@@ -54,7 +54,7 @@ pub(crate) fn lookup_or_create<'a>(
 ) -> Result<&'a mut StreamValue, Reply> {
     if lookup(db, key, now_ms)?.is_none() {
         let entry = Entry {
-            value: Value::Stream(StreamValue::default()),
+            value: Value::Stream(Box::default()),
             expires_at_ms: None,
         };
         db.insert(key, entry);

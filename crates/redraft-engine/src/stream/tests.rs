@@ -91,7 +91,7 @@ fn stream(engine: &Engine, key: &str) -> StreamValue {
         .unwrap()
         .value
     {
-        crate::keyspace::Value::Stream(s) => s.clone(),
+        crate::keyspace::Value::Stream(s) => (**s).clone(),
         _ => panic!("not a stream"),
     }
 }
