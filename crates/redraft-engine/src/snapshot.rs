@@ -138,7 +138,9 @@ fn decode_value(reader: &mut Reader) -> Result<Value, SnapshotError> {
         TAG_LIST => Ok(Value::List(ListValue::decode_snapshot(reader)?)),
         TAG_SET => Ok(Value::Set(SetValue::decode_snapshot(reader)?)),
         TAG_ZSET => Ok(Value::ZSet(ZSetValue::decode_snapshot(reader)?)),
-        TAG_STREAM => Ok(Value::Stream(Box::new(StreamValue::decode_snapshot(reader)?))),
+        TAG_STREAM => Ok(Value::Stream(Box::new(StreamValue::decode_snapshot(
+            reader,
+        )?))),
         tag => Err(SnapshotError::UnknownType(tag)),
     }
 }
