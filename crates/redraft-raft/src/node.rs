@@ -294,6 +294,16 @@ impl RaftNode {
         }
     }
 
+    /// This replica's applied index and a 64-bit digest (FNV-1a) of its engine's snapshot bytes,
+    /// read together under one lock: two replicas at the same applied index must give the same
+    /// digest. Encodes the whole keyspace, so it is for checks and tests, not a hot path.
+    pub fn state_digest(&self) -> (u64, u64) {
+        let replica = read_replica(&self.core.replica);
+        let applied = replica.last_applied.map_or(0, |log_id| log_id.index);
+        let digest = redraft_engine::keyspace::key_hash(&replica.engine.encode_snapshot());
+        (applied, digest)
+    }
+
     /// Resolves when Raft has stopped on a fatal error (a storage failure, a panic in its core),
     /// with the reason. Such a node can no longer serve; its process should exit so that a
     /// supervisor restarts it, rather than linger looking alive.

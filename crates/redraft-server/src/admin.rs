@@ -7,6 +7,7 @@
 //! RAFT TRANSFER <id>                      hand leadership to a voter
 //! RAFT MEMBERS                            id, addr, role, match_index, lag of every member
 //! RAFT STATUS                             this node's INFO raft fields, as a map
+//! RAFT DIGEST                             this replica's applied index and state digest
 //! ```
 
 use redraft_engine::args::parse_i64;
@@ -20,6 +21,9 @@ use crate::session::Session;
 impl<C: Cluster> Session<C> {
     pub async fn raft_command(&self, argv: &[Vec<u8>]) -> Reply {
         let sub = argv[1].to_ascii_lowercase();
+        if sub == b"digest" {
+            return self.raft_digest(&argv[2..]);
+        }
         let op = match parse(&sub, &argv[2..]) {
             Ok(Some(op)) => op,
             Ok(None) => return self.raft_status(),
@@ -32,6 +36,19 @@ impl<C: Cluster> Session<C> {
             Err(AdminError::Refused(why)) => Reply::error(format!("ERR {why}")),
             Err(AdminError::Cluster(e)) => route_error(e).reply(),
         }
+    }
+
+    /// [applied index, digest as 16 hex digits]: replicas that applied the same entries
+    /// answer the same (the fault suite's convergence check).
+    fn raft_digest(&self, args: &[Vec<u8>]) -> Reply {
+        if !args.is_empty() {
+            return Reply::error("ERR wrong number of arguments for 'raft|digest' command");
+        }
+        let (applied, digest) = self.server.cluster.state_digest();
+        Reply::Array(vec![
+            Reply::Integer(applied as i64),
+            Reply::bulk(format!("{digest:016x}")),
+        ])
     }
 
     fn raft_status(&self) -> Reply {
@@ -91,7 +108,7 @@ fn parse(sub: &[u8], args: &[Vec<u8>]) -> Result<Option<AdminOp>, Reply> {
         }
         _ => {
             return Err(Reply::error(format!(
-                "ERR unknown subcommand '{}'. Try RAFT ADDLEARNER|PROMOTE|REMOVE|TRANSFER|MEMBERS|STATUS.",
+                "ERR unknown subcommand '{}'. Try RAFT ADDLEARNER|PROMOTE|REMOVE|TRANSFER|MEMBERS|STATUS|DIGEST.",
                 String::from_utf8_lossy(sub)
             )))
         }

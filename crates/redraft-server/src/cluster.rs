@@ -54,6 +54,9 @@ pub trait Cluster: Send + Sync + 'static {
     /// `name:value` lines for INFO's raft section.
     fn raft_info(&self) -> Vec<(String, String)>;
 
+    /// This replica's applied index and a digest of its whole state at that index.
+    fn state_digest(&self) -> (u64, u64);
+
     /// Runs a membership operation (RAFT ADDLEARNER, PROMOTE, ...) on the leader; returns the
     /// membership after it. Without Raft (session tests) there is no membership to change.
     fn admin(&self, _op: AdminOp) -> impl Future<Output = Result<Vec<Member>, AdminError>> + Send {

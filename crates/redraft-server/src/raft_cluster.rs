@@ -63,6 +63,10 @@ impl Cluster for RaftCluster {
         self.node.admin(op).await
     }
 
+    fn state_digest(&self) -> (u64, u64) {
+        self.node.state_digest()
+    }
+
     fn raft_info(&self) -> Vec<(String, String)> {
         let status = self.node.status();
         let join = |ids: &[u64]| {

@@ -50,6 +50,12 @@ impl Cluster for LocalCluster {
     fn raft_info(&self) -> Vec<(String, String)> {
         vec![("role".into(), "leader".into())]
     }
+
+    fn state_digest(&self) -> (u64, u64) {
+        let engine = self.engine.lock().unwrap();
+        let digest = redraft_engine::keyspace::key_hash(&engine.encode_snapshot());
+        (self.index.load(Ordering::SeqCst), digest)
+    }
 }
 
 async fn start() -> (Arc<Server<LocalCluster>>, std::net::SocketAddr) {
@@ -228,4 +234,22 @@ async fn max_clients_rejects_the_next_connection_with_an_error() {
     let mut second = TcpStream::connect(addr).await.unwrap();
     let got = exchange(&mut second, b"", 64).await;
     assert_eq!(got, b"-ERR max number of clients reached\r\n");
+}
+
+#[tokio::test]
+async fn raft_digest_answers_the_applied_index_and_changes_with_the_state() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let before = exchange(&mut stream, b"RAFT DIGEST\r\n", 1).await;
+    assert!(before.starts_with(b"*2\r\n:0\r\n$16\r\n"), "{before:?}");
+    assert_exchange(&mut stream, b"SET k v\r\n", b"+OK\r\n").await;
+    let after = exchange(&mut stream, b"RAFT DIGEST\r\n", before.len()).await;
+    assert!(after.starts_with(b"*2\r\n:1\r\n$16\r\n"), "{after:?}");
+    assert_ne!(before[12..], after[12..], "the digest follows the state");
+    assert_exchange(
+        &mut stream,
+        b"RAFT DIGEST x\r\n",
+        b"-ERR wrong number of arguments for 'raft|digest' command\r\n",
+    )
+    .await;
 }
