@@ -724,3 +724,36 @@ async fn every_replica_reports_the_same_state_digest_at_the_same_applied_index()
         "replicas disagree: {digests:?}"
     );
 }
+
+/// The log held in memory is bounded in bytes, not only in entries: a few large writes (far
+/// fewer entries than --snapshot-logs) past --snapshot-log-bytes make every node snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_grown_past_its_byte_bound_is_snapshotted_before_the_entry_count() {
+    let options = ClusterOptions::default().args(&[
+        "--snapshot-logs",
+        "1000000",
+        "--snapshot-log-bytes",
+        "200000",
+    ]);
+    let cluster = Cluster::start_with(3, options).await;
+    let leader = cluster.leader().await;
+    let mut conn = cluster.conn(leader).await;
+    let value = "x".repeat(16 * 1024);
+    for i in 0..40 {
+        let _: () = conn.set(format!("big{i}"), &value).await.expect("SET");
+    }
+    for id in cluster.ids() {
+        wait_for(
+            &format!("a size-triggered snapshot on node {id}"),
+            Duration::from_secs(20),
+            || async {
+                let info = cluster.info(id).await;
+                match info.num("snapshot_index") {
+                    0 => Err("snapshot_index still 0".to_string()),
+                    index => Ok(index),
+                }
+            },
+        )
+        .await;
+    }
+}

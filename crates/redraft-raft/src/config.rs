@@ -28,6 +28,10 @@ pub struct NodeConfig {
     pub election_timeout_max_ms: u64,
     /// Take a snapshot (and then purge the log) after this many applied entries.
     pub snapshot_logs_since_last: u64,
+    /// Also take one as soon as the log held in memory exceeds this many bytes: the leader
+    /// batches writes, so a few entries can hold a lot, and the entry count alone would let
+    /// the in-memory log grow without a useful bound.
+    pub snapshot_log_bytes: u64,
     /// Bound on every client-facing call (write, read barrier).
     pub request_timeout: Duration,
     /// Added to the wall clock when stamping entries. Test-only: simulates clock skew.
@@ -56,6 +60,7 @@ impl Default for NodeConfig {
             election_timeout_min_ms: 1000,
             election_timeout_max_ms: 2000,
             snapshot_logs_since_last: 10_000,
+            snapshot_log_bytes: 64 * 1024 * 1024,
             request_timeout: Duration::from_secs(5),
             clock_offset_ms: 0,
             fsync: true,
@@ -69,8 +74,9 @@ impl Default for NodeConfig {
 /// below the message limit; a single huge entry still fits it on its own.
 const MAX_PAYLOAD_ENTRIES: u64 = 256;
 /// Entries kept in the log behind a snapshot, so a briefly lagging follower catches up from the
-/// log rather than by a snapshot transfer. Never more than one snapshot interval.
-const MAX_IN_SNAPSHOT_LOG_TO_KEEP: u64 = 1_000;
+/// log rather than by a snapshot transfer. Never more than one snapshot interval. Kept small
+/// because a batched entry can be large: this many entries stay in memory after a snapshot.
+const MAX_IN_SNAPSHOT_LOG_TO_KEEP: u64 = 256;
 
 impl NodeConfig {
     /// The address to dial for peer `id`, whose membership address is `membership_addr`: the

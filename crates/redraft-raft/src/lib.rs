@@ -30,6 +30,7 @@ mod routing;
 mod server;
 mod service;
 mod snapshot_file;
+mod snapshot_trigger;
 mod state_machine;
 mod sweeper;
 mod types;

@@ -26,6 +26,7 @@ use crate::peers::Peers;
 use crate::read_index::{ReadBatcher, ReadIndexError};
 use crate::routing::{self, pause_before_retry, Attempt, RETRY_PAUSE};
 use crate::server;
+use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, StateMachine};
 use crate::sweeper;
 use crate::types::Raft;
@@ -80,6 +81,7 @@ impl RaftNode {
         let state_machine = StateMachine::open(&raft_dir, applied_tx)?;
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
         let committed = log.committed_index();
+        let log_bytes = log.memory_bytes();
         let replica = state_machine.replica();
         let listener = TcpListener::bind(config.raft_listen)
             .await
@@ -123,6 +125,11 @@ impl RaftNode {
         let handles = vec![
             tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
             tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
+            tokio::spawn(snapshot_trigger::run(
+                core.clone(),
+                log_bytes,
+                stop.subscribe(),
+            )),
         ];
         let node = RaftNode {
             core,

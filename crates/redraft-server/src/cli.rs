@@ -71,6 +71,9 @@ pub struct Cli {
     /// Take a snapshot and compact the log every this many entries.
     #[arg(long, default_value_t = 10_000)]
     pub snapshot_logs: u64,
+    /// Also take a snapshot as soon as the Raft log held in memory exceeds this many bytes.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    pub snapshot_log_bytes: u64,
     /// How long a command may wait for the cluster before -CLUSTERDOWN or -TRYAGAIN.
     #[arg(long, default_value_t = 5_000)]
     pub request_timeout_ms: u64,
@@ -171,6 +174,7 @@ impl Cli {
             election_timeout_min_ms: self.election_timeout_ms,
             election_timeout_max_ms: self.election_timeout_ms * 2,
             snapshot_logs_since_last: self.snapshot_logs,
+            snapshot_log_bytes: self.snapshot_log_bytes,
             request_timeout: Duration::from_millis(self.request_timeout_ms),
             clock_offset_ms: self.clock_offset_ms,
             fsync: self.fsync == Fsync::Always,

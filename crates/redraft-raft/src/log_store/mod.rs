@@ -74,6 +74,10 @@ pub struct LogStore {
     /// Where each in-memory entry's record starts: (segment seq, byte offset). Parallel to
     /// `entries`; truncation cuts the files there.
     positions: VecDeque<(u64, u64)>,
+    /// Each in-memory entry's record size in bytes, parallel to `entries`, and their sum
+    /// (shared: the node snapshots early when the log held in memory grows past a bound).
+    record_bytes: VecDeque<u64>,
+    memory_bytes: Arc<AtomicU64>,
     /// Every segment on disk, oldest first; the last one is `active`.
     segments: Vec<Segment>,
     active: Active,
@@ -109,6 +113,8 @@ impl LogStore {
             options,
             entries: Arc::new(RwLock::new(recovered.entries)),
             positions: recovered.positions,
+            memory_bytes: Arc::new(AtomicU64::new(recovered.record_bytes.iter().sum())),
+            record_bytes: recovered.record_bytes,
             segments: recovered.segments,
             active: recovered.active,
             meta,
@@ -129,6 +135,11 @@ impl LogStore {
     }
 
     /// The committed index as last saved by openraft, for status reports.
+    /// Bytes of the log's records held in memory (from the last purge on), kept current.
+    pub fn memory_bytes(&self) -> Arc<AtomicU64> {
+        self.memory_bytes.clone()
+    }
+
     pub fn committed_index(&self) -> Arc<AtomicU64> {
         self.committed_index.clone()
     }
@@ -178,6 +189,7 @@ impl LogStore {
         let mut last = read(&self.entries).back().map(|e| e.log_id.index);
         let mut buf = Vec::new();
         let mut positions = Vec::with_capacity(entries.len());
+        let mut sizes = Vec::with_capacity(entries.len());
         for entry in entries {
             let index = entry.log_id.index;
             if last.is_some_and(|last| index != last + 1) {
@@ -188,7 +200,9 @@ impl LogStore {
             last = Some(index);
             positions.push((self.active.seq, self.active.len + buf.len() as u64));
             let payload = postcard::to_allocvec(entry).map_err(io::Error::other)?;
+            let before = buf.len();
             record::encode_into(&mut buf, &payload).map_err(io::Error::other)?;
+            sizes.push((buf.len() - before) as u64);
         }
         (&*self.active.file).write_all(&buf)?;
         self.active.len += buf.len() as u64;
@@ -196,6 +210,9 @@ impl LogStore {
             segment.last_index = last;
         }
         self.positions.extend(positions);
+        self.memory_bytes
+            .fetch_add(sizes.iter().sum(), Ordering::AcqRel);
+        self.record_bytes.extend(sizes);
         write(&self.entries).extend(entries.iter().cloned());
         Ok(())
     }
@@ -231,6 +248,11 @@ impl LogStore {
             len: offset,
         };
         self.positions.truncate(keep);
+        let cut: u64 = self
+            .record_bytes
+            .drain(keep.min(self.record_bytes.len())..)
+            .sum();
+        self.memory_bytes.fetch_sub(cut, Ordering::AcqRel);
         write(&self.entries).truncate(keep);
         Ok(())
     }
@@ -250,6 +272,8 @@ impl LogStore {
             {
                 entries.pop_front();
                 self.positions.pop_front();
+                let size = self.record_bytes.pop_front().unwrap_or(0);
+                self.memory_bytes.fetch_sub(size, Ordering::AcqRel);
             }
         }
         if read(&self.entries).is_empty() {
@@ -270,6 +294,7 @@ impl LogStore {
 struct Recovered {
     entries: VecDeque<Entry>,
     positions: VecDeque<(u64, u64)>,
+    record_bytes: VecDeque<u64>,
     segments: Vec<Segment>,
     active: Active,
 }
@@ -281,6 +306,7 @@ fn recover(log_dir: &Path, last_purged: Option<LogId>) -> Result<Recovered, Star
         segment::list(log_dir).map_err(|e| StartError::io("listing log segments", log_dir, e))?;
     let mut entries: VecDeque<Entry> = VecDeque::new();
     let mut positions = VecDeque::new();
+    let mut record_bytes = VecDeque::new();
     let mut segments = Vec::with_capacity(seqs.len());
     let mut active_len = 0;
     for (i, &seq) in seqs.iter().enumerate() {
@@ -291,7 +317,15 @@ fn recover(log_dir: &Path, last_purged: Option<LogId>) -> Result<Recovered, Star
             seq,
             last_index: scan.entries.last().map(|(_, e)| e.log_id.index),
         });
-        for (offset, entry) in scan.entries {
+        // A record ends where the next one starts, the last one where the valid file ends.
+        let ends: Vec<u64> = scan
+            .entries
+            .iter()
+            .skip(1)
+            .map(|(offset, _)| *offset)
+            .chain(std::iter::once(scan.len))
+            .collect();
+        for ((offset, entry), end) in scan.entries.into_iter().zip(ends) {
             let index = entry.log_id.index;
             if last_purged.is_some_and(|p| index <= p.index) {
                 continue;
@@ -305,6 +339,7 @@ fn recover(log_dir: &Path, last_purged: Option<LogId>) -> Result<Recovered, Star
                 return Err(segment::corrupt(&path, offset as usize, reason));
             }
             positions.push_back((seq, offset));
+            record_bytes.push_back(end.saturating_sub(offset));
             entries.push_back(entry);
         }
     }
@@ -328,6 +363,7 @@ fn recover(log_dir: &Path, last_purged: Option<LogId>) -> Result<Recovered, Star
     Ok(Recovered {
         entries,
         positions,
+        record_bytes,
         segments,
         active: Active {
             seq: active_seq,

@@ -271,3 +271,45 @@ async fn reads_honour_range_bounds() {
         entries(1, 6..8)
     );
 }
+
+fn total_file_bytes(dir: &TempDir) -> u64 {
+    segment_files(dir)
+        .iter()
+        .map(|path| std::fs::metadata(path).expect("segment metadata").len())
+        .sum()
+}
+
+#[tokio::test]
+async fn memory_bytes_follow_appends_truncation_purges_and_restarts() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, tiny_segments());
+    let bytes = store.memory_bytes();
+    write_one_per_segment(&mut store, &entries(1, 1..11));
+    let written = bytes.load(Ordering::Acquire);
+    assert_eq!(
+        written,
+        total_file_bytes(&dir),
+        "every record held in memory is counted"
+    );
+    store.truncate_from(9).expect("truncate");
+    let after_truncate = bytes.load(Ordering::Acquire);
+    assert!(after_truncate < written);
+    assert_eq!(after_truncate, total_file_bytes(&dir));
+    drop(store);
+    let mut store = open(&dir, tiny_segments());
+    assert_eq!(
+        store.memory_bytes().load(Ordering::Acquire),
+        after_truncate,
+        "recovered"
+    );
+    store.purge_upto(log_id(1, 1, 4)).expect("purge");
+    let after_purge = store.memory_bytes().load(Ordering::Acquire);
+    assert!(after_purge < after_truncate);
+    assert_eq!(
+        after_purge,
+        total_file_bytes(&dir),
+        "whole purged segments are gone"
+    );
+    store.purge_upto(log_id(1, 1, 8)).expect("purge all");
+    assert_eq!(store.memory_bytes().load(Ordering::Acquire), 0);
+}
