@@ -25,6 +25,8 @@ const INFO_TIMEOUT: Duration = Duration::from_millis(1000);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Log lines printed per node when a test fails.
 const LOG_TAIL_LINES: usize = 60;
+/// `--join-timeout-ms` of a node waiting to be added by hand: longer than any run.
+const WAIT_TO_BE_ADDED_MS: u64 = 24 * 3600 * 1000;
 
 /// How to start a cluster.
 #[derive(Clone, Debug, Default)]
@@ -105,6 +107,9 @@ struct Node {
     /// The Raft address of the member to `--join` through; None for initial members until
     /// they are wiped and rejoin.
     join: Mutex<Option<String>>,
+    /// Started fresh to wait until an operator adds it (`RAFT ADDLEARNER` + `PROMOTE`):
+    /// see [`Cluster::start_fresh`].
+    wait_to_be_added: Mutex<bool>,
     proc: Mutex<Proc>,
     /// Flags for this node only, after the cluster's (e.g. a clock offset).
     own_args: Mutex<Vec<String>>,
@@ -118,6 +123,9 @@ pub struct Cluster {
     extra_args: Vec<String>,
     /// (from, to) -> the proxy node `from` dials to reach node `to`.
     proxies: BTreeMap<(u64, u64), LinkProxy>,
+    /// A listener that never accepts: the `--join` seed of a node that must wait to be
+    /// added by hand (see [`Cluster::start_fresh`]).
+    black_hole: std::net::TcpListener,
     tmp: TempDir,
 }
 
@@ -147,6 +155,7 @@ impl Cluster {
                     dir,
                     initial: true,
                     join: Mutex::new(None),
+                    wait_to_be_added: Mutex::new(false),
                     proc: Mutex::new(Proc::default()),
                     own_args: Mutex::new(Vec::new()),
                 }
@@ -165,6 +174,7 @@ impl Cluster {
             bin: redraft_bin(),
             extra_args: options.extra_args,
             proxies,
+            black_hole: std::net::TcpListener::bind("127.0.0.1:0").expect("black-hole listener"),
             tmp,
         };
         for id in cluster.ids() {
@@ -218,6 +228,7 @@ impl Cluster {
             dir,
             initial: false,
             join: Mutex::new(Some(self.raft_addr(seed))),
+            wait_to_be_added: Mutex::new(false),
             own_args: Mutex::new(Vec::new()),
             proc: Mutex::new(Proc::default()),
         });
@@ -228,11 +239,32 @@ impl Cluster {
     /// Deletes the data directory of node `id`, which must be down, and starts it fresh with
     /// `--join` through node `seed` (same id and ports): a replaced machine.
     pub fn wipe_and_rejoin(&self, id: u64, seed: u64) {
+        self.wipe(id);
+        self.start_fresh(id, Some(seed));
+    }
+
+    /// Deletes the data directory of node `id`, which must be down (its removal marker and
+    /// log go with it).
+    pub fn wipe(&self, id: u64) {
         assert!(self.proc(id).child.is_none(), "wipe: node {id} is running");
         let node = self.node(id);
         std::fs::remove_dir_all(&node.dir).expect("wipe node dir");
         std::fs::create_dir_all(&node.dir).expect("create node dir");
-        *node.join.lock().unwrap_or_else(|e| e.into_inner()) = Some(self.raft_addr(seed));
+    }
+
+    /// Starts node `id` (down, normally wiped) as a node that is not an initial member:
+    /// with `--join` through node `seed`, or, with `None`, waiting to be added by hand with
+    /// `RAFT ADDLEARNER` and `RAFT PROMOTE`. The server has no flag for "wait to be added"
+    /// (without `--cluster` or `--join` it bootstraps a one-node cluster), so such a node
+    /// gets `--join` through a listener that never answers and a join timeout of a day.
+    /// Later restarts keep the mode; a node with data resumes from disk either way.
+    pub fn start_fresh(&self, id: u64, seed: Option<u64>) {
+        let node = self.node(id);
+        *node.join.lock().unwrap_or_else(|e| e.into_inner()) = seed.map(|s| self.raft_addr(s));
+        *node
+            .wait_to_be_added
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = seed.is_none();
         self.spawn(id);
     }
 
@@ -261,7 +293,23 @@ impl Cluster {
             "--dir".to_string(),
             node.dir.display().to_string(),
         ];
+        let wait_to_be_added = *node
+            .wait_to_be_added
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         match node.join.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            _ if wait_to_be_added => {
+                let black_hole = self
+                    .black_hole
+                    .local_addr()
+                    .expect("black-hole listener address");
+                args.extend([
+                    "--join".to_string(),
+                    black_hole.to_string(),
+                    "--join-timeout-ms".to_string(),
+                    WAIT_TO_BE_ADDED_MS.to_string(),
+                ]);
+            }
             Some(seed) => args.extend(["--join".to_string(), seed]),
             None => args.extend(["--cluster".to_string(), self.cluster_spec()]),
         }

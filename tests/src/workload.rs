@@ -1,7 +1,9 @@
 //! Workload clients for fault runs: each is bound to one node, runs one kind of operation
 //! in a bounded loop, and records every operation it sent in the shared [`History`].
 //!
-//! Reply classification: `-CLUSTERDOWN` means the operation did not happen (fail);
+//! Reply classification: `-CLUSTERDOWN`, and `-ERR this node was removed from the cluster`
+//! (a node the membership fault removed, until it is stopped), mean the operation did not
+//! happen (fail);
 //! `-TRYAGAIN`, a timeout or a dropped connection mean it may or may not have (unknown).
 //! An operation that could not even be sent (no connection) is not recorded.
 
@@ -32,6 +34,8 @@ pub const REGISTER_OPS_PER_KEY_GROUP: u64 = 240;
 /// Appends per list key and adds per set key before moving to the next key.
 pub const LIST_OPS_PER_KEY: u64 = 200;
 pub const SET_OPS_PER_KEY: u64 = 300;
+/// What a node removed from the cluster answers every command (nothing happened).
+pub const REMOVED_REPLY: &str = "ERR this node was removed from the cluster";
 /// The counter workload's key.
 pub const COUNTER_KEY: &str = "counter";
 
@@ -195,6 +199,8 @@ impl Client {
         };
         match conn.call_frame(args).await {
             Ok(OwnedFrame::Error(text)) if text.starts_with("CLUSTERDOWN") => Reply::Fail(text),
+            // A removed node refuses every command before proposing or reading anything.
+            Ok(OwnedFrame::Error(text)) if text == REMOVED_REPLY => Reply::Fail(text),
             Ok(OwnedFrame::Error(text)) if text.starts_with("TRYAGAIN") => Reply::Unknown(text),
             Ok(frame) => Reply::Frame(frame),
             Err(e) => {

@@ -1,5 +1,6 @@
 //! Jepsen-style fault runs: a three-node cluster under crashes, pauses, partitions, clock
-//! skew and torn log tails, with register, counter, list-append and set workloads on
+//! skew, torn log tails and membership changes (remove a node, wipe it, add it back, with
+//! kills in the middle), with register, counter, list-append and set workloads on
 //! every node, checked for linearizability (registers) and lost or invented writes.
 //!
 //! Each test prints one summary line (seed, operations, faults, anomalies, lost writes).
@@ -67,6 +68,11 @@ fn leader_minority_and_bridge_partitions_keep_histories_linearizable() {
         ],
         30,
     );
+}
+
+#[test]
+fn removing_and_readding_nodes_with_kills_mid_change_loses_no_acknowledged_write() {
+    fault_run("membership", &[FaultKind::Membership, FaultKind::Kill], 40);
 }
 
 #[test]
