@@ -318,7 +318,7 @@ fn step(rng: &mut StdRng, kind: FaultKind) -> Step {
             } else {
                 Phase::Rejoin
             },
-            after: Duration::from_millis(rng.random_range(0..1_500)),
+            after: Duration::from_millis(rng.random_range(0..800)),
             down: Duration::from_millis(rng.random_range(300..2_500)),
         }),
     });
