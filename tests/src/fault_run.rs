@@ -283,7 +283,8 @@ fn summary(name: &str, report: &RunReport, duration: Duration) -> String {
 }
 
 /// Waits (bounded) for a leader and for every node to report the same applied index,
-/// equal to the leader's commit index.
+/// equal to the leader's commit index, and then the same state digest at that index (RAFT
+/// DIGEST: a hash of the replica's whole snapshot), so the replicas hold identical state.
 async fn converge(cluster: &Cluster) {
     cluster.wait_leader(CONVERGE_TIMEOUT).await;
     crate::wait_for(
@@ -301,13 +302,35 @@ async fn converge(cluster: &Cluster) {
                 }
             }
             if infos.len() == cluster.ids().len() && applied.len() == 1 && commits == applied {
-                Ok(())
+                same_state_digest(cluster).await
             } else {
                 Err(format!("applied {applied:?}, leader commit {commits:?}"))
             }
         },
     )
     .await;
+}
+
+/// Ok when every node answers RAFT DIGEST with the same applied index and digest.
+async fn same_state_digest(cluster: &Cluster) -> Result<(), String> {
+    let mut digests = BTreeMap::new();
+    for id in cluster.ids() {
+        let mut client = RawClient::connect(cluster.port(id))
+            .await
+            .map_err(|e| format!("node {id}: {e}"))?;
+        client.set_reply_timeout(FINAL_READ_TIMEOUT);
+        let frame = client
+            .call_frame(&["RAFT", "DIGEST"])
+            .await
+            .map_err(|e| format!("node {id}: {e}"))?;
+        digests.insert(id, format!("{frame:?}"));
+    }
+    let distinct: BTreeSet<&String> = digests.values().collect();
+    if distinct.len() == 1 {
+        Ok(())
+    } else {
+        Err(format!("replicas differ in state: {digests:?}"))
+    }
 }
 
 /// Final values read from every node after convergence.
