@@ -239,7 +239,39 @@ pub async fn run_on_leader(
             promote(core, *id, deadline).await?;
         }
     }
+    if !matches!(op, AdminOp::Members) {
+        wait_membership_settled(core, deadline).await?;
+    }
     Ok(members(core))
+}
+
+/// Waits (until `deadline`) until the membership this leader acts on is applied — so it is
+/// committed — and is not a joint configuration. The idempotent answers ("already a voter",
+/// "not a member") are judged on the leader's latest membership, which may not have committed
+/// yet; answering `+OK` before it has would let a crash undo a change the client was told was
+/// done (a wiped node could then rejoin as a voter with an empty log).
+async fn wait_membership_settled(core: &Core, deadline: Instant) -> Result<(), LeaderError> {
+    let mut watch = core.raft.metrics();
+    loop {
+        let settled = {
+            let metrics = watch.borrow();
+            let config = &metrics.membership_config;
+            let index = config.log_id().map_or(0, |log_id| log_id.index);
+            let applied = metrics.last_applied.map_or(0, |log_id| log_id.index);
+            applied >= index && config.membership().get_joint_config().len() == 1
+        };
+        if settled {
+            return Ok(());
+        }
+        match tokio::time::timeout_at(deadline, watch.changed()).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(_)) | Err(_) => {
+                return Err(unknown(
+                    "the membership change is not committed yet; check RAFT MEMBERS".into(),
+                ))
+            }
+        }
+    }
 }
 
 fn metrics(core: &Core) -> RaftMetrics<NodeId, Node> {
