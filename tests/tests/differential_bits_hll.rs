@@ -11,7 +11,7 @@ use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Re
 use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
-use redraft_tests::RedisServer;
+use redraft_tests::{Cluster, RedisServer};
 
 const OPS_DEFAULT: usize = 3000;
 
@@ -65,6 +65,26 @@ fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Vec<u8> {
     resp2(&reply, &mut out);
     out
 }
+
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
+/// (whose replies are the exact bytes it sends).
+enum Redraft {
+    Engine { engine: Engine, index: u64 },
+    Follower(redraft_tests::RawClient),
+}
+
+impl Redraft {
+    async fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
+        match self {
+            Redraft::Engine { engine, index } => run(engine, index, argv),
+            Redraft::Follower(client) => client.call(argv).await.expect("follower reply"),
+        }
+    }
+}
+
+/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
+/// in proportion to OPS_DEFAULT.
+const FOLLOWER_OPS_DEFAULT: usize = 800;
 
 fn seed_and_ops(salt: u64) -> (u64, usize) {
     let seed = match std::env::var("REDRAFT_DIFF_SEED") {
@@ -126,23 +146,40 @@ fn bulk(reply: &[u8]) -> Option<&[u8]> {
     body.get(newline + 2..newline + 2 + len)
 }
 
-async fn drive(salt: u64, what: &str, generate: fn(&mut StdRng) -> Vec<String>) {
-    let (seed, ops) = seed_and_ops(salt);
+async fn drive(salt: u64, what: &str, generate: fn(&mut StdRng) -> Vec<String>, on_follower: bool) {
+    let (seed, mut ops) = seed_and_ops(salt);
+    if on_follower {
+        ops = (ops * FOLLOWER_OPS_DEFAULT / OPS_DEFAULT).max(1);
+    }
+    let against = if on_follower { "follower" } else { "engine" };
     eprintln!(
-        "{what} differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
+        "{what} differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
         seed.wrapping_sub(salt)
     );
+    let cluster = if on_follower {
+        Some(Cluster::start(3).await)
+    } else {
+        None
+    };
     let reference = RedisServer::start().await;
     let mut redis = reference.raw().await;
-    let mut engine = Engine::new();
-    let mut index = 0;
+    let mut redraft = match &cluster {
+        Some(cluster) => {
+            let follower = cluster.followers().await[0];
+            Redraft::Follower(cluster.raw(follower).await)
+        }
+        None => Redraft::Engine {
+            engine: Engine::new(),
+            index: 0,
+        },
+    };
     let mut rng = StdRng::seed_from_u64(seed);
     let mut recent = std::collections::VecDeque::new();
     let mut compared = 0;
     for setup in [&["SET", "s", "not an hll"][..], &["RPUSH", "l", "x"]] {
         let setup: Command = setup.iter().map(|a| a.as_bytes().to_vec()).collect();
         let a = redis.call(&setup).await.expect("redis-server reply");
-        assert_eq!(a, run(&mut engine, &mut index, &setup));
+        assert_eq!(a, redraft.call(&setup).await);
     }
     for op in 0..ops {
         let command: Command = generate(&mut rng)
@@ -150,7 +187,7 @@ async fn drive(salt: u64, what: &str, generate: fn(&mut StdRng) -> Vec<String>) 
             .map(String::into_bytes)
             .collect();
         let a = redis.call(&command).await.expect("redis-server reply");
-        let b = run(&mut engine, &mut index, &command);
+        let b = redraft.call(&command).await;
         let is_get = differential::name(&command) == "GET";
         // Marking a cache stale answers the cache bit as it was, which may differ.
         let stale_mark = command.len() == 4
@@ -167,7 +204,7 @@ async fn drive(salt: u64, what: &str, generate: fn(&mut StdRng) -> Vec<String>) 
         for key in KEYS.iter().filter(|_| check) {
             let state: Command = vec![b"GET".to_vec(), key.as_bytes().to_vec()];
             let x = redis.call(&state).await.expect("redis-server reply");
-            let y = run(&mut engine, &mut index, &state);
+            let y = redraft.call(&state).await;
             if !same_value(&x, &y) {
                 outcome = Err(format!(
                     "state of {key} differs after the command:\nredis-server: {}\nredraft:      {}",
@@ -178,7 +215,7 @@ async fn drive(salt: u64, what: &str, generate: fn(&mut StdRng) -> Vec<String>) 
         }
         if let Err(diff) = outcome {
             panic!(
-                "MISMATCH ({what}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
+                "MISMATCH ({what}, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
                 differential::show_command(&command),
                 recent.iter().cloned().collect::<Vec<String>>().join("\n")
             );
@@ -462,7 +499,12 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_bitmap_and_hll_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    drive(11, "bits/hll", generate).await;
+    drive(11, "bits/hll", generate, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_bitmap_and_hll_commands_on_a_follower_reply_like_redis_byte_for_byte() {
+    drive(11, "bits/hll", generate, true).await;
 }
 
 /// Long PFADD sequences alone: PFCOUNT must equal redis-server's at every step through the
@@ -495,5 +537,5 @@ fn generate_hll(rng: &mut StdRng) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hll_counts_and_bytes_match_redis_through_promotion() {
-    drive(12, "hll", generate_hll).await;
+    drive(12, "hll", generate_hll, false).await;
 }

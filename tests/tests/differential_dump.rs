@@ -19,9 +19,11 @@ use redraft_engine::keyspace::Value;
 use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
-use redraft_tests::{RawClient, RedisServer};
+use redraft_tests::{Cluster, RawClient, RedisServer};
 
 const ROUNDS_DEFAULT: usize = 400;
+/// Rounds of the run against a follower (every write is a Raft commit).
+const FOLLOWER_ROUNDS_DEFAULT: usize = 40;
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -50,10 +52,23 @@ fn show_command(command: &[Vec<u8>]) -> String {
     shown.join(" ").chars().take(300).collect()
 }
 
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP.
+enum Backend {
+    Engine { engine: Engine, index: u64 },
+    Follower(RawClient),
+}
+
+/// The string encodings count as one: the engine does not track them.
+fn string_as_one(name: String) -> String {
+    match name.as_str() {
+        "int" | "embstr" | "raw" => "string".into(),
+        _ => name,
+    }
+}
+
 struct Sides {
     redis: RawClient,
-    engine: Engine,
-    index: u64,
+    backend: Backend,
     /// Rounds per (encoding, whether the bytes were compared).
     compared: std::collections::BTreeMap<String, usize>,
 }
@@ -63,18 +78,25 @@ impl Sides {
         self.redis.call(command).await.expect("redis-server reply")
     }
 
-    fn engine(&mut self, command: &[Vec<u8>]) -> Vec<u8> {
-        self.index += 1;
+    /// On a follower: the exact bytes it replies.
+    async fn engine(&mut self, command: &[Vec<u8>]) -> Vec<u8> {
+        let (engine, index) = match &mut self.backend {
+            Backend::Follower(client) => {
+                return client.call(command).await.expect("follower reply");
+            }
+            Backend::Engine { engine, index } => (engine, index),
+        };
+        *index += 1;
         let reply = match checked_spec(command) {
             Err(reply) => reply,
             Ok(spec) => match spec.kind {
                 Kind::Session => panic!("no session commands here"),
-                Kind::Read(_) => self.engine.read(
+                Kind::Read(_) => engine.read(
                     0,
                     command,
                     ReadContext {
                         now_ms: now_ms(),
-                        seed: self.index,
+                        seed: *index,
                     },
                 ),
                 Kind::Write(_) => {
@@ -85,7 +107,7 @@ impl Sides {
                             cmds: vec![command.to_vec()],
                         },
                     };
-                    self.engine.apply(self.index, &entry).remove(0)
+                    engine.apply(*index, &entry).remove(0)
                 }
             },
         };
@@ -95,31 +117,47 @@ impl Sides {
     }
 
     async fn both(&mut self, command: &[Vec<u8>]) -> (Vec<u8>, Vec<u8>) {
-        (self.redis(command).await, self.engine(command))
+        let redis = self.redis(command).await;
+        (redis, self.engine(command).await)
     }
 
-    fn engine_encoding(&self, key: &str) -> Option<&'static str> {
-        let entry = self.engine.keyspace().dbs[0].get(key.as_bytes(), now_ms())?;
-        Some(match &entry.value {
-            Value::String(_) => "string",
-            Value::Hash(v) => v.encoding_name(),
-            Value::List(v) => v.encoding_name(),
-            Value::Set(v) => v.encoding_name(),
-            Value::ZSet(v) => v.encoding_name(),
-            Value::Stream(v) => v.encoding_name(),
-        })
+    /// Redraft's encoding of `key`: from the engine's keyspace, or OBJECT ENCODING on the
+    /// follower.
+    async fn engine_encoding(&mut self, key: &str) -> Option<String> {
+        let engine = match &mut self.backend {
+            Backend::Engine { engine, .. } => engine,
+            Backend::Follower(client) => {
+                let reply = client
+                    .call(&args(&["OBJECT", "ENCODING", key]))
+                    .await
+                    .expect("follower reply");
+                return match frame(&reply) {
+                    OwnedFrame::BulkString(b) => {
+                        Some(string_as_one(String::from_utf8_lossy(&b).into_owned()))
+                    }
+                    _ => None,
+                };
+            }
+        };
+        let entry = engine.keyspace().dbs[0].get(key.as_bytes(), now_ms())?;
+        Some(
+            match &entry.value {
+                Value::String(_) => "string",
+                Value::Hash(v) => v.encoding_name(),
+                Value::List(v) => v.encoding_name(),
+                Value::Set(v) => v.encoding_name(),
+                Value::ZSet(v) => v.encoding_name(),
+                Value::Stream(v) => v.encoding_name(),
+            }
+            .to_string(),
+        )
     }
 
     async fn redis_encoding(&mut self, key: &str) -> Option<String> {
         let reply = self.redis(&args(&["OBJECT", "ENCODING", key])).await;
         match frame(&reply) {
             OwnedFrame::BulkString(b) => {
-                let name = String::from_utf8_lossy(&b).into_owned();
-                // The engine does not track the string encodings.
-                Some(match name.as_str() {
-                    "int" | "embstr" | "raw" => "string".into(),
-                    _ => name,
-                })
+                Some(string_as_one(String::from_utf8_lossy(&b).into_owned()))
             }
             _ => None,
         }
@@ -129,7 +167,7 @@ impl Sides {
         if on_redis {
             self.redis(&command).await
         } else {
-            self.engine(&command)
+            self.engine(&command).await
         }
     }
 
@@ -410,10 +448,10 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
     let Some(encoding) = sides.redis_encoding(&key).await else {
         return Ok(()); // emptied by its program
     };
-    if sides.engine_encoding(&key) != Some(encoding.as_str()) {
+    if sides.engine_encoding(&key).await.as_deref() != Some(encoding.as_str()) {
         return Err(format!(
             "encodings differ before DUMP: redis {encoding}, engine {:?}",
-            sides.engine_encoding(&key)
+            sides.engine_encoding(&key).await
         ));
     }
     let original = sides.contents(&key, true).await;
@@ -451,7 +489,7 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
     let mut restore = args(&["RESTORE", "copy", "0"]);
     restore.push(from_redis.clone());
     restore.push(b"REPLACE".to_vec());
-    let reply = sides.engine(&restore);
+    let reply = sides.engine(&restore).await;
     if reply != b"+OK\r\n" {
         return Err(format!(
             "engine RESTORE of redis's payload: {}",
@@ -465,10 +503,10 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
             difference(&restored, &original)
         ));
     }
-    if sides.engine_encoding("copy") != Some(encoding.as_str()) {
+    if sides.engine_encoding("copy").await.as_deref() != Some(encoding.as_str()) {
         return Err(format!(
             "engine restored a {encoding} as {:?}",
-            sides.engine_encoding("copy")
+            sides.engine_encoding("copy").await
         ));
     }
     // The engine's payload restored on redis-server.
@@ -544,39 +582,73 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dump_and_restore_move_values_between_redis_and_the_engine() {
+    drive(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_and_restore_move_values_between_redis_and_a_follower() {
+    drive(true).await;
+}
+
+async fn drive(on_follower: bool) {
     let seed = match std::env::var("REDRAFT_DIFF_SEED") {
         Ok(s) => s.parse::<u64>().expect("REDRAFT_DIFF_SEED is a u64"),
         Err(_) => rand::random(),
     };
-    let rounds = std::env::var("REDRAFT_DIFF_OPS")
+    let mut rounds = std::env::var("REDRAFT_DIFF_OPS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(ROUNDS_DEFAULT);
+    if on_follower {
+        rounds = (rounds * FOLLOWER_ROUNDS_DEFAULT / ROUNDS_DEFAULT).max(1);
+    }
+    let against = if on_follower { "follower" } else { "engine" };
     eprintln!(
-        "dump differential: seed={seed} rounds={rounds}; replay with REDRAFT_DIFF_SEED={seed}"
+        "dump differential ({against}): seed={seed} rounds={rounds}; replay with REDRAFT_DIFF_SEED={seed}"
     );
+    let cluster = if on_follower {
+        Some(Cluster::start(3).await)
+    } else {
+        None
+    };
     let reference = RedisServer::start().await;
+    let backend = match &cluster {
+        Some(cluster) => {
+            let follower = cluster.followers().await[0];
+            Backend::Follower(cluster.raw(follower).await)
+        }
+        None => Backend::Engine {
+            engine: Engine::new(),
+            index: 0,
+        },
+    };
     let mut sides = Sides {
         redis: reference.raw().await,
-        engine: Engine::new(),
-        index: 0,
+        backend,
         compared: Default::default(),
     };
     let mut rng = StdRng::seed_from_u64(seed);
     for number in 0..rounds {
         if let Err(diff) = round(&mut sides, &mut rng).await {
-            panic!("MISMATCH (dump) seed={seed} round={number}\n{diff}");
+            panic!("MISMATCH (dump, {against}) seed={seed} round={number}\n{diff}");
         }
     }
     eprintln!("rounds by encoding/bytes compared: {:?}", sides.compared);
-    for encoding in [
-        "string",
-        "quicklist",
-        "intset",
-        "listpack",
-        "skiplist",
-        "hashtable",
-    ] {
+    // The follower's shorter run (a Raft commit per write) need not reach every encoding; the
+    // engine run, on the same generator, checks the coverage.
+    let coverage: &[&str] = if on_follower {
+        &[]
+    } else {
+        &[
+            "string",
+            "quicklist",
+            "intset",
+            "listpack",
+            "skiplist",
+            "hashtable",
+        ]
+    };
+    for encoding in coverage {
         assert!(
             sides.compared.keys().any(|k| k.starts_with(encoding)),
             "no {encoding} value was dumped"

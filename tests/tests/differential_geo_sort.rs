@@ -23,7 +23,7 @@ use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Re
 use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
-use redraft_tests::RedisServer;
+use redraft_tests::{Cluster, RedisServer};
 
 const OPS_DEFAULT: usize = 3000;
 
@@ -422,6 +422,26 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
     c
 }
 
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
+/// (whose replies are the exact bytes it sends).
+enum Redraft {
+    Engine { engine: Engine, index: u64 },
+    Follower(redraft_tests::RawClient),
+}
+
+impl Redraft {
+    async fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
+        match self {
+            Redraft::Engine { engine, index } => run(engine, index, argv),
+            Redraft::Follower(client) => client.call(argv).await.expect("follower reply"),
+        }
+    }
+}
+
+/// Ops of the run against a follower (every write is a Raft commit, followed by 36 state probes);
+/// REDRAFT_DIFF_OPS scales it in proportion to OPS_DEFAULT.
+const FOLLOWER_OPS_DEFAULT: usize = 250;
+
 /// Every key whose state is compared after each write, with the command that reads it.
 fn probes() -> Vec<Command> {
     let mut out: Vec<Vec<&str>> = Vec::new();
@@ -478,6 +498,15 @@ fn fixtures() -> Vec<Command> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_for_byte() {
+    drive(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_geo_sort_and_key_commands_on_a_follower_reply_like_redis_byte_for_byte() {
+    drive(true).await;
+}
+
+async fn drive(on_follower: bool) {
     let salt = 23;
     let seed = match std::env::var("REDRAFT_DIFF_SEED") {
         Ok(s) => s
@@ -486,21 +515,38 @@ async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_fo
             .wrapping_add(salt),
         Err(_) => rand::random(),
     };
-    let ops = std::env::var("REDRAFT_DIFF_OPS")
+    let mut ops = std::env::var("REDRAFT_DIFF_OPS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(OPS_DEFAULT);
+    if on_follower {
+        ops = (ops * FOLLOWER_OPS_DEFAULT / OPS_DEFAULT).max(1);
+    }
+    let against = if on_follower { "follower" } else { "engine" };
     eprintln!(
-        "geo/sort differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
+        "geo/sort differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
         seed.wrapping_sub(salt)
     );
+    let cluster = if on_follower {
+        Some(Cluster::start(3).await)
+    } else {
+        None
+    };
     let reference = RedisServer::start().await;
     let mut redis = reference.raw().await;
-    let mut engine = Engine::new();
-    let mut index = 0;
+    let mut redraft = match &cluster {
+        Some(cluster) => {
+            let follower = cluster.followers().await[0];
+            Redraft::Follower(cluster.raw(follower).await)
+        }
+        None => Redraft::Engine {
+            engine: Engine::new(),
+            index: 0,
+        },
+    };
     for command in fixtures() {
         let a = redis.call(&command).await.expect("redis-server reply");
-        let b = run(&mut engine, &mut index, &command);
+        let b = redraft.call(&command).await;
         assert_eq!(
             show(&a),
             show(&b),
@@ -515,7 +561,7 @@ async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_fo
         .chain(std::iter::once(swap));
     for command in fixtures_again {
         let a = redis.call(&command).await.expect("redis-server reply");
-        let b = run(&mut engine, &mut index, &command);
+        let b = redraft.call(&command).await;
         assert_eq!(
             show(&a),
             show(&b),
@@ -533,7 +579,7 @@ async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_fo
             .map(String::into_bytes)
             .collect();
         let a = redis.call(&command).await.expect("redis-server reply");
-        let b = run(&mut engine, &mut index, &command);
+        let b = redraft.call(&command).await;
         let mut outcome = differential::equivalent(&command, &a, &b);
         if differential::name(&command) == "SORT_RO" && command.len() > 1 {
             // Redis's SORT_RO converts a sorted set to skiplist; a read here cannot (documented).
@@ -543,7 +589,7 @@ async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_fo
                 .map(|part| part.to_vec())
                 .collect();
             let x = redis.call(&convert).await.expect("redis-server reply");
-            let y = run(&mut engine, &mut index, &convert);
+            let y = redraft.call(&convert).await;
             if outcome.is_ok() && x != y {
                 outcome = Err(format!("{}\n{}", show(&x), show(&y)));
             }
@@ -553,7 +599,7 @@ async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_fo
             writes += 1;
             for probe in &probes {
                 let x = redis.call(probe).await.expect("redis-server reply");
-                let y = run(&mut engine, &mut index, probe);
+                let y = redraft.call(probe).await;
                 if x != y {
                     outcome = Err(format!(
                         "state differs after the command: {}\nredis-server: {}\nredraft:      {}",
@@ -567,7 +613,7 @@ async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_fo
         }
         if let Err(diff) = outcome {
             panic!(
-                "MISMATCH (geo/sort) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
+                "MISMATCH (geo/sort, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
                 differential::show_command(&command),
                 recent.iter().cloned().collect::<Vec<String>>().join("\n")
             );

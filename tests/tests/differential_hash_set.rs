@@ -19,9 +19,11 @@ use redraft_engine::keyspace::Value;
 use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
-use redraft_tests::{RawClient, RedisServer};
+use redraft_tests::{Cluster, RawClient, RedisServer};
 
 const OPS_DEFAULT: usize = 3000;
+/// Ops of the run against a follower (every write is a Raft commit).
+const FOLLOWER_OPS_DEFAULT: usize = 800;
 
 const HASH_KEYS: &[&str] = &["h0", "h1", "h2"];
 const SET_KEYS: &[&str] = &["s0", "s1", "s2", "s3"];
@@ -91,10 +93,15 @@ fn show_command(command: &[String]) -> String {
         .join(" ")
 }
 
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP.
+enum Backend {
+    Engine { engine: Engine, index: u64 },
+    Follower(RawClient),
+}
+
 struct Sides {
     redis: RawClient,
-    engine: Engine,
-    index: u64,
+    backend: Backend,
 }
 
 impl Sides {
@@ -104,19 +111,26 @@ impl Sides {
 
     /// Runs one command on the engine as the server would: writes as a one-command entry at
     /// the next log index, reads against the replica with a seed that varies per call.
-    fn engine(&mut self, command: &[String]) -> Vec<u8> {
+    /// On a follower: the exact bytes it replies.
+    async fn engine(&mut self, command: &[String]) -> Vec<u8> {
+        let (engine, index) = match &mut self.backend {
+            Backend::Follower(client) => {
+                return client.call(command).await.expect("follower reply");
+            }
+            Backend::Engine { engine, index } => (engine, index),
+        };
         let argv: Vec<Vec<u8>> = command.iter().map(|a| a.as_bytes().to_vec()).collect();
-        self.index += 1;
+        *index += 1;
         let reply = match checked_spec(&argv) {
             Err(reply) => reply,
             Ok(spec) => match spec.kind {
                 Kind::Session => panic!("no session commands here"),
-                Kind::Read(_) => self.engine.read(
+                Kind::Read(_) => engine.read(
                     0,
                     &argv,
                     ReadContext {
                         now_ms: now_ms(),
-                        seed: self.index.wrapping_mul(0x9e37_79b9),
+                        seed: index.wrapping_mul(0x9e37_79b9),
                     },
                 ),
                 Kind::Write(_) => {
@@ -127,7 +141,7 @@ impl Sides {
                             cmds: vec![argv],
                         },
                     };
-                    let mut replies = self.engine.apply(self.index, &entry);
+                    let mut replies = engine.apply(*index, &entry);
                     assert_eq!(replies.len(), 1, "one reply per command");
                     replies.remove(0)
                 }
@@ -139,15 +153,31 @@ impl Sides {
     }
 
     async fn both(&mut self, command: &[String]) -> (Vec<u8>, Vec<u8>) {
-        (self.redis(command).await, self.engine(command))
+        let redis = self.redis(command).await;
+        (redis, self.engine(command).await)
     }
 
-    /// The engine's encoding of a hash or set at `key`.
-    fn engine_encoding(&self, key: &str) -> Option<&'static str> {
-        let entry = self.engine.keyspace().dbs[0].get(key.as_bytes(), now_ms())?;
+    /// Redraft's encoding of a hash or set at `key`: read from the engine's keyspace, or asked
+    /// of the follower with OBJECT ENCODING (only a hash's or a set's encodings count).
+    async fn engine_encoding(&mut self, key: &str) -> Option<String> {
+        let engine = match &mut self.backend {
+            Backend::Engine { engine, .. } => engine,
+            Backend::Follower(client) => {
+                let reply = client
+                    .call(&["OBJECT", "ENCODING", key])
+                    .await
+                    .expect("follower reply");
+                return match frame(&reply) {
+                    OwnedFrame::BulkString(b) => Some(String::from_utf8_lossy(&b).into_owned())
+                        .filter(|e| ["listpack", "hashtable", "intset"].contains(&e.as_str())),
+                    _ => None,
+                };
+            }
+        };
+        let entry = engine.keyspace().dbs[0].get(key.as_bytes(), now_ms())?;
         match &entry.value {
-            Value::Hash(hash) => Some(hash.encoding_name()),
-            Value::Set(set) => Some(set.encoding_name()),
+            Value::Hash(hash) => Some(hash.encoding_name().to_string()),
+            Value::Set(set) => Some(set.encoding_name().to_string()),
             _ => None,
         }
     }
@@ -176,7 +206,7 @@ impl Sides {
             let reply = if on_redis {
                 self.redis(&step).await
             } else {
-                self.engine(&step)
+                self.engine(&step).await
             };
             let OwnedFrame::Array(parts) = frame(&reply) else {
                 return Err(format!("scan step replied {}", show(&reply)));
@@ -530,7 +560,7 @@ async fn compare(sides: &mut Sides, command: &[String]) -> Result<(), String> {
             })
         }
         "HSCAN" | "SSCAN" => {
-            if sides.engine_encoding(&key) != Some("hashtable") {
+            if sides.engine_encoding(&key).await.as_deref() != Some("hashtable") {
                 return differ();
             }
             let a = sides.full_scan(command, true).await?;
@@ -547,7 +577,7 @@ async fn compare(sides: &mut Sides, command: &[String]) -> Result<(), String> {
             }
         }
         "HGETALL" | "HKEYS" | "HVALS" | "SMEMBERS" => {
-            if sides.engine_encoding(&key) != Some("hashtable") {
+            if sides.engine_encoding(&key).await.as_deref() != Some("hashtable") {
                 return differ();
             }
             let (a, b) = (elements(&redis), elements(&engine));
@@ -633,7 +663,8 @@ fn random_properties(
 /// After an SPOP the sides hold different members: set both to the engine's members (DEL,
 /// then SADD in the engine's order), which gives both the same encoding too.
 async fn resync_set(sides: &mut Sides, key: &str) {
-    let members = elements(&sides.engine(&["SMEMBERS".into(), key.into()])).unwrap_or_default();
+    let members =
+        elements(&sides.engine(&["SMEMBERS".into(), key.into()]).await).unwrap_or_default();
     let del = vec!["DEL".to_string(), key.to_string()];
     sides.both(&del).await;
     if !members.is_empty() {
@@ -648,23 +679,56 @@ async fn resync_set(sides: &mut Sides, key: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_hash_and_set_commands_on_the_engine_reply_like_redis() {
-    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
+fn seed() -> u64 {
+    match std::env::var("REDRAFT_DIFF_SEED") {
         Ok(s) => s.parse::<u64>().expect("REDRAFT_DIFF_SEED is a u64"),
         Err(_) => rand::random(),
-    };
-    let ops = std::env::var("REDRAFT_DIFF_OPS")
+    }
+}
+
+/// `default` ops, scaled by REDRAFT_DIFF_OPS (which is relative to OPS_DEFAULT).
+fn ops(default: usize) -> usize {
+    std::env::var("REDRAFT_DIFF_OPS")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(OPS_DEFAULT);
+        .and_then(|s| s.parse::<usize>().ok())
+        .map_or(default, |ops| (ops * default / OPS_DEFAULT).max(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_hash_and_set_commands_on_the_engine_reply_like_redis() {
+    let seed = seed();
+    let ops = ops(OPS_DEFAULT);
     eprintln!("hash/set differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}");
     let reference = RedisServer::start().await;
-    let mut sides = Sides {
+    let sides = Sides {
         redis: reference.raw().await,
-        engine: Engine::new(),
-        index: 0,
+        backend: Backend::Engine {
+            engine: Engine::new(),
+            index: 0,
+        },
     };
+    run(seed, ops, sides, "engine").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_hash_and_set_commands_on_a_follower_reply_like_redis() {
+    let seed = seed();
+    let ops = ops(FOLLOWER_OPS_DEFAULT);
+    eprintln!(
+        "hash/set differential (follower): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}"
+    );
+    let cluster = Cluster::start(3).await;
+    let follower = cluster.followers().await[0];
+    let reference = RedisServer::start().await;
+    let sides = Sides {
+        redis: reference.raw().await,
+        backend: Backend::Follower(cluster.raw(follower).await),
+    };
+    run(seed, ops, sides, "follower").await;
+}
+
+/// Runs `ops` generated commands on both sides, comparing replies and written keys' encodings.
+async fn run(seed: u64, ops: usize, mut sides: Sides, against: &str) {
     let mut rng = StdRng::seed_from_u64(seed);
     sides.both(&["SET".into(), "str".into(), "v".into()]).await;
     let mut recent = std::collections::VecDeque::new();
@@ -685,7 +749,7 @@ async fn random_hash_and_set_commands_on_the_engine_reply_like_redis() {
             }
             let Some(key) = command.get(at) else { continue };
             let a = sides.redis_encoding(key).await;
-            let b = sides.engine_encoding(key).map(str::to_string);
+            let b = sides.engine_encoding(key).await;
             if a.is_some() && b.is_some() && a != b {
                 outcome = Err(format!(
                     "encoding of {key}: redis-server {a:?}, redraft {b:?}"
@@ -694,7 +758,7 @@ async fn random_hash_and_set_commands_on_the_engine_reply_like_redis() {
         }
         if let Err(diff) = outcome {
             panic!(
-                "MISMATCH (hash/set) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
+                "MISMATCH (hash/set, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
                 show_command(&command),
                 recent.iter().cloned().collect::<Vec<String>>().join("\n")
             );

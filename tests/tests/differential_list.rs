@@ -11,7 +11,7 @@ use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Re
 use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
-use redraft_tests::RedisServer;
+use redraft_tests::{Cluster, RedisServer};
 
 const OPS_DEFAULT: usize = 3000;
 
@@ -66,6 +66,26 @@ fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
+/// (whose replies are the exact bytes it sends).
+enum Redraft {
+    Engine { engine: Engine, index: u64 },
+    Follower(redraft_tests::RawClient),
+}
+
+impl Redraft {
+    async fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
+        match self {
+            Redraft::Engine { engine, index } => run(engine, index, argv),
+            Redraft::Follower(client) => client.call(argv).await.expect("follower reply"),
+        }
+    }
+}
+
+/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
+/// in proportion to OPS_DEFAULT.
+const FOLLOWER_OPS_DEFAULT: usize = 800;
+
 fn seed_and_ops(salt: u64) -> (u64, usize) {
     let seed = match std::env::var("REDRAFT_DIFF_SEED") {
         Ok(s) => s
@@ -101,7 +121,7 @@ fn mutate(rng: &mut StdRng, mut c: Vec<String>, mutable: bool) -> Vec<String> {
 
 /// A comparison of its own for some commands: (command, redis-server's reply, the engine's
 /// reply, the engine) → None to compare byte for byte.
-type Special = fn(&Command, &[u8], &[u8], &mut Engine) -> Option<Result<(), String>>;
+type Special = fn(&Command, &[u8], &[u8]) -> Option<Result<(), String>>;
 
 /// After every write, the whole of each key (`<range> key 0 -1 [WITHSCORES]`) is compared
 /// too, so that a divergence shows at the command that caused it.
@@ -117,16 +137,34 @@ async fn drive(
     generate: fn(&mut StdRng) -> Vec<String>,
     special: Special,
     probe: StateProbe,
+    on_follower: bool,
 ) {
-    let (seed, ops) = seed_and_ops(salt);
+    let (seed, mut ops) = seed_and_ops(salt);
+    if on_follower {
+        ops = (ops * FOLLOWER_OPS_DEFAULT / OPS_DEFAULT).max(1);
+    }
+    let against = if on_follower { "follower" } else { "engine" };
     eprintln!(
-        "{what} differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
+        "{what} differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
         seed.wrapping_sub(salt)
     );
+    let cluster = if on_follower {
+        Some(Cluster::start(3).await)
+    } else {
+        None
+    };
     let reference = RedisServer::start().await;
     let mut redis = reference.raw().await;
-    let mut engine = Engine::new();
-    let mut index = 0;
+    let mut redraft = match &cluster {
+        Some(cluster) => {
+            let follower = cluster.followers().await[0];
+            Redraft::Follower(cluster.raw(follower).await)
+        }
+        None => Redraft::Engine {
+            engine: Engine::new(),
+            index: 0,
+        },
+    };
     let mut rng = StdRng::seed_from_u64(seed);
     let mut recent = std::collections::VecDeque::new();
     let mut compared = 0;
@@ -136,8 +174,8 @@ async fn drive(
             .map(String::into_bytes)
             .collect();
         let a = redis.call(&command).await.expect("redis-server reply");
-        let b = run(&mut engine, &mut index, &command);
-        let mut outcome = match special(&command, &a, &b, &mut engine) {
+        let b = redraft.call(&command).await;
+        let mut outcome = match special(&command, &a, &b) {
             Some(outcome) => outcome,
             None => differential::equivalent(&command, &a, &b),
         };
@@ -154,7 +192,7 @@ async fn drive(
                 state.push(b"WITHSCORES".to_vec());
             }
             let x = redis.call(&state).await.expect("redis-server reply");
-            let y = run(&mut engine, &mut index, &state);
+            let y = redraft.call(&state).await;
             if x != y {
                 outcome = Err(format!(
                     "state of {key} differs after the command:\nredis-server: {}\nredraft:      {}",
@@ -165,7 +203,7 @@ async fn drive(
         }
         if let Err(diff) = outcome {
             panic!(
-                "MISMATCH ({what}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
+                "MISMATCH ({what}, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
                 differential::show_command(&command),
                 recent.iter().cloned().collect::<Vec<String>>().join("\n")
             );
@@ -325,7 +363,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
     mutate(rng, c, true)
 }
 
-fn special(_: &Command, _: &[u8], _: &[u8], _: &mut Engine) -> Option<Result<(), String>> {
+fn special(_: &Command, _: &[u8], _: &[u8]) -> Option<Result<(), String>> {
     None
 }
 
@@ -336,5 +374,15 @@ async fn random_list_commands_on_the_engine_reply_like_redis_byte_for_byte() {
         range: "LRANGE",
         withscores: false,
     };
-    drive(7, "list", generate, special, probe).await;
+    drive(7, "list", generate, special, probe, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_list_commands_on_a_follower_reply_like_redis_byte_for_byte() {
+    let probe = StateProbe {
+        keys: &["l1", "l2", "l3", "s"],
+        range: "LRANGE",
+        withscores: false,
+    };
+    drive(7, "list", generate, special, probe, true).await;
 }

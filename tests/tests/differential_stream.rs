@@ -19,7 +19,7 @@ use redis_protocol::resp2::types::OwnedFrame;
 use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
-use redraft_tests::RedisServer;
+use redraft_tests::{Cluster, RedisServer};
 
 const OPS_DEFAULT: usize = 3000;
 /// Milliseconds two servers' clocks may disagree on an idle or delivery time.
@@ -69,6 +69,32 @@ fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Option<Vec<u8>
     resp2(&reply, &mut out);
     Some(out)
 }
+
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
+/// (whose replies are the exact bytes it sends).
+enum Redraft {
+    Engine { engine: Engine, index: u64 },
+    Follower(redraft_tests::RawClient),
+}
+
+impl Redraft {
+    /// None for a session command (not compared), as `run`.
+    async fn call(&mut self, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
+        match self {
+            Redraft::Engine { engine, index } => run(engine, index, argv),
+            Redraft::Follower(client) => {
+                if checked_spec(argv).is_ok_and(|spec| matches!(spec.kind, Kind::Session)) {
+                    return None;
+                }
+                Some(client.call(argv).await.expect("follower reply"))
+            }
+        }
+    }
+}
+
+/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
+/// in proportion to OPS_DEFAULT.
+const FOLLOWER_OPS_DEFAULT: usize = 800;
 
 const GROUPS: &[&str] = &["g1", "g1", "g2"];
 const CONSUMERS: &[&str] = &["c1", "c2", "c3"];
@@ -607,21 +633,45 @@ fn equivalent(command: &[String], a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_stream_commands_on_the_engine_reply_like_redis() {
-    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
+fn seed() -> u64 {
+    match std::env::var("REDRAFT_DIFF_SEED") {
         Ok(s) => s.parse::<u64>().expect("REDRAFT_DIFF_SEED is a u64"),
         Err(_) => rand::random(),
-    };
-    let ops = std::env::var("REDRAFT_DIFF_OPS")
+    }
+}
+
+/// `default` ops, scaled by REDRAFT_DIFF_OPS (which is relative to OPS_DEFAULT).
+fn ops(default: usize) -> usize {
+    std::env::var("REDRAFT_DIFF_OPS")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(OPS_DEFAULT);
-    eprintln!("stream differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}");
+        .and_then(|s| s.parse::<usize>().ok())
+        .map_or(default, |ops| (ops * default / OPS_DEFAULT).max(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_stream_commands_on_the_engine_reply_like_redis() {
+    let mut redraft = Redraft::Engine {
+        engine: Engine::new(),
+        index: 0,
+    };
+    drive(seed(), ops(OPS_DEFAULT), &mut redraft, "engine").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_stream_commands_on_a_follower_reply_like_redis() {
+    let cluster = Cluster::start(3).await;
+    let follower = cluster.followers().await[0];
+    let mut redraft = Redraft::Follower(cluster.raw(follower).await);
+    drive(seed(), ops(FOLLOWER_OPS_DEFAULT), &mut redraft, "follower").await;
+}
+
+/// Runs `ops` generated commands on redis-server and on `redraft`, comparing every reply.
+async fn drive(seed: u64, ops: usize, redraft: &mut Redraft, against: &str) {
+    eprintln!(
+        "stream differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}"
+    );
     let reference = RedisServer::start().await;
     let mut redis = reference.raw().await;
-    let mut engine = Engine::new();
-    let mut index = 0;
     let mut gen = Gen {
         rng: StdRng::seed_from_u64(seed),
         next_ms: [1; 4],
@@ -632,12 +682,12 @@ async fn random_stream_commands_on_the_engine_reply_like_redis() {
         let command = gen.command();
         let argv: Vec<Vec<u8>> = command.iter().map(|s| s.clone().into_bytes()).collect();
         let a = redis.call(&argv).await.expect("redis-server reply");
-        let Some(b) = run(&mut engine, &mut index, &argv) else {
+        let Some(b) = redraft.call(&argv).await else {
             continue;
         };
         if !equivalent(&command, &a, &b) {
             panic!(
-                "MISMATCH (stream) seed={seed} op={op}\ncommand: {:?}\nredis-server: {}\nredraft:      {}\nprevious commands (oldest first):\n{}",
+                "MISMATCH (stream, {against}) seed={seed} op={op}\ncommand: {:?}\nredis-server: {}\nredraft:      {}\nprevious commands (oldest first):\n{}",
                 command,
                 show(&a),
                 show(&b),

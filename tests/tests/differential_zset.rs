@@ -16,12 +16,11 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::score::format_g17;
 use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
-use redraft_tests::RedisServer;
+use redraft_tests::{Cluster, RedisServer};
 
 const OPS_DEFAULT: usize = 3000;
 
@@ -97,6 +96,26 @@ fn bulk_items(frame: &OwnedFrame) -> Option<Vec<Vec<u8>>> {
     }
 }
 
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
+/// (whose replies are the exact bytes it sends).
+enum Redraft {
+    Engine { engine: Engine, index: u64 },
+    Follower(redraft_tests::RawClient),
+}
+
+impl Redraft {
+    async fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
+        match self {
+            Redraft::Engine { engine, index } => run(engine, index, argv),
+            Redraft::Follower(client) => client.call(argv).await.expect("follower reply"),
+        }
+    }
+}
+
+/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
+/// in proportion to OPS_DEFAULT.
+const FOLLOWER_OPS_DEFAULT: usize = 800;
+
 fn seed_and_ops(salt: u64) -> (u64, usize) {
     let seed = match std::env::var("REDRAFT_DIFF_SEED") {
         Ok(s) => s
@@ -131,8 +150,10 @@ fn mutate(rng: &mut StdRng, mut c: Vec<String>, mutable: bool) -> Vec<String> {
 }
 
 /// A comparison of its own for some commands: (command, redis-server's reply, the engine's
-/// reply, the engine) → None to compare byte for byte.
-type Special = fn(&Command, &[u8], &[u8], &mut Engine) -> Option<Result<(), String>>;
+/// reply, redraft's sorted set at the command's key after it, as member → score text) → None
+/// to compare byte for byte.
+type Special =
+    fn(&Command, &[u8], &[u8], &BTreeMap<Vec<u8>, Vec<u8>>) -> Option<Result<(), String>>;
 
 /// After every write, the whole of each key (`<range> key 0 -1 [WITHSCORES]`) is compared
 /// too, so that a divergence shows at the command that caused it.
@@ -148,16 +169,34 @@ async fn drive(
     generate: fn(&mut StdRng) -> Vec<String>,
     special: Special,
     probe: StateProbe,
+    on_follower: bool,
 ) {
-    let (seed, ops) = seed_and_ops(salt);
+    let (seed, mut ops) = seed_and_ops(salt);
+    if on_follower {
+        ops = (ops * FOLLOWER_OPS_DEFAULT / OPS_DEFAULT).max(1);
+    }
+    let against = if on_follower { "follower" } else { "engine" };
     eprintln!(
-        "{what} differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
+        "{what} differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
         seed.wrapping_sub(salt)
     );
+    let cluster = if on_follower {
+        Some(Cluster::start(3).await)
+    } else {
+        None
+    };
     let reference = RedisServer::start().await;
     let mut redis = reference.raw().await;
-    let mut engine = Engine::new();
-    let mut index = 0;
+    let mut redraft = match &cluster {
+        Some(cluster) => {
+            let follower = cluster.followers().await[0];
+            Redraft::Follower(cluster.raw(follower).await)
+        }
+        None => Redraft::Engine {
+            engine: Engine::new(),
+            index: 0,
+        },
+    };
     let mut rng = StdRng::seed_from_u64(seed);
     let mut recent = std::collections::VecDeque::new();
     let mut compared = 0;
@@ -167,8 +206,12 @@ async fn drive(
             .map(String::into_bytes)
             .collect();
         let a = redis.call(&command).await.expect("redis-server reply");
-        let b = run(&mut engine, &mut index, &command);
-        let mut outcome = match special(&command, &a, &b, &mut engine) {
+        let b = redraft.call(&command).await;
+        let set = match (differential::name(&command).as_str(), command.get(1)) {
+            ("ZRANDMEMBER", Some(key)) => contents(&mut redraft, key).await,
+            _ => BTreeMap::new(),
+        };
+        let mut outcome = match special(&command, &a, &b, &set) {
             Some(outcome) => outcome,
             None => differential::equivalent(&command, &a, &b),
         };
@@ -185,7 +228,7 @@ async fn drive(
                 state.push(b"WITHSCORES".to_vec());
             }
             let x = redis.call(&state).await.expect("redis-server reply");
-            let y = run(&mut engine, &mut index, &state);
+            let y = redraft.call(&state).await;
             if x != y {
                 outcome = Err(format!(
                     "state of {key} differs after the command:\nredis-server: {}\nredraft:      {}",
@@ -196,7 +239,7 @@ async fn drive(
         }
         if let Err(diff) = outcome {
             panic!(
-                "MISMATCH ({what}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
+                "MISMATCH ({what}, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
                 differential::show_command(&command),
                 recent.iter().cloned().collect::<Vec<String>>().join("\n")
             );
@@ -636,8 +679,8 @@ fn is_error(bytes: &[u8]) -> bool {
     bytes.starts_with(b"-")
 }
 
-/// The set at `key` on the engine: member → score text.
-fn contents(engine: &Engine, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+/// The sorted set at `key` on redraft: member → score text (as a RESP2 reply writes it).
+async fn contents(redraft: &mut Redraft, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let argv = vec![
         b"ZRANGE".to_vec(),
         key.to_vec(),
@@ -645,22 +688,25 @@ fn contents(engine: &Engine, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
         b"-1".to_vec(),
         b"WITHSCORES".to_vec(),
     ];
-    let Reply::Pairs(pairs) = engine.read(0, &argv, ReadContext::default()) else {
+    let reply = redraft.call(&argv).await;
+    if is_error(&reply) {
         return BTreeMap::new();
-    };
-    pairs
-        .into_iter()
-        .map(|pair| match pair {
-            (Reply::Bulk(m), Reply::Double(s)) => (m, format_g17(s).into_bytes()),
-            other => panic!("{other:?}"),
-        })
+    }
+    let items = bulk_items(&frame(&reply)).expect("ZRANGE WITHSCORES: bulk strings");
+    items
+        .chunks(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
         .collect()
 }
 
-fn zrandmember(command: &Command, a: &[u8], b: &[u8], engine: &mut Engine) -> Result<(), String> {
+fn zrandmember(
+    command: &Command,
+    a: &[u8],
+    b: &[u8],
+    set: &BTreeMap<Vec<u8>, Vec<u8>>,
+) -> Result<(), String> {
     if is_error(a) || is_error(b) || command.len() < 3 {
         if command.len() < 3 && !is_error(a) && !is_error(b) {
-            let set = contents(engine, &command[1]);
             return match (frame(a), frame(b)) {
                 (OwnedFrame::Null, OwnedFrame::Null) => Ok(()),
                 (OwnedFrame::BulkString(x), OwnedFrame::BulkString(y))
@@ -673,7 +719,6 @@ fn zrandmember(command: &Command, a: &[u8], b: &[u8], engine: &mut Engine) -> Re
         }
         return differential::equivalent(command, a, b);
     }
-    let set = contents(engine, &command[1]);
     let count: i64 = String::from_utf8_lossy(&command[2])
         .parse()
         .map_err(|e| format!("{e}"))?;
@@ -754,10 +799,10 @@ fn special(
     command: &Command,
     a: &[u8],
     b: &[u8],
-    engine: &mut Engine,
+    set: &BTreeMap<Vec<u8>, Vec<u8>>,
 ) -> Option<Result<(), String>> {
     match differential::name(command).as_str() {
-        "ZRANDMEMBER" => Some(zrandmember(command, a, b, engine)),
+        "ZRANDMEMBER" => Some(zrandmember(command, a, b, set)),
         "ZSCAN" => Some(zscan(command, a, b)),
         _ => None,
     }
@@ -770,5 +815,15 @@ async fn random_sorted_set_commands_on_the_engine_reply_like_redis_byte_for_byte
         range: "ZRANGE",
         withscores: true,
     };
-    drive(11, "zset", generate, special, probe).await;
+    drive(11, "zset", generate, special, probe, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_sorted_set_commands_on_a_follower_reply_like_redis_byte_for_byte() {
+    let probe = StateProbe {
+        keys: &["z1", "z2", "z3", "x1", "x2", "s", "s2"],
+        range: "ZRANGE",
+        withscores: true,
+    };
+    drive(11, "zset", generate, special, probe, true).await;
 }
