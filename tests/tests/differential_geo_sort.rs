@@ -440,7 +440,7 @@ impl Redraft {
 
 /// Ops of the run against a follower (every write is a Raft commit, followed by 36 state probes);
 /// REDRAFT_DIFF_OPS scales it in proportion to OPS_DEFAULT.
-const FOLLOWER_OPS_DEFAULT: usize = 250;
+const FOLLOWER_OPS_DEFAULT: usize = 150;
 
 /// Every key whose state is compared after each write, with the command that reads it.
 fn probes() -> Vec<Command> {
