@@ -26,6 +26,7 @@ pub mod process;
 pub mod proxy;
 pub mod raw;
 pub mod reference;
+pub mod type_differential;
 pub mod workload;
 
 pub use cluster::{Cluster, ClusterOptions, Info};

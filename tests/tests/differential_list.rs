@@ -2,104 +2,24 @@
 //! random programs over a few list keys and a string key for WRONGTYPE, with wrong arity now
 //! and then. `REDRAFT_DIFF_SEED` replays a run, `REDRAFT_DIFF_OPS` sets its length.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
-use redraft_server::encode::Protocol;
+use redraft_engine::{checked_spec, Engine};
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
+use redraft_tests::type_differential::{seed_and_ops, Redraft};
 use redraft_tests::{Cluster, RedisServer};
 
 const OPS_DEFAULT: usize = 3000;
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as u64
-}
 
 fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).expect("non-empty")
 }
 
-/// RESP2 bytes of a reply, exactly as the server encodes it for a RESP2 client.
-fn resp2(reply: &Reply, out: &mut Vec<u8>) {
-    redraft_server::encode::encode(reply, Protocol::Resp2, out);
-}
-
-/// Runs one command on the engine as the server would: writes as a one-command entry at
-/// the next log index, reads against the replica with a seed of their own.
-fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Vec<u8> {
-    let reply = match checked_spec(argv) {
-        Err(reply) => reply,
-        Ok(spec) => match spec.kind {
-            Kind::Session => panic!("no session commands here"),
-            Kind::Read(_) => engine.read(
-                0,
-                argv,
-                ReadContext {
-                    now_ms: now_ms(),
-                    seed: *index,
-                },
-            ),
-            Kind::Write(_) => {
-                *index += 1;
-                let entry = LogCommand {
-                    now_ms: now_ms(),
-                    op: Op::Commands {
-                        db: 0,
-                        cmds: vec![argv.to_vec()],
-                    },
-                };
-                let mut replies = engine.apply(*index, &entry);
-                assert_eq!(replies.len(), 1, "one reply per command");
-                replies.remove(0)
-            }
-        },
-    };
-    let mut out = Vec::new();
-    resp2(&reply, &mut out);
-    out
-}
-
-/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
-/// (whose replies are the exact bytes it sends).
-enum Redraft {
-    Engine { engine: Engine, index: u64 },
-    Follower(redraft_tests::RawClient),
-}
-
-impl Redraft {
-    async fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
-        match self {
-            Redraft::Engine { engine, index } => run(engine, index, argv),
-            Redraft::Follower(client) => client.call(argv).await.expect("follower reply"),
-        }
-    }
-}
-
 /// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
 /// in proportion to OPS_DEFAULT.
 const FOLLOWER_OPS_DEFAULT: usize = 800;
-
-fn seed_and_ops(salt: u64) -> (u64, usize) {
-    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) => s
-            .parse::<u64>()
-            .expect("REDRAFT_DIFF_SEED is a u64")
-            .wrapping_add(salt),
-        Err(_) => rand::random(),
-    };
-    let ops = std::env::var("REDRAFT_DIFF_OPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(OPS_DEFAULT);
-    (seed, ops)
-}
 
 /// Drops or adds arguments now and then (arity errors), except where Redis 7.0 and the
 /// engine are known to differ (see `mutable`).
@@ -139,7 +59,7 @@ async fn drive(
     probe: StateProbe,
     on_follower: bool,
 ) {
-    let (seed, mut ops) = seed_and_ops(salt);
+    let (seed, mut ops) = seed_and_ops(salt, OPS_DEFAULT);
     if on_follower {
         ops = (ops * FOLLOWER_OPS_DEFAULT / OPS_DEFAULT).max(1);
     }

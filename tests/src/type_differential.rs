@@ -1,0 +1,88 @@
+//! What the per-type differential tests share: the redraft side of a comparison (the
+//! in-process engine run as the server would run it, or a follower of a real cluster over
+//! RESP), the reply encoding, and the seed and length of a run.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_server::encode::Protocol;
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64
+}
+
+/// RESP2 bytes of a reply, exactly as the server encodes it for a RESP2 client.
+pub fn resp2(reply: &Reply, out: &mut Vec<u8>) {
+    redraft_server::encode::encode(reply, Protocol::Resp2, out);
+}
+
+/// Runs one command on the engine as the server would: writes as a one-command entry at
+/// the next log index, reads against the replica with a seed of their own.
+pub fn run_on_engine(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Vec<u8> {
+    let reply = match checked_spec(argv) {
+        Err(reply) => reply,
+        Ok(spec) => match spec.kind {
+            Kind::Session => panic!("no session commands here"),
+            Kind::Read(_) => engine.read(
+                0,
+                argv,
+                ReadContext {
+                    now_ms: now_ms(),
+                    seed: *index,
+                },
+            ),
+            Kind::Write(_) => {
+                *index += 1;
+                let entry = LogCommand {
+                    now_ms: now_ms(),
+                    op: Op::Commands {
+                        db: 0,
+                        cmds: vec![argv.to_vec()],
+                    },
+                };
+                let mut replies = engine.apply(*index, &entry);
+                assert_eq!(replies.len(), 1, "one reply per command");
+                replies.remove(0)
+            }
+        },
+    };
+    let mut out = Vec::new();
+    resp2(&reply, &mut out);
+    out
+}
+
+/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
+/// (whose replies are the exact bytes it sends).
+pub enum Redraft {
+    Engine { engine: Engine, index: u64 },
+    Follower(crate::RawClient),
+}
+
+impl Redraft {
+    pub async fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
+        match self {
+            Redraft::Engine { engine, index } => run_on_engine(engine, index, argv),
+            Redraft::Follower(client) => client.call(argv).await.expect("follower reply"),
+        }
+    }
+}
+
+/// The run's seed (REDRAFT_DIFF_SEED plus `salt`, else random) and its number of operations
+/// (REDRAFT_DIFF_OPS, else `ops_default`).
+pub fn seed_and_ops(salt: u64, ops_default: usize) -> (u64, usize) {
+    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
+        Ok(s) => s
+            .parse::<u64>()
+            .expect("REDRAFT_DIFF_SEED is a u64")
+            .wrapping_add(salt),
+        Err(_) => rand::random(),
+    };
+    let ops = std::env::var("REDRAFT_DIFF_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(ops_default);
+    (seed, ops)
+}
