@@ -4,25 +4,12 @@
 
 use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply};
 
-/// xorshift64*: a tiny, fixed pseudo-random generator (no dependency, same on every build).
-struct XorShift(u64);
+// Only the generator is shared here: these files also compare read probes, which the
+// common driver does not.
+#[allow(dead_code)]
+mod common;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+use common::XorShift;
 
 const KEYS: [&str; 8] = ["a", "b", "c", "counter", "f", "user:1", "user:2", "x"];
 const VALUES: [&str; 8] = [
