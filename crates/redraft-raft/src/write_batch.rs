@@ -171,6 +171,21 @@ mod tests {
     }
 
     #[test]
+    fn writes_past_the_waiting_bound_are_refused_with_a_retryable_error() {
+        let batcher = WriteBatcher::default();
+        for _ in 0..MAX_WAITING_RUNS {
+            batcher.enqueue(run(1), oneshot::channel().0).unwrap();
+        }
+        let refused = batcher.enqueue(run(1), oneshot::channel().0);
+        assert!(matches!(refused, Err(ClusterError::Unknown(why)) if why.contains("retry later")));
+        batcher.next_batch();
+        assert!(
+            batcher.enqueue(run(1), oneshot::channel().0).is_ok(),
+            "room again once a batch left"
+        );
+    }
+
+    #[test]
     fn replies_are_split_back_to_their_runs_in_order() {
         let (tx1, mut rx1) = oneshot::channel();
         let (tx2, mut rx2) = oneshot::channel();
