@@ -70,16 +70,10 @@ impl Redraft {
     }
 }
 
-/// The run's seed (REDRAFT_DIFF_SEED plus `salt`, else random) and its number of operations
+/// The run's seed (see [`crate::differential::run_seed`]) and its number of operations
 /// (REDRAFT_DIFF_OPS, else `ops_default`).
 pub fn seed_and_ops(salt: u64, ops_default: usize) -> (u64, usize) {
-    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) => s
-            .parse::<u64>()
-            .expect("REDRAFT_DIFF_SEED is a u64")
-            .wrapping_add(salt),
-        Err(_) => rand::random(),
-    };
+    let seed = crate::differential::run_seed(salt);
     let ops = std::env::var("REDRAFT_DIFF_OPS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -20,12 +20,7 @@ const OPS_DEFAULT: usize = 1500;
 const SCAN_STEPS_MAX: usize = 10_000;
 
 fn seed() -> u64 {
-    match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) => s
-            .parse()
-            .unwrap_or_else(|_| panic!("REDRAFT_DIFF_SEED={s:?} is not a u64")),
-        Err(_) => rand::random(),
-    }
+    differential::run_seed(0)
 }
 
 fn ops() -> usize {

@@ -591,10 +591,7 @@ async fn dump_and_restore_move_values_between_redis_and_a_follower() {
 }
 
 async fn drive(on_follower: bool) {
-    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) => s.parse::<u64>().expect("REDRAFT_DIFF_SEED is a u64"),
-        Err(_) => rand::random(),
-    };
+    let seed = redraft_tests::differential::run_seed(0);
     let mut rounds = std::env::var("REDRAFT_DIFF_OPS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -508,13 +508,7 @@ async fn random_geo_sort_and_key_commands_on_a_follower_reply_like_redis_byte_fo
 
 async fn drive(on_follower: bool) {
     let salt = 23;
-    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) => s
-            .parse::<u64>()
-            .expect("REDRAFT_DIFF_SEED is a u64")
-            .wrapping_add(salt),
-        Err(_) => rand::random(),
-    };
+    let seed = differential::run_seed(salt);
     let mut ops = std::env::var("REDRAFT_DIFF_OPS")
         .ok()
         .and_then(|s| s.parse().ok())

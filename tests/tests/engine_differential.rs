@@ -67,13 +67,7 @@ fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Option<Vec<u8>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_string_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    let seed = match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) => s
-            .parse::<u64>()
-            .expect("REDRAFT_DIFF_SEED is a u64")
-            .wrapping_add(3),
-        Err(_) => rand::random(),
-    };
+    let seed = redraft_tests::differential::run_seed(3);
     let ops = std::env::var("REDRAFT_DIFF_OPS")
         .ok()
         .and_then(|s| s.parse().ok())
