@@ -469,13 +469,7 @@ fn restore_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> 
     if deadline.is_some_and(|deadline| deadline <= now) {
         return Ok(Reply::ok());
     }
-    ctx.db().insert(
-        key,
-        Entry {
-            value,
-            expires_at_ms: deadline,
-        },
-    );
+    ctx.db().insert(key, Entry::new(value, deadline));
     Ok(Reply::ok())
 }
 

@@ -134,7 +134,7 @@ fn expire_result(ctx: &mut WriteCtx, argv: &[Vec<u8>], kind: ExpireKind) -> Resu
     let Some(entry) = ctx.db().get(key, now) else {
         return Ok(Reply::Integer(0));
     };
-    if !flags.allow(entry.expires_at_ms.map(clamp_i64), when) {
+    if !flags.allow(entry.deadline_ms().map(clamp_i64), when) {
         return Ok(Reply::Integer(0));
     }
     match u64::try_from(when) {
@@ -191,7 +191,7 @@ fn ttl_generic(ctx: &ReadCtx, key: &[u8], millis: bool, absolute: bool) -> Reply
     let Some(entry) = ctx.db().get(key, ctx.now_ms) else {
         return Reply::Integer(-2);
     };
-    let Some(deadline) = entry.expires_at_ms else {
+    let Some(deadline) = entry.deadline_ms() else {
         return Reply::Integer(-1);
     };
     let value = if absolute {

@@ -9,6 +9,7 @@
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU64;
 
 use crate::hash::HashValue;
 use crate::list::ListValue;
@@ -139,13 +140,32 @@ impl Value {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub value: Value,
-    /// Absolute deadline in milliseconds since the Unix epoch (entry time), if any.
-    pub expires_at_ms: Option<u64>,
+    /// Absolute deadline in milliseconds since the Unix epoch (entry time), if any. Non-zero,
+    /// so that "no deadline" costs no extra word in every key (see [`stored_deadline`]).
+    pub expires_at_ms: Option<NonZeroU64>,
+}
+
+/// A deadline as an entry stores it. A deadline of 0 ms is kept as 1 ms: both lie before any
+/// entry's time, so the key is expired either way, and every replica stores the same value.
+pub fn stored_deadline(deadline_ms: Option<u64>) -> Option<NonZeroU64> {
+    deadline_ms.map(|ms| NonZeroU64::new(ms).unwrap_or(NonZeroU64::MIN))
 }
 
 impl Entry {
+    pub fn new(value: Value, deadline_ms: Option<u64>) -> Entry {
+        Entry {
+            value,
+            expires_at_ms: stored_deadline(deadline_ms),
+        }
+    }
+
+    /// The deadline in milliseconds since the Unix epoch, if any.
+    pub fn deadline_ms(&self) -> Option<u64> {
+        self.expires_at_ms.map(NonZeroU64::get)
+    }
+
     pub fn is_live(&self, now_ms: u64) -> bool {
-        self.expires_at_ms.is_none_or(|deadline| deadline > now_ms)
+        self.deadline_ms().is_none_or(|deadline| deadline > now_ms)
     }
 }
 
@@ -183,11 +203,11 @@ impl Db {
     /// Stores `entry` at `key`, replacing whatever was there (value and deadline).
     pub fn insert(&mut self, key: &[u8], entry: Entry) {
         let hashed = HashedKey::new(key);
-        let deadline = entry.expires_at_ms;
+        let deadline = entry.deadline_ms();
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
         if let Some(old) = self.entries.insert(hashed.clone(), entry) {
-            if let Some(old_deadline) = old.expires_at_ms {
+            if let Some(old_deadline) = old.deadline_ms() {
                 self.forget_deadline(old_deadline, &hashed);
             }
         }
@@ -200,7 +220,7 @@ impl Db {
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let probe = (key_hash(key), key);
         let (hashed, entry) = self.entries.remove_entry(&probe as &dyn KeyRef)?;
-        if let Some(deadline) = entry.expires_at_ms {
+        if let Some(deadline) = entry.deadline_ms() {
             self.forget_deadline(deadline, &hashed);
         }
         Some(entry).filter(|entry| entry.is_live(now_ms))
@@ -208,13 +228,14 @@ impl Db {
 
     /// Sets or clears the deadline of an existing live key; returns false if there is none.
     pub fn set_deadline(&mut self, key: &[u8], deadline: Option<u64>, now_ms: u64) -> bool {
+        let deadline = stored_deadline(deadline).map(NonZeroU64::get);
         self.remove_if_expired(key, now_ms);
         let probe = (key_hash(key), key);
         let Some((hashed, entry)) = self.entries.get_key_value(&probe as &dyn KeyRef) else {
             return false;
         };
         let hashed = hashed.clone();
-        let old = entry.expires_at_ms;
+        let old = entry.deadline_ms();
         if let Some(old) = old {
             self.forget_deadline(old, &hashed);
         }
@@ -222,7 +243,7 @@ impl Db {
             self.deadlines.insert((new, hashed.clone()));
         }
         if let Some(entry) = self.entries.get_mut(&hashed) {
-            entry.expires_at_ms = deadline;
+            entry.expires_at_ms = stored_deadline(deadline);
         }
         true
     }
@@ -338,9 +359,26 @@ mod tests {
     use super::*;
 
     fn string(bytes: &[u8], deadline: Option<u64>) -> Entry {
-        Entry {
-            value: Value::String(bytes.to_vec()),
-            expires_at_ms: deadline,
+        Entry::new(Value::String(bytes.to_vec()), deadline)
+    }
+
+    #[test]
+    fn a_deadline_costs_one_word_and_zero_is_kept_as_already_past() {
+        assert_eq!(
+            std::mem::size_of::<Entry>(),
+            std::mem::size_of::<Value>() + 8
+        );
+        let mut db = Db::default();
+        db.insert(b"k", string(b"v", Some(0)));
+        assert_eq!(db.get_key_deadline(b"k"), Some(1));
+        assert!(db.get(b"k", 1).is_none());
+        assert!(db.get(b"k", 0).is_some());
+        assert_eq!(db.sweep_expired(1, 10), 1);
+    }
+
+    impl Db {
+        fn get_key_deadline(&self, key: &[u8]) -> Option<u64> {
+            self.get(key, 0).and_then(Entry::deadline_ms)
         }
     }
 

@@ -47,7 +47,7 @@ pub fn encode(keyspace: &Keyspace, now_ms: u64) -> Vec<u8> {
         out.extend_from_slice(&(db.stored_len() as u64).to_le_bytes());
         for (key, entry) in db.iter_all() {
             put_bytes(&mut out, key.bytes());
-            match entry.expires_at_ms {
+            match entry.deadline_ms() {
                 Some(deadline) => {
                     out.push(1);
                     out.extend_from_slice(&deadline.to_le_bytes());
@@ -116,13 +116,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
                 _ => Some(reader.u64()?),
             };
             let value = decode_value(&mut reader)?;
-            db.insert(
-                &key,
-                Entry {
-                    value,
-                    expires_at_ms,
-                },
-            );
+            db.insert(&key, Entry::new(value, expires_at_ms));
         }
     }
     if !reader.bytes.is_empty() {

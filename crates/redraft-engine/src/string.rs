@@ -40,10 +40,7 @@ fn get_reply(db: &Db, key: &[u8], now_ms: u64) -> Result<Reply, Reply> {
 }
 
 fn string_entry(bytes: Vec<u8>, expires_at_ms: Option<u64>) -> Entry {
-    Entry {
-        value: Value::String(bytes),
-        expires_at_ms,
-    }
+    Entry::new(Value::String(bytes), expires_at_ms)
 }
 
 /// How an expiry argument is to be read.
@@ -196,7 +193,7 @@ fn set_result(
         return Ok(old.unwrap_or(request.aborted));
     }
     let kept = existing
-        .and_then(|entry| entry.expires_at_ms)
+        .and_then(Entry::deadline_ms)
         .filter(|_| request.keep_ttl);
     ctx.db()
         .insert(key, string_entry(value.to_vec(), deadline.or(kept)));
