@@ -42,86 +42,143 @@ fn protocol_error(message: impl Into<String>) -> ProtocolError {
     ProtocolError(message.into())
 }
 
-/// Takes the next whole command off the front of `buf`. `Ok(None)` means more bytes are needed.
-/// Empty requests (`*0`, `*-1`, blank inline lines) are consumed and skipped, as Redis does.
-pub fn next_command(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Argv>, ProtocolError> {
-    loop {
-        if buf.is_empty() {
-            return Ok(None);
-        }
-        let parsed = if buf[0] == b'*' {
-            next_multibulk(buf, limits)?
-        } else {
-            next_inline(buf, limits)?
-        };
-        match parsed {
-            None => return Ok(None),
-            Some(argv) if argv.is_empty() => continue,
-            Some(argv) => return Ok(Some(argv)),
-        }
-    }
+/// Cuts one connection's input into commands. It remembers how far a partial multibulk
+/// request has been checked, so a request arriving over many reads is scanned once, not once
+/// per read (a million small arguments would otherwise cost a quadratic rescan).
+#[derive(Debug)]
+pub struct Decoder {
+    limits: Limits,
+    partial: Option<Progress>,
 }
 
-fn next_multibulk(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Argv>, ProtocolError> {
-    let Some(len) = scan(buf, limits)? else {
-        return Ok(None);
-    };
-    let frame = match decode_range(&buf[..len]) {
-        Ok(Some((frame, used))) if used == len => frame,
-        Ok(_) => return Err(protocol_error("invalid multibulk request")),
-        Err(err) => return Err(protocol_error(err.details().to_string())),
-    };
-    let argv = match frame {
-        RangeFrame::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                RangeFrame::BulkString((start, end)) => Ok(buf[*start..*end].to_vec()),
-                _ => Err(protocol_error("expected bulk strings in a request")),
-            })
-            .collect::<Result<Argv, _>>()?,
-        RangeFrame::Null => Vec::new(),
-        _ => return Err(protocol_error("expected an array of bulk strings")),
-    };
-    buf.advance(len);
-    Ok(Some(argv))
+/// How far the multibulk request at the start of the buffer has been checked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Progress {
+    /// Where the next unchecked argument starts.
+    pos: usize,
+    /// Arguments not yet checked.
+    args_left: i64,
 }
 
-/// Checks one multibulk request at the start of `buf` against the limits without copying it;
-/// returns its length in bytes once it is all there.
-fn scan(buf: &[u8], limits: &Limits) -> Result<Option<usize>, ProtocolError> {
-    let Some((count, mut pos)) = header(buf, 0, limits)? else {
-        return Ok(None);
-    };
-    if count > limits.max_args as i64 {
-        return Err(protocol_error("invalid multibulk length"));
+/// What [`scan`] found: a whole request of this many bytes, or where it stopped for more.
+enum Scan {
+    Whole(usize),
+    Partial(Option<Progress>),
+}
+
+impl Decoder {
+    pub fn new(limits: Limits) -> Decoder {
+        Decoder {
+            limits,
+            partial: None,
+        }
     }
-    for _ in 0..count.max(0) {
-        match buf.get(pos) {
-            None => return Ok(None),
-            Some(b'$') => {}
-            Some(other) => {
-                return Err(protocol_error(format!(
-                    "expected '$', got '{}'",
-                    char::from(*other)
-                )))
+
+    /// Takes the next whole command off the front of `buf`. `Ok(None)` means more bytes are
+    /// needed; `buf` must then keep its contents and only grow until the next call. Empty
+    /// requests (`*0`, `*-1`, blank inline lines) are consumed and skipped, as Redis does.
+    pub fn next_command(&mut self, buf: &mut BytesMut) -> Result<Option<Argv>, ProtocolError> {
+        loop {
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let parsed = if buf[0] == b'*' {
+                self.next_multibulk(buf)?
+            } else {
+                next_inline(buf, &self.limits)?
+            };
+            match parsed {
+                None => return Ok(None),
+                Some(argv) if argv.is_empty() => continue,
+                Some(argv) => return Ok(Some(argv)),
             }
         }
-        let Some((len, body)) = header(buf, pos, limits)? else {
-            return Ok(None);
-        };
-        if len < 0 || len as u64 > limits.max_bulk_bytes as u64 {
-            return Err(protocol_error("invalid bulk length"));
-        }
-        let end = body + len as usize;
-        if buf.len() < end + 2 {
-            return Ok(None);
-        }
-        if &buf[end..end + 2] != b"\r\n" {
-            return Err(protocol_error("invalid bulk string terminator"));
-        }
-        pos = end + 2;
     }
-    Ok(Some(pos))
+
+    fn next_multibulk(&mut self, buf: &mut BytesMut) -> Result<Option<Argv>, ProtocolError> {
+        let scanned = scan(buf, &self.limits, self.partial.take())?;
+        let len = match scanned {
+            Scan::Whole(len) => len,
+            Scan::Partial(progress) => {
+                self.partial = progress;
+                return Ok(None);
+            }
+        };
+        let frame = match decode_range(&buf[..len]) {
+            Ok(Some((frame, used))) if used == len => frame,
+            Ok(_) => return Err(protocol_error("invalid multibulk request")),
+            Err(err) => return Err(protocol_error(err.details().to_string())),
+        };
+        let argv = match frame {
+            RangeFrame::Array(items) => items
+                .iter()
+                .map(|item| match item {
+                    RangeFrame::BulkString((start, end)) => Ok(buf[*start..*end].to_vec()),
+                    _ => Err(protocol_error("expected bulk strings in a request")),
+                })
+                .collect::<Result<Argv, _>>()?,
+            RangeFrame::Null => Vec::new(),
+            _ => return Err(protocol_error("expected an array of bulk strings")),
+        };
+        buf.advance(len);
+        Ok(Some(argv))
+    }
+}
+
+/// Checks one multibulk request at the start of `buf` against the limits without copying it,
+/// from where an earlier call stopped (`resume`); its length in bytes once it is all there.
+fn scan(buf: &[u8], limits: &Limits, resume: Option<Progress>) -> Result<Scan, ProtocolError> {
+    let mut progress = match resume {
+        Some(progress) => progress,
+        None => {
+            let Some((count, pos)) = header(buf, 0, limits)? else {
+                return Ok(Scan::Partial(None));
+            };
+            if count > limits.max_args as i64 {
+                return Err(protocol_error("invalid multibulk length"));
+            }
+            Progress {
+                pos,
+                args_left: count.max(0),
+            }
+        }
+    };
+    while progress.args_left > 0 {
+        match check_bulk(buf, progress.pos, limits)? {
+            Some(next) => progress.pos = next,
+            None => return Ok(Scan::Partial(Some(progress))),
+        }
+        progress.args_left -= 1;
+    }
+    Ok(Scan::Whole(progress.pos))
+}
+
+/// Checks the bulk string at `pos`; where the next one starts, once this one is all there.
+fn check_bulk(buf: &[u8], pos: usize, limits: &Limits) -> Result<Option<usize>, ProtocolError> {
+    match buf.get(pos) {
+        None => return Ok(None),
+        Some(b'$') => {}
+        Some(other) => {
+            return Err(protocol_error(format!(
+                "expected '$', got '{}'",
+                char::from(*other)
+            )))
+        }
+    }
+    let Some((len, body)) = header(buf, pos, limits)? else {
+        return Ok(None);
+    };
+    if len < 0 || len as u64 > limits.max_bulk_bytes as u64 {
+        return Err(protocol_error("invalid bulk length"));
+    }
+    let end = body + len as usize;
+    if buf.len() < end + 2 {
+        return Ok(None);
+    }
+    if &buf[end..end + 2] != b"\r\n" {
+        return Err(protocol_error("invalid bulk string terminator"));
+    }
+    Ok(Some(end + 2))
 }
 
 /// Parses the `<type><integer>\r\n` header line at `pos`: the integer and where the line ends.
@@ -272,11 +329,61 @@ mod tests {
 
     fn parse_all(input: &[u8]) -> Result<Vec<Argv>, ProtocolError> {
         let mut buf = BytesMut::from(input);
+        let mut decoder = Decoder::new(Limits::default());
         let mut out = Vec::new();
-        while let Some(argv) = next_command(&mut buf, &Limits::default())? {
+        while let Some(argv) = decoder.next_command(&mut buf)? {
             out.push(argv);
         }
         Ok(out)
+    }
+
+    fn next_command(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Argv>, ProtocolError> {
+        Decoder::new(*limits).next_command(buf)
+    }
+
+    #[test]
+    fn a_request_split_anywhere_parses_the_same() {
+        let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nva\r\nl\r\n*1\r\n$4\r\nPING\r\n";
+        let expected = vec![
+            vec![b"SET".to_vec(), b"k".to_vec(), b"va\r\nl".to_vec()],
+            argv(&["PING"]),
+        ];
+        for first in 0..input.len() {
+            for second in first..input.len() {
+                let mut decoder = Decoder::new(Limits::default());
+                let mut buf = BytesMut::new();
+                let mut out = Vec::new();
+                for part in [&input[..first], &input[first..second], &input[second..]] {
+                    buf.extend_from_slice(part);
+                    while let Some(argv) = decoder.next_command(&mut buf).unwrap() {
+                        out.push(argv);
+                    }
+                }
+                assert_eq!(out, expected, "split at {first} and {second}");
+                assert!(buf.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_partial_request_is_resumed_where_its_check_stopped() {
+        let mut decoder = Decoder::new(Limits::default());
+        let mut buf = BytesMut::from(&b"*3\r\n$3\r\nDEL\r\n$1\r\na\r\n$1"[..]);
+        assert_eq!(decoder.next_command(&mut buf), Ok(None));
+        // The two whole arguments are not checked again: the scan resumes at the third.
+        assert_eq!(
+            decoder.partial,
+            Some(Progress {
+                pos: 20,
+                args_left: 1
+            })
+        );
+        buf.extend_from_slice(b"\r\nb\r\n");
+        assert_eq!(
+            decoder.next_command(&mut buf),
+            Ok(Some(argv(&["DEL", "a", "b"])))
+        );
+        assert_eq!(decoder.partial, None);
     }
 
     fn argv(words: &[&str]) -> Argv {

@@ -18,7 +18,7 @@ use redraft_engine::{Argv, Kind, ReadContext, Reply};
 
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
-use crate::frame::{next_command, ProtocolError};
+use crate::frame::{Decoder, ProtocolError};
 use crate::server::Server;
 
 /// Most commands taken from one read of the socket before they are executed.
@@ -79,11 +79,11 @@ impl<C: Cluster> Session<C> {
 
     /// Serves the connection until the client leaves, sends garbage, or QUITs.
     pub async fn run(mut self, mut socket: TcpStream) {
-        let limits = self.server.config.limits;
+        let mut decoder = Decoder::new(self.server.config.limits);
         let mut input = BytesMut::with_capacity(16 * 1024);
         let mut output = Vec::with_capacity(16 * 1024);
         loop {
-            let (batch, error) = take_batch(&mut input, &limits);
+            let (batch, error) = take_batch(&mut input, &mut decoder);
             if batch.is_empty() && error.is_none() {
                 if input.len() > self.server.config.max_query_bytes {
                     let error = ProtocolError("query buffer limit exceeded".into());
@@ -195,13 +195,10 @@ impl<C: Cluster> Session<C> {
 
 /// Takes up to [`MAX_BATCH_COMMANDS`] whole commands off the input, and the protocol error
 /// that stopped parsing, if any (the commands before it are still executed, as in Redis).
-fn take_batch(
-    input: &mut BytesMut,
-    limits: &crate::frame::Limits,
-) -> (Vec<Argv>, Option<ProtocolError>) {
+fn take_batch(input: &mut BytesMut, decoder: &mut Decoder) -> (Vec<Argv>, Option<ProtocolError>) {
     let mut batch = Vec::new();
     while batch.len() < MAX_BATCH_COMMANDS {
-        match next_command(input, limits) {
+        match decoder.next_command(input) {
             Ok(Some(argv)) => batch.push(argv),
             Ok(None) => break,
             Err(error) => return (batch, Some(error)),
