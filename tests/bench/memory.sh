@@ -9,7 +9,8 @@
 # loads the same keys into both with `redis-cli --pipe`, and prints the resident memory each
 # process gained per key and their ratio. Every process it starts is stopped on exit.
 #
-# Environment: MEM_KEYS (keys per type, default 1000000), REDRAFT_BIN (skip the build).
+# Environment: MEM_KEYS (keys per type, default 1000000), MEM_TYPES (a subset of
+# "string hash list set zset"), REDRAFT_BIN (skip the build).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -87,7 +88,7 @@ measure() {
 }
 
 printf '%-7s %10s %14s %14s %7s\n' type keys redis-server redraft ratio
-for kind in string hash list set zset; do
+for kind in ${MEM_TYPES:-string hash list set zset}; do
     redis=$(measure "$kind" redis redis-server --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP")
     rm -rf "$TMP/redraft-data"
     raft_port=$(free_port)
