@@ -680,10 +680,7 @@ async fn resync_set(sides: &mut Sides, key: &str) {
 }
 
 fn seed() -> u64 {
-    match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) => s.parse::<u64>().expect("REDRAFT_DIFF_SEED is a u64"),
-        Err(_) => rand::random(),
-    }
+    redraft_tests::differential::run_seed(0)
 }
 
 /// `default` ops, scaled by REDRAFT_DIFF_OPS (which is relative to OPS_DEFAULT).
