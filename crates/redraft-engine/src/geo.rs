@@ -5,9 +5,12 @@
 //! The first half is the geohash arithmetic (encode, decode, neighbours, the 9-cell cover of a
 //! search shape, the haversine distance); the second half the commands, on top of zset.rs.
 
+use std::cmp::Ordering;
+
 use crate::args::{int_arg, is, reply, syntax_error, NOT_FLOAT};
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
+use crate::pqsort;
 use crate::reply::Reply;
 use crate::score::parse_score;
 use crate::table::{
@@ -784,8 +787,8 @@ fn run_search(zset: &ZSetValue, args: &SearchArgs) -> Vec<Found> {
     let mut found = search(zset, &args.shape, limit);
     match order {
         Order::None => {}
-        Order::Asc => found.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Order::Desc => found.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
+        Order::Asc => sort_found(&mut found, args.count, |a, b| a.dist.total_cmp(&b.dist)),
+        Order::Desc => sort_found(&mut found, args.count, |a, b| b.dist.total_cmp(&a.dist)),
     }
     if args.count != 0 {
         found.truncate(args.count);
@@ -794,6 +797,17 @@ fn run_search(zset: &ZSetValue, args: &SearchArgs) -> Vec<Found> {
         item.dist /= args.shape.conversion;
     }
     found
+}
+
+/// Sorts the matches as Redis does, so that equal distances come out in Redis's order: a
+/// full sort is glibc's qsort, stable for arrays like these; keeping only the first `count` of
+/// more is Redis's partial quicksort.
+fn sort_found(found: &mut [Found], count: usize, cmp: impl Fn(&Found, &Found) -> Ordering) {
+    if count == 0 || found.len() <= count {
+        found.sort_by(cmp);
+    } else {
+        pqsort::partial_sort(found, 0, count - 1, &cmp);
+    }
 }
 
 /// GEOSEARCH key FROMMEMBER m|FROMLONLAT lon lat BYRADIUS r unit|BYBOX w h unit [ASC|DESC]
@@ -1211,6 +1225,66 @@ pub(crate) mod tests {
             assert_eq!(read(&e, &[cmd, "s", "a"]), err(WRONGTYPE));
         }
         assert_eq!(read(&e, &["GEODIST", "s", "a", "b"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn equal_distances_under_count_come_out_in_redis_partial_sort_order() {
+        // 48 points on 6 spots, many at equal distances; expected orders were taken from
+        // redis-server 7.0: a full sort keeps the equal ones in scan order, COUNT below the
+        // number of matches runs Redis's partial quicksort, which reorders them.
+        const SPOTS: [(&str, &str); 6] = [
+            ("13.361389", "38.115556"),
+            ("14.0", "38.0"),
+            ("15.087269", "37.502669"),
+            ("13.5", "37.9"),
+            ("14.5", "37.7"),
+            ("13.2", "38.3"),
+        ];
+        const AT: [usize; 48] = [
+            1, 4, 4, 1, 2, 4, 3, 5, 4, 0, 4, 0, 3, 2, 4, 1, 1, 5, 3, 4, 4, 3, 3, 5, 1, 1, 5, 1, 4,
+            3, 5, 0, 5, 0, 1, 4, 0, 2, 0, 2, 3, 4, 5, 3, 5, 3, 3, 5,
+        ];
+        let mut e = Engine::default();
+        let names: Vec<String> = (0..AT.len()).map(|i| format!("p{i:02}")).collect();
+        let mut add = vec!["GEOADD", "g"];
+        for (name, spot) in names.iter().zip(AT) {
+            add.extend([SPOTS[spot].0, SPOTS[spot].1, name.as_str()]);
+        }
+        apply(&mut e, &add);
+        let search = |count: Option<&str>| {
+            let mut parts = vec![
+                "GEOSEARCH",
+                "g",
+                "FROMLONLAT",
+                "13.4",
+                "38.1",
+                "BYRADIUS",
+                "500",
+                "km",
+                "ASC",
+            ];
+            parts.extend(count.map(|count| ["COUNT", count]).into_iter().flatten());
+            read(&e, &parts)
+        };
+        let names = |list: &str| bulks(&list.split(' ').collect::<Vec<_>>());
+        assert_eq!(
+            search(Some("12")),
+            names("p11 p31 p33 p36 p38 p09 p21 p22 p29 p43 p40 p45")
+        );
+        assert_eq!(
+            search(Some("20")),
+            names(
+                "p11 p31 p33 p36 p38 p09 p21 p22 p29 p43 p40 p45 p46 p06 p12 p18 p42 p17 p23 p26"
+            )
+        );
+        assert_eq!(
+            search(None),
+            names(
+                "p09 p11 p31 p33 p36 p38 p06 p12 p18 p21 p22 p29 p40 p43 p45 p46 p07 p17 p23 \
+                 p26 p30 p32 p42 p44 p47 p00 p03 p15 p16 p24 p25 p27 p34 p01 p02 p05 p08 p10 \
+                 p14 p19 p20 p28 p35 p41 p04 p13 p37 p39"
+            )
+        );
     }
 
     fn sicily4() -> Engine {

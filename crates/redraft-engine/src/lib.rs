@@ -24,6 +24,7 @@ pub mod keys;
 pub mod list;
 pub mod longdouble;
 pub mod ostree;
+mod pqsort;
 pub mod score;
 pub mod set;
 pub mod sort;
