@@ -58,6 +58,9 @@ pub enum StartError {
     CorruptSnapshot { path: PathBuf, reason: String },
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// Another process holds the data directory: two nodes writing one log would corrupt it.
+    #[error("data directory {path} is in use by another redraft process")]
+    DirInUse { path: PathBuf },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,

@@ -46,3 +46,25 @@ pub fn atomic_write_with(
     }
     Ok(())
 }
+
+/// Takes the exclusive lock on `dir` (an advisory lock on `dir/LOCK`), held as long as the
+/// returned file is open. Fails when another process holds it.
+pub fn lock_dir(dir: &Path) -> Result<File, crate::error::StartError> {
+    use crate::error::StartError;
+    let path = dir.join("LOCK");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StartError::io("opening the data directory lock", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StartError::DirInUse {
+            path: dir.to_path_buf(),
+        }),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(StartError::io("locking the data directory", &path, e))
+        }
+    }
+}

@@ -45,6 +45,8 @@ struct Tasks {
     stop: watch::Sender<bool>,
     handles: Mutex<Vec<JoinHandle<()>>>,
     local_addr: SocketAddr,
+    /// The data directory's lock, released once the node has shut down.
+    dir_lock: Mutex<Option<std::fs::File>>,
 }
 
 /// A snapshot of the node's Raft state, for INFO and tests.
@@ -72,6 +74,7 @@ impl RaftNode {
         let raft_dir = config.dir.join("raft");
         fs::create_dir_all(&raft_dir)
             .map_err(|e| StartError::io("creating the data directory", &raft_dir, e))?;
+        let dir_lock = crate::fsutil::lock_dir(&raft_dir)?;
         let log_options = LogOptions {
             fsync: config.fsync,
             ..LogOptions::default()
@@ -137,6 +140,7 @@ impl RaftNode {
                 stop,
                 handles: Mutex::new(handles),
                 local_addr,
+                dir_lock: Mutex::new(Some(dir_lock)),
             }),
         };
         if pristine {
@@ -346,6 +350,13 @@ impl RaftNode {
                 abort.abort();
             }
         }
+        drop(
+            self.tasks
+                .dir_lock
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
     }
 }
 /// Sleeps a little before another attempt, or fails if the deadline has come.

@@ -367,3 +367,26 @@ async fn the_leader_sweeps_expired_keys_through_the_log() {
     );
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_serves_one_node_at_a_time() {
+    let dir = TempDir::new().unwrap();
+    let node = RaftNode::start(single_node_config(dir.path(), free_addr()))
+        .await
+        .unwrap();
+    let second = RaftNode::start(single_node_config(dir.path(), free_addr())).await;
+    let Err(error) = second else {
+        panic!("a second node started on a directory in use");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("in use by another redraft process"),
+        "{error}"
+    );
+    node.shutdown().await;
+    let again = RaftNode::start(single_node_config(dir.path(), free_addr()))
+        .await
+        .expect("the directory is free once the first node has shut down");
+    again.shutdown().await;
+}
