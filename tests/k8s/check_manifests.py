@@ -198,6 +198,11 @@ def main():
         check(join == seed, f"{pod_name}: --join {join!r} is not {seed}")
         if ordinal == 0:
             check(join == raft_addr, f"{pod_name} does not bootstrap (its --join is not its own --raft-addr)")
+            # Pod 0 on a lost volume must find the running cluster instead of bootstrapping.
+            probe = (expanded.get("--bootstrap-probe") or "").split(",")
+            for other in range(1, spec.get("replicas", 3)):
+                addr = f"{sts['metadata']['name']}-{other}.{headless_name}:16379"
+                check(addr in probe, f"{pod_name}: --bootstrap-probe does not ask {addr}")
         else:
             check(join != raft_addr, f"{pod_name} would bootstrap instead of joining")
         for flag, value in expanded.items():

@@ -349,6 +349,15 @@ impl Cluster {
         self.proc(id).paused
     }
 
+    /// Replaces node `id`'s own flags for its next start, without starting it.
+    pub fn set_own_args(&self, id: u64, own_args: &[String]) {
+        *self
+            .node(id)
+            .own_args
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = own_args.to_vec();
+    }
+
     /// Starts node `id` again with `own_args` in place of its previous own flags
     /// (e.g. `["--clock-offset-ms", "5000"]`; empty to drop them).
     pub fn restart_with_args(&self, id: u64, own_args: &[String]) {

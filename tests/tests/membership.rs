@@ -243,3 +243,33 @@ async fn leadership_moves_to_the_named_node_and_away_from_a_stopping_leader() {
         assert_all_present(&cluster, id, &acked).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrapping_node_that_lost_its_data_joins_the_existing_cluster() {
+    // Node 1 plays a StatefulSet's pod 0: `--join` naming itself (bootstrap when fresh) and
+    // `--bootstrap-probe` naming the others. Its volume is lost; it must not start a second
+    // cluster of its own but join the one nodes 2 and 3 still run.
+    let cluster = Cluster::start(3).await;
+    let (stop, tasks) = start_load(&cluster, &[2, 3]);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    cluster.kill(1);
+    let reply = raft(&cluster, 2, &["REMOVE", "1"]).await;
+    assert_eq!(reply, b"+OK\r\n", "{}", String::from_utf8_lossy(&reply));
+    wait_voters(&cluster, &[2, 3]).await;
+
+    cluster.wipe(1);
+    let probe = format!("{},{}", cluster.raft_addr(2), cluster.raft_addr(3));
+    cluster.set_own_args(1, &["--bootstrap-probe".to_string(), probe]);
+    cluster.start_fresh(1, Some(1));
+    wait_voters(&cluster, &[1, 2, 3]).await;
+    let acked = stop_load(stop, tasks).await;
+    assert!(acked.len() > 10, "the load made progress: {}", acked.len());
+    cluster.wait_applied_equal().await;
+    let info = cluster.info(1).await;
+    assert_eq!(
+        info.get("members"),
+        Some("1,2,3"),
+        "node 1 sees the old cluster"
+    );
+    assert_all_present(&cluster, 1, &acked).await;
+}

@@ -620,5 +620,20 @@ pub async fn join(core: &Core, seed: &str, deadline: Instant) -> Result<(), Admi
     }
 }
 
+/// Whether a redraft node answers at `addr`. Any reply, even "no leader", or a call that got
+/// through but timed out, means a node is there and so a cluster exists; only a call that
+/// never reached anyone (no such host, connection refused) means nothing is there.
+pub async fn answers(core: &Core, addr: &str, timeout: Duration) -> bool {
+    let Ok(mut client) = core.peers.client(addr) else {
+        return false;
+    };
+    let mut request = tonic::Request::new(AdminOp::Members.to_request(false));
+    request.set_timeout(timeout);
+    match tokio::time::timeout(timeout, client.admin(request)).await {
+        Ok(Ok(_)) | Err(_) => true,
+        Ok(Err(status)) => !peers::never_sent(&status),
+    }
+}
+
 /// Pause between join attempts (the seed may still be starting).
 const JOIN_RETRY_PAUSE: Duration = Duration::from_millis(500);

@@ -45,6 +45,10 @@ pub struct NodeConfig {
     /// address (Raft RPCs, forwarded writes, read index). The fault suite routes each directed
     /// link through its own proxy to cut and heal it. Empty in production.
     pub peer_addr_overrides: BTreeMap<u64, String>,
+    /// Raft addresses asked before a fresh node bootstraps: when one of them answers, a
+    /// cluster already exists (this node lost its data), so the node does not start a second
+    /// one; [`crate::RaftNode::existing_cluster`] then names the address to join through.
+    pub bootstrap_probe: Vec<String>,
 }
 
 impl Default for NodeConfig {
@@ -66,6 +70,7 @@ impl Default for NodeConfig {
             fsync: true,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             peer_addr_overrides: BTreeMap::new(),
+            bootstrap_probe: Vec::new(),
         }
     }
 }

@@ -33,12 +33,17 @@ use crate::types::Raft;
 
 /// How long shutdown waits for the gRPC server to drain.
 const SERVER_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a fresh node waits for each `bootstrap_probe` address to answer. Longer than a
+/// member's wait for a leader would be wasted: any answer counts, even a late one.
+const BOOTSTRAP_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A running Raft node: replication, the local replica, and the gRPC server. Cheap to clone.
 #[derive(Clone)]
 pub struct RaftNode {
     core: Arc<Core>,
     tasks: Arc<Tasks>,
+    /// See [`RaftNode::existing_cluster`].
+    existing_cluster: Option<String>,
 }
 
 struct Tasks {
@@ -134,7 +139,8 @@ impl RaftNode {
                 stop.subscribe(),
             )),
         ];
-        let node = RaftNode {
+        let mut node = RaftNode {
+            existing_cluster: None,
             core,
             tasks: Arc::new(Tasks {
                 stop,
@@ -144,9 +150,43 @@ impl RaftNode {
             }),
         };
         if pristine {
-            node.bootstrap().await?;
+            node.existing_cluster = node.probe_for_cluster().await;
+            if node.existing_cluster.is_none() {
+                node.bootstrap().await?;
+            }
         }
         Ok(node)
+    }
+
+    /// The first address of `bootstrap_probe` (other than this node's own) where a node
+    /// answers, if any.
+    async fn probe_for_cluster(&self) -> Option<String> {
+        if !self.core.config.initial_members.contains_key(&self.core.id) {
+            return None; // joining, not bootstrapping
+        }
+        let own = &self.core.config.raft_advertise;
+        for addr in self
+            .core
+            .config
+            .bootstrap_probe
+            .iter()
+            .filter(|a| *a != own)
+        {
+            if admin::answers(&self.core, addr, BOOTSTRAP_PROBE_TIMEOUT).await {
+                tracing::warn!(
+                    %addr,
+                    "empty data directory but a cluster answers: not bootstrapping"
+                );
+                return Some(addr.clone());
+            }
+        }
+        None
+    }
+
+    /// Where a cluster answered when this fresh node probed before bootstrapping (it then
+    /// did not bootstrap; the caller should join through that address).
+    pub fn existing_cluster(&self) -> Option<&str> {
+        self.existing_cluster.as_deref()
     }
 
     /// Proposes the initial membership. Every initial member may do this: once one of them has

@@ -61,6 +61,18 @@ pub struct Cli {
     /// one-node cluster instead (so every replica of a StatefulSet can share one command line).
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "cluster")]
     pub join: Option<String>,
+    /// With --join naming this node itself: before bootstrapping an empty data directory, ask
+    /// these Raft addresses (the other members') whether a cluster exists. If one answers,
+    /// this node lost its data: it joins through that address instead of starting a second
+    /// cluster. Addresses that do not resolve or refuse connections count as absent. Not with
+    /// --cluster: statically bootstrapped members start together and would find each other.
+    #[arg(
+        long,
+        value_name = "HOST:PORT,...",
+        value_delimiter = ',',
+        conflicts_with = "cluster"
+    )]
+    pub bootstrap_probe: Vec<String>,
     /// How long a --join may take (the cluster may still be starting) before the node gives up.
     #[arg(long, default_value_t = 300_000)]
     pub join_timeout_ms: u64,
@@ -180,6 +192,12 @@ impl Cli {
             fsync: self.fsync == Fsync::Always,
             max_message_bytes: self.proto_max_bulk_len + 64 * 1024 * 1024,
             peer_addr_overrides,
+            bootstrap_probe: self
+                .bootstrap_probe
+                .iter()
+                .map(|addr| addr.trim().to_string())
+                .filter(|addr| !addr.is_empty())
+                .collect(),
         };
         Ok((server, node))
     }
@@ -293,6 +311,27 @@ mod tests {
             .into_configs()
             .unwrap_err()
             .contains("--peer-addr-override"));
+    }
+
+    #[test]
+    fn bootstrap_probe_lists_addresses_and_refuses_a_static_cluster() {
+        let cli = Cli::parse_from([
+            "redraft",
+            "--join",
+            "127.0.0.1:16379",
+            "--bootstrap-probe",
+            "a:1, b:2,",
+        ]);
+        let (_, node) = cli.into_configs().unwrap();
+        assert_eq!(node.bootstrap_probe, ["a:1", "b:2"]);
+        let both = Cli::try_parse_from([
+            "redraft",
+            "--cluster",
+            "1=127.0.0.1:7001",
+            "--bootstrap-probe",
+            "a:1",
+        ]);
+        assert!(both.is_err());
     }
 
     #[test]

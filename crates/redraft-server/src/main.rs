@@ -72,6 +72,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot start the Raft node: {e}"))?;
     tracing::info!(%client_addr, "redraft ready for clients");
+    // A fresh node that found a cluster instead of bootstrapping joins it.
+    let join = join.or_else(|| node.existing_cluster().map(str::to_string));
     let server = Server::new(RaftCluster::new(node.clone()), server_config);
     let serving = tokio::spawn(server.serve(listener));
     let outcome = tokio::select! {
