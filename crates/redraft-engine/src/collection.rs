@@ -163,8 +163,9 @@ pub(crate) fn scan_page<T>(items: impl Iterator<Item = (u64, T)>, count: usize) 
 /// byte, in database 0, without a deadline.
 #[cfg(test)]
 pub(crate) fn splice_value(engine: &crate::Engine, value: &[u8]) -> Vec<u8> {
-    // Magic 8, version 4, time 8, db 0's count 8, key 4 + 1, no deadline 1, type tag 1.
-    const VALUE_AT: usize = 35;
+    // Magic 8, version 4, time 8, configuration 5 * 8, db 0's count 8, key 4 + 1, no
+    // deadline 1, type tag 1.
+    const VALUE_AT: usize = 75;
     // The entry counts of databases 1 to 15.
     const TAIL: usize = 15 * 8;
     let bytes = engine.encode_snapshot();

@@ -1,6 +1,6 @@
 //! Commands the client's session answers itself (connection state and server information).
 //! They are in the table so that the dispatcher knows their arity and COMMAND lists them; the
-//! server crate implements them.
+//! server crate implements them. CONFIG is in config.rs: its SET is replicated.
 
 use crate::table::{cmd, CommandSpec, Kind::Session, ADMIN, CONNECTION, FAST};
 
@@ -8,7 +8,6 @@ use crate::table::{cmd, CommandSpec, Kind::Session, ADMIN, CONNECTION, FAST};
 pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("client", -2, CONNECTION, 0, 0, 0, Session),
     cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
-    cmd!("config", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
     cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),

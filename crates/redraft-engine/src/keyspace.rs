@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
+use crate::config::EncodingConfig;
 use crate::hash::HashValue;
 use crate::list::ListValue;
 use crate::set::SetValue;
@@ -344,12 +345,15 @@ impl Db {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyspace {
     pub dbs: Vec<Db>,
+    /// The replicated conversion thresholds (CONFIG SET hash-max-listpack-entries ...).
+    pub encoding: EncodingConfig,
 }
 
 impl Default for Keyspace {
     fn default() -> Self {
         Keyspace {
             dbs: vec![Db::default(); DATABASES],
+            encoding: EncodingConfig::default(),
         }
     }
 }

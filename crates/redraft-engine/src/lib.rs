@@ -14,6 +14,7 @@ pub mod table;
 pub mod args;
 pub mod bitmap;
 mod collection;
+pub mod config;
 mod connection;
 pub mod dump;
 pub mod geo;

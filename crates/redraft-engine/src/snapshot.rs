@@ -1,12 +1,13 @@
 //! The snapshot format: the whole keyspace as versioned bytes.
 //!
 //! Layout (integers little-endian): magic `RDRFSNAP`, format version (u32), engine time (u64),
-//! then for each of the 16 databases its entry count (u64) and its entries in keyspace order:
+//! the replicated configuration (five u64, see [`EncodingConfig::to_values`]), then for each of the 16 databases its entry count (u64) and its entries in keyspace order:
 //! key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8), value (per type).
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
 use thiserror::Error;
 
+use crate::config::EncodingConfig;
 use crate::hash::HashValue;
 use crate::keyspace::{Entry, Keyspace, Value};
 use crate::list::ListValue;
@@ -16,7 +17,9 @@ use crate::zset::ZSetValue;
 use crate::DATABASES;
 
 const MAGIC: &[u8; 8] = b"RDRFSNAP";
-const VERSION: u32 = 1;
+/// Version 2 added the replicated configuration after the engine time; version 1 snapshots
+/// (without it) still load, with the default configuration.
+const VERSION: u32 = 2;
 const TAG_STRING: u8 = 0;
 const TAG_HASH: u8 = 1;
 const TAG_LIST: u8 = 2;
@@ -43,6 +46,9 @@ pub fn encode(keyspace: &Keyspace, now_ms: u64) -> Vec<u8> {
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&now_ms.to_le_bytes());
+    for value in keyspace.encoding.to_values() {
+        out.extend_from_slice(&value.to_le_bytes());
+    }
     for db in &keyspace.dbs {
         out.extend_from_slice(&(db.stored_len() as u64).to_le_bytes());
         for (key, entry) in db.iter_all() {
@@ -101,11 +107,18 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
         return Err(SnapshotError::BadMagic);
     }
     let version = reader.u32()?;
-    if version != VERSION {
+    if version != 1 && version != VERSION {
         return Err(SnapshotError::UnsupportedVersion(version));
     }
     let now_ms = reader.u64()?;
     let mut keyspace = Keyspace::default();
+    if version >= 2 {
+        let mut values = [0u64; 5];
+        for value in &mut values {
+            *value = reader.u64()?;
+        }
+        keyspace.encoding = EncodingConfig::from_values(values);
+    }
     for db_index in 0..DATABASES {
         let count = reader.u64()?;
         let db = &mut keyspace.dbs[db_index];

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use redraft_engine::config::EncodingConfig;
 use redraft_engine::{Argv, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, Member};
 
@@ -53,6 +54,9 @@ pub trait Cluster: Send + Sync + 'static {
 
     /// `name:value` lines for INFO's raft section.
     fn raft_info(&self) -> Vec<(String, String)>;
+
+    /// The replicated configuration as this replica holds it (CONFIG GET).
+    fn encoding_config(&self) -> EncodingConfig;
 
     /// This replica's applied index and a digest of its whole state at that index.
     fn state_digest(&self) -> (u64, u64);

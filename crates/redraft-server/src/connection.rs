@@ -171,7 +171,8 @@ impl<C: Cluster> Session<C> {
         )
     }
 
-    /// CONFIG GET parameter [parameter ...]; the values clients and tools ask for at connect.
+    /// CONFIG GET parameter [parameter ...]: the values clients and tools ask for at connect,
+    /// and the replicated configuration (CONFIG SET goes through the log instead).
     fn config(&self, argv: &[Vec<u8>]) -> Reply {
         let sub = argv[1].to_ascii_lowercase();
         if sub != b"get" {
@@ -213,6 +214,7 @@ impl<C: Cluster> Session<C> {
         ]
         .into_iter()
         .map(|(name, value)| (name.to_string(), value))
+        .chain(self.server.cluster.encoding_config().matching(b"*"))
         .collect()
     }
 }

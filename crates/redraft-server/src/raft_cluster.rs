@@ -1,5 +1,6 @@
 //! The cluster as sessions see it, backed by the Raft node of redraft-raft.
 
+use redraft_engine::config::EncodingConfig;
 use redraft_engine::{Argv, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, ClusterError, Member, RaftNode};
 
@@ -39,6 +40,10 @@ impl Cluster for RaftCluster {
     fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply {
         self.node
             .with_engine(|engine| engine.read(db, argv, context))
+    }
+
+    fn encoding_config(&self) -> EncodingConfig {
+        self.node.with_engine(|engine| engine.keyspace().encoding)
     }
 
     fn db_stats(&self) -> Vec<DbStats> {

@@ -54,6 +54,11 @@ enum Route {
 fn route(argv: &[Vec<u8>]) -> Route {
     match checked_spec(argv) {
         Err(reply) => Route::Immediate(reply),
+        // CONFIG SET changes the replicated configuration (a write); the rest of CONFIG is the
+        // session's.
+        Ok(spec) if spec.name == "config" && !argv[1].eq_ignore_ascii_case(b"set") => {
+            Route::Session(spec.name)
+        }
         Ok(spec) => match spec.kind {
             Kind::Session => Route::Session(spec.name),
             Kind::Read(_) => Route::Read,

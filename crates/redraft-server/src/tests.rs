@@ -47,6 +47,10 @@ impl Cluster for LocalCluster {
         Vec::new()
     }
 
+    fn encoding_config(&self) -> redraft_engine::config::EncodingConfig {
+        self.engine.lock().unwrap().keyspace().encoding
+    }
+
     fn raft_info(&self) -> Vec<(String, String)> {
         vec![("role".into(), "leader".into())]
     }
@@ -250,6 +254,31 @@ async fn raft_digest_answers_the_applied_index_and_changes_with_the_state() {
         &mut stream,
         b"RAFT DIGEST x\r\n",
         b"-ERR wrong number of arguments for 'raft|digest' command\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn config_set_goes_through_the_log_and_config_get_reads_it_back() {
+    let (server, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(
+        &mut stream,
+        b"CONFIG SET hash-max-listpack-entries 3\r\n",
+        b"+OK\r\n",
+    )
+    .await;
+    assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 1);
+    assert_exchange(
+        &mut stream,
+        b"CONFIG GET hash-max-*-entries\r\n",
+        b"*4\r\n$25\r\nhash-max-listpack-entries\r\n$1\r\n3\r\n$24\r\nhash-max-ziplist-entries\r\n$1\r\n3\r\n",
+    )
+    .await;
+    assert_exchange(
+        &mut stream,
+        b"CONFIG SET maxmemory 1\r\nCONFIG RESETSTAT\r\n",
+        b"-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n-ERR unknown subcommand 'RESETSTAT'. Try CONFIG HELP.\r\n",
     )
     .await;
 }

@@ -1,0 +1,273 @@
+//! The replicated configuration: the thresholds at which small collections leave their compact
+//! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*).
+//!
+//! They decide conversions, which every replica must make at the same entry, so they are part
+//! of the state: `CONFIG SET` of one of them is a write that goes through the log, and they
+//! travel in snapshots. Conversions are judged when a value is written, as in Redis: lowering a
+//! threshold converts nothing until the next write to each value.
+
+use crate::args::{self, is};
+use crate::engine::WriteCtx;
+use crate::glob::glob_match;
+use crate::reply::Reply;
+use crate::table::{cmd, CommandSpec, Kind::Write, ADMIN, CONNECTION};
+
+/// This module's entries in the command table (see [`crate::table`]). CONFIG is one command in
+/// Redis's table; its session subcommands (GET, RESETSTAT...) are answered by the server, which
+/// sends only `CONFIG SET` here.
+pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!(
+    "config",
+    -2,
+    ADMIN | CONNECTION,
+    0,
+    0,
+    0,
+    Write(config_set)
+)];
+
+/// The conversion thresholds, with Redis 7.0's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodingConfig {
+    /// A hash with more fields than this becomes a hash table.
+    pub hash_max_listpack_entries: u64,
+    /// A hash field or value longer than this (bytes) makes the hash a hash table.
+    pub hash_max_listpack_value: u64,
+    /// An intset with more members than this becomes a hash table.
+    pub set_max_intset_entries: u64,
+    /// A sorted set with more members than this leaves the listpack.
+    pub zset_max_listpack_entries: u64,
+    /// A sorted-set member longer than this (bytes) makes the set leave the listpack.
+    pub zset_max_listpack_value: u64,
+}
+
+impl Default for EncodingConfig {
+    fn default() -> Self {
+        EncodingConfig {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+        }
+    }
+}
+
+/// One parameter: its name, its older alias (Redis keeps the ziplist names), and its field.
+struct Param {
+    name: &'static str,
+    alias: Option<&'static str>,
+    field: fn(&mut EncodingConfig) -> &mut u64,
+}
+
+const PARAMS: [Param; 5] = [
+    Param {
+        name: "hash-max-listpack-entries",
+        alias: Some("hash-max-ziplist-entries"),
+        field: |c| &mut c.hash_max_listpack_entries,
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        alias: Some("hash-max-ziplist-value"),
+        field: |c| &mut c.hash_max_listpack_value,
+    },
+    Param {
+        name: "set-max-intset-entries",
+        alias: None,
+        field: |c| &mut c.set_max_intset_entries,
+    },
+    Param {
+        name: "zset-max-listpack-entries",
+        alias: Some("zset-max-ziplist-entries"),
+        field: |c| &mut c.zset_max_listpack_entries,
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        alias: Some("zset-max-ziplist-value"),
+        field: |c| &mut c.zset_max_listpack_value,
+    },
+];
+
+fn find(name: &[u8]) -> Option<&'static Param> {
+    PARAMS
+        .iter()
+        .find(|p| is(name, p.name) || p.alias.is_some_and(|alias| is(name, alias)))
+}
+
+/// Whether `name` is one of the replicated parameters (the server sends those SETs here).
+pub fn is_replicated(name: &[u8]) -> bool {
+    find(name).is_some()
+}
+
+impl EncodingConfig {
+    /// Every (name, value) pair whose name (or alias, listed too) matches the glob `pattern`,
+    /// as CONFIG GET answers.
+    pub fn matching(&self, pattern: &[u8]) -> Vec<(String, String)> {
+        let mut config = *self;
+        let mut out = Vec::new();
+        for param in PARAMS {
+            let value = (param.field)(&mut config).to_string();
+            for name in std::iter::once(param.name).chain(param.alias) {
+                if glob_match(&pattern.to_ascii_lowercase(), name.as_bytes()) {
+                    out.push((name.to_string(), value.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// The values in a fixed order, for snapshots.
+    pub fn to_values(&self) -> [u64; 5] {
+        let mut config = *self;
+        let mut values = [0; 5];
+        for (value, param) in values.iter_mut().zip(&PARAMS) {
+            *value = *(param.field)(&mut config);
+        }
+        values
+    }
+
+    pub fn from_values(values: [u64; 5]) -> EncodingConfig {
+        let mut config = EncodingConfig::default();
+        for (param, value) in PARAMS.iter().zip(values) {
+            *(param.field)(&mut config) = value;
+        }
+        config
+    }
+}
+
+/// CONFIG SET parameter value [parameter value ...], for the replicated parameters. All or
+/// nothing: every pair is checked before any is applied, as Redis does.
+pub fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    if !is(&argv[1], "set") {
+        return Reply::error(format!(
+            "ERR CONFIG {} is not a replicated operation",
+            String::from_utf8_lossy(&argv[1])
+        ));
+    }
+    let pairs = &argv[2..];
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
+        return Reply::error("ERR wrong number of arguments for 'config|set' command");
+    }
+    let mut config = ctx.keyspace.encoding;
+    let mut seen: Vec<&'static str> = Vec::new();
+    for pair in pairs.chunks(2) {
+        let Some(param) = find(&pair[0]) else {
+            return Reply::error(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                String::from_utf8_lossy(&pair[0])
+            ));
+        };
+        let failed = |why: &str| {
+            Reply::error(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
+                String::from_utf8_lossy(&pair[0])
+            ))
+        };
+        if seen.contains(&param.name) {
+            return failed("duplicate parameter");
+        }
+        seen.push(param.name);
+        let Some(value) = args::parse_i64(&pair[1]) else {
+            return failed("argument couldn't be parsed into an integer");
+        };
+        let Ok(value) = u64::try_from(value) else {
+            return failed("argument must be between 0 and 9223372036854775807 inclusive");
+        };
+        *(param.field)(&mut config) = value;
+    }
+    ctx.keyspace.encoding = config;
+    Reply::ok()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::testutil::{apply, err, ok};
+    use crate::Engine;
+
+    pub(crate) const TESTED: &[&str] = &["config"];
+
+    #[test]
+    fn config_set_changes_replicated_parameters_all_or_nothing() {
+        let mut e = Engine::default();
+        assert_eq!(
+            apply(
+                &mut e,
+                1,
+                &["CONFIG", "SET", "hash-max-ziplist-entries", "300"]
+            ),
+            ok()
+        );
+        assert_eq!(e.keyspace().encoding.hash_max_listpack_entries, 300);
+        assert_eq!(
+            apply(
+                &mut e,
+                1,
+                &["config", "set", "zset-max-listpack-value", "10", "set-max-intset-entries", "x"]
+            ),
+            err("ERR CONFIG SET failed (possibly related to argument 'set-max-intset-entries') - argument couldn't be parsed into an integer")
+        );
+        assert_eq!(e.keyspace().encoding.zset_max_listpack_value, 64);
+        assert_eq!(
+            apply(&mut e, 1, &["CONFIG", "SET", "hash-max-listpack-value", "-1"]),
+            err("ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be between 0 and 9223372036854775807 inclusive")
+        );
+        assert_eq!(
+            apply(
+                &mut e,
+                1,
+                &["CONFIG", "SET", "hash-max-listpack-entries", "1", "hash-max-ziplist-entries", "2"]
+            ),
+            err("ERR CONFIG SET failed (possibly related to argument 'hash-max-ziplist-entries') - duplicate parameter")
+        );
+        assert_eq!(
+            apply(&mut e, 1, &["CONFIG", "SET", "maxmemory", "1"]),
+            err("ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'")
+        );
+        assert_eq!(
+            apply(&mut e, 1, &["CONFIG", "SET", "set-max-intset-entries"]),
+            err("ERR wrong number of arguments for 'config|set' command")
+        );
+        assert_eq!(e.keyspace().encoding.hash_max_listpack_entries, 300);
+    }
+
+    #[test]
+    fn the_configuration_travels_in_snapshots_and_old_snapshots_get_the_defaults() {
+        let mut e = Engine::default();
+        apply(
+            &mut e,
+            1,
+            &["CONFIG", "SET", "zset-max-listpack-entries", "7"],
+        );
+        apply(&mut e, 1, &["SET", "k", "v"]);
+        let bytes = e.encode_snapshot();
+        let decoded = Engine::decode_snapshot(&bytes).unwrap();
+        assert_eq!(decoded.keyspace().encoding.zset_max_listpack_entries, 7);
+        assert_eq!(decoded.encode_snapshot(), bytes);
+        // A version 1 snapshot: no configuration after the engine time (magic 8, version 4,
+        // time 8).
+        let mut v1 = bytes[..20].to_vec();
+        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+        v1.extend_from_slice(&bytes[20 + 40..]);
+        let old = Engine::decode_snapshot(&v1).unwrap();
+        assert_eq!(old.keyspace().encoding, EncodingConfig::default());
+        assert_eq!(old.keyspace().dbs, decoded.keyspace().dbs);
+    }
+
+    #[test]
+    fn config_get_lists_names_and_aliases_matching_a_pattern() {
+        let config = EncodingConfig::default();
+        assert_eq!(
+            config.matching(b"HASH-MAX-*-ENTRIES"),
+            vec![
+                ("hash-max-listpack-entries".to_string(), "512".to_string()),
+                ("hash-max-ziplist-entries".to_string(), "512".to_string()),
+            ]
+        );
+        assert_eq!(
+            EncodingConfig::from_values(config.to_values()),
+            EncodingConfig::default()
+        );
+        assert!(is_replicated(b"ZSET-MAX-ZIPLIST-VALUE"));
+        assert!(!is_replicated(b"maxmemory"));
+    }
+}
