@@ -1,5 +1,6 @@
-//! Hash commands (t_hash.c) and the hash value type: a listpack (pairs in insertion order) while
-//! small, a hash table past Redis's default thresholds. HSET and HMSET share one generic set,
+//! Hash commands (t_hash.c) and the hash value type: a listpack (pairs in insertion order,
+//! packed in one allocation, see [`PackedPairs`]) while small, a hash table past Redis's
+//! default thresholds. HSET and HMSET share one generic set,
 //! HKEYS/HVALS/HGETALL one generic listing.
 
 use std::collections::BTreeMap;
@@ -9,6 +10,7 @@ use crate::collection::{self, Rng, Sample, ScanOptions};
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
+use crate::packed_pairs::{BytesKey, PackedPairs};
 use crate::reply::Reply;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
 use crate::string::wrongtype;
@@ -37,16 +39,19 @@ pub struct HashValue {
 #[derive(Clone, Debug, PartialEq)]
 enum Repr {
     /// Field/value pairs in insertion order (an update keeps its place), as a listpack.
-    Listpack(Vec<(Vec<u8>, Vec<u8>)>),
+    Listpack(PackedPairs<BytesKey>),
     /// Ordered by (FNV-1a hash of the field, field): an order that depends on the contents
-    /// alone, and a cursor for HSCAN.
-    Table(BTreeMap<(u64, Vec<u8>), Vec<u8>>),
+    /// alone, and a cursor for HSCAN. Boxed so that the small encoding sets the inline size.
+    Table(Box<Table>),
 }
+
+/// Field → value, keyed by (FNV-1a hash of the field, field).
+type Table = BTreeMap<(u64, Vec<u8>), Vec<u8>>;
 
 impl Default for HashValue {
     fn default() -> Self {
         HashValue {
-            repr: Repr::Listpack(Vec::new()),
+            repr: Repr::Listpack(PackedPairs::default()),
         }
     }
 }
@@ -79,12 +84,18 @@ impl HashValue {
         }
     }
 
+    /// The heap bytes of a listpack's buffer (None for a hash table): tests bound it so that
+    /// small hashes stay one allocation.
+    pub fn listpack_bytes(&self) -> Option<usize> {
+        match &self.repr {
+            Repr::Listpack(pairs) => Some(pairs.heap_bytes()),
+            Repr::Table(_) => None,
+        }
+    }
+
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            Repr::Listpack(pairs) => pairs
-                .iter()
-                .find(|(f, _)| f == field)
-                .map(|(_, v)| v.as_slice()),
+            Repr::Listpack(pairs) => pairs.find(|slot| slot.key == field).map(|slot| slot.value),
             Repr::Table(map) => map.get(&table_key(field)).map(Vec::as_slice),
         }
     }
@@ -96,9 +107,7 @@ impl HashValue {
     /// Pairs in the encoding's order: insertion order for a listpack, hash order otherwise.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.repr {
-            Repr::Listpack(pairs) => {
-                Box::new(pairs.iter().map(|(f, v)| (f.as_slice(), v.as_slice())))
-            }
+            Repr::Listpack(pairs) => Box::new(pairs.iter().map(|slot| (slot.key, slot.value))),
             Repr::Table(map) => {
                 Box::new(map.iter().map(|((_, f), v)| (f.as_slice(), v.as_slice())))
             }
@@ -113,11 +122,12 @@ impl HashValue {
         }
         match &mut self.repr {
             Repr::Listpack(pairs) => {
-                if let Some((_, old)) = pairs.iter_mut().find(|(f, _)| f == field) {
-                    *old = value;
+                if let Some(slot) = pairs.find(|slot| slot.key == field) {
+                    let span = slot.span;
+                    pairs.replace(span, field, &value);
                     return false;
                 }
-                pairs.push((field.to_vec(), value));
+                pairs.push(field, &value);
                 if pairs.len() > LISTPACK_ENTRIES_MAX {
                     self.convert();
                 }
@@ -129,9 +139,10 @@ impl HashValue {
 
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Listpack(pairs) => match pairs.iter().position(|(f, _)| f == field) {
-                Some(at) => {
-                    pairs.remove(at);
+            Repr::Listpack(pairs) => match pairs.find(|slot| slot.key == field) {
+                Some(slot) => {
+                    let span = slot.span;
+                    pairs.remove(span);
                     true
                 }
                 None => false,
@@ -149,12 +160,12 @@ impl HashValue {
     }
 
     fn convert(&mut self) {
-        if let Repr::Listpack(pairs) = &mut self.repr {
-            let map = std::mem::take(pairs)
-                .into_iter()
-                .map(|(f, v)| (table_key(&f), v))
+        if let Repr::Listpack(pairs) = &self.repr {
+            let map = pairs
+                .iter()
+                .map(|slot| (table_key(slot.key), slot.value.to_vec()))
                 .collect();
-            self.repr = Repr::Table(map);
+            self.repr = Repr::Table(Box::new(map));
         }
     }
 
@@ -196,10 +207,12 @@ impl HashValue {
                 if !fits || fields.len() != pairs.len() {
                     return Err(invalid);
                 }
-                Repr::Listpack(pairs)
+                Repr::Listpack(PackedPairs::from_pairs(
+                    pairs.iter().map(|(f, v)| (f.as_slice(), v.as_slice())),
+                ))
             }
             ENCODING_TABLE => {
-                let mut map = BTreeMap::new();
+                let mut map = Box::new(BTreeMap::new());
                 for (field, value) in pairs {
                     if map.insert(table_key(&field), value).is_some() {
                         return Err(invalid);
@@ -507,10 +520,10 @@ fn hscan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     };
     let options = ScanOptions::parse(&argv[3..])?;
     let (pairs, next) = match &hash.repr {
-        Repr::Listpack(pairs) => (pairs.iter().map(|(f, v)| (f, v)).collect(), 0),
+        Repr::Listpack(pairs) => (pairs.iter().map(|slot| (slot.key, slot.value)).collect(), 0),
         Repr::Table(map) => collection::scan_page(
             map.range((cursor, Vec::new())..)
-                .map(|((hash, f), v)| (*hash, (f, v))),
+                .map(|((hash, f), v)| (*hash, (f.as_slice(), v.as_slice()))),
             options.count,
         ),
     };
@@ -744,6 +757,31 @@ pub(crate) mod tests {
         apply(&mut engine, 0, &["HSET", "f", "x", "1"]);
         apply(&mut engine, 0, &["HINCRBYFLOAT", "f", "x", "1e70"]);
         assert_eq!(hash_of(&engine, "f").encoding_name(), "hashtable");
+    }
+
+    #[test]
+    fn a_small_hash_is_one_small_allocation() {
+        // The keyspace holds values inline: the listpack encoding must keep them small.
+        assert!(std::mem::size_of::<HashValue>() <= 16);
+        let mut engine = Engine::new();
+        let mut argv = vec!["HSET".to_string(), "h".to_string()];
+        for i in 0..10 {
+            argv.extend([format!("field:{i}"), format!("value:{i}")]);
+        }
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        apply(&mut engine, 0, &argv);
+        // 10 × (2 length bytes + 7 + 7) + the 2-byte count.
+        assert_eq!(hash_of(&engine, "h").listpack_bytes(), Some(162));
+        apply(&mut engine, 0, &["HSET", "h", "field:3", "v"]);
+        assert_eq!(
+            hash_of(&engine, "h").listpack_bytes(),
+            Some(156),
+            "no slack"
+        );
+        apply(&mut engine, 0, &["HDEL", "h", "field:0"]);
+        assert_eq!(hash_of(&engine, "h").listpack_bytes(), Some(140));
+        let fields = items(read(&engine, 0, &["HKEYS", "h"]));
+        assert_eq!(fields[2], bulk("field:3"), "an update keeps its place");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sorted-set commands (t_zset.c) and the sorted-set value type.
 //!
-//! The API half: [`ZSetValue`], a compact sorted `Vec` (Redis's listpack encoding) for small
-//! sets that converts past zset-max-listpack-entries 128 / -value 64 to an order-statistic
+//! The API half: [`ZSetValue`], a compact sorted sequence packed in one allocation (Redis's
+//! listpack encoding, see [`PackedPairs`]) for small sets that converts past zset-max-listpack-entries 128 / -value 64 to an order-statistic
 //! tree ([`OsTree`], rank and select in O(log N)) plus a member→score map (Redis's skiplist
 //! encoding). The commands half: ZADD/ZINCRBY over one generic add, the ZRANGE family over one
 //! generic range, ZUNION/ZINTER/ZDIFF (and their STORE and CARD forms) over one generic set
@@ -19,6 +19,7 @@ use crate::glob::glob_match;
 use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::list::{normalize_range, positive, MUST_BE_POSITIVE};
 use crate::ostree::{cmp_entries, OsTree};
+use crate::packed_pairs::{PackedPairs, ScoreKey};
 use crate::reply::Reply;
 use crate::score::{d2string, parse_range_bound, parse_score};
 use crate::set::SetValue;
@@ -56,10 +57,11 @@ pub struct ZSetValue {
 
 #[derive(Clone, Debug)]
 enum Repr {
-    /// Redis's listpack: (score, member) in order. −0 is stored as 0, as a listpack does.
-    Compact(Vec<(f64, Vec<u8>)>),
-    /// Redis's skiplist + dict.
-    Large(Large),
+    /// Redis's listpack: (score, member) in order. −0 is stored as 0, as a listpack does (the
+    /// packed score encoding has no −0).
+    Compact(PackedPairs<ScoreKey>),
+    /// Redis's skiplist + dict. Boxed so that the compact encoding sets the inline size.
+    Large(Box<Large>),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -78,13 +80,13 @@ impl Large {
     }
 }
 
-/// A listpack keeps −0 as 0.
-fn compact_score(score: f64) -> f64 {
-    if score == 0.0 {
-        0.0
-    } else {
-        score
-    }
+/// Inserts a member that is not in the compact set at its place in the order. (−0 is
+/// stored as 0 by the score encoding, and 0 == −0 for the comparison.)
+fn compact_insert(entries: &mut PackedPairs<ScoreKey>, score: f64, member: &[u8]) {
+    let at = entries
+        .find(|slot| cmp_entries((slot.key, slot.value), (score, member)) != Ordering::Less)
+        .map_or(entries.end(), |slot| slot.span.start);
+    entries.insert_at(at, score, member);
 }
 
 fn fits_compact(len: usize, longest_member: usize) -> bool {
@@ -106,7 +108,7 @@ impl PartialEq for ZSetValue {
 impl Default for ZSetValue {
     fn default() -> Self {
         ZSetValue {
-            repr: Repr::Compact(Vec::new()),
+            repr: Repr::Compact(PackedPairs::default()),
         }
     }
 }
@@ -116,7 +118,7 @@ impl ZSetValue {
     pub fn new_for(first_member_len: usize) -> ZSetValue {
         if first_member_len > COMPACT_VALUE_MAX {
             ZSetValue {
-                repr: Repr::Large(Large::default()),
+                repr: Repr::Large(Box::default()),
             }
         } else {
             ZSetValue::default()
@@ -128,15 +130,12 @@ impl ZSetValue {
     pub fn from_sorted(entries: Vec<(f64, Vec<u8>)>) -> ZSetValue {
         let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         if fits_compact(entries.len(), longest) {
-            let entries = entries
-                .into_iter()
-                .map(|(s, m)| (compact_score(s), m))
-                .collect();
+            let entries = entries.iter().map(|(s, m)| (*s, m.as_slice()));
             return ZSetValue {
-                repr: Repr::Compact(entries),
+                repr: Repr::Compact(PackedPairs::from_pairs(entries)),
             };
         }
-        let mut large = Large::default();
+        let mut large = Box::<Large>::default();
         for (score, member) in &entries {
             large.insert(*score, member);
         }
@@ -167,9 +166,8 @@ impl ZSetValue {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
             Repr::Compact(entries) => entries
-                .iter()
-                .find(|(_, m)| m.as_slice() == member)
-                .map(|(s, _)| *s),
+                .find(|slot| slot.value == member)
+                .map(|slot| slot.key),
             Repr::Large(large) => large
                 .members
                 .get(&(key_hash(member), member.to_vec()))
@@ -180,7 +178,7 @@ impl ZSetValue {
     /// The 0-based ascending rank of `member`.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match &self.repr {
-            Repr::Compact(entries) => entries.iter().position(|(_, m)| m.as_slice() == member),
+            Repr::Compact(entries) => entries.iter().position(|slot| slot.value == member),
             Repr::Large(large) => {
                 let score = self.score(member)?;
                 Some(large.tree.rank(score, member))
@@ -188,21 +186,46 @@ impl ZSetValue {
         }
     }
 
-    /// The entry at 0-based ascending `rank` (< len).
+    /// The entry at 0-based ascending `rank` (< len): a walk from the start for the compact
+    /// encoding (as in a listpack), so loops over many ranks use [`ZSetValue::entries_at`].
     pub fn at(&self, rank: usize) -> (f64, &[u8]) {
         match &self.repr {
             Repr::Compact(entries) => {
-                let (score, member) = &entries[rank];
-                (*score, member)
+                let slot = entries.iter().nth(rank).expect("rank below len");
+                (slot.key, slot.value)
             }
             Repr::Large(large) => large.tree.select(rank).expect("rank below len"),
+        }
+    }
+
+    /// The entries at `ranks` (each < len), in the order given: one walk of the compact
+    /// encoding, then O(1) a rank; O(log N) a rank in the large one.
+    pub fn entries_at(&self, ranks: impl IntoIterator<Item = usize>) -> Vec<(f64, Vec<u8>)> {
+        let ranks = ranks.into_iter();
+        match &self.repr {
+            Repr::Compact(entries) => {
+                let all: Vec<(f64, &[u8])> =
+                    entries.iter().map(|slot| (slot.key, slot.value)).collect();
+                ranks
+                    .map(|rank| (all[rank].0, all[rank].1.to_vec()))
+                    .collect()
+            }
+            Repr::Large(large) => ranks
+                .map(|rank| {
+                    let (score, member) = large.tree.select(rank).expect("rank below len");
+                    (score, member.to_vec())
+                })
+                .collect(),
         }
     }
 
     /// How many entries come first for which `before` holds (it must hold for a prefix).
     pub fn partition_point(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match &self.repr {
-            Repr::Compact(entries) => entries.partition_point(|(s, m)| before(*s, m)),
+            Repr::Compact(entries) => entries
+                .iter()
+                .position(|slot| !before(slot.key, slot.value))
+                .unwrap_or(entries.len()),
             Repr::Large(large) => large.tree.partition_point(before),
         }
     }
@@ -210,8 +233,20 @@ impl ZSetValue {
     /// Every entry in order.
     pub fn entries(&self) -> Vec<(f64, Vec<u8>)> {
         match &self.repr {
-            Repr::Compact(entries) => entries.clone(),
+            Repr::Compact(entries) => entries
+                .iter()
+                .map(|slot| (slot.key, slot.value.to_vec()))
+                .collect(),
             Repr::Large(large) => large.tree.to_vec(),
+        }
+    }
+
+    /// The heap bytes of the compact encoding's buffer (None for the large one): tests bound
+    /// it so that small sets stay one allocation.
+    pub fn compact_bytes(&self) -> Option<usize> {
+        match &self.repr {
+            Repr::Compact(entries) => Some(entries.heap_bytes()),
+            Repr::Large(_) => None,
         }
     }
 
@@ -221,18 +256,10 @@ impl ZSetValue {
         debug_assert!(!score.is_nan() && self.score(member).is_none());
         if let Repr::Compact(entries) = &mut self.repr {
             if entries.len() < COMPACT_ENTRIES_MAX && member.len() <= COMPACT_VALUE_MAX {
-                let score = compact_score(score);
-                let at = entries.partition_point(|(s, m)| {
-                    cmp_entries((*s, m), (score, member)) == Ordering::Less
-                });
-                entries.insert(at, (score, member.to_vec()));
+                compact_insert(entries, score, member);
                 return;
             }
-            let mut large = Large::default();
-            for (s, m) in entries.drain(..) {
-                large.insert(s, &m);
-            }
-            self.repr = Repr::Large(large);
+            self.convert_to_large();
         }
         if let Repr::Large(large) = &mut self.repr {
             large.insert(score, member);
@@ -242,10 +269,10 @@ impl ZSetValue {
     /// Converts a compact set to the large encoding (zsetConvert to skiplist), as SORT does
     /// to the sorted set it sorts.
     pub(crate) fn convert_to_large(&mut self) {
-        if let Repr::Compact(entries) = &mut self.repr {
-            let mut large = Large::default();
-            for (score, member) in entries.drain(..) {
-                large.insert(score, &member);
+        if let Repr::Compact(entries) = &self.repr {
+            let mut large = Box::<Large>::default();
+            for slot in entries.iter() {
+                large.insert(slot.key, slot.value);
             }
             self.repr = Repr::Large(large);
         }
@@ -255,8 +282,10 @@ impl ZSetValue {
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match &mut self.repr {
             Repr::Compact(entries) => {
-                let at = entries.iter().position(|(_, m)| m.as_slice() == member)?;
-                Some(entries.remove(at).0)
+                let slot = entries.find(|slot| slot.value == member)?;
+                let (score, span) = (slot.key, slot.span);
+                entries.remove(span);
+                Some(score)
             }
             Repr::Large(large) => {
                 let score = large.members.remove(&(key_hash(member), member.to_vec()))?;
@@ -272,13 +301,7 @@ impl ZSetValue {
         self.remove(member);
         match &mut self.repr {
             // Removal never overflows: re-inserting fits where the member was.
-            Repr::Compact(entries) => {
-                let score = compact_score(score);
-                let at = entries.partition_point(|(s, m)| {
-                    cmp_entries((*s, m), (score, member)) == Ordering::Less
-                });
-                entries.insert(at, (score, member.to_vec()));
-            }
+            Repr::Compact(entries) => compact_insert(entries, score, member),
             Repr::Large(large) => large.insert(score, member),
         }
     }
@@ -376,11 +399,12 @@ impl ZSetValue {
             {
                 return Err(malformed);
             }
+            let entries = entries.iter().map(|(s, m)| (*s, m.as_slice()));
             return Ok(ZSetValue {
-                repr: Repr::Compact(entries),
+                repr: Repr::Compact(PackedPairs::from_pairs(entries)),
             });
         }
-        let mut large = Large::default();
+        let mut large = Box::<Large>::default();
         for (score, member) in &entries {
             large.insert(*score, member);
         }
@@ -803,14 +827,7 @@ fn window(
     } else {
         Box::new(from..to)
     };
-    ranks
-        .skip(offset)
-        .take(limit)
-        .map(|rank| {
-            let (score, member) = zset.at(rank);
-            (score, member.to_vec())
-        })
-        .collect()
+    zset.entries_at(ranks.skip(offset).take(limit))
 }
 
 /// What a range produced, in emission order.
@@ -901,13 +918,7 @@ fn zrange_generic(
             None => Vec::new(),
             Some((start, end)) => {
                 let len = zset.len();
-                (start..=end)
-                    .map(|i| {
-                        let rank = if reverse { len - 1 - i } else { i };
-                        let (score, member) = zset.at(rank);
-                        (score, member.to_vec())
-                    })
-                    .collect()
+                zset.entries_at((start..=end).map(|i| if reverse { len - 1 - i } else { i }))
             }
         },
         Parsed::Score(range) => window(zset, range.ranks(zset), reverse, offset, limit),
@@ -970,7 +981,7 @@ pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     }
     let mut zset = if range.by_rank && len > COMPACT_ENTRIES_MAX {
         ZSetValue {
-            repr: Repr::Large(Large::default()),
+            repr: Repr::Large(Box::default()),
         }
     } else {
         ZSetValue::default()
@@ -1039,8 +1050,8 @@ fn zremrange_generic(
         return Ok(Reply::Integer(0));
     };
     let (from, to) = ranks(zset);
-    let doomed: Vec<Vec<u8>> = (from..to).map(|rank| zset.at(rank).1.to_vec()).collect();
-    for member in &doomed {
+    let doomed = zset.entries_at(from..to);
+    for (_, member) in &doomed {
         zset.remove(member);
     }
     delete_if_empty(ctx.db(), key, now);
@@ -1252,10 +1263,6 @@ fn zrandmember_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         return Ok(Reply::Array(Vec::new()));
     };
     let size = zset.len();
-    let pick = |rank: usize| {
-        let (score, member) = zset.at(rank);
-        (score, member.to_vec())
-    };
     let ranks: Vec<usize> = if count < 0 {
         if count.unsigned_abs() > RANDOM_REPLIES_MAX {
             return Err(Reply::error("ERR value is out of range"));
@@ -1286,7 +1293,7 @@ fn zrandmember_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
             ranks
         }
     };
-    Ok(entries_reply(ranks.into_iter().map(pick), withscores))
+    Ok(entries_reply(zset.entries_at(ranks), withscores))
 }
 
 // ---- ZUNION, ZINTER, ZDIFF and friends ----
@@ -2710,6 +2717,92 @@ pub(crate) mod tests {
         assert_eq!(encoding(&e, "v"), "skiplist");
         ap(&mut e, &["ZADD", "w", "1", &"x".repeat(64)]);
         assert_eq!(encoding(&e, "w"), "listpack");
+    }
+
+    fn zset_of(engine: &Engine, key: &str) -> ZSetValue {
+        match &engine.keyspace().dbs[0]
+            .get(key.as_bytes(), 0)
+            .unwrap()
+            .value
+        {
+            Value::ZSet(zset) => zset.clone(),
+            _ => panic!("not a zset"),
+        }
+    }
+
+    #[test]
+    fn a_small_set_is_one_small_allocation() {
+        // The keyspace holds values inline: the compact encoding must keep them small.
+        assert!(std::mem::size_of::<ZSetValue>() <= 16);
+        let mut e = Engine::new();
+        let mut argv = vec!["ZADD".to_string(), "z".to_string()];
+        for i in 0..10 {
+            argv.extend([i.to_string(), format!("member:{i}")]);
+        }
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        apply(&mut e, 0, &argv);
+        // 10 × (1 score byte + 1 length byte + 8 member bytes) + the 2-byte count.
+        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(102));
+        ap(&mut e, &["ZADD", "z", "2.5", "member:2"]);
+        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(110), "no slack");
+        ap(&mut e, &["ZREM", "z", "member:0", "member:1"]);
+        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(90));
+    }
+
+    #[test]
+    fn compact_scores_keep_their_value_and_order() {
+        let mut e = Engine::new();
+        let scores = [
+            "-inf",
+            "inf",
+            "-0",
+            "0.5",
+            "-1e300",
+            "9007199254740993",
+            "-4096",
+            "4095",
+            "31",
+            "-32",
+            "1.7976931348623157e308",
+            "5e-324",
+        ];
+        for (i, score) in scores.iter().enumerate() {
+            ap(&mut e, &["ZADD", "z", score, &format!("m{i:02}")]);
+            ap(&mut e, &["ZADD", "big", score, &format!("m{i:02}")]);
+        }
+        ap(&mut e, &["ZADD", "big", "0", &"x".repeat(65)]);
+        ap(&mut e, &["ZREM", "big", &"x".repeat(65)]);
+        assert_eq!(encoding(&e, "z"), "listpack");
+        assert_eq!(encoding(&e, "big"), "skiplist");
+        let (small, large) = (zset_of(&e, "z").entries(), zset_of(&e, "big").entries());
+        let bits = |entries: &Entries| -> Vec<(u64, Vec<u8>)> {
+            entries
+                .iter()
+                .map(|(s, m)| (s.to_bits(), m.clone()))
+                .collect()
+        };
+        let mut expected = bits(&large);
+        // Only −0 differs: the compact encoding stores it as 0.
+        for entry in &mut expected {
+            if entry.0 == (-0.0f64).to_bits() {
+                entry.0 = 0.0f64.to_bits();
+            }
+        }
+        assert_eq!(bits(&small), expected);
+        assert_eq!(
+            r(&e, &["ZSCORE", "z", "m05"]),
+            r(&e, &["ZSCORE", "big", "m05"])
+        );
+        assert_eq!(
+            r(&e, &["ZRANK", "z", "m03"]),
+            r(&e, &["ZRANK", "big", "m03"])
+        );
+        assert_eq!(
+            r(&e, &["ZRANGEBYSCORE", "z", "(0", "1e10", "WITHSCORES"]),
+            r(&e, &["ZRANGEBYSCORE", "big", "(0", "1e10", "WITHSCORES"])
+        );
+        ap(&mut e, &["ZINCRBY", "z", "1", "m02"]);
+        assert_eq!(zset_of(&e, "z").score(b"m02"), Some(1.0));
     }
 
     #[test]
