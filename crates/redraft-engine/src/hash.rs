@@ -1,7 +1,7 @@
 //! Hash commands (t_hash.c) and the hash value type: a listpack (pairs in insertion order,
 //! packed in one allocation, see [`PackedPairs`]) while small, a hash table past Redis's
-//! default thresholds. HSET and HMSET share one generic set,
-//! HKEYS/HVALS/HGETALL one generic listing.
+//! default thresholds. HSET and HMSET share one generic set, HKEYS/HVALS/HGETALL one generic
+//! listing.
 
 use std::collections::BTreeMap;
 

@@ -1,11 +1,12 @@
 //! Sorted-set commands (t_zset.c) and the sorted-set value type.
 //!
 //! The API half: [`ZSetValue`], a compact sorted sequence packed in one allocation (Redis's
-//! listpack encoding, see [`PackedPairs`]) for small sets that converts past zset-max-listpack-entries 128 / -value 64 to an order-statistic
-//! tree ([`OsTree`], rank and select in O(log N)) plus a member→score map (Redis's skiplist
-//! encoding). The commands half: ZADD/ZINCRBY over one generic add, the ZRANGE family over one
-//! generic range, ZUNION/ZINTER/ZDIFF (and their STORE and CARD forms) over one generic set
-//! operation, pops over pop cores that a later blocking layer (BZPOPMIN, BZMPOP) can call.
+//! listpack encoding, see [`PackedPairs`]) for small sets that converts past
+//! zset-max-listpack-entries 128 / -value 64 to an order-statistic tree ([`OsTree`], rank and
+//! select in O(log N)) plus a member→score map (Redis's skiplist encoding). The commands half:
+//! ZADD/ZINCRBY over one generic add, the ZRANGE family over one generic range,
+//! ZUNION/ZINTER/ZDIFF (and their STORE and CARD forms) over one generic set operation, pops
+//! over pop cores that a later blocking layer (BZPOPMIN, BZMPOP) can call.
 //!
 //! Scores are replied as bulk strings printed with `%.17g` as Redis 7.0 does in RESP2 (see
 //! [`score_reply`]).
