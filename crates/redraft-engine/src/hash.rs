@@ -770,16 +770,16 @@ pub(crate) mod tests {
         }
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         apply(&mut engine, 0, &argv);
-        // 10 × (2 length bytes + 7 + 7) + the 2-byte count.
-        assert_eq!(hash_of(&engine, "h").listpack_bytes(), Some(162));
+        // 10 × (2 length bytes + 7 + 7) + the 1-byte count.
+        assert_eq!(hash_of(&engine, "h").listpack_bytes(), Some(161));
         apply(&mut engine, 0, &["HSET", "h", "field:3", "v"]);
         assert_eq!(
             hash_of(&engine, "h").listpack_bytes(),
-            Some(156),
+            Some(155),
             "no slack"
         );
         apply(&mut engine, 0, &["HDEL", "h", "field:0"]);
-        assert_eq!(hash_of(&engine, "h").listpack_bytes(), Some(140));
+        assert_eq!(hash_of(&engine, "h").listpack_bytes(), Some(139));
         let fields = items(read(&engine, 0, &["HKEYS", "h"]));
         assert_eq!(fields[2], bulk("field:3"), "an update keeps its place");
     }

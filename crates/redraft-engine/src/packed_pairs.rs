@@ -1,11 +1,12 @@
 //! A small sequence of pairs packed in one allocation: the compact encoding of hashes
 //! (field, value) and of sorted sets (score, member), in the spirit of Redis's listpack.
 //!
-//! Layout: `[pair count: u16 LE][pair]*`, where a pair is its key (bytes or a score, see
+//! Layout: `[pair count: varint][pair]*`, where a pair is its key (bytes or a score, see
 //! [`KeyCodec`]) then its value as a varint length and the bytes. An empty sequence owns no
 //! allocation. Every write rebuilds the buffer at its exact size, as a listpack reallocates
 //! on every write: no slack capacity stays allocated, and the copy is cheap because the
-//! compact encodings are bounded (at most 513 pairs of at most 64-byte strings).
+//! compact encodings are small (by default at most 513 pairs of at most 64-byte strings; the
+//! layout itself has no limit).
 //!
 //! Lookups are linear scans, as in a listpack; the callers convert to their large encoding
 //! before that matters.
@@ -13,9 +14,6 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
-
-/// Bytes before the first pair: the pair count.
-const HEADER: usize = 2;
 
 /// How the first half of a pair is stored.
 pub(crate) trait KeyCodec {
@@ -82,6 +80,12 @@ pub(crate) fn get_varint(buf: &[u8], at: usize) -> (u64, usize) {
         shift += 7;
         assert!(shift < 64, "varint longer than a u64");
     }
+}
+
+/// How many bytes [`put_varint`] writes for `n`.
+fn varint_len(n: u64) -> usize {
+    let bits = 64 - n.leading_zeros() as usize;
+    bits.div_ceil(7).max(1)
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -184,28 +188,31 @@ fn put_pair<K: KeyCodec>(out: &mut Vec<u8>, key: K::Key<'_>, value: &[u8]) {
 impl<K: KeyCodec> PackedPairs<K> {
     /// Packs `pairs` in the order given.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (K::Key<'a>, &'a [u8])>) -> Self {
-        let mut buf = vec![0; HEADER];
+        let mut body = Vec::new();
         let mut count = 0usize;
         for (key, value) in pairs {
-            put_pair::<K>(&mut buf, key, value);
+            put_pair::<K>(&mut body, key, value);
             count += 1;
         }
-        if count == 0 {
-            return PackedPairs::default();
+        let mut packed = PackedPairs::default();
+        packed.rebuild(0..0, count, &body);
+        packed
+    }
+
+    /// The pair count, and where the first pair starts.
+    fn header(&self) -> (usize, usize) {
+        if self.buf.is_empty() {
+            return (0, 0);
         }
-        buf[..HEADER].copy_from_slice(&count_bytes(count));
-        PackedPairs {
-            buf: buf.into_boxed_slice(),
-            codec: PhantomData,
-        }
+        let (count, body) = get_varint(&self.buf, 0);
+        (
+            usize::try_from(count).expect("a count fits in memory"),
+            body,
+        )
     }
 
     pub fn len(&self) -> usize {
-        match *self.buf {
-            [] => 0,
-            [low, high, ..] => usize::from(u16::from_le_bytes([low, high])),
-            [_] => unreachable!("a packed buffer is empty or has a header"),
-        }
+        self.header().0
     }
 
     /// The bytes allocated for the pairs (the buffer has no spare capacity).
@@ -214,10 +221,11 @@ impl<K: KeyCodec> PackedPairs<K> {
     }
 
     pub fn iter(&self) -> Iter<'_, K> {
+        let (remaining, at) = self.header();
         Iter {
             buf: &self.buf,
-            at: HEADER,
-            remaining: self.len(),
+            at,
+            remaining,
             codec: PhantomData,
         }
     }
@@ -229,7 +237,7 @@ impl<K: KeyCodec> PackedPairs<K> {
 
     /// Where a pair appended after every other would start.
     pub fn end(&self) -> usize {
-        self.buf.len().max(HEADER)
+        self.buf.len()
     }
 
     /// Inserts a pair at byte offset `at`: the start of a slot's span, or [`Self::end`].
@@ -258,8 +266,9 @@ impl<K: KeyCodec> PackedPairs<K> {
     /// A new buffer of exactly the right size: the old one with `span` replaced by `insert`,
     /// holding `count` pairs. No buffer at all when `count` is 0.
     fn rebuild(&mut self, span: Range<usize>, count: usize, insert: &[u8]) {
+        let (_, body) = self.header();
         assert!(
-            HEADER <= span.start && span.end <= self.end(),
+            body <= span.start && span.start <= span.end && span.end <= self.end(),
             "span out of range"
         );
         if count == 0 {
@@ -267,23 +276,15 @@ impl<K: KeyCodec> PackedPairs<K> {
             return;
         }
         let old = std::mem::take(&mut self.buf);
-        let (before, after) = match old.len() {
-            0 => (&[][..], &[][..]),
-            _ => (&old[HEADER..span.start], &old[span.end..]),
-        };
-        let mut buf = Vec::with_capacity(HEADER + before.len() + insert.len() + after.len());
-        buf.extend_from_slice(&count_bytes(count));
+        let (before, after) = (&old[body..span.start], &old[span.end..]);
+        let header = varint_len(count as u64);
+        let mut buf = Vec::with_capacity(header + before.len() + insert.len() + after.len());
+        put_varint(&mut buf, count as u64);
         buf.extend_from_slice(before);
         buf.extend_from_slice(insert);
         buf.extend_from_slice(after);
         self.buf = buf.into_boxed_slice();
     }
-}
-
-fn count_bytes(count: usize) -> [u8; HEADER] {
-    u16::try_from(count)
-        .expect("a compact encoding holds far fewer than 64K pairs")
-        .to_le_bytes()
 }
 
 /// The pairs in order, with their spans.
@@ -327,6 +328,7 @@ mod tests {
     fn varint_round_trip(n: u64) -> usize {
         let mut out = vec![0xAA];
         put_varint(&mut out, n);
+        assert_eq!(out.len() - 1, varint_len(n), "{n}");
         out.push(0xBB);
         let (back, end) = get_varint(&out, 1);
         assert_eq!(back, n);
@@ -437,7 +439,7 @@ mod tests {
             pairs(&packed),
             owned(&[("b", "a longer value"), ("", ""), ("c", "3")])
         );
-        assert_eq!(packed.heap_bytes(), HEADER + 17 + 2 + 4);
+        assert_eq!(packed.heap_bytes(), 1 + 17 + 2 + 4);
         for _ in 0..3 {
             let first = packed.iter().next().unwrap().span;
             packed.remove(first);
@@ -445,6 +447,35 @@ mod tests {
         assert_eq!(packed.len(), 0);
         assert_eq!(packed.heap_bytes(), 0, "an emptied buffer is freed");
         assert!(packed.find(|_| true).is_none());
+    }
+
+    #[test]
+    fn the_count_grows_and_shrinks_across_a_varint_width() {
+        let mut packed = PackedPairs::<BytesKey>::default();
+        let keys: Vec<Vec<u8>> = (0..130).map(|i| format!("k{i}").into_bytes()).collect();
+        for (i, key) in keys.iter().enumerate() {
+            packed.push(key, b"v");
+            assert_eq!(packed.len(), i + 1);
+            assert_eq!(packed.iter().last().unwrap().key, key.as_slice());
+        }
+        let body: usize = keys.iter().map(|k| 1 + k.len() + 2).sum();
+        assert_eq!(
+            packed.heap_bytes(),
+            2 + body,
+            "130 pairs need a 2-byte count"
+        );
+        for key in &keys[..4] {
+            let first = packed.iter().next().unwrap();
+            assert_eq!(first.key, key.as_slice());
+            let span = first.span;
+            packed.remove(span);
+        }
+        assert_eq!(packed.len(), 126);
+        assert_eq!(packed.iter().count(), 126);
+        assert_eq!(packed.iter().next().unwrap().key, b"k4");
+        let last = packed.iter().last().unwrap().span;
+        packed.replace(last, b"last", b"");
+        assert_eq!(packed.iter().nth(125).unwrap().key, b"last");
     }
 
     #[test]
@@ -500,7 +531,7 @@ mod tests {
         );
         assert_eq!(
             packed.heap_bytes(),
-            HEADER + (9 + 4) + (1 + 5) + (1 + 4) + (9 + 4)
+            1 + (9 + 4) + (1 + 5) + (1 + 4) + (9 + 4)
         );
     }
 }

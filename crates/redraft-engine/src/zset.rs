@@ -2742,12 +2742,12 @@ pub(crate) mod tests {
         }
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         apply(&mut e, 0, &argv);
-        // 10 × (1 score byte + 1 length byte + 8 member bytes) + the 2-byte count.
-        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(102));
+        // 10 × (1 score byte + 1 length byte + 8 member bytes) + the 1-byte count.
+        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(101));
         ap(&mut e, &["ZADD", "z", "2.5", "member:2"]);
-        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(110), "no slack");
+        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(109), "no slack");
         ap(&mut e, &["ZREM", "z", "member:0", "member:1"]);
-        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(90));
+        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(89));
     }
 
     #[test]
