@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use codec::{Bad, Element, Input};
 
 use crate::args::{self, is, reply, syntax_error};
+use crate::config::EncodingConfig;
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::hash::HashValue;
 use crate::keyspace::{Entry, Value};
@@ -221,20 +222,21 @@ fn verify(payload: &[u8]) -> Result<&[u8], PayloadError> {
     Ok(&body[..body.len() - 2])
 }
 
-/// The value a DUMP payload holds. Never panics on any input; allocations are bounded by the
-/// payload's length.
-pub fn deserialize(payload: &[u8]) -> Result<Value, PayloadError> {
+/// The value a DUMP payload holds, in the encodings `limits` give for its size (as Redis
+/// judges a loaded value by its own configuration). Never panics on any input; allocations
+/// are bounded by the payload's length.
+pub fn deserialize(payload: &[u8], limits: &EncodingConfig) -> Result<Value, PayloadError> {
     let body = verify(payload)?;
     let mut input = Input::new(body);
     let kind = input.u8()?;
-    Ok(load_object(kind, &mut input)?)
+    Ok(load_object(kind, &mut input, limits)?)
 }
 
 fn elements_to_bytes(elements: Vec<Element>) -> Vec<Vec<u8>> {
     elements.into_iter().map(Element::into_bytes).collect()
 }
 
-fn load_object(kind: u8, input: &mut Input) -> codec::Result<Value> {
+fn load_object(kind: u8, input: &mut Input, limits: &EncodingConfig) -> codec::Result<Value> {
     let value = match kind {
         TYPE_STRING => Value::String(input.string()?),
         TYPE_LIST => {
@@ -293,7 +295,7 @@ fn load_object(kind: u8, input: &mut Input) -> codec::Result<Value> {
                 };
                 entries.push((score, member));
             }
-            zset_value(entries)?
+            zset_value(entries, limits)?
         }
         TYPE_ZSET_LISTPACK | TYPE_ZSET_ZIPLIST => {
             let blob = input.string()?;
@@ -307,7 +309,7 @@ fn load_object(kind: u8, input: &mut Input) -> codec::Result<Value> {
                 .into_iter()
                 .map(|(member, score)| Ok((codec::parse_double(&score)?, member)))
                 .collect::<codec::Result<Vec<_>>>()?;
-            zset_value(entries)?
+            zset_value(entries, limits)?
         }
         TYPE_HASH => {
             let count = input.count(2)?;
@@ -315,7 +317,7 @@ fn load_object(kind: u8, input: &mut Input) -> codec::Result<Value> {
             for _ in 0..count {
                 fields.push((input.string()?, input.string()?));
             }
-            hash_value(fields)?
+            hash_value(fields, limits)?
         }
         TYPE_HASH_LISTPACK | TYPE_HASH_ZIPLIST => {
             let blob = input.string()?;
@@ -324,7 +326,7 @@ fn load_object(kind: u8, input: &mut Input) -> codec::Result<Value> {
             } else {
                 codec::parse_ziplist(&blob)?
             };
-            hash_value(pairs(elements_to_bytes(elements))?)?
+            hash_value(pairs(elements_to_bytes(elements))?, limits)?
         }
         TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(stream::load_stream(input)?)),
         _ => return Err(Bad),
@@ -372,7 +374,7 @@ fn set_value(members: Vec<Vec<u8>>) -> codec::Result<Value> {
 
 /// A sorted set, compact when it fits (as Redis converts after loading). NaN scores and
 /// repeated members are corrupt.
-fn zset_value(mut entries: Vec<(f64, Vec<u8>)>) -> codec::Result<Value> {
+fn zset_value(mut entries: Vec<(f64, Vec<u8>)>, limits: &EncodingConfig) -> codec::Result<Value> {
     if entries.is_empty() || entries.iter().any(|(s, _)| s.is_nan()) {
         return Err(Bad);
     }
@@ -381,18 +383,18 @@ fn zset_value(mut entries: Vec<(f64, Vec<u8>)>) -> codec::Result<Value> {
         return Err(Bad);
     }
     entries.sort_by(|a, b| cmp_entries((a.0, &a.1), (b.0, &b.1)));
-    Ok(Value::ZSet(ZSetValue::from_sorted(entries)))
+    Ok(Value::ZSet(ZSetValue::from_sorted(entries, limits)))
 }
 
 /// A hash built field by field (a listpack until a field or value is too long or the fields
 /// too many). Repeated fields are corrupt.
-fn hash_value(fields: Vec<(Vec<u8>, Vec<u8>)>) -> codec::Result<Value> {
+fn hash_value(fields: Vec<(Vec<u8>, Vec<u8>)>, limits: &EncodingConfig) -> codec::Result<Value> {
     if fields.is_empty() {
         return Err(Bad);
     }
     let mut hash = HashValue::default();
     for (field, value) in fields {
-        if !hash.set(&field, value) {
+        if !hash.set(&field, value, limits) {
             return Err(Bad);
         }
     }
@@ -457,7 +459,8 @@ fn restore_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> 
     if ttl < 0 {
         return Err(Reply::error("ERR Invalid TTL value, must be >= 0"));
     }
-    let value = deserialize(&argv[3]).map_err(|error| error.reply())?;
+    let limits = ctx.keyspace.encoding;
+    let value = deserialize(&argv[3], &limits).map_err(|error| error.reply())?;
     if replace {
         ctx.db().remove(key, now);
     }
@@ -658,12 +661,12 @@ pub(crate) mod tests {
         assert_eq!(payload[0], TYPE_STREAM_LISTPACKS_2);
         let body = &payload[..payload.len() - 10];
         for cut in (0..body.len()).step_by(13) {
-            assert!(deserialize(&with_footer(&body[..cut])).is_err());
+            assert!(deserialize(&with_footer(&body[..cut]), &EncodingConfig::default()).is_err());
         }
         for at in (0..body.len()).step_by(7) {
             let mut changed = body.to_vec();
             changed[at] ^= 0x21;
-            let _ = deserialize(&with_footer(&changed));
+            let _ = deserialize(&with_footer(&changed), &EncodingConfig::default());
         }
         // An emptied stream with a group still dumps and loads.
         apply(&mut engine, 1, &["XADD", "e", "1-1", "f", "v"]);
@@ -776,10 +779,16 @@ pub(crate) mod tests {
 
     #[test]
     fn corrupt_payloads_are_errors_never_panics() {
-        assert_eq!(deserialize(b""), Err(PayloadError::Checksum));
+        assert_eq!(
+            deserialize(b"", &EncodingConfig::default()),
+            Err(PayloadError::Checksum)
+        );
         let mut newer = with_footer(&[0, 1, b'x']);
         newer[3] = 11;
-        assert_eq!(deserialize(&newer), Err(PayloadError::Checksum));
+        assert_eq!(
+            deserialize(&newer, &EncodingConfig::default()),
+            Err(PayloadError::Checksum)
+        );
         for body in [
             &[99u8][..],
             &[TYPE_SET, 0],
@@ -801,7 +810,7 @@ pub(crate) mod tests {
             &[19, 0],
         ] {
             assert_eq!(
-                deserialize(&with_footer(body)),
+                deserialize(&with_footer(body), &EncodingConfig::default()),
                 Err(PayloadError::BadFormat),
                 "{body:?}"
             );
@@ -817,13 +826,15 @@ pub(crate) mod tests {
             let payload = dump_bytes(&engine, 1, key);
             let body = &payload[..payload.len() - 10];
             for cut in 0..body.len() {
-                assert!(deserialize(&with_footer(&body[..cut])).is_err());
+                assert!(
+                    deserialize(&with_footer(&body[..cut]), &EncodingConfig::default()).is_err()
+                );
             }
             for at in 0..body.len() {
                 for flip in [1u8, 0x80, 0xff] {
                     let mut changed = body.to_vec();
                     changed[at] ^= flip;
-                    let _ = deserialize(&with_footer(&changed));
+                    let _ = deserialize(&with_footer(&changed), &EncodingConfig::default());
                 }
             }
         }
@@ -834,27 +845,27 @@ pub(crate) mod tests {
         let mut body = vec![TYPE_HASH_LISTPACK];
         codec::put_string(&mut body, &codec::listpack([&b"f"[..], b"1", b"f", b"2"]));
         assert_eq!(
-            deserialize(&with_footer(&body)),
+            deserialize(&with_footer(&body), &EncodingConfig::default()),
             Err(PayloadError::BadFormat)
         );
         let mut body = vec![TYPE_ZSET_2, 1];
         codec::put_string(&mut body, b"m");
         body.extend_from_slice(&f64::NAN.to_le_bytes());
         assert_eq!(
-            deserialize(&with_footer(&body)),
+            deserialize(&with_footer(&body), &EncodingConfig::default()),
             Err(PayloadError::BadFormat)
         );
         let mut body = vec![TYPE_HASH_LISTPACK];
         codec::put_string(&mut body, &codec::listpack(std::iter::empty()));
         assert_eq!(
-            deserialize(&with_footer(&body)),
+            deserialize(&with_footer(&body), &EncodingConfig::default()),
             Err(PayloadError::BadFormat)
         );
         let mut body = vec![TYPE_SET, 2];
         codec::put_string(&mut body, b"a");
         codec::put_string(&mut body, b"a");
         assert_eq!(
-            deserialize(&with_footer(&body)),
+            deserialize(&with_footer(&body), &EncodingConfig::default()),
             Err(PayloadError::BadFormat)
         );
     }
@@ -865,7 +876,9 @@ pub(crate) mod tests {
         let mut body = vec![TYPE_LIST, 2];
         codec::put_string(&mut body, b"a");
         codec::put_string(&mut body, b"7");
-        let Value::List(list) = deserialize(&with_footer(&body)).unwrap() else {
+        let Value::List(list) =
+            deserialize(&with_footer(&body), &EncodingConfig::default()).unwrap()
+        else {
             panic!("list");
         };
         assert_eq!(
@@ -877,7 +890,9 @@ pub(crate) mod tests {
         body.extend_from_slice(&[3, b'2', b'.', b'5']);
         codec::put_string(&mut body, b"b");
         body.push(255);
-        let Value::ZSet(zset) = deserialize(&with_footer(&body)).unwrap() else {
+        let Value::ZSet(zset) =
+            deserialize(&with_footer(&body), &EncodingConfig::default()).unwrap()
+        else {
             panic!("zset");
         };
         assert_eq!(
@@ -892,7 +907,9 @@ pub(crate) mod tests {
         zl[8..10].copy_from_slice(&2u16.to_le_bytes());
         let mut body = vec![TYPE_HASH_ZIPLIST];
         codec::put_string(&mut body, &zl);
-        let Value::Hash(hash) = deserialize(&with_footer(&body)).unwrap() else {
+        let Value::Hash(hash) =
+            deserialize(&with_footer(&body), &EncodingConfig::default()).unwrap()
+        else {
             panic!("hash");
         };
         assert_eq!(hash.get(b"f"), Some(&b"1"[..]));

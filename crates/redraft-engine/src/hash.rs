@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::args::{self, int_arg, is, reply, syntax_error, NOT_FLOAT};
 use crate::collection::{self, Rng, Sample, ScanOptions};
+use crate::config::EncodingConfig;
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
@@ -20,11 +21,13 @@ use crate::table::{
     DENYOOM, FAST, RANDOM, READONLY, WRITE,
 };
 
-/// hash-max-listpack-entries: a listpack with more fields becomes a hash table. Redis 7.0's
-/// default is 512 (config.c and redis.conf alike; 128 is the sorted sets' limit).
-pub const LISTPACK_ENTRIES_MAX: usize = 512;
-/// hash-max-listpack-value: a field or value longer than this (bytes) needs a hash table.
-pub const LISTPACK_VALUE_MAX: usize = 64;
+/// The default hash-max-listpack-entries (Redis 7.0's, config.c and redis.conf alike; 128 is
+/// the sorted sets' limit); the threshold itself is replicated configuration (config.rs).
+#[cfg(test)]
+const LISTPACK_ENTRIES_MAX: usize = 512;
+/// The default hash-max-listpack-value.
+#[cfg(test)]
+const LISTPACK_VALUE_MAX: usize = 64;
 
 /// Snapshot tags of the two encodings.
 const ENCODING_LISTPACK: u8 = 0;
@@ -60,8 +63,8 @@ fn table_key(field: &[u8]) -> (u64, Vec<u8>) {
     (key_hash(field), field.to_vec())
 }
 
-fn too_long(bytes: &[u8]) -> bool {
-    bytes.len() > LISTPACK_VALUE_MAX
+fn too_long(bytes: &[u8], limits: &EncodingConfig) -> bool {
+    bytes.len() as u64 > limits.hash_max_listpack_value
 }
 
 impl HashValue {
@@ -116,8 +119,8 @@ impl HashValue {
 
     /// Sets `field` to `value`; true when the field is new. As hashTypeSet: a field or value
     /// too long for a listpack converts first, too many fields convert after.
-    pub fn set(&mut self, field: &[u8], value: Vec<u8>) -> bool {
-        if too_long(field) || too_long(&value) {
+    pub fn set(&mut self, field: &[u8], value: Vec<u8>, limits: &EncodingConfig) -> bool {
+        if too_long(field, limits) || too_long(&value, limits) {
             self.convert();
         }
         match &mut self.repr {
@@ -128,7 +131,7 @@ impl HashValue {
                     return false;
                 }
                 pairs.push(field, &value);
-                if pairs.len() > LISTPACK_ENTRIES_MAX {
+                if pairs.len() as u64 > limits.hash_max_listpack_entries {
                     self.convert();
                 }
                 true
@@ -153,8 +156,8 @@ impl HashValue {
 
     /// Converts to a hash table when any argument about to be stored is too long for a
     /// listpack, whether or not it ends up stored (hashTypeTryConversion).
-    fn convert_for(&mut self, args: &[Vec<u8>]) {
-        if args.iter().any(|arg| too_long(arg)) {
+    fn convert_for(&mut self, args: &[Vec<u8>], limits: &EncodingConfig) {
+        if args.iter().any(|arg| too_long(arg, limits)) {
             self.convert();
         }
     }
@@ -199,12 +202,10 @@ impl HashValue {
         }
         let repr = match encoding {
             ENCODING_LISTPACK => {
-                let fits = pairs.len() <= LISTPACK_ENTRIES_MAX
-                    && pairs.iter().all(|(f, v)| !too_long(f) && !too_long(v));
                 let mut fields: Vec<&[u8]> = pairs.iter().map(|(f, _)| f.as_slice()).collect();
                 fields.sort_unstable();
                 fields.dedup();
-                if !fits || fields.len() != pairs.len() {
+                if fields.len() != pairs.len() {
                     return Err(invalid);
                 }
                 Repr::Listpack(PackedPairs::from_pairs(
@@ -278,12 +279,12 @@ fn hset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], name: &str) -> Result<usiz
     if argv.len() % 2 == 1 {
         return Err(table::wrong_arity(name));
     }
-    let now = ctx.now_ms;
+    let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let hash = lookup_or_create(ctx.db(), &argv[1], now)?;
-    hash.convert_for(&argv[2..]);
+    hash.convert_for(&argv[2..], &limits);
     let mut created = 0;
     for pair in argv[2..].chunks_exact(2) {
-        if hash.set(&pair[0], pair[1].clone()) {
+        if hash.set(&pair[0], pair[1].clone(), &limits) {
             created += 1;
         }
     }
@@ -311,9 +312,10 @@ fn hsetnx_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     if lookup_mut(ctx.db(), key, now)?.is_some_and(|hash| hash.contains(field)) {
         return Ok(Reply::Integer(0));
     }
+    let limits = ctx.keyspace.encoding;
     let hash = lookup_or_create(ctx.db(), key, now)?;
-    hash.convert_for(&argv[2..4]);
-    hash.set(field, argv[3].clone());
+    hash.convert_for(&argv[2..4], &limits);
+    hash.set(field, argv[3].clone(), &limits);
     Ok(Reply::Integer(1))
 }
 
@@ -429,7 +431,8 @@ fn hincrby_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> 
     let value = current
         .checked_add(incr)
         .ok_or_else(|| Reply::error("ERR increment or decrement would overflow"))?;
-    lookup_or_create(ctx.db(), key, now)?.set(field, value.to_string().into_bytes());
+    let limits = ctx.keyspace.encoding;
+    lookup_or_create(ctx.db(), key, now)?.set(field, value.to_string().into_bytes(), &limits);
     Ok(Reply::Integer(value))
 }
 
@@ -457,7 +460,8 @@ fn hincrbyfloat_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Re
         Some(Parsed::Finite(current)) => current,
     };
     let text = current.checked_add(incr).ok_or_else(nan_inf)?.format();
-    lookup_or_create(ctx.db(), key, now)?.set(field, text.clone().into_bytes());
+    let limits = ctx.keyspace.encoding;
+    lookup_or_create(ctx.db(), key, now)?.set(field, text.clone().into_bytes(), &limits);
     Ok(Reply::bulk(text))
 }
 
@@ -1121,8 +1125,45 @@ pub(crate) mod tests {
         long.extend_from_slice(&1u32.to_le_bytes());
         put_bytes(&mut long, &[b'x'; LISTPACK_VALUE_MAX + 1]);
         put_bytes(&mut long, b"v");
-        assert!(decode(&long).is_err());
+        // A listpack past today's thresholds is valid: they are configuration, and a value
+        // built under higher ones keeps its encoding until its next write.
+        assert!(decode(&long).is_ok());
         long[0] = ENCODING_TABLE;
         assert!(decode(&long).is_ok());
+    }
+
+    #[test]
+    fn the_replicated_thresholds_decide_conversions() {
+        let mut e = Engine::new();
+        apply(
+            &mut e,
+            1000,
+            &["CONFIG", "SET", "hash-max-listpack-entries", "2"],
+        );
+        apply(&mut e, 1000, &["HSET", "h", "a", "1", "b", "2"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "h"]),
+            bulk("listpack")
+        );
+        apply(&mut e, 1000, &["HSET", "h", "c", "3"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "h"]),
+            bulk("hashtable")
+        );
+        apply(
+            &mut e,
+            1000,
+            &["CONFIG", "SET", "hash-max-listpack-value", "3"],
+        );
+        apply(&mut e, 1000, &["HSET", "short", "f", "abc"]);
+        apply(&mut e, 1000, &["HSET", "long", "f", "abcd"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "short"]),
+            bulk("listpack")
+        );
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "long"]),
+            bulk("hashtable")
+        );
     }
 }

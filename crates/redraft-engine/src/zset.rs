@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::args::{self, int_arg, is, reply, syntax_error, NOT_FLOAT};
+use crate::config::EncodingConfig;
 use crate::engine::{splitmix64, ReadCtx, WriteCtx};
 use crate::glob::glob_match;
 use crate::keyspace::{key_hash, Db, Entry, Value};
@@ -90,8 +91,9 @@ fn compact_insert(entries: &mut PackedPairs<ScoreKey>, score: f64, member: &[u8]
     entries.insert_at(at, score, member);
 }
 
-fn fits_compact(len: usize, longest_member: usize) -> bool {
-    len <= COMPACT_ENTRIES_MAX && longest_member <= COMPACT_VALUE_MAX
+fn fits_compact(len: usize, longest_member: usize, limits: &EncodingConfig) -> bool {
+    len as u64 <= limits.zset_max_listpack_entries
+        && longest_member as u64 <= limits.zset_max_listpack_value
 }
 
 impl PartialEq for ZSetValue {
@@ -116,8 +118,11 @@ impl Default for ZSetValue {
 
 impl ZSetValue {
     /// An empty set as ZADD creates it: compact unless its first member is already too long.
-    pub fn new_for(first_member_len: usize) -> ZSetValue {
-        if first_member_len > COMPACT_VALUE_MAX {
+    pub fn new_for(first_member_len: usize, limits: &EncodingConfig) -> ZSetValue {
+        // Redis: zset_max_listpack_entries == 0 also starts with a skiplist.
+        if limits.zset_max_listpack_entries == 0
+            || first_member_len as u64 > limits.zset_max_listpack_value
+        {
             ZSetValue {
                 repr: Repr::Large(Box::default()),
             }
@@ -128,9 +133,9 @@ impl ZSetValue {
 
     /// A set of entries already in order with distinct members, compact if it fits (as Redis's
     /// store commands leave their destination).
-    pub fn from_sorted(entries: Vec<(f64, Vec<u8>)>) -> ZSetValue {
+    pub fn from_sorted(entries: Vec<(f64, Vec<u8>)>, limits: &EncodingConfig) -> ZSetValue {
         let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
-        if fits_compact(entries.len(), longest) {
+        if fits_compact(entries.len(), longest, limits) {
             let entries = entries.iter().map(|(s, m)| (*s, m.as_slice()));
             return ZSetValue {
                 repr: Repr::Compact(PackedPairs::from_pairs(entries)),
@@ -253,10 +258,12 @@ impl ZSetValue {
 
     /// Adds a member that is not in the set, converting to the large encoding when the set
     /// outgrows the compact one (zsetAdd).
-    pub fn insert_new(&mut self, score: f64, member: &[u8]) {
+    pub fn insert_new(&mut self, score: f64, member: &[u8], limits: &EncodingConfig) {
         debug_assert!(!score.is_nan() && self.score(member).is_none());
         if let Repr::Compact(entries) = &mut self.repr {
-            if entries.len() < COMPACT_ENTRIES_MAX && member.len() <= COMPACT_VALUE_MAX {
+            if (entries.len() as u64) < limits.zset_max_listpack_entries
+                && member.len() as u64 <= limits.zset_max_listpack_value
+            {
                 compact_insert(entries, score, member);
                 return;
             }
@@ -308,12 +315,18 @@ impl ZSetValue {
     }
 
     /// ZADD's one step (zsetAdd): what happened, and the member's score afterwards.
-    fn add(&mut self, score: f64, member: &[u8], flags: &AddFlags) -> Result<Added, Reply> {
+    fn add(
+        &mut self,
+        score: f64,
+        member: &[u8],
+        flags: &AddFlags,
+        limits: &EncodingConfig,
+    ) -> Result<Added, Reply> {
         let Some(current) = self.score(member) else {
             if flags.xx {
                 return Ok(Added::Nothing);
             }
-            self.insert_new(score, member);
+            self.insert_new(score, member, limits);
             return Ok(Added::New(score));
         };
         if flags.nx {
@@ -392,11 +405,11 @@ impl ZSetValue {
             return Err(malformed);
         }
         if !large {
-            let longest = entries.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
-            if !fits_compact(entries.len(), longest)
-                || entries
-                    .iter()
-                    .any(|(s, _)| *s == 0.0 && s.is_sign_negative())
+            // Any size may be compact: the thresholds are configuration, and lowering them
+            // converts nothing until the next write.
+            if entries
+                .iter()
+                .any(|(s, _)| *s == 0.0 && s.is_sign_negative())
             {
                 return Err(malformed);
             }
@@ -460,13 +473,15 @@ fn delete_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
 
 /// Stores a result set at `key` as Redis's store commands do (the old value and its deadline
 /// go); an empty result deletes the key. Replies the result's size.
-fn store(db: &mut Db, key: &[u8], now_ms: u64, entries: Vec<(f64, Vec<u8>)>) -> Reply {
+fn store(ctx: &mut WriteCtx, key: &[u8], entries: Vec<(f64, Vec<u8>)>) -> Reply {
+    let (now_ms, limits) = (ctx.now_ms, ctx.keyspace.encoding);
+    let db = ctx.db();
     let len = entries.len() as i64;
     if entries.is_empty() {
         db.remove(key, now_ms);
     } else {
         let entry = Entry {
-            value: Value::ZSet(ZSetValue::from_sorted(entries)),
+            value: Value::ZSet(ZSetValue::from_sorted(entries, &limits)),
             expires_at_ms: None,
         };
         db.insert(key, entry);
@@ -561,7 +576,7 @@ fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> Result<Repl
         .map(|pair| parse_score(&pair[0]).ok_or_else(|| Reply::error(NOT_FLOAT)))
         .collect::<Result<Vec<f64>, Reply>>()?;
     let key = &argv[1];
-    let now = ctx.now_ms;
+    let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let none = || {
         if flags.incr {
             Reply::Nil
@@ -574,7 +589,7 @@ fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> Result<Repl
             return Ok(none());
         }
         let entry = Entry {
-            value: Value::ZSet(ZSetValue::new_for(pairs[1].len())),
+            value: Value::ZSet(ZSetValue::new_for(pairs[1].len(), &limits)),
             expires_at_ms: None,
         };
         ctx.db().insert(key, entry);
@@ -582,7 +597,7 @@ fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> Result<Repl
     let zset = lookup_zset_mut(ctx.db(), key, now)?.expect("present or just created");
     let (mut added, mut updated, mut last) = (0, 0, None);
     for (pair, score) in pairs.chunks(2).zip(scores) {
-        match zset.add(score, &pair[1], &flags)? {
+        match zset.add(score, &pair[1], &flags, &limits)? {
             Added::New(score) => {
                 added += 1;
                 last = Some(score);
@@ -980,7 +995,8 @@ pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
         ctx.db().remove(key, now);
         return Reply::Integer(0);
     }
-    let mut zset = if range.by_rank && len > COMPACT_ENTRIES_MAX {
+    let limits = ctx.keyspace.encoding;
+    let mut zset = if range.by_rank && len as u64 > limits.zset_max_listpack_entries {
         ZSetValue {
             repr: Repr::Large(Box::default()),
         }
@@ -988,7 +1004,7 @@ pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
         ZSetValue::default()
     };
     for (score, member) in &range.entries {
-        zset.insert_new(*score, member);
+        zset.insert_new(*score, member, &limits);
     }
     let entry = Entry {
         value: Value::ZSet(zset),
@@ -1573,7 +1589,7 @@ fn setop_store(ctx: &mut WriteCtx, argv: &[Vec<u8>], op: SetOp, name: &'static s
     };
     match setop_generic(ctx.db(), now, argv, form) {
         Err(error) => error,
-        Ok(SetOpResult::Entries(entries, _)) => store(ctx.db(), &argv[1], now, entries),
+        Ok(SetOpResult::Entries(entries, _)) => store(ctx, &argv[1], entries),
         Ok(SetOpResult::Cardinality(_)) => unreachable!("store forms return entries"),
     }
 }
@@ -2926,5 +2942,50 @@ pub(crate) mod tests {
         ] {
             assert!(Engine::decode_snapshot(&bad).is_err());
         }
+    }
+
+    #[test]
+    fn the_replicated_thresholds_decide_conversions() {
+        let mut e = Engine::new();
+        apply(
+            &mut e,
+            1000,
+            &["CONFIG", "SET", "zset-max-listpack-entries", "2"],
+        );
+        apply(&mut e, 1000, &["ZADD", "z", "1", "a", "2", "b"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "z"]),
+            bulk("listpack")
+        );
+        apply(&mut e, 1000, &["ZADD", "z", "3", "c"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "z"]),
+            bulk("skiplist")
+        );
+        apply(&mut e, 1000, &["ZUNIONSTORE", "u", "1", "z"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "u"]),
+            bulk("skiplist")
+        );
+        apply(
+            &mut e,
+            1000,
+            &["CONFIG", "SET", "zset-max-listpack-value", "1"],
+        );
+        apply(&mut e, 1000, &["ZADD", "long", "1", "ab"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "long"]),
+            bulk("skiplist")
+        );
+        apply(
+            &mut e,
+            1000,
+            &["CONFIG", "SET", "zset-max-listpack-entries", "0"],
+        );
+        apply(&mut e, 1000, &["ZADD", "none", "1", "a"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "none"]),
+            bulk("skiplist")
+        );
     }
 }
