@@ -190,7 +190,8 @@ fn sorted(
                 .clone()
                 .map(|i| if args.desc { zset.len() - 1 - i } else { i });
             if args.dontsort {
-                return Ok(ranks.map(|rank| zset.at(rank).1.to_vec()).collect());
+                let picked = zset.entries_at(ranks).into_iter();
+                return Ok(picked.map(|(_, member)| member).collect());
             }
             zset.entries().into_iter().map(|(_, m)| m).collect()
         }
