@@ -352,7 +352,7 @@ fn list_value(items: Vec<Vec<u8>>) -> codec::Result<Value> {
     }
     let mut list = ListValue::default();
     for item in items {
-        list.push(End::Right, item);
+        list.push(End::Right, &item);
     }
     Ok(Value::List(list))
 }
@@ -882,7 +882,7 @@ pub(crate) mod tests {
             panic!("list");
         };
         assert_eq!(
-            list.iter().cloned().collect::<Vec<_>>(),
+            list.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(),
             [b"a".to_vec(), b"7".to_vec()]
         );
         let mut body = vec![TYPE_ZSET, 2];

@@ -25,6 +25,7 @@ pub mod keys;
 pub mod list;
 pub mod longdouble;
 pub mod ostree;
+mod packed_items;
 mod packed_pairs;
 mod pqsort;
 pub mod score;

@@ -2,14 +2,16 @@
 //! cores that a later blocking layer (BLPOP, BLMOVE, BLMPOP) can call as they are, ranges,
 //! LINSERT/LREM/LSET/LTRIM/LPOS, and the moves LMOVE/RPOPLPUSH.
 //!
-//! The value is a `VecDeque`: O(1) at both ends, O(1) by index. A list emptied by a command is
-//! deleted, as in Redis.
-
-use std::collections::VecDeque;
+//! The value is a quicklist, as in Redis: a sequence of nodes, each one [`PackedItems`]
+//! buffer of up to [`NODE_ITEMS_MAX`] items and [`NODE_BYTES_MAX`] bytes. A small list is one
+//! allocation for its node plus one for the node table, whatever its length; a big one pays no
+//! allocation per item. Pushes and pops touch one end node (a node is at most 8 KiB to shift);
+//! an index walks the node table by counts. A list emptied by a command is deleted, as in Redis.
 
 use crate::args::{int_arg, is, reply, syntax_error};
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
+use crate::packed_items::{entry_size, PackedItems};
 use crate::reply::Reply;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
 use crate::string::wrongtype;
@@ -19,10 +21,31 @@ use crate::table::{
     DENYOOM, FAST, READONLY, WRITE,
 };
 
-/// A list value.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A node holds at most this many items. Redis bounds nodes by bytes alone; the count bound
+/// keeps a walk inside one node (to an index, or to the tail for RPOP) short.
+pub const NODE_ITEMS_MAX: usize = 128;
+
+/// A node's buffer stays within this many bytes unless it holds one larger item: Redis's
+/// default list-max-listpack-size -2, 8 KiB.
+pub const NODE_BYTES_MAX: usize = 8192;
+
+/// Up to this many nodes, the node table is kept at its exact size (no slack for small lists);
+/// beyond, it grows and shrinks geometrically so that adding a node stays amortized O(1).
+const NODES_EXACT_MAX: usize = 4;
+
+/// A list value: its nodes (never an empty one) and the total item count.
+#[derive(Clone, Debug, Default)]
 pub struct ListValue {
-    items: VecDeque<Vec<u8>>,
+    nodes: Vec<PackedItems>,
+    len: usize,
+}
+
+/// Lists are equal when their items are: where the nodes split depends on history (a snapshot
+/// decode packs them anew), and nothing observable depends on it.
+impl PartialEq for ListValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
 }
 
 /// Which end of a list.
@@ -47,31 +70,137 @@ impl End {
     }
 }
 
+/// Can `node` take `item` without passing a node bound?
+fn accepts(node: &PackedItems, item: &[u8]) -> bool {
+    node.fits_more(1, entry_size(item), NODE_ITEMS_MAX, NODE_BYTES_MAX)
+}
+
+fn single(item: &[u8]) -> PackedItems {
+    PackedItems::from_items(std::iter::once(item))
+}
+
 impl ListValue {
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len == 0
     }
 
-    pub fn push(&mut self, end: End, item: Vec<u8>) {
+    pub fn push(&mut self, end: End, item: &[u8]) {
         match end {
-            End::Left => self.items.push_front(item),
-            End::Right => self.items.push_back(item),
+            End::Left => match self.nodes.first_mut() {
+                Some(node) if accepts(node, item) => node.insert(0, item),
+                _ => self.insert_node(0, single(item)),
+            },
+            End::Right => match self.nodes.last_mut() {
+                Some(node) if accepts(node, item) => node.push(item),
+                _ => self.insert_node(self.nodes.len(), single(item)),
+            },
         }
+        self.len += 1;
     }
 
     pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
-        match end {
-            End::Left => self.items.pop_front(),
-            End::Right => self.items.pop_back(),
+        let at = match end {
+            End::Left => 0,
+            End::Right => self.nodes.len().checked_sub(1)?,
+        };
+        let node = self.nodes.get_mut(at)?;
+        let item = match end {
+            End::Left => node.remove(0),
+            End::Right => node.remove(node.len() - 1),
+        };
+        if node.is_empty() {
+            self.remove_nodes(at, at + 1);
         }
+        self.len -= 1;
+        Some(item)
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vec<u8>> + '_ {
-        self.items.iter()
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
+        self.nodes.iter().flat_map(PackedItems::iter)
+    }
+
+    /// The items from `index` on (none when `index >= len`), without walking the nodes
+    /// before it item by item.
+    pub fn iter_from(&self, index: usize) -> impl Iterator<Item = &[u8]> + '_ {
+        let (node, skip) = if index < self.len {
+            self.locate(index)
+        } else {
+            (self.nodes.len(), 0)
+        };
+        self.nodes[node..]
+            .iter()
+            .flat_map(PackedItems::iter)
+            .skip(skip)
+    }
+
+    /// Item `index`, which must be below the length.
+    pub fn get(&self, index: usize) -> &[u8] {
+        let (node, at) = self.locate(index);
+        self.nodes[node].get(at)
+    }
+
+    /// Replaces item `index`, which must be below the length.
+    pub fn set(&mut self, index: usize, item: &[u8]) {
+        let (node, at) = self.locate(index);
+        self.nodes[node].replace(at, item);
+        self.rebalance(node);
+    }
+
+    /// Inserts `item` before item `index` (`index == len` appends).
+    pub fn insert(&mut self, index: usize, item: &[u8]) {
+        if index == self.len {
+            return self.push(End::Right, item);
+        }
+        let (node, at) = self.locate(index);
+        self.nodes[node].insert(at, item);
+        self.len += 1;
+        self.rebalance(node);
+    }
+
+    /// Removes the first `count` items (at most the length).
+    pub fn remove_front(&mut self, count: usize) {
+        assert!(count <= self.len, "list: removing more than the length");
+        let (whole, rest) = whole_nodes(count, self.nodes.iter());
+        self.remove_nodes(0, whole);
+        if rest > 0 {
+            self.nodes[0].remove_range(0, rest);
+        }
+        self.len -= count;
+    }
+
+    /// Removes the last `count` items (at most the length).
+    pub fn remove_back(&mut self, count: usize) {
+        assert!(count <= self.len, "list: removing more than the length");
+        let (whole, rest) = whole_nodes(count, self.nodes.iter().rev());
+        let kept = self.nodes.len() - whole;
+        self.remove_nodes(kept, self.nodes.len());
+        if rest > 0 {
+            let node = &mut self.nodes[kept - 1];
+            node.remove_range(node.len() - rest, node.len());
+        }
+        self.len -= count;
+    }
+
+    /// A list of `items`, packed afresh (full nodes).
+    pub fn from_items<'a>(items: impl Iterator<Item = &'a [u8]>) -> ListValue {
+        let mut list = ListValue::default();
+        items.for_each(|item| list.push(End::Right, item));
+        list
+    }
+
+    /// Heap bytes the value holds: the node table and the node buffers (each exactly sized).
+    pub fn heap_bytes(&self) -> usize {
+        let table = self.nodes.capacity() * std::mem::size_of::<PackedItems>();
+        table
+            + self
+                .nodes
+                .iter()
+                .map(PackedItems::heap_bytes)
+                .sum::<usize>()
     }
 
     /// Redis 7.0's OBJECT ENCODING name: 7.0 encodes every list as a quicklist (the
@@ -82,27 +211,146 @@ impl ListValue {
 
     /// An index as LINDEX/LSET read it (negative counts from the tail), if in range.
     fn position(&self, index: i64) -> Option<usize> {
-        let len = self.items.len() as i64;
+        let len = self.len as i64;
         let index = if index < 0 { index + len } else { index };
         (0..len).contains(&index).then_some(index as usize)
     }
 
+    /// The node holding item `index` and the item's place in it, walking the node table from
+    /// the nearer end.
+    fn locate(&self, index: usize) -> (usize, usize) {
+        assert!(index < self.len, "list: index out of range");
+        if index < self.len / 2 {
+            let mut index = index;
+            for (at, node) in self.nodes.iter().enumerate() {
+                if index < node.len() {
+                    return (at, index);
+                }
+                index -= node.len();
+            }
+        } else {
+            let mut from_tail = self.len - 1 - index;
+            for (at, node) in self.nodes.iter().enumerate().rev() {
+                if from_tail < node.len() {
+                    return (at, node.len() - 1 - from_tail);
+                }
+                from_tail -= node.len();
+            }
+        }
+        unreachable!("list: the node counts add up to the length")
+    }
+
+    fn insert_node(&mut self, at: usize, node: PackedItems) {
+        if self.nodes.len() < NODES_EXACT_MAX {
+            self.nodes.reserve_exact(1);
+        }
+        self.nodes.insert(at, node);
+    }
+
+    fn remove_nodes(&mut self, from: usize, to: usize) {
+        self.nodes.drain(from..to);
+        let len = self.nodes.len();
+        if len <= NODES_EXACT_MAX || self.nodes.capacity() > 2 * len {
+            self.nodes.shrink_to_fit();
+        }
+    }
+
+    /// After node `at` changed in place: splits it if it passed a bound, else merges it with
+    /// a neighbour when the two fit in one node, so nodes stay few and full.
+    fn rebalance(&mut self, at: usize) {
+        if self.split(at) {
+            return;
+        }
+        if at + 1 < self.nodes.len() && self.mergeable(at) {
+            self.merge(at);
+        }
+        if at > 0 && self.mergeable(at - 1) {
+            self.merge(at - 1);
+        }
+    }
+
+    fn oversized(node: &PackedItems) -> bool {
+        node.len() > 1 && (node.len() > NODE_ITEMS_MAX || node.byte_len() > NODE_BYTES_MAX)
+    }
+
+    /// Splits node `at` where its bytes reach half, recursively, until every part is within
+    /// bounds (a single larger item gets a node of its own). True if it split.
+    fn split(&mut self, at: usize) -> bool {
+        let node = &self.nodes[at];
+        if !Self::oversized(node) {
+            return false;
+        }
+        let half = node.byte_len() / 2;
+        let mut bytes = 1;
+        let mut cut = 0;
+        for item in node.iter() {
+            if cut > 0 && bytes + entry_size(item) > half {
+                break;
+            }
+            bytes += entry_size(item);
+            cut += 1;
+        }
+        let cut = cut.clamp(1, node.len() - 1);
+        let rest = self.nodes[at].split_off(cut);
+        self.insert_node(at + 1, rest);
+        self.split(at + 1);
+        self.split(at);
+        true
+    }
+
+    /// Would nodes `at` and `at + 1` fit in one?
+    fn mergeable(&self, at: usize) -> bool {
+        let (first, second) = (&self.nodes[at], &self.nodes[at + 1]);
+        first.fits_more(
+            second.len(),
+            second.byte_len() - 1,
+            NODE_ITEMS_MAX,
+            NODE_BYTES_MAX,
+        )
+    }
+
+    fn merge(&mut self, at: usize) {
+        let merged = {
+            let (first, second) = (&self.nodes[at], &self.nodes[at + 1]);
+            PackedItems::from_items(first.iter().chain(second.iter()))
+        };
+        self.nodes[at] = merged;
+        self.remove_nodes(at + 1, at + 2);
+    }
+
     /// Appends this value in the snapshot format: element count (u64), then each element.
     pub(crate) fn encode_snapshot(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&(self.items.len() as u64).to_le_bytes());
-        for item in &self.items {
+        out.extend_from_slice(&(self.len as u64).to_le_bytes());
+        for item in self.iter() {
             put_bytes(out, item);
         }
     }
 
     pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<ListValue, SnapshotError> {
         let count = reader.u64()?;
-        let mut items = VecDeque::new();
+        let mut list = ListValue::default();
         for _ in 0..count {
-            items.push_back(reader.bytes()?.to_vec());
+            list.push(End::Right, reader.bytes()?);
         }
-        Ok(ListValue { items })
+        Ok(list)
     }
+}
+
+/// How many whole nodes of `nodes` (from one end) `count` items cover, and how many items
+/// remain to take from the next node.
+fn whole_nodes<'a>(
+    mut count: usize,
+    nodes: impl Iterator<Item = &'a PackedItems>,
+) -> (usize, usize) {
+    let mut whole = 0;
+    for node in nodes {
+        if node.len() > count {
+            break;
+        }
+        count -= node.len();
+        whole += 1;
+    }
+    (whole, count)
 }
 
 /// Redis's normalisation of an inclusive [start, end] range over `len` elements (negative
@@ -217,7 +465,7 @@ pub fn move_core(
     };
     let item = list.pop(from).expect("stored lists are never empty");
     if source == destination {
-        list.push(to, item.clone());
+        list.push(to, &item);
         return Ok(Some(item));
     }
     delete_if_empty(ctx.db(), source, now);
@@ -226,19 +474,19 @@ pub fn move_core(
         destination,
         now,
         to,
-        std::iter::once(item.clone()),
+        std::iter::once(item.as_slice()),
     );
     Ok(Some(item))
 }
 
 /// Pushes onto the list at `key`, creating it; the caller has checked the type. Returns the
 /// new length.
-fn push_items(
+fn push_items<'a>(
     db: &mut Db,
     key: &[u8],
     now_ms: u64,
     end: End,
-    items: impl Iterator<Item = Vec<u8>>,
+    items: impl Iterator<Item = &'a [u8]>,
 ) -> usize {
     if db.get(key, now_ms).is_none() {
         let entry = Entry {
@@ -270,7 +518,7 @@ fn push_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, existing_only: b
         Ok(None) if existing_only => return Reply::Integer(0),
         Ok(_) => {}
     }
-    let len = push_items(ctx.db(), key, now, end, argv[2..].iter().cloned());
+    let len = push_items(ctx.db(), key, now, end, argv[2..].iter().map(Vec::as_slice));
     Reply::Integer(len as i64)
 }
 
@@ -360,7 +608,8 @@ fn lrange_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     let Some((start, end)) = normalize_range(start, end, list.len()) else {
         return Ok(Reply::Array(Vec::new()));
     };
-    Ok(bulks(list.items.range(start..=end).cloned()))
+    let items = list.iter_from(start).take(end - start + 1);
+    Ok(bulks(items.map(<[u8]>::to_vec)))
 }
 
 /// LINDEX key index: the element, or Nil when out of range or absent.
@@ -375,7 +624,7 @@ fn lindex_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     let index = int_arg(&argv[2])?;
     Ok(list
         .position(index)
-        .map_or(Reply::Nil, |i| Reply::bulk(list.items[i].clone())))
+        .map_or(Reply::Nil, |i| Reply::bulk(list.get(i).to_vec())))
 }
 
 /// LSET key index element: the key must exist ("no such key") before the index is read.
@@ -392,7 +641,7 @@ fn lset_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     let position = list
         .position(index)
         .ok_or_else(|| Reply::error("ERR index out of range"))?;
-    list.items[position] = argv[3].clone();
+    list.set(position, &argv[3]);
     Ok(Reply::ok())
 }
 
@@ -414,10 +663,10 @@ fn linsert_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> 
     let Some(list) = lookup_list_mut(ctx.db(), &argv[1], now)? else {
         return Ok(Reply::Integer(0));
     };
-    let Some(at) = list.items.iter().position(|item| *item == argv[3]) else {
+    let Some(at) = list.iter().position(|item| item == argv[3]) else {
         return Ok(Reply::Integer(-1));
     };
-    list.items.insert(at + usize::from(after), argv[4].clone());
+    list.insert(at + usize::from(after), &argv[4]);
     Ok(Reply::Integer(list.len() as i64))
 }
 
@@ -438,32 +687,30 @@ fn lrem_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     } else {
         usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX)
     };
-    let element = &argv[3];
-    let mut removed = 0;
-    let items = std::mem::take(&mut list.items);
-    let kept: VecDeque<Vec<u8>> = if count < 0 {
-        let mut kept: Vec<Vec<u8>> = items
-            .into_iter()
-            .rev()
-            .filter(|item| !(removed < limit && item == element && take(&mut removed)))
-            .collect();
-        kept.reverse();
-        kept.into()
+    let element = argv[3].as_slice();
+    let len = list.len();
+    // The positions to remove, ascending; then the list is packed anew without them (LREM
+    // is O(N) in Redis too), which also leaves its nodes full.
+    let mut doomed: Vec<usize> = if count < 0 {
+        let from_tail = list.iter().rev().enumerate();
+        let matched = from_tail.filter(|(_, item)| *item == element);
+        matched.take(limit).map(|(k, _)| len - 1 - k).collect()
     } else {
-        items
-            .into_iter()
-            .filter(|item| !(removed < limit && item == element && take(&mut removed)))
-            .collect()
+        let matched = list.iter().enumerate().filter(|(_, item)| *item == element);
+        matched.take(limit).map(|(i, _)| i).collect()
     };
-    list.items = kept;
+    doomed.sort_unstable();
+    let removed = doomed.len();
+    if removed > 0 {
+        let mut doomed = doomed.into_iter().peekable();
+        let kept = list.iter().enumerate().filter_map(|(i, item)| {
+            let hit = doomed.next_if_eq(&i).is_some();
+            (!hit).then_some(item)
+        });
+        *list = ListValue::from_items(kept);
+    }
     delete_if_empty(ctx.db(), key, now);
     Ok(Reply::Integer(removed as i64))
-}
-
-/// Counts one removal; always true (for use inside a filter).
-fn take(removed: &mut usize) -> bool {
-    *removed += 1;
-    true
 }
 
 /// LTRIM key start stop: keeps the range; an empty range deletes the key.
@@ -481,10 +728,10 @@ fn ltrim_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     };
     match normalize_range(start, end, list.len()) {
         Some((start, end)) => {
-            list.items.truncate(end + 1);
-            list.items.drain(..start);
+            list.remove_back(list.len() - 1 - end);
+            list.remove_front(start);
         }
-        None => list.items.clear(),
+        None => *list = ListValue::default(),
     }
     delete_if_empty(ctx.db(), key, now);
     Ok(Reply::ok())
@@ -532,15 +779,20 @@ fn lpos_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         rank.unsigned_abs() - 1
     };
     let scanned = if maxlen == 0 { len } else { maxlen.min(len) };
-    let indexes: Box<dyn Iterator<Item = usize>> = if from_tail {
-        Box::new((0..len).rev().take(scanned))
+    let element = argv[2].as_slice();
+    let matching: Box<dyn Iterator<Item = usize>> = if from_tail {
+        let items = list.iter().rev().take(scanned).enumerate();
+        let found = items.filter(move |(_, item)| *item == element);
+        Box::new(found.map(move |(k, _)| len - 1 - k))
     } else {
-        Box::new((0..len).take(scanned))
+        let items = list.iter().take(scanned).enumerate();
+        Box::new(
+            items
+                .filter(move |(_, item)| *item == element)
+                .map(|(i, _)| i),
+        )
     };
-    let element = &argv[2];
-    let mut matches = indexes
-        .filter(|&i| list.items[i] == *element)
-        .skip(usize::try_from(skip).unwrap_or(usize::MAX));
+    let mut matches = matching.skip(usize::try_from(skip).unwrap_or(usize::MAX));
     Ok(match count {
         None => matches
             .next()
@@ -653,6 +905,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::collections::VecDeque;
+
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::string::WRONGTYPE;
     use crate::testutil::{apply, bulk, bulks, err, int, ok, read};
@@ -1005,6 +1259,197 @@ pub(crate) mod tests {
             apply(&mut engine, 0, &["LMPOP", "1", "l", "LEFT", "COUNT"]),
             err(SYNTAX_ERROR)
         );
+    }
+
+    /// The value's invariants: no empty node, node counts adding up to the length, every
+    /// node within its bounds (or one larger item alone), no slack in the small case.
+    fn check_shape(list: &ListValue, model: &VecDeque<Vec<u8>>) {
+        assert!(list.nodes.iter().all(|node| !node.is_empty()));
+        let counted: usize = list.nodes.iter().map(PackedItems::len).sum();
+        assert_eq!(counted, list.len());
+        assert!(list.nodes.iter().all(|node| !ListValue::oversized(node)));
+        if list.nodes.len() <= NODES_EXACT_MAX {
+            assert_eq!(list.nodes.capacity(), list.nodes.len());
+        }
+        let bytes: usize = list.nodes.iter().map(PackedItems::byte_len).sum();
+        let table = list.nodes.capacity() * std::mem::size_of::<PackedItems>();
+        assert_eq!(
+            list.heap_bytes(),
+            table + bytes,
+            "node buffers keep no slack"
+        );
+        assert!(list.iter().eq(model.iter().map(Vec::as_slice)));
+        assert!(list.iter().rev().eq(model.iter().rev().map(Vec::as_slice)));
+        for (i, item) in model.iter().enumerate().step_by(7) {
+            assert_eq!(list.get(i), item.as_slice());
+            assert!(list.iter_from(i).eq(model.range(i..).map(Vec::as_slice)));
+        }
+    }
+
+    /// A deterministic item: mostly short, sometimes past a node's byte bound.
+    fn item_for(n: u64) -> Vec<u8> {
+        let len = match n % 23 {
+            0 => NODE_BYTES_MAX + 100,
+            1 => 300,
+            _ => (n % 11) as usize,
+        };
+        let mut item = n.to_string().into_bytes();
+        item.resize(len.max(item.len()), b'x');
+        item
+    }
+
+    #[test]
+    fn the_packed_list_matches_a_deque_under_every_operation() {
+        let mut list = ListValue::default();
+        let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut nodes_max = 0;
+        for step in 0..3000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let item = item_for(state >> 8);
+            let at = |len: usize| (state >> 32) as usize % len.max(1);
+            match state % 10 {
+                0 | 1 => {
+                    list.push(End::Left, &item);
+                    model.push_front(item);
+                }
+                2 | 3 => {
+                    list.push(End::Right, &item);
+                    model.push_back(item);
+                }
+                4 => assert_eq!(list.pop(End::Left), model.pop_front()),
+                5 => assert_eq!(list.pop(End::Right), model.pop_back()),
+                6 => {
+                    let index = at(model.len() + 1);
+                    list.insert(index, &item);
+                    model.insert(index, item);
+                }
+                7 if !model.is_empty() => {
+                    let index = at(model.len());
+                    list.set(index, &item);
+                    model[index] = item;
+                }
+                8 if step % 100 == 0 => {
+                    let count = at(model.len() + 1) / 2;
+                    list.remove_front(count);
+                    model.drain(..count);
+                }
+                9 if step % 100 == 1 => {
+                    let count = at(model.len() + 1) / 2;
+                    list.remove_back(count);
+                    model.truncate(model.len() - count);
+                }
+                _ => {}
+            }
+            check_shape(&list, &model);
+            nodes_max = nodes_max.max(list.nodes.len());
+        }
+        assert!(nodes_max > 5, "the run built multi-node lists");
+    }
+
+    #[test]
+    fn nodes_fill_to_their_bounds_and_pops_drain_them() {
+        let mut list = ListValue::default();
+        for i in 0..(2 * NODE_ITEMS_MAX + 10) {
+            list.push(End::Right, i.to_string().as_bytes());
+        }
+        let counts: Vec<usize> = list.nodes.iter().map(PackedItems::len).collect();
+        assert_eq!(counts, [NODE_ITEMS_MAX, NODE_ITEMS_MAX, 10]);
+        for _ in 0..10 {
+            list.pop(End::Right);
+        }
+        assert_eq!(list.nodes.len(), 2, "the drained tail node is gone");
+        for _ in 0..NODE_ITEMS_MAX {
+            list.pop(End::Left);
+        }
+        assert_eq!(list.nodes.len(), 1, "the drained head node is gone");
+        assert_eq!(list.get(0), b"128");
+        // An item too big for a shared node gets one of its own, at either end.
+        let huge = vec![b'h'; NODE_BYTES_MAX];
+        list.push(End::Left, &huge);
+        list.push(End::Left, b"small");
+        list.push(End::Right, &huge);
+        let counts: Vec<usize> = list.nodes.iter().map(PackedItems::len).collect();
+        assert_eq!(counts, [1, 1, NODE_ITEMS_MAX, 1]);
+        // By bytes too: 8 KiB fills before 128 items of 100 bytes.
+        let mut wide = ListValue::default();
+        for _ in 0..NODE_ITEMS_MAX {
+            wide.push(End::Right, &[b'w'; 100]);
+        }
+        assert!(wide.nodes.len() > 1);
+        assert!(wide
+            .nodes
+            .iter()
+            .all(|node| node.byte_len() <= NODE_BYTES_MAX));
+    }
+
+    #[test]
+    fn linsert_and_lset_in_the_middle_of_a_multi_node_list() {
+        let mut engine = Engine::new();
+        let items: Vec<String> = (0..300).map(|i| format!("i{i}")).collect();
+        let mut argv = vec!["RPUSH", "l"];
+        argv.extend(items.iter().map(String::as_str));
+        apply(&mut engine, 0, &argv);
+        let mut model = items.clone();
+        for (pivot, element) in [("i150", "new-a"), ("i127", "new-b"), ("i128", "new-c")] {
+            assert_eq!(
+                apply(&mut engine, 0, &["LINSERT", "l", "AFTER", pivot, element]),
+                int(model.len() as i64 + 1)
+            );
+            let at = model.iter().position(|item| item == pivot).unwrap();
+            model.insert(at + 1, element.to_string());
+        }
+        let big = "b".repeat(NODE_BYTES_MAX);
+        assert_eq!(apply(&mut engine, 0, &["LSET", "l", "200", &big]), ok());
+        model[200] = big.clone();
+        assert_eq!(apply(&mut engine, 0, &["LSET", "l", "-5", "tail"]), ok());
+        let at = model.len() - 5;
+        model[at] = "tail".to_string();
+        let expected: Vec<&str> = model.iter().map(String::as_str).collect();
+        assert_eq!(all(&engine, "l"), bulks(&expected));
+        for index in [0, 127, 128, 129, 151, 200, 302] {
+            let reply = read(&engine, 0, &["LINDEX", "l", &index.to_string()]);
+            assert_eq!(reply, bulk(&model[index]));
+        }
+        assert_eq!(
+            read(&engine, 0, &["LRANGE", "l", "126", "130"]),
+            bulks(&expected[126..=130])
+        );
+        // Shrinking the big item back lets its node merge with a neighbour again.
+        assert_eq!(apply(&mut engine, 0, &["LSET", "l", "200", "s"]), ok());
+        let Some(Entry {
+            value: Value::List(list),
+            ..
+        }) = engine.keyspace().dbs[0].get(b"l", 0)
+        else {
+            panic!("a list");
+        };
+        let counts: Vec<usize> = list.nodes.iter().map(PackedItems::len).collect();
+        assert!(counts.iter().all(|&count| count > 1), "{counts:?}");
+    }
+
+    #[test]
+    fn a_small_list_is_one_node_without_slack() {
+        assert!(std::mem::size_of::<ListValue>() <= 32);
+        let mut engine = Engine::new();
+        let items: Vec<String> = (0..10).map(|i| format!("item-{i:04}")).collect();
+        let mut argv = vec!["RPUSH", "l"];
+        argv.extend(items.iter().map(String::as_str));
+        apply(&mut engine, 0, &argv);
+        apply(&mut engine, 0, &["LPUSH", "l", "x"]);
+        apply(&mut engine, 0, &["RPOP", "l"]);
+        let Some(Entry {
+            value: Value::List(list),
+            ..
+        }) = engine.keyspace().dbs[0].get(b"l", 0)
+        else {
+            panic!("a list");
+        };
+        // One node (24 bytes in the table) holding a count byte and 10 entries of 1 + 9 bytes,
+        // plus "x" (2 bytes): per-item allocations would cost far more.
+        assert_eq!(list.heap_bytes(), 24 + 1 + 9 * 10 + 2);
     }
 
     #[test]

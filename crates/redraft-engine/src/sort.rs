@@ -176,13 +176,21 @@ fn sorted(
             if args.dontsort {
                 let (skip, take) = (range.start, range.len());
                 let picked: Vec<Vec<u8>> = if args.desc {
-                    list.iter().rev().skip(skip).take(take).cloned().collect()
+                    list.iter()
+                        .rev()
+                        .skip(skip)
+                        .take(take)
+                        .map(<[u8]>::to_vec)
+                        .collect()
                 } else {
-                    list.iter().skip(skip).take(take).cloned().collect()
+                    list.iter_from(skip)
+                        .take(take)
+                        .map(<[u8]>::to_vec)
+                        .collect()
                 };
                 return Ok(picked);
             }
-            list.iter().cloned().collect()
+            list.iter().map(<[u8]>::to_vec).collect()
         }
         Some(Value::Set(set)) => set.iter().map(|m| m.into_owned()).collect(),
         Some(Value::ZSet(zset)) => {
@@ -322,7 +330,7 @@ fn sort_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     } else {
         let mut list = ListValue::default();
         for value in values {
-            list.push(End::Right, value.unwrap_or_default());
+            list.push(End::Right, &value.unwrap_or_default());
         }
         db.insert(
             store,
