@@ -4,12 +4,14 @@
 //! union-or-difference, as in Redis.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crate::args::{self, is, reply, syntax_error};
 use crate::collection::{self, Rng, ScanOptions};
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
+use crate::packed_items::PackedItems;
 use crate::reply::Reply;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
 use crate::string::wrongtype;
@@ -22,23 +24,52 @@ use crate::table::{
 /// set-max-intset-entries: an intset with more members becomes a hash table.
 pub const INTSET_ENTRIES_MAX: usize = 512;
 
+/// A set of non-integer members stays packed in one buffer while it has at most this many
+/// members, each at most [`PACKED_MEMBER_BYTES_MAX`] bytes: Redis 7.2's listpack-set limits
+/// (set-max-listpack-entries 128, set-max-listpack-value 64). Lookups in the packed form are
+/// linear scans that hash each member, so the limits bound a scan to about 8 KiB of hashing,
+/// while the typical small set (a few short members) costs one allocation instead of a tree
+/// node and a buffer per member.
+pub const PACKED_MEMBERS_MAX: usize = 128;
+
+/// See [`PACKED_MEMBERS_MAX`].
+pub const PACKED_MEMBER_BYTES_MAX: usize = 64;
+
 /// Snapshot tags of the two encodings.
 const ENCODING_INTSET: u8 = 0;
 const ENCODING_TABLE: u8 = 1;
 
-/// A set value. Like Redis it never converts back from a hash table to an intset.
-#[derive(Clone, Debug, PartialEq)]
+/// A set value. Like Redis it never converts back from a hash table to an intset, nor (an
+/// internal choice) from the big hash table form to the packed one.
+#[derive(Clone, Debug)]
 pub struct SetValue {
     repr: Repr,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 enum Repr {
-    /// Strictly ascending integers, as Redis's intset (members that string2ll reads).
+    /// Strictly ascending integers, as Redis's intset (members that string2ll reads). The
+    /// vector is kept at its exact size.
     Intset(Vec<i64>),
+    /// A small hash table set packed in one buffer, in exactly the order of `Table` (so scans,
+    /// picks by index and every iteration are the same in either form); OBJECT ENCODING says
+    /// "hashtable" for both. Bounded by [`PACKED_MEMBERS_MAX`] and [`PACKED_MEMBER_BYTES_MAX`].
+    Packed(PackedItems),
     /// Ordered by (FNV-1a hash of the member, member): an order that depends on the contents
     /// alone, and a cursor for SSCAN.
     Table(BTreeSet<(u64, Vec<u8>)>),
+}
+
+/// Sets are equal when their encodings (as OBJECT ENCODING names them) and members in order
+/// are: the packed and table forms of one set are the same value.
+impl PartialEq for SetValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.repr, &other.repr) {
+            (Repr::Intset(a), Repr::Intset(b)) => a == b,
+            (Repr::Intset(_), _) | (_, Repr::Intset(_)) => false,
+            _ => self.len() == other.len() && self.iter().eq(other.iter()),
+        }
+    }
 }
 
 /// An empty intset, as Redis's createIntsetObject (the STORE commands start from one).
@@ -50,8 +81,40 @@ impl Default for SetValue {
     }
 }
 
+/// A hash table's members with their hashes, in order.
+type HashedMembers<'a> = Box<dyn Iterator<Item = (u64, &'a [u8])> + 'a>;
+
 fn table_key(member: &[u8]) -> (u64, Vec<u8>) {
     (key_hash(member), member.to_vec())
+}
+
+/// Where `member` is in a packed set (Ok) or would go (Err), in (hash, member) order.
+fn packed_find(packed: &PackedItems, member: &[u8]) -> Result<usize, usize> {
+    let wanted = (key_hash(member), member);
+    for (at, item) in packed.iter().enumerate() {
+        match (key_hash(item), item).cmp(&wanted) {
+            Ordering::Less => {}
+            Ordering::Equal => return Ok(at),
+            Ordering::Greater => return Err(at),
+        }
+    }
+    Err(packed.len())
+}
+
+/// The hash table form of `members`, ordered and deduplicated by the caller's set: packed
+/// while within the limits.
+fn hashed_repr(members: BTreeSet<(u64, Vec<u8>)>) -> Repr {
+    let small = members.len() <= PACKED_MEMBERS_MAX
+        && members
+            .iter()
+            .all(|(_, member)| member.len() <= PACKED_MEMBER_BYTES_MAX);
+    if small {
+        Repr::Packed(PackedItems::from_items(
+            members.iter().map(|(_, member)| member.as_slice()),
+        ))
+    } else {
+        Repr::Table(members)
+    }
 }
 
 impl SetValue {
@@ -59,7 +122,7 @@ impl SetValue {
     fn for_member(member: &[u8]) -> SetValue {
         let repr = match args::parse_i64(member) {
             Some(_) => Repr::Intset(Vec::new()),
-            None => Repr::Table(BTreeSet::new()),
+            None => Repr::Packed(PackedItems::default()),
         };
         SetValue { repr }
     }
@@ -67,6 +130,7 @@ impl SetValue {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Intset(ints) => ints.len(),
+            Repr::Packed(packed) => packed.len(),
             Repr::Table(members) => members.len(),
         }
     }
@@ -79,7 +143,7 @@ impl SetValue {
     pub fn encoding_name(&self) -> &'static str {
         match self.repr {
             Repr::Intset(_) => "intset",
-            Repr::Table(_) => "hashtable",
+            Repr::Packed(_) | Repr::Table(_) => "hashtable",
         }
     }
 
@@ -88,50 +152,74 @@ impl SetValue {
             Repr::Intset(ints) => {
                 args::parse_i64(member).is_some_and(|n| ints.binary_search(&n).is_ok())
             }
+            Repr::Packed(packed) => packed_find(packed, member).is_ok(),
             Repr::Table(members) => members.contains(&table_key(member)),
         }
     }
 
     /// Adds `member`; true when it is new. A member that is no integer, or one too many,
-    /// turns an intset into a hash table (setTypeAdd).
+    /// turns an intset into a hash table (setTypeAdd); a packed set past its limits becomes
+    /// the big table form.
     pub fn add(&mut self, member: &[u8]) -> bool {
-        if let Repr::Intset(ints) = &mut self.repr {
-            let Some(n) = args::parse_i64(member) else {
-                self.convert();
-                return self.add(member);
-            };
-            let Err(at) = ints.binary_search(&n) else {
-                return false;
-            };
-            ints.insert(at, n);
-            if ints.len() > INTSET_ENTRIES_MAX {
-                self.convert();
+        match &mut self.repr {
+            Repr::Intset(ints) => {
+                let Some(n) = args::parse_i64(member) else {
+                    self.convert();
+                    return self.add(member);
+                };
+                let Err(at) = ints.binary_search(&n) else {
+                    return false;
+                };
+                ints.reserve_exact(1);
+                ints.insert(at, n);
+                if ints.len() > INTSET_ENTRIES_MAX {
+                    self.convert();
+                }
+                true
             }
-            return true;
+            Repr::Packed(packed) => {
+                let Err(at) = packed_find(packed, member) else {
+                    return false;
+                };
+                if packed.len() < PACKED_MEMBERS_MAX && member.len() <= PACKED_MEMBER_BYTES_MAX {
+                    packed.insert(at, member);
+                    return true;
+                }
+                let members = packed.iter().map(table_key).collect();
+                self.repr = Repr::Table(members);
+                self.add(member)
+            }
+            Repr::Table(members) => members.insert(table_key(member)),
         }
-        let Repr::Table(members) = &mut self.repr else {
-            unreachable!("an intset was handled above");
-        };
-        members.insert(table_key(member))
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Intset(ints) => {
                 let found = args::parse_i64(member).and_then(|n| ints.binary_search(&n).ok());
-                found.map(|at| ints.remove(at)).is_some()
+                let removed = found.map(|at| ints.remove(at)).is_some();
+                ints.shrink_to_fit();
+                removed
             }
+            Repr::Packed(packed) => match packed_find(packed, member) {
+                Ok(at) => {
+                    packed.remove_range(at, at + 1);
+                    true
+                }
+                Err(_) => false,
+            },
             Repr::Table(members) => members.remove(&table_key(member)),
         }
     }
 
+    /// An intset becomes a hash table (packed while small enough).
     fn convert(&mut self) {
         if let Repr::Intset(ints) = &self.repr {
             let members = ints
                 .iter()
                 .map(|n| table_key(n.to_string().as_bytes()))
                 .collect();
-            self.repr = Repr::Table(members);
+            self.repr = hashed_repr(members);
         }
     }
 
@@ -141,6 +229,7 @@ impl SetValue {
             Repr::Intset(ints) => {
                 Box::new(ints.iter().map(|n| Cow::Owned(n.to_string().into_bytes())))
             }
+            Repr::Packed(packed) => Box::new(packed.iter().map(Cow::Borrowed)),
             Repr::Table(members) => Box::new(
                 members
                     .iter()
@@ -149,29 +238,59 @@ impl SetValue {
         }
     }
 
+    /// A hash table's members whose hash is at least `cursor`, with their hashes, in order;
+    /// None for an intset.
+    fn hashed_from(&self, cursor: u64) -> Option<HashedMembers<'_>> {
+        match &self.repr {
+            Repr::Intset(_) => None,
+            Repr::Packed(packed) => Some(Box::new(
+                packed
+                    .iter()
+                    .map(|member| (key_hash(member), member))
+                    .skip_while(move |(hash, _)| *hash < cursor),
+            )),
+            Repr::Table(members) => Some(Box::new(
+                members
+                    .range((cursor, Vec::new())..)
+                    .map(|(hash, member)| (*hash, member.as_slice())),
+            )),
+        }
+    }
+
     fn members(&self) -> Vec<Vec<u8>> {
         self.iter().map(Cow::into_owned).collect()
     }
 
+    /// Heap bytes the value holds. Exact for an intset and a packed set; for the big table
+    /// form a lower bound (members and their slots, not the B-tree's node overhead).
+    pub fn heap_bytes(&self) -> usize {
+        match &self.repr {
+            Repr::Intset(ints) => ints.capacity() * std::mem::size_of::<i64>(),
+            Repr::Packed(packed) => packed.heap_bytes(),
+            Repr::Table(members) => members
+                .iter()
+                .map(|(_, member)| std::mem::size_of::<(u64, Vec<u8>)>() + member.capacity())
+                .sum(),
+        }
+    }
+
     /// Appends this value in the snapshot format: encoding (u8), member count (u32), then the
-    /// members in the encoding's order (i64 little-endian for an intset).
+    /// members in the encoding's order (i64 little-endian for an intset). Both hash table
+    /// forms write the same bytes.
     pub(crate) fn encode_snapshot(&self, out: &mut Vec<u8>) {
         let len = u32::try_from(self.len()).expect("sets are bounded below 4G members");
-        match &self.repr {
-            Repr::Intset(ints) => {
-                out.push(ENCODING_INTSET);
-                out.extend_from_slice(&len.to_le_bytes());
-                for n in ints {
-                    out.extend_from_slice(&n.to_le_bytes());
-                }
+        if let Repr::Intset(ints) = &self.repr {
+            out.push(ENCODING_INTSET);
+            out.extend_from_slice(&len.to_le_bytes());
+            for n in ints {
+                out.extend_from_slice(&n.to_le_bytes());
             }
-            Repr::Table(members) => {
-                out.push(ENCODING_TABLE);
-                out.extend_from_slice(&len.to_le_bytes());
-                for (_, member) in members {
-                    put_bytes(out, member);
-                }
-            }
+            return;
+        }
+        out.push(ENCODING_TABLE);
+        out.extend_from_slice(&len.to_le_bytes());
+        for member in self.iter() {
+            put_bytes(out, &member);
         }
     }
 
@@ -192,6 +311,7 @@ impl SetValue {
                 if !ascending || ints.len() > INTSET_ENTRIES_MAX {
                     return Err(invalid);
                 }
+                ints.shrink_to_fit();
                 Repr::Intset(ints)
             }
             ENCODING_TABLE => {
@@ -201,7 +321,7 @@ impl SetValue {
                         return Err(invalid);
                     }
                 }
-                Repr::Table(members)
+                hashed_repr(members)
             }
             _ => return Err(invalid),
         };
@@ -682,12 +802,10 @@ fn sscan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         return Ok(collection::scan_reply(0, Vec::new()));
     };
     let options = ScanOptions::parse(&argv[3..])?;
-    let (members, next) = match &set.repr {
-        Repr::Intset(_) => (set.members(), 0),
-        Repr::Table(members) => {
-            let from = members
-                .range((cursor, Vec::new())..)
-                .map(|(hash, member)| (*hash, member.clone()));
+    let (members, next) = match set.hashed_from(cursor) {
+        None => (set.members(), 0),
+        Some(from) => {
+            let from = from.map(|(hash, member)| (hash, member.to_vec()));
             collection::scan_page(from, options.count)
         }
     };
@@ -1307,6 +1425,136 @@ pub(crate) mod tests {
             read(&engine, 1000, &["SSCAN", "str", "0", "COUNT", "0"]),
             err(WRONGTYPE)
         );
+    }
+
+    fn form(engine: &Engine, key: &str) -> &'static str {
+        match set_of(engine, key).repr {
+            Repr::Intset(_) => "intset",
+            Repr::Packed(_) => "packed",
+            Repr::Table(_) => "table",
+        }
+    }
+
+    #[test]
+    fn a_packed_set_becomes_a_table_past_its_limits() {
+        let mut engine = Engine::new();
+        for i in 0..PACKED_MEMBERS_MAX {
+            apply(&mut engine, 0, &["SADD", "n", &format!("m{i}")]);
+        }
+        assert_eq!(form(&engine, "n"), "packed");
+        assert_eq!(apply(&mut engine, 0, &["SADD", "n", "m0"]), int(0));
+        assert_eq!(
+            form(&engine, "n"),
+            "packed",
+            "a repeated member adds nothing"
+        );
+        apply(&mut engine, 0, &["SADD", "n", "one-more"]);
+        assert_eq!(form(&engine, "n"), "table");
+        assert_eq!(read(&engine, 0, &["SCARD", "n"]), int(129));
+        apply(&mut engine, 0, &["SREM", "n", "one-more", "m1", "m2"]);
+        assert_eq!(form(&engine, "n"), "table", "no conversion back");
+
+        let longest = "l".repeat(PACKED_MEMBER_BYTES_MAX);
+        apply(&mut engine, 0, &["SADD", "w", "a", &longest]);
+        assert_eq!(form(&engine, "w"), "packed");
+        apply(&mut engine, 0, &["SADD", "w", &format!("{longest}+")]);
+        assert_eq!(form(&engine, "w"), "table");
+        assert_eq!(read(&engine, 0, &["SISMEMBER", "w", &longest]), int(1));
+
+        // An intset meeting a non-integer is packed when small, a table when not.
+        apply(&mut engine, 0, &["SADD", "i", "1", "2", "x"]);
+        assert_eq!(form(&engine, "i"), "packed");
+        for i in 0..200 {
+            apply(&mut engine, 0, &["SADD", "j", &i.to_string()]);
+        }
+        apply(&mut engine, 0, &["SADD", "j", "x"]);
+        assert_eq!(form(&engine, "j"), "table");
+        for key in ["n", "w", "i", "j"] {
+            assert_eq!(set_of(&engine, key).encoding_name(), "hashtable");
+        }
+    }
+
+    /// Two engines holding the same members, one packed and one in the table form (grown
+    /// past the limit, then shrunk back: it never converts back).
+    fn packed_and_table_twins() -> (Engine, Engine) {
+        let members: Vec<String> = (0..40).map(|i| format!("m{}", 123_456 + i * 7)).collect();
+        let mut packed = Engine::new();
+        let mut table = Engine::new();
+        for member in &members {
+            apply(&mut packed, 1, &["SADD", "s", member]);
+        }
+        let extra: Vec<String> = (0..PACKED_MEMBERS_MAX).map(|i| format!("x{i}")).collect();
+        for member in members.iter().chain(&extra) {
+            apply(&mut table, 1, &["SADD", "s", member]);
+        }
+        for member in &extra {
+            apply(&mut table, 1, &["SREM", "s", member]);
+        }
+        assert_eq!(form(&packed, "s"), "packed");
+        assert_eq!(form(&table, "s"), "table");
+        (packed, table)
+    }
+
+    #[test]
+    fn packed_and_table_forms_scan_pick_and_snapshot_alike() {
+        let (mut packed, mut table) = packed_and_table_twins();
+        assert!(set_of(&packed, "s").iter().eq(set_of(&table, "s").iter()));
+        assert_eq!(packed, table);
+        assert_eq!(packed.encode_snapshot(), table.encode_snapshot());
+        let both = |args: &[&str], seed: u64| {
+            let reply = read_seeded(&packed, 1, seed, args);
+            assert_eq!(reply, read_seeded(&table, 1, seed, args), "{args:?}");
+            reply
+        };
+        both(&["SMEMBERS", "s"], 0);
+        both(&["OBJECT", "ENCODING", "s"], 0);
+        for seed in 0..20 {
+            both(&["SRANDMEMBER", "s"], seed);
+            both(&["SRANDMEMBER", "s", "5"], seed);
+            both(&["SRANDMEMBER", "s", "-7"], seed);
+        }
+        let mut cursor = "0".to_string();
+        loop {
+            let reply = both(&["SSCAN", "s", &cursor, "COUNT", "3"], 0);
+            let Reply::Array(parts) = reply else { panic!() };
+            let Reply::Bulk(next) = &parts[0] else {
+                panic!()
+            };
+            cursor = String::from_utf8(next.clone()).unwrap();
+            if cursor == "0" {
+                break;
+            }
+        }
+        // A cursor between two members' hashes resumes at the same place in both forms.
+        both(&["SSCAN", "s", "9223372036854775808", "COUNT", "2"], 0);
+        for (at, args) in [
+            (10, &["SPOP", "s"][..]),
+            (11, &["SPOP", "s", "3"]),
+            (12, &["SPOP", "s", "30"]),
+        ] {
+            let reply = apply(&mut packed, at, args);
+            assert_eq!(reply, apply(&mut table, at, args), "{args:?}");
+        }
+        assert_eq!(packed.encode_snapshot(), table.encode_snapshot());
+    }
+
+    #[test]
+    fn a_small_set_is_one_buffer_without_slack() {
+        assert!(std::mem::size_of::<SetValue>() <= 32);
+        let mut engine = Engine::new();
+        for i in 0..10 {
+            apply(&mut engine, 0, &["SADD", "s", &format!("m{}", 123_456 + i)]);
+        }
+        apply(&mut engine, 0, &["SADD", "s", "extra"]);
+        apply(&mut engine, 0, &["SREM", "s", "extra"]);
+        // A count byte and 10 entries of 1 + 7 bytes: a tree node and a buffer per member
+        // would cost several times more.
+        assert_eq!(set_of(&engine, "s").heap_bytes(), 1 + 10 * 8);
+        for i in 0..10 {
+            apply(&mut engine, 0, &["SADD", "i", &i.to_string()]);
+        }
+        apply(&mut engine, 0, &["SREM", "i", "3"]);
+        assert_eq!(set_of(&engine, "i").heap_bytes(), 9 * 8, "an exact intset");
     }
 
     #[test]
