@@ -3,9 +3,9 @@
 //! LINSERT/LREM/LSET/LTRIM/LPOS, and the moves LMOVE/RPOPLPUSH.
 //!
 //! The value is a quicklist, as in Redis: a sequence of nodes, each one [`PackedItems`]
-//! buffer of up to [`NODE_ITEMS_MAX`] items and [`NODE_BYTES_MAX`] bytes. A small list is one
-//! allocation for its node plus one for the node table, whatever its length; a big one pays no
-//! allocation per item. Pushes and pops touch one end node (a node is at most 8 KiB to shift);
+//! buffer of up to [`NODE_ITEMS_MAX`] items and [`NODE_BYTES_MAX`] bytes. A list of one node
+//! (up to 128 small items) is that node's one heap block; a bigger one adds a boxed node table
+//! but pays no allocation per item. Pushes and pops touch one end node (a node is at most 8 KiB to shift);
 //! an index walks the node table by counts. A list emptied by a command is deleted, as in Redis.
 
 use crate::args::{int_arg, is, reply, syntax_error};
@@ -29,22 +29,44 @@ pub const NODE_ITEMS_MAX: usize = 128;
 /// default list-max-listpack-size -2, 8 KiB.
 pub const NODE_BYTES_MAX: usize = 8192;
 
-/// Up to this many nodes, the node table is kept at its exact size (no slack for small lists);
+/// Up to this many nodes, the node table is kept at its exact size (no slack for small tables);
 /// beyond, it grows and shrinks geometrically so that adding a node stays amortized O(1).
 const NODES_EXACT_MAX: usize = 4;
 
-/// A list value: its nodes (never an empty one) and the total item count.
-#[derive(Clone, Debug, Default)]
+/// A list value.
+#[derive(Clone, Debug)]
 pub struct ListValue {
+    repr: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    /// At most one node (an empty list is an empty node): the value is one heap block.
+    One(PackedItems),
+    /// Two nodes or more. A list that shrinks back to one node returns to `One`.
+    Many(Box<Nodes>),
+}
+
+/// A multi-node list: its nodes (never an empty one) and the total item count.
+#[derive(Clone, Debug)]
+struct Nodes {
     nodes: Vec<PackedItems>,
     len: usize,
+}
+
+impl Default for ListValue {
+    fn default() -> Self {
+        ListValue {
+            repr: Repr::One(PackedItems::default()),
+        }
+    }
 }
 
 /// Lists are equal when their items are: where the nodes split depends on history (a snapshot
 /// decode packs them anew), and nothing observable depends on it.
 impl PartialEq for ListValue {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
@@ -81,14 +103,193 @@ fn single(item: &[u8]) -> PackedItems {
 
 impl ListValue {
     pub fn len(&self) -> usize {
-        self.len
+        match &self.repr {
+            Repr::One(node) => node.len(),
+            Repr::Many(many) => many.len,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
+    }
+
+    /// The nodes, none for an empty list.
+    fn nodes(&self) -> &[PackedItems] {
+        match &self.repr {
+            Repr::One(node) if node.is_empty() => &[],
+            Repr::One(node) => std::slice::from_ref(node),
+            Repr::Many(many) => &many.nodes,
+        }
+    }
+
+    /// The multi-node form, converting a single node into it.
+    fn many(&mut self) -> &mut Nodes {
+        if let Repr::One(node) = &mut self.repr {
+            let node = std::mem::take(node);
+            let len = node.len();
+            let mut nodes = Vec::with_capacity(1);
+            nodes.extend((!node.is_empty()).then_some(node));
+            self.repr = Repr::Many(Box::new(Nodes { nodes, len }));
+        }
+        match &mut self.repr {
+            Repr::Many(many) => many,
+            Repr::One(_) => unreachable!("converted above"),
+        }
+    }
+
+    /// After a change to the multi-node form: back to one node when at most one is left.
+    fn settle(&mut self) {
+        if let Repr::Many(many) = &mut self.repr {
+            if many.nodes.len() <= 1 {
+                let node = many.nodes.pop().unwrap_or_default();
+                self.repr = Repr::One(node);
+            }
+        }
+    }
+
+    /// After a change to a single node: to the multi-node form if it passed a bound.
+    fn split_if_oversized(&mut self) {
+        if matches!(&self.repr, Repr::One(node) if Nodes::oversized(node)) {
+            self.many().split(0);
+        }
     }
 
     pub fn push(&mut self, end: End, item: &[u8]) {
+        match &mut self.repr {
+            Repr::One(node) if node.is_empty() || accepts(node, item) => match end {
+                End::Left => node.insert(0, item),
+                End::Right => node.push(item),
+            },
+            _ => self.many().push(end, item),
+        }
+    }
+
+    pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
+        let item = match &mut self.repr {
+            Repr::One(node) if node.is_empty() => None,
+            Repr::One(node) => Some(match end {
+                End::Left => node.remove(0),
+                End::Right => node.remove(node.len() - 1),
+            }),
+            Repr::Many(many) => many.pop(end),
+        };
+        self.settle();
+        item
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
+        self.nodes().iter().flat_map(PackedItems::iter)
+    }
+
+    /// The items from `index` on (none when `index >= len`), without walking the nodes
+    /// before it item by item.
+    pub fn iter_from(&self, index: usize) -> impl Iterator<Item = &[u8]> + '_ {
+        let nodes = self.nodes();
+        let (node, skip) = if index < self.len() {
+            locate(nodes, self.len(), index)
+        } else {
+            (nodes.len(), 0)
+        };
+        nodes[node..].iter().flat_map(PackedItems::iter).skip(skip)
+    }
+
+    /// Item `index`, which must be below the length.
+    pub fn get(&self, index: usize) -> &[u8] {
+        let (node, at) = locate(self.nodes(), self.len(), index);
+        self.nodes()[node].get(at)
+    }
+
+    /// Replaces item `index`, which must be below the length.
+    pub fn set(&mut self, index: usize, item: &[u8]) {
+        match &mut self.repr {
+            Repr::One(node) => node.replace(index, item),
+            Repr::Many(many) => many.set(index, item),
+        }
+        self.split_if_oversized();
+        self.settle();
+    }
+
+    /// Inserts `item` before item `index` (`index == len` appends).
+    pub fn insert(&mut self, index: usize, item: &[u8]) {
+        match &mut self.repr {
+            Repr::One(node) => node.insert(index, item),
+            Repr::Many(many) => many.insert(index, item),
+        }
+        self.split_if_oversized();
+        self.settle();
+    }
+
+    /// Removes the first `count` items (at most the length).
+    pub fn remove_front(&mut self, count: usize) {
+        match &mut self.repr {
+            Repr::One(node) => node.remove_range(0, count),
+            Repr::Many(many) => many.remove_front(count),
+        }
+        self.settle();
+    }
+
+    /// Removes the last `count` items (at most the length).
+    pub fn remove_back(&mut self, count: usize) {
+        match &mut self.repr {
+            Repr::One(node) => node.remove_range(node.len() - count, node.len()),
+            Repr::Many(many) => many.remove_back(count),
+        }
+        self.settle();
+    }
+
+    /// A list of `items`, packed afresh (full nodes).
+    pub fn from_items<'a>(items: impl Iterator<Item = &'a [u8]>) -> ListValue {
+        let mut list = ListValue::default();
+        items.for_each(|item| list.push(End::Right, item));
+        list
+    }
+
+    /// Heap bytes the value holds: the node buffers (each exactly sized) and, for more than
+    /// one node, the boxed node table.
+    pub fn heap_bytes(&self) -> usize {
+        match &self.repr {
+            Repr::One(node) => node.heap_bytes(),
+            Repr::Many(many) => {
+                let table = many.nodes.capacity() * std::mem::size_of::<PackedItems>();
+                let nodes: usize = many.nodes.iter().map(PackedItems::heap_bytes).sum();
+                std::mem::size_of::<Nodes>() + table + nodes
+            }
+        }
+    }
+
+    /// Redis 7.0's OBJECT ENCODING name: 7.0 encodes every list as a quicklist (the
+    /// listpack encoding for small lists arrived in 7.2).
+    pub fn encoding_name(&self) -> &'static str {
+        "quicklist"
+    }
+
+    /// An index as LINDEX/LSET read it (negative counts from the tail), if in range.
+    fn position(&self, index: i64) -> Option<usize> {
+        let len = self.len() as i64;
+        let index = if index < 0 { index + len } else { index };
+        (0..len).contains(&index).then_some(index as usize)
+    }
+
+    /// Appends this value in the snapshot format: element count (u64), then each element.
+    pub(crate) fn encode_snapshot(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.len() as u64).to_le_bytes());
+        for item in self.iter() {
+            put_bytes(out, item);
+        }
+    }
+
+    pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<ListValue, SnapshotError> {
+        let count = reader.u64()?;
+        let mut list = ListValue::default();
+        for _ in 0..count {
+            list.push(End::Right, reader.bytes()?);
+        }
+        Ok(list)
+    }
+}
+
+impl Nodes {
+    fn push(&mut self, end: End, item: &[u8]) {
         match end {
             End::Left => match self.nodes.first_mut() {
                 Some(node) if accepts(node, item) => node.insert(0, item),
@@ -102,7 +303,7 @@ impl ListValue {
         self.len += 1;
     }
 
-    pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
+    fn pop(&mut self, end: End) -> Option<Vec<u8>> {
         let at = match end {
             End::Left => 0,
             End::Right => self.nodes.len().checked_sub(1)?,
@@ -119,39 +320,15 @@ impl ListValue {
         Some(item)
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
-        self.nodes.iter().flat_map(PackedItems::iter)
-    }
-
-    /// The items from `index` on (none when `index >= len`), without walking the nodes
-    /// before it item by item.
-    pub fn iter_from(&self, index: usize) -> impl Iterator<Item = &[u8]> + '_ {
-        let (node, skip) = if index < self.len {
-            self.locate(index)
-        } else {
-            (self.nodes.len(), 0)
-        };
-        self.nodes[node..]
-            .iter()
-            .flat_map(PackedItems::iter)
-            .skip(skip)
-    }
-
-    /// Item `index`, which must be below the length.
-    pub fn get(&self, index: usize) -> &[u8] {
-        let (node, at) = self.locate(index);
-        self.nodes[node].get(at)
-    }
-
     /// Replaces item `index`, which must be below the length.
-    pub fn set(&mut self, index: usize, item: &[u8]) {
+    fn set(&mut self, index: usize, item: &[u8]) {
         let (node, at) = self.locate(index);
         self.nodes[node].replace(at, item);
         self.rebalance(node);
     }
 
     /// Inserts `item` before item `index` (`index == len` appends).
-    pub fn insert(&mut self, index: usize, item: &[u8]) {
+    fn insert(&mut self, index: usize, item: &[u8]) {
         if index == self.len {
             return self.push(End::Right, item);
         }
@@ -162,7 +339,7 @@ impl ListValue {
     }
 
     /// Removes the first `count` items (at most the length).
-    pub fn remove_front(&mut self, count: usize) {
+    fn remove_front(&mut self, count: usize) {
         assert!(count <= self.len, "list: removing more than the length");
         let (whole, rest) = whole_nodes(count, self.nodes.iter());
         self.remove_nodes(0, whole);
@@ -173,7 +350,7 @@ impl ListValue {
     }
 
     /// Removes the last `count` items (at most the length).
-    pub fn remove_back(&mut self, count: usize) {
+    fn remove_back(&mut self, count: usize) {
         assert!(count <= self.len, "list: removing more than the length");
         let (whole, rest) = whole_nodes(count, self.nodes.iter().rev());
         let kept = self.nodes.len() - whole;
@@ -185,59 +362,10 @@ impl ListValue {
         self.len -= count;
     }
 
-    /// A list of `items`, packed afresh (full nodes).
-    pub fn from_items<'a>(items: impl Iterator<Item = &'a [u8]>) -> ListValue {
-        let mut list = ListValue::default();
-        items.for_each(|item| list.push(End::Right, item));
-        list
-    }
-
-    /// Heap bytes the value holds: the node table and the node buffers (each exactly sized).
-    pub fn heap_bytes(&self) -> usize {
-        let table = self.nodes.capacity() * std::mem::size_of::<PackedItems>();
-        table
-            + self
-                .nodes
-                .iter()
-                .map(PackedItems::heap_bytes)
-                .sum::<usize>()
-    }
-
-    /// Redis 7.0's OBJECT ENCODING name: 7.0 encodes every list as a quicklist (the
-    /// listpack encoding for small lists arrived in 7.2).
-    pub fn encoding_name(&self) -> &'static str {
-        "quicklist"
-    }
-
-    /// An index as LINDEX/LSET read it (negative counts from the tail), if in range.
-    fn position(&self, index: i64) -> Option<usize> {
-        let len = self.len as i64;
-        let index = if index < 0 { index + len } else { index };
-        (0..len).contains(&index).then_some(index as usize)
-    }
-
     /// The node holding item `index` and the item's place in it, walking the node table from
     /// the nearer end.
     fn locate(&self, index: usize) -> (usize, usize) {
-        assert!(index < self.len, "list: index out of range");
-        if index < self.len / 2 {
-            let mut index = index;
-            for (at, node) in self.nodes.iter().enumerate() {
-                if index < node.len() {
-                    return (at, index);
-                }
-                index -= node.len();
-            }
-        } else {
-            let mut from_tail = self.len - 1 - index;
-            for (at, node) in self.nodes.iter().enumerate().rev() {
-                if from_tail < node.len() {
-                    return (at, node.len() - 1 - from_tail);
-                }
-                from_tail -= node.len();
-            }
-        }
-        unreachable!("list: the node counts add up to the length")
+        locate(&self.nodes, self.len, index)
     }
 
     fn insert_node(&mut self, at: usize, node: PackedItems) {
@@ -317,23 +445,30 @@ impl ListValue {
         self.nodes[at] = merged;
         self.remove_nodes(at + 1, at + 2);
     }
+}
 
-    /// Appends this value in the snapshot format: element count (u64), then each element.
-    pub(crate) fn encode_snapshot(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&(self.len as u64).to_le_bytes());
-        for item in self.iter() {
-            put_bytes(out, item);
+/// The node of `nodes` (holding `len` items) that holds item `index` and the item's place in
+/// it, walking from the nearer end.
+fn locate(nodes: &[PackedItems], len: usize, index: usize) -> (usize, usize) {
+    assert!(index < len, "list: index out of range");
+    if index < len / 2 {
+        let mut index = index;
+        for (at, node) in nodes.iter().enumerate() {
+            if index < node.len() {
+                return (at, index);
+            }
+            index -= node.len();
+        }
+    } else {
+        let mut from_tail = len - 1 - index;
+        for (at, node) in nodes.iter().enumerate().rev() {
+            if from_tail < node.len() {
+                return (at, node.len() - 1 - from_tail);
+            }
+            from_tail -= node.len();
         }
     }
-
-    pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<ListValue, SnapshotError> {
-        let count = reader.u64()?;
-        let mut list = ListValue::default();
-        for _ in 0..count {
-            list.push(End::Right, reader.bytes()?);
-        }
-        Ok(list)
-    }
+    unreachable!("list: the node counts add up to the length")
 }
 
 /// How many whole nodes of `nodes` (from one end) `count` items cover, and how many items
@@ -1264,20 +1399,28 @@ pub(crate) mod tests {
     /// The value's invariants: no empty node, node counts adding up to the length, every
     /// node within its bounds (or one larger item alone), no slack in the small case.
     fn check_shape(list: &ListValue, model: &VecDeque<Vec<u8>>) {
-        assert!(list.nodes.iter().all(|node| !node.is_empty()));
-        let counted: usize = list.nodes.iter().map(PackedItems::len).sum();
+        let nodes = list.nodes();
+        assert!(nodes.iter().all(|node| !node.is_empty()));
+        let counted: usize = nodes.iter().map(PackedItems::len).sum();
         assert_eq!(counted, list.len());
-        assert!(list.nodes.iter().all(|node| !ListValue::oversized(node)));
-        if list.nodes.len() <= NODES_EXACT_MAX {
-            assert_eq!(list.nodes.capacity(), list.nodes.len());
+        assert!(nodes.iter().all(|node| !Nodes::oversized(node)));
+        let bytes: usize = nodes.iter().map(PackedItems::byte_len).sum();
+        match &list.repr {
+            Repr::One(_) => assert_eq!(list.heap_bytes(), bytes, "one block, no slack"),
+            Repr::Many(many) => {
+                assert!(many.nodes.len() > 1, "a single node is kept unboxed");
+                if many.nodes.len() <= NODES_EXACT_MAX {
+                    assert_eq!(many.nodes.capacity(), many.nodes.len());
+                }
+                let table = many.nodes.capacity() * std::mem::size_of::<PackedItems>();
+                let boxed = std::mem::size_of::<Nodes>();
+                assert_eq!(
+                    list.heap_bytes(),
+                    boxed + table + bytes,
+                    "no slack in nodes"
+                );
+            }
         }
-        let bytes: usize = list.nodes.iter().map(PackedItems::byte_len).sum();
-        let table = list.nodes.capacity() * std::mem::size_of::<PackedItems>();
-        assert_eq!(
-            list.heap_bytes(),
-            table + bytes,
-            "node buffers keep no slack"
-        );
         assert!(list.iter().eq(model.iter().map(Vec::as_slice)));
         assert!(list.iter().rev().eq(model.iter().rev().map(Vec::as_slice)));
         for (i, item) in model.iter().enumerate().step_by(7) {
@@ -1344,7 +1487,7 @@ pub(crate) mod tests {
                 _ => {}
             }
             check_shape(&list, &model);
-            nodes_max = nodes_max.max(list.nodes.len());
+            nodes_max = nodes_max.max(list.nodes().len());
         }
         assert!(nodes_max > 5, "the run built multi-node lists");
     }
@@ -1355,32 +1498,36 @@ pub(crate) mod tests {
         for i in 0..(2 * NODE_ITEMS_MAX + 10) {
             list.push(End::Right, i.to_string().as_bytes());
         }
-        let counts: Vec<usize> = list.nodes.iter().map(PackedItems::len).collect();
+        let counts: Vec<usize> = list.nodes().iter().map(PackedItems::len).collect();
         assert_eq!(counts, [NODE_ITEMS_MAX, NODE_ITEMS_MAX, 10]);
         for _ in 0..10 {
             list.pop(End::Right);
         }
-        assert_eq!(list.nodes.len(), 2, "the drained tail node is gone");
+        assert_eq!(list.nodes().len(), 2, "the drained tail node is gone");
         for _ in 0..NODE_ITEMS_MAX {
             list.pop(End::Left);
         }
-        assert_eq!(list.nodes.len(), 1, "the drained head node is gone");
+        assert_eq!(list.nodes().len(), 1, "the drained head node is gone");
+        assert!(
+            matches!(list.repr, Repr::One(_)),
+            "one node is unboxed again"
+        );
         assert_eq!(list.get(0), b"128");
         // An item too big for a shared node gets one of its own, at either end.
         let huge = vec![b'h'; NODE_BYTES_MAX];
         list.push(End::Left, &huge);
         list.push(End::Left, b"small");
         list.push(End::Right, &huge);
-        let counts: Vec<usize> = list.nodes.iter().map(PackedItems::len).collect();
+        let counts: Vec<usize> = list.nodes().iter().map(PackedItems::len).collect();
         assert_eq!(counts, [1, 1, NODE_ITEMS_MAX, 1]);
         // By bytes too: 8 KiB fills before 128 items of 100 bytes.
         let mut wide = ListValue::default();
         for _ in 0..NODE_ITEMS_MAX {
             wide.push(End::Right, &[b'w'; 100]);
         }
-        assert!(wide.nodes.len() > 1);
+        assert!(wide.nodes().len() > 1);
         assert!(wide
-            .nodes
+            .nodes()
             .iter()
             .all(|node| node.byte_len() <= NODE_BYTES_MAX));
     }
@@ -1426,13 +1573,18 @@ pub(crate) mod tests {
         else {
             panic!("a list");
         };
-        let counts: Vec<usize> = list.nodes.iter().map(PackedItems::len).collect();
+        let counts: Vec<usize> = list.nodes().iter().map(PackedItems::len).collect();
         assert!(counts.iter().all(|&count| count > 1), "{counts:?}");
     }
 
     #[test]
     fn a_small_list_is_one_node_without_slack() {
         assert!(std::mem::size_of::<ListValue>() <= 32);
+        assert_eq!(
+            std::mem::size_of::<ListValue>(),
+            24,
+            "the box shares the node's niche"
+        );
         let mut engine = Engine::new();
         let items: Vec<String> = (0..10).map(|i| format!("item-{i:04}")).collect();
         let mut argv = vec!["RPUSH", "l"];
@@ -1447,9 +1599,10 @@ pub(crate) mod tests {
         else {
             panic!("a list");
         };
-        // One node (24 bytes in the table) holding a count byte and 10 entries of 1 + 9 bytes,
-        // plus "x" (2 bytes): per-item allocations would cost far more.
-        assert_eq!(list.heap_bytes(), 24 + 1 + 9 * 10 + 2);
+        // One block: a count byte, "x" (2 bytes) and the 9 entries of 1 + 9 bytes RPOP left;
+        // per-item allocations would cost far more.
+        assert!(matches!(list.repr, Repr::One(_)));
+        assert_eq!(list.heap_bytes(), 1 + 2 + 9 * 10);
     }
 
     #[test]
