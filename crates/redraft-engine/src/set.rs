@@ -1,5 +1,6 @@
 //! Set commands (t_set.c) and the set value type: an intset (ascending integers) while every
-//! member is an integer and there are few of them, a hash table otherwise. SINTER and
+//! member is an integer and there are few of them, a hash table otherwise (held packed in one
+//! buffer while small, an internal form that behaves exactly as the table). SINTER and
 //! SINTERSTORE/SINTERCARD share one intersection, SUNION/SDIFF and their STORE forms one
 //! union-or-difference, as in Redis.
 
