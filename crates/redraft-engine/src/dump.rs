@@ -369,7 +369,7 @@ fn set_value(members: Vec<Vec<u8>>) -> codec::Result<Value> {
             return Err(Bad);
         }
     }
-    Ok(Value::Set(set))
+    Ok(Value::Set(Box::new(set)))
 }
 
 /// A sorted set, compact when it fits (as Redis converts after loading). NaN scores and

@@ -367,7 +367,7 @@ fn lookup_all<'a>(
 
 fn set_entry(set: SetValue) -> Entry {
     Entry {
-        value: Value::Set(set),
+        value: Value::Set(Box::new(set)),
         expires_at_ms: None,
     }
 }
@@ -919,7 +919,7 @@ pub(crate) mod tests {
             .unwrap()
             .value
         {
-            Value::Set(set) => set.clone(),
+            Value::Set(set) => (**set).clone(),
             other => panic!("not a set: {other:?}"),
         }
     }

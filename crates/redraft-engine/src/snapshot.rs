@@ -143,7 +143,7 @@ fn decode_value(reader: &mut Reader) -> Result<Value, SnapshotError> {
         TAG_STRING => Ok(Value::String(reader.bytes()?.to_vec())),
         TAG_HASH => Ok(Value::Hash(HashValue::decode_snapshot(reader)?)),
         TAG_LIST => Ok(Value::List(ListValue::decode_snapshot(reader)?)),
-        TAG_SET => Ok(Value::Set(SetValue::decode_snapshot(reader)?)),
+        TAG_SET => Ok(Value::Set(Box::new(SetValue::decode_snapshot(reader)?))),
         TAG_ZSET => Ok(Value::ZSet(ZSetValue::decode_snapshot(reader)?)),
         TAG_STREAM => Ok(Value::Stream(Box::new(StreamValue::decode_snapshot(
             reader,
