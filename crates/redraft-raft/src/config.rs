@@ -12,6 +12,10 @@ use crate::error::StartError;
 /// Default gRPC message limit: large enough for a 512 MB value plus framing.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 600 * 1024 * 1024;
 
+/// Default log cache: two log entries of the largest batch the leader builds (4 MiB of
+/// arguments), so replication and apply read from memory unless they lag.
+pub const DEFAULT_LOG_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
     pub id: u64,
@@ -28,10 +32,13 @@ pub struct NodeConfig {
     pub election_timeout_max_ms: u64,
     /// Take a snapshot (and then purge the log) after this many applied entries.
     pub snapshot_logs_since_last: u64,
-    /// Also take one as soon as the log held in memory exceeds this many bytes: the leader
-    /// batches writes, so a few entries can hold a lot, and the entry count alone would let
-    /// the in-memory log grow without a useful bound.
+    /// Also take one as soon as the log (from the last purge on) exceeds this many bytes: the
+    /// leader batches writes, so a few entries can hold a lot, and the entry count alone would
+    /// let the log on disk, and the time to replay it, grow without a useful bound.
     pub snapshot_log_bytes: u64,
+    /// Bytes of the newest log entries kept in memory; older ones are read from disk when a
+    /// lagging follower or the state machine needs them.
+    pub log_cache_bytes: u64,
     /// Bound on every client-facing call (write, read barrier).
     pub request_timeout: Duration,
     /// Added to the wall clock when stamping entries. Test-only: simulates clock skew.
@@ -65,6 +72,7 @@ impl Default for NodeConfig {
             election_timeout_max_ms: 2000,
             snapshot_logs_since_last: 10_000,
             snapshot_log_bytes: 64 * 1024 * 1024,
+            log_cache_bytes: DEFAULT_LOG_CACHE_BYTES,
             request_timeout: Duration::from_secs(5),
             clock_offset_ms: 0,
             fsync: true,
@@ -80,7 +88,8 @@ impl Default for NodeConfig {
 const MAX_PAYLOAD_ENTRIES: u64 = 256;
 /// Entries kept in the log behind a snapshot, so a briefly lagging follower catches up from the
 /// log rather than by a snapshot transfer. Never more than one snapshot interval. Kept small
-/// because a batched entry can be large: this many entries stay in memory after a snapshot.
+/// because a batched entry can be large: this many entries stay on disk after a snapshot, to be
+/// read back for a follower that needs them.
 const MAX_IN_SNAPSHOT_LOG_TO_KEEP: u64 = 256;
 
 impl NodeConfig {

@@ -37,7 +37,7 @@ mod types;
 mod write_batch;
 
 pub use admin::{AdminOp, Member};
-pub use config::{NodeConfig, DEFAULT_MAX_MESSAGE_BYTES};
+pub use config::{NodeConfig, DEFAULT_LOG_CACHE_BYTES, DEFAULT_MAX_MESSAGE_BYTES};
 pub use error::{AdminError, ClusterError, StartError};
 pub use node::{RaftNode, RaftStatus};
 

@@ -82,6 +82,7 @@ impl RaftNode {
         let dir_lock = crate::fsutil::lock_dir(&raft_dir)?;
         let log_options = LogOptions {
             fsync: config.fsync,
+            cache_bytes: config.log_cache_bytes,
             ..LogOptions::default()
         };
         let log = LogStore::open(&raft_dir, log_options)?;
@@ -89,7 +90,7 @@ impl RaftNode {
         let state_machine = StateMachine::open(&raft_dir, applied_tx)?;
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
         let committed = log.committed_index();
-        let log_bytes = log.memory_bytes();
+        let log_bytes = log.log_bytes();
         let replica = state_machine.replica();
         let listener = TcpListener::bind(config.raft_listen)
             .await

@@ -32,6 +32,12 @@ pub enum RecordError {
     TooLarge(usize),
 }
 
+/// The whole length (header and payload) of the record that `header` begins, so a reader can
+/// fetch the rest before calling [`decode`].
+pub fn framed_len(header: &[u8; HEADER_LEN]) -> usize {
+    HEADER_LEN + u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize
+}
+
 /// Reads the record that starts at `bytes[0]`: its payload and its whole length.
 pub fn decode(bytes: &[u8]) -> Result<(&[u8], usize), RecordError> {
     let Some(header) = bytes.get(..HEADER_LEN) else {
@@ -56,6 +62,8 @@ mod tests {
     fn round_trips_a_payload() {
         let bytes = encode(b"hello").unwrap();
         assert_eq!(decode(&bytes), Ok((&b"hello"[..], 13)));
+        let header: [u8; HEADER_LEN] = bytes[..HEADER_LEN].try_into().unwrap();
+        assert_eq!(framed_len(&header), 13);
     }
 
     #[test]

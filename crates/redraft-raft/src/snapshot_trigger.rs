@@ -1,6 +1,7 @@
 //! Snapshots by size: openraft snapshots every N entries, but one batched entry can carry
-//! thousands of commands, so the log held in memory is also bounded in bytes. When it grows
-//! past `snapshot_log_bytes`, this task asks for a snapshot; the log is purged behind it.
+//! thousands of commands, so the log (from the last purge on, counted as its records on disk)
+//! is also bounded in bytes. When it grows past `snapshot_log_bytes`, this task asks for a
+//! snapshot; the log is purged behind it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -33,7 +34,7 @@ pub async fn run(core: Arc<Core>, log_bytes: Arc<AtomicU64>, mut stop: watch::Re
         tracing::info!(
             bytes,
             limit,
-            "log in memory past its bound: taking a snapshot"
+            "log past its bound in bytes: taking a snapshot"
         );
         last_trigger = Some(Instant::now());
         if let Err(error) = core.raft.trigger().snapshot().await {

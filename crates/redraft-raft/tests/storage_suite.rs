@@ -1,17 +1,25 @@
-//! openraft's storage conformance suite against the durable log store and the engine adapter.
+//! openraft's storage conformance suite against the durable log store and the engine adapter,
+//! with the default log cache and with caches so small that reads go to the segment files.
 
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::{AnyError, StorageError, StorageIOError};
 use redraft_raft::testing::{LogOptions, LogStore, StateMachine, TypeConfig};
 use tempfile::TempDir;
 
-struct FreshStore;
+/// Builds fresh stores whose log caches `cache_bytes` of the newest entries.
+struct FreshStore {
+    cache_bytes: u64,
+}
 
 impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
     async fn build(&self) -> Result<(TempDir, LogStore, StateMachine), StorageError<u64>> {
         let io = |e: &dyn std::fmt::Display| StorageIOError::write(AnyError::error(e.to_string()));
         let dir = TempDir::new().map_err(|e| io(&e))?;
-        let log = LogStore::open(dir.path(), LogOptions::default()).map_err(|e| io(&e))?;
+        let options = LogOptions {
+            cache_bytes: self.cache_bytes,
+            ..LogOptions::default()
+        };
+        let log = LogStore::open(dir.path(), options).map_err(|e| io(&e))?;
         let (applied_tx, _) = tokio::sync::watch::channel(0);
         let sm = StateMachine::open(dir.path(), applied_tx).map_err(|e| io(&e))?;
         Ok((dir, log, sm))
@@ -20,5 +28,18 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
 
 #[test]
 fn log_store_and_state_machine_pass_openraft_suite() {
-    Suite::test_all(FreshStore).expect("storage suite");
+    let cache_bytes = LogOptions::default().cache_bytes;
+    Suite::test_all(FreshStore { cache_bytes }).expect("storage suite");
+}
+
+#[test]
+fn log_store_without_a_cache_passes_openraft_suite() {
+    Suite::test_all(FreshStore { cache_bytes: 0 }).expect("storage suite, no cache");
+}
+
+#[test]
+fn log_store_caching_a_few_entries_passes_openraft_suite() {
+    // The suite's entries are blank or membership records of 12 to some tens of bytes: a few
+    // fit, so most reads take some entries from disk and the rest from the cache.
+    Suite::test_all(FreshStore { cache_bytes: 64 }).expect("storage suite, small cache");
 }

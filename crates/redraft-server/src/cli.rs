@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use redraft_raft::NodeConfig;
+use redraft_raft::{NodeConfig, DEFAULT_LOG_CACHE_BYTES};
 
 use crate::frame::Limits;
 use crate::server::ServerConfig;
@@ -83,9 +83,14 @@ pub struct Cli {
     /// Take a snapshot and compact the log every this many entries.
     #[arg(long, default_value_t = 10_000)]
     pub snapshot_logs: u64,
-    /// Also take a snapshot as soon as the Raft log held in memory exceeds this many bytes.
+    /// Also take a snapshot as soon as the Raft log (since the last compaction, on disk)
+    /// exceeds this many bytes.
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     pub snapshot_log_bytes: u64,
+    /// Keep the newest Raft log entries in memory up to this many bytes; older ones are read
+    /// from disk when a lagging follower or the state machine needs them.
+    #[arg(long, default_value_t = DEFAULT_LOG_CACHE_BYTES)]
+    pub log_cache_bytes: u64,
     /// How long a command may wait for the cluster before -CLUSTERDOWN or -TRYAGAIN.
     #[arg(long, default_value_t = 5_000)]
     pub request_timeout_ms: u64,
@@ -187,6 +192,7 @@ impl Cli {
             election_timeout_max_ms: self.election_timeout_ms * 2,
             snapshot_logs_since_last: self.snapshot_logs,
             snapshot_log_bytes: self.snapshot_log_bytes,
+            log_cache_bytes: self.log_cache_bytes,
             request_timeout: Duration::from_millis(self.request_timeout_ms),
             clock_offset_ms: self.clock_offset_ms,
             fsync: self.fsync == Fsync::Always,
@@ -265,6 +271,14 @@ mod tests {
             BTreeMap::from([(1, "127.0.0.1:16379".into())])
         );
         assert_eq!(node.dir, PathBuf::from("./redraft-data"));
+        assert_eq!(node.log_cache_bytes, DEFAULT_LOG_CACHE_BYTES);
+    }
+
+    #[test]
+    fn log_cache_bytes_reaches_the_node_config() {
+        let cli = Cli::parse_from(["redraft", "--log-cache-bytes", "0"]);
+        let (_, node) = cli.into_configs().unwrap();
+        assert_eq!(node.log_cache_bytes, 0);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The durable Raft log (openraft storage-v2 `RaftLogStorage`).
 //!
 //! On disk, under `<dir>/raft/`: `log/<seq>.seg` segment files of framed entries (see
-//! [`segment`]), `meta` (vote, last purged log id) and `committed` (a hint). In memory: every
-//! entry after the last purged one; snapshots bound how many that is.
+//! [`segment`]), `meta` (vote, last purged log id) and `committed` (a hint). In memory (see
+//! [`table`]): where each entry after the last purged one lies, and the newest entries up to
+//! `LogOptions::cache_bytes`; older ones are read back from their segment when asked for.
 //!
 //! `append()` writes the batch to the active segment and hands the flush callback to the
 //! [`flusher`] thread, which fsyncs once for all appends waiting at that moment.
@@ -10,27 +11,30 @@
 mod flusher;
 mod meta;
 mod segment;
+mod table;
 
-use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::ops::{Bound, RangeBounds};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{AnyError, LogState, RaftLogReader, StorageIOError};
 
+use crate::config::DEFAULT_LOG_CACHE_BYTES;
 use crate::error::StartError;
 use crate::fsutil;
 use crate::record;
 use crate::types::{Entry, LogId, StorageError, TypeConfig, Vote};
 use flusher::{FlushRequest, Flusher};
 use meta::Meta;
+use segment::{Position, ReadError};
+use table::{Segment, Shared, Table};
 
-/// How the log writes to disk.
+/// How the log writes to disk and what it keeps in memory.
 #[derive(Clone, Copy, Debug)]
 pub struct LogOptions {
     /// fsync appended entries before acknowledging them. Without it an acknowledged write can
@@ -38,6 +42,10 @@ pub struct LogOptions {
     pub fsync: bool,
     /// Start a new segment once the active one holds this many bytes.
     pub segment_bytes: u64,
+    /// Keep the newest entries in memory up to this many bytes of their records; older ones
+    /// are read back from disk. Replication and apply read the newest entries, so the cache
+    /// serves them unless a follower or the state machine lags.
+    pub cache_bytes: u64,
 }
 
 impl Default for LogOptions {
@@ -45,17 +53,9 @@ impl Default for LogOptions {
         LogOptions {
             fsync: true,
             segment_bytes: 64 * 1024 * 1024,
+            cache_bytes: DEFAULT_LOG_CACHE_BYTES,
         }
     }
-}
-
-/// The in-memory entries, shared with the readers that replication tasks use.
-type Entries = Arc<RwLock<VecDeque<Entry>>>;
-
-struct Segment {
-    seq: u64,
-    /// Index of the last entry in the file; `None` while it holds none.
-    last_index: Option<u64>,
 }
 
 /// The segment new entries go to.
@@ -70,16 +70,12 @@ pub struct LogStore {
     meta_path: PathBuf,
     committed_path: PathBuf,
     options: LogOptions,
-    entries: Entries,
-    /// Where each in-memory entry's record starts: (segment seq, byte offset). Parallel to
-    /// `entries`; truncation cuts the files there.
-    positions: VecDeque<(u64, u64)>,
-    /// Each in-memory entry's record size in bytes, parallel to `entries`, and their sum
-    /// (shared: the node snapshots early when the log held in memory grows past a bound).
-    record_bytes: VecDeque<u64>,
-    memory_bytes: Arc<AtomicU64>,
-    /// Every segment on disk, oldest first; the last one is `active`.
-    segments: Vec<Segment>,
+    shared: Arc<Shared>,
+    /// Record bytes of the log from the last purge on, as on disk (shared: the node snapshots
+    /// early when the log grows past a bound, so that purging keeps it bounded).
+    log_bytes: Arc<AtomicU64>,
+    /// The last entry present, `None` while there is none.
+    last: Option<LogId>,
     active: Active,
     meta: Meta,
     committed: Option<LogId>,
@@ -90,7 +86,7 @@ pub struct LogStore {
 /// Reads entries concurrently with the store's writes.
 #[derive(Clone)]
 pub struct LogReader {
-    entries: Entries,
+    shared: Arc<Shared>,
 }
 
 impl LogStore {
@@ -103,7 +99,7 @@ impl LogStore {
         let committed_path = raft_dir.join("committed");
         let meta = Meta::load(&meta_path)?;
         let committed = meta::load_committed(&committed_path);
-        let recovered = recover(&log_dir, meta.last_purged)?;
+        let recovered = recover(&log_dir, meta.last_purged, options.cache_bytes)?;
         let flusher = Flusher::start(options.fsync)
             .map_err(|e| StartError::io("starting the log flusher", &log_dir, e))?;
         let mut store = LogStore {
@@ -111,11 +107,9 @@ impl LogStore {
             meta_path,
             committed_path,
             options,
-            entries: Arc::new(RwLock::new(recovered.entries)),
-            positions: recovered.positions,
-            memory_bytes: Arc::new(AtomicU64::new(recovered.record_bytes.iter().sum())),
-            record_bytes: recovered.record_bytes,
-            segments: recovered.segments,
+            log_bytes: Arc::new(AtomicU64::new(recovered.table.live_bytes())),
+            shared: Arc::new(Shared::new(recovered.table)),
+            last: recovered.last,
             active: recovered.active,
             meta,
             committed,
@@ -129,17 +123,16 @@ impl LogStore {
 
     /// Whether this store has never been used: no vote, no entry, nothing purged.
     pub fn is_pristine(&self) -> bool {
-        self.meta.vote.is_none()
-            && self.meta.last_purged.is_none()
-            && read(&self.entries).is_empty()
+        self.meta.vote.is_none() && self.meta.last_purged.is_none() && self.last.is_none()
+    }
+
+    /// Bytes of the log's records from the last purge on (on disk, mostly not in memory), kept
+    /// current.
+    pub fn log_bytes(&self) -> Arc<AtomicU64> {
+        self.log_bytes.clone()
     }
 
     /// The committed index as last saved by openraft, for status reports.
-    /// Bytes of the log's records held in memory (from the last purge on), kept current.
-    pub fn memory_bytes(&self) -> Arc<AtomicU64> {
-        self.memory_bytes.clone()
-    }
-
     pub fn committed_index(&self) -> Arc<AtomicU64> {
         self.committed_index.clone()
     }
@@ -150,10 +143,7 @@ impl LogStore {
     }
 
     fn last_log_id(&self) -> Option<LogId> {
-        read(&self.entries)
-            .back()
-            .map(|e| e.log_id)
-            .or(self.meta.last_purged)
+        self.last.or(self.meta.last_purged)
     }
 
     /// The saved committed id, lowered to the last entry present: entries past the end of the
@@ -171,26 +161,26 @@ impl LogStore {
 
     fn roll(&mut self) -> io::Result<()> {
         let seq = self.active.seq + 1;
-        let file = create_segment(&self.log_dir, seq, self.options.fsync)?;
-        self.segments.push(Segment {
+        let file = Arc::new(create_segment(&self.log_dir, seq, self.options.fsync)?);
+        self.shared.table_mut().segments.push(Segment {
             seq,
             last_index: None,
+            file: file.clone(),
         });
-        self.active = Active {
-            seq,
-            file: Arc::new(file),
-            len: 0,
-        };
+        self.active = Active { seq, file, len: 0 };
         Ok(())
     }
 
-    /// Frames `entries` into one buffer and writes it to the active segment.
-    fn write_batch(&mut self, entries: &[Entry]) -> io::Result<()> {
-        let mut last = read(&self.entries).back().map(|e| e.log_id.index);
+    /// Frames `entries` into one buffer, writes it to the active segment, and adds the entries
+    /// to the table (where the newest stay cached).
+    fn write_batch(&mut self, entries: Vec<Entry>) -> io::Result<()> {
+        let Some(batch_last) = entries.last().map(|e| e.log_id) else {
+            return Ok(());
+        };
+        let mut last = self.last.map(|l| l.index);
         let mut buf = Vec::new();
         let mut positions = Vec::with_capacity(entries.len());
-        let mut sizes = Vec::with_capacity(entries.len());
-        for entry in entries {
+        for entry in &entries {
             let index = entry.log_id.index;
             if last.is_some_and(|last| index != last + 1) {
                 return Err(io::Error::other(format!(
@@ -198,62 +188,71 @@ impl LogStore {
                 )));
             }
             last = Some(index);
-            positions.push((self.active.seq, self.active.len + buf.len() as u64));
+            let offset = self.active.len + buf.len() as u64;
             let payload = postcard::to_allocvec(entry).map_err(io::Error::other)?;
             let before = buf.len();
             record::encode_into(&mut buf, &payload).map_err(io::Error::other)?;
-            sizes.push((buf.len() - before) as u64);
+            positions.push(Position {
+                seq: self.active.seq,
+                offset,
+                len: (buf.len() - before) as u64,
+            });
         }
         (&*self.active.file).write_all(&buf)?;
         self.active.len += buf.len() as u64;
-        if let Some(segment) = self.segments.last_mut() {
-            segment.last_index = last;
+        self.log_bytes.fetch_add(buf.len() as u64, Ordering::AcqRel);
+        let mut table = self.shared.table_mut();
+        if let Some(segment) = table.segments.last_mut() {
+            segment.last_index = Some(batch_last.index);
         }
-        self.positions.extend(positions);
-        self.memory_bytes
-            .fetch_add(sizes.iter().sum(), Ordering::AcqRel);
-        self.record_bytes.extend(sizes);
-        write(&self.entries).extend(entries.iter().cloned());
+        for (entry, position) in entries.into_iter().zip(positions) {
+            table.push(entry, position);
+        }
+        self.last = Some(batch_last);
         Ok(())
     }
 
     fn truncate_from(&mut self, index: u64) -> io::Result<()> {
-        let Some(first) = read(&self.entries).front().map(|e| e.log_id.index) else {
+        // Readers must not decode the bytes cut here and then rewritten by the next append.
+        let _files = self.shared.files_exclusive();
+        let mut table = self.shared.table_mut();
+        let Some(first) = table.first_index() else {
             return Ok(());
         };
-        let keep = index.saturating_sub(first) as usize;
-        let Some(&(seq, offset)) = self.positions.get(keep) else {
+        let index = index.max(first);
+        let Some((position, file)) = table.locate(index) else {
             return Ok(());
         };
-        for segment in self.segments.iter().filter(|s| s.seq > seq) {
+        let file = file.clone();
+        let new_last = match index.checked_sub(1).filter(|&i| i >= first) {
+            Some(previous) => Some(log_id_at(&table, previous).map_err(io::Error::other)?),
+            None => None,
+        };
+        for segment in table.segments.iter().filter(|s| s.seq > position.seq) {
             fs::remove_file(segment::path(&self.log_dir, segment.seq))?;
         }
-        self.segments.retain(|s| s.seq <= seq);
-        let file = segment::open_for_append(&segment::path(&self.log_dir, seq))?;
-        file.set_len(offset)?;
+        table.segments.retain(|s| s.seq <= position.seq);
+        file.set_len(position.offset)?;
         if self.options.fsync {
             file.sync_all()?;
             fsutil::sync_dir(&self.log_dir)?;
         }
-        if let Some(segment) = self.segments.last_mut() {
-            segment.last_index = if offset > 0 {
+        if let Some(segment) = table.segments.last_mut() {
+            // Whatever precedes the cut in this file (live or purged) ends at `index - 1`.
+            segment.last_index = if position.offset > 0 {
                 index.checked_sub(1)
             } else {
                 None
             };
         }
         self.active = Active {
-            seq,
-            file: Arc::new(file),
-            len: offset,
+            seq: position.seq,
+            file,
+            len: position.offset,
         };
-        self.positions.truncate(keep);
-        let cut: u64 = self
-            .record_bytes
-            .drain(keep.min(self.record_bytes.len())..)
-            .sum();
-        self.memory_bytes.fetch_sub(cut, Ordering::AcqRel);
-        write(&self.entries).truncate(keep);
+        let cut = table.truncate_from(index);
+        self.log_bytes.fetch_sub(cut, Ordering::AcqRel);
+        self.last = new_last;
         Ok(())
     }
 
@@ -264,112 +263,105 @@ impl LogStore {
             self.meta.last_purged = Some(log_id);
             self.meta.save(&self.meta_path)?;
         }
-        {
-            let mut entries = write(&self.entries);
-            while entries
-                .front()
-                .is_some_and(|e| e.log_id.index <= log_id.index)
-            {
-                entries.pop_front();
-                self.positions.pop_front();
-                let size = self.record_bytes.pop_front().unwrap_or(0);
-                self.memory_bytes.fetch_sub(size, Ordering::AcqRel);
-            }
-        }
-        if read(&self.entries).is_empty() {
+        let emptied = {
+            let mut table = self.shared.table_mut();
+            let purged = table.purge_upto(log_id.index);
+            self.log_bytes.fetch_sub(purged, Ordering::AcqRel);
+            table.is_empty()
+        };
+        if emptied {
             // Nothing live remains: start afresh so every older segment can be deleted.
+            self.last = None;
             self.roll()?;
         }
         let active = self.active.seq;
         let dead = |s: &Segment| s.seq != active && s.last_index.is_none_or(|l| l <= log_id.index);
-        for segment in self.segments.iter().filter(|s| dead(s)) {
+        let mut table = self.shared.table_mut();
+        for segment in table.segments.iter().filter(|s| dead(s)) {
+            // A reader still holding the file reads on; the name goes now.
             fs::remove_file(segment::path(&self.log_dir, segment.seq))?;
         }
-        self.segments.retain(|s| !dead(s));
+        table.segments.retain(|s| !dead(s));
         Ok(())
     }
 }
 
+/// The id of live entry `index`, from the cache or else from its segment.
+fn log_id_at(table: &Table, index: u64) -> Result<LogId, ReadError> {
+    if let Some(entry) = table.cached(index) {
+        return Ok(entry.log_id);
+    }
+    let (position, file) = table
+        .locate(index)
+        .unwrap_or_else(|| panic!("log_id_at({index}) outside the live log"));
+    segment::read_entry(file, position, index).map(|e| e.log_id)
+}
+
 /// The log as recovery found it.
 struct Recovered {
-    entries: VecDeque<Entry>,
-    positions: VecDeque<(u64, u64)>,
-    record_bytes: VecDeque<u64>,
-    segments: Vec<Segment>,
+    table: Table,
+    last: Option<LogId>,
     active: Active,
 }
 
-/// Reads every segment in order, keeping the entries after `last_purged`, and checks that they
-/// follow one another without a hole.
-fn recover(log_dir: &Path, last_purged: Option<LogId>) -> Result<Recovered, StartError> {
+/// Reads every segment in order, keeping the positions of the entries after `last_purged` and
+/// the newest of them up to `cache_bytes`, and checks that they follow one another without a
+/// hole.
+fn recover(
+    log_dir: &Path,
+    last_purged: Option<LogId>,
+    cache_bytes: u64,
+) -> Result<Recovered, StartError> {
     let seqs =
         segment::list(log_dir).map_err(|e| StartError::io("listing log segments", log_dir, e))?;
-    let mut entries: VecDeque<Entry> = VecDeque::new();
-    let mut positions = VecDeque::new();
-    let mut record_bytes = VecDeque::new();
-    let mut segments = Vec::with_capacity(seqs.len());
+    let mut table = Table::new(cache_bytes);
+    let mut last: Option<LogId> = None;
     let mut active_len = 0;
     for (i, &seq) in seqs.iter().enumerate() {
         let path = segment::path(log_dir, seq);
-        let scan = segment::scan(&path, i + 1 == seqs.len())?;
-        active_len = scan.len;
-        segments.push(Segment {
-            seq,
-            last_index: scan.entries.last().map(|(_, e)| e.log_id.index),
-        });
-        // A record ends where the next one starts, the last one where the valid file ends.
-        let ends: Vec<u64> = scan
-            .entries
-            .iter()
-            .skip(1)
-            .map(|(offset, _)| *offset)
-            .chain(std::iter::once(scan.len))
-            .collect();
-        for ((offset, entry), end) in scan.entries.into_iter().zip(ends) {
+        let mut last_index = None;
+        active_len = segment::scan(&path, seq, i + 1 == seqs.len(), |position, entry| {
             let index = entry.log_id.index;
+            last_index = Some(index);
             if last_purged.is_some_and(|p| index <= p.index) {
-                continue;
+                return Ok(());
             }
-            let expected = match entries.back() {
-                Some(last) => Some(last.log_id.index + 1),
-                None => last_purged.map(|p| p.index + 1),
-            };
+            let expected = last.or(last_purged).map(|l| l.index + 1);
             if expected.is_some_and(|expected| index != expected) {
                 let reason = format!("entry {index} where {expected:?} was expected");
-                return Err(segment::corrupt(&path, offset as usize, reason));
+                return Err(segment::corrupt(&path, position.offset, reason));
             }
-            positions.push_back((seq, offset));
-            record_bytes.push_back(end.saturating_sub(offset));
-            entries.push_back(entry);
-        }
+            last = Some(entry.log_id);
+            table.push(entry, position);
+            Ok(())
+        })?;
+        let file = segment::open_for_append(&path)
+            .map_err(|e| StartError::io("opening a log segment", &path, e))?;
+        table.segments.push(Segment {
+            seq,
+            last_index,
+            file: Arc::new(file),
+        });
     }
-    let (active_seq, file) = match seqs.last() {
-        Some(&seq) => {
-            let path = segment::path(log_dir, seq);
-            let file = segment::open_for_append(&path)
-                .map_err(|e| StartError::io("opening the active log segment", &path, e))?;
-            (seq, file)
-        }
-        None => {
-            let file = create_segment(log_dir, 1, true)
-                .map_err(|e| StartError::io("creating the first log segment", log_dir, e))?;
-            segments.push(Segment {
-                seq: 1,
-                last_index: None,
-            });
-            (1, file)
-        }
+    if seqs.is_empty() {
+        let file = create_segment(log_dir, 1, true)
+            .map_err(|e| StartError::io("creating the first log segment", log_dir, e))?;
+        table.segments.push(Segment {
+            seq: 1,
+            last_index: None,
+            file: Arc::new(file),
+        });
+    }
+    let newest = table.segments.last().expect("at least one segment");
+    let active = Active {
+        seq: newest.seq,
+        file: newest.file.clone(),
+        len: active_len,
     };
     Ok(Recovered {
-        entries,
-        positions,
-        record_bytes,
-        segments,
-        active: Active {
-            seq: active_seq,
-            file: Arc::new(file),
-            len: active_len,
-        },
+        table,
+        last,
+        active,
     })
 }
 
@@ -383,17 +375,8 @@ fn create_segment(log_dir: &Path, seq: u64, durable: bool) -> io::Result<File> {
     Ok(file)
 }
 
-/// The entries lock is never held across a panic that could leave it inconsistent (every
-/// critical section is a plain container operation), so a poisoned lock is still usable.
-fn read(entries: &Entries) -> RwLockReadGuard<'_, VecDeque<Entry>> {
-    entries.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn write(entries: &Entries) -> RwLockWriteGuard<'_, VecDeque<Entry>> {
-    entries.write().unwrap_or_else(|e| e.into_inner())
-}
-
-fn read_range<RB: RangeBounds<u64>>(entries: &Entries, range: RB) -> Vec<Entry> {
+/// The bounds of `range` as `[start, end)`.
+fn bounds<RB: RangeBounds<u64>>(range: &RB) -> (u64, u64) {
     let start = match range.start_bound() {
         Bound::Included(&s) => s,
         Bound::Excluded(&s) => s.saturating_add(1),
@@ -404,16 +387,11 @@ fn read_range<RB: RangeBounds<u64>>(entries: &Entries, range: RB) -> Vec<Entry> 
         Bound::Excluded(&e) => e,
         Bound::Unbounded => u64::MAX,
     };
-    let entries = read(entries);
-    let Some(first) = entries.front().map(|e| e.log_id.index) else {
-        return Vec::new();
-    };
-    let lo = start.saturating_sub(first).min(entries.len() as u64) as usize;
-    let hi = end.saturating_sub(first).min(entries.len() as u64) as usize;
-    if lo >= hi {
-        return Vec::new();
-    }
-    entries.range(lo..hi).cloned().collect()
+    (start, end)
+}
+
+fn read_error(e: ReadError) -> StorageError {
+    StorageIOError::read_log_at_index(e.index(), AnyError::new(&e)).into()
 }
 
 fn write_error(e: io::Error) -> StorageError {
@@ -425,7 +403,8 @@ impl RaftLogReader<TypeConfig> for LogReader {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        Ok(read_range(&self.entries, range))
+        let (start, end) = bounds(&range);
+        self.shared.read(start, end).map_err(read_error)
     }
 }
 
@@ -434,7 +413,8 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        Ok(read_range(&self.entries, range))
+        let (start, end) = bounds(&range);
+        self.shared.read(start, end).map_err(read_error)
     }
 }
 
@@ -450,7 +430,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_reader(&mut self) -> LogReader {
         LogReader {
-            entries: self.entries.clone(),
+            shared: self.shared.clone(),
         }
     }
 
@@ -488,11 +468,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
     {
-        let entries: Vec<Entry> = entries.into_iter().collect();
         if self.active.len >= self.options.segment_bytes {
             self.roll().map_err(write_error)?;
         }
-        self.write_batch(&entries).map_err(write_error)?;
+        self.write_batch(entries.into_iter().collect())
+            .map_err(write_error)?;
         let request = FlushRequest {
             file: self.active.file.clone(),
             done: callback,

@@ -1,12 +1,14 @@
 //! Segment files: `<log dir>/<seq:020>.seg`, each a run of framed records holding
-//! postcard-encoded entries. Recovery reads them in order and repairs a torn tail.
+//! postcard-encoded entries. Recovery reads them in order and repairs a torn tail; entries no
+//! longer cached are read back one record at a time.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::StartError;
-use crate::record::{self, RecordError};
+use crate::record::{self, RecordError, HEADER_LEN};
 use crate::types::Entry;
 
 const SUFFIX: &str = ".seg";
@@ -33,31 +35,105 @@ pub fn list(log_dir: &Path) -> io::Result<Vec<u64>> {
     Ok(seqs)
 }
 
-/// Opens a segment for appending at its end.
+/// Opens a segment for appending at its end and for reading records back at any offset.
 pub fn open_for_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().append(true).create(true).open(path)
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
 }
 
-/// What recovery found in one segment.
-pub struct Scan {
-    /// The length of the valid prefix (the file is cut to it if the tail was torn).
+/// Where one entry's record lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub seq: u64,
+    pub offset: u64,
+    /// The whole record: header and payload.
     pub len: u64,
-    /// Each entry with the offset of its record.
-    pub entries: Vec<(u64, Entry)>,
 }
 
-/// Reads every record of a segment. A short or damaged record in the last segment is a torn
-/// write (the crash came before its fsync, so nothing after it was acknowledged): the file is
-/// cut there. In an earlier segment it is corruption of acknowledged data: a hard error.
-pub fn scan(path: &Path, is_last: bool) -> Result<Scan, StartError> {
-    let bytes = fs::read(path).map_err(|e| StartError::io("reading log segment", path, e))?;
-    let mut entries = Vec::new();
-    let mut offset = 0usize;
-    while offset < bytes.len() {
-        let (payload, record_len) = match record::decode(&bytes[offset..]) {
+/// Why an entry could not be read back from its segment.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("reading log entry {index} (segment {}, byte {}): {source}", .position.seq, .position.offset)]
+    Io {
+        index: u64,
+        position: Position,
+        #[source]
+        source: io::Error,
+    },
+    #[error("corrupt log entry {index} (segment {}, byte {}): {reason}", .position.seq, .position.offset)]
+    Corrupt {
+        index: u64,
+        position: Position,
+        reason: String,
+    },
+}
+
+impl ReadError {
+    pub fn index(&self) -> u64 {
+        match self {
+            ReadError::Io { index, .. } | ReadError::Corrupt { index, .. } => *index,
+        }
+    }
+}
+
+/// Reads back entry `index`, whose record is at `position` of `file`, checking the frame, the
+/// checksum and that the record holds that entry.
+pub fn read_entry(file: &File, position: Position, index: u64) -> Result<Entry, ReadError> {
+    let corrupt = |reason: String| ReadError::Corrupt {
+        index,
+        position,
+        reason,
+    };
+    let len = usize::try_from(position.len).map_err(|e| corrupt(e.to_string()))?;
+    let mut bytes = vec![0; len];
+    file.read_exact_at(&mut bytes, position.offset)
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::UnexpectedEof => corrupt("segment ends inside the record".into()),
+            _ => ReadError::Io {
+                index,
+                position,
+                source,
+            },
+        })?;
+    let (payload, record_len) = record::decode(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    if record_len != len {
+        return Err(corrupt(format!(
+            "a record of {record_len} bytes where one of {len} was written"
+        )));
+    }
+    let entry: Entry = postcard::from_bytes(payload).map_err(|e| corrupt(e.to_string()))?;
+    if entry.log_id.index != index {
+        return Err(corrupt(format!("holds entry {}", entry.log_id.index)));
+    }
+    Ok(entry)
+}
+
+/// Reads every record of segment `seq` at `path` in order, handing each entry and its position
+/// to `visit`; returns the length of the valid prefix. A short or damaged record in the last
+/// segment is a torn write (the crash came before its fsync, so nothing after it was
+/// acknowledged): the file is cut there. In an earlier segment it is corruption of
+/// acknowledged data: a hard error. Only one record is in memory at a time.
+pub fn scan(
+    path: &Path,
+    seq: u64,
+    is_last: bool,
+    mut visit: impl FnMut(Position, Entry) -> Result<(), StartError>,
+) -> Result<u64, StartError> {
+    let io_err = |e| StartError::io("reading log segment", path, e);
+    let file = File::open(path).map_err(io_err)?;
+    let file_len = file.metadata().map_err(io_err)?.len();
+    let mut reader = BufReader::new(file);
+    let mut bytes = Vec::new();
+    let mut offset = 0u64;
+    while offset < file_len {
+        let framed = read_framed(&mut reader, file_len - offset, &mut bytes).map_err(io_err)?;
+        let (payload, len) = match framed.and_then(|()| record::decode(&bytes)) {
             Ok(ok) => ok,
             Err(err) if is_last => {
-                cut_torn_tail(path, offset, bytes.len(), err)?;
+                cut_torn_tail(path, offset, file_len, err)?;
                 break;
             }
             Err(err) => return Err(corrupt(path, offset, err.to_string())),
@@ -65,19 +141,40 @@ pub fn scan(path: &Path, is_last: bool) -> Result<Scan, StartError> {
         // The checksum matched, so an undecodable payload is not a torn write.
         let entry: Entry =
             postcard::from_bytes(payload).map_err(|e| corrupt(path, offset, e.to_string()))?;
-        entries.push((offset as u64, entry));
-        offset += record_len;
+        let len = len as u64;
+        visit(Position { seq, offset, len }, entry)?;
+        offset += len;
     }
-    Ok(Scan {
-        len: offset as u64,
-        entries,
-    })
+    Ok(offset)
+}
+
+/// Reads the next record's header and payload into `bytes`, given that `remaining` bytes of
+/// the file are left. The inner error says the file ends inside the record.
+fn read_framed(
+    reader: &mut impl Read,
+    remaining: u64,
+    bytes: &mut Vec<u8>,
+) -> io::Result<Result<(), RecordError>> {
+    let mut header = [0; HEADER_LEN];
+    if remaining < HEADER_LEN as u64 {
+        return Ok(Err(RecordError::Short));
+    }
+    reader.read_exact(&mut header)?;
+    let len = record::framed_len(&header);
+    if len as u64 > remaining {
+        return Ok(Err(RecordError::Short));
+    }
+    bytes.clear();
+    bytes.extend_from_slice(&header);
+    bytes.resize(len, 0);
+    reader.read_exact(&mut bytes[HEADER_LEN..])?;
+    Ok(Ok(()))
 }
 
 fn cut_torn_tail(
     path: &Path,
-    offset: usize,
-    file_len: usize,
+    offset: u64,
+    file_len: u64,
     err: RecordError,
 ) -> Result<(), StartError> {
     tracing::warn!(
@@ -89,14 +186,14 @@ fn cut_torn_tail(
     );
     let io_err = |e| StartError::io("truncating a torn log tail", path, e);
     let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
-    file.set_len(offset as u64).map_err(io_err)?;
+    file.set_len(offset).map_err(io_err)?;
     file.sync_all().map_err(io_err)
 }
 
-pub fn corrupt(path: &Path, offset: usize, reason: String) -> StartError {
+pub fn corrupt(path: &Path, offset: u64, reason: String) -> StartError {
     StartError::CorruptLog {
         path: path.to_owned(),
-        offset: offset as u64,
+        offset,
         reason,
     }
 }

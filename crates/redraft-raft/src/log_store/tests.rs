@@ -29,11 +29,21 @@ fn entries(term: u64, range: std::ops::Range<u64>) -> Vec<Entry> {
     range.map(|i| entry(term, i)).collect()
 }
 
-/// Tiny segments: every batch lands in its own segment.
+/// Tiny segments: every batch lands in its own segment. Nothing cached: every read goes to
+/// the files.
 fn tiny_segments() -> LogOptions {
     LogOptions {
         fsync: true,
         segment_bytes: 1,
+        cache_bytes: 0,
+    }
+}
+
+/// Default segments, a cache of `cache_bytes`.
+fn cache_of(cache_bytes: u64) -> LogOptions {
+    LogOptions {
+        cache_bytes,
+        ..LogOptions::default()
     }
 }
 
@@ -45,7 +55,7 @@ fn open(dir: &TempDir, options: LogOptions) -> LogStore {
 /// reopening, which reads what was written).
 fn write_each(store: &mut LogStore, entries: &[Entry]) {
     for e in entries {
-        store.write_batch(std::slice::from_ref(e)).expect("write");
+        store.write_batch(vec![e.clone()]).expect("write");
     }
 }
 
@@ -280,16 +290,16 @@ fn total_file_bytes(dir: &TempDir) -> u64 {
 }
 
 #[tokio::test]
-async fn memory_bytes_follow_appends_truncation_purges_and_restarts() {
+async fn log_bytes_follow_appends_truncation_purges_and_restarts() {
     let dir = TempDir::new().unwrap();
     let mut store = open(&dir, tiny_segments());
-    let bytes = store.memory_bytes();
+    let bytes = store.log_bytes();
     write_one_per_segment(&mut store, &entries(1, 1..11));
     let written = bytes.load(Ordering::Acquire);
     assert_eq!(
         written,
         total_file_bytes(&dir),
-        "every record held in memory is counted"
+        "every live record is counted"
     );
     store.truncate_from(9).expect("truncate");
     let after_truncate = bytes.load(Ordering::Acquire);
@@ -298,12 +308,12 @@ async fn memory_bytes_follow_appends_truncation_purges_and_restarts() {
     drop(store);
     let mut store = open(&dir, tiny_segments());
     assert_eq!(
-        store.memory_bytes().load(Ordering::Acquire),
+        store.log_bytes().load(Ordering::Acquire),
         after_truncate,
         "recovered"
     );
     store.purge_upto(log_id(1, 1, 4)).expect("purge");
-    let after_purge = store.memory_bytes().load(Ordering::Acquire);
+    let after_purge = store.log_bytes().load(Ordering::Acquire);
     assert!(after_purge < after_truncate);
     assert_eq!(
         after_purge,
@@ -311,5 +321,226 @@ async fn memory_bytes_follow_appends_truncation_purges_and_restarts() {
         "whole purged segments are gone"
     );
     store.purge_upto(log_id(1, 1, 8)).expect("purge all");
-    assert_eq!(store.memory_bytes().load(Ordering::Acquire), 0);
+    assert_eq!(store.log_bytes().load(Ordering::Acquire), 0);
+}
+
+/// The size of one test entry's record (they all have the same size within a range of
+/// indices of equal width).
+fn record_len(index: u64) -> u64 {
+    let payload = postcard::to_allocvec(&entry(1, index)).unwrap();
+    (record::HEADER_LEN + payload.len()) as u64
+}
+
+#[tokio::test]
+async fn evicted_entries_read_back_identical_with_and_without_restart() {
+    let dir = TempDir::new().unwrap();
+    let options = cache_of(3 * record_len(10));
+    let mut store = open(&dir, options);
+    write_each(&mut store, &entries(1, 10..60));
+    assert_eq!(
+        store.shared.table().cached_len(),
+        3,
+        "only the tail is cached"
+    );
+    assert_eq!(all_entries(&mut store).await, entries(1, 10..60));
+    let mut reader = store.get_log_reader().await;
+    assert_eq!(
+        reader.try_get_log_entries(20..55).await.unwrap(),
+        entries(1, 20..55),
+        "a read across the cache's edge"
+    );
+    drop(store);
+
+    let mut store = open(&dir, options);
+    assert_eq!(
+        store.shared.table().cached_len(),
+        3,
+        "recovery caches the tail only"
+    );
+    assert_eq!(all_entries(&mut store).await, entries(1, 10..60));
+    let state = store.get_log_state().await.unwrap();
+    assert_eq!(state.last_log_id, Some(log_id(1, 1, 59)));
+}
+
+#[tokio::test]
+async fn without_a_cache_every_entry_is_read_from_disk() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, cache_of(0));
+    write_each(&mut store, &entries(1, 0..20));
+    assert_eq!(store.shared.table().cached_len(), 0);
+    assert_eq!(store.shared.table().cache_bytes(), 0);
+    assert_eq!(all_entries(&mut store).await, entries(1, 0..20));
+    store.truncate(log_id(1, 1, 12)).await.unwrap();
+    let state = store.get_log_state().await.unwrap();
+    assert_eq!(
+        state.last_log_id,
+        Some(log_id(1, 1, 11)),
+        "last id read back from disk"
+    );
+    store.purge(log_id(1, 1, 4)).await.unwrap();
+    write_each(&mut store, &entries(2, 12..15));
+    let mut expected = entries(1, 5..12);
+    expected.extend(entries(2, 12..15));
+    assert_eq!(all_entries(&mut store).await, expected);
+}
+
+#[tokio::test]
+async fn truncation_inside_and_before_the_cache_keeps_reads_right() {
+    let dir = TempDir::new().unwrap();
+    let options = cache_of(4 * record_len(10));
+    let mut store = open(&dir, options);
+    write_each(&mut store, &entries(1, 10..30));
+    // Inside the cached tail (26..30): two cached entries stay.
+    store.truncate(log_id(1, 1, 28)).await.unwrap();
+    assert_eq!(store.shared.table().cached_len(), 2);
+    assert_eq!(store.shared.table().cache_bytes(), 2 * record_len(10));
+    // Before it: the cache empties and the new last id comes from disk.
+    store.truncate(log_id(1, 1, 20)).await.unwrap();
+    assert_eq!(store.shared.table().cached_len(), 0);
+    let state = store.get_log_state().await.unwrap();
+    assert_eq!(state.last_log_id, Some(log_id(1, 1, 19)));
+    write_each(&mut store, &entries(2, 20..25));
+    let mut expected = entries(1, 10..20);
+    expected.extend(entries(2, 20..25));
+    assert_eq!(all_entries(&mut store).await, expected);
+    drop(store);
+    let mut store = open(&dir, options);
+    assert_eq!(all_entries(&mut store).await, expected);
+}
+
+#[tokio::test]
+async fn the_cache_stays_within_its_bound() {
+    let dir = TempDir::new().unwrap();
+    let bound = 4096;
+    let mut store = open(&dir, cache_of(bound));
+    for batch in entries(1, 1000..3000).chunks(50) {
+        store.write_batch(batch.to_vec()).expect("write");
+        let cached = store.shared.table().cache_bytes();
+        assert!(cached <= bound, "{cached} bytes cached, bound {bound}");
+    }
+    let per_entry = record_len(1000);
+    assert_eq!(
+        store.shared.table().cached_len() as u64,
+        bound / per_entry,
+        "as many of the newest entries as fit"
+    );
+    assert_eq!(
+        store.shared.table().cache_bytes(),
+        bound / per_entry * per_entry
+    );
+    assert_eq!(
+        store.log_bytes().load(Ordering::Acquire),
+        total_file_bytes(&dir),
+        "log_bytes still counts the whole log"
+    );
+    // An entry larger than the whole cache is not cached at all.
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, cache_of(record_len(1) - 1));
+    write_each(&mut store, &entries(1, 1..5));
+    assert_eq!(store.shared.table().cached_len(), 0);
+    assert_eq!(all_entries(&mut store).await, entries(1, 1..5));
+}
+
+/// Flips a byte `at` bytes into the record of entry `index`.
+fn damage_record(store: &LogStore, index: u64, at: u64) {
+    let table = store.shared.table();
+    let (position, _) = table.locate(index).expect("live entry");
+    let path = segment::path(&store.log_dir, position.seq);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut byte = [0];
+    std::os::unix::fs::FileExt::read_exact_at(&file, &mut byte, position.offset + at).unwrap();
+    byte[0] ^= 0x40;
+    std::os::unix::fs::FileExt::write_all_at(&file, &byte, position.offset + at).unwrap();
+}
+
+#[tokio::test]
+async fn a_damaged_evicted_record_is_a_read_error() {
+    for at in [0, 5, record::HEADER_LEN as u64 + 3] {
+        let dir = TempDir::new().unwrap();
+        let mut store = open(&dir, cache_of(2 * record_len(10)));
+        write_each(&mut store, &entries(1, 10..20));
+        damage_record(&store, 13, at);
+        let mut reader = store.get_log_reader().await;
+        let err = reader
+            .try_get_log_entries(10..20)
+            .await
+            .expect_err("damaged record read");
+        assert!(
+            err.to_string().contains("13"),
+            "the error names the entry: {err}"
+        );
+        assert!(store.try_get_log_entries(12..14).await.is_err());
+        // Entries on either side still read.
+        assert_eq!(
+            reader.try_get_log_entries(14..20).await.unwrap(),
+            entries(1, 14..20)
+        );
+        assert_eq!(
+            reader.try_get_log_entries(10..13).await.unwrap(),
+            entries(1, 10..13)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_record_of_another_entry_is_a_read_error() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, cache_of(0));
+    write_each(&mut store, &entries(1, 10..20));
+    // Entry 12's record, intact, where entry 11's belongs (same size: the same digits).
+    let (from, to, path) = {
+        let table = store.shared.table();
+        let (from, _) = table.locate(12).unwrap();
+        let (to, _) = table.locate(11).unwrap();
+        (from, to, segment::path(&store.log_dir, to.seq))
+    };
+    let mut bytes = fs::read(&path).unwrap();
+    let record = bytes[from.offset as usize..(from.offset + from.len) as usize].to_vec();
+    bytes[to.offset as usize..(to.offset + to.len) as usize].copy_from_slice(&record);
+    fs::write(&path, bytes).unwrap();
+    let err = store
+        .try_get_log_entries(11..12)
+        .await
+        .expect_err("wrong entry");
+    assert!(err.to_string().contains("holds entry 12"), "{err}");
+}
+
+#[test]
+fn readers_see_whole_entries_while_the_log_is_cut_and_rewritten() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, cache_of(2 * record_len(10)));
+    write_each(&mut store, &entries(1, 10..40));
+    let shared = store.shared.clone();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(Ordering::Acquire) || reads == 0 {
+                let read = shared.read(0, u64::MAX).expect("read while writing");
+                for (e, next) in read.iter().zip(read.iter().skip(1)) {
+                    assert_eq!(e.log_id.index + 1, next.log_id.index, "contiguous");
+                }
+                for e in &read {
+                    assert_eq!(*e, entry(e.log_id.leader_id.term, e.log_id.index));
+                }
+                reads += 1;
+            }
+        })
+    };
+    for round in 2..40 {
+        store.truncate_from(20).expect("truncate");
+        write_each(&mut store, &entries(round, 20..40));
+        store
+            .purge_upto(log_id(1, 1, 10 + round / 4))
+            .expect("purge");
+    }
+    stop.store(true, Ordering::Release);
+    reader
+        .join()
+        .expect("reader saw only whole, contiguous entries");
 }
