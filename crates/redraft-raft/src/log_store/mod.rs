@@ -58,6 +58,10 @@ impl Default for LogOptions {
     }
 }
 
+/// Record bytes one replication read gathers at most (but always one entry, however large: a
+/// single entry fits a message by construction).
+const REPLICATION_READ_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The segment new entries go to.
 struct Active {
     seq: u64,
@@ -404,7 +408,19 @@ impl RaftLogReader<TypeConfig> for LogReader {
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let (start, end) = bounds(&range);
-        self.shared.read(start, end).map_err(read_error)
+        self.shared.read(start, end, u64::MAX).map_err(read_error)
+    }
+
+    /// Replication's read: bounded in bytes, so a lagging follower's catch-up neither holds
+    /// hundreds of large entries in memory at once nor builds a message past the gRPC limit.
+    async fn limited_get_log_entries(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<Entry>, StorageError> {
+        self.shared
+            .read(start, end, REPLICATION_READ_BYTES)
+            .map_err(read_error)
     }
 }
 
@@ -414,7 +430,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let (start, end) = bounds(&range);
-        self.shared.read(start, end).map_err(read_error)
+        self.shared.read(start, end, u64::MAX).map_err(read_error)
     }
 }
 

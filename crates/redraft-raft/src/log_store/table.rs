@@ -157,13 +157,27 @@ impl Table {
         &self.segments[at].file
     }
 
-    /// What reading the live entries of `[start, end)` takes.
-    fn plan(&self, start: u64, end: u64) -> Plan {
+    /// One past the last entry from `lo` on whose records fit in `max_bytes` (at least one).
+    fn budget_end(&self, lo: u64, hi: u64, max_bytes: u64) -> u64 {
+        let mut bytes = 0u64;
+        for index in lo..hi {
+            bytes = bytes.saturating_add(self.positions[(index - self.first) as usize].len);
+            if bytes > max_bytes && index > lo {
+                return index;
+            }
+        }
+        hi
+    }
+
+    /// What reading the live entries of `[start, end)` takes, stopping early once their
+    /// records add up to `max_bytes`.
+    fn plan(&self, start: u64, end: u64, max_bytes: u64) -> Plan {
         let lo = start.max(self.first);
         let hi = end.min(self.end());
         if lo >= hi {
             return Plan::default();
         }
+        let hi = self.budget_end(lo, hi, max_bytes);
         let cached_from = self.cached_from();
         let disk = (lo..hi.min(cached_from))
             .map(|index| {
@@ -212,12 +226,13 @@ impl Shared {
         self.files.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The live entries of `[start, end)`: the older ones read from their segments, the rest
-    /// cloned from the cache. Purged entries are absent.
-    pub fn read(&self, start: u64, end: u64) -> Result<Vec<Entry>, ReadError> {
+    /// The live entries of `[start, end)`, or as many of the first of them as `max_bytes` of
+    /// records hold (at least one): the older ones read from their segments, the rest cloned
+    /// from the cache. Purged entries are absent.
+    pub fn read(&self, start: u64, end: u64, max_bytes: u64) -> Result<Vec<Entry>, ReadError> {
         let _files = self.files.read().unwrap_or_else(|e| e.into_inner());
         // The table lock is held only to make the plan: appends go on while the files are read.
-        let plan = self.table().plan(start, end);
+        let plan = self.table().plan(start, end, max_bytes);
         let mut entries = Vec::with_capacity(plan.disk.len() + plan.cached.len());
         for (index, position, file) in plan.disk {
             entries.push(segment::read_entry(&file, position, index)?);

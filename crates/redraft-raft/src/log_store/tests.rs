@@ -521,7 +521,9 @@ fn readers_see_whole_entries_while_the_log_is_cut_and_rewritten() {
         std::thread::spawn(move || {
             let mut reads = 0;
             while !stop.load(Ordering::Acquire) || reads == 0 {
-                let read = shared.read(0, u64::MAX).expect("read while writing");
+                let read = shared
+                    .read(0, u64::MAX, u64::MAX)
+                    .expect("read while writing");
                 for (e, next) in read.iter().zip(read.iter().skip(1)) {
                     assert_eq!(e.log_id.index + 1, next.log_id.index, "contiguous");
                 }
@@ -543,4 +545,27 @@ fn readers_see_whole_entries_while_the_log_is_cut_and_rewritten() {
     reader
         .join()
         .expect("reader saw only whole, contiguous entries");
+}
+
+#[tokio::test]
+async fn replication_reads_stop_at_their_byte_budget() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, cache_of(2 * record_len(10)));
+    write_each(&mut store, &entries(1, 10..20));
+    let per_entry = record_len(10);
+    let read = |max_bytes| store.shared.read(11, 20, max_bytes).expect("read");
+    assert_eq!(
+        read(3 * per_entry),
+        entries(1, 11..14),
+        "across no cache edge"
+    );
+    assert_eq!(read(3 * per_entry + 1), entries(1, 11..14));
+    assert_eq!(read(1), entries(1, 11..12), "always one entry");
+    assert_eq!(read(u64::MAX), entries(1, 11..20), "disk and cache");
+    let mut reader = store.get_log_reader().await;
+    assert_eq!(
+        reader.limited_get_log_entries(10, 20).await.unwrap(),
+        entries(1, 10..20),
+        "small entries: the whole range"
+    );
 }
