@@ -2,8 +2,9 @@
 //!
 //! On disk, under `<dir>/raft/`: `log/<seq>.seg` segment files of framed entries (see
 //! [`segment`]), `meta` (vote, last purged log id) and `committed` (a hint). In memory (see
-//! [`table`]): where each entry after the last purged one lies, and the newest entries up to
-//! `LogOptions::cache_bytes`; older ones are read back from their segment when asked for.
+//! [`table`]): where each entry after the last purged one lies, and the records of the newest
+//! entries up to `LogOptions::cache_bytes`; older ones are read back from their segment when
+//! asked for.
 //!
 //! `append()` writes the batch to the active segment and hands the flush callback to the
 //! [`flusher`] thread, which fsyncs once for all appends waiting at that moment.
@@ -42,9 +43,9 @@ pub struct LogOptions {
     pub fsync: bool,
     /// Start a new segment once the active one holds this many bytes.
     pub segment_bytes: u64,
-    /// Keep the newest entries in memory up to this many bytes of their records; older ones
-    /// are read back from disk. Replication and apply read the newest entries, so the cache
-    /// serves them unless a follower or the state machine lags.
+    /// Keep the records of the newest entries in memory up to this many bytes; older ones are
+    /// read back from disk. Replication and apply read the newest entries, so the cache serves
+    /// them unless a follower or the state machine lags.
     pub cache_bytes: u64,
 }
 
@@ -176,15 +177,15 @@ impl LogStore {
     }
 
     /// Frames `entries` into one buffer, writes it to the active segment, and adds the entries
-    /// to the table (where the newest stay cached).
-    fn write_batch(&mut self, entries: Vec<Entry>) -> io::Result<()> {
+    /// to the table (where the newest records stay cached).
+    fn write_batch(&mut self, entries: &[Entry]) -> io::Result<()> {
         let Some(batch_last) = entries.last().map(|e| e.log_id) else {
             return Ok(());
         };
         let mut last = self.last.map(|l| l.index);
         let mut buf = Vec::new();
         let mut positions = Vec::with_capacity(entries.len());
-        for entry in &entries {
+        for entry in entries {
             let index = entry.log_id.index;
             if last.is_some_and(|last| index != last + 1) {
                 return Err(io::Error::other(format!(
@@ -209,8 +210,11 @@ impl LogStore {
         if let Some(segment) = table.segments.last_mut() {
             segment.last_index = Some(batch_last.index);
         }
-        for (entry, position) in entries.into_iter().zip(positions) {
-            table.push(entry, position);
+        let mut start = 0;
+        for (entry, position) in entries.iter().zip(positions) {
+            let end = start + position.len as usize;
+            table.push(entry.log_id.index, position, &buf[start..end]);
+            start = end;
         }
         self.last = Some(batch_last);
         Ok(())
@@ -292,13 +296,14 @@ impl LogStore {
 
 /// The id of live entry `index`, from the cache or else from its segment.
 fn log_id_at(table: &Table, index: u64) -> Result<LogId, ReadError> {
-    if let Some(entry) = table.cached(index) {
-        return Ok(entry.log_id);
-    }
     let (position, file) = table
         .locate(index)
         .unwrap_or_else(|| panic!("log_id_at({index}) outside the live log"));
-    segment::read_entry(file, position, index).map(|e| e.log_id)
+    let entry = match table.cached(index) {
+        Some(record) => segment::decode_entry(record, position, index)?,
+        None => segment::read_entry(file, position, index)?,
+    };
+    Ok(entry.log_id)
 }
 
 /// The log as recovery found it.
@@ -324,21 +329,26 @@ fn recover(
     for (i, &seq) in seqs.iter().enumerate() {
         let path = segment::path(log_dir, seq);
         let mut last_index = None;
-        active_len = segment::scan(&path, seq, i + 1 == seqs.len(), |position, entry| {
-            let index = entry.log_id.index;
-            last_index = Some(index);
-            if last_purged.is_some_and(|p| index <= p.index) {
-                return Ok(());
-            }
-            let expected = last.or(last_purged).map(|l| l.index + 1);
-            if expected.is_some_and(|expected| index != expected) {
-                let reason = format!("entry {index} where {expected:?} was expected");
-                return Err(segment::corrupt(&path, position.offset, reason));
-            }
-            last = Some(entry.log_id);
-            table.push(entry, position);
-            Ok(())
-        })?;
+        active_len = segment::scan(
+            &path,
+            seq,
+            i + 1 == seqs.len(),
+            |position, record, entry| {
+                let index = entry.log_id.index;
+                last_index = Some(index);
+                if last_purged.is_some_and(|p| index <= p.index) {
+                    return Ok(());
+                }
+                let expected = last.or(last_purged).map(|l| l.index + 1);
+                if expected.is_some_and(|expected| index != expected) {
+                    let reason = format!("entry {index} where {expected:?} was expected");
+                    return Err(segment::corrupt(&path, position.offset, reason));
+                }
+                last = Some(entry.log_id);
+                table.push(index, position, record);
+                Ok(())
+            },
+        )?;
         let file = segment::open_for_append(&path)
             .map_err(|e| StartError::io("opening a log segment", &path, e))?;
         table.segments.push(Segment {
@@ -487,7 +497,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         if self.active.len >= self.options.segment_bytes {
             self.roll().map_err(write_error)?;
         }
-        self.write_batch(entries.into_iter().collect())
+        self.write_batch(&entries.into_iter().collect::<Vec<_>>())
             .map_err(write_error)?;
         let request = FlushRequest {
             file: self.active.file.clone(),

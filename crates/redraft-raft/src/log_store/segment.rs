@@ -79,8 +79,7 @@ impl ReadError {
     }
 }
 
-/// Reads back entry `index`, whose record is at `position` of `file`, checking the frame, the
-/// checksum and that the record holds that entry.
+/// Reads back entry `index`, whose record is at `position` of `file`.
 pub fn read_entry(file: &File, position: Position, index: u64) -> Result<Entry, ReadError> {
     let corrupt = |reason: String| ReadError::Corrupt {
         index,
@@ -98,10 +97,22 @@ pub fn read_entry(file: &File, position: Position, index: u64) -> Result<Entry, 
                 source,
             },
         })?;
-    let (payload, record_len) = record::decode(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    if record_len != len {
+    decode_entry(&bytes, position, index)
+}
+
+/// Decodes entry `index` from its whole record (read from `position` or cached), checking the
+/// frame, the checksum and that the record holds that entry.
+pub fn decode_entry(bytes: &[u8], position: Position, index: u64) -> Result<Entry, ReadError> {
+    let corrupt = |reason: String| ReadError::Corrupt {
+        index,
+        position,
+        reason,
+    };
+    let (payload, record_len) = record::decode(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if record_len != bytes.len() {
         return Err(corrupt(format!(
-            "a record of {record_len} bytes where one of {len} was written"
+            "a record of {record_len} bytes where one of {} was written",
+            bytes.len()
         )));
     }
     let entry: Entry = postcard::from_bytes(payload).map_err(|e| corrupt(e.to_string()))?;
@@ -111,8 +122,8 @@ pub fn read_entry(file: &File, position: Position, index: u64) -> Result<Entry, 
     Ok(entry)
 }
 
-/// Reads every record of segment `seq` at `path` in order, handing each entry and its position
-/// to `visit`; returns the length of the valid prefix. A short or damaged record in the last
+/// Reads every record of segment `seq` at `path` in order, handing each entry, its position
+/// and its record's bytes to `visit`; returns the length of the valid prefix. A short or damaged record in the last
 /// segment is a torn write (the crash came before its fsync, so nothing after it was
 /// acknowledged): the file is cut there. In an earlier segment it is corruption of
 /// acknowledged data: a hard error. Only one record is in memory at a time.
@@ -120,7 +131,7 @@ pub fn scan(
     path: &Path,
     seq: u64,
     is_last: bool,
-    mut visit: impl FnMut(Position, Entry) -> Result<(), StartError>,
+    mut visit: impl FnMut(Position, &[u8], Entry) -> Result<(), StartError>,
 ) -> Result<u64, StartError> {
     let io_err = |e| StartError::io("reading log segment", path, e);
     let file = File::open(path).map_err(io_err)?;
@@ -141,9 +152,13 @@ pub fn scan(
         // The checksum matched, so an undecodable payload is not a torn write.
         let entry: Entry =
             postcard::from_bytes(payload).map_err(|e| corrupt(path, offset, e.to_string()))?;
-        let len = len as u64;
-        visit(Position { seq, offset, len }, entry)?;
-        offset += len;
+        let position = Position {
+            seq,
+            offset,
+            len: len as u64,
+        };
+        visit(position, &bytes, entry)?;
+        offset += position.len;
     }
     Ok(offset)
 }

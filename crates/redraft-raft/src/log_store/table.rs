@@ -1,7 +1,11 @@
 //! What the log keeps in memory, shared by the store and its readers: the position of every
 //! live entry's record (small: three numbers an entry), a read handle on every segment, and
-//! the newest entries themselves, decoded, up to a bound in bytes. Entries that fell out of
-//! that cache are read back from their segment when asked for.
+//! the records of the newest entries up to a bound in bytes. Entries that fell out of that
+//! cache are read back from their segment when asked for.
+//!
+//! The cache holds records as written, not decoded entries: its bound is then exactly the
+//! memory it takes (a decoded batch costs several times its encoding, one allocation per
+//! argument), and a read decodes either way, from the cache or from the file.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -25,20 +29,20 @@ pub struct Table {
     first: u64,
     /// Every entry after the last purged one.
     positions: VecDeque<Position>,
-    /// The last `cache.len()` entries of the log (a suffix: the cache never has holes).
-    cache: VecDeque<Entry>,
-    /// Record bytes of the cached entries; never above `cache_limit` between calls.
+    /// The records of the last `cache.len()` entries of the log (a suffix: no holes).
+    cache: VecDeque<Arc<[u8]>>,
+    /// Bytes of the cached records; never above `cache_limit` between calls.
     cache_bytes: u64,
     cache_limit: u64,
     /// Every segment on disk, oldest first; the last one takes the appends.
     pub segments: Vec<Segment>,
 }
 
-/// Where a read finds its entries: these on disk, then these cached.
+/// Where a read finds its entries' records: these on disk, then these cached.
 #[derive(Default)]
 struct Plan {
     disk: Vec<(u64, Position, Arc<File>)>,
-    cached: Vec<Entry>,
+    cached: Vec<(u64, Position, Arc<[u8]>)>,
 }
 
 impl Table {
@@ -87,18 +91,28 @@ impl Table {
         self.cache.len()
     }
 
-    /// Appends `entry`, whose record was written at `position`, caching it (and evicting the
-    /// oldest cached entries past the bound).
-    pub fn push(&mut self, entry: Entry, position: Position) {
-        let index = entry.log_id.index;
+    /// Appends entry `index`, whose `record` was written at `position`, caching the record
+    /// (and evicting the oldest cached ones past the bound).
+    pub fn push(&mut self, index: u64, position: Position, record: &[u8]) {
         if self.positions.is_empty() {
             self.first = index;
         }
         assert_eq!(index, self.end(), "log entries must follow one another");
+        assert_eq!(
+            record.len() as u64,
+            position.len,
+            "the record as positioned"
+        );
         self.positions.push_back(position);
-        self.cache.push_back(entry);
-        self.cache_bytes += position.len;
-        self.evict();
+        if position.len <= self.cache_limit {
+            self.cache.push_back(Arc::from(record));
+            self.cache_bytes += position.len;
+            self.evict();
+        } else {
+            // Larger than the whole cache: it would evict everything and then itself.
+            self.cache.clear();
+            self.cache_bytes = 0;
+        }
     }
 
     fn evict(&mut self) {
@@ -144,9 +158,12 @@ impl Table {
         Some((position, self.file(position.seq)))
     }
 
-    pub fn cached(&self, index: u64) -> Option<&Entry> {
+    /// The cached record of entry `index`.
+    pub fn cached(&self, index: u64) -> Option<&[u8]> {
         let offset = index.checked_sub(self.cached_from())?;
-        self.cache.get(usize::try_from(offset).ok()?)
+        self.cache
+            .get(usize::try_from(offset).ok()?)
+            .map(|r| &r[..])
     }
 
     fn file(&self, seq: u64) -> &Arc<File> {
@@ -185,13 +202,16 @@ impl Table {
                 (index, position, file.clone())
             })
             .collect();
-        let cached = if hi > cached_from {
-            let from = (lo.max(cached_from) - cached_from) as usize;
-            let to = (hi - cached_from) as usize;
-            self.cache.range(from..to).cloned().collect()
-        } else {
-            Vec::new()
-        };
+        let cached = (lo.max(cached_from)..hi)
+            .map(|index| {
+                let record = &self.cache[(index - cached_from) as usize];
+                (
+                    index,
+                    self.positions[(index - self.first) as usize],
+                    record.clone(),
+                )
+            })
+            .collect();
         Plan { disk, cached }
     }
 }
@@ -227,7 +247,7 @@ impl Shared {
     }
 
     /// The live entries of `[start, end)`, or as many of the first of them as `max_bytes` of
-    /// records hold (at least one): the older ones read from their segments, the rest cloned
+    /// records hold (at least one): the older ones read from their segments, the rest decoded
     /// from the cache. Purged entries are absent.
     pub fn read(&self, start: u64, end: u64, max_bytes: u64) -> Result<Vec<Entry>, ReadError> {
         let _files = self.files.read().unwrap_or_else(|e| e.into_inner());
@@ -237,7 +257,9 @@ impl Shared {
         for (index, position, file) in plan.disk {
             entries.push(segment::read_entry(&file, position, index)?);
         }
-        entries.extend(plan.cached);
+        for (index, position, record) in plan.cached {
+            entries.push(segment::decode_entry(&record, position, index)?);
+        }
         Ok(entries)
     }
 }

@@ -55,7 +55,7 @@ fn open(dir: &TempDir, options: LogOptions) -> LogStore {
 /// reopening, which reads what was written).
 fn write_each(store: &mut LogStore, entries: &[Entry]) {
     for e in entries {
-        store.write_batch(vec![e.clone()]).expect("write");
+        store.write_batch(std::slice::from_ref(e)).expect("write");
     }
 }
 
@@ -414,7 +414,7 @@ async fn the_cache_stays_within_its_bound() {
     let bound = 4096;
     let mut store = open(&dir, cache_of(bound));
     for batch in entries(1, 1000..3000).chunks(50) {
-        store.write_batch(batch.to_vec()).expect("write");
+        store.write_batch(batch).expect("write");
         let cached = store.shared.table().cache_bytes();
         assert!(cached <= bound, "{cached} bytes cached, bound {bound}");
     }
