@@ -14,6 +14,10 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use super::segment::{self, Position, ReadError};
 use crate::types::Entry;
 
+/// Memory a cached record takes beyond its bytes: its slot in the queue, the `Arc`'s counts,
+/// the allocator's header and rounding. Counted so that the bound holds for tiny entries too.
+pub const CACHED_RECORD_OVERHEAD: u64 = 48;
+
 /// One segment file.
 pub struct Segment {
     pub seq: u64,
@@ -31,7 +35,8 @@ pub struct Table {
     positions: VecDeque<Position>,
     /// The records of the last `cache.len()` entries of the log (a suffix: no holes).
     cache: VecDeque<Arc<[u8]>>,
-    /// Bytes of the cached records; never above `cache_limit` between calls.
+    /// Memory the cached records take (their bytes and [`CACHED_RECORD_OVERHEAD`] each);
+    /// never above `cache_limit` between calls.
     cache_bytes: u64,
     cache_limit: u64,
     /// Every segment on disk, oldest first; the last one takes the appends.
@@ -104,9 +109,9 @@ impl Table {
             "the record as positioned"
         );
         self.positions.push_back(position);
-        if position.len <= self.cache_limit {
+        if cost(position) <= self.cache_limit {
             self.cache.push_back(Arc::from(record));
-            self.cache_bytes += position.len;
+            self.cache_bytes += cost(position);
             self.evict();
         } else {
             // Larger than the whole cache: it would evict everything and then itself.
@@ -118,7 +123,7 @@ impl Table {
     fn evict(&mut self) {
         while self.cache_bytes > self.cache_limit && !self.cache.is_empty() {
             let oldest = self.positions.len() - self.cache.len();
-            self.cache_bytes -= self.positions[oldest].len;
+            self.cache_bytes -= cost(self.positions[oldest]);
             self.cache.pop_front();
         }
     }
@@ -129,7 +134,7 @@ impl Table {
             .saturating_sub(self.first)
             .min(self.positions.len() as u64) as usize;
         let cached_from = (self.positions.len() - self.cache.len()).max(keep);
-        let dropped_cached: u64 = self.positions.range(cached_from..).map(|p| p.len).sum();
+        let dropped_cached: u64 = self.positions.range(cached_from..).copied().map(cost).sum();
         self.cache_bytes -= dropped_cached;
         self.cache
             .truncate(self.cache.len() - (self.positions.len() - cached_from));
@@ -142,7 +147,7 @@ impl Table {
         while !self.positions.is_empty() && self.first <= index {
             if self.cache.len() == self.positions.len() {
                 self.cache.pop_front();
-                self.cache_bytes -= self.positions[0].len;
+                self.cache_bytes -= cost(self.positions[0]);
             }
             dropped += self.positions.pop_front().map_or(0, |p| p.len);
             self.first += 1;
@@ -214,6 +219,11 @@ impl Table {
             .collect();
         Plan { disk, cached }
     }
+}
+
+/// What caching the record at `position` costs.
+fn cost(position: Position) -> u64 {
+    position.len + CACHED_RECORD_OVERHEAD
 }
 
 /// The table and the guard that keeps segment bytes still while readers read them.

@@ -331,10 +331,15 @@ fn record_len(index: u64) -> u64 {
     (record::HEADER_LEN + payload.len()) as u64
 }
 
+/// A cache bound that holds exactly `n` records like entry `index`'s.
+fn cache_for(n: u64, index: u64) -> u64 {
+    n * (record_len(index) + table::CACHED_RECORD_OVERHEAD)
+}
+
 #[tokio::test]
 async fn evicted_entries_read_back_identical_with_and_without_restart() {
     let dir = TempDir::new().unwrap();
-    let options = cache_of(3 * record_len(10));
+    let options = cache_of(cache_for(3, 10));
     let mut store = open(&dir, options);
     write_each(&mut store, &entries(1, 10..60));
     assert_eq!(
@@ -387,13 +392,13 @@ async fn without_a_cache_every_entry_is_read_from_disk() {
 #[tokio::test]
 async fn truncation_inside_and_before_the_cache_keeps_reads_right() {
     let dir = TempDir::new().unwrap();
-    let options = cache_of(4 * record_len(10));
+    let options = cache_of(cache_for(4, 10));
     let mut store = open(&dir, options);
     write_each(&mut store, &entries(1, 10..30));
     // Inside the cached tail (26..30): two cached entries stay.
     store.truncate(log_id(1, 1, 28)).await.unwrap();
     assert_eq!(store.shared.table().cached_len(), 2);
-    assert_eq!(store.shared.table().cache_bytes(), 2 * record_len(10));
+    assert_eq!(store.shared.table().cache_bytes(), cache_for(2, 10));
     // Before it: the cache empties and the new last id comes from disk.
     store.truncate(log_id(1, 1, 20)).await.unwrap();
     assert_eq!(store.shared.table().cached_len(), 0);
@@ -418,7 +423,7 @@ async fn the_cache_stays_within_its_bound() {
         let cached = store.shared.table().cache_bytes();
         assert!(cached <= bound, "{cached} bytes cached, bound {bound}");
     }
-    let per_entry = record_len(1000);
+    let per_entry = record_len(1000) + table::CACHED_RECORD_OVERHEAD;
     assert_eq!(
         store.shared.table().cached_len() as u64,
         bound / per_entry,
@@ -461,7 +466,7 @@ fn damage_record(store: &LogStore, index: u64, at: u64) {
 async fn a_damaged_evicted_record_is_a_read_error() {
     for at in [0, 5, record::HEADER_LEN as u64 + 3] {
         let dir = TempDir::new().unwrap();
-        let mut store = open(&dir, cache_of(2 * record_len(10)));
+        let mut store = open(&dir, cache_of(cache_for(2, 10)));
         write_each(&mut store, &entries(1, 10..20));
         damage_record(&store, 13, at);
         let mut reader = store.get_log_reader().await;
@@ -512,7 +517,7 @@ async fn a_record_of_another_entry_is_a_read_error() {
 #[test]
 fn readers_see_whole_entries_while_the_log_is_cut_and_rewritten() {
     let dir = TempDir::new().unwrap();
-    let mut store = open(&dir, cache_of(2 * record_len(10)));
+    let mut store = open(&dir, cache_of(cache_for(2, 10)));
     write_each(&mut store, &entries(1, 10..40));
     let shared = store.shared.clone();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -550,7 +555,7 @@ fn readers_see_whole_entries_while_the_log_is_cut_and_rewritten() {
 #[tokio::test]
 async fn replication_reads_stop_at_their_byte_budget() {
     let dir = TempDir::new().unwrap();
-    let mut store = open(&dir, cache_of(2 * record_len(10)));
+    let mut store = open(&dir, cache_of(cache_for(2, 10)));
     write_each(&mut store, &entries(1, 10..20));
     let per_entry = record_len(10);
     let read = |max_bytes| store.shared.read(11, 20, max_bytes).expect("read");
