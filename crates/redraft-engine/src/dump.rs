@@ -277,11 +277,14 @@ fn load_object(kind: u8, input: &mut Input, limits: &EncodingConfig) -> codec::R
             let members = (0..count)
                 .map(|_| input.string())
                 .collect::<codec::Result<Vec<_>>>()?;
-            set_value(members)?
+            set_value(members, limits)?
         }
         TYPE_SET_INTSET => {
             let ints = codec::parse_intset(&input.string()?)?;
-            set_value(ints.iter().map(|n| n.to_string().into_bytes()).collect())?
+            set_value(
+                ints.iter().map(|n| n.to_string().into_bytes()).collect(),
+                limits,
+            )?
         }
         TYPE_ZSET | TYPE_ZSET_2 => {
             let count = input.count(2)?;
@@ -359,13 +362,13 @@ fn list_value(items: Vec<Vec<u8>>) -> codec::Result<Value> {
 
 /// A set built member by member as rdbLoadObject does: an intset while members are integers
 /// and few, a hash table otherwise. Repeated members are corrupt.
-fn set_value(members: Vec<Vec<u8>>) -> codec::Result<Value> {
+fn set_value(members: Vec<Vec<u8>>, limits: &EncodingConfig) -> codec::Result<Value> {
     if members.is_empty() {
         return Err(Bad);
     }
     let mut set = SetValue::default();
     for member in members {
-        if !set.add(&member) {
+        if !set.add(&member, limits) {
             return Err(Bad);
         }
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use crate::args::{self, is, reply, syntax_error};
 use crate::collection::{self, Rng, ScanOptions};
+use crate::config::EncodingConfig;
 use crate::engine::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::packed_items::PackedItems;
@@ -22,8 +23,10 @@ use crate::table::{
     DENYOOM, FAST, RANDOM, READONLY, WRITE,
 };
 
-/// set-max-intset-entries: an intset with more members becomes a hash table.
-pub const INTSET_ENTRIES_MAX: usize = 512;
+/// The default set-max-intset-entries: an intset with more members becomes a hash table. The
+/// threshold itself is replicated configuration (config.rs).
+#[cfg(test)]
+const INTSET_ENTRIES_MAX: usize = 512;
 
 /// A set of non-integer members stays packed in one buffer while it has at most this many
 /// members, each at most [`PACKED_MEMBER_BYTES_MAX`] bytes: Redis 7.2's listpack-set limits
@@ -161,19 +164,19 @@ impl SetValue {
     /// Adds `member`; true when it is new. A member that is no integer, or one too many,
     /// turns an intset into a hash table (setTypeAdd); a packed set past its limits becomes
     /// the big table form.
-    pub fn add(&mut self, member: &[u8]) -> bool {
+    pub fn add(&mut self, member: &[u8], limits: &EncodingConfig) -> bool {
         match &mut self.repr {
             Repr::Intset(ints) => {
                 let Some(n) = args::parse_i64(member) else {
                     self.convert();
-                    return self.add(member);
+                    return self.add(member, limits);
                 };
                 let Err(at) = ints.binary_search(&n) else {
                     return false;
                 };
                 ints.reserve_exact(1);
                 ints.insert(at, n);
-                if ints.len() > INTSET_ENTRIES_MAX {
+                if ints.len() as u64 > limits.set_max_intset_entries {
                     self.convert();
                 }
                 true
@@ -188,7 +191,7 @@ impl SetValue {
                 }
                 let members = packed.iter().map(table_key).collect();
                 self.repr = Repr::Table(members);
-                self.add(member)
+                self.add(member, limits)
             }
             Repr::Table(members) => members.insert(table_key(member)),
         }
@@ -309,7 +312,9 @@ impl SetValue {
                     ints.push(reader.u64()? as i64);
                 }
                 let ascending = ints.windows(2).all(|pair| pair[0] < pair[1]);
-                if !ascending || ints.len() > INTSET_ENTRIES_MAX {
+                // Any size may be an intset: the threshold is configuration, and lowering it
+                // converts nothing until the next write.
+                if !ascending {
                     return Err(invalid);
                 }
                 ints.shrink_to_fit();
@@ -384,14 +389,17 @@ pub fn sadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn sadd_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let now = ctx.now_ms;
+    let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let key = &argv[1];
     let db = ctx.db();
     if lookup_mut(db, key, now)?.is_none() {
         db.insert(key, set_entry(SetValue::for_member(&argv[2])));
     }
     let set = lookup_mut(db, key, now)?.expect("a set was just stored");
-    let added = argv[2..].iter().filter(|member| set.add(member)).count();
+    let added = argv[2..]
+        .iter()
+        .filter(|member| set.add(member, &limits))
+        .count();
     Ok(Reply::Integer(added as i64))
 }
 
@@ -447,7 +455,7 @@ pub fn smove(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn smove_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let now = ctx.now_ms;
+    let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let (from, to, member) = (&argv[1], &argv[2], &argv[3]);
     let db = ctx.db();
     // An absent source answers 0 before any type is checked, as in Redis.
@@ -468,11 +476,11 @@ fn smove_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     }
     match lookup_mut(db, to, now)? {
         Some(destination) => {
-            destination.add(member);
+            destination.add(member, &limits);
         }
         None => {
             let mut destination = SetValue::for_member(member);
-            destination.add(member);
+            destination.add(member, &limits);
             db.insert(to, set_entry(destination));
         }
     }
@@ -516,7 +524,7 @@ fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> Result<Reply, Rep
     let count = args::parse_i64(count)
         .and_then(|count| usize::try_from(count).ok())
         .ok_or_else(|| Reply::error("ERR value is out of range, must be positive"))?;
-    let now = ctx.now_ms;
+    let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let mut rng = Rng::new(ctx.seed);
     let Some(set) = lookup_mut(ctx.db(), key, now)? else {
         return Ok(Reply::Set(Vec::new()));
@@ -527,7 +535,7 @@ fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> Result<Reply, Rep
     }
     if count >= size {
         // The whole set, listed as the union of it alone (an intset if it can be one).
-        let everything = union_of(&[Some(&*set)]);
+        let everything = union_of(&[Some(&*set)], &limits);
         let popped = bulks(everything.iter());
         ctx.db().remove(key, now);
         return Ok(Reply::Set(popped));
@@ -545,7 +553,7 @@ fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> Result<Reply, Rep
         let kept = rng.distinct(size, remaining);
         let mut rest = SetValue::for_member(&members[kept[0]]);
         for &at in &kept {
-            rest.add(&members[at]);
+            rest.add(&members[at], &limits);
         }
         let popped = members.iter().filter(|member| !rest.contains(member));
         let popped: Vec<Vec<u8>> = popped.cloned().collect();
@@ -617,11 +625,11 @@ fn intersection(sets: &[Option<&SetValue>], limit: Option<usize>) -> Vec<Vec<u8>
 }
 
 /// The union, built as Redis builds it: added into an intset that converts when it must.
-fn union_of(sets: &[Option<&SetValue>]) -> SetValue {
+fn union_of(sets: &[Option<&SetValue>], limits: &EncodingConfig) -> SetValue {
     let mut union = SetValue::default();
     for set in sets.iter().flatten() {
         for member in set.iter() {
-            union.add(&member);
+            union.add(&member, limits);
         }
     }
     union
@@ -630,7 +638,11 @@ fn union_of(sets: &[Option<&SetValue>]) -> SetValue {
 /// The difference: members of the first set in no other; empty when the first key is absent or
 /// named again. Built with the algorithm Redis would pick for these sizes, since that decides
 /// whether the result is an intset (the second adds the whole first set before removing).
-fn difference_of(keys: &[Vec<u8>], sets: &[Option<&SetValue>]) -> SetValue {
+fn difference_of(
+    keys: &[Vec<u8>],
+    sets: &[Option<&SetValue>],
+    limits: &EncodingConfig,
+) -> SetValue {
     let mut result = SetValue::default();
     let Some(first) = sets[0] else {
         return result;
@@ -645,12 +657,12 @@ fn difference_of(keys: &[Vec<u8>], sets: &[Option<&SetValue>]) -> SetValue {
     if first_work <= all_work {
         for member in first.iter() {
             if !others.iter().any(|set| set.contains(&member)) {
-                result.add(&member);
+                result.add(&member, limits);
             }
         }
     } else {
         for member in first.iter() {
-            result.add(&member);
+            result.add(&member, limits);
         }
         for set in others {
             if result.is_empty() {
@@ -724,6 +736,7 @@ fn store(ctx: &mut WriteCtx, destination: &[u8], set: SetValue) -> Reply {
 }
 
 pub fn sinterstore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+    let limits = ctx.keyspace.encoding;
     let read = ctx.as_read();
     let sets = match lookup_all(read.db(), &argv[2..], read.now_ms) {
         Ok(sets) => sets,
@@ -732,7 +745,7 @@ pub fn sinterstore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     // Built as Redis builds it: added into an intset that converts when it must.
     let mut result = SetValue::default();
     for member in intersection(&sets, None) {
-        result.add(&member);
+        result.add(&member, &limits);
     }
     store(ctx, &argv[1], result)
 }
@@ -765,8 +778,8 @@ fn sunion_diff_generic(
 fn compute(ctx: &ReadCtx, keys: &[Vec<u8>], op: Op) -> Result<SetValue, Reply> {
     let sets = lookup_all(ctx.db(), keys, ctx.now_ms)?;
     Ok(match op {
-        Op::Union => union_of(&sets),
-        Op::Diff => difference_of(keys, &sets),
+        Op::Union => union_of(&sets, &ctx.keyspace.encoding),
+        Op::Diff => difference_of(keys, &sets, &ctx.keyspace.encoding),
     })
 }
 
@@ -1588,5 +1601,30 @@ pub(crate) mod tests {
         good.extend_from_slice(&1u32.to_le_bytes());
         put_bytes(&mut good, b"m");
         assert!(decode(&good).is_ok());
+    }
+
+    #[test]
+    fn the_replicated_intset_threshold_decides_conversions() {
+        let mut e = Engine::new();
+        apply(
+            &mut e,
+            1000,
+            &["CONFIG", "SET", "set-max-intset-entries", "2"],
+        );
+        apply(&mut e, 1000, &["SADD", "s", "1", "2"]);
+        assert_eq!(read(&e, 1000, &["OBJECT", "ENCODING", "s"]), bulk("intset"));
+        apply(&mut e, 1000, &["SADD", "s", "3"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "s"]),
+            bulk("hashtable")
+        );
+        apply(&mut e, 1000, &["SADD", "t", "5", "4"]);
+        apply(&mut e, 1000, &["SUNIONSTORE", "u", "t"]);
+        assert_eq!(read(&e, 1000, &["OBJECT", "ENCODING", "u"]), bulk("intset"));
+        apply(&mut e, 1000, &["SUNIONSTORE", "u", "t", "s"]);
+        assert_eq!(
+            read(&e, 1000, &["OBJECT", "ENCODING", "u"]),
+            bulk("hashtable")
+        );
     }
 }
