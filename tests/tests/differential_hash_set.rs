@@ -360,6 +360,7 @@ fn command(rng: &mut StdRng) -> Vec<String> {
         "SSCAN",
         "DEL",
         "GROW",
+        "CONFIG",
     ];
     let name = *names.choose(rng).unwrap();
     let mut c: Vec<String> = vec![name.into()];
@@ -499,6 +500,19 @@ fn command(rng: &mut StdRng) -> Vec<String> {
                     c.push(i.to_string());
                 }
             }
+        }
+        // The conversion thresholds are replicated configuration: moving them moves where
+        // every later write converts (OBJECT ENCODING is compared after each write).
+        "CONFIG" => {
+            let param = *[
+                "hash-max-listpack-entries",
+                "hash-max-ziplist-value",
+                "set-max-intset-entries",
+            ]
+            .choose(rng)
+            .unwrap();
+            let value = rng.random_range(0..20);
+            c.extend(["SET".into(), param.into(), value.to_string()]);
         }
         _ => unreachable!("every name is generated"),
     }

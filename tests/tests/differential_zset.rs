@@ -329,6 +329,8 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             "SET",
             "SADD",
             "DEL",
+            "CONFIG",
+            "OBJECT",
         ],
     );
     let mut mutable = true;
@@ -591,6 +593,23 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         }
         "SET" => c.extend(["SET".into(), pick(rng, &["s", "s2"]).into(), "v".into()]),
         "SADD" => c.extend(["SADD".into(), "set".into(), member(rng), member(rng)]),
+        // The conversion thresholds are replicated configuration: moving them moves where
+        // every later write converts.
+        "CONFIG" => c.extend([
+            "CONFIG".into(),
+            "SET".into(),
+            pick(
+                rng,
+                &[
+                    "zset-max-listpack-entries",
+                    "zset-max-ziplist-value",
+                    "zset-max-listpack-value",
+                ],
+            )
+            .into(),
+            rng.random_range(0..20).to_string(),
+        ]),
+        "OBJECT" => c.extend(["OBJECT".into(), "ENCODING".into(), zkey(rng)]),
         _ => c.extend(["DEL".into(), any_key(rng)]),
     }
     mutate(rng, c, mutable)

@@ -143,9 +143,14 @@ pub fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
             String::from_utf8_lossy(&argv[1])
         ));
     }
+    // config|set has arity -4: a name and a value at least; an odd count after that is a
+    // syntax error.
     let pairs = &argv[2..];
-    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
+    if pairs.len() < 2 {
         return Reply::error("ERR wrong number of arguments for 'config|set' command");
+    }
+    if !pairs.len().is_multiple_of(2) {
+        return args::syntax_error();
     }
     let mut config = ctx.keyspace.encoding;
     let mut seen: Vec<&'static str> = Vec::new();
@@ -226,6 +231,14 @@ pub(crate) mod tests {
         assert_eq!(
             apply(&mut e, 1, &["CONFIG", "SET", "set-max-intset-entries"]),
             err("ERR wrong number of arguments for 'config|set' command")
+        );
+        assert_eq!(
+            apply(
+                &mut e,
+                1,
+                &["CONFIG", "SET", "set-max-intset-entries", "1", "x"]
+            ),
+            err("ERR syntax error")
         );
         assert_eq!(e.keyspace().encoding.hash_max_listpack_entries, 300);
     }
