@@ -352,6 +352,47 @@ async fn all_nodes_killed_and_restarted_keep_every_acknowledged_write() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_behind_the_log_cache_catches_up_from_entries_read_back_from_disk() {
+    // No log cache: every entry the leader sends the lagging node, and every entry a
+    // restarted node replays, is read back from its segment file. No snapshot either (the
+    // entry count and byte bounds are far away), so the catch-up is by log, not snapshot.
+    let cluster = Cluster::start_with(
+        3,
+        ClusterOptions::default().args(&["--log-cache-bytes", "0", "--snapshot-logs", "100000"]),
+    )
+    .await;
+    let leader = cluster.leader().await;
+    let lagging = cluster.followers().await[0];
+    let early = write_keys(&cluster, leader, "early", 20).await;
+    cluster.wait_applied_equal().await;
+    cluster.kill(lagging);
+    let late = write_keys(&cluster, leader, "late", 200).await;
+
+    cluster.restart(lagging);
+    cluster.wait_applied_equal().await;
+    let info = cluster.info(lagging).await;
+    assert_eq!(info.num("snapshot_index"), 0, "caught up by log: {info:?}");
+    let all: Vec<String> = early.into_iter().chain(late).collect();
+    assert_eq!(mget(&cluster, lagging, &all).await, expected_values(&all));
+
+    // A full restart replays the log from disk on every node.
+    for id in cluster.ids() {
+        cluster.stop(id);
+    }
+    for id in cluster.ids() {
+        cluster.restart(id);
+    }
+    cluster.wait_leader(Duration::from_secs(20)).await;
+    for id in cluster.ids() {
+        assert_eq!(
+            mget(&cluster, id, &all).await,
+            expected_values(&all),
+            "node {id}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_down_past_a_compaction_rejoins_by_snapshot() {
     let cluster = Cluster::start_with(
         3,
