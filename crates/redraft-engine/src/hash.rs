@@ -1134,36 +1134,17 @@ pub(crate) mod tests {
 
     #[test]
     fn the_replicated_thresholds_decide_conversions() {
+        use crate::testutil::{config_set, encoding};
         let mut e = Engine::new();
-        apply(
-            &mut e,
-            1000,
-            &["CONFIG", "SET", "hash-max-listpack-entries", "2"],
-        );
+        config_set(&mut e, "hash-max-listpack-entries", "2");
         apply(&mut e, 1000, &["HSET", "h", "a", "1", "b", "2"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "h"]),
-            bulk("listpack")
-        );
+        assert_eq!(encoding(&e, "h"), "listpack");
         apply(&mut e, 1000, &["HSET", "h", "c", "3"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "h"]),
-            bulk("hashtable")
-        );
-        apply(
-            &mut e,
-            1000,
-            &["CONFIG", "SET", "hash-max-listpack-value", "3"],
-        );
+        assert_eq!(encoding(&e, "h"), "hashtable");
+        config_set(&mut e, "hash-max-listpack-value", "3");
         apply(&mut e, 1000, &["HSET", "short", "f", "abc"]);
         apply(&mut e, 1000, &["HSET", "long", "f", "abcd"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "short"]),
-            bulk("listpack")
-        );
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "long"]),
-            bulk("hashtable")
-        );
+        assert_eq!(encoding(&e, "short"), "listpack");
+        assert_eq!(encoding(&e, "long"), "hashtable");
     }
 }

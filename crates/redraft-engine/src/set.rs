@@ -1605,26 +1605,17 @@ pub(crate) mod tests {
 
     #[test]
     fn the_replicated_intset_threshold_decides_conversions() {
+        use crate::testutil::{config_set, encoding};
         let mut e = Engine::new();
-        apply(
-            &mut e,
-            1000,
-            &["CONFIG", "SET", "set-max-intset-entries", "2"],
-        );
+        config_set(&mut e, "set-max-intset-entries", "2");
         apply(&mut e, 1000, &["SADD", "s", "1", "2"]);
-        assert_eq!(read(&e, 1000, &["OBJECT", "ENCODING", "s"]), bulk("intset"));
+        assert_eq!(encoding(&e, "s"), "intset");
         apply(&mut e, 1000, &["SADD", "s", "3"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "s"]),
-            bulk("hashtable")
-        );
+        assert_eq!(encoding(&e, "s"), "hashtable");
         apply(&mut e, 1000, &["SADD", "t", "5", "4"]);
         apply(&mut e, 1000, &["SUNIONSTORE", "u", "t"]);
-        assert_eq!(read(&e, 1000, &["OBJECT", "ENCODING", "u"]), bulk("intset"));
+        assert_eq!(encoding(&e, "u"), "intset");
         apply(&mut e, 1000, &["SUNIONSTORE", "u", "t", "s"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "u"]),
-            bulk("hashtable")
-        );
+        assert_eq!(encoding(&e, "u"), "hashtable");
     }
 }

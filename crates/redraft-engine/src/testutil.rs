@@ -35,6 +35,20 @@ pub fn read_seeded(engine: &Engine, now_ms: u64, seed: u64, parts: &[&str]) -> R
     engine.read(0, &argv(parts), ReadContext { now_ms, seed })
 }
 
+/// `CONFIG SET name value` as a replicated write, which must succeed.
+pub fn config_set(engine: &mut Engine, name: &str, value: &str) {
+    let reply = apply(engine, 1000, &["CONFIG", "SET", name, value]);
+    assert_eq!(reply, Reply::ok(), "CONFIG SET {name} {value}");
+}
+
+/// The encoding OBJECT ENCODING reports for `key` (in db 0), as text.
+pub fn encoding(engine: &Engine, key: &str) -> String {
+    match read(engine, 1000, &["OBJECT", "ENCODING", key]) {
+        Reply::Bulk(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        other => panic!("OBJECT ENCODING {key}: {other:?}"),
+    }
+}
+
 pub fn bulk(text: &str) -> Reply {
     Reply::bulk(text.as_bytes())
 }

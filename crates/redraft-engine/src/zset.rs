@@ -2946,46 +2946,20 @@ pub(crate) mod tests {
 
     #[test]
     fn the_replicated_thresholds_decide_conversions() {
+        use crate::testutil::{config_set, encoding};
         let mut e = Engine::new();
-        apply(
-            &mut e,
-            1000,
-            &["CONFIG", "SET", "zset-max-listpack-entries", "2"],
-        );
+        config_set(&mut e, "zset-max-listpack-entries", "2");
         apply(&mut e, 1000, &["ZADD", "z", "1", "a", "2", "b"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "z"]),
-            bulk("listpack")
-        );
+        assert_eq!(encoding(&e, "z"), "listpack");
         apply(&mut e, 1000, &["ZADD", "z", "3", "c"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "z"]),
-            bulk("skiplist")
-        );
+        assert_eq!(encoding(&e, "z"), "skiplist");
         apply(&mut e, 1000, &["ZUNIONSTORE", "u", "1", "z"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "u"]),
-            bulk("skiplist")
-        );
-        apply(
-            &mut e,
-            1000,
-            &["CONFIG", "SET", "zset-max-listpack-value", "1"],
-        );
+        assert_eq!(encoding(&e, "u"), "skiplist");
+        config_set(&mut e, "zset-max-listpack-value", "1");
         apply(&mut e, 1000, &["ZADD", "long", "1", "ab"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "long"]),
-            bulk("skiplist")
-        );
-        apply(
-            &mut e,
-            1000,
-            &["CONFIG", "SET", "zset-max-listpack-entries", "0"],
-        );
+        assert_eq!(encoding(&e, "long"), "skiplist");
+        config_set(&mut e, "zset-max-listpack-entries", "0");
         apply(&mut e, 1000, &["ZADD", "none", "1", "a"]);
-        assert_eq!(
-            read(&e, 1000, &["OBJECT", "ENCODING", "none"]),
-            bulk("skiplist")
-        );
+        assert_eq!(encoding(&e, "none"), "skiplist");
     }
 }
