@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: `tests/run.sh [extra cargo test args]`.
 #
-# Installs what the suite needs when it is missing (as root on Debian): redis-server
+# Installs what the suite needs when it is missing (as root on Debian): make and a C compiler
+# (to build jemalloc, the server's allocator), redis-server
 # and redis-tools (the differential tests' reference server, redis-cli, and
 # redis-benchmark), the Python redis client used by the seed example, and the Python
 # kubernetes-validate package (offline Kubernetes schemas; tests/tests/k8s_manifests.rs
@@ -15,6 +16,9 @@ is_root() { [[ "$(id -u)" == 0 ]]; }
 has_apt() { command -v apt-get >/dev/null 2>&1; }
 
 missing=()
+# jemalloc (the server's allocator) is built from C sources with make and a C compiler.
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then
     missing+=(redis-tools)
