@@ -1,7 +1,9 @@
 //! DUMP and RESTORE between the in-process engine and redis-server 7.0. Seeded random
 //! programs build the same string, list, set, sorted set and hash values on both sides; then
 //! redis-server's DUMP is restored on the engine and the engine's DUMP on redis-server, and the
-//! restored values must equal the originals (contents and encoding). Where the two sides hold
+//! restored values must equal what redis-server's RESTORE of its own payload holds (contents
+//! and encoding: loading may convert, as a small skiplist with a −0 score comes back as a
+//! listpack holding 0). Where the two sides hold
 //! the value in the same encoding and Redis's serialization does not depend on hash-table
 //! order or list node history, the DUMP bytes themselves must be equal. RESTORE's errors
 //! (options, BUSYKEY, TTL, checksum) are compared byte for byte.
@@ -454,7 +456,6 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
             sides.engine_encoding(&key).await
         ));
     }
-    let original = sides.contents(&key, true).await;
     let (from_redis, from_engine) = sides.both(&args(&["DUMP", &key])).await;
     let from_redis = bulk(&from_redis).ok_or("redis DUMP is no bulk")?;
     let from_engine = bulk(&from_engine).ok_or("engine DUMP is no bulk")?;
@@ -496,11 +497,15 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
             show(&reply)
         ));
     }
+    // Compared with what redis-server's own RESTORE made of the payload, not with the key it
+    // dumped: loading converts (a skiplist of a −0 score that fits a listpack comes back as
+    // a listpack holding 0).
     let restored = sides.contents("copy", false).await;
-    if restored != original {
+    let redis_restored = sides.contents("rcopy", true).await;
+    if restored != redis_restored {
         return Err(format!(
-            "engine restored / redis holds {}",
-            difference(&restored, &original)
+            "engine restored / redis restored {}",
+            difference(&restored, &redis_restored)
         ));
     }
     if sides.engine_encoding("copy").await.as_deref() != Some(encoding.as_str()) {
@@ -521,8 +526,10 @@ async fn round(sides: &mut Sides, rng: &mut StdRng) -> Result<(), String> {
         ));
     }
     let restored = sides.contents("copy", true).await;
-    if restored != original {
-        return Err(format!("redis restored {restored}\nredis holds {original}"));
+    if restored != redis_restored {
+        return Err(format!(
+            "redis restored the engine's payload as {restored}\nand its own as {redis_restored}"
+        ));
     }
     let redis_copy = sides.redis_encoding("copy").await;
     if redis_copy.as_deref() != Some(encoding.as_str()) {
