@@ -80,3 +80,63 @@ pub fn seed_and_ops(salt: u64, ops_default: usize) -> (u64, usize) {
         .unwrap_or(ops_default);
     (seed, ops)
 }
+
+/// One side-by-side run: redis-server and redraft (the engine as the server runs it, or a
+/// follower of a three-node cluster), with the run's seed and length. The servers live as long
+/// as this value.
+pub struct Sides {
+    pub seed: u64,
+    pub ops: usize,
+    pub redis: crate::RawClient,
+    pub redraft: Redraft,
+    _reference: crate::RedisServer,
+    _cluster: Option<crate::Cluster>,
+}
+
+impl Sides {
+    /// Starts both sides for the `what` differential and prints the line that replays it. A
+    /// follower run is shorter (`follower_ops_default` of `ops_default`): each write is a
+    /// Raft commit.
+    pub async fn start(
+        what: &str,
+        salt: u64,
+        ops_default: usize,
+        follower_ops_default: usize,
+        on_follower: bool,
+    ) -> Sides {
+        let (seed, mut ops) = seed_and_ops(salt, ops_default);
+        if on_follower {
+            ops = (ops * follower_ops_default / ops_default).max(1);
+        }
+        let against = if on_follower { "follower" } else { "engine" };
+        eprintln!(
+            "{what} differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
+            seed.wrapping_sub(salt)
+        );
+        let cluster = if on_follower {
+            Some(crate::Cluster::start(3).await)
+        } else {
+            None
+        };
+        let reference = crate::RedisServer::start().await;
+        let redis = reference.raw().await;
+        let redraft = match &cluster {
+            Some(cluster) => {
+                let follower = cluster.followers().await[0];
+                Redraft::Follower(cluster.raw(follower).await)
+            }
+            None => Redraft::Engine {
+                engine: Engine::new(),
+                index: 0,
+            },
+        };
+        Sides {
+            seed,
+            ops,
+            redis,
+            redraft,
+            _reference: reference,
+            _cluster: cluster,
+        }
+    }
+}

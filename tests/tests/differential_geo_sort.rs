@@ -14,62 +14,18 @@
 //! points at exactly equal distances (random coordinates make that vanishingly rare).
 //! `REDRAFT_DIFF_SEED` replays a run, `REDRAFT_DIFF_OPS` sets its length.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
-use redraft_server::encode::Protocol;
+use redraft_engine::checked_spec;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
-use redraft_tests::{Cluster, RedisServer};
+use redraft_tests::type_differential::Sides;
 
 const OPS_DEFAULT: usize = 3000;
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as u64
-}
-
 fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).expect("non-empty")
-}
-
-/// Runs one command on the engine as the server would, in db 0.
-fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Vec<u8> {
-    let reply = match checked_spec(argv) {
-        Err(reply) => reply,
-        Ok(spec) => match spec.kind {
-            Kind::Session => panic!("no session commands here"),
-            Kind::Read(_) => engine.read(
-                0,
-                argv,
-                ReadContext {
-                    now_ms: now_ms(),
-                    seed: *index,
-                },
-            ),
-            Kind::Write(_) => {
-                *index += 1;
-                let entry = LogCommand {
-                    now_ms: now_ms(),
-                    op: Op::Commands {
-                        db: 0,
-                        cmds: vec![argv.to_vec()],
-                    },
-                };
-                let mut replies = engine.apply(*index, &entry);
-                assert_eq!(replies.len(), 1, "one reply per command");
-                replies.remove(0)
-            }
-        },
-    };
-    let mut out = Vec::new();
-    redraft_server::encode::encode(&reply as &Reply, Protocol::Resp2, &mut out);
-    out
 }
 
 const GEOKEYS: &[&str] = &["g1", "g2"];
@@ -422,22 +378,6 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
     c
 }
 
-/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
-/// (whose replies are the exact bytes it sends).
-enum Redraft {
-    Engine { engine: Engine, index: u64 },
-    Follower(redraft_tests::RawClient),
-}
-
-impl Redraft {
-    async fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
-        match self {
-            Redraft::Engine { engine, index } => run(engine, index, argv),
-            Redraft::Follower(client) => client.call(argv).await.expect("follower reply"),
-        }
-    }
-}
-
 /// Ops of the run against a follower (every write is a Raft commit, followed by 36 state probes);
 /// REDRAFT_DIFF_OPS scales it in proportion to OPS_DEFAULT.
 const FOLLOWER_OPS_DEFAULT: usize = 150;
@@ -507,37 +447,17 @@ async fn random_geo_sort_and_key_commands_on_a_follower_reply_like_redis_byte_fo
 }
 
 async fn drive(on_follower: bool) {
-    let salt = 23;
-    let seed = differential::run_seed(salt);
-    let mut ops = std::env::var("REDRAFT_DIFF_OPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(OPS_DEFAULT);
-    if on_follower {
-        ops = (ops * FOLLOWER_OPS_DEFAULT / OPS_DEFAULT).max(1);
-    }
     let against = if on_follower { "follower" } else { "engine" };
-    eprintln!(
-        "geo/sort differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
-        seed.wrapping_sub(salt)
-    );
-    let cluster = if on_follower {
-        Some(Cluster::start(3).await)
-    } else {
-        None
-    };
-    let reference = RedisServer::start().await;
-    let mut redis = reference.raw().await;
-    let mut redraft = match &cluster {
-        Some(cluster) => {
-            let follower = cluster.followers().await[0];
-            Redraft::Follower(cluster.raw(follower).await)
-        }
-        None => Redraft::Engine {
-            engine: Engine::new(),
-            index: 0,
-        },
-    };
+    let sides = Sides::start(
+        "geo/sort",
+        23,
+        OPS_DEFAULT,
+        FOLLOWER_OPS_DEFAULT,
+        on_follower,
+    )
+    .await;
+    let (seed, ops) = (sides.seed, sides.ops);
+    let (mut redis, mut redraft) = (sides.redis, sides.redraft);
     for command in fixtures() {
         let a = redis.call(&command).await.expect("redis-server reply");
         let b = redraft.call(&command).await;

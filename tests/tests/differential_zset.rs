@@ -15,11 +15,10 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::{checked_spec, Engine};
+use redraft_engine::checked_spec;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
-use redraft_tests::type_differential::{seed_and_ops, Redraft};
-use redraft_tests::{Cluster, RedisServer};
+use redraft_tests::type_differential::{Redraft, Sides};
 
 const OPS_DEFAULT: usize = 3000;
 
@@ -92,32 +91,10 @@ async fn drive(
     probe: StateProbe,
     on_follower: bool,
 ) {
-    let (seed, mut ops) = seed_and_ops(salt, OPS_DEFAULT);
-    if on_follower {
-        ops = (ops * FOLLOWER_OPS_DEFAULT / OPS_DEFAULT).max(1);
-    }
     let against = if on_follower { "follower" } else { "engine" };
-    eprintln!(
-        "{what} differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
-        seed.wrapping_sub(salt)
-    );
-    let cluster = if on_follower {
-        Some(Cluster::start(3).await)
-    } else {
-        None
-    };
-    let reference = RedisServer::start().await;
-    let mut redis = reference.raw().await;
-    let mut redraft = match &cluster {
-        Some(cluster) => {
-            let follower = cluster.followers().await[0];
-            Redraft::Follower(cluster.raw(follower).await)
-        }
-        None => Redraft::Engine {
-            engine: Engine::new(),
-            index: 0,
-        },
-    };
+    let sides = Sides::start(what, salt, OPS_DEFAULT, FOLLOWER_OPS_DEFAULT, on_follower).await;
+    let (seed, ops) = (sides.seed, sides.ops);
+    let (mut redis, mut redraft) = (sides.redis, sides.redraft);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut recent = std::collections::VecDeque::new();
     let mut compared = 0;
