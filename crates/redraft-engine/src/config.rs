@@ -98,6 +98,37 @@ pub fn is_replicated(name: &[u8]) -> bool {
     find(name).is_some()
 }
 
+/// The most entries a compact encoding holds whatever the configuration says. A compact value
+/// is rewritten whole on every write (as a listpack is moved in Redis), so an unbounded
+/// threshold would let one client make each write on a big collection copy megabytes, on every
+/// replica; past this the value converts to its large form.
+pub const COMPACT_ENTRIES_CAP: u64 = 8192;
+/// The longest field, value or member a compact encoding holds whatever the configuration says.
+pub const COMPACT_VALUE_CAP: u64 = 64 * 1024;
+
+/// The thresholds as the engine applies them: the configured ones within the caps above.
+impl EncodingConfig {
+    pub fn hash_entries(&self) -> u64 {
+        self.hash_max_listpack_entries.min(COMPACT_ENTRIES_CAP)
+    }
+
+    pub fn hash_value(&self) -> u64 {
+        self.hash_max_listpack_value.min(COMPACT_VALUE_CAP)
+    }
+
+    pub fn intset_entries(&self) -> u64 {
+        self.set_max_intset_entries.min(COMPACT_ENTRIES_CAP)
+    }
+
+    pub fn zset_entries(&self) -> u64 {
+        self.zset_max_listpack_entries.min(COMPACT_ENTRIES_CAP)
+    }
+
+    pub fn zset_value(&self) -> u64 {
+        self.zset_max_listpack_value.min(COMPACT_VALUE_CAP)
+    }
+}
+
 impl EncodingConfig {
     /// Every (name, value) pair whose name (or alias, listed too) matches the glob `pattern`,
     /// as CONFIG GET answers.
@@ -264,6 +295,31 @@ pub(crate) mod tests {
         let old = Engine::decode_snapshot(&v1).unwrap();
         assert_eq!(old.keyspace().encoding, EncodingConfig::default());
         assert_eq!(old.keyspace().dbs, decoded.keyspace().dbs);
+    }
+
+    #[test]
+    fn huge_thresholds_are_applied_within_the_caps() {
+        use crate::testutil::{config_set, encoding};
+        let mut e = Engine::default();
+        config_set(&mut e, "hash-max-listpack-entries", "9223372036854775807");
+        config_set(&mut e, "hash-max-listpack-value", "9223372036854775807");
+        let mut hset = vec!["HSET".to_string(), "h".into()];
+        for i in 0..COMPACT_ENTRIES_CAP {
+            hset.extend([format!("f{i}"), "v".into()]);
+        }
+        let argv: Vec<&str> = hset.iter().map(String::as_str).collect();
+        apply(&mut e, 1, &argv);
+        assert_eq!(encoding(&e, "h"), "listpack");
+        apply(&mut e, 1, &["HSET", "h", "one", "more"]);
+        assert_eq!(encoding(&e, "h"), "hashtable");
+        let long = "x".repeat(COMPACT_VALUE_CAP as usize + 1);
+        apply(&mut e, 1, &["HSET", "h2", "f", &long]);
+        assert_eq!(encoding(&e, "h2"), "hashtable");
+        // CONFIG GET still shows what was set.
+        assert_eq!(
+            e.keyspace().encoding.matching(b"hash-max-listpack-entries")[0].1,
+            "9223372036854775807"
+        );
     }
 
     #[test]

@@ -64,7 +64,7 @@ fn table_key(field: &[u8]) -> (u64, Vec<u8>) {
 }
 
 fn too_long(bytes: &[u8], limits: &EncodingConfig) -> bool {
-    bytes.len() as u64 > limits.hash_max_listpack_value
+    bytes.len() as u64 > limits.hash_value()
 }
 
 impl HashValue {
@@ -131,7 +131,7 @@ impl HashValue {
                     return false;
                 }
                 pairs.push(field, &value);
-                if pairs.len() as u64 > limits.hash_max_listpack_entries {
+                if pairs.len() as u64 > limits.hash_entries() {
                     self.convert();
                 }
                 true

@@ -176,7 +176,7 @@ impl SetValue {
                 };
                 ints.reserve_exact(1);
                 ints.insert(at, n);
-                if ints.len() as u64 > limits.set_max_intset_entries {
+                if ints.len() as u64 > limits.intset_entries() {
                     self.convert();
                 }
                 true

@@ -92,8 +92,7 @@ fn compact_insert(entries: &mut PackedPairs<ScoreKey>, score: f64, member: &[u8]
 }
 
 fn fits_compact(len: usize, longest_member: usize, limits: &EncodingConfig) -> bool {
-    len as u64 <= limits.zset_max_listpack_entries
-        && longest_member as u64 <= limits.zset_max_listpack_value
+    len as u64 <= limits.zset_entries() && longest_member as u64 <= limits.zset_value()
 }
 
 impl PartialEq for ZSetValue {
@@ -120,9 +119,7 @@ impl ZSetValue {
     /// An empty set as ZADD creates it: compact unless its first member is already too long.
     pub fn new_for(first_member_len: usize, limits: &EncodingConfig) -> ZSetValue {
         // Redis: zset_max_listpack_entries == 0 also starts with a skiplist.
-        if limits.zset_max_listpack_entries == 0
-            || first_member_len as u64 > limits.zset_max_listpack_value
-        {
+        if limits.zset_entries() == 0 || first_member_len as u64 > limits.zset_value() {
             ZSetValue {
                 repr: Repr::Large(Box::default()),
             }
@@ -261,8 +258,8 @@ impl ZSetValue {
     pub fn insert_new(&mut self, score: f64, member: &[u8], limits: &EncodingConfig) {
         debug_assert!(!score.is_nan() && self.score(member).is_none());
         if let Repr::Compact(entries) = &mut self.repr {
-            if (entries.len() as u64) < limits.zset_max_listpack_entries
-                && member.len() as u64 <= limits.zset_max_listpack_value
+            if (entries.len() as u64) < limits.zset_entries()
+                && member.len() as u64 <= limits.zset_value()
             {
                 compact_insert(entries, score, member);
                 return;
@@ -996,7 +993,7 @@ pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
         return Reply::Integer(0);
     }
     let limits = ctx.keyspace.encoding;
-    let mut zset = if range.by_rank && len as u64 > limits.zset_max_listpack_entries {
+    let mut zset = if range.by_rank && len as u64 > limits.zset_entries() {
         ZSetValue {
             repr: Repr::Large(Box::default()),
         }
