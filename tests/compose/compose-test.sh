@@ -33,9 +33,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Three distinct bindable ports outside the kernel's ephemeral range (a port from that
+# range can be taken by some outgoing connection before docker publishes it).
+free_ports() {
+    python3 - <<'PY'
+import random, socket
+try:
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+except OSError:
+    lo, hi = 32768, 60999
+candidates = [p for p in range(10000, 65536) if not lo <= p <= hi]
+random.shuffle(candidates)
+found = []
+for port in candidates:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    found.append(port)
+    if len(found) == 3:
+        break
+print(*found)
+PY
+}
 export REDRAFT_IMAGE=$image
-export REDRAFT_PORT_1=$(free_port) REDRAFT_PORT_2=$(free_port) REDRAFT_PORT_3=$(free_port)
+read -r REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3 < <(free_ports)
+export REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3
 port_of() { local v="REDRAFT_PORT_$1"; echo "${!v}"; }
 cli() { timeout 10 redis-cli -p "$(port_of "$1")" "${@:2}" 2>/dev/null; }
 field() { cli "$1" INFO raft | tr -d '\r' | sed -n "s/^$2://p"; }
