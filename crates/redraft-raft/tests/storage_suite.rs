@@ -1,5 +1,6 @@
 //! openraft's storage conformance suite against the durable log store and the engine adapter,
-//! with the default log cache and with caches so small that reads go to the segment files.
+//! with the default log cache, with caches so small that reads go to the segment files, and
+//! without fsync (`--fsync no`).
 
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::{AnyError, StorageError, StorageIOError};
@@ -9,6 +10,16 @@ use tempfile::TempDir;
 /// Builds fresh stores whose log caches `cache_bytes` of the newest entries.
 struct FreshStore {
     cache_bytes: u64,
+    fsync: bool,
+}
+
+impl FreshStore {
+    fn caching(cache_bytes: u64) -> Self {
+        Self {
+            cache_bytes,
+            fsync: true,
+        }
+    }
 }
 
 impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
@@ -17,6 +28,7 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
         let dir = TempDir::new().map_err(|e| io(&e))?;
         let options = LogOptions {
             cache_bytes: self.cache_bytes,
+            fsync: self.fsync,
             ..LogOptions::default()
         };
         let log = LogStore::open(dir.path(), options).map_err(|e| io(&e))?;
@@ -29,17 +41,28 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
 #[test]
 fn log_store_and_state_machine_pass_openraft_suite() {
     let cache_bytes = LogOptions::default().cache_bytes;
-    Suite::test_all(FreshStore { cache_bytes }).expect("storage suite");
+    Suite::test_all(FreshStore::caching(cache_bytes)).expect("storage suite");
 }
 
 #[test]
 fn log_store_without_a_cache_passes_openraft_suite() {
-    Suite::test_all(FreshStore { cache_bytes: 0 }).expect("storage suite, no cache");
+    Suite::test_all(FreshStore::caching(0)).expect("storage suite, no cache");
 }
 
 #[test]
 fn log_store_caching_a_few_entries_passes_openraft_suite() {
     // The suite's entries are blank or membership records of 12 to some tens of bytes: a few
     // fit, so most reads take some entries from disk and the rest from the cache.
-    Suite::test_all(FreshStore { cache_bytes: 64 }).expect("storage suite, small cache");
+    Suite::test_all(FreshStore::caching(64)).expect("storage suite, small cache");
+}
+
+#[test]
+fn log_store_without_fsync_passes_openraft_suite() {
+    // `--fsync no` skips every sync; the callbacks that tell openraft an append is stored
+    // must still fire, in order, or the node would stall.
+    let store = FreshStore {
+        cache_bytes: 0,
+        fsync: false,
+    };
+    Suite::test_all(store).expect("storage suite, no fsync");
 }

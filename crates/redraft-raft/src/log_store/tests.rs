@@ -262,6 +262,31 @@ async fn truncate_cuts_the_files_and_survives_a_restart() {
 }
 
 #[tokio::test]
+async fn without_fsync_appends_truncation_and_purge_survive_a_restart() {
+    // A process restart (not a power loss) keeps whatever was written, synced or not.
+    let options = LogOptions {
+        fsync: false,
+        ..tiny_segments()
+    };
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, options);
+    store.save_vote(&Vote::new(4, 1)).await.unwrap();
+    write_one_per_segment(&mut store, &entries(1, 0..10));
+    store.truncate(log_id(1, 1, 7)).await.unwrap();
+    write_one_per_segment(&mut store, &entries(2, 7..9));
+    store.purge(log_id(1, 1, 2)).await.unwrap();
+    drop(store);
+
+    let mut store = open(&dir, options);
+    let mut expected = entries(1, 3..7);
+    expected.extend(entries(2, 7..9));
+    assert_eq!(all_entries(&mut store).await, expected);
+    assert_eq!(store.read_vote().await.unwrap(), Some(Vote::new(4, 1)));
+    let state = store.get_log_state().await.unwrap();
+    assert_eq!(state.last_purged_log_id, Some(log_id(1, 1, 2)));
+}
+
+#[tokio::test]
 async fn reads_honour_range_bounds() {
     let dir = TempDir::new().unwrap();
     let mut store = open(&dir, LogOptions::default());
