@@ -46,15 +46,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Free loopback ports: bound to port 0 together, so they are distinct.
-read -r -a PORTS <<<"$(python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(7)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-)"
+# Distinct free loopback ports.
+read -r -a PORTS <<<"$(python3 tests/free_ports.py 7)"
 REDIS_PORT=${PORTS[0]}
 CLIENT_PORT=([1]=${PORTS[1]} [2]=${PORTS[2]} [3]=${PORTS[3]})
 RAFT_PORT=([1]=${PORTS[4]} [2]=${PORTS[5]} [3]=${PORTS[6]})

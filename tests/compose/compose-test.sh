@@ -33,32 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Three distinct bindable ports outside the kernel's ephemeral range (a port from that
-# range can be taken by some outgoing connection before docker publishes it).
-free_ports() {
-    python3 - <<'PY'
-import random, socket
-try:
-    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
-except OSError:
-    lo, hi = 32768, 60999
-candidates = [p for p in range(10000, 65536) if not lo <= p <= hi]
-random.shuffle(candidates)
-found = []
-for port in candidates:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    found.append(port)
-    if len(found) == 3:
-        break
-print(*found)
-PY
-}
 export REDRAFT_IMAGE=$image
-read -r REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3 < <(free_ports)
+read -r REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3 < <(python3 tests/free_ports.py 3)
 export REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3
 port_of() { local v="REDRAFT_PORT_$1"; echo "${!v}"; }
 cli() { timeout 10 redis-cli -p "$(port_of "$1")" "${@:2}" 2>/dev/null; }
