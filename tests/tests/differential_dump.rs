@@ -371,6 +371,9 @@ fn build(rng: &mut StdRng, kind: usize, key: &str) -> Vec<Vec<Vec<u8>>> {
         _ => rng.random_range(150..700),
     };
     let rpush_only = rng.random_bool(0.3);
+    // A set of integers only is an intset; mixed elements rarely are all integers, so without
+    // this some seeds would dump no intset at all.
+    let integers_only = rng.random_bool(0.3);
     let mut push = |parts: Vec<String>| {
         program.push(parts.into_iter().map(String::into_bytes).collect());
     };
@@ -390,6 +393,11 @@ fn build(rng: &mut StdRng, kind: usize, key: &str) -> Vec<Vec<Vec<u8>>> {
                 6..=8 => push(vec!["LPUSH".into(), k, element(rng)]),
                 _ => push(vec!["LREM".into(), k, "1".into(), element(rng)]),
             },
+            2 if integers_only => push(vec![
+                "SADD".into(),
+                k,
+                rng.random_range(-20..200).to_string(),
+            ]),
             2 => match rng.random_range(0..10) {
                 0..=8 => push(vec!["SADD".into(), k, element(rng)]),
                 _ => push(vec!["SREM".into(), k, element(rng)]),
