@@ -99,12 +99,14 @@ pub fn is_replicated(name: &[u8]) -> bool {
 }
 
 /// The most entries a compact encoding holds whatever the configuration says. A compact value
-/// is rewritten whole on every write (as a listpack is moved in Redis), so an unbounded
-/// threshold would let one client make each write on a big collection copy megabytes, on every
-/// replica; past this the value converts to its large form.
+/// is rewritten whole on every write (as a listpack is moved in Redis), so unbounded
+/// thresholds would let one client make each write on a big collection copy up to gigabytes,
+/// on every replica; past the caps the value converts to its large form. Together the two caps
+/// bound a compact value: a hash at most 8192 pairs of two 512-byte strings (about 8 MiB), a
+/// sorted set half that.
 pub const COMPACT_ENTRIES_CAP: u64 = 8192;
 /// The longest field, value or member a compact encoding holds whatever the configuration says.
-pub const COMPACT_VALUE_CAP: u64 = 64 * 1024;
+pub const COMPACT_VALUE_CAP: u64 = 512;
 
 /// The thresholds as the engine applies them: the configured ones within the caps above.
 impl EncodingConfig {
@@ -312,9 +314,25 @@ pub(crate) mod tests {
         assert_eq!(encoding(&e, "h"), "listpack");
         apply(&mut e, 1, &["HSET", "h", "one", "more"]);
         assert_eq!(encoding(&e, "h"), "hashtable");
+        let longest = "x".repeat(COMPACT_VALUE_CAP as usize);
+        apply(&mut e, 1, &["HSET", "h1", "f", &longest]);
+        assert_eq!(encoding(&e, "h1"), "listpack");
         let long = "x".repeat(COMPACT_VALUE_CAP as usize + 1);
         apply(&mut e, 1, &["HSET", "h2", "f", &long]);
         assert_eq!(encoding(&e, "h2"), "hashtable");
+        config_set(&mut e, "zset-max-listpack-entries", "9223372036854775807");
+        config_set(&mut e, "zset-max-listpack-value", "9223372036854775807");
+        apply(&mut e, 1, &["ZADD", "z1", "1", &longest]);
+        assert_eq!(encoding(&e, "z1"), "listpack");
+        apply(&mut e, 1, &["ZADD", "z2", "1", &long]);
+        assert_eq!(encoding(&e, "z2"), "skiplist");
+        let mut zadd = vec!["ZADD".to_string(), "z3".into()];
+        for i in 0..=COMPACT_ENTRIES_CAP {
+            zadd.extend([i.to_string(), format!("m{i}")]);
+        }
+        let argv: Vec<&str> = zadd.iter().map(String::as_str).collect();
+        apply(&mut e, 1, &argv);
+        assert_eq!(encoding(&e, "z3"), "skiplist");
         // CONFIG GET still shows what was set.
         assert_eq!(
             e.keyspace().encoding.matching(b"hash-max-listpack-entries")[0].1,
