@@ -416,9 +416,8 @@ fn search(zset: &ZSetValue, shape: &Shape, limit: usize) -> Vec<Found> {
             bits: cell.bits + 1,
             step: cell.step,
         }) as f64;
-        let mut rank = zset.partition_point(|score, _| score < min);
-        while rank < zset.len() {
-            let (score, member) = zset.at(rank);
+        let first = zset.partition_point(|score, _| score < min);
+        for (score, member) in zset.iter_from(first) {
             if score >= max {
                 break;
             }
@@ -434,7 +433,6 @@ fn search(zset: &ZSetValue, shape: &Shape, limit: usize) -> Vec<Found> {
             if full(&found) {
                 break;
             }
-            rank += 1;
         }
     }
     found

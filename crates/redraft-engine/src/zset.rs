@@ -201,6 +201,19 @@ impl ZSetValue {
         }
     }
 
+    /// The entries from `rank` on, in order: one walk of the compact encoding (where `at` per
+    /// rank would walk from the start each time), O(log N) an entry in the large one.
+    pub fn iter_from(&self, rank: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
+        match &self.repr {
+            Repr::Compact(entries) => {
+                Box::new(entries.iter().skip(rank).map(|slot| (slot.key, slot.value)))
+            }
+            Repr::Large(large) => Box::new(
+                (rank..large.tree.len()).map(|r| large.tree.select(r).expect("rank below len")),
+            ),
+        }
+    }
+
     /// The entries at `ranks` (each < len), in the order given: one walk of the compact
     /// encoding, then O(1) a rank; O(log N) a rank in the large one.
     pub fn entries_at(&self, ranks: impl IntoIterator<Item = usize>) -> Vec<(f64, Vec<u8>)> {
