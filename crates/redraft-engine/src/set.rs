@@ -270,7 +270,7 @@ impl SetValue {
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Intset(ints) => ints.capacity() * std::mem::size_of::<i64>(),
-            Repr::Packed(packed) => packed.heap_bytes(),
+            Repr::Packed(packed) => packed.byte_len(),
             Repr::Table(members) => members
                 .iter()
                 .map(|(_, member)| std::mem::size_of::<(u64, Vec<u8>)>() + member.capacity())

@@ -33,10 +33,6 @@ use crate::table::{
     DENYOOM, FAST, RANDOM, READONLY, WRITE,
 };
 
-/// zset-max-listpack-entries: more members than this and the set leaves the compact encoding.
-pub const COMPACT_ENTRIES_MAX: usize = 128;
-/// zset-max-listpack-value: a member longer than this (bytes) does too.
-pub const COMPACT_VALUE_MAX: usize = 64;
 /// The snapshot tag of sorted sets (snapshot.rs), reported for malformed sorted-set bytes.
 const SNAPSHOT_TAG: u8 = 4;
 /// The most replies a ZRANDMEMBER with a negative count may ask for. Redis has no such cap;
