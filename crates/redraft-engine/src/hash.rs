@@ -187,8 +187,9 @@ impl HashValue {
         }
     }
 
-    /// Reads a value back, refusing one no command could have built (an unknown encoding, an
-    /// oversized listpack, a repeated field).
+    /// Reads a value back, refusing one no command could have built (an unknown encoding, a
+    /// repeated field). A listpack of any size loads: the thresholds are configuration, and a
+    /// value built under higher ones keeps its encoding until a write converts it.
     pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<HashValue, SnapshotError> {
         let encoding = reader.u8()?;
         let len = reader.u32()?;

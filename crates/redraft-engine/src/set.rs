@@ -299,7 +299,8 @@ impl SetValue {
     }
 
     /// Reads a value back, refusing one no command could have built (an unknown encoding, an
-    /// unordered or oversized intset, a repeated member).
+    /// unordered intset, a repeated member). A compact set of any size loads, as a hash's
+    /// listpack does.
     pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<SetValue, SnapshotError> {
         let encoding = reader.u8()?;
         let len = reader.u32()?;

@@ -384,8 +384,9 @@ impl ZSetValue {
     }
 
     /// Reads what [`ZSetValue::encode_snapshot`] wrote. Malformed content (an unknown
-    /// encoding, a NaN score, entries out of order or repeated, a compact set past its limits)
-    /// is an error: a snapshot never builds a set that breaks this type's invariants.
+    /// encoding, a NaN score, entries out of order or repeated) is an error: a snapshot never
+    /// builds a set that breaks this type's invariants. A compact set of any size loads, as a
+    /// hash's listpack does.
     pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<ZSetValue, SnapshotError> {
         let malformed = SnapshotError::UnknownType(SNAPSHOT_TAG);
         let large = match reader.u8()? {

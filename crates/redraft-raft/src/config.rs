@@ -12,8 +12,9 @@ use crate::error::StartError;
 /// Default gRPC message limit: large enough for a 512 MB value plus framing.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 600 * 1024 * 1024;
 
-/// Default log cache: two log entries of the largest batch the leader builds (4 MiB of
-/// arguments), so replication and apply read from memory unless they lag.
+/// Default log cache: many ordinary batched entries, so replication and apply read from memory
+/// unless they lag. An entry larger than the cache (a batch may reach 16 MiB of arguments) is
+/// read back from disk: the cache holds a suffix of the log, so it then holds nothing.
 pub const DEFAULT_LOG_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
