@@ -560,6 +560,22 @@ fn readers_see_whole_entries_while_the_log_is_cut_and_rewritten() {
                 for e in &read {
                     assert_eq!(*e, entry(e.log_id.leader_id.term, e.log_id.index));
                 }
+                // Entries before the cut are the first round's; those after it all come from
+                // one rewrite, never old cached records mixed with new ones read from disk.
+                let term = |e: &Entry| e.log_id.leader_id.term;
+                assert!(read
+                    .iter()
+                    .filter(|e| e.log_id.index < 20)
+                    .all(|e| term(e) == 1));
+                let rewritten: Vec<u64> = read
+                    .iter()
+                    .filter(|e| e.log_id.index >= 20)
+                    .map(term)
+                    .collect();
+                assert!(
+                    rewritten.windows(2).all(|w| w[0] == w[1]),
+                    "one round per read: {rewritten:?}"
+                );
                 reads += 1;
             }
         })
