@@ -239,12 +239,15 @@ impl LogStore {
         for segment in table.segments.iter().filter(|s| s.seq > position.seq) {
             fs::remove_file(segment::path(&self.log_dir, segment.seq))?;
         }
-        table.segments.retain(|s| s.seq <= position.seq);
         file.set_len(position.offset)?;
         if self.options.fsync {
             file.sync_all()?;
             fsutil::sync_dir(&self.log_dir)?;
         }
+        // Only now that the cut is on disk: after an I/O error the table still names every
+        // file its positions point into (open handles read even a removed file), so a read is
+        // an error or the old entry, never a panic on a missing segment.
+        table.segments.retain(|s| s.seq <= position.seq);
         if let Some(segment) = table.segments.last_mut() {
             // Whatever precedes the cut in this file (live or purged) ends at `index - 1`.
             segment.last_index = if position.offset > 0 {
