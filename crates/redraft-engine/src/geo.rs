@@ -9,7 +9,6 @@ use std::cmp::Ordering;
 
 use crate::args::{int_arg, is, reply, syntax_error, NOT_FLOAT};
 use crate::engine::{ReadCtx, WriteCtx};
-use crate::keyspace::{Entry, Value};
 use crate::pqsort;
 use crate::reply::Reply;
 use crate::score::parse_score;
@@ -862,7 +861,7 @@ fn geosearchstore_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, 
     let variant = Variant::SearchStore;
     let (args, _) = parse_search(&argv[0], &argv[3..], zset, variant, DEFAULT_SHAPE)?;
     let entries = stored_entries(zset, &args);
-    Ok(store(ctx, &argv[1], entries))
+    Ok(zset::store(ctx, &argv[1], entries))
 }
 
 /// The matches as sorted-set entries in order: scored by geohash, or by distance.
@@ -937,7 +936,7 @@ fn radius_write(ctx: &mut WriteCtx, argv: &[Vec<u8>], by_member: bool) -> Reply 
     match outcome {
         Err(error) => error,
         Ok(RadiusOutcome::Reply(reply)) => reply,
-        Ok(RadiusOutcome::Store(key, entries)) => store(ctx, &key, entries),
+        Ok(RadiusOutcome::Store(key, entries)) => zset::store(ctx, &key, entries),
     }
 }
 
@@ -968,24 +967,6 @@ pub fn georadius_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 /// GEORADIUSBYMEMBER_RO: GEORADIUSBYMEMBER without STORE, a read.
 pub fn georadiusbymember_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
     radius_read(ctx, argv, true)
-}
-
-fn store(ctx: &mut WriteCtx, key: &[u8], entries: Vec<(f64, Vec<u8>)>) -> Reply {
-    let (now_ms, limits) = (ctx.now_ms, ctx.keyspace.encoding);
-    let db = ctx.db();
-    let len = entries.len() as i64;
-    if entries.is_empty() {
-        db.remove(key, now_ms);
-    } else {
-        db.insert(
-            key,
-            Entry {
-                value: Value::ZSet(ZSetValue::from_sorted(entries, &limits)),
-                expires_at_ms: None,
-            },
-        );
-    }
-    Reply::Integer(len)
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[

@@ -479,8 +479,9 @@ fn delete_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
 }
 
 /// Stores a result set at `key` as Redis's store commands do (the old value and its deadline
-/// go); an empty result deletes the key. Replies the result's size.
-fn store(ctx: &mut WriteCtx, key: &[u8], entries: Vec<(f64, Vec<u8>)>) -> Reply {
+/// go); an empty result deletes the key. Replies the result's size. `entries` are in the
+/// set's order (GEOSEARCHSTORE stores through here too).
+pub(crate) fn store(ctx: &mut WriteCtx, key: &[u8], entries: Vec<(f64, Vec<u8>)>) -> Reply {
     let (now_ms, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let db = ctx.db();
     let len = entries.len() as i64;
