@@ -33,6 +33,7 @@ pub mod set;
 pub mod sort;
 pub mod stream;
 pub mod string;
+mod varint;
 pub mod zset;
 
 #[cfg(test)]

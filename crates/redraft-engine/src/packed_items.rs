@@ -10,54 +10,27 @@
 //! The capacity always equals the length (inserts reserve exactly, removals shrink): a small
 //! value keeps no slack, at the price of a reallocation per change, as a listpack pays.
 
+use crate::varint;
 /// The most items one buffer holds: the count must fit its one-byte header.
 pub const ITEMS_MAX: usize = u8::MAX as usize;
 
-/// Bytes of the LEB128 encoding of `n`.
-fn varint_size(mut n: usize) -> usize {
-    let mut size = 1;
-    while n >= 0x80 {
-        n >>= 7;
-        size += 1;
-    }
-    size
-}
-
 /// Bytes an item takes in the buffer: its length prefix and its bytes.
 pub fn entry_size(item: &[u8]) -> usize {
-    varint_size(item.len()) + item.len()
+    varint::len(item.len() as u64) + item.len()
 }
 
 /// Writes the entry of `item` at the start of `out`, which is exactly [`entry_size`] long.
 fn write_entry(out: &mut [u8], item: &[u8]) {
-    let mut n = item.len();
-    let mut at = 0;
-    while n >= 0x80 {
-        out[at] = (n as u8 & 0x7f) | 0x80;
-        n >>= 7;
-        at += 1;
-    }
-    out[at] = n as u8;
-    out[at + 1..].copy_from_slice(item);
+    let at = varint::write(out, item.len() as u64);
+    out[at..].copy_from_slice(item);
 }
 
 /// The item whose entry starts at `at`, and where the next entry starts. The buffer was
 /// written by this module, so a malformed entry is a broken invariant.
 fn read_entry(bytes: &[u8], at: usize) -> (&[u8], usize) {
-    let mut len = 0usize;
-    let mut shift = 0;
-    let mut pos = at;
-    loop {
-        let byte = bytes[pos];
-        pos += 1;
-        len |= usize::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-        assert!(shift < usize::BITS, "packed items: varint overflow");
-    }
-    (&bytes[pos..pos + len], pos + len)
+    let (len, start) = varint::read(bytes, at);
+    let end = start + usize::try_from(len).expect("a packed length fits in memory");
+    (&bytes[start..end], end)
 }
 
 /// Items packed in one buffer; see the module documentation.
@@ -332,9 +305,6 @@ mod tests {
             let packed = PackedItems::from_items([item.as_slice()].into_iter());
             check(&packed, &[item]);
         }
-        assert_eq!(varint_size(127), 1);
-        assert_eq!(varint_size(128), 2);
-        assert_eq!(varint_size(16384), 3);
     }
 
     #[test]

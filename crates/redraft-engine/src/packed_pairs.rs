@@ -11,6 +11,7 @@
 //! Lookups are linear scans, as in a listpack; the callers convert to their large encoding
 //! before that matters.
 
+use crate::varint;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -55,46 +56,13 @@ impl KeyCodec for ScoreKey {
     }
 }
 
-/// LEB128: seven bits a byte, low bits first, the high bit set on all but the last byte.
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// The varint at `at`, and where it ends. The buffer is this module's own: a malformed one
-/// is a broken invariant, and indexing past its end panics.
-pub(crate) fn get_varint(buf: &[u8], at: usize) -> (u64, usize) {
-    let mut n = 0u64;
-    let mut at = at;
-    let mut shift = 0;
-    loop {
-        let byte = buf[at];
-        at += 1;
-        n |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return (n, at);
-        }
-        shift += 7;
-        assert!(shift < 64, "varint longer than a u64");
-    }
-}
-
-/// How many bytes [`put_varint`] writes for `n`.
-fn varint_len(n: u64) -> usize {
-    let bits = 64 - n.leading_zeros() as usize;
-    bits.div_ceil(7).max(1)
-}
-
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_varint(out, bytes.len() as u64);
+    varint::push(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
 }
 
 fn get_bytes(buf: &[u8], at: usize) -> (&[u8], usize) {
-    let (len, start) = get_varint(buf, at);
+    let (len, start) = varint::read(buf, at);
     let end = start + usize::try_from(len).expect("a packed length fits in memory");
     (&buf[start..end], end)
 }
@@ -114,7 +82,7 @@ pub(crate) fn put_score(out: &mut Vec<u8>, score: f64) {
     if score.fract() == 0.0 && score.abs() <= EXACT_INTEGER_MAX {
         let int = score as i64;
         let zigzag = ((int << 1) ^ (int >> 63)) as u64;
-        put_varint(out, zigzag << 1);
+        varint::push(out, zigzag << 1);
     } else {
         out.push(FLOAT_TAG);
         out.extend_from_slice(&score.to_bits().to_le_bytes());
@@ -122,7 +90,7 @@ pub(crate) fn put_score(out: &mut Vec<u8>, score: f64) {
 }
 
 pub(crate) fn get_score(buf: &[u8], at: usize) -> (f64, usize) {
-    let (n, end) = get_varint(buf, at);
+    let (n, end) = varint::read(buf, at);
     if n & 1 == 0 {
         let zigzag = n >> 1;
         let int = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
@@ -204,7 +172,7 @@ impl<K: KeyCodec> PackedPairs<K> {
         if self.buf.is_empty() {
             return (0, 0);
         }
-        let (count, body) = get_varint(&self.buf, 0);
+        let (count, body) = varint::read(&self.buf, 0);
         (
             usize::try_from(count).expect("a count fits in memory"),
             body,
@@ -277,9 +245,9 @@ impl<K: KeyCodec> PackedPairs<K> {
         }
         let old = std::mem::take(&mut self.buf);
         let (before, after) = (&old[body..span.start], &old[span.end..]);
-        let header = varint_len(count as u64);
+        let header = varint::len(count as u64);
         let mut buf = Vec::with_capacity(header + before.len() + insert.len() + after.len());
-        put_varint(&mut buf, count as u64);
+        varint::push(&mut buf, count as u64);
         buf.extend_from_slice(before);
         buf.extend_from_slice(insert);
         buf.extend_from_slice(after);
@@ -324,29 +292,6 @@ impl<K: KeyCodec> ExactSizeIterator for Iter<'_, K> {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn varint_round_trip(n: u64) -> usize {
-        let mut out = vec![0xAA];
-        put_varint(&mut out, n);
-        assert_eq!(out.len() - 1, varint_len(n), "{n}");
-        out.push(0xBB);
-        let (back, end) = get_varint(&out, 1);
-        assert_eq!(back, n);
-        assert_eq!(out[end], 0xBB);
-        end - 1
-    }
-
-    #[test]
-    fn varints_round_trip_at_their_width_boundaries() {
-        assert_eq!(varint_round_trip(0), 1);
-        assert_eq!(varint_round_trip(127), 1);
-        assert_eq!(varint_round_trip(128), 2);
-        assert_eq!(varint_round_trip(16_383), 2);
-        assert_eq!(varint_round_trip(16_384), 3);
-        assert_eq!(varint_round_trip(u64::from(u32::MAX)), 5);
-        assert_eq!(varint_round_trip(u64::MAX >> 1), 9);
-        assert_eq!(varint_round_trip(u64::MAX), 10);
-    }
 
     fn score_round_trip(score: f64) -> (f64, usize) {
         let mut out = vec![0xAA];
