@@ -415,13 +415,33 @@ fn write_error(e: io::Error) -> StorageError {
     StorageIOError::write_logs(AnyError::new(&e)).into()
 }
 
+/// The entries of `[start, end)` up to `max_bytes` of records. From the cache on the calling
+/// task; on a blocking thread when some must be read back from the segment files, so that a
+/// lagging follower's catch-up or a replay does not hold an async worker in file reads (on two
+/// cores that would stall heartbeats and client sessions).
+async fn read_entries(
+    shared: &Arc<Shared>,
+    start: u64,
+    end: u64,
+    max_bytes: u64,
+) -> Result<Vec<Entry>, StorageError> {
+    if start >= shared.table().cached_from() {
+        return shared.read(start, end, max_bytes).map_err(read_error);
+    }
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || shared.read(start, end, max_bytes))
+        .await
+        .map_err(|e| StorageError::from(StorageIOError::read_logs(AnyError::new(&e))))?
+        .map_err(read_error)
+}
+
 impl RaftLogReader<TypeConfig> for LogReader {
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let (start, end) = bounds(&range);
-        self.shared.read(start, end, u64::MAX).map_err(read_error)
+        read_entries(&self.shared, start, end, u64::MAX).await
     }
 
     /// Replication's read: bounded in bytes, so a lagging follower's catch-up neither holds
@@ -431,9 +451,7 @@ impl RaftLogReader<TypeConfig> for LogReader {
         start: u64,
         end: u64,
     ) -> Result<Vec<Entry>, StorageError> {
-        self.shared
-            .read(start, end, REPLICATION_READ_BYTES)
-            .map_err(read_error)
+        read_entries(&self.shared, start, end, REPLICATION_READ_BYTES).await
     }
 }
 
@@ -443,7 +461,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let (start, end) = bounds(&range);
-        self.shared.read(start, end, u64::MAX).map_err(read_error)
+        read_entries(&self.shared, start, end, u64::MAX).await
     }
 }
 

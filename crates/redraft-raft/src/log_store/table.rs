@@ -77,7 +77,7 @@ impl Table {
     }
 
     /// Index of the oldest cached entry (`end()` when none is).
-    fn cached_from(&self) -> u64 {
+    pub fn cached_from(&self) -> u64 {
         self.end() - self.cache.len() as u64
     }
 
