@@ -40,18 +40,18 @@ pub fn framed_len(header: &[u8; HEADER_LEN]) -> usize {
 
 /// Reads the record that starts at `bytes[0]`: its payload and its whole length.
 pub fn decode(bytes: &[u8]) -> Result<(&[u8], usize), RecordError> {
-    let Some(header) = bytes.get(..HEADER_LEN) else {
+    let Some(header) = bytes.first_chunk::<HEADER_LEN>() else {
         return Err(RecordError::Short);
     };
-    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    let record_len = framed_len(header);
     let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    let Some(payload) = bytes.get(HEADER_LEN..HEADER_LEN + len) else {
+    let Some(payload) = bytes.get(HEADER_LEN..record_len) else {
         return Err(RecordError::Short);
     };
     if crc32fast::hash(payload) != crc {
         return Err(RecordError::Checksum);
     }
-    Ok((payload, HEADER_LEN + len))
+    Ok((payload, record_len))
 }
 
 #[cfg(test)]
