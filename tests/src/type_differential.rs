@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 
 pub fn now_ms() -> u64 {
@@ -22,10 +22,12 @@ pub fn resp2(reply: &Reply, out: &mut Vec<u8>) {
 /// Runs one command on the engine as the server would: writes as a one-command entry at
 /// the next log index, reads against the replica with a seed of their own.
 pub fn run_on_engine(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Vec<u8> {
-    let reply = match checked_spec(argv) {
+    let reply = match resolve(argv) {
         Err(reply) => reply,
         Ok(spec) => match spec.kind {
-            Kind::Session => panic!("no session commands here"),
+            Kind::Session | Kind::Cluster | Kind::Container(_) => {
+                panic!("no session commands here")
+            }
             Kind::Read(_) => engine.read(
                 0,
                 argv,

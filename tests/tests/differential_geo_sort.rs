@@ -17,7 +17,7 @@
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use redraft_engine::checked_spec;
+use redraft_engine::resolve;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
 use redraft_tests::type_differential::Sides;
@@ -508,7 +508,7 @@ async fn drive(on_follower: bool) {
                 outcome = Err(format!("{}\n{}", show(&x), show(&y)));
             }
         }
-        let wrote = checked_spec(&command).is_ok_and(|spec| spec.is_write());
+        let wrote = resolve(&command).is_ok_and(|spec| spec.is_write());
         if wrote && outcome.is_ok() {
             writes += 1;
             for probe in &probes {

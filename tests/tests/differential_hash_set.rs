@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_engine::keyspace::Value;
-use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
 use redraft_tests::{Cluster, RawClient, RedisServer};
@@ -121,10 +121,12 @@ impl Sides {
         };
         let argv: Vec<Vec<u8>> = command.iter().map(|a| a.as_bytes().to_vec()).collect();
         *index += 1;
-        let reply = match checked_spec(&argv) {
+        let reply = match resolve(&argv) {
             Err(reply) => reply,
             Ok(spec) => match spec.kind {
-                Kind::Session => panic!("no session commands here"),
+                Kind::Session | Kind::Cluster | Kind::Container(_) => {
+                    panic!("no session commands here")
+                }
                 Kind::Read(_) => engine.read(
                     0,
                     &argv,

@@ -16,7 +16,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
 use redraft_tests::{Cluster, RedisServer};
@@ -38,10 +38,10 @@ fn resp2(reply: &Reply, out: &mut Vec<u8>) {
 }
 
 fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
-    let reply = match checked_spec(argv) {
+    let reply = match resolve(argv) {
         Err(reply) => reply,
         Ok(spec) => match spec.kind {
-            Kind::Session => return None,
+            Kind::Session | Kind::Cluster | Kind::Container(_) => return None,
             Kind::Read(_) => engine.read(
                 0,
                 argv,
@@ -83,7 +83,9 @@ impl Redraft {
         match self {
             Redraft::Engine { engine, index } => run(engine, index, argv),
             Redraft::Follower(client) => {
-                if checked_spec(argv).is_ok_and(|spec| matches!(spec.kind, Kind::Session)) {
+                if resolve(argv)
+                    .is_ok_and(|spec| matches!(spec.kind, Kind::Session | Kind::Cluster))
+                {
                     return None;
                 }
                 Some(client.call(argv).await.expect("follower reply"))

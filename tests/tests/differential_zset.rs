@@ -15,7 +15,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::checked_spec;
+use redraft_engine::resolve;
 use redraft_tests::differential::{self, Command};
 use redraft_tests::raw::show;
 use redraft_tests::type_differential::{Redraft, Sides};
@@ -113,7 +113,7 @@ async fn drive(
             Some(outcome) => outcome,
             None => differential::equivalent(&command, &a, &b),
         };
-        let wrote = checked_spec(&command).is_ok_and(|spec| spec.is_write());
+        let wrote = resolve(&command).is_ok_and(|spec| spec.is_write());
         let check = wrote && outcome.is_ok();
         for key in probe.keys.iter().filter(|_| check) {
             let mut state: Command = vec![

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use redraft_engine::{checked_spec, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::differential::{self, sorted_elements};
 use redraft_tests::raw::show;
@@ -33,10 +33,10 @@ fn resp2(reply: &Reply, out: &mut Vec<u8>) {
 /// Runs one command on the engine as the server would: writes as a one-command entry
 /// at the next log index, reads against the replica. `None` for session commands.
 fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
-    let reply = match checked_spec(argv) {
+    let reply = match resolve(argv) {
         Err(reply) => reply,
         Ok(spec) => match spec.kind {
-            Kind::Session => return None,
+            Kind::Session | Kind::Cluster | Kind::Container(_) => return None,
             Kind::Read(_) => engine.read(
                 0,
                 argv,

@@ -110,6 +110,92 @@ pub fn reply(result: Result<Reply, Reply>) -> Reply {
     result.unwrap_or_else(|error| error)
 }
 
+/// A cursor over a command's arguments, in the spirit of mini-redis's `Parse`: option loops
+/// take arguments one at a time instead of indexing argv by hand, and [`Args::finish`]
+/// rejects leftovers. A missing argument is Redis's syntax error.
+pub struct Args<'a> {
+    argv: &'a [Vec<u8>],
+    next: usize,
+}
+
+impl<'a> Args<'a> {
+    /// The arguments from position `from` on (1 skips the command's name).
+    pub fn new(argv: &'a [Vec<u8>], from: usize) -> Args<'a> {
+        Args {
+            argv,
+            next: from.min(argv.len()),
+        }
+    }
+
+    /// The next argument, if any.
+    pub fn next_arg(&mut self) -> Option<&'a [u8]> {
+        let arg = self.argv.get(self.next)?;
+        self.next += 1;
+        Some(arg)
+    }
+
+    /// The next argument, which must be there.
+    pub fn bytes(&mut self) -> Result<&'a [u8], Reply> {
+        self.next_arg().ok_or_else(syntax_error)
+    }
+
+    /// The next argument as an integer (Redis's string2ll).
+    pub fn int(&mut self) -> Result<i64, Reply> {
+        int_arg(self.bytes()?)
+    }
+
+    /// The next argument without taking it.
+    pub fn peek(&self) -> Option<&'a [u8]> {
+        self.argv.get(self.next).map(Vec::as_slice)
+    }
+
+    /// Takes the next argument if it is `option` (case-insensitively).
+    pub fn eat(&mut self, option: &str) -> bool {
+        let found = self.peek().is_some_and(|arg| is(arg, option));
+        if found {
+            self.next += 1;
+        }
+        found
+    }
+
+    /// Takes the next `n` arguments, which must all be there.
+    pub fn take(&mut self, n: usize) -> Result<&'a [Vec<u8>], Reply> {
+        let end = self
+            .next
+            .checked_add(n)
+            .filter(|&end| end <= self.argv.len());
+        let end = end.ok_or_else(syntax_error)?;
+        let taken = &self.argv[self.next..end];
+        self.next = end;
+        Ok(taken)
+    }
+
+    /// Every argument not taken yet.
+    pub fn rest(&mut self) -> &'a [Vec<u8>] {
+        let rest = &self.argv[self.next..];
+        self.next = self.argv.len();
+        rest
+    }
+
+    /// How many arguments are left.
+    pub fn remaining(&self) -> usize {
+        self.argv.len() - self.next
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// Ok when every argument was taken; Redis's syntax error otherwise.
+    pub fn finish(&self) -> Result<(), Reply> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(syntax_error())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +287,29 @@ mod tests {
     fn int_arg_errors_with_redis_line() {
         assert_eq!(int_arg(b"x"), Err(Reply::error(NOT_INTEGER)));
         assert_eq!(int_arg(b"-5"), Ok(-5));
+    }
+
+    #[test]
+    fn the_cursor_takes_arguments_in_order_and_rejects_leftovers() {
+        let argv: Vec<Vec<u8>> = ["CMD", "key", "count", "5", "x"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let mut args = Args::new(&argv, 1);
+        assert_eq!(args.bytes(), Ok(&b"key"[..]));
+        assert!(!args.eat("MATCH"));
+        assert!(args.eat("COUNT"));
+        assert_eq!(args.int(), Ok(5));
+        assert_eq!(args.remaining(), 1);
+        assert_eq!(args.finish(), Err(syntax_error()));
+        assert_eq!(args.int(), Err(Reply::error(NOT_INTEGER)));
+        assert_eq!(args.bytes(), Err(syntax_error()));
+        assert_eq!(args.take(1), Err(syntax_error()));
+        assert_eq!(args.finish(), Ok(()));
+        let mut args = Args::new(&argv, 2);
+        assert_eq!(args.take(2).map(<[_]>::len), Ok(2));
+        assert_eq!(args.rest().len(), 1);
+        assert!(args.is_empty());
     }
 
     #[test]

@@ -3,14 +3,14 @@
 //! Bits are numbered from the most significant bit of the first byte, as in Redis.
 
 use crate::args::{self, int_arg, is, reply, syntax_error};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Entry, Value};
 use crate::reply::Reply;
-use crate::string::{lookup_string, wrongtype, STRING_LEN_MAX};
+use crate::string::{lookup_string, STRING_LEN_MAX};
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, READONLY, WRITE,
+    DENYOOM, FAST,
 };
 
 const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
@@ -232,7 +232,7 @@ fn string_for_bits<'a>(
         ctx.db().insert(key, entry);
     }
     let entry = ctx.db().get_mut(key, now).expect("present");
-    let bytes = entry.value.as_string_mut().ok_or_else(wrongtype)?;
+    let bytes = entry.value.as_string_mut().ok_or_else(Reply::wrong_type)?;
     if bytes.len() < len {
         bytes.resize(len, 0);
     }
@@ -611,38 +611,20 @@ pub fn bitfield_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("bitcount", -2, READONLY, 1, 1, 1, Read(bitcount)),
-    cmd!("bitfield", -2, WRITE | DENYOOM, 1, 1, 1, Write(bitfield)),
-    cmd!(
-        "bitfield_ro",
-        -2,
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        Read(bitfield_ro)
-    ),
-    cmd!("bitop", -4, WRITE | DENYOOM, 2, -1, 1, Write(bitop)),
-    cmd!("bitpos", -3, READONLY, 1, 1, 1, Read(bitpos)),
-    cmd!("getbit", 3, READONLY | FAST, 1, 1, 1, Read(getbit)),
-    cmd!("setbit", 4, WRITE | DENYOOM, 1, 1, 1, Write(setbit)),
+    cmd!("bitcount", -2, 0, 1, 1, 1, Read(legacy!(bitcount))),
+    cmd!("bitfield", -2, DENYOOM, 1, 1, 1, Write(legacy!(bitfield))),
+    cmd!("bitfield_ro", -2, FAST, 1, 1, 1, Read(legacy!(bitfield_ro))),
+    cmd!("bitop", -4, DENYOOM, 2, -1, 1, Write(legacy!(bitop))),
+    cmd!("bitpos", -3, 0, 1, 1, 1, Read(legacy!(bitpos))),
+    cmd!("getbit", 3, FAST, 1, 1, 1, Read(legacy!(getbit))),
+    cmd!("setbit", 4, DENYOOM, 1, 1, 1, Write(legacy!(setbit))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::testutil::{apply, apply_argv, argv, bulk, err, int, ok, read};
     use crate::Engine;
-
-    pub const TESTED: &[&str] = &[
-        "bitcount",
-        "bitfield",
-        "bitfield_ro",
-        "bitop",
-        "bitpos",
-        "getbit",
-        "setbit",
-    ];
 
     const SYNTAX: &str = "ERR syntax error";
     const WRONG: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";

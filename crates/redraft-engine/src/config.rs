@@ -7,14 +7,18 @@
 //! threshold converts nothing until the next write to each value.
 
 use crate::args::{self, is};
-use crate::engine::WriteCtx;
+use crate::ctx::WriteCtx;
 use crate::glob::glob_match;
+use crate::reply::CmdResult;
 use crate::reply::Reply;
-use crate::table::{cmd, CommandSpec, Kind::Write, ADMIN, CONNECTION};
+use crate::table::{
+    cmd, CommandSpec,
+    Kind::{Container, Session, Write},
+    ADMIN, CONNECTION,
+};
 
-/// This module's entries in the command table (see [`crate::table`]). CONFIG is one command in
-/// Redis's table; its session subcommands (GET, RESETSTAT...) are answered by the server, which
-/// sends only `CONFIG SET` here.
+/// This module's entry in the command table (see [`crate::table`]): CONFIG, a container. Its
+/// GET is the session's (it reads node parameters too); its SET is replicated.
 pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!(
     "config",
     -2,
@@ -22,8 +26,21 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!(
     0,
     0,
     0,
-    Write(config_set)
+    Container(SUBCOMMANDS)
 )];
+
+static SUBCOMMANDS: &[CommandSpec] = &[
+    cmd!("config|get", -3, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "config|set",
+        -4,
+        ADMIN | CONNECTION,
+        0,
+        0,
+        0,
+        Write(config_set)
+    ),
+];
 
 /// The conversion thresholds, with Redis 7.0's defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,30 +186,19 @@ impl EncodingConfig {
 
 /// CONFIG SET parameter value [parameter value ...], for the replicated parameters. All or
 /// nothing: every pair is checked before any is applied, as Redis does.
-pub fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
-    if !is(&argv[1], "set") {
-        return Reply::error(format!(
-            "ERR CONFIG {} is not a replicated operation",
-            String::from_utf8_lossy(&argv[1])
-        ));
-    }
-    // config|set has arity -4: a name and a value at least; an odd count after that is a
-    // syntax error.
+pub fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let pairs = &argv[2..];
-    if pairs.len() < 2 {
-        return Reply::error("ERR wrong number of arguments for 'config|set' command");
-    }
     if !pairs.len().is_multiple_of(2) {
-        return args::syntax_error();
+        return Err(args::syntax_error());
     }
     let mut config = ctx.keyspace.encoding;
     let mut seen: Vec<&'static str> = Vec::new();
     for pair in pairs.chunks(2) {
         let Some(param) = find(&pair[0]) else {
-            return Reply::error(format!(
+            return Err(Reply::error(format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
                 String::from_utf8_lossy(&pair[0])
-            ));
+            )));
         };
         let failed = |why: &str| {
             Reply::error(format!(
@@ -201,28 +207,28 @@ pub fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
             ))
         };
         if seen.contains(&param.name) {
-            return failed("duplicate parameter");
+            return Err(failed("duplicate parameter"));
         }
         seen.push(param.name);
         let Some(value) = args::parse_i64(&pair[1]) else {
-            return failed("argument couldn't be parsed into an integer");
+            return Err(failed("argument couldn't be parsed into an integer"));
         };
         let Ok(value) = u64::try_from(value) else {
-            return failed("argument must be between 0 and 9223372036854775807 inclusive");
+            return Err(failed(
+                "argument must be between 0 and 9223372036854775807 inclusive",
+            ));
         };
         *(param.field)(&mut config) = value;
     }
     ctx.keyspace.encoding = config;
-    Reply::ok()
+    Ok(Reply::ok())
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::testutil::{apply, err, ok};
     use crate::Engine;
-
-    pub(crate) const TESTED: &[&str] = &["config"];
 
     #[test]
     fn config_set_changes_replicated_parameters_all_or_nothing() {

@@ -20,7 +20,7 @@ use codec::{Bad, Element, Input};
 
 use crate::args::{self, is, reply, syntax_error};
 use crate::config::EncodingConfig;
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::hash::HashValue;
 use crate::keyspace::{Entry, Value};
 use crate::list::{End, ListValue};
@@ -29,9 +29,9 @@ use crate::reply::Reply;
 use crate::score;
 use crate::set::SetValue;
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, READONLY, WRITE,
+    DENYOOM,
 };
 use crate::zset::ZSetValue;
 
@@ -480,17 +480,15 @@ fn restore_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> 
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("dump", 2, READONLY, 1, 1, 1, Read(dump)),
-    cmd!("restore", -4, WRITE | DENYOOM, 1, 1, 1, Write(restore)),
+    cmd!("dump", 2, 0, 1, 1, 1, Read(legacy!(dump))),
+    cmd!("restore", -4, DENYOOM, 1, 1, 1, Write(legacy!(restore))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::testutil::{apply, apply_argv, argv, bulk, err, int, ok, read};
     use crate::Engine;
-
-    pub(crate) const TESTED: &[&str] = &["dump", "restore"];
 
     fn dump_bytes(engine: &Engine, now: u64, key: &str) -> Vec<u8> {
         match read(engine, now, &["DUMP", key]) {

@@ -1,50 +1,13 @@
 //! The engine: applies log entries to the keyspace and serves reads from it.
 
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::entry::{LogCommand, Op};
-use crate::keyspace::{Db, Keyspace};
+use crate::keyspace::Keyspace;
 use crate::reply::Reply;
+use crate::rng::splitmix64;
 use crate::snapshot::{self, SnapshotError};
 use crate::table::{self, Kind};
 use crate::DATABASES;
-
-/// What a write command sees: the whole keyspace (MOVE, FLUSHALL and SWAPDB span databases),
-/// the selected database, the entry's time and a seed derived from the entry.
-pub struct WriteCtx<'a> {
-    pub keyspace: &'a mut Keyspace,
-    pub db: usize,
-    pub now_ms: u64,
-    pub seed: u64,
-}
-
-impl WriteCtx<'_> {
-    pub fn db(&mut self) -> &mut Db {
-        &mut self.keyspace.dbs[self.db]
-    }
-
-    /// A read-only view of this context, so that write paths can reuse read functions.
-    pub fn as_read(&self) -> ReadCtx<'_> {
-        ReadCtx {
-            keyspace: self.keyspace,
-            db: self.db,
-            now_ms: self.now_ms,
-            seed: self.seed,
-        }
-    }
-}
-
-/// What a read command sees.
-pub struct ReadCtx<'a> {
-    pub keyspace: &'a Keyspace,
-    pub db: usize,
-    pub now_ms: u64,
-    pub seed: u64,
-}
-
-impl ReadCtx<'_> {
-    pub fn db(&self) -> &Db {
-        &self.keyspace.dbs[self.db]
-    }
-}
 
 /// Time and seed for a read, supplied by the caller (the engine has no clock).
 #[derive(Clone, Copy, Debug, Default)]
@@ -102,7 +65,7 @@ impl Engine {
         let Some(db) = valid_db(db) else {
             return Reply::error("ERR DB index is out of range");
         };
-        let spec = match checked_spec(argv) {
+        let spec = match table::resolve(argv) {
             Ok(spec) => spec,
             Err(reply) => return reply,
         };
@@ -112,14 +75,15 @@ impl Engine {
             now_ms: self.now_ms,
             seed,
         };
-        match spec.kind {
+        let result = match spec.kind {
             Kind::Write(write) => write(&mut ctx, argv),
             Kind::Read(read) => read(&ctx.as_read(), argv),
-            Kind::Session => Reply::error(format!(
+            Kind::Session | Kind::Cluster | Kind::Container(_) => Err(Reply::error(format!(
                 "ERR '{}' cannot be applied by the state machine",
                 spec.name
-            )),
-        }
+            ))),
+        };
+        result.unwrap_or_else(|error| error)
     }
 
     /// Executes a read-only command against this replica's state.
@@ -127,7 +91,7 @@ impl Engine {
         let Some(db) = valid_db(db) else {
             return Reply::error("ERR DB index is out of range");
         };
-        let spec = match checked_spec(argv) {
+        let spec = match table::resolve(argv) {
             Ok(spec) => spec,
             Err(reply) => return reply,
         };
@@ -138,7 +102,7 @@ impl Engine {
             seed: context.seed,
         };
         match spec.kind {
-            Kind::Read(read) => read(&ctx, argv),
+            Kind::Read(read) => read(&ctx, argv).unwrap_or_else(|error| error),
             _ => Reply::error(format!("ERR '{}' is not a read-only command", spec.name)),
         }
     }
@@ -171,31 +135,9 @@ fn valid_db(db: u32) -> Option<usize> {
     (db < DATABASES).then_some(db)
 }
 
-/// Looks the command up and checks its arity, as Redis's dispatcher does before running it.
-pub fn checked_spec(argv: &[Vec<u8>]) -> Result<&'static table::CommandSpec, Reply> {
-    let Some(name) = argv.first() else {
-        return Err(table::unknown_command(argv));
-    };
-    let Some(spec) = table::lookup(name) else {
-        return Err(table::unknown_command(argv));
-    };
-    if !spec.arity_ok(argv.len()) {
-        return Err(table::wrong_arity(spec.name));
-    }
-    Ok(spec)
-}
-
 /// A seed per command of an entry: the same on every replica, different for every command.
 fn seed_for(index: u64, position: usize) -> u64 {
     splitmix64(index.wrapping_mul(0x1_0000).wrapping_add(position as u64))
-}
-
-/// SplitMix64's finalizer: spreads nearby inputs over the whole 64-bit range.
-pub fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 #[cfg(test)]

@@ -8,14 +8,14 @@
 use std::cmp::Ordering;
 
 use crate::args::{int_arg, is, reply, syntax_error, NOT_FLOAT};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::pqsort;
 use crate::reply::Reply;
 use crate::score::parse_score;
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, READONLY, WRITE,
+    DENYOOM,
 };
 use crate::zset::{self, lookup_zset, ZSetValue};
 
@@ -970,63 +970,50 @@ pub fn georadiusbymember_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("geoadd", -5, WRITE | DENYOOM, 1, 1, 1, Write(geoadd)),
-    cmd!("geodist", -4, READONLY, 1, 1, 1, Read(geodist)),
-    cmd!("geohash", -2, READONLY, 1, 1, 1, Read(geohash)),
-    cmd!("geopos", -2, READONLY, 1, 1, 1, Read(geopos)),
-    cmd!("georadius", -6, WRITE | DENYOOM, 1, 1, 1, Write(georadius)),
-    cmd!("georadius_ro", -6, READONLY, 1, 1, 1, Read(georadius_ro)),
+    cmd!("geoadd", -5, DENYOOM, 1, 1, 1, Write(legacy!(geoadd))),
+    cmd!("geodist", -4, 0, 1, 1, 1, Read(legacy!(geodist))),
+    cmd!("geohash", -2, 0, 1, 1, 1, Read(legacy!(geohash))),
+    cmd!("geopos", -2, 0, 1, 1, 1, Read(legacy!(geopos))),
+    cmd!("georadius", -6, DENYOOM, 1, 1, 1, Write(legacy!(georadius))),
+    cmd!("georadius_ro", -6, 0, 1, 1, 1, Read(legacy!(georadius_ro))),
     cmd!(
         "georadiusbymember",
         -5,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         1,
         1,
-        Write(georadiusbymember)
+        Write(legacy!(georadiusbymember))
     ),
     cmd!(
         "georadiusbymember_ro",
         -5,
-        READONLY,
+        0,
         1,
         1,
         1,
-        Read(georadiusbymember_ro)
+        Read(legacy!(georadiusbymember_ro))
     ),
-    cmd!("geosearch", -7, READONLY, 1, 1, 1, Read(geosearch)),
+    cmd!("geosearch", -7, 0, 1, 1, 1, Read(legacy!(geosearch))),
     cmd!(
         "geosearchstore",
         -8,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         2,
         1,
-        Write(geosearchstore)
+        Write(legacy!(geosearchstore))
     ),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+    use crate::reply::WRONGTYPE;
     use crate::score::format_g17;
-    use crate::string::WRONGTYPE;
     use crate::testutil::{bulk, bulks, err, int};
     use crate::{testutil, Engine};
-
-    pub(crate) const TESTED: &[&str] = &[
-        "geoadd",
-        "geodist",
-        "geohash",
-        "geopos",
-        "georadius",
-        "georadius_ro",
-        "georadiusbymember",
-        "georadiusbymember_ro",
-        "geosearch",
-        "geosearchstore",
-    ];
 
     fn resp2(reply: Reply) -> Reply {
         match reply {

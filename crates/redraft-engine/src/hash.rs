@@ -6,19 +6,20 @@
 use std::collections::BTreeMap;
 
 use crate::args::{self, int_arg, is, reply, syntax_error, NOT_FLOAT};
-use crate::collection::{self, Rng, Sample, ScanOptions};
 use crate::config::EncodingConfig;
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
 use crate::packed_pairs::{BytesKey, PackedPairs};
 use crate::reply::Reply;
+use crate::rng::Rng;
+use crate::sample::{self, Sample};
+use crate::scan::{self, ScanOptions};
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
-use crate::string::wrongtype;
 use crate::table::{
-    self, cmd, CommandSpec,
+    self, cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, RANDOM, READONLY, WRITE,
+    DENYOOM, FAST, RANDOM,
 };
 
 /// The default hash-max-listpack-entries (Redis 7.0's, config.c and redis.conf alike; 128 is
@@ -236,7 +237,7 @@ fn lookup<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<Option<&'a HashValu
             value: Value::Hash(hash),
             ..
         }) => Ok(Some(hash)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -249,7 +250,7 @@ fn lookup_mut<'a>(
         None => Ok(None),
         Some(entry) => match &mut entry.value {
             Value::Hash(hash) => Ok(Some(hash)),
-            _ => Err(wrongtype()),
+            _ => Err(Reply::wrong_type()),
         },
     }
 }
@@ -482,7 +483,7 @@ fn hrandfield_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         let at = rng.below(hash.len());
         return Ok(hash.iter().nth(at).map_or(Reply::Nil, |(f, _)| bulk(f)));
     };
-    let count = collection::signed_count(count)?;
+    let count = sample::signed_count(count)?;
     let with_values = match argv.get(3) {
         None => false,
         Some(opt) if argv.len() == 4 && is(opt, "WITHVALUES") => true,
@@ -497,9 +498,9 @@ fn hrandfield_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
     if count == 0 {
         return Ok(Reply::Array(Vec::new()));
     }
-    let sample: Sample = collection::sample(count)?;
+    let sample: Sample = sample::sample(count)?;
     let pairs: Vec<(&[u8], &[u8])> = hash.iter().collect();
-    let picks = collection::sample_indices(&mut rng, pairs.len(), sample);
+    let picks = sample::sample_indices(&mut rng, pairs.len(), sample);
     if with_values {
         let chosen = picks
             .into_iter()
@@ -519,14 +520,14 @@ pub fn hscan(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn hscan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let cursor = collection::scan_cursor(&argv[2])?;
+    let cursor = scan::scan_cursor(&argv[2])?;
     let Some(hash) = lookup(ctx.db(), &argv[1], ctx.now_ms)? else {
-        return Ok(collection::scan_reply(0, Vec::new()));
+        return Ok(scan::scan_reply(0, Vec::new()));
     };
-    let options = ScanOptions::parse(&argv[3..])?;
+    let options = ScanOptions::parse(&argv[3..], scan::Options::MatchCount)?;
     let (pairs, next) = match &hash.repr {
         Repr::Listpack(pairs) => (pairs.iter().map(|slot| (slot.key, slot.value)).collect(), 0),
-        Repr::Table(map) => collection::scan_page(
+        Repr::Table(map) => scan::scan_page(
             map.range((cursor, Vec::new())..)
                 .map(|((hash, f), v)| (*hash, (f.as_slice(), v.as_slice()))),
             options.count,
@@ -537,82 +538,53 @@ fn hscan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         .filter(|(field, _)| options.matches(field))
         .flat_map(|(field, value)| [bulk(field), bulk(value)])
         .collect();
-    Ok(collection::scan_reply(next, found))
+    Ok(scan::scan_reply(next, found))
 }
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("hdel", -3, WRITE | FAST, 1, 1, 1, Write(hdel)),
-    cmd!("hexists", 3, READONLY | FAST, 1, 1, 1, Read(hexists)),
-    cmd!("hget", 3, READONLY | FAST, 1, 1, 1, Read(hget)),
-    cmd!("hgetall", 2, READONLY, 1, 1, 1, Read(hgetall)),
+    cmd!("hdel", -3, FAST, 1, 1, 1, Write(legacy!(hdel))),
+    cmd!("hexists", 3, FAST, 1, 1, 1, Read(legacy!(hexists))),
+    cmd!("hget", 3, FAST, 1, 1, 1, Read(legacy!(hget))),
+    cmd!("hgetall", 2, 0, 1, 1, 1, Read(legacy!(hgetall))),
     cmd!(
         "hincrby",
         4,
-        WRITE | DENYOOM | FAST,
+        DENYOOM | FAST,
         1,
         1,
         1,
-        Write(hincrby)
+        Write(legacy!(hincrby))
     ),
     cmd!(
         "hincrbyfloat",
         4,
-        WRITE | DENYOOM | FAST,
+        DENYOOM | FAST,
         1,
         1,
         1,
-        Write(hincrbyfloat)
+        Write(legacy!(hincrbyfloat))
     ),
-    cmd!("hkeys", 2, READONLY, 1, 1, 1, Read(hkeys)),
-    cmd!("hlen", 2, READONLY | FAST, 1, 1, 1, Read(hlen)),
-    cmd!("hmget", -3, READONLY | FAST, 1, 1, 1, Read(hmget)),
-    cmd!("hmset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, Write(hmset)),
-    cmd!(
-        "hrandfield",
-        -2,
-        READONLY | RANDOM,
-        1,
-        1,
-        1,
-        Read(hrandfield)
-    ),
-    cmd!("hscan", -3, READONLY, 1, 1, 1, Read(hscan)),
-    cmd!("hset", -4, WRITE | DENYOOM | FAST, 1, 1, 1, Write(hset)),
-    cmd!("hsetnx", 4, WRITE | DENYOOM | FAST, 1, 1, 1, Write(hsetnx)),
-    cmd!("hstrlen", 3, READONLY | FAST, 1, 1, 1, Read(hstrlen)),
-    cmd!("hvals", 2, READONLY, 1, 1, 1, Read(hvals)),
+    cmd!("hkeys", 2, 0, 1, 1, 1, Read(legacy!(hkeys))),
+    cmd!("hlen", 2, FAST, 1, 1, 1, Read(legacy!(hlen))),
+    cmd!("hmget", -3, FAST, 1, 1, 1, Read(legacy!(hmget))),
+    cmd!("hmset", -4, DENYOOM | FAST, 1, 1, 1, Write(legacy!(hmset))),
+    cmd!("hrandfield", -2, RANDOM, 1, 1, 1, Read(legacy!(hrandfield))),
+    cmd!("hscan", -3, 0, 1, 1, 1, Read(legacy!(hscan))),
+    cmd!("hset", -4, DENYOOM | FAST, 1, 1, 1, Write(legacy!(hset))),
+    cmd!("hsetnx", 4, DENYOOM | FAST, 1, 1, 1, Write(legacy!(hsetnx))),
+    cmd!("hstrlen", 3, FAST, 1, 1, 1, Read(legacy!(hstrlen))),
+    cmd!("hvals", 2, 0, 1, 1, 1, Read(legacy!(hvals))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::collection::splice_value;
+    use crate::testutil::splice_value;
     use crate::testutil::{apply, bulk, bulks, err, int, ok, read, read_seeded};
     use crate::Engine;
 
-    /// Every command of this module that has a unit test; the table's meta-test compares it
-    /// with the table.
-    pub(crate) const TESTED: &[&str] = &[
-        "hdel",
-        "hexists",
-        "hget",
-        "hgetall",
-        "hincrby",
-        "hincrbyfloat",
-        "hkeys",
-        "hlen",
-        "hmget",
-        "hmset",
-        "hrandfield",
-        "hscan",
-        "hset",
-        "hsetnx",
-        "hstrlen",
-        "hvals",
-    ];
-
-    const WRONGTYPE: &str = crate::string::WRONGTYPE;
+    const WRONGTYPE: &str = crate::reply::WRONGTYPE;
 
     fn engine_with_hash(pairs: &[&str]) -> Engine {
         let mut engine = Engine::new();

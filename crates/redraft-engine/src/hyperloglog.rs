@@ -8,14 +8,13 @@
 //! of a key stay "stale" where Redis would have filled them in (see docs/commands.md).
 
 use crate::args::reply;
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::reply::Reply;
-use crate::string::wrongtype;
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, READONLY, WRITE,
+    DENYOOM, FAST,
 };
 
 const P: u32 = 14;
@@ -503,7 +502,7 @@ fn pfadd_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         updated = true;
     }
     let entry = ctx.db().get_mut(key, now).expect("present");
-    let hll = entry.value.as_string_mut().ok_or_else(wrongtype)?;
+    let hll = entry.value.as_string_mut().ok_or_else(Reply::wrong_type)?;
     for element in &argv[2..] {
         match add(hll, element) {
             Ok(changed) => updated |= changed,
@@ -565,7 +564,7 @@ fn pfmerge_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> 
         ctx.db().insert(key, entry);
     }
     let entry = ctx.db().get_mut(key, now).expect("present");
-    let hll = entry.value.as_string_mut().ok_or_else(wrongtype)?;
+    let hll = entry.value.as_string_mut().ok_or_else(Reply::wrong_type)?;
     if use_dense {
         *hll = to_dense(hll).ok_or_else(|| Reply::error(CORRUPTED))?;
     }
@@ -583,18 +582,16 @@ fn pfmerge_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> 
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("pfadd", -2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(pfadd)),
-    cmd!("pfcount", -2, READONLY, 1, -1, 1, Read(pfcount)),
-    cmd!("pfmerge", -2, WRITE | DENYOOM, 1, -1, 1, Write(pfmerge)),
+    cmd!("pfadd", -2, DENYOOM | FAST, 1, 1, 1, Write(legacy!(pfadd))),
+    cmd!("pfcount", -2, 0, 1, -1, 1, Read(legacy!(pfcount))),
+    cmd!("pfmerge", -2, DENYOOM, 1, -1, 1, Write(legacy!(pfmerge))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::testutil::{apply, apply_argv, argv, err, int, ok, read};
     use crate::Engine;
-
-    pub const TESTED: &[&str] = &["pfadd", "pfcount", "pfmerge"];
 
     const WRONG: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 

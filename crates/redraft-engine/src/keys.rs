@@ -2,14 +2,15 @@
 //! expire, the TTL family over one generic ttl, KEYS, SCAN, RENAME, RANDOMKEY, FLUSHDB.
 
 use crate::args::{self, int_arg, is, reply, syntax_error};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::glob::glob_match;
 use crate::keyspace::{Db, Value};
 use crate::reply::Reply;
+use crate::scan::{self, scan_cursor, scan_page, scan_reply, ScanOptions};
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, RANDOM, READONLY, WRITE,
+    DENYOOM, FAST, RANDOM,
 };
 
 /// DEL and UNLINK: how many of the keys existed (and are now gone). UNLINK frees lazily in
@@ -254,46 +255,6 @@ pub fn keys(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
     Reply::Array(found)
 }
 
-/// Default keys visited per SCAN call, as Redis.
-const SCAN_COUNT_DEFAULT: usize = 10;
-
-struct ScanOptions<'a> {
-    count: usize,
-    pattern: Option<&'a [u8]>,
-    /// Compared case-insensitively with each key's type name; as in Redis 7, a name that is
-    /// no type at all is not an error, it just matches nothing.
-    type_name: Option<&'a [u8]>,
-}
-
-impl<'a> ScanOptions<'a> {
-    fn parse(options: &'a [Vec<u8>]) -> Result<ScanOptions<'a>, Reply> {
-        let mut parsed = ScanOptions {
-            count: SCAN_COUNT_DEFAULT,
-            pattern: None,
-            type_name: None,
-        };
-        for pair in options.chunks(2) {
-            match pair {
-                [opt, value] if is(opt, "COUNT") => parsed.count = scan_count(value)?,
-                [opt, value] if is(opt, "MATCH") => {
-                    parsed.pattern = Some(value.as_slice()).filter(|p| !matches_all(p))
-                }
-                [opt, value] if is(opt, "TYPE") => parsed.type_name = Some(value),
-                _ => return Err(syntax_error()),
-            }
-        }
-        Ok(parsed)
-    }
-}
-
-fn scan_count(value: &[u8]) -> Result<usize, Reply> {
-    let count = int_arg(value)?;
-    if count < 1 {
-        return Err(syntax_error());
-    }
-    Ok(usize::try_from(count).unwrap_or(usize::MAX))
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]. The cursor is the key hash to resume from,
 /// so a key that exists throughout a scan is returned exactly once. A call visits about
 /// COUNT keys but always finishes the group of keys that share the last hash, so the next
@@ -303,8 +264,8 @@ pub fn scan(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn scan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let cursor = args::parse_cursor(&argv[1]).ok_or_else(|| Reply::error("ERR invalid cursor"))?;
-    let options = ScanOptions::parse(&argv[2..])?;
+    let cursor = scan_cursor(&argv[1])?;
+    let options = ScanOptions::parse(&argv[2..], scan::Options::MatchCountType)?;
     let entries = ctx
         .db()
         .iter_from(cursor, ctx.now_ms)
@@ -317,28 +278,10 @@ fn scan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
                 .type_name
                 .is_none_or(|t| is(t, entry.value.type_name()))
         })
-        .filter(|(key, _)| options.pattern.is_none_or(|p| glob_match(p, key.bytes())))
+        .filter(|(key, _)| options.matches(key.bytes()))
         .map(|(key, _)| Reply::bulk(key.bytes()))
         .collect();
-    let cursor = Reply::bulk(next_cursor.to_string());
-    Ok(Reply::Array(vec![cursor, Reply::Array(found)]))
-}
-
-/// Takes about `count` items from a hash-ordered sequence, but never splits a group of items
-/// that share a hash: returns the items and the hash to resume from (0 at the end). Since a
-/// page holds at least one whole group, the next cursor is strictly greater than every hash
-/// returned, so it is never 0 before the end (hash 0 can only be first) and scans progress.
-fn scan_page<T>(items: impl Iterator<Item = (u64, T)>, count: usize) -> (Vec<T>, u64) {
-    let mut page = Vec::new();
-    let mut last_hash = None;
-    for (hash, item) in items {
-        if page.len() >= count && last_hash != Some(hash) {
-            return (page, hash);
-        }
-        last_hash = Some(hash);
-        page.push(item);
-    }
-    (page, 0)
+    Ok(scan_reply(next_cursor, found))
 }
 
 /// The one RENAME behind RENAME and RENAMENX: the value moves with its deadline.
@@ -610,77 +553,40 @@ fn int_or(arg: &[u8], error: &str) -> Result<i64, Reply> {
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("copy", -3, WRITE | DENYOOM, 1, 2, 1, Write(copy)),
-    cmd!("dbsize", 1, READONLY | FAST, 0, 0, 0, Read(dbsize)),
-    cmd!("del", -2, WRITE, 1, -1, 1, Write(del)),
-    cmd!("exists", -2, READONLY | FAST, 1, -1, 1, Read(exists)),
-    cmd!("expire", -3, WRITE | FAST, 1, 1, 1, Write(expire)),
-    cmd!("expireat", -3, WRITE | FAST, 1, 1, 1, Write(expireat)),
-    cmd!("expiretime", 2, READONLY | FAST, 1, 1, 1, Read(expiretime)),
-    cmd!("flushall", -1, WRITE, 0, 0, 0, Write(flushall)),
-    cmd!("flushdb", -1, WRITE, 0, 0, 0, Write(flushdb)),
-    cmd!("keys", 2, READONLY, 0, 0, 0, Read(keys)),
-    cmd!("move", 3, WRITE | FAST, 1, 1, 1, Write(move_)),
-    cmd!("object", -2, READONLY, 2, 2, 1, Read(object)),
-    cmd!("persist", 2, WRITE | FAST, 1, 1, 1, Write(persist)),
-    cmd!("pexpire", -3, WRITE | FAST, 1, 1, 1, Write(pexpire)),
-    cmd!("pexpireat", -3, WRITE | FAST, 1, 1, 1, Write(pexpireat)),
-    cmd!(
-        "pexpiretime",
-        2,
-        READONLY | FAST,
-        1,
-        1,
-        1,
-        Read(pexpiretime)
-    ),
-    cmd!("pttl", 2, READONLY | FAST, 1, 1, 1, Read(pttl)),
-    cmd!("randomkey", 1, READONLY | RANDOM, 0, 0, 0, Read(randomkey)),
-    cmd!("rename", 3, WRITE, 1, 2, 1, Write(rename)),
-    cmd!("renamenx", 3, WRITE | FAST, 1, 2, 1, Write(renamenx)),
-    cmd!("scan", -2, READONLY, 0, 0, 0, Read(scan)),
-    cmd!("swapdb", 3, WRITE | FAST, 0, 0, 0, Write(swapdb)),
-    cmd!("ttl", 2, READONLY | FAST, 1, 1, 1, Read(ttl)),
-    cmd!("type", 2, READONLY | FAST, 1, 1, 1, Read(type_)),
-    cmd!("unlink", -2, WRITE | FAST, 1, -1, 1, Write(unlink)),
+    cmd!("copy", -3, DENYOOM, 1, 2, 1, Write(legacy!(copy))),
+    cmd!("dbsize", 1, FAST, 0, 0, 0, Read(legacy!(dbsize))),
+    cmd!("del", -2, 0, 1, -1, 1, Write(legacy!(del))),
+    cmd!("exists", -2, FAST, 1, -1, 1, Read(legacy!(exists))),
+    cmd!("expire", -3, FAST, 1, 1, 1, Write(legacy!(expire))),
+    cmd!("expireat", -3, FAST, 1, 1, 1, Write(legacy!(expireat))),
+    cmd!("expiretime", 2, FAST, 1, 1, 1, Read(legacy!(expiretime))),
+    cmd!("flushall", -1, 0, 0, 0, 0, Write(legacy!(flushall))),
+    cmd!("flushdb", -1, 0, 0, 0, 0, Write(legacy!(flushdb))),
+    cmd!("keys", 2, 0, 0, 0, 0, Read(legacy!(keys))),
+    cmd!("move", 3, FAST, 1, 1, 1, Write(legacy!(move_))),
+    cmd!("object", -2, 0, 2, 2, 1, Read(legacy!(object))),
+    cmd!("persist", 2, FAST, 1, 1, 1, Write(legacy!(persist))),
+    cmd!("pexpire", -3, FAST, 1, 1, 1, Write(legacy!(pexpire))),
+    cmd!("pexpireat", -3, FAST, 1, 1, 1, Write(legacy!(pexpireat))),
+    cmd!("pexpiretime", 2, FAST, 1, 1, 1, Read(legacy!(pexpiretime))),
+    cmd!("pttl", 2, FAST, 1, 1, 1, Read(legacy!(pttl))),
+    cmd!("randomkey", 1, RANDOM, 0, 0, 0, Read(legacy!(randomkey))),
+    cmd!("rename", 3, 0, 1, 2, 1, Write(legacy!(rename))),
+    cmd!("renamenx", 3, FAST, 1, 2, 1, Write(legacy!(renamenx))),
+    cmd!("scan", -2, 0, 0, 0, 0, Read(legacy!(scan))),
+    cmd!("swapdb", 3, FAST, 0, 0, 0, Write(legacy!(swapdb))),
+    cmd!("ttl", 2, FAST, 1, 1, 1, Read(legacy!(ttl))),
+    cmd!("type", 2, FAST, 1, 1, 1, Read(legacy!(type_))),
+    cmd!("unlink", -2, FAST, 1, -1, 1, Write(legacy!(unlink))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::entry::{LogCommand, Op};
     use crate::testutil::{apply, bulk, bulks, err, int, ok, read, read_seeded};
     use crate::Engine;
-
-    /// Commands of this module that the tests below exercise (checked against the table).
-    pub(crate) const TESTED: &[&str] = &[
-        "copy",
-        "dbsize",
-        "del",
-        "exists",
-        "expire",
-        "expireat",
-        "expiretime",
-        "flushall",
-        "flushdb",
-        "keys",
-        "move",
-        "object",
-        "persist",
-        "pexpire",
-        "pexpireat",
-        "pexpiretime",
-        "pttl",
-        "randomkey",
-        "rename",
-        "renamenx",
-        "scan",
-        "swapdb",
-        "ttl",
-        "type",
-        "unlink",
-    ];
 
     fn engine_with(keys: &[&str]) -> Engine {
         let mut engine = Engine::new();
@@ -973,21 +879,6 @@ pub(crate) mod tests {
             read(&engine, 1000, &["SCAN", &u64::MAX.to_string()]),
             Reply::Array(vec![bulk("0"), Reply::Array(vec![])])
         );
-    }
-
-    #[test]
-    fn scan_page_never_splits_keys_that_share_a_hash() {
-        let items = [(1, "a"), (5, "b"), (5, "c"), (5, "d"), (9, "e")];
-        assert_eq!(
-            scan_page(items.into_iter(), 2),
-            (vec!["a", "b", "c", "d"], 9)
-        );
-        assert_eq!(
-            scan_page(items[1..].iter().copied(), 1),
-            (vec!["b", "c", "d"], 9)
-        );
-        assert_eq!(scan_page(items[4..].iter().copied(), 1), (vec!["e"], 0));
-        assert_eq!(scan_page(std::iter::empty::<(u64, &str)>(), 3), (vec![], 0));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::num::NonZeroU64;
 use crate::config::EncodingConfig;
 use crate::hash::HashValue;
 use crate::list::ListValue;
+use crate::reply::Reply;
 use crate::set::SetValue;
 use crate::stream::StreamValue;
 use crate::zset::ZSetValue;
@@ -140,6 +141,62 @@ impl Value {
     }
 }
 
+/// A type a key can hold, so that one generic lookup ([`Db::get_as`]) answers WRONGTYPE for
+/// every type.
+pub trait TypedValue: Sized {
+    fn of(value: &Value) -> Option<&Self>;
+    fn of_mut(value: &mut Value) -> Option<&mut Self>;
+    fn into_value(self) -> Value;
+}
+
+macro_rules! typed_value {
+    ($type:ty, $variant:ident, inline) => {
+        impl TypedValue for $type {
+            fn of(value: &Value) -> Option<&Self> {
+                match value {
+                    Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+            fn of_mut(value: &mut Value) -> Option<&mut Self> {
+                match value {
+                    Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+            fn into_value(self) -> Value {
+                Value::$variant(self)
+            }
+        }
+    };
+    ($type:ty, $variant:ident, boxed) => {
+        impl TypedValue for $type {
+            fn of(value: &Value) -> Option<&Self> {
+                match value {
+                    Value::$variant(inner) => Some(&**inner),
+                    _ => None,
+                }
+            }
+            fn of_mut(value: &mut Value) -> Option<&mut Self> {
+                match value {
+                    Value::$variant(inner) => Some(&mut **inner),
+                    _ => None,
+                }
+            }
+            fn into_value(self) -> Value {
+                Value::$variant(Box::new(self))
+            }
+        }
+    };
+}
+
+typed_value!(Vec<u8>, String, inline);
+typed_value!(HashValue, Hash, inline);
+typed_value!(ListValue, List, inline);
+typed_value!(SetValue, Set, boxed);
+typed_value!(ZSetValue, ZSet, inline);
+typed_value!(StreamValue, Stream, boxed);
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub value: Value,
@@ -197,6 +254,43 @@ impl Db {
         self.remove_if_expired(key, now_ms);
         let probe = (key_hash(key), key);
         self.entries.get_mut(&probe as &dyn KeyRef)
+    }
+
+    /// The live value at `key` as type `T`: Ok(None) when absent, WRONGTYPE for another type.
+    pub fn get_as<T: TypedValue>(&self, key: &[u8], now_ms: u64) -> Result<Option<&T>, Reply> {
+        match self.get(key, now_ms) {
+            None => Ok(None),
+            Some(entry) => T::of(&entry.value).map(Some).ok_or_else(Reply::wrong_type),
+        }
+    }
+
+    /// [`Db::get_as`], mutable (a key found past its deadline is deleted, as by `get_mut`).
+    pub fn get_as_mut<T: TypedValue>(
+        &mut self,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<Option<&mut T>, Reply> {
+        match self.get_mut(key, now_ms) {
+            None => Ok(None),
+            Some(entry) => T::of_mut(&mut entry.value)
+                .map(Some)
+                .ok_or_else(Reply::wrong_type),
+        }
+    }
+
+    /// The value at `key` as type `T`, created empty (with no deadline) when absent. The caller
+    /// must store something in it before its command returns: no empty collection is kept.
+    pub fn get_or_create<T: TypedValue + Default>(
+        &mut self,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<&mut T, Reply> {
+        if self.get_mut(key, now_ms).is_none() {
+            self.insert(key, Entry::new(T::default().into_value(), None));
+        }
+        let entry = self.get_mut(key, now_ms);
+        let entry = entry.expect("a value was just stored at this key");
+        T::of_mut(&mut entry.value).ok_or_else(Reply::wrong_type)
     }
 
     pub fn contains(&self, key: &[u8], now_ms: u64) -> bool {

@@ -4,6 +4,7 @@
 //! with each log entry ([`LogCommand::now_ms`], the entry's log index), so two replicas that
 //! apply the same entries reach byte-identical state (see [`Engine::encode_snapshot`]).
 
+mod ctx;
 mod engine;
 pub mod entry;
 pub mod keyspace;
@@ -13,7 +14,6 @@ pub mod table;
 
 pub mod args;
 pub mod bitmap;
-mod collection;
 pub mod config;
 mod connection;
 pub mod dump;
@@ -24,10 +24,13 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
-pub mod ostree;
+mod ostree;
 mod packed_items;
 mod packed_pairs;
 mod pqsort;
+mod rng;
+mod sample;
+mod scan;
 pub mod score;
 pub mod set;
 pub mod sort;
@@ -39,10 +42,10 @@ pub mod zset;
 #[cfg(test)]
 mod testutil;
 
-pub use engine::{checked_spec, Engine, ReadContext};
+pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op, Run};
 pub use reply::Reply;
-pub use table::{lookup, CommandSpec, Kind};
+pub use table::{lookup, resolve, CommandSpec, Kind};
 
 /// Number of logical databases (SELECT 0..15), as in Redis's default configuration.
 pub const DATABASES: usize = 16;

@@ -9,16 +9,15 @@
 //! an index walks the node table by counts. A list emptied by a command is deleted, as in Redis.
 
 use crate::args::{int_arg, is, reply, syntax_error};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::packed_items::{entry_size, PackedItems};
 use crate::reply::Reply;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
-use crate::string::wrongtype;
 use crate::table::{
-    self, cmd, CommandSpec,
+    self, cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, READONLY, WRITE,
+    DENYOOM, FAST,
 };
 
 /// A node holds at most this many items. Redis bounds nodes by bytes alone; the count bound
@@ -512,7 +511,7 @@ pub fn lookup_list<'a>(
             value: Value::List(list),
             ..
         }) => Ok(Some(list)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -527,7 +526,7 @@ fn lookup_list_mut<'a>(
             value: Value::List(list),
             ..
         }) => Ok(Some(list)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -1018,56 +1017,50 @@ pub fn lmpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("lindex", 3, READONLY, 1, 1, 1, Read(lindex)),
-    cmd!("linsert", 5, WRITE | DENYOOM, 1, 1, 1, Write(linsert)),
-    cmd!("llen", 2, READONLY | FAST, 1, 1, 1, Read(llen)),
-    cmd!("lmove", 5, WRITE | DENYOOM, 1, 2, 1, Write(lmove)),
-    cmd!("lmpop", -4, WRITE, 0, 0, 0, Write(lmpop)),
-    cmd!("lpop", -2, WRITE | FAST, 1, 1, 1, Write(lpop)),
-    cmd!("lpos", -3, READONLY, 1, 1, 1, Read(lpos)),
-    cmd!("lpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(lpush)),
-    cmd!("lpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(lpushx)),
-    cmd!("lrange", 4, READONLY, 1, 1, 1, Read(lrange)),
-    cmd!("lrem", 4, WRITE, 1, 1, 1, Write(lrem)),
-    cmd!("lset", 4, WRITE | DENYOOM, 1, 1, 1, Write(lset)),
-    cmd!("ltrim", 4, WRITE, 1, 1, 1, Write(ltrim)),
-    cmd!("rpop", -2, WRITE | FAST, 1, 1, 1, Write(rpop)),
-    cmd!("rpoplpush", 3, WRITE | DENYOOM, 1, 2, 1, Write(rpoplpush)),
-    cmd!("rpush", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(rpush)),
-    cmd!("rpushx", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(rpushx)),
+    cmd!("lindex", 3, 0, 1, 1, 1, Read(legacy!(lindex))),
+    cmd!("linsert", 5, DENYOOM, 1, 1, 1, Write(legacy!(linsert))),
+    cmd!("llen", 2, FAST, 1, 1, 1, Read(legacy!(llen))),
+    cmd!("lmove", 5, DENYOOM, 1, 2, 1, Write(legacy!(lmove))),
+    cmd!("lmpop", -4, 0, 0, 0, 0, Write(legacy!(lmpop))),
+    cmd!("lpop", -2, FAST, 1, 1, 1, Write(legacy!(lpop))),
+    cmd!("lpos", -3, 0, 1, 1, 1, Read(legacy!(lpos))),
+    cmd!("lpush", -3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(lpush))),
+    cmd!(
+        "lpushx",
+        -3,
+        DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(legacy!(lpushx))
+    ),
+    cmd!("lrange", 4, 0, 1, 1, 1, Read(legacy!(lrange))),
+    cmd!("lrem", 4, 0, 1, 1, 1, Write(legacy!(lrem))),
+    cmd!("lset", 4, DENYOOM, 1, 1, 1, Write(legacy!(lset))),
+    cmd!("ltrim", 4, 0, 1, 1, 1, Write(legacy!(ltrim))),
+    cmd!("rpop", -2, FAST, 1, 1, 1, Write(legacy!(rpop))),
+    cmd!("rpoplpush", 3, DENYOOM, 1, 2, 1, Write(legacy!(rpoplpush))),
+    cmd!("rpush", -3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(rpush))),
+    cmd!(
+        "rpushx",
+        -3,
+        DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(legacy!(rpushx))
+    ),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use std::collections::VecDeque;
 
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
-    use crate::string::WRONGTYPE;
+    use crate::reply::WRONGTYPE;
     use crate::testutil::{apply, bulk, bulks, err, int, ok, read};
     use crate::Engine;
-
-    /// Every command of this module that has a unit test; the table's meta-test compares it
-    /// with the table.
-    pub(crate) const TESTED: &[&str] = &[
-        "lindex",
-        "linsert",
-        "llen",
-        "lmove",
-        "lmpop",
-        "lpop",
-        "lpos",
-        "lpush",
-        "lpushx",
-        "lrange",
-        "lrem",
-        "lset",
-        "ltrim",
-        "rpop",
-        "rpoplpush",
-        "rpush",
-        "rpushx",
-    ];
 
     fn with_list(items: &[&str]) -> Engine {
         let mut engine = Engine::new();

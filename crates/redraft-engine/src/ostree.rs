@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use crate::engine::splitmix64;
+use crate::rng::splitmix64;
 
 /// Redis's sorted-set order.
 pub fn cmp_entries(a: (f64, &[u8]), b: (f64, &[u8])) -> Ordering {
@@ -89,10 +89,6 @@ fn merge(a: Link, b: Link) -> Link {
 impl OsTree {
     pub fn len(&self) -> usize {
         size(&self.root)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.root.is_none()
     }
 
     /// Inserts an entry that is not in the tree.
@@ -197,28 +193,19 @@ impl Drop for OsTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A small deterministic generator for the test.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self, bound: u64) -> u64 {
-            self.0 += 1;
-            splitmix64(self.0) % bound
-        }
-    }
+    use crate::rng::Rng;
 
     #[test]
     fn rank_select_and_bounds_agree_with_a_sorted_vec() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let mut tree = OsTree::default();
         let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
         let scores = [-1.0, 0.0, -0.0, 0.5, 2.0, f64::INFINITY, f64::NEG_INFINITY];
         for _ in 0..4000 {
-            let member = format!("m{}", rng.next(60)).into_bytes();
-            let score = scores[rng.next(scores.len() as u64) as usize];
+            let member = format!("m{}", rng.below(60)).into_bytes();
+            let score = scores[rng.below(scores.len())];
             let existing = model.iter().position(|(_, m)| *m == member);
-            match (existing, rng.next(3)) {
+            match (existing, rng.below(3)) {
                 (Some(at), 0) => {
                     let (old, _) = model.remove(at);
                     assert!(tree.remove(old, &member));
@@ -236,14 +223,14 @@ mod tests {
             }
             model.sort_by(|a, b| cmp_entries((a.0, &a.1), (b.0, &b.1)));
             assert_eq!(tree.len(), model.len());
-            let probe = rng.next(model.len() as u64 + 1) as usize;
+            let probe = rng.below(model.len() + 1);
             if let Some((score, member)) = model.get(probe) {
                 assert_eq!(tree.select(probe), Some((*score, member.as_slice())));
                 assert_eq!(tree.rank(*score, member), probe);
             } else {
                 assert_eq!(tree.select(probe), None);
             }
-            let bound = scores[rng.next(scores.len() as u64) as usize];
+            let bound = scores[rng.below(scores.len())];
             assert_eq!(
                 tree.partition_point(|s, _| s < bound),
                 model.iter().filter(|(s, _)| *s < bound).count()

@@ -184,7 +184,7 @@ fn swap_blocks<T>(items: &mut [T], x: usize, y: usize, len: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collection::Rng;
+    use crate::rng::Rng;
 
     #[test]
     fn the_wanted_range_holds_what_a_full_sort_puts_there() {

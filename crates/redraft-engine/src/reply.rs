@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What every command function returns: its reply, or an error reply returned early with `?`
+/// (a bad argument, a key of the wrong type). Both are data: the same on every replica.
+pub type CmdResult = Result<Reply, Reply>;
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     /// `+OK`
@@ -42,6 +48,11 @@ impl Reply {
 
     pub fn bulk(bytes: impl Into<Vec<u8>>) -> Reply {
         Reply::Bulk(bytes.into())
+    }
+
+    /// The reply to a command on a key that holds another type.
+    pub fn wrong_type() -> Reply {
+        Reply::error(WRONGTYPE)
     }
 
     pub fn is_error(&self) -> bool {

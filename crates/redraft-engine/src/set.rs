@@ -9,18 +9,19 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crate::args::{self, is, reply, syntax_error};
-use crate::collection::{self, Rng, ScanOptions};
 use crate::config::EncodingConfig;
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::packed_items::PackedItems;
 use crate::reply::Reply;
+use crate::rng::Rng;
+use crate::sample;
+use crate::scan::{self, ScanOptions};
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
-use crate::string::wrongtype;
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, RANDOM, READONLY, WRITE,
+    DENYOOM, FAST, RANDOM,
 };
 
 /// The default set-max-intset-entries: an intset with more members becomes a hash table. The
@@ -344,7 +345,7 @@ fn lookup<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<Option<&'a SetValue
             value: Value::Set(set),
             ..
         }) => Ok(Some(set)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -357,7 +358,7 @@ fn lookup_mut<'a>(
         None => Ok(None),
         Some(entry) => match &mut entry.value {
             Value::Set(set) => Ok(Some(set)),
-            _ => Err(wrongtype()),
+            _ => Err(Reply::wrong_type()),
         },
     }
 }
@@ -584,16 +585,16 @@ fn srandmember_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
                 .map_or(Reply::Nil, |m| Reply::bulk(m.into_owned())))
         }
         3 => {
-            let count = collection::signed_count(&argv[2])?;
+            let count = sample::signed_count(&argv[2])?;
             let Some(set) = lookup(ctx.db(), &argv[1], ctx.now_ms)? else {
                 return Ok(Reply::Array(Vec::new()));
             };
             if count == 0 {
                 return Ok(Reply::Array(Vec::new()));
             }
-            let sample = collection::sample(count)?;
+            let sample = sample::sample(count)?;
             let members = set.members();
-            let picks = collection::sample_indices(&mut rng, members.len(), sample);
+            let picks = sample::sample_indices(&mut rng, members.len(), sample);
             Ok(Reply::Array(
                 picks
                     .into_iter()
@@ -812,16 +813,16 @@ pub fn sscan(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn sscan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let cursor = collection::scan_cursor(&argv[2])?;
+    let cursor = scan::scan_cursor(&argv[2])?;
     let Some(set) = lookup(ctx.db(), &argv[1], ctx.now_ms)? else {
-        return Ok(collection::scan_reply(0, Vec::new()));
+        return Ok(scan::scan_reply(0, Vec::new()));
     };
-    let options = ScanOptions::parse(&argv[3..])?;
+    let options = ScanOptions::parse(&argv[3..], scan::Options::MatchCount)?;
     let (members, next) = match set.hashed_from(cursor) {
         None => (set.members(), 0),
         Some(from) => {
             let from = from.map(|(hash, member)| (hash, member.to_vec()));
-            collection::scan_page(from, options.count)
+            scan::scan_page(from, options.count)
         }
     };
     let found = members
@@ -829,92 +830,70 @@ fn sscan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         .filter(|member| options.matches(member))
         .map(Reply::bulk)
         .collect();
-    Ok(collection::scan_reply(next, found))
+    Ok(scan::scan_reply(next, found))
 }
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("sadd", -3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(sadd)),
-    cmd!("scard", 2, READONLY | FAST, 1, 1, 1, Read(scard)),
-    cmd!("sdiff", -2, READONLY, 1, -1, 1, Read(sdiff)),
+    cmd!("sadd", -3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(sadd))),
+    cmd!("scard", 2, FAST, 1, 1, 1, Read(legacy!(scard))),
+    cmd!("sdiff", -2, 0, 1, -1, 1, Read(legacy!(sdiff))),
     cmd!(
         "sdiffstore",
         -3,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         -1,
         1,
-        Write(sdiffstore)
+        Write(legacy!(sdiffstore))
     ),
-    cmd!("sinter", -2, READONLY, 1, -1, 1, Read(sinter)),
-    cmd!("sintercard", -3, READONLY, 0, 0, 0, Read(sintercard)),
+    cmd!("sinter", -2, 0, 1, -1, 1, Read(legacy!(sinter))),
+    cmd!("sintercard", -3, 0, 0, 0, 0, Read(legacy!(sintercard))),
     cmd!(
         "sinterstore",
         -3,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         -1,
         1,
-        Write(sinterstore)
+        Write(legacy!(sinterstore))
     ),
-    cmd!("sismember", 3, READONLY | FAST, 1, 1, 1, Read(sismember)),
-    cmd!("smembers", 2, READONLY, 1, 1, 1, Read(smembers)),
-    cmd!("smismember", -3, READONLY | FAST, 1, 1, 1, Read(smismember)),
-    cmd!("smove", 4, WRITE | FAST, 1, 2, 1, Write(smove)),
-    cmd!("spop", -2, WRITE | FAST | RANDOM, 1, 1, 1, Write(spop)),
+    cmd!("sismember", 3, FAST, 1, 1, 1, Read(legacy!(sismember))),
+    cmd!("smembers", 2, 0, 1, 1, 1, Read(legacy!(smembers))),
+    cmd!("smismember", -3, FAST, 1, 1, 1, Read(legacy!(smismember))),
+    cmd!("smove", 4, FAST, 1, 2, 1, Write(legacy!(smove))),
+    cmd!("spop", -2, FAST | RANDOM, 1, 1, 1, Write(legacy!(spop))),
     cmd!(
         "srandmember",
         -2,
-        READONLY | RANDOM,
+        RANDOM,
         1,
         1,
         1,
-        Read(srandmember)
+        Read(legacy!(srandmember))
     ),
-    cmd!("srem", -3, WRITE | FAST, 1, 1, 1, Write(srem)),
-    cmd!("sscan", -3, READONLY, 1, 1, 1, Read(sscan)),
-    cmd!("sunion", -2, READONLY, 1, -1, 1, Read(sunion)),
+    cmd!("srem", -3, FAST, 1, 1, 1, Write(legacy!(srem))),
+    cmd!("sscan", -3, 0, 1, 1, 1, Read(legacy!(sscan))),
+    cmd!("sunion", -2, 0, 1, -1, 1, Read(legacy!(sunion))),
     cmd!(
         "sunionstore",
         -3,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         -1,
         1,
-        Write(sunionstore)
+        Write(legacy!(sunionstore))
     ),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::collection::splice_value;
+    use crate::testutil::splice_value;
     use crate::testutil::{apply, bulk, bulks as bulk_array, err, int, read, read_seeded};
     use crate::Engine;
 
-    /// Every command of this module that has a unit test; the table's meta-test compares it
-    /// with the table.
-    pub(crate) const TESTED: &[&str] = &[
-        "sadd",
-        "scard",
-        "sdiff",
-        "sdiffstore",
-        "sinter",
-        "sintercard",
-        "sinterstore",
-        "sismember",
-        "smembers",
-        "smismember",
-        "smove",
-        "spop",
-        "srandmember",
-        "srem",
-        "sscan",
-        "sunion",
-        "sunionstore",
-    ];
-
-    const WRONGTYPE: &str = crate::string::WRONGTYPE;
+    const WRONGTYPE: &str = crate::reply::WRONGTYPE;
 
     fn engine_with(sets: &[(&str, &[&str])]) -> Engine {
         let mut engine = Engine::new();

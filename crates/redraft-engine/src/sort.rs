@@ -13,16 +13,15 @@
 use std::cmp::Ordering;
 
 use crate::args::{c_str, is, reply, syntax_error, NOT_INTEGER};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::list::{End, ListValue};
 use crate::reply::Reply;
 use crate::score::parse_score;
-use crate::string::wrongtype;
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, READONLY, WRITE,
+    DENYOOM,
 };
 
 /// SORT's parsed options.
@@ -148,7 +147,7 @@ fn sorted(
         Some(Value::List(list)) => list.len(),
         Some(Value::Set(set)) => set.len(),
         Some(Value::ZSet(zset)) => zset.len(),
-        Some(_) => return Err(wrongtype()),
+        Some(_) => return Err(Reply::wrong_type()),
     } as i64;
     let mut start = args.limit_start.clamp(0, len);
     let count = args.limit_count.clamp(-1, len);
@@ -349,19 +348,17 @@ pub fn sort_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("sort", -2, WRITE | DENYOOM, 1, 1, 1, Write(sort)),
-    cmd!("sort_ro", -2, READONLY, 1, 1, 1, Read(sort_ro)),
+    cmd!("sort", -2, DENYOOM, 1, 1, 1, Write(legacy!(sort))),
+    cmd!("sort_ro", -2, 0, 1, 1, 1, Read(legacy!(sort_ro))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::reply::Reply;
-    use crate::string::WRONGTYPE;
+    use crate::reply::WRONGTYPE;
     use crate::testutil::{apply, bulk, bulks, err, int, read};
     use crate::Engine;
-
-    pub(crate) const TESTED: &[&str] = &["sort", "sort_ro"];
 
     fn setup() -> Engine {
         let mut e = Engine::new();

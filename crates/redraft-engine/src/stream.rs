@@ -20,9 +20,9 @@ use crate::args;
 use crate::reply::Reply;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, READONLY, WRITE,
+    DENYOOM, FAST,
 };
 
 pub use groups::{Consumer, ConsumerGroup, PendingEntry};
@@ -734,83 +734,99 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!(
         "xack",
         -4,
-        WRITE | FAST,
+        FAST,
         1,
         1,
         1,
-        Write(group_commands::xack)
+        Write(legacy!(group_commands::xack))
     ),
     cmd!(
         "xadd",
         -5,
-        WRITE | DENYOOM | FAST,
+        DENYOOM | FAST,
         1,
         1,
         1,
-        Write(commands::xadd)
+        Write(legacy!(commands::xadd))
     ),
     cmd!(
         "xautoclaim",
         -6,
-        WRITE | FAST,
+        FAST,
         1,
         1,
         1,
-        Write(group_commands::xautoclaim)
+        Write(legacy!(group_commands::xautoclaim))
     ),
     cmd!(
         "xclaim",
         -6,
-        WRITE | FAST,
+        FAST,
         1,
         1,
         1,
-        Write(group_commands::xclaim)
+        Write(legacy!(group_commands::xclaim))
     ),
-    cmd!("xdel", -3, WRITE | FAST, 1, 1, 1, Write(commands::xdel)),
-    cmd!("xgroup", -2, WRITE, 0, 0, 0, Write(group_commands::xgroup)),
-    cmd!("xinfo", -2, READONLY, 0, 0, 0, Read(group_commands::xinfo)),
-    cmd!("xlen", 2, READONLY | FAST, 1, 1, 1, Read(commands::xlen)),
+    cmd!("xdel", -3, FAST, 1, 1, 1, Write(legacy!(commands::xdel))),
+    cmd!(
+        "xgroup",
+        -2,
+        0,
+        0,
+        0,
+        0,
+        Write(legacy!(group_commands::xgroup))
+    ),
+    cmd!(
+        "xinfo",
+        -2,
+        0,
+        0,
+        0,
+        0,
+        Read(legacy!(group_commands::xinfo))
+    ),
+    cmd!("xlen", 2, FAST, 1, 1, 1, Read(legacy!(commands::xlen))),
     cmd!(
         "xpending",
         -3,
-        READONLY,
+        0,
         1,
         1,
         1,
-        Read(group_commands::xpending)
+        Read(legacy!(group_commands::xpending))
     ),
-    cmd!("xrange", -4, READONLY, 1, 1, 1, Read(commands::xrange)),
-    cmd!("xread", -4, READONLY, 0, 0, 0, Read(commands::xread)),
+    cmd!("xrange", -4, 0, 1, 1, 1, Read(legacy!(commands::xrange))),
+    cmd!("xread", -4, 0, 0, 0, 0, Read(legacy!(commands::xread))),
     cmd!(
         "xreadgroup",
         -7,
-        WRITE,
         0,
         0,
         0,
-        Write(group_commands::xreadgroup)
+        0,
+        Write(legacy!(group_commands::xreadgroup))
     ),
     cmd!(
         "xrevrange",
         -4,
-        READONLY,
+        0,
         1,
         1,
         1,
-        Read(commands::xrevrange)
+        Read(legacy!(commands::xrevrange))
     ),
     cmd!(
         "xsetid",
         -3,
-        WRITE | DENYOOM | FAST,
+        DENYOOM | FAST,
         1,
         1,
         1,
-        Write(commands::xsetid)
+        Write(legacy!(commands::xsetid))
     ),
-    cmd!("xtrim", -4, WRITE, 1, 1, 1, Write(commands::xtrim)),
+    cmd!("xtrim", -4, 0, 1, 1, 1, Write(legacy!(commands::xtrim))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

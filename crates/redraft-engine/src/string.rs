@@ -2,25 +2,19 @@
 //! one generic incr/decr, ranges, and the multi-key MGET/MSET.
 
 use crate::args::{self, int_arg, is, reply, syntax_error, NOT_FLOAT, NOT_INTEGER};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
 use crate::reply::Reply;
 use crate::table;
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, READONLY, WRITE,
+    DENYOOM, FAST,
 };
-
-pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 /// Redis's default proto-max-bulk-len: the largest string SETRANGE and APPEND may build.
 pub const STRING_LEN_MAX: u64 = 512 * 1024 * 1024;
-
-pub fn wrongtype() -> Reply {
-    Reply::error(WRONGTYPE)
-}
 
 /// The live string at `key`: Ok(None) when absent, WRONGTYPE for another type.
 pub fn lookup_string<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<Option<&'a [u8]>, Reply> {
@@ -30,7 +24,7 @@ pub fn lookup_string<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<Option<&
             .value
             .as_string()
             .map(|bytes| Some(bytes.as_slice()))
-            .ok_or_else(wrongtype),
+            .ok_or_else(Reply::wrong_type),
     }
 }
 
@@ -371,7 +365,7 @@ fn append_result(ctx: &mut WriteCtx, key: &[u8], tail: &[u8]) -> Result<Reply, R
     let now = ctx.now_ms;
     match ctx.db().get_mut(key, now) {
         Some(entry) => {
-            let bytes = entry.value.as_string_mut().ok_or_else(wrongtype)?;
+            let bytes = entry.value.as_string_mut().ok_or_else(Reply::wrong_type)?;
             check_string_length(bytes.len() as u64, tail.len() as u64)?;
             bytes.extend_from_slice(tail);
             Ok(Reply::Integer(bytes.len() as i64))
@@ -397,7 +391,7 @@ fn incr_decr(ctx: &mut WriteCtx, key: &[u8], delta: i64) -> Result<Reply, Reply>
     let overflow = || Reply::error("ERR increment or decrement would overflow");
     match ctx.db().get_mut(key, now) {
         Some(entry) => {
-            let bytes = entry.value.as_string_mut().ok_or_else(wrongtype)?;
+            let bytes = entry.value.as_string_mut().ok_or_else(Reply::wrong_type)?;
             let current = args::parse_i64(bytes).ok_or_else(|| Reply::error(NOT_INTEGER))?;
             let value = current.checked_add(delta).ok_or_else(overflow)?;
             *bytes = value.to_string().into_bytes();
@@ -512,7 +506,7 @@ fn setrange_result(
         ctx.db().insert(key, string_entry(bytes, None));
         return Ok(Reply::Integer(len));
     };
-    let bytes = entry.value.as_string_mut().ok_or_else(wrongtype)?;
+    let bytes = entry.value.as_string_mut().ok_or_else(Reply::wrong_type)?;
     if !patch.is_empty() {
         check_string_length(offset, patch.len() as u64)?;
         overwrite(bytes, offset as usize, patch);
@@ -531,65 +525,41 @@ fn overwrite(bytes: &mut Vec<u8>, offset: usize, patch: &[u8]) {
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("append", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(append)),
-    cmd!("decr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(decr)),
-    cmd!("decrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(decrby)),
-    cmd!("get", 2, READONLY | FAST, 1, 1, 1, Read(get)),
-    cmd!("getdel", 2, WRITE | FAST, 1, 1, 1, Write(getdel)),
-    cmd!("getex", -2, WRITE | FAST, 1, 1, 1, Write(getex)),
-    cmd!("getrange", 4, READONLY, 1, 1, 1, Read(getrange)),
-    cmd!("getset", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(getset)),
-    cmd!("incr", 2, WRITE | DENYOOM | FAST, 1, 1, 1, Write(incr)),
-    cmd!("incrby", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(incrby)),
+    cmd!("append", 3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(append))),
+    cmd!("decr", 2, DENYOOM | FAST, 1, 1, 1, Write(legacy!(decr))),
+    cmd!("decrby", 3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(decrby))),
+    cmd!("get", 2, FAST, 1, 1, 1, Read(legacy!(get))),
+    cmd!("getdel", 2, FAST, 1, 1, 1, Write(legacy!(getdel))),
+    cmd!("getex", -2, FAST, 1, 1, 1, Write(legacy!(getex))),
+    cmd!("getrange", 4, 0, 1, 1, 1, Read(legacy!(getrange))),
+    cmd!("getset", 3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(getset))),
+    cmd!("incr", 2, DENYOOM | FAST, 1, 1, 1, Write(legacy!(incr))),
+    cmd!("incrby", 3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(incrby))),
     cmd!(
         "incrbyfloat",
         3,
-        WRITE | DENYOOM | FAST,
+        DENYOOM | FAST,
         1,
         1,
         1,
-        Write(incrbyfloat)
+        Write(legacy!(incrbyfloat))
     ),
-    cmd!("mget", -2, READONLY | FAST, 1, -1, 1, Read(mget)),
-    cmd!("mset", -3, WRITE | DENYOOM, 1, -1, 2, Write(mset)),
-    cmd!("msetnx", -3, WRITE | DENYOOM, 1, -1, 2, Write(msetnx)),
-    cmd!("psetex", 4, WRITE | DENYOOM, 1, 1, 1, Write(psetex)),
-    cmd!("set", -3, WRITE | DENYOOM, 1, 1, 1, Write(set)),
-    cmd!("setex", 4, WRITE | DENYOOM, 1, 1, 1, Write(setex)),
-    cmd!("setnx", 3, WRITE | DENYOOM | FAST, 1, 1, 1, Write(setnx)),
-    cmd!("setrange", 4, WRITE | DENYOOM, 1, 1, 1, Write(setrange)),
-    cmd!("strlen", 2, READONLY | FAST, 1, 1, 1, Read(strlen)),
+    cmd!("mget", -2, FAST, 1, -1, 1, Read(legacy!(mget))),
+    cmd!("mset", -3, DENYOOM, 1, -1, 2, Write(legacy!(mset))),
+    cmd!("msetnx", -3, DENYOOM, 1, -1, 2, Write(legacy!(msetnx))),
+    cmd!("psetex", 4, DENYOOM, 1, 1, 1, Write(legacy!(psetex))),
+    cmd!("set", -3, DENYOOM, 1, 1, 1, Write(legacy!(set))),
+    cmd!("setex", 4, DENYOOM, 1, 1, 1, Write(legacy!(setex))),
+    cmd!("setnx", 3, DENYOOM | FAST, 1, 1, 1, Write(legacy!(setnx))),
+    cmd!("setrange", 4, DENYOOM, 1, 1, 1, Write(legacy!(setrange))),
+    cmd!("strlen", 2, FAST, 1, 1, 1, Read(legacy!(strlen))),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::testutil::{apply, bulk, err, int, ok, read};
     use crate::Engine;
-
-    /// Commands of this module that the tests below exercise (checked against the table).
-    pub(crate) const TESTED: &[&str] = &[
-        "append",
-        "decr",
-        "decrby",
-        "get",
-        "getdel",
-        "getex",
-        "getrange",
-        "getset",
-        "incr",
-        "incrby",
-        "incrbyfloat",
-        "mget",
-        "mset",
-        "msetnx",
-        "psetex",
-        "set",
-        "setex",
-        "setnx",
-        "setrange",
-        "strlen",
-    ];
 
     const SYNTAX: &str = "ERR syntax error";
 
@@ -1135,7 +1105,7 @@ pub(crate) mod tests {
     fn wrongtype_helper_rejects_non_strings() {
         // No other type exists yet: check the error line the type modules share.
         assert_eq!(
-            wrongtype(),
+            Reply::wrong_type(),
             err("WRONGTYPE Operation against a key holding the wrong kind of value")
         );
     }

@@ -1,24 +1,22 @@
-//! The command table: every command the server knows, as data. The dispatcher checks arity
-//! (Redis's convention: `n` exactly n arguments including the name, `-n` at least n) before any
-//! command function runs, so command functions may index `argv[..arity]` freely.
+//! The command table: every command the server knows, as data. The dispatcher ([`resolve`])
+//! finds the command (and its subcommand, for containers such as CONFIG or OBJECT) and checks
+//! its arity (Redis's convention: `n` exactly n arguments including the name, `-n` at least n)
+//! before any command function runs, so command functions may index `argv[..arity]` freely.
 //!
 //! Adding a command touches one place, its type's module: an entry in that module's `COMMANDS`
-//! fragment, its function, and its test (plus its name in the module's `TESTED` list). The
-//! fragments are merged here; a new type's module adds its fragment to [`all`] once.
+//! fragment, its function, and its test. The fragments are merged here; a new type's module
+//! adds its fragment to [`all`] once.
 
-use crate::engine::{ReadCtx, WriteCtx};
-use crate::reply::Reply;
+use crate::args;
+use crate::ctx::{ReadCtx, WriteCtx};
+use crate::reply::{CmdResult, Reply};
 use std::sync::OnceLock;
 
 use crate::{
-    args, bitmap, config, connection, dump, geo, hash, hyperloglog, keys, list, set, sort, stream,
+    bitmap, config, connection, dump, geo, hash, hyperloglog, keys, list, set, sort, stream,
     string, zset,
 };
 
-/// Modifies the keyspace: goes through the Raft log.
-pub const WRITE: u32 = 1 << 0;
-/// Reads the keyspace only: served after a read barrier on any node.
-pub const READONLY: u32 = 1 << 1;
 /// Runs in O(1) or O(log N).
 pub const FAST: u32 = 1 << 2;
 /// May grow memory (Redis's `denyoom`).
@@ -30,10 +28,10 @@ pub const CONNECTION: u32 = 1 << 5;
 /// Returns or draws something random; in a write path the seed comes from the log entry.
 pub const RANDOM: u32 = 1 << 6;
 
-pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> Reply;
-pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> Reply;
+pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> CmdResult;
+pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> CmdResult;
 
-/// Who executes a command.
+/// Who executes a command. Redis's `write` and `readonly` flags follow from it.
 #[derive(Clone, Copy)]
 pub enum Kind {
     /// Applied by the state machine on every replica, from the log.
@@ -42,10 +40,15 @@ pub enum Kind {
     Read(ReadFn),
     /// Executed by the client's session (connection state, server information).
     Session,
+    /// Executed by the server against the Raft cluster (membership, status).
+    Cluster,
+    /// A container: the second argument names one of these subcommands, each with its own
+    /// kind and arity (`config|get`, `object|encoding`).
+    Container(&'static [CommandSpec]),
 }
 
 pub struct CommandSpec {
-    /// Lower-case name, as COMMAND reports it.
+    /// Lower-case name, as COMMAND reports it (`container|sub` for a subcommand).
     pub name: &'static str,
     pub arity: i32,
     pub flags: u32,
@@ -72,21 +75,35 @@ impl CommandSpec {
         }
     }
 
+    /// The subcommands of a container, none for any other command.
+    pub fn subcommands(&self) -> &'static [CommandSpec] {
+        match self.kind {
+            Kind::Container(subcommands) => subcommands,
+            _ => &[],
+        }
+    }
+
     /// Redis's flag names, for COMMAND INFO.
     pub fn flag_names(&self) -> Vec<&'static str> {
-        const NAMES: [(u32, &str); 7] = [
-            (WRITE, "write"),
-            (READONLY, "readonly"),
+        const NAMES: [(u32, &str); 5] = [
             (DENYOOM, "denyoom"),
             (ADMIN, "admin"),
             (FAST, "fast"),
             (CONNECTION, "stale"),
             (RANDOM, "random"),
         ];
-        NAMES
-            .iter()
-            .filter(|(bit, _)| self.flags & bit != 0)
-            .map(|(_, name)| *name)
+        let kind = match self.kind {
+            Kind::Write(_) => Some("write"),
+            Kind::Read(_) => Some("readonly"),
+            _ => None,
+        };
+        kind.into_iter()
+            .chain(
+                NAMES
+                    .iter()
+                    .filter(|(bit, _)| self.flags & bit != 0)
+                    .map(|(_, name)| *name),
+            )
             .collect()
     }
 }
@@ -105,6 +122,14 @@ macro_rules! cmd {
     };
 }
 pub(crate) use cmd;
+
+/// Adapts a command function that still returns a bare [`Reply`] to the table's shape.
+macro_rules! legacy {
+    ($function:path) => {
+        |ctx, argv| Ok($function(ctx, argv))
+    };
+}
+pub(crate) use legacy;
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
 /// [`lookup`] relies on the order). Arity, flags and key positions are those Redis 7's COMMAND
@@ -149,6 +174,32 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         .map(|i| table[i])
 }
 
+/// Looks the command (and, for a container, its subcommand) up and checks its arity, as
+/// Redis's dispatcher does before running it.
+pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
+    let spec = argv
+        .first()
+        .and_then(|name| lookup(name))
+        .ok_or_else(|| unknown_command(argv))?;
+    if !spec.arity_ok(argv.len()) {
+        return Err(wrong_arity(spec.name));
+    }
+    let Kind::Container(subcommands) = spec.kind else {
+        return Ok(spec);
+    };
+    let sub = argv[1].to_ascii_lowercase();
+    let found = subcommands
+        .iter()
+        .find(|candidate| candidate.name.split('|').nth(1).map(str::as_bytes) == Some(&sub[..]));
+    let Some(found) = found else {
+        return Err(unknown_subcommand(spec.name, &argv[1]));
+    };
+    if !found.arity_ok(argv.len()) {
+        return Err(wrong_arity(found.name));
+    }
+    Ok(found)
+}
+
 /// Bytes of arguments quoted in the unknown-command error, at most (Redis's limit).
 const QUOTED_ARGS_MAX: usize = 128;
 
@@ -172,6 +223,16 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> Reply {
         "ERR unknown command '{}', with args beginning with: {}",
         String::from_utf8_lossy(name),
         String::from_utf8_lossy(&quoted)
+    ))
+}
+
+/// Redis's reply to a subcommand a container does not have (128 bytes of it at most).
+pub fn unknown_subcommand(container: &str, sub: &[u8]) -> Reply {
+    let sub = args::c_str(sub);
+    args::client_error(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&sub[..sub.len().min(QUOTED_ARGS_MAX)]),
+        container.to_ascii_uppercase()
     ))
 }
 
@@ -202,61 +263,71 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_state_machine_command_has_a_unit_test() {
-        let mut tested: Vec<&str> = [
-            crate::bitmap::tests::TESTED,
-            crate::config::tests::TESTED,
-            crate::dump::tests::TESTED,
-            crate::geo::tests::TESTED,
-            crate::hash::tests::TESTED,
-            crate::hyperloglog::tests::TESTED,
-            crate::keys::tests::TESTED,
-            crate::list::tests::TESTED,
-            crate::set::tests::TESTED,
-            crate::sort::tests::TESTED,
-            crate::stream::tests::TESTED,
-            crate::string::tests::TESTED,
-            crate::zset::tests::TESTED,
-        ]
-        .concat();
-        tested.sort_unstable();
-        let in_table: Vec<&str> = all()
+    /// Every command the table runs in the engine, subcommands included.
+    fn engine_commands() -> Vec<&'static CommandSpec> {
+        all()
             .iter()
-            .filter(|spec| !matches!(spec.kind, Kind::Session))
-            .map(|spec| spec.name)
-            .collect();
-        assert_eq!(
-            tested, in_table,
-            "add the command's tests and its name to TESTED"
-        );
+            .flat_map(|spec| std::iter::once(*spec).chain(spec.subcommands()))
+            .filter(|spec| matches!(spec.kind, Kind::Read(_) | Kind::Write(_)))
+            .collect()
     }
 
-    #[test]
-    fn session_commands_are_in_the_table_without_a_function() {
-        let names = [
-            "client", "command", "echo", "hello", "info", "ping", "quit", "raft", "select", "time",
-        ];
-        for name in names {
-            let spec = lookup(name.as_bytes()).expect(name);
-            assert!(matches!(spec.kind, Kind::Session), "{name}");
-            assert!(spec.flags & CONNECTION != 0, "{name}");
-        }
-    }
-
-    #[test]
-    fn flags_and_key_positions_are_consistent() {
-        for spec in all() {
-            match spec.kind {
-                // CONFIG keeps Redis's flags: only its SET reaches the state machine.
-                Kind::Write(_) => assert!(
-                    spec.flags & WRITE != 0 || spec.name == "config",
-                    "{}",
-                    spec.name
-                ),
-                Kind::Read(_) => assert!(spec.flags & READONLY != 0, "{}", spec.name),
-                Kind::Session => assert!(spec.flags & (WRITE | READONLY) == 0, "{}", spec.name),
+    /// The test code of the engine's sources, lower-cased: whole files named tests.rs and every
+    /// file from its `#[cfg(test)]` module on.
+    fn test_sources() -> String {
+        fn walk(dir: &std::path::Path, out: &mut String) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+            entries.sort_by_key(|entry| entry.path());
+            for entry in entries {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let whole = path.file_name().is_some_and(|name| name == "tests.rs");
+                let from = if whole {
+                    Some(0)
+                } else {
+                    text.find("#[cfg(test)]\nmod tests")
+                };
+                if let Some(from) = from {
+                    out.push_str(&text[from..].to_ascii_lowercase());
+                }
             }
+        }
+        let mut out = String::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn every_engine_command_is_called_by_a_unit_test() {
+        let sources = test_sources();
+        let untested: Vec<&str> = engine_commands()
+            .into_iter()
+            .map(|spec| spec.name)
+            .filter(|name| {
+                let words = name.replace('|', " ");
+                let listed = name.replace('|', "\", \"");
+                ![
+                    format!("\"{words} "),
+                    format!("\"{words}\""),
+                    format!("\"{listed}\""),
+                ]
+                .iter()
+                .any(|call| sources.contains(call.as_str()))
+            })
+            .collect();
+        assert!(untested.is_empty(), "no unit test calls {untested:?}");
+    }
+
+    #[test]
+    fn key_positions_are_consistent_and_flags_follow_the_kind() {
+        for spec in engine_commands() {
             let keyless = (spec.first_key, spec.last_key, spec.step) == (0, 0, 0);
             assert!(
                 keyless || (spec.first_key >= 1 && spec.step >= 1),
@@ -275,6 +346,75 @@ mod tests {
             lookup(b"set").unwrap().flag_names(),
             vec!["write", "denyoom"]
         );
+        assert_eq!(
+            lookup(b"get").unwrap().flag_names(),
+            vec!["readonly", "fast"]
+        );
+        assert_eq!(lookup(b"ping").unwrap().flag_names(), vec!["fast", "stale"]);
+    }
+
+    fn argv(words: &str) -> Vec<Vec<u8>> {
+        words
+            .split(' ')
+            .map(|word| word.as_bytes().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn resolve_finds_subcommands_and_checks_both_arities() {
+        assert_eq!(
+            resolve(&argv("config GET x")).map(|spec| spec.name),
+            Ok("config|get")
+        );
+        assert_eq!(
+            resolve(&argv("CONFIG set a b")).map(|spec| spec.name),
+            Ok("config|set")
+        );
+        assert!(resolve(&argv("config get x"))
+            .unwrap()
+            .subcommands()
+            .is_empty());
+        assert_eq!(
+            resolve(&argv("config")).err(),
+            Some(Reply::error(
+                "ERR wrong number of arguments for 'config' command"
+            ))
+        );
+        assert_eq!(
+            resolve(&argv("config get")).err(),
+            Some(Reply::error(
+                "ERR wrong number of arguments for 'config|get' command"
+            ))
+        );
+        assert_eq!(
+            resolve(&argv("config nope\r\nx")).err(),
+            Some(Reply::error(
+                "ERR unknown subcommand 'nope  x'. Try CONFIG HELP."
+            ))
+        );
+        assert_eq!(
+            resolve(&argv("nope a")).err(),
+            Some(Reply::error(
+                "ERR unknown command 'nope', with args beginning with: 'a' "
+            ))
+        );
+    }
+
+    #[test]
+    fn subcommands_are_named_after_their_container_and_sorted() {
+        for spec in all() {
+            let subs = spec.subcommands();
+            for sub in subs {
+                let (container, name) = sub.name.split_once('|').expect(sub.name);
+                assert_eq!(container, spec.name);
+                assert_eq!(name, name.to_ascii_lowercase());
+                assert!(sub.arity.unsigned_abs() >= 2, "{}", sub.name);
+                assert!(sub.subcommands().is_empty(), "{}", sub.name);
+            }
+            for pair in subs.windows(2) {
+                assert!(pair[0].name < pair[1].name, "{}", pair[1].name);
+            }
+        }
     }
 
     #[test]

@@ -68,3 +68,19 @@ pub fn ok() -> Reply {
 pub fn bulks(items: &[&str]) -> Reply {
     Reply::Array(items.iter().map(|item| bulk(item)).collect())
 }
+
+/// A snapshot of `engine` with its value replaced by `value` (a value's own encoding, without
+/// its type tag), for tests of a value type's decoder. `engine` holds exactly one key, of one
+/// byte, in database 0, without a deadline.
+pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
+    // Magic 8, version 4, time 8, configuration 5 * 8, db 0's count 8, key 4 + 1, no
+    // deadline 1, type tag 1.
+    const VALUE_AT: usize = 75;
+    // The entry counts of databases 1 to 15.
+    const TAIL: usize = 15 * 8;
+    let bytes = engine.encode_snapshot();
+    let mut out = bytes[..VALUE_AT].to_vec();
+    out.extend_from_slice(value);
+    out.extend_from_slice(&bytes[bytes.len() - TAIL..]);
+    out
+}

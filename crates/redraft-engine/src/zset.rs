@@ -16,21 +16,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::args::{self, int_arg, is, reply, syntax_error, NOT_FLOAT};
 use crate::config::EncodingConfig;
-use crate::engine::{splitmix64, ReadCtx, WriteCtx};
-use crate::glob::glob_match;
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
 use crate::list::{normalize_range, positive, MUST_BE_POSITIVE};
 use crate::ostree::{cmp_entries, OsTree};
 use crate::packed_pairs::{PackedPairs, ScoreKey};
 use crate::reply::Reply;
+use crate::rng::Rng;
+use crate::scan::{self, scan_cursor, scan_reply, ScanOptions};
 use crate::score::{d2string, parse_range_bound, parse_score};
 use crate::set::SetValue;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
-use crate::string::wrongtype;
 use crate::table::{
-    cmd, CommandSpec,
+    cmd, legacy, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST, RANDOM, READONLY, WRITE,
+    DENYOOM, FAST, RANDOM,
 };
 
 /// The snapshot tag of sorted sets (snapshot.rs), reported for malformed sorted-set bytes.
@@ -453,7 +453,7 @@ pub fn lookup_zset<'a>(
             value: Value::ZSet(zset),
             ..
         }) => Ok(Some(zset)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -468,7 +468,7 @@ fn lookup_zset_mut<'a>(
             value: Value::ZSet(zset),
             ..
         }) => Ok(Some(zset)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -1243,16 +1243,6 @@ pub fn zmpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
 
 // ---- ZRANDMEMBER ----
 
-/// SplitMix64 as a stream, seeded from the command's seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, bound: usize) -> usize {
-        self.0 = self.0.wrapping_add(1);
-        (splitmix64(self.0) % bound as u64) as usize
-    }
-}
-
 /// ZRANDMEMBER key [count [WITHSCORES]]: random picks drawn from the context's seed.
 /// Positive count: distinct members (all of them, in order, when count >= size); negative:
 /// |count| independent picks.
@@ -1261,7 +1251,7 @@ pub fn zrandmember(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn zrandmember_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let mut rng = Rng(ctx.seed);
+    let mut rng = Rng::new(ctx.seed);
     let Some(count_arg) = argv.get(2) else {
         let Some(zset) = lookup_zset(ctx.db(), &argv[1], ctx.now_ms)? else {
             return Ok(Reply::Nil);
@@ -1427,7 +1417,7 @@ fn source<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<Option<Source<'a>>,
             value: Value::Set(set),
             ..
         }) => Ok(Some(Source::Set(set))),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -1657,161 +1647,160 @@ pub fn zscan(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
 }
 
 fn zscan_result(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let cursor = args::parse_cursor(&argv[2]).ok_or_else(|| Reply::error("ERR invalid cursor"))?;
+    let cursor = scan_cursor(&argv[2])?;
     let Some(zset) = lookup_zset(ctx.db(), &argv[1], ctx.now_ms)? else {
-        return Ok(Reply::Array(vec![
-            Reply::bulk("0"),
-            Reply::Array(Vec::new()),
-        ]));
+        return Ok(scan_reply(0, Vec::new()));
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let has_value = i + 1 < argv.len();
-        if is(&argv[i], "COUNT") && has_value {
-            let value = int_arg(&argv[i + 1])?;
-            if value < 1 {
-                return Err(syntax_error());
-            }
-            count = usize::try_from(value).unwrap_or(usize::MAX);
-        } else if is(&argv[i], "MATCH") && has_value {
-            pattern = Some(&argv[i + 1])
-                .filter(|p| p.as_slice() != b"*")
-                .map(Vec::as_slice);
-        } else {
-            return Err(syntax_error());
-        }
-        i += 2;
-    }
-    let (page, next) = zset.scan_page(cursor, count);
+    let options = ScanOptions::parse(&argv[3..], scan::Options::MatchCount)?;
+    let (page, next) = zset.scan_page(cursor, options.count);
     let mut items = Vec::new();
     for (score, member) in page {
-        if pattern.is_none_or(|p| glob_match(p, &member)) {
+        if options.matches(&member) {
             items.push(Reply::Bulk(member));
             items.push(Reply::bulk(d2string(score)));
         }
     }
-    Ok(Reply::Array(vec![
-        Reply::bulk(next.to_string()),
-        Reply::Array(items),
-    ]))
+    Ok(scan_reply(next, items))
 }
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("zadd", -4, WRITE | DENYOOM | FAST, 1, 1, 1, Write(zadd)),
-    cmd!("zcard", 2, READONLY | FAST, 1, 1, 1, Read(zcard)),
-    cmd!("zcount", 4, READONLY | FAST, 1, 1, 1, Read(zcount)),
-    cmd!("zdiff", -3, READONLY, 0, 0, 0, Read(zdiff)),
+    cmd!("zadd", -4, DENYOOM | FAST, 1, 1, 1, Write(legacy!(zadd))),
+    cmd!("zcard", 2, FAST, 1, 1, 1, Read(legacy!(zcard))),
+    cmd!("zcount", 4, FAST, 1, 1, 1, Read(legacy!(zcount))),
+    cmd!("zdiff", -3, 0, 0, 0, 0, Read(legacy!(zdiff))),
     cmd!(
         "zdiffstore",
         -4,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         1,
         1,
-        Write(zdiffstore)
+        Write(legacy!(zdiffstore))
     ),
     cmd!(
         "zincrby",
         4,
-        WRITE | DENYOOM | FAST,
+        DENYOOM | FAST,
         1,
         1,
         1,
-        Write(zincrby)
+        Write(legacy!(zincrby))
     ),
-    cmd!("zinter", -3, READONLY, 0, 0, 0, Read(zinter)),
-    cmd!("zintercard", -3, READONLY, 0, 0, 0, Read(zintercard)),
+    cmd!("zinter", -3, 0, 0, 0, 0, Read(legacy!(zinter))),
+    cmd!("zintercard", -3, 0, 0, 0, 0, Read(legacy!(zintercard))),
     cmd!(
         "zinterstore",
         -4,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         1,
         1,
-        Write(zinterstore)
+        Write(legacy!(zinterstore))
     ),
-    cmd!("zlexcount", 4, READONLY | FAST, 1, 1, 1, Read(zlexcount)),
-    cmd!("zmpop", -4, WRITE, 0, 0, 0, Write(zmpop)),
-    cmd!("zmscore", -3, READONLY | FAST, 1, 1, 1, Read(zmscore)),
-    cmd!("zpopmax", -2, WRITE | FAST, 1, 1, 1, Write(zpopmax)),
-    cmd!("zpopmin", -2, WRITE | FAST, 1, 1, 1, Write(zpopmin)),
+    cmd!("zlexcount", 4, FAST, 1, 1, 1, Read(legacy!(zlexcount))),
+    cmd!("zmpop", -4, 0, 0, 0, 0, Write(legacy!(zmpop))),
+    cmd!("zmscore", -3, FAST, 1, 1, 1, Read(legacy!(zmscore))),
+    cmd!("zpopmax", -2, FAST, 1, 1, 1, Write(legacy!(zpopmax))),
+    cmd!("zpopmin", -2, FAST, 1, 1, 1, Write(legacy!(zpopmin))),
     cmd!(
         "zrandmember",
         -2,
-        READONLY | RANDOM,
+        RANDOM,
         1,
         1,
         1,
-        Read(zrandmember)
+        Read(legacy!(zrandmember))
     ),
-    cmd!("zrange", -4, READONLY, 1, 1, 1, Read(zrange)),
-    cmd!("zrangebylex", -4, READONLY, 1, 1, 1, Read(zrangebylex)),
-    cmd!("zrangebyscore", -4, READONLY, 1, 1, 1, Read(zrangebyscore)),
+    cmd!("zrange", -4, 0, 1, 1, 1, Read(legacy!(zrange))),
+    cmd!("zrangebylex", -4, 0, 1, 1, 1, Read(legacy!(zrangebylex))),
+    cmd!(
+        "zrangebyscore",
+        -4,
+        0,
+        1,
+        1,
+        1,
+        Read(legacy!(zrangebyscore))
+    ),
     cmd!(
         "zrangestore",
         -5,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         2,
         1,
-        Write(zrangestore)
+        Write(legacy!(zrangestore))
     ),
-    cmd!("zrank", -3, READONLY | FAST, 1, 1, 1, Read(zrank)),
-    cmd!("zrem", -3, WRITE | FAST, 1, 1, 1, Write(zrem)),
-    cmd!("zremrangebylex", 4, WRITE, 1, 1, 1, Write(zremrangebylex)),
-    cmd!("zremrangebyrank", 4, WRITE, 1, 1, 1, Write(zremrangebyrank)),
+    cmd!("zrank", -3, FAST, 1, 1, 1, Read(legacy!(zrank))),
+    cmd!("zrem", -3, FAST, 1, 1, 1, Write(legacy!(zrem))),
+    cmd!(
+        "zremrangebylex",
+        4,
+        0,
+        1,
+        1,
+        1,
+        Write(legacy!(zremrangebylex))
+    ),
+    cmd!(
+        "zremrangebyrank",
+        4,
+        0,
+        1,
+        1,
+        1,
+        Write(legacy!(zremrangebyrank))
+    ),
     cmd!(
         "zremrangebyscore",
         4,
-        WRITE,
+        0,
         1,
         1,
         1,
-        Write(zremrangebyscore)
+        Write(legacy!(zremrangebyscore))
     ),
-    cmd!("zrevrange", -4, READONLY, 1, 1, 1, Read(zrevrange)),
+    cmd!("zrevrange", -4, 0, 1, 1, 1, Read(legacy!(zrevrange))),
     cmd!(
         "zrevrangebylex",
         -4,
-        READONLY,
+        0,
         1,
         1,
         1,
-        Read(zrevrangebylex)
+        Read(legacy!(zrevrangebylex))
     ),
     cmd!(
         "zrevrangebyscore",
         -4,
-        READONLY,
+        0,
         1,
         1,
         1,
-        Read(zrevrangebyscore)
+        Read(legacy!(zrevrangebyscore))
     ),
-    cmd!("zrevrank", -3, READONLY | FAST, 1, 1, 1, Read(zrevrank)),
-    cmd!("zscan", -3, READONLY, 1, 1, 1, Read(zscan)),
-    cmd!("zscore", 3, READONLY | FAST, 1, 1, 1, Read(zscore)),
-    cmd!("zunion", -3, READONLY, 0, 0, 0, Read(zunion)),
+    cmd!("zrevrank", -3, FAST, 1, 1, 1, Read(legacy!(zrevrank))),
+    cmd!("zscan", -3, 0, 1, 1, 1, Read(legacy!(zscan))),
+    cmd!("zscore", 3, FAST, 1, 1, 1, Read(legacy!(zscore))),
+    cmd!("zunion", -3, 0, 0, 0, 0, Read(legacy!(zunion))),
     cmd!(
         "zunionstore",
         -4,
-        WRITE | DENYOOM,
+        DENYOOM,
         1,
         1,
         1,
-        Write(zunionstore)
+        Write(legacy!(zunionstore))
     ),
 ];
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+    use crate::reply::WRONGTYPE;
     use crate::score::format_g17;
-    use crate::string::WRONGTYPE;
     use crate::testutil::{bulk, bulks, err, int};
     use crate::{testutil, Engine};
 
@@ -1859,43 +1848,6 @@ pub(crate) mod tests {
             Reply::Pairs(vec![(bulk("a"), Reply::Double(2.5))])
         );
     }
-
-    /// Every command of this module that has a unit test; the table's meta-test compares it
-    /// with the table.
-    pub(crate) const TESTED: &[&str] = &[
-        "zadd",
-        "zcard",
-        "zcount",
-        "zdiff",
-        "zdiffstore",
-        "zincrby",
-        "zinter",
-        "zintercard",
-        "zinterstore",
-        "zlexcount",
-        "zmpop",
-        "zmscore",
-        "zpopmax",
-        "zpopmin",
-        "zrandmember",
-        "zrange",
-        "zrangebylex",
-        "zrangebyscore",
-        "zrangestore",
-        "zrank",
-        "zrem",
-        "zremrangebylex",
-        "zremrangebyrank",
-        "zremrangebyscore",
-        "zrevrange",
-        "zrevrangebylex",
-        "zrevrangebyscore",
-        "zrevrank",
-        "zscan",
-        "zscore",
-        "zunion",
-        "zunionstore",
-    ];
 
     /// z = {a:1, b:2, c:3, d:4}; s is a string.
     fn engine() -> Engine {

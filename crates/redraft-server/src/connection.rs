@@ -30,7 +30,7 @@ impl<C: Cluster> Session<C> {
             "client" => self.client(argv),
             "command" => command(argv),
             "info" => info::reply(self, argv),
-            "config" => self.config(argv),
+            "config|get" => self.config(argv),
             "time" => time(),
             other => Reply::error(format!("ERR '{other}' is not served by sessions")),
         }

@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use redraft_engine::checked_spec;
+use redraft_engine::resolve;
 use redraft_engine::{Argv, Kind, ReadContext, Reply};
 
 use crate::cluster::{Cluster, RouteError};
@@ -52,15 +52,11 @@ enum Route {
 }
 
 fn route(argv: &[Vec<u8>]) -> Route {
-    match checked_spec(argv) {
+    match resolve(argv) {
         Err(reply) => Route::Immediate(reply),
-        // CONFIG SET changes the replicated configuration (a write); the rest of CONFIG is the
-        // session's.
-        Ok(spec) if spec.name == "config" && !argv[1].eq_ignore_ascii_case(b"set") => {
-            Route::Session(spec.name)
-        }
         Ok(spec) => match spec.kind {
-            Kind::Session => Route::Session(spec.name),
+            Kind::Session | Kind::Container(_) => Route::Session(spec.name),
+            Kind::Cluster => Route::Session("raft"),
             Kind::Read(_) => Route::Read,
             Kind::Write(_) => Route::Write,
         },

@@ -5,10 +5,9 @@ use super::{
     StreamId, StreamValue, Trim, TrimStrategy, INVALID_ID,
 };
 use crate::args::{self, int_arg, is, reply, syntax_error};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::reply::Reply;
-use crate::string::wrongtype;
 use crate::table;
 
 /// Redis's 100 * stream-node-max-entries: the default LIMIT of an approximate trim.
@@ -26,7 +25,7 @@ pub(crate) fn lookup<'a>(
             value: Value::Stream(stream),
             ..
         }) => Ok(Some(stream)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 
@@ -42,7 +41,7 @@ pub(crate) fn lookup_mut<'a>(
             value: Value::Stream(stream),
             ..
         }) => Ok(Some(stream)),
-        Some(_) => Err(wrongtype()),
+        Some(_) => Err(Reply::wrong_type()),
     }
 }
 

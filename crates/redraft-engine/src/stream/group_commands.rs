@@ -8,7 +8,7 @@ use super::{
     ConsumerGroup, PendingEntry, StreamId, StreamValue, ENTRIES_READ_INVALID,
 };
 use crate::args::{self, int_arg, is, reply, syntax_error};
-use crate::engine::{ReadCtx, WriteCtx};
+use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::Reply;
 use crate::table;
 

@@ -2,26 +2,6 @@ use super::*;
 use crate::testutil::{apply as apply_value, bulk, bulks, err, int, ok, read as read_value};
 use crate::Engine;
 
-/// Every command of this module that has a unit test; the table's meta-test compares it
-/// with the table.
-pub(crate) const TESTED: &[&str] = &[
-    "xack",
-    "xadd",
-    "xautoclaim",
-    "xclaim",
-    "xdel",
-    "xgroup",
-    "xinfo",
-    "xlen",
-    "xpending",
-    "xrange",
-    "xread",
-    "xreadgroup",
-    "xrevrange",
-    "xsetid",
-    "xtrim",
-];
-
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 const SYNTAX: &str = "ERR syntax error";
