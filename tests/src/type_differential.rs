@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 
 pub fn now_ms() -> u64 {
@@ -38,13 +38,7 @@ pub fn run_on_engine(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> 
             ),
             Kind::Write(_) => {
                 *index += 1;
-                let entry = LogCommand {
-                    now_ms: now_ms(),
-                    op: Op::Commands {
-                        db: 0,
-                        cmds: vec![argv.to_vec()],
-                    },
-                };
+                let entry = LogCommand::run(now_ms(), 0, vec![argv.to_vec()]);
                 let mut replies = engine.apply(*index, &entry);
                 assert_eq!(replies.len(), 1, "one reply per command");
                 replies.remove(0)

@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_engine::keyspace::Value;
-use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
 use redraft_tests::{Cluster, RawClient, RedisServer};
@@ -104,13 +104,7 @@ impl Sides {
                     },
                 ),
                 Kind::Write(_) => {
-                    let entry = LogCommand {
-                        now_ms: now_ms(),
-                        op: Op::Commands {
-                            db: 0,
-                            cmds: vec![command.to_vec()],
-                        },
-                    };
+                    let entry = LogCommand::run(now_ms(), 0, vec![command.to_vec()]);
                     engine.apply(*index, &entry).remove(0)
                 }
             },

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_engine::keyspace::Value;
-use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
 use redraft_tests::{Cluster, RawClient, RedisServer};
@@ -136,13 +136,7 @@ impl Sides {
                     },
                 ),
                 Kind::Write(_) => {
-                    let entry = LogCommand {
-                        now_ms: now_ms(),
-                        op: Op::Commands {
-                            db: 0,
-                            cmds: vec![argv],
-                        },
-                    };
+                    let entry = LogCommand::run(now_ms(), 0, vec![argv]);
                     let mut replies = engine.apply(*index, &entry);
                     assert_eq!(replies.len(), 1, "one reply per command");
                     replies.remove(0)

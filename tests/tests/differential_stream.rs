@@ -16,7 +16,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::{resolve, Engine, Kind, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{resolve, Engine, Kind, LogCommand, ReadContext, Reply};
 use redraft_server::encode::Protocol;
 use redraft_tests::raw::show;
 use redraft_tests::{Cluster, RedisServer};
@@ -52,13 +52,7 @@ fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Option<Vec<u8>
             ),
             Kind::Write(_) => {
                 *index += 1;
-                let entry = LogCommand {
-                    now_ms: now_ms(),
-                    op: Op::Commands {
-                        db: 0,
-                        cmds: vec![argv.to_vec()],
-                    },
-                };
+                let entry = LogCommand::run(now_ms(), 0, vec![argv.to_vec()]);
                 let mut replies = engine.apply(*index, &entry);
                 assert_eq!(replies.len(), 1, "one reply per command");
                 replies.remove(0)

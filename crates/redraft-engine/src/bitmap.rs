@@ -623,7 +623,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{apply, apply_argv, argv, bulk, err, int, ok, read};
+    use crate::testutil::{apply, argv, bulk, err, int, ok, read};
     use crate::Engine;
 
     const SYNTAX: &str = "ERR syntax error";
@@ -638,7 +638,7 @@ mod tests {
     fn set_bytes(engine: &mut Engine, key: &str, bytes: &[u8]) {
         let mut command = argv(&["SET", key]);
         command.push(bytes.to_vec());
-        assert_eq!(apply_argv(engine, 0, command), ok());
+        assert_eq!(apply(engine, 0, command), ok());
     }
 
     #[test]

@@ -487,7 +487,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{apply, apply_argv, argv, bulk, err, int, ok, read};
+    use crate::testutil::{apply, argv, bulk, err, int, ok, read};
     use crate::Engine;
 
     fn dump_bytes(engine: &Engine, now: u64, key: &str) -> Vec<u8> {
@@ -508,7 +508,7 @@ mod tests {
     fn round_trip(engine: &mut Engine, key: &str) -> Vec<u8> {
         let payload = dump_bytes(engine, 1, key);
         assert_eq!(
-            apply_argv(engine, 1, restore_argv("copy", "0", &payload, &["REPLACE"])),
+            apply(engine, 1, restore_argv("copy", "0", &payload, &["REPLACE"])),
             ok()
         );
         let db = &engine.keyspace().dbs[0];
@@ -682,7 +682,7 @@ mod tests {
         apply(&mut engine, 1, &["SET", "s", "v"]);
         let payload = dump_bytes(&engine, 1, "s");
         let run = |engine: &mut Engine, key: &str, ttl: &str, payload: &[u8], opts: &[&str]| {
-            apply_argv(engine, 1, restore_argv(key, ttl, payload, opts))
+            apply(engine, 1, restore_argv(key, ttl, payload, opts))
         };
         assert_eq!(run(&mut engine, "s", "0", &payload, &[]), err(BUSYKEY));
         assert_eq!(
@@ -756,17 +756,17 @@ mod tests {
         apply(&mut engine, 1000, &["SET", "s", "v"]);
         let payload = dump_bytes(&engine, 1000, "s");
         let cmd = restore_argv("a", "500", &payload, &[]);
-        assert_eq!(apply_argv(&mut engine, 1000, cmd), ok());
+        assert_eq!(apply(&mut engine, 1000, cmd), ok());
         assert_eq!(read(&engine, 1000, &["PTTL", "a"]), int(500));
         let cmd = restore_argv("b", "5000", &payload, &["ABSTTL"]);
-        assert_eq!(apply_argv(&mut engine, 1000, cmd), ok());
+        assert_eq!(apply(&mut engine, 1000, cmd), ok());
         assert_eq!(read(&engine, 1000, &["PEXPIRETIME", "b"]), int(5000));
         // A deadline already past: OK, and the key is gone (deleted with REPLACE).
         let cmd = restore_argv("s", "999", &payload, &["ABSTTL", "REPLACE"]);
-        assert_eq!(apply_argv(&mut engine, 1000, cmd), ok());
+        assert_eq!(apply(&mut engine, 1000, cmd), ok());
         assert_eq!(read(&engine, 1000, &["EXISTS", "s"]), int(0));
         let cmd = restore_argv("c", "1000", &payload, &["ABSTTL"]);
-        assert_eq!(apply_argv(&mut engine, 1000, cmd), ok());
+        assert_eq!(apply(&mut engine, 1000, cmd), ok());
         assert_eq!(read(&engine, 1000, &["EXISTS", "c"]), int(0));
     }
 

@@ -43,11 +43,6 @@ impl Engine {
     pub fn apply(&mut self, index: u64, entry: &LogCommand) -> Vec<Reply> {
         self.now_ms = self.now_ms.max(entry.now_ms);
         match &entry.op {
-            Op::Commands { db, cmds } => cmds
-                .iter()
-                .enumerate()
-                .map(|(i, argv)| self.apply_command(*db, argv, seed_for(index, i)))
-                .collect(),
             Op::Batch { runs } => runs
                 .iter()
                 .flat_map(|run| run.cmds.iter().map(move |argv| (run.db, argv)))
@@ -181,16 +176,7 @@ mod tests {
     fn a_batch_draws_the_same_seeds_as_the_same_commands_in_one_run() {
         let cmds = vec![argv(&["SET", "a", "1"]), argv(&["RANDOMKEY"])];
         let mut single = Engine::new();
-        let one_run = single.apply(
-            3,
-            &LogCommand {
-                now_ms: 1,
-                op: Op::Commands {
-                    db: 0,
-                    cmds: cmds.clone(),
-                },
-            },
-        );
+        let one_run = single.apply(3, &LogCommand::run(1, 0, cmds.clone()));
         let mut batched = Engine::new();
         let runs = vec![
             Run {

@@ -15,17 +15,59 @@ pub struct LogCommand {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "WireOp", into = "WireOp")]
 pub enum Op {
-    /// Write commands from one connection, applied in order with no other entry between them
-    /// (a pipelined run of writes becomes one entry). One reply per command.
-    Commands { db: u32, cmds: Vec<Argv> },
-    /// Runs of write commands from several connections, merged by the leader into one entry
-    /// so that concurrent clients share one trip through the log. Each run keeps its own
-    /// database; replies come back in order, run after run.
+    /// Runs of write commands, from one connection or merged by the leader from several so
+    /// that concurrent clients share one trip through the log. A run is applied in order with
+    /// no other command between its commands; each run keeps its own database; replies come
+    /// back in order, run after run.
     Batch { runs: Vec<Run> },
     /// Delete up to `max_keys` keys whose deadline is at or before `now_ms`. Proposed by the
     /// leader so that expiry is decided once, in the log. Replies with nothing.
     ExpireSweep { max_keys: u32 },
+}
+
+/// [`Op`] as the log stores it. The tag is the variant's position, so a retired variant keeps
+/// its place: position 0 held one connection's run before every run became a batch, and logs
+/// written then must still decode with their batches and sweeps at 1 and 2.
+#[derive(Clone, Serialize, Deserialize)]
+enum WireOp {
+    RetiredSingleRun,
+    Batch { runs: Vec<Run> },
+    ExpireSweep { max_keys: u32 },
+}
+
+impl TryFrom<WireOp> for Op {
+    type Error = &'static str;
+
+    fn try_from(wire: WireOp) -> Result<Op, Self::Error> {
+        match wire {
+            WireOp::RetiredSingleRun => Err("a log entry of the retired single-run kind"),
+            WireOp::Batch { runs } => Ok(Op::Batch { runs }),
+            WireOp::ExpireSweep { max_keys } => Ok(Op::ExpireSweep { max_keys }),
+        }
+    }
+}
+
+impl From<Op> for WireOp {
+    fn from(op: Op) -> WireOp {
+        match op {
+            Op::Batch { runs } => WireOp::Batch { runs },
+            Op::ExpireSweep { max_keys } => WireOp::ExpireSweep { max_keys },
+        }
+    }
+}
+
+impl LogCommand {
+    /// An entry of one run of commands in database `db`.
+    pub fn run(now_ms: u64, db: u32, cmds: Vec<Argv>) -> LogCommand {
+        LogCommand {
+            now_ms,
+            op: Op::Batch {
+                runs: vec![Run { db, cmds }],
+            },
+        }
+    }
 }
 
 /// One connection's run of write commands inside an [`Op::Batch`].

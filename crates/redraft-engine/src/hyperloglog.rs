@@ -590,7 +590,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{apply, apply_argv, argv, err, int, ok, read};
+    use crate::testutil::{apply, argv, err, int, ok, read};
     use crate::Engine;
 
     const WRONG: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -631,7 +631,7 @@ mod tests {
     fn set_bytes(engine: &mut Engine, key: &str, bytes: &[u8]) {
         let mut command = argv(&["SET", key]);
         command.push(bytes.to_vec());
-        assert_eq!(apply_argv(engine, 0, command), ok());
+        assert_eq!(apply(engine, 0, command), ok());
     }
 
     #[test]
@@ -782,7 +782,7 @@ mod tests {
         let many: Vec<String> = (0..2000).map(|i| format!("x{i}")).collect();
         let mut command = argv(&["PFADD", "long"]);
         command.extend(many.iter().map(|m| m.as_bytes().to_vec()));
-        assert_eq!(apply_argv(&mut engine, 0, command), corrupt);
+        assert_eq!(apply(&mut engine, 0, command), corrupt);
     }
 
     #[test]

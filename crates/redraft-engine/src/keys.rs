@@ -584,7 +584,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 mod tests {
     use super::*;
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
-    use crate::entry::{LogCommand, Op};
+    use crate::entry::LogCommand;
     use crate::testutil::{apply, bulk, bulks, err, int, ok, read, read_seeded};
     use crate::Engine;
 
@@ -1021,13 +1021,7 @@ mod tests {
 
     fn apply_in_db(engine: &mut Engine, db: u32, parts: &[&str]) -> Reply {
         let cmd = parts.iter().map(|p| p.as_bytes().to_vec()).collect();
-        let entry = LogCommand {
-            now_ms: 1000,
-            op: Op::Commands {
-                db,
-                cmds: vec![cmd],
-            },
-        };
+        let entry = LogCommand::run(1000, db, vec![cmd]);
         engine.apply(1, &entry).remove(0)
     }
 

@@ -1,6 +1,6 @@
 //! Helpers for the unit tests: apply commands at a given entry time, read at a given time.
 
-use crate::entry::{LogCommand, Op};
+use crate::entry::LogCommand;
 use crate::reply::Reply;
 use crate::{Engine, ReadContext};
 
@@ -8,31 +8,65 @@ pub fn argv(parts: &[&str]) -> Vec<Vec<u8>> {
     parts.iter().map(|part| part.as_bytes().to_vec()).collect()
 }
 
-/// Applies one command in db 0 as an entry stamped `now_ms`; returns its reply.
-pub fn apply(engine: &mut Engine, now_ms: u64, parts: &[&str]) -> Reply {
-    apply_argv(engine, now_ms, argv(parts))
+/// A command line split at single spaces: `c("ZADD z 1 a")`. Arguments that hold a space or
+/// are empty need the slice form (`&["SET", "k", ""]`).
+pub fn c(line: &str) -> Vec<Vec<u8>> {
+    line.split(' ')
+        .map(|word| word.as_bytes().to_vec())
+        .collect()
 }
 
-pub fn apply_argv(engine: &mut Engine, now_ms: u64, argv: Vec<Vec<u8>>) -> Reply {
-    let entry = LogCommand {
-        now_ms,
-        op: Op::Commands {
-            db: 0,
-            cmds: vec![argv],
-        },
-    };
+/// What the helpers accept as a command: a line (`"SET k v"`, see [`c`]), a slice of words,
+/// or an argv.
+pub trait IntoArgv {
+    fn into_argv(self) -> Vec<Vec<u8>>;
+}
+
+impl IntoArgv for &str {
+    fn into_argv(self) -> Vec<Vec<u8>> {
+        c(self)
+    }
+}
+
+impl IntoArgv for &[&str] {
+    fn into_argv(self) -> Vec<Vec<u8>> {
+        argv(self)
+    }
+}
+
+impl<const N: usize> IntoArgv for &[&str; N] {
+    fn into_argv(self) -> Vec<Vec<u8>> {
+        argv(self)
+    }
+}
+
+impl IntoArgv for &Vec<&str> {
+    fn into_argv(self) -> Vec<Vec<u8>> {
+        argv(self)
+    }
+}
+
+impl IntoArgv for Vec<Vec<u8>> {
+    fn into_argv(self) -> Vec<Vec<u8>> {
+        self
+    }
+}
+
+/// Applies one command in db 0 as an entry stamped `now_ms`; returns its reply.
+pub fn apply(engine: &mut Engine, now_ms: u64, command: impl IntoArgv) -> Reply {
+    let entry = LogCommand::run(now_ms, 0, vec![command.into_argv()]);
     let mut replies = engine.apply(now_ms, &entry);
     assert_eq!(replies.len(), 1);
     replies.remove(0)
 }
 
 /// Reads in db 0 at `now_ms` with seed 0.
-pub fn read(engine: &Engine, now_ms: u64, parts: &[&str]) -> Reply {
-    read_seeded(engine, now_ms, 0, parts)
+pub fn read(engine: &Engine, now_ms: u64, command: impl IntoArgv) -> Reply {
+    read_seeded(engine, now_ms, 0, command)
 }
 
-pub fn read_seeded(engine: &Engine, now_ms: u64, seed: u64, parts: &[&str]) -> Reply {
-    engine.read(0, &argv(parts), ReadContext { now_ms, seed })
+pub fn read_seeded(engine: &Engine, now_ms: u64, seed: u64, command: impl IntoArgv) -> Reply {
+    engine.read(0, &command.into_argv(), ReadContext { now_ms, seed })
 }
 
 /// `CONFIG SET name value` as a replicated write, which must succeed.

@@ -2,7 +2,7 @@
 //! mixed string and key commands (with TTLs, errors, sweeps and flushes) is applied to two
 //! engines and to engines restored from snapshots taken along the way.
 
-use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply, Run};
 
 // Only the generator is shared here: these files also compare read probes, which the
 // common driver does not.
@@ -81,9 +81,11 @@ fn random_entry(rng: &mut XorShift, now_ms: &mut u64) -> LogCommand {
                     .collect()
             })
             .collect();
-        Op::Commands {
-            db: rng.below(3) as u32,
-            cmds,
+        Op::Batch {
+            runs: vec![Run {
+                db: rng.below(3) as u32,
+                cmds,
+            }],
         }
     };
     // Now and then the leader's clock is behind: the engine must not go back in time.

@@ -3,7 +3,7 @@
 //! entry's seed) applied to two engines, and to an engine restored from a snapshot midway, give
 //! equal replies and byte-identical snapshots; damaged snapshots are refused, never a panic.
 
-use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply, Run};
 
 // Only the generator is shared here: these files also compare read probes, which the
 // common driver does not.
@@ -101,9 +101,11 @@ fn random_entry(rng: &mut XorShift, now_ms: &mut u64) -> LogCommand {
                     .collect()
             })
             .collect();
-        Op::Commands {
-            db: rng.below(2) as u32,
-            cmds,
+        Op::Batch {
+            runs: vec![Run {
+                db: rng.below(2) as u32,
+                cmds,
+            }],
         }
     };
     LogCommand {

@@ -2,7 +2,7 @@
 //! commands (auto IDs, trims, groups, claims — all time-dependent) applied to two engines,
 //! and to an engine restored from a snapshot mid-way, give equal replies and snapshots.
 
-use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{Argv, Engine, LogCommand, ReadContext, Reply};
 
 // Only the generator is shared here: these files also compare read probes, which the
 // common driver does not.
@@ -104,11 +104,8 @@ fn entries(seed: u64, count: usize) -> Vec<LogCommand> {
                         .collect()
                 })
                 .collect();
-            LogCommand {
-                // Now and then the leader's clock is behind.
-                now_ms: now_ms - rng.below(2) * 10,
-                op: Op::Commands { db: 0, cmds },
-            }
+            // Now and then the leader's clock is behind.
+            LogCommand::run(now_ms - rng.below(2) * 10, 0, cmds)
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use redraft_engine::{Argv, Engine, LogCommand, Op, ReadContext, Reply};
+use redraft_engine::{Argv, Engine, LogCommand, ReadContext, Reply};
 
 use crate::cluster::{Cluster, DbStats, RouteError};
 use crate::server::{Server, ServerConfig};
@@ -25,10 +25,7 @@ impl Cluster for LocalCluster {
     async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, RouteError> {
         let index = self.index.fetch_add(1, Ordering::SeqCst) + 1;
         self.entries.fetch_add(1, Ordering::SeqCst);
-        let entry = LogCommand {
-            now_ms: NOW_MS,
-            op: Op::Commands { db, cmds },
-        };
+        let entry = LogCommand::run(NOW_MS, db, cmds);
         Ok(self.engine.lock().unwrap().apply(index, &entry))
     }
 

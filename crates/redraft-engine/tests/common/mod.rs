@@ -4,7 +4,7 @@
 //! values), never panics. A file declares `mod common;` and calls
 //! `determinism_tests!(its_generator);`.
 
-use redraft_engine::{Argv, Engine, LogCommand, Op};
+use redraft_engine::{Argv, Engine, LogCommand, Op, Run};
 
 /// Generates the three determinism tests for a command generator.
 #[macro_export]
@@ -66,9 +66,11 @@ pub fn random_entry(
                     .collect()
             })
             .collect();
-        Op::Commands {
-            db: rng.below(2) as u32,
-            cmds,
+        Op::Batch {
+            runs: vec![Run {
+                db: rng.below(2) as u32,
+                cmds,
+            }],
         }
     };
     LogCommand {

@@ -2,7 +2,7 @@ use std::fs::OpenOptions;
 
 use openraft::testing::log_id;
 use openraft::EntryPayload;
-use redraft_engine::{LogCommand, Op};
+use redraft_engine::LogCommand;
 use tempfile::TempDir;
 
 use super::*;
@@ -15,13 +15,7 @@ fn entry(term: u64, index: u64) -> Entry {
     ];
     Entry {
         log_id: log_id(term, 1, index),
-        payload: EntryPayload::Normal(LogCommand {
-            now_ms: 1_000 + index,
-            op: Op::Commands {
-                db: 0,
-                cmds: vec![cmd],
-            },
-        }),
+        payload: EntryPayload::Normal(LogCommand::run(1_000 + index, 0, vec![cmd])),
     }
 }
 
