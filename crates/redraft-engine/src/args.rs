@@ -69,6 +69,17 @@ pub fn parse_cursor(bytes: &[u8]) -> Option<u64> {
     })
 }
 
+/// Redis's reply to a count or index that must be at least 1.
+pub const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
+
+/// An integer of at least 1, or the error line `message` (numkeys, COUNT...).
+pub fn positive(arg: &[u8], message: &str) -> Result<usize, Reply> {
+    match parse_i64(arg) {
+        Some(value) if value >= 1 => Ok(usize::try_from(value).unwrap_or(usize::MAX)),
+        _ => Err(Reply::error(message)),
+    }
+}
+
 /// An integer argument, or Redis's reply to one that is not.
 pub fn int_arg(bytes: &[u8]) -> Result<i64, Reply> {
     parse_i64(bytes).ok_or_else(|| Reply::error(NOT_INTEGER))

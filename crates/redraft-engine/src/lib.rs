@@ -24,6 +24,7 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+mod mpop;
 mod ostree;
 mod packed_items;
 mod packed_pairs;

@@ -8,9 +8,10 @@
 //! but pays no allocation per item. Pushes and pops touch one end node (a node is at most 8 KiB to shift);
 //! an index walks the node table by counts. A list emptied by a command is deleted, as in Redis.
 
-use crate::args::{int_arg, is, reply, syntax_error};
+use crate::args::{int_arg, is, reply, syntax_error, MUST_BE_POSITIVE};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
+use crate::mpop;
 use crate::packed_items::{entry_size, PackedItems};
 use crate::reply::Reply;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
@@ -80,7 +81,7 @@ pub enum End {
 
 impl End {
     /// LEFT or RIGHT, case-insensitively (getListPositionFromObjectOrReply).
-    fn parse(arg: &[u8]) -> Result<End, Reply> {
+    pub(crate) fn parse(arg: &[u8]) -> Result<End, Reply> {
         if is(arg, "LEFT") {
             Ok(End::Left)
         } else if is(arg, "RIGHT") {
@@ -682,15 +683,6 @@ fn non_negative(arg: &[u8], message: &str) -> Result<usize, Reply> {
 }
 
 /// A count that must be >= 1 (LMPOP's and ZMPOP's COUNT and numkeys).
-pub(crate) fn positive(arg: &[u8], message: &str) -> Result<usize, Reply> {
-    match crate::args::parse_i64(arg) {
-        Some(value) if value >= 1 => Ok(usize::try_from(value).unwrap_or(usize::MAX)),
-        _ => Err(Reply::error(message)),
-    }
-}
-
-pub(crate) const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-
 /// LPOP / RPOP key [count]: a bulk (Nil when absent) without count, an array (NilArray when
 /// absent) with it.
 fn pop_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, name: &str) -> Reply {
@@ -967,47 +959,12 @@ pub fn rpoplpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     )
 }
 
-/// The parsed arguments of LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (and, later,
-/// of BLMPOP from its numkeys on).
-pub struct MpopArgs<'a> {
-    pub keys: &'a [Vec<u8>],
-    pub end: End,
-    pub count: usize,
-}
-
-pub fn parse_mpop(args: &[Vec<u8>]) -> Result<MpopArgs<'_>, Reply> {
-    let numkeys = positive(&args[0], "ERR numkeys should be greater than 0")?;
-    let where_at = numkeys.checked_add(1).filter(|&at| at < args.len());
-    let Some(where_at) = where_at else {
-        return Err(syntax_error());
-    };
-    let end = End::parse(&args[where_at])?;
-    let mut count = None;
-    let mut i = where_at + 1;
-    while i < args.len() {
-        if count.is_none() && is(&args[i], "COUNT") && i + 1 < args.len() {
-            count = Some(positive(
-                &args[i + 1],
-                "ERR count should be greater than 0",
-            )?);
-            i += 2;
-        } else {
-            return Err(syntax_error());
-        }
-    }
-    Ok(MpopArgs {
-        keys: &args[1..where_at],
-        end,
-        count: count.unwrap_or(1),
-    })
-}
-
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: [key, [elements]] or NilArray.
 pub fn lmpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     reply((|| {
-        let parsed = parse_mpop(&argv[1..])?;
+        let parsed = mpop::parse(&argv[1..], End::parse)?;
         Ok(
-            match mpop_core(ctx, parsed.keys, parsed.end, parsed.count)? {
+            match mpop_core(ctx, parsed.keys, parsed.from, parsed.count)? {
                 None => Reply::NilArray,
                 Some((key, items)) => Reply::Array(vec![Reply::Bulk(key), bulks(items)]),
             },

@@ -14,11 +14,13 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::args::MUST_BE_POSITIVE;
 use crate::args::{self, int_arg, is, reply, syntax_error, NOT_FLOAT};
 use crate::config::EncodingConfig;
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{key_hash, Db, Entry, Value};
-use crate::list::{normalize_range, positive, MUST_BE_POSITIVE};
+use crate::list::normalize_range;
+use crate::mpop;
 use crate::ostree::{cmp_entries, OsTree};
 use crate::packed_pairs::{PackedPairs, ScoreKey};
 use crate::reply::Reply;
@@ -1180,52 +1182,23 @@ pub fn zpopmax(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     reply(zpop_generic(ctx, argv, true))
 }
 
-/// The parsed arguments of ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (and, later, of
-/// BZMPOP from its numkeys on).
-pub struct MpopArgs<'a> {
-    pub keys: &'a [Vec<u8>],
-    pub max: bool,
-    pub count: usize,
-}
-
-pub fn parse_mpop(args: &[Vec<u8>]) -> Result<MpopArgs<'_>, Reply> {
-    let numkeys = positive(&args[0], "ERR numkeys should be greater than 0")?;
-    let Some(where_at) = numkeys.checked_add(1).filter(|&at| at < args.len()) else {
-        return Err(syntax_error());
-    };
-    let max = if is(&args[where_at], "MIN") {
-        false
-    } else if is(&args[where_at], "MAX") {
-        true
+/// MIN or MAX, case-insensitively: whether ZMPOP pops the highest scores.
+fn min_or_max(arg: &[u8]) -> Result<bool, Reply> {
+    if is(arg, "MIN") {
+        Ok(false)
+    } else if is(arg, "MAX") {
+        Ok(true)
     } else {
-        return Err(syntax_error());
-    };
-    let mut count = None;
-    let mut i = where_at + 1;
-    while i < args.len() {
-        if count.is_none() && is(&args[i], "COUNT") && i + 1 < args.len() {
-            count = Some(positive(
-                &args[i + 1],
-                "ERR count should be greater than 0",
-            )?);
-            i += 2;
-        } else {
-            return Err(syntax_error());
-        }
+        Err(syntax_error())
     }
-    Ok(MpopArgs {
-        keys: &args[1..where_at],
-        max,
-        count: count.unwrap_or(1),
-    })
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: [key, [[member, score], ...]].
 pub fn zmpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
     reply((|| {
-        let parsed = parse_mpop(&argv[1..])?;
+        let parsed = mpop::parse(&argv[1..], min_or_max)?;
         Ok(
-            match mpop_core(ctx, parsed.keys, parsed.max, parsed.count)? {
+            match mpop_core(ctx, parsed.keys, parsed.from, parsed.count)? {
                 None => Reply::NilArray,
                 Some((key, popped)) => {
                     let pairs = popped
