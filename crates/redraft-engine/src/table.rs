@@ -187,6 +187,10 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
     let Kind::Container(subcommands) = spec.kind else {
         return Ok(spec);
     };
+    if argv.len() < 2 {
+        // A container's arity asks for its subcommand; this guards one declared otherwise.
+        return Err(wrong_arity(spec.name));
+    }
     let sub = argv[1].to_ascii_lowercase();
     let found = subcommands
         .iter()

@@ -19,14 +19,12 @@ use crate::raft_cluster::route_error;
 use crate::session::Session;
 
 impl<C: Cluster> Session<C> {
-    pub async fn raft_command(&self, argv: &[Vec<u8>]) -> Reply {
-        let sub = argv[1].to_ascii_lowercase();
-        if sub == b"digest" {
-            return self.raft_digest(&argv[2..]);
-        }
-        let op = match parse(&sub, &argv[2..]) {
-            Ok(Some(op)) => op,
-            Ok(None) => return self.raft_status(),
+    /// A RAFT subcommand (`name` is its full name, `raft|members`), its arity already checked.
+    pub async fn raft_command(&self, name: &str, argv: &[Vec<u8>]) -> Reply {
+        let op = match parse(name, &argv[2..]) {
+            Ok(Parsed::Status) => return self.raft_status(),
+            Ok(Parsed::Digest) => return self.raft_digest(),
+            Ok(Parsed::Admin(op)) => op,
             Err(reply) => return reply,
         };
         let list = matches!(op, AdminOp::Members);
@@ -40,10 +38,7 @@ impl<C: Cluster> Session<C> {
 
     /// [applied index, digest as 16 hex digits]: replicas that applied the same entries
     /// answer the same (the fault suite's convergence check).
-    fn raft_digest(&self, args: &[Vec<u8>]) -> Reply {
-        if !args.is_empty() {
-            return Reply::error("ERR wrong number of arguments for 'raft|digest' command");
-        }
+    fn raft_digest(&self) -> Reply {
         let (applied, digest) = self.server.cluster.state_digest();
         Reply::Array(vec![
             Reply::Integer(applied as i64),
@@ -63,57 +58,66 @@ impl<C: Cluster> Session<C> {
     }
 }
 
-/// The operation a RAFT subcommand asks for; `None` for STATUS (answered locally).
-fn parse(sub: &[u8], args: &[Vec<u8>]) -> Result<Option<AdminOp>, Reply> {
-    let wrong_arity = || {
-        Reply::error(format!(
-            "ERR wrong number of arguments for 'raft|{}' command",
-            String::from_utf8_lossy(sub)
-        ))
-    };
-    let expect = |n: usize| {
-        if args.len() == n {
-            Ok(())
-        } else {
-            Err(wrong_arity())
-        }
-    };
-    let op = match sub {
-        b"status" => {
-            expect(0)?;
-            return Ok(None);
-        }
-        b"members" => {
-            expect(0)?;
-            AdminOp::Members
-        }
-        b"addlearner" => {
-            expect(2)?;
-            AdminOp::AddLearner {
-                id: node_id(&args[0])?,
-                addr: raft_addr(&args[1])?,
-            }
-        }
-        b"promote" => {
-            expect(1)?;
-            AdminOp::Promote(node_id(&args[0])?)
-        }
-        b"remove" => {
-            expect(1)?;
-            AdminOp::Remove(node_id(&args[0])?)
-        }
-        b"transfer" => {
-            expect(1)?;
-            AdminOp::Transfer(node_id(&args[0])?)
-        }
-        _ => {
+/// RAFT HELP, in the shape of Redis's HELP replies.
+pub fn raft_help() -> Reply {
+    let lines = [
+        "RAFT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ADDLEARNER <id> <host:port>",
+        "    Add a node as a learner; it catches up from the leader.",
+        "DIGEST",
+        "    The applied index and a digest of this node's state.",
+        "MEMBERS",
+        "    The members with their role, match index and lag.",
+        "PROMOTE <id>",
+        "    Make a learner a voter.",
+        "REMOVE <id>",
+        "    Remove a node from the cluster.",
+        "STATUS",
+        "    This node's role, leader, term and indexes.",
+        "TRANSFER <id>",
+        "    Hand leadership to a voter.",
+        "HELP",
+        "    Print this help.",
+    ];
+    Reply::Array(
+        lines
+            .iter()
+            .map(|line| Reply::Simple(line.to_string()))
+            .collect(),
+    )
+}
+
+/// What a RAFT subcommand asks for.
+#[derive(Debug, PartialEq)]
+enum Parsed {
+    /// Answered from this node's Raft state.
+    Status,
+    Digest,
+    /// A membership operation or the member list, through the leader.
+    Admin(AdminOp),
+}
+
+/// Reads a RAFT subcommand's arguments (`args` after the subcommand; arity is checked by the
+/// command table).
+fn parse(name: &str, args: &[Vec<u8>]) -> Result<Parsed, Reply> {
+    let op = match name {
+        "raft|status" => return Ok(Parsed::Status),
+        "raft|digest" => return Ok(Parsed::Digest),
+        "raft|members" => AdminOp::Members,
+        "raft|addlearner" => AdminOp::AddLearner {
+            id: node_id(&args[0])?,
+            addr: raft_addr(&args[1])?,
+        },
+        "raft|promote" => AdminOp::Promote(node_id(&args[0])?),
+        "raft|remove" => AdminOp::Remove(node_id(&args[0])?),
+        "raft|transfer" => AdminOp::Transfer(node_id(&args[0])?),
+        other => {
             return Err(Reply::error(format!(
-                "ERR unknown subcommand '{}'. Try RAFT ADDLEARNER|PROMOTE|REMOVE|TRANSFER|MEMBERS|STATUS|DIGEST.",
-                String::from_utf8_lossy(sub)
+                "ERR '{other}' is not a RAFT operation"
             )))
         }
     };
-    Ok(Some(op))
+    Ok(Parsed::Admin(op))
 }
 
 fn node_id(arg: &[u8]) -> Result<u64, Reply> {
@@ -159,25 +163,25 @@ mod tests {
     #[test]
     fn subcommands_parse_into_operations() {
         assert_eq!(
-            parse(b"addlearner", &args(&["4", "10.0.0.4:16379"])),
-            Ok(Some(AdminOp::AddLearner {
+            parse("raft|addlearner", &args(&["4", "10.0.0.4:16379"])),
+            Ok(Parsed::Admin(AdminOp::AddLearner {
                 id: 4,
                 addr: "10.0.0.4:16379".into()
             }))
         );
         assert_eq!(
-            parse(b"promote", &args(&["4"])),
-            Ok(Some(AdminOp::Promote(4)))
+            parse("raft|promote", &args(&["4"])),
+            Ok(Parsed::Admin(AdminOp::Promote(4)))
         );
-        assert_eq!(parse(b"status", &[]), Ok(None));
+        assert_eq!(parse("raft|status", &[]), Ok(Parsed::Status));
     }
 
     #[test]
     fn bad_arguments_are_refused_with_a_reason() {
-        assert!(parse(b"promote", &args(&["x"])).is_err());
-        assert!(parse(b"promote", &args(&["0"])).is_err());
-        assert!(parse(b"addlearner", &args(&["4", "nohost"])).is_err());
-        assert!(parse(b"members", &args(&["extra"])).is_err());
-        assert!(parse(b"frobnicate", &[]).is_err());
+        let id = Reply::error("ERR node id must be a positive integer");
+        assert_eq!(parse("raft|promote", &args(&["x"])), Err(id.clone()));
+        assert_eq!(parse("raft|remove", &args(&["0"])), Err(id));
+        let addr = Reply::error("ERR raft address must be HOST:PORT");
+        assert_eq!(parse("raft|addlearner", &args(&["4", "nohost"])), Err(addr));
     }
 }

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redraft_engine::args::parse_i64;
 use redraft_engine::glob::glob_match;
-use redraft_engine::table::all as all_commands;
+use redraft_engine::table::{all as all_commands, unknown_subcommand};
 use redraft_engine::{lookup, CommandSpec, Reply};
 
 use crate::cluster::Cluster;
@@ -27,10 +27,15 @@ impl<C: Cluster> Session<C> {
             }
             "select" => self.select(argv),
             "hello" => self.hello(argv),
-            "client" => self.client(argv),
+            "client|id" => Reply::Integer(self.id as i64),
+            "client|getname" => self.name.clone().map(Reply::Bulk).unwrap_or(Reply::Nil),
+            "client|setname" => self.client_setname(&argv[2]),
+            "client|setinfo" => self.client_setinfo(&argv[2], &argv[3]),
+            "client|info" | "client|list" => Reply::bulk(self.client_line() + "\n"),
             "command" => command(argv),
             "info" => info::reply(self, argv),
             "config|get" => self.config(argv),
+            "raft|help" => crate::admin::raft_help(),
             "time" => time(),
             other => Reply::error(format!("ERR '{other}' is not served by sessions")),
         }
@@ -99,30 +104,12 @@ impl<C: Cluster> Session<C> {
         ])
     }
 
-    fn client(&mut self, argv: &[Vec<u8>]) -> Reply {
-        let sub = argv[1].to_ascii_lowercase();
-        let argc = argv.len();
-        match (sub.as_slice(), argc) {
-            (b"id", 2) => Reply::Integer(self.id as i64),
-            (b"getname", 2) => self.name.clone().map(Reply::Bulk).unwrap_or(Reply::Nil),
-            (b"setname", 3) => {
-                if !valid_client_name(&argv[2]) {
-                    return invalid_client_name();
-                }
-                self.name = (!argv[2].is_empty()).then(|| argv[2].clone());
-                Reply::ok()
-            }
-            (b"setinfo", 4) => self.client_setinfo(&argv[2], &argv[3]),
-            (b"info", 2) => Reply::bulk(self.client_line() + "\n"),
-            (b"list", 2) => Reply::bulk(self.client_line() + "\n"),
-            (b"id" | b"getname" | b"setname" | b"setinfo" | b"info" | b"list", _) => {
-                Reply::error(format!(
-                    "ERR wrong number of arguments for 'client|{}' command",
-                    String::from_utf8_lossy(&sub)
-                ))
-            }
-            _ => unknown_subcommand(&argv[1], "CLIENT"),
+    fn client_setname(&mut self, name: &[u8]) -> Reply {
+        if !valid_client_name(name) {
+            return invalid_client_name();
         }
+        self.name = (!name.is_empty()).then(|| name.to_vec());
+        Reply::ok()
     }
 
     fn client_setinfo(&mut self, attribute: &[u8], value: &[u8]) -> Reply {
@@ -174,13 +161,6 @@ impl<C: Cluster> Session<C> {
     /// CONFIG GET parameter [parameter ...]: the values clients and tools ask for at connect,
     /// and the replicated configuration (CONFIG SET goes through the log instead).
     fn config(&self, argv: &[Vec<u8>]) -> Reply {
-        let sub = argv[1].to_ascii_lowercase();
-        if sub != b"get" {
-            return unknown_subcommand(&argv[1], "CONFIG");
-        }
-        if argv.len() < 3 {
-            return Reply::error("ERR wrong number of arguments for 'config|get' command");
-        }
         let params = self.config_params();
         let mut pairs = Vec::new();
         for (name, value) in &params {
@@ -278,7 +258,7 @@ fn command(argv: &[Vec<u8>]) -> Reply {
             "ERR wrong number of arguments for 'command|{}' command",
             String::from_utf8_lossy(&sub)
         )),
-        _ => unknown_subcommand(&argv[1], "COMMAND"),
+        _ => unknown_subcommand("command", &argv[1]),
     }
 }
 
@@ -313,13 +293,6 @@ fn command_docs(spec: &CommandSpec) -> Reply {
         (Reply::bulk("since"), Reply::bulk("1.0.0")),
         (Reply::bulk("group"), Reply::bulk(group)),
     ])
-}
-
-fn unknown_subcommand(sub: &[u8], command: &str) -> Reply {
-    Reply::error(format!(
-        "ERR unknown subcommand '{}'. Try {command} HELP.",
-        String::from_utf8_lossy(sub)
-    ))
 }
 
 fn valid_client_name(name: &[u8]) -> bool {

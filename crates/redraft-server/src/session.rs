@@ -46,7 +46,10 @@ pub struct Session<C: Cluster> {
 enum Route {
     /// Answered at once without the cluster (unknown command, wrong arity).
     Immediate(Reply),
+    /// Answered by the session itself; the command's full name (`client|id`).
     Session(&'static str),
+    /// Answered by the server against the cluster (RAFT's subcommands).
+    Cluster(&'static str),
     Read,
     Write,
 }
@@ -55,8 +58,13 @@ fn route(argv: &[Vec<u8>]) -> Route {
     match resolve(argv) {
         Err(reply) => Route::Immediate(reply),
         Ok(spec) => match spec.kind {
-            Kind::Session | Kind::Container(_) => Route::Session(spec.name),
-            Kind::Cluster => Route::Session("raft"),
+            Kind::Session => Route::Session(spec.name),
+            Kind::Cluster => Route::Cluster(spec.name),
+            // resolve() always descends into a container's subcommand.
+            Kind::Container(_) => Route::Immediate(Reply::error(format!(
+                "ERR '{}' needs a subcommand",
+                spec.name
+            ))),
             Kind::Read(_) => Route::Read,
             Kind::Write(_) => Route::Write,
         },
@@ -122,7 +130,7 @@ impl<C: Cluster> Session<C> {
             self.server.stats.count_command();
             match route(&argv) {
                 Route::Immediate(reply) => replies.push(reply),
-                Route::Session("raft") => replies.push(self.raft_command(&argv).await),
+                Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
                 Route::Session(name) => {
                     replies.push(self.session_command(name, &argv));
                     if self.closing {

@@ -205,6 +205,26 @@ async fn client_commands_keep_connection_state() {
 }
 
 #[tokio::test]
+async fn subcommands_are_checked_by_the_table_before_they_run() {
+    let (_, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(
+        &mut stream,
+        b"CLIENT SETNAME\r\nCLIENT ID x\r\nCONFIG GET\r\nRAFT NOPE\r\nRAFT PROMOTE\r\nRAFT PROMOTE x\r\nRAFT\r\n",
+        b"-ERR wrong number of arguments for 'client|setname' command\r\n\
+-ERR wrong number of arguments for 'client|id' command\r\n\
+-ERR wrong number of arguments for 'config|get' command\r\n\
+-ERR unknown subcommand 'NOPE'. Try RAFT HELP.\r\n\
+-ERR wrong number of arguments for 'raft|promote' command\r\n\
+-ERR node id must be a positive integer\r\n\
+-ERR wrong number of arguments for 'raft' command\r\n",
+    )
+    .await;
+    let help = exchange(&mut stream, b"RAFT HELP\r\n", 32).await;
+    assert!(help.starts_with(b"*17\r\n+RAFT <subcommand>"), "{help:?}");
+}
+
+#[tokio::test]
 async fn info_and_command_count_answer() {
     let (_, addr) = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
