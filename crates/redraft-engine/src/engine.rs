@@ -3,7 +3,8 @@
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::entry::{LogCommand, Op};
 use crate::keyspace::Keyspace;
-use crate::reply::Reply;
+use crate::reply::{CmdResult, Reply};
+use std::panic::{self, AssertUnwindSafe};
 use crate::rng::splitmix64;
 use crate::snapshot::{self, SnapshotError};
 use crate::table::{self, Kind};
@@ -70,7 +71,7 @@ impl Engine {
             now_ms: self.now_ms,
             seed,
         };
-        let result = match spec.kind {
+        let run = || match spec.kind {
             Kind::Write(write) => write(&mut ctx, argv),
             Kind::Read(read) => read(&ctx.as_read(), argv),
             Kind::Session | Kind::Cluster | Kind::Container(_) => Err(Reply::error(format!(
@@ -78,7 +79,7 @@ impl Engine {
                 spec.name
             ))),
         };
-        result.unwrap_or_else(|error| error)
+        contained(spec.name, run)
     }
 
     /// Executes a read-only command against this replica's state.
@@ -97,7 +98,7 @@ impl Engine {
             seed: context.seed,
         };
         match spec.kind {
-            Kind::Read(read) => read(&ctx, argv).unwrap_or_else(|error| error),
+            Kind::Read(read) => contained(spec.name, || read(&ctx, argv)),
             _ => Reply::error(format!("ERR '{}' is not a read-only command", spec.name)),
         }
     }
@@ -125,6 +126,17 @@ impl Engine {
     }
 }
 
+/// Runs one command function. A panic in it is a bug that every replica meets at the same
+/// entry, so it must not stop them all: it becomes the same error reply everywhere (whatever the
+/// command changed before it panicked stays changed, alike on every replica), and the node
+/// that serves the client logs it (see [`Reply::is_internal_error`]).
+fn contained(name: &str, run: impl FnOnce() -> CmdResult) -> Reply {
+    match panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok(result) => result.unwrap_or_else(|error| error),
+        Err(_) => Reply::internal_error(name),
+    }
+}
+
 fn valid_db(db: u32) -> Option<usize> {
     let db = db as usize;
     (db < DATABASES).then_some(db)
@@ -138,6 +150,8 @@ fn seed_for(index: u64, position: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::Argv;
+    use crate::testutil::c;
     use crate::entry::Run;
 
     fn argv(words: &[&str]) -> Vec<Vec<u8>> {
@@ -197,5 +211,24 @@ mod tests {
         );
         assert_eq!(one_run, two_runs);
         assert_eq!(single.encode_snapshot(), batched.encode_snapshot());
+    }
+
+    #[test]
+    fn a_panicking_command_answers_an_error_and_replicas_stay_identical() {
+        let cmds: Vec<Argv> = ["SET a 1", "DEBUG-PANIC after-a", "SET b 2"]
+            .iter()
+            .map(|line| c(line))
+            .collect();
+        let entry = LogCommand::run(1, 0, cmds);
+        let (mut one, mut two) = (Engine::new(), Engine::new());
+        let replies = one.apply(5, &entry);
+        assert_eq!(replies, two.apply(5, &entry));
+        assert_eq!(replies[0], Reply::ok());
+        assert!(replies[1].is_internal_error(), "{:?}", replies[1]);
+        assert_eq!(replies[2], Reply::ok());
+        assert_eq!(one.encode_snapshot(), two.encode_snapshot());
+        let read = one.read(0, &c("DEBUG-PANIC"), ReadContext::default());
+        assert!(!read.is_internal_error(), "a write command is not served as a read");
+        assert_eq!(one.read(0, &c("GET b"), ReadContext::default()), Reply::bulk("2"));
     }
 }

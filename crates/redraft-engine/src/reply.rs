@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 /// (a bad argument, a key of the wrong type). Both are data: the same on every replica.
 pub type CmdResult = Result<Reply, Reply>;
 
+const INTERNAL_ERROR: &str = "ERR internal error in";
+
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,6 +55,16 @@ impl Reply {
     /// The reply to a command on a key that holds another type.
     pub fn wrong_type() -> Reply {
         Reply::error(WRONGTYPE)
+    }
+
+    /// The reply to a command that panicked (a bug), the same on every replica.
+    pub fn internal_error(command: &str) -> Reply {
+        Reply::Error(format!("{INTERNAL_ERROR} '{command}' (a bug; see the server log)"))
+    }
+
+    /// Whether this is [`Reply::internal_error`]: the node that answers logs it loudly.
+    pub fn is_internal_error(&self) -> bool {
+        matches!(self, Reply::Error(line) if line.starts_with(INTERNAL_ERROR))
     }
 
     pub fn is_error(&self) -> bool {

@@ -156,6 +156,8 @@ pub fn all() -> &'static [&'static CommandSpec] {
         .into_iter()
         .flatten()
         .collect();
+        #[cfg(test)]
+        table.extend(crate::testutil::COMMANDS);
         table.sort_by_key(|spec| spec.name);
         table
     })

@@ -1,6 +1,9 @@
 //! Helpers for the unit tests: apply commands at a given entry time, read at a given time.
 
+use crate::ctx::WriteCtx;
 use crate::entry::LogCommand;
+use crate::reply::CmdResult;
+use crate::table::{cmd, CommandSpec, Kind::Write};
 use crate::reply::Reply;
 use crate::{Engine, ReadContext};
 
@@ -117,4 +120,12 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
     out.extend_from_slice(value);
     out.extend_from_slice(&bytes[bytes.len() - TAIL..]);
     out
+}
+
+/// Commands that exist only in the engine's unit tests.
+pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!("debug-panic", -1, 0, 0, 0, 0, Write(panics))];
+
+/// DEBUG-PANIC: a command with a bug, for the test that apply contains it.
+fn panics(_: &mut WriteCtx, _: &[Vec<u8>]) -> CmdResult {
+    panic!("DEBUG-PANIC was called")
 }
