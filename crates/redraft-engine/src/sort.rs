@@ -48,10 +48,8 @@ fn parse(argv: &[Vec<u8>], readonly: bool) -> Result<SortArgs<'_>, Reply> {
     // An option short of its values is a syntax error before any value is read, as in Redis:
     // the cursor's `bytes` and `take` answer the same.
     while let Some(arg) = args.next_arg() {
-        if is(arg, "asc") {
-            sort.desc = false;
-        } else if is(arg, "desc") {
-            sort.desc = true;
+        if is(arg, "asc") || is(arg, "desc") {
+            sort.desc = is(arg, "desc");
         } else if is(arg, "alpha") {
             sort.alpha = true;
         } else if is(arg, "limit") {
