@@ -12,17 +12,18 @@
 
 use std::cmp::Ordering;
 
-use crate::args::{c_str, is, reply, syntax_error, NOT_INTEGER};
+use crate::args::{c_str, int_arg, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::list::{End, ListValue};
-use crate::reply::Reply;
+use crate::reply::{CmdResult, Reply};
 use crate::score::parse_score;
 use crate::table::{
-    cmd, legacy, CommandSpec,
+    cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM,
 };
+use crate::zset::ZSetValue;
 
 /// SORT's parsed options.
 #[derive(Default)]
@@ -37,46 +38,38 @@ struct SortArgs<'a> {
     gets: Vec<&'a [u8]>,
 }
 
+/// SORT's options, in Redis's order of checks; SORT_RO (`readonly`) has no STORE.
 fn parse(argv: &[Vec<u8>], readonly: bool) -> Result<SortArgs<'_>, Reply> {
-    let mut args = SortArgs {
+    let mut sort = SortArgs {
         limit_count: -1,
         ..SortArgs::default()
     };
-    let mut j = 2;
-    while j < argv.len() {
-        let left = argv.len() - j - 1;
-        let arg = &argv[j];
-        if is(arg, "asc") {
-            args.desc = false;
-        } else if is(arg, "desc") {
-            args.desc = true;
+    let mut args = Args::new(argv, 2);
+    // An option short of its values is a syntax error before any value is read, as in Redis:
+    // the cursor's `bytes` and `take` answer the same.
+    while let Some(arg) = args.next_arg() {
+        if is(arg, "asc") || is(arg, "desc") {
+            sort.desc = is(arg, "desc");
         } else if is(arg, "alpha") {
-            args.alpha = true;
-        } else if is(arg, "limit") && left >= 2 {
-            let long =
-                |a: &[u8]| crate::args::parse_i64(a).ok_or_else(|| Reply::error(NOT_INTEGER));
-            args.limit_start = long(&argv[j + 1])?;
-            args.limit_count = long(&argv[j + 2])?;
-            j += 2;
-        } else if !readonly && is(arg, "store") && left >= 1 {
-            args.store = Some(&argv[j + 1]);
-            j += 1;
-        } else if is(arg, "by") && left >= 1 {
-            let pattern = &argv[j + 1];
-            args.by = Some(pattern);
-            if !c_str(pattern).contains(&b'*') {
-                args.dontsort = true;
-            }
-            j += 1;
-        } else if is(arg, "get") && left >= 1 {
-            args.gets.push(&argv[j + 1]);
-            j += 1;
+            sort.alpha = true;
+        } else if is(arg, "limit") {
+            let limit = args.take(2)?;
+            sort.limit_start = int_arg(&limit[0])?;
+            sort.limit_count = int_arg(&limit[1])?;
+        } else if !readonly && is(arg, "store") {
+            sort.store = Some(args.bytes()?);
+        } else if is(arg, "by") {
+            let pattern = args.bytes()?;
+            sort.by = Some(pattern);
+            // A pattern without '*' names the same key for every element: no sorting at all.
+            sort.dontsort |= !c_str(pattern).contains(&b'*');
+        } else if is(arg, "get") {
+            sort.gets.push(args.bytes()?);
         } else {
             return Err(syntax_error());
         }
-        j += 1;
     }
-    Ok(args)
+    Ok(sort)
 }
 
 /// The value a pattern names for `element` (lookupKeyByPattern): `#` is the element itself;
@@ -129,13 +122,8 @@ struct Item {
 }
 
 /// The sorted elements between LIMIT's bounds, or the error of a weight that is not a number.
-fn sorted(
-    db: &Db,
-    now_ms: u64,
-    argv: &[Vec<u8>],
-    args: &mut SortArgs,
-) -> Result<Vec<Vec<u8>>, Reply> {
-    let value = db.get(&argv[1], now_ms).map(|entry| &entry.value);
+fn sorted(db: &Db, now_ms: u64, key: &[u8], args: &mut SortArgs) -> Result<Vec<Vec<u8>>, Reply> {
+    let value = db.get(key, now_ms).map(|entry| &entry.value);
     let is_set = matches!(value, Some(Value::Set(_)));
     if args.dontsort && is_set && args.store.is_some() {
         args.dontsort = false;
@@ -284,43 +272,38 @@ fn projected(
         .collect()
 }
 
-fn sort_read(ctx: &ReadCtx, argv: &[Vec<u8>], readonly: bool) -> Result<Reply, Reply> {
-    let mut args = parse(argv, readonly)?;
-    let db = ctx.db();
-    let elements = sorted(db, ctx.now_ms, argv, &mut args)?;
-    let values = projected(db, ctx.now_ms, &args, elements);
-    Ok(Reply::Array(
+/// SORT and SORT_RO (sortCommandGeneric): the output values, to reply or store.
+fn sort_generic(
+    ctx: &ReadCtx,
+    key: &[u8],
+    mut args: SortArgs,
+) -> Result<Vec<Option<Vec<u8>>>, Reply> {
+    let elements = sorted(ctx.db(), ctx.now_ms, key, &mut args)?;
+    Ok(projected(ctx.db(), ctx.now_ms, &args, elements))
+}
+
+fn values_reply(values: Vec<Option<Vec<u8>>>) -> Reply {
+    Reply::Array(
         values
             .into_iter()
             .map(|value| value.map_or(Reply::Nil, Reply::Bulk))
             .collect(),
-    ))
+    )
 }
 
 /// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
 /// [STORE destination]
-pub fn sort(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
-    reply(sort_result(ctx, argv))
-}
-
-fn sort_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
-    let mut args = parse(argv, false)?;
+pub fn sort(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let args = parse(argv, false)?;
+    let store = args.store;
     let now = ctx.now_ms;
     // Redis converts a sorted set it sorts to its skiplist encoding, for good.
-    if let Some(Entry {
-        value: Value::ZSet(zset),
-        ..
-    }) = ctx.db().get_mut(&argv[1], now)
-    {
+    if let Ok(Some(zset)) = ctx.db().get_as_mut::<ZSetValue>(&argv[1], now) {
         zset.convert_to_large();
     }
-    let Some(store) = args.store else {
-        return sort_read(&ctx.as_read(), argv, false);
-    };
-    let values = {
-        let db = ctx.db();
-        let elements = sorted(db, now, argv, &mut args)?;
-        projected(db, now, &args, elements)
+    let values = sort_generic(&ctx.as_read(), &argv[1], args)?;
+    let Some(store) = store else {
+        return Ok(values_reply(values));
     };
     let len = values.len() as i64;
     let db = ctx.db();
@@ -331,226 +314,154 @@ fn sort_result(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         for value in values {
             list.push(End::Right, &value.unwrap_or_default());
         }
-        db.insert(
-            store,
-            Entry {
-                value: Value::List(list),
-                expires_at_ms: None,
-            },
-        );
+        db.insert(store, Entry::new(Value::List(list), None));
     }
     Ok(Reply::Integer(len))
 }
 
 /// SORT_RO: SORT without STORE, a read.
-pub fn sort_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
-    reply(sort_read(ctx, argv, true))
+pub fn sort_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let args = parse(argv, true)?;
+    Ok(values_reply(sort_generic(ctx, &argv[1], args)?))
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("sort", -2, DENYOOM, 1, 1, 1, Write(legacy!(sort))),
-    cmd!("sort_ro", -2, 0, 1, 1, 1, Read(legacy!(sort_ro))),
+    cmd!("sort", -2, DENYOOM, 1, 1, 1, Write(sort)),
+    cmd!("sort_ro", -2, 0, 1, 1, 1, Read(sort_ro)),
 ];
 
 #[cfg(test)]
 mod tests {
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
-    use crate::reply::Reply;
-    use crate::reply::WRONGTYPE;
-    use crate::testutil::{apply, bulk, bulks, err, int, read};
+    use crate::reply::{Reply, WRONGTYPE};
+    use crate::testutil::{apply, bulk, bulks, err, int, ok, read};
     use crate::Engine;
+
+    const NOT_A_NUMBER: &str = "ERR One or more scores can't be converted into double";
 
     fn setup() -> Engine {
         let mut e = Engine::new();
-        for cmd in [
-            &["RPUSH", "l", "3", "1", "2", "10"][..],
-            &["MSET", "w_3", "30", "w_1", "10", "w_2", "20", "w_10", "0"],
-            &["MSET", "o_3", "c", "o_1", "a", "o_2", "b"],
-            &["HSET", "h_1", "f", "x1"],
-            &["HSET", "h_2", "f", "x2"],
-            &["ZADD", "z", "1", "c", "2", "b", "3", "a"],
-            &["SADD", "st", "5", "3", "9"],
-            &["SET", "s", "str"],
-            &["RPUSH", "bad", "1", "x"],
-            &["RPUSH", "f", " 1.5", "1e1", ""],
+        for line in [
+            "RPUSH l 3 1 2 10",
+            "MSET w_3 30 w_1 10 w_2 20 w_10 0",
+            "MSET o_3 c o_1 a o_2 b",
+            "HSET h_1 f x1",
+            "HSET h_2 f x2",
+            "ZADD z 1 c 2 b 3 a",
+            "SADD st 5 3 9",
+            "SET s str",
+            "RPUSH bad 1 x",
         ] {
-            assert!(!apply(&mut e, 1, cmd).is_error(), "{cmd:?}");
+            assert!(!apply(&mut e, 1, line).is_error(), "{line}");
         }
+        assert_eq!(apply(&mut e, 1, &["RPUSH", "f", " 1.5", "1e1", ""]), int(3));
         e
     }
 
-    fn both(e: &mut Engine, args: &[&str]) -> Reply {
-        let mut ro = vec!["SORT_RO"];
-        ro.extend_from_slice(&args[1..]);
-        let read_reply = read(e, 1, &ro);
-        let write_reply = apply(e, 1, args);
-        assert_eq!(read_reply, write_reply, "{args:?}");
+    /// Applies each command in turn (reads too) and checks its reply.
+    fn check(e: &mut Engine, cases: &[(&str, Reply)]) {
+        for (line, want) in cases {
+            assert_eq!(apply(e, 1, *line), *want, "{line}");
+        }
+    }
+
+    /// SORT `options` as a write, after SORT_RO with the same options as a read: both must
+    /// answer alike.
+    fn both(e: &mut Engine, options: &str) -> Reply {
+        let read_reply = read(e, 1, format!("SORT_RO {options}").as_str());
+        let write_reply = apply(e, 1, format!("SORT {options}").as_str());
+        assert_eq!(read_reply, write_reply, "{options}");
         write_reply
     }
 
     #[test]
     fn sort_orders_numerically_alphabetically_and_by_patterns() {
         let mut e = setup();
-        let cases: Vec<(Vec<&str>, Reply)> = vec![
-            (vec!["SORT", "l"], bulks(&["1", "2", "3", "10"])),
-            (vec!["SORT", "l", "DESC"], bulks(&["10", "3", "2", "1"])),
-            (vec!["SORT", "l", "ALPHA"], bulks(&["1", "10", "2", "3"])),
-            (
-                vec!["SORT", "l", "BY", "w_*"],
-                bulks(&["10", "1", "2", "3"]),
-            ),
-            (vec!["SORT", "l", "LIMIT", "1", "2"], bulks(&["2", "3"])),
-            (
-                vec!["SORT", "l", "BY", "nosort"],
-                bulks(&["3", "1", "2", "10"]),
-            ),
-            (
-                vec!["SORT", "l", "BY", "nosort", "DESC", "LIMIT", "1", "2"],
-                bulks(&["2", "1"]),
-            ),
-            (
-                vec!["SORT", "l", "LIMIT", "-5", "-1"],
-                bulks(&["1", "2", "3", "10"]),
-            ),
-            (vec!["SORT", "l", "LIMIT", "10", "1"], bulks(&[])),
-            (
-                vec!["SORT", "bad", "LIMIT", "-1", "0"],
-                err("ERR One or more scores can't be converted into double"),
-            ),
-            (
-                vec!["SORT", "l", "BY", "w_*", "LIMIT", "0", "2", "DESC"],
-                bulks(&["3", "2"]),
-            ),
-            (
-                vec!["SORT", "l", "BY", "h_*->f", "ALPHA"],
-                bulks(&["3", "10", "1", "2"]),
-            ),
-            (
-                vec!["SORT", "l", "BY", "h_*->f", "ALPHA", "DESC"],
-                bulks(&["2", "1", "3", "10"]),
-            ),
-            (vec!["SORT", "z", "BY", "nosort"], bulks(&["c", "b", "a"])),
-            (
-                vec!["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "5"],
-                bulks(&["b", "c"]),
-            ),
-            (vec!["SORT", "z", "ALPHA"], bulks(&["a", "b", "c"])),
-            (vec!["SORT", "st"], bulks(&["3", "5", "9"])),
-            (vec!["SORT", "st", "BY", "nosort"], bulks(&["3", "5", "9"])),
-            (vec!["SORT", "f"], bulks(&["", " 1.5", "1e1"])),
-            (vec!["SORT", "nokey"], bulks(&[])),
-            (
-                vec!["SORT", "bad"],
-                err("ERR One or more scores can't be converted into double"),
-            ),
-            (vec!["SORT", "bad", "ALPHA"], bulks(&["1", "x"])),
-            (vec!["SORT", "l", "LIMIT", "1", "x"], err(NOT_INTEGER)),
-            (vec!["SORT", "l", "foo"], err(SYNTAX_ERROR)),
-            (vec!["SORT", "l", "LIMIT", "1"], err(SYNTAX_ERROR)),
-            (vec!["SORT", "s"], err(WRONGTYPE)),
+        let cases = [
+            ("l", bulks(&["1", "2", "3", "10"])),
+            ("l DESC", bulks(&["10", "3", "2", "1"])),
+            ("l ALPHA", bulks(&["1", "10", "2", "3"])),
+            ("l BY w_*", bulks(&["10", "1", "2", "3"])),
+            ("l LIMIT 1 2", bulks(&["2", "3"])),
+            ("l BY nosort", bulks(&["3", "1", "2", "10"])),
+            ("l BY nosort DESC LIMIT 1 2", bulks(&["2", "1"])),
+            ("l LIMIT -5 -1", bulks(&["1", "2", "3", "10"])),
+            ("l LIMIT 10 1", bulks(&[])),
+            ("bad LIMIT -1 0", err(NOT_A_NUMBER)),
+            ("l BY w_* LIMIT 0 2 DESC", bulks(&["3", "2"])),
+            ("l BY h_*->f ALPHA", bulks(&["3", "10", "1", "2"])),
+            ("l BY h_*->f ALPHA DESC", bulks(&["2", "1", "3", "10"])),
+            ("z BY nosort", bulks(&["c", "b", "a"])),
+            ("z BY nosort DESC LIMIT 1 5", bulks(&["b", "c"])),
+            ("z ALPHA", bulks(&["a", "b", "c"])),
+            ("st", bulks(&["3", "5", "9"])),
+            ("st BY nosort", bulks(&["3", "5", "9"])),
+            ("f", bulks(&["", " 1.5", "1e1"])),
+            ("nokey", bulks(&[])),
+            ("bad", err(NOT_A_NUMBER)),
+            ("bad ALPHA", bulks(&["1", "x"])),
+            ("l LIMIT 1 x", err(NOT_INTEGER)),
+            // LIMIT short of its two values is a syntax error before either is read.
+            ("l LIMIT x", err(SYNTAX_ERROR)),
+            ("l foo", err(SYNTAX_ERROR)),
+            ("l LIMIT 1", err(SYNTAX_ERROR)),
+            ("l GET", err(SYNTAX_ERROR)),
+            ("s", err(WRONGTYPE)),
+            ("l GET nostar LIMIT 0 1", Reply::Array(vec![Reply::Nil])),
         ];
-        for (cmd, want) in cases {
-            assert_eq!(both(&mut e, &cmd), want, "{cmd:?}");
+        for (options, want) in cases {
+            assert_eq!(both(&mut e, options), want, "{options}");
         }
-        let got = both(
-            &mut e,
-            &[
-                "SORT", "l", "BY", "w_*", "GET", "o_*", "GET", "#", "GET", "h_*->f",
-            ],
-        );
-        let nil = Reply::Nil;
-        assert_eq!(
-            got,
-            Reply::Array(vec![
-                nil.clone(),
-                bulk("10"),
-                nil.clone(),
-                bulk("a"),
-                bulk("1"),
-                bulk("x1"),
-                bulk("b"),
-                bulk("2"),
-                bulk("x2"),
-                bulk("c"),
-                bulk("3"),
-                nil.clone(),
-            ])
-        );
-        assert_eq!(
-            both(&mut e, &["SORT", "l", "GET", "nostar", "LIMIT", "0", "1"]),
-            Reply::Array(vec![nil])
-        );
+        let got = both(&mut e, "l BY w_* GET o_* GET # GET h_*->f");
+        let want = [
+            "-", "10", "-", "a", "1", "x1", "b", "2", "x2", "c", "3", "-",
+        ];
+        let want = want.map(|v| if v == "-" { Reply::Nil } else { bulk(v) });
+        assert_eq!(got, Reply::Array(want.to_vec()));
     }
 
     #[test]
     fn sort_store_writes_a_list_and_sort_ro_refuses_store() {
-        let mut e = setup();
-        assert_eq!(apply(&mut e, 1, &["SORT", "l", "STORE", "dst"]), int(4));
-        assert_eq!(
-            read(&e, 1, &["LRANGE", "dst", "0", "-1"]),
-            bulks(&["1", "2", "3", "10"])
-        );
-        assert_eq!(
-            read(&e, 1, &["SORT_RO", "l", "STORE", "dst"]),
-            err(SYNTAX_ERROR)
-        );
-        assert_eq!(
-            apply(&mut e, 1, &["SORT", "l", "GET", "h_*->f", "STORE", "d4"]),
-            int(4)
-        );
-        assert_eq!(
-            read(&e, 1, &["LRANGE", "d4", "0", "-1"]),
-            bulks(&["x1", "x2", "", ""])
-        );
-        // A set under BY nosort with STORE is sorted alphabetically, as Redis forces.
-        assert_eq!(apply(&mut e, 1, &["SADD", "sx", "b", "c", "a"]), int(3));
-        assert_eq!(
-            apply(&mut e, 1, &["SORT", "sx", "BY", "nosort", "STORE", "d5"]),
-            int(3)
-        );
-        assert_eq!(
-            read(&e, 1, &["LRANGE", "d5", "0", "-1"]),
-            bulks(&["a", "b", "c"])
-        );
-        // An empty result deletes the destination, whatever it held; the TTL goes too.
-        apply(&mut e, 1, &["SET", "dst2", "v", "EX", "100"]);
-        assert_eq!(
-            apply(&mut e, 1, &["SORT", "nokey", "STORE", "dst2"]),
-            int(0)
-        );
-        assert_eq!(read(&e, 1, &["EXISTS", "dst2"]), int(0));
-        apply(&mut e, 1, &["SET", "dst3", "v", "EX", "100"]);
-        assert_eq!(apply(&mut e, 1, &["SORT", "l", "STORE", "dst3"]), int(4));
-        assert_eq!(read(&e, 1, &["TTL", "dst3"]), int(-1));
-        assert_eq!(
-            apply(&mut e, 1, &["SORT", "bad", "STORE", "dst3"]),
-            err("ERR One or more scores can't be converted into double")
-        );
-        assert_eq!(read(&e, 1, &["LLEN", "dst3"]), int(4));
-        assert_eq!(
-            apply(&mut e, 1, &["SORT", "s", "STORE", "d"]),
-            err(WRONGTYPE)
+        check(
+            &mut setup(),
+            &[
+                ("SORT l STORE dst", int(4)),
+                ("LRANGE dst 0 -1", bulks(&["1", "2", "3", "10"])),
+                ("SORT_RO l STORE dst", err(SYNTAX_ERROR)),
+                ("SORT l GET h_*->f STORE d4", int(4)),
+                ("LRANGE d4 0 -1", bulks(&["x1", "x2", "", ""])),
+                // A set under BY nosort with STORE is sorted alphabetically, as Redis forces.
+                ("SADD sx b c a", int(3)),
+                ("SORT sx BY nosort STORE d5", int(3)),
+                ("LRANGE d5 0 -1", bulks(&["a", "b", "c"])),
+                // An empty result deletes the destination, whatever it held; the TTL goes too.
+                ("SET dst2 v EX 100", ok()),
+                ("SORT nokey STORE dst2", int(0)),
+                ("EXISTS dst2", int(0)),
+                ("SET dst3 v EX 100", ok()),
+                ("SORT l STORE dst3", int(4)),
+                ("TTL dst3", int(-1)),
+                ("SORT bad STORE dst3", err(NOT_A_NUMBER)),
+                ("LLEN dst3", int(4)),
+                ("SORT s STORE d", err(WRONGTYPE)),
+            ],
         );
     }
 
     #[test]
     fn sort_converts_a_sorted_set_to_skiplist_and_sort_ro_cannot() {
-        let mut e = setup();
-        assert_eq!(
-            read(&e, 1, &["SORT_RO", "z", "ALPHA"]),
-            bulks(&["a", "b", "c"])
-        );
-        assert_eq!(read(&e, 1, &["OBJECT", "ENCODING", "z"]), bulk("listpack"));
-        assert_eq!(apply(&mut e, 1, &["SORT", "z", "foo"]), err(SYNTAX_ERROR));
-        assert_eq!(read(&e, 1, &["OBJECT", "ENCODING", "z"]), bulk("listpack"));
-        assert_eq!(
-            apply(&mut e, 1, &["SORT", "z", "BY", "nosort"]),
-            bulks(&["c", "b", "a"])
-        );
-        assert_eq!(read(&e, 1, &["OBJECT", "ENCODING", "z"]), bulk("skiplist"));
-        assert_eq!(
-            apply(&mut e, 1, &["SORT", "z", "BY", "nosort"]),
-            bulks(&["c", "b", "a"])
+        let listpack = ("OBJECT ENCODING z", bulk("listpack"));
+        check(
+            &mut setup(),
+            &[
+                ("SORT_RO z ALPHA", bulks(&["a", "b", "c"])),
+                listpack.clone(),
+                ("SORT z foo", err(SYNTAX_ERROR)),
+                listpack,
+                ("SORT z BY nosort", bulks(&["c", "b", "a"])),
+                ("OBJECT ENCODING z", bulk("skiplist")),
+                ("SORT z BY nosort", bulks(&["c", "b", "a"])),
+            ],
         );
     }
 }
