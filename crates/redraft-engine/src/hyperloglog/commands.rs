@@ -1,0 +1,93 @@
+//! The commands half: HLL values at keys, and Redis's errors.
+
+use super::value::{add, count, invalidate_cache, is_hll, new_hll, Corrupt, Union};
+use crate::ctx::{ReadCtx, WriteCtx};
+use crate::reply::{CmdResult, Reply};
+use crate::table::{
+    cmd, CommandSpec,
+    Kind::{Read, Write},
+    DENYOOM, FAST,
+};
+
+/// This module's entries in the command table (see [`crate::table`]).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("pfadd", -2, DENYOOM | FAST, 1, 1, 1, Write(pfadd)),
+    cmd!("pfcount", -2, 0, 1, -1, 1, Read(pfcount)),
+    cmd!("pfmerge", -2, DENYOOM, 1, -1, 1, Write(pfmerge)),
+];
+
+pub(super) const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+pub(super) const CORRUPTED: &str = "INVALIDOBJ Corrupted HLL object detected";
+
+impl From<Corrupt> for Reply {
+    fn from(_: Corrupt) -> Reply {
+        Reply::error(CORRUPTED)
+    }
+}
+
+/// isHLLObjectOrReply on a string value (None when the key is absent): a string that is not
+/// an HLL has a WRONGTYPE line of its own.
+fn as_hll(value: Option<&Vec<u8>>) -> Result<Option<&[u8]>, Reply> {
+    match value {
+        Some(bytes) if !is_hll(bytes) => Err(Reply::error(NOT_HLL)),
+        value => Ok(value.map(Vec::as_slice)),
+    }
+}
+
+/// The HLL at `key` for writing, created empty when absent; the caller checked that a value
+/// there is an HLL, so an empty string is one just created (a deadline is kept).
+fn hll_for_write<'a>(ctx: &'a mut WriteCtx, key: &[u8]) -> Result<(&'a mut Vec<u8>, bool), Reply> {
+    let now = ctx.now_ms;
+    let hll = ctx.db().get_or_create::<Vec<u8>>(key, now)?;
+    let created = hll.is_empty();
+    if created {
+        *hll = new_hll();
+    }
+    Ok((hll, created))
+}
+
+/// PFADD key [element ...]: 1 when the key was created or a register changed.
+pub fn pfadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    as_hll(ctx.db().get_as(&argv[1], now)?)?;
+    let (hll, mut updated) = hll_for_write(ctx, &argv[1])?;
+    for element in &argv[2..] {
+        updated |= add(hll, element)?;
+    }
+    if updated {
+        invalidate_cache(hll);
+    }
+    Ok(Reply::Integer(i64::from(updated)))
+}
+
+/// PFCOUNT key [key ...]: one key's cardinality (its cache when valid), or the cardinality
+/// of the union of several. Never writes the cache back (see the module comment).
+pub fn pfcount(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let hll_at = |key: &[u8]| as_hll(ctx.db().get_as(key, ctx.now_ms)?);
+    if let [_, key] = argv {
+        let card = hll_at(key)?.map_or(Ok(0), count)?;
+        return Ok(Reply::Integer(card as i64));
+    }
+    let mut union = Union::default();
+    for key in &argv[1..] {
+        if let Some(hll) = hll_at(key)? {
+            union.add(hll)?;
+        }
+    }
+    Ok(Reply::Integer(union.count() as i64))
+}
+
+/// PFMERGE destkey [sourcekey ...]: the destination (itself a source) gets the union; it
+/// is dense if any source was.
+pub fn pfmerge(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let mut union = Union::default();
+    for key in &argv[1..] {
+        if let Some(hll) = as_hll(ctx.db().get_as(key, now)?)? {
+            union.add(hll)?;
+        }
+    }
+    let (hll, _) = hll_for_write(ctx, &argv[1])?;
+    union.store(hll)?;
+    Ok(Reply::ok())
+}
