@@ -313,7 +313,12 @@ fn srandmember_without_and_with_counts() {
 
 #[test]
 fn sinter_sintercard_and_sinterstore() {
-    let mut e = engine_with(&[("a", "1 2 3 4 x"), ("b", "4 3 2"), ("c", "2 3 9 y")]);
+    let mut e = engine_with(&[
+        ("a", "1 2 3 4 x"),
+        ("b", "4 3 2"),
+        ("c", "2 3 9 y"),
+        ("h", "x 1 2 3"),
+    ]);
     let numkeys = err("ERR numkeys should be greater than 0");
     let negative = err("ERR LIMIT can't be negative");
     expect(
@@ -322,6 +327,10 @@ fn sinter_sintercard_and_sinterstore() {
             // The smallest set (an intset) gives the order.
             ("SINTER a b", set_reply(&["2", "3", "4"])),
             ("SINTER a nope", set_reply(&[])),
+            // A hash table of integers lists them in hash order, and so does the
+            // intersection it leads.
+            ("SREM h x", int(1)),
+            ("SINTER h a", set_reply(&["1", "3", "2"])),
             ("SINTERCARD 2 a b", int(3)),
             ("SINTERCARD 2 a b LIMIT 2", int(2)),
             ("SINTERCARD 2 a b limit 0", int(3)),
