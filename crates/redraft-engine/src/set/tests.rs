@@ -1,0 +1,563 @@
+use super::value::{ENCODING_INTSET, ENCODING_TABLE, PACKED_MEMBERS_MAX, PACKED_MEMBER_BYTES_MAX};
+use super::SetValue;
+use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
+use crate::reply::{Reply, WRONGTYPE};
+use crate::snapshot::put_bytes;
+use crate::testutil::{
+    apply, bulk, bulks, config_set, encoding, err, int, ok, read_seeded, splice_value,
+};
+use crate::Engine;
+
+/// The default set-max-intset-entries: an intset with more members becomes a hash table.
+const INTSET_ENTRIES_MAX: usize = 512;
+
+/// An engine with the sets `(key, "member member ...")` and a string at "str".
+fn engine_with(sets: &[(&str, &str)]) -> Engine {
+    let mut engine = Engine::new();
+    for (key, members) in sets {
+        apply(&mut engine, 1000, format!("SADD {key} {members}").as_str());
+    }
+    apply(&mut engine, 1000, "SET str v");
+    engine
+}
+
+/// Runs each command line at time 1000 and checks its reply.
+fn expect(engine: &mut Engine, cases: &[(&str, Reply)]) {
+    for (line, want) in cases {
+        assert_eq!(apply(engine, 1000, *line), *want, "{line}");
+    }
+}
+
+/// SADD of `members` one command per member, so that conversions are judged at each.
+fn add_each(engine: &mut Engine, key: &str, members: impl Iterator<Item = String>) {
+    for member in members {
+        apply(engine, 1000, &["SADD", key, &member]);
+    }
+}
+
+fn set_of(engine: &Engine, key: &str) -> SetValue {
+    let db = &engine.keyspace().dbs[0];
+    db.get_as::<SetValue>(key.as_bytes(), 0)
+        .unwrap()
+        .unwrap()
+        .clone()
+}
+
+fn set_reply(members: &[&str]) -> Reply {
+    Reply::Set(members.iter().map(|m| bulk(m)).collect())
+}
+
+/// The members of a set or array reply, sorted.
+fn sorted(reply: Reply) -> Vec<String> {
+    let (Reply::Set(items) | Reply::Array(items)) = reply else {
+        panic!("not a collection: {reply:?}");
+    };
+    let mut members: Vec<String> = items
+        .into_iter()
+        .map(|item| match item {
+            Reply::Bulk(bytes) => String::from_utf8(bytes).unwrap(),
+            other => panic!("not a bulk: {other:?}"),
+        })
+        .collect();
+    members.sort();
+    members
+}
+
+/// Follows SSCAN's cursor from 0 to the end: every member returned, in order.
+fn scan_all(mut next: impl FnMut(&str) -> Reply) -> Vec<String> {
+    let mut cursor = "0".to_string();
+    let mut seen = Vec::new();
+    loop {
+        let Reply::Array(parts) = next(&cursor) else {
+            panic!("not a scan reply")
+        };
+        let [Reply::Bulk(resume), found] = &parts[..] else {
+            panic!("not a scan reply")
+        };
+        seen.extend(sorted(found.clone()));
+        cursor = String::from_utf8(resume.clone()).unwrap();
+        if cursor == "0" {
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn sadd_counts_new_members_and_an_intset_lists_ascending() {
+    let mut e = Engine::new();
+    expect(
+        &mut e,
+        &[
+            ("SADD s 10 -3 7", int(3)),
+            ("SADD s 7 0", int(1)),
+            ("OBJECT ENCODING s", bulk("intset")),
+            ("SMEMBERS s", set_reply(&["-3", "0", "7", "10"])),
+            ("SCARD s", int(4)),
+            ("SCARD nope", int(0)),
+            ("SMEMBERS nope", set_reply(&[])),
+        ],
+    );
+}
+
+#[test]
+fn non_integers_and_too_many_members_make_a_hash_table() {
+    // "-0" and "+1" are not integers to Redis; "007" neither.
+    let mut e = engine_with(&[("a", "1 007"), ("b", "x"), ("c", "1")]);
+    add_each(
+        &mut e,
+        "big",
+        (0..INTSET_ENTRIES_MAX).map(|i| i.to_string()),
+    );
+    assert_eq!(encoding(&e, "big"), "intset");
+    expect(
+        &mut e,
+        &[
+            ("SADD big -1", int(1)),
+            ("SREM a 007", int(1)),
+            ("SCARD big", int(513)),
+            ("SISMEMBER big -1", int(1)),
+            ("SISMEMBER c +1", int(0)),
+            ("SADD c -0", int(1)),
+        ],
+    );
+    // No conversion back once the non-integer is gone.
+    for key in ["a", "b", "c", "big"] {
+        assert_eq!(encoding(&e, key), "hashtable", "{key}");
+    }
+}
+
+#[test]
+fn set_commands_reject_other_types() {
+    let mut e = engine_with(&[("s", "1")]);
+    for line in [
+        "SADD str a",
+        "SREM str a",
+        "SPOP str",
+        "SPOP str 2",
+        "SMOVE str s a",
+        "SMOVE s str 1",
+        "SINTERSTORE d s str",
+        "SUNIONSTORE d str",
+        "SDIFFSTORE d s str",
+        "SMEMBERS str",
+        "SISMEMBER str a",
+        "SMISMEMBER str a",
+        "SCARD str",
+        "SRANDMEMBER str",
+        "SRANDMEMBER str -2",
+        "SINTER nope str",
+        "SINTERCARD 2 nope str",
+        "SUNION s str",
+        "SDIFF nope str",
+        "SSCAN str 0",
+    ] {
+        assert_eq!(apply(&mut e, 1000, line), err(WRONGTYPE), "{line}");
+    }
+    expect(&mut e, &[("EXISTS d", int(0)), ("SCARD s", int(1))]);
+}
+
+#[test]
+fn srem_sismember_and_smismember() {
+    let mut e = engine_with(&[("s", "a b 1"), ("i", "1 2")]);
+    expect(
+        &mut e,
+        &[
+            ("SISMEMBER s a", int(1)),
+            ("SISMEMBER s x", int(0)),
+            ("SISMEMBER nope a", int(0)),
+            (
+                "SMISMEMBER s 1 x a",
+                Reply::Array(vec![int(1), int(0), int(1)]),
+            ),
+            ("SMISMEMBER nope 1 x", Reply::Array(vec![int(0), int(0)])),
+            ("SREM s a x a", int(1)),
+            ("SREM nope a", int(0)),
+            ("SREM s b 1", int(2)),
+            ("EXISTS s", int(0)),
+            ("SREM i x 01 2", int(1)),
+        ],
+    );
+}
+
+#[test]
+fn smove_moves_creates_and_deletes() {
+    let mut e = engine_with(&[("a", "1 2"), ("b", "x")]);
+    expect(
+        &mut e,
+        &[
+            ("PEXPIRE b 500", int(1)),
+            ("SMOVE a b 1", int(1)),
+            ("SMOVE a b 9", int(0)),
+            ("PTTL b", int(500)),
+            ("SMOVE a c 2", int(1)),
+            ("EXISTS a", int(0)),
+            ("OBJECT ENCODING c", bulk("intset")),
+            ("SMEMBERS c", set_reply(&["2"])),
+            // Onto itself: whether it is a member; nothing changes.
+            ("SMOVE b b x", int(1)),
+            ("SMOVE b b y", int(0)),
+            // An absent source answers 0 even when the destination has another type.
+            ("SMOVE nope str x", int(0)),
+        ],
+    );
+    assert_eq!(sorted(apply(&mut e, 1000, "SMEMBERS b")), ["1", "x"]);
+}
+
+#[test]
+fn spop_pops_one_at_random_and_deletes_an_emptied_set() {
+    let mut e = engine_with(&[("s", "a b c")]);
+    let popped: Vec<Reply> = (0..3).map(|_| apply(&mut e, 1000, "SPOP s")).collect();
+    assert_eq!(sorted(Reply::Array(popped)), ["a", "b", "c"]);
+    expect(&mut e, &[("EXISTS s", int(0)), ("SPOP s", Reply::Nil)]);
+}
+
+#[test]
+fn spop_with_a_count() {
+    let mut e = engine_with(&[("s", "a b c d e f")]);
+    let popped = sorted(apply(&mut e, 1000, "SPOP s 2"));
+    let left = sorted(apply(&mut e, 1000, "SMEMBERS s"));
+    assert_eq!((popped.len(), left.len()), (2, 4));
+    assert!(popped.iter().all(|m| !left.contains(m)));
+    // Most of the set: the rest is rebuilt from the members that stay.
+    assert_eq!(sorted(apply(&mut e, 1000, "SPOP s 3")).len(), 3);
+    expect(&mut e, &[("SCARD s", int(1)), ("SPOP s 0", set_reply(&[]))]);
+    let left = apply(&mut e, 1000, "SMEMBERS s");
+    expect(
+        &mut e,
+        &[
+            ("SPOP s 5", left),
+            ("EXISTS s", int(0)),
+            ("SPOP s 5", set_reply(&[])),
+        ],
+    );
+    // A hash table of integers popped down to a few is rebuilt as an intset, as in Redis.
+    // Fewer pops leave it a hash table (checked against redis-server 7.0). The whole set
+    // comes back as a union would list it: ascending integers.
+    let mut ints = engine_with(&[
+        ("t", "x 1 2 3 4 5 6"),
+        ("u", "x 1 2 3 4 5"),
+        ("v", "x 3 1 2"),
+    ]);
+    expect(
+        &mut ints,
+        &[
+            ("SREM t x", int(1)),
+            ("SREM u x", int(1)),
+            ("SREM v x", int(1)),
+            ("OBJECT ENCODING t", bulk("hashtable")),
+            ("SPOP v 3", set_reply(&["1", "2", "3"])),
+        ],
+    );
+    apply(&mut ints, 1000, "SPOP t 5");
+    apply(&mut ints, 1000, "SPOP u 4");
+    assert_eq!(encoding(&ints, "t"), "intset");
+    assert_eq!(encoding(&ints, "u"), "hashtable");
+}
+
+#[test]
+fn spop_errors() {
+    let mut e = engine_with(&[("s", "a")]);
+    let positive = err(MUST_BE_POSITIVE);
+    expect(
+        &mut e,
+        &[
+            ("SPOP s x", positive.clone()),
+            ("SPOP s -1", positive.clone()),
+            // The count is checked before the type.
+            ("SPOP str -1", positive),
+            ("SPOP s 1 2", err(SYNTAX_ERROR)),
+        ],
+    );
+}
+
+#[test]
+fn spop_is_a_function_of_the_entry() {
+    let run = || {
+        let mut e = engine_with(&[("s", "a b c d e f g")]);
+        let replies: Vec<Reply> = (0..3).map(|_| apply(&mut e, 2000, "SPOP s 2")).collect();
+        (replies, e.encode_snapshot())
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn srandmember_without_and_with_counts() {
+    let mut e = engine_with(&[("s", "a b c d"), ("i", "3 1 2")]);
+    let mut seen = Vec::new();
+    for seed in 0..40 {
+        let reply = read_seeded(&e, 1000, seed, "SRANDMEMBER s");
+        if !seen.contains(&reply) {
+            seen.push(reply);
+        }
+        let mut distinct = sorted(read_seeded(&e, 1000, seed, "SRANDMEMBER s 3"));
+        distinct.dedup();
+        assert_eq!(distinct.len(), 3);
+        let repeated = sorted(read_seeded(&e, 1000, seed, "SRANDMEMBER s -9"));
+        assert_eq!(repeated.len(), 9);
+    }
+    assert_eq!(seen.len(), 4);
+    expect(
+        &mut e,
+        &[
+            ("SRANDMEMBER i 5", bulks(&["1", "2", "3"])),
+            ("SRANDMEMBER s 0", bulks(&[])),
+            ("SRANDMEMBER nope", Reply::Nil),
+            ("SRANDMEMBER nope -3", bulks(&[])),
+            ("SRANDMEMBER nope x", err(NOT_INTEGER)),
+            ("SRANDMEMBER s -9223372036854775808", err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")),
+            ("SRANDMEMBER s -9223372036854775807", err("ERR value is out of range")),
+            ("SRANDMEMBER s 1 2", err(SYNTAX_ERROR)),
+        ],
+    );
+}
+
+#[test]
+fn sinter_sintercard_and_sinterstore() {
+    let mut e = engine_with(&[
+        ("a", "1 2 3 4 x"),
+        ("b", "4 3 2"),
+        ("c", "2 3 9 y"),
+        ("h", "x 1 2 3"),
+    ]);
+    let numkeys = err("ERR numkeys should be greater than 0");
+    let negative = err("ERR LIMIT can't be negative");
+    expect(
+        &mut e,
+        &[
+            // The smallest set (an intset) gives the order.
+            ("SINTER a b", set_reply(&["2", "3", "4"])),
+            ("SINTER a nope", set_reply(&[])),
+            // A hash table of integers lists them in hash order, and so does the
+            // intersection it leads.
+            ("SREM h x", int(1)),
+            ("SINTER h a", set_reply(&["1", "3", "2"])),
+            ("SINTERCARD 2 a b", int(3)),
+            ("SINTERCARD 2 a b LIMIT 2", int(2)),
+            ("SINTERCARD 2 a b limit 0", int(3)),
+            ("SINTERCARD 1 nope", int(0)),
+            ("SINTERCARD 0 a", numkeys.clone()),
+            ("SINTERCARD -1 a", numkeys.clone()),
+            ("SINTERCARD x a", numkeys),
+            (
+                "SINTERCARD 3 a b",
+                err("ERR Number of keys can't be greater than number of args"),
+            ),
+            ("SINTERCARD 1 a LIMIT", err(SYNTAX_ERROR)),
+            ("SINTERCARD 1 a FOO 1", err(SYNTAX_ERROR)),
+            ("SINTERCARD 1 a LIMIT -1", negative.clone()),
+            ("SINTERCARD 1 a LIMIT x", negative.clone()),
+            // The options are checked before the types.
+            ("SINTERCARD 1 str LIMIT x", negative),
+            // LIMIT is a key here.
+            ("SINTERCARD 2 a LIMIT", int(0)),
+            ("SINTERCARD 2 a LIMIT 1", err(SYNTAX_ERROR)),
+            ("SET d v PX 50", ok()),
+            ("SINTERSTORE d a b", int(3)),
+            ("OBJECT ENCODING d", bulk("intset")),
+            ("PTTL d", int(-1)),
+            ("SINTERSTORE d a nope", int(0)),
+            ("EXISTS d", int(0)),
+        ],
+    );
+    assert_eq!(sorted(apply(&mut e, 1000, "SINTER a b c")), ["2", "3"]);
+}
+
+#[test]
+fn sunion_sdiff_and_their_store_forms() {
+    let mut e = engine_with(&[("a", "3 1 2"), ("b", "2 5"), ("c", "x 1")]);
+    expect(
+        &mut e,
+        &[
+            ("SUNION a b nope", set_reply(&["1", "2", "3", "5"])),
+            ("SDIFF a b nope", set_reply(&["1", "3"])),
+            ("SDIFF a b a", set_reply(&[])),
+            ("SDIFF nope a", set_reply(&[])),
+            ("SDIFF c a", set_reply(&["x"])),
+            ("SUNIONSTORE d a b", int(4)),
+            ("OBJECT ENCODING d", bulk("intset")),
+            ("SDIFFSTORE d c a", int(1)),
+            ("OBJECT ENCODING d", bulk("hashtable")),
+            ("SDIFFSTORE d a a", int(0)),
+            ("EXISTS d", int(0)),
+            ("SUNIONSTORE d nope", int(0)),
+            // The store forms overwrite a key of another type.
+            ("SUNIONSTORE str b", int(2)),
+            ("SMEMBERS str", set_reply(&["2", "5"])),
+        ],
+    );
+    assert_eq!(
+        sorted(apply(&mut e, 1000, "SUNION a c")),
+        ["1", "2", "3", "x"]
+    );
+}
+
+#[test]
+fn sdiff_keeps_the_encoding_of_the_algorithm_redis_picks() {
+    // One big first set and small others: Redis adds the whole first set (a hash table, for
+    // its "x") and removes; the integers left stay in a hash table. With few sets Redis adds
+    // only the members that survive (all integers): an intset.
+    let mut e = engine_with(&[("a", "x 1 2 3 4 5 6"), ("b", "x"), ("c", "x"), ("d", "x")]);
+    apply(&mut e, 1000, "SDIFFSTORE r a b c d");
+    apply(&mut e, 1000, "SDIFFSTORE s a b");
+    assert_eq!(encoding(&e, "r"), "hashtable");
+    assert_eq!(encoding(&e, "s"), "intset");
+}
+
+#[test]
+fn sscan_returns_an_intset_whole_and_pages_a_hash_table() {
+    let mut e = engine_with(&[("i", "12 3 11")]);
+    let page = |cursor: &str, found: &[&str]| Reply::Array(vec![bulk(cursor), bulks(found)]);
+    expect(
+        &mut e,
+        &[
+            ("SSCAN i 0 COUNT 1 MATCH 1*", page("0", &["11", "12"])),
+            ("SSCAN nope 0 BOGUS", page("0", &[])),
+            ("SSCAN i x", err("ERR invalid cursor")),
+            ("SSCAN i 0 COUNT 0", err(SYNTAX_ERROR)),
+            ("SSCAN str 0 COUNT 0", err(WRONGTYPE)),
+        ],
+    );
+    add_each(&mut e, "big", (0..300).map(|i| format!("m{i}")));
+    let mut seen = scan_all(|cursor| apply(&mut e, 1000, &["SSCAN", "big", cursor]));
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 300);
+}
+
+#[test]
+fn a_packed_set_becomes_a_table_past_its_limits() {
+    let mut e = Engine::new();
+    let form = |e: &Engine, key| set_of(e, key).form();
+    add_each(
+        &mut e,
+        "n",
+        (0..PACKED_MEMBERS_MAX).map(|i| format!("m{i}")),
+    );
+    assert_eq!(apply(&mut e, 0, "SADD n m0"), int(0));
+    assert_eq!(form(&e, "n"), "packed", "a repeated member adds nothing");
+    apply(&mut e, 0, "SADD n one-more");
+    assert_eq!(form(&e, "n"), "table");
+    assert_eq!(apply(&mut e, 0, "SCARD n"), int(129));
+    apply(&mut e, 0, "SREM n one-more m1 m2");
+    assert_eq!(form(&e, "n"), "table", "no conversion back");
+
+    let longest = "l".repeat(PACKED_MEMBER_BYTES_MAX);
+    apply(&mut e, 0, &["SADD", "w", "a", &longest]);
+    assert_eq!(form(&e, "w"), "packed");
+    apply(&mut e, 0, &["SADD", "w", &format!("{longest}+")]);
+    assert_eq!(form(&e, "w"), "table");
+    assert_eq!(apply(&mut e, 0, &["SISMEMBER", "w", &longest]), int(1));
+
+    // An intset meeting a non-integer is packed when small, a table when not.
+    apply(&mut e, 0, "SADD i 1 2 x");
+    assert_eq!(form(&e, "i"), "packed");
+    add_each(&mut e, "j", (0..200).map(|i| i.to_string()));
+    apply(&mut e, 0, "SADD j x");
+    assert_eq!(form(&e, "j"), "table");
+    for key in ["n", "w", "i", "j"] {
+        assert_eq!(encoding(&e, key), "hashtable");
+    }
+}
+
+/// Two engines holding the same members, one packed and one in the table form (grown past the
+/// limit, then shrunk back: it never converts back).
+fn packed_and_table_twins() -> (Engine, Engine) {
+    let members = || (0..40).map(|i| format!("m{}", 123_456 + i * 7));
+    let extra = || (0..PACKED_MEMBERS_MAX).map(|i| format!("x{i}"));
+    let mut packed = Engine::new();
+    let mut table = Engine::new();
+    add_each(&mut packed, "s", members());
+    add_each(&mut table, "s", members().chain(extra()));
+    for member in extra() {
+        apply(&mut table, 1, &["SREM", "s", &member]);
+    }
+    assert_eq!(set_of(&packed, "s").form(), "packed");
+    assert_eq!(set_of(&table, "s").form(), "table");
+    (packed, table)
+}
+
+#[test]
+fn packed_and_table_forms_scan_pick_and_snapshot_alike() {
+    let (mut packed, mut table) = packed_and_table_twins();
+    assert!(set_of(&packed, "s").iter().eq(set_of(&table, "s").iter()));
+    assert_eq!(packed, table);
+    assert_eq!(packed.encode_snapshot(), table.encode_snapshot());
+    let both = |line: &str, seed: u64| {
+        let reply = read_seeded(&packed, 1, seed, line);
+        assert_eq!(reply, read_seeded(&table, 1, seed, line), "{line}");
+        reply
+    };
+    both("SMEMBERS s", 0);
+    both("OBJECT ENCODING s", 0);
+    for seed in 0..20 {
+        for line in ["SRANDMEMBER s", "SRANDMEMBER s 5", "SRANDMEMBER s -7"] {
+            both(line, seed);
+        }
+    }
+    scan_all(|cursor| both(&format!("SSCAN s {cursor} COUNT 3"), 0));
+    // A cursor between two members' hashes resumes at the same place in both forms.
+    both("SSCAN s 9223372036854775808 COUNT 2", 0);
+    for (at, line) in [(10, "SPOP s"), (11, "SPOP s 3"), (12, "SPOP s 30")] {
+        assert_eq!(apply(&mut packed, at, line), apply(&mut table, at, line));
+    }
+    assert_eq!(packed.encode_snapshot(), table.encode_snapshot());
+}
+
+#[test]
+fn a_small_set_is_one_buffer_without_slack() {
+    assert!(std::mem::size_of::<SetValue>() <= 32);
+    let mut e = Engine::new();
+    add_each(&mut e, "s", (0..10).map(|i| format!("m{}", 123_456 + i)));
+    apply(&mut e, 0, "SADD s extra");
+    apply(&mut e, 0, "SREM s extra");
+    // A count byte and 10 entries of 1 + 7 bytes: a tree node and a buffer per member would
+    // cost several times more.
+    assert_eq!(set_of(&e, "s").heap_bytes(), 1 + 10 * 8);
+    add_each(&mut e, "i", (0..10).map(|i| i.to_string()));
+    apply(&mut e, 0, "SREM i 3");
+    assert_eq!(set_of(&e, "i").heap_bytes(), 9 * 8, "an exact intset");
+}
+
+#[test]
+fn snapshot_round_trips_both_encodings_and_rejects_bad_contents() {
+    for members in ["3 1 -7", "a 1 b"] {
+        let e = engine_with(&[("s", members)]);
+        let bytes = e.encode_snapshot();
+        let decoded = Engine::decode_snapshot(&bytes).unwrap();
+        assert_eq!(set_of(&decoded, "s"), set_of(&e, "s"));
+        assert_eq!(decoded.encode_snapshot(), bytes);
+    }
+    let mut only = Engine::new();
+    apply(&mut only, 1000, "SADD s 1");
+    let decodes = |encoding: u8, members: &[&[u8]]| {
+        let mut value = vec![encoding];
+        value.extend_from_slice(&(members.len() as u32).to_le_bytes());
+        for member in members {
+            match encoding {
+                ENCODING_INTSET => value.extend_from_slice(member),
+                _ => put_bytes(&mut value, member),
+            }
+        }
+        Engine::decode_snapshot(&splice_value(&only, &value)).is_ok()
+    };
+    let five = 5i64.to_le_bytes();
+    assert!(!decodes(ENCODING_INTSET, &[&five, &five]), "unordered");
+    assert!(!decodes(ENCODING_TABLE, &[b"m", b"m"]), "repeated");
+    assert!(!decodes(9, &[b"m"]), "unknown encoding");
+    assert!(decodes(ENCODING_TABLE, &[b"m"]));
+}
+
+#[test]
+fn the_replicated_intset_threshold_decides_conversions() {
+    let mut e = Engine::new();
+    config_set(&mut e, "set-max-intset-entries", "2");
+    apply(&mut e, 1000, "SADD s 1 2");
+    assert_eq!(encoding(&e, "s"), "intset");
+    apply(&mut e, 1000, "SADD s 3");
+    assert_eq!(encoding(&e, "s"), "hashtable");
+    apply(&mut e, 1000, "SADD t 5 4");
+    apply(&mut e, 1000, "SUNIONSTORE u t");
+    assert_eq!(encoding(&e, "u"), "intset");
+    apply(&mut e, 1000, "SUNIONSTORE u t s");
+    assert_eq!(encoding(&e, "u"), "hashtable");
+}

@@ -1,0 +1,407 @@
+//! The string commands (t_string.c) and this module's entries in the command table.
+
+use super::value::{check_string_length, overwrite, substring};
+use crate::args::{self, int_arg, is, syntax_error, Args, NOT_FLOAT, NOT_INTEGER};
+use crate::ctx::{ReadCtx, WriteCtx};
+use crate::keyspace::{Db, Entry, Value};
+use crate::longdouble::{LongDouble, Parsed};
+use crate::reply::{CmdResult, Reply};
+use crate::table::{
+    self, cmd, CommandSpec,
+    Kind::{Read, Write},
+    DENYOOM, FAST,
+};
+
+/// This module's entries in the command table (see [`crate::table`]).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("append", 3, DENYOOM | FAST, 1, 1, 1, Write(append)),
+    cmd!("decr", 2, DENYOOM | FAST, 1, 1, 1, Write(decr)),
+    cmd!("decrby", 3, DENYOOM | FAST, 1, 1, 1, Write(decrby)),
+    cmd!("get", 2, FAST, 1, 1, 1, Read(get)),
+    cmd!("getdel", 2, FAST, 1, 1, 1, Write(getdel)),
+    cmd!("getex", -2, FAST, 1, 1, 1, Write(getex)),
+    cmd!("getrange", 4, 0, 1, 1, 1, Read(getrange)),
+    cmd!("getset", 3, DENYOOM | FAST, 1, 1, 1, Write(getset)),
+    cmd!("incr", 2, DENYOOM | FAST, 1, 1, 1, Write(incr)),
+    cmd!("incrby", 3, DENYOOM | FAST, 1, 1, 1, Write(incrby)),
+    cmd!(
+        "incrbyfloat",
+        3,
+        DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(incrbyfloat)
+    ),
+    cmd!("mget", -2, FAST, 1, -1, 1, Read(mget)),
+    cmd!("mset", -3, DENYOOM, 1, -1, 2, Write(mset)),
+    cmd!("msetnx", -3, DENYOOM, 1, -1, 2, Write(msetnx)),
+    cmd!("psetex", 4, DENYOOM, 1, 1, 1, Write(psetex)),
+    cmd!("set", -3, DENYOOM, 1, 1, 1, Write(set)),
+    cmd!("setex", 4, DENYOOM, 1, 1, 1, Write(setex)),
+    cmd!("setnx", 3, DENYOOM | FAST, 1, 1, 1, Write(setnx)),
+    cmd!("setrange", 4, DENYOOM, 1, 1, 1, Write(setrange)),
+    cmd!("strlen", 2, FAST, 1, 1, 1, Read(strlen)),
+];
+
+fn string_entry(bytes: Vec<u8>, deadline_ms: Option<u64>) -> Entry {
+    Entry::new(Value::String(bytes), deadline_ms)
+}
+
+fn len_reply(len: usize) -> CmdResult {
+    Ok(Reply::Integer(len as i64))
+}
+
+/// GET's reply for `key`: the value, Nil, or WRONGTYPE (as Redis's getGenericCommand).
+fn get_reply(db: &Db, key: &[u8], now_ms: u64) -> CmdResult {
+    Ok(db
+        .get_as::<Vec<u8>>(key, now_ms)?
+        .map_or(Reply::Nil, |bytes| Reply::bulk(bytes.as_slice())))
+}
+
+/// How an expiry argument is to be read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum TimeUnit {
+    /// EX: seconds from now.
+    Seconds,
+    /// PX: milliseconds from now.
+    Millis,
+    /// EXAT: Unix time in seconds.
+    AtSeconds,
+    /// PXAT: Unix time in milliseconds.
+    AtMillis,
+}
+
+fn time_unit(option: &[u8]) -> Option<TimeUnit> {
+    [
+        ("EX", TimeUnit::Seconds),
+        ("PX", TimeUnit::Millis),
+        ("EXAT", TimeUnit::AtSeconds),
+        ("PXAT", TimeUnit::AtMillis),
+    ]
+    .into_iter()
+    .find(|(name, _)| is(option, name))
+    .map(|(_, unit)| unit)
+}
+
+/// The absolute deadline an expiry argument asks for, as getExpireMillisecondsOrReply: the
+/// number must be positive and the deadline must fit an i64.
+fn deadline_ms(now_ms: u64, unit: TimeUnit, arg: &[u8], command: &str) -> Result<u64, Reply> {
+    let value = int_arg(arg)?;
+    let invalid = || args::invalid_expire_time(command);
+    if value <= 0 {
+        return Err(invalid());
+    }
+    let millis = match unit {
+        TimeUnit::Seconds | TimeUnit::AtSeconds => value.checked_mul(1000).ok_or_else(invalid)?,
+        TimeUnit::Millis | TimeUnit::AtMillis => value,
+    };
+    let deadline = match unit {
+        TimeUnit::Seconds | TimeUnit::Millis => i64::try_from(now_ms)
+            .ok()
+            .and_then(|now| millis.checked_add(now))
+            .ok_or_else(invalid)?,
+        TimeUnit::AtSeconds | TimeUnit::AtMillis => millis,
+    };
+    u64::try_from(deadline).map_err(|_| invalid())
+}
+
+/// The options of SET and GETEX. The expiry's argument is kept unread: SET validates it
+/// before anything else, GETEX only once the key is found.
+#[derive(Default)]
+struct StringOptions<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keep_ttl: bool,
+    persist: bool,
+    expire: Option<(TimeUnit, &'a [u8])>,
+}
+
+impl<'a> StringOptions<'a> {
+    /// Parses the options as parseExtendedStringArgumentsOrReply: an option that SET (or
+    /// GETEX) does not take, or that conflicts with one already given, is a syntax error, as
+    /// is an expiry without its argument; repeating the same expiry option is allowed and the
+    /// last one wins.
+    fn parse(mut args: Args<'a>, for_set: bool) -> Result<StringOptions<'a>, Reply> {
+        let mut parsed = StringOptions::default();
+        while let Some(option) = args.next_arg() {
+            let expiring = parsed.expire.map(|(unit, _)| unit);
+            let unit = time_unit(option).filter(|&unit| {
+                !parsed.keep_ttl && !parsed.persist && expiring.is_none_or(|e| e == unit)
+            });
+            if is(option, "NX") && for_set && !parsed.xx {
+                parsed.nx = true;
+            } else if is(option, "XX") && for_set && !parsed.nx {
+                parsed.xx = true;
+            } else if is(option, "GET") && for_set {
+                parsed.get = true;
+            } else if is(option, "KEEPTTL") && for_set && !parsed.persist && expiring.is_none() {
+                parsed.keep_ttl = true;
+            } else if is(option, "PERSIST") && !for_set && !parsed.keep_ttl && expiring.is_none() {
+                parsed.persist = true;
+            } else if let Some(unit) = unit {
+                parsed.expire = Some((unit, args.bytes()?));
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// The one SET behind SET, SETNX, SETEX, PSETEX and GETSET (setGenericCommand): validate the
+/// expiry, answer GET, honour NX/XX, then store (keeping the old deadline only with KEEPTTL).
+/// Answers OK, or Nil when NX/XX prevented it; with GET, the old value either way.
+fn set_generic(
+    ctx: &mut WriteCtx,
+    key: &[u8],
+    value: &[u8],
+    options: StringOptions,
+    command: &str,
+) -> CmdResult {
+    let now = ctx.now_ms;
+    let deadline = options
+        .expire
+        .map(|(unit, arg)| deadline_ms(now, unit, arg, command));
+    let deadline = deadline.transpose()?;
+    let old = options.get.then(|| get_reply(ctx.db(), key, now));
+    let old = old.transpose()?;
+    let existing = ctx.db().get(key, now);
+    let found = existing.is_some();
+    if (options.nx && found) || (options.xx && !found) {
+        return Ok(old.unwrap_or(Reply::Nil));
+    }
+    let kept = existing.and_then(Entry::deadline_ms);
+    let kept = kept.filter(|_| options.keep_ttl);
+    let entry = string_entry(value.to_vec(), deadline.or(kept));
+    ctx.db().insert(key, entry);
+    Ok(old.unwrap_or_else(Reply::ok))
+}
+
+/// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT ts | PXAT ms-ts | KEEPTTL]
+pub fn set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let options = StringOptions::parse(Args::new(argv, 3), true)?;
+    set_generic(ctx, &argv[1], &argv[2], options, "set")
+}
+
+/// SETNX key value: 1 if set, 0 if the key exists.
+pub fn setnx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let options = StringOptions {
+        nx: true,
+        ..StringOptions::default()
+    };
+    let reply = set_generic(ctx, &argv[1], &argv[2], options, "setnx")?;
+    Ok(Reply::Integer(i64::from(reply == Reply::ok())))
+}
+
+/// SETEX and PSETEX: key, expiry in `unit`, value.
+fn set_expiring(ctx: &mut WriteCtx, argv: &[Vec<u8>], unit: TimeUnit, command: &str) -> CmdResult {
+    let options = StringOptions {
+        expire: Some((unit, &argv[2])),
+        ..StringOptions::default()
+    };
+    set_generic(ctx, &argv[1], &argv[3], options, command)
+}
+
+pub fn setex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    set_expiring(ctx, argv, TimeUnit::Seconds, "setex")
+}
+
+pub fn psetex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    set_expiring(ctx, argv, TimeUnit::Millis, "psetex")
+}
+
+/// GETSET key value: SET key value GET (the deadline is dropped, as any plain SET does).
+pub fn getset(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let options = StringOptions {
+        get: true,
+        ..StringOptions::default()
+    };
+    set_generic(ctx, &argv[1], &argv[2], options, "getset")
+}
+
+pub fn get(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    get_reply(ctx.db(), &argv[1], ctx.now_ms)
+}
+
+pub fn getdel(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let old = get_reply(ctx.db(), &argv[1], now)?;
+    ctx.db().remove(&argv[1], now);
+    Ok(old)
+}
+
+/// GETEX key [EX s | PX ms | EXAT ts | PXAT ms-ts | PERSIST]. As in Redis, a missing key
+/// answers Nil before the expiry argument is validated.
+pub fn getex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let options = StringOptions::parse(Args::new(argv, 2), false)?;
+    let (key, now) = (&argv[1], ctx.now_ms);
+    let Some(value) = ctx.db().get_as::<Vec<u8>>(key, now)? else {
+        return Ok(Reply::Nil);
+    };
+    let value = Reply::bulk(value.as_slice());
+    if let Some((unit, arg)) = options.expire {
+        let deadline = deadline_ms(now, unit, arg, "getex")?;
+        if deadline <= now {
+            // Only EXAT/PXAT can name a past time; the key is gone from then on.
+            ctx.db().remove(key, now);
+        } else {
+            ctx.db().set_deadline(key, Some(deadline), now);
+        }
+    } else if options.persist {
+        ctx.db().set_deadline(key, None, now);
+    }
+    Ok(value)
+}
+
+/// MGET: a value per key, Nil for missing keys and for keys of another type (no WRONGTYPE).
+pub fn mget(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let values = argv[1..].iter().map(|key| {
+        let value = ctx.db().get_as::<Vec<u8>>(key, ctx.now_ms).ok().flatten();
+        value.map_or(Reply::Nil, |bytes| Reply::bulk(bytes.as_slice()))
+    });
+    Ok(Reply::Array(values.collect()))
+}
+
+/// MSET and MSETNX: pairs of key and value, all stored without a deadline; with `nx`, none
+/// when any key exists. Whether they were stored.
+fn mset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool, name: &str) -> Result<bool, Reply> {
+    let pairs = argv[1..].chunks_exact(2);
+    if !pairs.remainder().is_empty() {
+        return Err(table::wrong_arity(name));
+    }
+    let now = ctx.now_ms;
+    if nx && pairs.clone().any(|pair| ctx.db().contains(&pair[0], now)) {
+        return Ok(false);
+    }
+    for pair in pairs {
+        ctx.db()
+            .insert(&pair[0], string_entry(pair[1].clone(), None));
+    }
+    Ok(true)
+}
+
+pub fn mset(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    mset_generic(ctx, argv, false, "mset")?;
+    Ok(Reply::ok())
+}
+
+pub fn msetnx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let stored = mset_generic(ctx, argv, true, "msetnx")?;
+    Ok(Reply::Integer(i64::from(stored)))
+}
+
+/// APPEND key value: creates the key if missing; keeps its deadline otherwise.
+pub fn append(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (key, tail, now) = (&argv[1], &argv[2], ctx.now_ms);
+    let Some(bytes) = ctx.db().get_as_mut::<Vec<u8>>(key, now)? else {
+        ctx.db().insert(key, string_entry(tail.clone(), None));
+        return len_reply(tail.len());
+    };
+    check_string_length(bytes.len() as u64, tail.len() as u64)?;
+    bytes.extend_from_slice(tail);
+    len_reply(bytes.len())
+}
+
+pub fn strlen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    len_reply(
+        ctx.db()
+            .get_as::<Vec<u8>>(&argv[1], ctx.now_ms)?
+            .map_or(0, Vec::len),
+    )
+}
+
+/// Stores `bytes` as the string at `key`, keeping its deadline (a new key has none).
+fn replace(db: &mut Db, key: &[u8], now_ms: u64, bytes: Vec<u8>) {
+    match db.get_mut(key, now_ms) {
+        Some(entry) => entry.value = Value::String(bytes),
+        None => db.insert(key, string_entry(bytes, None)),
+    }
+}
+
+/// The one INCR behind INCR, INCRBY, DECR, DECRBY (incrDecrCommand): the value must be an
+/// integer as string2ll reads it; the deadline is kept.
+fn incr_decr(ctx: &mut WriteCtx, key: &[u8], delta: i64) -> CmdResult {
+    let now = ctx.now_ms;
+    let current = match ctx.db().get_as::<Vec<u8>>(key, now)? {
+        Some(bytes) => args::parse_i64(bytes).ok_or_else(|| Reply::error(NOT_INTEGER))?,
+        None => 0,
+    };
+    let value = current.checked_add(delta);
+    let value = value.ok_or_else(|| Reply::error("ERR increment or decrement would overflow"))?;
+    replace(ctx.db(), key, now, value.to_string().into_bytes());
+    Ok(Reply::Integer(value))
+}
+
+pub fn incr(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    incr_decr(ctx, &argv[1], 1)
+}
+
+pub fn decr(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    incr_decr(ctx, &argv[1], -1)
+}
+
+pub fn incrby(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    incr_decr(ctx, &argv[1], int_arg(&argv[2])?)
+}
+
+pub fn decrby(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    // -i64::MIN does not exist; Redis has a reply of its own for it.
+    let delta = int_arg(&argv[2])?.checked_neg();
+    let delta = delta.ok_or_else(|| Reply::error("ERR decrement would overflow"))?;
+    incr_decr(ctx, &argv[1], delta)
+}
+
+/// INCRBYFLOAT key increment: x87 long double arithmetic and formatting, as Redis on x86-64
+/// (see [`LongDouble`]); the deadline is kept.
+pub fn incrbyfloat(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (key, now) = (&argv[1], ctx.now_ms);
+    let current = ctx
+        .db()
+        .get_as::<Vec<u8>>(key, now)?
+        .map_or(&b"0"[..], Vec::as_slice);
+    let not_float = || Reply::error(NOT_FLOAT);
+    let current = LongDouble::parse(current).ok_or_else(not_float)?;
+    let incr = LongDouble::parse(&argv[2]).ok_or_else(not_float)?;
+    let infinite = || Reply::error("ERR increment would produce NaN or Infinity");
+    let sum = match (current, incr) {
+        (Parsed::Finite(a), Parsed::Finite(b)) => a.checked_add(b).ok_or_else(infinite)?,
+        _ => return Err(infinite()),
+    };
+    let text = sum.format().into_bytes();
+    replace(ctx.db(), key, now, text.clone());
+    Ok(Reply::bulk(text))
+}
+
+/// GETRANGE key start end: inclusive, negative indexes count from the end.
+pub fn getrange(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (start, end) = (int_arg(&argv[2])?, int_arg(&argv[3])?);
+    let bytes = ctx
+        .db()
+        .get_as::<Vec<u8>>(&argv[1], ctx.now_ms)?
+        .map_or(&[][..], Vec::as_slice);
+    Ok(Reply::bulk(substring(bytes, start, end)))
+}
+
+/// SETRANGE key offset value: zero-pads as needed; the deadline is kept. An empty patch
+/// changes nothing and creates no key.
+pub fn setrange(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (key, patch, now) = (&argv[1], &argv[3], ctx.now_ms);
+    let offset = u64::try_from(int_arg(&argv[2])?);
+    let offset = offset.map_err(|_| Reply::error("ERR offset is out of range"))?;
+    let existing = ctx.db().get_as_mut::<Vec<u8>>(key, now)?;
+    if patch.is_empty() {
+        return len_reply(existing.map_or(0, |bytes| bytes.len()));
+    }
+    check_string_length(offset, patch.len() as u64)?;
+    let Some(bytes) = existing else {
+        let mut bytes = Vec::new();
+        overwrite(&mut bytes, offset as usize, patch);
+        let len = bytes.len();
+        ctx.db().insert(key, string_entry(bytes, None));
+        return len_reply(len);
+    };
+    overwrite(bytes, offset as usize, patch);
+    len_reply(bytes.len())
+}
