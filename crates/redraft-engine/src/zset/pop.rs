@@ -1,8 +1,8 @@
 //! ZPOPMIN, ZPOPMAX and ZMPOP over pop cores that a later blocking layer (BZPOPMIN, BZMPOP)
 //! can call.
 
-use super::commands::{entries_reply, modify, score_reply};
-use crate::args::{self, is, syntax_error, MUST_BE_POSITIVE};
+use super::commands::{entries_reply, keyword, modify, score_reply};
+use crate::args::{self, syntax_error, MUST_BE_POSITIVE};
 use crate::ctx::WriteCtx;
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
@@ -77,15 +77,9 @@ pub fn zpopmax(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     zpop_generic(ctx, argv, true)
 }
 
-/// MIN or MAX, case-insensitively: whether ZMPOP pops the highest scores.
+/// MIN or MAX: whether ZMPOP pops the highest scores.
 fn min_or_max(arg: &[u8]) -> Result<bool, Reply> {
-    if is(arg, "MIN") {
-        Ok(false)
-    } else if is(arg, "MAX") {
-        Ok(true)
-    } else {
-        Err(syntax_error())
-    }
+    keyword(arg, &[("MIN", false), ("MAX", true)])
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: [key, [[member, score], ...]].

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::commands::entries_reply;
+use super::commands::{entries_reply, keyword};
 use super::range::{zrange_generic, Direction, RangeBy};
 use super::{Entries, ZSetValue};
 use crate::args::{self, is, syntax_error, Args};
@@ -86,11 +86,6 @@ impl Aggregate {
         ("MIN", Aggregate::Min),
         ("MAX", Aggregate::Max),
     ];
-
-    fn parse(arg: &[u8]) -> Result<Aggregate, Reply> {
-        let found = Aggregate::NAMES.iter().find(|(name, _)| is(arg, name));
-        found.map(|(_, how)| *how).ok_or_else(syntax_error)
-    }
 
     /// zunionInterAggregate: a NaN sum (inf + -inf) becomes 0; MIN/MAX keep the target when
     /// a comparison with NaN fails.
@@ -205,7 +200,7 @@ fn parse<'a>(
                     .ok_or_else(|| Reply::error("ERR weight value is not a float"))?;
             }
         } else if weighted && args.remaining() >= 1 && is(opt, "AGGREGATE") {
-            parsed.aggregate = Aggregate::parse(args.bytes()?)?;
+            parsed.aggregate = keyword(args.bytes()?, &Aggregate::NAMES)?;
         } else if output == Output::Reply && is(opt, "WITHSCORES") {
             parsed.withscores = true;
         } else if output == Output::Cardinality && args.remaining() >= 1 && is(opt, "LIMIT") {
