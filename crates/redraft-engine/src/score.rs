@@ -17,6 +17,15 @@ fn is_c_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
+/// Takes an optional '+' or '-' at `text[*at]`; whether it was '-'.
+fn take_sign(text: &[u8], at: &mut usize) -> bool {
+    let sign = text.get(*at).copied();
+    if matches!(sign, Some(b'+' | b'-')) {
+        *at += 1;
+    }
+    sign == Some(b'-')
+}
+
 /// glibc's strtod over `text` (read up to its end; the callers cut at NUL as C would).
 fn strtod(text: &[u8]) -> Strtod {
     let none = Strtod {
@@ -25,17 +34,7 @@ fn strtod(text: &[u8]) -> Strtod {
         range_error: false,
     };
     let mut i = text.iter().take_while(|&&b| is_c_space(b)).count();
-    let negative = match text.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = take_sign(text, &mut i);
     let sign = |value: f64| if negative { -value } else { value };
     let rest = &text[i..];
     let starts =
@@ -150,17 +149,7 @@ fn hex_float(rest: &[u8]) -> (f64, usize, bool) {
     }
     if matches!(rest.get(i), Some(b'p' | b'P')) {
         let mut at = i + 1;
-        let negative = match rest.get(at) {
-            Some(b'-') => {
-                at += 1;
-                true
-            }
-            Some(b'+') => {
-                at += 1;
-                false
-            }
-            _ => false,
-        };
+        let negative = take_sign(rest, &mut at);
         let len = rest[at..].iter().take_while(|b| b.is_ascii_digit()).count();
         if len > 0 {
             let value = rest[at..at + len]
