@@ -4,11 +4,11 @@ use crate::ctx::{ReadCtx, WriteCtx};
 use crate::entry::{LogCommand, Op};
 use crate::keyspace::Keyspace;
 use crate::reply::{CmdResult, Reply};
-use std::panic::{self, AssertUnwindSafe};
 use crate::rng::splitmix64;
 use crate::snapshot::{self, SnapshotError};
 use crate::table::{self, Kind};
 use crate::DATABASES;
+use std::panic::{self, AssertUnwindSafe};
 
 /// Time and seed for a read, supplied by the caller (the engine has no clock).
 #[derive(Clone, Copy, Debug, Default)]
@@ -151,8 +151,8 @@ fn seed_for(index: u64, position: usize) -> u64 {
 mod tests {
     use super::*;
     use crate::entry::Argv;
-    use crate::testutil::c;
     use crate::entry::Run;
+    use crate::testutil::c;
 
     fn argv(words: &[&str]) -> Vec<Vec<u8>> {
         words.iter().map(|w| w.as_bytes().to_vec()).collect()
@@ -228,7 +228,13 @@ mod tests {
         assert_eq!(replies[2], Reply::ok());
         assert_eq!(one.encode_snapshot(), two.encode_snapshot());
         let read = one.read(0, &c("DEBUG-PANIC"), ReadContext::default());
-        assert!(!read.is_internal_error(), "a write command is not served as a read");
-        assert_eq!(one.read(0, &c("GET b"), ReadContext::default()), Reply::bulk("2"));
+        assert!(
+            !read.is_internal_error(),
+            "a write command is not served as a read"
+        );
+        assert_eq!(
+            one.read(0, &c("GET b"), ReadContext::default()),
+            Reply::bulk("2")
+        );
     }
 }

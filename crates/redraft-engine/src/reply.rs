@@ -59,7 +59,9 @@ impl Reply {
 
     /// The reply to a command that panicked (a bug), the same on every replica.
     pub fn internal_error(command: &str) -> Reply {
-        Reply::Error(format!("{INTERNAL_ERROR} '{command}' (a bug; see the server log)"))
+        Reply::Error(format!(
+            "{INTERNAL_ERROR} '{command}' (a bug; see the server log)"
+        ))
     }
 
     /// Whether this is [`Reply::internal_error`]: the node that answers logs it loudly.

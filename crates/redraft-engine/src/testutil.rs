@@ -3,8 +3,8 @@
 use crate::ctx::WriteCtx;
 use crate::entry::LogCommand;
 use crate::reply::CmdResult;
-use crate::table::{cmd, CommandSpec, Kind::Write};
 use crate::reply::Reply;
+use crate::table::{cmd, CommandSpec, Kind::Write};
 use crate::{Engine, ReadContext};
 
 pub fn argv(parts: &[&str]) -> Vec<Vec<u8>> {

@@ -78,7 +78,7 @@ pub fn geoadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         zadd_argv.push(score.to_string().into_bytes());
         zadd_argv.push(triple[2].clone());
     }
-    Ok(zset::zadd(ctx, &zadd_argv))
+    zset::zadd(ctx, &zadd_argv)
 }
 
 /// One reply per member named from `argv[2]` on: `found` of its score, `missing` where the

@@ -22,28 +22,9 @@ mod store;
 mod tests;
 mod value;
 
-use crate::ctx::WriteCtx;
-use crate::keyspace::Db;
-use crate::reply::Reply;
-
 pub use commands::score_reply;
+pub(crate) use commands::zadd;
 pub(crate) use commands::COMMANDS;
 pub use pop::{mpop_core, pop_core, Popped};
 pub(crate) use store::store;
 pub use value::{Entries, ZSetValue};
-
-/// ZADD with a bare reply, as GEOADD (geo.rs) calls it. Kept until geo.rs moves to the
-/// command shape; then `commands::zadd` takes this path.
-pub fn zadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
-    commands::zadd(ctx, argv).unwrap_or_else(|error| error)
-}
-
-/// The live sorted set at `key`: Ok(None) when absent, WRONGTYPE for another type. Kept for
-/// geo.rs until it calls `db.get_as::<ZSetValue>` itself.
-pub fn lookup_zset<'a>(
-    db: &'a Db,
-    key: &[u8],
-    now_ms: u64,
-) -> Result<Option<&'a ZSetValue>, Reply> {
-    db.get_as(key, now_ms)
-}
