@@ -25,9 +25,10 @@ fn write_entry(out: &mut [u8], item: &[u8]) {
     out[at..].copy_from_slice(item);
 }
 
-/// The item whose entry starts at `at`, and where the next entry starts. The buffer was
-/// written by this module, so a malformed entry is a broken invariant.
-fn read_entry(bytes: &[u8], at: usize) -> (&[u8], usize) {
+/// The item whose entry starts at `at`, and where the next entry starts (also the byte
+/// strings of [`crate::packed_pairs`]). The buffer was written by this module, so a malformed
+/// entry is a broken invariant.
+pub(crate) fn read_entry(bytes: &[u8], at: usize) -> (&[u8], usize) {
     let (len, start) = varint::read(bytes, at);
     let end = start + usize::try_from(len).expect("a packed length fits in memory");
     (&bytes[start..end], end)

@@ -11,6 +11,7 @@
 //! Lookups are linear scans, as in a listpack; the callers convert to their large encoding
 //! before that matters.
 
+use crate::packed_items::read_entry as get_bytes;
 use crate::varint;
 use std::fmt;
 use std::marker::PhantomData;
@@ -59,12 +60,6 @@ impl KeyCodec for ScoreKey {
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     varint::push(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
-}
-
-fn get_bytes(buf: &[u8], at: usize) -> (&[u8], usize) {
-    let (len, start) = varint::read(buf, at);
-    let end = start + usize::try_from(len).expect("a packed length fits in memory");
-    (&buf[start..end], end)
 }
 
 /// Integers of at most this magnitude are exact in an f64.

@@ -1,0 +1,390 @@
+//! The list commands and their entries in the command table.
+
+use crate::args::{int_arg, is, parse_i64, syntax_error, Args, MUST_BE_POSITIVE};
+use crate::ctx::{ReadCtx, WriteCtx};
+use crate::mpop;
+use crate::reply::{CmdResult, Reply};
+use crate::table::{
+    self, cmd, CommandSpec,
+    Kind::{Read, Write},
+    DENYOOM, FAST,
+};
+
+use super::value::{End, ListValue};
+
+/// This module's entries in the command table (see [`crate::table`]).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("lindex", 3, 0, 1, 1, 1, Read(lindex)),
+    cmd!("linsert", 5, DENYOOM, 1, 1, 1, Write(linsert)),
+    cmd!("llen", 2, FAST, 1, 1, 1, Read(llen)),
+    cmd!("lmove", 5, DENYOOM, 1, 2, 1, Write(lmove)),
+    cmd!("lmpop", -4, 0, 0, 0, 0, Write(lmpop)),
+    cmd!("lpop", -2, FAST, 1, 1, 1, Write(lpop)),
+    cmd!("lpos", -3, 0, 1, 1, 1, Read(lpos)),
+    cmd!("lpush", -3, DENYOOM | FAST, 1, 1, 1, Write(lpush)),
+    cmd!("lpushx", -3, DENYOOM | FAST, 1, 1, 1, Write(lpushx)),
+    cmd!("lrange", 4, 0, 1, 1, 1, Read(lrange)),
+    cmd!("lrem", 4, 0, 1, 1, 1, Write(lrem)),
+    cmd!("lset", 4, DENYOOM, 1, 1, 1, Write(lset)),
+    cmd!("ltrim", 4, 0, 1, 1, 1, Write(ltrim)),
+    cmd!("rpop", -2, FAST, 1, 1, 1, Write(rpop)),
+    cmd!("rpoplpush", 3, DENYOOM, 1, 2, 1, Write(rpoplpush)),
+    cmd!("rpush", -3, DENYOOM | FAST, 1, 1, 1, Write(rpush)),
+    cmd!("rpushx", -3, DENYOOM | FAST, 1, 1, 1, Write(rpushx)),
+];
+
+/// Redis's normalisation of an inclusive [start, end] range over `len` elements (negative
+/// indexes count from the end): None when the range is empty.
+pub(crate) fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { start + len } else { start }.max(0);
+    let end = if end < 0 { end + len } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
+/// A count that must be >= 0 (getPositiveLongFromObjectOrReply): `message` for anything else,
+/// a non-integer included.
+fn non_negative(arg: &[u8], message: &str) -> Result<usize, Reply> {
+    match parse_i64(arg) {
+        Some(value) if value >= 0 => Ok(usize::try_from(value).unwrap_or(usize::MAX)),
+        _ => Err(Reply::error(message)),
+    }
+}
+
+fn bulks(items: impl IntoIterator<Item = Vec<u8>>) -> Reply {
+    Reply::Array(items.into_iter().map(Reply::Bulk).collect())
+}
+
+fn len_reply(len: usize) -> CmdResult {
+    Ok(Reply::Integer(len as i64))
+}
+
+// ---- pop and move cores, shared with the blocking variants to come ----
+
+/// Pops up to `count` elements from one end of the list at `key` (deleting it when emptied).
+/// Ok(None) when the key is absent.
+pub fn pop_core(
+    ctx: &mut WriteCtx,
+    key: &[u8],
+    end: End,
+    count: usize,
+) -> Result<Option<Vec<Vec<u8>>>, Reply> {
+    let now = ctx.now_ms;
+    let Some(list) = ctx.db().get_as_mut::<ListValue>(key, now)? else {
+        return Ok(None);
+    };
+    let taken = (0..count).map_while(|_| list.pop(end)).collect();
+    if list.is_empty() {
+        ctx.db().remove(key, now);
+    }
+    Ok(Some(taken))
+}
+
+/// A key and the elements popped from it.
+pub type KeyAndItems = (Vec<u8>, Vec<Vec<u8>>);
+
+/// LMPOP's core: pops up to `count` elements from the first non-empty list among `keys`;
+/// Ok(None) when there is none. A key of another type met before a list is WRONGTYPE.
+pub fn mpop_core(
+    ctx: &mut WriteCtx,
+    keys: &[Vec<u8>],
+    end: End,
+    count: usize,
+) -> Result<Option<KeyAndItems>, Reply> {
+    for key in keys {
+        if let Some(items) = pop_core(ctx, key, end, count)? {
+            return Ok(Some((key.clone(), items)));
+        }
+    }
+    Ok(None)
+}
+
+/// LMOVE's core: moves one element from `from` of `source` to `to` of `destination` and
+/// returns it; Ok(None) when the source is absent. Both keys are type-checked before anything
+/// moves; the source may be the destination (a rotation, which keeps the key and its TTL).
+pub fn move_core(
+    ctx: &mut WriteCtx,
+    source: &[u8],
+    destination: &[u8],
+    from: End,
+    to: End,
+) -> Result<Option<Vec<u8>>, Reply> {
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    if db.get_as::<ListValue>(source, now)?.is_none() {
+        return Ok(None);
+    }
+    db.get_as::<ListValue>(destination, now)?;
+    let list = db.get_as_mut::<ListValue>(source, now)?;
+    let list = list.expect("the source was just found");
+    let item = list.pop(from).expect("stored lists are never empty");
+    if source == destination {
+        list.push(to, &item);
+        return Ok(Some(item));
+    }
+    if list.is_empty() {
+        db.remove(source, now);
+    }
+    db.get_or_create::<ListValue>(destination, now)?
+        .push(to, &item);
+    Ok(Some(item))
+}
+
+// ---- commands ----
+
+/// The one PUSH behind LPUSH, RPUSH, LPUSHX, RPUSHX (`existing_only`: the X variants).
+fn push_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, existing_only: bool) -> CmdResult {
+    let (now, key) = (ctx.now_ms, &argv[1]);
+    let db = ctx.db();
+    if db.get_as::<ListValue>(key, now)?.is_none() && existing_only {
+        return Ok(Reply::Integer(0));
+    }
+    let list = db.get_or_create::<ListValue>(key, now)?;
+    argv[2..].iter().for_each(|item| list.push(end, item));
+    len_reply(list.len())
+}
+
+pub fn lpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    push_generic(ctx, argv, End::Left, false)
+}
+
+pub fn rpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    push_generic(ctx, argv, End::Right, false)
+}
+
+pub fn lpushx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    push_generic(ctx, argv, End::Left, true)
+}
+
+pub fn rpushx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    push_generic(ctx, argv, End::Right, true)
+}
+
+/// The one POP behind LPOP and RPOP (`key [count]`): a bulk (Nil when absent) without count,
+/// an array (NilArray when absent) with it.
+fn pop_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, name: &str) -> CmdResult {
+    let count = match argv {
+        [_, _] => None,
+        [_, _, count] => Some(non_negative(count, MUST_BE_POSITIVE)?),
+        _ => return Err(table::wrong_arity(name)),
+    };
+    let popped = pop_core(ctx, &argv[1], end, count.unwrap_or(1))?;
+    Ok(match (popped, count) {
+        (None, None) => Reply::Nil,
+        (None, Some(_)) => Reply::NilArray,
+        (Some(mut items), None) => Reply::Bulk(items.remove(0)),
+        (Some(items), Some(_)) => bulks(items),
+    })
+}
+
+pub fn lpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    pop_generic(ctx, argv, End::Left, "lpop")
+}
+
+pub fn rpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    pop_generic(ctx, argv, End::Right, "rpop")
+}
+
+pub fn llen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let list = ctx.db().get_as::<ListValue>(&argv[1], ctx.now_ms)?;
+    len_reply(list.map_or(0, ListValue::len))
+}
+
+/// LRANGE key start stop: the indexes are read before the key.
+pub fn lrange(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (start, end) = (int_arg(&argv[2])?, int_arg(&argv[3])?);
+    let empty = ListValue::default();
+    let list = ctx.db().get_as::<ListValue>(&argv[1], ctx.now_ms)?;
+    let list = list.unwrap_or(&empty);
+    let Some((start, end)) = normalize_range(start, end, list.len()) else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    let items = list.iter_from(start).take(end - start + 1);
+    Ok(bulks(items.map(<[u8]>::to_vec)))
+}
+
+/// LINDEX key index: the element, or Nil when out of range or absent (the index is read
+/// after the key).
+pub fn lindex(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let Some(list) = ctx.db().get_as::<ListValue>(&argv[1], ctx.now_ms)? else {
+        return Ok(Reply::Nil);
+    };
+    let position = list.position(int_arg(&argv[2])?);
+    Ok(position.map_or(Reply::Nil, |i| Reply::bulk(list.get(i))))
+}
+
+/// LSET key index element: the key must exist ("no such key") before the index is read.
+pub fn lset(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let Some(list) = ctx.db().get_as_mut::<ListValue>(&argv[1], now)? else {
+        return Err(Reply::error("ERR no such key"));
+    };
+    let position = list.position(int_arg(&argv[2])?);
+    let position = position.ok_or_else(|| Reply::error("ERR index out of range"))?;
+    list.set(position, &argv[3]);
+    Ok(Reply::ok())
+}
+
+/// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the pivot, 0 without
+/// the key.
+pub fn linsert(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let after = match &argv[2] {
+        arg if is(arg, "AFTER") => true,
+        arg if is(arg, "BEFORE") => false,
+        _ => return Err(syntax_error()),
+    };
+    let now = ctx.now_ms;
+    let Some(list) = ctx.db().get_as_mut::<ListValue>(&argv[1], now)? else {
+        return Ok(Reply::Integer(0));
+    };
+    let Some(at) = list.iter().position(|item| item == argv[3]) else {
+        return Ok(Reply::Integer(-1));
+    };
+    list.insert(at + usize::from(after), &argv[4]);
+    len_reply(list.len())
+}
+
+/// The positions of `element` among the first `scanned` items of `list` from the head, or
+/// from the tail: LREM's and LPOS's scan.
+fn positions<'a>(
+    list: &'a ListValue,
+    element: &'a [u8],
+    from_tail: bool,
+    scanned: usize,
+) -> Box<dyn Iterator<Item = usize> + 'a> {
+    let last = list.len().saturating_sub(1);
+    let found = move |(k, item): (usize, &[u8])| (item == element).then_some(k);
+    if from_tail {
+        let items = list.iter().rev().take(scanned).enumerate();
+        Box::new(items.filter_map(found).map(move |k| last - k))
+    } else {
+        Box::new(list.iter().take(scanned).enumerate().filter_map(found))
+    }
+}
+
+/// LREM key count element: count > 0 from the head, < 0 from the tail, 0 all.
+pub fn lrem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let count = int_arg(&argv[2])?;
+    let (now, key) = (ctx.now_ms, &argv[1]);
+    let Some(list) = ctx.db().get_as_mut::<ListValue>(key, now)? else {
+        return Ok(Reply::Integer(0));
+    };
+    let limit = match count {
+        0 => usize::MAX,
+        _ => usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX),
+    };
+    // The positions to remove, ascending; then the list is packed anew without them (LREM
+    // is O(N) in Redis too), which also leaves its nodes full.
+    let mut doomed: Vec<usize> = positions(list, &argv[3], count < 0, list.len())
+        .take(limit)
+        .collect();
+    doomed.sort_unstable();
+    let removed = doomed.len();
+    if removed > 0 {
+        let mut doomed = doomed.into_iter().peekable();
+        let kept = list.iter().enumerate().filter_map(|(i, item)| {
+            let hit = doomed.next_if_eq(&i).is_some();
+            (!hit).then_some(item)
+        });
+        *list = ListValue::from_items(kept);
+    }
+    if list.is_empty() {
+        ctx.db().remove(key, now);
+    }
+    len_reply(removed)
+}
+
+/// LTRIM key start stop: keeps the range; an empty range deletes the key.
+pub fn ltrim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (start, end) = (int_arg(&argv[2])?, int_arg(&argv[3])?);
+    let (now, key) = (ctx.now_ms, &argv[1]);
+    let Some(list) = ctx.db().get_as_mut::<ListValue>(key, now)? else {
+        return Ok(Reply::ok());
+    };
+    let Some((start, end)) = normalize_range(start, end, list.len()) else {
+        ctx.db().remove(key, now);
+        return Ok(Reply::ok());
+    };
+    list.remove_back(list.len() - 1 - end);
+    list.remove_front(start);
+    Ok(Reply::ok())
+}
+
+const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from \
+                         the second ... or use negative to start from the end of the list";
+
+/// LPOS key element [RANK rank] [COUNT num] [MAXLEN len]: the options are read before the key.
+pub fn lpos(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (mut rank, mut count, mut maxlen) = (1i64, None, 0usize);
+    let mut args = Args::new(argv, 3);
+    while let Some(option) = args.next_arg() {
+        let value = args.bytes()?;
+        if is(option, "RANK") {
+            rank = int_arg(value)?;
+            if rank == 0 {
+                return Err(Reply::error(RANK_ZERO));
+            }
+        } else if is(option, "COUNT") {
+            count = Some(non_negative(value, "ERR COUNT can't be negative")?);
+        } else if is(option, "MAXLEN") {
+            maxlen = non_negative(value, "ERR MAXLEN can't be negative")?;
+        } else {
+            return Err(syntax_error());
+        }
+    }
+    let Some(list) = ctx.db().get_as::<ListValue>(&argv[1], ctx.now_ms)? else {
+        return Ok(count.map_or(Reply::Nil, |_| Reply::Array(Vec::new())));
+    };
+    // Redis 7.0 negates the rank in a C long: i64::MIN stays negative, so every match ranks.
+    let skip = match rank {
+        i64::MIN => 0,
+        _ => rank.unsigned_abs() - 1,
+    };
+    let scanned = match maxlen {
+        0 => list.len(),
+        _ => maxlen.min(list.len()),
+    };
+    let mut matches = positions(list, &argv[2], rank < 0, scanned)
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .map(|i| Reply::Integer(i as i64));
+    Ok(match count {
+        None => matches.next().unwrap_or(Reply::Nil),
+        Some(count) => {
+            // With RANK i64::MIN, Redis 7.0's `matches - rank + 1` overflows: COUNT never
+            // stops the scan.
+            let unbounded = count == 0 || rank == i64::MIN;
+            Reply::Array(
+                matches
+                    .take(if unbounded { usize::MAX } else { count })
+                    .collect(),
+            )
+        }
+    })
+}
+
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT.
+pub fn lmove(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (from, to) = (End::parse(&argv[3])?, End::parse(&argv[4])?);
+    let moved = move_core(ctx, &argv[1], &argv[2], from, to)?;
+    Ok(moved.map_or(Reply::Nil, Reply::Bulk))
+}
+
+/// RPOPLPUSH source destination: LMOVE source destination RIGHT LEFT.
+pub fn rpoplpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let moved = move_core(ctx, &argv[1], &argv[2], End::Right, End::Left)?;
+    Ok(moved.map_or(Reply::Nil, Reply::Bulk))
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: [key, [elements]] or NilArray.
+pub fn lmpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let parsed = mpop::parse(&argv[1..], End::parse)?;
+    Ok(
+        match mpop_core(ctx, parsed.keys, parsed.from, parsed.count)? {
+            None => Reply::NilArray,
+            Some((key, items)) => Reply::Array(vec![Reply::Bulk(key), bulks(items)]),
+        },
+    )
+}
