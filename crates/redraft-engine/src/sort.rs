@@ -334,7 +334,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 mod tests {
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::reply::{Reply, WRONGTYPE};
-    use crate::testutil::{apply, bulk, bulks, err, int, ok, read};
+    use crate::testutil::{check, apply, bulk, bulks, err, int, ok, read};
     use crate::Engine;
 
     const NOT_A_NUMBER: &str = "ERR One or more scores can't be converted into double";
@@ -356,13 +356,6 @@ mod tests {
         }
         assert_eq!(apply(&mut e, 1, &["RPUSH", "f", " 1.5", "1e1", ""]), int(3));
         e
-    }
-
-    /// Applies each command in turn (reads too) and checks its reply.
-    fn check(e: &mut Engine, cases: &[(&str, Reply)]) {
-        for (line, want) in cases {
-            assert_eq!(apply(e, 1, *line), *want, "{line}");
-        }
     }
 
     /// SORT `options` as a write, after SORT_RO with the same options as a read: both must
@@ -424,6 +417,7 @@ mod tests {
     fn sort_store_writes_a_list_and_sort_ro_refuses_store() {
         check(
             &mut setup(),
+            1,
             &[
                 ("SORT l STORE dst", int(4)),
                 ("LRANGE dst 0 -1", bulks(&["1", "2", "3", "10"])),
@@ -453,6 +447,7 @@ mod tests {
         let listpack = ("OBJECT ENCODING z", bulk("listpack"));
         check(
             &mut setup(),
+            1,
             &[
                 ("SORT_RO z ALPHA", bulks(&["a", "b", "c"])),
                 listpack.clone(),

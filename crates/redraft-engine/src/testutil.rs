@@ -2,6 +2,7 @@
 
 use crate::ctx::WriteCtx;
 use crate::entry::LogCommand;
+use crate::keyspace::TypedValue;
 use crate::reply::CmdResult;
 use crate::reply::Reply;
 use crate::table::{cmd, CommandSpec, Kind::Write};
@@ -70,6 +71,21 @@ pub fn read(engine: &Engine, now_ms: u64, command: impl IntoArgv) -> Reply {
 
 pub fn read_seeded(engine: &Engine, now_ms: u64, seed: u64, command: impl IntoArgv) -> Reply {
     engine.read(0, &command.into_argv(), ReadContext { now_ms, seed })
+}
+
+/// Applies each command line in turn as an entry stamped `now_ms` (reads too, through the
+/// log) and checks its reply.
+pub fn check(engine: &mut Engine, now_ms: u64, cases: &[(&str, Reply)]) {
+    for (line, expected) in cases {
+        assert_eq!(&apply(engine, now_ms, *line), expected, "{line}");
+    }
+}
+
+/// A copy of the value of type `T` at `key` in db 0, which must be there.
+pub fn value_of<T: TypedValue + Clone>(engine: &Engine, key: &str) -> T {
+    let db = &engine.keyspace().dbs[0];
+    let value = db.get_as::<T>(key.as_bytes(), 0).expect("the key's type");
+    value.expect("a live key").clone()
 }
 
 /// `CONFIG SET name value` as a replicated write, which must succeed.

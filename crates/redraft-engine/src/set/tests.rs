@@ -3,7 +3,7 @@ use super::SetValue;
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::snapshot::put_bytes;
-use crate::testutil::{
+use crate::testutil::{check, 
     apply, bulk, bulks, config_set, encoding, err, int, ok, read_seeded, splice_value,
 };
 use crate::Engine;
@@ -19,13 +19,6 @@ fn engine_with(sets: &[(&str, &str)]) -> Engine {
     }
     apply(&mut engine, 1000, "SET str v");
     engine
-}
-
-/// Runs each command line at time 1000 and checks its reply.
-fn expect(engine: &mut Engine, cases: &[(&str, Reply)]) {
-    for (line, want) in cases {
-        assert_eq!(apply(engine, 1000, *line), *want, "{line}");
-    }
 }
 
 /// SADD of `members` one command per member, so that conversions are judged at each.
@@ -85,9 +78,7 @@ fn scan_all(mut next: impl FnMut(&str) -> Reply) -> Vec<String> {
 #[test]
 fn sadd_counts_new_members_and_an_intset_lists_ascending() {
     let mut e = Engine::new();
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SADD s 10 -3 7", int(3)),
             ("SADD s 7 0", int(1)),
             ("OBJECT ENCODING s", bulk("intset")),
@@ -109,9 +100,7 @@ fn non_integers_and_too_many_members_make_a_hash_table() {
         (0..INTSET_ENTRIES_MAX).map(|i| i.to_string()),
     );
     assert_eq!(encoding(&e, "big"), "intset");
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SADD big -1", int(1)),
             ("SREM a 007", int(1)),
             ("SCARD big", int(513)),
@@ -153,15 +142,13 @@ fn set_commands_reject_other_types() {
     ] {
         assert_eq!(apply(&mut e, 1000, line), err(WRONGTYPE), "{line}");
     }
-    expect(&mut e, &[("EXISTS d", int(0)), ("SCARD s", int(1))]);
+    check(&mut e, 1000, &[("EXISTS d", int(0)), ("SCARD s", int(1))]);
 }
 
 #[test]
 fn srem_sismember_and_smismember() {
     let mut e = engine_with(&[("s", "a b 1"), ("i", "1 2")]);
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SISMEMBER s a", int(1)),
             ("SISMEMBER s x", int(0)),
             ("SISMEMBER nope a", int(0)),
@@ -182,9 +169,7 @@ fn srem_sismember_and_smismember() {
 #[test]
 fn smove_moves_creates_and_deletes() {
     let mut e = engine_with(&[("a", "1 2"), ("b", "x")]);
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("PEXPIRE b 500", int(1)),
             ("SMOVE a b 1", int(1)),
             ("SMOVE a b 9", int(0)),
@@ -208,7 +193,7 @@ fn spop_pops_one_at_random_and_deletes_an_emptied_set() {
     let mut e = engine_with(&[("s", "a b c")]);
     let popped: Vec<Reply> = (0..3).map(|_| apply(&mut e, 1000, "SPOP s")).collect();
     assert_eq!(sorted(Reply::Array(popped)), ["a", "b", "c"]);
-    expect(&mut e, &[("EXISTS s", int(0)), ("SPOP s", Reply::Nil)]);
+    check(&mut e, 1000, &[("EXISTS s", int(0)), ("SPOP s", Reply::Nil)]);
 }
 
 #[test]
@@ -220,11 +205,9 @@ fn spop_with_a_count() {
     assert!(popped.iter().all(|m| !left.contains(m)));
     // Most of the set: the rest is rebuilt from the members that stay.
     assert_eq!(sorted(apply(&mut e, 1000, "SPOP s 3")).len(), 3);
-    expect(&mut e, &[("SCARD s", int(1)), ("SPOP s 0", set_reply(&[]))]);
+    check(&mut e, 1000, &[("SCARD s", int(1)), ("SPOP s 0", set_reply(&[]))]);
     let left = apply(&mut e, 1000, "SMEMBERS s");
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SPOP s 5", left),
             ("EXISTS s", int(0)),
             ("SPOP s 5", set_reply(&[])),
@@ -238,9 +221,7 @@ fn spop_with_a_count() {
         ("u", "x 1 2 3 4 5"),
         ("v", "x 3 1 2"),
     ]);
-    expect(
-        &mut ints,
-        &[
+    check(&mut ints, 1000, &[
             ("SREM t x", int(1)),
             ("SREM u x", int(1)),
             ("SREM v x", int(1)),
@@ -258,9 +239,7 @@ fn spop_with_a_count() {
 fn spop_errors() {
     let mut e = engine_with(&[("s", "a")]);
     let positive = err(MUST_BE_POSITIVE);
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SPOP s x", positive.clone()),
             ("SPOP s -1", positive.clone()),
             // The count is checked before the type.
@@ -296,9 +275,7 @@ fn srandmember_without_and_with_counts() {
         assert_eq!(repeated.len(), 9);
     }
     assert_eq!(seen.len(), 4);
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SRANDMEMBER i 5", bulks(&["1", "2", "3"])),
             ("SRANDMEMBER s 0", bulks(&[])),
             ("SRANDMEMBER nope", Reply::Nil),
@@ -321,9 +298,7 @@ fn sinter_sintercard_and_sinterstore() {
     ]);
     let numkeys = err("ERR numkeys should be greater than 0");
     let negative = err("ERR LIMIT can't be negative");
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             // The smallest set (an intset) gives the order.
             ("SINTER a b", set_reply(&["2", "3", "4"])),
             ("SINTER a nope", set_reply(&[])),
@@ -365,9 +340,7 @@ fn sinter_sintercard_and_sinterstore() {
 #[test]
 fn sunion_sdiff_and_their_store_forms() {
     let mut e = engine_with(&[("a", "3 1 2"), ("b", "2 5"), ("c", "x 1")]);
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SUNION a b nope", set_reply(&["1", "2", "3", "5"])),
             ("SDIFF a b nope", set_reply(&["1", "3"])),
             ("SDIFF a b a", set_reply(&[])),
@@ -407,9 +380,7 @@ fn sdiff_keeps_the_encoding_of_the_algorithm_redis_picks() {
 fn sscan_returns_an_intset_whole_and_pages_a_hash_table() {
     let mut e = engine_with(&[("i", "12 3 11")]);
     let page = |cursor: &str, found: &[&str]| Reply::Array(vec![bulk(cursor), bulks(found)]);
-    expect(
-        &mut e,
-        &[
+    check(&mut e, 1000, &[
             ("SSCAN i 0 COUNT 1 MATCH 1*", page("0", &["11", "12"])),
             ("SSCAN nope 0 BOGUS", page("0", &[])),
             ("SSCAN i x", err("ERR invalid cursor")),
