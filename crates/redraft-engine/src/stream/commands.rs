@@ -74,7 +74,8 @@ pub(super) fn streams_reply(served: Vec<(Reply, Reply)>) -> Reply {
     }
 }
 
-/// A COUNT as a limit: negative counts as 0, which means no limit.
+/// A COUNT argument as a number of entries, a negative one as 0 (which means "no limit" to
+/// [`StreamValue::range`] and "none" to XPENDING).
 pub(super) fn count_limit(count: i64) -> usize {
     usize::try_from(count.max(0)).unwrap_or(usize::MAX)
 }
