@@ -10,18 +10,22 @@ fn dump_bytes(engine: &Engine, now: u64, key: &str) -> Vec<u8> {
     }
 }
 
-/// RESTORE with a binary payload: `RESTORE <head> <payload> <options>` (options may be "").
-fn restore_argv(head: &str, payload: &[u8], options: &str) -> Vec<Vec<u8>> {
-    let mut argv = c(&format!("RESTORE {head}"));
-    argv.push(payload.to_vec());
-    argv.extend(c(options).into_iter().filter(|option| !option.is_empty()));
-    argv
+/// A RESTORE command line whose word `P` stands for the binary `payload`.
+fn restore_argv(line: &str, payload: &[u8]) -> Vec<Vec<u8>> {
+    let words = c(line).into_iter();
+    words
+        .map(|w| if w == b"P" { payload.to_vec() } else { w })
+        .collect()
 }
 
 /// Dumps `key`, restores it under `copy`, and checks the value and encoding are equal.
 fn round_trip(engine: &mut Engine, key: &str) -> Vec<u8> {
     let payload = dump_bytes(engine, 1, key);
-    let restored = apply(engine, 1, restore_argv("copy 0", &payload, "REPLACE"));
+    let restored = apply(
+        engine,
+        1,
+        restore_argv("RESTORE copy 0 P REPLACE", &payload),
+    );
     assert_eq!(restored, ok());
     let db = &engine.keyspace().dbs[0];
     let original = &db.get(key.as_bytes(), 1).unwrap().value;
@@ -170,38 +174,31 @@ fn restore_checks_options_key_ttl_then_payload() {
     let payload = dump_bytes(&engine, 1, "s");
     let mut corrupt = payload.clone();
     corrupt[2] ^= 1;
-    for (head, payload, options, expected) in [
-        ("s 0", &payload, "", err(BUSYKEY)),
-        ("s x", &payload, "BOGUS", err(SYNTAX_ERROR)),
-        ("n 0", &payload, "IDLETIME", err(SYNTAX_ERROR)),
+    for bad in [&b"short"[..], &corrupt] {
+        let reply = apply(&mut engine, 1, restore_argv("RESTORE n 0 P", bad));
+        assert_eq!(reply, err(CHECKSUM_ERROR));
+    }
+    for (line, expected) in [
+        ("RESTORE s 0 P", err(BUSYKEY)),
+        ("RESTORE s x P BOGUS", err(SYNTAX_ERROR)),
+        ("RESTORE n 0 P IDLETIME", err(SYNTAX_ERROR)),
         (
-            "n 0",
-            &payload,
-            "IDLETIME -1",
+            "RESTORE n 0 P IDLETIME -1",
             err("ERR Invalid IDLETIME value, must be >= 0"),
         ),
         (
-            "n 0",
-            &payload,
-            "FREQ 256",
+            "RESTORE n 0 P FREQ 256",
             err("ERR Invalid FREQ value, must be >= 0 and <= 255"),
         ),
-        ("n 0", &payload, "FREQ x", err(NOT_INTEGER)),
-        ("n 0", &payload, "FREQ 1 IDLETIME 1", err(SYNTAX_ERROR)),
-        (
-            "n -1",
-            &payload,
-            "",
-            err("ERR Invalid TTL value, must be >= 0"),
-        ),
-        ("n 1.5", &payload, "", err(NOT_INTEGER)),
-        ("n 0", &b"short".to_vec(), "", err(CHECKSUM_ERROR)),
-        ("n 0", &corrupt, "", err(CHECKSUM_ERROR)),
-        ("n 0", &payload, "IDLETIME 5 REPLACE", ok()),
-        ("s 0", &payload, "replace freq 3", ok()),
+        ("RESTORE n 0 P FREQ x", err(NOT_INTEGER)),
+        ("RESTORE n 0 P FREQ 1 IDLETIME 1", err(SYNTAX_ERROR)),
+        ("RESTORE n -1 P", err("ERR Invalid TTL value, must be >= 0")),
+        ("RESTORE n 1.5 P", err(NOT_INTEGER)),
+        ("RESTORE n 0 P IDLETIME 5 REPLACE", ok()),
+        ("RESTORE s 0 P replace freq 3", ok()),
     ] {
-        let reply = apply(&mut engine, 1, restore_argv(head, payload, options));
-        assert_eq!(reply, expected, "RESTORE {head} {options}");
+        let reply = apply(&mut engine, 1, restore_argv(line, &payload));
+        assert_eq!(reply, expected, "{line}");
     }
     assert_eq!(read(&engine, 1, "GET n"), bulk("v"));
 }
@@ -211,15 +208,15 @@ fn restore_ttls_relative_absolute_and_past() {
     let mut engine = Engine::new();
     apply(&mut engine, 1000, "SET s v");
     let payload = dump_bytes(&engine, 1000, "s");
-    for (head, options) in [
-        ("a 500", ""),
-        ("b 5000", "ABSTTL"),
+    for line in [
+        "RESTORE a 500 P",
+        "RESTORE b 5000 P ABSTTL",
         // A deadline already past: OK, and the key is gone (deleted with REPLACE).
-        ("s 999", "ABSTTL REPLACE"),
-        ("c 1000", "ABSTTL"),
+        "RESTORE s 999 P ABSTTL REPLACE",
+        "RESTORE c 1000 P ABSTTL",
     ] {
-        let restored = apply(&mut engine, 1000, restore_argv(head, &payload, options));
-        assert_eq!(restored, ok(), "{head} {options}");
+        let restored = apply(&mut engine, 1000, restore_argv(line, &payload));
+        assert_eq!(restored, ok(), "{line}");
     }
     assert_eq!(read(&engine, 1000, "PTTL a"), int(500));
     assert_eq!(read(&engine, 1000, "PEXPIRETIME b"), int(5000));
