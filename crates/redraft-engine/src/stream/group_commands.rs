@@ -5,7 +5,7 @@
 use super::commands::{count_limit, entry_reply, parse_read_args, streams_reply, ReadArgs};
 use super::ids::{parse_id, parse_range_end, parse_range_start, parse_strict_id, parse_strict_ids};
 use super::{ConsumerGroup, StreamId, StreamValue, ENTRIES_READ_INVALID};
-use crate::args::{self, int_arg, is, syntax_error, Args};
+use crate::args::{self, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
 use crate::table::{
@@ -386,22 +386,23 @@ fn pending_range(argv: &[Vec<u8>]) -> Result<Option<PendingRange<'_>>, Reply> {
     if !(6..=9).contains(&argc) {
         return Err(syntax_error());
     }
-    let (min_idle, at) = if is(&argv[3], "IDLE") {
-        let min_idle = int_arg(&argv[4])?;
+    let mut args = Args::new(argv, 3);
+    let mut min_idle = 0;
+    if args.eat("IDLE") {
+        min_idle = args.int()?;
         if argc < 8 {
             return Err(syntax_error());
         }
-        (min_idle, 5)
-    } else {
-        (0, 3)
-    };
-    let count = count_limit(int_arg(&argv[at + 2])?);
+    }
+    let (start, end) = (args.bytes()?, args.bytes()?);
+    // Redis reads the count before the range's ends.
+    let count = count_limit(args.int()?);
     Ok(Some(PendingRange {
         min_idle,
-        start: parse_range_start(&argv[at])?,
-        end: parse_range_end(&argv[at + 1])?,
+        start: parse_range_start(start)?,
+        end: parse_range_end(end)?,
         count,
-        consumer: argv.get(at + 3).map(Vec::as_slice),
+        consumer: args.next_arg(),
     }))
 }
 
