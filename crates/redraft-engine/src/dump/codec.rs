@@ -54,6 +54,19 @@ fn lzf_idx(h: u32) -> usize {
     ((h >> (24 - LZF_HLOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << LZF_HLOG) - 1)) as usize
 }
 
+/// Copies one byte into the current literal run; a full run (32 bytes) is closed by writing
+/// its length before it, and a new one started.
+fn lzf_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8) {
+    *lit += 1;
+    out[*op] = byte;
+    *op += 1;
+    if *lit == LZF_MAX_LIT {
+        out[*op - *lit - 1] = (*lit - 1) as u8;
+        *lit = 0;
+        *op += 1;
+    }
+}
+
 /// lzf_compress into at most `out_len` bytes: None when the result would not fit. The hash
 /// table starts empty (position 0 is never a match candidate, as in liblzf).
 pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
@@ -138,30 +151,15 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             if op >= out_len {
                 return None;
             }
-            lit += 1;
-            out[op] = input[ip];
-            op += 1;
+            lzf_literal(&mut out, &mut op, &mut lit, input[ip]);
             ip += 1;
-            if lit == LZF_MAX_LIT {
-                out[op - lit - 1] = (lit - 1) as u8;
-                lit = 0;
-                op += 1;
-            }
         }
     }
     if op + 3 > out_len {
         return None;
     }
-    while ip < in_len {
-        lit += 1;
-        out[op] = input[ip];
-        op += 1;
-        ip += 1;
-        if lit == LZF_MAX_LIT {
-            out[op - lit - 1] = (lit - 1) as u8;
-            lit = 0;
-            op += 1;
-        }
+    for &byte in &input[ip..] {
+        lzf_literal(&mut out, &mut op, &mut lit, byte);
     }
     out[op - lit - 1] = (lit as u8).wrapping_sub(1);
     op -= usize::from(lit == 0);

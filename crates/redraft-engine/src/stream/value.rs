@@ -1,8 +1,5 @@
-//! Stream commands (XADD, XREADGROUP, ...) and the stream value type (t_stream.c).
-//!
-//! The API half lives here: stream IDs and their parsing, the entries, the node model that
-//! decides approximate trimming, and the snapshot format. Consumer groups are in
-//! [`groups`]; the commands are in [`commands`] (entries) and [`group_commands`] (groups).
+//! The stream value type (t_stream.c's stream): entry IDs, the entries, the node model that
+//! decides approximate trimming, and the snapshot format.
 //!
 //! Entries are kept in a `BTreeMap` by ID. Redis stores them in listpacks of at most 100
 //! entries or 4096 bytes, and `MAXLEN ~` / `MINID ~` only drop whole listpacks, so the
@@ -10,22 +7,12 @@
 //! does, every stream also keeps a model of its listpacks ([`Node`]): the first ID, the
 //! live and deleted counts, and the exact byte size Redis's listpack encoding would have.
 
-mod commands;
-mod group_commands;
-mod groups;
-
 use std::collections::BTreeMap;
 
+use super::groups::ConsumerGroup;
 use crate::args;
 use crate::reply::Reply;
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
-use crate::table::{
-    cmd, legacy, CommandSpec,
-    Kind::{Read, Write},
-    DENYOOM, FAST,
-};
-
-pub use groups::{Consumer, ConsumerGroup, PendingEntry};
 
 /// Redis's stream-node-max-entries default: entries (live or deleted) per listpack.
 const NODE_ENTRIES_MAX: u64 = 100;
@@ -33,8 +20,6 @@ const NODE_ENTRIES_MAX: u64 = 100;
 const NODE_BYTES_MAX: u64 = 4096;
 /// SCG_INVALID_ENTRIES_READ: a group whose read counter is unknown.
 pub const ENTRIES_READ_INVALID: i64 = -1;
-
-pub const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
 /// A stream entry ID: milliseconds and a sequence number, ordered as a pair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -91,147 +76,6 @@ impl StreamId {
         key[8..].copy_from_slice(&self.seq.to_be_bytes());
         key
     }
-}
-
-/// Parses a number as Redis's string2ull: string2ll when that works (negative refused),
-/// otherwise strtoull's base-10 rules (leading white space, a sign, leading zeros).
-fn parse_ull(text: &[u8]) -> Option<u64> {
-    if let Some(value) = args::parse_i64(text) {
-        return u64::try_from(value).ok();
-    }
-    let start = text
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
-    let rest = &text[start..];
-    let (negative, digits) = match rest.split_first() {
-        Some((b'-', tail)) => (true, tail),
-        Some((b'+', tail)) => (false, tail),
-        _ => (false, rest),
-    };
-    let value = args::parse_digits_u64(digits)?;
-    Some(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
-}
-
-/// How an ID argument may be written.
-#[derive(Clone, Copy)]
-pub(crate) struct IdRules {
-    /// Sequence used when only the milliseconds are given.
-    pub missing_seq: u64,
-    /// Refuse the special IDs `-` and `+`.
-    pub strict: bool,
-    /// Accept `<ms>-*` (XADD).
-    pub partial_seq: bool,
-}
-
-/// A parsed ID and whether its sequence was given (false for `<ms>-*`).
-pub(crate) struct ParsedId {
-    pub id: StreamId,
-    pub seq_given: bool,
-}
-
-/// Parses an ID as streamGenericParseIDOrReply: `-`, `+`, `<ms>`, `<ms>-<seq>`, `<ms>-*`.
-pub(crate) fn parse_id_with(arg: &[u8], rules: IdRules) -> Option<ParsedId> {
-    if arg.len() > 127 {
-        return None;
-    }
-    let text = args::c_str(arg);
-    if text == b"-" || text == b"+" {
-        if rules.strict {
-            return None;
-        }
-        let id = if text == b"-" {
-            StreamId::MIN
-        } else {
-            StreamId::MAX
-        };
-        return Some(ParsedId {
-            id,
-            seq_given: true,
-        });
-    }
-    let (ms_text, seq_text) = match text.iter().position(|&b| b == b'-') {
-        Some(dash) => (&text[..dash], Some(&text[dash + 1..])),
-        None => (text, None),
-    };
-    let ms = parse_ull(ms_text)?;
-    let (seq, seq_given) = match seq_text {
-        None => (rules.missing_seq, true),
-        Some(b"*") if rules.partial_seq => (0, false),
-        Some(seq) => (parse_ull(seq)?, true),
-    };
-    Some(ParsedId {
-        id: StreamId::new(ms, seq),
-        seq_given,
-    })
-}
-
-fn invalid_id() -> Reply {
-    Reply::error(INVALID_ID)
-}
-
-/// An ID where `-` and `+` are allowed.
-pub(crate) fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, Reply> {
-    let rules = IdRules {
-        missing_seq,
-        strict: false,
-        partial_seq: false,
-    };
-    parse_id_with(arg, rules)
-        .map(|p| p.id)
-        .ok_or_else(invalid_id)
-}
-
-/// An ID where `-` and `+` are refused.
-pub(crate) fn parse_strict_id(arg: &[u8]) -> Result<StreamId, Reply> {
-    strict_id(arg).ok_or_else(invalid_id)
-}
-
-pub(crate) fn strict_id(arg: &[u8]) -> Option<StreamId> {
-    let rules = IdRules {
-        missing_seq: 0,
-        strict: true,
-        partial_seq: false,
-    };
-    parse_id_with(arg, rules).map(|p| p.id)
-}
-
-/// One end of a range: `(` makes it exclusive (streamParseIntervalIDOrReply).
-pub(crate) fn parse_interval_id(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Reply> {
-    if arg.len() > 1 && arg[0] == b'(' {
-        let rules = IdRules {
-            missing_seq,
-            strict: true,
-            partial_seq: false,
-        };
-        let id = parse_id_with(&arg[1..], rules).ok_or_else(invalid_id)?;
-        Ok((id.id, true))
-    } else {
-        Ok((parse_id(arg, missing_seq)?, false))
-    }
-}
-
-/// A range start: an exclusive start moves to the next ID.
-pub(crate) fn parse_range_start(arg: &[u8]) -> Result<StreamId, Reply> {
-    let (id, exclusive) = parse_interval_id(arg, 0)?;
-    if !exclusive {
-        return Ok(id);
-    }
-    id.next()
-        .ok_or_else(|| Reply::error("ERR invalid start ID for the interval"))
-}
-
-/// A range end: an exclusive end moves to the previous ID.
-pub(crate) fn parse_range_end(arg: &[u8]) -> Result<StreamId, Reply> {
-    let (id, exclusive) = parse_interval_id(arg, u64::MAX)?;
-    if !exclusive {
-        return Ok(id);
-    }
-    id.prev()
-        .ok_or_else(|| Reply::error("ERR invalid end ID for the interval"))
 }
 
 /// Bytes of one listpack element holding an integer (encoding and back-length).
@@ -719,114 +563,3 @@ pub(crate) fn put_id(out: &mut Vec<u8>, id: StreamId) {
 pub(crate) fn get_id(reader: &mut Reader) -> Result<StreamId, SnapshotError> {
     Ok(StreamId::new(reader.u64()?, reader.u64()?))
 }
-
-/// An entry as Redis replies with it: its ID and its field-value pairs.
-pub(crate) fn entry_reply(id: StreamId, fields: &[Vec<u8>]) -> Reply {
-    Reply::Array(vec![
-        id.reply(),
-        Reply::Array(fields.iter().map(|f| Reply::bulk(f.clone())).collect()),
-    ])
-}
-
-/// This module's entries in the command table (see [`crate::table`]). Key positions as
-/// Redis 7.0's COMMAND reports them (XREAD, XREADGROUP, XGROUP and XINFO report none).
-pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!(
-        "xack",
-        -4,
-        FAST,
-        1,
-        1,
-        1,
-        Write(legacy!(group_commands::xack))
-    ),
-    cmd!(
-        "xadd",
-        -5,
-        DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(legacy!(commands::xadd))
-    ),
-    cmd!(
-        "xautoclaim",
-        -6,
-        FAST,
-        1,
-        1,
-        1,
-        Write(legacy!(group_commands::xautoclaim))
-    ),
-    cmd!(
-        "xclaim",
-        -6,
-        FAST,
-        1,
-        1,
-        1,
-        Write(legacy!(group_commands::xclaim))
-    ),
-    cmd!("xdel", -3, FAST, 1, 1, 1, Write(legacy!(commands::xdel))),
-    cmd!(
-        "xgroup",
-        -2,
-        0,
-        0,
-        0,
-        0,
-        Write(legacy!(group_commands::xgroup))
-    ),
-    cmd!(
-        "xinfo",
-        -2,
-        0,
-        0,
-        0,
-        0,
-        Read(legacy!(group_commands::xinfo))
-    ),
-    cmd!("xlen", 2, FAST, 1, 1, 1, Read(legacy!(commands::xlen))),
-    cmd!(
-        "xpending",
-        -3,
-        0,
-        1,
-        1,
-        1,
-        Read(legacy!(group_commands::xpending))
-    ),
-    cmd!("xrange", -4, 0, 1, 1, 1, Read(legacy!(commands::xrange))),
-    cmd!("xread", -4, 0, 0, 0, 0, Read(legacy!(commands::xread))),
-    cmd!(
-        "xreadgroup",
-        -7,
-        0,
-        0,
-        0,
-        0,
-        Write(legacy!(group_commands::xreadgroup))
-    ),
-    cmd!(
-        "xrevrange",
-        -4,
-        0,
-        1,
-        1,
-        1,
-        Read(legacy!(commands::xrevrange))
-    ),
-    cmd!(
-        "xsetid",
-        -3,
-        DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(legacy!(commands::xsetid))
-    ),
-    cmd!("xtrim", -4, 0, 1, 1, 1, Write(legacy!(commands::xtrim))),
-];
-
-#[cfg(test)]
-mod tests;

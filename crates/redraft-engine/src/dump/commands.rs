@@ -1,0 +1,82 @@
+//! DUMP and RESTORE (cluster.c's dumpCommand/restoreCommand).
+
+use super::{deserialize, serialize, BUSYKEY};
+use crate::args::{int_arg, is, syntax_error, Args};
+use crate::ctx::{ReadCtx, WriteCtx};
+use crate::keyspace::Entry;
+use crate::reply::{CmdResult, Reply};
+use crate::table::{
+    cmd, CommandSpec,
+    Kind::{Read, Write},
+    DENYOOM,
+};
+
+/// This module's entries in the command table (see [`crate::table`]).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("dump", 2, 0, 1, 1, 1, Read(dump)),
+    cmd!("restore", -4, DENYOOM, 1, 1, 1, Write(restore)),
+];
+
+pub fn dump(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    Ok(match ctx.db().get(&argv[1], ctx.now_ms) {
+        None => Reply::Nil,
+        Some(entry) => Reply::bulk(serialize(&entry.value)),
+    })
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f], checking in Redis's
+/// order: options, an existing key, the TTL, the payload. IDLETIME and FREQ are validated and
+/// otherwise ignored (no LRU/LFU here).
+pub fn restore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let mut replace = false;
+    let mut absttl = false;
+    let mut idle = false;
+    let mut freq = false;
+    let mut args = Args::new(argv, 4);
+    while let Some(opt) = args.next_arg() {
+        let more = !args.is_empty();
+        if is(opt, "REPLACE") {
+            replace = true;
+        } else if is(opt, "ABSTTL") {
+            absttl = true;
+        } else if is(opt, "IDLETIME") && more && !freq {
+            if args.int()? < 0 {
+                return Err(Reply::error("ERR Invalid IDLETIME value, must be >= 0"));
+            }
+            idle = true;
+        } else if is(opt, "FREQ") && more && !idle {
+            if !(0..=255).contains(&args.int()?) {
+                return Err(Reply::error(
+                    "ERR Invalid FREQ value, must be >= 0 and <= 255",
+                ));
+            }
+            freq = true;
+        } else {
+            return Err(syntax_error());
+        }
+    }
+    let key = &argv[1];
+    let now = ctx.now_ms;
+    if !replace && ctx.db().contains(key, now) {
+        return Err(Reply::error(BUSYKEY));
+    }
+    let ttl = int_arg(&argv[2])?;
+    if ttl < 0 {
+        return Err(Reply::error("ERR Invalid TTL value, must be >= 0"));
+    }
+    let limits = ctx.keyspace.encoding;
+    let value = deserialize(&argv[3], &limits).map_err(|error| error.reply())?;
+    if replace {
+        ctx.db().remove(key, now);
+    }
+    let deadline = match ttl {
+        0 => None,
+        ttl if absttl => Some(ttl as u64),
+        ttl => Some((ttl as u64).saturating_add(now)),
+    };
+    // A deadline already past: the key is gone (deleted above with REPLACE), as in Redis.
+    if deadline.is_none_or(|deadline| deadline > now) {
+        ctx.db().insert(key, Entry::new(value, deadline));
+    }
+    Ok(Reply::ok())
+}

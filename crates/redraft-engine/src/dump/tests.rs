@@ -1,0 +1,323 @@
+use super::*;
+use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+use crate::testutil::{apply, bulk, c, err, int, ok, read};
+use crate::Engine;
+
+fn dump_bytes(engine: &Engine, now: u64, key: &str) -> Vec<u8> {
+    match read(engine, now, format!("DUMP {key}").as_str()) {
+        Reply::Bulk(bytes) => bytes,
+        other => panic!("DUMP {key}: {other:?}"),
+    }
+}
+
+/// A RESTORE command line whose word `P` stands for the binary `payload`.
+fn restore_argv(line: &str, payload: &[u8]) -> Vec<Vec<u8>> {
+    let words = c(line).into_iter();
+    words
+        .map(|w| if w == b"P" { payload.to_vec() } else { w })
+        .collect()
+}
+
+/// Dumps `key`, restores it under `copy`, and checks the value and encoding are equal.
+fn round_trip(engine: &mut Engine, key: &str) -> Vec<u8> {
+    let payload = dump_bytes(engine, 1, key);
+    let restored = apply(
+        engine,
+        1,
+        restore_argv("RESTORE copy 0 P REPLACE", &payload),
+    );
+    assert_eq!(restored, ok());
+    let db = &engine.keyspace().dbs[0];
+    let original = &db.get(key.as_bytes(), 1).unwrap().value;
+    let copy = &db.get(b"copy", 1).unwrap().value;
+    match (original, copy) {
+        // Nodes are rebuilt from the live entries: tombstones are not carried over.
+        (Value::Stream(a), Value::Stream(b)) => {
+            assert!(a.entries == b.entries, "{key} entries");
+            assert!(a.groups == b.groups, "{key} groups");
+            assert_eq!(
+                (a.last_id, a.first_id, a.max_deleted_id, a.entries_added),
+                (b.last_id, b.first_id, b.max_deleted_id, b.entries_added)
+            );
+        }
+        _ => assert!(original == copy, "{key} differs after a round trip"),
+    }
+    payload
+}
+
+fn with_footer(body: &[u8]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = codec::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Loads a payload body (the footer is added) with the default configuration.
+fn load(body: &[u8]) -> Result<Value, PayloadError> {
+    deserialize(&with_footer(body), &EncodingConfig::default())
+}
+
+/// Every truncation (every `step`-th) of a payload's body is an error, and flipping any of
+/// its bytes (every `step`-th, by each of `flips`) never panics.
+fn mangle(payload: &[u8], step: usize, flips: &[u8]) {
+    let body = &payload[..payload.len() - 10];
+    for cut in (0..body.len()).step_by(step) {
+        assert!(load(&body[..cut]).is_err(), "cut at {cut}");
+    }
+    for at in (0..body.len()).step_by(step) {
+        for flip in flips {
+            let mut changed = body.to_vec();
+            changed[at] ^= flip;
+            let _ = load(&changed);
+        }
+    }
+}
+
+#[test]
+fn strings_round_trip_with_redis_bytes() {
+    let mut engine = Engine::new();
+    apply(&mut engine, 1, "SET s hello");
+    let payload = round_trip(&mut engine, "s");
+    // The payload Redis 7.0 gives for "hello".
+    let mut expected = vec![0u8, 5];
+    expected.extend_from_slice(b"hello");
+    assert_eq!(payload, with_footer(&expected));
+    let long = "x".repeat(300);
+    // The last one is the empty string.
+    for value in ["12", "-300", "70000", "12345678901", &long, ""] {
+        apply(&mut engine, 1, format!("SET s {value}").as_str());
+        round_trip(&mut engine, "s");
+    }
+    let long = "abcdefghij".repeat(20);
+    apply(&mut engine, 1, format!("SET s {long}").as_str());
+    let payload = round_trip(&mut engine, "s");
+    assert!(
+        payload.len() < long.len(),
+        "long strings are LZF-compressed"
+    );
+    assert_eq!(payload[1], 0xc3);
+}
+
+#[test]
+fn collections_round_trip_in_both_encodings() {
+    let mut engine = Engine::new();
+    let big: Vec<String> = (0..600).map(|i| format!("m{i}")).collect();
+    let big = big.join(" ");
+    let long = "v".repeat(100);
+    let longs = vec![long.as_str(); 200].join(" ");
+    let cases = [
+        (format!("RPUSH l a 1 -5000 {long}"), TYPE_LIST_QUICKLIST_2),
+        (
+            format!("RPUSH biglist {big} {longs}"),
+            TYPE_LIST_QUICKLIST_2,
+        ),
+        ("SADD ints 3 -1 100000".to_string(), TYPE_SET_INTSET),
+        ("SADD strs a b 3".to_string(), TYPE_SET),
+        (format!("SADD bigset {big}"), TYPE_SET),
+        ("ZADD z 1.5 a -inf b 3 c".to_string(), TYPE_ZSET_LISTPACK),
+        (format!("ZADD zbig 1 {long} 2 x"), TYPE_ZSET_2),
+        ("HSET h f 1 g two".to_string(), TYPE_HASH_LISTPACK),
+        (format!("HSET hbig f {long}"), TYPE_HASH),
+    ];
+    for (line, kind) in cases {
+        apply(&mut engine, 1, line.as_str());
+        let key = line.split(' ').nth(1).unwrap();
+        let payload = round_trip(&mut engine, key);
+        assert_eq!(payload[0], kind, "{key}");
+        if key == "biglist" {
+            assert!(payload[1] > 1, "a long list spans several quicklist nodes");
+        }
+    }
+    assert_eq!(read(&engine, 1, "DUMP nope"), Reply::Nil);
+}
+
+#[test]
+fn streams_round_trip_with_groups() {
+    let mut engine = Engine::new();
+    for i in 1..300 {
+        let id = format!("{i}-{}", i % 3);
+        // Some values are empty: two spaces in a line make an empty argument.
+        let value = "v".repeat(i % 70);
+        let fields = if i % 5 == 0 {
+            format!("other {value}")
+        } else {
+            format!("f {value} g 12")
+        };
+        apply(&mut engine, 1, format!("XADD st {id} {fields}").as_str());
+    }
+    for (now, line) in [
+        (1, "XDEL st 7-1 8-2"),
+        (1, "XGROUP CREATE st g1 0"),
+        (1, "XGROUP CREATE st g2 $"),
+        (5, "XREADGROUP GROUP g1 alice COUNT 3 STREAMS st >"),
+        (6, "XREADGROUP GROUP g1 bob COUNT 2 STREAMS st >"),
+        (7, "XACK st g1 2-2"),
+        (7, "XGROUP CREATECONSUMER st g2 carol"),
+        // An emptied stream with a group still dumps and loads.
+        (1, "XADD e 1-1 f v"),
+        (1, "XGROUP CREATE e g $"),
+        (1, "XDEL e 1-1"),
+    ] {
+        assert!(!apply(&mut engine, now, line).is_error(), "{line}");
+    }
+    let payload = round_trip(&mut engine, "st");
+    assert_eq!(payload[0], TYPE_STREAM_LISTPACKS_2);
+    mangle(&payload, 7, &[0x21]);
+    round_trip(&mut engine, "e");
+}
+
+#[test]
+fn restore_checks_options_key_ttl_then_payload() {
+    let mut engine = Engine::new();
+    apply(&mut engine, 1, "SET s v");
+    let payload = dump_bytes(&engine, 1, "s");
+    let mut corrupt = payload.clone();
+    corrupt[2] ^= 1;
+    for bad in [&b"short"[..], &corrupt] {
+        let reply = apply(&mut engine, 1, restore_argv("RESTORE n 0 P", bad));
+        assert_eq!(reply, err(CHECKSUM_ERROR));
+    }
+    for (line, expected) in [
+        ("RESTORE s 0 P", err(BUSYKEY)),
+        ("RESTORE s x P BOGUS", err(SYNTAX_ERROR)),
+        ("RESTORE n 0 P IDLETIME", err(SYNTAX_ERROR)),
+        (
+            "RESTORE n 0 P IDLETIME -1",
+            err("ERR Invalid IDLETIME value, must be >= 0"),
+        ),
+        (
+            "RESTORE n 0 P FREQ 256",
+            err("ERR Invalid FREQ value, must be >= 0 and <= 255"),
+        ),
+        ("RESTORE n 0 P FREQ x", err(NOT_INTEGER)),
+        ("RESTORE n 0 P FREQ 1 IDLETIME 1", err(SYNTAX_ERROR)),
+        ("RESTORE n -1 P", err("ERR Invalid TTL value, must be >= 0")),
+        ("RESTORE n 1.5 P", err(NOT_INTEGER)),
+        ("RESTORE n 0 P IDLETIME 5 REPLACE", ok()),
+        ("RESTORE s 0 P replace freq 3", ok()),
+    ] {
+        let reply = apply(&mut engine, 1, restore_argv(line, &payload));
+        assert_eq!(reply, expected, "{line}");
+    }
+    assert_eq!(read(&engine, 1, "GET n"), bulk("v"));
+}
+
+#[test]
+fn restore_ttls_relative_absolute_and_past() {
+    let mut engine = Engine::new();
+    apply(&mut engine, 1000, "SET s v");
+    let payload = dump_bytes(&engine, 1000, "s");
+    for line in [
+        "RESTORE a 500 P",
+        "RESTORE b 5000 P ABSTTL",
+        // A deadline already past: OK, and the key is gone (deleted with REPLACE).
+        "RESTORE s 999 P ABSTTL REPLACE",
+        "RESTORE c 1000 P ABSTTL",
+    ] {
+        let restored = apply(&mut engine, 1000, restore_argv(line, &payload));
+        assert_eq!(restored, ok(), "{line}");
+    }
+    assert_eq!(read(&engine, 1000, "PTTL a"), int(500));
+    assert_eq!(read(&engine, 1000, "PEXPIRETIME b"), int(5000));
+    assert_eq!(read(&engine, 1000, "EXISTS s"), int(0));
+    assert_eq!(read(&engine, 1000, "EXISTS c"), int(0));
+}
+
+#[test]
+fn corrupt_payloads_are_errors_never_panics() {
+    assert_eq!(
+        deserialize(b"", &EncodingConfig::default()),
+        Err(PayloadError::Checksum)
+    );
+    let mut newer = with_footer(&[0, 1, b'x']);
+    newer[3] = 11;
+    assert_eq!(
+        deserialize(&newer, &EncodingConfig::default()),
+        Err(PayloadError::Checksum)
+    );
+    let huge = [0xff; 8];
+    for body in [
+        &[99u8][..],
+        &[TYPE_SET, 0],
+        &[&[TYPE_LIST, 0x80][..], &huge[..4]].concat(),
+        &[&[TYPE_ZSET_2, 0x81][..], &huge[..]].concat(),
+        &[TYPE_STRING, 0xc3, 1, 0x3f, 0],
+        &[TYPE_STRING, 0x05, b'a'],
+        &[TYPE_STREAM_LISTPACKS_2, 0],
+    ] {
+        assert_eq!(load(body), Err(PayloadError::BadFormat), "{body:?}");
+    }
+    // Every truncation and every single-byte change of real payloads: no panic.
+    let mut engine = Engine::new();
+    let long = "q".repeat(80);
+    apply(&mut engine, 1, "HSET h f 1 g two");
+    apply(&mut engine, 1, format!("ZADD z 1.5 a 2 {long}").as_str());
+    apply(&mut engine, 1, "SADD s 1 2");
+    apply(&mut engine, 1, "RPUSH l a b");
+    for key in ["h", "z", "s", "l"] {
+        mangle(&dump_bytes(&engine, 1, key), 1, &[1, 0x80, 0xff]);
+    }
+}
+
+#[test]
+fn duplicates_nan_and_empty_values_are_bad_data() {
+    let listpack = |elements: &[&[u8]]| {
+        let mut body = vec![TYPE_HASH_LISTPACK];
+        codec::put_string(&mut body, &codec::listpack(elements.iter().copied()));
+        body
+    };
+    let mut nan_score = vec![TYPE_ZSET_2, 1];
+    codec::put_string(&mut nan_score, b"m");
+    nan_score.extend_from_slice(&f64::NAN.to_le_bytes());
+    let mut repeated_member = vec![TYPE_SET, 2];
+    codec::put_string(&mut repeated_member, b"a");
+    codec::put_string(&mut repeated_member, b"a");
+    for body in [
+        listpack(&[b"f", b"1", b"f", b"2"]),
+        nan_score,
+        listpack(&[]),
+        repeated_member,
+    ] {
+        assert_eq!(load(&body), Err(PayloadError::BadFormat), "{body:?}");
+    }
+}
+
+#[test]
+fn older_types_load() {
+    // RDB_TYPE_LIST, text-score ZSET, HASH_ZIPLIST.
+    let mut body = vec![TYPE_LIST, 2];
+    codec::put_string(&mut body, b"a");
+    codec::put_string(&mut body, b"7");
+    let Ok(Value::List(list)) = load(&body) else {
+        panic!("list");
+    };
+    assert_eq!(
+        list.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(),
+        [b"a".to_vec(), b"7".to_vec()]
+    );
+    let mut body = vec![TYPE_ZSET, 2];
+    codec::put_string(&mut body, b"a");
+    body.extend_from_slice(&[3, b'2', b'.', b'5']);
+    codec::put_string(&mut body, b"b");
+    body.push(255);
+    let Ok(Value::ZSet(zset)) = load(&body) else {
+        panic!("zset");
+    };
+    assert_eq!(
+        zset.entries(),
+        vec![(f64::NEG_INFINITY, b"b".to_vec()), (2.5, b"a".to_vec())]
+    );
+    let mut zl = vec![0u8; 10];
+    zl.extend_from_slice(&[0, 0x01, b'f', 3, 0xf2]);
+    zl.push(0xff);
+    let total = zl.len() as u32;
+    zl[..4].copy_from_slice(&total.to_le_bytes());
+    zl[8..10].copy_from_slice(&2u16.to_le_bytes());
+    let mut body = vec![TYPE_HASH_ZIPLIST];
+    codec::put_string(&mut body, &zl);
+    let Ok(Value::Hash(hash)) = load(&body) else {
+        panic!("hash");
+    };
+    assert_eq!(hash.get(b"f"), Some(&b"1"[..]));
+}
