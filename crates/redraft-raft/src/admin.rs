@@ -16,7 +16,7 @@ use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
 use openraft::{BasicNode, ChangeMembers, RaftMetrics};
 use tokio::time::Instant;
 
-use crate::core::{fatal_error, Core};
+use crate::core::{self, fatal_error, Core};
 use crate::error::{AdminError, ClusterError};
 use crate::pb::{
     admin_request, admin_response, AdminRequest, Empty, Member as PbMember, Members, NodeAddr,
@@ -62,18 +62,9 @@ pub struct Member {
     pub lag: Option<u64>,
 }
 
-/// Why the leader-side operation did not complete.
-pub enum LeaderError {
-    /// This node does not lead: nothing changed, the request may go to the leader.
-    NotLeader(Option<NodeId>),
-    Failed(AdminError),
-}
-
-impl From<AdminError> for LeaderError {
-    fn from(e: AdminError) -> Self {
-        LeaderError::Failed(e)
-    }
-}
+/// Why a membership operation did not complete on this node: it does not lead, or the
+/// operation failed (a refusal among the reasons).
+pub type LeaderError = core::LeaderError<AdminError>;
 
 fn refused(message: String) -> LeaderError {
     LeaderError::Failed(AdminError::Refused(message))

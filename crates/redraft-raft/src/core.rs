@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::NodeConfig;
 use crate::error::ClusterError;
 use crate::peers::Peers;
-use crate::read_index::{ReadBatcher, ReadIndexError};
+use crate::read_index::ReadBatcher;
 use crate::state_machine::SharedReplica;
 use crate::types::{NodeId, Raft};
 use crate::write_batch::WriteBatcher;
@@ -46,39 +46,44 @@ pub struct Core {
     pub removed: AtomicBool,
 }
 
-/// Why the leader-side write did not produce replies.
+/// Why a leader-side operation (a write, a read index, a membership change) did not complete.
 #[derive(Clone, Debug)]
-pub enum ProposeError {
-    /// This node is not the leader: nothing was appended, the write may go elsewhere.
+pub enum LeaderError<E = ClusterError> {
+    /// This node does not lead: nothing was done, the request may go to the leader.
     NotLeader(Option<NodeId>),
-    Failed(ClusterError),
+    Failed(E),
 }
 
 impl Core {
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
-    }
-
     pub fn is_removed(&self) -> bool {
         self.removed.load(Ordering::Acquire)
     }
 
-    fn is_transferring(&self) -> bool {
-        self.transferring.load(Ordering::Acquire)
+    /// Refuses every request once this node is stopping or was removed.
+    pub fn check_serving(&self) -> Result<(), ClusterError> {
+        if self.stopping.load(Ordering::Acquire) {
+            return Err(ClusterError::ShuttingDown);
+        }
+        if self.is_removed() {
+            return Err(ClusterError::Removed);
+        }
+        Ok(())
+    }
+
+    /// [`Core::check_serving`] for proposals and read indexes, which also go elsewhere while
+    /// this node hands its leadership over.
+    fn check_may_lead(&self) -> Result<(), LeaderError> {
+        self.check_serving().map_err(LeaderError::Failed)?;
+        if self.transferring.load(Ordering::Acquire) {
+            return Err(LeaderError::NotLeader(None));
+        }
+        Ok(())
     }
 
     /// Stamps `op` with the leader's time, appends it and waits for its replies.
-    pub async fn propose(&self, op: Op, deadline: Instant) -> Result<Vec<Reply>, ProposeError> {
-        if self.is_stopping() {
-            return Err(ProposeError::Failed(ClusterError::ShuttingDown));
-        }
-        if self.is_removed() {
-            return Err(ProposeError::Failed(ClusterError::Removed));
-        }
-        if self.is_transferring() {
-            return Err(ProposeError::NotLeader(None));
-        }
-        self.check_apply_lag().map_err(ProposeError::Failed)?;
+    pub async fn propose(&self, op: Op, deadline: Instant) -> Result<Vec<Reply>, LeaderError> {
+        self.check_may_lead()?;
+        self.check_apply_lag().map_err(LeaderError::Failed)?;
         let command = LogCommand {
             now_ms: self.clock.stamp(),
             op,
@@ -87,17 +92,17 @@ impl Core {
         match outcome {
             Ok(Ok(response)) => Ok(response.data.replies),
             Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                Err(ProposeError::NotLeader(f.leader_id))
+                Err(LeaderError::NotLeader(f.leader_id))
             }
             Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
-                Err(ProposeError::Failed(ClusterError::Fatal(e.to_string())))
+                Err(LeaderError::Failed(ClusterError::Fatal(e.to_string())))
             }
             // The entry may have been appended and replicated before the node stopped.
-            Ok(Err(RaftError::Fatal(Fatal::Stopped))) => Err(ProposeError::Failed(
+            Ok(Err(RaftError::Fatal(Fatal::Stopped))) => Err(LeaderError::Failed(
                 ClusterError::Unknown("node stopped while the write was in flight".into()),
             )),
-            Ok(Err(RaftError::Fatal(fatal))) => Err(ProposeError::Failed(fatal_error(&fatal))),
-            Err(_) => Err(ProposeError::Failed(ClusterError::Unknown(
+            Ok(Err(RaftError::Fatal(fatal))) => Err(LeaderError::Failed(fatal_error(&fatal))),
+            Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
                 "write not applied within the request timeout; it may still be".into(),
             ))),
         }
@@ -116,16 +121,8 @@ impl Core {
     }
 
     /// On the leader: a confirmed read index and the leader's time for the read.
-    pub async fn leader_read_index(&self) -> Result<(u64, u64), ReadIndexError> {
-        if self.is_stopping() {
-            return Err(ReadIndexError::Failed(ClusterError::ShuttingDown));
-        }
-        if self.is_removed() {
-            return Err(ReadIndexError::Failed(ClusterError::Removed));
-        }
-        if self.is_transferring() {
-            return Err(ReadIndexError::NotLeader(None));
-        }
+    pub async fn leader_read_index(&self) -> Result<(u64, u64), LeaderError> {
+        self.check_may_lead()?;
         let index = self.reads.read_index().await?;
         Ok((index, self.clock.now()))
     }
@@ -152,12 +149,7 @@ impl Core {
     pub async fn wait_leader(&self, deadline: Instant) -> Result<(NodeId, String), ClusterError> {
         let mut metrics = self.raft.metrics();
         loop {
-            if self.is_stopping() {
-                return Err(ClusterError::ShuttingDown);
-            }
-            if self.is_removed() {
-                return Err(ClusterError::Removed);
-            }
+            self.check_serving()?;
             if let Some(leader) = self.leader() {
                 return Ok(leader);
             }

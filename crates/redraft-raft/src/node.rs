@@ -18,12 +18,12 @@ use tokio::time::Instant;
 use crate::admin::{self, AdminOp, Member};
 use crate::clock::Clock;
 use crate::config::NodeConfig;
-use crate::core::{Core, ProposeError};
+use crate::core::{Core, LeaderError};
 use crate::error::{AdminError, ClusterError, StartError};
 use crate::log_store::{LogOptions, LogStore};
 use crate::network::NetworkFactory;
 use crate::peers::Peers;
-use crate::read_index::{ReadBatcher, ReadIndexError};
+use crate::read_index::ReadBatcher;
 use crate::routing::{self, pause_before_retry, Attempt, RETRY_PAUSE};
 use crate::server;
 use crate::snapshot_trigger;
@@ -232,8 +232,8 @@ impl RaftNode {
                 // The clone is the price of retrying after ForwardToLeader, which takes the entry.
                 match self.core.propose_commands(db, cmds.clone(), deadline).await {
                     Ok(replies) => Attempt::Done(replies),
-                    Err(ProposeError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                    Err(ProposeError::Failed(e)) => Attempt::Failed(e),
+                    Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
+                    Err(LeaderError::Failed(e)) => Attempt::Failed(e),
                 }
             } else {
                 routing::forward_write(&self.core, &addr, db, &cmds, deadline).await
@@ -255,8 +255,8 @@ impl RaftNode {
             let attempt = if leader == self.core.id {
                 match self.core.leader_read_index().await {
                     Ok(found) => Attempt::Done(found),
-                    Err(ReadIndexError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                    Err(ReadIndexError::Failed(e)) => Attempt::Failed(e),
+                    Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
+                    Err(LeaderError::Failed(e)) => Attempt::Failed(e),
                 }
             } else {
                 routing::remote_read_index(&self.core, &addr, deadline).await
