@@ -22,7 +22,7 @@ use crate::pb::{
     admin_request, admin_response, AdminRequest, Empty, Member as PbMember, Members, NodeAddr,
     NotLeader, RemovedNotice,
 };
-use crate::peers;
+use crate::peers::{self, Call};
 use crate::routing::{failure_error, pause_before_retry, to_failure, Attempt};
 use crate::types::{Node, NodeId};
 
@@ -175,23 +175,21 @@ pub async fn send(
     request: AdminRequest,
     deadline: Instant,
 ) -> Result<Attempt<Members>, AdminError> {
-    let mut client = match core.peers.client(addr) {
-        Ok(client) => client,
-        Err(why) => return Ok(Attempt::Retry(why)),
-    };
-    let mut request = tonic::Request::new(request);
-    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
-    let response = match tokio::time::timeout_at(deadline, client.admin(request)).await {
-        Err(_) => {
+    let call = core
+        .peers
+        .call(addr, request, deadline, async |c, r| c.admin(r).await);
+    let response = match call.await {
+        Call::Answered(response) => response,
+        Call::BadAddress(why) => return Ok(Attempt::Retry(why)),
+        Call::Failed(status) if peers::never_sent(&status) => {
+            return Ok(Attempt::Retry(status.to_string()))
+        }
+        Call::Failed(status) => return Ok(Attempt::Retry(format!("admin call failed: {status}"))),
+        Call::TimedOut => {
             return Ok(Attempt::Failed(ClusterError::Unknown(
                 "membership operation timed out; check RAFT MEMBERS".into(),
             )))
         }
-        Ok(Err(status)) if peers::never_sent(&status) => {
-            return Ok(Attempt::Retry(status.to_string()))
-        }
-        Ok(Err(status)) => return Ok(Attempt::Retry(format!("admin call failed: {status}"))),
-        Ok(Ok(response)) => response.into_inner(),
     };
     Ok(match response.result {
         Some(admin_response::Result::Ok(members)) => Attempt::Done(members),
@@ -475,15 +473,16 @@ async fn remove(core: &Arc<Core>, id: NodeId, deadline: Instant) -> Result<(), L
 
 /// Tells a removed node (best effort: it may be down) that it is no longer a member.
 async fn notify_removed(core: &Core, id: NodeId, addr: &str) {
-    let Ok(mut client) = core.peers.client(addr) else {
-        return;
-    };
-    let mut request = tonic::Request::new(RemovedNotice { node_id: id });
-    request.set_timeout(NOTICE_TIMEOUT);
-    match tokio::time::timeout(NOTICE_TIMEOUT, client.notify_removed(request)).await {
-        Ok(Ok(_)) => tracing::info!(id, "told the removed node"),
-        Ok(Err(e)) => tracing::info!(id, error = %e, "removed node not told"),
-        Err(_) => tracing::info!(id, "removed node not told in time"),
+    let notice = RemovedNotice { node_id: id };
+    let answer_by = Instant::now() + NOTICE_TIMEOUT;
+    let call = core.peers.call(addr, notice, answer_by, async |c, r| {
+        c.notify_removed(r).await
+    });
+    match call.await {
+        Call::Answered(_) => tracing::info!(id, "told the removed node"),
+        Call::BadAddress(_) => {}
+        Call::Failed(e) => tracing::info!(id, error = %e, "removed node not told"),
+        Call::TimedOut => tracing::info!(id, "removed node not told in time"),
     }
 }
 
@@ -556,16 +555,15 @@ async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), 
     if !core.is_leader() {
         return Err(unknown("lost leadership during the transfer".into()));
     }
-    let mut client = core
-        .peers
-        .client(addr)
-        .map_err(|why| refused(format!("cannot reach node {target}: {why}")))?;
-    let mut request = tonic::Request::new(Empty {});
-    request.set_timeout(NOTICE_TIMEOUT);
-    match tokio::time::timeout(NOTICE_TIMEOUT, client.start_election(request)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(refused(format!("node {target} refused to stand: {e}"))),
-        Err(_) => return Err(refused(format!("node {target} did not answer in time"))),
+    let answer_by = Instant::now() + NOTICE_TIMEOUT;
+    let call = core.peers.call(addr, Empty {}, answer_by, async |c, r| {
+        c.start_election(r).await
+    });
+    match call.await {
+        Call::Answered(_) => {}
+        Call::BadAddress(why) => return Err(refused(format!("cannot reach node {target}: {why}"))),
+        Call::Failed(e) => return Err(refused(format!("node {target} refused to stand: {e}"))),
+        Call::TimedOut => return Err(refused(format!("node {target} did not answer in time"))),
     }
     let elected_deadline = deadline.min(Instant::now() + election_max * 3);
     let mut watch = core.raft.metrics();
@@ -615,14 +613,15 @@ pub async fn join(core: &Core, seed: &str, deadline: Instant) -> Result<(), Admi
 /// through but timed out, means a node is there and so a cluster exists; only a call that
 /// never reached anyone (no such host, connection refused) means nothing is there.
 pub async fn answers(core: &Core, addr: &str, timeout: Duration) -> bool {
-    let Ok(mut client) = core.peers.client(addr) else {
-        return false;
-    };
-    let mut request = tonic::Request::new(AdminOp::Members.to_request(false));
-    request.set_timeout(timeout);
-    match tokio::time::timeout(timeout, client.admin(request)).await {
-        Ok(Ok(_)) | Err(_) => true,
-        Ok(Err(status)) => !peers::never_sent(&status),
+    let request = AdminOp::Members.to_request(false);
+    let answer_by = Instant::now() + timeout;
+    let call = core
+        .peers
+        .call(addr, request, answer_by, async |c, r| c.admin(r).await);
+    match call.await {
+        Call::Answered(_) | Call::TimedOut => true,
+        Call::BadAddress(_) => false,
+        Call::Failed(status) => !peers::never_sent(&status),
     }
 }
 

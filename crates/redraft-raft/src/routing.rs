@@ -11,7 +11,7 @@ use crate::error::ClusterError;
 use crate::pb::{
     failure, forward_response, read_index_response, Command, Empty, Failure, ForwardRequest,
 };
-use crate::peers;
+use crate::peers::{self, Call};
 
 /// The outcome of one attempt against the node believed to lead.
 pub enum Attempt<T> {
@@ -30,25 +30,26 @@ pub async fn forward_write(
     cmds: &[Argv],
     deadline: Instant,
 ) -> Attempt<Vec<Reply>> {
-    let mut client = match core.peers.client(addr) {
-        Ok(client) => client,
-        Err(why) => return Attempt::Retry(why),
-    };
     let commands = cmds
         .iter()
         .map(|argv| Command {
             argv: argv.iter().map(|arg| arg.clone().into()).collect(),
         })
         .collect();
-    let mut request = tonic::Request::new(ForwardRequest { db, commands });
-    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
-    let response = match tokio::time::timeout_at(deadline, client.forward(request)).await {
-        Err(_) => return Attempt::Failed(unknown("forwarded write timed out")),
-        Ok(Err(status)) if peers::never_sent(&status) => return Attempt::Retry(status.to_string()),
-        Ok(Err(status)) => {
+    let request = ForwardRequest { db, commands };
+    let call = core
+        .peers
+        .call(addr, request, deadline, async |c, r| c.forward(r).await);
+    let response = match call.await {
+        Call::Answered(response) => response,
+        Call::BadAddress(why) => return Attempt::Retry(why),
+        Call::Failed(status) if peers::never_sent(&status) => {
+            return Attempt::Retry(status.to_string())
+        }
+        Call::Failed(status) => {
             return Attempt::Failed(unknown(&format!("forwarded write failed: {status}")))
         }
-        Ok(Ok(response)) => response.into_inner(),
+        Call::TimedOut => return Attempt::Failed(unknown("forwarded write timed out")),
     };
     match response.result {
         Some(forward_response::Result::Replies(bytes)) => match postcard::from_bytes(&bytes) {
@@ -74,20 +75,18 @@ pub async fn forward_write(
 /// Asks the leader at `addr` for a read index and its time. Reads change nothing, so every
 /// transport failure may be retried.
 pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> Attempt<(u64, u64)> {
-    let mut client = match core.peers.client(addr) {
-        Ok(client) => client,
-        Err(why) => return Attempt::Retry(why),
-    };
-    let mut request = tonic::Request::new(Empty {});
-    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
-    let response = match tokio::time::timeout_at(deadline, client.read_index(request)).await {
-        Err(_) => {
+    let call = core
+        .peers
+        .call(addr, Empty {}, deadline, async |c, r| c.read_index(r).await);
+    let response = match call.await {
+        Call::Answered(response) => response,
+        Call::BadAddress(why) => return Attempt::Retry(why),
+        Call::Failed(status) => return Attempt::Retry(status.to_string()),
+        Call::TimedOut => {
             return Attempt::Failed(ClusterError::NoLeader(
                 "read index request timed out".into(),
             ))
         }
-        Ok(Err(status)) => return Attempt::Retry(status.to_string()),
-        Ok(Ok(response)) => response.into_inner(),
     };
     match response.result {
         Some(read_index_response::Result::Ok(ok)) => {
