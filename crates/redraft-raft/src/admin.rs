@@ -23,7 +23,7 @@ use crate::pb::{
     NotLeader, RemovedNotice,
 };
 use crate::peers::{self, Call};
-use crate::routing::{failure_error, pause_before_retry, to_failure, Attempt};
+use crate::routing::{self, failure_error, to_failure, Attempt, Leader};
 use crate::types::{Node, NodeId};
 
 /// Bound on one administrative operation, catching a new learner up included.
@@ -144,27 +144,14 @@ pub fn to_response(result: Result<Members, LeaderError>) -> admin_response::Resu
 
 /// Runs `op` on the leader, wherever it is, within [`ADMIN_TIMEOUT`].
 pub async fn route(core: &Arc<Core>, op: AdminOp) -> Result<Members, AdminError> {
-    let deadline = Instant::now() + ADMIN_TIMEOUT;
-    loop {
-        let (leader, addr) = core.wait_leader(deadline).await?;
-        let attempt = if leader == core.id {
-            match run_on_leader(core, &op, deadline).await {
-                Ok(members) => Attempt::Done(members),
-                Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                Err(LeaderError::Failed(e)) => return Err(e),
-            }
-        } else {
-            match send(core, &addr, op.to_request(true), deadline).await {
-                Ok(result) => result,
-                Err(e) => return Err(e),
-            }
-        };
-        match attempt {
-            Attempt::Done(members) => return Ok(members),
-            Attempt::Failed(e) => return Err(e.into()),
-            Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+    let (deadline, op) = (Instant::now() + ADMIN_TIMEOUT, &op);
+    routing::on_leader(core, deadline, |leader| async move {
+        match leader {
+            Leader::Here => Attempt::here(run_on_leader(core, op, deadline).await),
+            Leader::At(addr) => send(core, &addr, op.to_request(true), deadline).await,
         }
-    }
+    })
+    .await
 }
 
 /// Sends an admin request to the node at `addr`. Operations are idempotent, so a transport
@@ -174,35 +161,36 @@ pub async fn send(
     addr: &str,
     request: AdminRequest,
     deadline: Instant,
-) -> Result<Attempt<Members>, AdminError> {
+) -> Attempt<Members, AdminError> {
     let call = core
         .peers
         .call(addr, request, deadline, async |c, r| c.admin(r).await);
     let response = match call.await {
         Call::Answered(response) => response,
-        Call::BadAddress(why) => return Ok(Attempt::Retry(why)),
+        Call::BadAddress(why) => return Attempt::Retry(why),
         Call::Failed(status) if peers::never_sent(&status) => {
-            return Ok(Attempt::Retry(status.to_string()))
+            return Attempt::Retry(status.to_string())
         }
-        Call::Failed(status) => return Ok(Attempt::Retry(format!("admin call failed: {status}"))),
+        Call::Failed(status) => return Attempt::Retry(format!("admin call failed: {status}")),
         Call::TimedOut => {
-            return Ok(Attempt::Failed(ClusterError::Unknown(
-                "membership operation timed out; check RAFT MEMBERS".into(),
-            )))
+            return Attempt::Failed(
+                ClusterError::Unknown("membership operation timed out; check RAFT MEMBERS".into())
+                    .into(),
+            )
         }
     };
-    Ok(match response.result {
+    match response.result {
         Some(admin_response::Result::Ok(members)) => Attempt::Done(members),
         Some(admin_response::Result::NotLeader(_)) => {
             Attempt::Retry("peer is not the leader".into())
         }
-        Some(admin_response::Result::Refused(why)) => return Err(AdminError::Refused(why)),
+        Some(admin_response::Result::Refused(why)) => Attempt::Failed(AdminError::Refused(why)),
         Some(admin_response::Result::Failure(f)) => match failure_error(f) {
             ClusterError::NoLeader(why) => Attempt::Retry(why),
-            other => Attempt::Failed(other),
+            other => Attempt::Failed(other.into()),
         },
         None => Attempt::Retry("empty admin response".into()),
-    })
+    }
 }
 
 /// Runs `op` on this node, which must lead.
@@ -594,18 +582,15 @@ pub async fn join(core: &Core, seed: &str, deadline: Instant) -> Result<(), Admi
     }
     .to_request(false);
     loop {
-        let why = match send(core, seed, request.clone(), deadline).await? {
+        let why = match send(core, seed, request.clone(), deadline).await {
             Attempt::Done(_) => return Ok(()),
-            Attempt::Retry(why) => why,
-            Attempt::Failed(e) => e.to_string(),
+            Attempt::Failed(AdminError::Cluster(e)) => e.to_string(),
+            Attempt::Failed(refused) => return Err(refused),
+            Attempt::Retry(why) | Attempt::Unconfirmed(why) => why,
         };
         tracing::info!(seed, reason = %why, "join not done yet; retrying");
-        if Instant::now() + JOIN_RETRY_PAUSE >= deadline {
-            return Err(
-                ClusterError::NoLeader(format!("could not join through {seed}: {why}")).into(),
-            );
-        }
-        tokio::time::sleep(JOIN_RETRY_PAUSE).await;
+        let late = || ClusterError::NoLeader(format!("could not join through {seed}: {why}"));
+        routing::pause(JOIN_RETRY_PAUSE, deadline, late).await?;
     }
 }
 

@@ -18,13 +18,13 @@ use tokio::time::Instant;
 use crate::admin::{self, AdminOp, Member};
 use crate::clock::Clock;
 use crate::config::NodeConfig;
-use crate::core::{Core, LeaderError};
+use crate::core::Core;
 use crate::error::{AdminError, ClusterError, StartError};
 use crate::log_store::{LogOptions, LogStore};
 use crate::network::NetworkFactory;
 use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
-use crate::routing::{self, pause_before_retry, Attempt, RETRY_PAUSE};
+use crate::routing::{self, Attempt, Leader};
 use crate::server;
 use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, StateMachine};
@@ -225,55 +225,42 @@ impl RaftNode {
     /// Applies `cmds` (write commands for database `db`) as one log entry and returns their
     /// replies. A follower forwards the write to the leader.
     pub async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, ClusterError> {
-        let deadline = Instant::now() + self.core.config.request_timeout;
-        loop {
-            let (leader, addr) = self.core.wait_leader(deadline).await?;
-            let attempt = if leader == self.core.id {
+        let (core, cmds) = (&self.core, &cmds);
+        let deadline = Instant::now() + core.config.request_timeout;
+        routing::on_leader(core, deadline, |leader| async move {
+            match leader {
                 // The clone is the price of retrying after ForwardToLeader, which takes the entry.
-                match self.core.propose_commands(db, cmds.clone(), deadline).await {
-                    Ok(replies) => Attempt::Done(replies),
-                    Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                    Err(LeaderError::Failed(e)) => Attempt::Failed(e),
+                Leader::Here => {
+                    Attempt::here(core.propose_commands(db, cmds.clone(), deadline).await)
                 }
-            } else {
-                routing::forward_write(&self.core, &addr, db, &cmds, deadline).await
-            };
-            match attempt {
-                Attempt::Done(replies) => return Ok(replies),
-                Attempt::Failed(e) => return Err(e),
-                Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+                Leader::At(addr) => routing::forward_write(core, &addr, db, cmds, deadline).await,
             }
-        }
+        })
+        .await
     }
 
     /// Waits until a read on this node's replica is linearizable (ReadIndex through the
     /// leader) and returns the leader's time to read at. `seed` is left 0 for the caller.
     pub async fn read_barrier(&self) -> Result<ReadContext, ClusterError> {
-        let deadline = Instant::now() + self.core.config.request_timeout;
-        let (index, now_ms) = loop {
-            let (leader, addr) = self.core.wait_leader(deadline).await?;
-            let attempt = if leader == self.core.id {
-                match self.core.leader_read_index().await {
-                    Ok(found) => Attempt::Done(found),
-                    Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                    Err(LeaderError::Failed(e)) => Attempt::Failed(e),
-                }
-            } else {
-                routing::remote_read_index(&self.core, &addr, deadline).await
+        let core = &self.core;
+        let deadline = Instant::now() + core.config.request_timeout;
+        let (index, now_ms) = routing::on_leader(core, deadline, |leader| async move {
+            let attempt = match leader {
+                Leader::Here => Attempt::here(core.leader_read_index().await),
+                Leader::At(addr) => routing::remote_read_index(core, &addr, deadline).await,
             };
             match attempt {
-                Attempt::Done(found) => break found,
                 // A read changes nothing, so a leader that could not confirm its leadership
                 // this round (a slow heartbeat, an election under way) is asked again until the
                 // deadline instead of failing the read at once.
                 Attempt::Failed(ClusterError::NoLeader(why) | ClusterError::Unknown(why)) => {
-                    pause_before_read_retry(deadline, &why).await?
+                    Attempt::Unconfirmed(why)
                 }
-                Attempt::Failed(e) => return Err(e),
-                Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+                other => other,
             }
-        };
-        self.core.wait_applied(index, deadline).await?;
+        })
+        .await?;
+        core.wait_applied(index, deadline).await?;
         Ok(ReadContext { now_ms, seed: 0 })
     }
 
@@ -399,16 +386,4 @@ impl RaftNode {
                 .take(),
         );
     }
-}
-/// Sleeps a little before another attempt, or fails if the deadline has come.
-/// Like [`pause_before_retry`], for a read whose leader answered but could not confirm it
-/// still leads: at the deadline the outcome is "try again", not "no leader".
-async fn pause_before_read_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
-    if Instant::now() + RETRY_PAUSE >= deadline {
-        return Err(ClusterError::Unknown(format!(
-            "read not confirmed in time ({why})"
-        )));
-    }
-    tokio::time::sleep(RETRY_PAUSE).await;
-    Ok(())
 }
