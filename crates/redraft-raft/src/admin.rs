@@ -22,7 +22,7 @@ use crate::pb::{
     admin_request, admin_response, AdminRequest, Empty, Member as PbMember, Members, NodeAddr,
     NotLeader, RemovedNotice,
 };
-use crate::peers::{self, Call};
+use crate::peers::{Call, Unsent};
 use crate::routing::{self, failure_error, to_failure, Attempt, Leader};
 use crate::types::{Node, NodeId};
 
@@ -167,10 +167,7 @@ pub async fn send(
         .call(addr, request, deadline, async |c, r| c.admin(r).await);
     let response = match call.await {
         Call::Answered(response) => response,
-        Call::BadAddress(why) => return Attempt::Retry(why),
-        Call::Failed(status) if peers::never_sent(&status) => {
-            return Attempt::Retry(status.to_string())
-        }
+        Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
         Call::Failed(status) => return Attempt::Retry(format!("admin call failed: {status}")),
         Call::TimedOut => {
             return Attempt::Failed(
@@ -468,8 +465,10 @@ async fn notify_removed(core: &Core, id: NodeId, addr: &str) {
     });
     match call.await {
         Call::Answered(_) => tracing::info!(id, "told the removed node"),
-        Call::BadAddress(_) => {}
-        Call::Failed(e) => tracing::info!(id, error = %e, "removed node not told"),
+        Call::NeverSent(Unsent::BadAddress(_)) => {}
+        Call::NeverSent(Unsent::NoConnection(e)) | Call::Failed(e) => {
+            tracing::info!(id, error = %e, "removed node not told")
+        }
         Call::TimedOut => tracing::info!(id, "removed node not told in time"),
     }
 }
@@ -549,8 +548,12 @@ async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), 
     });
     match call.await {
         Call::Answered(_) => {}
-        Call::BadAddress(why) => return Err(refused(format!("cannot reach node {target}: {why}"))),
-        Call::Failed(e) => return Err(refused(format!("node {target} refused to stand: {e}"))),
+        Call::NeverSent(Unsent::BadAddress(why)) => {
+            return Err(refused(format!("cannot reach node {target}: {why}")))
+        }
+        Call::NeverSent(Unsent::NoConnection(e)) | Call::Failed(e) => {
+            return Err(refused(format!("node {target} refused to stand: {e}")))
+        }
         Call::TimedOut => return Err(refused(format!("node {target} did not answer in time"))),
     }
     let elected_deadline = deadline.min(Instant::now() + election_max * 3);
@@ -604,9 +607,8 @@ pub async fn answers(core: &Core, addr: &str, timeout: Duration) -> bool {
         .peers
         .call(addr, request, answer_by, async |c, r| c.admin(r).await);
     match call.await {
-        Call::Answered(_) | Call::TimedOut => true,
-        Call::BadAddress(_) => false,
-        Call::Failed(status) => !peers::never_sent(&status),
+        Call::Answered(_) | Call::Failed(_) | Call::TimedOut => true,
+        Call::NeverSent(_) => false,
     }
 }
 

@@ -22,12 +22,22 @@ pub type Client = RaftServiceClient<Channel>;
 /// What became of one call to a peer.
 pub enum Call<T> {
     Answered(T),
-    /// The address is malformed: nothing was sent.
-    BadAddress(String),
-    /// The call failed; [`never_sent`] tells whether the request left this node.
+    /// The request never left this node: it may be sent again without risk of being applied
+    /// twice.
+    NeverSent(Unsent),
+    /// The call failed after the request may have reached the peer.
     Failed(Status),
     /// No answer by the deadline: the peer may have acted on the request.
     TimedOut,
+}
+
+/// Why a request never left this node.
+#[derive(Debug, thiserror::Error)]
+pub enum Unsent {
+    #[error("{0}")]
+    BadAddress(String),
+    #[error("{0}")]
+    NoConnection(Status),
 }
 
 pub struct Peers {
@@ -65,12 +75,13 @@ impl Peers {
     ) -> Call<Resp> {
         let mut client = match self.client(addr) {
             Ok(client) => client,
-            Err(why) => return Call::BadAddress(why),
+            Err(why) => return Call::NeverSent(Unsent::BadAddress(why)),
         };
         let mut request = Request::new(request);
         request.set_timeout(deadline.saturating_duration_since(Instant::now()));
         match tokio::time::timeout_at(deadline, method(&mut client, request)).await {
             Ok(Ok(response)) => Call::Answered(response.into_inner()),
+            Ok(Err(status)) if never_sent(&status) => Call::NeverSent(Unsent::NoConnection(status)),
             Ok(Err(status)) => Call::Failed(status),
             Err(_) => Call::TimedOut,
         }

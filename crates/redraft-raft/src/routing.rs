@@ -13,7 +13,7 @@ use crate::error::ClusterError;
 use crate::pb::{
     failure, forward_response, read_index_response, Command, Empty, Failure, ForwardRequest,
 };
-use crate::peers::{self, Call};
+use crate::peers::Call;
 
 /// The outcome of one attempt against the node believed to lead.
 pub enum Attempt<T, E = ClusterError> {
@@ -118,10 +118,7 @@ pub async fn forward_write(
         .call(addr, request, deadline, async |c, r| c.forward(r).await);
     let response = match call.await {
         Call::Answered(response) => response,
-        Call::BadAddress(why) => return Attempt::Retry(why),
-        Call::Failed(status) if peers::never_sent(&status) => {
-            return Attempt::Retry(status.to_string())
-        }
+        Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
         Call::Failed(status) => {
             return Attempt::Failed(unknown(&format!("forwarded write failed: {status}")))
         }
@@ -156,7 +153,7 @@ pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> At
         .call(addr, Empty {}, deadline, async |c, r| c.read_index(r).await);
     let response = match call.await {
         Call::Answered(response) => response,
-        Call::BadAddress(why) => return Attempt::Retry(why),
+        Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
         Call::Failed(status) => return Attempt::Retry(status.to_string()),
         Call::TimedOut => {
             return Attempt::Failed(ClusterError::NoLeader(
