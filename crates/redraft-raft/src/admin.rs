@@ -75,7 +75,7 @@ fn unknown(message: String) -> LeaderError {
 }
 
 impl AdminOp {
-    pub fn to_request(&self, forwarded: bool) -> AdminRequest {
+    pub(crate) fn to_request(&self, forwarded: bool) -> AdminRequest {
         let op = match self {
             AdminOp::AddLearner { id, addr } => admin_request::Op::AddLearner(NodeAddr {
                 id: *id,
@@ -96,7 +96,7 @@ impl AdminOp {
         }
     }
 
-    pub fn from_request(request: AdminRequest) -> Option<AdminOp> {
+    pub(crate) fn from_request(request: AdminRequest) -> Option<AdminOp> {
         Some(match request.op? {
             admin_request::Op::AddLearner(n) => AdminOp::AddLearner {
                 id: n.id,

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,7 +48,6 @@ pub struct RaftNode {
 struct Tasks {
     stop: watch::Sender<bool>,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    local_addr: SocketAddr,
     /// The data directory's lock, released once the node has shut down.
     dir_lock: Mutex<Option<std::fs::File>>,
 }
@@ -98,15 +96,11 @@ impl RaftNode {
                 addr: config.raft_listen,
                 source,
             })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.raft_listen,
-            source,
-        })?;
         let peers = Arc::new(Peers::new(config.max_message_bytes, config.request_timeout));
         let raft = Raft::new(
             config.id,
             raft_config,
-            NetworkFactory::new(peers.clone(), config.peer_addr_overrides.clone()),
+            NetworkFactory::new(peers.clone(), config.clone()),
             log,
             state_machine,
         )
@@ -146,7 +140,6 @@ impl RaftNode {
             tasks: Arc::new(Tasks {
                 stop,
                 handles: Mutex::new(handles),
-                local_addr,
                 dir_lock: Mutex::new(Some(dir_lock)),
             }),
         };
@@ -213,15 +206,6 @@ impl RaftNode {
         }
     }
 
-    /// The address the gRPC server is bound to (useful when `raft_listen` had port 0).
-    pub fn raft_addr(&self) -> SocketAddr {
-        self.tasks.local_addr
-    }
-
-    pub fn id(&self) -> u64 {
-        self.core.id
-    }
-
     /// Applies `cmds` (write commands for database `db`) as one log entry and returns their
     /// replies. A follower forwards the write to the leader.
     pub async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, ClusterError> {
@@ -286,11 +270,6 @@ impl RaftNode {
     /// add this node as a learner, catch it up and promote it; retries until `timeout`.
     pub async fn join(&self, seed: &str, timeout: Duration) -> Result<(), AdminError> {
         admin::join(&self.core, seed, Instant::now() + timeout).await
-    }
-
-    /// Whether this node was removed from the cluster (it then serves nothing).
-    pub fn is_removed(&self) -> bool {
-        self.core.is_removed()
     }
 
     /// On the leader: hands leadership to the most caught-up other voter (before a planned

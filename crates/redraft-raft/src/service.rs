@@ -1,5 +1,5 @@
-//! The gRPC server of a node: Raft RPCs into the local Raft, and the leader's side of Forward
-//! and ReadIndex.
+//! The gRPC server of a node: Raft RPCs into the local Raft; the leader's side of Forward,
+//! ReadIndex and Admin; and the notices a node receives (stand for election, you were removed).
 
 use std::sync::Arc;
 
