@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
-use openraft::{BasicNode, ChangeMembers, RaftMetrics};
+use openraft::{BasicNode, ChangeMembers};
 use tokio::time::Instant;
 
-use crate::core::{self, fatal_error, Core};
+use crate::core::{self, fatal_error, Core, WaitEnd};
 use crate::error::{AdminError, ClusterError};
 use crate::pb::{
     admin_request, admin_response, AdminRequest, Empty, Member as PbMember, Members, NodeAddr,
@@ -24,7 +24,7 @@ use crate::pb::{
 };
 use crate::peers::{Call, Unsent};
 use crate::routing::{self, failure_error, to_failure, Attempt, Leader};
-use crate::types::{Node, NodeId};
+use crate::types::{Metrics, Node, NodeId};
 
 /// Bound on one administrative operation, catching a new learner up included.
 pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -225,31 +225,29 @@ pub async fn run_on_leader(
 /// yet; answering `+OK` before it has would let a crash undo a change the client was told was
 /// done (a wiped node could then rejoin as a voter with an empty log).
 async fn wait_membership_settled(core: &Core, deadline: Instant) -> Result<(), LeaderError> {
-    let mut watch = core.raft.metrics();
-    loop {
-        let settled = {
-            let metrics = watch.borrow();
-            let config = &metrics.membership_config;
-            let index = config.log_id().map_or(0, |log_id| log_id.index);
-            let applied = metrics.last_applied.map_or(0, |log_id| log_id.index);
-            applied >= index && config.membership().get_joint_config().len() == 1
-        };
-        if settled {
-            return Ok(());
-        }
-        match tokio::time::timeout_at(deadline, watch.changed()).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(_)) | Err(_) => {
-                return Err(unknown(
-                    "the membership change is not committed yet; check RAFT MEMBERS".into(),
-                ))
-            }
-        }
-    }
+    let settled = core.wait_metrics(deadline, |metrics| {
+        let config = &metrics.membership_config;
+        let index = config.log_id().map_or(0, |log_id| log_id.index);
+        let applied = metrics.last_applied.map_or(0, |log_id| log_id.index);
+        (applied >= index && config.membership().get_joint_config().len() == 1).then_some(())
+    });
+    settled.await.map_err(|_| {
+        unknown("the membership change is not committed yet; check RAFT MEMBERS".into())
+    })
 }
 
-fn metrics(core: &Core) -> RaftMetrics<NodeId, Node> {
+fn metrics(core: &Core) -> Metrics {
     core.raft.metrics().borrow().clone()
+}
+
+/// The last log index known replicated to `id` (None: nothing known yet, or not the leader).
+fn replicated(metrics: &Metrics, id: NodeId) -> Option<u64> {
+    let replication = metrics.replication.as_ref()?;
+    replication
+        .get(&id)
+        .copied()
+        .flatten()
+        .map(|log_id| log_id.index)
 }
 
 /// Voters and every node (voters and learners) with its address.
@@ -274,12 +272,7 @@ pub fn members(core: &Core) -> Members {
         if id == core.id {
             return Some(last_log_index);
         }
-        metrics
-            .replication
-            .as_ref()
-            .and_then(|r| r.get(&id).cloned())
-            .flatten()
-            .map(|log_id| log_id.index)
+        replicated(&metrics, id)
     };
     Members {
         members: membership
@@ -369,7 +362,7 @@ async fn add_learner(
     let node = BasicNode::new(addr);
     let index =
         membership_write(deadline, || core.raft.add_learner(id, node.clone(), false)).await?;
-    wait_matched(core, id, index, deadline).await.map_err(|()| {
+    wait_matched(core, id, index, deadline).await.map_err(|_| {
         unknown(format!(
             "learner {id} did not catch up in time; it stays a learner and keeps catching up"
         ))
@@ -377,26 +370,14 @@ async fn add_learner(
 }
 
 /// Waits (until `deadline`) for `id` to hold the leader's log up to `index`.
-async fn wait_matched(core: &Core, id: NodeId, index: u64, deadline: Instant) -> Result<(), ()> {
-    let mut watch = core.raft.metrics();
-    loop {
-        let reached = {
-            let metrics = watch.borrow();
-            metrics
-                .replication
-                .as_ref()
-                .and_then(|r| r.get(&id).cloned())
-                .flatten()
-                .is_some_and(|log_id| log_id.index >= index)
-        };
-        if reached {
-            return Ok(());
-        }
-        match tokio::time::timeout_at(deadline, watch.changed()).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(_)) | Err(_) => return Err(()),
-        }
-    }
+async fn wait_matched(
+    core: &Core,
+    id: NodeId,
+    index: u64,
+    deadline: Instant,
+) -> Result<(), WaitEnd> {
+    let matched = |metrics: &Metrics| (replicated(metrics, id)? >= index).then_some(());
+    core.wait_metrics(deadline, matched).await
 }
 
 async fn promote(core: &Core, id: NodeId, deadline: Instant) -> Result<(), LeaderError> {
@@ -531,7 +512,7 @@ async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), 
     let last = metrics(core).last_log_index.unwrap_or(0);
     wait_matched(core, target, last, catch_up_deadline)
         .await
-        .map_err(|()| {
+        .map_err(|_| {
             refused(format!(
                 "node {target} did not catch up in time; leadership unchanged"
             ))
@@ -542,37 +523,51 @@ async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), 
     if !core.is_leader() {
         return Err(unknown("lost leadership during the transfer".into()));
     }
+    ask_to_stand(core, target, addr).await?;
+    wait_elected(
+        core,
+        target,
+        deadline.min(Instant::now() + election_max * 3),
+    )
+    .await
+}
+
+/// Waits (until `deadline`) for `target` to lead.
+async fn wait_elected(core: &Core, target: NodeId, deadline: Instant) -> Result<(), LeaderError> {
+    let mut leader = None;
+    let elected = core
+        .wait_metrics(deadline, |metrics| {
+            leader = metrics.current_leader;
+            (leader == Some(target)).then_some(())
+        })
+        .await;
+    match elected {
+        Ok(()) => {
+            tracing::info!(target, "leadership transferred");
+            Ok(())
+        }
+        Err(WaitEnd::Stopped) => Err(LeaderError::Failed(ClusterError::ShuttingDown.into())),
+        Err(WaitEnd::TimedOut) => Err(unknown(format!(
+            "node {target} did not take over in time; leader is now {leader:?}"
+        ))),
+    }
+}
+
+/// Tells `target`, at `addr`, to stand for election now.
+async fn ask_to_stand(core: &Core, target: NodeId, addr: &str) -> Result<(), LeaderError> {
     let answer_by = Instant::now() + NOTICE_TIMEOUT;
     let call = core.peers.call(addr, Empty {}, answer_by, async |c, r| {
         c.start_election(r).await
     });
     match call.await {
-        Call::Answered(_) => {}
+        Call::Answered(_) => Ok(()),
         Call::NeverSent(Unsent::BadAddress(why)) => {
-            return Err(refused(format!("cannot reach node {target}: {why}")))
+            Err(refused(format!("cannot reach node {target}: {why}")))
         }
         Call::NeverSent(Unsent::NoConnection(e)) | Call::Failed(e) => {
-            return Err(refused(format!("node {target} refused to stand: {e}")))
+            Err(refused(format!("node {target} refused to stand: {e}")))
         }
-        Call::TimedOut => return Err(refused(format!("node {target} did not answer in time"))),
-    }
-    let elected_deadline = deadline.min(Instant::now() + election_max * 3);
-    let mut watch = core.raft.metrics();
-    loop {
-        let leader = watch.borrow().current_leader;
-        if leader == Some(target) {
-            tracing::info!(target, "leadership transferred");
-            return Ok(());
-        }
-        match tokio::time::timeout_at(elected_deadline, watch.changed()).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(_)) => return Err(LeaderError::Failed(ClusterError::ShuttingDown.into())),
-            Err(_) => {
-                return Err(unknown(format!(
-                    "node {target} did not take over in time; leader is now {leader:?}"
-                )))
-            }
-        }
+        Call::TimedOut => Err(refused(format!("node {target} did not answer in time"))),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::error::ClusterError;
 use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
 use crate::state_machine::SharedReplica;
-use crate::types::{NodeId, Raft};
+use crate::types::{Metrics, NodeId, Raft};
 use crate::write_batch::WriteBatcher;
 
 /// Committed-but-unapplied entries beyond which new writes are refused (etcd's rule): the
@@ -52,6 +52,13 @@ pub enum LeaderError<E = ClusterError> {
     /// This node does not lead: nothing was done, the request may go to the leader.
     NotLeader(Option<NodeId>),
     Failed(E),
+}
+
+/// How a wait on the Raft metrics ended without finding what it waited for.
+pub enum WaitEnd {
+    /// Raft stopped.
+    Stopped,
+    TimedOut,
 }
 
 impl Core {
@@ -129,8 +136,10 @@ impl Core {
 
     /// The current leader and its Raft address, if known.
     pub fn leader(&self) -> Option<(NodeId, String)> {
-        let metrics = self.raft.metrics();
-        let metrics = metrics.borrow();
+        self.leader_in(&self.raft.metrics().borrow())
+    }
+
+    fn leader_in(&self, metrics: &Metrics) -> Option<(NodeId, String)> {
         let leader = metrics.current_leader?;
         let node = metrics.membership_config.membership().get_node(&leader)?;
         Some((
@@ -147,20 +156,36 @@ impl Core {
 
     /// Waits (until `deadline`) for a leader to be known.
     pub async fn wait_leader(&self, deadline: Instant) -> Result<(NodeId, String), ClusterError> {
-        let mut metrics = self.raft.metrics();
+        let found = self.wait_metrics(deadline, |metrics| match self.check_serving() {
+            Ok(()) => self.leader_in(metrics).map(Ok),
+            Err(e) => Some(Err(e)),
+        });
+        match found.await {
+            Ok(leader) => leader,
+            Err(WaitEnd::Stopped) => Err(ClusterError::ShuttingDown),
+            Err(WaitEnd::TimedOut) => Err(ClusterError::NoLeader(
+                "no leader elected within the request timeout".into(),
+            )),
+        }
+    }
+
+    /// Waits (until `deadline`) until `found` finds what it looks for in the Raft metrics,
+    /// looking again at every change.
+    pub async fn wait_metrics<T>(
+        &self,
+        deadline: Instant,
+        mut found: impl FnMut(&Metrics) -> Option<T>,
+    ) -> Result<T, WaitEnd> {
+        let mut watch = self.raft.metrics();
         loop {
-            self.check_serving()?;
-            if let Some(leader) = self.leader() {
-                return Ok(leader);
+            let value = found(&watch.borrow());
+            if let Some(value) = value {
+                return Ok(value);
             }
-            match tokio::time::timeout_at(deadline, metrics.changed()).await {
+            match tokio::time::timeout_at(deadline, watch.changed()).await {
                 Ok(Ok(())) => continue,
-                Ok(Err(_)) => return Err(ClusterError::ShuttingDown),
-                Err(_) => {
-                    return Err(ClusterError::NoLeader(
-                        "no leader elected within the request timeout".into(),
-                    ))
-                }
+                Ok(Err(_)) => return Err(WaitEnd::Stopped),
+                Err(_) => return Err(WaitEnd::TimedOut),
             }
         }
     }
