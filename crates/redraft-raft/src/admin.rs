@@ -156,7 +156,7 @@ pub async fn route(core: &Arc<Core>, op: AdminOp) -> Result<Members, AdminError>
 
 /// Sends an admin request to the node at `addr`. Operations are idempotent, so a transport
 /// failure is retried like a refusal to lead.
-pub async fn send(
+async fn send(
     core: &Core,
     addr: &str,
     request: AdminRequest,
@@ -263,7 +263,7 @@ fn membership(core: &Core) -> (BTreeSet<NodeId>, BTreeMap<NodeId, String>) {
 }
 
 /// The membership as this leader sees it, with each member's replication progress.
-pub fn members(core: &Core) -> Members {
+fn members(core: &Core) -> Members {
     let metrics = metrics(core);
     let last_log_index = metrics.last_log_index.unwrap_or(0);
     let membership = metrics.membership_config.membership();
