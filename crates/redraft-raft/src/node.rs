@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,7 +49,33 @@ struct Tasks {
     stop: watch::Sender<bool>,
     handles: Mutex<Vec<JoinHandle<()>>>,
     /// The data directory's lock, released once the node has shut down.
-    dir_lock: Mutex<Option<std::fs::File>>,
+    dir_lock: Mutex<Option<fs::File>>,
+}
+
+impl Tasks {
+    /// Starts the gRPC server on `listener`, the expiry sweeper and the snapshot trigger.
+    fn start(
+        core: &Arc<Core>,
+        listener: TcpListener,
+        log_bytes: Arc<AtomicU64>,
+        dir_lock: fs::File,
+    ) -> Tasks {
+        let (stop, _) = watch::channel(false);
+        let handles = vec![
+            tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
+            tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
+            tokio::spawn(snapshot_trigger::run(
+                core.clone(),
+                log_bytes,
+                stop.subscribe(),
+            )),
+        ];
+        Tasks {
+            stop,
+            handles: Mutex::new(handles),
+            dir_lock: Mutex::new(Some(dir_lock)),
+        }
+    }
 }
 
 /// A snapshot of the node's Raft state, for INFO and tests.
@@ -124,24 +150,10 @@ impl RaftNode {
         if raft_dir.join(admin::REMOVED_MARKER).exists() {
             admin::mark_removed(&core);
         }
-        let (stop, _) = watch::channel(false);
-        let handles = vec![
-            tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
-            tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
-            tokio::spawn(snapshot_trigger::run(
-                core.clone(),
-                log_bytes,
-                stop.subscribe(),
-            )),
-        ];
         let mut node = RaftNode {
             existing_cluster: None,
+            tasks: Arc::new(Tasks::start(&core, listener, log_bytes, dir_lock)),
             core,
-            tasks: Arc::new(Tasks {
-                stop,
-                handles: Mutex::new(handles),
-                dir_lock: Mutex::new(Some(dir_lock)),
-            }),
         };
         if pristine {
             node.existing_cluster = node.probe_for_cluster().await;
