@@ -13,18 +13,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
-use openraft::{BasicNode, ChangeMembers, RaftMetrics};
+use openraft::{BasicNode, ChangeMembers};
 use tokio::time::Instant;
 
-use crate::core::{fatal_error, Core};
+use crate::core::{self, fatal_error, Core, WaitEnd};
 use crate::error::{AdminError, ClusterError};
 use crate::pb::{
     admin_request, admin_response, AdminRequest, Empty, Member as PbMember, Members, NodeAddr,
     NotLeader, RemovedNotice,
 };
-use crate::peers;
-use crate::routing::{failure_error, pause_before_retry, to_failure, Attempt};
-use crate::types::{Node, NodeId};
+use crate::peers::{Call, Unsent};
+use crate::routing::{self, failure_error, to_failure, Attempt, Leader};
+use crate::types::{Metrics, Node, NodeId};
 
 /// Bound on one administrative operation, catching a new learner up included.
 pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -62,18 +62,9 @@ pub struct Member {
     pub lag: Option<u64>,
 }
 
-/// Why the leader-side operation did not complete.
-pub enum LeaderError {
-    /// This node does not lead: nothing changed, the request may go to the leader.
-    NotLeader(Option<NodeId>),
-    Failed(AdminError),
-}
-
-impl From<AdminError> for LeaderError {
-    fn from(e: AdminError) -> Self {
-        LeaderError::Failed(e)
-    }
-}
+/// Why a membership operation did not complete on this node: it does not lead, or the
+/// operation failed (a refusal among the reasons).
+pub type LeaderError = core::LeaderError<AdminError>;
 
 fn refused(message: String) -> LeaderError {
     LeaderError::Failed(AdminError::Refused(message))
@@ -84,7 +75,7 @@ fn unknown(message: String) -> LeaderError {
 }
 
 impl AdminOp {
-    pub fn to_request(&self, forwarded: bool) -> AdminRequest {
+    pub(crate) fn to_request(&self, forwarded: bool) -> AdminRequest {
         let op = match self {
             AdminOp::AddLearner { id, addr } => admin_request::Op::AddLearner(NodeAddr {
                 id: *id,
@@ -105,7 +96,7 @@ impl AdminOp {
         }
     }
 
-    pub fn from_request(request: AdminRequest) -> Option<AdminOp> {
+    pub(crate) fn from_request(request: AdminRequest) -> Option<AdminOp> {
         Some(match request.op? {
             admin_request::Op::AddLearner(n) => AdminOp::AddLearner {
                 id: n.id,
@@ -153,67 +144,50 @@ pub fn to_response(result: Result<Members, LeaderError>) -> admin_response::Resu
 
 /// Runs `op` on the leader, wherever it is, within [`ADMIN_TIMEOUT`].
 pub async fn route(core: &Arc<Core>, op: AdminOp) -> Result<Members, AdminError> {
-    let deadline = Instant::now() + ADMIN_TIMEOUT;
-    loop {
-        let (leader, addr) = core.wait_leader(deadline).await?;
-        let attempt = if leader == core.id {
-            match run_on_leader(core, &op, deadline).await {
-                Ok(members) => Attempt::Done(members),
-                Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                Err(LeaderError::Failed(e)) => return Err(e),
-            }
-        } else {
-            match send(core, &addr, op.to_request(true), deadline).await {
-                Ok(result) => result,
-                Err(e) => return Err(e),
-            }
-        };
-        match attempt {
-            Attempt::Done(members) => return Ok(members),
-            Attempt::Failed(e) => return Err(e.into()),
-            Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+    let (deadline, op) = (Instant::now() + ADMIN_TIMEOUT, &op);
+    routing::on_leader(core, deadline, |leader| async move {
+        match leader {
+            Leader::Here => Attempt::here(run_on_leader(core, op, deadline).await),
+            Leader::At(addr) => send(core, &addr, op.to_request(true), deadline).await,
         }
-    }
+    })
+    .await
 }
 
 /// Sends an admin request to the node at `addr`. Operations are idempotent, so a transport
 /// failure is retried like a refusal to lead.
-pub async fn send(
+async fn send(
     core: &Core,
     addr: &str,
     request: AdminRequest,
     deadline: Instant,
-) -> Result<Attempt<Members>, AdminError> {
-    let mut client = match core.peers.client(addr) {
-        Ok(client) => client,
-        Err(why) => return Ok(Attempt::Retry(why)),
-    };
-    let mut request = tonic::Request::new(request);
-    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
-    let response = match tokio::time::timeout_at(deadline, client.admin(request)).await {
-        Err(_) => {
-            return Ok(Attempt::Failed(ClusterError::Unknown(
-                "membership operation timed out; check RAFT MEMBERS".into(),
-            )))
+) -> Attempt<Members, AdminError> {
+    let call = core
+        .peers
+        .call(addr, request, deadline, async |c, r| c.admin(r).await);
+    let response = match call.await {
+        Call::Answered(response) => response,
+        Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
+        Call::Failed(status) => return Attempt::Retry(format!("admin call failed: {status}")),
+        Call::TimedOut => {
+            return Attempt::Failed(
+                ClusterError::Unknown("membership operation timed out; check RAFT MEMBERS".into())
+                    .into(),
+            )
         }
-        Ok(Err(status)) if peers::never_sent(&status) => {
-            return Ok(Attempt::Retry(status.to_string()))
-        }
-        Ok(Err(status)) => return Ok(Attempt::Retry(format!("admin call failed: {status}"))),
-        Ok(Ok(response)) => response.into_inner(),
     };
-    Ok(match response.result {
+    match response.result {
         Some(admin_response::Result::Ok(members)) => Attempt::Done(members),
         Some(admin_response::Result::NotLeader(_)) => {
             Attempt::Retry("peer is not the leader".into())
         }
-        Some(admin_response::Result::Refused(why)) => return Err(AdminError::Refused(why)),
+        Some(admin_response::Result::Refused(why)) => Attempt::Failed(AdminError::Refused(why)),
         Some(admin_response::Result::Failure(f)) => match failure_error(f) {
             ClusterError::NoLeader(why) => Attempt::Retry(why),
-            other => Attempt::Failed(other),
+            other => Attempt::Failed(other.into()),
         },
         None => Attempt::Retry("empty admin response".into()),
-    })
+    }
 }
 
 /// Runs `op` on this node, which must lead.
@@ -251,31 +225,29 @@ pub async fn run_on_leader(
 /// yet; answering `+OK` before it has would let a crash undo a change the client was told was
 /// done (a wiped node could then rejoin as a voter with an empty log).
 async fn wait_membership_settled(core: &Core, deadline: Instant) -> Result<(), LeaderError> {
-    let mut watch = core.raft.metrics();
-    loop {
-        let settled = {
-            let metrics = watch.borrow();
-            let config = &metrics.membership_config;
-            let index = config.log_id().map_or(0, |log_id| log_id.index);
-            let applied = metrics.last_applied.map_or(0, |log_id| log_id.index);
-            applied >= index && config.membership().get_joint_config().len() == 1
-        };
-        if settled {
-            return Ok(());
-        }
-        match tokio::time::timeout_at(deadline, watch.changed()).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(_)) | Err(_) => {
-                return Err(unknown(
-                    "the membership change is not committed yet; check RAFT MEMBERS".into(),
-                ))
-            }
-        }
-    }
+    let settled = core.wait_metrics(deadline, |metrics| {
+        let config = &metrics.membership_config;
+        let index = config.log_id().map_or(0, |log_id| log_id.index);
+        let applied = metrics.last_applied.map_or(0, |log_id| log_id.index);
+        (applied >= index && config.membership().get_joint_config().len() == 1).then_some(())
+    });
+    settled.await.map_err(|_| {
+        unknown("the membership change is not committed yet; check RAFT MEMBERS".into())
+    })
 }
 
-fn metrics(core: &Core) -> RaftMetrics<NodeId, Node> {
+fn metrics(core: &Core) -> Metrics {
     core.raft.metrics().borrow().clone()
+}
+
+/// The last log index known replicated to `id` (None: nothing known yet, or not the leader).
+fn replicated(metrics: &Metrics, id: NodeId) -> Option<u64> {
+    let replication = metrics.replication.as_ref()?;
+    replication
+        .get(&id)
+        .copied()
+        .flatten()
+        .map(|log_id| log_id.index)
 }
 
 /// Voters and every node (voters and learners) with its address.
@@ -291,7 +263,7 @@ fn membership(core: &Core) -> (BTreeSet<NodeId>, BTreeMap<NodeId, String>) {
 }
 
 /// The membership as this leader sees it, with each member's replication progress.
-pub fn members(core: &Core) -> Members {
+fn members(core: &Core) -> Members {
     let metrics = metrics(core);
     let last_log_index = metrics.last_log_index.unwrap_or(0);
     let membership = metrics.membership_config.membership();
@@ -300,12 +272,7 @@ pub fn members(core: &Core) -> Members {
         if id == core.id {
             return Some(last_log_index);
         }
-        metrics
-            .replication
-            .as_ref()
-            .and_then(|r| r.get(&id).cloned())
-            .flatten()
-            .map(|log_id| log_id.index)
+        replicated(&metrics, id)
     };
     Members {
         members: membership
@@ -395,7 +362,7 @@ async fn add_learner(
     let node = BasicNode::new(addr);
     let index =
         membership_write(deadline, || core.raft.add_learner(id, node.clone(), false)).await?;
-    wait_matched(core, id, index, deadline).await.map_err(|()| {
+    wait_matched(core, id, index, deadline).await.map_err(|_| {
         unknown(format!(
             "learner {id} did not catch up in time; it stays a learner and keeps catching up"
         ))
@@ -403,26 +370,14 @@ async fn add_learner(
 }
 
 /// Waits (until `deadline`) for `id` to hold the leader's log up to `index`.
-async fn wait_matched(core: &Core, id: NodeId, index: u64, deadline: Instant) -> Result<(), ()> {
-    let mut watch = core.raft.metrics();
-    loop {
-        let reached = {
-            let metrics = watch.borrow();
-            metrics
-                .replication
-                .as_ref()
-                .and_then(|r| r.get(&id).cloned())
-                .flatten()
-                .is_some_and(|log_id| log_id.index >= index)
-        };
-        if reached {
-            return Ok(());
-        }
-        match tokio::time::timeout_at(deadline, watch.changed()).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(_)) | Err(_) => return Err(()),
-        }
-    }
+async fn wait_matched(
+    core: &Core,
+    id: NodeId,
+    index: u64,
+    deadline: Instant,
+) -> Result<(), WaitEnd> {
+    let matched = |metrics: &Metrics| (replicated(metrics, id)? >= index).then_some(());
+    core.wait_metrics(deadline, matched).await
 }
 
 async fn promote(core: &Core, id: NodeId, deadline: Instant) -> Result<(), LeaderError> {
@@ -484,15 +439,18 @@ async fn remove(core: &Arc<Core>, id: NodeId, deadline: Instant) -> Result<(), L
 
 /// Tells a removed node (best effort: it may be down) that it is no longer a member.
 async fn notify_removed(core: &Core, id: NodeId, addr: &str) {
-    let Ok(mut client) = core.peers.client(addr) else {
-        return;
-    };
-    let mut request = tonic::Request::new(RemovedNotice { node_id: id });
-    request.set_timeout(NOTICE_TIMEOUT);
-    match tokio::time::timeout(NOTICE_TIMEOUT, client.notify_removed(request)).await {
-        Ok(Ok(_)) => tracing::info!(id, "told the removed node"),
-        Ok(Err(e)) => tracing::info!(id, error = %e, "removed node not told"),
-        Err(_) => tracing::info!(id, "removed node not told in time"),
+    let notice = RemovedNotice { node_id: id };
+    let answer_by = Instant::now() + NOTICE_TIMEOUT;
+    let call = core.peers.call(addr, notice, answer_by, async |c, r| {
+        c.notify_removed(r).await
+    });
+    match call.await {
+        Call::Answered(_) => tracing::info!(id, "told the removed node"),
+        Call::NeverSent(Unsent::BadAddress(_)) => {}
+        Call::NeverSent(Unsent::NoConnection(e)) | Call::Failed(e) => {
+            tracing::info!(id, error = %e, "removed node not told")
+        }
+        Call::TimedOut => tracing::info!(id, "removed node not told in time"),
     }
 }
 
@@ -554,7 +512,7 @@ async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), 
     let last = metrics(core).last_log_index.unwrap_or(0);
     wait_matched(core, target, last, catch_up_deadline)
         .await
-        .map_err(|()| {
+        .map_err(|_| {
             refused(format!(
                 "node {target} did not catch up in time; leadership unchanged"
             ))
@@ -565,34 +523,51 @@ async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), 
     if !core.is_leader() {
         return Err(unknown("lost leadership during the transfer".into()));
     }
-    let mut client = core
-        .peers
-        .client(addr)
-        .map_err(|why| refused(format!("cannot reach node {target}: {why}")))?;
-    let mut request = tonic::Request::new(Empty {});
-    request.set_timeout(NOTICE_TIMEOUT);
-    match tokio::time::timeout(NOTICE_TIMEOUT, client.start_election(request)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(refused(format!("node {target} refused to stand: {e}"))),
-        Err(_) => return Err(refused(format!("node {target} did not answer in time"))),
-    }
-    let elected_deadline = deadline.min(Instant::now() + election_max * 3);
-    let mut watch = core.raft.metrics();
-    loop {
-        let leader = watch.borrow().current_leader;
-        if leader == Some(target) {
+    ask_to_stand(core, target, addr).await?;
+    wait_elected(
+        core,
+        target,
+        deadline.min(Instant::now() + election_max * 3),
+    )
+    .await
+}
+
+/// Waits (until `deadline`) for `target` to lead.
+async fn wait_elected(core: &Core, target: NodeId, deadline: Instant) -> Result<(), LeaderError> {
+    let mut leader = None;
+    let elected = core
+        .wait_metrics(deadline, |metrics| {
+            leader = metrics.current_leader;
+            (leader == Some(target)).then_some(())
+        })
+        .await;
+    match elected {
+        Ok(()) => {
             tracing::info!(target, "leadership transferred");
-            return Ok(());
+            Ok(())
         }
-        match tokio::time::timeout_at(elected_deadline, watch.changed()).await {
-            Ok(Ok(())) => continue,
-            Ok(Err(_)) => return Err(LeaderError::Failed(ClusterError::ShuttingDown.into())),
-            Err(_) => {
-                return Err(unknown(format!(
-                    "node {target} did not take over in time; leader is now {leader:?}"
-                )))
-            }
+        Err(WaitEnd::Stopped) => Err(LeaderError::Failed(ClusterError::ShuttingDown.into())),
+        Err(WaitEnd::TimedOut) => Err(unknown(format!(
+            "node {target} did not take over in time; leader is now {leader:?}"
+        ))),
+    }
+}
+
+/// Tells `target`, at `addr`, to stand for election now.
+async fn ask_to_stand(core: &Core, target: NodeId, addr: &str) -> Result<(), LeaderError> {
+    let answer_by = Instant::now() + NOTICE_TIMEOUT;
+    let call = core.peers.call(addr, Empty {}, answer_by, async |c, r| {
+        c.start_election(r).await
+    });
+    match call.await {
+        Call::Answered(_) => Ok(()),
+        Call::NeverSent(Unsent::BadAddress(why)) => {
+            Err(refused(format!("cannot reach node {target}: {why}")))
         }
+        Call::NeverSent(Unsent::NoConnection(e)) | Call::Failed(e) => {
+            Err(refused(format!("node {target} refused to stand: {e}")))
+        }
+        Call::TimedOut => Err(refused(format!("node {target} did not answer in time"))),
     }
 }
 
@@ -605,18 +580,15 @@ pub async fn join(core: &Core, seed: &str, deadline: Instant) -> Result<(), Admi
     }
     .to_request(false);
     loop {
-        let why = match send(core, seed, request.clone(), deadline).await? {
+        let why = match send(core, seed, request.clone(), deadline).await {
             Attempt::Done(_) => return Ok(()),
-            Attempt::Retry(why) => why,
-            Attempt::Failed(e) => e.to_string(),
+            Attempt::Failed(AdminError::Cluster(e)) => e.to_string(),
+            Attempt::Failed(refused) => return Err(refused),
+            Attempt::Retry(why) | Attempt::Unconfirmed(why) => why,
         };
         tracing::info!(seed, reason = %why, "join not done yet; retrying");
-        if Instant::now() + JOIN_RETRY_PAUSE >= deadline {
-            return Err(
-                ClusterError::NoLeader(format!("could not join through {seed}: {why}")).into(),
-            );
-        }
-        tokio::time::sleep(JOIN_RETRY_PAUSE).await;
+        let late = || ClusterError::NoLeader(format!("could not join through {seed}: {why}"));
+        routing::pause(JOIN_RETRY_PAUSE, deadline, late).await?;
     }
 }
 
@@ -624,14 +596,14 @@ pub async fn join(core: &Core, seed: &str, deadline: Instant) -> Result<(), Admi
 /// through but timed out, means a node is there and so a cluster exists; only a call that
 /// never reached anyone (no such host, connection refused) means nothing is there.
 pub async fn answers(core: &Core, addr: &str, timeout: Duration) -> bool {
-    let Ok(mut client) = core.peers.client(addr) else {
-        return false;
-    };
-    let mut request = tonic::Request::new(AdminOp::Members.to_request(false));
-    request.set_timeout(timeout);
-    match tokio::time::timeout(timeout, client.admin(request)).await {
-        Ok(Ok(_)) | Err(_) => true,
-        Ok(Err(status)) => !peers::never_sent(&status),
+    let request = AdminOp::Members.to_request(false);
+    let answer_by = Instant::now() + timeout;
+    let call = core
+        .peers
+        .call(addr, request, answer_by, async |c, r| c.admin(r).await);
+    match call.await {
+        Call::Answered(_) | Call::Failed(_) | Call::TimedOut => true,
+        Call::NeverSent(_) => false,
     }
 }
 

@@ -14,9 +14,9 @@ use crate::clock::Clock;
 use crate::config::NodeConfig;
 use crate::error::ClusterError;
 use crate::peers::Peers;
-use crate::read_index::{ReadBatcher, ReadIndexError};
+use crate::read_index::ReadBatcher;
 use crate::state_machine::SharedReplica;
-use crate::types::{NodeId, Raft};
+use crate::types::{Metrics, NodeId, Raft};
 use crate::write_batch::WriteBatcher;
 
 /// Committed-but-unapplied entries beyond which new writes are refused (etcd's rule): the
@@ -46,39 +46,51 @@ pub struct Core {
     pub removed: AtomicBool,
 }
 
-/// Why the leader-side write did not produce replies.
+/// Why a leader-side operation (a write, a read index, a membership change) did not complete.
 #[derive(Clone, Debug)]
-pub enum ProposeError {
-    /// This node is not the leader: nothing was appended, the write may go elsewhere.
+pub enum LeaderError<E = ClusterError> {
+    /// This node does not lead: nothing was done, the request may go to the leader.
     NotLeader(Option<NodeId>),
-    Failed(ClusterError),
+    Failed(E),
+}
+
+/// How a wait on the Raft metrics ended without finding what it waited for.
+pub enum WaitEnd {
+    /// Raft stopped.
+    Stopped,
+    TimedOut,
 }
 
 impl Core {
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
-    }
-
     pub fn is_removed(&self) -> bool {
         self.removed.load(Ordering::Acquire)
     }
 
-    fn is_transferring(&self) -> bool {
-        self.transferring.load(Ordering::Acquire)
+    /// Refuses every request once this node is stopping or was removed.
+    pub fn check_serving(&self) -> Result<(), ClusterError> {
+        if self.stopping.load(Ordering::Acquire) {
+            return Err(ClusterError::ShuttingDown);
+        }
+        if self.is_removed() {
+            return Err(ClusterError::Removed);
+        }
+        Ok(())
+    }
+
+    /// [`Core::check_serving`] for proposals and read indexes, which also go elsewhere while
+    /// this node hands its leadership over.
+    fn check_may_lead(&self) -> Result<(), LeaderError> {
+        self.check_serving().map_err(LeaderError::Failed)?;
+        if self.transferring.load(Ordering::Acquire) {
+            return Err(LeaderError::NotLeader(None));
+        }
+        Ok(())
     }
 
     /// Stamps `op` with the leader's time, appends it and waits for its replies.
-    pub async fn propose(&self, op: Op, deadline: Instant) -> Result<Vec<Reply>, ProposeError> {
-        if self.is_stopping() {
-            return Err(ProposeError::Failed(ClusterError::ShuttingDown));
-        }
-        if self.is_removed() {
-            return Err(ProposeError::Failed(ClusterError::Removed));
-        }
-        if self.is_transferring() {
-            return Err(ProposeError::NotLeader(None));
-        }
-        self.check_apply_lag().map_err(ProposeError::Failed)?;
+    pub async fn propose(&self, op: Op, deadline: Instant) -> Result<Vec<Reply>, LeaderError> {
+        self.check_may_lead()?;
+        self.check_apply_lag().map_err(LeaderError::Failed)?;
         let command = LogCommand {
             now_ms: self.clock.stamp(),
             op,
@@ -87,17 +99,17 @@ impl Core {
         match outcome {
             Ok(Ok(response)) => Ok(response.data.replies),
             Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                Err(ProposeError::NotLeader(f.leader_id))
+                Err(LeaderError::NotLeader(f.leader_id))
             }
             Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
-                Err(ProposeError::Failed(ClusterError::Fatal(e.to_string())))
+                Err(LeaderError::Failed(ClusterError::Fatal(e.to_string())))
             }
             // The entry may have been appended and replicated before the node stopped.
-            Ok(Err(RaftError::Fatal(Fatal::Stopped))) => Err(ProposeError::Failed(
+            Ok(Err(RaftError::Fatal(Fatal::Stopped))) => Err(LeaderError::Failed(
                 ClusterError::Unknown("node stopped while the write was in flight".into()),
             )),
-            Ok(Err(RaftError::Fatal(fatal))) => Err(ProposeError::Failed(fatal_error(&fatal))),
-            Err(_) => Err(ProposeError::Failed(ClusterError::Unknown(
+            Ok(Err(RaftError::Fatal(fatal))) => Err(LeaderError::Failed(fatal_error(&fatal))),
+            Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
                 "write not applied within the request timeout; it may still be".into(),
             ))),
         }
@@ -116,24 +128,18 @@ impl Core {
     }
 
     /// On the leader: a confirmed read index and the leader's time for the read.
-    pub async fn leader_read_index(&self) -> Result<(u64, u64), ReadIndexError> {
-        if self.is_stopping() {
-            return Err(ReadIndexError::Failed(ClusterError::ShuttingDown));
-        }
-        if self.is_removed() {
-            return Err(ReadIndexError::Failed(ClusterError::Removed));
-        }
-        if self.is_transferring() {
-            return Err(ReadIndexError::NotLeader(None));
-        }
+    pub async fn leader_read_index(&self) -> Result<(u64, u64), LeaderError> {
+        self.check_may_lead()?;
         let index = self.reads.read_index().await?;
         Ok((index, self.clock.now()))
     }
 
     /// The current leader and its Raft address, if known.
     pub fn leader(&self) -> Option<(NodeId, String)> {
-        let metrics = self.raft.metrics();
-        let metrics = metrics.borrow();
+        self.leader_in(&self.raft.metrics().borrow())
+    }
+
+    fn leader_in(&self, metrics: &Metrics) -> Option<(NodeId, String)> {
         let leader = metrics.current_leader?;
         let node = metrics.membership_config.membership().get_node(&leader)?;
         Some((
@@ -150,25 +156,36 @@ impl Core {
 
     /// Waits (until `deadline`) for a leader to be known.
     pub async fn wait_leader(&self, deadline: Instant) -> Result<(NodeId, String), ClusterError> {
-        let mut metrics = self.raft.metrics();
+        let found = self.wait_metrics(deadline, |metrics| match self.check_serving() {
+            Ok(()) => self.leader_in(metrics).map(Ok),
+            Err(e) => Some(Err(e)),
+        });
+        match found.await {
+            Ok(leader) => leader,
+            Err(WaitEnd::Stopped) => Err(ClusterError::ShuttingDown),
+            Err(WaitEnd::TimedOut) => Err(ClusterError::NoLeader(
+                "no leader elected within the request timeout".into(),
+            )),
+        }
+    }
+
+    /// Waits (until `deadline`) until `found` finds what it looks for in the Raft metrics,
+    /// looking again at every change.
+    pub async fn wait_metrics<T>(
+        &self,
+        deadline: Instant,
+        mut found: impl FnMut(&Metrics) -> Option<T>,
+    ) -> Result<T, WaitEnd> {
+        let mut watch = self.raft.metrics();
         loop {
-            if self.is_stopping() {
-                return Err(ClusterError::ShuttingDown);
+            let value = found(&watch.borrow());
+            if let Some(value) = value {
+                return Ok(value);
             }
-            if self.is_removed() {
-                return Err(ClusterError::Removed);
-            }
-            if let Some(leader) = self.leader() {
-                return Ok(leader);
-            }
-            match tokio::time::timeout_at(deadline, metrics.changed()).await {
+            match tokio::time::timeout_at(deadline, watch.changed()).await {
                 Ok(Ok(())) => continue,
-                Ok(Err(_)) => return Err(ClusterError::ShuttingDown),
-                Err(_) => {
-                    return Err(ClusterError::NoLeader(
-                        "no leader elected within the request timeout".into(),
-                    ))
-                }
+                Ok(Err(_)) => return Err(WaitEnd::Stopped),
+                Err(_) => return Err(WaitEnd::TimedOut),
             }
         }
     }

@@ -37,7 +37,7 @@ mod types;
 mod write_batch;
 
 pub use admin::{AdminOp, Member};
-pub use config::{NodeConfig, DEFAULT_LOG_CACHE_BYTES, DEFAULT_MAX_MESSAGE_BYTES};
+pub use config::{NodeConfig, DEFAULT_LOG_CACHE_BYTES};
 pub use error::{AdminError, ClusterError, StartError};
 pub use node::{RaftNode, RaftStatus};
 
@@ -47,5 +47,5 @@ pub use node::{RaftNode, RaftStatus};
 pub mod testing {
     pub use crate::log_store::{LogOptions, LogStore};
     pub use crate::state_machine::StateMachine;
-    pub use crate::types::{Entry, LogId, Response, TypeConfig};
+    pub use crate::types::TypeConfig;
 }

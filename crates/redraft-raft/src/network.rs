@@ -1,7 +1,6 @@
 //! openraft's network over gRPC: each Raft message is postcard-encoded into a `RaftPayload`
 //! (see proto/redraft.proto), and the reply carries the remote `Result` the same way.
 
-use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,33 +15,29 @@ use openraft::raft::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tonic::transport::Channel;
 
-use crate::pb::raft_service_client::RaftServiceClient;
+use crate::config::NodeConfig;
 use crate::pb::RaftPayload;
-use crate::peers::{self, Peers};
+use crate::peers::{self, Client, Peers};
 use crate::types::{Node, NodeId, TypeConfig};
 
 /// Makes one [`PeerClient`] per replication target, sharing the node's channels.
 pub struct NetworkFactory {
     peers: Arc<Peers>,
-    /// Test-only address overrides per peer id (see `NodeConfig::peer_addr_overrides`).
-    addr_overrides: BTreeMap<NodeId, String>,
+    /// The node's configuration, for the address to dial for each peer.
+    config: NodeConfig,
 }
 
 impl NetworkFactory {
-    pub fn new(peers: Arc<Peers>, addr_overrides: BTreeMap<NodeId, String>) -> NetworkFactory {
-        NetworkFactory {
-            peers,
-            addr_overrides,
-        }
+    pub fn new(peers: Arc<Peers>, config: NodeConfig) -> NetworkFactory {
+        NetworkFactory { peers, config }
     }
 }
 
 pub struct PeerClient {
     target: NodeId,
     /// The client, or why none could be made (a malformed address): reported as unreachable.
-    client: Result<RaftServiceClient<Channel>, String>,
+    client: Result<Client, String>,
 }
 
 impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
@@ -51,9 +46,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     async fn new_client(&mut self, target: NodeId, node: &Node) -> PeerClient {
         PeerClient {
             target,
-            client: self
-                .peers
-                .client(self.addr_overrides.get(&target).unwrap_or(&node.addr)),
+            client: self.peers.client(self.config.peer_addr(target, &node.addr)),
         }
     }
 }

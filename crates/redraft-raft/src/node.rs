@@ -2,8 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,13 +17,13 @@ use tokio::time::Instant;
 use crate::admin::{self, AdminOp, Member};
 use crate::clock::Clock;
 use crate::config::NodeConfig;
-use crate::core::{Core, ProposeError};
+use crate::core::Core;
 use crate::error::{AdminError, ClusterError, StartError};
 use crate::log_store::{LogOptions, LogStore};
 use crate::network::NetworkFactory;
 use crate::peers::Peers;
-use crate::read_index::{ReadBatcher, ReadIndexError};
-use crate::routing::{self, pause_before_retry, Attempt, RETRY_PAUSE};
+use crate::read_index::ReadBatcher;
+use crate::routing::{self, Attempt, Leader};
 use crate::server;
 use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, StateMachine};
@@ -49,9 +48,34 @@ pub struct RaftNode {
 struct Tasks {
     stop: watch::Sender<bool>,
     handles: Mutex<Vec<JoinHandle<()>>>,
-    local_addr: SocketAddr,
     /// The data directory's lock, released once the node has shut down.
-    dir_lock: Mutex<Option<std::fs::File>>,
+    dir_lock: Mutex<Option<fs::File>>,
+}
+
+impl Tasks {
+    /// Starts the gRPC server on `listener`, the expiry sweeper and the snapshot trigger.
+    fn start(
+        core: &Arc<Core>,
+        listener: TcpListener,
+        log_bytes: Arc<AtomicU64>,
+        dir_lock: fs::File,
+    ) -> Tasks {
+        let (stop, _) = watch::channel(false);
+        let handles = vec![
+            tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
+            tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
+            tokio::spawn(snapshot_trigger::run(
+                core.clone(),
+                log_bytes,
+                stop.subscribe(),
+            )),
+        ];
+        Tasks {
+            stop,
+            handles: Mutex::new(handles),
+            dir_lock: Mutex::new(Some(dir_lock)),
+        }
+    }
 }
 
 /// A snapshot of the node's Raft state, for INFO and tests.
@@ -98,15 +122,11 @@ impl RaftNode {
                 addr: config.raft_listen,
                 source,
             })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.raft_listen,
-            source,
-        })?;
         let peers = Arc::new(Peers::new(config.max_message_bytes, config.request_timeout));
         let raft = Raft::new(
             config.id,
             raft_config,
-            NetworkFactory::new(peers.clone(), config.peer_addr_overrides.clone()),
+            NetworkFactory::new(peers.clone(), config.clone()),
             log,
             state_machine,
         )
@@ -130,25 +150,10 @@ impl RaftNode {
         if raft_dir.join(admin::REMOVED_MARKER).exists() {
             admin::mark_removed(&core);
         }
-        let (stop, _) = watch::channel(false);
-        let handles = vec![
-            tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
-            tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
-            tokio::spawn(snapshot_trigger::run(
-                core.clone(),
-                log_bytes,
-                stop.subscribe(),
-            )),
-        ];
         let mut node = RaftNode {
             existing_cluster: None,
+            tasks: Arc::new(Tasks::start(&core, listener, log_bytes, dir_lock)),
             core,
-            tasks: Arc::new(Tasks {
-                stop,
-                handles: Mutex::new(handles),
-                local_addr,
-                dir_lock: Mutex::new(Some(dir_lock)),
-            }),
         };
         if pristine {
             node.existing_cluster = node.probe_for_cluster().await;
@@ -213,67 +218,45 @@ impl RaftNode {
         }
     }
 
-    /// The address the gRPC server is bound to (useful when `raft_listen` had port 0).
-    pub fn raft_addr(&self) -> SocketAddr {
-        self.tasks.local_addr
-    }
-
-    pub fn id(&self) -> u64 {
-        self.core.id
-    }
-
     /// Applies `cmds` (write commands for database `db`) as one log entry and returns their
     /// replies. A follower forwards the write to the leader.
     pub async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, ClusterError> {
-        let deadline = Instant::now() + self.core.config.request_timeout;
-        loop {
-            let (leader, addr) = self.core.wait_leader(deadline).await?;
-            let attempt = if leader == self.core.id {
+        let (core, cmds) = (&self.core, &cmds);
+        let deadline = Instant::now() + core.config.request_timeout;
+        routing::on_leader(core, deadline, |leader| async move {
+            match leader {
                 // The clone is the price of retrying after ForwardToLeader, which takes the entry.
-                match self.core.propose_commands(db, cmds.clone(), deadline).await {
-                    Ok(replies) => Attempt::Done(replies),
-                    Err(ProposeError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                    Err(ProposeError::Failed(e)) => Attempt::Failed(e),
+                Leader::Here => {
+                    Attempt::here(core.propose_commands(db, cmds.clone(), deadline).await)
                 }
-            } else {
-                routing::forward_write(&self.core, &addr, db, &cmds, deadline).await
-            };
-            match attempt {
-                Attempt::Done(replies) => return Ok(replies),
-                Attempt::Failed(e) => return Err(e),
-                Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+                Leader::At(addr) => routing::forward_write(core, &addr, db, cmds, deadline).await,
             }
-        }
+        })
+        .await
     }
 
     /// Waits until a read on this node's replica is linearizable (ReadIndex through the
     /// leader) and returns the leader's time to read at. `seed` is left 0 for the caller.
     pub async fn read_barrier(&self) -> Result<ReadContext, ClusterError> {
-        let deadline = Instant::now() + self.core.config.request_timeout;
-        let (index, now_ms) = loop {
-            let (leader, addr) = self.core.wait_leader(deadline).await?;
-            let attempt = if leader == self.core.id {
-                match self.core.leader_read_index().await {
-                    Ok(found) => Attempt::Done(found),
-                    Err(ReadIndexError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
-                    Err(ReadIndexError::Failed(e)) => Attempt::Failed(e),
-                }
-            } else {
-                routing::remote_read_index(&self.core, &addr, deadline).await
+        let core = &self.core;
+        let deadline = Instant::now() + core.config.request_timeout;
+        let (index, now_ms) = routing::on_leader(core, deadline, |leader| async move {
+            let attempt = match leader {
+                Leader::Here => Attempt::here(core.leader_read_index().await),
+                Leader::At(addr) => routing::remote_read_index(core, &addr, deadline).await,
             };
             match attempt {
-                Attempt::Done(found) => break found,
                 // A read changes nothing, so a leader that could not confirm its leadership
                 // this round (a slow heartbeat, an election under way) is asked again until the
                 // deadline instead of failing the read at once.
                 Attempt::Failed(ClusterError::NoLeader(why) | ClusterError::Unknown(why)) => {
-                    pause_before_read_retry(deadline, &why).await?
+                    Attempt::Unconfirmed(why)
                 }
-                Attempt::Failed(e) => return Err(e),
-                Attempt::Retry(why) => pause_before_retry(deadline, &why).await?,
+                other => other,
             }
-        };
-        self.core.wait_applied(index, deadline).await?;
+        })
+        .await?;
+        core.wait_applied(index, deadline).await?;
         Ok(ReadContext { now_ms, seed: 0 })
     }
 
@@ -299,11 +282,6 @@ impl RaftNode {
     /// add this node as a learner, catch it up and promote it; retries until `timeout`.
     pub async fn join(&self, seed: &str, timeout: Duration) -> Result<(), AdminError> {
         admin::join(&self.core, seed, Instant::now() + timeout).await
-    }
-
-    /// Whether this node was removed from the cluster (it then serves nothing).
-    pub fn is_removed(&self) -> bool {
-        self.core.is_removed()
     }
 
     /// On the leader: hands leadership to the most caught-up other voter (before a planned
@@ -399,16 +377,4 @@ impl RaftNode {
                 .take(),
         );
     }
-}
-/// Sleeps a little before another attempt, or fails if the deadline has come.
-/// Like [`pause_before_retry`], for a read whose leader answered but could not confirm it
-/// still leads: at the deadline the outcome is "try again", not "no leader".
-async fn pause_before_read_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
-    if Instant::now() + RETRY_PAUSE >= deadline {
-        return Err(ClusterError::Unknown(format!(
-            "read not confirmed in time ({why})"
-        )));
-    }
-    tokio::time::sleep(RETRY_PAUSE).await;
-    Ok(())
 }

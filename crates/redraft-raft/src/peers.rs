@@ -1,18 +1,44 @@
 //! gRPC channels to other nodes, one per address, created lazily and shared by the Raft
-//! network, forwarded writes and read-index requests.
+//! network, forwarded writes, read-index requests and membership calls; and the one way
+//! those calls (all but the Raft network's, which openraft bounds) are made.
 
 use std::collections::HashMap;
 use std::error::Error as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::time::Instant;
 use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Response, Status};
 
 use crate::pb::raft_service_client::RaftServiceClient;
 
 /// Bound on cached channels: a cluster has a handful of members; more means churn, and the
 /// cache is then simply rebuilt.
 const MAX_CHANNELS: usize = 64;
+
+pub type Client = RaftServiceClient<Channel>;
+
+/// What became of one call to a peer.
+pub enum Call<T> {
+    Answered(T),
+    /// The request never left this node: it may be sent again without risk of being applied
+    /// twice.
+    NeverSent(Unsent),
+    /// The call failed after the request may have reached the peer.
+    Failed(Status),
+    /// No answer by the deadline: the peer may have acted on the request.
+    TimedOut,
+}
+
+/// Why a request never left this node.
+#[derive(Debug, thiserror::Error)]
+pub enum Unsent {
+    #[error("{0}")]
+    BadAddress(String),
+    #[error("{0}")]
+    NoConnection(Status),
+}
 
 pub struct Peers {
     max_message_bytes: usize,
@@ -31,11 +57,34 @@ impl Peers {
 
     /// A client for the node at `addr` (`host:port`). Connects on first use; a broken
     /// connection is re-established by the channel itself.
-    pub fn client(&self, addr: &str) -> Result<RaftServiceClient<Channel>, String> {
+    pub fn client(&self, addr: &str) -> Result<Client, String> {
         let channel = self.channel(addr)?;
         Ok(RaftServiceClient::new(channel)
             .max_decoding_message_size(self.max_message_bytes)
             .max_encoding_message_size(self.max_message_bytes))
+    }
+
+    /// Calls `method` with `request` on the node at `addr`, bounded by `deadline` here and, as
+    /// the call's gRPC timeout, on the peer.
+    pub async fn call<Req, Resp>(
+        &self,
+        addr: &str,
+        request: Req,
+        deadline: Instant,
+        method: impl AsyncFnOnce(&mut Client, Request<Req>) -> Result<Response<Resp>, Status>,
+    ) -> Call<Resp> {
+        let mut client = match self.client(addr) {
+            Ok(client) => client,
+            Err(why) => return Call::NeverSent(Unsent::BadAddress(why)),
+        };
+        let mut request = Request::new(request);
+        request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+        match tokio::time::timeout_at(deadline, method(&mut client, request)).await {
+            Ok(Ok(response)) => Call::Answered(response.into_inner()),
+            Ok(Err(status)) if never_sent(&status) => Call::NeverSent(Unsent::NoConnection(status)),
+            Ok(Err(status)) => Call::Failed(status),
+            Err(_) => Call::TimedOut,
+        }
     }
 
     fn channel(&self, addr: &str) -> Result<Channel, String> {
@@ -60,7 +109,7 @@ impl Peers {
 
 /// Whether the call failed while connecting, so the request never left this node and may be
 /// sent again without risk of applying it twice.
-pub fn never_sent(status: &tonic::Status) -> bool {
+pub fn never_sent(status: &Status) -> bool {
     let mut source = status.source();
     while let Some(err) = source {
         if err.is::<tonic::ConnectError>() {
@@ -90,6 +139,6 @@ mod tests {
 
     #[test]
     fn a_status_from_the_peer_was_sent() {
-        assert!(!never_sent(&tonic::Status::unavailable("peer said so")));
+        assert!(!never_sent(&Status::unavailable("peer said so")));
     }
 }

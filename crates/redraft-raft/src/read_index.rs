@@ -13,21 +13,14 @@ use std::time::Duration;
 use openraft::error::{CheckIsLeaderError, RaftError};
 use tokio::sync::oneshot;
 
+use crate::core::{fatal_error, LeaderError};
 use crate::error::ClusterError;
-use crate::types::{NodeId, Raft};
+use crate::types::Raft;
 
 /// Readers allowed to wait for one round; more are refused rather than queued without bound.
 const MAX_WAITERS: usize = 100_000;
 
-/// Why the leader could not produce a read index.
-#[derive(Clone, Debug)]
-pub enum ReadIndexError {
-    /// This node is not the leader (nothing to retry here; ask the leader).
-    NotLeader(Option<NodeId>),
-    Failed(ClusterError),
-}
-
-type RoundResult = Result<u64, ReadIndexError>;
+type RoundResult = Result<u64, LeaderError>;
 
 /// One quorum round (a seam: tests count rounds with a fake).
 type Round = Box<dyn Fn() -> Pin<Box<dyn Future<Output = RoundResult> + Send>> + Send + Sync>;
@@ -66,7 +59,7 @@ impl ReadBatcher {
         let start_driver = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if state.waiters.len() >= MAX_WAITERS {
-                return Err(ReadIndexError::Failed(ClusterError::Unknown(
+                return Err(LeaderError::Failed(ClusterError::Unknown(
                     "too many reads waiting for a read index".into(),
                 )));
             }
@@ -77,7 +70,7 @@ impl ReadBatcher {
             tokio::spawn(self.clone().drive());
         }
         rx.await
-            .unwrap_or(Err(ReadIndexError::Failed(ClusterError::ShuttingDown)))
+            .unwrap_or(Err(LeaderError::Failed(ClusterError::ShuttingDown)))
     }
 
     /// Runs rounds while readers are waiting, each round for the readers gathered before it.
@@ -107,17 +100,15 @@ async fn leadership_round(raft: &Raft, round_timeout: Duration) -> RoundResult {
     match outcome {
         Ok(Ok((read_log_id, _))) => Ok(read_log_id.map_or(0, |l| l.index)),
         Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => {
-            Err(ReadIndexError::NotLeader(f.leader_id))
+            Err(LeaderError::NotLeader(f.leader_id))
         }
         Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e)))) => {
-            Err(ReadIndexError::Failed(ClusterError::NoLeader(format!(
+            Err(LeaderError::Failed(ClusterError::NoLeader(format!(
                 "leadership not confirmed: {e}"
             ))))
         }
-        Ok(Err(RaftError::Fatal(fatal))) => {
-            Err(ReadIndexError::Failed(crate::core::fatal_error(&fatal)))
-        }
-        Err(_) => Err(ReadIndexError::Failed(ClusterError::NoLeader(
+        Ok(Err(RaftError::Fatal(fatal))) => Err(LeaderError::Failed(fatal_error(&fatal))),
+        Err(_) => Err(LeaderError::Failed(ClusterError::NoLeader(
             "leadership not confirmed in time".into(),
         ))),
     }

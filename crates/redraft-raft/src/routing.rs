@@ -1,24 +1,100 @@
-//! A follower's side of Forward and ReadIndex: the calls it makes to the leader, and how each
+//! Running a request on the leader from any node: the loop that finds the leader and follows
+//! it as leadership moves, a follower's calls to it (Forward and ReadIndex), and how each
 //! failure is classified (retry, or give the client an error).
 
+use std::future::Future;
 use std::time::Duration;
 
 use redraft_engine::{Argv, Reply};
 use tokio::time::Instant;
 
-use crate::core::Core;
+use crate::core::{Core, LeaderError};
 use crate::error::ClusterError;
 use crate::pb::{
     failure, forward_response, read_index_response, Command, Empty, Failure, ForwardRequest,
 };
-use crate::peers;
+use crate::peers::Call;
 
 /// The outcome of one attempt against the node believed to lead.
-pub enum Attempt<T> {
+pub enum Attempt<T, E = ClusterError> {
     Done(T),
     /// Nothing happened on the leader (not leader, or never connected): try again.
     Retry(String),
-    Failed(ClusterError),
+    /// A leader answered but could not confirm that it still leads. Only a read, which changes
+    /// nothing, says so: it is tried again, and at the deadline its outcome is "try again",
+    /// not "no leader".
+    Unconfirmed(String),
+    Failed(E),
+}
+
+impl<T, E> Attempt<T, E> {
+    /// The attempt made on this node: one that found it no longer leads is made again.
+    pub fn here(result: Result<T, LeaderError<E>>) -> Self {
+        match result {
+            Ok(value) => Attempt::Done(value),
+            Err(LeaderError::NotLeader(_)) => Attempt::Retry("lost leadership".into()),
+            Err(LeaderError::Failed(e)) => Attempt::Failed(e),
+        }
+    }
+}
+
+/// Where the node believed to lead is.
+pub enum Leader {
+    Here,
+    /// Another node, at this Raft address.
+    At(String),
+}
+
+/// Runs `attempt` on the leader, looking for the leader again after every attempt that says
+/// nothing happened, until one is done or fails, or `deadline` comes. Whether a failure may
+/// be retried is the attempt's to say: a forwarded write whose outcome is unknown never is.
+pub async fn on_leader<T, E, Fut>(
+    core: &Core,
+    deadline: Instant,
+    mut attempt: impl FnMut(Leader) -> Fut,
+) -> Result<T, E>
+where
+    E: From<ClusterError>,
+    Fut: Future<Output = Attempt<T, E>>,
+{
+    loop {
+        let (leader, addr) = core.wait_leader(deadline).await?;
+        let leader = if leader == core.id {
+            Leader::Here
+        } else {
+            Leader::At(addr)
+        };
+        match attempt(leader).await {
+            Attempt::Done(value) => return Ok(value),
+            Attempt::Failed(e) => return Err(e),
+            Attempt::Retry(why) => {
+                let late =
+                    || ClusterError::NoLeader(format!("no reachable leader in time ({why})"));
+                pause(RETRY_PAUSE, deadline, late).await?;
+            }
+            Attempt::Unconfirmed(why) => {
+                let late = || ClusterError::Unknown(format!("read not confirmed in time ({why})"));
+                pause(RETRY_PAUSE, deadline, late).await?;
+            }
+        }
+    }
+}
+
+/// Pause between attempts while leadership settles.
+const RETRY_PAUSE: Duration = Duration::from_millis(20);
+
+/// Sleeps for `pause` before another attempt, or fails with `late()` if the deadline would
+/// come first.
+pub async fn pause(
+    pause: Duration,
+    deadline: Instant,
+    late: impl FnOnce() -> ClusterError,
+) -> Result<(), ClusterError> {
+    if Instant::now() + pause >= deadline {
+        return Err(late());
+    }
+    tokio::time::sleep(pause).await;
+    Ok(())
 }
 
 /// Sends a write to the leader at `addr`. A request that may have reached the leader is never
@@ -30,25 +106,23 @@ pub async fn forward_write(
     cmds: &[Argv],
     deadline: Instant,
 ) -> Attempt<Vec<Reply>> {
-    let mut client = match core.peers.client(addr) {
-        Ok(client) => client,
-        Err(why) => return Attempt::Retry(why),
-    };
     let commands = cmds
         .iter()
         .map(|argv| Command {
             argv: argv.iter().map(|arg| arg.clone().into()).collect(),
         })
         .collect();
-    let mut request = tonic::Request::new(ForwardRequest { db, commands });
-    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
-    let response = match tokio::time::timeout_at(deadline, client.forward(request)).await {
-        Err(_) => return Attempt::Failed(unknown("forwarded write timed out")),
-        Ok(Err(status)) if peers::never_sent(&status) => return Attempt::Retry(status.to_string()),
-        Ok(Err(status)) => {
+    let request = ForwardRequest { db, commands };
+    let call = core
+        .peers
+        .call(addr, request, deadline, async |c, r| c.forward(r).await);
+    let response = match call.await {
+        Call::Answered(response) => response,
+        Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
+        Call::Failed(status) => {
             return Attempt::Failed(unknown(&format!("forwarded write failed: {status}")))
         }
-        Ok(Ok(response)) => response.into_inner(),
+        Call::TimedOut => return Attempt::Failed(unknown("forwarded write timed out")),
     };
     match response.result {
         Some(forward_response::Result::Replies(bytes)) => match postcard::from_bytes(&bytes) {
@@ -74,20 +148,18 @@ pub async fn forward_write(
 /// Asks the leader at `addr` for a read index and its time. Reads change nothing, so every
 /// transport failure may be retried.
 pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> Attempt<(u64, u64)> {
-    let mut client = match core.peers.client(addr) {
-        Ok(client) => client,
-        Err(why) => return Attempt::Retry(why),
-    };
-    let mut request = tonic::Request::new(Empty {});
-    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
-    let response = match tokio::time::timeout_at(deadline, client.read_index(request)).await {
-        Err(_) => {
+    let call = core
+        .peers
+        .call(addr, Empty {}, deadline, async |c, r| c.read_index(r).await);
+    let response = match call.await {
+        Call::Answered(response) => response,
+        Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
+        Call::Failed(status) => return Attempt::Retry(status.to_string()),
+        Call::TimedOut => {
             return Attempt::Failed(ClusterError::NoLeader(
                 "read index request timed out".into(),
             ))
         }
-        Ok(Err(status)) => return Attempt::Retry(status.to_string()),
-        Ok(Ok(response)) => response.into_inner(),
     };
     match response.result {
         Some(read_index_response::Result::Ok(ok)) => {
@@ -99,20 +171,6 @@ pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> At
         Some(read_index_response::Result::Failure(f)) => Attempt::Failed(failure_error(f)),
         None => Attempt::Retry("empty read index response".into()),
     }
-}
-
-/// Pause between attempts while leadership settles.
-pub const RETRY_PAUSE: Duration = Duration::from_millis(20);
-
-/// Sleeps a little before another attempt, or fails if the deadline has come.
-pub async fn pause_before_retry(deadline: Instant, why: &str) -> Result<(), ClusterError> {
-    if Instant::now() + RETRY_PAUSE >= deadline {
-        return Err(ClusterError::NoLeader(format!(
-            "no reachable leader in time ({why})"
-        )));
-    }
-    tokio::time::sleep(RETRY_PAUSE).await;
-    Ok(())
 }
 
 fn unknown(message: &str) -> ClusterError {

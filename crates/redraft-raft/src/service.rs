@@ -1,5 +1,5 @@
-//! The gRPC server of a node: Raft RPCs into the local Raft, and the leader's side of Forward
-//! and ReadIndex.
+//! The gRPC server of a node: Raft RPCs into the local Raft; the leader's side of Forward,
+//! ReadIndex and Admin; and the notices a node receives (stand for election, you were removed).
 
 use std::sync::Arc;
 
@@ -10,15 +10,14 @@ use serde::Serialize;
 use tokio::time::Instant;
 use tonic::{Request, Response, Status};
 
-use crate::admin::{self, AdminOp, LeaderError};
-use crate::core::{Core, ProposeError};
+use crate::admin::{self, AdminOp};
+use crate::core::{Core, LeaderError};
 use crate::error::AdminError;
 use crate::pb::raft_service_server::RaftService;
 use crate::pb::{
     forward_response, read_index_response, AdminRequest, AdminResponse, Empty, ForwardRequest,
     ForwardResponse, NotLeader, RaftPayload, ReadIndex, ReadIndexResponse, RemovedNotice,
 };
-use crate::read_index::ReadIndexError;
 use crate::routing::to_failure;
 use crate::types::{NodeId, TypeConfig};
 
@@ -30,7 +29,7 @@ pub struct Service {
 /// between "done", "not leader" and "failed").
 fn routed(
     result: Result<crate::pb::Members, AdminError>,
-) -> Result<crate::pb::Members, LeaderError> {
+) -> Result<crate::pb::Members, admin::LeaderError> {
     result.map_err(LeaderError::Failed)
 }
 
@@ -96,10 +95,10 @@ impl RaftService for Service {
         let deadline = Instant::now() + self.core.config.request_timeout;
         let result = match self.core.propose_commands(db, cmds, deadline).await {
             Ok(replies) => forward_response::Result::Replies(to_bytes(&replies)?),
-            Err(ProposeError::NotLeader(leader)) => {
+            Err(LeaderError::NotLeader(leader)) => {
                 forward_response::Result::NotLeader(not_leader(leader))
             }
-            Err(ProposeError::Failed(e)) => forward_response::Result::Failure(to_failure(&e)),
+            Err(LeaderError::Failed(e)) => forward_response::Result::Failure(to_failure(&e)),
         };
         Ok(Response::new(ForwardResponse {
             result: Some(result),
@@ -115,10 +114,10 @@ impl RaftService for Service {
                 read_index,
                 leader_now_ms,
             }),
-            Err(ReadIndexError::NotLeader(leader)) => {
+            Err(LeaderError::NotLeader(leader)) => {
                 read_index_response::Result::NotLeader(not_leader(leader))
             }
-            Err(ReadIndexError::Failed(e)) => read_index_response::Result::Failure(to_failure(&e)),
+            Err(LeaderError::Failed(e)) => read_index_response::Result::Failure(to_failure(&e)),
         };
         Ok(Response::new(ReadIndexResponse {
             result: Some(result),
@@ -145,7 +144,7 @@ impl RaftService for Service {
     }
 
     async fn start_election(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
-        if self.core.is_removed() || self.core.is_stopping() {
+        if self.core.check_serving().is_err() {
             return Err(Status::failed_precondition(
                 "this node cannot stand for election",
             ));

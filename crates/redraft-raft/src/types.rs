@@ -33,5 +33,6 @@ pub type Vote = openraft::Vote<NodeId>;
 pub type StorageError = openraft::StorageError<NodeId>;
 pub type StoredMembership = openraft::StoredMembership<NodeId, Node>;
 pub type Raft = openraft::Raft<TypeConfig>;
+pub type Metrics = openraft::RaftMetrics<NodeId, Node>;
 pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, Node>;
 pub type Snapshot = openraft::Snapshot<TypeConfig>;

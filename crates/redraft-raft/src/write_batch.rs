@@ -10,7 +10,7 @@ use redraft_engine::{Argv, Op, Reply, Run};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::core::{Core, ProposeError};
+use crate::core::{Core, LeaderError};
 use crate::error::ClusterError;
 
 /// Most commands in one batched entry, and most argument bytes (a larger single run still goes,
@@ -20,7 +20,7 @@ const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// Most runs waiting for a proposal; beyond it writes are refused with TRYAGAIN.
 const MAX_WAITING_RUNS: usize = 100_000;
 
-type Outcome = Result<Vec<Reply>, ProposeError>;
+type Outcome = Result<Vec<Reply>, LeaderError>;
 
 struct Waiting {
     run: Run,
@@ -84,19 +84,19 @@ impl Core {
         db: u32,
         cmds: Vec<Argv>,
         deadline: Instant,
-    ) -> Result<Vec<Reply>, ProposeError> {
+    ) -> Result<Vec<Reply>, LeaderError> {
         let (tx, rx) = oneshot::channel();
         let start = self
             .writes
             .enqueue(Run { db, cmds }, tx)
-            .map_err(ProposeError::Failed)?;
+            .map_err(LeaderError::Failed)?;
         if start {
             tokio::spawn(self.clone().drive_writes());
         }
         match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => Err(ProposeError::Failed(ClusterError::ShuttingDown)),
-            Err(_) => Err(ProposeError::Failed(ClusterError::Unknown(
+            Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::ShuttingDown)),
+            Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
                 "write not applied within the request timeout; it may still be".into(),
             ))),
         }
@@ -203,17 +203,17 @@ mod tests {
         let (tx1, mut rx1) = oneshot::channel();
         let (tx2, mut rx2) = oneshot::channel();
         deliver(
-            Err(ProposeError::NotLeader(Some(2))),
+            Err(LeaderError::NotLeader(Some(2))),
             &[1, 1],
             vec![tx1, tx2],
         );
         assert!(matches!(
             rx1.try_recv().unwrap(),
-            Err(ProposeError::NotLeader(Some(2)))
+            Err(LeaderError::NotLeader(Some(2)))
         ));
         assert!(matches!(
             rx2.try_recv().unwrap(),
-            Err(ProposeError::NotLeader(Some(2)))
+            Err(LeaderError::NotLeader(Some(2)))
         ));
     }
 }
