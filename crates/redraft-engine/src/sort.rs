@@ -334,7 +334,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 mod tests {
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::reply::{Reply, WRONGTYPE};
-    use crate::testutil::{check, apply, bulk, bulks, err, int, ok, read};
+    use crate::testutil::{apply, bulk, bulks, check, err, int, ok, read};
     use crate::Engine;
 
     const NOT_A_NUMBER: &str = "ERR One or more scores can't be converted into double";

@@ -123,14 +123,6 @@ macro_rules! cmd {
 }
 pub(crate) use cmd;
 
-/// Adapts a command function that still returns a bare [`Reply`] to the table's shape.
-macro_rules! legacy {
-    ($function:path) => {
-        |ctx, argv| Ok($function(ctx, argv))
-    };
-}
-pub(crate) use legacy;
-
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
 /// [`lookup`] relies on the order). Arity, flags and key positions are those Redis 7's COMMAND
 /// reports. Each type's module keeps its own entries beside its functions.

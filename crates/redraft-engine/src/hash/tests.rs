@@ -3,7 +3,7 @@ use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::snapshot::put_bytes;
 use crate::table::wrong_arity;
-use crate::testutil::{apply, bulk, bulks, config_set, encoding, err, int, ok, read};
+use crate::testutil::{apply, bulk, bulks, config_set, encoding, err, int, ok, read, value_of};
 use crate::testutil::{read_seeded, splice_value};
 use crate::Engine;
 
@@ -35,14 +35,6 @@ fn run_cases(cases: &[Case]) {
             assert_eq!(&apply(&mut engine, 1000, *line), expected, "{case}: {line}");
         }
     }
-}
-
-fn hash_of(engine: &Engine, key: &str) -> HashValue {
-    let db = &engine.keyspace().dbs[0];
-    db.get_as::<HashValue>(key.as_bytes(), 0)
-        .unwrap()
-        .unwrap()
-        .clone()
 }
 
 fn map(pairs: &[(&str, &str)]) -> Reply {
@@ -326,11 +318,14 @@ fn a_small_hash_is_one_small_allocation() {
     let pairs: Vec<String> = (0..10).map(|i| format!("field:{i} value:{i}")).collect();
     let mut engine = with_hash(&pairs.join(" "));
     // 10 × (2 length bytes + 7 + 7) + the 1-byte count.
-    assert_eq!(hash_of(&engine, "h").listpack_bytes(), Some(161));
+    assert_eq!(
+        value_of::<HashValue>(&engine, "h").listpack_bytes(),
+        Some(161)
+    );
     for (line, bytes) in [("HSET h field:3 v", 155), ("HDEL h field:0", 139)] {
         apply(&mut engine, 0, line);
         assert_eq!(
-            hash_of(&engine, "h").listpack_bytes(),
+            value_of::<HashValue>(&engine, "h").listpack_bytes(),
             Some(bytes),
             "{line}"
         );
@@ -420,7 +415,10 @@ fn snapshot_round_trips_both_encodings_and_rejects_bad_contents() {
     for engine in [with_hash("a 1 b 2"), with_hash(&pairs.join(" "))] {
         let bytes = engine.encode_snapshot();
         let decoded = Engine::decode_snapshot(&bytes).unwrap();
-        assert_eq!(hash_of(&decoded, "h"), hash_of(&engine, "h"));
+        assert_eq!(
+            value_of::<HashValue>(&decoded, "h"),
+            value_of::<HashValue>(&engine, "h")
+        );
         assert_eq!(decoded.encode_snapshot(), bytes);
     }
     let decode = |value: &[u8]| {

@@ -3,8 +3,9 @@ use super::SetValue;
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::snapshot::put_bytes;
-use crate::testutil::{check, 
-    apply, bulk, bulks, config_set, encoding, err, int, ok, read_seeded, splice_value,
+use crate::testutil::{
+    apply, bulk, bulks, check, config_set, encoding, err, int, ok, read_seeded, splice_value,
+    value_of,
 };
 use crate::Engine;
 
@@ -26,14 +27,6 @@ fn add_each(engine: &mut Engine, key: &str, members: impl Iterator<Item = String
     for member in members {
         apply(engine, 1000, &["SADD", key, &member]);
     }
-}
-
-fn set_of(engine: &Engine, key: &str) -> SetValue {
-    let db = &engine.keyspace().dbs[0];
-    db.get_as::<SetValue>(key.as_bytes(), 0)
-        .unwrap()
-        .unwrap()
-        .clone()
 }
 
 fn set_reply(members: &[&str]) -> Reply {
@@ -78,7 +71,10 @@ fn scan_all(mut next: impl FnMut(&str) -> Reply) -> Vec<String> {
 #[test]
 fn sadd_counts_new_members_and_an_intset_lists_ascending() {
     let mut e = Engine::new();
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("SADD s 10 -3 7", int(3)),
             ("SADD s 7 0", int(1)),
             ("OBJECT ENCODING s", bulk("intset")),
@@ -100,7 +96,10 @@ fn non_integers_and_too_many_members_make_a_hash_table() {
         (0..INTSET_ENTRIES_MAX).map(|i| i.to_string()),
     );
     assert_eq!(encoding(&e, "big"), "intset");
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("SADD big -1", int(1)),
             ("SREM a 007", int(1)),
             ("SCARD big", int(513)),
@@ -148,7 +147,10 @@ fn set_commands_reject_other_types() {
 #[test]
 fn srem_sismember_and_smismember() {
     let mut e = engine_with(&[("s", "a b 1"), ("i", "1 2")]);
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("SISMEMBER s a", int(1)),
             ("SISMEMBER s x", int(0)),
             ("SISMEMBER nope a", int(0)),
@@ -169,7 +171,10 @@ fn srem_sismember_and_smismember() {
 #[test]
 fn smove_moves_creates_and_deletes() {
     let mut e = engine_with(&[("a", "1 2"), ("b", "x")]);
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("PEXPIRE b 500", int(1)),
             ("SMOVE a b 1", int(1)),
             ("SMOVE a b 9", int(0)),
@@ -193,7 +198,11 @@ fn spop_pops_one_at_random_and_deletes_an_emptied_set() {
     let mut e = engine_with(&[("s", "a b c")]);
     let popped: Vec<Reply> = (0..3).map(|_| apply(&mut e, 1000, "SPOP s")).collect();
     assert_eq!(sorted(Reply::Array(popped)), ["a", "b", "c"]);
-    check(&mut e, 1000, &[("EXISTS s", int(0)), ("SPOP s", Reply::Nil)]);
+    check(
+        &mut e,
+        1000,
+        &[("EXISTS s", int(0)), ("SPOP s", Reply::Nil)],
+    );
 }
 
 #[test]
@@ -205,9 +214,16 @@ fn spop_with_a_count() {
     assert!(popped.iter().all(|m| !left.contains(m)));
     // Most of the set: the rest is rebuilt from the members that stay.
     assert_eq!(sorted(apply(&mut e, 1000, "SPOP s 3")).len(), 3);
-    check(&mut e, 1000, &[("SCARD s", int(1)), ("SPOP s 0", set_reply(&[]))]);
+    check(
+        &mut e,
+        1000,
+        &[("SCARD s", int(1)), ("SPOP s 0", set_reply(&[]))],
+    );
     let left = apply(&mut e, 1000, "SMEMBERS s");
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("SPOP s 5", left),
             ("EXISTS s", int(0)),
             ("SPOP s 5", set_reply(&[])),
@@ -221,7 +237,10 @@ fn spop_with_a_count() {
         ("u", "x 1 2 3 4 5"),
         ("v", "x 3 1 2"),
     ]);
-    check(&mut ints, 1000, &[
+    check(
+        &mut ints,
+        1000,
+        &[
             ("SREM t x", int(1)),
             ("SREM u x", int(1)),
             ("SREM v x", int(1)),
@@ -239,7 +258,10 @@ fn spop_with_a_count() {
 fn spop_errors() {
     let mut e = engine_with(&[("s", "a")]);
     let positive = err(MUST_BE_POSITIVE);
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("SPOP s x", positive.clone()),
             ("SPOP s -1", positive.clone()),
             // The count is checked before the type.
@@ -298,7 +320,10 @@ fn sinter_sintercard_and_sinterstore() {
     ]);
     let numkeys = err("ERR numkeys should be greater than 0");
     let negative = err("ERR LIMIT can't be negative");
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             // The smallest set (an intset) gives the order.
             ("SINTER a b", set_reply(&["2", "3", "4"])),
             ("SINTER a nope", set_reply(&[])),
@@ -340,7 +365,10 @@ fn sinter_sintercard_and_sinterstore() {
 #[test]
 fn sunion_sdiff_and_their_store_forms() {
     let mut e = engine_with(&[("a", "3 1 2"), ("b", "2 5"), ("c", "x 1")]);
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("SUNION a b nope", set_reply(&["1", "2", "3", "5"])),
             ("SDIFF a b nope", set_reply(&["1", "3"])),
             ("SDIFF a b a", set_reply(&[])),
@@ -380,7 +408,10 @@ fn sdiff_keeps_the_encoding_of_the_algorithm_redis_picks() {
 fn sscan_returns_an_intset_whole_and_pages_a_hash_table() {
     let mut e = engine_with(&[("i", "12 3 11")]);
     let page = |cursor: &str, found: &[&str]| Reply::Array(vec![bulk(cursor), bulks(found)]);
-    check(&mut e, 1000, &[
+    check(
+        &mut e,
+        1000,
+        &[
             ("SSCAN i 0 COUNT 1 MATCH 1*", page("0", &["11", "12"])),
             ("SSCAN nope 0 BOGUS", page("0", &[])),
             ("SSCAN i x", err("ERR invalid cursor")),
@@ -398,7 +429,7 @@ fn sscan_returns_an_intset_whole_and_pages_a_hash_table() {
 #[test]
 fn a_packed_set_becomes_a_table_past_its_limits() {
     let mut e = Engine::new();
-    let form = |e: &Engine, key| set_of(e, key).form();
+    let form = |e: &Engine, key| value_of::<SetValue>(e, key).form();
     add_each(
         &mut e,
         "n",
@@ -442,15 +473,17 @@ fn packed_and_table_twins() -> (Engine, Engine) {
     for member in extra() {
         apply(&mut table, 1, &["SREM", "s", &member]);
     }
-    assert_eq!(set_of(&packed, "s").form(), "packed");
-    assert_eq!(set_of(&table, "s").form(), "table");
+    assert_eq!(value_of::<SetValue>(&packed, "s").form(), "packed");
+    assert_eq!(value_of::<SetValue>(&table, "s").form(), "table");
     (packed, table)
 }
 
 #[test]
 fn packed_and_table_forms_scan_pick_and_snapshot_alike() {
     let (mut packed, mut table) = packed_and_table_twins();
-    assert!(set_of(&packed, "s").iter().eq(set_of(&table, "s").iter()));
+    assert!(value_of::<SetValue>(&packed, "s")
+        .iter()
+        .eq(value_of::<SetValue>(&table, "s").iter()));
     assert_eq!(packed, table);
     assert_eq!(packed.encode_snapshot(), table.encode_snapshot());
     let both = |line: &str, seed: u64| {
@@ -483,10 +516,14 @@ fn a_small_set_is_one_buffer_without_slack() {
     apply(&mut e, 0, "SREM s extra");
     // A count byte and 10 entries of 1 + 7 bytes: a tree node and a buffer per member would
     // cost several times more.
-    assert_eq!(set_of(&e, "s").heap_bytes(), 1 + 10 * 8);
+    assert_eq!(value_of::<SetValue>(&e, "s").heap_bytes(), 1 + 10 * 8);
     add_each(&mut e, "i", (0..10).map(|i| i.to_string()));
     apply(&mut e, 0, "SREM i 3");
-    assert_eq!(set_of(&e, "i").heap_bytes(), 9 * 8, "an exact intset");
+    assert_eq!(
+        value_of::<SetValue>(&e, "i").heap_bytes(),
+        9 * 8,
+        "an exact intset"
+    );
 }
 
 #[test]
@@ -495,7 +532,10 @@ fn snapshot_round_trips_both_encodings_and_rejects_bad_contents() {
         let e = engine_with(&[("s", members)]);
         let bytes = e.encode_snapshot();
         let decoded = Engine::decode_snapshot(&bytes).unwrap();
-        assert_eq!(set_of(&decoded, "s"), set_of(&e, "s"));
+        assert_eq!(
+            value_of::<SetValue>(&decoded, "s"),
+            value_of::<SetValue>(&e, "s")
+        );
         assert_eq!(decoded.encode_snapshot(), bytes);
     }
     let mut only = Engine::new();

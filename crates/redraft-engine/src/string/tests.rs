@@ -2,7 +2,7 @@ use super::value::check_string_length;
 use super::STRING_LEN_MAX;
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::Reply;
-use crate::testutil::{check, apply, bulk, err, int, ok};
+use crate::testutil::{apply, bulk, check, err, int, ok};
 use crate::Engine;
 
 /// Checks that each command line is refused with `error`.

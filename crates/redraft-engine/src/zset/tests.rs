@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use super::ZSetValue;
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::score::format_g17;
@@ -59,13 +58,6 @@ pub(super) fn engine() -> Engine {
 pub(super) fn zadd_many(key: &str, n: usize, pair: impl Fn(usize) -> String) -> String {
     let pairs: Vec<String> = (0..n).map(pair).collect();
     format!("ZADD {key} {}", pairs.join(" "))
-}
-
-/// A copy of the sorted set at `key`.
-pub(super) fn zset_of(engine: &Engine, key: &str) -> ZSetValue {
-    let db = &engine.keyspace().dbs[0];
-    let zset = db.get_as::<ZSetValue>(key.as_bytes(), 0).unwrap();
-    zset.expect("a sorted set").clone()
 }
 
 #[test]

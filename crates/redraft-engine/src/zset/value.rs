@@ -359,8 +359,9 @@ impl ZSetValue {
 #[cfg(test)]
 mod tests {
     use super::{Entries, ZSetValue};
+    use crate::testutil::value_of;
     use crate::testutil::{self, bulk, config_set, encoding, int};
-    use crate::zset::tests::{ap, engine, r, zadd_many, zset_of};
+    use crate::zset::tests::{ap, engine, r, zadd_many};
     use crate::Engine;
 
     #[test]
@@ -395,11 +396,15 @@ mod tests {
             zadd_many("z", 10, |i| format!("{i} member:{i}")).as_str(),
         );
         // 10 × (1 score byte + 1 length byte + 8 member bytes) + the 1-byte count.
-        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(101));
+        assert_eq!(value_of::<ZSetValue>(&e, "z").compact_bytes(), Some(101));
         ap(&mut e, "ZADD z 2.5 member:2");
-        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(109), "no slack");
+        assert_eq!(
+            value_of::<ZSetValue>(&e, "z").compact_bytes(),
+            Some(109),
+            "no slack"
+        );
         ap(&mut e, "ZREM z member:0 member:1");
-        assert_eq!(zset_of(&e, "z").compact_bytes(), Some(89));
+        assert_eq!(value_of::<ZSetValue>(&e, "z").compact_bytes(), Some(89));
     }
 
     #[test]
@@ -431,14 +436,14 @@ mod tests {
         let bits = |entries: Entries| -> Vec<(u64, Vec<u8>)> {
             entries.into_iter().map(|(s, m)| (s.to_bits(), m)).collect()
         };
-        let mut expected = bits(zset_of(&e, "big").entries());
+        let mut expected = bits(value_of::<ZSetValue>(&e, "big").entries());
         // Only −0 differs: the compact encoding stores it as 0.
         for entry in &mut expected {
             if entry.0 == (-0.0f64).to_bits() {
                 entry.0 = 0.0f64.to_bits();
             }
         }
-        assert_eq!(bits(zset_of(&e, "z").entries()), expected);
+        assert_eq!(bits(value_of::<ZSetValue>(&e, "z").entries()), expected);
         for read in [
             "ZSCORE {} m05",
             "ZRANK {} m03",
@@ -448,7 +453,7 @@ mod tests {
             assert_eq!(on("z"), on("big"), "{read}");
         }
         ap(&mut e, "ZINCRBY z 1 m02");
-        assert_eq!(zset_of(&e, "z").score(b"m02"), Some(1.0));
+        assert_eq!(value_of::<ZSetValue>(&e, "z").score(b"m02"), Some(1.0));
     }
 
     #[test]
