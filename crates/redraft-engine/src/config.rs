@@ -7,40 +7,8 @@
 //! threshold converts nothing until the next write to each value.
 
 use crate::args::{self, is};
-use crate::ctx::WriteCtx;
 use crate::glob::glob_match;
-use crate::reply::CmdResult;
 use crate::reply::Reply;
-use crate::table::{
-    cmd, CommandSpec,
-    Kind::{Container, Session, Write},
-    ADMIN, CONNECTION,
-};
-
-/// This module's entry in the command table (see [`crate::table`]): CONFIG, a container. Its
-/// GET is the session's (it reads node parameters too); its SET is replicated.
-pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!(
-    "config",
-    -2,
-    ADMIN | CONNECTION,
-    0,
-    0,
-    0,
-    Container(SUBCOMMANDS)
-)];
-
-static SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("config|get", -3, ADMIN | CONNECTION, 0, 0, 0, Session),
-    cmd!(
-        "config|set",
-        -4,
-        ADMIN | CONNECTION,
-        0,
-        0,
-        0,
-        Write(config_set)
-    ),
-];
 
 /// The conversion thresholds, with Redis 7.0's defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,11 +76,6 @@ fn find(name: &[u8]) -> Option<&'static Param> {
     PARAMS
         .iter()
         .find(|p| is(name, p.name) || p.alias.is_some_and(|alias| is(name, alias)))
-}
-
-/// Whether `name` is one of the replicated parameters (the server sends those SETs here).
-pub fn is_replicated(name: &[u8]) -> bool {
-    find(name).is_some()
 }
 
 /// The most entries a compact encoding holds whatever the configuration says. A compact value
@@ -184,44 +147,44 @@ impl EncodingConfig {
     }
 }
 
-/// CONFIG SET parameter value [parameter value ...], for the replicated parameters. All or
-/// nothing: every pair is checked before any is applied, as Redis does.
-pub fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    let pairs = &argv[2..];
-    if !pairs.len().is_multiple_of(2) {
-        return Err(args::syntax_error());
-    }
-    let mut config = ctx.keyspace.encoding;
-    let mut seen: Vec<&'static str> = Vec::new();
-    for pair in pairs.chunks(2) {
-        let Some(param) = find(&pair[0]) else {
-            return Err(Reply::error(format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-                String::from_utf8_lossy(&pair[0])
-            )));
-        };
-        let failed = |why: &str| {
-            Reply::error(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
-                String::from_utf8_lossy(&pair[0])
-            ))
-        };
-        if seen.contains(&param.name) {
-            return Err(failed("duplicate parameter"));
+impl EncodingConfig {
+    /// This configuration with CONFIG SET's `pairs` (parameter, value, ...) applied. All or
+    /// nothing: every pair is checked before any is applied, as Redis does.
+    pub fn with_pairs(&self, pairs: &[Vec<u8>]) -> Result<EncodingConfig, Reply> {
+        if !pairs.len().is_multiple_of(2) {
+            return Err(args::syntax_error());
         }
-        seen.push(param.name);
-        let Some(value) = args::parse_i64(&pair[1]) else {
-            return Err(failed("argument couldn't be parsed into an integer"));
-        };
-        let Ok(value) = u64::try_from(value) else {
-            return Err(failed(
-                "argument must be between 0 and 9223372036854775807 inclusive",
-            ));
-        };
-        *(param.field)(&mut config) = value;
+        let mut config = *self;
+        let mut seen: Vec<&'static str> = Vec::new();
+        for pair in pairs.chunks(2) {
+            let Some(param) = find(&pair[0]) else {
+                return Err(Reply::error(format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                    String::from_utf8_lossy(&pair[0])
+                )));
+            };
+            let failed = |why: &str| {
+                Reply::error(format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
+                    String::from_utf8_lossy(&pair[0])
+                ))
+            };
+            if seen.contains(&param.name) {
+                return Err(failed("duplicate parameter"));
+            }
+            seen.push(param.name);
+            let Some(value) = args::parse_i64(&pair[1]) else {
+                return Err(failed("argument couldn't be parsed into an integer"));
+            };
+            let Ok(value) = u64::try_from(value) else {
+                return Err(failed(
+                    "argument must be between 0 and 9223372036854775807 inclusive",
+                ));
+            };
+            *(param.field)(&mut config) = value;
+        }
+        Ok(config)
     }
-    ctx.keyspace.encoding = config;
-    Ok(Reply::ok())
 }
 
 #[cfg(test)]
@@ -360,7 +323,5 @@ mod tests {
             EncodingConfig::from_values(config.to_values()),
             EncodingConfig::default()
         );
-        assert!(is_replicated(b"ZSET-MAX-ZIPLIST-VALUE"));
-        assert!(!is_replicated(b"maxmemory"));
     }
 }

@@ -1,11 +1,14 @@
-//! Commands the client's session answers itself (connection state and server information) and
-//! RAFT, which the server answers against the cluster. They are in the table so that the
-//! dispatcher knows their arity and subcommands and COMMAND lists them; the server crate
-//! implements them. CONFIG is in config.rs: its SET is replicated.
+//! Connection and server commands: those the client's session answers itself (connection
+//! state and server information), RAFT, which the server answers against the cluster, and
+//! CONFIG, whose GET is the session's and whose SET of the replicated configuration (config.rs)
+//! is a write. They are in the table so that the dispatcher knows their arity and subcommands
+//! and COMMAND lists them; the server crate implements all but CONFIG SET.
 
-use crate::table::{
+use crate::ctx::WriteCtx;
+use crate::reply::{CmdResult, Reply};
+use crate::spec::{
     cmd, CommandSpec,
-    Kind::{Cluster, Container, Session},
+    Kind::{Cluster, Container, Session, Write},
     ADMIN, CONNECTION, FAST,
 };
 
@@ -13,6 +16,7 @@ use crate::table::{
 pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT)),
     cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!("config", -2, ADMIN | CONNECTION, 0, 0, 0, Container(CONFIG)),
     cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
@@ -22,6 +26,21 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Container(RAFT)),
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
+];
+
+/// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET
+/// changes the replicated configuration.
+static CONFIG: &[CommandSpec] = &[
+    cmd!("config|get", -3, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "config|set",
+        -4,
+        ADMIN | CONNECTION,
+        0,
+        0,
+        0,
+        Write(config_set)
+    ),
 ];
 
 /// CLIENT's subcommands. LIST takes no filter yet (it shows only the calling connection).
@@ -45,3 +64,9 @@ static RAFT: &[CommandSpec] = &[
     cmd!("raft|status", 2, ADMIN | CONNECTION, 0, 0, 0, Cluster),
     cmd!("raft|transfer", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster),
 ];
+
+/// CONFIG SET parameter value [parameter value ...], for the replicated parameters.
+fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    ctx.keyspace.encoding = ctx.keyspace.encoding.with_pairs(&argv[2..])?;
+    Ok(Reply::ok())
+}

@@ -35,6 +35,7 @@ mod scan;
 pub mod score;
 pub mod set;
 pub mod sort;
+mod spec;
 pub mod stream;
 pub mod string;
 mod varint;

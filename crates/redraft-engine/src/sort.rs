@@ -18,7 +18,7 @@ use crate::keyspace::{Db, Entry, Value};
 use crate::list::{End, ListValue};
 use crate::reply::{CmdResult, Reply};
 use crate::score::parse_score;
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM,

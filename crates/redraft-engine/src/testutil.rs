@@ -5,7 +5,7 @@ use crate::entry::LogCommand;
 use crate::keyspace::TypedValue;
 use crate::reply::CmdResult;
 use crate::reply::Reply;
-use crate::table::{cmd, CommandSpec, Kind::Write};
+use crate::spec::{cmd, CommandSpec, Kind::Write};
 use crate::{Engine, ReadContext};
 
 pub fn argv(parts: &[&str]) -> Vec<Vec<u8>> {

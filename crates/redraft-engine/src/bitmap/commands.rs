@@ -8,12 +8,12 @@ use crate::args::{self, int_arg, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::reply::{CmdResult, Reply};
-use crate::string::STRING_LEN_MAX;
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM, FAST,
 };
+use crate::string::STRING_LEN_MAX;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[

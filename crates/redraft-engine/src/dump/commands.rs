@@ -5,7 +5,7 @@ use crate::args::{int_arg, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::Entry;
 use crate::reply::{CmdResult, Reply};
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM,

@@ -7,7 +7,7 @@ use super::search::{self, lon_lat, unit, Form, Found, Search};
 use crate::args::{syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM,

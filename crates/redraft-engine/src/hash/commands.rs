@@ -7,7 +7,7 @@ use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
 use crate::sample;
 use crate::scan::{self, ScanOptions};
-use crate::table::{
+use crate::spec::{
     self, cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM, FAST, RANDOM,
@@ -60,7 +60,7 @@ fn field<'a>(ctx: &'a ReadCtx, argv: &[Vec<u8>]) -> Result<Option<&'a [u8]>, Rep
 /// The one HSET behind HSET and HMSET: pairs of field and value; returns how many are new.
 fn hset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], name: &str) -> Result<usize, Reply> {
     if argv.len() % 2 == 1 {
-        return Err(table::wrong_arity(name));
+        return Err(spec::wrong_arity(name));
     }
     let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let hash = ctx.db().get_or_create::<HashValue>(&argv[1], now)?;

@@ -3,7 +3,7 @@
 use super::value::{add, count, invalidate_cache, is_hll, new_hll, Corrupt, Union};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM, FAST,

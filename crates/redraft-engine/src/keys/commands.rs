@@ -7,7 +7,7 @@ use crate::glob::glob_match;
 use crate::keyspace::Db;
 use crate::reply::{CmdResult, Reply};
 use crate::scan::{self, scan_cursor, scan_page, scan_reply, ScanOptions};
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Container, Read, Write},
     DENYOOM, FAST, RANDOM,

@@ -7,7 +7,7 @@ use crate::args;
 use crate::ctx::ReadCtx;
 use crate::keyspace::Value;
 use crate::reply::{CmdResult, Reply};
-use crate::table::{cmd, CommandSpec, Kind::Read};
+use crate::spec::{cmd, CommandSpec, Kind::Read};
 
 /// OBJECT's subcommands, with the arity and key positions Redis 7's COMMAND reports.
 pub(super) static SUBCOMMANDS: &[CommandSpec] = &[

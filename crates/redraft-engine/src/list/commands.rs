@@ -4,7 +4,7 @@ use crate::args::{int_arg, is, parse_i64, syntax_error, Args, MUST_BE_POSITIVE};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
-use crate::table::{
+use crate::spec::{
     self, cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM, FAST,
@@ -169,7 +169,7 @@ fn pop_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, name: &str) -> Cm
     let count = match argv {
         [_, _] => None,
         [_, _, count] => Some(non_negative(count, MUST_BE_POSITIVE)?),
-        _ => return Err(table::wrong_arity(name)),
+        _ => return Err(spec::wrong_arity(name)),
     };
     let popped = pop_core(ctx, &argv[1], end, count.unwrap_or(1))?;
     Ok(match (popped, count) {

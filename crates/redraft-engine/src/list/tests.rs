@@ -1,6 +1,6 @@
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::table::wrong_arity;
+use crate::spec::wrong_arity;
 use crate::testutil::{apply, bulk, bulks, err, int, ok, read};
 use crate::Engine;
 

@@ -11,7 +11,7 @@ use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
 use crate::sample;
 use crate::scan::{self, ScanOptions};
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM, FAST, RANDOM,

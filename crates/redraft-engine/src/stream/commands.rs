@@ -5,44 +5,11 @@ use super::ids::{
     parse_range_end, parse_range_start, parse_strict_id, parse_strict_ids, parse_xadd_id,
 };
 use super::value::{Trim, TrimStrategy};
-use super::{claim, group_commands, info, StreamId, StreamValue};
+use super::{StreamId, StreamValue};
 use crate::args::{self, int_arg, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
-use crate::table::{
-    self, cmd, CommandSpec,
-    Kind::{Container, Read, Write},
-    DENYOOM, FAST,
-};
-
-/// This module's entries in the command table (see [`crate::table`]). Key positions as
-/// Redis 7.0's COMMAND reports them (XREAD and XREADGROUP report none; XGROUP's and XINFO's
-/// subcommands take their key second).
-pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("xack", -4, FAST, 1, 1, 1, Write(group_commands::xack)),
-    cmd!("xadd", -5, DENYOOM | FAST, 1, 1, 1, Write(xadd)),
-    cmd!("xautoclaim", -6, FAST, 1, 1, 1, Write(claim::xautoclaim)),
-    cmd!("xclaim", -6, FAST, 1, 1, 1, Write(claim::xclaim)),
-    cmd!("xdel", -3, FAST, 1, 1, 1, Write(xdel)),
-    cmd!("xgroup", -2, 0, 0, 0, 0, Container(group_commands::XGROUP)),
-    cmd!("xinfo", -2, 0, 0, 0, 0, Container(info::XINFO)),
-    cmd!("xlen", 2, FAST, 1, 1, 1, Read(xlen)),
-    cmd!("xpending", -3, 0, 1, 1, 1, Read(group_commands::xpending)),
-    cmd!("xrange", -4, 0, 1, 1, 1, Read(xrange)),
-    cmd!("xread", -4, 0, 0, 0, 0, Read(xread)),
-    cmd!(
-        "xreadgroup",
-        -7,
-        0,
-        0,
-        0,
-        0,
-        Write(group_commands::xreadgroup)
-    ),
-    cmd!("xrevrange", -4, 0, 1, 1, 1, Read(xrevrange)),
-    cmd!("xsetid", -3, DENYOOM | FAST, 1, 1, 1, Write(xsetid)),
-    cmd!("xtrim", -4, 0, 1, 1, 1, Write(xtrim)),
-];
+use crate::spec::{self};
 
 /// Redis's 100 * stream-node-max-entries: the default LIMIT of an approximate trim.
 const APPROX_TRIM_LIMIT: u64 = 10_000;
@@ -177,7 +144,7 @@ fn parse_add_trim(argv: &[Vec<u8>], xadd: bool) -> Result<AddTrimArgs<'_>, Reply
 pub fn xadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let parsed = parse_add_trim(argv, true)?;
     if parsed.fields.len() < 2 || !parsed.fields.len().is_multiple_of(2) {
-        return Err(table::wrong_arity("xadd"));
+        return Err(spec::wrong_arity("xadd"));
     }
     if parsed.id == Some((StreamId::MIN, true)) {
         return Err(Reply::error(

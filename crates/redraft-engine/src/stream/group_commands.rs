@@ -8,7 +8,7 @@ use super::{ConsumerGroup, StreamId, StreamValue, ENTRIES_READ_INVALID};
 use crate::args::{self, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
-use crate::table::{
+use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM,

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::value::{get_id, put_id, put_u64, StreamId};
+use super::id::{get_id, put_id, put_u64, StreamId};
 use crate::snapshot::{put_bytes, Reader, SnapshotError};
 
 /// A delivered entry not yet acknowledged (Redis's streamNACK).

@@ -7,7 +7,7 @@ use super::{ConsumerGroup, StreamId, StreamValue, ENTRIES_READ_INVALID};
 use crate::args::{int_arg, is};
 use crate::ctx::ReadCtx;
 use crate::reply::{CmdResult, Reply};
-use crate::table::{cmd, CommandSpec, Kind::Read};
+use crate::spec::{cmd, CommandSpec, Kind::Read};
 
 /// XINFO's subcommands (see [`crate::table`]): the dispatcher answers an unknown one and a
 /// wrong argument count with Redis's lines.

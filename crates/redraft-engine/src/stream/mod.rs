@@ -10,14 +10,58 @@ mod claim;
 mod commands;
 mod group_commands;
 mod groups;
+mod id;
 mod ids;
 mod info;
 mod value;
 
-pub(crate) use commands::COMMANDS;
 pub use groups::{Consumer, ConsumerGroup, PendingEntry};
+pub use id::StreamId;
 pub use ids::INVALID_ID;
-pub use value::{StreamId, StreamValue, ENTRIES_READ_INVALID};
+pub use value::{StreamValue, ENTRIES_READ_INVALID};
 
 #[cfg(test)]
 mod tests;
+
+use crate::spec::{
+    cmd, CommandSpec,
+    Kind::{Container, Read, Write},
+    DENYOOM, FAST,
+};
+
+/// This module's entries in the command table (see [`crate::table`]). Key positions as
+/// Redis 7.0's COMMAND reports them (XREAD and XREADGROUP report none; XGROUP's and XINFO's
+/// subcommands take their key second).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("xack", -4, FAST, 1, 1, 1, Write(group_commands::xack)),
+    cmd!("xadd", -5, DENYOOM | FAST, 1, 1, 1, Write(commands::xadd)),
+    cmd!("xautoclaim", -6, FAST, 1, 1, 1, Write(claim::xautoclaim)),
+    cmd!("xclaim", -6, FAST, 1, 1, 1, Write(claim::xclaim)),
+    cmd!("xdel", -3, FAST, 1, 1, 1, Write(commands::xdel)),
+    cmd!("xgroup", -2, 0, 0, 0, 0, Container(group_commands::XGROUP)),
+    cmd!("xinfo", -2, 0, 0, 0, 0, Container(info::XINFO)),
+    cmd!("xlen", 2, FAST, 1, 1, 1, Read(commands::xlen)),
+    cmd!("xpending", -3, 0, 1, 1, 1, Read(group_commands::xpending)),
+    cmd!("xrange", -4, 0, 1, 1, 1, Read(commands::xrange)),
+    cmd!("xread", -4, 0, 0, 0, 0, Read(commands::xread)),
+    cmd!(
+        "xreadgroup",
+        -7,
+        0,
+        0,
+        0,
+        0,
+        Write(group_commands::xreadgroup)
+    ),
+    cmd!("xrevrange", -4, 0, 1, 1, 1, Read(commands::xrevrange)),
+    cmd!(
+        "xsetid",
+        -3,
+        DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(commands::xsetid)
+    ),
+    cmd!("xtrim", -4, 0, 1, 1, 1, Write(commands::xtrim)),
+];

@@ -6,7 +6,7 @@ use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
 use crate::reply::{CmdResult, Reply};
-use crate::table::{
+use crate::spec::{
     self, cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM, FAST,
@@ -269,7 +269,7 @@ pub fn mget(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 fn mset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool, name: &str) -> Result<bool, Reply> {
     let pairs = argv[1..].chunks_exact(2);
     if !pairs.remainder().is_empty() {
-        return Err(table::wrong_arity(name));
+        return Err(spec::wrong_arity(name));
     }
     let now = ctx.now_ms;
     if nx && pairs.clone().any(|pair| ctx.db().contains(&pair[0], now)) {

@@ -2,15 +2,6 @@
 //! ZRANK, ZREVRANK), ZREM and ZSCAN; what the other command files share; and the module's
 //! `COMMANDS` table fragment.
 
-use super::pop::{zmpop, zpopmax, zpopmin};
-use super::random::zrandmember;
-use super::range::{
-    zcount, zlexcount, zrange, zrangebylex, zrangebyscore, zremrangebylex, zremrangebyrank,
-    zremrangebyscore, zrevrange, zrevrangebylex, zrevrangebyscore,
-};
-use super::store::{
-    zdiff, zdiffstore, zinter, zintercard, zinterstore, zrangestore, zunion, zunionstore,
-};
 use super::ZSetValue;
 use crate::args::{is, syntax_error, Args, NOT_FLOAT};
 use crate::config::EncodingConfig;
@@ -19,11 +10,7 @@ use crate::keyspace::{Entry, Value};
 use crate::reply::{CmdResult, Reply};
 use crate::scan::{self, scan_cursor, scan_page, scan_reply, ScanOptions};
 use crate::score::{d2string, parse_score};
-use crate::table::{
-    cmd, wrong_arity, CommandSpec,
-    Kind::{Read, Write},
-    DENYOOM, FAST, RANDOM,
-};
+use crate::spec::wrong_arity;
 
 /// A score as Redis 7.0 replies it: a double, which RESP2 prints as a bulk string with
 /// `%.17g` (RESP3 would want a double; the server's double encoding prints shortest form,
@@ -326,39 +313,3 @@ pub fn zscan(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
         .collect();
     Ok(scan_reply(next, items))
 }
-
-/// This module's entries in the command table (see [`crate::table`]).
-pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("zadd", -4, DENYOOM | FAST, 1, 1, 1, Write(zadd)),
-    cmd!("zcard", 2, FAST, 1, 1, 1, Read(zcard)),
-    cmd!("zcount", 4, FAST, 1, 1, 1, Read(zcount)),
-    cmd!("zdiff", -3, 0, 0, 0, 0, Read(zdiff)),
-    cmd!("zdiffstore", -4, DENYOOM, 1, 1, 1, Write(zdiffstore)),
-    cmd!("zincrby", 4, DENYOOM | FAST, 1, 1, 1, Write(zincrby)),
-    cmd!("zinter", -3, 0, 0, 0, 0, Read(zinter)),
-    cmd!("zintercard", -3, 0, 0, 0, 0, Read(zintercard)),
-    cmd!("zinterstore", -4, DENYOOM, 1, 1, 1, Write(zinterstore)),
-    cmd!("zlexcount", 4, FAST, 1, 1, 1, Read(zlexcount)),
-    cmd!("zmpop", -4, 0, 0, 0, 0, Write(zmpop)),
-    cmd!("zmscore", -3, FAST, 1, 1, 1, Read(zmscore)),
-    cmd!("zpopmax", -2, FAST, 1, 1, 1, Write(zpopmax)),
-    cmd!("zpopmin", -2, FAST, 1, 1, 1, Write(zpopmin)),
-    cmd!("zrandmember", -2, RANDOM, 1, 1, 1, Read(zrandmember)),
-    cmd!("zrange", -4, 0, 1, 1, 1, Read(zrange)),
-    cmd!("zrangebylex", -4, 0, 1, 1, 1, Read(zrangebylex)),
-    cmd!("zrangebyscore", -4, 0, 1, 1, 1, Read(zrangebyscore)),
-    cmd!("zrangestore", -5, DENYOOM, 1, 2, 1, Write(zrangestore)),
-    cmd!("zrank", -3, FAST, 1, 1, 1, Read(zrank)),
-    cmd!("zrem", -3, FAST, 1, 1, 1, Write(zrem)),
-    cmd!("zremrangebylex", 4, 0, 1, 1, 1, Write(zremrangebylex)),
-    cmd!("zremrangebyrank", 4, 0, 1, 1, 1, Write(zremrangebyrank)),
-    cmd!("zremrangebyscore", 4, 0, 1, 1, 1, Write(zremrangebyscore)),
-    cmd!("zrevrange", -4, 0, 1, 1, 1, Read(zrevrange)),
-    cmd!("zrevrangebylex", -4, 0, 1, 1, 1, Read(zrevrangebylex)),
-    cmd!("zrevrangebyscore", -4, 0, 1, 1, 1, Read(zrevrangebyscore)),
-    cmd!("zrevrank", -3, FAST, 1, 1, 1, Read(zrevrank)),
-    cmd!("zscan", -3, 0, 1, 1, 1, Read(zscan)),
-    cmd!("zscore", 3, FAST, 1, 1, 1, Read(zscore)),
-    cmd!("zunion", -3, 0, 0, 0, 0, Read(zunion)),
-    cmd!("zunionstore", -4, DENYOOM, 1, 1, 1, Write(zunionstore)),
-];

@@ -24,7 +24,128 @@ mod value;
 
 pub use commands::score_reply;
 pub(crate) use commands::zadd;
-pub(crate) use commands::COMMANDS;
 pub use pop::{mpop_core, pop_core, Popped};
 pub(crate) use store::store;
 pub use value::{Entries, ZSetValue};
+
+use crate::spec::{
+    cmd, CommandSpec,
+    Kind::{Read, Write},
+    DENYOOM, FAST, RANDOM,
+};
+
+/// This module's entries in the command table (see [`crate::table`]).
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("zadd", -4, DENYOOM | FAST, 1, 1, 1, Write(commands::zadd)),
+    cmd!("zcard", 2, FAST, 1, 1, 1, Read(commands::zcard)),
+    cmd!("zcount", 4, FAST, 1, 1, 1, Read(range::zcount)),
+    cmd!("zdiff", -3, 0, 0, 0, 0, Read(store::zdiff)),
+    cmd!("zdiffstore", -4, DENYOOM, 1, 1, 1, Write(store::zdiffstore)),
+    cmd!(
+        "zincrby",
+        4,
+        DENYOOM | FAST,
+        1,
+        1,
+        1,
+        Write(commands::zincrby)
+    ),
+    cmd!("zinter", -3, 0, 0, 0, 0, Read(store::zinter)),
+    cmd!("zintercard", -3, 0, 0, 0, 0, Read(store::zintercard)),
+    cmd!(
+        "zinterstore",
+        -4,
+        DENYOOM,
+        1,
+        1,
+        1,
+        Write(store::zinterstore)
+    ),
+    cmd!("zlexcount", 4, FAST, 1, 1, 1, Read(range::zlexcount)),
+    cmd!("zmpop", -4, 0, 0, 0, 0, Write(pop::zmpop)),
+    cmd!("zmscore", -3, FAST, 1, 1, 1, Read(commands::zmscore)),
+    cmd!("zpopmax", -2, FAST, 1, 1, 1, Write(pop::zpopmax)),
+    cmd!("zpopmin", -2, FAST, 1, 1, 1, Write(pop::zpopmin)),
+    cmd!(
+        "zrandmember",
+        -2,
+        RANDOM,
+        1,
+        1,
+        1,
+        Read(random::zrandmember)
+    ),
+    cmd!("zrange", -4, 0, 1, 1, 1, Read(range::zrange)),
+    cmd!("zrangebylex", -4, 0, 1, 1, 1, Read(range::zrangebylex)),
+    cmd!("zrangebyscore", -4, 0, 1, 1, 1, Read(range::zrangebyscore)),
+    cmd!(
+        "zrangestore",
+        -5,
+        DENYOOM,
+        1,
+        2,
+        1,
+        Write(store::zrangestore)
+    ),
+    cmd!("zrank", -3, FAST, 1, 1, 1, Read(commands::zrank)),
+    cmd!("zrem", -3, FAST, 1, 1, 1, Write(commands::zrem)),
+    cmd!(
+        "zremrangebylex",
+        4,
+        0,
+        1,
+        1,
+        1,
+        Write(range::zremrangebylex)
+    ),
+    cmd!(
+        "zremrangebyrank",
+        4,
+        0,
+        1,
+        1,
+        1,
+        Write(range::zremrangebyrank)
+    ),
+    cmd!(
+        "zremrangebyscore",
+        4,
+        0,
+        1,
+        1,
+        1,
+        Write(range::zremrangebyscore)
+    ),
+    cmd!("zrevrange", -4, 0, 1, 1, 1, Read(range::zrevrange)),
+    cmd!(
+        "zrevrangebylex",
+        -4,
+        0,
+        1,
+        1,
+        1,
+        Read(range::zrevrangebylex)
+    ),
+    cmd!(
+        "zrevrangebyscore",
+        -4,
+        0,
+        1,
+        1,
+        1,
+        Read(range::zrevrangebyscore)
+    ),
+    cmd!("zrevrank", -3, FAST, 1, 1, 1, Read(commands::zrevrank)),
+    cmd!("zscan", -3, 0, 1, 1, 1, Read(commands::zscan)),
+    cmd!("zscore", 3, FAST, 1, 1, 1, Read(commands::zscore)),
+    cmd!("zunion", -3, 0, 0, 0, 0, Read(store::zunion)),
+    cmd!(
+        "zunionstore",
+        -4,
+        DENYOOM,
+        1,
+        1,
+        1,
+        Write(store::zunionstore)
+    ),
+];
