@@ -12,23 +12,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
 use crate::config::EncodingConfig;
-use crate::hash::HashValue;
-use crate::list::ListValue;
+use crate::hash::value::HashValue;
+use crate::list::value::ListValue;
 use crate::reply::Reply;
-use crate::set::SetValue;
-use crate::stream::StreamValue;
-use crate::zset::ZSetValue;
+use crate::set::value::SetValue;
+use crate::stream::value::StreamValue;
+use crate::zset::value::ZSetValue;
 use crate::DATABASES;
 
-/// FNV-1a, 64 bits: fixed across processes, builds and platforms (unlike std's hasher).
-pub fn key_hash(key: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
+pub use crate::keyhash::key_hash;
 
 /// A key together with its hash, ordered by (hash, bytes).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -7,6 +7,7 @@
 mod ctx;
 mod engine;
 pub mod entry;
+mod keyhash;
 pub mod keyspace;
 pub mod reply;
 pub mod snapshot;
@@ -39,6 +40,7 @@ mod spec;
 pub mod stream;
 pub mod string;
 mod varint;
+mod wire;
 pub mod zset;
 
 #[cfg(test)]

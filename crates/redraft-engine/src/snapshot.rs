@@ -5,16 +5,17 @@
 //! key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8), value (per type).
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
-use thiserror::Error;
-
 use crate::config::EncodingConfig;
-use crate::hash::HashValue;
+use crate::hash::value::HashValue;
 use crate::keyspace::{Entry, Keyspace, Value};
-use crate::list::ListValue;
-use crate::set::SetValue;
-use crate::stream::StreamValue;
-use crate::zset::ZSetValue;
+use crate::list::value::ListValue;
+use crate::set::value::SetValue;
+use crate::stream::value::StreamValue;
+use crate::wire::{put_bytes, Reader};
+use crate::zset::value::ZSetValue;
 use crate::DATABASES;
+
+pub use crate::wire::SnapshotError;
 
 const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// Version 2 added the replicated configuration after the engine time; version 1 snapshots
@@ -26,20 +27,6 @@ const TAG_LIST: u8 = 2;
 const TAG_SET: u8 = 3;
 const TAG_ZSET: u8 = 4;
 const TAG_STREAM: u8 = 5;
-
-#[derive(Debug, Error, PartialEq)]
-pub enum SnapshotError {
-    #[error("not a redraft snapshot (bad magic)")]
-    BadMagic,
-    #[error("unsupported snapshot format version {0}")]
-    UnsupportedVersion(u32),
-    #[error("snapshot truncated")]
-    Truncated,
-    #[error("unknown value type tag {0}")]
-    UnknownType(u8),
-    #[error("trailing bytes after the last database")]
-    TrailingBytes,
-}
 
 pub fn encode(keyspace: &Keyspace, now_ms: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -95,14 +82,8 @@ fn encode_value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
-pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    let len = u32::try_from(bytes.len()).expect("values are bounded below 4 GiB");
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(bytes);
-}
-
 pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
-    let mut reader = Reader { bytes };
+    let mut reader = Reader::new(bytes);
     if reader.take(MAGIC.len())? != MAGIC {
         return Err(SnapshotError::BadMagic);
     }
@@ -132,7 +113,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
             db.insert(&key, Entry::new(value, expires_at_ms));
         }
     }
-    if !reader.bytes.is_empty() {
+    if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);
     }
     Ok((keyspace, now_ms))
@@ -149,41 +130,5 @@ fn decode_value(reader: &mut Reader) -> Result<Value, SnapshotError> {
             reader,
         )?))),
         tag => Err(SnapshotError::UnknownType(tag)),
-    }
-}
-
-pub(crate) struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
-        if self.bytes.len() < n {
-            return Err(SnapshotError::Truncated);
-        }
-        let (head, rest) = self.bytes.split_at(n);
-        self.bytes = rest;
-        Ok(head)
-    }
-
-    pub(crate) fn u8(&mut self) -> Result<u8, SnapshotError> {
-        Ok(self.take(1)?[0])
-    }
-
-    pub(crate) fn u32(&mut self) -> Result<u32, SnapshotError> {
-        let mut buf = [0u8; 4];
-        buf.copy_from_slice(self.take(4)?);
-        Ok(u32::from_le_bytes(buf))
-    }
-
-    pub(crate) fn u64(&mut self) -> Result<u64, SnapshotError> {
-        let mut buf = [0u8; 8];
-        buf.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(buf))
-    }
-
-    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], SnapshotError> {
-        let len = self.u32()? as usize;
-        self.take(len)
     }
 }

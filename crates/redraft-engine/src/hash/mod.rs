@@ -4,7 +4,7 @@
 //! generic listing, and HINCRBY/HINCRBYFLOAT one read-modify-write.
 
 mod commands;
-mod value;
+pub(crate) mod value;
 
 #[cfg(test)]
 mod tests;

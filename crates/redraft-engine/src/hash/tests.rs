@@ -1,10 +1,10 @@
 use super::value::{HashValue, ENCODING_LISTPACK, ENCODING_TABLE};
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::snapshot::put_bytes;
 use crate::spec::wrong_arity;
 use crate::testutil::{apply, bulk, bulks, config_set, encoding, err, int, ok, read, value_of};
 use crate::testutil::{read_seeded, splice_value};
+use crate::wire::put_bytes;
 use crate::Engine;
 
 /// The default hash-max-listpack-entries (Redis 7.0's, config.c and redis.conf alike; 128 is

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::config::EncodingConfig;
-use crate::keyspace::key_hash;
+use crate::keyhash::key_hash;
 use crate::packed_pairs::{BytesKey, PackedPairs};
 use crate::scan;
-use crate::snapshot::{put_bytes, Reader, SnapshotError};
+use crate::wire::{put_bytes, Reader, SnapshotError};
 
 /// Snapshot tags of the two encodings.
 pub(super) const ENCODING_LISTPACK: u8 = 0;

@@ -7,7 +7,7 @@
 //! in Redis.
 
 mod commands;
-mod value;
+pub(crate) mod value;
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@
 use crate::args::{is, syntax_error};
 use crate::packed_items::{entry_size, PackedItems};
 use crate::reply::Reply;
-use crate::snapshot::{put_bytes, Reader, SnapshotError};
+use crate::wire::{put_bytes, Reader, SnapshotError};
 
 /// A node holds at most this many items. Redis bounds nodes by bytes alone; the count bound
 /// keeps a walk inside one node (to an index, or to the tail for RPOP) short.

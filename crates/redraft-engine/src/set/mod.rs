@@ -7,7 +7,7 @@
 //! [`value`] holds the value type and its snapshot format; [`commands`] the commands.
 
 mod commands;
-mod value;
+pub(crate) mod value;
 
 #[cfg(test)]
 mod tests;

@@ -2,11 +2,11 @@ use super::value::{ENCODING_INTSET, ENCODING_TABLE, PACKED_MEMBERS_MAX, PACKED_M
 use super::SetValue;
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::snapshot::put_bytes;
 use crate::testutil::{
     apply, bulk, bulks, check, config_set, encoding, err, int, ok, read_seeded, splice_value,
     value_of,
 };
+use crate::wire::put_bytes;
 use crate::Engine;
 
 /// The default set-max-intset-entries: an intset with more members becomes a hash table.

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 
 use crate::args;
 use crate::config::EncodingConfig;
-use crate::keyspace::key_hash;
+use crate::keyhash::key_hash;
 use crate::packed_items::PackedItems;
-use crate::snapshot::{put_bytes, Reader, SnapshotError};
+use crate::wire::{put_bytes, Reader, SnapshotError};
 
 /// A set of non-integer members stays packed in one buffer while it has at most this many
 /// members, each at most [`PACKED_MEMBER_BYTES_MAX`] bytes: Redis 7.2's listpack-set limits

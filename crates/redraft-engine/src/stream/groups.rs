@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::id::{get_id, put_id, put_u64, StreamId};
-use crate::snapshot::{put_bytes, Reader, SnapshotError};
+use crate::wire::{put_bytes, Reader, SnapshotError};
 
 /// A delivered entry not yet acknowledged (Redis's streamNACK).
 #[derive(Clone, Debug, PartialEq)]

@@ -2,7 +2,7 @@
 //! which both hold IDs.
 
 use crate::reply::Reply;
-use crate::snapshot::{Reader, SnapshotError};
+use crate::wire::{Reader, SnapshotError};
 
 /// A stream entry ID: milliseconds and a sequence number, ordered as a pair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -13,7 +13,7 @@ mod groups;
 mod id;
 mod ids;
 mod info;
-mod value;
+pub(crate) mod value;
 
 pub use groups::{Consumer, ConsumerGroup, PendingEntry};
 pub use id::StreamId;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use super::groups::ConsumerGroup;
 use super::id::{get_id, put_id, put_u64, StreamId};
 use crate::args;
-use crate::snapshot::{put_bytes, Reader, SnapshotError};
+use crate::wire::{put_bytes, Reader, SnapshotError};
 
 /// Redis's stream-node-max-entries default: entries (live or deleted) per listpack.
 const NODE_ENTRIES_MAX: u64 = 100;

@@ -20,7 +20,7 @@ mod range;
 mod store;
 #[cfg(test)]
 mod tests;
-mod value;
+pub(crate) mod value;
 
 pub use commands::score_reply;
 pub(crate) use commands::zadd;

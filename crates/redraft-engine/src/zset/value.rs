@@ -8,10 +8,10 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::EncodingConfig;
-use crate::keyspace::key_hash;
+use crate::keyhash::key_hash;
 use crate::ostree::{cmp_entries, OsTree};
 use crate::packed_pairs::{PackedPairs, ScoreKey};
-use crate::snapshot::{put_bytes, Reader, SnapshotError};
+use crate::wire::{put_bytes, Reader, SnapshotError};
 
 /// The snapshot tag of sorted sets (snapshot.rs), reported for malformed sorted-set bytes.
 const SNAPSHOT_TAG: u8 = 4;
