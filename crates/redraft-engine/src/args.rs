@@ -80,6 +80,34 @@ pub fn positive(arg: &[u8], message: &str) -> Result<usize, Reply> {
     }
 }
 
+/// A count that must be >= 0 (getPositiveLongFromObjectOrReply): `message` for anything else,
+/// a non-integer included.
+pub fn non_negative(arg: &[u8], message: &str) -> Result<usize, Reply> {
+    match parse_i64(arg) {
+        Some(value) if value >= 0 => Ok(usize::try_from(value).unwrap_or(usize::MAX)),
+        _ => Err(Reply::error(message)),
+    }
+}
+
+/// Redis's normalisation of an inclusive [start, end] range over `len` elements (negative
+/// indexes count from the end): None when the range is empty.
+pub fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { start + len } else { start }.max(0);
+    let end = if end < 0 { end + len } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
+/// The value paired with the keyword `arg` names (case-insensitively) in `keywords`, or
+/// Redis's syntax error (AGGREGATE SUM|MIN|MAX, BITOP AND|OR|XOR|NOT, BIT|BYTE...).
+pub fn keyword<T: Copy>(arg: &[u8], keywords: &[(&str, T)]) -> Result<T, Reply> {
+    let found = keywords.iter().find(|(name, _)| is(arg, name));
+    found.map(|(_, value)| *value).ok_or_else(syntax_error)
+}
+
 /// An integer argument, or Redis's reply to one that is not.
 pub fn int_arg(bytes: &[u8]) -> Result<i64, Reply> {
     parse_i64(bytes).ok_or_else(|| Reply::error(NOT_INTEGER))

@@ -48,6 +48,11 @@ impl Reply {
         Reply::Error(line.into())
     }
 
+    /// A count or length as an integer reply.
+    pub fn count(n: usize) -> Reply {
+        Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
     pub fn bulk(bytes: impl Into<Vec<u8>>) -> Reply {
         Reply::Bulk(bytes.into())
     }

@@ -67,7 +67,8 @@ fn resolve<'a>(path: &str, modules: &'a BTreeMap<String, PathBuf>) -> Option<&'a
 
 /// The test code is left out: tests may import what they test from anywhere.
 fn without_tests(text: &str) -> &str {
-    text.find("#[cfg(test)]\nmod tests").map_or(text, |at| &text[..at])
+    text.find("#[cfg(test)]\nmod tests")
+        .map_or(text, |at| &text[..at])
 }
 
 #[test]
@@ -89,7 +90,10 @@ fn the_engine_imports_form_no_circle() {
             }
         }
     }
-    assert!(arrows["keyspace"].contains(&"hash::value"), "the scan reads the arrows");
+    assert!(
+        arrows["keyspace"].contains(&"hash::value"),
+        "the scan reads the arrows"
+    );
     // Depth-first search; a grey node met again closes a circle.
     let mut state: BTreeMap<&str, u8> = BTreeMap::new();
     fn visit<'a>(

@@ -4,7 +4,7 @@ use super::value::{
     bit_op, count_bits, find_bit, get_bit, get_signed, get_unsigned, set_bit, set_field,
     signed_overflow, unsigned_overflow, BitOp, Overflow,
 };
-use crate::args::{self, int_arg, is, syntax_error, Args};
+use crate::args::{self, int_arg, is, keyword, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::reply::{CmdResult, Reply};
@@ -30,14 +30,6 @@ pub(super) const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of 
 pub(super) const BAD_BIT: &str = "ERR bit is not an integer or out of range";
 pub(super) const BAD_TYPE: &str =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
-
-/// The value paired with `arg` (compared case-insensitively) in `table`.
-fn keyword<T: Copy>(arg: &[u8], table: &[(&str, T)]) -> Option<T> {
-    table
-        .iter()
-        .find(|(name, _)| is(arg, name))
-        .map(|(_, value)| *value)
-}
 
 /// getBitOffsetFromArgument: an integer (or `#n`, n fields of `bits` bits, for BITFIELD)
 /// whose byte stays under the 512 MB string cap.
@@ -103,7 +95,7 @@ pub fn getbit(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 fn in_bits(unit: Option<&Vec<u8>>) -> Result<bool, Reply> {
     match unit {
         None => Ok(false),
-        Some(unit) => keyword(unit, &[("BIT", true), ("BYTE", false)]).ok_or_else(syntax_error),
+        Some(unit) => keyword(unit, &[("BIT", true), ("BYTE", false)]),
     }
 }
 
@@ -194,7 +186,7 @@ pub fn bitop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         ("XOR", BitOp::Xor),
         ("NOT", BitOp::Not),
     ];
-    let op = keyword(&argv[1], &ops).ok_or_else(syntax_error)?;
+    let op = keyword(&argv[1], &ops)?;
     if op == BitOp::Not && argv.len() != 4 {
         return Err(Reply::error(
             "ERR BITOP NOT must be called with a single source key.",
@@ -272,10 +264,12 @@ fn parse_field_ops(argv: &[Vec<u8>]) -> Result<Vec<FieldOp>, Reply> {
     while let Some(sub) = args.next_arg() {
         if is(sub, "OVERFLOW") && !args.is_empty() {
             overflow = keyword(args.bytes()?, &overflows)
-                .ok_or_else(|| Reply::error("ERR Invalid OVERFLOW type specified"))?;
+                .map_err(|_| Reply::error("ERR Invalid OVERFLOW type specified"))?;
             continue;
         }
-        let kind = keyword(sub, &kinds).filter(|&(_, needs)| args.remaining() >= needs);
+        let kind = keyword(sub, &kinds)
+            .ok()
+            .filter(|&(_, needs)| args.remaining() >= needs);
         let Some((kind, _)) = kind else {
             return Err(syntax_error());
         };

@@ -1,6 +1,8 @@
 //! The list commands and their entries in the command table.
 
-use crate::args::{int_arg, is, parse_i64, syntax_error, Args, MUST_BE_POSITIVE};
+use crate::args::{
+    int_arg, is, non_negative, normalize_range, syntax_error, Args, MUST_BE_POSITIVE,
+};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
@@ -33,33 +35,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("rpushx", -3, DENYOOM | FAST, 1, 1, 1, Write(rpushx)),
 ];
 
-/// Redis's normalisation of an inclusive [start, end] range over `len` elements (negative
-/// indexes count from the end): None when the range is empty.
-pub(crate) fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 { start + len } else { start }.max(0);
-    let end = if end < 0 { end + len } else { end };
-    if start > end || start >= len {
-        return None;
-    }
-    Some((start as usize, end.min(len - 1) as usize))
-}
-
-/// A count that must be >= 0 (getPositiveLongFromObjectOrReply): `message` for anything else,
-/// a non-integer included.
-fn non_negative(arg: &[u8], message: &str) -> Result<usize, Reply> {
-    match parse_i64(arg) {
-        Some(value) if value >= 0 => Ok(usize::try_from(value).unwrap_or(usize::MAX)),
-        _ => Err(Reply::error(message)),
-    }
-}
-
 fn bulks(items: impl IntoIterator<Item = Vec<u8>>) -> Reply {
     Reply::Array(items.into_iter().map(Reply::Bulk).collect())
-}
-
-fn len_reply(len: usize) -> CmdResult {
-    Ok(Reply::Integer(len as i64))
 }
 
 // ---- pop and move cores, shared with the blocking variants to come ----
@@ -144,7 +121,7 @@ fn push_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, existing_only: b
     }
     let list = db.get_or_create::<ListValue>(key, now)?;
     argv[2..].iter().for_each(|item| list.push(end, item));
-    len_reply(list.len())
+    Ok(Reply::count(list.len()))
 }
 
 pub fn lpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
@@ -190,7 +167,7 @@ pub fn rpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 pub fn llen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     let list = ctx.db().get_as::<ListValue>(&argv[1], ctx.now_ms)?;
-    len_reply(list.map_or(0, ListValue::len))
+    Ok(Reply::count(list.map_or(0, ListValue::len)))
 }
 
 /// LRANGE key start stop: the indexes are read before the key.
@@ -244,7 +221,7 @@ pub fn linsert(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::Integer(-1));
     };
     list.insert(at + usize::from(after), &argv[4]);
-    len_reply(list.len())
+    Ok(Reply::count(list.len()))
 }
 
 /// The positions of `element` among the first `scanned` items of `list` from the head, or
@@ -294,7 +271,7 @@ pub fn lrem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if list.is_empty() {
         ctx.db().remove(key, now);
     }
-    len_reply(removed)
+    Ok(Reply::count(removed))
 }
 
 /// LTRIM key start stop: keeps the range; an empty range deletes the key.

@@ -12,6 +12,6 @@ pub(crate) mod value;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use commands::COMMANDS;
 pub use commands::{move_core, mpop_core, pop_core, KeyAndItems};
-pub(crate) use commands::{normalize_range, COMMANDS};
 pub use value::{End, ListValue};

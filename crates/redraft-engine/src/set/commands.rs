@@ -50,28 +50,26 @@ fn bulks<'a>(members: impl Iterator<Item = Cow<'a, [u8]>>) -> Vec<Reply> {
         .collect()
 }
 
-fn count_reply(count: usize) -> CmdResult {
-    Ok(Reply::Integer(count as i64))
-}
-
 /// SADD key member [member ...]: how many are new.
 pub fn sadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let set = ctx.db().get_or_create::<SetValue>(&argv[1], now)?;
-    count_reply(argv[2..].iter().filter(|m| set.add(m, &limits)).count())
+    Ok(Reply::count(
+        argv[2..].iter().filter(|m| set.add(m, &limits)).count(),
+    ))
 }
 
 /// SREM key member [member ...]: how many were removed; an emptied set is deleted.
 pub fn srem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     let Some(set) = ctx.db().get_as_mut::<SetValue>(&argv[1], now)? else {
-        return count_reply(0);
+        return Ok(Reply::count(0));
     };
     let removed = argv[2..].iter().filter(|member| set.remove(member)).count();
     if set.is_empty() {
         ctx.db().remove(&argv[1], now);
     }
-    count_reply(removed)
+    Ok(Reply::count(removed))
 }
 
 /// 1 when `member` is in `set`, 0 otherwise (an absent set holds nothing).
@@ -91,7 +89,9 @@ pub fn smismember(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 pub fn scard(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    count_reply(lookup(ctx, &argv[1])?.map_or(0, SetValue::len))
+    Ok(Reply::count(
+        lookup(ctx, &argv[1])?.map_or(0, SetValue::len),
+    ))
 }
 
 /// SMOVE source destination member: 1 if moved (or already in a set moved onto itself).
@@ -101,17 +101,17 @@ pub fn smove(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let read = ctx.as_read();
     // An absent source answers 0 before any type is checked, as in Redis.
     if !read.db().contains(from, now) {
-        return count_reply(0);
+        return Ok(Reply::count(0));
     }
     let source = lookup(&read, from)?.expect("the source exists");
     lookup(&read, to)?;
     if from == to {
-        return count_reply(usize::from(source.contains(member)));
+        return Ok(Reply::count(usize::from(source.contains(member))));
     }
     let source = ctx.db().get_as_mut::<SetValue>(from, now)?;
     let source = source.expect("the source exists");
     if !source.remove(member) {
-        return count_reply(0);
+        return Ok(Reply::count(0));
     }
     if source.is_empty() {
         ctx.db().remove(from, now);
@@ -119,7 +119,7 @@ pub fn smove(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     ctx.db()
         .get_or_create::<SetValue>(to, now)?
         .add(member, &limits);
-    count_reply(1)
+    Ok(Reply::count(1))
 }
 
 /// SPOP key [count]: removes and returns random members, chosen from the entry's seed so that
@@ -357,7 +357,7 @@ pub fn sintercard(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
         let value = value.ok_or_else(|| Reply::error("ERR LIMIT can't be negative"))?;
         limit = usize::try_from(value).ok().filter(|n| *n > 0);
     }
-    count_reply(combine(ctx, keys, Op::Inter { limit })?.len())
+    Ok(Reply::count(combine(ctx, keys, Op::Inter { limit })?.len()))
 }
 
 /// The STORE forms: the result replaces the destination (value and deadline), or deletes it
@@ -372,7 +372,7 @@ fn store(ctx: &mut WriteCtx, argv: &[Vec<u8>], op: Op) -> CmdResult {
         ctx.db()
             .insert(&argv[1], Entry::new(set.into_value(), None));
     }
-    count_reply(len)
+    Ok(Reply::count(len))
 }
 
 pub fn sinterstore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {

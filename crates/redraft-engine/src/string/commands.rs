@@ -48,10 +48,6 @@ fn string_entry(bytes: Vec<u8>, deadline_ms: Option<u64>) -> Entry {
     Entry::new(Value::String(bytes), deadline_ms)
 }
 
-fn len_reply(len: usize) -> CmdResult {
-    Ok(Reply::Integer(len as i64))
-}
-
 /// GET's reply for `key`: the value, Nil, or WRONGTYPE (as Redis's getGenericCommand).
 fn get_reply(db: &Db, key: &[u8], now_ms: u64) -> CmdResult {
     Ok(db
@@ -297,19 +293,19 @@ pub fn append(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (key, tail, now) = (&argv[1], &argv[2], ctx.now_ms);
     let Some(bytes) = ctx.db().get_as_mut::<Vec<u8>>(key, now)? else {
         ctx.db().insert(key, string_entry(tail.clone(), None));
-        return len_reply(tail.len());
+        return Ok(Reply::count(tail.len()));
     };
     check_string_length(bytes.len() as u64, tail.len() as u64)?;
     bytes.extend_from_slice(tail);
-    len_reply(bytes.len())
+    Ok(Reply::count(bytes.len()))
 }
 
 pub fn strlen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    len_reply(
+    Ok(Reply::count(
         ctx.db()
             .get_as::<Vec<u8>>(&argv[1], ctx.now_ms)?
             .map_or(0, Vec::len),
-    )
+    ))
 }
 
 /// Stores `bytes` as the string at `key`, keeping its deadline (a new key has none).
@@ -392,7 +388,7 @@ pub fn setrange(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let offset = offset.map_err(|_| Reply::error("ERR offset is out of range"))?;
     let existing = ctx.db().get_as_mut::<Vec<u8>>(key, now)?;
     if patch.is_empty() {
-        return len_reply(existing.map_or(0, |bytes| bytes.len()));
+        return Ok(Reply::count(existing.map_or(0, |bytes| bytes.len())));
     }
     check_string_length(offset, patch.len() as u64)?;
     let Some(bytes) = existing else {
@@ -400,8 +396,8 @@ pub fn setrange(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         overwrite(&mut bytes, offset as usize, patch);
         let len = bytes.len();
         ctx.db().insert(key, string_entry(bytes, None));
-        return len_reply(len);
+        return Ok(Reply::count(len));
     };
     overwrite(bytes, offset as usize, patch);
-    len_reply(bytes.len())
+    Ok(Reply::count(bytes.len()))
 }

@@ -37,13 +37,6 @@ pub(super) fn entries_reply(
     }
 }
 
-/// The value paired with the keyword `arg` names (case-insensitively) in `keywords`, or
-/// Redis's syntax error (AGGREGATE SUM|MIN|MAX, ZMPOP's MIN|MAX).
-pub(super) fn keyword<T: Copy>(arg: &[u8], keywords: &[(&str, T)]) -> Result<T, Reply> {
-    let found = keywords.iter().find(|(name, _)| is(arg, name));
-    found.map(|(_, value)| *value).ok_or_else(syntax_error)
-}
-
 /// Runs `change` on the set at `key` (Ok(None) when there is none) and deletes the key when
 /// `change` leaves the set empty: no empty set is ever kept.
 pub(super) fn modify<R>(

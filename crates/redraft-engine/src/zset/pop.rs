@@ -1,7 +1,8 @@
 //! ZPOPMIN, ZPOPMAX and ZMPOP over pop cores that a later blocking layer (BZPOPMIN, BZMPOP)
 //! can call.
 
-use super::commands::{entries_reply, keyword, modify, score_reply};
+use super::commands::{entries_reply, modify, score_reply};
+use crate::args::keyword;
 use crate::args::{self, syntax_error, MUST_BE_POSITIVE};
 use crate::ctx::WriteCtx;
 use crate::mpop;

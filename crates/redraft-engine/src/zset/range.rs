@@ -4,10 +4,10 @@
 
 use super::commands::{entries_reply, modify};
 use super::{Entries, ZSetValue};
+use crate::args::normalize_range;
 use crate::args::{int_arg, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::Db;
-use crate::list::normalize_range;
 use crate::reply::{CmdResult, Reply};
 use crate::score::parse_range_bound;
 

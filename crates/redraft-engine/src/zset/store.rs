@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::commands::{entries_reply, keyword};
+use super::commands::entries_reply;
 use super::range::{zrange_generic, Direction, RangeBy};
 use super::{Entries, ZSetValue};
+use crate::args::keyword;
 use crate::args::{self, is, syntax_error, Args};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
