@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
-use redraft_engine::Engine;
+use redraft_engine::{Engine, LogCommand, Op, Reply};
 use tokio::sync::watch;
 
 use crate::error::StartError;
@@ -102,7 +102,11 @@ impl StateMachine {
         let log_id = entry.log_id;
         let replies = match entry.payload {
             EntryPayload::Blank => Vec::new(),
-            EntryPayload::Normal(command) => replica.engine.apply(log_id.index, &command),
+            EntryPayload::Normal(command) => {
+                let replies = replica.engine.apply(log_id.index, &command);
+                report_internal_errors(log_id.index, &command, &replies);
+                replies
+            }
             EntryPayload::Membership(membership) => {
                 replica.membership = StoredMembership::new(Some(log_id), membership);
                 Vec::new()
@@ -110,6 +114,30 @@ impl StateMachine {
         };
         replica.last_applied = Some(log_id);
         Response { replies }
+    }
+}
+
+/// Logs every command of the entry that panicked in the engine (a bug). The engine already
+/// turned each into the same error reply on every replica, so the node goes on; the log is
+/// where an operator and a developer learn of it.
+fn report_internal_errors(index: u64, command: &LogCommand, replies: &[Reply]) {
+    let Op::Batch { runs } = &command.op else {
+        return;
+    };
+    let argvs = runs.iter().flat_map(|run| &run.cmds);
+    for (argv, reply) in argvs
+        .zip(replies)
+        .filter(|(_, reply)| reply.is_internal_error())
+    {
+        let name = argv
+            .first()
+            .map(|name| String::from_utf8_lossy(name).into_owned());
+        tracing::error!(
+            index,
+            command = name.unwrap_or_default(),
+            ?reply,
+            "a command panicked in the state machine; every replica answered it with an error"
+        );
     }
 }
 
