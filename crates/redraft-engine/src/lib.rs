@@ -4,44 +4,52 @@
 //! with each log entry ([`LogCommand::now_ms`], the entry's log index), so two replicas that
 //! apply the same entries reach byte-identical state (see [`Engine::encode_snapshot`]).
 
-mod ctx;
-mod engine;
+// What the other crates use: the entry, the engine's replies, the command table, the keyspace
+// (for its encoding configuration and key hash), and a few parsers the server shares.
+pub mod args;
+pub mod config;
 pub mod entry;
-mod keyhash;
+pub mod glob;
 pub mod keyspace;
 pub mod reply;
+pub mod score;
 pub mod snapshot;
 pub mod table;
 
-pub mod args;
-pub mod bitmap;
-pub mod config;
-mod connection;
-pub mod dump;
-pub mod geo;
-pub mod glob;
-pub mod hash;
-pub mod hyperloglog;
-pub mod keys;
-pub mod list;
-pub mod longdouble;
-mod mpop;
+// Foundations, below the value types.
+mod ctx;
+mod keyhash;
+mod longdouble;
 mod ostree;
 mod packed_items;
 mod packed_pairs;
-mod pqsort;
 mod rng;
-mod sample;
-mod scan;
-pub mod score;
-pub mod set;
-pub mod sort;
 mod spec;
-pub mod stream;
-pub mod string;
 mod varint;
 mod wire;
-pub mod zset;
+
+// Helpers that several types' commands share.
+mod mpop;
+mod pqsort;
+mod sample;
+mod scan;
+
+// One module per data type or command family: value type, commands, table fragment.
+mod bitmap;
+mod connection;
+mod dump;
+mod geo;
+mod hash;
+mod hyperloglog;
+mod keys;
+mod list;
+mod set;
+mod sort;
+mod stream;
+mod string;
+mod zset;
+
+mod engine;
 
 #[cfg(test)]
 mod testutil;

@@ -8,8 +8,3 @@ mod tests;
 mod value;
 
 pub(crate) use commands::COMMANDS;
-pub use commands::{bitcount, bitfield, bitfield_ro, bitop, bitpos, getbit, setbit};
-pub use value::{
-    bit_op, count_bits, find_bit, get_bit, get_signed, get_unsigned, popcount, set_bit, set_field,
-    signed_overflow, unsigned_overflow, BitOp, Overflow,
-};

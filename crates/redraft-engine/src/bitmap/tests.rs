@@ -1,5 +1,5 @@
 use super::commands::{BAD_BIT, BAD_OFFSET, BAD_TYPE};
-use super::*;
+use super::value::*;
 use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::testutil::{apply, bulk, err, int, ok, read};

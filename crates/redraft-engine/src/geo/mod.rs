@@ -13,7 +13,3 @@ mod search;
 mod tests;
 
 pub(crate) use commands::COMMANDS;
-pub use commands::{
-    geoadd, geodist, geohash, geopos, georadius, georadius_ro, georadiusbymember,
-    georadiusbymember_ro, geosearch, geosearchstore,
-};

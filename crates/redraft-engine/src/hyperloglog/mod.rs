@@ -13,8 +13,3 @@ mod tests;
 mod value;
 
 pub(crate) use commands::COMMANDS;
-pub use commands::{pfadd, pfcount, pfmerge};
-pub use value::{
-    add, cached_count, count, estimate, invalidate_cache, is_hll, murmur64a, new_hll, pattern,
-    Corrupt, Union, DENSE_LEN, HEADER_LEN, REGISTERS, SPARSE_MAX_BYTES,
-};

@@ -1,6 +1,6 @@
 use super::commands::{CORRUPTED, NOT_HLL};
+use super::value::*;
 use super::value::{dense_get, dense_set, sigma, tau, DENSE};
-use super::*;
 use crate::reply::{Reply, WRONGTYPE};
 use crate::testutil::{apply, c, err, int, ok, read};
 use crate::Engine;

@@ -8,12 +8,3 @@ mod object;
 mod tests;
 
 pub(crate) use commands::COMMANDS;
-pub use commands::{
-    copy, dbsize, del, exists, expire, expireat, expiretime, flushall, flushdb, keys, move_,
-    persist, pexpire, pexpireat, pexpiretime, pttl, randomkey, rename, renamenx, scan, swapdb, ttl,
-    type_,
-};
-pub use object::{
-    encoding_name, object_encoding, object_freq, object_help, object_idletime, object_refcount,
-    string_encoding,
-};

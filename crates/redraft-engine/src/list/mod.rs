@@ -13,5 +13,4 @@ pub(crate) mod value;
 mod tests;
 
 pub(crate) use commands::COMMANDS;
-pub use commands::{move_core, mpop_core, pop_core, KeyAndItems};
 pub use value::{End, ListValue};

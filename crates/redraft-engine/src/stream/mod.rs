@@ -17,7 +17,6 @@ pub(crate) mod value;
 
 pub use groups::{Consumer, ConsumerGroup, PendingEntry};
 pub use id::StreamId;
-pub use ids::INVALID_ID;
 pub use value::{StreamValue, ENTRIES_READ_INVALID};
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+use super::ids::INVALID_ID;
 use super::ids::{parse_id_with, IdRules};
 use super::*;
 use crate::args::{NOT_INTEGER, SYNTAX_ERROR};

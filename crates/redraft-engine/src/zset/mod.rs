@@ -22,9 +22,7 @@ mod store;
 mod tests;
 pub(crate) mod value;
 
-pub use commands::score_reply;
 pub(crate) use commands::zadd;
-pub use pop::{mpop_core, pop_core, Popped};
 pub(crate) use store::store;
 pub use value::{Entries, ZSetValue};
 
