@@ -279,7 +279,7 @@ fn command_info(spec: &CommandSpec) -> Reply {
         Reply::Set(Vec::new()),
         Reply::Set(Vec::new()),
         Reply::Array(Vec::new()),
-        Reply::Array(Vec::new()),
+        Reply::Array(spec.subcommands().iter().map(command_info).collect()),
     ])
 }
 

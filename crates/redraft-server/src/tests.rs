@@ -222,6 +222,14 @@ async fn subcommands_are_checked_by_the_table_before_they_run() {
     .await;
     let help = exchange(&mut stream, b"RAFT HELP\r\n", 32).await;
     assert!(help.starts_with(b"*17\r\n+RAFT <subcommand>"), "{help:?}");
+    // COMMAND INFO lists a container's subcommands with their own arity and flags, as Redis 7.
+    let info = exchange(&mut stream, b"COMMAND INFO config\r\n", 4096).await;
+    let text = String::from_utf8_lossy(&info);
+    assert!(text.contains("$10\r\nconfig|get\r\n:-3\r\n"), "{text}");
+    assert!(
+        text.contains("$10\r\nconfig|set\r\n:-4\r\n*3\r\n+write\r\n"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
