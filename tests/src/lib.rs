@@ -17,6 +17,7 @@ pub mod binary;
 pub mod checks;
 pub mod cluster;
 pub mod differential;
+pub mod driver;
 pub mod fault_run;
 pub mod history;
 pub mod linearizability;
@@ -26,7 +27,6 @@ pub mod process;
 pub mod proxy;
 pub mod raw;
 pub mod reference;
-pub mod type_differential;
 pub mod workload;
 
 pub use cluster::{Cluster, ClusterOptions, Info};

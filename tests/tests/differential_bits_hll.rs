@@ -3,40 +3,15 @@
 //! with wrong arity now and then. `REDRAFT_DIFF_SEED` replays a run, `REDRAFT_DIFF_OPS` sets its length.
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
-use redraft_engine::resolve;
+use rand::Rng;
 use redraft_tests::differential::{self, Command};
-use redraft_tests::raw::show;
-use redraft_tests::type_differential::Sides;
+use redraft_tests::driver::{argv, c, mutate, pick, Against, Coverage, Ops, Program, Sides};
 
-const OPS_DEFAULT: usize = 3000;
-
-fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
-    from.choose(rng).expect("non-empty")
-}
-
-/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
-/// in proportion to OPS_DEFAULT.
-const FOLLOWER_OPS_DEFAULT: usize = 800;
-
-/// Drops or adds arguments now and then (arity errors), except where Redis 7.0 and the
-/// engine are known to differ (see `mutable`).
-fn mutate(rng: &mut StdRng, mut c: Vec<String>, mutable: bool) -> Vec<String> {
-    if !mutable {
-        return c;
-    }
-    match rng.random_range(0..100) {
-        0..=3 => {
-            let keep = rng.random_range(1..=c.len());
-            c.truncate(keep);
-        }
-        4..=5 => c.push("extra".into()),
-        6..=8 => c[0] = c[0].to_lowercase(),
-        _ => {}
-    }
-    c
-}
+/// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
+const OPS: Ops = Ops {
+    engine: 3000,
+    follower: 800,
+};
 
 /// The HLL cache bytes (8..16 of the header) are the one place the engine may differ: redis
 /// fills them in on PFCOUNT (and a later write only sets their stale bit, keeping the old
@@ -65,73 +40,67 @@ fn bulk(reply: &[u8]) -> Option<&[u8]> {
     body.get(newline + 2..newline + 2 + len)
 }
 
-async fn drive(salt: u64, what: &str, generate: fn(&mut StdRng) -> Vec<String>, on_follower: bool) {
-    let against = if on_follower { "follower" } else { "engine" };
-    let sides = Sides::start(what, salt, OPS_DEFAULT, FOLLOWER_OPS_DEFAULT, on_follower).await;
-    let (seed, ops) = (sides.seed, sides.ops);
-    let (mut redis, mut redraft) = (sides.redis, sides.redraft);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut recent = std::collections::VecDeque::new();
-    let mut compared = 0;
-    for setup in [&["SET", "s", "not an hll"][..], &["RPUSH", "l", "x"]] {
-        let setup: Command = setup.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let a = redis.call(&setup).await.expect("redis-server reply");
-        assert_eq!(a, redraft.call(&setup).await);
+/// The bitmap/HLL program: a GET (and the state after every write) may differ only in an HLL's
+/// cache bytes (see `same_value`).
+struct BitsAndHlls {
+    rng: StdRng,
+    generate: fn(&mut StdRng) -> Vec<String>,
+    coverage: Coverage,
+}
+
+impl Program for BitsAndHlls {
+    fn command(&mut self) -> Command {
+        argv((self.generate)(&mut self.rng))
     }
-    for op in 0..ops {
-        let command: Command = generate(&mut rng)
-            .into_iter()
-            .map(String::into_bytes)
-            .collect();
-        let a = redis.call(&command).await.expect("redis-server reply");
-        let b = redraft.call(&command).await;
-        let is_get = differential::name(&command) == "GET";
+
+    fn coverage(&self) -> Coverage {
+        self.coverage
+    }
+
+    fn judge(&self, command: &Command, a: &[u8], b: &[u8]) -> Result<(), String> {
+        let is_get = differential::name(command) == "GET";
         // Marking a cache stale answers the cache bit as it was, which may differ.
         let stale_mark = command.len() == 4
             && command[0].eq_ignore_ascii_case(b"SETBIT")
             && command[2] == b"120"
             && command[1].starts_with(b"h");
-        let mut outcome = if (is_get && same_value(&a, &b)) || (stale_mark && a.len() == b.len()) {
+        if (is_get && same_value(a, b)) || (stale_mark && a.len() == b.len()) {
             Ok(())
         } else {
-            differential::equivalent(&command, &a, &b)
-        };
-        let wrote = resolve(&command).is_ok_and(|spec| spec.is_write());
-        let check = wrote && outcome.is_ok();
-        for key in KEYS.iter().filter(|_| check) {
-            let state: Command = vec![b"GET".to_vec(), key.as_bytes().to_vec()];
-            let x = redis.call(&state).await.expect("redis-server reply");
-            let y = redraft.call(&state).await;
-            if !same_value(&x, &y) {
-                outcome = Err(format!(
-                    "state of {key} differs after the command:\nredis-server: {}\nredraft:      {}",
-                    show(&x),
-                    show(&y)
-                ));
-            }
-        }
-        if let Err(diff) = outcome {
-            panic!(
-                "MISMATCH ({what}, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
-                differential::show_command(&command),
-                recent.iter().cloned().collect::<Vec<String>>().join("\n")
-            );
-        }
-        compared += 1;
-        recent.push_back(format!(
-            "  op {op}: {} -> {}",
-            differential::show_command(&command),
-            show(&a)
-        ));
-        if recent.len() > 15 {
-            recent.pop_front();
+            differential::equivalent(command, a, b)
         }
     }
-    assert_eq!(compared, ops);
+
+    async fn after_write(&mut self, sides: &mut Sides, _: &Command) -> Result<(), String> {
+        let values = KEYS.map(|key| c(&format!("GET {key}")));
+        sides.agree_on(&values, same_value).await
+    }
+}
+
+async fn run(
+    salt: u64,
+    what: &str,
+    generate: fn(&mut StdRng) -> Vec<String>,
+    coverage: Coverage,
+    against: Against,
+) {
+    let mut sides = Sides::start(what, salt, OPS, against).await;
+    let mut program = BitsAndHlls {
+        rng: sides.rng(),
+        generate,
+        coverage,
+    };
+    sides
+        .setup([
+            argv(vec!["SET".into(), "s".into(), "not an hll".into()]),
+            c("RPUSH l x"),
+        ])
+        .await;
+    sides.run(&mut program).await;
 }
 
 /// Keys whose whole value is compared (GET) after every write.
-const KEYS: &[&str] = &["b0", "b1", "b2", "h0", "h1", "h2"];
+const KEYS: [&str; 6] = ["b0", "b1", "b2", "h0", "h1", "h2"];
 /// Bit commands never touch the HLL keys nor HLL commands the bitmap keys (other than for
 /// errors): an HLL's cache bytes may legitimately differ (see `same_value`). `s` is a plain
 /// string set before the run (a string that is not an HLL), `l` a list.
@@ -365,8 +334,8 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             c.extend([pick(rng, &HLL_KEYS[..3]).into(), "120".into(), "1".into()]);
         }
         "RPUSH" => c.extend(["l".into(), "x".into()]),
-        "DEL" => c.push(pick(rng, KEYS).into()),
-        "GET" => c.push(pick(rng, KEYS).into()),
+        "DEL" => c.push(pick(rng, &KEYS).into()),
+        "GET" => c.push(pick(rng, &KEYS).into()),
         "PFADD" => {
             c.push(pick_key(rng, HLL_KEYS));
             // Now and then a big batch, so that HLLs cross the sparse → dense promotion.
@@ -391,17 +360,40 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         }
         _ => unreachable!(),
     }
-    mutate(rng, c, true)
+    mutate(rng, c)
 }
+
+/// What `generate` covers; HLLSET and HLLSTALE stand for a SET and a SETBIT.
+const BITS_AND_HLLS: Coverage = Coverage {
+    commands: &[
+        "SETBIT",
+        "GETBIT",
+        "BITCOUNT",
+        "BITPOS",
+        "BITOP",
+        "BITFIELD",
+        "BITFIELD_RO",
+        "SET",
+        "DEL",
+        "PFADD",
+        "PFCOUNT",
+        "PFMERGE",
+        "GET",
+        "RPUSH",
+    ],
+    replies_percent: 50,
+    writes_percent: 45,
+    uncompared: &[],
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_bitmap_and_hll_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    drive(11, "bits/hll", generate, false).await;
+    run(11, "bits/hll", generate, BITS_AND_HLLS, Against::Engine).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_bitmap_and_hll_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    drive(11, "bits/hll", generate, true).await;
+    run(11, "bits/hll", generate, BITS_AND_HLLS, Against::Follower).await;
 }
 
 /// Long PFADD sequences alone: PFCOUNT must equal redis-server's at every step through the
@@ -434,5 +426,11 @@ fn generate_hll(rng: &mut StdRng) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hll_counts_and_bytes_match_redis_through_promotion() {
-    drive(12, "hll", generate_hll, false).await;
+    let coverage = Coverage {
+        commands: &["PFADD", "PFCOUNT", "PFMERGE", "GET"],
+        replies_percent: 80,
+        writes_percent: 50,
+        uncompared: &[],
+    };
+    run(12, "hll", generate_hll, coverage, Against::Engine).await;
 }
