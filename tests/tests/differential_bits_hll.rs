@@ -187,46 +187,56 @@ fn offset(rng: &mut StdRng) -> String {
     }
 }
 
-fn unit(rng: &mut StdRng, c: &mut Vec<String>) {
-    c.push(pick(rng, &["BIT", "BYTE", "bit", "byte", "BOTH"]).into());
+/// BITCOUNT's and BITPOS's optional range: none, a start, a start and an end, or both and a
+/// unit (drawn from `0..choices`: the last ones all pick a unit).
+fn range(rng: &mut StdRng, c: &mut Vec<String>, choices: u32) {
+    match rng.random_range(0..choices) {
+        0 => {}
+        1 => c.push(pick(rng, RANGE).into()),
+        2 => c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]),
+        _ => {
+            c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]);
+            c.push(pick(rng, &["BIT", "BYTE", "bit", "byte", "BOTH"]).into());
+        }
+    }
 }
 
 fn element(rng: &mut StdRng, spread: u32) -> String {
     format!("e{}", rng.random_range(0..spread))
 }
 
+/// The commands of the program, some more often than others, and variants of SET and SETBIT.
+const NAMES: &[&str] = &[
+    "SETBIT",
+    "SETBIT",
+    "SETBIT",
+    "GETBIT",
+    "BITCOUNT",
+    "BITCOUNT",
+    "BITPOS",
+    "BITPOS",
+    "BITOP",
+    "BITFIELD",
+    "BITFIELD",
+    "BITFIELD_RO",
+    "SET",
+    "DEL",
+    "PFADD",
+    "PFADD",
+    "PFADD",
+    "PFCOUNT",
+    "PFCOUNT",
+    "PFMERGE",
+    "GET",
+    "SET:hll",
+    "SETBIT:stale",
+    "SETBIT:stale",
+    "RPUSH",
+];
+
 fn generate(rng: &mut StdRng) -> Vec<String> {
     let mut c: Vec<String> = Vec::new();
-    let name = pick(
-        rng,
-        &[
-            "SETBIT",
-            "SETBIT",
-            "SETBIT",
-            "GETBIT",
-            "BITCOUNT",
-            "BITCOUNT",
-            "BITPOS",
-            "BITPOS",
-            "BITOP",
-            "BITFIELD",
-            "BITFIELD",
-            "BITFIELD_RO",
-            "SET",
-            "DEL",
-            "PFADD",
-            "PFADD",
-            "PFADD",
-            "PFCOUNT",
-            "PFCOUNT",
-            "PFMERGE",
-            "GET",
-            "HLLSET",
-            "HLLSTALE",
-            "HLLSTALE",
-            "RPUSH",
-        ],
-    );
+    let name = pick(rng, NAMES);
     c.push(name.into());
     match name {
         "SETBIT" => {
@@ -236,28 +246,12 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         "GETBIT" => c.extend([pick_key(rng, BIT_KEYS), offset(rng)]),
         "BITCOUNT" => {
             c.push(pick_key(rng, BIT_KEYS));
-            match rng.random_range(0..5) {
-                0 => {}
-                1 => c.push(pick(rng, RANGE).into()),
-                2 => c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]),
-                _ => {
-                    c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]);
-                    unit(rng, &mut c);
-                }
-            }
+            range(rng, &mut c, 5);
         }
         "BITPOS" => {
             c.push(pick_key(rng, BIT_KEYS));
             c.push(pick(rng, &["0", "1", "1", "0", "2", "x"]).into());
-            match rng.random_range(0..6) {
-                0 => {}
-                1 => c.push(pick(rng, RANGE).into()),
-                2 => c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]),
-                _ => {
-                    c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]);
-                    unit(rng, &mut c);
-                }
-            }
+            range(rng, &mut c, 6);
         }
         "BITOP" => {
             c.push(pick(rng, &["AND", "OR", "XOR", "NOT", "and", "NAND"]).into());
@@ -304,7 +298,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         ]),
         // Hand-made HLLs, valid and corrupt (a cached count is trusted while valid). None ends
         // in half an XZERO: Redis then reads past the end of its string (see docs/commands.md).
-        "HLLSET" => {
+        "SET:hll" => {
             let body = pick(
                 rng,
                 &[
@@ -329,7 +323,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             c.extend([pick(rng, &HLL_KEYS[..3]).into(), format!("{header}{body}")]);
         }
         // Marks an HLL's cached count stale, the same on both sides.
-        "HLLSTALE" => {
+        "SETBIT:stale" => {
             c[0] = "SETBIT".into();
             c.extend([pick(rng, &HLL_KEYS[..3]).into(), "120".into(), "1".into()]);
         }
@@ -348,12 +342,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
                 c.push(element(rng, spread));
             }
         }
-        "PFCOUNT" => {
-            for _ in 0..rng.random_range(1..4) {
-                c.push(pick_key(rng, HLL_KEYS));
-            }
-        }
-        "PFMERGE" => {
+        "PFCOUNT" | "PFMERGE" => {
             for _ in 0..rng.random_range(1..4) {
                 c.push(pick_key(rng, HLL_KEYS));
             }
@@ -363,24 +352,8 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
     mutate(rng, c)
 }
 
-/// What `generate` covers; HLLSET and HLLSTALE stand for a SET and a SETBIT.
 const BITS_AND_HLLS: Coverage = Coverage {
-    commands: &[
-        "SETBIT",
-        "GETBIT",
-        "BITCOUNT",
-        "BITPOS",
-        "BITOP",
-        "BITFIELD",
-        "BITFIELD_RO",
-        "SET",
-        "DEL",
-        "PFADD",
-        "PFCOUNT",
-        "PFMERGE",
-        "GET",
-        "RPUSH",
-    ],
+    commands: NAMES,
     replies_percent: 50,
     writes_percent: 45,
     uncompared: &[],
@@ -407,14 +380,8 @@ fn generate_hll(rng: &mut StdRng) -> Vec<String> {
                 c.push(element(rng, 1_000_000));
             }
         }
-        6 | 7 => {
-            c.push("PFCOUNT".into());
-            for _ in 0..rng.random_range(1..4) {
-                c.push(pick(rng, &HLL_KEYS[..3]).into());
-            }
-        }
-        8 => {
-            c.push("PFMERGE".into());
+        n @ 6..=8 => {
+            c.push(if n == 8 { "PFMERGE" } else { "PFCOUNT" }.into());
             for _ in 0..rng.random_range(1..4) {
                 c.push(pick(rng, &HLL_KEYS[..3]).into());
             }

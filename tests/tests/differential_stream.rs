@@ -44,6 +44,46 @@ const VALUES: &[&str] = &[
     "x\r\ny",
 ];
 
+/// The commands of the program, some more often than others.
+const NAMES: &[&str] = &[
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XLEN",
+    "XRANGE",
+    "XREVRANGE",
+    "XDEL",
+    "XTRIM",
+    "XREAD",
+    "XGROUP",
+    "XGROUP",
+    "XGROUP",
+    "XREADGROUP",
+    "XREADGROUP",
+    "XREADGROUP",
+    "XREADGROUP",
+    "XACK",
+    "XACK",
+    "XPENDING",
+    "XPENDING",
+    "XCLAIM",
+    "XCLAIM",
+    "XAUTOCLAIM",
+    "XAUTOCLAIM",
+    "XINFO",
+    "XINFO",
+    "XINFO",
+    "XSETID",
+    "SET",
+    "DEL",
+    "TYPE",
+];
+
 /// The generator: per-key next milliseconds, so that most explicit IDs are accepted.
 struct Gen {
     rng: StdRng,
@@ -180,44 +220,7 @@ impl Gen {
     }
 
     fn generate(&mut self) -> Vec<String> {
-        let name = self.pick(&[
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XLEN",
-            "XRANGE",
-            "XREVRANGE",
-            "XDEL",
-            "XTRIM",
-            "XREAD",
-            "XGROUP",
-            "XGROUP",
-            "XGROUP",
-            "XREADGROUP",
-            "XREADGROUP",
-            "XREADGROUP",
-            "XREADGROUP",
-            "XACK",
-            "XACK",
-            "XPENDING",
-            "XPENDING",
-            "XCLAIM",
-            "XCLAIM",
-            "XAUTOCLAIM",
-            "XAUTOCLAIM",
-            "XINFO",
-            "XINFO",
-            "XINFO",
-            "XSETID",
-            "SET",
-            "DEL",
-            "TYPE",
-        ]);
+        let name = self.pick(NAMES);
         let mut c: Vec<String> = vec![name.into()];
         match name {
             "XADD" => {
@@ -574,26 +577,7 @@ impl Program for Streams {
 
     fn coverage(&self) -> Coverage {
         Coverage {
-            commands: &[
-                "XADD",
-                "XLEN",
-                "XRANGE",
-                "XREVRANGE",
-                "XDEL",
-                "XTRIM",
-                "XREAD",
-                "XGROUP",
-                "XREADGROUP",
-                "XACK",
-                "XPENDING",
-                "XCLAIM",
-                "XAUTOCLAIM",
-                "XINFO",
-                "XSETID",
-                "SET",
-                "DEL",
-                "TYPE",
-            ],
+            commands: NAMES,
             replies_percent: 40,
             writes_percent: 50,
             uncompared: &[],
