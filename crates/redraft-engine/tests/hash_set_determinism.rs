@@ -7,7 +7,7 @@ use redraft_engine::{Engine, Reply};
 
 mod common;
 
-use common::{read_all, Agree, Corrupt, Cuts, Damage, Restore, Shape, Spec, XorShift};
+use common::{read_all, words, Agree, Corrupt, Cuts, Damage, Restore, Shape, Spec, XorShift};
 
 const KEYS: [&str; 6] = ["h1", "h2", "s1", "s2", "s3", "str"];
 
@@ -27,60 +27,49 @@ fn random_command(rng: &mut XorShift) -> Vec<String> {
     let third = rng.pick(&KEYS).to_string();
     let (a, b, c) = (element(rng), element(rng), element(rng));
     let count = (rng.below(12) as i64 - 4).to_string();
-    let parts: Vec<&str> = match rng.below(34) {
-        0 => vec!["HSET", &key, &a, &b, &c, &a],
-        1 => vec!["HSETNX", &key, &a, &b],
-        2 => vec!["HMSET", &key, &a, &b],
-        3 => vec!["HDEL", &key, &a, &b],
-        4 => vec!["HINCRBY", &key, &a, &count],
-        5 => vec!["HINCRBYFLOAT", &key, &a, "0.1"],
-        6 => vec!["HGETALL", &key],
-        7 => vec!["HRANDFIELD", &key, &count, "WITHVALUES"],
-        8 => vec!["HRANDFIELD", &key],
-        9 => vec!["HSCAN", &key, "0", "COUNT", "3"],
-        10 | 11 => vec!["SADD", &key, &a, &b, &c],
-        12 => vec!["SREM", &key, &a, &b],
-        13 => vec!["SPOP", &key],
-        14 => vec!["SPOP", &key, &count],
-        15 => vec!["SRANDMEMBER", &key, &count],
-        16 => vec!["SMOVE", &key, &other, &a],
-        17 => vec!["SINTERSTORE", &key, &other, &third],
-        18 => vec!["SUNIONSTORE", &key, &other, &third],
-        19 => vec!["SDIFFSTORE", &key, &other, &third],
-        20 => vec!["SINTER", &key, &other],
-        21 => vec!["SUNION", &key, &other],
-        22 => vec!["SDIFF", &key, &other, &third],
-        23 => vec!["SINTERCARD", "2", &key, &other, "LIMIT", &count],
-        24 => vec!["SMEMBERS", &key],
-        25 => vec!["SSCAN", &key, "0", "MATCH", "m*"],
-        26 => vec!["SMISMEMBER", &key, &a, &b],
-        27 => vec!["DEL", &key],
-        28 => vec!["PEXPIRE", &key, "50"],
-        29 => vec!["SET", &key, "v"],
-        30 => vec!["RENAME", &key, &other],
+    let line = match rng.below(34) {
+        0 => format!("HSET {key} {a} {b} {c} {a}"),
+        1 => format!("HSETNX {key} {a} {b}"),
+        2 => format!("HMSET {key} {a} {b}"),
+        3 => format!("HDEL {key} {a} {b}"),
+        4 => format!("HINCRBY {key} {a} {count}"),
+        5 => format!("HINCRBYFLOAT {key} {a} 0.1"),
+        6 => format!("HGETALL {key}"),
+        7 => format!("HRANDFIELD {key} {count} WITHVALUES"),
+        8 => format!("HRANDFIELD {key}"),
+        9 => format!("HSCAN {key} 0 COUNT 3"),
+        10 | 11 => format!("SADD {key} {a} {b} {c}"),
+        12 => format!("SREM {key} {a} {b}"),
+        13 => format!("SPOP {key}"),
+        14 => format!("SPOP {key} {count}"),
+        15 => format!("SRANDMEMBER {key} {count}"),
+        16 => format!("SMOVE {key} {other} {a}"),
+        17 => format!("SINTERSTORE {key} {other} {third}"),
+        18 => format!("SUNIONSTORE {key} {other} {third}"),
+        19 => format!("SDIFFSTORE {key} {other} {third}"),
+        20 => format!("SINTER {key} {other}"),
+        21 => format!("SUNION {key} {other}"),
+        22 => format!("SDIFF {key} {other} {third}"),
+        23 => format!("SINTERCARD 2 {key} {other} LIMIT {count}"),
+        24 => format!("SMEMBERS {key}"),
+        25 => format!("SSCAN {key} 0 MATCH m*"),
+        26 => format!("SMISMEMBER {key} {a} {b}"),
+        27 => format!("DEL {key}"),
+        28 => format!("PEXPIRE {key} 50"),
+        29 => format!("SET {key} v"),
+        30 => format!("RENAME {key} {other}"),
         // Grow a collection past its compact encoding's limit now and then.
-        31 => {
-            return (0..520).map(|i| format!("f{i}")).fold(
-                vec!["HSET".into(), key],
-                |mut argv, field| {
-                    argv.push(field);
-                    argv.push("v".into());
-                    argv
-                },
-            )
-        }
-        32 => {
-            return (0..520).map(|i| i.to_string()).fold(
-                vec!["SADD".to_string(), key],
-                |mut argv, member| {
-                    argv.push(member);
-                    argv
-                },
-            )
-        }
-        _ => vec!["HLEN", &key],
+        31 => format!(
+            "HSET {key}{}",
+            (0..520).map(|i| format!(" f{i} v")).collect::<String>()
+        ),
+        32 => format!(
+            "SADD {key}{}",
+            (0..520).map(|i| format!(" {i}")).collect::<String>()
+        ),
+        _ => format!("HLEN {key}"),
     };
-    parts.into_iter().map(str::to_string).collect()
+    words(&line)
 }
 
 /// Reads (random ones with a fixed seed) that every replica must answer alike.

@@ -64,6 +64,12 @@ pub fn c(line: &str) -> Argv {
         .collect()
 }
 
+/// A generated command line's words (split at single spaces: no argument may be empty or hold
+/// a space).
+pub fn words(line: &str) -> Vec<String> {
+    line.split(' ').map(str::to_string).collect()
+}
+
 /// Reads `lines` in `dbs` at the engine's time, with a fixed seed (random reads included).
 pub fn read_all(engine: &Engine, dbs: u32, seed: u64, lines: &[String]) -> Vec<Reply> {
     let context = ReadContext {
