@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
 
-use crate::driver::{c, frame, pick, Against, Coverage, Ops, Outcome, Program, Side, Sides};
+use crate::driver::{self, c, frame, pick, Against, Coverage, Ops, Outcome, Program, Side, Sides};
 use crate::raw::show;
 
 /// One command: its arguments, the first being the name.
@@ -505,9 +505,7 @@ impl Strings {
 
     /// Runs the program against `against`; `salt` tells the runs of one base seed apart.
     pub async fn run(salt: u64, against: Against) {
-        let mut sides = Sides::start("strings", salt, Self::OPS, against).await;
-        let mut program = Strings { rng: sides.rng() };
-        sides.run(&mut program).await;
+        driver::run("strings", salt, Self::OPS, against, |rng| Strings { rng }).await;
     }
 }
 

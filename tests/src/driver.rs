@@ -291,12 +291,48 @@ pub struct Coverage {
     pub uncompared: &'static [&'static str],
 }
 
+/// Runs the `what` differential against `against`: starts both sides and drives the program
+/// `make` builds from the run's seeded generator.
+pub async fn run<P: Program>(
+    what: &str,
+    salt: u64,
+    ops: Ops,
+    against: Against,
+    make: impl FnOnce(StdRng) -> P,
+) {
+    let mut sides = Sides::start(what, salt, ops, against).await;
+    let mut program = make(sides.rng());
+    sides.run(&mut program).await;
+}
+
+/// A differential's two tests, against the engine and against a follower:
+/// `differential_tests!(on_the_engine, on_a_follower, |against| run(.., against, ..));`.
+#[macro_export]
+macro_rules! differential_tests {
+    ($on_the_engine:ident, $on_a_follower:ident, $run:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $on_the_engine() {
+            ($run)($crate::driver::Against::Engine).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $on_a_follower() {
+            ($run)($crate::driver::Against::Follower).await;
+        }
+    };
+}
+
 /// What a differential brings to the driver.
 // Driven on the test's own runtime (block_on), so the futures need no Send bound.
 #[allow(async_fn_in_trait)]
 pub trait Program {
     /// The next command of the run.
     fn command(&mut self) -> Command;
+
+    /// Commands run on both sides before the first op; their replies must be equal.
+    fn setup(&self) -> Vec<Command> {
+        Vec::new()
+    }
 
     /// What the run must cover.
     fn coverage(&self) -> Coverage;
@@ -534,6 +570,7 @@ impl Sides {
     /// Runs `program` for the run's length, comparing every reply (and the state after every
     /// write that agreed), then its final checks and its coverage.
     pub async fn run(&mut self, program: &mut impl Program) {
+        self.setup(program.setup()).await;
         for op in 0..self.ops {
             let command = program.command();
             let mut outcome = program.compare(self, &command).await;

@@ -5,7 +5,8 @@
 use rand::rngs::StdRng;
 use rand::Rng;
 use redraft_tests::differential::{self, Command};
-use redraft_tests::driver::{argv, c, mutate, pick, Against, Coverage, Ops, Program, Sides};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, mutate, pick, Against, Coverage, Ops, Program, Sides};
 
 /// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
 const OPS: Ops = Ops {
@@ -53,6 +54,14 @@ impl Program for BitsAndHlls {
         argv((self.generate)(&mut self.rng))
     }
 
+    /// A string that is not an HLL, and a list.
+    fn setup(&self) -> Vec<Command> {
+        vec![
+            argv(vec!["SET".into(), "s".into(), "not an hll".into()]),
+            c("RPUSH l x"),
+        ]
+    }
+
     fn coverage(&self) -> Coverage {
         self.coverage
     }
@@ -77,6 +86,7 @@ impl Program for BitsAndHlls {
     }
 }
 
+/// Runs `generate` as the `what` differential.
 async fn run(
     salt: u64,
     what: &str,
@@ -84,19 +94,12 @@ async fn run(
     coverage: Coverage,
     against: Against,
 ) {
-    let mut sides = Sides::start(what, salt, OPS, against).await;
-    let mut program = BitsAndHlls {
-        rng: sides.rng(),
+    let program = |rng| BitsAndHlls {
+        rng,
         generate,
         coverage,
     };
-    sides
-        .setup([
-            argv(vec!["SET".into(), "s".into(), "not an hll".into()]),
-            c("RPUSH l x"),
-        ])
-        .await;
-    sides.run(&mut program).await;
+    driver::run(what, salt, OPS, against, program).await;
 }
 
 /// Keys whose whole value is compared (GET) after every write.
@@ -359,15 +362,11 @@ const BITS_AND_HLLS: Coverage = Coverage {
     uncompared: &[],
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_bitmap_and_hll_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    run(11, "bits/hll", generate, BITS_AND_HLLS, Against::Engine).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_bitmap_and_hll_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    run(11, "bits/hll", generate, BITS_AND_HLLS, Against::Follower).await;
-}
+differential_tests!(
+    random_bitmap_and_hll_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_bitmap_and_hll_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| run(11, "bits/hll", generate, BITS_AND_HLLS, against)
+);
 
 /// Long PFADD sequences alone: PFCOUNT must equal redis-server's at every step through the
 /// sparse → dense promotion, and the raw bytes after PFADD must be the same.

@@ -18,6 +18,7 @@ use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_engine::Reply;
 use redraft_tests::differential::{show_command, Command};
+use redraft_tests::differential_tests;
 use redraft_tests::driver::{argv, bulk, c, parse, resp2, Against, Ops, Side, Sides};
 use redraft_tests::raw::show;
 
@@ -422,15 +423,11 @@ fn shown(command: &Command) -> String {
     show_command(command).chars().take(300).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dump_and_restore_move_values_between_redis_and_the_engine() {
-    run(Against::Engine).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dump_and_restore_move_values_between_redis_and_a_follower() {
-    run(Against::Follower).await;
-}
+differential_tests!(
+    dump_and_restore_move_values_between_redis_and_the_engine,
+    dump_and_restore_move_values_between_redis_and_a_follower,
+    run
+);
 
 async fn run(against: Against) {
     let mut sides = Sides::start("dump", 0, ROUNDS, against).await;

@@ -17,7 +17,8 @@
 use rand::rngs::StdRng;
 use rand::Rng;
 use redraft_tests::differential::{self, Command};
-use redraft_tests::driver::{argv, c, pick, Against, Coverage, Ops, Outcome, Program, Sides};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, pick, Coverage, Ops, Outcome, Program, Sides};
 use redraft_tests::raw::show;
 
 /// Ops of a run: against the engine, and against a follower (every write is a Raft commit,
@@ -438,6 +439,13 @@ impl Program for GeoSortKeys {
         argv(generate(&mut self.rng))
     }
 
+    /// Weights and hashes for every element, in db 0 and db 1 (so that SWAPDB keeps every BY
+    /// weight in place).
+    fn setup(&self) -> Vec<Command> {
+        let swap = c("SWAPDB 0 1");
+        [fixtures(), vec![swap.clone()], fixtures(), vec![swap]].concat()
+    }
+
     fn coverage(&self) -> Coverage {
         Coverage {
             commands: &[
@@ -493,31 +501,11 @@ impl Program for GeoSortKeys {
     }
 }
 
-async fn run(against: Against) {
-    let mut sides = Sides::start("geo/sort", 23, OPS, against).await;
-    sides.setup(fixtures()).await;
-    // The same fixtures in db 1, so that SWAPDB keeps every BY weight in place.
-    let swap = c("SWAPDB 0 1");
-    sides
-        .setup(
-            std::iter::once(swap.clone())
-                .chain(fixtures())
-                .chain([swap]),
-        )
-        .await;
-    let mut program = GeoSortKeys {
-        rng: sides.rng(),
+differential_tests!(
+    random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_geo_sort_and_key_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| driver::run("geo/sort", 23, OPS, against, |rng| GeoSortKeys {
+        rng,
         probes: probes(),
-    };
-    sides.run(&mut program).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    run(Against::Engine).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_geo_sort_and_key_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    run(Against::Follower).await;
-}
+    })
+);

@@ -13,8 +13,9 @@ use rand::seq::IndexedRandom;
 use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_tests::differential::{name, Command};
+use redraft_tests::differential_tests;
 use redraft_tests::driver::{
-    argv, elements, is_error, parse, Against, Coverage, Ops, Outcome, Program, Side, Sides,
+    self, argv, elements, is_error, parse, Coverage, Ops, Outcome, Program, Side, Sides,
 };
 use redraft_tests::raw::show;
 
@@ -563,6 +564,11 @@ impl Program for HashesAndSets {
         argv(command(&mut self.rng))
     }
 
+    /// A string key, for WRONGTYPE.
+    fn setup(&self) -> Vec<Command> {
+        vec![redraft_tests::driver::c("SET str v")]
+    }
+
     fn coverage(&self) -> Coverage {
         Coverage {
             commands: NAMES,
@@ -597,19 +603,8 @@ impl Program for HashesAndSets {
     }
 }
 
-async fn run(against: Against) {
-    let mut sides = Sides::start("hash/set", 0, OPS, against).await;
-    sides.setup([redraft_tests::driver::c("SET str v")]).await;
-    let mut program = HashesAndSets { rng: sides.rng() };
-    sides.run(&mut program).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_hash_and_set_commands_on_the_engine_reply_like_redis() {
-    run(Against::Engine).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_hash_and_set_commands_on_a_follower_reply_like_redis() {
-    run(Against::Follower).await;
-}
+differential_tests!(
+    random_hash_and_set_commands_on_the_engine_reply_like_redis,
+    random_hash_and_set_commands_on_a_follower_reply_like_redis,
+    |against| driver::run("hash/set", 0, OPS, against, |rng| HashesAndSets { rng })
+);

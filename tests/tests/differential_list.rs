@@ -5,7 +5,8 @@
 use rand::rngs::StdRng;
 use rand::Rng;
 use redraft_tests::differential::Command;
-use redraft_tests::driver::{argv, c, mutate, pick, Against, Coverage, Ops, Program, Sides};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, mutate, pick, Coverage, Ops, Program, Sides};
 
 /// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
 const OPS: Ops = Ops {
@@ -181,18 +182,8 @@ impl Program for Lists {
     }
 }
 
-async fn run(against: Against) {
-    let mut sides = Sides::start("list", 7, OPS, against).await;
-    let mut program = Lists { rng: sides.rng() };
-    sides.run(&mut program).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_list_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    run(Against::Engine).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_list_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    run(Against::Follower).await;
-}
+differential_tests!(
+    random_list_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_list_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| driver::run("list", 7, OPS, against, |rng| Lists { rng })
+);

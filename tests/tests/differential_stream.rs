@@ -14,9 +14,8 @@ use rand::seq::IndexedRandom;
 use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_tests::differential::{name, Command};
-use redraft_tests::driver::{
-    argv, c, frame, parse, Against, Coverage, Ops, Program, Redraft, Sides,
-};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, frame, parse, Coverage, Ops, Program, Redraft};
 use redraft_tests::raw::show;
 use redraft_tests::RedisServer;
 
@@ -566,13 +565,9 @@ fn equivalent(command: &Command, a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The stream program: per-key explicit IDs, so that most replies compare byte for byte.
-struct Streams {
-    gen: Gen,
-}
-
-impl Program for Streams {
+impl Program for Gen {
     fn command(&mut self) -> Command {
-        argv(self.gen.generate())
+        argv(self.generate())
     }
 
     fn coverage(&self) -> Coverage {
@@ -597,26 +592,14 @@ impl Program for Streams {
     }
 }
 
-async fn run(against: Against) {
-    let mut sides = Sides::start("stream", 0, OPS, against).await;
-    let mut program = Streams {
-        gen: Gen {
-            rng: sides.rng(),
-            next_ms: [1; 4],
-        },
-    };
-    sides.run(&mut program).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_stream_commands_on_the_engine_reply_like_redis() {
-    run(Against::Engine).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_stream_commands_on_a_follower_reply_like_redis() {
-    run(Against::Follower).await;
-}
+differential_tests!(
+    random_stream_commands_on_the_engine_reply_like_redis,
+    random_stream_commands_on_a_follower_reply_like_redis,
+    |against| driver::run("stream", 0, OPS, against, |rng| Gen {
+        rng,
+        next_ms: [1; 4],
+    })
+);
 
 /// XADD with `*` takes the entry's time: the IDs differ between the servers only in the
 /// milliseconds, which both take from their clocks.

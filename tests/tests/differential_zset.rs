@@ -14,8 +14,9 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
 use redraft_tests::differential::{self, Command};
+use redraft_tests::differential_tests;
 use redraft_tests::driver::{
-    argv, bulks, c, is_error, mutate, parse, pick, Against, Coverage, Ops, Outcome, Program, Sides,
+    self, argv, bulks, c, is_error, mutate, parse, pick, Coverage, Ops, Outcome, Program, Sides,
 };
 use redraft_tests::raw::show;
 
@@ -622,18 +623,8 @@ impl Program for SortedSets {
     }
 }
 
-async fn run(against: Against) {
-    let mut sides = Sides::start("zset", 11, OPS, against).await;
-    let mut program = SortedSets { rng: sides.rng() };
-    sides.run(&mut program).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_sorted_set_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    run(Against::Engine).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_sorted_set_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    run(Against::Follower).await;
-}
+differential_tests!(
+    random_sorted_set_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_sorted_set_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| driver::run("zset", 11, OPS, against, |rng| SortedSets { rng })
+);
