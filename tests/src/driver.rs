@@ -47,7 +47,7 @@ pub fn run_seed(salt: u64) -> u64 {
     base.wrapping_add(salt)
 }
 
-pub fn now_ms() -> u64 {
+fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
@@ -264,12 +264,16 @@ pub struct Outcome {
     pub verdict: Result<(), String>,
 }
 
-/// Replies compared for one command name.
+/// What the ops of one command name came to.
 #[derive(Clone, Copy, Debug, Default)]
 struct Tally {
+    /// Compared, and redis-server's reply is not an error.
     replies: usize,
+    /// Compared, and redis-server's reply is an error.
     errors: usize,
+    /// Not compared: the engine does not answer the command.
     uncompared: usize,
+    /// Writes whose replies agreed.
     writes: usize,
 }
 
@@ -430,10 +434,6 @@ impl Sides {
         StdRng::seed_from_u64(self.seed)
     }
 
-    pub fn against(&self) -> Against {
-        self.against
-    }
-
     pub async fn redis(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
         self.redis.call(argv).await.unwrap_or_else(|e| {
             panic!("redis-server: {} failed: {e}", show_command(&argv.to_vec()))
@@ -515,12 +515,8 @@ impl Sides {
     /// The encoding of `key` on one side (OBJECT ENCODING; the string encodings count as
     /// one, since the two servers choose them apart); None when there is no such key.
     pub async fn encoding(&mut self, side: Side, key: &[u8]) -> Option<String> {
-        let reply = self
-            .on(
-                side,
-                &[b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.to_vec()],
-            )
-            .await;
+        let object = [c("OBJECT ENCODING"), vec![key.to_vec()]].concat();
+        let reply = self.on(side, &object).await;
         let name = String::from_utf8_lossy(&bulk(&reply)?).into_owned();
         Some(match name.as_str() {
             "int" | "embstr" | "raw" => "string".into(),
