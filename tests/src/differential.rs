@@ -8,11 +8,10 @@
 //! few milliseconds between the two servers cannot flip an NX/XX/GT/LT comparison.
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
 use rand::Rng;
-use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::types::OwnedFrame;
 
+use crate::driver::{self, c, frame, pick, Against, Coverage, Ops, Outcome, Program, Side, Sides};
 use crate::raw::show;
 
 /// One command: its arguments, the first being the name.
@@ -153,10 +152,6 @@ fn unix_millis(rng: &mut StdRng, past: bool) -> String {
     }
 }
 
-fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
-    from.choose(rng).expect("non-empty")
-}
-
 fn key(rng: &mut StdRng) -> String {
     pick(rng, KEYS).to_string()
 }
@@ -195,59 +190,59 @@ fn keys_pattern(rng: &mut StdRng) -> String {
     .into()
 }
 
+/// The commands of the slice, some more often than others.
+const NAMES: &[&str] = &[
+    "GET",
+    "SET",
+    "SET",
+    "SET",
+    "SETNX",
+    "SETEX",
+    "PSETEX",
+    "GETSET",
+    "GETDEL",
+    "GETEX",
+    "MGET",
+    "MSET",
+    "MSETNX",
+    "APPEND",
+    "STRLEN",
+    "INCR",
+    "INCRBY",
+    "DECR",
+    "DECRBY",
+    "INCRBYFLOAT",
+    "GETRANGE",
+    "SETRANGE",
+    "DEL",
+    "UNLINK",
+    "EXISTS",
+    "TYPE",
+    "EXPIRE",
+    "PEXPIRE",
+    "EXPIREAT",
+    "PEXPIREAT",
+    "TTL",
+    "PTTL",
+    "EXPIRETIME",
+    "PEXPIRETIME",
+    "PERSIST",
+    "KEYS",
+    "SCAN",
+    "RENAME",
+    "RENAMENX",
+    "DBSIZE",
+    "ECHO",
+    "PING",
+    "GET",
+    "INCR",
+    "TTL",
+];
+
 /// Generates one well-formed (mostly) command of the slice.
 fn valid_command(rng: &mut StdRng) -> Vec<String> {
     let mut c: Vec<String> = Vec::new();
-    let name = pick(
-        rng,
-        &[
-            "GET",
-            "SET",
-            "SET",
-            "SET",
-            "SETNX",
-            "SETEX",
-            "PSETEX",
-            "GETSET",
-            "GETDEL",
-            "GETEX",
-            "MGET",
-            "MSET",
-            "MSETNX",
-            "APPEND",
-            "STRLEN",
-            "INCR",
-            "INCRBY",
-            "DECR",
-            "DECRBY",
-            "INCRBYFLOAT",
-            "GETRANGE",
-            "SETRANGE",
-            "DEL",
-            "UNLINK",
-            "EXISTS",
-            "TYPE",
-            "EXPIRE",
-            "PEXPIRE",
-            "EXPIREAT",
-            "PEXPIREAT",
-            "TTL",
-            "PTTL",
-            "EXPIRETIME",
-            "PEXPIRETIME",
-            "PERSIST",
-            "KEYS",
-            "SCAN",
-            "RENAME",
-            "RENAMENX",
-            "DBSIZE",
-            "ECHO",
-            "PING",
-            "GET",
-            "INCR",
-            "TTL",
-        ],
-    );
+    let name = pick(rng, NAMES);
     c.push(name.into());
     match name {
         "GET" | "GETDEL" | "STRLEN" | "INCR" | "DECR" | "TYPE" | "TTL" | "PTTL" | "EXPIRETIME"
@@ -349,24 +344,6 @@ fn valid_command(rng: &mut StdRng) -> Vec<String> {
 
 /// Generates the next command: mostly valid ones, plus wrong arity, unknown commands
 /// and odd casing.
-/// The base seed when REDRAFT_DIFF_SEED is unset: the suite (and CI) runs the same programs
-/// every time, so a failure is a regression, not the luck of the draw.
-pub const DEFAULT_SEED: u64 = 20_261_126;
-
-/// The seed of one differential run: the base seed plus `salt` (each test has its own salt, so
-/// one base replays them all). The base is REDRAFT_DIFF_SEED when it holds a u64, a fresh
-/// random value when it is `random` (to explore), and [`DEFAULT_SEED`] when it is unset.
-pub fn run_seed(salt: u64) -> u64 {
-    let base = match std::env::var("REDRAFT_DIFF_SEED") {
-        Ok(s) if s == "random" => rand::random(),
-        Ok(s) => s
-            .parse::<u64>()
-            .unwrap_or_else(|_| panic!("REDRAFT_DIFF_SEED={s:?} is neither a u64 nor `random`")),
-        Err(_) => DEFAULT_SEED,
-    };
-    base.wrapping_add(salt)
-}
-
 pub fn command(rng: &mut StdRng) -> Command {
     let mut c = valid_command(rng);
     match rng.random_range(0..100) {
@@ -417,10 +394,6 @@ pub fn name(command: &Command) -> String {
     String::from_utf8_lossy(&command[0]).to_ascii_uppercase()
 }
 
-fn frame(bytes: &[u8]) -> Option<OwnedFrame> {
-    decode(bytes).ok().flatten().map(|(f, _)| f)
-}
-
 fn integer(bytes: &[u8]) -> Option<i64> {
     match frame(bytes)? {
         OwnedFrame::Integer(n) => Some(n),
@@ -459,16 +432,6 @@ fn nul_truncated(command: &Command, error: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Whether redraft's reply to `command` is equivalent to redis-server's.
-///
-/// Byte equality, except these documented differences:
-/// - KEYS: the same elements in any order;
-/// - errors quoting an argument that holds a NUL byte: redis-server cuts the argument
-///   at the NUL (C-string formatting); redraft may quote it whole;
-/// - TTL/PTTL/EXPIRETIME/PEXPIRETIME: non-negative integers within a tolerance (the
-///   two servers set and read deadlines a few milliseconds apart); -1 and -2 exact.
-///
-/// SCAN is compared by the driver, which follows cursors to the end on both sides.
 /// OBJECT REFCOUNT of a small integer string: redraft judges sharing from the bytes, while
 /// Redis's COPY makes a private copy of a shared integer, whose refcount is 1 (documented).
 fn copied_integer_refcount(command: &Command, redis: &[u8], redraft: &[u8]) -> bool {
@@ -479,6 +442,16 @@ fn copied_integer_refcount(command: &Command, redis: &[u8], redraft: &[u8]) -> b
         && redraft == b":2147483647\r\n"
 }
 
+/// Whether redraft's reply to `command` is equivalent to redis-server's.
+///
+/// Byte equality, except these documented differences:
+/// - KEYS: the same elements in any order;
+/// - errors quoting an argument that holds a NUL byte: redis-server cuts the argument
+///   at the NUL (C-string formatting); redraft may quote it whole;
+/// - TTL/PTTL/EXPIRETIME/PEXPIRETIME: non-negative integers within a tolerance (the
+///   two servers set and read deadlines a few milliseconds apart); -1 and -2 exact.
+///
+/// SCAN is compared by the driver, which follows cursors to the end on both sides.
 pub fn equivalent(command: &Command, redis: &[u8], redraft: &[u8]) -> Result<(), String> {
     if redis == redraft {
         return Ok(());
@@ -516,45 +489,143 @@ pub fn equivalent(command: &Command, redis: &[u8], redraft: &[u8]) -> Result<(),
     ))
 }
 
+/// The strings/keyspace program. A SCAN whose replies differ is followed to its end on both
+/// sides and compared as a set of keys; after the last op the key sets, DBSIZE and every key's
+/// value and TTL agree.
+pub struct Strings {
+    rng: StdRng,
+}
+
+impl Strings {
+    /// The runs' lengths: against the engine or a second redis-server, and against a cluster.
+    pub const OPS: Ops = Ops {
+        engine: 3000,
+        follower: 1500,
+    };
+
+    /// Runs the program against `against`; `salt` tells the runs of one base seed apart.
+    pub async fn run(salt: u64, against: Against) {
+        driver::run("strings", salt, Self::OPS, against, |rng| Strings { rng }).await;
+    }
+}
+
+/// Bound on the cursor steps of one SCAN walk.
+const SCAN_STEPS_MAX: usize = 10_000;
+
+/// Follows a SCAN from its first reply to cursor 0 on one side; returns the sorted, deduplicated
+/// keys, or `None` when the reply is not a SCAN page (an error: compared as bytes).
+async fn scan_to_end(
+    sides: &mut Sides,
+    side: Side,
+    command: &Command,
+    first: &[u8],
+) -> Option<Vec<Vec<u8>>> {
+    let mut keys = Vec::new();
+    let mut reply = first.to_vec();
+    for _ in 0..SCAN_STEPS_MAX {
+        let Some(OwnedFrame::Array(parts)) = frame(&reply) else {
+            return None;
+        };
+        let [OwnedFrame::BulkString(cursor), OwnedFrame::Array(page)] = &parts[..] else {
+            return None;
+        };
+        for item in page {
+            if let OwnedFrame::BulkString(key) = item {
+                keys.push(key.clone());
+            }
+        }
+        if cursor == b"0" {
+            keys.sort();
+            keys.dedup();
+            return Some(keys);
+        }
+        let mut next = command.clone();
+        next[1] = cursor.clone();
+        reply = sides.on(side, &next).await;
+    }
+    panic!("{side:?}: SCAN did not finish within {SCAN_STEPS_MAX} steps")
+}
+
+impl Program for Strings {
+    fn command(&mut self) -> Command {
+        command(&mut self.rng)
+    }
+
+    fn coverage(&self) -> Coverage {
+        Coverage {
+            commands: NAMES,
+            replies_percent: 50,
+            writes_percent: 40,
+            // Session commands: the engine does not answer them (the server does).
+            uncompared: &["PING", "ECHO"],
+        }
+    }
+
+    async fn compare(&mut self, sides: &mut Sides, command: &Command) -> Outcome {
+        let mut outcome = sides.compare(command, equivalent).await;
+        if let (Err(_), Some(b), "SCAN") = (&outcome.verdict, &outcome.redraft, &*name(command)) {
+            let b = b.clone();
+            let keys_a = scan_to_end(sides, Side::Redis, command, &outcome.redis).await;
+            let keys_b = scan_to_end(sides, Side::Redraft, command, &b).await;
+            if keys_a.is_some() && keys_a == keys_b {
+                outcome.verdict = Ok(());
+            } else if keys_a.is_some() || keys_b.is_some() {
+                outcome.verdict = Err(format!(
+                    "SCAN walks differ:\nredis-server: {keys_a:?}\nredraft:      {keys_b:?}"
+                ));
+            }
+        }
+        outcome
+    }
+
+    async fn finish(&mut self, sides: &mut Sides) -> Result<(), String> {
+        let (a, b) = sides.both(&c("KEYS *")).await;
+        if sorted_elements(&a) != sorted_elements(&b) {
+            return Err(format!("final KEYS *:\n{}\n{}", show(&a), show(&b)));
+        }
+        sides.agree_on(&[c("DBSIZE")], |a, b| a == b).await?;
+        for key in KEYS {
+            for name in ["GET", "PTTL"] {
+                let command = c(&format!("{name} {key}"));
+                let (a, b) = sides.both(&command).await;
+                equivalent(&command, &a, &b)
+                    .map_err(|diff| format!("final {name} {key}:\n{diff}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
 
-    fn cmd(args: &[&str]) -> Command {
-        args.iter().map(|a| a.as_bytes().to_vec()).collect()
-    }
-
     #[test]
     fn a_copied_integer_may_report_the_shared_refcount_only() {
-        let refcount = cmd(&["OBJECT", "REFCOUNT", "k"]);
+        let refcount = c("OBJECT REFCOUNT k");
         assert!(equivalent(&refcount, b":1\r\n", b":2147483647\r\n").is_ok());
         assert!(equivalent(&refcount, b":2147483647\r\n", b":1\r\n").is_err());
-        let encoding = cmd(&["OBJECT", "ENCODING", "k"]);
+        let encoding = c("OBJECT ENCODING k");
         assert!(equivalent(&encoding, b":1\r\n", b":2147483647\r\n").is_err());
     }
 
     #[test]
     fn equivalent_tolerates_only_the_documented_differences() {
-        assert!(equivalent(&cmd(&["GET", "k"]), b"$1\r\na\r\n", b"$1\r\na\r\n").is_ok());
-        assert!(equivalent(&cmd(&["GET", "k"]), b"$1\r\na\r\n", b"$1\r\nb\r\n").is_err());
-        assert!(equivalent(&cmd(&["PTTL", "k"]), b":100000\r\n", b":99990\r\n").is_ok());
-        assert!(equivalent(&cmd(&["pttl", "k"]), b":100000\r\n", b":90000\r\n").is_err());
-        assert!(equivalent(&cmd(&["TTL", "k"]), b":-1\r\n", b":0\r\n").is_err());
-        assert!(equivalent(&cmd(&["TTL", "k"]), b":-2\r\n", b":-1\r\n").is_err());
+        assert!(equivalent(&c("GET k"), b"$1\r\na\r\n", b"$1\r\na\r\n").is_ok());
+        assert!(equivalent(&c("GET k"), b"$1\r\na\r\n", b"$1\r\nb\r\n").is_err());
+        assert!(equivalent(&c("PTTL k"), b":100000\r\n", b":99990\r\n").is_ok());
+        assert!(equivalent(&c("pttl k"), b":100000\r\n", b":90000\r\n").is_err());
+        assert!(equivalent(&c("TTL k"), b":-1\r\n", b":0\r\n").is_err());
+        assert!(equivalent(&c("TTL k"), b":-2\r\n", b":-1\r\n").is_err());
         assert!(equivalent(
-            &cmd(&["KEYS", "*"]),
+            &c("KEYS *"),
             b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
             b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
         )
         .is_ok());
-        assert!(equivalent(
-            &cmd(&["KEYS", "*"]),
-            b"*1\r\n$1\r\na\r\n",
-            b"*1\r\n$1\r\nb\r\n"
-        )
-        .is_err());
-        let nul = cmd(&["EXPIRE", "k", "1", "a\0b"]);
+        assert!(equivalent(&c("KEYS *"), b"*1\r\n$1\r\na\r\n", b"*1\r\n$1\r\nb\r\n").is_err());
+        let nul = c("EXPIRE k 1 a\0b");
         let (cut, whole) = (
             b"-ERR Unsupported option a\r\n",
             b"-ERR Unsupported option a\0b\r\n",
@@ -563,7 +634,7 @@ mod tests {
         assert!(equivalent(&nul, cut, b"-ERR Unsupported option b\r\n").is_err());
         // Order matters everywhere else.
         assert!(equivalent(
-            &cmd(&["MGET", "a", "b"]),
+            &c("MGET a b"),
             b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
             b"*2\r\n$1\r\nb\r\n$1\r\na\r\n"
         )

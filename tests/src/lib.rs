@@ -5,7 +5,9 @@
 //!   SIGTERM, SIGSTOP/SIGCONT, restart with the same command line).
 //! - [`RawClient`] speaks RESP byte for byte: send exact bytes, read one complete
 //!   reply's bytes. Differential and protocol tests compare those bytes.
-//! - [`RedisServer`] spawns a reference `redis-server` for differential tests.
+//! - [`RedisServer`] spawns a reference `redis-server` for differential tests, which all
+//!   run on [`driver`] (both sides, one op at a time, and what a run must cover); the
+//!   strings/keyspace program and the documented reply differences are in [`differential`].
 //! - The fault suite: [`proxy`] (cuttable links), [`nemesis`] (a seeded fault schedule),
 //!   [`workload`] (clients recording a [`history`]), [`linearizability`] and [`checks`]
 //!   (the checkers), and [`fault_run`] (one run, start to verdict).
@@ -17,6 +19,7 @@ pub mod binary;
 pub mod checks;
 pub mod cluster;
 pub mod differential;
+pub mod driver;
 pub mod fault_run;
 pub mod history;
 pub mod linearizability;
@@ -26,7 +29,6 @@ pub mod process;
 pub mod proxy;
 pub mod raw;
 pub mod reference;
-pub mod type_differential;
 pub mod workload;
 
 pub use cluster::{Cluster, ClusterOptions, Info};

@@ -2,176 +2,25 @@
 //! strings/keyspace commands, and hand-written RESP protocol edge cases.
 //!
 //! Replay a failure with `REDRAFT_DIFF_SEED=<seed>`; lengthen the run with
-//! `REDRAFT_DIFF_OPS=<ops per sequence>`. Tolerated differences live in one place:
-//! `redraft_tests::differential::equivalent` (and SCAN, compared below by following
-//! cursors to the end on both sides).
+//! `REDRAFT_DIFF_OPS=<ops>`. Tolerated differences live in one place:
+//! `redraft_tests::differential::equivalent` (and SCAN, compared by following cursors to the
+//! end on both sides: `redraft_tests::differential::Strings`).
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use redraft_tests::differential::{self, sorted_elements, Command};
+use redraft_tests::differential::Strings;
+use redraft_tests::driver::Against;
 use redraft_tests::raw::show;
 use redraft_tests::{Cluster, RawClient, RedisServer};
 
-const OPS_DEFAULT: usize = 1500;
-/// Bound on the cursor steps of one SCAN walk.
-const SCAN_STEPS_MAX: usize = 10_000;
-
-fn seed() -> u64 {
-    differential::run_seed(0)
-}
-
-fn ops() -> usize {
-    std::env::var("REDRAFT_DIFF_OPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(OPS_DEFAULT)
-}
-
-async fn call(client: &mut RawClient, command: &Command, side: &str) -> Vec<u8> {
-    client.call(command).await.unwrap_or_else(|e| {
-        panic!(
-            "{side}: {} failed: {e}",
-            differential::show_command(command)
-        )
-    })
-}
-
-/// Follows a SCAN from its first reply to cursor 0; returns the sorted, deduplicated
-/// keys, or `None` when the reply is not a SCAN page (an error: compared as bytes).
-async fn scan_to_end(
-    client: &mut RawClient,
-    command: &Command,
-    first: &[u8],
-    side: &str,
-) -> Option<Vec<Vec<u8>>> {
-    use redis_protocol::resp2::decode::decode;
-    use redis_protocol::resp2::types::OwnedFrame;
-    let mut keys = Vec::new();
-    let mut reply = first.to_vec();
-    for _ in 0..SCAN_STEPS_MAX {
-        let Some((OwnedFrame::Array(parts), _)) = decode(&reply).ok().flatten() else {
-            return None;
-        };
-        let [OwnedFrame::BulkString(cursor), OwnedFrame::Array(page)] = &parts[..] else {
-            return None;
-        };
-        for item in page {
-            if let OwnedFrame::BulkString(key) = item {
-                keys.push(key.clone());
-            }
-        }
-        if cursor == b"0" {
-            keys.sort();
-            keys.dedup();
-            return Some(keys);
-        }
-        let mut next = command.clone();
-        next[1] = cursor.clone();
-        reply = call(client, &next, side).await;
-    }
-    panic!("{side}: SCAN did not finish within {SCAN_STEPS_MAX} steps")
-}
-
-/// Runs `ops` random commands in lockstep on both servers, comparing every reply.
-async fn run_sequence(seed: u64, ops: usize, redis: &mut RawClient, redraft: &mut RawClient) {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut recent: VecDeque<String> = VecDeque::new();
-    for op in 0..ops {
-        let command = differential::command(&mut rng);
-        let a = call(redis, &command, "redis-server").await;
-        let b = call(redraft, &command, "redraft").await;
-        let mut outcome = differential::equivalent(&command, &a, &b);
-        if outcome.is_err() && differential::name(&command) == "SCAN" {
-            let keys_a = scan_to_end(redis, &command, &a, "redis-server").await;
-            let keys_b = scan_to_end(redraft, &command, &b, "redraft").await;
-            if keys_a.is_some() && keys_a == keys_b {
-                outcome = Ok(());
-            } else if keys_a.is_some() || keys_b.is_some() {
-                outcome = Err(format!(
-                    "SCAN walks differ:\nredis-server: {keys_a:?}\nredraft:      {keys_b:?}"
-                ));
-            }
-        }
-        if let Err(diff) = outcome {
-            panic!(
-                "MISMATCH seed={seed} op={op} (replay: REDRAFT_DIFF_SEED={seed})\ncommand: {}\n{diff}\n\
-                 previous commands (oldest first):\n{}",
-                differential::show_command(&command),
-                recent.iter().cloned().collect::<Vec<_>>().join("\n")
-            );
-        }
-        recent.push_back(format!(
-            "  op {op}: {} -> {}",
-            differential::show_command(&command),
-            show(&a)
-        ));
-        if recent.len() > 15 {
-            recent.pop_front();
-        }
-    }
-    // The final state agrees key by key, and the key sets agree.
-    let mut all = vec![b"KEYS".to_vec(), b"*".to_vec()];
-    let (a, b) = (
-        call(redis, &all, "redis-server").await,
-        call(redraft, &all, "redraft").await,
-    );
-    assert_eq!(
-        sorted_elements(&a),
-        sorted_elements(&b),
-        "seed={seed}: final KEYS *"
-    );
-    all = vec![b"DBSIZE".to_vec()];
-    assert_eq!(
-        show(&call(redis, &all, "r").await),
-        show(&call(redraft, &all, "d").await),
-        "seed={seed}: DBSIZE"
-    );
-    for key in ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"] {
-        for name in ["GET", "PTTL"] {
-            let command = vec![name.as_bytes().to_vec(), key.as_bytes().to_vec()];
-            let (a, b) = (
-                call(redis, &command, "r").await,
-                call(redraft, &command, "d").await,
-            );
-            if let Err(diff) = differential::equivalent(&command, &a, &b) {
-                panic!("seed={seed}: final {name} {key}:\n{diff}");
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_string_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    let seed = seed();
-    let ops = ops();
-    eprintln!(
-        "differential (follower): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}"
-    );
-    let cluster = Cluster::start(3).await;
-    let follower = cluster.followers().await[0];
-    let reference = RedisServer::start().await;
-    let mut redis = reference.raw().await;
-    let mut redraft = cluster.raw(follower).await;
-    run_sequence(seed, ops, &mut redis, &mut redraft).await;
+    Strings::run(0, Against::Follower).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_string_commands_on_a_single_node_reply_like_redis_byte_for_byte() {
-    // A different seed from the same base, so one REDRAFT_DIFF_SEED replays both.
-    let seed = seed().wrapping_add(1);
-    let ops = ops();
-    eprintln!(
-        "differential (single node): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={}",
-        seed.wrapping_sub(1)
-    );
-    let cluster = Cluster::start(1).await;
-    let reference = RedisServer::start().await;
-    let mut redis = reference.raw().await;
-    let mut redraft = cluster.raw(1).await;
-    run_sequence(seed, ops, &mut redis, &mut redraft).await;
+    Strings::run(1, Against::SingleNode).await;
 }
 
 /// What a server did with some bytes: its replies (in order) and whether it then
@@ -308,11 +157,5 @@ async fn resp_protocol_edge_cases_are_handled_like_redis() {
 /// mismatch against redraft is never the generator's timing dependence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_are_timing_independent_on_two_redis_servers() {
-    let seed = seed().wrapping_add(2);
-    eprintln!("differential (redis vs redis): seed={seed}");
-    let (one, two) = (RedisServer::start().await, RedisServer::start().await);
-    let (mut a, mut b) = (one.raw().await, two.raw().await);
-    // Offset the second server in time a little, as a replicated write would be.
-    tokio::time::sleep(Duration::from_millis(3)).await;
-    run_sequence(seed, ops() * 2, &mut a, &mut b).await;
+    Strings::run(2, Against::Redis).await;
 }

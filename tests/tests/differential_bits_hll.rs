@@ -3,40 +3,16 @@
 //! with wrong arity now and then. `REDRAFT_DIFF_SEED` replays a run, `REDRAFT_DIFF_OPS` sets its length.
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
-use redraft_engine::resolve;
+use rand::Rng;
 use redraft_tests::differential::{self, Command};
-use redraft_tests::raw::show;
-use redraft_tests::type_differential::Sides;
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, mutate, pick, Against, Coverage, Ops, Program, Sides};
 
-const OPS_DEFAULT: usize = 3000;
-
-fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
-    from.choose(rng).expect("non-empty")
-}
-
-/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
-/// in proportion to OPS_DEFAULT.
-const FOLLOWER_OPS_DEFAULT: usize = 800;
-
-/// Drops or adds arguments now and then (arity errors), except where Redis 7.0 and the
-/// engine are known to differ (see `mutable`).
-fn mutate(rng: &mut StdRng, mut c: Vec<String>, mutable: bool) -> Vec<String> {
-    if !mutable {
-        return c;
-    }
-    match rng.random_range(0..100) {
-        0..=3 => {
-            let keep = rng.random_range(1..=c.len());
-            c.truncate(keep);
-        }
-        4..=5 => c.push("extra".into()),
-        6..=8 => c[0] = c[0].to_lowercase(),
-        _ => {}
-    }
-    c
-}
+/// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
+const OPS: Ops = Ops {
+    engine: 3000,
+    follower: 800,
+};
 
 /// The HLL cache bytes (8..16 of the header) are the one place the engine may differ: redis
 /// fills them in on PFCOUNT (and a later write only sets their stale bit, keeping the old
@@ -65,73 +41,69 @@ fn bulk(reply: &[u8]) -> Option<&[u8]> {
     body.get(newline + 2..newline + 2 + len)
 }
 
-async fn drive(salt: u64, what: &str, generate: fn(&mut StdRng) -> Vec<String>, on_follower: bool) {
-    let against = if on_follower { "follower" } else { "engine" };
-    let sides = Sides::start(what, salt, OPS_DEFAULT, FOLLOWER_OPS_DEFAULT, on_follower).await;
-    let (seed, ops) = (sides.seed, sides.ops);
-    let (mut redis, mut redraft) = (sides.redis, sides.redraft);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut recent = std::collections::VecDeque::new();
-    let mut compared = 0;
-    for setup in [&["SET", "s", "not an hll"][..], &["RPUSH", "l", "x"]] {
-        let setup: Command = setup.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let a = redis.call(&setup).await.expect("redis-server reply");
-        assert_eq!(a, redraft.call(&setup).await);
+/// The bitmap/HLL program: a GET (and the state after every write) may differ only in an HLL's
+/// cache bytes (see `same_value`).
+struct BitsAndHlls {
+    rng: StdRng,
+    generate: fn(&mut StdRng) -> Vec<String>,
+    coverage: Coverage,
+}
+
+impl Program for BitsAndHlls {
+    fn command(&mut self) -> Command {
+        argv((self.generate)(&mut self.rng))
     }
-    for op in 0..ops {
-        let command: Command = generate(&mut rng)
-            .into_iter()
-            .map(String::into_bytes)
-            .collect();
-        let a = redis.call(&command).await.expect("redis-server reply");
-        let b = redraft.call(&command).await;
-        let is_get = differential::name(&command) == "GET";
+
+    /// A string that is not an HLL, and a list.
+    fn setup(&self) -> Vec<Command> {
+        vec![
+            argv(vec!["SET".into(), "s".into(), "not an hll".into()]),
+            c("RPUSH l x"),
+        ]
+    }
+
+    fn coverage(&self) -> Coverage {
+        self.coverage
+    }
+
+    fn judge(&self, command: &Command, a: &[u8], b: &[u8]) -> Result<(), String> {
+        let is_get = differential::name(command) == "GET";
         // Marking a cache stale answers the cache bit as it was, which may differ.
         let stale_mark = command.len() == 4
             && command[0].eq_ignore_ascii_case(b"SETBIT")
             && command[2] == b"120"
             && command[1].starts_with(b"h");
-        let mut outcome = if (is_get && same_value(&a, &b)) || (stale_mark && a.len() == b.len()) {
+        if (is_get && same_value(a, b)) || (stale_mark && a.len() == b.len()) {
             Ok(())
         } else {
-            differential::equivalent(&command, &a, &b)
-        };
-        let wrote = resolve(&command).is_ok_and(|spec| spec.is_write());
-        let check = wrote && outcome.is_ok();
-        for key in KEYS.iter().filter(|_| check) {
-            let state: Command = vec![b"GET".to_vec(), key.as_bytes().to_vec()];
-            let x = redis.call(&state).await.expect("redis-server reply");
-            let y = redraft.call(&state).await;
-            if !same_value(&x, &y) {
-                outcome = Err(format!(
-                    "state of {key} differs after the command:\nredis-server: {}\nredraft:      {}",
-                    show(&x),
-                    show(&y)
-                ));
-            }
-        }
-        if let Err(diff) = outcome {
-            panic!(
-                "MISMATCH ({what}, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
-                differential::show_command(&command),
-                recent.iter().cloned().collect::<Vec<String>>().join("\n")
-            );
-        }
-        compared += 1;
-        recent.push_back(format!(
-            "  op {op}: {} -> {}",
-            differential::show_command(&command),
-            show(&a)
-        ));
-        if recent.len() > 15 {
-            recent.pop_front();
+            differential::equivalent(command, a, b)
         }
     }
-    assert_eq!(compared, ops);
+
+    async fn after_write(&mut self, sides: &mut Sides, _: &Command) -> Result<(), String> {
+        let values = KEYS.map(|key| c(&format!("GET {key}")));
+        sides.agree_on(&values, same_value).await
+    }
+}
+
+/// Runs `generate` as the `what` differential.
+async fn run(
+    salt: u64,
+    what: &str,
+    generate: fn(&mut StdRng) -> Vec<String>,
+    coverage: Coverage,
+    against: Against,
+) {
+    let program = |rng| BitsAndHlls {
+        rng,
+        generate,
+        coverage,
+    };
+    driver::run(what, salt, OPS, against, program).await;
 }
 
 /// Keys whose whole value is compared (GET) after every write.
-const KEYS: &[&str] = &["b0", "b1", "b2", "h0", "h1", "h2"];
+const KEYS: [&str; 6] = ["b0", "b1", "b2", "h0", "h1", "h2"];
 /// Bit commands never touch the HLL keys nor HLL commands the bitmap keys (other than for
 /// errors): an HLL's cache bytes may legitimately differ (see `same_value`). `s` is a plain
 /// string set before the run (a string that is not an HLL), `l` a list.
@@ -218,46 +190,56 @@ fn offset(rng: &mut StdRng) -> String {
     }
 }
 
-fn unit(rng: &mut StdRng, c: &mut Vec<String>) {
-    c.push(pick(rng, &["BIT", "BYTE", "bit", "byte", "BOTH"]).into());
+/// BITCOUNT's and BITPOS's optional range: none, a start, a start and an end, or both and a
+/// unit (drawn from `0..choices`: the last ones all pick a unit).
+fn range(rng: &mut StdRng, c: &mut Vec<String>, choices: u32) {
+    match rng.random_range(0..choices) {
+        0 => {}
+        1 => c.push(pick(rng, RANGE).into()),
+        2 => c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]),
+        _ => {
+            c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]);
+            c.push(pick(rng, &["BIT", "BYTE", "bit", "byte", "BOTH"]).into());
+        }
+    }
 }
 
 fn element(rng: &mut StdRng, spread: u32) -> String {
     format!("e{}", rng.random_range(0..spread))
 }
 
+/// The commands of the program, some more often than others, and variants of SET and SETBIT.
+const NAMES: &[&str] = &[
+    "SETBIT",
+    "SETBIT",
+    "SETBIT",
+    "GETBIT",
+    "BITCOUNT",
+    "BITCOUNT",
+    "BITPOS",
+    "BITPOS",
+    "BITOP",
+    "BITFIELD",
+    "BITFIELD",
+    "BITFIELD_RO",
+    "SET",
+    "DEL",
+    "PFADD",
+    "PFADD",
+    "PFADD",
+    "PFCOUNT",
+    "PFCOUNT",
+    "PFMERGE",
+    "GET",
+    "SET:hll",
+    "SETBIT:stale",
+    "SETBIT:stale",
+    "RPUSH",
+];
+
 fn generate(rng: &mut StdRng) -> Vec<String> {
     let mut c: Vec<String> = Vec::new();
-    let name = pick(
-        rng,
-        &[
-            "SETBIT",
-            "SETBIT",
-            "SETBIT",
-            "GETBIT",
-            "BITCOUNT",
-            "BITCOUNT",
-            "BITPOS",
-            "BITPOS",
-            "BITOP",
-            "BITFIELD",
-            "BITFIELD",
-            "BITFIELD_RO",
-            "SET",
-            "DEL",
-            "PFADD",
-            "PFADD",
-            "PFADD",
-            "PFCOUNT",
-            "PFCOUNT",
-            "PFMERGE",
-            "GET",
-            "HLLSET",
-            "HLLSTALE",
-            "HLLSTALE",
-            "RPUSH",
-        ],
-    );
+    let name = pick(rng, NAMES);
     c.push(name.into());
     match name {
         "SETBIT" => {
@@ -267,28 +249,12 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         "GETBIT" => c.extend([pick_key(rng, BIT_KEYS), offset(rng)]),
         "BITCOUNT" => {
             c.push(pick_key(rng, BIT_KEYS));
-            match rng.random_range(0..5) {
-                0 => {}
-                1 => c.push(pick(rng, RANGE).into()),
-                2 => c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]),
-                _ => {
-                    c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]);
-                    unit(rng, &mut c);
-                }
-            }
+            range(rng, &mut c, 5);
         }
         "BITPOS" => {
             c.push(pick_key(rng, BIT_KEYS));
             c.push(pick(rng, &["0", "1", "1", "0", "2", "x"]).into());
-            match rng.random_range(0..6) {
-                0 => {}
-                1 => c.push(pick(rng, RANGE).into()),
-                2 => c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]),
-                _ => {
-                    c.extend([pick(rng, RANGE).into(), pick(rng, RANGE).into()]);
-                    unit(rng, &mut c);
-                }
-            }
+            range(rng, &mut c, 6);
         }
         "BITOP" => {
             c.push(pick(rng, &["AND", "OR", "XOR", "NOT", "and", "NAND"]).into());
@@ -335,7 +301,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         ]),
         // Hand-made HLLs, valid and corrupt (a cached count is trusted while valid). None ends
         // in half an XZERO: Redis then reads past the end of its string (see docs/commands.md).
-        "HLLSET" => {
+        "SET:hll" => {
             let body = pick(
                 rng,
                 &[
@@ -360,13 +326,13 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             c.extend([pick(rng, &HLL_KEYS[..3]).into(), format!("{header}{body}")]);
         }
         // Marks an HLL's cached count stale, the same on both sides.
-        "HLLSTALE" => {
+        "SETBIT:stale" => {
             c[0] = "SETBIT".into();
             c.extend([pick(rng, &HLL_KEYS[..3]).into(), "120".into(), "1".into()]);
         }
         "RPUSH" => c.extend(["l".into(), "x".into()]),
-        "DEL" => c.push(pick(rng, KEYS).into()),
-        "GET" => c.push(pick(rng, KEYS).into()),
+        "DEL" => c.push(pick(rng, &KEYS).into()),
+        "GET" => c.push(pick(rng, &KEYS).into()),
         "PFADD" => {
             c.push(pick_key(rng, HLL_KEYS));
             // Now and then a big batch, so that HLLs cross the sparse → dense promotion.
@@ -379,30 +345,28 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
                 c.push(element(rng, spread));
             }
         }
-        "PFCOUNT" => {
-            for _ in 0..rng.random_range(1..4) {
-                c.push(pick_key(rng, HLL_KEYS));
-            }
-        }
-        "PFMERGE" => {
+        "PFCOUNT" | "PFMERGE" => {
             for _ in 0..rng.random_range(1..4) {
                 c.push(pick_key(rng, HLL_KEYS));
             }
         }
         _ => unreachable!(),
     }
-    mutate(rng, c, true)
+    mutate(rng, c)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_bitmap_and_hll_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    drive(11, "bits/hll", generate, false).await;
-}
+const BITS_AND_HLLS: Coverage = Coverage {
+    commands: NAMES,
+    replies_percent: 50,
+    writes_percent: 45,
+    uncompared: &[],
+};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_bitmap_and_hll_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    drive(11, "bits/hll", generate, true).await;
-}
+differential_tests!(
+    random_bitmap_and_hll_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_bitmap_and_hll_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| run(11, "bits/hll", generate, BITS_AND_HLLS, against)
+);
 
 /// Long PFADD sequences alone: PFCOUNT must equal redis-server's at every step through the
 /// sparse → dense promotion, and the raw bytes after PFADD must be the same.
@@ -415,14 +379,8 @@ fn generate_hll(rng: &mut StdRng) -> Vec<String> {
                 c.push(element(rng, 1_000_000));
             }
         }
-        6 | 7 => {
-            c.push("PFCOUNT".into());
-            for _ in 0..rng.random_range(1..4) {
-                c.push(pick(rng, &HLL_KEYS[..3]).into());
-            }
-        }
-        8 => {
-            c.push("PFMERGE".into());
+        n @ 6..=8 => {
+            c.push(if n == 8 { "PFMERGE" } else { "PFCOUNT" }.into());
             for _ in 0..rng.random_range(1..4) {
                 c.push(pick(rng, &HLL_KEYS[..3]).into());
             }
@@ -434,5 +392,11 @@ fn generate_hll(rng: &mut StdRng) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hll_counts_and_bytes_match_redis_through_promotion() {
-    drive(12, "hll", generate_hll, false).await;
+    let coverage = Coverage {
+        commands: &["PFADD", "PFCOUNT", "PFMERGE", "GET"],
+        replies_percent: 80,
+        writes_percent: 50,
+        uncompared: &[],
+    };
+    run(12, "hll", generate_hll, coverage, Against::Engine).await;
 }

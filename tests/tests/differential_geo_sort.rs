@@ -15,18 +15,18 @@
 //! `REDRAFT_DIFF_SEED` replays a run, `REDRAFT_DIFF_OPS` sets its length.
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
-use redraft_engine::resolve;
+use rand::Rng;
 use redraft_tests::differential::{self, Command};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, pick, Coverage, Ops, Outcome, Program, Sides};
 use redraft_tests::raw::show;
-use redraft_tests::type_differential::Sides;
 
-const OPS_DEFAULT: usize = 3000;
-
-fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
-    from.choose(rng).expect("non-empty")
-}
+/// Ops of a run: against the engine, and against a follower (every write is a Raft commit,
+/// followed by 36 state probes).
+const OPS: Ops = Ops {
+    engine: 3000,
+    follower: 150,
+};
 
 const GEOKEYS: &[&str] = &["g1", "g2"];
 const LISTS: &[&str] = &["ln", "la"];
@@ -378,31 +378,25 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
     c
 }
 
-/// Ops of the run against a follower (every write is a Raft commit, followed by 36 state probes);
-/// REDRAFT_DIFF_OPS scales it in proportion to OPS_DEFAULT.
-const FOLLOWER_OPS_DEFAULT: usize = 150;
-
 /// Every key whose state is compared after each write, with the command that reads it.
 fn probes() -> Vec<Command> {
-    let mut out: Vec<Vec<&str>> = Vec::new();
+    let mut out = Vec::new();
     for key in ["g1", "g2", "gs", "zn"] {
-        out.push(vec!["ZRANGE", key, "0", "-1", "WITHSCORES"]);
+        out.push(c(&format!("ZRANGE {key} 0 -1 WITHSCORES")));
     }
     for key in ["ln", "la", "dst"] {
-        out.push(vec!["LRANGE", key, "0", "-1"]);
+        out.push(c(&format!("LRANGE {key} 0 -1")));
     }
     for key in ["sn", "sa", "si"] {
-        out.push(vec!["SORT", key, "ALPHA"]);
+        out.push(c(&format!("SORT {key} ALPHA")));
     }
     for key in [
         "g1", "g2", "gs", "zn", "ln", "la", "dst", "sn", "sa", "si", "str", "c1", "hh",
     ] {
-        out.push(vec!["OBJECT", "ENCODING", key]);
-        out.push(vec!["TYPE", key]);
+        out.push(c(&format!("OBJECT ENCODING {key}")));
+        out.push(c(&format!("TYPE {key}")));
     }
-    out.into_iter()
-        .map(|c| c.into_iter().map(|s| s.as_bytes().to_vec()).collect())
-        .collect()
+    out
 }
 
 /// Weights and hashes for every element, unique so that BY orders are total.
@@ -431,115 +425,87 @@ fn fixtures() -> Vec<Command> {
             ]);
         }
     }
-    out.into_iter()
-        .map(|c| c.into_iter().map(String::into_bytes).collect())
-        .collect()
+    out.into_iter().map(argv).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    drive(false).await;
+/// The geo/SORT/key program: after every write, the state of every key agrees too (`probes`).
+struct GeoSortKeys {
+    rng: StdRng,
+    probes: Vec<Command>,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_geo_sort_and_key_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    drive(true).await;
-}
-
-async fn drive(on_follower: bool) {
-    let against = if on_follower { "follower" } else { "engine" };
-    let sides = Sides::start(
-        "geo/sort",
-        23,
-        OPS_DEFAULT,
-        FOLLOWER_OPS_DEFAULT,
-        on_follower,
-    )
-    .await;
-    let (seed, ops) = (sides.seed, sides.ops);
-    let (mut redis, mut redraft) = (sides.redis, sides.redraft);
-    for command in fixtures() {
-        let a = redis.call(&command).await.expect("redis-server reply");
-        let b = redraft.call(&command).await;
-        assert_eq!(
-            show(&a),
-            show(&b),
-            "fixture {}",
-            differential::show_command(&command)
-        );
+impl Program for GeoSortKeys {
+    fn command(&mut self) -> Command {
+        argv(generate(&mut self.rng))
     }
-    // The same fixtures in db 1, so that SWAPDB keeps every BY weight in place.
-    let swap: Command = vec![b"SWAPDB".to_vec(), b"0".to_vec(), b"1".to_vec()];
-    let fixtures_again = std::iter::once(swap.clone())
-        .chain(fixtures())
-        .chain(std::iter::once(swap));
-    for command in fixtures_again {
-        let a = redis.call(&command).await.expect("redis-server reply");
-        let b = redraft.call(&command).await;
-        assert_eq!(
-            show(&a),
-            show(&b),
-            "fixture {}",
-            differential::show_command(&command)
-        );
+
+    /// Weights and hashes for every element, in db 0 and db 1 (so that SWAPDB keeps every BY
+    /// weight in place).
+    fn setup(&self) -> Vec<Command> {
+        let swap = c("SWAPDB 0 1");
+        [fixtures(), vec![swap.clone()], fixtures(), vec![swap]].concat()
     }
-    let probes = probes();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut recent = std::collections::VecDeque::new();
-    let mut writes = 0;
-    for op in 0..ops {
-        let command: Command = generate(&mut rng)
-            .into_iter()
-            .map(String::into_bytes)
-            .collect();
-        let a = redis.call(&command).await.expect("redis-server reply");
-        let b = redraft.call(&command).await;
-        let mut outcome = differential::equivalent(&command, &a, &b);
-        if differential::name(&command) == "SORT_RO" && command.len() > 1 {
+
+    fn coverage(&self) -> Coverage {
+        Coverage {
+            commands: &[
+                "GEOADD",
+                "GEOPOS",
+                "GEOHASH",
+                "GEODIST",
+                "GEOSEARCH",
+                "GEOSEARCHSTORE",
+                "GEORADIUS",
+                "GEORADIUS_RO",
+                "GEORADIUSBYMEMBER",
+                "GEORADIUSBYMEMBER_RO",
+                "RPUSH",
+                "SADD",
+                "ZADD",
+                "HSET",
+                "SET",
+                "SORT",
+                "SORT_RO",
+                "OBJECT",
+                "COPY",
+                "MOVE",
+                "SWAPDB",
+            ],
+            replies_percent: 50,
+            // The program writes: more than a quarter of the ops.
+            writes_percent: 25,
+            uncompared: &[],
+        }
+    }
+
+    async fn compare(&mut self, sides: &mut Sides, command: &Command) -> Outcome {
+        let mut outcome = sides.compare(command, differential::equivalent).await;
+        if differential::name(command) == "SORT_RO" && command.len() > 1 {
             // Redis's SORT_RO converts a sorted set to skiplist; a read here cannot (documented).
             // A SORT that returns nothing makes the same conversion on both sides.
-            let convert: Command = [&b"SORT"[..], &command[1], b"LIMIT", b"0", b"0"]
-                .iter()
-                .map(|part| part.to_vec())
-                .collect();
-            let x = redis.call(&convert).await.expect("redis-server reply");
-            let y = redraft.call(&convert).await;
-            if outcome.is_ok() && x != y {
-                outcome = Err(format!("{}\n{}", show(&x), show(&y)));
+            let mut convert = c("SORT key LIMIT 0 0");
+            convert[1] = command[1].clone();
+            let (x, y) = sides.both(&convert).await;
+            if outcome.verdict.is_ok() && x != y {
+                outcome.verdict = Err(format!("{}\n{}", show(&x), show(&y)));
             }
         }
-        let wrote = resolve(&command).is_ok_and(|spec| spec.is_write());
-        if wrote && outcome.is_ok() {
-            writes += 1;
-            for probe in &probes {
-                let x = redis.call(probe).await.expect("redis-server reply");
-                let y = redraft.call(probe).await;
-                if x != y {
-                    outcome = Err(format!(
-                        "state differs after the command: {}\nredis-server: {}\nredraft:      {}",
-                        differential::show_command(probe),
-                        show(&x),
-                        show(&y)
-                    ));
-                    break;
-                }
-            }
-        }
-        if let Err(diff) = outcome {
-            panic!(
-                "MISMATCH (geo/sort, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
-                differential::show_command(&command),
-                recent.iter().cloned().collect::<Vec<String>>().join("\n")
-            );
-        }
-        recent.push_back(format!(
-            "  op {op}: {} -> {}",
-            differential::show_command(&command),
-            show(&a)
-        ));
-        if recent.len() > 15 {
-            recent.pop_front();
-        }
+        outcome
     }
-    assert!(writes > ops / 4, "the program writes ({writes})");
+
+    async fn after_write(&mut self, sides: &mut Sides, _: &Command) -> Result<(), String> {
+        sides
+            .agree_on(&self.probes, |a, b| a == b)
+            .await
+            .map_err(|diff| format!("state differs after the command: {diff}"))
+    }
 }
+
+differential_tests!(
+    random_geo_sort_and_key_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_geo_sort_and_key_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| driver::run("geo/sort", 23, OPS, against, |rng| GeoSortKeys {
+        rng,
+        probes: probes(),
+    })
+);

@@ -8,59 +8,25 @@
 //!
 //! `REDRAFT_DIFF_SEED` replays a run, `REDRAFT_DIFF_OPS` makes it longer.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
-use redis_protocol::resp2::decode::decode;
+use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::keyspace::Value;
-use redraft_engine::{resolve, Engine, Kind, LogCommand, ReadContext, Reply};
-use redraft_server::encode::Protocol;
+use redraft_tests::differential::{name, Command};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{
+    self, argv, elements, is_error, parse, Coverage, Ops, Outcome, Program, Side, Sides,
+};
 use redraft_tests::raw::show;
-use redraft_tests::{Cluster, RawClient, RedisServer};
 
-const OPS_DEFAULT: usize = 3000;
-/// Ops of the run against a follower (every write is a Raft commit).
-const FOLLOWER_OPS_DEFAULT: usize = 800;
+/// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
+const OPS: Ops = Ops {
+    engine: 3000,
+    follower: 800,
+};
 
 const HASH_KEYS: &[&str] = &["h0", "h1", "h2"];
 const SET_KEYS: &[&str] = &["s0", "s1", "s2", "s3"];
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as u64
-}
-
-/// RESP2 bytes of a reply, exactly as the server encodes it for a RESP2 client.
-fn resp2(reply: &Reply, out: &mut Vec<u8>) {
-    redraft_server::encode::encode(reply, Protocol::Resp2, out);
-}
-
-fn frame(bytes: &[u8]) -> OwnedFrame {
-    decode(bytes)
-        .ok()
-        .flatten()
-        .map(|(f, _)| f)
-        .unwrap_or_else(|| panic!("not one RESP2 reply: {}", show(bytes)))
-}
-
-/// The bulk strings of an array reply, in order; None for any other reply.
-fn elements(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
-    match frame(bytes) {
-        OwnedFrame::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                OwnedFrame::BulkString(b) => Some(b),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
-}
 
 fn sorted(mut items: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     items.sort();
@@ -77,151 +43,35 @@ fn sorted_pairs(items: Vec<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
     pairs
 }
 
-fn is_error(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"-")
-}
-
-fn name(command: &[String]) -> String {
-    command[0].to_ascii_uppercase()
-}
-
-fn show_command(command: &[String]) -> String {
-    command
-        .iter()
-        .map(|a| format!("{a:?}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP.
-enum Backend {
-    Engine { engine: Engine, index: u64 },
-    Follower(RawClient),
-}
-
-struct Sides {
-    redis: RawClient,
-    backend: Backend,
-}
-
-impl Sides {
-    async fn redis(&mut self, command: &[String]) -> Vec<u8> {
-        self.redis.call(command).await.expect("redis-server reply")
-    }
-
-    /// Runs one command on the engine as the server would: writes as a one-command entry at
-    /// the next log index, reads against the replica with a seed that varies per call.
-    /// On a follower: the exact bytes it replies.
-    async fn engine(&mut self, command: &[String]) -> Vec<u8> {
-        let (engine, index) = match &mut self.backend {
-            Backend::Follower(client) => {
-                return client.call(command).await.expect("follower reply");
-            }
-            Backend::Engine { engine, index } => (engine, index),
+/// Every element of a whole HSCAN/SSCAN walk (cursor 0 to 0) with the command's options.
+async fn full_scan(
+    sides: &mut Sides,
+    side: Side,
+    command: &Command,
+) -> Result<Vec<Vec<u8>>, String> {
+    let mut cursor = b"0".to_vec();
+    let mut found = Vec::new();
+    for _ in 0..100_000 {
+        let mut step = command.clone();
+        step[2] = cursor;
+        let reply = sides.on(side, &step).await;
+        let OwnedFrame::Array(parts) = parse(&reply) else {
+            return Err(format!("scan step replied {}", show(&reply)));
         };
-        let argv: Vec<Vec<u8>> = command.iter().map(|a| a.as_bytes().to_vec()).collect();
-        *index += 1;
-        let reply = match resolve(&argv) {
-            Err(reply) => reply,
-            Ok(spec) => match spec.kind {
-                Kind::Session | Kind::Cluster | Kind::Container(_) => {
-                    panic!("no session commands here")
-                }
-                Kind::Read(_) => engine.read(
-                    0,
-                    &argv,
-                    ReadContext {
-                        now_ms: now_ms(),
-                        seed: index.wrapping_mul(0x9e37_79b9),
-                    },
-                ),
-                Kind::Write(_) => {
-                    let entry = LogCommand::run(now_ms(), 0, vec![argv]);
-                    let mut replies = engine.apply(*index, &entry);
-                    assert_eq!(replies.len(), 1, "one reply per command");
-                    replies.remove(0)
-                }
-            },
+        let [OwnedFrame::BulkString(next), OwnedFrame::Array(items)] = &parts[..] else {
+            return Err(format!("scan step replied {}", show(&reply)));
         };
-        let mut out = Vec::new();
-        resp2(&reply, &mut out);
-        out
-    }
-
-    async fn both(&mut self, command: &[String]) -> (Vec<u8>, Vec<u8>) {
-        let redis = self.redis(command).await;
-        (redis, self.engine(command).await)
-    }
-
-    /// Redraft's encoding of a hash or set at `key`: read from the engine's keyspace, or asked
-    /// of the follower with OBJECT ENCODING (only a hash's or a set's encodings count).
-    async fn engine_encoding(&mut self, key: &str) -> Option<String> {
-        let engine = match &mut self.backend {
-            Backend::Engine { engine, .. } => engine,
-            Backend::Follower(client) => {
-                let reply = client
-                    .call(&["OBJECT", "ENCODING", key])
-                    .await
-                    .expect("follower reply");
-                return match frame(&reply) {
-                    OwnedFrame::BulkString(b) => Some(String::from_utf8_lossy(&b).into_owned())
-                        .filter(|e| ["listpack", "hashtable", "intset"].contains(&e.as_str())),
-                    _ => None,
-                };
-            }
-        };
-        let entry = engine.keyspace().dbs[0].get(key.as_bytes(), now_ms())?;
-        match &entry.value {
-            Value::Hash(hash) => Some(hash.encoding_name().to_string()),
-            Value::Set(set) => Some(set.encoding_name().to_string()),
-            _ => None,
-        }
-    }
-
-    async fn redis_encoding(&mut self, key: &str) -> Option<String> {
-        let reply = self
-            .redis(&["OBJECT".into(), "ENCODING".into(), key.into()])
-            .await;
-        match frame(&reply) {
-            OwnedFrame::BulkString(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-            _ => None,
-        }
-    }
-
-    /// Every element of a whole HSCAN/SSCAN walk (cursor 0 to 0) with the command's options.
-    async fn full_scan(
-        &mut self,
-        command: &[String],
-        on_redis: bool,
-    ) -> Result<Vec<Vec<u8>>, String> {
-        let mut cursor = "0".to_string();
-        let mut found = Vec::new();
-        for _ in 0..100_000 {
-            let mut step = command.to_vec();
-            step[2] = cursor.clone();
-            let reply = if on_redis {
-                self.redis(&step).await
-            } else {
-                self.engine(&step).await
-            };
-            let OwnedFrame::Array(parts) = frame(&reply) else {
-                return Err(format!("scan step replied {}", show(&reply)));
-            };
-            let [OwnedFrame::BulkString(next), OwnedFrame::Array(items)] = &parts[..] else {
-                return Err(format!("scan step replied {}", show(&reply)));
-            };
-            for item in items {
-                if let OwnedFrame::BulkString(b) = item {
-                    found.push(b.clone());
-                }
-            }
-            cursor = String::from_utf8_lossy(next).into_owned();
-            if cursor == "0" {
-                return Ok(found);
+        for item in items {
+            if let OwnedFrame::BulkString(b) = item {
+                found.push(b.clone());
             }
         }
-        Err("the scan did not end".into())
+        cursor = next.clone();
+        if cursor == b"0" {
+            return Ok(found);
+        }
     }
+    Err("the scan did not end".into())
 }
 
 /// Hash fields and set members: small integers (intsets), integer-like strings that are not
@@ -313,52 +163,54 @@ fn scan_options(rng: &mut StdRng, c: &mut Vec<String>) {
     }
 }
 
+/// The commands of the program, some more often than others (`:grow`: a large HSET or SADD).
+const NAMES: &[&str] = &[
+    "HSET",
+    "HSET",
+    "HSET",
+    "HSETNX",
+    "HGET",
+    "HMSET",
+    "HMGET",
+    "HGETALL",
+    "HDEL",
+    "HDEL",
+    "HEXISTS",
+    "HLEN",
+    "HSTRLEN",
+    "HKEYS",
+    "HVALS",
+    "HINCRBY",
+    "HINCRBYFLOAT",
+    "HRANDFIELD",
+    "HSCAN",
+    "SADD",
+    "SADD",
+    "SADD",
+    "SREM",
+    "SREM",
+    "SMEMBERS",
+    "SISMEMBER",
+    "SMISMEMBER",
+    "SCARD",
+    "SPOP",
+    "SRANDMEMBER",
+    "SMOVE",
+    "SINTER",
+    "SINTERCARD",
+    "SUNION",
+    "SDIFF",
+    "SINTERSTORE",
+    "SUNIONSTORE",
+    "SDIFFSTORE",
+    "SSCAN",
+    "DEL",
+    ":grow",
+    "CONFIG",
+];
+
 fn command(rng: &mut StdRng) -> Vec<String> {
-    let names = [
-        "HSET",
-        "HSET",
-        "HSET",
-        "HSETNX",
-        "HGET",
-        "HMSET",
-        "HMGET",
-        "HGETALL",
-        "HDEL",
-        "HDEL",
-        "HEXISTS",
-        "HLEN",
-        "HSTRLEN",
-        "HKEYS",
-        "HVALS",
-        "HINCRBY",
-        "HINCRBYFLOAT",
-        "HRANDFIELD",
-        "HSCAN",
-        "SADD",
-        "SADD",
-        "SADD",
-        "SREM",
-        "SREM",
-        "SMEMBERS",
-        "SISMEMBER",
-        "SMISMEMBER",
-        "SCARD",
-        "SPOP",
-        "SRANDMEMBER",
-        "SMOVE",
-        "SINTER",
-        "SINTERCARD",
-        "SUNION",
-        "SDIFF",
-        "SINTERSTORE",
-        "SUNIONSTORE",
-        "SDIFFSTORE",
-        "SSCAN",
-        "DEL",
-        "GROW",
-        "CONFIG",
-    ];
-    let name = *names.choose(rng).unwrap();
+    let name = *NAMES.choose(rng).unwrap();
     let mut c: Vec<String> = vec![name.into()];
     match name {
         "HSET" | "HMSET" => {
@@ -484,7 +336,7 @@ fn command(rng: &mut StdRng) -> Vec<String> {
         }
         "DEL" => c.push(any_key(rng)),
         // Past the compact encodings' limits: many fields, or many integers.
-        "GROW" => {
+        ":grow" => {
             if rng.random_bool(0.5) {
                 c = vec!["HSET".into(), hash_key(rng)];
                 for i in 0..rng.random_range(490..530) {
@@ -522,25 +374,19 @@ fn command(rng: &mut StdRng) -> Vec<String> {
     c
 }
 
-/// Compares the replies of one command; Err describes a difference Redis's semantics forbid.
-async fn compare(sides: &mut Sides, command: &[String]) -> Result<(), String> {
+/// Judges the replies of one command (run after `before`, the collection a random choice drew
+/// from); Err describes a difference Redis's semantics forbid.
+async fn judge(
+    sides: &mut Sides,
+    command: &Command,
+    before: Option<Vec<Vec<u8>>>,
+    redis: &[u8],
+    engine: &[u8],
+) -> Result<(), String> {
     let name = name(command);
     let key = command.get(1).cloned().unwrap_or_default();
-    // Random-choice commands: state before, then properties of the two replies.
-    let random = matches!(name.as_str(), "SPOP" | "SRANDMEMBER" | "HRANDFIELD");
-    let before = if random {
-        let listing = if name == "HRANDFIELD" {
-            "HGETALL"
-        } else {
-            "SMEMBERS"
-        };
-        elements(&sides.redis(&[listing.into(), key.clone()]).await)
-    } else {
-        None
-    };
-    let (redis, engine) = sides.both(command).await;
     if redis == engine {
-        if name == "SPOP" && !is_error(&redis) {
+        if name == "SPOP" && !is_error(redis) {
             resync_set(sides, &key).await;
         }
         return Ok(());
@@ -548,33 +394,40 @@ async fn compare(sides: &mut Sides, command: &[String]) -> Result<(), String> {
     let differ = || {
         Err(format!(
             "redis-server: {}\nredraft:      {}",
-            show(&redis),
-            show(&engine)
+            show(redis),
+            show(engine)
         ))
     };
-    if is_error(&redis) || is_error(&engine) {
+    if is_error(redis) || is_error(engine) {
+        return differ();
+    }
+    // A listpack's or an intset's order is determined: only a hash table's may differ.
+    let ordered_by_a_hash_table = matches!(
+        name.as_str(),
+        "HSCAN" | "SSCAN" | "HGETALL" | "HKEYS" | "HVALS" | "SMEMBERS"
+    );
+    if ordered_by_a_hash_table
+        && sides.encoding(Side::Redraft, &key).await.as_deref() != Some("hashtable")
+    {
         return differ();
     }
     match name.as_str() {
         "SPOP" | "SRANDMEMBER" | "HRANDFIELD" => {
-            let outcome = random_properties(command, &before.unwrap_or_default(), &redis, &engine);
+            let outcome = random_properties(command, &before.unwrap_or_default(), redis, engine);
             if name == "SPOP" {
                 resync_set(sides, &key).await;
             }
             outcome.map_err(|e| {
                 format!(
                     "{e}\nredis-server: {}\nredraft:      {}",
-                    show(&redis),
-                    show(&engine)
+                    show(redis),
+                    show(engine)
                 )
             })
         }
         "HSCAN" | "SSCAN" => {
-            if sides.engine_encoding(&key).await.as_deref() != Some("hashtable") {
-                return differ();
-            }
-            let a = sides.full_scan(command, true).await?;
-            let b = sides.full_scan(command, false).await?;
+            let a = full_scan(sides, Side::Redis, command).await?;
+            let b = full_scan(sides, Side::Redraft, command).await?;
             let same = if name == "HSCAN" {
                 sorted_pairs(a) == sorted_pairs(b)
             } else {
@@ -587,11 +440,7 @@ async fn compare(sides: &mut Sides, command: &[String]) -> Result<(), String> {
             }
         }
         "HGETALL" | "HKEYS" | "HVALS" | "SMEMBERS" => {
-            if sides.engine_encoding(&key).await.as_deref() != Some("hashtable") {
-                return differ();
-            }
-            let (a, b) = (elements(&redis), elements(&engine));
-            let same = match (a, b) {
+            let same = match (elements(redis), elements(engine)) {
                 (Some(a), Some(b)) if name == "HGETALL" => sorted_pairs(a) == sorted_pairs(b),
                 (Some(a), Some(b)) => sorted(a) == sorted(b),
                 _ => false,
@@ -602,7 +451,7 @@ async fn compare(sides: &mut Sides, command: &[String]) -> Result<(), String> {
                 differ()
             }
         }
-        "SINTER" | "SUNION" | "SDIFF" => match (elements(&redis), elements(&engine)) {
+        "SINTER" | "SUNION" | "SDIFF" => match (elements(redis), elements(engine)) {
             (Some(a), Some(b)) if sorted(a.clone()) == sorted(b.clone()) => Ok(()),
             _ => differ(),
         },
@@ -610,10 +459,31 @@ async fn compare(sides: &mut Sides, command: &[String]) -> Result<(), String> {
     }
 }
 
+/// The written keys' encodings agree (listpack, hashtable or intset on both sides).
+async fn same_encodings(sides: &mut Sides, command: &Command) -> Result<(), String> {
+    let written: &[usize] = match name(command).as_str() {
+        "SMOVE" => &[1, 2],
+        "HSET" | "HMSET" | "HSETNX" | "HDEL" | "HINCRBY" | "HINCRBYFLOAT" | "SADD" | "SREM"
+        | "SINTERSTORE" | "SUNIONSTORE" | "SDIFFSTORE" => &[1],
+        _ => &[],
+    };
+    for key in written.iter().filter_map(|&at| command.get(at)) {
+        let a = sides.encoding(Side::Redis, key).await;
+        let b = sides.encoding(Side::Redraft, key).await;
+        if a.is_some() && b.is_some() && a != b {
+            return Err(format!(
+                "encoding of {}: redis-server {a:?}, redraft {b:?}",
+                String::from_utf8_lossy(key)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Count, membership and distinctness of a random choice; `before` lists the collection (a
 /// set's members, or a hash's field, value pairs) before the command.
 fn random_properties(
-    command: &[String],
+    command: &Command,
     before: &[Vec<u8>],
     redis: &[u8],
     engine: &[u8],
@@ -631,7 +501,7 @@ fn random_properties(
             .find(|pair| pair[0] == field)
             .and_then(|pair| pair.get(1))
     };
-    match (frame(redis), frame(engine)) {
+    match (parse(redis), parse(engine)) {
         (OwnedFrame::BulkString(_), OwnedFrame::BulkString(b)) => {
             if fields.contains(&&b) {
                 Ok(())
@@ -657,7 +527,7 @@ fn random_properties(
             if !drawn.iter().all(|d| fields.contains(&d)) {
                 return Err("an element drawn is not in the collection".into());
             }
-            let negative = command.get(2).is_some_and(|c| c.starts_with('-'));
+            let negative = command.get(2).is_some_and(|c| c.starts_with(b"-"));
             let mut distinct = drawn.clone();
             distinct.sort();
             distinct.dedup();
@@ -672,108 +542,69 @@ fn random_properties(
 
 /// After an SPOP the sides hold different members: set both to the engine's members (DEL,
 /// then SADD in the engine's order), which gives both the same encoding too.
-async fn resync_set(sides: &mut Sides, key: &str) {
-    let members =
-        elements(&sides.engine(&["SMEMBERS".into(), key.into()]).await).unwrap_or_default();
-    let del = vec!["DEL".to_string(), key.to_string()];
-    sides.both(&del).await;
+async fn resync_set(sides: &mut Sides, key: &[u8]) {
+    let smembers = vec![b"SMEMBERS".to_vec(), key.to_vec()];
+    let members = elements(&sides.redraft(&smembers).await).unwrap_or_default();
+    sides.both(&[b"DEL".to_vec(), key.to_vec()]).await;
     if !members.is_empty() {
-        let mut sadd = vec!["SADD".to_string(), key.to_string()];
-        sadd.extend(
-            members
-                .iter()
-                .map(|m| String::from_utf8(m.clone()).expect("utf-8 members")),
-        );
+        let sadd = [vec![b"SADD".to_vec(), key.to_vec()], members].concat();
         let (a, b) = sides.both(&sadd).await;
         assert_eq!(a, b, "resync SADD");
     }
 }
 
-fn seed() -> u64 {
-    redraft_tests::differential::run_seed(0)
+/// The hash/set program: random-choice commands judged by properties of the collection before
+/// them, hash-table orders as sets, and the written keys' encodings compared after each op.
+struct HashesAndSets {
+    rng: StdRng,
 }
 
-/// `default` ops, scaled by REDRAFT_DIFF_OPS (which is relative to OPS_DEFAULT).
-fn ops(default: usize) -> usize {
-    std::env::var("REDRAFT_DIFF_OPS")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .map_or(default, |ops| (ops * default / OPS_DEFAULT).max(1))
-}
+impl Program for HashesAndSets {
+    fn command(&mut self) -> Command {
+        argv(command(&mut self.rng))
+    }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_hash_and_set_commands_on_the_engine_reply_like_redis() {
-    let seed = seed();
-    let ops = ops(OPS_DEFAULT);
-    eprintln!("hash/set differential: seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}");
-    let reference = RedisServer::start().await;
-    let sides = Sides {
-        redis: reference.raw().await,
-        backend: Backend::Engine {
-            engine: Engine::new(),
-            index: 0,
-        },
-    };
-    run(seed, ops, sides, "engine").await;
-}
+    /// A string key, for WRONGTYPE.
+    fn setup(&self) -> Vec<Command> {
+        vec![redraft_tests::driver::c("SET str v")]
+    }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_hash_and_set_commands_on_a_follower_reply_like_redis() {
-    let seed = seed();
-    let ops = ops(FOLLOWER_OPS_DEFAULT);
-    eprintln!(
-        "hash/set differential (follower): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}"
-    );
-    let cluster = Cluster::start(3).await;
-    let follower = cluster.followers().await[0];
-    let reference = RedisServer::start().await;
-    let sides = Sides {
-        redis: reference.raw().await,
-        backend: Backend::Follower(cluster.raw(follower).await),
-    };
-    run(seed, ops, sides, "follower").await;
-}
+    fn coverage(&self) -> Coverage {
+        Coverage {
+            commands: NAMES,
+            replies_percent: 60,
+            writes_percent: 40,
+            uncompared: &[],
+        }
+    }
 
-/// Runs `ops` generated commands on both sides, comparing replies and written keys' encodings.
-async fn run(seed: u64, ops: usize, mut sides: Sides, against: &str) {
-    let mut rng = StdRng::seed_from_u64(seed);
-    sides.both(&["SET".into(), "str".into(), "v".into()]).await;
-    let mut recent = std::collections::VecDeque::new();
-    for op in 0..ops {
-        let command = command(&mut rng);
-        let outcome = compare(&mut sides, &command).await;
-        let mut outcome = outcome;
-        // Writes: the encoding of every key written must agree.
-        let written: &[usize] = match name(&command).as_str() {
-            "SMOVE" => &[1, 2],
-            "HSET" | "HMSET" | "HSETNX" | "HDEL" | "HINCRBY" | "HINCRBYFLOAT" | "SADD" | "SREM"
-            | "SINTERSTORE" | "SUNIONSTORE" | "SDIFFSTORE" => &[1],
-            _ => &[],
+    async fn compare(&mut self, sides: &mut Sides, command: &Command) -> Outcome {
+        let key = command.get(1).cloned().unwrap_or_default();
+        // Random-choice commands: state before, then properties of the two replies.
+        let before = match name(command).as_str() {
+            "HRANDFIELD" => Some(b"HGETALL".to_vec()),
+            "SPOP" | "SRANDMEMBER" => Some(b"SMEMBERS".to_vec()),
+            _ => None,
         };
-        for &at in written {
-            if outcome.is_err() {
-                break;
-            }
-            let Some(key) = command.get(at) else { continue };
-            let a = sides.redis_encoding(key).await;
-            let b = sides.engine_encoding(key).await;
-            if a.is_some() && b.is_some() && a != b {
-                outcome = Err(format!(
-                    "encoding of {key}: redis-server {a:?}, redraft {b:?}"
-                ));
-            }
+        let before = match before {
+            Some(listing) => elements(&sides.redis(&[listing, key]).await),
+            None => None,
+        };
+        let (redis, redraft) = sides.both(command).await;
+        let mut verdict = judge(sides, command, before, &redis, &redraft).await;
+        if verdict.is_ok() {
+            verdict = same_encodings(sides, command).await;
         }
-        if let Err(diff) = outcome {
-            panic!(
-                "MISMATCH (hash/set, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
-                show_command(&command),
-                recent.iter().cloned().collect::<Vec<String>>().join("\n")
-            );
-        }
-        let shown: String = show_command(&command).chars().take(200).collect();
-        recent.push_back(format!("  op {op}: {shown}"));
-        if recent.len() > 15 {
-            recent.pop_front();
+        Outcome {
+            redis,
+            redraft: Some(redraft),
+            verdict,
         }
     }
 }
+
+differential_tests!(
+    random_hash_and_set_commands_on_the_engine_reply_like_redis,
+    random_hash_and_set_commands_on_a_follower_reply_like_redis,
+    |against| driver::run("hash/set", 0, OPS, against, |rng| HashesAndSets { rng })
+);

@@ -3,120 +3,16 @@
 //! and then. `REDRAFT_DIFF_SEED` replays a run, `REDRAFT_DIFF_OPS` sets its length.
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
-use redraft_engine::resolve;
-use redraft_tests::differential::{self, Command};
-use redraft_tests::raw::show;
-use redraft_tests::type_differential::Sides;
+use rand::Rng;
+use redraft_tests::differential::Command;
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, mutate, pick, Coverage, Ops, Program, Sides};
 
-const OPS_DEFAULT: usize = 3000;
-
-fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
-    from.choose(rng).expect("non-empty")
-}
-
-/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
-/// in proportion to OPS_DEFAULT.
-const FOLLOWER_OPS_DEFAULT: usize = 800;
-
-/// Drops or adds arguments now and then (arity errors), except where Redis 7.0 and the
-/// engine are known to differ (see `mutable`).
-fn mutate(rng: &mut StdRng, mut c: Vec<String>, mutable: bool) -> Vec<String> {
-    if !mutable {
-        return c;
-    }
-    match rng.random_range(0..100) {
-        0..=3 => {
-            let keep = rng.random_range(1..=c.len());
-            c.truncate(keep);
-        }
-        4..=5 => c.push("extra".into()),
-        6..=8 => c[0] = c[0].to_lowercase(),
-        _ => {}
-    }
-    c
-}
-
-/// A comparison of its own for some commands: (command, redis-server's reply, the engine's
-/// reply, the engine) → None to compare byte for byte.
-type Special = fn(&Command, &[u8], &[u8]) -> Option<Result<(), String>>;
-
-/// After every write, the whole of each key (`<range> key 0 -1 [WITHSCORES]`) is compared
-/// too, so that a divergence shows at the command that caused it.
-struct StateProbe {
-    keys: &'static [&'static str],
-    range: &'static str,
-    withscores: bool,
-}
-
-async fn drive(
-    salt: u64,
-    what: &str,
-    generate: fn(&mut StdRng) -> Vec<String>,
-    special: Special,
-    probe: StateProbe,
-    on_follower: bool,
-) {
-    let against = if on_follower { "follower" } else { "engine" };
-    let sides = Sides::start(what, salt, OPS_DEFAULT, FOLLOWER_OPS_DEFAULT, on_follower).await;
-    let (seed, ops) = (sides.seed, sides.ops);
-    let (mut redis, mut redraft) = (sides.redis, sides.redraft);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut recent = std::collections::VecDeque::new();
-    let mut compared = 0;
-    for op in 0..ops {
-        let command: Command = generate(&mut rng)
-            .into_iter()
-            .map(String::into_bytes)
-            .collect();
-        let a = redis.call(&command).await.expect("redis-server reply");
-        let b = redraft.call(&command).await;
-        let mut outcome = match special(&command, &a, &b) {
-            Some(outcome) => outcome,
-            None => differential::equivalent(&command, &a, &b),
-        };
-        let wrote = resolve(&command).is_ok_and(|spec| spec.is_write());
-        let check = wrote && outcome.is_ok();
-        for key in probe.keys.iter().filter(|_| check) {
-            let mut state: Command = vec![
-                probe.range.into(),
-                key.as_bytes().to_vec(),
-                b"0".to_vec(),
-                b"-1".to_vec(),
-            ];
-            if probe.withscores {
-                state.push(b"WITHSCORES".to_vec());
-            }
-            let x = redis.call(&state).await.expect("redis-server reply");
-            let y = redraft.call(&state).await;
-            if x != y {
-                outcome = Err(format!(
-                    "state of {key} differs after the command:\nredis-server: {}\nredraft:      {}",
-                    show(&x),
-                    show(&y)
-                ));
-            }
-        }
-        if let Err(diff) = outcome {
-            panic!(
-                "MISMATCH ({what}, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
-                differential::show_command(&command),
-                recent.iter().cloned().collect::<Vec<String>>().join("\n")
-            );
-        }
-        compared += 1;
-        recent.push_back(format!(
-            "  op {op}: {} -> {}",
-            differential::show_command(&command),
-            show(&a)
-        ));
-        if recent.len() > 15 {
-            recent.pop_front();
-        }
-    }
-    assert_eq!(compared, ops);
-}
+/// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
+const OPS: Ops = Ops {
+    engine: 3000,
+    follower: 800,
+};
 
 const KEYS: &[&str] = &["l1", "l2", "l3", "s", "none"];
 const ITEMS: &[&str] = &["a", "b", "c", "", "1", "10", "a b", "-1"];
@@ -154,35 +50,35 @@ fn end(rng: &mut StdRng) -> String {
     pick(rng, &["LEFT", "RIGHT", "left", "UP"]).into()
 }
 
+/// The commands of the program, some more often than others.
+const NAMES: &[&str] = &[
+    "LPUSH",
+    "RPUSH",
+    "RPUSH",
+    "LPUSHX",
+    "RPUSHX",
+    "LPOP",
+    "RPOP",
+    "LLEN",
+    "LRANGE",
+    "LRANGE",
+    "LINDEX",
+    "LSET",
+    "LINSERT",
+    "LREM",
+    "LTRIM",
+    "LPOS",
+    "LPOS",
+    "LMOVE",
+    "RPOPLPUSH",
+    "LMPOP",
+    "SET",
+    "DEL",
+];
+
 fn generate(rng: &mut StdRng) -> Vec<String> {
     let mut c: Vec<String> = Vec::new();
-    let name = pick(
-        rng,
-        &[
-            "LPUSH",
-            "RPUSH",
-            "RPUSH",
-            "LPUSHX",
-            "RPUSHX",
-            "LPOP",
-            "RPOP",
-            "LLEN",
-            "LRANGE",
-            "LRANGE",
-            "LINDEX",
-            "LSET",
-            "LINSERT",
-            "LREM",
-            "LTRIM",
-            "LPOS",
-            "LPOS",
-            "LMOVE",
-            "RPOPLPUSH",
-            "LMPOP",
-            "SET",
-            "DEL",
-        ],
-    );
+    let name = pick(rng, NAMES);
     c.push(name.into());
     match name {
         "LPUSH" | "RPUSH" | "LPUSHX" | "RPUSHX" => {
@@ -257,29 +153,37 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         "SET" => c.extend(["s".into(), "v".into()]),
         _ => c.push(key(rng)),
     }
-    mutate(rng, c, true)
+    mutate(rng, c)
 }
 
-fn special(_: &Command, _: &[u8], _: &[u8]) -> Option<Result<(), String>> {
-    None
+/// The list program: after every write, each key's whole list agrees too, so that a
+/// divergence shows at the command that caused it.
+struct Lists {
+    rng: StdRng,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_list_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    let probe = StateProbe {
-        keys: &["l1", "l2", "l3", "s"],
-        range: "LRANGE",
-        withscores: false,
-    };
-    drive(7, "list", generate, special, probe, false).await;
+impl Program for Lists {
+    fn command(&mut self) -> Command {
+        argv(generate(&mut self.rng))
+    }
+
+    fn coverage(&self) -> Coverage {
+        Coverage {
+            commands: NAMES,
+            replies_percent: 50,
+            writes_percent: 50,
+            ..Coverage::default()
+        }
+    }
+
+    async fn after_write(&mut self, sides: &mut Sides, _: &Command) -> Result<(), String> {
+        let lists = ["l1", "l2", "l3", "s"].map(|key| c(&format!("LRANGE {key} 0 -1")));
+        sides.agree_on(&lists, |a, b| a == b).await
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_list_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    let probe = StateProbe {
-        keys: &["l1", "l2", "l3", "s"],
-        range: "LRANGE",
-        withscores: false,
-    };
-    drive(7, "list", generate, special, probe, true).await;
-}
+differential_tests!(
+    random_list_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_list_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| driver::run("list", 7, OPS, against, |rng| Lists { rng })
+);

@@ -9,88 +9,23 @@
 //!
 //! `REDRAFT_DIFF_SEED` replays a run; `REDRAFT_DIFF_OPS` sets its length.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
-use redis_protocol::resp2::decode::decode;
+use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::{resolve, Engine, Kind, LogCommand, ReadContext, Reply};
-use redraft_server::encode::Protocol;
+use redraft_tests::differential::{name, Command};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{self, argv, c, frame, parse, Coverage, Ops, Program, Redraft};
 use redraft_tests::raw::show;
-use redraft_tests::{Cluster, RedisServer};
+use redraft_tests::RedisServer;
 
-const OPS_DEFAULT: usize = 3000;
+/// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
+const OPS: Ops = Ops {
+    engine: 3000,
+    follower: 800,
+};
 /// Milliseconds two servers' clocks may disagree on an idle or delivery time.
 const TIME_TOLERANCE_MS: i64 = 2000;
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as u64
-}
-
-/// RESP2 bytes of a reply, exactly as the server encodes it for a RESP2 client.
-fn resp2(reply: &Reply, out: &mut Vec<u8>) {
-    redraft_server::encode::encode(reply, Protocol::Resp2, out);
-}
-
-fn run(engine: &mut Engine, index: &mut u64, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
-    let reply = match resolve(argv) {
-        Err(reply) => reply,
-        Ok(spec) => match spec.kind {
-            Kind::Session | Kind::Cluster | Kind::Container(_) => return None,
-            Kind::Read(_) => engine.read(
-                0,
-                argv,
-                ReadContext {
-                    now_ms: now_ms(),
-                    seed: 0,
-                },
-            ),
-            Kind::Write(_) => {
-                *index += 1;
-                let entry = LogCommand::run(now_ms(), 0, vec![argv.to_vec()]);
-                let mut replies = engine.apply(*index, &entry);
-                assert_eq!(replies.len(), 1, "one reply per command");
-                replies.remove(0)
-            }
-        },
-    };
-    let mut out = Vec::new();
-    resp2(&reply, &mut out);
-    Some(out)
-}
-
-/// The redraft side: the in-process engine, or a follower of a three-node cluster over RESP
-/// (whose replies are the exact bytes it sends).
-enum Redraft {
-    Engine { engine: Engine, index: u64 },
-    Follower(redraft_tests::RawClient),
-}
-
-impl Redraft {
-    /// None for a session command (not compared), as `run`.
-    async fn call(&mut self, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
-        match self {
-            Redraft::Engine { engine, index } => run(engine, index, argv),
-            Redraft::Follower(client) => {
-                if resolve(argv)
-                    .is_ok_and(|spec| matches!(spec.kind, Kind::Session | Kind::Cluster))
-                {
-                    return None;
-                }
-                Some(client.call(argv).await.expect("follower reply"))
-            }
-        }
-    }
-}
-
-/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
-/// in proportion to OPS_DEFAULT.
-const FOLLOWER_OPS_DEFAULT: usize = 800;
 
 const GROUPS: &[&str] = &["g1", "g1", "g2"];
 const CONSUMERS: &[&str] = &["c1", "c2", "c3"];
@@ -106,6 +41,46 @@ const VALUES: &[&str] = &[
     "12345678901",
     "hello world",
     "x\r\ny",
+];
+
+/// The commands of the program, some more often than others.
+const NAMES: &[&str] = &[
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XADD",
+    "XLEN",
+    "XRANGE",
+    "XREVRANGE",
+    "XDEL",
+    "XTRIM",
+    "XREAD",
+    "XGROUP",
+    "XGROUP",
+    "XGROUP",
+    "XREADGROUP",
+    "XREADGROUP",
+    "XREADGROUP",
+    "XREADGROUP",
+    "XACK",
+    "XACK",
+    "XPENDING",
+    "XPENDING",
+    "XCLAIM",
+    "XCLAIM",
+    "XAUTOCLAIM",
+    "XAUTOCLAIM",
+    "XINFO",
+    "XINFO",
+    "XINFO",
+    "XSETID",
+    "SET",
+    "DEL",
+    "TYPE",
 ];
 
 /// The generator: per-key next milliseconds, so that most explicit IDs are accepted.
@@ -243,45 +218,8 @@ impl Gen {
         }
     }
 
-    fn command(&mut self) -> Vec<String> {
-        let name = self.pick(&[
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XADD",
-            "XLEN",
-            "XRANGE",
-            "XREVRANGE",
-            "XDEL",
-            "XTRIM",
-            "XREAD",
-            "XGROUP",
-            "XGROUP",
-            "XGROUP",
-            "XREADGROUP",
-            "XREADGROUP",
-            "XREADGROUP",
-            "XREADGROUP",
-            "XACK",
-            "XACK",
-            "XPENDING",
-            "XPENDING",
-            "XCLAIM",
-            "XCLAIM",
-            "XAUTOCLAIM",
-            "XAUTOCLAIM",
-            "XINFO",
-            "XINFO",
-            "XINFO",
-            "XSETID",
-            "SET",
-            "DEL",
-            "TYPE",
-        ]);
+    fn generate(&mut self) -> Vec<String> {
+        let name = self.pick(NAMES);
         let mut c: Vec<String> = vec![name.into()];
         match name {
             "XADD" => {
@@ -509,10 +447,6 @@ impl Gen {
     }
 }
 
-fn frame(bytes: &[u8]) -> Option<OwnedFrame> {
-    decode(bytes).ok().flatten().map(|(f, _)| f)
-}
-
 fn int_of(frame: &OwnedFrame) -> Option<i64> {
     match frame {
         OwnedFrame::Integer(n) => Some(*n),
@@ -607,11 +541,12 @@ fn same_full(a: &OwnedFrame, b: &OwnedFrame) -> bool {
     }
 }
 
-fn equivalent(command: &[String], a: &[u8], b: &[u8]) -> bool {
+/// Time-valued replies within the tolerance, XINFO STREAM's radix-tree-nodes skipped, HELP
+/// texts not compared; byte equality for everything else.
+fn equivalent(command: &Command, a: &[u8], b: &[u8]) -> bool {
     if a == b {
         return true;
     }
-    let name = command[0].to_ascii_uppercase();
     let sub = command
         .get(1)
         .map(|s| s.to_ascii_uppercase())
@@ -619,92 +554,52 @@ fn equivalent(command: &[String], a: &[u8], b: &[u8]) -> bool {
     let (Some(x), Some(y)) = (frame(a), frame(b)) else {
         return false;
     };
-    match name.as_str() {
+    match name(command).as_str() {
         "XPENDING" => same(&x, &y, true),
-        "XINFO" if command.iter().any(|a| a.eq_ignore_ascii_case("FULL")) => same_full(&x, &y),
-        "XINFO" if sub == "HELP" => true,
-        "XGROUP" if sub == "HELP" => true,
+        "XINFO" if command.iter().any(|a| a.eq_ignore_ascii_case(b"FULL")) => same_full(&x, &y),
+        "XINFO" if sub == b"HELP" => true,
+        "XGROUP" if sub == b"HELP" => true,
         "XINFO" => same(&x, &y, false),
         _ => false,
     }
 }
 
-fn seed() -> u64 {
-    redraft_tests::differential::run_seed(0)
-}
+/// The stream program: per-key explicit IDs, so that most replies compare byte for byte.
+impl Program for Gen {
+    fn command(&mut self) -> Command {
+        argv(self.generate())
+    }
 
-/// `default` ops, scaled by REDRAFT_DIFF_OPS (which is relative to OPS_DEFAULT).
-fn ops(default: usize) -> usize {
-    std::env::var("REDRAFT_DIFF_OPS")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .map_or(default, |ops| (ops * default / OPS_DEFAULT).max(1))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_stream_commands_on_the_engine_reply_like_redis() {
-    let mut redraft = Redraft::Engine {
-        engine: Engine::new(),
-        index: 0,
-    };
-    drive(seed(), ops(OPS_DEFAULT), &mut redraft, "engine").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_stream_commands_on_a_follower_reply_like_redis() {
-    let cluster = Cluster::start(3).await;
-    let follower = cluster.followers().await[0];
-    let mut redraft = Redraft::Follower(cluster.raw(follower).await);
-    drive(seed(), ops(FOLLOWER_OPS_DEFAULT), &mut redraft, "follower").await;
-}
-
-/// Runs `ops` generated commands on redis-server and on `redraft`, comparing every reply.
-async fn drive(seed: u64, ops: usize, redraft: &mut Redraft, against: &str) {
-    eprintln!(
-        "stream differential ({against}): seed={seed} ops={ops}; replay with REDRAFT_DIFF_SEED={seed}"
-    );
-    let reference = RedisServer::start().await;
-    let mut redis = reference.raw().await;
-    let mut gen = Gen {
-        rng: StdRng::seed_from_u64(seed),
-        next_ms: [1; 4],
-    };
-    let mut recent = std::collections::VecDeque::new();
-    let mut stats = std::collections::BTreeMap::new();
-    for op in 0..ops {
-        let command = gen.command();
-        let argv: Vec<Vec<u8>> = command.iter().map(|s| s.clone().into_bytes()).collect();
-        let a = redis.call(&argv).await.expect("redis-server reply");
-        let Some(b) = redraft.call(&argv).await else {
-            continue;
-        };
-        if !equivalent(&command, &a, &b) {
-            panic!(
-                "MISMATCH (stream, {against}) seed={seed} op={op}\ncommand: {:?}\nredis-server: {}\nredraft:      {}\nprevious commands (oldest first):\n{}",
-                command,
-                show(&a),
-                show(&b),
-                recent.iter().cloned().collect::<Vec<String>>().join("\n")
-            );
-        }
-        let tally = stats
-            .entry(command[0].to_ascii_uppercase())
-            .or_insert((0, 0));
-        if a.starts_with(b"-") {
-            tally.1 += 1;
-            if std::env::var("REDRAFT_DIFF_ERRORS").is_ok() {
-                eprintln!("{} {}", command[0], show(&a));
-            }
-        } else {
-            tally.0 += 1;
-        }
-        recent.push_back(format!("  op {op}: {:?} -> {}", command, show(&a)));
-        if recent.len() > 25 {
-            recent.pop_front();
+    fn coverage(&self) -> Coverage {
+        Coverage {
+            commands: NAMES,
+            replies_percent: 40,
+            writes_percent: 50,
+            uncompared: &[],
         }
     }
-    eprintln!("(replies, errors) per command: {stats:?}");
+
+    fn judge(&self, command: &Command, a: &[u8], b: &[u8]) -> Result<(), String> {
+        if equivalent(command, a, b) {
+            Ok(())
+        } else {
+            Err(format!(
+                "redis-server: {}\nredraft:      {}",
+                show(a),
+                show(b)
+            ))
+        }
+    }
 }
+
+differential_tests!(
+    random_stream_commands_on_the_engine_reply_like_redis,
+    random_stream_commands_on_a_follower_reply_like_redis,
+    |against| driver::run("stream", 0, OPS, against, |rng| Gen {
+        rng,
+        next_ms: [1; 4],
+    })
+);
 
 /// XADD with `*` takes the entry's time: the IDs differ between the servers only in the
 /// milliseconds, which both take from their clocks.
@@ -712,10 +607,9 @@ async fn drive(seed: u64, ops: usize, redraft: &mut Redraft, against: &str) {
 async fn auto_ids_use_the_clock_and_count_sequences_within_a_millisecond() {
     let reference = RedisServer::start().await;
     let mut redis = reference.raw().await;
-    let mut engine = Engine::new();
-    let mut index = 0;
-    let parse = |bytes: &[u8]| -> (u64, u64) {
-        let Some(OwnedFrame::BulkString(id)) = frame(bytes) else {
+    let mut engine = Redraft::engine();
+    let id = |bytes: &[u8]| -> (u64, u64) {
+        let OwnedFrame::BulkString(id) = parse(bytes) else {
             panic!("not an ID: {}", show(bytes));
         };
         let text = String::from_utf8(id).expect("utf-8");
@@ -724,12 +618,9 @@ async fn auto_ids_use_the_clock_and_count_sequences_within_a_millisecond() {
     };
     let mut last = (0, 0);
     for _ in 0..50 {
-        let argv: Vec<Vec<u8>> = ["XADD", "auto", "*", "f", "v"]
-            .iter()
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
-        let a = parse(&redis.call(&argv).await.expect("reply"));
-        let b = parse(&run(&mut engine, &mut index, &argv).expect("write"));
+        let xadd = c("XADD auto * f v");
+        let a = id(&redis.call(&xadd).await.expect("reply"));
+        let b = id(&engine.call(&xadd).await.expect("write"));
         assert!(
             (a.0 as i64 - b.0 as i64).abs() < TIME_TOLERANCE_MS,
             "{a:?} {b:?}"

@@ -11,149 +11,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
-use redis_protocol::resp2::decode::decode;
+use rand::Rng;
 use redis_protocol::resp2::types::OwnedFrame;
-use redraft_engine::resolve;
 use redraft_tests::differential::{self, Command};
+use redraft_tests::differential_tests;
+use redraft_tests::driver::{
+    self, argv, bulks, c, is_error, mutate, parse, pick, Coverage, Ops, Outcome, Program, Sides,
+};
 use redraft_tests::raw::show;
-use redraft_tests::type_differential::{Redraft, Sides};
 
-const OPS_DEFAULT: usize = 3000;
-
-fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
-    from.choose(rng).expect("non-empty")
-}
-
-fn frame(bytes: &[u8]) -> OwnedFrame {
-    decode(bytes)
-        .ok()
-        .flatten()
-        .map(|(frame, _)| frame)
-        .expect("a complete RESP2 reply")
-}
-
-fn bulk_items(frame: &OwnedFrame) -> Option<Vec<Vec<u8>>> {
-    match frame {
-        OwnedFrame::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                OwnedFrame::BulkString(bytes) => Some(bytes.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
-}
-
-/// Ops of the run against a follower (every write is a Raft commit); REDRAFT_DIFF_OPS scales it
-/// in proportion to OPS_DEFAULT.
-const FOLLOWER_OPS_DEFAULT: usize = 800;
-
-/// Drops or adds arguments now and then (arity errors), except where Redis 7.0 and the
-/// engine are known to differ (see `mutable`).
-fn mutate(rng: &mut StdRng, mut c: Vec<String>, mutable: bool) -> Vec<String> {
-    if !mutable {
-        return c;
-    }
-    match rng.random_range(0..100) {
-        0..=3 => {
-            let keep = rng.random_range(1..=c.len());
-            c.truncate(keep);
-        }
-        4..=5 => c.push("extra".into()),
-        6..=8 => c[0] = c[0].to_lowercase(),
-        _ => {}
-    }
-    c
-}
-
-/// A comparison of its own for some commands: (command, redis-server's reply, the engine's
-/// reply, redraft's sorted set at the command's key after it, as member → score text) → None
-/// to compare byte for byte.
-type Special =
-    fn(&Command, &[u8], &[u8], &BTreeMap<Vec<u8>, Vec<u8>>) -> Option<Result<(), String>>;
-
-/// After every write, the whole of each key (`<range> key 0 -1 [WITHSCORES]`) is compared
-/// too, so that a divergence shows at the command that caused it.
-struct StateProbe {
-    keys: &'static [&'static str],
-    range: &'static str,
-    withscores: bool,
-}
-
-async fn drive(
-    salt: u64,
-    what: &str,
-    generate: fn(&mut StdRng) -> Vec<String>,
-    special: Special,
-    probe: StateProbe,
-    on_follower: bool,
-) {
-    let against = if on_follower { "follower" } else { "engine" };
-    let sides = Sides::start(what, salt, OPS_DEFAULT, FOLLOWER_OPS_DEFAULT, on_follower).await;
-    let (seed, ops) = (sides.seed, sides.ops);
-    let (mut redis, mut redraft) = (sides.redis, sides.redraft);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut recent = std::collections::VecDeque::new();
-    let mut compared = 0;
-    for op in 0..ops {
-        let command: Command = generate(&mut rng)
-            .into_iter()
-            .map(String::into_bytes)
-            .collect();
-        let a = redis.call(&command).await.expect("redis-server reply");
-        let b = redraft.call(&command).await;
-        let set = match (differential::name(&command).as_str(), command.get(1)) {
-            ("ZRANDMEMBER", Some(key)) => contents(&mut redraft, key).await,
-            _ => BTreeMap::new(),
-        };
-        let mut outcome = match special(&command, &a, &b, &set) {
-            Some(outcome) => outcome,
-            None => differential::equivalent(&command, &a, &b),
-        };
-        let wrote = resolve(&command).is_ok_and(|spec| spec.is_write());
-        let check = wrote && outcome.is_ok();
-        for key in probe.keys.iter().filter(|_| check) {
-            let mut state: Command = vec![
-                probe.range.into(),
-                key.as_bytes().to_vec(),
-                b"0".to_vec(),
-                b"-1".to_vec(),
-            ];
-            if probe.withscores {
-                state.push(b"WITHSCORES".to_vec());
-            }
-            let x = redis.call(&state).await.expect("redis-server reply");
-            let y = redraft.call(&state).await;
-            if x != y {
-                outcome = Err(format!(
-                    "state of {key} differs after the command:\nredis-server: {}\nredraft:      {}",
-                    show(&x),
-                    show(&y)
-                ));
-            }
-        }
-        if let Err(diff) = outcome {
-            panic!(
-                "MISMATCH ({what}, {against}) seed={seed} op={op}\ncommand: {}\n{diff}\nprevious commands (oldest first):\n{}",
-                differential::show_command(&command),
-                recent.iter().cloned().collect::<Vec<String>>().join("\n")
-            );
-        }
-        compared += 1;
-        recent.push_back(format!(
-            "  op {op}: {} -> {}",
-            differential::show_command(&command),
-            show(&a)
-        ));
-        if recent.len() > 15 {
-            recent.pop_front();
-        }
-    }
-    assert_eq!(compared, ops);
-}
+/// Ops of a run: against the engine, and against a follower (every write is a Raft commit).
+const OPS: Ops = Ops {
+    engine: 3000,
+    follower: 800,
+};
 
 const ZKEYS: &[&str] = &["z1", "z2", "z3"];
 const LEXKEYS: &[&str] = &["x1", "x2"];
@@ -259,57 +130,57 @@ fn source_key(rng: &mut StdRng) -> String {
     .into()
 }
 
+/// The commands of the program, some more often than others, and variants of ZADD and ZRANGE.
+const NAMES: &[&str] = &[
+    "ZADD",
+    "ZADD",
+    "ZADD",
+    "ZADD:many",
+    "ZADD:lex",
+    "ZADD:lex",
+    "ZINCRBY",
+    "ZSCORE",
+    "ZMSCORE",
+    "ZCARD",
+    "ZCOUNT",
+    "ZLEXCOUNT",
+    "ZRANGE",
+    "ZRANGE:byscore",
+    "ZRANGE:bylex",
+    "ZRANGESTORE",
+    "ZREVRANGE",
+    "ZRANGEBYSCORE",
+    "ZREVRANGEBYSCORE",
+    "ZRANGEBYLEX",
+    "ZREVRANGEBYLEX",
+    "ZRANK",
+    "ZREVRANK",
+    "ZREM",
+    "ZREMRANGEBYRANK",
+    "ZREMRANGEBYSCORE",
+    "ZREMRANGEBYLEX",
+    "ZPOPMIN",
+    "ZPOPMAX",
+    "ZMPOP",
+    "ZRANDMEMBER",
+    "ZUNION",
+    "ZINTER",
+    "ZDIFF",
+    "ZUNIONSTORE",
+    "ZINTERSTORE",
+    "ZDIFFSTORE",
+    "ZINTERCARD",
+    "ZSCAN",
+    "SET",
+    "SADD",
+    "DEL",
+    "CONFIG",
+    "OBJECT",
+];
+
 fn generate(rng: &mut StdRng) -> Vec<String> {
     let mut c: Vec<String> = Vec::new();
-    let name = pick(
-        rng,
-        &[
-            "ZADD",
-            "ZADD",
-            "ZADD",
-            "ZADDMANY",
-            "ZADDLEX",
-            "ZADDLEX",
-            "ZINCRBY",
-            "ZSCORE",
-            "ZMSCORE",
-            "ZCARD",
-            "ZCOUNT",
-            "ZLEXCOUNT",
-            "ZRANGE",
-            "ZRANGEBYSCORE_",
-            "ZRANGEBYLEX_",
-            "ZRANGESTORE",
-            "ZREVRANGE",
-            "ZRANGEBYSCORE",
-            "ZREVRANGEBYSCORE",
-            "ZRANGEBYLEX",
-            "ZREVRANGEBYLEX",
-            "ZRANK",
-            "ZREVRANK",
-            "ZREM",
-            "ZREMRANGEBYRANK",
-            "ZREMRANGEBYSCORE",
-            "ZREMRANGEBYLEX",
-            "ZPOPMIN",
-            "ZPOPMAX",
-            "ZMPOP",
-            "ZRANDMEMBER",
-            "ZUNION",
-            "ZINTER",
-            "ZDIFF",
-            "ZUNIONSTORE",
-            "ZINTERSTORE",
-            "ZDIFFSTORE",
-            "ZINTERCARD",
-            "ZSCAN",
-            "SET",
-            "SADD",
-            "DEL",
-            "CONFIG",
-            "OBJECT",
-        ],
-    );
+    let name = pick(rng, NAMES);
     let mut mutable = true;
     match name {
         "ZADD" => {
@@ -321,7 +192,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
                 c.extend([pick(rng, SCORES).into(), member(rng)]);
             }
         }
-        "ZADDMANY" => {
+        "ZADD:many" => {
             c.extend(["ZADD".into(), pick(rng, ZKEYS).into()]);
             for _ in 0..20 {
                 c.extend([
@@ -330,7 +201,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
                 ]);
             }
         }
-        "ZADDLEX" => {
+        "ZADD:lex" => {
             c.extend(["ZADD".into(), pick(rng, LEXKEYS).into()]);
             for _ in 0..rng.random_range(1..4) {
                 c.extend(["0".into(), member(rng)]);
@@ -370,7 +241,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
                 limit(rng, &mut c);
             }
         }
-        "ZRANGEBYSCORE_" => {
+        "ZRANGE:byscore" => {
             c.extend([
                 "ZRANGE".into(),
                 zkey(rng),
@@ -382,7 +253,7 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
             limit(rng, &mut c);
             maybe(rng, &mut c, "WITHSCORES", 0.5);
         }
-        "ZRANGEBYLEX_" => {
+        "ZRANGE:bylex" => {
             c.extend([
                 "ZRANGE".into(),
                 lexkey(rng),
@@ -589,27 +460,22 @@ fn generate(rng: &mut StdRng) -> Vec<String> {
         "OBJECT" => c.extend(["OBJECT".into(), "ENCODING".into(), zkey(rng)]),
         _ => c.extend(["DEL".into(), any_key(rng)]),
     }
-    mutate(rng, c, mutable)
-}
-
-fn is_error(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"-")
+    if mutable {
+        mutate(rng, c)
+    } else {
+        c
+    }
 }
 
 /// The sorted set at `key` on redraft: member → score text (as a RESP2 reply writes it).
-async fn contents(redraft: &mut Redraft, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let argv = vec![
-        b"ZRANGE".to_vec(),
-        key.to_vec(),
-        b"0".to_vec(),
-        b"-1".to_vec(),
-        b"WITHSCORES".to_vec(),
-    ];
-    let reply = redraft.call(&argv).await;
+async fn contents(sides: &mut Sides, key: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut range = c("ZRANGE key 0 -1 WITHSCORES");
+    range[1] = key.to_vec();
+    let reply = sides.redraft(&range).await;
     if is_error(&reply) {
         return BTreeMap::new();
     }
-    let items = bulk_items(&frame(&reply)).expect("ZRANGE WITHSCORES: bulk strings");
+    let items = bulks(&parse(&reply)).expect("ZRANGE WITHSCORES: bulk strings");
     items
         .chunks(2)
         .map(|pair| (pair[0].clone(), pair[1].clone()))
@@ -624,7 +490,7 @@ fn zrandmember(
 ) -> Result<(), String> {
     if is_error(a) || is_error(b) || command.len() < 3 {
         if command.len() < 3 && !is_error(a) && !is_error(b) {
-            return match (frame(a), frame(b)) {
+            return match (parse(a), parse(b)) {
                 (OwnedFrame::Null, OwnedFrame::Null) => Ok(()),
                 (OwnedFrame::BulkString(x), OwnedFrame::BulkString(y))
                     if set.contains_key(&x) && set.contains_key(&y) =>
@@ -640,7 +506,7 @@ fn zrandmember(
         .parse()
         .map_err(|e| format!("{e}"))?;
     let withscores = command.len() == 4;
-    let (Some(x), Some(y)) = (bulk_items(&frame(a)), bulk_items(&frame(b))) else {
+    let (Some(x), Some(y)) = (bulks(&parse(a)), bulks(&parse(b))) else {
         return Err(format!("ZRANDMEMBER shapes: {} vs {}", show(a), show(b)));
     };
     if x.len() != y.len() {
@@ -681,9 +547,9 @@ fn zscan(command: &Command, a: &[u8], b: &[u8]) -> Result<(), String> {
     if is_error(a) || is_error(b) {
         return differential::equivalent(command, a, b);
     }
-    let parts = |bytes: &[u8]| match frame(bytes) {
+    let parts = |bytes: &[u8]| match parse(bytes) {
         OwnedFrame::Array(mut parts) if parts.len() == 2 => {
-            let items = bulk_items(&parts[1]).expect("bulk items");
+            let items = bulks(&parts[1]).expect("bulk items");
             let OwnedFrame::BulkString(cursor) = parts.remove(0) else {
                 panic!("cursor");
             };
@@ -712,35 +578,53 @@ fn zscan(command: &Command, a: &[u8], b: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn special(
-    command: &Command,
-    a: &[u8],
-    b: &[u8],
-    set: &BTreeMap<Vec<u8>, Vec<u8>>,
-) -> Option<Result<(), String>> {
-    match differential::name(command).as_str() {
-        "ZRANDMEMBER" => Some(zrandmember(command, a, b, set)),
-        "ZSCAN" => Some(zscan(command, a, b)),
-        _ => None,
+/// The sorted-set program: ZRANDMEMBER and ZSCAN judged apart (see `zrandmember`, `zscan`);
+/// after every write, each key's whole sorted set (with scores) agrees too, so that a
+/// divergence shows at the command that caused it.
+struct SortedSets {
+    rng: StdRng,
+}
+
+impl Program for SortedSets {
+    fn command(&mut self) -> Command {
+        argv(generate(&mut self.rng))
+    }
+
+    fn coverage(&self) -> Coverage {
+        Coverage {
+            commands: NAMES,
+            replies_percent: 50,
+            writes_percent: 35,
+            ..Coverage::default()
+        }
+    }
+
+    async fn compare(&mut self, sides: &mut Sides, command: &Command) -> Outcome {
+        match (differential::name(command).as_str(), command.get(1)) {
+            ("ZRANDMEMBER", Some(key)) => {
+                let (redis, redraft) = sides.both(command).await;
+                let set = contents(sides, key).await;
+                let verdict = zrandmember(command, &redis, &redraft, &set);
+                Outcome {
+                    redis,
+                    redraft: Some(redraft),
+                    verdict,
+                }
+            }
+            ("ZSCAN", _) => sides.compare(command, zscan).await,
+            _ => sides.compare(command, differential::equivalent).await,
+        }
+    }
+
+    async fn after_write(&mut self, sides: &mut Sides, _: &Command) -> Result<(), String> {
+        let sets = ["z1", "z2", "z3", "x1", "x2", "s", "s2"]
+            .map(|key| c(&format!("ZRANGE {key} 0 -1 WITHSCORES")));
+        sides.agree_on(&sets, |a, b| a == b).await
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_sorted_set_commands_on_the_engine_reply_like_redis_byte_for_byte() {
-    let probe = StateProbe {
-        keys: &["z1", "z2", "z3", "x1", "x2", "s", "s2"],
-        range: "ZRANGE",
-        withscores: true,
-    };
-    drive(11, "zset", generate, special, probe, false).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_sorted_set_commands_on_a_follower_reply_like_redis_byte_for_byte() {
-    let probe = StateProbe {
-        keys: &["z1", "z2", "z3", "x1", "x2", "s", "s2"],
-        range: "ZRANGE",
-        withscores: true,
-    };
-    drive(11, "zset", generate, special, probe, true).await;
-}
+differential_tests!(
+    random_sorted_set_commands_on_the_engine_reply_like_redis_byte_for_byte,
+    random_sorted_set_commands_on_a_follower_reply_like_redis_byte_for_byte,
+    |against| driver::run("zset", 11, OPS, against, |rng| SortedSets { rng })
+);

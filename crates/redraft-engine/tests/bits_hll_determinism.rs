@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::XorShift;
+use common::{words, XorShift};
 
 const BIT_KEYS: [&str; 4] = ["b1", "b2", "str", "list"];
 const HLL_KEYS: [&str; 4] = ["h1", "h2", "str", "list"];
@@ -22,67 +22,38 @@ fn random_command(rng: &mut XorShift) -> Vec<String> {
         .pick(&["u8", "i8", "u1", "i64", "u63", "i5", "u65"])
         .to_string();
     let over = rng.pick(&["WRAP", "SAT", "FAIL"]).to_string();
-    let elements: Vec<String> = (0..rng.below(60))
-        .map(|_| format!("e{}", rng.below(20_000)))
+    let elements: String = (0..rng.below(60))
+        .map(|_| format!(" e{}", rng.below(20_000)))
         .collect();
-    let mut parts: Vec<String> = match rng.below(20) {
-        0..=2 => vec!["SETBIT".into(), bkey, offset, rng.below(3).to_string()],
-        3 => vec!["GETBIT".into(), bkey, offset],
-        4 => vec![
-            "BITCOUNT".into(),
-            bkey,
-            int.clone(),
-            "-1".into(),
-            "BIT".into(),
-        ],
-        5 => vec!["BITPOS".into(), bkey, rng.below(2).to_string(), int],
-        6 => vec![
-            "BITOP".into(),
-            rng.pick(&["AND", "OR", "XOR"]).into(),
-            "b1".into(),
-            bkey,
-            bother,
-        ],
-        7 => vec!["BITOP".into(), "NOT".into(), "b2".into(), bkey],
-        8 | 9 => vec![
-            "BITFIELD".into(),
-            bkey,
-            "OVERFLOW".into(),
-            over,
-            "INCRBY".into(),
-            ty.clone(),
-            offset.clone(),
-            int,
-            "GET".into(),
-            ty,
-            offset,
-        ],
-        10 => vec![
-            "BITFIELD_RO".into(),
-            bkey,
-            "GET".into(),
-            "u16".into(),
-            offset,
-        ],
-        11..=13 => vec!["PFADD".into(), hkey],
-        14 => vec!["PFCOUNT".into(), hkey, hother],
-        15 => vec!["PFCOUNT".into(), hkey],
-        16 => vec!["PFMERGE".into(), hkey, hother],
-        17 => vec!["SET".into(), "str".into(), "plain".into()],
-        18 => vec!["RPUSH".into(), "list".into(), "x".into()],
-        _ => vec![
-            rng.pick(&["DEL", "PEXPIRE"]).into(),
-            rng.pick(&["b1", "b2", "h1", "h2"]).into(),
-            "30".into(),
-        ],
+    let line = match rng.below(20) {
+        0..=2 => format!("SETBIT {bkey} {offset} {}", rng.below(3)),
+        3 => format!("GETBIT {bkey} {offset}"),
+        4 => format!("BITCOUNT {bkey} {int} -1 BIT"),
+        5 => format!("BITPOS {bkey} {} {int}", rng.below(2)),
+        6 => {
+            let op = rng.pick(&["AND", "OR", "XOR"]);
+            format!("BITOP {op} b1 {bkey} {bother}")
+        }
+        7 => format!("BITOP NOT b2 {bkey}"),
+        8 | 9 => {
+            format!("BITFIELD {bkey} OVERFLOW {over} INCRBY {ty} {offset} {int} GET {ty} {offset}")
+        }
+        10 => format!("BITFIELD_RO {bkey} GET u16 {offset}"),
+        11..=13 => format!("PFADD {hkey}{elements}"),
+        14 => format!("PFCOUNT {hkey} {hother}"),
+        15 => format!("PFCOUNT {hkey}"),
+        16 => format!("PFMERGE {hkey} {hother}"),
+        17 => "SET str plain".to_string(),
+        18 => "RPUSH list x".to_string(),
+        _ => match (
+            rng.pick(&["DEL", "PEXPIRE"]),
+            rng.pick(&["b1", "b2", "h1", "h2"]),
+        ) {
+            ("DEL", key) => format!("DEL {key}"),
+            (command, key) => format!("{command} {key} 30"),
+        },
     };
-    if parts[0] == "PFADD" {
-        parts.extend(elements);
-    }
-    if parts[0] == "DEL" {
-        parts.truncate(2);
-    }
-    parts
+    words(&line)
 }
 
 determinism_tests!(random_command);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::XorShift;
+use common::{words, XorShift};
 
 const KEYS: [&str; 6] = ["g1", "g2", "l1", "s1", "str", "gone"];
 const LONS: [&str; 6] = ["13.36", "15.08", "-122.4", "0", "179.9", "-180"];
@@ -20,90 +20,37 @@ fn random_command(rng: &mut XorShift) -> Vec<String> {
     let jitter = format!("{}.{}", rng.below(20), rng.below(1000));
     let radius = rng.pick(&["1", "100", "500", "5000", "20000"]).to_string();
     let db = rng.below(3).to_string();
-    let parts: Vec<&str> = match rng.below(24) {
-        0..=3 => vec!["GEOADD", &key, &jitter, &lat, &member, &lon, &jitter, "p"],
-        4 => vec![
-            "GEOADD",
-            &key,
-            rng.pick(&["NX", "XX", "CH"]),
-            &lon,
-            &lat,
-            &member,
-        ],
-        5 => vec!["GEOPOS", &key, &member, "p"],
-        6 => vec!["GEOHASH", &key, &member],
-        7 => vec!["GEODIST", &key, &member, "p", "km"],
-        8 => vec![
-            "GEOSEARCH",
-            &key,
-            "FROMLONLAT",
-            &lon,
-            &lat,
-            "BYRADIUS",
-            &radius,
-            "km",
-            "WITHDIST",
-            "WITHCOORD",
-            "WITHHASH",
-        ],
-        9 => vec![
-            "GEOSEARCH",
-            &key,
-            "FROMMEMBER",
-            &member,
-            "BYBOX",
-            &radius,
-            &radius,
-            "km",
-            "DESC",
-            "COUNT",
-            "5",
-        ],
-        10 => vec![
-            "GEOSEARCHSTORE",
-            &other,
-            &key,
-            "FROMLONLAT",
-            &lon,
-            &lat,
-            "BYRADIUS",
-            &radius,
-            "km",
-            "STOREDIST",
-        ],
-        11 => vec!["RPUSH", "l1", &jitter, &member],
-        12 => vec!["SADD", "s1", &member, &jitter],
-        13 => vec!["SORT", &key, "ALPHA", "LIMIT", "0", "10", "STORE", &other],
-        14 => vec!["SORT", &key, "BY", "nosort", "GET", "#", "DESC"],
-        15 => vec!["SORT", &key],
-        16 => vec!["COPY", &key, &other, "DB", &db, "REPLACE"],
-        17 => vec!["MOVE", &key, &db],
-        18 => vec!["SWAPDB", "0", &db],
-        19 => vec!["OBJECT", "ENCODING", &key],
-        20 => vec!["PEXPIRE", &key, "30"],
-        21 => vec![
-            "GEORADIUS",
-            &key,
-            &lon,
-            &lat,
-            &radius,
-            "km",
-            "COUNT",
-            "3",
-            "STOREDIST",
-            &other,
-        ],
-        22 => vec![
-            "GEORADIUSBYMEMBER_RO",
-            &key,
-            &member,
-            &radius,
-            "km",
-            "WITHDIST",
-        ],
-        _ => vec!["SET", "str", &jitter],
+    let line = match rng.below(24) {
+        0..=3 => format!("GEOADD {key} {jitter} {lat} {member} {lon} {jitter} p"),
+        4 => {
+            let flag = rng.pick(&["NX", "XX", "CH"]);
+            format!("GEOADD {key} {flag} {lon} {lat} {member}")
+        }
+        5 => format!("GEOPOS {key} {member} p"),
+        6 => format!("GEOHASH {key} {member}"),
+        7 => format!("GEODIST {key} {member} p km"),
+        8 => format!(
+            "GEOSEARCH {key} FROMLONLAT {lon} {lat} BYRADIUS {radius} km WITHDIST WITHCOORD WITHHASH"
+        ),
+        9 => format!("GEOSEARCH {key} FROMMEMBER {member} BYBOX {radius} {radius} km DESC COUNT 5"),
+        10 => format!(
+            "GEOSEARCHSTORE {other} {key} FROMLONLAT {lon} {lat} BYRADIUS {radius} km STOREDIST"
+        ),
+        11 => format!("RPUSH l1 {jitter} {member}"),
+        12 => format!("SADD s1 {member} {jitter}"),
+        13 => format!("SORT {key} ALPHA LIMIT 0 10 STORE {other}"),
+        14 => format!("SORT {key} BY nosort GET # DESC"),
+        15 => format!("SORT {key}"),
+        16 => format!("COPY {key} {other} DB {db} REPLACE"),
+        17 => format!("MOVE {key} {db}"),
+        18 => format!("SWAPDB 0 {db}"),
+        19 => format!("OBJECT ENCODING {key}"),
+        20 => format!("PEXPIRE {key} 30"),
+        21 => format!("GEORADIUS {key} {lon} {lat} {radius} km COUNT 3 STOREDIST {other}"),
+        22 => format!("GEORADIUSBYMEMBER_RO {key} {member} {radius} km WITHDIST"),
+        _ => format!("SET str {jitter}"),
     };
-    parts.into_iter().map(str::to_string).collect()
+    words(&line)
 }
 
 determinism_tests!(random_command);
