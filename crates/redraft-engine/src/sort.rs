@@ -334,7 +334,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 mod tests {
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::reply::{Reply, WRONGTYPE};
-    use crate::testutil::{apply, bulk, bulks, check, err, int, ok, read};
+    use crate::testutil::{apply, bulk, bulks, check_replies, err, int, ok, read};
     use crate::Engine;
 
     const NOT_A_NUMBER: &str = "ERR One or more scores can't be converted into double";
@@ -415,7 +415,7 @@ mod tests {
 
     #[test]
     fn sort_store_writes_a_list_and_sort_ro_refuses_store() {
-        check(
+        check_replies(
             &mut setup(),
             1,
             &[
@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn sort_converts_a_sorted_set_to_skiplist_and_sort_ro_cannot() {
         let listpack = ("OBJECT ENCODING z", bulk("listpack"));
-        check(
+        check_replies(
             &mut setup(),
             1,
             &[

@@ -3,8 +3,8 @@ use super::SetValue;
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::testutil::{
-    apply, bulk, bulks, check, config_set, encoding, err, int, ok, read_seeded, splice_value,
-    value_of,
+    apply, bulk, bulks, check_replies, config_set, encoding, err, int, ok, read_seeded,
+    splice_value, value_of,
 };
 use crate::wire::put_bytes;
 use crate::Engine;
@@ -71,7 +71,7 @@ fn scan_all(mut next: impl FnMut(&str) -> Reply) -> Vec<String> {
 #[test]
 fn sadd_counts_new_members_and_an_intset_lists_ascending() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -96,7 +96,7 @@ fn non_integers_and_too_many_members_make_a_hash_table() {
         (0..INTSET_ENTRIES_MAX).map(|i| i.to_string()),
     );
     assert_eq!(encoding(&e, "big"), "intset");
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -141,13 +141,13 @@ fn set_commands_reject_other_types() {
     ] {
         assert_eq!(apply(&mut e, 1000, line), err(WRONGTYPE), "{line}");
     }
-    check(&mut e, 1000, &[("EXISTS d", int(0)), ("SCARD s", int(1))]);
+    check_replies(&mut e, 1000, &[("EXISTS d", int(0)), ("SCARD s", int(1))]);
 }
 
 #[test]
 fn srem_sismember_and_smismember() {
     let mut e = engine_with(&[("s", "a b 1"), ("i", "1 2")]);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -171,7 +171,7 @@ fn srem_sismember_and_smismember() {
 #[test]
 fn smove_moves_creates_and_deletes() {
     let mut e = engine_with(&[("a", "1 2"), ("b", "x")]);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -198,7 +198,7 @@ fn spop_pops_one_at_random_and_deletes_an_emptied_set() {
     let mut e = engine_with(&[("s", "a b c")]);
     let popped: Vec<Reply> = (0..3).map(|_| apply(&mut e, 1000, "SPOP s")).collect();
     assert_eq!(sorted(Reply::Array(popped)), ["a", "b", "c"]);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[("EXISTS s", int(0)), ("SPOP s", Reply::Nil)],
@@ -214,13 +214,13 @@ fn spop_with_a_count() {
     assert!(popped.iter().all(|m| !left.contains(m)));
     // Most of the set: the rest is rebuilt from the members that stay.
     assert_eq!(sorted(apply(&mut e, 1000, "SPOP s 3")).len(), 3);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[("SCARD s", int(1)), ("SPOP s 0", set_reply(&[]))],
     );
     let left = apply(&mut e, 1000, "SMEMBERS s");
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -237,7 +237,7 @@ fn spop_with_a_count() {
         ("u", "x 1 2 3 4 5"),
         ("v", "x 3 1 2"),
     ]);
-    check(
+    check_replies(
         &mut ints,
         1000,
         &[
@@ -258,7 +258,7 @@ fn spop_with_a_count() {
 fn spop_errors() {
     let mut e = engine_with(&[("s", "a")]);
     let positive = err(MUST_BE_POSITIVE);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -297,7 +297,7 @@ fn srandmember_without_and_with_counts() {
         assert_eq!(repeated.len(), 9);
     }
     assert_eq!(seen.len(), 4);
-    check(&mut e, 1000, &[
+    check_replies(&mut e, 1000, &[
             ("SRANDMEMBER i 5", bulks(&["1", "2", "3"])),
             ("SRANDMEMBER s 0", bulks(&[])),
             ("SRANDMEMBER nope", Reply::Nil),
@@ -320,7 +320,7 @@ fn sinter_sintercard_and_sinterstore() {
     ]);
     let numkeys = err("ERR numkeys should be greater than 0");
     let negative = err("ERR LIMIT can't be negative");
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -365,7 +365,7 @@ fn sinter_sintercard_and_sinterstore() {
 #[test]
 fn sunion_sdiff_and_their_store_forms() {
     let mut e = engine_with(&[("a", "3 1 2"), ("b", "2 5"), ("c", "x 1")]);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -408,7 +408,7 @@ fn sdiff_keeps_the_encoding_of_the_algorithm_redis_picks() {
 fn sscan_returns_an_intset_whole_and_pages_a_hash_table() {
     let mut e = engine_with(&[("i", "12 3 11")]);
     let page = |cursor: &str, found: &[&str]| Reply::Array(vec![bulk(cursor), bulks(found)]);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[

@@ -2,7 +2,7 @@ use super::value::check_string_length;
 use super::STRING_LEN_MAX;
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::Reply;
-use crate::testutil::{apply, bulk, check, err, int, ok};
+use crate::testutil::{apply, bulk, check_replies, err, int, ok};
 use crate::Engine;
 
 /// Checks that each command line is refused with `error`.
@@ -15,7 +15,7 @@ fn refused(engine: &mut Engine, error: &str, lines: &[&str]) {
 #[test]
 fn get_set_and_arity() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -62,7 +62,7 @@ fn string_commands_reject_other_types() {
         ],
     );
     // MGET answers Nil for them; SET overwrites them.
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -84,7 +84,7 @@ fn set_expiry_options_set_absolute_deadlines() {
     ] {
         assert_eq!(apply(&mut e, 1000, line), ok(), "{line}");
     }
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -95,10 +95,10 @@ fn set_expiry_options_set_absolute_deadlines() {
         ],
     );
     // Expired exactly at the deadline.
-    check(&mut e, 2499, &[("GET px", bulk("v"))]);
-    check(&mut e, 2500, &[("GET px", Reply::Nil)]);
+    check_replies(&mut e, 2499, &[("GET px", bulk("v"))]);
+    check_replies(&mut e, 2500, &[("GET px", Reply::Nil)]);
     // A past absolute time leaves the key absent.
-    check(
+    check_replies(
         &mut e,
         5000,
         &[("SET k v PXAT 100", ok()), ("EXISTS k", int(0))],
@@ -108,7 +108,7 @@ fn set_expiry_options_set_absolute_deadlines() {
 #[test]
 fn set_nx_xx_keepttl_and_get() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         0,
         &[
@@ -134,7 +134,7 @@ fn set_nx_xx_keepttl_and_get() {
         ],
     );
     // A key past its deadline counts as missing for NX and XX.
-    check(
+    check_replies(
         &mut e,
         100,
         &[("SET k e XX", Reply::Nil), ("SET k e NX", ok())],
@@ -176,7 +176,7 @@ fn set_options_are_checked_in_redis_order() {
             &format!("SET k v PX {huge}"),
         ],
     );
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -197,7 +197,7 @@ fn set_options_are_checked_in_redis_order() {
 #[test]
 fn setnx_setex_psetex_and_getset() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         0,
         &[
@@ -224,13 +224,13 @@ fn setnx_setex_psetex_and_getset() {
             ("TTL g", int(-1)),
         ],
     );
-    check(&mut e, 30, &[("GET k", Reply::Nil)]);
+    check_replies(&mut e, 30, &[("GET k", Reply::Nil)]);
 }
 
 #[test]
 fn getex_sets_or_removes_the_deadline_and_getdel_deletes() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -256,7 +256,7 @@ fn getex_sets_or_removes_the_deadline_and_getdel_deletes() {
             ("SET t v PX 10", ok()),
         ],
     );
-    check(&mut e, 1010, &[("GETDEL t", Reply::Nil)]);
+    check_replies(&mut e, 1010, &[("GETDEL t", Reply::Nil)]);
     assert_eq!(e.keyspace().dbs[0].stored_len(), 0);
 }
 
@@ -278,7 +278,7 @@ fn getex_errors_and_missing_key() {
             "GETEX nope EX",
         ],
     );
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -296,7 +296,7 @@ fn getex_errors_and_missing_key() {
 #[test]
 fn mget_mset_and_msetnx() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         0,
         &[
@@ -330,7 +330,7 @@ fn mget_mset_and_msetnx() {
 #[test]
 fn append_strlen_and_the_length_cap() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         0,
         &[
@@ -345,7 +345,7 @@ fn append_strlen_and_the_length_cap() {
         ],
     );
     // Past the deadline APPEND starts a new key.
-    check(&mut e, 100, &[("APPEND k x", int(1)), ("PTTL k", int(-1))]);
+    check_replies(&mut e, 100, &[("APPEND k x", int(1)), ("PTTL k", int(-1))]);
     assert_eq!(apply(&mut e, 100, &["APPEND", "empty", ""]), int(0));
     assert_eq!(apply(&mut e, 100, "EXISTS empty"), int(1));
     let too_big = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
@@ -357,7 +357,7 @@ fn append_strlen_and_the_length_cap() {
 #[test]
 fn incr_family_counts_and_keeps_ttl() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         0,
         &[
@@ -373,7 +373,7 @@ fn incr_family_counts_and_keeps_ttl() {
         ],
     );
     // Expired counts as 0.
-    check(&mut e, 100, &[("INCR n", int(1))]);
+    check_replies(&mut e, 100, &[("INCR n", int(1))]);
 }
 
 #[test]
@@ -398,7 +398,7 @@ fn incr_family_errors() {
         "ERR increment or decrement would overflow",
         &["INCR max", "DECR min", "INCRBY min -1"],
     );
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -414,7 +414,7 @@ fn incr_family_errors() {
 #[test]
 fn incrbyfloat_formats_like_redis() {
     let mut e = Engine::new();
-    check(
+    check_replies(
         &mut e,
         0,
         &[
@@ -475,7 +475,7 @@ fn getrange_indexes_like_redis() {
         let line = format!("GETRANGE k {range}");
         assert_eq!(apply(&mut e, 1000, line.as_str()), bulk(want), "{line}");
     }
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
@@ -490,7 +490,7 @@ fn getrange_indexes_like_redis() {
 fn setrange_patches_and_pads() {
     let mut e = Engine::new();
     apply(&mut e, 1000, &["SET", "k", "Hello World"]);
-    check(
+    check_replies(
         &mut e,
         1000,
         &[
