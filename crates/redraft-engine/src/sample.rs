@@ -1,7 +1,7 @@
 //! The sampling rules of the commands that pick at random (HRANDFIELD, SRANDMEMBER, SPOP,
 //! ZRANDMEMBER): what a signed count asks for, and which indices a seeded draw picks.
 
-use crate::args::int_arg;
+use crate::args::{int_arg, is, syntax_error};
 use crate::reply::Reply;
 use crate::rng::Rng;
 
@@ -29,6 +29,26 @@ pub(crate) fn signed_count(arg: &[u8]) -> Result<i64, Reply> {
         ));
     }
     Ok(count)
+}
+
+/// The `count [option]` arguments of HRANDFIELD (WITHVALUES) and ZRANDMEMBER (WITHSCORES),
+/// checked in Redis's order: the count, the option, then that a count with the option stays
+/// within what a reply of pairs can hold.
+pub(crate) fn count_and_option(
+    count: &[u8],
+    rest: &[Vec<u8>],
+    option: &str,
+) -> Result<(i64, bool), Reply> {
+    let count = signed_count(count)?;
+    let with = match rest {
+        [] => false,
+        [given] if is(given, option) => true,
+        _ => return Err(syntax_error()),
+    };
+    if with && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(Reply::error("ERR value is out of range"));
+    }
+    Ok((count, with))
 }
 
 /// The sample a signed count asks for; a negative count beyond [`REPEATED_PICKS_MAX`] is an

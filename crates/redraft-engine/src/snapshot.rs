@@ -54,31 +54,22 @@ pub fn encode(keyspace: &Keyspace, now_ms: u64) -> Vec<u8> {
 }
 
 fn encode_value(out: &mut Vec<u8>, value: &Value) {
+    let tag = match value {
+        Value::String(_) => TAG_STRING,
+        Value::Hash(_) => TAG_HASH,
+        Value::List(_) => TAG_LIST,
+        Value::Set(_) => TAG_SET,
+        Value::ZSet(_) => TAG_ZSET,
+        Value::Stream(_) => TAG_STREAM,
+    };
+    out.push(tag);
     match value {
-        Value::String(bytes) => {
-            out.push(TAG_STRING);
-            put_bytes(out, bytes);
-        }
-        Value::Hash(hash) => {
-            out.push(TAG_HASH);
-            hash.encode_snapshot(out);
-        }
-        Value::List(list) => {
-            out.push(TAG_LIST);
-            list.encode_snapshot(out);
-        }
-        Value::Set(set) => {
-            out.push(TAG_SET);
-            set.encode_snapshot(out);
-        }
-        Value::ZSet(zset) => {
-            out.push(TAG_ZSET);
-            zset.encode_snapshot(out);
-        }
-        Value::Stream(stream) => {
-            out.push(TAG_STREAM);
-            stream.encode_snapshot(out);
-        }
+        Value::String(bytes) => put_bytes(out, bytes),
+        Value::Hash(hash) => hash.encode_snapshot(out),
+        Value::List(list) => list.encode_snapshot(out),
+        Value::Set(set) => set.encode_snapshot(out),
+        Value::ZSet(zset) => zset.encode_snapshot(out),
+        Value::Stream(stream) => stream.encode_snapshot(out),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The hash commands and their entries in the command table.
 
-use crate::args::{int_arg, is, parse_i64, syntax_error, NOT_FLOAT};
+use crate::args::{int_arg, parse_i64, NOT_FLOAT};
 use crate::ctx::{ReadCtx, WriteCtx};
 use crate::longdouble::{LongDouble, Parsed};
 use crate::reply::{CmdResult, Reply};
@@ -238,15 +238,7 @@ pub fn hrandfield(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
         let at = rng.below(hash.len());
         return Ok(hash.iter().nth(at).map_or(Reply::Nil, |(f, _)| bulk(f)));
     };
-    let count = sample::signed_count(count)?;
-    let with_values = match &argv[3..] {
-        [] => false,
-        [option] if is(option, "WITHVALUES") => true,
-        _ => return Err(syntax_error()),
-    };
-    if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(Reply::error("ERR value is out of range"));
-    }
+    let (count, with_values) = sample::count_and_option(count, &argv[3..], "WITHVALUES")?;
     let Some(hash) = hash()?.filter(|_| count != 0) else {
         return Ok(Reply::Array(Vec::new()));
     };

@@ -5,11 +5,10 @@ use std::collections::BTreeSet;
 
 use super::commands::entries_reply;
 use super::ZSetValue;
-use crate::args::{is, syntax_error};
 use crate::ctx::ReadCtx;
 use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
-use crate::sample::signed_count;
+use crate::sample::count_and_option;
 
 /// The most replies a ZRANDMEMBER with a negative count may ask for. Redis has no such cap;
 /// here a huge count must not exhaust the serving node's memory (docs/commands.md gives
@@ -28,15 +27,7 @@ pub fn zrandmember(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
         let (_, member) = zset.at(rng.below(zset.len()));
         return Ok(Reply::bulk(member));
     };
-    let count = signed_count(count)?;
-    let withscores = match &argv[3..] {
-        [] => false,
-        [opt] if is(opt, "WITHSCORES") => true,
-        _ => return Err(syntax_error()),
-    };
-    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(Reply::error("ERR value is out of range"));
-    }
+    let (count, withscores) = count_and_option(count, &argv[3..], "WITHSCORES")?;
     let Some(zset) = zset()? else {
         return Ok(Reply::Array(Vec::new()));
     };
