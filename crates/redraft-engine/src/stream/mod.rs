@@ -27,40 +27,28 @@ use crate::spec::{
     Kind::{Container, Read, Write},
     DENYOOM, FAST,
 };
+use claim::{xautoclaim, xclaim};
+use commands::{xadd, xdel, xlen, xrange, xread, xrevrange, xsetid, xtrim};
+use group_commands::{xack, xpending, xreadgroup, XGROUP};
+use info::XINFO;
 
 /// This module's entries in the command table (see [`crate::table`]). Key positions as
 /// Redis 7.0's COMMAND reports them (XREAD and XREADGROUP report none; XGROUP's and XINFO's
 /// subcommands take their key second).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("xack", -4, FAST, 1, 1, 1, Write(group_commands::xack)),
-    cmd!("xadd", -5, DENYOOM | FAST, 1, 1, 1, Write(commands::xadd)),
-    cmd!("xautoclaim", -6, FAST, 1, 1, 1, Write(claim::xautoclaim)),
-    cmd!("xclaim", -6, FAST, 1, 1, 1, Write(claim::xclaim)),
-    cmd!("xdel", -3, FAST, 1, 1, 1, Write(commands::xdel)),
-    cmd!("xgroup", -2, 0, 0, 0, 0, Container(group_commands::XGROUP)),
-    cmd!("xinfo", -2, 0, 0, 0, 0, Container(info::XINFO)),
-    cmd!("xlen", 2, FAST, 1, 1, 1, Read(commands::xlen)),
-    cmd!("xpending", -3, 0, 1, 1, 1, Read(group_commands::xpending)),
-    cmd!("xrange", -4, 0, 1, 1, 1, Read(commands::xrange)),
-    cmd!("xread", -4, 0, 0, 0, 0, Read(commands::xread)),
-    cmd!(
-        "xreadgroup",
-        -7,
-        0,
-        0,
-        0,
-        0,
-        Write(group_commands::xreadgroup)
-    ),
-    cmd!("xrevrange", -4, 0, 1, 1, 1, Read(commands::xrevrange)),
-    cmd!(
-        "xsetid",
-        -3,
-        DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(commands::xsetid)
-    ),
-    cmd!("xtrim", -4, 0, 1, 1, 1, Write(commands::xtrim)),
+    cmd!("xack", -4, FAST, 1, 1, 1, Write(xack)),
+    cmd!("xadd", -5, DENYOOM | FAST, 1, 1, 1, Write(xadd)),
+    cmd!("xautoclaim", -6, FAST, 1, 1, 1, Write(xautoclaim)),
+    cmd!("xclaim", -6, FAST, 1, 1, 1, Write(xclaim)),
+    cmd!("xdel", -3, FAST, 1, 1, 1, Write(xdel)),
+    cmd!("xgroup", -2, 0, 0, 0, 0, Container(XGROUP)),
+    cmd!("xinfo", -2, 0, 0, 0, 0, Container(XINFO)),
+    cmd!("xlen", 2, FAST, 1, 1, 1, Read(xlen)),
+    cmd!("xpending", -3, 0, 1, 1, 1, Read(xpending)),
+    cmd!("xrange", -4, 0, 1, 1, 1, Read(xrange)),
+    cmd!("xread", -4, 0, 0, 0, 0, Read(xread)),
+    cmd!("xreadgroup", -7, 0, 0, 0, 0, Write(xreadgroup)),
+    cmd!("xrevrange", -4, 0, 1, 1, 1, Read(xrevrange)),
+    cmd!("xsetid", -3, DENYOOM | FAST, 1, 1, 1, Write(xsetid)),
+    cmd!("xtrim", -4, 0, 1, 1, 1, Write(xtrim)),
 ];

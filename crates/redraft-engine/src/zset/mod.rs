@@ -31,119 +31,47 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM, FAST, RANDOM,
 };
+use commands::{zcard, zincrby, zmscore, zrank, zrem, zrevrank, zscan, zscore};
+use pop::{zmpop, zpopmax, zpopmin};
+use random::zrandmember;
+use range::{
+    zcount, zlexcount, zrange, zrangebylex, zrangebyscore, zremrangebylex, zremrangebyrank,
+    zremrangebyscore, zrevrange, zrevrangebylex, zrevrangebyscore,
+};
+use store::{zdiff, zdiffstore, zinter, zintercard, zinterstore, zrangestore, zunion, zunionstore};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("zadd", -4, DENYOOM | FAST, 1, 1, 1, Write(commands::zadd)),
-    cmd!("zcard", 2, FAST, 1, 1, 1, Read(commands::zcard)),
-    cmd!("zcount", 4, FAST, 1, 1, 1, Read(range::zcount)),
-    cmd!("zdiff", -3, 0, 0, 0, 0, Read(store::zdiff)),
-    cmd!("zdiffstore", -4, DENYOOM, 1, 1, 1, Write(store::zdiffstore)),
-    cmd!(
-        "zincrby",
-        4,
-        DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(commands::zincrby)
-    ),
-    cmd!("zinter", -3, 0, 0, 0, 0, Read(store::zinter)),
-    cmd!("zintercard", -3, 0, 0, 0, 0, Read(store::zintercard)),
-    cmd!(
-        "zinterstore",
-        -4,
-        DENYOOM,
-        1,
-        1,
-        1,
-        Write(store::zinterstore)
-    ),
-    cmd!("zlexcount", 4, FAST, 1, 1, 1, Read(range::zlexcount)),
-    cmd!("zmpop", -4, 0, 0, 0, 0, Write(pop::zmpop)),
-    cmd!("zmscore", -3, FAST, 1, 1, 1, Read(commands::zmscore)),
-    cmd!("zpopmax", -2, FAST, 1, 1, 1, Write(pop::zpopmax)),
-    cmd!("zpopmin", -2, FAST, 1, 1, 1, Write(pop::zpopmin)),
-    cmd!(
-        "zrandmember",
-        -2,
-        RANDOM,
-        1,
-        1,
-        1,
-        Read(random::zrandmember)
-    ),
-    cmd!("zrange", -4, 0, 1, 1, 1, Read(range::zrange)),
-    cmd!("zrangebylex", -4, 0, 1, 1, 1, Read(range::zrangebylex)),
-    cmd!("zrangebyscore", -4, 0, 1, 1, 1, Read(range::zrangebyscore)),
-    cmd!(
-        "zrangestore",
-        -5,
-        DENYOOM,
-        1,
-        2,
-        1,
-        Write(store::zrangestore)
-    ),
-    cmd!("zrank", -3, FAST, 1, 1, 1, Read(commands::zrank)),
-    cmd!("zrem", -3, FAST, 1, 1, 1, Write(commands::zrem)),
-    cmd!(
-        "zremrangebylex",
-        4,
-        0,
-        1,
-        1,
-        1,
-        Write(range::zremrangebylex)
-    ),
-    cmd!(
-        "zremrangebyrank",
-        4,
-        0,
-        1,
-        1,
-        1,
-        Write(range::zremrangebyrank)
-    ),
-    cmd!(
-        "zremrangebyscore",
-        4,
-        0,
-        1,
-        1,
-        1,
-        Write(range::zremrangebyscore)
-    ),
-    cmd!("zrevrange", -4, 0, 1, 1, 1, Read(range::zrevrange)),
-    cmd!(
-        "zrevrangebylex",
-        -4,
-        0,
-        1,
-        1,
-        1,
-        Read(range::zrevrangebylex)
-    ),
-    cmd!(
-        "zrevrangebyscore",
-        -4,
-        0,
-        1,
-        1,
-        1,
-        Read(range::zrevrangebyscore)
-    ),
-    cmd!("zrevrank", -3, FAST, 1, 1, 1, Read(commands::zrevrank)),
-    cmd!("zscan", -3, 0, 1, 1, 1, Read(commands::zscan)),
-    cmd!("zscore", 3, FAST, 1, 1, 1, Read(commands::zscore)),
-    cmd!("zunion", -3, 0, 0, 0, 0, Read(store::zunion)),
-    cmd!(
-        "zunionstore",
-        -4,
-        DENYOOM,
-        1,
-        1,
-        1,
-        Write(store::zunionstore)
-    ),
+    cmd!("zadd", -4, DENYOOM | FAST, 1, 1, 1, Write(zadd)),
+    cmd!("zcard", 2, FAST, 1, 1, 1, Read(zcard)),
+    cmd!("zcount", 4, FAST, 1, 1, 1, Read(zcount)),
+    cmd!("zdiff", -3, 0, 0, 0, 0, Read(zdiff)),
+    cmd!("zdiffstore", -4, DENYOOM, 1, 1, 1, Write(zdiffstore)),
+    cmd!("zincrby", 4, DENYOOM | FAST, 1, 1, 1, Write(zincrby)),
+    cmd!("zinter", -3, 0, 0, 0, 0, Read(zinter)),
+    cmd!("zintercard", -3, 0, 0, 0, 0, Read(zintercard)),
+    cmd!("zinterstore", -4, DENYOOM, 1, 1, 1, Write(zinterstore)),
+    cmd!("zlexcount", 4, FAST, 1, 1, 1, Read(zlexcount)),
+    cmd!("zmpop", -4, 0, 0, 0, 0, Write(zmpop)),
+    cmd!("zmscore", -3, FAST, 1, 1, 1, Read(zmscore)),
+    cmd!("zpopmax", -2, FAST, 1, 1, 1, Write(zpopmax)),
+    cmd!("zpopmin", -2, FAST, 1, 1, 1, Write(zpopmin)),
+    cmd!("zrandmember", -2, RANDOM, 1, 1, 1, Read(zrandmember)),
+    cmd!("zrange", -4, 0, 1, 1, 1, Read(zrange)),
+    cmd!("zrangebylex", -4, 0, 1, 1, 1, Read(zrangebylex)),
+    cmd!("zrangebyscore", -4, 0, 1, 1, 1, Read(zrangebyscore)),
+    cmd!("zrangestore", -5, DENYOOM, 1, 2, 1, Write(zrangestore)),
+    cmd!("zrank", -3, FAST, 1, 1, 1, Read(zrank)),
+    cmd!("zrem", -3, FAST, 1, 1, 1, Write(zrem)),
+    cmd!("zremrangebylex", 4, 0, 1, 1, 1, Write(zremrangebylex)),
+    cmd!("zremrangebyrank", 4, 0, 1, 1, 1, Write(zremrangebyrank)),
+    cmd!("zremrangebyscore", 4, 0, 1, 1, 1, Write(zremrangebyscore)),
+    cmd!("zrevrange", -4, 0, 1, 1, 1, Read(zrevrange)),
+    cmd!("zrevrangebylex", -4, 0, 1, 1, 1, Read(zrevrangebylex)),
+    cmd!("zrevrangebyscore", -4, 0, 1, 1, 1, Read(zrevrangebyscore)),
+    cmd!("zrevrank", -3, FAST, 1, 1, 1, Read(zrevrank)),
+    cmd!("zscan", -3, 0, 1, 1, 1, Read(zscan)),
+    cmd!("zscore", 3, FAST, 1, 1, 1, Read(zscore)),
+    cmd!("zunion", -3, 0, 0, 0, 0, Read(zunion)),
+    cmd!("zunionstore", -4, DENYOOM, 1, 1, 1, Write(zunionstore)),
 ];

@@ -435,14 +435,22 @@ async fn read_entries(
         .map_err(read_error)
 }
 
+/// openraft reads entries through the store and through readers it takes from the store; both
+/// read the same shared segments.
+macro_rules! read_entries_by_range {
+    () => {
+        async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
+            &mut self,
+            range: RB,
+        ) -> Result<Vec<Entry>, StorageError> {
+            let (start, end) = bounds(&range);
+            read_entries(&self.shared, start, end, u64::MAX).await
+        }
+    };
+}
+
 impl RaftLogReader<TypeConfig> for LogReader {
-    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
-        &mut self,
-        range: RB,
-    ) -> Result<Vec<Entry>, StorageError> {
-        let (start, end) = bounds(&range);
-        read_entries(&self.shared, start, end, u64::MAX).await
-    }
+    read_entries_by_range!();
 
     /// Replication's read: bounded in bytes, so a lagging follower's catch-up neither holds
     /// hundreds of large entries in memory at once nor builds a message past the gRPC limit.
@@ -456,13 +464,7 @@ impl RaftLogReader<TypeConfig> for LogReader {
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
-    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
-        &mut self,
-        range: RB,
-    ) -> Result<Vec<Entry>, StorageError> {
-        let (start, end) = bounds(&range);
-        read_entries(&self.shared, start, end, u64::MAX).await
-    }
+    read_entries_by_range!();
 }
 
 impl RaftLogStorage<TypeConfig> for LogStore {
