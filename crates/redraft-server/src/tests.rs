@@ -83,6 +83,13 @@ async fn exchange(stream: &mut TcpStream, request: &[u8], expected_len: usize) -
     got
 }
 
+/// Sends each request in turn and checks the reply bytes.
+async fn assert_exchanges(stream: &mut TcpStream, exchanges: &[(&str, &str)]) {
+    for (request, expected) in exchanges {
+        assert_exchange(stream, request.as_bytes(), expected.as_bytes()).await;
+    }
+}
+
 async fn assert_exchange(stream: &mut TcpStream, request: &[u8], expected: &[u8]) {
     let got = exchange(stream, request, expected.len()).await;
     assert_eq!(
@@ -97,11 +104,12 @@ async fn assert_exchange(stream: &mut TcpStream, request: &[u8], expected: &[u8]
 async fn inline_and_multibulk_ping_answer_pong() {
     let (_, addr) = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    assert_exchange(&mut stream, b"PING\r\n", b"+PONG\r\n").await;
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"*2\r\n$4\r\nPING\r\n$2\r\nhi\r\n",
-        b"$2\r\nhi\r\n",
+        &[
+            ("PING\r\n", "+PONG\r\n"),
+            ("*2\r\n$4\r\nPING\r\n$2\r\nhi\r\n", "$2\r\nhi\r\n"),
+        ],
     )
     .await;
 }
@@ -121,10 +129,11 @@ async fn pipeline_is_answered_in_order_and_writes_share_one_entry() {
 async fn wrong_arity_is_answered_without_touching_the_log() {
     let (server, addr) = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"GET\r\nSET k\r\n",
-        b"-ERR wrong number of arguments for 'get' command\r\n-ERR wrong number of arguments for 'set' command\r\n",
+        &[
+            ("GET\r\nSET k\r\n", "-ERR wrong number of arguments for 'get' command\r\n-ERR wrong number of arguments for 'set' command\r\n"),
+        ],
     )
     .await;
     assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 0);
@@ -151,11 +160,12 @@ async fn hello_3_switches_the_connection_to_resp3() {
         reply.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
         "{reply:?}"
     );
-    assert_exchange(&mut stream, b"GET missing\r\n", b"_\r\n").await;
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"HELLO 4\r\n",
-        b"-NOPROTO unsupported protocol version\r\n",
+        &[
+            ("GET missing\r\n", "_\r\n"),
+            ("HELLO 4\r\n", "-NOPROTO unsupported protocol version\r\n"),
+        ],
     )
     .await;
 }
@@ -164,22 +174,19 @@ async fn hello_3_switches_the_connection_to_resp3() {
 async fn select_changes_the_database_of_later_commands() {
     let (_, addr) = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"SET k zero\r\nSELECT 1\r\nGET k\r\n",
-        b"+OK\r\n+OK\r\n$-1\r\n",
-    )
-    .await;
-    assert_exchange(
-        &mut stream,
-        b"SELECT 16\r\n",
-        b"-ERR DB index is out of range\r\n",
-    )
-    .await;
-    assert_exchange(
-        &mut stream,
-        b"SELECT x\r\n",
-        b"-ERR value is not an integer or out of range\r\n",
+        &[
+            (
+                "SET k zero\r\nSELECT 1\r\nGET k\r\n",
+                "+OK\r\n+OK\r\n$-1\r\n",
+            ),
+            ("SELECT 16\r\n", "-ERR DB index is out of range\r\n"),
+            (
+                "SELECT x\r\n",
+                "-ERR value is not an integer or out of range\r\n",
+            ),
+        ],
     )
     .await;
 }
@@ -196,10 +203,11 @@ async fn quit_answers_ok_and_skips_the_rest_of_the_pipeline() {
 async fn client_commands_keep_connection_state() {
     let (_, addr) = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"CLIENT GETNAME\r\nCLIENT SETNAME app\r\nCLIENT GETNAME\r\nCLIENT SETNAME \"a b\"\r\nCLIENT SETINFO LIB-NAME redis-py\r\nCLIENT NOPE\r\n",
-        b"$-1\r\n+OK\r\n$3\r\napp\r\n-ERR Client names cannot contain spaces, newlines or special characters.\r\n+OK\r\n-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n",
+        &[
+            ("CLIENT GETNAME\r\nCLIENT SETNAME app\r\nCLIENT GETNAME\r\nCLIENT SETNAME \"a b\"\r\nCLIENT SETINFO LIB-NAME redis-py\r\nCLIENT NOPE\r\n", "$-1\r\n+OK\r\n$3\r\napp\r\n-ERR Client names cannot contain spaces, newlines or special characters.\r\n+OK\r\n-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n"),
+        ],
     )
     .await;
 }
@@ -259,7 +267,7 @@ async fn max_clients_rejects_the_next_connection_with_an_error() {
     let server = Server::new(LocalCluster::default(), config);
     tokio::spawn(server.serve(listener));
     let mut first = TcpStream::connect(addr).await.unwrap();
-    assert_exchange(&mut first, b"PING\r\n", b"+PONG\r\n").await;
+    assert_exchanges(&mut first, &[("PING\r\n", "+PONG\r\n")]).await;
     let mut second = TcpStream::connect(addr).await.unwrap();
     let got = exchange(&mut second, b"", 64).await;
     assert_eq!(got, b"-ERR max number of clients reached\r\n");
@@ -271,14 +279,16 @@ async fn raft_digest_answers_the_applied_index_and_changes_with_the_state() {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let before = exchange(&mut stream, b"RAFT DIGEST\r\n", 1).await;
     assert!(before.starts_with(b"*2\r\n:0\r\n$16\r\n"), "{before:?}");
-    assert_exchange(&mut stream, b"SET k v\r\n", b"+OK\r\n").await;
+    assert_exchanges(&mut stream, &[("SET k v\r\n", "+OK\r\n")]).await;
     let after = exchange(&mut stream, b"RAFT DIGEST\r\n", before.len()).await;
     assert!(after.starts_with(b"*2\r\n:1\r\n$16\r\n"), "{after:?}");
     assert_ne!(before[12..], after[12..], "the digest follows the state");
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"RAFT DIGEST x\r\n",
-        b"-ERR wrong number of arguments for 'raft|digest' command\r\n",
+        &[(
+            "RAFT DIGEST x\r\n",
+            "-ERR wrong number of arguments for 'raft|digest' command\r\n",
+        )],
     )
     .await;
 }
@@ -287,23 +297,18 @@ async fn raft_digest_answers_the_applied_index_and_changes_with_the_state() {
 async fn config_set_goes_through_the_log_and_config_get_reads_it_back() {
     let (server, addr) = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"CONFIG SET hash-max-listpack-entries 3\r\n",
-        b"+OK\r\n",
+        &[("CONFIG SET hash-max-listpack-entries 3\r\n", "+OK\r\n")],
     )
     .await;
     assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 1);
-    assert_exchange(
+    assert_exchanges(
         &mut stream,
-        b"CONFIG GET hash-max-*-entries\r\n",
-        b"*4\r\n$25\r\nhash-max-listpack-entries\r\n$1\r\n3\r\n$24\r\nhash-max-ziplist-entries\r\n$1\r\n3\r\n",
-    )
-    .await;
-    assert_exchange(
-        &mut stream,
-        b"CONFIG SET maxmemory 1\r\nCONFIG RESETSTAT\r\n",
-        b"-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n-ERR unknown subcommand 'RESETSTAT'. Try CONFIG HELP.\r\n",
+        &[
+            ("CONFIG GET hash-max-*-entries\r\n", "*4\r\n$25\r\nhash-max-listpack-entries\r\n$1\r\n3\r\n$24\r\nhash-max-ziplist-entries\r\n$1\r\n3\r\n"),
+            ("CONFIG SET maxmemory 1\r\nCONFIG RESETSTAT\r\n", "-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n-ERR unknown subcommand 'RESETSTAT'. Try CONFIG HELP.\r\n"),
+        ],
     )
     .await;
 }
