@@ -67,6 +67,12 @@ async fn start() -> (Arc<Server<LocalCluster>>, std::net::SocketAddr) {
     (server, addr)
 }
 
+/// A server and one client connection to it.
+async fn connect() -> (Arc<Server<LocalCluster>>, TcpStream) {
+    let (server, addr) = start().await;
+    (server, TcpStream::connect(addr).await.unwrap())
+}
+
 /// Sends `request` and reads until `expected.len()` bytes arrived (or 2 s passed).
 async fn exchange(stream: &mut TcpStream, request: &[u8], expected_len: usize) -> Vec<u8> {
     stream.write_all(request).await.unwrap();
@@ -102,8 +108,7 @@ async fn assert_exchange(stream: &mut TcpStream, request: &[u8], expected: &[u8]
 
 #[tokio::test]
 async fn inline_and_multibulk_ping_answer_pong() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     assert_exchanges(
         &mut stream,
         &[
@@ -141,8 +146,7 @@ async fn wrong_arity_is_answered_without_touching_the_log() {
 
 #[tokio::test]
 async fn protocol_error_answers_then_closes_after_earlier_commands() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     let expected: &[u8] = b"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n";
     let got = exchange(&mut stream, b"PING\r\n*1\r\n$x\r\n", expected.len() + 1).await;
     assert_eq!(
@@ -153,8 +157,7 @@ async fn protocol_error_answers_then_closes_after_earlier_commands() {
 
 #[tokio::test]
 async fn hello_3_switches_the_connection_to_resp3() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     let reply = exchange(&mut stream, b"HELLO 3\r\n", 1).await;
     assert!(
         reply.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
@@ -172,8 +175,7 @@ async fn hello_3_switches_the_connection_to_resp3() {
 
 #[tokio::test]
 async fn select_changes_the_database_of_later_commands() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     assert_exchanges(
         &mut stream,
         &[
@@ -193,16 +195,14 @@ async fn select_changes_the_database_of_later_commands() {
 
 #[tokio::test]
 async fn quit_answers_ok_and_skips_the_rest_of_the_pipeline() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     let got = exchange(&mut stream, b"QUIT\r\nPING\r\n", 64).await;
     assert_eq!(got, b"+OK\r\n");
 }
 
 #[tokio::test]
 async fn client_commands_keep_connection_state() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     assert_exchanges(
         &mut stream,
         &[
@@ -214,8 +214,7 @@ async fn client_commands_keep_connection_state() {
 
 #[tokio::test]
 async fn subcommands_are_checked_by_the_table_before_they_run() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     assert_exchange(
         &mut stream,
         b"CLIENT SETNAME\r\nCLIENT ID x\r\nCONFIG GET\r\nRAFT NOPE\r\nRAFT PROMOTE\r\nRAFT PROMOTE x\r\nRAFT\r\n",
@@ -242,8 +241,7 @@ async fn subcommands_are_checked_by_the_table_before_they_run() {
 
 #[tokio::test]
 async fn info_and_command_count_answer() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     let reply = exchange(&mut stream, b"INFO raft\r\n", 10).await;
     let text = String::from_utf8_lossy(&reply);
     assert!(text.contains("# Raft\r\nrole:leader\r\n"), "{text}");
@@ -275,8 +273,7 @@ async fn max_clients_rejects_the_next_connection_with_an_error() {
 
 #[tokio::test]
 async fn raft_digest_answers_the_applied_index_and_changes_with_the_state() {
-    let (_, addr) = start().await;
-    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, mut stream) = connect().await;
     let before = exchange(&mut stream, b"RAFT DIGEST\r\n", 1).await;
     assert!(before.starts_with(b"*2\r\n:0\r\n$16\r\n"), "{before:?}");
     assert_exchanges(&mut stream, &[("SET k v\r\n", "+OK\r\n")]).await;
