@@ -1,7 +1,7 @@
 use super::value::{HashValue, ENCODING_LISTPACK, ENCODING_TABLE};
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::testutil::{apply, bulk, bulks, config_set, encoding, err, int, read, value_of};
+use crate::testutil::{apply, bulk, bulks, check, encoding, err, int, read, value_of};
 use crate::testutil::{read_seeded, show, splice_value};
 use crate::wire::put_bytes;
 use crate::Engine;
@@ -288,17 +288,22 @@ fn long_values_and_many_fields_convert_to_a_hash_table() {
 
 #[test]
 fn the_replicated_thresholds_decide_conversions() {
-    let mut e = Engine::new();
-    config_set(&mut e, "hash-max-listpack-entries", "2");
-    apply(&mut e, 1000, "HSET h a 1 b 2");
-    assert_eq!(encoding(&e, "h"), "listpack");
-    apply(&mut e, 1000, "HSET h c 3");
-    assert_eq!(encoding(&e, "h"), "hashtable");
-    config_set(&mut e, "hash-max-listpack-value", "3");
-    apply(&mut e, 1000, "HSET short f abc");
-    apply(&mut e, 1000, "HSET long f abcd");
-    assert_eq!(encoding(&e, "short"), "listpack");
-    assert_eq!(encoding(&e, "long"), "hashtable");
+    check(
+        &mut Engine::new(),
+        1000,
+        &[
+            ("CONFIG SET hash-max-listpack-entries 2", "+OK"),
+            ("HSET h a 1 b 2", ":2"),
+            ("OBJECT ENCODING h", "listpack"),
+            ("HSET h c 3", ":1"),
+            ("OBJECT ENCODING h", "hashtable"),
+            ("CONFIG SET hash-max-listpack-value 3", "+OK"),
+            ("HSET short f abc", ":1"),
+            ("HSET long f abcd", ":1"),
+            ("OBJECT ENCODING short", "listpack"),
+            ("OBJECT ENCODING long", "hashtable"),
+        ],
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@ use super::SetValue;
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::testutil::{
-    apply, check, config_set, encoding, err, int, read_seeded, show, splice_value, value_of,
+    apply, check, encoding, err, int, read_seeded, show, splice_value, value_of,
 };
 use crate::wire::put_bytes;
 use crate::Engine;
@@ -385,10 +385,16 @@ fn sdiff_keeps_the_encoding_of_the_algorithm_redis_picks() {
     // its "x") and removes; the integers left stay in a hash table. With few sets Redis adds
     // only the members that survive (all integers): an intset.
     let mut e = engine_with(&[("a", "x 1 2 3 4 5 6"), ("b", "x"), ("c", "x"), ("d", "x")]);
-    apply(&mut e, 1000, "SDIFFSTORE r a b c d");
-    apply(&mut e, 1000, "SDIFFSTORE s a b");
-    assert_eq!(encoding(&e, "r"), "hashtable");
-    assert_eq!(encoding(&e, "s"), "intset");
+    check(
+        &mut e,
+        1000,
+        &[
+            ("SDIFFSTORE r a b c d", ":6"),
+            ("SDIFFSTORE s a b", ":6"),
+            ("OBJECT ENCODING r", "hashtable"),
+            ("OBJECT ENCODING s", "intset"),
+        ],
+    );
 }
 
 #[test]
@@ -546,15 +552,20 @@ fn snapshot_round_trips_both_encodings_and_rejects_bad_contents() {
 
 #[test]
 fn the_replicated_intset_threshold_decides_conversions() {
-    let mut e = Engine::new();
-    config_set(&mut e, "set-max-intset-entries", "2");
-    apply(&mut e, 1000, "SADD s 1 2");
-    assert_eq!(encoding(&e, "s"), "intset");
-    apply(&mut e, 1000, "SADD s 3");
-    assert_eq!(encoding(&e, "s"), "hashtable");
-    apply(&mut e, 1000, "SADD t 5 4");
-    apply(&mut e, 1000, "SUNIONSTORE u t");
-    assert_eq!(encoding(&e, "u"), "intset");
-    apply(&mut e, 1000, "SUNIONSTORE u t s");
-    assert_eq!(encoding(&e, "u"), "hashtable");
+    check(
+        &mut Engine::new(),
+        1000,
+        &[
+            ("CONFIG SET set-max-intset-entries 2", "+OK"),
+            ("SADD s 1 2", ":2"),
+            ("OBJECT ENCODING s", "intset"),
+            ("SADD s 3", ":1"),
+            ("OBJECT ENCODING s", "hashtable"),
+            ("SADD t 5 4", ":2"),
+            ("SUNIONSTORE u t", ":2"),
+            ("OBJECT ENCODING u", "intset"),
+            ("SUNIONSTORE u t s", ":5"),
+            ("OBJECT ENCODING u", "hashtable"),
+        ],
+    );
 }
