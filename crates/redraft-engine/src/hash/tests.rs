@@ -1,9 +1,8 @@
 use super::value::{HashValue, ENCODING_LISTPACK, ENCODING_TABLE};
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::spec::wrong_arity;
-use crate::testutil::{apply, bulk, bulks, config_set, encoding, err, int, ok, read, value_of};
-use crate::testutil::{read_seeded, splice_value};
+use crate::testutil::{apply, bulk, bulks, check, encoding, err, int, read, value_of};
+use crate::testutil::{read_seeded, show, splice_value};
 use crate::wire::put_bytes;
 use crate::Engine;
 
@@ -26,19 +25,16 @@ fn with_hash(pairs: &str) -> Engine {
 
 /// A case: what it shows, the pairs of the hash `h` it starts from (see [`with_hash`]), and
 /// the commands it runs in order (reads too, through the log) with their replies.
-type Case<'a> = (&'a str, &'a str, &'a [(&'a str, Reply)]);
+type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
 
 fn run_cases(cases: &[Case]) {
     for (case, pairs, steps) in cases {
         let mut engine = with_hash(pairs);
         for (line, expected) in *steps {
-            assert_eq!(&apply(&mut engine, 1000, *line), expected, "{case}: {line}");
+            let shown = show(&apply(&mut engine, 1000, *line));
+            assert_eq!(shown, *expected, "{case}: {line}");
         }
     }
-}
-
-fn map(pairs: &[(&str, &str)]) -> Reply {
-    Reply::Map(pairs.iter().map(|(f, v)| (bulk(f), bulk(v))).collect())
 }
 
 /// The elements of an array, or of pairs flattened as RESP2 writes them.
@@ -78,10 +74,10 @@ fn every_command_refuses_a_key_of_another_type() {
 
 #[test]
 fn commands_reply_like_redis() {
-    let not_int = err("ERR hash value is not an integer");
-    let overflow = err("ERR increment or decrement would overflow");
-    let nan_inf = err("ERR increment would produce NaN or Infinity");
-    let out_of_range = err("ERR value is out of range");
+    let not_int = "ERR hash value is not an integer";
+    let overflow = "ERR increment or decrement would overflow";
+    let nan_inf = "ERR increment would produce NaN or Infinity";
+    let out_of_range = "ERR value is out of range";
     let must_between = "ERR value is out of range, value must between -9223372036854775807 and \
                         9223372036854775807";
     run_cases(&[
@@ -89,152 +85,146 @@ fn commands_reply_like_redis() {
             "HSET counts new fields and keeps insertion order",
             "",
             &[
-                ("HSET h b 1 a 2", int(2)),
-                ("HSET h b 3 c 4 c 5", int(1)),
-                ("HGETALL h", map(&[("b", "3"), ("a", "2"), ("c", "5")])),
-                ("OBJECT ENCODING h", bulk("listpack")),
-                ("HMSET h d 6", ok()),
-                ("HLEN h", int(4)),
-                ("HSET h f v g", wrong_arity("hset")),
-                ("HMSET h f v g", wrong_arity("hmset")),
-                ("HSET h f", wrong_arity("hset")),
-                ("HLEN h", int(4)),
+                ("HSET h b 1 a 2", ":2"),
+                ("HSET h b 3 c 4 c 5", ":1"),
+                ("HGETALL h", "{b 3 a 2 c 5}"),
+                ("OBJECT ENCODING h", "listpack"),
+                ("HMSET h d 6", "+OK"),
+                ("HLEN h", ":4"),
+                (
+                    "HSET h f v g",
+                    "ERR wrong number of arguments for 'hset' command",
+                ),
+                (
+                    "HMSET h f v g",
+                    "ERR wrong number of arguments for 'hmset' command",
+                ),
+                (
+                    "HSET h f",
+                    "ERR wrong number of arguments for 'hset' command",
+                ),
+                ("HLEN h", ":4"),
             ],
         ),
         (
             "HSETNX sets only new fields",
             "",
             &[
-                ("HSETNX h f 1", int(1)),
-                ("HSETNX h f 2", int(0)),
-                ("HGET h f", bulk("1")),
+                ("HSETNX h f 1", ":1"),
+                ("HSETNX h f 2", ":0"),
+                ("HGET h f", "1"),
             ],
         ),
         (
             "HGET, HMGET, HEXISTS, HSTRLEN (g holds \"\")",
             "f hello g ",
             &[
-                ("HGET h f", bulk("hello")),
-                ("HGET h x", Reply::Nil),
-                ("HGET nope f", Reply::Nil),
-                (
-                    "HMGET h g x f",
-                    Reply::Array(vec![bulk(""), Reply::Nil, bulk("hello")]),
-                ),
-                ("HMGET nope a b", Reply::Array(vec![Reply::Nil, Reply::Nil])),
-                ("HEXISTS h g", int(1)),
-                ("HEXISTS h x", int(0)),
-                ("HEXISTS nope x", int(0)),
-                ("HSTRLEN h f", int(5)),
-                ("HSTRLEN h x", int(0)),
-                ("HSTRLEN nope x", int(0)),
-                ("HLEN nope", int(0)),
+                ("HGET h f", "hello"),
+                ("HGET h x", "(nil)"),
+                ("HGET nope f", "(nil)"),
+                ("HMGET h g x f", "[\"\" (nil) hello]"),
+                ("HMGET nope a b", "[(nil) (nil)]"),
+                ("HEXISTS h g", ":1"),
+                ("HEXISTS h x", ":0"),
+                ("HEXISTS nope x", ":0"),
+                ("HSTRLEN h f", ":5"),
+                ("HSTRLEN h x", ":0"),
+                ("HSTRLEN nope x", ":0"),
+                ("HLEN nope", ":0"),
             ],
         ),
         (
             "HDEL counts and deletes an emptied hash",
             "a 1 b 2",
             &[
-                ("HDEL h a x a", int(1)),
-                ("HDEL nope a", int(0)),
-                ("HDEL h b", int(1)),
-                ("EXISTS h", int(0)),
+                ("HDEL h a x a", ":1"),
+                ("HDEL nope a", ":0"),
+                ("HDEL h b", ":1"),
+                ("EXISTS h", ":0"),
             ],
         ),
         (
             "HKEYS, HVALS and HGETALL list in insertion order",
             "z 1 a 2",
             &[
-                ("HKEYS h", bulks(&["z", "a"])),
-                ("HVALS h", bulks(&["1", "2"])),
-                ("HGETALL h", map(&[("z", "1"), ("a", "2")])),
-                ("HKEYS nope", bulks(&[])),
-                ("HVALS nope", bulks(&[])),
-                ("HGETALL nope", map(&[])),
+                ("HKEYS h", "[z a]"),
+                ("HVALS h", "[1 2]"),
+                ("HGETALL h", "{z 1 a 2}"),
+                ("HKEYS nope", "[]"),
+                ("HVALS nope", "[]"),
+                ("HGETALL nope", "{}"),
             ],
         ),
         (
             "HINCRBY counts and checks",
             "n 10 s abc z 007",
             &[
-                ("HINCRBY h n 5", int(15)),
-                ("HINCRBY h new -3", int(-3)),
-                ("HINCRBY k f 2", int(2)),
-                ("HGET h n", bulk("15")),
-                ("HINCRBY h s 1", not_int.clone()),
+                ("HINCRBY h n 5", ":15"),
+                ("HINCRBY h new -3", ":-3"),
+                ("HINCRBY k f 2", ":2"),
+                ("HGET h n", "15"),
+                ("HINCRBY h s 1", not_int),
                 ("HINCRBY h z 1", not_int),
-                ("HINCRBY h n x", err(NOT_INTEGER)),
+                ("HINCRBY h n x", NOT_INTEGER),
                 // The increment is read before the key.
-                ("HINCRBY s n x", err(NOT_INTEGER)),
-                ("HSET h max 9223372036854775807", int(1)),
-                ("HINCRBY h max 1", overflow.clone()),
+                ("HINCRBY s n x", NOT_INTEGER),
+                ("HSET h max 9223372036854775807", ":1"),
+                ("HINCRBY h max 1", overflow),
                 ("HINCRBY h new -9223372036854775807", overflow),
-                ("HINCRBY e f x", err(NOT_INTEGER)),
-                ("EXISTS e", int(0)),
+                ("HINCRBY e f x", NOT_INTEGER),
+                ("EXISTS e", ":0"),
             ],
         ),
         (
             "HINCRBYFLOAT formats like Redis",
             "f 10.5 e 5.0e3 i inf s x",
             &[
-                ("HINCRBYFLOAT h f 0.1", bulk("10.6")),
-                ("HINCRBYFLOAT h e 2.0e2", bulk("5200")),
-                ("HINCRBYFLOAT h new -1.1", bulk("-1.1")),
-                ("HGET h e", bulk("5200")),
-                ("HINCRBYFLOAT h f x", err(NOT_FLOAT)),
-                ("HINCRBYFLOAT h f nan", err(NOT_FLOAT)),
-                ("HINCRBYFLOAT s f x", err(NOT_FLOAT)),
-                ("HINCRBYFLOAT h f inf", err("ERR value is NaN or Infinity")),
-                ("HINCRBYFLOAT h s 1", err("ERR hash value is not a float")),
-                ("HINCRBYFLOAT h i 1", nan_inf.clone()),
-                ("HSET h big 1e4932", int(1)),
+                ("HINCRBYFLOAT h f 0.1", "10.6"),
+                ("HINCRBYFLOAT h e 2.0e2", "5200"),
+                ("HINCRBYFLOAT h new -1.1", "-1.1"),
+                ("HGET h e", "5200"),
+                ("HINCRBYFLOAT h f x", NOT_FLOAT),
+                ("HINCRBYFLOAT h f nan", NOT_FLOAT),
+                ("HINCRBYFLOAT s f x", NOT_FLOAT),
+                ("HINCRBYFLOAT h f inf", "ERR value is NaN or Infinity"),
+                ("HINCRBYFLOAT h s 1", "ERR hash value is not a float"),
+                ("HINCRBYFLOAT h i 1", nan_inf),
+                ("HSET h big 1e4932", ":1"),
                 ("HINCRBYFLOAT h big 1e4932", nan_inf),
-                ("HGET h big", bulk("1e4932")),
+                ("HGET h big", "1e4932"),
             ],
         ),
         (
             "HRANDFIELD checks its arguments",
             "a 1",
             &[
-                ("HRANDFIELD h x", err(NOT_INTEGER)),
-                ("HRANDFIELD nope x", err(NOT_INTEGER)),
-                ("HRANDFIELD h -9223372036854775808", err(must_between)),
-                ("HRANDFIELD h 1 WITHSCORES", err(SYNTAX_ERROR)),
-                ("HRANDFIELD h 1 WITHVALUES x", err(SYNTAX_ERROR)),
-                (
-                    "HRANDFIELD h -4611686018427387904 WITHVALUES",
-                    out_of_range.clone(),
-                ),
-                (
-                    "HRANDFIELD h 4611686018427387904 WITHVALUES",
-                    out_of_range.clone(),
-                ),
+                ("HRANDFIELD h x", NOT_INTEGER),
+                ("HRANDFIELD nope x", NOT_INTEGER),
+                ("HRANDFIELD h -9223372036854775808", must_between),
+                ("HRANDFIELD h 1 WITHSCORES", SYNTAX_ERROR),
+                ("HRANDFIELD h 1 WITHVALUES x", SYNTAX_ERROR),
+                ("HRANDFIELD h -4611686018427387904 WITHVALUES", out_of_range),
+                ("HRANDFIELD h 4611686018427387904 WITHVALUES", out_of_range),
                 // Repeated picks are bounded.
                 ("HRANDFIELD h -4611686018427387903", out_of_range),
-                ("HRANDFIELD h 4611686018427387903", bulks(&["a"])),
-                ("HRANDFIELD s 1 x", err(SYNTAX_ERROR)),
+                ("HRANDFIELD h 4611686018427387903", "[a]"),
+                ("HRANDFIELD s 1 x", SYNTAX_ERROR),
             ],
         ),
         (
             "HSCAN returns a listpack whole and checks its arguments",
             "a1 1 b1 2 a2 3",
             &[
-                (
-                    "HSCAN h 0 COUNT 1",
-                    scan_reply("0", &["a1", "1", "b1", "2", "a2", "3"]),
-                ),
-                (
-                    "HSCAN h 0 MATCH a*",
-                    scan_reply("0", &["a1", "1", "a2", "3"]),
-                ),
-                ("HSCAN nope 0 BOGUS", scan_reply("0", &[])),
-                ("HSCAN h x", err("ERR invalid cursor")),
-                ("HSCAN s x", err("ERR invalid cursor")),
-                ("HSCAN s 0 BOGUS", err(WRONGTYPE)),
-                ("HSCAN h 0 COUNT 0", err(SYNTAX_ERROR)),
-                ("HSCAN h 0 COUNT x", err(NOT_INTEGER)),
-                ("HSCAN h 0 TYPE hash", err(SYNTAX_ERROR)),
-                ("HSCAN h 0 MATCH", err(SYNTAX_ERROR)),
+                ("HSCAN h 0 COUNT 1", "[0 [a1 1 b1 2 a2 3]]"),
+                ("HSCAN h 0 MATCH a*", "[0 [a1 1 a2 3]]"),
+                ("HSCAN nope 0 BOGUS", "[0 []]"),
+                ("HSCAN h x", "ERR invalid cursor"),
+                ("HSCAN s x", "ERR invalid cursor"),
+                ("HSCAN s 0 BOGUS", WRONGTYPE),
+                ("HSCAN h 0 COUNT 0", SYNTAX_ERROR),
+                ("HSCAN h 0 COUNT x", NOT_INTEGER),
+                ("HSCAN h 0 TYPE hash", SYNTAX_ERROR),
+                ("HSCAN h 0 MATCH", SYNTAX_ERROR),
             ],
         ),
     ]);
@@ -293,22 +283,27 @@ fn long_values_and_many_fields_convert_to_a_hash_table() {
         apply(&mut engine, 0, format!("HDEL big f{i}").as_str());
     }
     assert_eq!(encoding(&engine, "big"), "hashtable");
-    assert_eq!(read(&engine, 0, "HGETALL big"), map(&[("one-more", "v")]));
+    assert_eq!(show(&read(&engine, 0, "HGETALL big")), "{one-more v}");
 }
 
 #[test]
 fn the_replicated_thresholds_decide_conversions() {
-    let mut e = Engine::new();
-    config_set(&mut e, "hash-max-listpack-entries", "2");
-    apply(&mut e, 1000, "HSET h a 1 b 2");
-    assert_eq!(encoding(&e, "h"), "listpack");
-    apply(&mut e, 1000, "HSET h c 3");
-    assert_eq!(encoding(&e, "h"), "hashtable");
-    config_set(&mut e, "hash-max-listpack-value", "3");
-    apply(&mut e, 1000, "HSET short f abc");
-    apply(&mut e, 1000, "HSET long f abcd");
-    assert_eq!(encoding(&e, "short"), "listpack");
-    assert_eq!(encoding(&e, "long"), "hashtable");
+    check(
+        &mut Engine::new(),
+        1000,
+        &[
+            ("CONFIG SET hash-max-listpack-entries 2", "+OK"),
+            ("HSET h a 1 b 2", ":2"),
+            ("OBJECT ENCODING h", "listpack"),
+            ("HSET h c 3", ":1"),
+            ("OBJECT ENCODING h", "hashtable"),
+            ("CONFIG SET hash-max-listpack-value 3", "+OK"),
+            ("HSET short f abc", ":1"),
+            ("HSET long f abcd", ":1"),
+            ("OBJECT ENCODING short", "listpack"),
+            ("OBJECT ENCODING long", "hashtable"),
+        ],
+    );
 }
 
 #[test]
@@ -375,10 +370,6 @@ fn hrandfield_with_counts() {
     assert_eq!(rand(1, "HRANDFIELD h 0"), vec![]);
     assert_eq!(rand(1, "HRANDFIELD nope -5"), vec![]);
     assert_eq!(rand(1, "HRANDFIELD nope 5"), vec![]);
-}
-
-fn scan_reply(cursor: &str, found: &[&str]) -> Reply {
-    Reply::Array(vec![bulk(cursor), bulks(found)])
 }
 
 #[test]

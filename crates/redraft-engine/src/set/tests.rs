@@ -3,8 +3,7 @@ use super::SetValue;
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::testutil::{
-    apply, bulk, bulks, check_replies, config_set, encoding, err, int, ok, read_seeded,
-    splice_value, value_of,
+    apply, check, encoding, err, int, read_seeded, show, splice_value, value_of,
 };
 use crate::wire::put_bytes;
 use crate::Engine;
@@ -27,10 +26,6 @@ fn add_each(engine: &mut Engine, key: &str, members: impl Iterator<Item = String
     for member in members {
         apply(engine, 1000, &["SADD", key, &member]);
     }
-}
-
-fn set_reply(members: &[&str]) -> Reply {
-    Reply::Set(members.iter().map(|m| bulk(m)).collect())
 }
 
 /// The members of a set or array reply, sorted.
@@ -71,17 +66,17 @@ fn scan_all(mut next: impl FnMut(&str) -> Reply) -> Vec<String> {
 #[test]
 fn sadd_counts_new_members_and_an_intset_lists_ascending() {
     let mut e = Engine::new();
-    check_replies(
+    check(
         &mut e,
         1000,
         &[
-            ("SADD s 10 -3 7", int(3)),
-            ("SADD s 7 0", int(1)),
-            ("OBJECT ENCODING s", bulk("intset")),
-            ("SMEMBERS s", set_reply(&["-3", "0", "7", "10"])),
-            ("SCARD s", int(4)),
-            ("SCARD nope", int(0)),
-            ("SMEMBERS nope", set_reply(&[])),
+            ("SADD s 10 -3 7", ":3"),
+            ("SADD s 7 0", ":1"),
+            ("OBJECT ENCODING s", "intset"),
+            ("SMEMBERS s", "~[-3 0 7 10]"),
+            ("SCARD s", ":4"),
+            ("SCARD nope", ":0"),
+            ("SMEMBERS nope", "~[]"),
         ],
     );
 }
@@ -96,16 +91,16 @@ fn non_integers_and_too_many_members_make_a_hash_table() {
         (0..INTSET_ENTRIES_MAX).map(|i| i.to_string()),
     );
     assert_eq!(encoding(&e, "big"), "intset");
-    check_replies(
+    check(
         &mut e,
         1000,
         &[
-            ("SADD big -1", int(1)),
-            ("SREM a 007", int(1)),
-            ("SCARD big", int(513)),
-            ("SISMEMBER big -1", int(1)),
-            ("SISMEMBER c +1", int(0)),
-            ("SADD c -0", int(1)),
+            ("SADD big -1", ":1"),
+            ("SREM a 007", ":1"),
+            ("SCARD big", ":513"),
+            ("SISMEMBER big -1", ":1"),
+            ("SISMEMBER c +1", ":0"),
+            ("SADD c -0", ":1"),
         ],
     );
     // No conversion back once the non-integer is gone.
@@ -141,29 +136,26 @@ fn set_commands_reject_other_types() {
     ] {
         assert_eq!(apply(&mut e, 1000, line), err(WRONGTYPE), "{line}");
     }
-    check_replies(&mut e, 1000, &[("EXISTS d", int(0)), ("SCARD s", int(1))]);
+    check(&mut e, 1000, &[("EXISTS d", ":0"), ("SCARD s", ":1")]);
 }
 
 #[test]
 fn srem_sismember_and_smismember() {
     let mut e = engine_with(&[("s", "a b 1"), ("i", "1 2")]);
-    check_replies(
+    check(
         &mut e,
         1000,
         &[
-            ("SISMEMBER s a", int(1)),
-            ("SISMEMBER s x", int(0)),
-            ("SISMEMBER nope a", int(0)),
-            (
-                "SMISMEMBER s 1 x a",
-                Reply::Array(vec![int(1), int(0), int(1)]),
-            ),
-            ("SMISMEMBER nope 1 x", Reply::Array(vec![int(0), int(0)])),
-            ("SREM s a x a", int(1)),
-            ("SREM nope a", int(0)),
-            ("SREM s b 1", int(2)),
-            ("EXISTS s", int(0)),
-            ("SREM i x 01 2", int(1)),
+            ("SISMEMBER s a", ":1"),
+            ("SISMEMBER s x", ":0"),
+            ("SISMEMBER nope a", ":0"),
+            ("SMISMEMBER s 1 x a", "[:1 :0 :1]"),
+            ("SMISMEMBER nope 1 x", "[:0 :0]"),
+            ("SREM s a x a", ":1"),
+            ("SREM nope a", ":0"),
+            ("SREM s b 1", ":2"),
+            ("EXISTS s", ":0"),
+            ("SREM i x 01 2", ":1"),
         ],
     );
 }
@@ -171,23 +163,23 @@ fn srem_sismember_and_smismember() {
 #[test]
 fn smove_moves_creates_and_deletes() {
     let mut e = engine_with(&[("a", "1 2"), ("b", "x")]);
-    check_replies(
+    check(
         &mut e,
         1000,
         &[
-            ("PEXPIRE b 500", int(1)),
-            ("SMOVE a b 1", int(1)),
-            ("SMOVE a b 9", int(0)),
-            ("PTTL b", int(500)),
-            ("SMOVE a c 2", int(1)),
-            ("EXISTS a", int(0)),
-            ("OBJECT ENCODING c", bulk("intset")),
-            ("SMEMBERS c", set_reply(&["2"])),
+            ("PEXPIRE b 500", ":1"),
+            ("SMOVE a b 1", ":1"),
+            ("SMOVE a b 9", ":0"),
+            ("PTTL b", ":500"),
+            ("SMOVE a c 2", ":1"),
+            ("EXISTS a", ":0"),
+            ("OBJECT ENCODING c", "intset"),
+            ("SMEMBERS c", "~[2]"),
             // Onto itself: whether it is a member; nothing changes.
-            ("SMOVE b b x", int(1)),
-            ("SMOVE b b y", int(0)),
+            ("SMOVE b b x", ":1"),
+            ("SMOVE b b y", ":0"),
             // An absent source answers 0 even when the destination has another type.
-            ("SMOVE nope str x", int(0)),
+            ("SMOVE nope str x", ":0"),
         ],
     );
     assert_eq!(sorted(apply(&mut e, 1000, "SMEMBERS b")), ["1", "x"]);
@@ -198,11 +190,7 @@ fn spop_pops_one_at_random_and_deletes_an_emptied_set() {
     let mut e = engine_with(&[("s", "a b c")]);
     let popped: Vec<Reply> = (0..3).map(|_| apply(&mut e, 1000, "SPOP s")).collect();
     assert_eq!(sorted(Reply::Array(popped)), ["a", "b", "c"]);
-    check_replies(
-        &mut e,
-        1000,
-        &[("EXISTS s", int(0)), ("SPOP s", Reply::Nil)],
-    );
+    check(&mut e, 1000, &[("EXISTS s", ":0"), ("SPOP s", "(nil)")]);
 }
 
 #[test]
@@ -214,20 +202,12 @@ fn spop_with_a_count() {
     assert!(popped.iter().all(|m| !left.contains(m)));
     // Most of the set: the rest is rebuilt from the members that stay.
     assert_eq!(sorted(apply(&mut e, 1000, "SPOP s 3")).len(), 3);
-    check_replies(
+    check(&mut e, 1000, &[("SCARD s", ":1"), ("SPOP s 0", "~[]")]);
+    let left = show(&apply(&mut e, 1000, "SMEMBERS s"));
+    check(
         &mut e,
         1000,
-        &[("SCARD s", int(1)), ("SPOP s 0", set_reply(&[]))],
-    );
-    let left = apply(&mut e, 1000, "SMEMBERS s");
-    check_replies(
-        &mut e,
-        1000,
-        &[
-            ("SPOP s 5", left),
-            ("EXISTS s", int(0)),
-            ("SPOP s 5", set_reply(&[])),
-        ],
+        &[("SPOP s 5", &left), ("EXISTS s", ":0"), ("SPOP s 5", "~[]")],
     );
     // A hash table of integers popped down to a few is rebuilt as an intset, as in Redis.
     // Fewer pops leave it a hash table (checked against redis-server 7.0). The whole set
@@ -237,15 +217,15 @@ fn spop_with_a_count() {
         ("u", "x 1 2 3 4 5"),
         ("v", "x 3 1 2"),
     ]);
-    check_replies(
+    check(
         &mut ints,
         1000,
         &[
-            ("SREM t x", int(1)),
-            ("SREM u x", int(1)),
-            ("SREM v x", int(1)),
-            ("OBJECT ENCODING t", bulk("hashtable")),
-            ("SPOP v 3", set_reply(&["1", "2", "3"])),
+            ("SREM t x", ":1"),
+            ("SREM u x", ":1"),
+            ("SREM v x", ":1"),
+            ("OBJECT ENCODING t", "hashtable"),
+            ("SPOP v 3", "~[1 2 3]"),
         ],
     );
     apply(&mut ints, 1000, "SPOP t 5");
@@ -257,16 +237,15 @@ fn spop_with_a_count() {
 #[test]
 fn spop_errors() {
     let mut e = engine_with(&[("s", "a")]);
-    let positive = err(MUST_BE_POSITIVE);
-    check_replies(
+    check(
         &mut e,
         1000,
         &[
-            ("SPOP s x", positive.clone()),
-            ("SPOP s -1", positive.clone()),
+            ("SPOP s x", MUST_BE_POSITIVE),
+            ("SPOP s -1", MUST_BE_POSITIVE),
             // The count is checked before the type.
-            ("SPOP str -1", positive),
-            ("SPOP s 1 2", err(SYNTAX_ERROR)),
+            ("SPOP str -1", MUST_BE_POSITIVE),
+            ("SPOP s 1 2", SYNTAX_ERROR),
         ],
     );
 }
@@ -297,15 +276,23 @@ fn srandmember_without_and_with_counts() {
         assert_eq!(repeated.len(), 9);
     }
     assert_eq!(seen.len(), 4);
-    check_replies(&mut e, 1000, &[
-            ("SRANDMEMBER i 5", bulks(&["1", "2", "3"])),
-            ("SRANDMEMBER s 0", bulks(&[])),
-            ("SRANDMEMBER nope", Reply::Nil),
-            ("SRANDMEMBER nope -3", bulks(&[])),
-            ("SRANDMEMBER nope x", err(NOT_INTEGER)),
-            ("SRANDMEMBER s -9223372036854775808", err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")),
-            ("SRANDMEMBER s -9223372036854775807", err("ERR value is out of range")),
-            ("SRANDMEMBER s 1 2", err(SYNTAX_ERROR)),
+    let must_between = "ERR value is out of range, value must between -9223372036854775807 and \
+                        9223372036854775807";
+    check(
+        &mut e,
+        1000,
+        &[
+            ("SRANDMEMBER i 5", "[1 2 3]"),
+            ("SRANDMEMBER s 0", "[]"),
+            ("SRANDMEMBER nope", "(nil)"),
+            ("SRANDMEMBER nope -3", "[]"),
+            ("SRANDMEMBER nope x", NOT_INTEGER),
+            ("SRANDMEMBER s -9223372036854775808", must_between),
+            (
+                "SRANDMEMBER s -9223372036854775807",
+                "ERR value is out of range",
+            ),
+            ("SRANDMEMBER s 1 2", SYNTAX_ERROR),
         ],
     );
 }
@@ -318,45 +305,45 @@ fn sinter_sintercard_and_sinterstore() {
         ("c", "2 3 9 y"),
         ("h", "x 1 2 3"),
     ]);
-    let numkeys = err("ERR numkeys should be greater than 0");
-    let negative = err("ERR LIMIT can't be negative");
-    check_replies(
+    let numkeys = "ERR numkeys should be greater than 0";
+    let negative = "ERR LIMIT can't be negative";
+    check(
         &mut e,
         1000,
         &[
             // The smallest set (an intset) gives the order.
-            ("SINTER a b", set_reply(&["2", "3", "4"])),
-            ("SINTER a nope", set_reply(&[])),
+            ("SINTER a b", "~[2 3 4]"),
+            ("SINTER a nope", "~[]"),
             // A hash table of integers lists them in hash order, and so does the
             // intersection it leads.
-            ("SREM h x", int(1)),
-            ("SINTER h a", set_reply(&["1", "3", "2"])),
-            ("SINTERCARD 2 a b", int(3)),
-            ("SINTERCARD 2 a b LIMIT 2", int(2)),
-            ("SINTERCARD 2 a b limit 0", int(3)),
-            ("SINTERCARD 1 nope", int(0)),
-            ("SINTERCARD 0 a", numkeys.clone()),
-            ("SINTERCARD -1 a", numkeys.clone()),
+            ("SREM h x", ":1"),
+            ("SINTER h a", "~[1 3 2]"),
+            ("SINTERCARD 2 a b", ":3"),
+            ("SINTERCARD 2 a b LIMIT 2", ":2"),
+            ("SINTERCARD 2 a b limit 0", ":3"),
+            ("SINTERCARD 1 nope", ":0"),
+            ("SINTERCARD 0 a", numkeys),
+            ("SINTERCARD -1 a", numkeys),
             ("SINTERCARD x a", numkeys),
             (
                 "SINTERCARD 3 a b",
-                err("ERR Number of keys can't be greater than number of args"),
+                "ERR Number of keys can't be greater than number of args",
             ),
-            ("SINTERCARD 1 a LIMIT", err(SYNTAX_ERROR)),
-            ("SINTERCARD 1 a FOO 1", err(SYNTAX_ERROR)),
-            ("SINTERCARD 1 a LIMIT -1", negative.clone()),
-            ("SINTERCARD 1 a LIMIT x", negative.clone()),
+            ("SINTERCARD 1 a LIMIT", SYNTAX_ERROR),
+            ("SINTERCARD 1 a FOO 1", SYNTAX_ERROR),
+            ("SINTERCARD 1 a LIMIT -1", negative),
+            ("SINTERCARD 1 a LIMIT x", negative),
             // The options are checked before the types.
             ("SINTERCARD 1 str LIMIT x", negative),
             // LIMIT is a key here.
-            ("SINTERCARD 2 a LIMIT", int(0)),
-            ("SINTERCARD 2 a LIMIT 1", err(SYNTAX_ERROR)),
-            ("SET d v PX 50", ok()),
-            ("SINTERSTORE d a b", int(3)),
-            ("OBJECT ENCODING d", bulk("intset")),
-            ("PTTL d", int(-1)),
-            ("SINTERSTORE d a nope", int(0)),
-            ("EXISTS d", int(0)),
+            ("SINTERCARD 2 a LIMIT", ":0"),
+            ("SINTERCARD 2 a LIMIT 1", SYNTAX_ERROR),
+            ("SET d v PX 50", "+OK"),
+            ("SINTERSTORE d a b", ":3"),
+            ("OBJECT ENCODING d", "intset"),
+            ("PTTL d", ":-1"),
+            ("SINTERSTORE d a nope", ":0"),
+            ("EXISTS d", ":0"),
         ],
     );
     assert_eq!(sorted(apply(&mut e, 1000, "SINTER a b c")), ["2", "3"]);
@@ -365,25 +352,25 @@ fn sinter_sintercard_and_sinterstore() {
 #[test]
 fn sunion_sdiff_and_their_store_forms() {
     let mut e = engine_with(&[("a", "3 1 2"), ("b", "2 5"), ("c", "x 1")]);
-    check_replies(
+    check(
         &mut e,
         1000,
         &[
-            ("SUNION a b nope", set_reply(&["1", "2", "3", "5"])),
-            ("SDIFF a b nope", set_reply(&["1", "3"])),
-            ("SDIFF a b a", set_reply(&[])),
-            ("SDIFF nope a", set_reply(&[])),
-            ("SDIFF c a", set_reply(&["x"])),
-            ("SUNIONSTORE d a b", int(4)),
-            ("OBJECT ENCODING d", bulk("intset")),
-            ("SDIFFSTORE d c a", int(1)),
-            ("OBJECT ENCODING d", bulk("hashtable")),
-            ("SDIFFSTORE d a a", int(0)),
-            ("EXISTS d", int(0)),
-            ("SUNIONSTORE d nope", int(0)),
+            ("SUNION a b nope", "~[1 2 3 5]"),
+            ("SDIFF a b nope", "~[1 3]"),
+            ("SDIFF a b a", "~[]"),
+            ("SDIFF nope a", "~[]"),
+            ("SDIFF c a", "~[x]"),
+            ("SUNIONSTORE d a b", ":4"),
+            ("OBJECT ENCODING d", "intset"),
+            ("SDIFFSTORE d c a", ":1"),
+            ("OBJECT ENCODING d", "hashtable"),
+            ("SDIFFSTORE d a a", ":0"),
+            ("EXISTS d", ":0"),
+            ("SUNIONSTORE d nope", ":0"),
             // The store forms overwrite a key of another type.
-            ("SUNIONSTORE str b", int(2)),
-            ("SMEMBERS str", set_reply(&["2", "5"])),
+            ("SUNIONSTORE str b", ":2"),
+            ("SMEMBERS str", "~[2 5]"),
         ],
     );
     assert_eq!(
@@ -398,25 +385,30 @@ fn sdiff_keeps_the_encoding_of_the_algorithm_redis_picks() {
     // its "x") and removes; the integers left stay in a hash table. With few sets Redis adds
     // only the members that survive (all integers): an intset.
     let mut e = engine_with(&[("a", "x 1 2 3 4 5 6"), ("b", "x"), ("c", "x"), ("d", "x")]);
-    apply(&mut e, 1000, "SDIFFSTORE r a b c d");
-    apply(&mut e, 1000, "SDIFFSTORE s a b");
-    assert_eq!(encoding(&e, "r"), "hashtable");
-    assert_eq!(encoding(&e, "s"), "intset");
+    check(
+        &mut e,
+        1000,
+        &[
+            ("SDIFFSTORE r a b c d", ":6"),
+            ("SDIFFSTORE s a b", ":6"),
+            ("OBJECT ENCODING r", "hashtable"),
+            ("OBJECT ENCODING s", "intset"),
+        ],
+    );
 }
 
 #[test]
 fn sscan_returns_an_intset_whole_and_pages_a_hash_table() {
     let mut e = engine_with(&[("i", "12 3 11")]);
-    let page = |cursor: &str, found: &[&str]| Reply::Array(vec![bulk(cursor), bulks(found)]);
-    check_replies(
+    check(
         &mut e,
         1000,
         &[
-            ("SSCAN i 0 COUNT 1 MATCH 1*", page("0", &["11", "12"])),
-            ("SSCAN nope 0 BOGUS", page("0", &[])),
-            ("SSCAN i x", err("ERR invalid cursor")),
-            ("SSCAN i 0 COUNT 0", err(SYNTAX_ERROR)),
-            ("SSCAN str 0 COUNT 0", err(WRONGTYPE)),
+            ("SSCAN i 0 COUNT 1 MATCH 1*", "[0 [11 12]]"),
+            ("SSCAN nope 0 BOGUS", "[0 []]"),
+            ("SSCAN i x", "ERR invalid cursor"),
+            ("SSCAN i 0 COUNT 0", SYNTAX_ERROR),
+            ("SSCAN str 0 COUNT 0", WRONGTYPE),
         ],
     );
     add_each(&mut e, "big", (0..300).map(|i| format!("m{i}")));
@@ -560,15 +552,20 @@ fn snapshot_round_trips_both_encodings_and_rejects_bad_contents() {
 
 #[test]
 fn the_replicated_intset_threshold_decides_conversions() {
-    let mut e = Engine::new();
-    config_set(&mut e, "set-max-intset-entries", "2");
-    apply(&mut e, 1000, "SADD s 1 2");
-    assert_eq!(encoding(&e, "s"), "intset");
-    apply(&mut e, 1000, "SADD s 3");
-    assert_eq!(encoding(&e, "s"), "hashtable");
-    apply(&mut e, 1000, "SADD t 5 4");
-    apply(&mut e, 1000, "SUNIONSTORE u t");
-    assert_eq!(encoding(&e, "u"), "intset");
-    apply(&mut e, 1000, "SUNIONSTORE u t s");
-    assert_eq!(encoding(&e, "u"), "hashtable");
+    check(
+        &mut Engine::new(),
+        1000,
+        &[
+            ("CONFIG SET set-max-intset-entries 2", "+OK"),
+            ("SADD s 1 2", ":2"),
+            ("OBJECT ENCODING s", "intset"),
+            ("SADD s 3", ":1"),
+            ("OBJECT ENCODING s", "hashtable"),
+            ("SADD t 5 4", ":2"),
+            ("SUNIONSTORE u t", ":2"),
+            ("OBJECT ENCODING u", "intset"),
+            ("SUNIONSTORE u t s", ":5"),
+            ("OBJECT ENCODING u", "hashtable"),
+        ],
+    );
 }
