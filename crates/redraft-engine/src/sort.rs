@@ -334,7 +334,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 mod tests {
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
     use crate::reply::{Reply, WRONGTYPE};
-    use crate::testutil::{apply, bulk, bulks, check_replies, err, int, ok, read};
+    use crate::testutil::{apply, check, int, read, show};
     use crate::Engine;
 
     const NOT_A_NUMBER: &str = "ERR One or more scores can't be converted into double";
@@ -371,91 +371,87 @@ mod tests {
     fn sort_orders_numerically_alphabetically_and_by_patterns() {
         let mut e = setup();
         let cases = [
-            ("l", bulks(&["1", "2", "3", "10"])),
-            ("l DESC", bulks(&["10", "3", "2", "1"])),
-            ("l ALPHA", bulks(&["1", "10", "2", "3"])),
-            ("l BY w_*", bulks(&["10", "1", "2", "3"])),
-            ("l LIMIT 1 2", bulks(&["2", "3"])),
-            ("l BY nosort", bulks(&["3", "1", "2", "10"])),
-            ("l BY nosort DESC LIMIT 1 2", bulks(&["2", "1"])),
-            ("l LIMIT -5 -1", bulks(&["1", "2", "3", "10"])),
-            ("l LIMIT 10 1", bulks(&[])),
-            ("bad LIMIT -1 0", err(NOT_A_NUMBER)),
-            ("l BY w_* LIMIT 0 2 DESC", bulks(&["3", "2"])),
-            ("l BY h_*->f ALPHA", bulks(&["3", "10", "1", "2"])),
-            ("l BY h_*->f ALPHA DESC", bulks(&["2", "1", "3", "10"])),
-            ("z BY nosort", bulks(&["c", "b", "a"])),
-            ("z BY nosort DESC LIMIT 1 5", bulks(&["b", "c"])),
-            ("z ALPHA", bulks(&["a", "b", "c"])),
-            ("st", bulks(&["3", "5", "9"])),
-            ("st BY nosort", bulks(&["3", "5", "9"])),
-            ("f", bulks(&["", " 1.5", "1e1"])),
-            ("nokey", bulks(&[])),
-            ("bad", err(NOT_A_NUMBER)),
-            ("bad ALPHA", bulks(&["1", "x"])),
-            ("l LIMIT 1 x", err(NOT_INTEGER)),
+            ("l", "[1 2 3 10]"),
+            ("l DESC", "[10 3 2 1]"),
+            ("l ALPHA", "[1 10 2 3]"),
+            ("l BY w_*", "[10 1 2 3]"),
+            ("l LIMIT 1 2", "[2 3]"),
+            ("l BY nosort", "[3 1 2 10]"),
+            ("l BY nosort DESC LIMIT 1 2", "[2 1]"),
+            ("l LIMIT -5 -1", "[1 2 3 10]"),
+            ("l LIMIT 10 1", "[]"),
+            ("bad LIMIT -1 0", NOT_A_NUMBER),
+            ("l BY w_* LIMIT 0 2 DESC", "[3 2]"),
+            ("l BY h_*->f ALPHA", "[3 10 1 2]"),
+            ("l BY h_*->f ALPHA DESC", "[2 1 3 10]"),
+            ("z BY nosort", "[c b a]"),
+            ("z BY nosort DESC LIMIT 1 5", "[b c]"),
+            ("z ALPHA", "[a b c]"),
+            ("st", "[3 5 9]"),
+            ("st BY nosort", "[3 5 9]"),
+            ("f", "[\"\" \" 1.5\" 1e1]"),
+            ("nokey", "[]"),
+            ("bad", NOT_A_NUMBER),
+            ("bad ALPHA", "[1 x]"),
+            ("l LIMIT 1 x", NOT_INTEGER),
             // LIMIT short of its two values is a syntax error before either is read.
-            ("l LIMIT x", err(SYNTAX_ERROR)),
-            ("l foo", err(SYNTAX_ERROR)),
-            ("l LIMIT 1", err(SYNTAX_ERROR)),
-            ("l GET", err(SYNTAX_ERROR)),
-            ("s", err(WRONGTYPE)),
-            ("l GET nostar LIMIT 0 1", Reply::Array(vec![Reply::Nil])),
+            ("l LIMIT x", SYNTAX_ERROR),
+            ("l foo", SYNTAX_ERROR),
+            ("l LIMIT 1", SYNTAX_ERROR),
+            ("l GET", SYNTAX_ERROR),
+            ("s", WRONGTYPE),
+            ("l GET nostar LIMIT 0 1", "[(nil)]"),
         ];
         for (options, want) in cases {
-            assert_eq!(both(&mut e, options), want, "{options}");
+            assert_eq!(show(&both(&mut e, options)), want, "{options}");
         }
         let got = both(&mut e, "l BY w_* GET o_* GET # GET h_*->f");
-        let want = [
-            "-", "10", "-", "a", "1", "x1", "b", "2", "x2", "c", "3", "-",
-        ];
-        let want = want.map(|v| if v == "-" { Reply::Nil } else { bulk(v) });
-        assert_eq!(got, Reply::Array(want.to_vec()));
+        assert_eq!(show(&got), "[(nil) 10 (nil) a 1 x1 b 2 x2 c 3 (nil)]");
     }
 
     #[test]
     fn sort_store_writes_a_list_and_sort_ro_refuses_store() {
-        check_replies(
+        check(
             &mut setup(),
             1,
             &[
-                ("SORT l STORE dst", int(4)),
-                ("LRANGE dst 0 -1", bulks(&["1", "2", "3", "10"])),
-                ("SORT_RO l STORE dst", err(SYNTAX_ERROR)),
-                ("SORT l GET h_*->f STORE d4", int(4)),
-                ("LRANGE d4 0 -1", bulks(&["x1", "x2", "", ""])),
+                ("SORT l STORE dst", ":4"),
+                ("LRANGE dst 0 -1", "[1 2 3 10]"),
+                ("SORT_RO l STORE dst", SYNTAX_ERROR),
+                ("SORT l GET h_*->f STORE d4", ":4"),
+                ("LRANGE d4 0 -1", "[x1 x2 \"\" \"\"]"),
                 // A set under BY nosort with STORE is sorted alphabetically, as Redis forces.
-                ("SADD sx b c a", int(3)),
-                ("SORT sx BY nosort STORE d5", int(3)),
-                ("LRANGE d5 0 -1", bulks(&["a", "b", "c"])),
+                ("SADD sx b c a", ":3"),
+                ("SORT sx BY nosort STORE d5", ":3"),
+                ("LRANGE d5 0 -1", "[a b c]"),
                 // An empty result deletes the destination, whatever it held; the TTL goes too.
-                ("SET dst2 v EX 100", ok()),
-                ("SORT nokey STORE dst2", int(0)),
-                ("EXISTS dst2", int(0)),
-                ("SET dst3 v EX 100", ok()),
-                ("SORT l STORE dst3", int(4)),
-                ("TTL dst3", int(-1)),
-                ("SORT bad STORE dst3", err(NOT_A_NUMBER)),
-                ("LLEN dst3", int(4)),
-                ("SORT s STORE d", err(WRONGTYPE)),
+                ("SET dst2 v EX 100", "+OK"),
+                ("SORT nokey STORE dst2", ":0"),
+                ("EXISTS dst2", ":0"),
+                ("SET dst3 v EX 100", "+OK"),
+                ("SORT l STORE dst3", ":4"),
+                ("TTL dst3", ":-1"),
+                ("SORT bad STORE dst3", NOT_A_NUMBER),
+                ("LLEN dst3", ":4"),
+                ("SORT s STORE d", WRONGTYPE),
             ],
         );
     }
 
     #[test]
     fn sort_converts_a_sorted_set_to_skiplist_and_sort_ro_cannot() {
-        let listpack = ("OBJECT ENCODING z", bulk("listpack"));
-        check_replies(
+        let listpack = ("OBJECT ENCODING z", "listpack");
+        check(
             &mut setup(),
             1,
             &[
-                ("SORT_RO z ALPHA", bulks(&["a", "b", "c"])),
-                listpack.clone(),
-                ("SORT z foo", err(SYNTAX_ERROR)),
+                ("SORT_RO z ALPHA", "[a b c]"),
                 listpack,
-                ("SORT z BY nosort", bulks(&["c", "b", "a"])),
-                ("OBJECT ENCODING z", bulk("skiplist")),
-                ("SORT z BY nosort", bulks(&["c", "b", "a"])),
+                ("SORT z foo", SYNTAX_ERROR),
+                listpack,
+                ("SORT z BY nosort", "[c b a]"),
+                ("OBJECT ENCODING z", "skiplist"),
+                ("SORT z BY nosort", "[c b a]"),
             ],
         );
     }

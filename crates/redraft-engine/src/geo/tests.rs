@@ -1,45 +1,23 @@
 use super::commands::{format_coord, format_distance};
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
-use crate::reply::{Reply, WRONGTYPE};
-use crate::testutil::{apply, bulk, bulks, err, int, ok};
+use crate::reply::WRONGTYPE;
+use crate::testutil::{apply, bulks, check, err, int};
 use crate::Engine;
 
-const PALERMO: [&str; 2] = ["13.36138933897018433", "38.11555639549629859"];
-const CATANIA: [&str; 2] = ["15.08726745843887329", "37.50266842333162032"];
 const BAD_UNIT: &str = "ERR unsupported unit provided. please use M, KM, FT, MI";
-
-/// Applies each command in turn (reads too) and checks its reply.
-fn check(e: &mut Engine, cases: &[(&str, Reply)]) {
-    for (line, want) in cases {
-        assert_eq!(apply(e, 1, *line), *want, "{line}");
-    }
-}
-
-fn arr(items: Vec<Reply>) -> Reply {
-    Reply::Array(items)
-}
-
-fn pos([long, lat]: [&str; 2]) -> Reply {
-    bulks(&[long, lat])
-}
-
-/// A sorted set's entries as ZRANGE ... WITHSCORES replies them.
-fn scored(entries: &[(&str, f64)]) -> Reply {
-    let pairs = entries.iter().map(|&(m, s)| (bulk(m), Reply::Double(s)));
-    Reply::Pairs(pairs.collect())
-}
 
 /// Palermo and Catania, and a string at `s` for the WRONGTYPE checks.
 fn sicily() -> Engine {
     let mut e = Engine::new();
     check(
         &mut e,
+        1,
         &[
             (
                 "GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
-                int(2),
+                ":2",
             ),
-            ("SET s v", ok()),
+            ("SET s v", "+OK"),
         ],
     );
     e
@@ -55,33 +33,33 @@ fn sicily4() -> Engine {
 
 #[test]
 fn geoadd_stores_redis_scores_and_honours_nx_xx_ch() {
-    let pair_error = |pair: &str| err(&format!("ERR invalid longitude,latitude pair {pair}"));
     check(
         &mut sicily(),
+        1,
         &[
             (
                 "ZRANGE Sicily 0 -1 WITHSCORES",
-                scored(&[
-                    ("Palermo", 3479099956230698.0),
-                    ("Catania", 3479447370796909.0),
-                ]),
+                "%[Palermo ,3479099956230698 Catania ,3479447370796909]",
             ),
-            ("GEOADD Sicily NX 13 38 Palermo", int(0)),
-            ("GEOADD Sicily XX CH 13 38 Palermo", int(1)),
-            ("GEOADD Sicily XX 13 38 New", int(0)),
-            ("GEOADD Sicily XX NX 13 38 x", err(SYNTAX_ERROR)),
-            ("GEOADD Sicily 13 38 x 1", err(SYNTAX_ERROR)),
-            ("GEOADD Sicily 200 10 x", pair_error("200.000000,10.000000")),
-            ("GEOADD Sicily 10 86 x", pair_error("10.000000,86.000000")),
-            ("GEOADD Sicily abc 86 x", err(NOT_FLOAT)),
-            ("GEOADD Sicily 1 nan x", err(NOT_FLOAT)),
-            ("GEOADD s 1 2 x", err(WRONGTYPE)),
-            // The extreme corners are accepted and encode like Redis.
-            ("GEOADD c 180 85.05112878 ne -180 -85.05112878 sw", int(2)),
+            ("GEOADD Sicily NX 13 38 Palermo", ":0"),
+            ("GEOADD Sicily XX CH 13 38 Palermo", ":1"),
+            ("GEOADD Sicily XX 13 38 New", ":0"),
+            ("GEOADD Sicily XX NX 13 38 x", SYNTAX_ERROR),
+            ("GEOADD Sicily 13 38 x 1", SYNTAX_ERROR),
             (
-                "ZRANGE c 0 -1 WITHSCORES",
-                scored(&[("sw", 0.0), ("ne", 13510798882111488.0)]),
+                "GEOADD Sicily 200 10 x",
+                "ERR invalid longitude,latitude pair 200.000000,10.000000",
             ),
+            (
+                "GEOADD Sicily 10 86 x",
+                "ERR invalid longitude,latitude pair 10.000000,86.000000",
+            ),
+            ("GEOADD Sicily abc 86 x", NOT_FLOAT),
+            ("GEOADD Sicily 1 nan x", NOT_FLOAT),
+            ("GEOADD s 1 2 x", WRONGTYPE),
+            // The extreme corners are accepted and encode like Redis.
+            ("GEOADD c 180 85.05112878 ne -180 -85.05112878 sw", ":2"),
+            ("ZRANGE c 0 -1 WITHSCORES", "%[sw ,0 ne ,13510798882111488]"),
         ],
     );
 }
@@ -90,28 +68,23 @@ fn geoadd_stores_redis_scores_and_honours_nx_xx_ch() {
 fn geopos_geohash_geodist_print_as_redis() {
     check(
         &mut sicily(),
+        1,
         &[
-            (
-                "GEOPOS Sicily Palermo Catania nx",
-                arr(vec![pos(PALERMO), pos(CATANIA), Reply::NilArray]),
-            ),
-            ("GEOPOS none a", arr(vec![Reply::NilArray])),
-            (
-                "GEOHASH Sicily Palermo Catania nx",
-                arr(vec![bulk("sqc8b49rny0"), bulk("sqdtr74hyu0"), Reply::Nil]),
-            ),
-            ("GEOHASH none a", arr(vec![Reply::Nil])),
-            ("GEODIST Sicily Palermo Catania", bulk("166274.1516")),
-            ("GEODIST Sicily Palermo Catania KM", bulk("166.2742")),
-            ("GEODIST Sicily Palermo Catania mi", bulk("103.3182")),
-            ("GEODIST Sicily Palermo Palermo ft", bulk("0.0000")),
-            ("GEODIST Sicily Palermo nx", Reply::Nil),
-            ("GEODIST none a b", Reply::Nil),
-            ("GEODIST Sicily Palermo Catania yd", err(BAD_UNIT)),
-            ("GEODIST Sicily Palermo Catania km x", err(SYNTAX_ERROR)),
-            ("GEOPOS s a", err(WRONGTYPE)),
-            ("GEOHASH s a", err(WRONGTYPE)),
-            ("GEODIST s a b", err(WRONGTYPE)),
+            ("GEOPOS Sicily Palermo Catania nx", "[[13.36138933897018433 38.11555639549629859] [15.08726745843887329 37.50266842333162032] (nil-array)]"),
+            ("GEOPOS none a", "[(nil-array)]"),
+            ("GEOHASH Sicily Palermo Catania nx", "[sqc8b49rny0 sqdtr74hyu0 (nil)]"),
+            ("GEOHASH none a", "[(nil)]"),
+            ("GEODIST Sicily Palermo Catania", "166274.1516"),
+            ("GEODIST Sicily Palermo Catania KM", "166.2742"),
+            ("GEODIST Sicily Palermo Catania mi", "103.3182"),
+            ("GEODIST Sicily Palermo Palermo ft", "0.0000"),
+            ("GEODIST Sicily Palermo nx", "(nil)"),
+            ("GEODIST none a b", "(nil)"),
+            ("GEODIST Sicily Palermo Catania yd", BAD_UNIT),
+            ("GEODIST Sicily Palermo Catania km x", SYNTAX_ERROR),
+            ("GEOPOS s a", WRONGTYPE),
+            ("GEOHASH s a", WRONGTYPE),
+            ("GEODIST s a b", WRONGTYPE),
         ],
     );
     assert_eq!(format_distance(0.00005), "0.0000");
@@ -169,76 +142,25 @@ fn equal_distances_under_count_come_out_in_redis_partial_sort_order() {
 
 #[test]
 fn searches_find_sort_and_decorate_like_redis() {
-    let member = |name: &str, extras: Vec<Reply>| {
-        let mut parts = vec![bulk(name)];
-        parts.extend(extras);
-        arr(parts)
-    };
     let nearby = "Sicily 15 37 200 km";
     let from = "GEOSEARCH Sicily FROMLONLAT 15 37";
     check(
         &mut sicily4(),
+        1,
         &[
-            (
-                &format!("{from} BYRADIUS 200 km ASC WITHCOORD WITHDIST WITHHASH"),
-                arr(vec![
-                    member(
-                        "Catania",
-                        vec![bulk("56.4413"), int(3479447370796909), pos(CATANIA)],
-                    ),
-                    member(
-                        "Palermo",
-                        vec![bulk("190.4424"), int(3479099956230698), pos(PALERMO)],
-                    ),
-                ]),
-            ),
-            (
-                &format!("{from} BYBOX 400 400 km DESC WITHDIST"),
-                arr(vec![
-                    member("edge1", vec![bulk("279.7405")]),
-                    member("edge2", vec![bulk("279.7403")]),
-                    member("Palermo", vec![bulk("190.4424")]),
-                    member("Catania", vec![bulk("56.4413")]),
-                ]),
-            ),
-            (
-                "GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 100 km",
-                bulks(&["Palermo", "edge1"]),
-            ),
+            (&format!("{from} BYRADIUS 200 km ASC WITHCOORD WITHDIST WITHHASH"), "[[Catania 56.4413 :3479447370796909 [15.08726745843887329 37.50266842333162032]] [Palermo 190.4424 :3479099956230698 [13.36138933897018433 38.11555639549629859]]]"),
+            (&format!("{from} BYBOX 400 400 km DESC WITHDIST"), "[[edge1 279.7405] [edge2 279.7403] [Palermo 190.4424] [Catania 56.4413]]"),
+            ("GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 100 km", "[Palermo edge1]"),
             // ANY takes the first found; COUNT alone the nearest.
-            (
-                &format!("{from} BYRADIUS 200 km COUNT 1 ANY"),
-                bulks(&["Palermo"]),
-            ),
-            (
-                &format!("{from} BYRADIUS 200 km COUNT 1"),
-                bulks(&["Catania"]),
-            ),
-            ("GEOSEARCH none FROMMEMBER x BYRADIUS 1 km", bulks(&[])),
-            (
-                &format!("GEORADIUS {nearby} WITHDIST WITHCOORD ASC"),
-                arr(vec![
-                    member("Catania", vec![bulk("56.4413"), pos(CATANIA)]),
-                    member("Palermo", vec![bulk("190.4424"), pos(PALERMO)]),
-                ]),
-            ),
-            (
-                &format!("GEORADIUS_RO {nearby} COUNT 1 DESC"),
-                bulks(&["Palermo"]),
-            ),
-            (
-                "GEORADIUSBYMEMBER Sicily Palermo 100 km",
-                bulks(&["Palermo", "edge1"]),
-            ),
-            (
-                "GEORADIUSBYMEMBER_RO Sicily Palermo 100 km WITHHASH",
-                arr(vec![
-                    member("Palermo", vec![int(3479099956230698)]),
-                    member("edge1", vec![int(3479273021651468)]),
-                ]),
-            ),
+            (&format!("{from} BYRADIUS 200 km COUNT 1 ANY"), "[Palermo]"),
+            (&format!("{from} BYRADIUS 200 km COUNT 1"), "[Catania]"),
+            ("GEOSEARCH none FROMMEMBER x BYRADIUS 1 km", "[]"),
+            (&format!("GEORADIUS {nearby} WITHDIST WITHCOORD ASC"), "[[Catania 56.4413 [15.08726745843887329 37.50266842333162032]] [Palermo 190.4424 [13.36138933897018433 38.11555639549629859]]]"),
+            (&format!("GEORADIUS_RO {nearby} COUNT 1 DESC"), "[Palermo]"),
+            ("GEORADIUSBYMEMBER Sicily Palermo 100 km", "[Palermo edge1]"),
+            ("GEORADIUSBYMEMBER_RO Sicily Palermo 100 km WITHHASH", "[[Palermo :3479099956230698] [edge1 :3479273021651468]]"),
             // Without the key the radius is not even read.
-            ("GEORADIUSBYMEMBER_RO none nope -1 xx", bulks(&[])),
+            ("GEORADIUSBYMEMBER_RO none nope -1 xx", "[]"),
         ],
     );
 }
@@ -328,40 +250,40 @@ fn searches_error_as_redis() {
 
 #[test]
 fn stores_hashes_or_distances_and_delete_the_destination_when_empty() {
-    let distances = scored(&[
-        ("Catania", 56.4412578701582),
-        ("Palermo", 190.44242984775784),
-    ]);
     let stored = |dst: &str| format!("ZRANGE {dst} 0 -1 WITHSCORES");
     let near = "Sicily FROMLONLAT 15 37 BYRADIUS 200 km";
     check(
         &mut sicily4(),
+        1,
         &[
-            (&format!("GEOSEARCHSTORE dst {near} STOREDIST"), int(2)),
-            (&stored("dst"), distances.clone()),
-            (&format!("GEOSEARCHSTORE dst {near} COUNT 1"), int(1)),
-            (&stored("dst"), scored(&[("Catania", 3479447370796909.0)])),
+            (&format!("GEOSEARCHSTORE dst {near} STOREDIST"), ":2"),
+            (
+                &stored("dst"),
+                "%[Catania ,56.4412578701582 Palermo ,190.44242984775784]",
+            ),
+            (&format!("GEOSEARCHSTORE dst {near} COUNT 1"), ":1"),
+            (&stored("dst"), "%[Catania ,3479447370796909]"),
             (
                 "GEOSEARCHSTORE dst Sicily FROMLONLAT 0 0 BYRADIUS 1 m",
-                int(0),
+                ":0",
             ),
-            ("EXISTS dst", int(0)),
-            ("SET dst v", ok()),
-            ("GEOSEARCHSTORE dst none FROMMEMBER x BYRADIUS 1 m", int(0)),
-            ("EXISTS dst", int(0)),
-            ("GEORADIUS Sicily 15 37 200 km STORE r", int(2)),
+            ("EXISTS dst", ":0"),
+            ("SET dst v", "+OK"),
+            ("GEOSEARCHSTORE dst none FROMMEMBER x BYRADIUS 1 m", ":0"),
+            ("EXISTS dst", ":0"),
+            ("GEORADIUS Sicily 15 37 200 km STORE r", ":2"),
             (
                 &stored("r"),
-                scored(&[
-                    ("Palermo", 3479099956230698.0),
-                    ("Catania", 3479447370796909.0),
-                ]),
+                "%[Palermo ,3479099956230698 Catania ,3479447370796909]",
             ),
-            ("GEORADIUS Sicily 15 37 200 km STOREDIST r", int(2)),
-            (&stored("r"), distances),
+            ("GEORADIUS Sicily 15 37 200 km STOREDIST r", ":2"),
+            (
+                &stored("r"),
+                "%[Catania ,56.4412578701582 Palermo ,190.44242984775784]",
+            ),
             // Without the key the radius is not even read, and the destination goes.
-            ("GEORADIUSBYMEMBER none nope -1 xx STORE r", int(0)),
-            ("EXISTS r", int(0)),
+            ("GEORADIUSBYMEMBER none nope -1 xx STORE r", ":0"),
+            ("EXISTS r", ":0"),
         ],
     );
 }

@@ -99,23 +99,21 @@ pub fn zmpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use crate::args::{MUST_BE_POSITIVE, SYNTAX_ERROR};
-    use crate::reply::Reply;
-    use crate::testutil::{bulk, bulks, err, int};
-    use crate::zset::tests::{check, engine, words};
+    use crate::zset::tests::{check, engine};
 
     #[test]
     fn zpopmin_zpopmax() {
         let mut e = engine();
         let cases = [
-            ("ZPOPMIN z", words("a 1")),
-            ("ZPOPMAX z 2", words("d 4 c 3")),
-            ("ZPOPMAX z 0", words("")),
-            ("ZPOPMIN z 10", words("b 2")),
-            ("EXISTS z", int(0)),
-            ("ZPOPMIN z", words("")),
-            ("ZPOPMIN z -1", err(MUST_BE_POSITIVE)),
-            ("ZPOPMIN z x", err(MUST_BE_POSITIVE)),
-            ("ZPOPMIN z 1 2", err(SYNTAX_ERROR)),
+            ("ZPOPMIN z", "[a 1]"),
+            ("ZPOPMAX z 2", "[d 4 c 3]"),
+            ("ZPOPMAX z 0", "[]"),
+            ("ZPOPMIN z 10", "[b 2]"),
+            ("EXISTS z", ":0"),
+            ("ZPOPMIN z", "[]"),
+            ("ZPOPMIN z -1", MUST_BE_POSITIVE),
+            ("ZPOPMIN z x", MUST_BE_POSITIVE),
+            ("ZPOPMIN z 1 2", SYNTAX_ERROR),
         ];
         check(&mut e, &cases);
     }
@@ -123,22 +121,19 @@ mod tests {
     #[test]
     fn zmpop_pops_from_the_first_existing_set() {
         let mut e = engine();
-        let popped = |line: &str| {
-            let words: Vec<&str> = line.split(' ').collect();
-            let pairs = words.chunks(2).map(bulks).collect();
-            Reply::Array(vec![bulk("z"), Reply::Array(pairs)])
-        };
-        let count = err("ERR count should be greater than 0");
         let cases = [
-            ("ZMPOP 2 none z MIN", popped("a 1")),
-            ("ZMPOP 1 z max COUNT 10", popped("d 4 c 3 b 2")),
-            ("EXISTS z", int(0)),
-            ("ZMPOP 1 z MIN", Reply::NilArray),
-            ("ZMPOP 0 z MIN", err("ERR numkeys should be greater than 0")),
-            ("ZMPOP 3 z MIN", err(SYNTAX_ERROR)),
-            ("ZMPOP 1 z MID", err(SYNTAX_ERROR)),
-            ("ZMPOP 1 z MIN COUNT 0", count),
-            ("ZMPOP 1 z MIN FOO", err(SYNTAX_ERROR)),
+            ("ZMPOP 2 none z MIN", "[z [[a 1]]]"),
+            ("ZMPOP 1 z max COUNT 10", "[z [[d 4] [c 3] [b 2]]]"),
+            ("EXISTS z", ":0"),
+            ("ZMPOP 1 z MIN", "(nil-array)"),
+            ("ZMPOP 0 z MIN", "ERR numkeys should be greater than 0"),
+            ("ZMPOP 3 z MIN", SYNTAX_ERROR),
+            ("ZMPOP 1 z MID", SYNTAX_ERROR),
+            (
+                "ZMPOP 1 z MIN COUNT 0",
+                "ERR count should be greater than 0",
+            ),
+            ("ZMPOP 1 z MIN FOO", SYNTAX_ERROR),
         ];
         check(&mut e, &cases);
     }

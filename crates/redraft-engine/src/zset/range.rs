@@ -332,34 +332,33 @@ pub fn zremrangebylex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 mod tests {
     use super::{NOT_FLOAT_RANGE, NOT_LEX_RANGE};
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
-    use crate::testutil::{err, int};
-    use crate::zset::tests::{ap, check, engine, words};
+    use crate::testutil::err;
+    use crate::zset::tests::{ap, check, engine};
     use crate::Engine;
 
     #[test]
     fn zrange_by_rank() {
         let mut e = engine();
-        let limit = err(
-            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        );
+        let limit =
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
         let cases = [
-            ("ZRANGE z 0 -1", words("a b c d")),
-            ("ZRANGE z 1 2 WITHSCORES", words("b 2 c 3")),
-            ("ZRANGE z 0 1 REV", words("d c")),
-            ("ZRANGE z 1 -1 REV", words("c b a")),
-            ("ZRANGE z 0 10 rev", words("d c b a")),
-            ("ZREVRANGE z 0 0 WITHSCORES", words("d 4")),
-            ("ZREVRANGE z -2 -1", words("b a")),
-            ("ZRANGE z 5 10", words("")),
-            ("ZREVRANGE z 5 10", words("")),
-            ("ZRANGE z -100 0", words("a")),
-            ("ZRANGE none 0 -1", words("")),
-            ("ZRANGE z 0 1 LIMIT 0 -1", words("a b")),
+            ("ZRANGE z 0 -1", "[a b c d]"),
+            ("ZRANGE z 1 2 WITHSCORES", "[b 2 c 3]"),
+            ("ZRANGE z 0 1 REV", "[d c]"),
+            ("ZRANGE z 1 -1 REV", "[c b a]"),
+            ("ZRANGE z 0 10 rev", "[d c b a]"),
+            ("ZREVRANGE z 0 0 WITHSCORES", "[d 4]"),
+            ("ZREVRANGE z -2 -1", "[b a]"),
+            ("ZRANGE z 5 10", "[]"),
+            ("ZREVRANGE z 5 10", "[]"),
+            ("ZRANGE z -100 0", "[a]"),
+            ("ZRANGE none 0 -1", "[]"),
+            ("ZRANGE z 0 1 LIMIT 0 -1", "[a b]"),
             ("ZRANGE z 0 1 LIMIT 0 1", limit),
-            ("ZRANGE z x 1", err(NOT_INTEGER)),
-            ("ZRANGE z 0 1 FOO", err(SYNTAX_ERROR)),
-            ("ZRANGE z 0 1 REV REV", err(SYNTAX_ERROR)),
-            ("ZREVRANGE z 0 1 REV", err(SYNTAX_ERROR)),
+            ("ZRANGE z x 1", NOT_INTEGER),
+            ("ZRANGE z 0 1 FOO", SYNTAX_ERROR),
+            ("ZRANGE z 0 1 REV REV", SYNTAX_ERROR),
+            ("ZREVRANGE z 0 1 REV", SYNTAX_ERROR),
         ];
         check(&mut e, &cases);
     }
@@ -367,30 +366,29 @@ mod tests {
     #[test]
     fn zrange_by_score_and_zcount() {
         let mut e = engine();
-        let not_float = err(NOT_FLOAT_RANGE);
         let cases = [
-            ("ZRANGEBYSCORE z 2 3", words("b c")),
-            ("ZRANGEBYSCORE z (2 +inf", words("c d")),
-            ("ZRANGEBYSCORE z -inf (2 WITHSCORES", words("a 1")),
-            ("ZRANGEBYSCORE z -inf inf LIMIT 1 2", words("b c")),
-            ("ZRANGEBYSCORE z -inf inf LIMIT -1 2", words("")),
-            ("ZRANGEBYSCORE z -inf inf LIMIT 3 -5", words("d")),
-            ("ZRANGEBYSCORE z 3 2", words("")),
-            ("ZRANGEBYSCORE z (2 (2", words("")),
-            ("ZREVRANGEBYSCORE z 3 -inf", words("c b a")),
-            ("ZREVRANGEBYSCORE z +inf -inf LIMIT 1 1", words("c")),
-            ("ZRANGE z (4 2 BYSCORE REV", words("c b")),
-            ("ZRANGE z 1 4 BYSCORE LIMIT 1 1 WITHSCORES", words("b 2")),
-            ("ZCOUNT z (1 3", int(2)),
-            ("ZCOUNT z -inf +inf", int(4)),
-            ("ZCOUNT none 0 1", int(0)),
-            ("ZRANGEBYSCORE z x 1", not_float.clone()),
-            ("ZRANGEBYSCORE z 1 nan", not_float.clone()),
-            ("ZRANGEBYSCORE z [1 2", not_float.clone()),
-            ("ZCOUNT z a 1", not_float),
-            ("ZRANGEBYSCORE z 1 2 BYSCORE", err(SYNTAX_ERROR)),
-            ("ZRANGEBYSCORE z 1 2 LIMIT 1", err(SYNTAX_ERROR)),
-            ("ZRANGEBYSCORE z 1 2 LIMIT x 1", err(NOT_INTEGER)),
+            ("ZRANGEBYSCORE z 2 3", "[b c]"),
+            ("ZRANGEBYSCORE z (2 +inf", "[c d]"),
+            ("ZRANGEBYSCORE z -inf (2 WITHSCORES", "[a 1]"),
+            ("ZRANGEBYSCORE z -inf inf LIMIT 1 2", "[b c]"),
+            ("ZRANGEBYSCORE z -inf inf LIMIT -1 2", "[]"),
+            ("ZRANGEBYSCORE z -inf inf LIMIT 3 -5", "[d]"),
+            ("ZRANGEBYSCORE z 3 2", "[]"),
+            ("ZRANGEBYSCORE z (2 (2", "[]"),
+            ("ZREVRANGEBYSCORE z 3 -inf", "[c b a]"),
+            ("ZREVRANGEBYSCORE z +inf -inf LIMIT 1 1", "[c]"),
+            ("ZRANGE z (4 2 BYSCORE REV", "[c b]"),
+            ("ZRANGE z 1 4 BYSCORE LIMIT 1 1 WITHSCORES", "[b 2]"),
+            ("ZCOUNT z (1 3", ":2"),
+            ("ZCOUNT z -inf +inf", ":4"),
+            ("ZCOUNT none 0 1", ":0"),
+            ("ZRANGEBYSCORE z x 1", NOT_FLOAT_RANGE),
+            ("ZRANGEBYSCORE z 1 nan", NOT_FLOAT_RANGE),
+            ("ZRANGEBYSCORE z [1 2", NOT_FLOAT_RANGE),
+            ("ZCOUNT z a 1", NOT_FLOAT_RANGE),
+            ("ZRANGEBYSCORE z 1 2 BYSCORE", SYNTAX_ERROR),
+            ("ZRANGEBYSCORE z 1 2 LIMIT 1", SYNTAX_ERROR),
+            ("ZRANGEBYSCORE z 1 2 LIMIT x 1", NOT_INTEGER),
         ];
         check(&mut e, &cases);
     }
@@ -398,47 +396,45 @@ mod tests {
     #[test]
     fn zrange_by_lex_and_zlexcount() {
         let mut e = Engine::new();
-        let bad = err(NOT_LEX_RANGE);
-        let withscores =
-            err("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        let withscores = "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
         let cases = [
-            ("ZADD l 0 a 0 b 0 c 0 d", int(4)),
-            ("ZRANGEBYLEX l - +", words("a b c d")),
-            ("ZRANGEBYLEX l [b (d", words("b c")),
-            ("ZRANGEBYLEX l (a + LIMIT 1 1", words("c")),
-            ("ZREVRANGEBYLEX l + [b", words("d c b")),
-            ("ZRANGE l [c - BYLEX REV", words("c b a")),
-            ("ZRANGEBYLEX l + -", words("")),
-            ("ZLEXCOUNT l (a [c", int(2)),
-            ("ZLEXCOUNT none - +", int(0)),
-            ("ZRANGEBYLEX l a +", bad.clone()),
-            ("ZRANGEBYLEX l - ++", bad.clone()),
-            ("ZRANGE l - + BYLEX WITHSCORES", withscores.clone()),
+            ("ZADD l 0 a 0 b 0 c 0 d", ":4"),
+            ("ZRANGEBYLEX l - +", "[a b c d]"),
+            ("ZRANGEBYLEX l [b (d", "[b c]"),
+            ("ZRANGEBYLEX l (a + LIMIT 1 1", "[c]"),
+            ("ZREVRANGEBYLEX l + [b", "[d c b]"),
+            ("ZRANGE l [c - BYLEX REV", "[c b a]"),
+            ("ZRANGEBYLEX l + -", "[]"),
+            ("ZLEXCOUNT l (a [c", ":2"),
+            ("ZLEXCOUNT none - +", ":0"),
+            ("ZRANGEBYLEX l a +", NOT_LEX_RANGE),
+            ("ZRANGEBYLEX l - ++", NOT_LEX_RANGE),
+            ("ZRANGE l - + BYLEX WITHSCORES", withscores),
             ("ZRANGEBYLEX l - + WITHSCORES", withscores),
         ];
         check(&mut e, &cases);
-        assert_eq!(ap(&mut e, &["ZLEXCOUNT", "l", "", "+"]), bad);
+        assert_eq!(ap(&mut e, &["ZLEXCOUNT", "l", "", "+"]), err(NOT_LEX_RANGE));
     }
 
     #[test]
     fn zrem_and_zremrange_delete_emptied_sets() {
         let mut e = engine();
         let cases = [
-            ("ZREM z a x a", int(1)),
-            ("ZREM none a", int(0)),
-            ("ZREMRANGEBYRANK z -1 -1", int(1)),
-            ("ZRANGE z 0 -1", words("b c")),
-            ("ZREMRANGEBYSCORE z (2 +inf", int(1)),
-            ("ZREMRANGEBYLEX z - +", int(1)),
-            ("EXISTS z", int(0)),
-            ("ZADD z 1 a 2 b 3 c 4 d", int(4)),
-            ("ZREMRANGEBYRANK z 5 9", int(0)),
-            ("ZREMRANGEBYRANK z x 9", err(NOT_INTEGER)),
-            ("ZREMRANGEBYSCORE z x 9", err(NOT_FLOAT_RANGE)),
-            ("ZREMRANGEBYLEX z x +", err(NOT_LEX_RANGE)),
-            ("ZREMRANGEBYRANK z 0 -1", int(4)),
-            ("EXISTS z", int(0)),
-            ("ZREM z a", int(0)),
+            ("ZREM z a x a", ":1"),
+            ("ZREM none a", ":0"),
+            ("ZREMRANGEBYRANK z -1 -1", ":1"),
+            ("ZRANGE z 0 -1", "[b c]"),
+            ("ZREMRANGEBYSCORE z (2 +inf", ":1"),
+            ("ZREMRANGEBYLEX z - +", ":1"),
+            ("EXISTS z", ":0"),
+            ("ZADD z 1 a 2 b 3 c 4 d", ":4"),
+            ("ZREMRANGEBYRANK z 5 9", ":0"),
+            ("ZREMRANGEBYRANK z x 9", NOT_INTEGER),
+            ("ZREMRANGEBYSCORE z x 9", NOT_FLOAT_RANGE),
+            ("ZREMRANGEBYLEX z x +", NOT_LEX_RANGE),
+            ("ZREMRANGEBYRANK z 0 -1", ":4"),
+            ("EXISTS z", ":0"),
+            ("ZREM z a", ":0"),
         ];
         check(&mut e, &cases);
     }

@@ -331,25 +331,25 @@ pub fn zintercard(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
-    use crate::testutil::{bulk, encoding, err, int, ok};
-    use crate::zset::tests::{ap, check, engine, words, zadd_many};
+    use crate::testutil::{encoding, err, int};
+    use crate::zset::tests::{ap, check, engine, zadd_many};
 
     #[test]
     fn zrangestore_stores_or_deletes() {
         let mut e = engine();
         let cases = [
-            ("ZRANGESTORE d z 1 2", int(2)),
-            ("ZRANGE d 0 -1 WITHSCORES", words("b 2 c 3")),
-            ("ZRANGESTORE d z +inf (3 BYSCORE REV LIMIT 0 1", int(1)),
-            ("ZRANGE d 0 -1", words("d")),
-            ("ZRANGESTORE d z 5 6", int(0)),
-            ("EXISTS d", int(0)),
+            ("ZRANGESTORE d z 1 2", ":2"),
+            ("ZRANGE d 0 -1 WITHSCORES", "[b 2 c 3]"),
+            ("ZRANGESTORE d z +inf (3 BYSCORE REV LIMIT 0 1", ":1"),
+            ("ZRANGE d 0 -1", "[d]"),
+            ("ZRANGESTORE d z 5 6", ":0"),
+            ("EXISTS d", ":0"),
             // An empty result deletes the destination, whatever its type.
-            ("ZRANGESTORE s none 0 -1", int(0)),
-            ("EXISTS s", int(0)),
-            ("SET s x", ok()),
-            ("ZRANGESTORE s z 0 -1", int(4)),
-            ("ZRANGESTORE d z 0 -1 WITHSCORES", err(SYNTAX_ERROR)),
+            ("ZRANGESTORE s none 0 -1", ":0"),
+            ("EXISTS s", ":0"),
+            ("SET s x", "+OK"),
+            ("ZRANGESTORE s z 0 -1", ":4"),
+            ("ZRANGESTORE d z 0 -1 WITHSCORES", SYNTAX_ERROR),
         ];
         check(&mut e, &cases);
     }
@@ -358,26 +358,26 @@ mod tests {
     fn zunion_zinter_zdiff_with_weights_and_aggregates() {
         let mut e = engine();
         let cases = [
-            ("ZADD y 10 b 20 c 30 x", int(3)),
-            ("ZUNION 2 z y WITHSCORES", words("a 1 d 4 b 12 c 23 x 30")),
-            ("ZINTER 2 z y WEIGHTS 2 0.5 WITHSCORES", words("b 9 c 16")),
-            ("ZINTER 2 z y AGGREGATE MIN WITHSCORES", words("b 2 c 3")),
+            ("ZADD y 10 b 20 c 30 x", ":3"),
+            ("ZUNION 2 z y WITHSCORES", "[a 1 d 4 b 12 c 23 x 30]"),
+            ("ZINTER 2 z y WEIGHTS 2 0.5 WITHSCORES", "[b 9 c 16]"),
+            ("ZINTER 2 z y AGGREGATE MIN WITHSCORES", "[b 2 c 3]"),
             (
                 "ZUNION 2 z y AGGREGATE max WITHSCORES",
-                words("a 1 d 4 b 10 c 20 x 30"),
+                "[a 1 d 4 b 10 c 20 x 30]",
             ),
-            ("ZDIFF 2 z y WITHSCORES", words("a 1 d 4")),
-            ("ZDIFF 2 none y", words("")),
-            ("ZINTER 2 z none", words("")),
-            ("ZUNION 2 none y", words("b c x")),
-            ("ZINTERCARD 2 z y", int(2)),
-            ("ZINTERCARD 2 z y LIMIT 1", int(1)),
-            ("ZINTERCARD 2 z y LIMIT 0", int(2)),
-            ("ZINTERCARD 2 z none", int(0)),
+            ("ZDIFF 2 z y WITHSCORES", "[a 1 d 4]"),
+            ("ZDIFF 2 none y", "[]"),
+            ("ZINTER 2 z none", "[]"),
+            ("ZUNION 2 none y", "[b c x]"),
+            ("ZINTERCARD 2 z y", ":2"),
+            ("ZINTERCARD 2 z y LIMIT 1", ":1"),
+            ("ZINTERCARD 2 z y LIMIT 0", ":2"),
+            ("ZINTERCARD 2 z none", ":0"),
             // inf * 0 and inf + -inf are NaN: Redis makes them 0.
-            ("ZADD inf inf a", int(1)),
-            ("ZUNION 1 inf WEIGHTS 0 WITHSCORES", words("a 0")),
-            ("ZUNION 2 inf inf WEIGHTS 1 -1 WITHSCORES", words("a 0")),
+            ("ZADD inf inf a", ":1"),
+            ("ZUNION 1 inf WEIGHTS 0 WITHSCORES", "[a 0]"),
+            ("ZUNION 2 inf inf WEIGHTS 1 -1 WITHSCORES", "[a 0]"),
         ];
         check(&mut e, &cases);
     }
@@ -386,15 +386,12 @@ mod tests {
     fn plain_sets_are_sources_with_score_one() {
         let mut e = engine();
         let cases = [
-            ("SADD set a x 7", int(3)),
-            (
-                "ZUNION 2 z set WITHSCORES",
-                words("7 1 x 1 a 2 b 2 c 3 d 4"),
-            ),
-            ("ZINTER 2 set z WEIGHTS 3 1 WITHSCORES", words("a 4")),
-            ("ZDIFF 2 set z", words("7 x")),
-            ("ZINTERCARD 2 set z", int(1)),
-            ("ZUNIONSTORE d 1 set", int(3)),
+            ("SADD set a x 7", ":3"),
+            ("ZUNION 2 z set WITHSCORES", "[7 1 x 1 a 2 b 2 c 3 d 4]"),
+            ("ZINTER 2 set z WEIGHTS 3 1 WITHSCORES", "[a 4]"),
+            ("ZDIFF 2 set z", "[7 x]"),
+            ("ZINTERCARD 2 set z", ":1"),
+            ("ZUNIONSTORE d 1 set", ":3"),
         ];
         check(&mut e, &cases);
     }
@@ -415,19 +412,18 @@ mod tests {
             let line = format!("ERR at least 1 input key is needed for '{name}' command");
             assert_eq!(ap(&mut e, command), err(&line));
         }
-        let limit = err("ERR LIMIT can't be negative");
-        let weight = err("ERR weight value is not a float");
+        let limit = "ERR LIMIT can't be negative";
         let cases = [
-            ("ZUNION x z", err(NOT_INTEGER)),
-            ("ZUNION 3 z y", err(SYNTAX_ERROR)),
-            ("ZUNION 1 z WEIGHTS x", weight),
-            ("ZUNION 2 z z WEIGHTS 1", err(SYNTAX_ERROR)),
-            ("ZUNION 1 z AGGREGATE AVG", err(SYNTAX_ERROR)),
-            ("ZDIFF 1 z WEIGHTS 1", err(SYNTAX_ERROR)),
-            ("ZINTERCARD 1 z WITHSCORES", err(SYNTAX_ERROR)),
-            ("ZINTERCARD 1 z LIMIT -1", limit.clone()),
+            ("ZUNION x z", NOT_INTEGER),
+            ("ZUNION 3 z y", SYNTAX_ERROR),
+            ("ZUNION 1 z WEIGHTS x", "ERR weight value is not a float"),
+            ("ZUNION 2 z z WEIGHTS 1", SYNTAX_ERROR),
+            ("ZUNION 1 z AGGREGATE AVG", SYNTAX_ERROR),
+            ("ZDIFF 1 z WEIGHTS 1", SYNTAX_ERROR),
+            ("ZINTERCARD 1 z WITHSCORES", SYNTAX_ERROR),
+            ("ZINTERCARD 1 z LIMIT -1", limit),
             ("ZINTERCARD 1 z LIMIT x", limit),
-            ("ZUNIONSTORE dst 1 z WITHSCORES", err(SYNTAX_ERROR)),
+            ("ZUNIONSTORE dst 1 z WITHSCORES", SYNTAX_ERROR),
         ];
         check(&mut e, &cases);
     }
@@ -436,16 +432,16 @@ mod tests {
     fn store_forms_replace_the_destination() {
         let mut e = engine();
         let cases = [
-            ("ZADD y 10 b", int(1)),
-            ("SET dst old EX 100", ok()),
-            ("ZUNIONSTORE dst 2 z y WEIGHTS 1 2", int(4)),
-            ("ZSCORE dst b", bulk("22")),
-            ("TTL dst", int(-1)),
-            ("ZINTERSTORE dst 2 z y AGGREGATE MAX", int(1)),
-            ("ZRANGE dst 0 -1 WITHSCORES", words("b 10")),
-            ("ZDIFFSTORE dst 2 z y", int(3)),
-            ("ZDIFFSTORE dst 2 y z", int(0)),
-            ("EXISTS dst", int(0)),
+            ("ZADD y 10 b", ":1"),
+            ("SET dst old EX 100", "+OK"),
+            ("ZUNIONSTORE dst 2 z y WEIGHTS 1 2", ":4"),
+            ("ZSCORE dst b", "22"),
+            ("TTL dst", ":-1"),
+            ("ZINTERSTORE dst 2 z y AGGREGATE MAX", ":1"),
+            ("ZRANGE dst 0 -1 WITHSCORES", "[b 10]"),
+            ("ZDIFFSTORE dst 2 z y", ":3"),
+            ("ZDIFFSTORE dst 2 y z", ":0"),
+            ("EXISTS dst", ":0"),
         ];
         check(&mut e, &cases);
         // A large result becomes the large encoding, a small one compact.
