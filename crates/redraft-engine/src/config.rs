@@ -190,57 +190,37 @@ impl EncodingConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{apply, err, ok};
+    use crate::testutil::{apply, check};
     use crate::Engine;
 
     #[test]
     fn config_set_changes_replicated_parameters_all_or_nothing() {
         let mut e = Engine::default();
-        assert_eq!(
-            apply(
-                &mut e,
-                1,
-                &["CONFIG", "SET", "hash-max-ziplist-entries", "300"]
-            ),
-            ok()
+        check(
+            &mut e,
+            1,
+            &[("CONFIG SET hash-max-ziplist-entries 300", "+OK")],
         );
         assert_eq!(e.keyspace().encoding.hash_max_listpack_entries, 300);
-        assert_eq!(
-            apply(
-                &mut e,
-                1,
-                &["config", "set", "zset-max-listpack-value", "10", "set-max-intset-entries", "x"]
-            ),
-            err("ERR CONFIG SET failed (possibly related to argument 'set-max-intset-entries') - argument couldn't be parsed into an integer")
+        check(
+            &mut e,
+            1,
+            &[(
+                "config set zset-max-listpack-value 10 set-max-intset-entries x",
+                "ERR CONFIG SET failed (possibly related to argument 'set-max-intset-entries') - argument couldn't be parsed into an integer",
+            )],
         );
         assert_eq!(e.keyspace().encoding.zset_max_listpack_value, 64);
-        assert_eq!(
-            apply(&mut e, 1, &["CONFIG", "SET", "hash-max-listpack-value", "-1"]),
-            err("ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be between 0 and 9223372036854775807 inclusive")
-        );
-        assert_eq!(
-            apply(
-                &mut e,
-                1,
-                &["CONFIG", "SET", "hash-max-listpack-entries", "1", "hash-max-ziplist-entries", "2"]
-            ),
-            err("ERR CONFIG SET failed (possibly related to argument 'hash-max-ziplist-entries') - duplicate parameter")
-        );
-        assert_eq!(
-            apply(&mut e, 1, &["CONFIG", "SET", "maxmemory", "1"]),
-            err("ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'")
-        );
-        assert_eq!(
-            apply(&mut e, 1, &["CONFIG", "SET", "set-max-intset-entries"]),
-            err("ERR wrong number of arguments for 'config|set' command")
-        );
-        assert_eq!(
-            apply(
-                &mut e,
-                1,
-                &["CONFIG", "SET", "set-max-intset-entries", "1", "x"]
-            ),
-            err("ERR syntax error")
+        check(
+            &mut e,
+            1,
+            &[
+                ("CONFIG SET hash-max-listpack-value -1", "ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be between 0 and 9223372036854775807 inclusive"),
+                ("CONFIG SET hash-max-listpack-entries 1 hash-max-ziplist-entries 2", "ERR CONFIG SET failed (possibly related to argument 'hash-max-ziplist-entries') - duplicate parameter"),
+                ("CONFIG SET maxmemory 1", "ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'"),
+                ("CONFIG SET set-max-intset-entries", "ERR wrong number of arguments for 'config|set' command"),
+                ("CONFIG SET set-max-intset-entries 1 x", "ERR syntax error"),
+            ],
         );
         assert_eq!(e.keyspace().encoding.hash_max_listpack_entries, 300);
     }

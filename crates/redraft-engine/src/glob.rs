@@ -177,13 +177,8 @@ mod tests {
     #[test]
     fn arbitrary_patterns_never_panic() {
         const ALPHABET: &[u8] = b"ab*?[]^-\\";
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % ALPHABET.len() as u64) as usize
-        };
+        let mut rng = crate::rng::Rng::new(0x2545_f491_4f6c_dd1d);
+        let mut next = || rng.below(ALPHABET.len());
         for round in 0..20_000 {
             let pattern: Vec<u8> = (0..round % 9).map(|_| ALPHABET[next()]).collect();
             let string: Vec<u8> = (0..round % 5).map(|_| ALPHABET[next()]).collect();

@@ -494,12 +494,19 @@ mod tests {
         assert!(db.deadlines.is_empty());
     }
 
+    /// A db where `a` was inserted with the deadline `first`, then again with `second`: the
+    /// index holds one entry.
+    fn reinserted(first: u64, second: u64) -> Db {
+        let mut db = Db::default();
+        db.insert(b"a", string(b"1", Some(first)));
+        db.insert(b"a", string(b"2", Some(second)));
+        assert_eq!(db.deadlines.len(), 1);
+        db
+    }
+
     #[test]
     fn deadline_index_follows_every_change() {
-        let mut db = Db::default();
-        db.insert(b"a", string(b"1", Some(50)));
-        db.insert(b"a", string(b"2", Some(70)));
-        assert_eq!(db.deadlines.len(), 1);
+        let mut db = reinserted(50, 70);
         assert!(db.set_deadline(b"a", None, 0));
         assert!(db.deadlines.is_empty());
         assert!(db.set_deadline(b"a", Some(10), 0));
@@ -511,10 +518,7 @@ mod tests {
 
     #[test]
     fn reinserting_with_the_same_deadline_keeps_the_key_indexed() {
-        let mut db = Db::default();
-        db.insert(b"a", string(b"1", Some(50)));
-        db.insert(b"a", string(b"2", Some(50)));
-        assert_eq!(db.deadlines.len(), 1);
+        let mut db = reinserted(50, 50);
         assert_eq!(db.sweep_expired(50, 10), 1);
         assert_eq!(db.stored_len(), 0);
     }

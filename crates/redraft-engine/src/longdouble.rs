@@ -439,54 +439,56 @@ mod tests {
         }
     }
 
-    fn sum(a: &str, b: &str) -> String {
-        finite(a)
-            .checked_add(finite(b))
-            .expect("finite sum")
-            .format()
+    /// Checks each row `(a, b, a + b as printed)`.
+    fn sums(rows: &[(&str, &str, &str)]) {
+        for (a, b, printed) in rows {
+            let sum = finite(a).checked_add(finite(b)).expect("finite sum");
+            assert_eq!(sum.format(), *printed, "{a} + {b}");
+        }
     }
 
     #[test]
-    fn sums_print_like_redis_on_x86_64() {
+    fn sums_print_like_redis_on_x86_64_with_a_64_bit_significand() {
         // What Redis replies on x86-64 (long double sums printed with %.17Lf, zeros trimmed).
-        assert_eq!(sum("0", "1.1"), "1.1");
-        assert_eq!(sum("0.1", "0.2"), "0.3");
-        assert_eq!(sum("10.5", "0.1"), "10.6");
-        assert_eq!(sum("1", "-1.1"), "-0.1");
-        assert_eq!(sum("17179869184", "1.5"), "17179869185.5");
-        assert_eq!(sum("5.0e3", "2.0e2"), "5200");
-        assert_eq!(sum("1.5", "1.5"), "3");
-        assert_eq!(sum("3", "-3"), "0");
-        assert_eq!(sum("0", "1e-18"), "0");
-        assert_eq!(sum("0", "-1e-18"), "0", "-0 prints as 0");
-        assert_eq!(sum("0", "0x10"), "16");
-        assert_eq!(sum("0", "0x1.8p1"), "3");
-        assert_eq!(sum("0", "1e20"), "100000000000000000000");
-        assert_eq!(sum("0", ".5"), "0.5");
-        assert_eq!(sum("0", "5."), "5");
-        assert_eq!(sum("0", "+2"), "2");
-        // Checked against glibc's strtold and printf("%.17Lf") on x86-64.
-        assert_eq!(sum("0", "2.675"), "2.675");
-        assert_eq!(sum("0.1", "0.7"), "0.8");
-        assert_eq!(sum("1e-17", "5e-18"), "0.00000000000000002");
-        assert_eq!(sum("0", "0x1p-16445"), "0");
-        assert_eq!(
-            sum("0", "0.123456789012345678901234567890"),
-            "0.12345678901234568"
-        );
-        assert_eq!(sum("-7.3", "1e-10"), "-7.2999999999");
-        assert_eq!(sum("0", "2.5e-17"), "0.00000000000000002");
-    }
-
-    #[test]
-    fn precision_is_that_of_a_64_bit_significand() {
-        // 2^64 + 1 is not representable: it rounds to even (2^64).
-        assert_eq!(sum("18446744073709551616", "1"), "18446744073709551616");
-        // 2^63 + 1 is.
-        assert_eq!(sum("9223372036854775808", "1"), "9223372036854775809");
-        // 0.1 in long double is 0.1000000000000000000013552527156068805425; 17 places hide it.
-        assert_eq!(sum("0", "0.1"), "0.1");
-        assert_eq!(sum("0", "0.00000000000000001"), "0.00000000000000001");
+        sums(&[
+            ("0", "1.1", "1.1"),
+            ("0.1", "0.2", "0.3"),
+            ("10.5", "0.1", "10.6"),
+            ("1", "-1.1", "-0.1"),
+            ("17179869184", "1.5", "17179869185.5"),
+            ("5.0e3", "2.0e2", "5200"),
+            ("1.5", "1.5", "3"),
+            ("3", "-3", "0"),
+            ("0", "1e-18", "0"),
+            // -0 prints as 0.
+            ("0", "-1e-18", "0"),
+            ("0", "0x10", "16"),
+            ("0", "0x1.8p1", "3"),
+            ("0", "1e20", "100000000000000000000"),
+            ("0", ".5", "0.5"),
+            ("0", "5.", "5"),
+            ("0", "+2", "2"),
+            // Checked against glibc's strtold and printf("%.17Lf") on x86-64.
+            ("0", "2.675", "2.675"),
+            ("0.1", "0.7", "0.8"),
+            ("1e-17", "5e-18", "0.00000000000000002"),
+            ("0", "0x1p-16445", "0"),
+            (
+                "0",
+                "0.123456789012345678901234567890",
+                "0.12345678901234568",
+            ),
+            ("-7.3", "1e-10", "-7.2999999999"),
+            ("0", "2.5e-17", "0.00000000000000002"),
+            // The precision is that of a 64-bit significand.
+            // 2^64 + 1 is not representable: it rounds to even (2^64).
+            ("18446744073709551616", "1", "18446744073709551616"),
+            // 2^63 + 1 is.
+            ("9223372036854775808", "1", "9223372036854775809"),
+            // 0.1 in long double is 0.1000000000000000000013552527156068805425; 17 places hide it.
+            ("0", "0.1", "0.1"),
+            ("0", "0.00000000000000001", "0.00000000000000001"),
+        ]);
     }
 
     #[test]
@@ -522,18 +524,12 @@ mod tests {
     #[test]
     fn arbitrary_input_never_panics() {
         const ALPHABET: &[u8] = b"0123456789.eEpPxX+-abcfin ";
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::rng::Rng::new(0x9e37_79b9_7f4a_7c15);
         let mut previous = LongDouble::zero(false);
         for _ in 0..5_000 {
-            let len = (next() % 12) as usize;
+            let len = rng.below(12);
             let input: Vec<u8> = (0..len)
-                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .map(|_| ALPHABET[rng.below(ALPHABET.len())])
                 .collect();
             if let Some(Parsed::Finite(value)) = LongDouble::parse(&input) {
                 if let Some(sum) = value.checked_add(previous) {

@@ -237,51 +237,31 @@ mod tests {
         assert_eq!(lookup(b"ping").unwrap().flag_names(), vec!["fast", "stale"]);
     }
 
-    fn argv(words: &str) -> Vec<Vec<u8>> {
-        words
-            .split(' ')
-            .map(|word| word.as_bytes().to_vec())
-            .collect()
-    }
-
     #[test]
     fn resolve_finds_subcommands_and_checks_both_arities() {
-        assert_eq!(
-            resolve(&argv("config GET x")).map(|spec| spec.name),
-            Ok("config|get")
-        );
-        assert_eq!(
-            resolve(&argv("CONFIG set a b")).map(|spec| spec.name),
-            Ok("config|set")
-        );
-        assert!(resolve(&argv("config get x"))
+        use crate::testutil::c;
+        assert!(resolve(&c("config get x"))
             .unwrap()
             .subcommands()
             .is_empty());
-        assert_eq!(
-            resolve(&argv("config")).err(),
-            Some(Reply::error(
-                "ERR wrong number of arguments for 'config' command"
-            ))
-        );
-        assert_eq!(
-            resolve(&argv("config get")).err(),
-            Some(Reply::error(
-                "ERR wrong number of arguments for 'config|get' command"
-            ))
-        );
-        assert_eq!(
-            resolve(&argv("config nope\r\nx")).err(),
-            Some(Reply::error(
-                "ERR unknown subcommand 'nope  x'. Try CONFIG HELP."
-            ))
-        );
-        assert_eq!(
-            resolve(&argv("nope a")).err(),
-            Some(Reply::error(
-                "ERR unknown command 'nope', with args beginning with: 'a' "
-            ))
-        );
+        let arity = |name| format!("ERR wrong number of arguments for '{name}' command");
+        for (line, expected) in [
+            ("config GET x", Ok("config|get")),
+            ("CONFIG set a b", Ok("config|set")),
+            ("config", Err(arity("config"))),
+            ("config get", Err(arity("config|get"))),
+            (
+                "config nope\r\nx",
+                Err("ERR unknown subcommand 'nope  x'. Try CONFIG HELP.".into()),
+            ),
+            (
+                "nope a",
+                Err("ERR unknown command 'nope', with args beginning with: 'a' ".into()),
+            ),
+        ] {
+            let found = resolve(&c(line)).map(|spec| spec.name);
+            assert_eq!(found, expected.map_err(Reply::error), "{line:?}");
+        }
     }
 
     #[test]

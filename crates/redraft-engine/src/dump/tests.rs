@@ -1,6 +1,6 @@
 use super::*;
 use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
-use crate::testutil::{apply, bulk, c, err, int, ok, read};
+use crate::testutil::{apply, c, read, show};
 use crate::Engine;
 
 fn dump_bytes(engine: &Engine, now: u64, key: &str) -> Vec<u8> {
@@ -26,7 +26,7 @@ fn round_trip(engine: &mut Engine, key: &str) -> Vec<u8> {
         1,
         restore_argv("RESTORE copy 0 P REPLACE", &payload),
     );
-    assert_eq!(restored, ok());
+    assert_eq!(show(&restored), "+OK");
     let db = &engine.keyspace().dbs[0];
     let original = &db.get(key.as_bytes(), 1).unwrap().value;
     let copy = &db.get(b"copy", 1).unwrap().value;
@@ -129,7 +129,7 @@ fn collections_round_trip_in_both_encodings() {
             assert!(payload[1] > 1, "a long list spans several quicklist nodes");
         }
     }
-    assert_eq!(read(&engine, 1, "DUMP nope"), Reply::Nil);
+    assert_eq!(show(&read(&engine, 1, "DUMP nope")), "(nil)");
 }
 
 #[test]
@@ -176,31 +176,31 @@ fn restore_checks_options_key_ttl_then_payload() {
     corrupt[2] ^= 1;
     for bad in [&b"short"[..], &corrupt] {
         let reply = apply(&mut engine, 1, restore_argv("RESTORE n 0 P", bad));
-        assert_eq!(reply, err(CHECKSUM_ERROR));
+        assert_eq!(show(&reply), CHECKSUM_ERROR);
     }
     for (line, expected) in [
-        ("RESTORE s 0 P", err(BUSYKEY)),
-        ("RESTORE s x P BOGUS", err(SYNTAX_ERROR)),
-        ("RESTORE n 0 P IDLETIME", err(SYNTAX_ERROR)),
+        ("RESTORE s 0 P", BUSYKEY),
+        ("RESTORE s x P BOGUS", SYNTAX_ERROR),
+        ("RESTORE n 0 P IDLETIME", SYNTAX_ERROR),
         (
             "RESTORE n 0 P IDLETIME -1",
-            err("ERR Invalid IDLETIME value, must be >= 0"),
+            "ERR Invalid IDLETIME value, must be >= 0",
         ),
         (
             "RESTORE n 0 P FREQ 256",
-            err("ERR Invalid FREQ value, must be >= 0 and <= 255"),
+            "ERR Invalid FREQ value, must be >= 0 and <= 255",
         ),
-        ("RESTORE n 0 P FREQ x", err(NOT_INTEGER)),
-        ("RESTORE n 0 P FREQ 1 IDLETIME 1", err(SYNTAX_ERROR)),
-        ("RESTORE n -1 P", err("ERR Invalid TTL value, must be >= 0")),
-        ("RESTORE n 1.5 P", err(NOT_INTEGER)),
-        ("RESTORE n 0 P IDLETIME 5 REPLACE", ok()),
-        ("RESTORE s 0 P replace freq 3", ok()),
+        ("RESTORE n 0 P FREQ x", NOT_INTEGER),
+        ("RESTORE n 0 P FREQ 1 IDLETIME 1", SYNTAX_ERROR),
+        ("RESTORE n -1 P", "ERR Invalid TTL value, must be >= 0"),
+        ("RESTORE n 1.5 P", NOT_INTEGER),
+        ("RESTORE n 0 P IDLETIME 5 REPLACE", "+OK"),
+        ("RESTORE s 0 P replace freq 3", "+OK"),
     ] {
         let reply = apply(&mut engine, 1, restore_argv(line, &payload));
-        assert_eq!(reply, expected, "{line}");
+        assert_eq!(show(&reply), expected, "{line}");
     }
-    assert_eq!(read(&engine, 1, "GET n"), bulk("v"));
+    assert_eq!(show(&read(&engine, 1, "GET n")), "v");
 }
 
 #[test]
@@ -216,12 +216,16 @@ fn restore_ttls_relative_absolute_and_past() {
         "RESTORE c 1000 P ABSTTL",
     ] {
         let restored = apply(&mut engine, 1000, restore_argv(line, &payload));
-        assert_eq!(restored, ok(), "{line}");
+        assert_eq!(show(&restored), "+OK", "{line}");
     }
-    assert_eq!(read(&engine, 1000, "PTTL a"), int(500));
-    assert_eq!(read(&engine, 1000, "PEXPIRETIME b"), int(5000));
-    assert_eq!(read(&engine, 1000, "EXISTS s"), int(0));
-    assert_eq!(read(&engine, 1000, "EXISTS c"), int(0));
+    for (line, expected) in [
+        ("PTTL a", ":500"),
+        ("PEXPIRETIME b", ":5000"),
+        ("EXISTS s", ":0"),
+        ("EXISTS c", ":0"),
+    ] {
+        assert_eq!(show(&read(&engine, 1000, line)), expected, "{line}");
+    }
 }
 
 #[test]

@@ -3,29 +3,25 @@ use super::ids::{parse_id_with, IdRules};
 use super::*;
 use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::testutil::{self, bulk, bulks, err, int, ok, IntoArgv};
+use crate::testutil::{self, bulk, show, IntoArgv};
 use crate::Engine;
 
 const T: u64 = 1_000_000;
+const NO_KEY_OR_GROUP: &str = "NOGROUP No such key 's' or consumer group 'nog'";
+const NO_GROUP: &str = "NOGROUP No such consumer group 'nog' for key name 's'";
 const XGROUP_NO_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
-
-fn entry(id: &str, fields: &[&str]) -> Reply {
-    Reply::Array(vec![bulk(id), bulks(fields)])
-}
-
-fn arr(items: Vec<Reply>) -> Reply {
-    Reply::Array(items)
-}
 
 /// The reply as RESP2 shapes it: XREAD's per-stream map becomes an array of [key, entries]
 /// pairs, which is what most assertions here spell out.
 fn as_resp2(reply: Reply) -> Reply {
     match reply {
-        Reply::PairMap(pairs) => arr(pairs
-            .into_iter()
-            .map(|(key, value)| arr(vec![key, as_resp2(value)]))
-            .collect()),
-        Reply::Array(items) => arr(items.into_iter().map(as_resp2).collect()),
+        Reply::PairMap(pairs) => Reply::Array(
+            pairs
+                .into_iter()
+                .map(|(key, value)| Reply::Array(vec![key, as_resp2(value)]))
+                .collect(),
+        ),
+        Reply::Array(items) => Reply::Array(items.into_iter().map(as_resp2).collect()),
         other => other,
     }
 }
@@ -38,17 +34,19 @@ fn read(engine: &Engine, now_ms: u64, command: impl IntoArgv) -> Reply {
     as_resp2(testutil::read(engine, now_ms, command))
 }
 
-/// Applies each command line in order at `now_ms`, checking its reply.
-fn applies(engine: &mut Engine, now_ms: u64, cases: &[(&str, Reply)]) {
+/// Applies each command line in order at `now_ms`, checking its reply in its RESP2 shape as
+/// [`show`] writes it.
+fn applies(engine: &mut Engine, now_ms: u64, cases: &[(&str, &str)]) {
     for (line, expected) in cases {
-        assert_eq!(&apply(engine, now_ms, *line), expected, "{line}");
+        assert_eq!(show(&apply(engine, now_ms, *line)), *expected, "{line}");
     }
 }
 
-/// Reads each command line at `now_ms`, checking its reply.
-fn reads(engine: &Engine, now_ms: u64, cases: &[(&str, Reply)]) {
+/// Reads each command line at `now_ms`, checking its reply in its RESP2 shape as [`show`]
+/// writes it.
+fn reads(engine: &Engine, now_ms: u64, cases: &[(&str, &str)]) {
     for (line, expected) in cases {
-        assert_eq!(&read(engine, now_ms, *line), expected, "{line}");
+        assert_eq!(show(&read(engine, now_ms, *line)), *expected, "{line}");
     }
 }
 
@@ -57,7 +55,7 @@ fn engine_with(n: u64) -> Engine {
     let mut engine = Engine::new();
     for i in 1..=n {
         let reply = apply(&mut engine, T, format!("XADD s {i}-1 f {i}").as_str());
-        assert_eq!(reply, bulk(&format!("{i}-1")));
+        assert_eq!(show(&reply), format!("{i}-1"));
     }
     apply(&mut engine, T, "SET str v");
     engine
@@ -66,7 +64,7 @@ fn engine_with(n: u64) -> Engine {
 /// `engine_with(n)` and a group `g` on `s` from the start.
 fn engine_with_group(n: u64) -> Engine {
     let mut engine = engine_with(n);
-    assert_eq!(apply(&mut engine, T, "XGROUP CREATE s g 0"), ok());
+    assert_eq!(show(&apply(&mut engine, T, "XGROUP CREATE s g 0")), "+OK");
     engine
 }
 
@@ -79,10 +77,10 @@ fn stream(engine: &Engine, key: &str) -> StreamValue {
 #[test]
 fn xread_and_xreadgroup_answer_a_map_of_streams() {
     let mut e = engine_with_group(1);
-    let expected = Reply::PairMap(vec![(bulk("s"), arr(vec![entry("1-1", &["f", "1"])]))]);
-    assert_eq!(testutil::read(&e, T, "XREAD STREAMS s 0"), expected);
+    let expected = "%{s [[1-1 [f 1]]]}";
+    assert_eq!(show(&testutil::read(&e, T, "XREAD STREAMS s 0")), expected);
     let delivered = testutil::apply(&mut e, T, "XREADGROUP GROUP g c STREAMS s >");
-    assert_eq!(delivered, expected);
+    assert_eq!(show(&delivered), expected);
 }
 
 #[test]
@@ -92,18 +90,18 @@ fn xadd_explicit_partial_and_auto_ids() {
         &mut e,
         T,
         &[
-            ("XADD s 5-3 a 1", bulk("5-3")),
-            ("XADD s 5-* a 1", bulk("5-4")),
-            ("XADD s 7-* a 1", bulk("7-0")),
-            ("XADD s 9 a 1", bulk("9-0")),
+            ("XADD s 5-3 a 1", "5-3"),
+            ("XADD s 5-* a 1", "5-4"),
+            ("XADD s 7-* a 1", "7-0"),
+            ("XADD s 9 a 1", "9-0"),
             // Auto IDs take the entry time; within one millisecond the sequence counts.
-            ("XADD s * a 1", bulk("1000000-0")),
-            ("XADD s * a 1", bulk("1000000-1")),
+            ("XADD s * a 1", "1000000-0"),
+            ("XADD s * a 1", "1000000-1"),
         ],
     );
     // A clock behind the top item keeps counting from it.
-    assert_eq!(apply(&mut e, 5, "XADD s * a 1"), bulk("1000000-2"));
-    assert_eq!(read(&e, T, "XLEN s"), int(7));
+    applies(&mut e, 5, &[("XADD s * a 1", "1000000-2")]);
+    reads(&e, T, &[("XLEN s", ":7")]);
     assert_eq!(testutil::encoding(&e, "s"), "stream");
 }
 
@@ -113,63 +111,64 @@ fn xadd_errors_match_redis() {
     let smaller =
         "ERR The ID specified in XADD is equal or smaller than the target stream top item";
     let arity = "ERR wrong number of arguments for 'xadd' command";
-    let syntax = |line: &str| err(&format!("{SYNTAX_ERROR}, {line}"));
     applies(
         &mut e,
         T,
         &[
-            ("XADD s 3-1 f v", err(smaller)),
-            ("XADD s 2-* f v", err(smaller)),
+            ("XADD s 3-1 f v", smaller),
+            ("XADD s 2-* f v", smaller),
             (
                 "XADD n 0-0 f v",
-                err("ERR The ID specified in XADD must be greater than 0-0"),
+                "ERR The ID specified in XADD must be greater than 0-0",
             ),
-            ("XADD s * f", err(arity)),
-            ("XADD s NOMKSTREAM NOMKSTREAM NOMKSTREAM", err(arity)),
-            ("XADD str * f v", err(WRONGTYPE)),
-            ("XADD n NOMKSTREAM * f v", Reply::Nil),
+            ("XADD s * f", arity),
+            ("XADD s NOMKSTREAM NOMKSTREAM NOMKSTREAM", arity),
+            ("XADD str * f v", WRONGTYPE),
+            ("XADD n NOMKSTREAM * f v", "(nil)"),
             (
                 "XADD s MAXLEN -1 * f v",
-                err("ERR The MAXLEN argument must be >= 0."),
+                "ERR The MAXLEN argument must be >= 0.",
             ),
-            ("XADD s MAXLEN x * f v", err(NOT_INTEGER)),
+            ("XADD s MAXLEN x * f v", NOT_INTEGER),
             (
                 "XADD s MAXLEN 1 LIMIT 5 * f v",
-                syntax("LIMIT cannot be used without the special ~ option"),
+                "ERR syntax error, LIMIT cannot be used without the special ~ option",
             ),
             (
                 "XADD s LIMIT 0 * f v",
-                syntax("LIMIT cannot be used without the special ~ option"),
+                "ERR syntax error, LIMIT cannot be used without the special ~ option",
             ),
             (
                 "XADD s LIMIT 5 * f v",
-                syntax("LIMIT cannot be used without specifying a trimming strategy"),
+                "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
             ),
             (
                 "XADD s MAXLEN 1 MINID 1 * f v",
-                syntax("MAXLEN and MINID options at the same time are not compatible"),
+                "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
             ),
             (
                 "XADD s LIMIT -1 * f v",
-                err("ERR The LIMIT argument must be >= 0."),
+                "ERR The LIMIT argument must be >= 0.",
             ),
         ],
     );
     for bad in ["abc", "1-x", "-", "+", "1-2-3", "-1"] {
         let line = format!("XADD s {bad} f v");
-        assert_eq!(apply(&mut e, T, line.as_str()), err(INVALID_ID), "{bad}");
+        assert_eq!(show(&apply(&mut e, T, line.as_str())), INVALID_ID, "{bad}");
     }
-    assert_eq!(read(&e, T, "EXISTS n"), int(0));
+    reads(&e, T, &[("EXISTS n", ":0")]);
     let top = "18446744073709551615-18446744073709551615";
-    assert_eq!(
-        apply(&mut e, T, format!("XADD x {top} f v").as_str()),
-        bulk(top)
+    let added = apply(&mut e, T, format!("XADD x {top} f v").as_str());
+    assert_eq!(show(&added), top);
+    applies(
+        &mut e,
+        T,
+        &[(
+            "XADD x * f v",
+            "ERR The stream has exhausted the last possible ID, unable to add more items",
+        )],
     );
-    assert_eq!(
-        apply(&mut e, T, "XADD x * f v"),
-        err("ERR The stream has exhausted the last possible ID, unable to add more items")
-    );
-    assert_eq!(read(&e, T, "XLEN s"), int(3));
+    reads(&e, T, &[("XLEN s", ":3")]);
 }
 
 #[test]
@@ -179,13 +178,10 @@ fn xadd_trims_after_adding() {
         &mut e,
         T,
         &[
-            ("XADD s MAXLEN 3 6-1 f 6", bulk("6-1")),
-            ("XLEN s", int(3)),
-            ("XADD s MINID = 6 7-1 f 7", bulk("7-1")),
-            (
-                "XRANGE s - +",
-                arr(vec![entry("6-1", &["f", "6"]), entry("7-1", &["f", "7"])]),
-            ),
+            ("XADD s MAXLEN 3 6-1 f 6", "6-1"),
+            ("XLEN s", ":3"),
+            ("XADD s MINID = 6 7-1 f 7", "7-1"),
+            ("XRANGE s - +", "[[6-1 [f 6]] [7-1 [f 7]]]"),
         ],
     );
 }
@@ -197,9 +193,9 @@ fn xlen_counts_and_checks_type() {
         &e,
         T,
         &[
-            ("XLEN s", int(4)),
-            ("XLEN none", int(0)),
-            ("XLEN str", err(WRONGTYPE)),
+            ("XLEN s", ":4"),
+            ("XLEN none", ":0"),
+            ("XLEN str", WRONGTYPE),
         ],
     );
 }
@@ -207,40 +203,38 @@ fn xlen_counts_and_checks_type() {
 #[test]
 fn xrange_and_xrevrange_with_exclusive_ends_and_count() {
     let e = engine_with(5);
-    let all: Vec<Reply> = (1..=5)
-        .map(|i| entry(&format!("{i}-1"), &["f", &i.to_string()]))
-        .collect();
-    let rev: Vec<Reply> = all.iter().rev().cloned().collect();
-    let top = "(18446744073709551615-18446744073709551615";
     reads(
         &e,
         T,
         &[
-            ("XRANGE s - +", arr(all.clone())),
-            ("XRANGE s 2 3", arr(all[1..3].to_vec())),
-            ("XRANGE s (2-1 (4-1", arr(all[2..3].to_vec())),
-            ("XRANGE s - + COUNT 2", arr(all[..2].to_vec())),
-            ("XRANGE s - + count -3", Reply::NilArray),
-            ("XRANGE s 4 2", arr(vec![])),
-            ("XREVRANGE s + -", arr(rev.clone())),
+            (
+                "XRANGE s - +",
+                "[[1-1 [f 1]] [2-1 [f 2]] [3-1 [f 3]] [4-1 [f 4]] [5-1 [f 5]]]",
+            ),
+            ("XRANGE s 2 3", "[[2-1 [f 2]] [3-1 [f 3]]]"),
+            ("XRANGE s (2-1 (4-1", "[[3-1 [f 3]]]"),
+            ("XRANGE s - + COUNT 2", "[[1-1 [f 1]] [2-1 [f 2]]]"),
+            ("XRANGE s - + count -3", "(nil-array)"),
+            ("XRANGE s 4 2", "[]"),
+            (
+                "XREVRANGE s + -",
+                "[[5-1 [f 5]] [4-1 [f 4]] [3-1 [f 3]] [2-1 [f 2]] [1-1 [f 1]]]",
+            ),
             // "(5" excludes only 5-18446744073709551615.
-            ("XREVRANGE s (5 3 COUNT 1", arr(rev[..1].to_vec())),
-            ("XREVRANGE s (5-1 3 COUNT 1", arr(rev[1..2].to_vec())),
-            ("XRANGE none - +", arr(vec![])),
-            ("XRANGE none - + COUNT 0", arr(vec![])),
-            ("XRANGE str - +", err(WRONGTYPE)),
-            ("XRANGE s x +", err(INVALID_ID)),
-            ("XRANGE s (- +", err(INVALID_ID)),
-            ("XRANGE s - + COUNT", err(SYNTAX_ERROR)),
-            ("XRANGE s - + COUNT x", err(NOT_INTEGER)),
+            ("XREVRANGE s (5 3 COUNT 1", "[[5-1 [f 5]]]"),
+            ("XREVRANGE s (5-1 3 COUNT 1", "[[4-1 [f 4]]]"),
+            ("XRANGE none - +", "[]"),
+            ("XRANGE none - + COUNT 0", "[]"),
+            ("XRANGE str - +", WRONGTYPE),
+            ("XRANGE s x +", INVALID_ID),
+            ("XRANGE s (- +", INVALID_ID),
+            ("XRANGE s - + COUNT", SYNTAX_ERROR),
+            ("XRANGE s - + COUNT x", NOT_INTEGER),
             (
-                &format!("XRANGE s {top} +"),
-                err("ERR invalid start ID for the interval"),
+                "XRANGE s (18446744073709551615-18446744073709551615 +",
+                "ERR invalid start ID for the interval",
             ),
-            (
-                "XREVRANGE s (0-0 -",
-                err("ERR invalid end ID for the interval"),
-            ),
+            ("XREVRANGE s (0-0 -", "ERR invalid end ID for the interval"),
         ],
     );
 }
@@ -248,7 +242,7 @@ fn xrange_and_xrevrange_with_exclusive_ends_and_count() {
 #[test]
 fn xdel_removes_entries_and_keeps_the_empty_stream() {
     let mut e = engine_with(3);
-    assert_eq!(apply(&mut e, T, "XDEL s 1-1 9-9 1-1"), int(1));
+    applies(&mut e, T, &[("XDEL s 1-1 9-9 1-1", ":1")]);
     let s = stream(&e, "s");
     assert_eq!(
         (s.first_id, s.max_deleted_id),
@@ -258,12 +252,12 @@ fn xdel_removes_entries_and_keeps_the_empty_stream() {
         &mut e,
         T,
         &[
-            ("XDEL s 2-1 3-1", int(2)),
-            ("XLEN s", int(0)),
-            ("TYPE s", Reply::Simple("stream".into())),
-            ("XDEL none x", int(0)),
-            ("XDEL s x", err(INVALID_ID)),
-            ("XDEL str 1", err(WRONGTYPE)),
+            ("XDEL s 2-1 3-1", ":2"),
+            ("XLEN s", ":0"),
+            ("TYPE s", "+stream"),
+            ("XDEL none x", ":0"),
+            ("XDEL s x", INVALID_ID),
+            ("XDEL str 1", WRONGTYPE),
         ],
     );
     assert_eq!(stream(&e, "s").first_id, StreamId::MIN);
@@ -277,28 +271,26 @@ fn xtrim_exact_and_approximate_follow_the_node_boundaries() {
         T,
         &[
             // Nodes hold 100 entries: `~` removes only whole nodes.
-            ("XTRIM s MAXLEN ~ 120", int(100)),
-            ("XTRIM s MAXLEN ~ 120", int(0)),
-            ("XTRIM s MAXLEN 120", int(30)),
-            ("XTRIM s MINID 200", int(69)),
-            ("XLEN s", int(51)),
-            ("XTRIM s MAXLEN ~ 0 LIMIT 10", int(1)),
-            ("XTRIM s MINID ~ 251", int(50)),
-            ("XTRIM none MAXLEN 0", int(0)),
-            ("XTRIM str MAXLEN 0", err(WRONGTYPE)),
+            ("XTRIM s MAXLEN ~ 120", ":100"),
+            ("XTRIM s MAXLEN ~ 120", ":0"),
+            ("XTRIM s MAXLEN 120", ":30"),
+            ("XTRIM s MINID 200", ":69"),
+            ("XLEN s", ":51"),
+            ("XTRIM s MAXLEN ~ 0 LIMIT 10", ":1"),
+            ("XTRIM s MINID ~ 251", ":50"),
+            ("XTRIM none MAXLEN 0", ":0"),
+            ("XTRIM str MAXLEN 0", WRONGTYPE),
             (
                 "XTRIM s LIMIT 1",
-                err(
-                    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
-                ),
+                "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
             ),
             (
                 "XTRIM s LIMIT 0",
-                err("ERR syntax error, XTRIM must be called with a trimming strategy"),
+                "ERR syntax error, XTRIM must be called with a trimming strategy",
             ),
-            ("XTRIM s FOO 1", err(SYNTAX_ERROR)),
-            ("XTRIM s NOMKSTREAM MAXLEN 1", err(SYNTAX_ERROR)),
-            ("XTRIM s MINID x", err(INVALID_ID)),
+            ("XTRIM s FOO 1", SYNTAX_ERROR),
+            ("XTRIM s NOMKSTREAM MAXLEN 1", SYNTAX_ERROR),
+            ("XTRIM s MINID x", INVALID_ID),
         ],
     );
     assert_eq!(stream(&e, "s").radix_tree_nodes(), 1);
@@ -314,53 +306,30 @@ fn nodes_split_at_4096_bytes() {
     }
     // Each entry is ~1 KB: four fit in a node.
     assert_eq!(stream(&e, "s").radix_tree_keys(), 3);
-    assert_eq!(apply(&mut e, T, "XTRIM s MAXLEN ~ 5"), int(4));
+    applies(&mut e, T, &[("XTRIM s MAXLEN ~ 5", ":4")]);
 }
 
 #[test]
 fn xread_serves_entries_after_each_id() {
     let mut e = engine_with(3);
     apply(&mut e, T, "XADD t 10-0 a b");
-    let only_xreadgroup = |option: &str| {
-        err(&format!(
-            "ERR The {option} option is only supported by XREADGROUP. You called XREAD instead."
-        ))
-    };
     reads(
         &e,
         T,
         &[
-            (
-                "XREAD COUNT 1 STREAMS s t 1-1 0",
-                arr(vec![
-                    arr(vec![bulk("s"), arr(vec![entry("2-1", &["f", "2"])])]),
-                    arr(vec![bulk("t"), arr(vec![entry("10-0", &["a", "b"])])]),
-                ]),
-            ),
-            ("XREAD STREAMS s $", Reply::NilArray),
-            ("XREAD BLOCK 0 STREAMS s $", Reply::NilArray),
-            ("XREAD STREAMS none 0", Reply::NilArray),
-            ("XREAD STREAMS str 0", err(WRONGTYPE)),
-            (
-                "XREAD STREAMS s >",
-                err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."),
-            ),
-            (
-                "XREAD STREAMS s t 0",
-                err("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."),
-            ),
-            ("XREAD COUNT 1 s 0", err(SYNTAX_ERROR)),
-            (
-                "XREAD BLOCK -1 STREAMS s 0",
-                err("ERR timeout is negative"),
-            ),
-            (
-                "XREAD BLOCK x STREAMS s 0",
-                err("ERR timeout is not an integer or out of range"),
-            ),
-            ("XREAD GROUP g c STREAMS s 0", only_xreadgroup("GROUP")),
-            ("XREAD NOACK STREAMS s 0", only_xreadgroup("NOACK")),
-            ("XREAD STREAMS s -", err(INVALID_ID)),
+            ("XREAD COUNT 1 STREAMS s t 1-1 0", "[[s [[2-1 [f 2]]]] [t [[10-0 [a b]]]]]"),
+            ("XREAD STREAMS s $", "(nil-array)"),
+            ("XREAD BLOCK 0 STREAMS s $", "(nil-array)"),
+            ("XREAD STREAMS none 0", "(nil-array)"),
+            ("XREAD STREAMS str 0", WRONGTYPE),
+            ("XREAD STREAMS s >", "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."),
+            ("XREAD STREAMS s t 0", "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."),
+            ("XREAD COUNT 1 s 0", SYNTAX_ERROR),
+            ("XREAD BLOCK -1 STREAMS s 0", "ERR timeout is negative"),
+            ("XREAD BLOCK x STREAMS s 0", "ERR timeout is not an integer or out of range"),
+            ("XREAD GROUP g c STREAMS s 0", "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."),
+            ("XREAD NOACK STREAMS s 0", "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."),
+            ("XREAD STREAMS s -", INVALID_ID),
         ],
     );
 }
@@ -376,53 +345,53 @@ fn xgroup_subcommands() {
         &[
             (
                 "XGROUP CREATE s g $",
-                err("BUSYGROUP Consumer Group name already exists"),
+                "BUSYGROUP Consumer Group name already exists",
             ),
-            ("XGROUP CREATE n g $", err(XGROUP_NO_KEY)),
-            ("XGROUP CREATE n g $ MKSTREAM ENTRIESREAD 3", ok()),
-            ("XLEN n", int(0)),
+            ("XGROUP CREATE n g $", XGROUP_NO_KEY),
+            ("XGROUP CREATE n g $ MKSTREAM ENTRIESREAD 3", "+OK"),
+            ("XLEN n", ":0"),
             (
                 "XGROUP CREATE s h 0 ENTRIESREAD -2",
-                err("ERR value for ENTRIESREAD must be positive or -1"),
+                "ERR value for ENTRIESREAD must be positive or -1",
             ),
-            ("XGROUP CREATE s h 0 BOGUS", err(syntax)),
-            ("XGROUP CREATE s h 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM", err(syntax)),
-            ("XGROUP CREATE s h x", err(INVALID_ID)),
-            ("XGROUP CREATE str g 0", err(WRONGTYPE)),
-            ("XGROUP SETID s g $ ENTRIESREAD 2", ok()),
+            ("XGROUP CREATE s h 0 BOGUS", syntax),
             (
-                "XGROUP SETID s nog 0",
-                err("NOGROUP No such consumer group 'nog' for key name 's'"),
+                "XGROUP CREATE s h 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM",
+                syntax,
             ),
+            ("XGROUP CREATE s h x", INVALID_ID),
+            ("XGROUP CREATE str g 0", WRONGTYPE),
+            ("XGROUP SETID s g $ ENTRIESREAD 2", "+OK"),
+            ("XGROUP SETID s nog 0", NO_GROUP),
             (
                 "XGROUP SETID s g 0 MKSTREAM",
-                err("ERR unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP HELP."),
+                "ERR unknown subcommand or wrong number of arguments for 'SETID'. Try XGROUP HELP.",
             ),
-            ("XGROUP SETID none g 0", err(XGROUP_NO_KEY)),
-            ("XGROUP CREATECONSUMER s g c", int(1)),
-            ("XGROUP CREATECONSUMER s g c", int(0)),
-            (
-                "XGROUP CREATECONSUMER s nog c",
-                err("NOGROUP No such consumer group 'nog' for key name 's'"),
-            ),
-            ("XGROUP DELCONSUMER s g c", int(0)),
-            ("XGROUP DELCONSUMER s g c", int(0)),
-            ("XGROUP DESTROY s g", int(1)),
-            ("XGROUP DESTROY s g", int(0)),
-            ("XGROUP DESTROY none g", err(XGROUP_NO_KEY)),
+            ("XGROUP SETID none g 0", XGROUP_NO_KEY),
+            ("XGROUP CREATECONSUMER s g c", ":1"),
+            ("XGROUP CREATECONSUMER s g c", ":0"),
+            ("XGROUP CREATECONSUMER s nog c", NO_GROUP),
+            ("XGROUP DELCONSUMER s g c", ":0"),
+            ("XGROUP DELCONSUMER s g c", ":0"),
+            ("XGROUP DESTROY s g", ":1"),
+            ("XGROUP DESTROY s g", ":0"),
+            ("XGROUP DESTROY none g", XGROUP_NO_KEY),
             // The dispatcher's lines, as Redis 7 answers for a container's subcommands.
-            ("XGROUP foo", err("ERR unknown subcommand 'foo'. Try XGROUP HELP.")),
+            (
+                "XGROUP foo",
+                "ERR unknown subcommand 'foo'. Try XGROUP HELP.",
+            ),
             (
                 "xgroup create s",
-                err("ERR wrong number of arguments for 'xgroup|create' command"),
+                "ERR wrong number of arguments for 'xgroup|create' command",
             ),
             (
                 "XGROUP HELP x",
-                err("ERR wrong number of arguments for 'xgroup|help' command"),
+                "ERR wrong number of arguments for 'xgroup|help' command",
             ),
             (
                 "XGROUP",
-                err("ERR wrong number of arguments for 'xgroup' command"),
+                "ERR wrong number of arguments for 'xgroup' command",
             ),
         ],
     );
@@ -442,31 +411,41 @@ fn xgroup_subcommands() {
 #[test]
 fn xreadgroup_delivers_new_entries_and_replays_history() {
     let mut e = engine_with_group(3);
-    let served = |entries: Vec<Reply>| arr(vec![arr(vec![bulk("s"), arr(entries)])]);
-    assert_eq!(
-        apply(&mut e, T, "XREADGROUP GROUP g alice COUNT 2 STREAMS s >"),
-        served(vec![entry("1-1", &["f", "1"]), entry("2-1", &["f", "2"])])
+    applies(
+        &mut e,
+        T,
+        &[(
+            "XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
+            "[[s [[1-1 [f 1]] [2-1 [f 2]]]]]",
+        )],
     );
-    assert_eq!(
-        apply(&mut e, T + 5, "XREADGROUP GROUP g bob NOACK STREAMS s >"),
-        served(vec![entry("3-1", &["f", "3"])])
+    applies(
+        &mut e,
+        T + 5,
+        &[(
+            "XREADGROUP GROUP g bob NOACK STREAMS s >",
+            "[[s [[3-1 [f 3]]]]]",
+        )],
     );
-    assert_eq!(
-        apply(&mut e, T, "XREADGROUP GROUP g bob BLOCK 10 STREAMS s >"),
-        Reply::NilArray
+    applies(
+        &mut e,
+        T,
+        &[("XREADGROUP GROUP g bob BLOCK 10 STREAMS s >", "(nil-array)")],
     );
     apply(&mut e, T, "XDEL s 2-1");
     // History: the consumer's own pending entries; a deleted one comes with a Nil.
-    assert_eq!(
-        apply(&mut e, T + 7, "XREADGROUP GROUP g alice STREAMS s 0"),
-        served(vec![
-            entry("1-1", &["f", "1"]),
-            arr(vec![bulk("2-1"), Reply::NilArray])
-        ])
+    applies(
+        &mut e,
+        T + 7,
+        &[(
+            "XREADGROUP GROUP g alice STREAMS s 0",
+            "[[s [[1-1 [f 1]] [2-1 (nil-array)]]]]",
+        )],
     );
-    assert_eq!(
-        apply(&mut e, T, "XREADGROUP GROUP g bob STREAMS s 0"),
-        served(vec![])
+    applies(
+        &mut e,
+        T,
+        &[("XREADGROUP GROUP g bob STREAMS s 0", "[[s []]]")],
     );
     let s = stream(&e, "s");
     let g = &s.groups[&b"g"[..]];
@@ -479,19 +458,10 @@ fn xreadgroup_delivers_new_entries_and_replays_history() {
         &mut e,
         T,
         &[
-            (
-                "XREADGROUP GROUP nog c STREAMS s >",
-                err("NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option"),
-            ),
-            (
-                "XREADGROUP GROUP g c STREAMS s $",
-                err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."),
-            ),
-            (
-                "XREADGROUP COUNT 1 NOACK STREAMS s >",
-                err("ERR Missing GROUP option for XREADGROUP"),
-            ),
-            ("XREADGROUP GROUP g c STREAMS str >", err(WRONGTYPE)),
+            ("XREADGROUP GROUP nog c STREAMS s >", "NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option"),
+            ("XREADGROUP GROUP g c STREAMS s $", "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."),
+            ("XREADGROUP COUNT 1 NOACK STREAMS s >", "ERR Missing GROUP option for XREADGROUP"),
+            ("XREADGROUP GROUP g c STREAMS str >", WRONGTYPE),
         ],
     );
 }
@@ -501,65 +471,46 @@ fn xack_and_xpending() {
     let mut e = engine_with_group(3);
     apply(&mut e, T, "XREADGROUP GROUP g a COUNT 2 STREAMS s >");
     apply(&mut e, T + 100, "XREADGROUP GROUP g b STREAMS s >");
-    let row = |id: &str, c: &str, idle: i64| arr(vec![bulk(id), bulk(c), int(idle), int(1)]);
     reads(
         &e,
         T + 1000,
         &[
-            (
-                "XPENDING s g",
-                arr(vec![
-                    int(3),
-                    bulk("1-1"),
-                    bulk("3-1"),
-                    arr(vec![bulks(&["a", "2"]), bulks(&["b", "1"])]),
-                ]),
-            ),
+            ("XPENDING s g", "[:3 1-1 3-1 [[a 2] [b 1]]]"),
             (
                 "XPENDING s g - + 10",
-                arr(vec![
-                    row("1-1", "a", 1000),
-                    row("2-1", "a", 1000),
-                    row("3-1", "b", 900),
-                ]),
+                "[[1-1 a :1000 :1] [2-1 a :1000 :1] [3-1 b :900 :1]]",
             ),
             (
                 "XPENDING s g IDLE 950 - + 10",
-                arr(vec![row("1-1", "a", 1000), row("2-1", "a", 1000)]),
+                "[[1-1 a :1000 :1] [2-1 a :1000 :1]]",
             ),
-            ("XPENDING s g - (3-1 1", arr(vec![row("1-1", "a", 1000)])),
-            ("XPENDING s g - + 0", arr(vec![])),
-            ("XPENDING s g (1-1 + 1 a", arr(vec![row("2-1", "a", 1000)])),
-            ("XPENDING s g - + 10 nobody", arr(vec![])),
+            ("XPENDING s g - (3-1 1", "[[1-1 a :1000 :1]]"),
+            ("XPENDING s g - + 0", "[]"),
+            ("XPENDING s g (1-1 + 1 a", "[[2-1 a :1000 :1]]"),
+            ("XPENDING s g - + 10 nobody", "[]"),
         ],
     );
     applies(
         &mut e,
         T,
         &[
-            ("XACK s g 1-1 2-1 9-9", int(2)),
-            ("XACK s g x", err(INVALID_ID)),
-            ("XACK s nog x", int(0)),
-            ("XACK str g 1", err(WRONGTYPE)),
-            ("XACK s g 3-1", int(1)),
+            ("XACK s g 1-1 2-1 9-9", ":2"),
+            ("XACK s g x", INVALID_ID),
+            ("XACK s nog x", ":0"),
+            ("XACK str g 1", WRONGTYPE),
+            ("XACK s g 3-1", ":1"),
         ],
     );
     reads(
         &e,
         T,
         &[
-            (
-                "XPENDING s g",
-                arr(vec![int(0), Reply::Nil, Reply::Nil, Reply::NilArray]),
-            ),
-            ("XPENDING s g -", err(SYNTAX_ERROR)),
-            ("XPENDING s g IDLE 5 - +", err(SYNTAX_ERROR)),
-            ("XPENDING s g - + x", err(NOT_INTEGER)),
-            (
-                "XPENDING s nog",
-                err("NOGROUP No such key 's' or consumer group 'nog'"),
-            ),
-            ("XPENDING str g", err(WRONGTYPE)),
+            ("XPENDING s g", "[:0 (nil) (nil) (nil-array)]"),
+            ("XPENDING s g -", SYNTAX_ERROR),
+            ("XPENDING s g IDLE 5 - +", SYNTAX_ERROR),
+            ("XPENDING s g - + x", NOT_INTEGER),
+            ("XPENDING s nog", NO_KEY_OR_GROUP),
+            ("XPENDING str g", WRONGTYPE),
         ],
     );
 }
@@ -569,24 +520,15 @@ fn xclaim_moves_ownership_with_its_options() {
     let mut e = engine_with_group(4);
     apply(&mut e, T, "XREADGROUP GROUP g a COUNT 3 STREAMS s >");
     // Not idle long enough: nothing claimed.
-    assert_eq!(apply(&mut e, T + 10, "XCLAIM s g b 100 1-1"), arr(vec![]));
+    applies(&mut e, T + 10, &[("XCLAIM s g b 100 1-1", "[]")]);
     applies(
         &mut e,
         T + 200,
         &[
-            (
-                "XCLAIM s g b 100 1-1 2-1",
-                arr(vec![entry("1-1", &["f", "1"]), entry("2-1", &["f", "2"])]),
-            ),
-            (
-                "XCLAIM s g c 0 3-1 IDLE 50 RETRYCOUNT 7 JUSTID",
-                bulks(&["3-1"]),
-            ),
+            ("XCLAIM s g b 100 1-1 2-1", "[[1-1 [f 1]] [2-1 [f 2]]]"),
+            ("XCLAIM s g c 0 3-1 IDLE 50 RETRYCOUNT 7 JUSTID", "[3-1]"),
             // FORCE creates a pending entry for an existing entry; LASTID moves the group.
-            (
-                "XCLAIM s g c 0 4-1 FORCE JUSTID LASTID 4-1 TIME 5",
-                bulks(&["4-1"]),
-            ),
+            ("XCLAIM s g c 0 4-1 FORCE JUSTID LASTID 4-1 TIME 5", "[4-1]"),
         ],
     );
     let s = stream(&e, "s");
@@ -604,7 +546,7 @@ fn xclaim_moves_ownership_with_its_options() {
     assert!(g.consumers[&b"a"[..]].pending.is_empty());
     // A claimed entry deleted since is dropped from the PEL.
     apply(&mut e, T, "XDEL s 1-1");
-    assert_eq!(apply(&mut e, T + 300, "XCLAIM s g c 0 1-1"), arr(vec![]));
+    applies(&mut e, T + 300, &[("XCLAIM s g c 0 1-1", "[]")]);
     let s = stream(&e, "s");
     assert!(!s.groups[&b"g"[..]].pel.contains_key(&StreamId::new(1, 1)));
     applies(
@@ -613,25 +555,22 @@ fn xclaim_moves_ownership_with_its_options() {
         &[
             (
                 "XCLAIM s g c x 1-1",
-                err("ERR Invalid min-idle-time argument for XCLAIM"),
+                "ERR Invalid min-idle-time argument for XCLAIM",
             ),
             (
                 "XCLAIM s g c 0 1-1 IDLE x",
-                err("ERR Invalid IDLE option argument for XCLAIM"),
+                "ERR Invalid IDLE option argument for XCLAIM",
             ),
             (
                 "XCLAIM s g c 0 1-1 BOGUS",
-                err("ERR Unrecognized XCLAIM option 'BOGUS'"),
+                "ERR Unrecognized XCLAIM option 'BOGUS'",
             ),
             (
                 "XCLAIM s g c 0 1-1 IDLE",
-                err("ERR Unrecognized XCLAIM option 'IDLE'"),
+                "ERR Unrecognized XCLAIM option 'IDLE'",
             ),
-            (
-                "XCLAIM s nog c x 1-1",
-                err("NOGROUP No such key 's' or consumer group 'nog'"),
-            ),
-            ("XCLAIM str g c 0 1-1", err(WRONGTYPE)),
+            ("XCLAIM s nog c x 1-1", NO_KEY_OR_GROUP),
+            ("XCLAIM str g c 0 1-1", WRONGTYPE),
         ],
     );
 }
@@ -641,128 +580,55 @@ fn xautoclaim_walks_the_pel_with_a_cursor_and_reports_deleted_ids() {
     let mut e = engine_with_group(5);
     apply(&mut e, T, "XREADGROUP GROUP g a STREAMS s >");
     apply(&mut e, T, "XDEL s 2-1");
-    let nothing = arr(vec![bulk("0-0"), arr(vec![]), arr(vec![])]);
     applies(
         &mut e,
         T + 10,
         &[
-            (
-                "XAUTOCLAIM s g b 0 - COUNT 2",
-                arr(vec![
-                    bulk("3-1"),
-                    arr(vec![entry("1-1", &["f", "1"])]),
-                    bulks(&["2-1"]),
-                ]),
-            ),
-            (
-                "XAUTOCLAIM s g b 0 3-1 JUSTID",
-                arr(vec![
-                    bulk("0-0"),
-                    bulks(&["3-1", "4-1", "5-1"]),
-                    arr(vec![]),
-                ]),
-            ),
-            ("XAUTOCLAIM s g c 3600000 -", nothing.clone()),
-            ("XAUTOCLAIM s g c 0 (5-1", nothing),
-            ("XAUTOCLAIM s g c 0 - COUNT 0", err("ERR COUNT must be > 0")),
+            ("XAUTOCLAIM s g b 0 - COUNT 2", "[3-1 [[1-1 [f 1]]] [2-1]]"),
+            ("XAUTOCLAIM s g b 0 3-1 JUSTID", "[0-0 [3-1 4-1 5-1] []]"),
+            ("XAUTOCLAIM s g c 3600000 -", "[0-0 [] []]"),
+            ("XAUTOCLAIM s g c 0 (5-1", "[0-0 [] []]"),
+            ("XAUTOCLAIM s g c 0 - COUNT 0", "ERR COUNT must be > 0"),
             (
                 "XAUTOCLAIM s g c x -",
-                err("ERR Invalid min-idle-time argument for XAUTOCLAIM"),
+                "ERR Invalid min-idle-time argument for XAUTOCLAIM",
             ),
-            ("XAUTOCLAIM s g c 0 - FOO", err(SYNTAX_ERROR)),
-            ("XAUTOCLAIM s g c 0 - COUNT", err(SYNTAX_ERROR)),
-            (
-                "XAUTOCLAIM s nog c 0 -",
-                err("NOGROUP No such key 's' or consumer group 'nog'"),
-            ),
-            ("XAUTOCLAIM str g c 0 -", err(WRONGTYPE)),
+            ("XAUTOCLAIM s g c 0 - FOO", SYNTAX_ERROR),
+            ("XAUTOCLAIM s g c 0 - COUNT", SYNTAX_ERROR),
+            ("XAUTOCLAIM s nog c 0 -", NO_KEY_OR_GROUP),
+            ("XAUTOCLAIM str g c 0 -", WRONGTYPE),
         ],
     );
-}
-
-fn map(pairs: Vec<(&str, Reply)>) -> Reply {
-    Reply::Map(pairs.into_iter().map(|(k, v)| (bulk(k), v)).collect())
 }
 
 #[test]
 fn xinfo_stream_groups_and_consumers() {
     let mut e = engine_with_group(3);
     apply(&mut e, T, "XREADGROUP GROUP g a COUNT 1 STREAMS s >");
-    let head = || {
-        vec![
-            ("length", int(3)),
-            ("radix-tree-keys", int(1)),
-            ("radix-tree-nodes", int(2)),
-            ("last-generated-id", bulk("3-1")),
-            ("max-deleted-entry-id", bulk("0-0")),
-            ("entries-added", int(3)),
-            ("recorded-first-entry-id", bulk("1-1")),
-        ]
-    };
-    let mut summary = head();
-    summary.extend([
-        ("groups", int(1)),
-        ("first-entry", entry("1-1", &["f", "1"])),
-        ("last-entry", entry("3-1", &["f", "3"])),
-    ]);
-    let time = int(T as i64);
-    let mut full = head();
-    full.extend([
-        ("entries", arr(vec![entry("1-1", &["f", "1"])])),
-        (
-            "groups",
-            arr(vec![map(vec![
-                ("name", bulk("g")),
-                ("last-delivered-id", bulk("1-1")),
-                ("entries-read", int(1)),
-                ("lag", int(2)),
-                ("pel-count", int(1)),
-                (
-                    "pending",
-                    arr(vec![arr(vec![
-                        bulk("1-1"),
-                        bulk("a"),
-                        time.clone(),
-                        int(1),
-                    ])]),
-                ),
-                (
-                    "consumers",
-                    arr(vec![map(vec![
-                        ("name", bulk("a")),
-                        ("seen-time", time.clone()),
-                        ("pel-count", int(1)),
-                        ("pending", arr(vec![arr(vec![bulk("1-1"), time, int(1)])])),
-                    ])]),
-                ),
-            ])]),
-        ),
-    ]);
-    let group = map(vec![
-        ("name", bulk("g")),
-        ("consumers", int(1)),
-        ("pending", int(1)),
-        ("last-delivered-id", bulk("1-1")),
-        ("entries-read", int(1)),
-        ("lag", int(2)),
-    ]);
-    let consumer = map(vec![
-        ("name", bulk("a")),
-        ("pending", int(1)),
-        ("idle", int(250)),
-    ]);
+    // The fields XINFO STREAM starts with, with FULL or without; T is 1000000.
+    let head = "length :3 radix-tree-keys :1 radix-tree-nodes :2 last-generated-id 3-1 \
+        max-deleted-entry-id 0-0 entries-added :3 recorded-first-entry-id 1-1";
+    let summary = format!("{{{head} groups :1 first-entry [1-1 [f 1]] last-entry [3-1 [f 3]]}}");
+    let group = "{name g last-delivered-id 1-1 entries-read :1 lag :2 pel-count :1 \
+        pending [[1-1 a :1000000 :1]] \
+        consumers [{name a seen-time :1000000 pel-count :1 pending [[1-1 :1000000 :1]]}]}";
+    let full = format!("{{{head} entries [[1-1 [f 1]]] groups [{group}]}}");
     reads(
         &e,
         T,
         &[
-            ("XINFO STREAM s", map(summary)),
-            ("XINFO STREAM s FULL COUNT 1", map(full)),
-            ("XINFO GROUPS s", arr(vec![group])),
+            ("XINFO STREAM s", summary.as_str()),
+            ("XINFO STREAM s FULL COUNT 1", full.as_str()),
+            (
+                "XINFO GROUPS s",
+                "[{name g consumers :1 pending :1 last-delivered-id 1-1 entries-read :1 lag :2}]",
+            ),
         ],
     );
-    assert_eq!(
-        read(&e, T + 250, "XINFO CONSUMERS s g"),
-        arr(vec![consumer])
+    reads(
+        &e,
+        T + 250,
+        &[("XINFO CONSUMERS s g", "[{name a pending :1 idle :250}]")],
     );
     // A deletion after the group's position makes the lag unknown.
     apply(&mut e, T, "XDEL s 2-1");
@@ -779,30 +645,21 @@ fn xinfo_stream_groups_and_consumers() {
         &e,
         T,
         &[
-            ("XINFO STREAM none", err("ERR no such key")),
-            ("XINFO GROUPS none", err("ERR no such key")),
-            ("XINFO STREAM str", err(WRONGTYPE)),
-            ("XINFO STREAM s BOGUS", err(syntax)),
-            ("XINFO STREAM s FULL BOGUS 1", err(syntax)),
-            ("XINFO STREAM s FULL COUNT x", err(NOT_INTEGER)),
-            ("XINFO STREAM none BOGUS", err("ERR no such key")),
-            (
-                "XINFO CONSUMERS s nog",
-                err("NOGROUP No such consumer group 'nog' for key name 's'"),
-            ),
+            ("XINFO STREAM none", "ERR no such key"),
+            ("XINFO GROUPS none", "ERR no such key"),
+            ("XINFO STREAM str", WRONGTYPE),
+            ("XINFO STREAM s BOGUS", syntax),
+            ("XINFO STREAM s FULL BOGUS 1", syntax),
+            ("XINFO STREAM s FULL COUNT x", NOT_INTEGER),
+            ("XINFO STREAM none BOGUS", "ERR no such key"),
+            ("XINFO CONSUMERS s nog", NO_GROUP),
             // The dispatcher's lines, as Redis 7 answers for a container's subcommands.
             (
                 "XINFO GROUPS",
-                err("ERR wrong number of arguments for 'xinfo|groups' command"),
+                "ERR wrong number of arguments for 'xinfo|groups' command",
             ),
-            (
-                "XINFO x",
-                err("ERR unknown subcommand 'x'. Try XINFO HELP."),
-            ),
-            (
-                "XINFO",
-                err("ERR wrong number of arguments for 'xinfo' command"),
-            ),
+            ("XINFO x", "ERR unknown subcommand 'x'. Try XINFO HELP."),
+            ("XINFO", "ERR wrong number of arguments for 'xinfo' command"),
         ],
     );
     assert!(matches!(read(&e, T, "XINFO help"), Reply::Array(_)));
@@ -811,9 +668,9 @@ fn xinfo_stream_groups_and_consumers() {
         Reply::Map(fields) => fields[7].1.clone(),
         other => panic!("{other:?}"),
     };
-    let two = arr(vec![entry("1-1", &["f", "1"]), entry("3-1", &["f", "3"])]);
-    assert_eq!(entries_listed("XINFO STREAM s FULL COUNT 0"), two);
-    assert_eq!(entries_listed("XINFO STREAM s FULL COUNT -1"), two);
+    let two = "[[1-1 [f 1]] [3-1 [f 3]]]";
+    assert_eq!(show(&entries_listed("XINFO STREAM s FULL COUNT 0")), two);
+    assert_eq!(show(&entries_listed("XINFO STREAM s FULL COUNT -1")), two);
 }
 
 #[test]
@@ -823,15 +680,9 @@ fn xsetid_moves_the_last_id_forward_only() {
         &mut e,
         T,
         &[
-            (
-                "XSETID s 2-0",
-                err("ERR The ID specified in XSETID is smaller than the target stream top item"),
-            ),
-            (
-                "XSETID s 9-0 ENTRIESADDED 1",
-                err("ERR The entries_added specified in XSETID is smaller than the target stream length"),
-            ),
-            ("XSETID s 9-0 ENTRIESADDED 10 MAXDELETEDID 8-0", ok()),
+            ("XSETID s 2-0", "ERR The ID specified in XSETID is smaller than the target stream top item"),
+            ("XSETID s 9-0 ENTRIESADDED 1", "ERR The entries_added specified in XSETID is smaller than the target stream length"),
+            ("XSETID s 9-0 ENTRIESADDED 10 MAXDELETEDID 8-0", "+OK"),
         ],
     );
     let s = stream(&e, "s");
@@ -845,16 +696,16 @@ fn xsetid_moves_the_last_id_forward_only() {
         &[
             (
                 "XSETID s 9-0 MAXDELETEDID 10-0",
-                err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"),
+                "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
             ),
             (
                 "XSETID s 9-0 ENTRIESADDED -1",
-                err("ERR entries_added must be positive"),
+                "ERR entries_added must be positive",
             ),
-            ("XSETID none 1-0", err("ERR no such key")),
-            ("XSETID str 1-0", err(WRONGTYPE)),
-            ("XSETID s 1-0 FOO 1", err(SYNTAX_ERROR)),
-            ("XSETID s 9-0 ENTRIESADDED", err(SYNTAX_ERROR)),
+            ("XSETID none 1-0", "ERR no such key"),
+            ("XSETID str 1-0", WRONGTYPE),
+            ("XSETID s 1-0 FOO 1", SYNTAX_ERROR),
+            ("XSETID s 9-0 ENTRIESADDED", SYNTAX_ERROR),
         ],
     );
     assert!(apply(&mut e, T, "XADD s 9-0 f v").is_error());
