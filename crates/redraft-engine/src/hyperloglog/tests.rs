@@ -2,7 +2,7 @@ use super::commands::{CORRUPTED, NOT_HLL};
 use super::value::*;
 use super::value::{dense_get, dense_set, sigma, tau, DENSE};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::testutil::{apply, c, err, int, ok, read};
+use crate::testutil::{apply, c, check, err, int, ok, read, show};
 use crate::Engine;
 
 fn hex(text: &str) -> Vec<u8> {
@@ -56,9 +56,11 @@ fn pfadd_builds_redis_sparse_bytes() {
         value(&e, "h"),
         hex("48594c4c01000000000000000000008060f38050b1844bfb80425a")
     );
-    for (line, updated) in [("PFADD h a", 0), ("PFADD h", 0), ("PFADD new", 1)] {
-        assert_eq!(apply(&mut e, 0, line), int(updated), "{line}");
-    }
+    check(
+        &mut e,
+        0,
+        &[("PFADD h a", ":0"), ("PFADD h", ":0"), ("PFADD new", ":1")],
+    );
     assert_eq!(value(&e, "new"), hex(EMPTY));
     for (key, card) in [("h", 3), ("new", 0), ("nope", 0)] {
         assert_eq!(read(&e, 0, &["PFCOUNT", key]), int(card), "{key}");
@@ -137,27 +139,26 @@ fn hll_type_errors() {
     bad_encoding[4] = 2;
     set_bytes(&mut e, "e", &bad_encoding);
     set_bytes(&mut e, "short", b"HYLL");
-    let (wrong, not_hll) = (err(WRONGTYPE), err(NOT_HLL));
     for (line, reply) in [
-        ("PFADD l a", &wrong),
-        ("PFADD s a", &not_hll),
-        ("PFCOUNT l", &wrong),
-        ("PFCOUNT s", &not_hll),
-        ("PFCOUNT h s", &not_hll),
-        ("PFCOUNT h l", &wrong),
-        ("PFMERGE h s", &not_hll),
-        ("PFMERGE s h", &not_hll),
-        ("PFMERGE l h", &wrong),
-        ("PFCOUNT d", &not_hll),
-        ("PFADD e x", &not_hll),
-        ("PFCOUNT short", &not_hll),
+        ("PFADD l a", WRONGTYPE),
+        ("PFADD s a", NOT_HLL),
+        ("PFCOUNT l", WRONGTYPE),
+        ("PFCOUNT s", NOT_HLL),
+        ("PFCOUNT h s", NOT_HLL),
+        ("PFCOUNT h l", WRONGTYPE),
+        ("PFMERGE h s", NOT_HLL),
+        ("PFMERGE s h", NOT_HLL),
+        ("PFMERGE l h", WRONGTYPE),
+        ("PFCOUNT d", NOT_HLL),
+        ("PFADD e x", NOT_HLL),
+        ("PFCOUNT short", NOT_HLL),
     ] {
         let reply_to = if line.starts_with("PFCOUNT") {
             read(&e, 0, line)
         } else {
             apply(&mut e, 0, line)
         };
-        assert_eq!(&reply_to, reply, "{line}");
+        assert_eq!(show(&reply_to), reply, "{line}");
     }
 }
 
