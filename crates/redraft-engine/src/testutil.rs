@@ -83,7 +83,6 @@ pub fn check_replies(engine: &mut Engine, now_ms: u64, cases: &[(&str, Reply)]) 
 
 /// Applies each command line in turn as an entry stamped `now_ms` (reads too, through the
 /// log) and checks its reply as [`show`] writes it: `("ZADD z 1 a", ":1")`.
-#[allow(dead_code)] // until the modules' test tables move to it, in the next commits
 pub fn check(engine: &mut Engine, now_ms: u64, cases: &[(&str, &str)]) {
     for (line, expected) in cases {
         assert_eq!(show(&apply(engine, now_ms, *line)), *expected, "{line}");
@@ -95,7 +94,7 @@ pub fn check(engine: &mut Engine, now_ms: u64, cases: &[(&str, &str)]) {
 ///   space), so the error constants of args.rs and reply.rs can stand in a table;
 /// - an integer is `:3`, a simple string `+OK`, a double `,1.5`, a boolean `#t` or `#f`;
 /// - a bulk string is its text when that is one printable word that no other form could be
-///   mistaken for, and is quoted with Rust's escapes otherwise (`"a b"`, `""`, `"\u{0}"`);
+///   mistaken for, and is quoted with byte escapes otherwise (`"a b"`, `""`, `"\x00"`);
 /// - the nulls are `(nil)` and `(nil-array)`;
 /// - an array is `[a b c]`, a set `~[a b]`, a map `{k v k v}`, pairs (a RESP2 flat array or
 ///   RESP3 pairs) `%[f v f v]`, a map of arrays `%{k v}`.
@@ -121,20 +120,18 @@ pub fn show(reply: &Reply) -> String {
 }
 
 fn show_bulk(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let plain = !text.is_empty()
-        && std::str::from_utf8(bytes).is_ok()
-        && text
-            .chars()
-            .all(|ch| ch.is_ascii_graphic() && !"[]{}\"".contains(ch))
-        && !text.starts_with([':', '+', ',', '#', '(', '~', '%']);
+    let plain = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_graphic() && !b"[]{}\"".contains(b))
+        && !b":+,#(~%".contains(&bytes[0]);
     if plain {
-        text.into_owned()
+        String::from_utf8_lossy(bytes).into_owned()
     } else {
-        format!("{:?}", text)
+        // Byte by byte, so that every byte string shows differently (no lossy UTF-8).
+        format!("\"{}\"", bytes.escape_ascii())
     }
 }
-
 /// A copy of the value of type `T` at `key` in db 0, which must be there.
 pub fn value_of<T: TypedValue + Clone>(engine: &Engine, key: &str) -> T {
     let db = &engine.keyspace().dbs[0];
@@ -214,6 +211,7 @@ fn show_writes_every_reply_on_one_unambiguous_line() {
         (bulk(""), "\"\""),
         (bulk(":1"), "\":1\""),
         (bulk("[x]"), "\"[x]\""),
+        (Reply::Bulk(vec![0, 0xf0, b'"']), r#""\x00\xf0\"""#),
         (Reply::Nil, "(nil)"),
         (Reply::NilArray, "(nil-array)"),
         (bulks(&["a", "b"]), "[a b]"),

@@ -37,7 +37,7 @@ fn setbit_and_getbit() {
     ];
     check(&mut e, 0, &cases);
     let cases = [
-        ("GET b", r#""\0\u{8}""#),
+        ("GET b", r#""\x00\x08""#),
         ("GETBIT b 12", ":1"),
         ("GETBIT b 11", ":0"),
         ("GETBIT b 4294967295", ":0"),

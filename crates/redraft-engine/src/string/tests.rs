@@ -483,7 +483,7 @@ fn setrange_patches_and_pads() {
             ("SETRANGE k 6 Redis", ":11"),
             ("GET k", r#""Hello Redis""#),
             ("SETRANGE new 3 ab", ":5"),
-            ("GET new", r#""\0\0\0ab""#),
+            ("GET new", r#""\x00\x00\x00ab""#),
             ("SETRANGE k -1 x", "ERR offset is out of range"),
             (
                 "SETRANGE k 536870912 x",
