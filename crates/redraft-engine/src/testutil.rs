@@ -74,14 +74,6 @@ pub fn read_seeded(engine: &Engine, now_ms: u64, seed: u64, command: impl IntoAr
 }
 
 /// Applies each command line in turn as an entry stamped `now_ms` (reads too, through the
-/// log) and checks its reply.
-pub fn check_replies(engine: &mut Engine, now_ms: u64, cases: &[(&str, Reply)]) {
-    for (line, expected) in cases {
-        assert_eq!(&apply(engine, now_ms, *line), expected, "{line}");
-    }
-}
-
-/// Applies each command line in turn as an entry stamped `now_ms` (reads too, through the
 /// log) and checks its reply as [`show`] writes it: `("ZADD z 1 a", ":1")`.
 pub fn check(engine: &mut Engine, now_ms: u64, cases: &[(&str, &str)]) {
     for (line, expected) in cases {
