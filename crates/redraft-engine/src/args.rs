@@ -144,11 +144,6 @@ pub fn client_error(line: String) -> Reply {
     Reply::Error(line.replace(['\r', '\n'], " "))
 }
 
-/// A command's result when errors are returned early with `?`.
-pub fn reply(result: Result<Reply, Reply>) -> Reply {
-    result.unwrap_or_else(|error| error)
-}
-
 /// A cursor over a command's arguments, in the spirit of mini-redis's `Parse`: option loops
 /// take arguments one at a time instead of indexing argv by hand, and [`Args::finish`]
 /// rejects leftovers. A missing argument is Redis's syntax error.
