@@ -227,7 +227,9 @@ impl Redraft {
         let reply = match resolve(argv) {
             Err(reply) => reply,
             Ok(spec) => match spec.kind {
-                Kind::Session | Kind::Cluster | Kind::Container(_) => return None,
+                Kind::Session | Kind::Cluster | Kind::Transaction | Kind::Container(_) => {
+                    return None
+                }
                 Kind::Read(_) => {
                     *reads += 1;
                     let context = ReadContext {

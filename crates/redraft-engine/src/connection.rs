@@ -8,7 +8,7 @@ use crate::ctx::WriteCtx;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
-    Kind::{Cluster, Container, Session, Write},
+    Kind::{Cluster, Container, Session, Transaction, Write},
     ADMIN, CONNECTION, FAST,
 };
 
@@ -17,9 +17,12 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT)),
     cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
     cmd!("config", -2, ADMIN | CONNECTION, 0, 0, 0, Container(CONFIG)),
+    cmd!("discard", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
     cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction),
     cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!("multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
     cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
     // redraft's own: membership administration and Raft status (see docs/operations.md).

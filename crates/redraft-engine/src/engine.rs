@@ -74,10 +74,12 @@ impl Engine {
         let run = || match spec.kind {
             Kind::Write(write) => write(&mut ctx, argv),
             Kind::Read(read) => read(&ctx.as_read(), argv),
-            Kind::Session | Kind::Cluster | Kind::Container(_) => Err(Reply::error(format!(
-                "ERR '{}' cannot be applied by the state machine",
-                spec.name
-            ))),
+            Kind::Session | Kind::Cluster | Kind::Transaction | Kind::Container(_) => {
+                Err(Reply::error(format!(
+                    "ERR '{}' cannot be applied by the state machine",
+                    spec.name
+                )))
+            }
         };
         contained(spec.name, run)
     }

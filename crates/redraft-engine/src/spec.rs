@@ -30,6 +30,9 @@ pub enum Kind {
     Session,
     /// Executed by the server against the Raft cluster (membership, status).
     Cluster,
+    /// MULTI, EXEC, DISCARD: the session's transaction control. The commands queued between
+    /// MULTI and EXEC travel as one run, applied in one log entry on every replica.
+    Transaction,
     /// A container: the second argument names one of these subcommands, each with its own
     /// kind and arity (`config|get`, `object|encoding`).
     Container(&'static [CommandSpec]),

@@ -15,3 +15,4 @@ pub mod server;
 pub mod session;
 #[cfg(test)]
 mod tests;
+mod transaction;

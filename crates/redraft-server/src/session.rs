@@ -20,6 +20,7 @@ use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
 use crate::server::Server;
+use crate::transaction::{Queueing, Transaction};
 
 /// Most commands taken from one read of the socket before they are executed.
 const MAX_BATCH_COMMANDS: usize = 1024;
@@ -40,6 +41,8 @@ pub struct Session<C: Cluster> {
     pub lib_ver: Option<Vec<u8>>,
     /// Set by QUIT: answer, then close.
     pub closing: bool,
+    /// Open between MULTI and EXEC or DISCARD.
+    pub transaction: Option<Transaction>,
 }
 
 /// How the session serves one command.
@@ -50,6 +53,8 @@ enum Route {
     Session(&'static str),
     /// Answered by the server against the cluster (RAFT's subcommands).
     Cluster(&'static str),
+    /// MULTI, EXEC, DISCARD.
+    Transaction(&'static str),
     Read,
     Write,
 }
@@ -60,6 +65,7 @@ fn route(argv: &[Vec<u8>]) -> Route {
         Ok(spec) => match spec.kind {
             Kind::Session => Route::Session(spec.name),
             Kind::Cluster => Route::Cluster(spec.name),
+            Kind::Transaction => Route::Transaction(spec.name),
             // resolve() always descends into a container's subcommand.
             Kind::Container(_) => Route::Immediate(Reply::error(format!(
                 "ERR '{}' needs a subcommand",
@@ -83,6 +89,7 @@ impl<C: Cluster> Session<C> {
             lib_name: None,
             lib_ver: None,
             closing: false,
+            transaction: None,
         }
     }
 
@@ -128,8 +135,16 @@ impl<C: Cluster> Session<C> {
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
             self.server.stats.count_command();
-            match route(&argv) {
+            let routed = route(&argv);
+            if self.transaction.is_some() {
+                if let Some(queueing) = queueing(&routed) {
+                    replies.push(self.queue(argv, queueing));
+                    continue;
+                }
+            }
+            match routed {
                 Route::Immediate(reply) => replies.push(reply),
+                Route::Transaction(name) => replies.push(self.transaction_command(name).await),
                 Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
                 Route::Session(name) => {
                     replies.push(self.session_command(name, &argv));
@@ -199,6 +214,18 @@ impl<C: Cluster> Session<C> {
                 self.server.cluster.read(self.db, argv, context)
             })
             .collect()
+    }
+}
+
+/// What an open transaction does with a command; None: it runs now (MULTI, EXEC, DISCARD and
+/// QUIT, as in Redis).
+fn queueing(route: &Route) -> Option<Queueing> {
+    match route {
+        Route::Transaction(_) | Route::Session("quit") => None,
+        Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
+        Route::Read | Route::Write => Some(Queueing::Keyspace),
+        Route::Session("select" | "hello") | Route::Cluster(_) => Some(Queueing::NotAllowed),
+        Route::Session(name) => Some(Queueing::Local(name)),
     }
 }
 

@@ -309,3 +309,66 @@ async fn config_set_goes_through_the_log_and_config_get_reads_it_back() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn exec_applies_the_queued_commands_as_one_entry_in_order() {
+    let (server, mut stream) = connect().await;
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("SET n 1\r\n", "+OK\r\n"),
+            (
+                "MULTI\r\nINCR n\r\nPING\r\nGET n\r\nSET s x\r\n",
+                "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+            ),
+            ("EXEC\r\n", "*4\r\n:2\r\n+PONG\r\n$1\r\n2\r\n+OK\r\n"),
+            ("MULTI\r\nEXEC\r\n", "+OK\r\n*0\r\n"),
+        ],
+    )
+    .await;
+    // SET n, then the transaction: two entries; the empty transaction wrote none.
+    assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_command_failing_inside_exec_answers_its_error_and_the_others_apply() {
+    let (_, mut stream) = connect().await;
+    assert_exchanges(
+        &mut stream,
+        &[
+            (
+                "MULTI\r\nSET s x\r\nINCR s\r\nSET t y\r\n",
+                "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+            ),
+            (
+                "EXEC\r\n",
+                "*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n",
+            ),
+            ("GET t\r\n", "$1\r\ny\r\n"),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_command_refused_while_queuing_aborts_the_transaction() {
+    let (server, mut stream) = connect().await;
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("EXEC\r\n", "-ERR EXEC without MULTI\r\n"),
+            ("DISCARD\r\n", "-ERR DISCARD without MULTI\r\n"),
+            ("MULTI\r\nMULTI\r\n", "+OK\r\n-ERR MULTI calls can not be nested\r\n"),
+            ("SET a 1\r\nNOPE\r\nGET\r\n", "+QUEUED\r\n-ERR unknown command 'NOPE', with args beginning with: \r\n-ERR wrong number of arguments for 'get' command\r\n"),
+            ("EXEC\r\n", "-EXECABORT Transaction discarded because of previous errors.\r\n"),
+            ("MULTI\r\nSET a 1\r\nSELECT 1\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n-ERR Command not allowed inside a transaction\r\n-EXECABORT Transaction discarded because of previous errors.\r\n"),
+            ("MULTI\r\nSET a 1\r\nDISCARD\r\nGET a\r\n", "+OK\r\n+QUEUED\r\n+OK\r\n$-1\r\n"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        server.cluster.entries.load(Ordering::SeqCst),
+        0,
+        "nothing was applied"
+    );
+}
