@@ -10,11 +10,8 @@ use redraft_engine::{lookup, CommandSpec, Reply};
 
 use crate::cluster::Cluster;
 use crate::encode::Protocol;
-use crate::info;
+use crate::info::{self, REDIS_VERSION};
 use crate::session::Session;
-
-/// The Redis version redraft answers as: clients pick features by it.
-pub const REDIS_VERSION: &str = "7.2.0";
 
 impl<C: Cluster> Session<C> {
     pub fn session_command(&mut self, name: &str, argv: &[Vec<u8>]) -> Reply {

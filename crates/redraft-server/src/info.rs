@@ -6,10 +6,12 @@ use std::sync::atomic::Ordering;
 use redraft_engine::Reply;
 
 use crate::cluster::Cluster;
-use crate::connection::REDIS_VERSION;
 use crate::session::Session;
 
 type Section = (&'static str, Vec<(String, String)>);
+
+/// The Redis version redraft answers as: clients pick features by it.
+pub const REDIS_VERSION: &str = "7.2.0";
 
 /// INFO [section ...]: no argument, `default`, `all` and `everything` print every section.
 pub fn reply<C: Cluster>(session: &Session<C>, argv: &[Vec<u8>]) -> Reply {

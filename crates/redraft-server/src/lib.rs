@@ -2,6 +2,7 @@
 //! writes. The `redraft` binary (main.rs) wires these to a Raft node; the test crate uses the
 //! encoder to turn engine replies into the bytes a client would see.
 
+pub mod accept;
 mod admin;
 pub mod cli;
 pub mod cluster;

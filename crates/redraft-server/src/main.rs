@@ -75,7 +75,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     // A fresh node that found a cluster instead of bootstrapping joins it.
     let join = join.or_else(|| node.existing_cluster().map(str::to_string));
     let server = Server::new(RaftCluster::new(node.clone()), server_config);
-    let serving = tokio::spawn(server.serve(listener));
+    let serving = tokio::spawn(redraft_server::accept::serve(server, listener));
     let outcome = tokio::select! {
         _ = wait_for_shutdown_signal() => Ok(()),
         fatal = node.fatal_error() => Err(format!("raft failed, exiting: {fatal}")),

@@ -4,13 +4,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-
 use crate::cluster::Cluster;
 use crate::frame::Limits;
-use crate::session::Session;
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -79,46 +74,8 @@ impl<C: Cluster> Server<C> {
         })
     }
 
-    /// Accepts clients until the task is dropped.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
-        let slots = Arc::new(Semaphore::new(self.config.max_clients));
-        loop {
-            let (mut socket, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            self.stats
-                .connections_received
-                .fetch_add(1, Ordering::Relaxed);
-            let Ok(slot) = slots.clone().try_acquire_owned() else {
-                self.stats
-                    .rejected_connections
-                    .fetch_add(1, Ordering::Relaxed);
-                let _ = socket
-                    .write_all(b"-ERR max number of clients reached\r\n")
-                    .await;
-                continue;
-            };
-            let _ = socket.set_nodelay(true);
-            let id = self.next_client_id.fetch_add(1, Ordering::Relaxed);
-            let server = self.clone();
-            tokio::spawn(async move {
-                server
-                    .stats
-                    .connected_clients
-                    .fetch_add(1, Ordering::Relaxed);
-                Session::new(server.clone(), id, peer).run(socket).await;
-                server
-                    .stats
-                    .connected_clients
-                    .fetch_sub(1, Ordering::Relaxed);
-                drop(slot);
-            });
-        }
+    /// The id of the next client, as CLIENT ID reports it.
+    pub(crate) fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
     }
 }

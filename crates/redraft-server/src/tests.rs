@@ -63,7 +63,7 @@ async fn start() -> (Arc<Server<LocalCluster>>, std::net::SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = Server::new(LocalCluster::default(), ServerConfig::default());
-    tokio::spawn(server.clone().serve(listener));
+    tokio::spawn(crate::accept::serve(server.clone(), listener));
     (server, addr)
 }
 
@@ -263,7 +263,7 @@ async fn max_clients_rejects_the_next_connection_with_an_error() {
         ..ServerConfig::default()
     };
     let server = Server::new(LocalCluster::default(), config);
-    tokio::spawn(server.serve(listener));
+    tokio::spawn(crate::accept::serve(server, listener));
     let mut first = TcpStream::connect(addr).await.unwrap();
     assert_exchanges(&mut first, &[("PING\r\n", "+PONG\r\n")]).await;
     let mut second = TcpStream::connect(addr).await.unwrap();
