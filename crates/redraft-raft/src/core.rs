@@ -6,18 +6,19 @@ use std::sync::Arc;
 
 use openraft::error::{ClientWriteError, Fatal, RaftError};
 use openraft::ServerState;
-use redraft_engine::{LogCommand, Op, Reply};
-use tokio::sync::watch;
+use redraft_engine::{Argv, LogCommand, Op, Reply, Run};
+use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::NodeConfig;
 use crate::error::ClusterError;
+pub use crate::error::{fatal_error, LeaderError};
 use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
 use crate::state_machine::SharedReplica;
 use crate::types::{Metrics, NodeId, Raft};
-use crate::write_batch::WriteBatcher;
+use crate::write_batch::{deliver, WriteBatcher};
 
 /// Committed-but-unapplied entries beyond which new writes are refused (etcd's rule): the
 /// apply loop must not fall unboundedly behind.
@@ -44,14 +45,6 @@ pub struct Core {
     /// Set once this node learns that it was removed from the membership (persisted in
     /// `<dir>/raft/removed`): it then serves no client.
     pub removed: AtomicBool,
-}
-
-/// Why a leader-side operation (a write, a read index, a membership change) did not complete.
-#[derive(Clone, Debug)]
-pub enum LeaderError<E = ClusterError> {
-    /// This node does not lead: nothing was done, the request may go to the leader.
-    NotLeader(Option<NodeId>),
-    Failed(E),
 }
 
 /// How a wait on the Raft metrics ended without finding what it waited for.
@@ -206,9 +199,41 @@ impl Core {
     }
 }
 
-pub fn fatal_error(fatal: &Fatal<NodeId>) -> ClusterError {
-    match fatal {
-        Fatal::Stopped => ClusterError::ShuttingDown,
-        other => ClusterError::Fatal(other.to_string()),
+impl Core {
+    /// Appends write commands for database `db` through the leader's group proposal and waits
+    /// (until `deadline`) for their replies.
+    pub async fn propose_commands(
+        self: &Arc<Self>,
+        db: u32,
+        cmds: Vec<Argv>,
+        deadline: Instant,
+    ) -> Result<Vec<Reply>, LeaderError> {
+        let (tx, rx) = oneshot::channel();
+        let start = self
+            .writes
+            .enqueue(Run { db, cmds }, tx)
+            .map_err(LeaderError::Failed)?;
+        if start {
+            tokio::spawn(self.clone().drive_writes());
+        }
+        match tokio::time::timeout_at(deadline, rx).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::ShuttingDown)),
+            Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
+                "write not applied within the request timeout; it may still be".into(),
+            ))),
+        }
+    }
+
+    /// Proposes batches while runs are waiting, one proposal in flight at a time.
+    async fn drive_writes(self: Arc<Self>) {
+        while let Some(batch) = self.writes.next_batch() {
+            let (runs, replies): (Vec<Run>, Vec<_>) =
+                batch.into_iter().map(|w| (w.run, w.reply)).unzip();
+            let counts: Vec<usize> = runs.iter().map(|run| run.cmds.len()).collect();
+            let deadline = Instant::now() + self.config.request_timeout;
+            let outcome = self.propose(Op::Batch { runs }, deadline).await;
+            deliver(outcome, &counts, replies);
+        }
     }
 }

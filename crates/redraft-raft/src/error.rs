@@ -3,6 +3,10 @@
 use std::io;
 use std::path::PathBuf;
 
+use openraft::error::Fatal;
+
+use crate::types::NodeId;
+
 /// Why a request could not be served by the cluster.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ClusterError {
@@ -79,5 +83,20 @@ impl StartError {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// Why a leader-side operation (a write, a read index, a membership change) did not complete.
+#[derive(Clone, Debug)]
+pub enum LeaderError<E = ClusterError> {
+    /// This node does not lead: nothing was done, the request may go to the leader.
+    NotLeader(Option<NodeId>),
+    Failed(E),
+}
+
+pub fn fatal_error(fatal: &Fatal<NodeId>) -> ClusterError {
+    match fatal {
+        Fatal::Stopped => ClusterError::ShuttingDown,
+        other => ClusterError::Fatal(other.to_string()),
     }
 }

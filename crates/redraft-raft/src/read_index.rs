@@ -13,8 +13,8 @@ use std::time::Duration;
 use openraft::error::{CheckIsLeaderError, RaftError};
 use tokio::sync::oneshot;
 
-use crate::core::{fatal_error, LeaderError};
 use crate::error::ClusterError;
+use crate::error::{fatal_error, LeaderError};
 use crate::types::Raft;
 
 /// Readers allowed to wait for one round; more are refused rather than queued without bound.

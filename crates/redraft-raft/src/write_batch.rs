@@ -4,14 +4,12 @@
 //! batch that follows it holds everything that arrived meanwhile (bounded).
 
 use std::mem;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use redraft_engine::{Argv, Op, Reply, Run};
+use redraft_engine::{Reply, Run};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
-use crate::core::{Core, LeaderError};
-use crate::error::ClusterError;
+use crate::error::{ClusterError, LeaderError};
 
 /// Most commands in one batched entry, and most argument bytes (a larger single run still goes,
 /// alone).
@@ -20,12 +18,12 @@ const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// Most runs waiting for a proposal; beyond it writes are refused with TRYAGAIN.
 const MAX_WAITING_RUNS: usize = 100_000;
 
-type Outcome = Result<Vec<Reply>, LeaderError>;
+pub(crate) type Outcome = Result<Vec<Reply>, LeaderError>;
 
-struct Waiting {
-    run: Run,
+pub(crate) struct Waiting {
+    pub(crate) run: Run,
     bytes: usize,
-    reply: oneshot::Sender<Outcome>,
+    pub(crate) reply: oneshot::Sender<Outcome>,
 }
 
 #[derive(Default)]
@@ -41,7 +39,11 @@ struct State {
 
 impl WriteBatcher {
     /// Queues a run; returns whether the caller must start the driver.
-    fn enqueue(&self, run: Run, reply: oneshot::Sender<Outcome>) -> Result<bool, ClusterError> {
+    pub(crate) fn enqueue(
+        &self,
+        run: Run,
+        reply: oneshot::Sender<Outcome>,
+    ) -> Result<bool, ClusterError> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.waiting.len() >= MAX_WAITING_RUNS {
             return Err(ClusterError::Unknown(
@@ -55,7 +57,7 @@ impl WriteBatcher {
 
     /// The next batch (oldest first, within the bounds), or None when nothing waits; then the
     /// driver stops and the next caller starts a new one.
-    fn next_batch(&self) -> Option<Vec<Waiting>> {
+    pub(crate) fn next_batch(&self) -> Option<Vec<Waiting>> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.waiting.is_empty() {
             state.proposing = false;
@@ -76,47 +78,8 @@ impl WriteBatcher {
     }
 }
 
-impl Core {
-    /// Appends write commands for database `db` through the leader's group proposal and waits
-    /// (until `deadline`) for their replies.
-    pub async fn propose_commands(
-        self: &Arc<Self>,
-        db: u32,
-        cmds: Vec<Argv>,
-        deadline: Instant,
-    ) -> Result<Vec<Reply>, LeaderError> {
-        let (tx, rx) = oneshot::channel();
-        let start = self
-            .writes
-            .enqueue(Run { db, cmds }, tx)
-            .map_err(LeaderError::Failed)?;
-        if start {
-            tokio::spawn(self.clone().drive_writes());
-        }
-        match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::ShuttingDown)),
-            Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
-                "write not applied within the request timeout; it may still be".into(),
-            ))),
-        }
-    }
-
-    /// Proposes batches while runs are waiting, one proposal in flight at a time.
-    async fn drive_writes(self: Arc<Self>) {
-        while let Some(batch) = self.writes.next_batch() {
-            let (runs, replies): (Vec<Run>, Vec<_>) =
-                batch.into_iter().map(|w| (w.run, w.reply)).unzip();
-            let counts: Vec<usize> = runs.iter().map(|run| run.cmds.len()).collect();
-            let deadline = Instant::now() + self.config.request_timeout;
-            let outcome = self.propose(Op::Batch { runs }, deadline).await;
-            deliver(outcome, &counts, replies);
-        }
-    }
-}
-
 /// Hands each run its own slice of the entry's replies, or the shared error.
-fn deliver(outcome: Outcome, counts: &[usize], replies: Vec<oneshot::Sender<Outcome>>) {
+pub(crate) fn deliver(outcome: Outcome, counts: &[usize], replies: Vec<oneshot::Sender<Outcome>>) {
     match outcome {
         Ok(all) => {
             assert_eq!(

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 mod connection;
 pub mod encode;
+mod exec;
 pub mod frame;
 pub mod health;
 mod info;

@@ -136,9 +136,9 @@ impl<C: Cluster> Session<C> {
         while let Some(argv) = pending.next() {
             self.server.stats.count_command();
             let routed = route(&argv);
-            if self.transaction.is_some() {
+            if let Some(transaction) = self.transaction.as_mut() {
                 if let Some(queueing) = queueing(&routed) {
-                    replies.push(self.queue(argv, queueing));
+                    replies.push(transaction.queue(argv, queueing));
                     continue;
                 }
             }

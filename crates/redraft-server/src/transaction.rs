@@ -10,15 +10,12 @@
 
 use redraft_engine::{Argv, Reply};
 
-use crate::cluster::{Cluster, RouteError};
-use crate::session::Session;
-
 /// Most commands one transaction may queue, and most bytes of their arguments: an EXEC is one
 /// log entry, forwarded by a follower in one message.
 const MAX_QUEUED_COMMANDS: usize = 100_000;
 const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 
-const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
 /// The commands queued since MULTI.
 #[derive(Default)]
@@ -30,11 +27,11 @@ pub struct Transaction {
 }
 
 /// One queued command.
-struct Queued {
-    argv: Argv,
+pub struct Queued {
+    pub argv: Argv,
     /// A session command (PING, ECHO, CLIENT ...), answered by this node when EXEC runs;
     /// None for a command of the keyspace, which goes into the run.
-    local: Option<&'static str>,
+    pub local: Option<&'static str>,
 }
 
 /// What the session does with a command while a transaction is open.
@@ -50,35 +47,9 @@ pub enum Queueing {
     NotAllowed,
 }
 
-impl<C: Cluster> Session<C> {
-    /// MULTI, EXEC or DISCARD (`name` as the table has it).
-    pub async fn transaction_command(&mut self, name: &str) -> Reply {
-        match (name, self.transaction.take()) {
-            ("multi", Some(open)) => {
-                self.transaction = Some(open);
-                Reply::error("ERR MULTI calls can not be nested")
-            }
-            ("multi", None) => {
-                self.transaction = Some(Transaction::default());
-                Reply::ok()
-            }
-            ("discard", Some(_)) => Reply::ok(),
-            ("discard", None) => Reply::error("ERR DISCARD without MULTI"),
-            ("exec", None) => Reply::error("ERR EXEC without MULTI"),
-            ("exec", Some(transaction)) if transaction.doomed => Reply::error(EXECABORT),
-            ("exec", Some(transaction)) => self.commit(transaction.queued).await,
-            (other, open) => {
-                self.transaction = open;
-                Reply::error(format!("ERR '{other}' is not a transaction command"))
-            }
-        }
-    }
-
-    /// Queues `argv` into the open transaction: `+QUEUED`, or the error that dooms it.
+impl Transaction {
+    /// Queues `argv`: `+QUEUED`, or the error that dooms it.
     pub fn queue(&mut self, argv: Argv, queueing: Queueing) -> Reply {
-        let Some(transaction) = self.transaction.as_mut() else {
-            return Reply::error("ERR no transaction is open");
-        };
         let bytes = argv.iter().map(Vec::len).sum::<usize>();
         let local = match queueing {
             Queueing::Local(name) => Some(name),
@@ -90,8 +61,8 @@ impl<C: Cluster> Session<C> {
                 Some(Reply::error("ERR Command not allowed inside a transaction"))
             }
             Queueing::Keyspace | Queueing::Local(_)
-                if transaction.queued.len() >= MAX_QUEUED_COMMANDS
-                    || transaction.bytes + bytes > MAX_QUEUED_BYTES =>
+                if self.queued.len() >= MAX_QUEUED_COMMANDS
+                    || self.bytes + bytes > MAX_QUEUED_BYTES =>
             {
                 Some(Reply::error(format!(
                     "ERR a transaction holds at most {MAX_QUEUED_COMMANDS} commands and \
@@ -102,56 +73,20 @@ impl<C: Cluster> Session<C> {
             Queueing::Keyspace | Queueing::Local(_) => None,
         };
         if let Some(error) = refusal {
-            transaction.doomed = true;
+            self.doomed = true;
             return error;
         }
-        transaction.bytes += bytes;
-        transaction.queued.push(Queued { argv, local });
+        self.bytes += bytes;
+        self.queued.push(Queued { argv, local });
         Reply::Simple("QUEUED".into())
     }
 
-    /// Commits the queued commands: those of the keyspace as one run, the session's answered
-    /// here in their places. EXEC's array, or the error that stopped the run (then nothing of
-    /// it was acknowledged: a `-TRYAGAIN` whose outcome is unknown says so).
-    async fn commit(&mut self, queued: Vec<Queued>) -> Reply {
-        let run: Vec<Argv> = queued
-            .iter()
-            .filter(|item| item.local.is_none())
-            .map(|item| item.argv.clone())
-            .collect();
-        let mut replies = match self.commit_run(run).await {
-            Ok(replies) => replies.into_iter(),
-            Err(error) => return error.reply(),
-        };
-        let mut answers = Vec::with_capacity(queued.len());
-        for item in queued {
-            let answer = match item.local {
-                Some(name) => self.session_command(name, &item.argv),
-                None => replies.next().unwrap_or(Reply::Nil),
-            };
-            answers.push(answer);
-        }
-        Reply::Array(answers)
+    /// Whether a command was refused while queuing (EXEC answers EXECABORT).
+    pub fn is_doomed(&self) -> bool {
+        self.doomed
     }
 
-    async fn commit_run(&self, run: Vec<Argv>) -> Result<Vec<Reply>, RouteError> {
-        if run.is_empty() {
-            return Ok(Vec::new());
-        }
-        let count = run.len();
-        match self.server.cluster.write(self.db, run).await {
-            Ok(replies) if replies.len() == count => Ok(replies),
-            Ok(replies) => {
-                tracing::error!(
-                    expected = count,
-                    got = replies.len(),
-                    "EXEC: reply count mismatch"
-                );
-                Err(RouteError::TryAgain(
-                    "the leader answered with the wrong number of replies".into(),
-                ))
-            }
-            Err(error) => Err(error),
-        }
+    pub fn into_queued(self) -> Vec<Queued> {
+        self.queued
     }
 }
