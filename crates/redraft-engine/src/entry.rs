@@ -76,3 +76,51 @@ pub struct Run {
     pub db: u32,
     pub cmds: Vec<Argv>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log entry as versions before the retirement of the single-run op wrote it.
+    #[derive(Serialize)]
+    enum EarlierOp {
+        Commands { db: u32, cmds: Vec<Argv> },
+        Batch { runs: Vec<Run> },
+        ExpireSweep { max_keys: u32 },
+    }
+
+    #[derive(Serialize)]
+    struct EarlierLogCommand {
+        now_ms: u64,
+        op: EarlierOp,
+    }
+
+    fn decode(op: EarlierOp) -> Result<LogCommand, postcard::Error> {
+        let bytes = postcard::to_stdvec(&EarlierLogCommand { now_ms: 7, op }).unwrap();
+        postcard::from_bytes(&bytes)
+    }
+
+    #[test]
+    fn entries_written_before_the_retired_op_still_decode() {
+        let cmds = vec![vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]];
+        let runs = vec![Run {
+            db: 2,
+            cmds: cmds.clone(),
+        }];
+        let batch = decode(EarlierOp::Batch { runs: runs.clone() }).unwrap();
+        assert_eq!(
+            batch,
+            LogCommand {
+                now_ms: 7,
+                op: Op::Batch { runs }
+            }
+        );
+        let sweep = decode(EarlierOp::ExpireSweep { max_keys: 9 }).unwrap();
+        assert_eq!(sweep.op, Op::ExpireSweep { max_keys: 9 });
+        assert!(decode(EarlierOp::Commands { db: 0, cmds }).is_err());
+        let entry = LogCommand::run(3, 1, vec![vec![b"PING".to_vec()]]);
+        let again: LogCommand =
+            postcard::from_bytes(&postcard::to_stdvec(&entry).unwrap()).unwrap();
+        assert_eq!(again, entry);
+    }
+}

@@ -78,10 +78,11 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
         // A container's arity asks for its subcommand; this guards one declared otherwise.
         return Err(wrong_arity(spec.name));
     }
-    let sub = argv[1].to_ascii_lowercase();
-    let found = subcommands
-        .iter()
-        .find(|candidate| candidate.name.split('|').nth(1).map(str::as_bytes) == Some(&sub[..]));
+    // Compared in place: the argument may be as long as a bulk string may be.
+    let found = subcommands.iter().find(|candidate| {
+        let sub = candidate.name.split('|').nth(1).unwrap_or_default();
+        sub.as_bytes().eq_ignore_ascii_case(&argv[1])
+    });
     let Some(found) = found else {
         return Err(unknown_subcommand(spec.name, &argv[1]));
     };

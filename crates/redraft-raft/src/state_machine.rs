@@ -120,11 +120,12 @@ impl StateMachine {
 /// Logs every command of the entry that panicked in the engine (a bug). The engine already
 /// turned each into the same error reply on every replica, so the node goes on; the log is
 /// where an operator and a developer learn of it.
-fn report_internal_errors(index: u64, command: &LogCommand, replies: &[Reply]) {
+fn report_internal_errors(index: u64, command: &LogCommand, replies: &[Reply]) -> usize {
     let Op::Batch { runs } = &command.op else {
-        return;
+        return 0;
     };
     let argvs = runs.iter().flat_map(|run| &run.cmds);
+    let mut reported = 0;
     for (argv, reply) in argvs
         .zip(replies)
         .filter(|(_, reply)| reply.is_internal_error())
@@ -138,7 +139,9 @@ fn report_internal_errors(index: u64, command: &LogCommand, replies: &[Reply]) {
             ?reply,
             "a command panicked in the state machine; every replica answered it with an error"
         );
+        reported += 1;
     }
+    reported
 }
 
 impl SnapshotSlot {
@@ -284,5 +287,23 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             .await
             .map_err(join_error)?
             .map_err(|e| StorageIOError::read_snapshot(None, AnyError::new(&e)).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_that_panicked_is_reported_and_no_other() {
+        let argv = |name: &str| vec![name.as_bytes().to_vec()];
+        let entry = LogCommand::run(1, 0, vec![argv("SET"), argv("BAD"), argv("GET")]);
+        let replies = [
+            Reply::ok(),
+            Reply::internal_error("bad"),
+            Reply::error("ERR an ordinary error"),
+        ];
+        assert_eq!(report_internal_errors(9, &entry, &replies), 1);
+        assert_eq!(report_internal_errors(9, &entry, &replies[..1]), 0);
     }
 }

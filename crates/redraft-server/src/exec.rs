@@ -3,7 +3,7 @@
 
 use redraft_engine::{Argv, Reply};
 
-use crate::cluster::{Cluster, RouteError};
+use crate::cluster::Cluster;
 use crate::session::Session;
 use crate::transaction::{Queued, Transaction, EXECABORT};
 
@@ -40,7 +40,7 @@ impl<C: Cluster> Session<C> {
             .filter(|item| item.local.is_none())
             .map(|item| item.argv.clone())
             .collect();
-        let mut replies = match self.commit_run(run).await {
+        let mut replies = match self.run_through_log(run).await {
             Ok(replies) => replies.into_iter(),
             Err(error) => return error.reply(),
         };
@@ -53,26 +53,5 @@ impl<C: Cluster> Session<C> {
             answers.push(answer);
         }
         Reply::Array(answers)
-    }
-
-    async fn commit_run(&self, run: Vec<Argv>) -> Result<Vec<Reply>, RouteError> {
-        if run.is_empty() {
-            return Ok(Vec::new());
-        }
-        let count = run.len();
-        match self.server.cluster.write(self.db, run).await {
-            Ok(replies) if replies.len() == count => Ok(replies),
-            Ok(replies) => {
-                tracing::error!(
-                    expected = count,
-                    got = replies.len(),
-                    "EXEC: reply count mismatch"
-                );
-                Err(RouteError::TryAgain(
-                    "the leader answered with the wrong number of replies".into(),
-                ))
-            }
-            Err(error) => Err(error),
-        }
     }
 }

@@ -20,7 +20,7 @@ use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
 use crate::server::Server;
-use crate::transaction::{Queueing, Transaction};
+use crate::transaction::{argv_bytes, Queueing, Transaction};
 
 /// Most commands taken from one read of the socket before they are executed.
 const MAX_BATCH_COMMANDS: usize = 1024;
@@ -181,23 +181,32 @@ impl<C: Cluster> Session<C> {
 
     async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
         let count = run.len();
-        match self.server.cluster.write(self.db, run).await {
-            Ok(replies) if replies.len() == count => replies,
-            // The replies may come from the leader over the network: a peer that answers with
-            // the wrong count is a fault to report, not a reason to crash this node.
-            Ok(replies) => {
-                tracing::error!(
-                    expected = count,
-                    got = replies.len(),
-                    "reply count mismatch"
-                );
-                let error = RouteError::TryAgain(
-                    "the leader answered with the wrong number of replies".into(),
-                );
-                vec![error.reply(); count]
-            }
-            Err(error) => vec![error.reply(); count],
+        self.run_through_log(run)
+            .await
+            .unwrap_or_else(|error| vec![error.reply(); count])
+    }
+
+    /// Sends `run` through the log (one entry, nothing between its commands): one reply per
+    /// command, or the error that stopped it.
+    pub(crate) async fn run_through_log(&self, run: Vec<Argv>) -> Result<Vec<Reply>, RouteError> {
+        if run.is_empty() {
+            return Ok(Vec::new());
         }
+        let count = run.len();
+        let replies = self.server.cluster.write(self.db, run).await?;
+        if replies.len() == count {
+            return Ok(replies);
+        }
+        // The replies may come from the leader over the network: a peer that answers with the
+        // wrong count is a fault to report, not a reason to crash this node.
+        tracing::error!(
+            expected = count,
+            got = replies.len(),
+            "reply count mismatch"
+        );
+        Err(RouteError::TryAgain(
+            "the leader answered with the wrong number of replies".into(),
+        ))
     }
 
     async fn read_run(&self, run: &[Argv]) -> Vec<Reply> {
@@ -241,10 +250,6 @@ fn take_batch(input: &mut BytesMut, decoder: &mut Decoder) -> (Vec<Argv>, Option
         }
     }
     (batch, None)
-}
-
-fn argv_bytes(argv: &Argv) -> usize {
-    argv.iter().map(|arg| arg.len() + 16).sum()
 }
 
 fn error_line(error: &ProtocolError) -> Vec<u8> {

@@ -372,3 +372,30 @@ async fn a_command_refused_while_queuing_aborts_the_transaction() {
         "nothing was applied"
     );
 }
+
+#[tokio::test]
+async fn a_transaction_past_its_command_bound_is_refused_and_aborted() {
+    let (server, mut stream) = connect().await;
+    let max = crate::transaction::MAX_QUEUED_COMMANDS;
+    let mut request = b"MULTI\r\n".to_vec();
+    let mut expected = b"+OK\r\n".to_vec();
+    for _ in 0..max {
+        request.extend_from_slice(b"INCR n\r\n");
+        expected.extend_from_slice(b"+QUEUED\r\n");
+    }
+    request.extend_from_slice(b"INCR n\r\nEXEC\r\nGET n\r\n");
+    expected.extend_from_slice(
+        format!(
+            "-ERR a transaction holds at most {max} commands and 64 MiB of arguments\r\n\
+             -EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n"
+        )
+        .as_bytes(),
+    );
+    let got = exchange(&mut stream, &request, expected.len()).await;
+    assert!(
+        got == expected,
+        "{}",
+        String::from_utf8_lossy(&got[got.len().saturating_sub(300)..])
+    );
+    assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 0);
+}

@@ -10,9 +10,10 @@
 
 use redraft_engine::{Argv, Reply};
 
-/// Most commands one transaction may queue, and most bytes of their arguments: an EXEC is one
-/// log entry, forwarded by a follower in one message.
-const MAX_QUEUED_COMMANDS: usize = 100_000;
+/// Most commands one transaction may queue, and most bytes of their arguments (each argument
+/// weighing 16 bytes more, see `argv_bytes`): an EXEC is one log entry, forwarded by a follower
+/// in one message.
+pub(crate) const MAX_QUEUED_COMMANDS: usize = 100_000;
 const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
@@ -50,7 +51,7 @@ pub enum Queueing {
 impl Transaction {
     /// Queues `argv`: `+QUEUED`, or the error that dooms it.
     pub fn queue(&mut self, argv: Argv, queueing: Queueing) -> Reply {
-        let bytes = argv.iter().map(Vec::len).sum::<usize>();
+        let bytes = argv_bytes(&argv);
         let local = match queueing {
             Queueing::Local(name) => Some(name),
             _ => None,
@@ -89,4 +90,10 @@ impl Transaction {
     pub fn into_queued(self) -> Vec<Queued> {
         self.queued
     }
+}
+
+/// What a command weighs against the bounds of runs and transactions: its bytes and a little
+/// for each argument, so that many empty arguments count too.
+pub fn argv_bytes(argv: &Argv) -> usize {
+    argv.iter().map(|arg| arg.len() + 16).sum()
 }
