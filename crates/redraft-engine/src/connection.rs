@@ -4,8 +4,8 @@
 //! is a write. They are in the table so that the dispatcher knows their arity and subcommands
 //! and COMMAND lists them; the server crate implements all but CONFIG SET.
 
-use crate::ctx::WriteCtx;
 use crate::reply::{CmdResult, Reply};
+use crate::spec::WriteCtx;
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Cluster, Container, Session, Transaction, Write},

@@ -1,14 +1,13 @@
 //! The engine: applies log entries to the keyspace and serves reads from it.
 
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::entry::{LogCommand, Op};
 use crate::keyspace::Keyspace;
-use crate::reply::{CmdResult, Reply};
+use crate::reply::Reply;
 use crate::rng::splitmix64;
 use crate::snapshot::{self, SnapshotError};
-use crate::table::{self, Kind};
+use crate::spec::{ReadCtx, WriteCtx};
+use crate::table;
 use crate::DATABASES;
-use std::panic::{self, AssertUnwindSafe};
 
 /// Time and seed for a read, supplied by the caller (the engine has no clock).
 #[derive(Clone, Copy, Debug, Default)]
@@ -43,6 +42,7 @@ impl Engine {
     /// Applies the entry at log position `index`; one reply per command of the entry.
     pub fn apply(&mut self, index: u64, entry: &LogCommand) -> Vec<Reply> {
         self.now_ms = self.now_ms.max(entry.now_ms);
+        self.keyspace.begin_entry(index);
         match &entry.op {
             Op::Batch { runs } => runs
                 .iter()
@@ -61,7 +61,7 @@ impl Engine {
         let Some(db) = valid_db(db) else {
             return Reply::error("ERR DB index is out of range");
         };
-        let spec = match table::resolve(argv) {
+        let spec = match table::resolve_entry(argv) {
             Ok(spec) => spec,
             Err(reply) => return reply,
         };
@@ -70,18 +70,9 @@ impl Engine {
             db,
             now_ms: self.now_ms,
             seed,
+            resolve: table::resolve,
         };
-        let run = || match spec.kind {
-            Kind::Write(write) => write(&mut ctx, argv),
-            Kind::Read(read) => read(&ctx.as_read(), argv),
-            Kind::Session | Kind::Cluster | Kind::Transaction | Kind::Container(_) => {
-                Err(Reply::error(format!(
-                    "ERR '{}' cannot be applied by the state machine",
-                    spec.name
-                )))
-            }
-        };
-        contained(spec.name, run)
+        spec.run_write(&mut ctx, argv)
     }
 
     /// Executes a read-only command against this replica's state.
@@ -98,11 +89,15 @@ impl Engine {
             db,
             now_ms: self.now_ms.max(context.now_ms),
             seed: context.seed,
+            resolve: table::resolve,
         };
-        match spec.kind {
-            Kind::Read(read) => contained(spec.name, || read(&ctx, argv)),
-            _ => Reply::error(format!("ERR '{}' is not a read-only command", spec.name)),
-        }
+        spec.run_read(&ctx, argv)
+    }
+
+    /// The index of the last entry applied and the engine's time then: where a WATCH served
+    /// now starts watching (see [`crate::entry::Watched`]).
+    pub fn watch_point(&self) -> (u64, u64) {
+        (self.keyspace.applied_index, self.now_ms)
     }
 
     /// Whether some key is past its deadline at `now_ms` (the leader then proposes a sweep).
@@ -125,17 +120,6 @@ impl Engine {
     pub fn decode_snapshot(bytes: &[u8]) -> Result<Engine, SnapshotError> {
         let (keyspace, now_ms) = snapshot::decode(bytes)?;
         Ok(Engine { keyspace, now_ms })
-    }
-}
-
-/// Runs one command function. A panic in it is a bug that every replica meets at the same
-/// entry, so it must not stop them all: it becomes the same error reply everywhere (whatever the
-/// command changed before it panicked stays changed, alike on every replica), and the node
-/// that serves the client logs it (see [`Reply::is_internal_error`]).
-fn contained(name: &str, run: impl FnOnce() -> CmdResult) -> Reply {
-    match panic::catch_unwind(AssertUnwindSafe(run)) {
-        Ok(result) => result.unwrap_or_else(|error| error),
-        Err(_) => Reply::internal_error(name),
     }
 }
 

@@ -77,6 +77,102 @@ pub struct Run {
     pub cmds: Vec<Argv>,
 }
 
+/// The name under which a transaction travels in a run: one command that carries the
+/// watched keys and the queued commands, so that the state machine checks the watches and
+/// applies the commands as one step, with one reply (EXEC's array, or a null array when a
+/// watched key changed). Internal: a client that sends it is told it is unknown.
+pub const TRANSACTION_COMMAND: &str = "multi-exec";
+
+/// Most keys one connection may watch (each travels in its EXEC's log entry).
+pub const MAX_WATCHED_KEYS: usize = 100_000;
+
+/// A key watched by WATCH, with the point of the log at which it was watched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watched {
+    pub db: u32,
+    pub key: Vec<u8>,
+    /// The index of the last entry the watching node had applied when WATCH was served: a
+    /// change in any later entry aborts the EXEC.
+    pub since_index: u64,
+    /// That node's engine time then: a key whose deadline passed since counts as changed.
+    pub since_ms: u64,
+}
+
+/// MULTI ... EXEC as the log carries it (see [`TRANSACTION_COMMAND`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transaction {
+    pub watched: Vec<Watched>,
+    pub cmds: Vec<Argv>,
+}
+
+impl Transaction {
+    /// The command that carries this transaction: its name, the number of watched keys, each
+    /// as `db key index ms`, then each queued command as its argument count and arguments.
+    pub fn to_argv(&self) -> Argv {
+        let mut argv = vec![
+            TRANSACTION_COMMAND.as_bytes().to_vec(),
+            number(self.watched.len()),
+        ];
+        for watched in &self.watched {
+            argv.push(number(watched.db));
+            argv.push(watched.key.clone());
+            argv.push(number(watched.since_index));
+            argv.push(number(watched.since_ms));
+        }
+        for cmd in &self.cmds {
+            argv.push(number(cmd.len()));
+            argv.extend(cmd.iter().cloned());
+        }
+        argv
+    }
+
+    /// The transaction carried by `argv`, as [`Transaction::to_argv`] wrote it.
+    pub fn from_argv(argv: &[Vec<u8>]) -> Result<Transaction, TransactionFormatError> {
+        let mut rest = argv.iter().skip(1);
+        let mut field = || rest.next().ok_or(TransactionFormatError);
+        let watch_count = parse_number(field()?)?;
+        let mut transaction = Transaction::default();
+        for _ in 0..watch_count {
+            let db = u32::try_from(parse_number(field()?)?).map_err(|_| TransactionFormatError)?;
+            let key = field()?.clone();
+            let since_index = parse_number(field()?)?;
+            let since_ms = parse_number(field()?)?;
+            transaction.watched.push(Watched {
+                db,
+                key,
+                since_index,
+                since_ms,
+            });
+        }
+        while let Some(count) = rest.next() {
+            let count =
+                usize::try_from(parse_number(count)?).map_err(|_| TransactionFormatError)?;
+            let cmd: Argv = rest.by_ref().take(count).cloned().collect();
+            if cmd.len() != count || count == 0 {
+                return Err(TransactionFormatError);
+            }
+            transaction.cmds.push(cmd);
+        }
+        Ok(transaction)
+    }
+}
+
+/// A transaction command that [`Transaction::to_argv`] did not write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed transaction")]
+pub struct TransactionFormatError;
+
+fn number(n: impl ToString) -> Vec<u8> {
+    n.to_string().into_bytes()
+}
+
+fn parse_number(arg: &[u8]) -> Result<u64, TransactionFormatError> {
+    std::str::from_utf8(arg)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or(TransactionFormatError)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
 use crate::config::EncodingConfig;
+use crate::entry::Watched;
 use crate::hash::value::HashValue;
 use crate::list::value::ListValue;
 use crate::reply::Reply;
@@ -227,6 +228,78 @@ pub struct Db {
     entries: BTreeMap<HashedKey, Entry>,
     /// (deadline, key) for every key that has a deadline.
     deadlines: BTreeSet<(u64, HashedKey)>,
+    /// When keys last changed, for WATCH.
+    pub(crate) changes: Changes,
+}
+
+/// Buckets of a database's table of changes (a power of two): 512 KiB per database in use.
+pub const CHANGE_BUCKETS: usize = 1 << 16;
+
+/// When the keys of a database last changed, as the index of the log entry that changed them,
+/// so that EXEC can tell whether a watched key changed after its WATCH. Kept per bucket of key
+/// hashes rather than per key, so that it costs no memory per key: a change to another key of
+/// the same bucket counts too (a false "modified", never a missed one). Every write path of
+/// [`Db`] records here, so no command can change a key unseen.
+#[derive(Clone, Default)]
+pub struct Changes {
+    /// The index of the entry being applied (set by [`Keyspace::begin_entry`]).
+    pub(crate) now_index: u64,
+    /// Per bucket, the last entry that changed a key of it; allocated at the first change.
+    pub(crate) buckets: Option<Box<[u64]>>,
+    /// The last entry that changed the whole database at once (FLUSHDB, FLUSHALL, SWAPDB).
+    pub(crate) whole_db: u64,
+}
+
+impl Changes {
+    fn record(&mut self, hash: u64) {
+        let buckets = self
+            .buckets
+            .get_or_insert_with(|| vec![0; CHANGE_BUCKETS].into_boxed_slice());
+        buckets[hash as usize & (CHANGE_BUCKETS - 1)] = self.now_index;
+    }
+
+    fn record_whole_db(&mut self) {
+        self.whole_db = self.now_index;
+    }
+
+    /// The last entry that may have changed a key of this hash.
+    fn last(&self, hash: u64) -> u64 {
+        let bucket = self
+            .buckets
+            .as_ref()
+            .map_or(0, |buckets| buckets[hash as usize & (CHANGE_BUCKETS - 1)]);
+        bucket.max(self.whole_db)
+    }
+}
+
+/// Equal when they record the same changes, whether or not a table of none was allocated.
+impl PartialEq for Changes {
+    fn eq(&self, other: &Changes) -> bool {
+        let buckets = |changes: &Changes| changes.buckets.as_deref().unwrap_or_default().to_vec();
+        let same_buckets = match (&self.buckets, &other.buckets) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            (None, None) => true,
+            _ => buckets(self)
+                .iter()
+                .chain(&buckets(other))
+                .all(|&index| index == 0),
+        };
+        self.now_index == other.now_index && self.whole_db == other.whole_db && same_buckets
+    }
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let changed = self
+            .buckets
+            .as_ref()
+            .map_or(0, |b| b.iter().filter(|&&i| i != 0).count());
+        write!(
+            f,
+            "Changes {{ now_index: {}, changed_buckets: {changed}, whole_db: {} }}",
+            self.now_index, self.whole_db
+        )
+    }
 }
 
 impl Db {
@@ -244,8 +317,12 @@ impl Db {
     /// deletes it at the same point).
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         self.remove_if_expired(key, now_ms);
-        let probe = (key_hash(key), key);
-        self.entries.get_mut(&probe as &dyn KeyRef)
+        let hash = key_hash(key);
+        let probe = (hash, key);
+        let entry = self.entries.get_mut(&probe as &dyn KeyRef)?;
+        // Any mutable access counts as a change: the caller may change the value through it.
+        self.changes.record(hash);
+        Some(entry)
     }
 
     /// The live value at `key` as type `T`: Ok(None) when absent, WRONGTYPE for another type.
@@ -292,6 +369,7 @@ impl Db {
     /// Stores `entry` at `key`, replacing whatever was there (value and deadline).
     pub fn insert(&mut self, key: &[u8], entry: Entry) {
         let hashed = HashedKey::new(key);
+        self.changes.record(hashed.hash);
         let deadline = entry.deadline_ms();
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
@@ -309,6 +387,7 @@ impl Db {
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let probe = (key_hash(key), key);
         let (hashed, entry) = self.entries.remove_entry(&probe as &dyn KeyRef)?;
+        self.changes.record(hashed.hash);
         if let Some(deadline) = entry.deadline_ms() {
             self.forget_deadline(deadline, &hashed);
         }
@@ -324,6 +403,7 @@ impl Db {
             return false;
         };
         let hashed = hashed.clone();
+        self.changes.record(hashed.hash);
         let old = entry.deadline_ms();
         if let Some(old) = old {
             self.forget_deadline(old, &hashed);
@@ -392,6 +472,7 @@ impl Db {
                 break;
             }
             self.deadlines.pop_first();
+            self.changes.record(hashed.hash);
             self.entries.remove(&hashed);
             swept += 1;
         }
@@ -421,6 +502,22 @@ impl Db {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.deadlines.clear();
+        self.changes.record_whole_db();
+    }
+
+    /// Whether `key` may have changed after entry `since_index`, when the engine's time was
+    /// `since_ms`: written, deleted, flushed or swapped by a later entry, or past a deadline
+    /// that lay ahead then and lies behind at `now_ms` (an expiry that no entry wrote).
+    pub fn changed_since(&self, key: &[u8], since_index: u64, since_ms: u64, now_ms: u64) -> bool {
+        let hash = key_hash(key);
+        if self.changes.last(hash) > since_index {
+            return true;
+        }
+        let probe = (hash, key);
+        self.entries
+            .get(&probe as &dyn KeyRef)
+            .and_then(Entry::deadline_ms)
+            .is_some_and(|deadline| since_ms < deadline && deadline <= now_ms)
     }
 
     /// Stored entries, live or expired.
@@ -433,14 +530,43 @@ impl Db {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyspace {
     pub dbs: Vec<Db>,
+    /// The index of the last log entry applied (or being applied).
+    pub applied_index: u64,
     /// The replicated conversion thresholds (CONFIG SET hash-max-listpack-entries ...).
     pub encoding: EncodingConfig,
+}
+
+impl Keyspace {
+    /// Notes that the entry at `index` is being applied: what it changes is recorded as
+    /// changed by it.
+    pub fn begin_entry(&mut self, index: u64) {
+        self.applied_index = index;
+        for db in &mut self.dbs {
+            db.changes.now_index = index;
+        }
+    }
+
+    /// Swaps two databases (SWAPDB): every key of both may have changed.
+    pub fn swap_dbs(&mut self, first: usize, second: usize) {
+        self.dbs.swap(first, second);
+        self.dbs[first].changes.record_whole_db();
+        self.dbs[second].changes.record_whole_db();
+    }
+
+    /// Whether a watched key may have changed since its WATCH (EXEC then aborts).
+    pub fn watched_key_changed(&self, watched: &Watched, now_ms: u64) -> bool {
+        let Some(db) = self.dbs.get(watched.db as usize) else {
+            return true;
+        };
+        db.changed_since(&watched.key, watched.since_index, watched.since_ms, now_ms)
+    }
 }
 
 impl Default for Keyspace {
     fn default() -> Self {
         Keyspace {
             dbs: vec![Db::default(); DATABASES],
+            applied_index: 0,
             encoding: EncodingConfig::default(),
         }
     }

@@ -17,7 +17,6 @@ pub mod snapshot;
 pub mod table;
 
 // Foundations, below the value types.
-mod ctx;
 mod keyhash;
 mod longdouble;
 mod ostree;
@@ -47,6 +46,7 @@ mod set;
 mod sort;
 mod stream;
 mod string;
+mod transaction;
 mod zset;
 
 mod engine;
@@ -55,7 +55,7 @@ mod engine;
 mod testutil;
 
 pub use engine::{Engine, ReadContext};
-pub use entry::{Argv, LogCommand, Op, Run};
+pub use entry::{Argv, LogCommand, Op, Run, Transaction, Watched};
 pub use reply::Reply;
 pub use table::{lookup, resolve, CommandSpec, Kind};
 

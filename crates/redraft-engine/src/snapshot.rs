@@ -1,13 +1,17 @@
 //! The snapshot format: the whole keyspace as versioned bytes.
 //!
 //! Layout (integers little-endian): magic `RDRFSNAP`, format version (u32), engine time (u64),
-//! the replicated configuration (five u64, see [`EncodingConfig::to_values`]), then for each of the 16 databases its entry count (u64) and its entries in keyspace order:
-//! key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8), value (per type).
+//! the replicated configuration (five u64, see [`EncodingConfig::to_values`]), the index of
+//! the last entry applied (u64), then for each of the 16 databases its entry count (u64), its
+//! entries in keyspace order: key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8),
+//! value (per type); and its table of changes for WATCH (see [`Changes`]): the entry that last
+//! changed the whole database (u64), then the count of changed buckets (u32) and each as its
+//! position (u32) and entry index (u64), in order.
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
 use crate::config::EncodingConfig;
 use crate::hash::value::HashValue;
-use crate::keyspace::{Entry, Keyspace, Value};
+use crate::keyspace::{Changes, Entry, Keyspace, Value, CHANGE_BUCKETS};
 use crate::list::value::ListValue;
 use crate::set::value::SetValue;
 use crate::stream::value::StreamValue;
@@ -18,9 +22,10 @@ use crate::DATABASES;
 pub use crate::wire::SnapshotError;
 
 const MAGIC: &[u8; 8] = b"RDRFSNAP";
-/// Version 2 added the replicated configuration after the engine time; version 1 snapshots
-/// (without it) still load, with the default configuration.
-const VERSION: u32 = 2;
+/// Version 2 added the replicated configuration after the engine time; version 3 the applied
+/// index and each database's table of changes. Older snapshots still load, with the default
+/// configuration and no change recorded (the applied index then comes with the next entry).
+const VERSION: u32 = 3;
 const TAG_STRING: u8 = 0;
 const TAG_HASH: u8 = 1;
 const TAG_LIST: u8 = 2;
@@ -29,12 +34,22 @@ const TAG_ZSET: u8 = 4;
 const TAG_STREAM: u8 = 5;
 
 pub fn encode(keyspace: &Keyspace, now_ms: u64) -> Vec<u8> {
+    encode_as(keyspace, now_ms, VERSION)
+}
+
+/// The snapshot in format `version` (older ones for the tests that they still load).
+pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&now_ms.to_le_bytes());
-    for value in keyspace.encoding.to_values() {
-        out.extend_from_slice(&value.to_le_bytes());
+    if version >= 2 {
+        for value in keyspace.encoding.to_values() {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    if version >= 3 {
+        out.extend_from_slice(&keyspace.applied_index.to_le_bytes());
     }
     for db in &keyspace.dbs {
         out.extend_from_slice(&(db.stored_len() as u64).to_le_bytes());
@@ -49,8 +64,47 @@ pub fn encode(keyspace: &Keyspace, now_ms: u64) -> Vec<u8> {
             }
             encode_value(&mut out, &entry.value);
         }
+        if version >= 3 {
+            encode_changes(&mut out, &db.changes);
+        }
     }
     out
+}
+
+fn encode_changes(out: &mut Vec<u8>, changes: &Changes) {
+    out.extend_from_slice(&changes.whole_db.to_le_bytes());
+    let buckets = changes.buckets.as_deref().unwrap_or_default();
+    let changed: Vec<(usize, u64)> = buckets
+        .iter()
+        .enumerate()
+        .filter(|(_, &index)| index != 0)
+        .map(|(bucket, &index)| (bucket, index))
+        .collect();
+    out.extend_from_slice(&(changed.len() as u32).to_le_bytes());
+    for (bucket, index) in changed {
+        out.extend_from_slice(&(bucket as u32).to_le_bytes());
+        out.extend_from_slice(&index.to_le_bytes());
+    }
+}
+
+fn decode_changes(reader: &mut Reader, now_index: u64) -> Result<Changes, SnapshotError> {
+    let whole_db = reader.u64()?;
+    let count = reader.u32()? as usize;
+    let mut buckets = None;
+    if count > 0 {
+        let mut table = vec![0; CHANGE_BUCKETS].into_boxed_slice();
+        for _ in 0..count {
+            let bucket = reader.u32()? as usize;
+            let slot = table.get_mut(bucket).ok_or(SnapshotError::OutOfRange)?;
+            *slot = reader.u64()?;
+        }
+        buckets = Some(table);
+    }
+    Ok(Changes {
+        now_index,
+        buckets,
+        whole_db,
+    })
 }
 
 fn encode_value(out: &mut Vec<u8>, value: &Value) {
@@ -79,7 +133,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
         return Err(SnapshotError::BadMagic);
     }
     let version = reader.u32()?;
-    if version != 1 && version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(SnapshotError::UnsupportedVersion(version));
     }
     let now_ms = reader.u64()?;
@@ -91,6 +145,10 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
         }
         keyspace.encoding = EncodingConfig::from_values(values);
     }
+    if version >= 3 {
+        keyspace.applied_index = reader.u64()?;
+    }
+    let applied_index = keyspace.applied_index;
     for db_index in 0..DATABASES {
         let count = reader.u64()?;
         let db = &mut keyspace.dbs[db_index];
@@ -103,6 +161,10 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
             let value = decode_value(&mut reader)?;
             db.insert(&key, Entry::new(value, expires_at_ms));
         }
+        db.changes = match version {
+            3.. => decode_changes(&mut reader, applied_index)?,
+            _ => Changes::default(),
+        };
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

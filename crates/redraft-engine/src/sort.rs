@@ -13,7 +13,6 @@
 use std::cmp::Ordering;
 
 use crate::args::{c_str, int_arg, is, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::list::{End, ListValue};
 use crate::reply::{CmdResult, Reply};
@@ -23,6 +22,7 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 use crate::zset::ZSetValue;
 
 /// SORT's parsed options.

@@ -1,9 +1,11 @@
-//! What a command is, as data: its name, arity, flags, key positions and who executes it
-//! ([`Kind`]). Below every type module, which declares its own commands with [`cmd!`]; the
-//! table (table.rs) assembles them above.
+//! What a command is, as data (its name, arity, flags, key positions and who executes it,
+//! [`Kind`]), and what a command function sees ([`WriteCtx`], [`ReadCtx`]). Below every type
+//! module, which declares its own commands with [`cmd!`]; the table (table.rs) assembles them
+//! above.
 
-use crate::ctx::{ReadCtx, WriteCtx};
+use crate::keyspace::{Db, Keyspace};
 use crate::reply::{CmdResult, Reply};
+use std::panic::{self, AssertUnwindSafe};
 
 /// Runs in O(1) or O(log N).
 pub const FAST: u32 = 1 << 2;
@@ -119,4 +121,86 @@ pub fn wrong_arity(name: &str) -> Reply {
     Reply::error(format!(
         "ERR wrong number of arguments for '{name}' command"
     ))
+}
+
+/// The command table's dispatcher ([`crate::table::resolve`]), handed down by the engine in
+/// every context so that a command below the table can run other commands (EXEC's queued
+/// commands, a script's `redis.call`) without importing the table above it.
+pub type Resolve = fn(&[Vec<u8>]) -> Result<&'static CommandSpec, Reply>;
+
+/// What a write command sees: the whole keyspace (MOVE, FLUSHALL and SWAPDB span databases),
+/// the selected database, the entry's time and a seed derived from the entry.
+pub struct WriteCtx<'a> {
+    pub keyspace: &'a mut Keyspace,
+    pub db: usize,
+    pub now_ms: u64,
+    pub seed: u64,
+    pub resolve: Resolve,
+}
+
+impl WriteCtx<'_> {
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.keyspace.dbs[self.db]
+    }
+
+    /// A read-only view of this context, so that write paths can reuse read functions.
+    pub fn as_read(&self) -> ReadCtx<'_> {
+        ReadCtx {
+            keyspace: self.keyspace,
+            db: self.db,
+            now_ms: self.now_ms,
+            seed: self.seed,
+            resolve: self.resolve,
+        }
+    }
+}
+
+/// What a read command sees.
+pub struct ReadCtx<'a> {
+    pub keyspace: &'a Keyspace,
+    pub db: usize,
+    pub now_ms: u64,
+    pub seed: u64,
+    pub resolve: Resolve,
+}
+
+impl ReadCtx<'_> {
+    pub fn db(&self) -> &Db {
+        &self.keyspace.dbs[self.db]
+    }
+}
+
+impl CommandSpec {
+    /// Runs this command as part of a write: a write command applies, a read command reads
+    /// the same state. Anything else (session, cluster, transaction control) is not the state
+    /// machine's to run. A panic in the command is a bug that every replica meets at the same
+    /// entry, so it must not stop them all: it becomes the same error reply everywhere
+    /// (whatever the command changed before it panicked stays changed, alike on every
+    /// replica), and the node that serves the client logs it (see
+    /// [`Reply::is_internal_error`]).
+    pub fn run_write(&self, ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+        match self.kind {
+            Kind::Write(write) => contained(self.name, || write(ctx, argv)),
+            Kind::Read(read) => contained(self.name, || read(&ctx.as_read(), argv)),
+            _ => Reply::error(format!(
+                "ERR '{}' cannot be applied by the state machine",
+                self.name
+            )),
+        }
+    }
+
+    /// Runs this command against a replica's state if it only reads.
+    pub fn run_read(&self, ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+        match self.kind {
+            Kind::Read(read) => contained(self.name, || read(ctx, argv)),
+            _ => Reply::error(format!("ERR '{}' is not a read-only command", self.name)),
+        }
+    }
+}
+
+fn contained(name: &str, run: impl FnOnce() -> CmdResult) -> Reply {
+    match panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok(result) => result.unwrap_or_else(|error| error),
+        Err(_) => Reply::internal_error(name),
+    }
 }

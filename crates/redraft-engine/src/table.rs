@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 pub use crate::spec::{wrong_arity, CommandSpec, Kind};
 
 use crate::{
-    bitmap, connection, dump, geo, hash, hyperloglog, keys, list, set, sort, stream, string, zset,
+    bitmap, connection, dump, geo, hash, hyperloglog, keys, list, set, sort, stream, string,
+    transaction, zset,
 };
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
@@ -90,6 +91,22 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
         return Err(wrong_arity(found.name));
     }
     Ok(found)
+}
+
+/// Looks up a command of a log entry: any client command, or one of the engine's internal
+/// commands (a transaction, see [`crate::entry::Transaction`]), which clients cannot send.
+pub fn resolve_entry(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
+    resolve(argv).or_else(|unknown| {
+        let name = argv.first().ok_or_else(|| unknown.clone())?;
+        let internal = transaction::INTERNAL
+            .iter()
+            .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+            .ok_or(unknown)?;
+        match internal.arity_ok(argv.len()) {
+            true => Ok(internal),
+            false => Err(wrong_arity(internal.name)),
+        }
+    })
 }
 
 /// Bytes of arguments quoted in the unknown-command error, at most (Redis's limit).

@@ -1,10 +1,10 @@
 //! Helpers for the unit tests: apply commands at a given entry time, read at a given time.
 
-use crate::ctx::WriteCtx;
 use crate::entry::LogCommand;
 use crate::keyspace::TypedValue;
 use crate::reply::CmdResult;
 use crate::reply::Reply;
+use crate::spec::WriteCtx;
 use crate::spec::{cmd, CommandSpec, Kind::Write};
 use crate::{Engine, ReadContext};
 
@@ -169,15 +169,23 @@ pub fn bulks(items: &[&str]) -> Reply {
 /// its type tag), for tests of a value type's decoder. `engine` holds exactly one key, of one
 /// byte, in database 0, without a deadline.
 pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
-    // Magic 8, version 4, time 8, configuration 5 * 8, db 0's count 8, key 4 + 1, no
-    // deadline 1, type tag 1.
-    const VALUE_AT: usize = 75;
-    // The entry counts of databases 1 to 15.
-    const TAIL: usize = 15 * 8;
+    // Magic 8, version 4, time 8, configuration 5 * 8, applied index 8, db 0's count 8, key
+    // 4 + 1, no deadline 1, type tag 1.
+    const VALUE_AT: usize = 83;
+    // Database 0's table of changes (whole-database entry 8, count 4, 12 per bucket), then
+    // the entry count and the empty table of changes of databases 1 to 15.
+    let changed_buckets = engine.keyspace().dbs[0]
+        .changes
+        .buckets
+        .as_ref()
+        .map_or(0, |buckets| {
+            buckets.iter().filter(|&&index| index != 0).count()
+        });
+    let tail = 12 + 12 * changed_buckets + 15 * (8 + 12);
     let bytes = engine.encode_snapshot();
     let mut out = bytes[..VALUE_AT].to_vec();
     out.extend_from_slice(value);
-    out.extend_from_slice(&bytes[bytes.len() - TAIL..]);
+    out.extend_from_slice(&bytes[bytes.len() - tail..]);
     out
 }
 

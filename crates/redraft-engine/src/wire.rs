@@ -14,6 +14,8 @@ pub enum SnapshotError {
     Truncated,
     #[error("unknown value type tag {0}")]
     UnknownType(u8),
+    #[error("a snapshot field out of its range")]
+    OutOfRange,
     #[error("trailing bytes after the last database")]
     TrailingBytes,
 }

@@ -5,7 +5,6 @@ use super::value::{
     signed_overflow, unsigned_overflow, BitOp, Overflow,
 };
 use crate::args::{self, int_arg, is, keyword, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
@@ -13,6 +12,7 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM, FAST,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 use crate::string::STRING_LEN_MAX;
 
 /// This module's entries in the command table (see [`crate::table`]).

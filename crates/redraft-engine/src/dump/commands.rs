@@ -2,7 +2,6 @@
 
 use super::{deserialize, serialize, BUSYKEY};
 use crate::args::{int_arg, is, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::Entry;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
@@ -10,6 +9,7 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[

@@ -5,13 +5,13 @@
 use super::geohash::{decode_score, distance, geohash_text, score_of};
 use super::search::{self, lon_lat, unit, Form, Found, Search};
 use crate::args::{syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 use crate::zset::{self, ZSetValue};
 
 /// A distance as Redis prints it: rounded (half to even) to 4 decimals.

@@ -1,7 +1,6 @@
 //! The hash commands and their entries in the command table.
 
 use crate::args::{int_arg, parse_i64, NOT_FLOAT};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::longdouble::{LongDouble, Parsed};
 use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
@@ -12,6 +11,7 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM, FAST, RANDOM,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 use super::value::HashValue;
 

@@ -1,13 +1,13 @@
 //! The commands half: HLL values at keys, and Redis's errors.
 
 use super::value::{add, count, invalidate_cache, is_hll, new_hll, Corrupt, Union};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM, FAST,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[

@@ -2,7 +2,6 @@
 
 use super::object;
 use crate::args::{self, int_arg, is, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::glob::glob_match;
 use crate::keyspace::Db;
 use crate::reply::{CmdResult, Reply};
@@ -12,6 +11,7 @@ use crate::spec::{
     Kind::{Container, Read, Write},
     DENYOOM, FAST, RANDOM,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
@@ -395,6 +395,6 @@ pub fn swapdb(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let first = db_int(&argv[1], "ERR invalid first DB index")?;
     let second = db_int(&argv[2], "ERR invalid second DB index")?;
     let (first, second) = (db_in_range(first)?, db_in_range(second)?);
-    ctx.keyspace.dbs.swap(first, second);
+    ctx.keyspace.swap_dbs(first, second);
     Ok(Reply::ok())
 }

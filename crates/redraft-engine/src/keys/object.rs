@@ -4,9 +4,9 @@
 //! policy.
 
 use crate::args;
-use crate::ctx::ReadCtx;
 use crate::keyspace::Value;
 use crate::reply::{CmdResult, Reply};
+use crate::spec::ReadCtx;
 use crate::spec::{cmd, CommandSpec, Kind::Read};
 
 /// OBJECT's subcommands, with the arity and key positions Redis 7's COMMAND reports.

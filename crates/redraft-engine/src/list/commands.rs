@@ -3,7 +3,6 @@
 use crate::args::{
     int_arg, is, non_negative, normalize_range, syntax_error, Args, MUST_BE_POSITIVE,
 };
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
@@ -11,6 +10,7 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM, FAST,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 use super::value::{End, ListValue};
 

@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use super::SetValue;
 use crate::args::{self, is, syntax_error, Args, MUST_BE_POSITIVE};
 use crate::config::EncodingConfig;
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Entry, TypedValue};
 use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
@@ -16,6 +15,7 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM, FAST, RANDOM,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[

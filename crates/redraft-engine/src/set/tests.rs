@@ -465,6 +465,10 @@ fn packed_and_table_twins() -> (Engine, Engine) {
     for member in extra() {
         apply(&mut table, 1, &["SREM", "s", &member]);
     }
+    // The same last write on both, so that their tables of changes (WATCH's) agree too.
+    for twin in [&mut packed, &mut table] {
+        apply(twin, 5000, "SADD s m123456");
+    }
     assert_eq!(value_of::<SetValue>(&packed, "s").form(), "packed");
     assert_eq!(value_of::<SetValue>(&table, "s").form(), "table");
     (packed, table)

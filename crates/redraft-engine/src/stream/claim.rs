@@ -8,8 +8,8 @@ use super::group_commands::{no_group, now_of};
 use super::ids::{parse_range_start, parse_strict_id};
 use super::{ConsumerGroup, PendingEntry, StreamId, StreamValue};
 use crate::args::{self, is, syntax_error, Args};
-use crate::ctx::WriteCtx;
 use crate::reply::{CmdResult, Reply};
+use crate::spec::WriteCtx;
 
 /// Redis's LONG_MAX / max(sizeof(streamID), attempts factor): the largest COUNT.
 const AUTOCLAIM_COUNT_MAX: i64 = i64::MAX / 16;

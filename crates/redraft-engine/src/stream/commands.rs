@@ -7,9 +7,9 @@ use super::ids::{
 use super::value::{Trim, TrimStrategy};
 use super::{StreamId, StreamValue};
 use crate::args::{self, int_arg, is, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{self};
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// Redis's 100 * stream-node-max-entries: the default LIMIT of an approximate trim.
 const APPROX_TRIM_LIMIT: u64 = 10_000;

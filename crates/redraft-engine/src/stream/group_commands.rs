@@ -6,13 +6,13 @@ use super::commands::{count_limit, entry_reply, parse_read_args, streams_reply, 
 use super::ids::{parse_id, parse_range_end, parse_range_start, parse_strict_id, parse_strict_ids};
 use super::{ConsumerGroup, StreamId, StreamValue, ENTRIES_READ_INVALID};
 use crate::args::{self, is, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
     DENYOOM,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// XGROUP's subcommands (see [`crate::table`]): the dispatcher answers an unknown one and a
 /// wrong argument count with Redis's lines.

@@ -5,8 +5,8 @@ use super::commands::{count_limit, entries_reply, entry_reply};
 use super::group_commands::{help, no_such_group, now_of, pending_row, subcommand_syntax};
 use super::{ConsumerGroup, StreamId, StreamValue, ENTRIES_READ_INVALID};
 use crate::args::{int_arg, is};
-use crate::ctx::ReadCtx;
 use crate::reply::{CmdResult, Reply};
+use crate::spec::ReadCtx;
 use crate::spec::{cmd, CommandSpec, Kind::Read};
 
 /// XINFO's subcommands (see [`crate::table`]): the dispatcher answers an unknown one and a

@@ -2,7 +2,6 @@
 
 use super::value::{check_string_length, overwrite, substring};
 use crate::args::{self, int_arg, is, syntax_error, Args, NOT_FLOAT, NOT_INTEGER};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
 use crate::reply::{CmdResult, Reply};
@@ -11,6 +10,7 @@ use crate::spec::{
     Kind::{Read, Write},
     DENYOOM, FAST,
 };
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[

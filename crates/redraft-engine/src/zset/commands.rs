@@ -5,12 +5,12 @@
 use super::ZSetValue;
 use crate::args::{is, syntax_error, Args, NOT_FLOAT};
 use crate::config::EncodingConfig;
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Entry, Value};
 use crate::reply::{CmdResult, Reply};
 use crate::scan::{self, scan_cursor, scan_page, scan_reply, ScanOptions};
 use crate::score::{d2string, parse_score};
 use crate::spec::wrong_arity;
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// A score as Redis 7.0 replies it: a double, which RESP2 prints as a bulk string with
 /// `%.17g` (RESP3 would want a double; the server's double encoding prints shortest form,

@@ -4,9 +4,9 @@
 use super::commands::{entries_reply, modify, score_reply};
 use crate::args::keyword;
 use crate::args::{self, syntax_error, MUST_BE_POSITIVE};
-use crate::ctx::WriteCtx;
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
+use crate::spec::WriteCtx;
 
 /// (member, score) pairs in pop order.
 pub type Popped = Vec<(Vec<u8>, f64)>;

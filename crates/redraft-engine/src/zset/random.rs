@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use super::commands::entries_reply;
 use super::ZSetValue;
-use crate::ctx::ReadCtx;
 use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
 use crate::sample::count_and_option;
+use crate::spec::ReadCtx;
 
 /// The most replies a ZRANDMEMBER with a negative count may ask for. Redis has no such cap;
 /// here a huge count must not exhaust the serving node's memory (docs/commands.md gives

@@ -6,10 +6,10 @@ use super::commands::{entries_reply, modify};
 use super::{Entries, ZSetValue};
 use crate::args::normalize_range;
 use crate::args::{int_arg, is, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::Db;
 use crate::reply::{CmdResult, Reply};
 use crate::score::parse_range_bound;
+use crate::spec::{ReadCtx, WriteCtx};
 
 const NOT_FLOAT_RANGE: &str = "ERR min or max is not a float";
 const NOT_LEX_RANGE: &str = "ERR min or max not valid string range item";

@@ -9,12 +9,12 @@ use super::range::{zrange_generic, Direction, RangeBy};
 use super::{Entries, ZSetValue};
 use crate::args::keyword;
 use crate::args::{self, is, syntax_error, Args};
-use crate::ctx::{ReadCtx, WriteCtx};
 use crate::keyspace::{Db, Entry, Value};
 use crate::ostree::cmp_entries;
 use crate::reply::{CmdResult, Reply};
 use crate::score::parse_score;
 use crate::set::SetValue;
+use crate::spec::{ReadCtx, WriteCtx};
 
 /// Stores a result set at `key` as Redis's store commands do (the old value and its deadline
 /// go); an empty result deletes the key. Replies the result's size. `entries` are in the
