@@ -65,6 +65,9 @@ pub struct RunReport {
     pub unknown: usize,
     pub faults: BTreeMap<&'static str, usize>,
     pub register_keys: usize,
+    /// Compare-and-set operations (WATCH ... EXEC) that applied, and that aborted.
+    pub cas_applied: usize,
+    pub cas_aborted: usize,
     pub findings: Findings,
     pub workloads_run: Vec<Workload>,
     pub workloads_missing: Vec<(Workload, String)>,
@@ -195,6 +198,12 @@ pub async fn run(config: RunConfig) -> RunReport {
     report.unknown = ops.iter().filter(|o| o.outcome == Outcome::Unknown).count();
     let (register_keys, bad) = linearizability::check_registers(&ops);
     report.register_keys = register_keys;
+    let cas = |outcome| {
+        ops.iter()
+            .filter(|o| matches!(o.kind, OpKind::Cas { .. }) && o.outcome == outcome)
+            .count()
+    };
+    (report.cas_applied, report.cas_aborted) = (cas(Outcome::Ok), cas(Outcome::Fail));
     for (key, verdict) in bad {
         let text = match verdict {
             Verdict::NotLinearizable { prefix_len, stuck } => {
@@ -263,8 +272,8 @@ fn summary(name: &str, report: &RunReport, duration: Duration) -> String {
         .collect();
     format!(
         "fault-run {name} summary: seed={} duration={}s ops={} (ok={} fail={} unknown={}) \
-         faults={} [{}] register_keys={} anomalies={} lost_acked_writes={} workloads=[{}] \
-         not_run=[{}] history={}",
+         faults={} [{}] register_keys={} cas=(applied={} aborted={}) anomalies={} \
+         lost_acked_writes={} workloads=[{}] not_run=[{}] history={}",
         report.seed,
         duration.as_secs(),
         report.ops,
@@ -274,6 +283,8 @@ fn summary(name: &str, report: &RunReport, duration: Duration) -> String {
         report.faults.values().sum::<usize>(),
         faults.join(" "),
         report.register_keys,
+        report.cas_applied,
+        report.cas_aborted,
         report.findings.anomalies.len(),
         report.findings.lost_acked_writes,
         run.join(","),
@@ -394,7 +405,7 @@ async fn final_reads(cluster: &Cluster, history: &History, run: &[Workload]) -> 
             .map(|o| o.key.clone())
             .collect()
     };
-    let registers = keys_of(|k| matches!(k, OpKind::Read | OpKind::Write(_)));
+    let registers = keys_of(|k| matches!(k, OpKind::Read | OpKind::Write(_) | OpKind::Cas { .. }));
     let lists = keys_of(|k| matches!(k, OpKind::Append(_) | OpKind::ReadList));
     let sets = keys_of(|k| matches!(k, OpKind::Add(_) | OpKind::ReadSet));
     let mut finals = Finals {

@@ -35,6 +35,9 @@ pub enum OpKind {
     Read,
     /// SET key value (register).
     Write(String),
+    /// WATCH key, GET key, MULTI, SET key new, EXEC (register): a compare-and-set against
+    /// the value read (`None`: the key was absent).
+    Cas { expect: Option<String>, new: String },
     /// INCR key; `result` is the new value.
     Incr,
     /// RPUSH key element.
@@ -52,6 +55,7 @@ impl OpKind {
         match self {
             OpKind::Read => "read",
             OpKind::Write(_) => "write",
+            OpKind::Cas { .. } => "cas",
             OpKind::Incr => "incr",
             OpKind::Append(_) => "append",
             OpKind::ReadList => "read-list",
@@ -63,6 +67,7 @@ impl OpKind {
     fn argument(&self) -> Option<&str> {
         match self {
             OpKind::Write(v) | OpKind::Append(v) | OpKind::Add(v) => Some(v),
+            OpKind::Cas { new, .. } => Some(new),
             _ => None,
         }
     }

@@ -183,6 +183,11 @@ pub fn register_entries(history: &[Op]) -> BTreeMap<String, Vec<Entry<RegisterOp
         let register_op = match (&op.kind, op.outcome, &op.result) {
             (OpKind::Read, Outcome::Ok, OpResult::Value(v)) => RegisterOp::Read(v.clone()),
             (OpKind::Write(v), Outcome::Ok | Outcome::Unknown, _) => RegisterOp::Write(v.clone()),
+            (OpKind::Cas { expect, new }, Outcome::Ok | Outcome::Unknown, _) => RegisterOp::Cas {
+                expect: expect.clone(),
+                new: new.clone(),
+                ok: (op.outcome == Outcome::Ok).then_some(true),
+            },
             _ => continue,
         };
         let ret = (op.outcome == Outcome::Ok).then_some(op.complete_us);
@@ -427,6 +432,9 @@ mod tests {
             op(OpKind::Write("c".into()), Outcome::Unknown, OpResult::None),
             op(OpKind::Read, Outcome::Unknown, OpResult::None),
             op(OpKind::Read, Outcome::Ok, OpResult::Value(None)),
+            op(cas("a", "d"), Outcome::Ok, OpResult::None),
+            op(cas("d", "e"), Outcome::Fail, OpResult::None),
+            op(cas("d", "f"), Outcome::Unknown, OpResult::None),
         ];
         let entries = &register_entries(&history)["k"];
         let shapes: Vec<_> = entries
@@ -439,7 +447,24 @@ mod tests {
                 (RegisterOp::Write("a".into()), Some(2), 0),
                 (RegisterOp::Write("c".into()), None, 2),
                 (RegisterOp::Read(None), Some(2), 4),
+                (register_cas("a", "d", Some(true)), Some(2), 5),
+                (register_cas("d", "f", None), None, 7),
             ]
         );
+    }
+
+    fn cas(expect: &str, new: &str) -> OpKind {
+        OpKind::Cas {
+            expect: Some(expect.into()),
+            new: new.into(),
+        }
+    }
+
+    fn register_cas(expect: &str, new: &str, ok: Option<bool>) -> RegisterOp {
+        RegisterOp::Cas {
+            expect: Some(expect.into()),
+            new: new.into(),
+            ok,
+        }
     }
 }

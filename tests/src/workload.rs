@@ -224,7 +224,6 @@ impl Client {
     ) -> bool {
         let invoke_us = history.now_us();
         let reply = self.call(args).await;
-        let complete_us = history.now_us();
         let (outcome, result, error) = match reply {
             Reply::NotSent => return false,
             Reply::Fail(e) => (Outcome::Fail, OpResult::None, Some(e)),
@@ -245,6 +244,18 @@ impl Client {
                 }
             },
         };
+        self.record(history, key, kind, (outcome, result, error), invoke_us);
+        true
+    }
+
+    fn record(
+        &self,
+        history: &History,
+        key: &str,
+        kind: OpKind,
+        (outcome, result, error): (Outcome, OpResult, Option<String>),
+        invoke_us: u64,
+    ) {
         history.record(Op {
             client: self.id,
             node: self.node,
@@ -253,9 +264,61 @@ impl Client {
             outcome,
             result,
             invoke_us,
-            complete_us,
+            complete_us: history.now_us(),
             error,
         });
+    }
+
+    /// Compare-and-set through WATCH: WATCH the key, GET its value, then MULTI / SET / EXEC.
+    /// An EXEC that runs is a CAS that succeeded against the value read; one that answers a
+    /// null array did not take effect (recorded as failed: WATCH may abort without a change,
+    /// so an abort says nothing about the value). Nothing is recorded when a step before EXEC
+    /// fails, since nothing was written; the connection is dropped so no watch lingers.
+    async fn cas_op(&mut self, history: &History, key: &str) -> bool {
+        let invoke_us = history.now_us();
+        let expect = match self.call(&["WATCH", key]).await {
+            Reply::NotSent => return false,
+            Reply::Frame(OwnedFrame::SimpleString(ok)) if ok == b"OK" => {
+                match self.call(&["GET", key]).await {
+                    Reply::Frame(frame) => parse_value(&frame),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some(OpResult::Value(expect)) = expect else {
+            self.conn = None;
+            return true;
+        };
+        let new = self.unique();
+        let queued = matches!(
+            self.call(&["MULTI"]).await,
+            Reply::Frame(OwnedFrame::SimpleString(_))
+        ) && matches!(
+            self.call(&["SET", key, &new]).await,
+            Reply::Frame(OwnedFrame::SimpleString(_))
+        );
+        if !queued {
+            self.conn = None;
+            return true;
+        }
+        let outcome = match self.call(&["EXEC"]).await {
+            Reply::Frame(OwnedFrame::Array(replies)) if replies.len() == 1 => {
+                (Outcome::Ok, OpResult::None, None)
+            }
+            Reply::Frame(OwnedFrame::Null) => (Outcome::Fail, OpResult::None, None),
+            Reply::Frame(other) => (Outcome::Unknown, OpResult::None, Some(format!("{other:?}"))),
+            Reply::Fail(e) => (Outcome::Fail, OpResult::None, Some(e)),
+            Reply::Unknown(e) => (Outcome::Unknown, OpResult::None, Some(e)),
+            Reply::NotSent => (Outcome::Fail, OpResult::None, Some("not sent".into())),
+        };
+        self.record(
+            history,
+            key,
+            OpKind::Cas { expect, new },
+            outcome,
+            invoke_us,
+        );
         true
     }
 
@@ -263,6 +326,9 @@ impl Client {
         let n = shared.register_ops.fetch_add(1, Ordering::Relaxed);
         let group = n / REGISTER_OPS_PER_KEY_GROUP;
         let key = format!("r{}", group * 3 + self.rng.random_range(0..3));
+        if self.rng.random_bool(0.2) {
+            return self.cas_op(history, &key).await;
+        }
         if self.rng.random_bool(0.5) {
             self.op(
                 history,

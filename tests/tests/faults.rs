@@ -44,6 +44,11 @@ fn fault_run(name: &str, kinds: &[FaultKind], seconds: u64) -> RunReport {
         );
     }
     assert!(report.ok > 0, "no operation succeeded: {}", report.summary);
+    assert!(
+        report.cas_applied > 0,
+        "no compare-and-set applied: {}",
+        report.summary
+    );
     report
 }
 

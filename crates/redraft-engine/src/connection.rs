@@ -29,6 +29,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Container(RAFT)),
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("unwatch", 1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("watch", -2, CONNECTION | FAST, 1, -1, 1, Transaction),
 ];
 
 /// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET

@@ -32,8 +32,9 @@ pub enum Kind {
     Session,
     /// Executed by the server against the Raft cluster (membership, status).
     Cluster,
-    /// MULTI, EXEC, DISCARD: the session's transaction control. The commands queued between
-    /// MULTI and EXEC travel as one run, applied in one log entry on every replica.
+    /// MULTI, EXEC, DISCARD, WATCH: the session's transaction control. The commands queued
+    /// between MULTI and EXEC travel as one command of one log entry, applied as a unit on
+    /// every replica, after the watched keys are checked there.
     Transaction,
     /// A container: the second argument names one of these subcommands, each with its own
     /// kind and arity (`config|get`, `object|encoding`).

@@ -49,6 +49,10 @@ pub trait Cluster: Send + Sync + 'static {
     /// Executes a read-only command on the local replica (after a barrier).
     fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply;
 
+    /// Where this replica stands, for a WATCH served now (after a read barrier): the index of
+    /// its last applied entry and its engine time then (see `redraft_engine::Watched`).
+    fn watch_point(&self) -> (u64, u64);
+
     /// Non-empty databases, for INFO keyspace.
     fn db_stats(&self) -> Vec<DbStats>;
 

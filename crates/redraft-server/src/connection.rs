@@ -34,6 +34,10 @@ impl<C: Cluster> Session<C> {
             "config|get" => self.config(argv),
             "raft|help" => crate::admin::raft_help(),
             "time" => time(),
+            "unwatch" => {
+                self.watched.clear();
+                Reply::ok()
+            }
             other => Reply::error(format!("ERR '{other}' is not served by sessions")),
         }
     }

@@ -42,6 +42,10 @@ impl Cluster for RaftCluster {
             .with_engine(|engine| engine.read(db, argv, context))
     }
 
+    fn watch_point(&self) -> (u64, u64) {
+        self.node.with_engine(|engine| engine.watch_point())
+    }
+
     fn encoding_config(&self) -> EncodingConfig {
         self.node.with_engine(|engine| engine.keyspace().encoding)
     }

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use redraft_engine::resolve;
-use redraft_engine::{Argv, Kind, ReadContext, Reply};
+use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
 
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
@@ -43,6 +43,8 @@ pub struct Session<C: Cluster> {
     pub closing: bool,
     /// Open between MULTI and EXEC or DISCARD.
     pub transaction: Option<Transaction>,
+    /// Keys watched by WATCH, until EXEC, DISCARD or UNWATCH.
+    pub watched: Vec<Watched>,
 }
 
 /// How the session serves one command.
@@ -53,7 +55,7 @@ enum Route {
     Session(&'static str),
     /// Answered by the server against the cluster (RAFT's subcommands).
     Cluster(&'static str),
-    /// MULTI, EXEC, DISCARD.
+    /// MULTI, EXEC, DISCARD, WATCH.
     Transaction(&'static str),
     Read,
     Write,
@@ -90,6 +92,7 @@ impl<C: Cluster> Session<C> {
             lib_ver: None,
             closing: false,
             transaction: None,
+            watched: Vec::new(),
         }
     }
 
@@ -144,7 +147,9 @@ impl<C: Cluster> Session<C> {
             }
             match routed {
                 Route::Immediate(reply) => replies.push(reply),
-                Route::Transaction(name) => replies.push(self.transaction_command(name).await),
+                Route::Transaction(name) => {
+                    replies.push(self.transaction_command(name, &argv).await)
+                }
                 Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
                 Route::Session(name) => {
                     replies.push(self.session_command(name, &argv));

@@ -40,6 +40,10 @@ impl Cluster for LocalCluster {
         self.engine.lock().unwrap().read(db, argv, context)
     }
 
+    fn watch_point(&self) -> (u64, u64) {
+        self.engine.lock().unwrap().watch_point()
+    }
+
     fn db_stats(&self) -> Vec<DbStats> {
         Vec::new()
     }
@@ -398,4 +402,39 @@ async fn a_transaction_past_its_command_bound_is_refused_and_aborted() {
         String::from_utf8_lossy(&got[got.len().saturating_sub(300)..])
     );
     assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn watched_keys_are_bounded_per_connection_and_exec_checks_them_in_its_entry() {
+    let (server, mut stream) = connect().await;
+    let max = redraft_engine::entry::MAX_WATCHED_KEYS;
+    let mut request = format!("*{}\r\n$5\r\nWATCH\r\n", max + 2).into_bytes();
+    for i in 0..=max {
+        let key = format!("k{i}");
+        request.extend_from_slice(format!("${}\r\n{key}\r\n", key.len()).as_bytes());
+    }
+    let refusal = format!("-ERR a connection watches at most {max} keys\r\n");
+    assert_exchange(&mut stream, &request, refusal.as_bytes()).await;
+    // Refused as a whole: nothing was watched, so a change to k0 does not abort.
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("SET k0 1\r\n", "+OK\r\n"),
+            (
+                "MULTI\r\nGET k0\r\nEXEC\r\n",
+                "+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n",
+            ),
+            ("WATCH k0\r\nSET k0 2\r\n", "+OK\r\n+OK\r\n"),
+        ],
+    )
+    .await;
+    let before = server.cluster.entries.load(Ordering::SeqCst);
+    assert_exchange(
+        &mut stream,
+        b"MULTI\r\nPING\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n*-1\r\n",
+    )
+    .await;
+    let entries = server.cluster.entries.load(Ordering::SeqCst);
+    assert_eq!(entries, before + 1, "a watched EXEC is checked in the log");
 }
