@@ -106,8 +106,11 @@ fn cached<'c>(scripts: &'c ScriptCache, sha: &[u8]) -> Result<&'c [u8], Reply> {
     scripts.get(sha).ok_or_else(|| Reply::error(NO_SCRIPT))
 }
 
+/// A script's keys and its arguments.
+type KeysAndArgs<'a> = (&'a [Vec<u8>], &'a [Vec<u8>]);
+
 /// The keys and the arguments after numkeys, with Redis's errors for a bad count.
-fn split_keys(argv: &[Vec<u8>]) -> Result<(&[Vec<u8>], &[Vec<u8>]), Reply> {
+fn split_keys(argv: &[Vec<u8>]) -> Result<KeysAndArgs<'_>, Reply> {
     let numkeys = args::parse_i64(&argv[2]).ok_or_else(|| Reply::error(args::NOT_INTEGER))?;
     let rest = &argv[3..];
     match usize::try_from(numkeys) {

@@ -131,7 +131,7 @@ fn to_reply_at(value: &Value, resp: Resp, depth: usize) -> Reply {
 /// the "indefinite" value for NaN and out-of-range numbers.
 fn truncate(n: f64) -> i64 {
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if n.is_nan() || n >= LIMIT || n < -LIMIT {
+    if n.is_nan() || !(-LIMIT..LIMIT).contains(&n) {
         i64::MIN
     } else {
         n as i64

@@ -34,11 +34,6 @@ local function protect(table)
   setmetatable(table, { __newindex = readonly_error, __metatable = false })
 end
 
--- An error raised as Redis raises it from its library: a table whose `err` is the line.
-local function raise(line)
-  error({ err = line }, 0)
-end
-
 -- The engine's calls stop a script that ran past its limits; a protected call must not let
 -- it go on.
 local function unless_stopped(...)
@@ -56,6 +51,10 @@ local function after_pcall(ok, ...)
     local failure = ...
     if type(failure) == "table" and rawget(failure, "err") ~= nil then
       return false, rawget(failure, "err")
+    end
+    local line = raw.raised(failure)
+    if line ~= nil then
+      return false, line
     end
   end
   return ok, ...
@@ -160,16 +159,11 @@ for name, value in pairs(constants) do
   redis[name] = value
 end
 
-redis.call = function(...)
-  local failed, reply = raw.call(...)
-  if failed then
-    error(reply, 0)
-  end
-  return reply
-end
-redis.pcall = function(...)
-  local _, reply = raw.call(...)
-  return reply
+-- The functions that may raise an error are the engine's (C functions, as Redis's are), so
+-- that a tail call such as `return redis.call(...)` keeps the script's line in the error.
+for _, name in ipairs({ "call", "pcall", "sha1hex", "log", "setresp", "set_repl",
+    "acl_check_cmd" }) do
+  redis[name] = raw[name]
 end
 
 -- An error line as redis.error_reply makes it: `-CODE message` keeps its code, a line
@@ -204,49 +198,6 @@ redis.status_reply = function(...)
   end
   return { ok = text }
 end
-redis.sha1hex = function(...)
-  if select("#", ...) ~= 1 then
-    raise("ERR wrong number of arguments")
-  end
-  local text = ...
-  if type(text) == "number" then
-    text = tostring(text)
-  elseif type(text) ~= "string" then
-    text = ""
-  end
-  return raw.sha1hex(text)
-end
-redis.log = function(...)
-  if select("#", ...) < 2 then
-    raise("ERR redis.log() requires two arguments or more.")
-  end
-  local level = ...
-  if type(level) ~= "number" then
-    raise("ERR First argument must be a number (log level).")
-  end
-  if level < constants.LOG_DEBUG or level > constants.LOG_WARNING then
-    raise("ERR Invalid debug level.")
-  end
-end
-redis.setresp = function(...)
-  if select("#", ...) ~= 1 then
-    raise("ERR redis.setresp() requires one argument.")
-  end
-  local version = tonumber((...))
-  if version ~= 2 and version ~= 3 then
-    raise("ERR RESP version must be 2 or 3.")
-  end
-  raw.setresp(version)
-end
-redis.set_repl = function(...)
-  if select("#", ...) ~= 1 then
-    raise("ERR redis.set_repl() requires two arguments.")
-  end
-  local flags = tonumber((...)) or 0
-  if flags < constants.REPL_NONE or flags > constants.REPL_ALL or flags ~= floor(flags) then
-    raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
-  end
-end
 redis.replicate_commands = function()
   return true
 end
@@ -254,15 +205,6 @@ redis.breakpoint = function()
   return false
 end
 redis.debug = function() end
-redis.acl_check_cmd = function(...)
-  if select("#", ...) == 0 then
-    raise("ERR Please specify at least one argument for this redis lib call")
-  end
-  if not raw.known(...) then
-    raise("ERR Invalid command passed to redis.acl_check_cmd()")
-  end
-  return true
-end
 G.redis = redis
 
 -- Globals are read-only: every global lives in `real`, and _G is an empty table that reads

@@ -181,30 +181,39 @@ fn run_in_fresh_state(
     let rand = RefCell::new(Rand48::default());
     let result = lua.scope(|scope| {
         let raw = lua.create_table()?;
+        let call = |lua: &Lua, args: MultiValue, raising: bool| {
+            if meter.stop.get().is_some() {
+                return Err(mlua::Error::runtime("script stopped"));
+            }
+            let reply = match call_arguments(&args) {
+                None => Reply::error(BAD_CALL_ARGUMENTS),
+                Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
+                Some(argv) => dispatcher.borrow_mut().call(&argv),
+            };
+            match reply {
+                Reply::Error(line) if raising => raise(&line),
+                reply => convert::to_lua(lua, &reply, resp.get()),
+            }
+        };
         raw.raw_set(
             "call",
-            scope.create_function(|lua, args: MultiValue| {
-                if meter.stop.get().is_some() {
-                    return Err(mlua::Error::runtime("script stopped"));
-                }
-                let Some(argv) = call_arguments(&args) else {
-                    let line = "ERR Lua redis lib command arguments must be strings or integers";
-                    return failed(lua, line);
-                };
-                if argv.is_empty() {
-                    let line = "ERR Please specify at least one argument for this redis lib call";
-                    return failed(lua, line);
-                }
-                let reply = dispatcher.borrow_mut().call(&argv);
-                let value = convert::to_lua(lua, &reply, resp.get())?;
-                Ok((reply.is_error(), value))
-            })?,
+            scope.create_function(move |lua, args| call(lua, args, true))?,
         )?;
         raw.raw_set(
-            "known",
+            "pcall",
+            scope.create_function(move |lua, args| call(lua, args, false))?,
+        )?;
+        raw.raw_set(
+            "acl_check_cmd",
             scope.create_function(|_, args: MultiValue| {
+                if args.is_empty() {
+                    return raise(NO_CALL_ARGUMENTS);
+                }
                 let argv = call_arguments(&args).unwrap_or_default();
-                Ok(dispatcher.borrow().lookup(&argv).is_ok())
+                match dispatcher.borrow().lookup(&argv) {
+                    Ok(_) => Ok(true),
+                    Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
+                }
             })?,
         )?;
         raw.raw_set(
@@ -221,14 +230,24 @@ fn run_in_fresh_state(
         )?;
         raw.raw_set(
             "setresp",
-            scope.create_function(|_, version: u8| {
-                resp.set(if version == 3 { Resp::Three } else { Resp::Two });
+            scope.create_function(|_, args: MultiValue| {
+                let [version] = &args.iter().collect::<Vec<_>>()[..] else {
+                    return raise("ERR redis.setresp() requires one argument.");
+                };
+                resp.set(match number(version) {
+                    Some(2.0) => Resp::Two,
+                    Some(3.0) => Resp::Three,
+                    _ => return raise("ERR RESP version must be 2 or 3."),
+                });
                 Ok(())
             })?,
         )?;
+        raw.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
+        raw.raw_set("log", lua.create_function(log)?)?;
+        raw.raw_set("set_repl", lua.create_function(set_repl)?)?;
         raw.raw_set(
-            "sha1hex",
-            lua.create_function(|_, text: mlua::LuaString| Ok(sha1_hex(&text.as_bytes())))?,
+            "raised",
+            lua.create_function(|_, value: Value| Ok(raised_line(&value)))?,
         )?;
         raw.raw_set(
             "stopped",
@@ -270,10 +289,84 @@ fn run_in_fresh_state(
     })
 }
 
-/// A refusal of redis.call as the script sees it: failed, with its `{err=...}` table.
-fn failed(lua: &Lua, line: &str) -> mlua::Result<(bool, Value)> {
-    let value = convert::to_lua(lua, &Reply::error(line), Resp::Two)?;
-    Ok((true, value))
+const BAD_CALL_ARGUMENTS: &str = "ERR Lua redis lib command arguments must be strings or integers";
+const NO_CALL_ARGUMENTS: &str = "ERR Please specify at least one argument for this redis lib call";
+
+/// An error a `redis` function raises, as Redis raises its `{err=...}`: the line, which the
+/// script's error handler and its pcall take back out.
+#[derive(Debug)]
+struct Raised(String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+fn raise<T>(line: &str) -> mlua::Result<T> {
+    Err(mlua::Error::external(Raised(line.to_string())))
+}
+
+/// The line of an error a `redis` function raised, if `value` is one.
+fn raised_line(value: &Value) -> Option<String> {
+    match value {
+        Value::Error(error) => error
+            .downcast_ref::<Raised>()
+            .map(|raised| raised.0.clone()),
+        _ => None,
+    }
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(text) => text.to_str().ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// redis.sha1hex(text): a number is hashed as Lua spells it.
+fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<String> {
+    let [value] = &args.iter().collect::<Vec<_>>()[..] else {
+        return raise("ERR wrong number of arguments");
+    };
+    let text = match lua.coerce_string((*value).clone())? {
+        Some(text) => text.as_bytes().to_vec(),
+        None => Vec::new(),
+    };
+    Ok(sha1_hex(&text))
+}
+
+/// redis.log(level, message, ...): checked as Redis checks it; nothing is logged (a replica
+/// has no log a script may write to).
+fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return raise("ERR redis.log() requires two arguments or more.");
+    }
+    let Some(level) = number(&args[0]).filter(|_| !matches!(args[0], Value::String(_))) else {
+        return raise("ERR First argument must be a number (log level).");
+    };
+    if !(0.0..=3.0).contains(&level) {
+        return raise("ERR Invalid debug level.");
+    }
+    Ok(())
+}
+
+/// redis.set_repl(flags): checked, without effect (every replica applies the whole script).
+fn set_repl(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    let [flags] = &args.iter().collect::<Vec<_>>()[..] else {
+        return raise("ERR redis.set_repl() requires two arguments.");
+    };
+    let flags = number(flags).unwrap_or(0.0);
+    if !(0.0..=3.0).contains(&flags) || flags.fract() != 0.0 {
+        return raise(
+            "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        );
+    }
+    Ok(())
 }
 
 fn call_arguments(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
@@ -326,7 +419,10 @@ fn error_handler(lua: &Lua, sha: &str) -> mlua::Result<Function> {
             Value::Number(n) => format!("ERR {}", lua_number(lua, *n)),
             Value::Nil => "ERR nil".to_string(),
             Value::Boolean(value) => format!("ERR {value}"),
-            Value::Error(error) => format!("ERR {error}"),
+            Value::Error(error) => match error.downcast_ref::<Raised>() {
+                Some(raised) => raised.0.clone(),
+                None => format!("ERR {error}"),
+            },
             other => format!("ERR (error object is a {} value)", other.type_name()),
         };
         let line = script_line(lua);
