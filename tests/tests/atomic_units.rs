@@ -1,7 +1,7 @@
-//! Atomic units across a leader kill, with real processes: writers on every node send
-//! MULTI/EXEC transactions of three SETs while the leader is killed. Each transaction is
-//! applied whole on every survivor or not at all, never half; every acknowledged one is there;
-//! and the survivors hold the same state (equal digests at the same applied index).
+//! Atomic units across a leader kill, with real processes: writers on every node send units of
+//! three SETs — MULTI/EXEC transactions, or Lua scripts — while the leader is killed. Each unit
+//! is applied whole on every survivor or not at all, never half; every acknowledged one is
+//! there; and the survivors hold the same state (equal digests at the same applied index).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,6 +24,44 @@ struct UnitLog {
     sent: Vec<String>,
 }
 
+/// How a unit travels.
+#[derive(Clone, Copy)]
+enum Unit {
+    Transaction,
+    Script,
+}
+
+/// The script of a unit: one SET per key, all to the unit's name.
+const UNIT_SCRIPT: &str = "for _, key in ipairs(KEYS) do redis.call('SET', key, ARGV[1]) end \
+                           return #KEYS";
+
+/// Sends one unit; `Ok(true)` when it was acknowledged, `Ok(false)` for a cluster error.
+async fn send_unit(conn: &mut RawClient, how: Unit, unit: &str) -> Result<bool, String> {
+    match how {
+        Unit::Transaction => send_transaction(conn, unit).await,
+        Unit::Script => send_script(conn, unit).await,
+    }
+}
+
+async fn send_script(conn: &mut RawClient, unit: &str) -> Result<bool, String> {
+    let keys = unit_keys(unit);
+    let count = KEYS_PER_UNIT.to_string();
+    let mut args = vec!["EVAL", UNIT_SCRIPT, &count];
+    args.extend(keys.iter().map(String::as_str));
+    args.push(unit);
+    let reply = conn.call(&args).await.map_err(|e| e.to_string())?;
+    acknowledged(reply, format!(":{KEYS_PER_UNIT}\r\n").as_bytes())
+}
+
+/// `Ok(true)` for the acknowledgement, `Ok(false)` for a cluster error, else the reply.
+fn acknowledged(reply: Vec<u8>, ack: &[u8]) -> Result<bool, String> {
+    match reply.as_slice() {
+        r if r == ack => Ok(true),
+        r if r.starts_with(b"-CLUSTERDOWN") || r.starts_with(b"-TRYAGAIN") => Ok(false),
+        _ => Err(show(&reply)),
+    }
+}
+
 /// Sends one transaction; `Ok(true)` when EXEC acknowledged it.
 async fn send_transaction(conn: &mut RawClient, unit: &str) -> Result<bool, String> {
     let expect = |reply: Vec<u8>, want: &[u8]| match reply == want {
@@ -42,17 +80,13 @@ async fn send_transaction(conn: &mut RawClient, unit: &str) -> Result<bool, Stri
         expect(reply, b"+QUEUED\r\n")?;
     }
     let reply = conn.call(&["EXEC"]).await.map_err(|e| e.to_string())?;
-    let whole = b"*3\r\n+OK\r\n+OK\r\n+OK\r\n";
-    match reply.as_slice() {
-        r if r == whole => Ok(true),
-        r if r.starts_with(b"-CLUSTERDOWN") || r.starts_with(b"-TRYAGAIN") => Ok(false),
-        _ => Err(show(&reply)),
-    }
+    acknowledged(reply, b"*3\r\n+OK\r\n+OK\r\n+OK\r\n")
 }
 
 /// A bounded writer on one node: units until `stop`, 5,000 units or 60 s.
 async fn run_writer(
     port: u16,
+    how: Unit,
     tag: String,
     stop: Arc<AtomicBool>,
     acked: Arc<AtomicU64>,
@@ -74,7 +108,7 @@ async fn run_writer(
         let conn = client.as_mut().expect("connected");
         let unit = format!("{tag}-{i}");
         log.sent.push(unit.clone());
-        match send_transaction(conn, &unit).await {
+        match send_unit(conn, how, &unit).await {
             Ok(true) => {
                 log.acked.push(unit);
                 acked.fetch_add(1, Ordering::Relaxed);
@@ -114,6 +148,15 @@ async fn keys_present(cluster: &Cluster, id: u64, unit: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_in_flight_across_a_leader_kill_apply_whole_or_not_at_all() {
+    units_across_a_leader_kill(Unit::Transaction).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_in_flight_across_a_leader_kill_apply_whole_or_not_at_all() {
+    units_across_a_leader_kill(Unit::Script).await;
+}
+
+async fn units_across_a_leader_kill(how: Unit) {
     let cluster = Cluster::start(3).await;
     let old_leader = cluster.leader().await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -123,7 +166,13 @@ async fn transactions_in_flight_across_a_leader_kill_apply_whole_or_not_at_all()
         .into_iter()
         .map(|id| {
             let (stop, acked) = (stop.clone(), acked.clone());
-            tokio::spawn(run_writer(cluster.port(id), format!("t{id}"), stop, acked))
+            tokio::spawn(run_writer(
+                cluster.port(id),
+                how,
+                format!("t{id}"),
+                stop,
+                acked,
+            ))
         })
         .collect();
     wait_acked(&acked, 30).await;
@@ -165,5 +214,5 @@ async fn transactions_in_flight_across_a_leader_kill_apply_whole_or_not_at_all()
     );
     let sent: usize = logs.iter().map(|log| log.sent.len()).sum();
     let acked: usize = logs.iter().map(|log| log.acked.len()).sum();
-    eprintln!("{acked} of {sent} transactions acknowledged across the kill");
+    eprintln!("{acked} of {sent} units acknowledged across the kill");
 }

@@ -1,8 +1,9 @@
 //! The replicated configuration: the thresholds at which small collections leave their compact
-//! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*).
+//! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*), and the
+//! limits of a script (redraft's own lua-max-instructions and lua-max-memory).
 //!
-//! They decide conversions, which every replica must make at the same entry, so they are part
-//! of the state: `CONFIG SET` of one of them is a write that goes through the log, and they
+//! They decide conversions, and where a script stops, which every replica must decide at the
+//! same entry, so they are part of the state: `CONFIG SET` of one of them is a write that goes through the log, and they
 //! travel in snapshots. Conversions are judged when a value is written, as in Redis: lowering a
 //! threshold converts nothing until the next write to each value.
 
@@ -10,7 +11,7 @@ use crate::args::{self, is};
 use crate::glob::glob_match;
 use crate::reply::Reply;
 
-/// The conversion thresholds, with Redis 7.0's defaults.
+/// The conversion thresholds, with Redis 7.0's defaults, and the limits of a script.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EncodingConfig {
     /// A hash with more fields than this becomes a hash table.
@@ -23,7 +24,19 @@ pub struct EncodingConfig {
     pub zset_max_listpack_entries: u64,
     /// A sorted-set member longer than this (bytes) makes the set leave the listpack.
     pub zset_max_listpack_value: u64,
+    /// A script stops after this many Lua VM instructions (counted in steps of
+    /// [`INSTRUCTION_STEP`]), with the same error on every replica.
+    pub lua_max_instructions: u64,
+    /// A script stops when its Lua state would take more than this many bytes (at least
+    /// [`LUA_MEMORY_FLOOR`] applies).
+    pub lua_max_memory: u64,
 }
+
+/// The instruction budget is checked every this many Lua VM instructions.
+pub const INSTRUCTION_STEP: u32 = 1000;
+/// The least memory a script's Lua state gets whatever the configuration says (a fresh state
+/// with its libraries takes about 100 KiB; 0 would mean "no limit" to the allocator).
+pub const LUA_MEMORY_FLOOR: u64 = 1 << 20;
 
 impl Default for EncodingConfig {
     fn default() -> Self {
@@ -33,6 +46,9 @@ impl Default for EncodingConfig {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            // About half a second of a tight loop on a current core (docs/architecture.md).
+            lua_max_instructions: 100_000_000,
+            lua_max_memory: 64 << 20,
         }
     }
 }
@@ -44,7 +60,10 @@ struct Param {
     field: fn(&mut EncodingConfig) -> &mut u64,
 }
 
-const PARAMS: [Param; 5] = [
+/// How many parameters the configuration has (and its snapshot form holds).
+pub const PARAM_COUNT: usize = 7;
+
+const PARAMS: [Param; PARAM_COUNT] = [
     Param {
         name: "hash-max-listpack-entries",
         alias: Some("hash-max-ziplist-entries"),
@@ -69,6 +88,16 @@ const PARAMS: [Param; 5] = [
         name: "zset-max-listpack-value",
         alias: Some("zset-max-ziplist-value"),
         field: |c| &mut c.zset_max_listpack_value,
+    },
+    Param {
+        name: "lua-max-instructions",
+        alias: None,
+        field: |c| &mut c.lua_max_instructions,
+    },
+    Param {
+        name: "lua-max-memory",
+        alias: None,
+        field: |c| &mut c.lua_max_memory,
     },
 ];
 
@@ -109,6 +138,11 @@ impl EncodingConfig {
     pub fn zset_value(&self) -> u64 {
         self.zset_max_listpack_value.min(COMPACT_VALUE_CAP)
     }
+
+    /// The memory a script's Lua state may take, in bytes.
+    pub fn lua_memory(&self) -> usize {
+        usize::try_from(self.lua_max_memory.max(LUA_MEMORY_FLOOR)).unwrap_or(usize::MAX)
+    }
 }
 
 impl EncodingConfig {
@@ -129,19 +163,21 @@ impl EncodingConfig {
     }
 
     /// The values in a fixed order, for snapshots.
-    pub fn to_values(&self) -> [u64; 5] {
+    pub fn to_values(&self) -> [u64; PARAM_COUNT] {
         let mut config = *self;
-        let mut values = [0; 5];
+        let mut values = [0; PARAM_COUNT];
         for (value, param) in values.iter_mut().zip(&PARAMS) {
             *value = *(param.field)(&mut config);
         }
         values
     }
 
-    pub fn from_values(values: [u64; 5]) -> EncodingConfig {
+    /// The configuration from the first values of [`Self::to_values`]'s order (an older
+    /// snapshot holds fewer): the parameters not given keep their defaults.
+    pub fn from_values(values: &[u64]) -> EncodingConfig {
         let mut config = EncodingConfig::default();
         for (param, value) in PARAMS.iter().zip(values) {
-            *(param.field)(&mut config) = value;
+            *(param.field)(&mut config) = *value;
         }
         config
     }
@@ -302,7 +338,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            EncodingConfig::from_values(config.to_values()),
+            EncodingConfig::from_values(&config.to_values()),
             EncodingConfig::default()
         );
     }

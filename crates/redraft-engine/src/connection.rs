@@ -9,14 +9,22 @@ use crate::spec::WriteCtx;
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Cluster, Container, Session, Transaction, Write},
-    ADMIN, CONNECTION, FAST,
+    ADMIN, CONNECTION, FAST, NOSCRIPT,
 };
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT)),
     cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
-    cmd!("config", -2, ADMIN | CONNECTION, 0, 0, 0, Container(CONFIG)),
+    cmd!(
+        "config",
+        -2,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Container(CONFIG)
+    ),
     cmd!("discard", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
     cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction),
@@ -36,11 +44,19 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 /// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET
 /// changes the replicated configuration.
 static CONFIG: &[CommandSpec] = &[
-    cmd!("config|get", -3, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "config|get",
+        -3,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
     cmd!(
         "config|set",
         -4,
-        ADMIN | CONNECTION,
+        ADMIN | NOSCRIPT | CONNECTION,
         0,
         0,
         0,

@@ -4,10 +4,13 @@ use crate::entry::{LogCommand, Op};
 use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::rng::splitmix64;
+use crate::script;
 use crate::snapshot::{self, SnapshotError};
 use crate::spec::{ReadCtx, WriteCtx};
 use crate::table;
 use crate::DATABASES;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Time and seed for a read, supplied by the caller (the engine has no clock).
 #[derive(Clone, Copy, Debug, Default)]
@@ -75,8 +78,39 @@ impl Engine {
         spec.run_write(&mut ctx, argv)
     }
 
-    /// Executes a read-only command against this replica's state.
+    /// Executes a read-only command against this replica's state: a read command, or EVAL /
+    /// EVALSHA of a script that cannot write (see [`Engine::script_is_read_only`]).
     pub fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply {
+        self.read_with(db, argv, context, None)
+    }
+
+    /// [`Engine::read`], with a switch that stops a script running on this read when set
+    /// (SCRIPT KILL): the script ends with Redis's `ERR Script killed by user with SCRIPT
+    /// KILL...` line. Writes never look at it (every replica must reach the same end).
+    pub fn read_killable(
+        &self,
+        db: u32,
+        argv: &[Vec<u8>],
+        context: ReadContext,
+        kill: Arc<AtomicBool>,
+    ) -> Reply {
+        self.read_with(db, argv, context, Some(kill))
+    }
+
+    /// Whether `argv` runs a script that cannot write, so the server may send it down the read
+    /// path instead of the log: EVAL_RO and EVALSHA_RO, and EVAL / EVALSHA of a script whose
+    /// shebang says `no-writes` (EVALSHA's looked up in the cache). Reads only the shebang.
+    pub fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
+        script::is_read_only(&self.keyspace.scripts, argv)
+    }
+
+    fn read_with(
+        &self,
+        db: u32,
+        argv: &[Vec<u8>],
+        context: ReadContext,
+        kill: Option<Arc<AtomicBool>>,
+    ) -> Reply {
         let Some(db) = valid_db(db) else {
             return Reply::error("ERR DB index is out of range");
         };
@@ -90,7 +124,11 @@ impl Engine {
             now_ms: self.now_ms.max(context.now_ms),
             seed: context.seed,
             resolve: table::resolve,
+            kill,
         };
+        if spec.is_write() && self.script_is_read_only(argv) {
+            return spec.run_read_as(script::eval_on_read_path, &ctx, argv);
+        }
         spec.run_read(&ctx, argv)
     }
 

@@ -16,6 +16,7 @@ use crate::entry::Watched;
 use crate::hash::value::HashValue;
 use crate::list::value::ListValue;
 use crate::reply::Reply;
+use crate::script::cache::ScriptCache;
 use crate::set::value::SetValue;
 use crate::stream::value::StreamValue;
 use crate::zset::value::ZSetValue;
@@ -534,6 +535,8 @@ pub struct Keyspace {
     pub applied_index: u64,
     /// The replicated conversion thresholds (CONFIG SET hash-max-listpack-entries ...).
     pub encoding: EncodingConfig,
+    /// The scripts EVAL and SCRIPT LOAD cached, for EVALSHA (SCRIPT FLUSH empties it).
+    pub scripts: ScriptCache,
 }
 
 impl Keyspace {
@@ -568,6 +571,7 @@ impl Default for Keyspace {
             dbs: vec![Db::default(); DATABASES],
             applied_index: 0,
             encoding: EncodingConfig::default(),
+            scripts: ScriptCache::default(),
         }
     }
 }

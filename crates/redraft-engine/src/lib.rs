@@ -42,6 +42,7 @@ mod hash;
 mod hyperloglog;
 mod keys;
 mod list;
+mod script;
 mod set;
 mod sort;
 mod stream;

@@ -1,15 +1,17 @@
 //! The snapshot format: the whole keyspace as versioned bytes.
 //!
 //! Layout (integers little-endian): magic `RDRFSNAP`, format version (u32), engine time (u64),
-//! the replicated configuration (five u64, see [`EncodingConfig::to_values`]), the index of
+//! the replicated configuration (seven u64, see [`EncodingConfig::to_values`]), the index of
 //! the last entry applied (u64), then for each of the 16 databases its entry count (u64), its
 //! entries in keyspace order: key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8),
 //! value (per type); and its table of changes for WATCH (see [`Changes`]): the entry that last
 //! changed the whole database (u64), then the count of changed buckets (u32) and each as its
-//! position (u32) and entry index (u64), in order.
+//! position (u32) and entry index (u64), in order. Last, the script cache: its count (u64) and
+//! each script's body (u32 length + bytes) in the order of their SHA-1 names, which loading
+//! computes again.
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
-use crate::config::EncodingConfig;
+use crate::config::{EncodingConfig, PARAM_COUNT};
 use crate::hash::value::HashValue;
 use crate::keyspace::{Changes, Entry, Keyspace, Value, CHANGE_BUCKETS};
 use crate::list::value::ListValue;
@@ -23,9 +25,19 @@ pub use crate::wire::SnapshotError;
 
 const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// Version 2 added the replicated configuration after the engine time; version 3 the applied
-/// index and each database's table of changes. Older snapshots still load, with the default
-/// configuration and no change recorded (the applied index then comes with the next entry).
-const VERSION: u32 = 3;
+/// index and each database's table of changes; version 4 the script limits (two more values of
+/// the configuration) and the script cache. Older snapshots still load, with the default
+/// configuration, no change recorded (the applied index then comes with the next entry) and no
+/// script cached.
+const VERSION: u32 = 4;
+/// How many values of the configuration a snapshot of each version holds.
+fn config_values(version: u32) -> usize {
+    match version {
+        ..=1 => 0,
+        2 | 3 => 5,
+        _ => PARAM_COUNT,
+    }
+}
 const TAG_STRING: u8 = 0;
 const TAG_HASH: u8 = 1;
 const TAG_LIST: u8 = 2;
@@ -43,10 +55,9 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&now_ms.to_le_bytes());
-    if version >= 2 {
-        for value in keyspace.encoding.to_values() {
-            out.extend_from_slice(&value.to_le_bytes());
-        }
+    let values = keyspace.encoding.to_values();
+    for value in &values[..config_values(version)] {
+        out.extend_from_slice(&value.to_le_bytes());
     }
     if version >= 3 {
         out.extend_from_slice(&keyspace.applied_index.to_le_bytes());
@@ -66,6 +77,12 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
         }
         if version >= 3 {
             encode_changes(&mut out, &db.changes);
+        }
+    }
+    if version >= 4 {
+        out.extend_from_slice(&(keyspace.scripts.len() as u64).to_le_bytes());
+        for body in keyspace.scripts.bodies() {
+            put_bytes(&mut out, body);
         }
     }
     out
@@ -138,13 +155,11 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     }
     let now_ms = reader.u64()?;
     let mut keyspace = Keyspace::default();
-    if version >= 2 {
-        let mut values = [0u64; 5];
-        for value in &mut values {
-            *value = reader.u64()?;
-        }
-        keyspace.encoding = EncodingConfig::from_values(values);
+    let mut values = Vec::new();
+    for _ in 0..config_values(version) {
+        values.push(reader.u64()?);
     }
+    keyspace.encoding = EncodingConfig::from_values(&values);
     if version >= 3 {
         keyspace.applied_index = reader.u64()?;
     }
@@ -165,6 +180,12 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
             3.. => decode_changes(&mut reader, applied_index)?,
             _ => Changes::default(),
         };
+    }
+    if version >= 4 {
+        let count = reader.u64()?;
+        for _ in 0..count {
+            keyspace.scripts.insert(reader.bytes()?);
+        }
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

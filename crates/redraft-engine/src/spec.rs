@@ -6,6 +6,8 @@
 use crate::keyspace::{Db, Keyspace};
 use crate::reply::{CmdResult, Reply};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Runs in O(1) or O(log N).
 pub const FAST: u32 = 1 << 2;
@@ -17,6 +19,9 @@ pub const ADMIN: u32 = 1 << 4;
 pub const CONNECTION: u32 = 1 << 5;
 /// Returns or draws something random; in a write path the seed comes from the log entry.
 pub const RANDOM: u32 = 1 << 6;
+/// Refused when a script calls it (Redis's `noscript`: EVAL, SCRIPT, CONFIG...). Session,
+/// cluster and transaction commands are refused from scripts whatever their flags.
+pub const NOSCRIPT: u32 = 1 << 7;
 
 pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> CmdResult;
 pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> CmdResult;
@@ -79,9 +84,10 @@ impl CommandSpec {
 
     /// Redis's flag names, for COMMAND INFO.
     pub fn flag_names(&self) -> Vec<&'static str> {
-        const NAMES: [(u32, &str); 5] = [
+        const NAMES: [(u32, &str); 6] = [
             (DENYOOM, "denyoom"),
             (ADMIN, "admin"),
+            (NOSCRIPT, "noscript"),
             (FAST, "fast"),
             (CONNECTION, "stale"),
             (RANDOM, "random"),
@@ -152,6 +158,8 @@ impl WriteCtx<'_> {
             now_ms: self.now_ms,
             seed: self.seed,
             resolve: self.resolve,
+            // A write is never interrupted from outside: every replica must reach the same end.
+            kill: None,
         }
     }
 }
@@ -163,6 +171,9 @@ pub struct ReadCtx<'a> {
     pub now_ms: u64,
     pub seed: u64,
     pub resolve: Resolve,
+    /// Set by the server (SCRIPT KILL) to stop a script running on the read path; a read
+    /// changes nothing, so stopping it is safe. Always `None` within a write.
+    pub kill: Option<Arc<AtomicBool>>,
 }
 
 impl ReadCtx<'_> {
@@ -188,6 +199,13 @@ impl CommandSpec {
                 self.name
             )),
         }
+    }
+
+    /// Runs `read` for this command on the read path, contained as [`Self::run_read`] is: a
+    /// write command that can take the read path for some arguments (EVAL of a script that
+    /// does not write).
+    pub fn run_read_as(&self, read: ReadFn, ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
+        contained(self.name, || read(ctx, argv))
     }
 
     /// Runs this command against a replica's state if it only reads.

@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 pub use crate::spec::{wrong_arity, CommandSpec, Kind};
 
 use crate::{
-    bitmap, connection, dump, geo, hash, hyperloglog, keys, list, set, sort, stream, string,
-    transaction, zset,
+    bitmap, connection, dump, geo, hash, hyperloglog, keys, list, script, set, sort, stream,
+    string, transaction, zset,
 };
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
@@ -33,6 +33,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             hyperloglog::COMMANDS,
             keys::COMMANDS,
             list::COMMANDS,
+            script::COMMANDS,
             set::COMMANDS,
             sort::COMMANDS,
             stream::COMMANDS,

@@ -1,0 +1,225 @@
+//! EVAL, EVALSHA, their read-only forms, and SCRIPT LOAD / EXISTS / FLUSH / HELP.
+//!
+//! EVAL and EVALSHA are writes: applied through the log on every replica, they run the script
+//! against the keyspace, and EVAL caches the body. A script whose shebang says `no-writes` may
+//! also run on the read path (the server asks [`is_read_only`]), as EVAL_RO and EVALSHA_RO
+//! always do; a read never changes the cache.
+
+use super::cache::ScriptCache;
+use super::dispatch::Target;
+use super::run::{self, Limits, Script};
+use super::shebang::{self, ScriptFlags};
+use crate::args::{self, is};
+use crate::reply::{CmdResult, Reply};
+use crate::spec::{
+    cmd, CommandSpec,
+    Kind::{Container, Read, Write},
+    ReadCtx, WriteCtx, CONNECTION, NOSCRIPT,
+};
+
+/// This module's entries in the command table (see [`crate::table`]). Redis 7's key
+/// positions for these are given by numkeys (movable keys): none fixed.
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("eval", -3, NOSCRIPT, 0, 0, 0, Write(eval)),
+    cmd!("eval_ro", -3, NOSCRIPT, 0, 0, 0, Read(eval_ro)),
+    cmd!("evalsha", -3, NOSCRIPT, 0, 0, 0, Write(evalsha)),
+    cmd!("evalsha_ro", -3, NOSCRIPT, 0, 0, 0, Read(evalsha_ro)),
+    cmd!("script", -2, 0, 0, 0, 0, Container(SCRIPT)),
+];
+
+/// SCRIPT's subcommands. KILL is the server's (it stops a script running on the read path).
+static SCRIPT: &[CommandSpec] = &[
+    cmd!("script|exists", -3, NOSCRIPT, 0, 0, 0, Read(script_exists)),
+    cmd!("script|flush", -2, NOSCRIPT, 0, 0, 0, Write(script_flush)),
+    cmd!("script|help", 2, CONNECTION, 0, 0, 0, Read(script_help)),
+    cmd!("script|load", 3, NOSCRIPT, 0, 0, 0, Write(script_load)),
+];
+
+pub const NO_SCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+const WRITE_FLAG_FROM_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
+
+/// Whether this command runs a script that cannot write, so that the server may run it on the
+/// read path ([`crate::Engine::read`]): EVAL_RO and EVALSHA_RO, and EVAL or EVALSHA of a script
+/// whose shebang says `no-writes` (EVALSHA's script taken from the cache). Cheap: it reads the
+/// first line of the body only.
+pub fn is_read_only(scripts: &ScriptCache, argv: &[Vec<u8>]) -> bool {
+    let (Some(name), Some(script)) = (argv.first(), argv.get(1)) else {
+        return false;
+    };
+    let body = if is(name, "eval_ro") || is(name, "evalsha_ro") {
+        return true;
+    } else if is(name, "eval") {
+        Some(script.as_slice())
+    } else if is(name, "evalsha") {
+        scripts.get(script)
+    } else {
+        None
+    };
+    body.and_then(|body| shebang::parse(body).ok())
+        .is_some_and(|flags| flags.no_writes)
+}
+
+/// EVAL or EVALSHA of a `no-writes` script on the read path (see [`is_read_only`]).
+pub fn eval_on_read_path(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    if is(&argv[0], "evalsha") {
+        evalsha_ro(ctx, argv)
+    } else {
+        eval_ro(ctx, argv)
+    }
+}
+
+/// EVAL script numkeys [key ...] [arg ...]
+fn eval(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (keys, args) = split_keys(argv)?;
+    let flags = shebang::parse(&argv[1])?;
+    let sha = super::cache::sha1_hex(&argv[1]);
+    let outcome = run_write(ctx, &argv[1], &sha, keys, args, flags);
+    if outcome.compiled {
+        ctx.keyspace.scripts.insert(&argv[1]);
+    }
+    Ok(outcome.reply)
+}
+
+/// EVALSHA sha1 numkeys [key ...] [arg ...]
+fn evalsha(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (keys, args) = split_keys(argv)?;
+    let body = cached(&ctx.keyspace.scripts, &argv[1])?.to_vec();
+    let flags = shebang::parse(&body)?;
+    let sha = super::cache::sha1_hex(&body);
+    Ok(run_write(ctx, &body, &sha, keys, args, flags).reply)
+}
+
+/// EVAL_RO script numkeys [key ...] [arg ...]
+fn eval_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (keys, args) = split_keys(argv)?;
+    run_read(ctx, &argv[1], keys, args)
+}
+
+/// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
+fn evalsha_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (keys, args) = split_keys(argv)?;
+    let body = cached(&ctx.keyspace.scripts, &argv[1])?;
+    run_read(ctx, body, keys, args)
+}
+
+fn cached<'c>(scripts: &'c ScriptCache, sha: &[u8]) -> Result<&'c [u8], Reply> {
+    scripts.get(sha).ok_or_else(|| Reply::error(NO_SCRIPT))
+}
+
+/// A script's keys and its arguments.
+type KeysAndArgs<'a> = (&'a [Vec<u8>], &'a [Vec<u8>]);
+
+/// The keys and the arguments after numkeys, with Redis's errors for a bad count.
+fn split_keys(argv: &[Vec<u8>]) -> Result<KeysAndArgs<'_>, Reply> {
+    let numkeys = args::parse_i64(&argv[2]).ok_or_else(|| Reply::error(args::NOT_INTEGER))?;
+    let rest = &argv[3..];
+    match usize::try_from(numkeys) {
+        Err(_) => Err(Reply::error("ERR Number of keys can't be negative")),
+        Ok(count) if count > rest.len() => Err(Reply::error(
+            "ERR Number of keys can't be greater than number of args",
+        )),
+        Ok(count) => Ok(rest.split_at(count)),
+    }
+}
+
+fn run_write(
+    ctx: &mut WriteCtx,
+    body: &[u8],
+    sha: &str,
+    keys: &[Vec<u8>],
+    args: &[Vec<u8>],
+    flags: ScriptFlags,
+) -> run::Outcome {
+    let config = ctx.keyspace.encoding;
+    let script = Script {
+        body,
+        sha,
+        keys,
+        args,
+        writes_allowed: !flags.no_writes,
+    };
+    let limits = Limits {
+        instructions: config.lua_max_instructions,
+        memory: config.lua_memory(),
+        kill: None,
+    };
+    run::run(Target::Write(ctx), &script, limits)
+}
+
+/// Runs a script on the read path: it may not write, and a script whose shebang does not say
+/// `no-writes` is refused outright, as Redis refuses it from EVAL_RO.
+fn run_read(ctx: &ReadCtx, body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>]) -> CmdResult {
+    let flags = shebang::parse(body)?;
+    if flags.declared && !flags.no_writes {
+        return Err(Reply::error(WRITE_FLAG_FROM_RO));
+    }
+    let config = ctx.keyspace.encoding;
+    let sha = super::cache::sha1_hex(body);
+    let script = Script {
+        body,
+        sha: &sha,
+        keys,
+        args,
+        writes_allowed: false,
+    };
+    let limits = Limits {
+        instructions: config.lua_max_instructions,
+        memory: config.lua_memory(),
+        kill: ctx.kill.clone(),
+    };
+    Ok(run::run(Target::Read(ctx), &script, limits).reply)
+}
+
+/// SCRIPT LOAD script: caches a script that compiles, without running it.
+fn script_load(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    shebang::parse(&argv[2])?;
+    run::check_compiles(&argv[2], ctx.keyspace.encoding.lua_memory())?;
+    Ok(Reply::bulk(ctx.keyspace.scripts.insert(&argv[2])))
+}
+
+/// SCRIPT EXISTS sha1 [sha1 ...]
+fn script_exists(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let scripts = &ctx.keyspace.scripts;
+    let found = argv[2..].iter().map(|sha| scripts.get(sha).is_some());
+    Ok(Reply::Array(
+        found.map(|hit| Reply::Integer(hit.into())).collect(),
+    ))
+}
+
+/// SCRIPT FLUSH [ASYNC|SYNC]: both empty the cache at once.
+fn script_flush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    match &argv[2..] {
+        [] => {}
+        [mode] if is(mode, "async") || is(mode, "sync") => {}
+        _ => {
+            return Err(Reply::error(
+                "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
+            ))
+        }
+    }
+    ctx.keyspace.scripts.clear();
+    Ok(Reply::ok())
+}
+
+/// SCRIPT HELP
+fn script_help(_: &ReadCtx, _: &[Vec<u8>]) -> CmdResult {
+    const LINES: [&str; 11] = [
+        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Tell, for each SHA1 digest, whether the script cache holds that script.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Empty the script cache (both modes empty it at once, on every replica).",
+        "KILL",
+        "    Stop the read-only script running on this node.",
+        "LOAD <script>",
+        "    Cache a script without running it; reply with its SHA1 digest.",
+        "HELP",
+        "    Print this help.",
+    ];
+    Ok(Reply::Array(
+        LINES
+            .iter()
+            .map(|line| Reply::Simple(line.to_string()))
+            .collect(),
+    ))
+}

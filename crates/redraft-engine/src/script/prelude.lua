@@ -1,0 +1,255 @@
+-- The sandbox a script runs in, built in each fresh Lua state before the script: Redis 7.0's
+-- globals and `redis` table, with the globals protected as Redis protects them. `raw` holds
+-- the engine's functions (redis.call's dispatcher, the generator, the stop flag); KEYS and
+-- ARGV are the script's. Everything the wrappers use is captured here as a local, so that a
+-- script that replaces a library field does not reach into them.
+local raw, constants, KEYS, ARGV = ...
+
+local G = _G
+local type, error, select, tonumber, tostring = type, error, select, tonumber, tostring
+local next, pairs, ipairs, rawget, rawset = next, pairs, ipairs, rawget, rawset
+local getmetatable, setmetatable = getmetatable, setmetatable
+local pcall, xpcall, loadstring = pcall, xpcall, loadstring
+local format, sub, find, byte, gsub = string.format, string.sub, string.find, string.byte,
+  string.gsub
+local floor, concat = math.floor, table.concat
+local resume = coroutine.resume
+
+-- What Redis 7.0 leaves out of the base library: the file system, modules, printing,
+-- environments, and the os library (no wall clock may reach a script).
+for _, name in ipairs({ "dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy",
+    "module", "require", "package", "io", "os", "debug" }) do
+  G[name] = nil
+end
+
+local READONLY = "Attempt to modify a readonly table"
+local protected = {}
+
+local function readonly_error()
+  error(READONLY, 2)
+end
+
+local function protect(table)
+  protected[table] = true
+  setmetatable(table, { __newindex = readonly_error, __metatable = false })
+end
+
+-- The engine's calls stop a script that ran past its limits; a protected call must not let
+-- it go on.
+local function unless_stopped(...)
+  if raw.stopped() then
+    error("script stopped", 0)
+  end
+  return ...
+end
+
+-- Redis's pcall hands the error line of a redis.call failure (an `{err=...}` table) to the
+-- script as a string.
+local function after_pcall(ok, ...)
+  unless_stopped()
+  if not ok then
+    local failure = ...
+    if type(failure) == "table" and rawget(failure, "err") ~= nil then
+      return false, rawget(failure, "err")
+    end
+    local line = raw.raised(failure)
+    if line ~= nil then
+      return false, line
+    end
+  end
+  return ok, ...
+end
+
+G.pcall = function(f, ...)
+  return after_pcall(pcall(f, ...))
+end
+G.xpcall = function(f, handler)
+  return unless_stopped(xpcall(f, handler))
+end
+coroutine.resume = function(co, ...)
+  return unless_stopped(resume(co, ...))
+end
+
+-- Source text only: precompiled chunks can crash the VM.
+local function load_text(text, name)
+  if type(text) == "string" and byte(text, 1) == 27 then
+    return nil, "binary chunks are not allowed"
+  end
+  return loadstring(text, name)
+end
+G.loadstring = load_text
+G.load = function(reader, name)
+  if type(reader) ~= "function" then
+    return load_text(reader, name)
+  end
+  local pieces = {}
+  while true do
+    local piece = reader()
+    if piece == nil or piece == "" then
+      break
+    end
+    pieces[#pieces + 1] = piece
+  end
+  return load_text(concat(pieces), name)
+end
+
+-- tostring of a table, function or coroutine shows an address in Lua, which differs from
+-- replica to replica: here it shows the order in which the script first showed it.
+local shown, count = setmetatable({}, { __mode = "k" }), 0
+G.tostring = function(value)
+  local kind = type(value)
+  if kind == "table" or kind == "function" or kind == "thread" or kind == "userdata" then
+    local meta = getmetatable(value)
+    if not (type(meta) == "table" and rawget(meta, "__tostring") ~= nil) then
+      local id = shown[value]
+      if id == nil then
+        count = count + 1
+        id = count
+        shown[value] = id
+      end
+      return format("%s: 0x%08x", kind, id)
+    end
+  end
+  return tostring(value)
+end
+
+-- math.random as Redis draws it (see rand48.rs), with Lua 5.1's argument rules.
+local function integer_argument(value, position, name)
+  local number = tonumber(value)
+  if number == nil then
+    error(format("bad argument #%d to '%s' (number expected, got %s)", position, name,
+      type(value)), 3)
+  end
+  if number >= 0 then
+    return floor(number)
+  end
+  return -floor(-number)
+end
+
+math.random = function(...)
+  local draw = raw.rand()
+  local count = select("#", ...)
+  if count == 0 then
+    return draw
+  end
+  local first, second = ...
+  if count == 1 then
+    local upper = integer_argument(first, 1, "random")
+    if upper < 1 then
+      error("bad argument #1 to 'random' (interval is empty)", 2)
+    end
+    return floor(draw * upper) + 1
+  elseif count == 2 then
+    local lower = integer_argument(first, 1, "random")
+    local upper = integer_argument(second, 2, "random")
+    if lower > upper then
+      error("bad argument #2 to 'random' (interval is empty)", 2)
+    end
+    return floor(draw * (upper - lower + 1)) + lower
+  end
+  error("wrong number of arguments", 2)
+end
+math.randomseed = function(seed)
+  raw.randomseed(integer_argument(seed, 1, "randomseed"))
+end
+
+-- The redis table.
+local redis = {}
+for name, value in pairs(constants) do
+  redis[name] = value
+end
+
+-- The functions that may raise an error are the engine's (C functions, as Redis's are), so
+-- that a tail call such as `return redis.call(...)` keeps the script's line in the error.
+for _, name in ipairs({ "call", "pcall", "sha1hex", "log", "setresp", "set_repl",
+    "acl_check_cmd" }) do
+  redis[name] = raw[name]
+end
+
+-- An error line as redis.error_reply makes it: `-CODE message` keeps its code, a line
+-- without a code gets ERR, and the message loses surrounding CR and LF.
+local function error_line(text)
+  local space = find(text, " ", 1, true)
+  local code, message = "ERR", sub(text, 2)
+  if space then
+    code, message = sub(text, 2, space - 1), sub(text, space + 1)
+  end
+  message = gsub(message, "^[\r\n]+", "")
+  message = gsub(message, "[\r\n]+$", "")
+  return code .. " " .. message
+end
+
+local BAD_ARGUMENTS = { err = "ERR wrong number or type of arguments" }
+
+redis.error_reply = function(...)
+  local text = ...
+  if select("#", ...) ~= 1 or type(text) ~= "string" then
+    return { err = BAD_ARGUMENTS.err }
+  end
+  if sub(text, 1, 1) ~= "-" then
+    text = "-" .. text
+  end
+  return { err = error_line(text) }
+end
+redis.status_reply = function(...)
+  local text = ...
+  if select("#", ...) ~= 1 or type(text) ~= "string" then
+    return { err = BAD_ARGUMENTS.err }
+  end
+  return { ok = text }
+end
+redis.replicate_commands = function()
+  return true
+end
+redis.breakpoint = function()
+  return false
+end
+redis.debug = function() end
+G.redis = redis
+
+-- Globals are read-only: every global lives in `real`, and _G is an empty table that reads
+-- through to it, refuses new globals and names the missing one it is asked for.
+local real = {}
+for name, value in next, G do
+  real[name] = value
+end
+for name in next, real do
+  rawset(G, name, nil)
+end
+real._G, real.KEYS, real.ARGV = G, KEYS, ARGV
+real.rawset = function(table, key, value)
+  if table == G or protected[table] then
+    error(READONLY, 0)
+  end
+  return rawset(table, key, value)
+end
+real.setmetatable = function(table, meta)
+  if table == G or protected[table] then
+    error(READONLY, 0)
+  end
+  return setmetatable(table, meta)
+end
+real.rawget = function(table, key)
+  return rawget(table == G and real or table, key)
+end
+real.next = function(table, key)
+  return next(table == G and real or table, key)
+end
+real.pairs = function(table)
+  if table == G then
+    return next, real, nil
+  end
+  return pairs(table)
+end
+for _, name in ipairs({ "string", "math", "table", "coroutine", "redis", "bit", "cjson",
+    "cmsgpack", "struct" }) do
+  if type(real[name]) == "table" then
+    protect(real[name])
+  end
+end
+setmetatable(real, {
+  __index = function(_, name)
+    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+  end,
+})
+setmetatable(G, { __index = real, __newindex = readonly_error, __metatable = false })

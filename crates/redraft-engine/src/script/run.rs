@@ -1,0 +1,466 @@
+//! Running one script. Every call gets a fresh Lua state, dropped at its end: nothing a script
+//! leaves behind reaches the next one, and what a script does — its draws, its memory, where
+//! its instruction budget runs out — is a pure function of the script, its arguments and the
+//! keyspace, the same on every replica and on one restored from a snapshot. (A fresh state
+//! costs tens of microseconds; a kept one would make memory accounting depend on history.)
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use mlua::{
+    chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Value, VmState,
+};
+
+use super::cache::sha1_hex;
+use super::convert::{self, Resp};
+use super::dispatch::{Dispatcher, Target};
+use super::libs;
+use super::rand48::Rand48;
+use crate::config::INSTRUCTION_STEP;
+use crate::reply::Reply;
+
+const PRELUDE: &str = include_str!("prelude.lua");
+/// Where a script's errors say they happened, as in Redis (`user_script:1: ...`).
+const CHUNK_NAME: &str = "@user_script";
+/// The version the `redis` table reports, as INFO does (crates/redraft-server/src/info.rs).
+const REDIS_VERSION: &str = "7.2.0";
+const REDIS_VERSION_NUM: u32 = 0x07_02_00;
+/// The error line of a script stopped by SCRIPT KILL (Redis's).
+pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
+
+/// What runs: the body and its name, the keys and arguments, and whether it may write.
+pub struct Script<'b> {
+    pub body: &'b [u8],
+    pub sha: &'b str,
+    pub keys: &'b [Vec<u8>],
+    pub args: &'b [Vec<u8>],
+    pub writes_allowed: bool,
+}
+
+/// How far a script may go.
+pub struct Limits {
+    pub instructions: u64,
+    pub memory: usize,
+    /// Read path only: the server's SCRIPT KILL switch.
+    pub kill: Option<Arc<AtomicBool>>,
+}
+
+/// Why a script stopped before its end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stop {
+    Budget,
+    Killed,
+}
+
+/// Counts a script's instructions, in steps, and notes why and where it was stopped.
+struct Meter {
+    spent: Cell<u64>,
+    limit: u64,
+    kill: Option<Arc<AtomicBool>>,
+    stop: Cell<Option<Stop>>,
+    line: Cell<usize>,
+}
+
+impl Meter {
+    /// The hook: once the budget is spent (or the kill switch set), every later step fails
+    /// too, so a script that catches the error cannot go on for long.
+    fn step(&self, line: Option<usize>) -> mlua::Result<VmState> {
+        if self.stop.get().is_none() {
+            self.spent
+                .set(self.spent.get() + u64::from(INSTRUCTION_STEP));
+            let killed = self
+                .kill
+                .as_ref()
+                .is_some_and(|kill| kill.load(Ordering::Relaxed));
+            let stop = match () {
+                _ if killed => Some(Stop::Killed),
+                _ if self.spent.get() > self.limit => Some(Stop::Budget),
+                _ => None,
+            };
+            if stop.is_none() {
+                return Ok(VmState::Continue);
+            }
+            self.stop.set(stop);
+            self.line.set(line.unwrap_or(0));
+        }
+        Err(mlua::Error::runtime("script stopped"))
+    }
+}
+
+/// Compiles `body` in a bare state, for SCRIPT LOAD: Redis's error for one that does not.
+pub fn check_compiles(body: &[u8], memory: usize) -> Result<(), Reply> {
+    let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).map_err(internal)?;
+    lua.set_memory_limit(memory).map_err(internal)?;
+    compile(&lua, body).map(|_| ())
+}
+
+fn compile(lua: &Lua, body: &[u8]) -> Result<Function, Reply> {
+    let code = super::shebang::code(body);
+    let chunk = lua
+        .load(&*code)
+        .set_name(CHUNK_NAME)
+        .set_mode(ChunkMode::Text);
+    chunk.into_function().map_err(|error| {
+        let message = match error {
+            mlua::Error::SyntaxError { message, .. } => message,
+            mlua::Error::MemoryError(_) => "not enough memory".to_string(),
+            other => other.to_string(),
+        };
+        Reply::error(format!(
+            "ERR Error compiling script (new function): {message}"
+        ))
+    })
+}
+
+fn internal(error: mlua::Error) -> Reply {
+    Reply::error(format!("ERR cannot start a script: {error}"))
+}
+
+/// How a run ended: the reply, and whether the body compiled (only then is it cached).
+pub struct Outcome {
+    pub reply: Reply,
+    pub compiled: bool,
+}
+
+/// Runs `script` against `target` within `limits`; its reply (or its error line).
+pub fn run(target: Target, script: &Script, limits: Limits) -> Outcome {
+    let meter = Rc::new(Meter {
+        spent: Cell::new(0),
+        limit: limits.instructions,
+        kill: limits.kill,
+        stop: Cell::new(None),
+        line: Cell::new(0),
+    });
+    let outcome = run_in_fresh_state(target, script, limits.memory, &meter);
+    let compiled = !matches!(outcome, Err(Failure::Compile(_)));
+    let reply = match meter.stop.get() {
+        Some(Stop::Killed) => with_place(KILLED, script.sha, meter.line.get()),
+        Some(Stop::Budget) => with_place(
+            &format!(
+                "ERR Script ran past its instruction budget ({} instructions, lua-max-instructions)",
+                limits.instructions
+            ),
+            script.sha,
+            meter.line.get(),
+        ),
+        None => match outcome {
+            Ok(reply) | Err(Failure::Compile(reply) | Failure::Run(reply)) => reply,
+        },
+    };
+    Outcome { reply, compiled }
+}
+
+enum Failure {
+    Compile(Reply),
+    Run(Reply),
+}
+
+impl From<Reply> for Failure {
+    fn from(reply: Reply) -> Self {
+        Failure::Run(reply)
+    }
+}
+
+fn run_in_fresh_state(
+    target: Target,
+    script: &Script,
+    memory: usize,
+    meter: &Rc<Meter>,
+) -> Result<Reply, Failure> {
+    let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
+    let lua = Lua::new_with(libraries, LuaOptions::new()).map_err(internal)?;
+    lua.set_memory_limit(memory).map_err(internal)?;
+    // The libraries of Redis's Lua (bit, cjson, cmsgpack, struct): another branch's module.
+    libs::install(&lua).map_err(internal)?;
+    let function = compile(&lua, script.body).map_err(Failure::Compile)?;
+    let xpcall: Function = lua.globals().get("xpcall").map_err(internal)?;
+    let dispatcher = RefCell::new(Dispatcher::new(target, script.writes_allowed));
+    let resp = Cell::new(Resp::Two);
+    let rand = RefCell::new(Rand48::default());
+    let result = lua.scope(|scope| {
+        let raw = lua.create_table()?;
+        let call = |lua: &Lua, args: MultiValue, raising: bool| {
+            if meter.stop.get().is_some() {
+                return Err(mlua::Error::runtime("script stopped"));
+            }
+            let reply = match call_arguments(&args) {
+                None => Reply::error(BAD_CALL_ARGUMENTS),
+                Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
+                Some(argv) => dispatcher.borrow_mut().call(&argv),
+            };
+            match reply {
+                Reply::Error(line) if raising => raise(&line),
+                reply => convert::to_lua(lua, &reply, resp.get()),
+            }
+        };
+        raw.raw_set(
+            "call",
+            scope.create_function(move |lua, args| call(lua, args, true))?,
+        )?;
+        raw.raw_set(
+            "pcall",
+            scope.create_function(move |lua, args| call(lua, args, false))?,
+        )?;
+        raw.raw_set(
+            "acl_check_cmd",
+            scope.create_function(|_, args: MultiValue| {
+                if args.is_empty() {
+                    return raise(NO_CALL_ARGUMENTS);
+                }
+                let argv = call_arguments(&args).unwrap_or_default();
+                match dispatcher.borrow().lookup(&argv) {
+                    Ok(_) => Ok(true),
+                    Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
+                }
+            })?,
+        )?;
+        raw.raw_set(
+            "rand",
+            scope.create_function(|_, ()| Ok(rand.borrow_mut().next_unit()))?,
+        )?;
+        raw.raw_set(
+            "randomseed",
+            scope.create_function(|_, seed: f64| {
+                // C's int conversion of Lua's number, as luaL_checkint makes it.
+                rand.borrow_mut().seed(seed as i64 as i32);
+                Ok(())
+            })?,
+        )?;
+        raw.raw_set(
+            "setresp",
+            scope.create_function(|_, args: MultiValue| {
+                let [version] = &args.iter().collect::<Vec<_>>()[..] else {
+                    return raise("ERR redis.setresp() requires one argument.");
+                };
+                resp.set(match number(version) {
+                    Some(2.0) => Resp::Two,
+                    Some(3.0) => Resp::Three,
+                    _ => return raise("ERR RESP version must be 2 or 3."),
+                });
+                Ok(())
+            })?,
+        )?;
+        raw.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
+        raw.raw_set("log", lua.create_function(log)?)?;
+        raw.raw_set("set_repl", lua.create_function(set_repl)?)?;
+        raw.raw_set(
+            "raised",
+            lua.create_function(|_, value: Value| Ok(raised_line(&value)))?,
+        )?;
+        raw.raw_set(
+            "stopped",
+            scope.create_function(|_, ()| Ok(meter.stop.get().is_some()))?,
+        )?;
+        let keys = bulk_table(&lua, script.keys)?;
+        let args = bulk_table(&lua, script.args)?;
+        let prelude = lua.load(PRELUDE).set_name("=redraft").into_function()?;
+        prelude.call::<()>((raw, constants(&lua)?, keys, args))?;
+        let hook_meter = Rc::clone(meter);
+        let triggers = HookTriggers::new().every_nth_instruction(INSTRUCTION_STEP);
+        lua.set_global_hook(triggers, move |_, debug| {
+            hook_meter.step(debug.current_line())
+        })?;
+        let handler = error_handler(&lua, script.sha)?;
+        let outcome: MultiValue = xpcall.call((function, handler))?;
+        let mut values = outcome.into_iter();
+        let ok = matches!(values.next(), Some(Value::Boolean(true)));
+        let value = values.next().unwrap_or(Value::Nil);
+        Ok(match (ok, value) {
+            (true, value) => convert::to_reply(&value, resp.get()),
+            // Lua 5.1 does not call the handler for a memory error; every line the handler
+            // makes ends with where it happened, so this one cannot be mistaken.
+            (false, Value::String(line)) if line.as_bytes().as_ref() == b"not enough memory" => {
+                return Err(mlua::Error::MemoryError(String::new()));
+            }
+            (false, Value::String(line)) => Reply::Error(line.to_string_lossy()),
+            (false, other) => Reply::error(format!("ERR {other:?}")),
+        })
+    });
+    lua.remove_global_hook();
+    result.map_err(|error| {
+        Failure::Run(match error {
+            mlua::Error::MemoryError(_) => Reply::error(format!(
+                "ERR Script ran past its memory limit ({memory} bytes, lua-max-memory)"
+            )),
+            other => Reply::error(format!("ERR {other}")),
+        })
+    })
+}
+
+const BAD_CALL_ARGUMENTS: &str = "ERR Lua redis lib command arguments must be strings or integers";
+const NO_CALL_ARGUMENTS: &str = "ERR Please specify at least one argument for this redis lib call";
+
+/// An error a `redis` function raises, as Redis raises its `{err=...}`: the line, which the
+/// script's error handler and its pcall take back out.
+#[derive(Debug)]
+struct Raised(String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+fn raise<T>(line: &str) -> mlua::Result<T> {
+    Err(mlua::Error::external(Raised(line.to_string())))
+}
+
+/// The line of an error a `redis` function raised, if `value` is one.
+fn raised_line(value: &Value) -> Option<String> {
+    match value {
+        Value::Error(error) => error
+            .downcast_ref::<Raised>()
+            .map(|raised| raised.0.clone()),
+        _ => None,
+    }
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(text) => text.to_str().ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// redis.sha1hex(text): a number is hashed as Lua spells it.
+fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<String> {
+    let [value] = &args.iter().collect::<Vec<_>>()[..] else {
+        return raise("ERR wrong number of arguments");
+    };
+    let text = match lua.coerce_string((*value).clone())? {
+        Some(text) => text.as_bytes().to_vec(),
+        None => Vec::new(),
+    };
+    Ok(sha1_hex(&text))
+}
+
+/// redis.log(level, message, ...): checked as Redis checks it; nothing is logged (a replica
+/// has no log a script may write to).
+fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return raise("ERR redis.log() requires two arguments or more.");
+    }
+    let Some(level) = number(&args[0]).filter(|_| !matches!(args[0], Value::String(_))) else {
+        return raise("ERR First argument must be a number (log level).");
+    };
+    if !(0.0..=3.0).contains(&level) {
+        return raise("ERR Invalid debug level.");
+    }
+    Ok(())
+}
+
+/// redis.set_repl(flags): checked, without effect (every replica applies the whole script).
+fn set_repl(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    let [flags] = &args.iter().collect::<Vec<_>>()[..] else {
+        return raise("ERR redis.set_repl() requires two arguments.");
+    };
+    let flags = number(flags).unwrap_or(0.0);
+    if !(0.0..=3.0).contains(&flags) || flags.fract() != 0.0 {
+        return raise(
+            "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        );
+    }
+    Ok(())
+}
+
+fn call_arguments(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
+    args.iter().map(convert::argument).collect()
+}
+
+fn bulk_table(lua: &Lua, items: &[Vec<u8>]) -> mlua::Result<mlua::Table> {
+    let table = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        table.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(table)
+}
+
+fn constants(lua: &Lua) -> mlua::Result<mlua::Table> {
+    let table = lua.create_table()?;
+    for (name, value) in [
+        ("LOG_DEBUG", 0),
+        ("LOG_VERBOSE", 1),
+        ("LOG_NOTICE", 2),
+        ("LOG_WARNING", 3),
+        ("REPL_NONE", 0),
+        ("REPL_AOF", 1),
+        ("REPL_SLAVE", 2),
+        ("REPL_REPLICA", 2),
+        ("REPL_ALL", 3),
+    ] {
+        table.raw_set(name, value)?;
+    }
+    table.raw_set("REDIS_VERSION", REDIS_VERSION)?;
+    table.raw_set("REDIS_VERSION_NUM", REDIS_VERSION_NUM)?;
+    Ok(table)
+}
+
+/// The message handler of the script's call: turns what was raised into the line the client
+/// gets, with where it happened as Redis writes it (`... script: <sha>, on @user_script:3.`).
+/// A raised `{err=...}` table (a failed redis.call) keeps its line; any other error gets ERR.
+fn error_handler(lua: &Lua, sha: &str) -> mlua::Result<Function> {
+    let sha = sha.to_string();
+    lua.create_function(move |lua, raised: Value| {
+        let text = match &raised {
+            Value::Table(table) => match table.raw_get::<Value>("err")? {
+                Value::String(line) => line.to_string_lossy(),
+                Value::Integer(n) => n.to_string(),
+                Value::Number(n) => lua_number(lua, n),
+                _ => "ERR (error object is a table value)".to_string(),
+            },
+            Value::String(text) => format!("ERR {}", text.to_string_lossy()),
+            Value::Integer(n) => format!("ERR {n}"),
+            Value::Number(n) => format!("ERR {}", lua_number(lua, *n)),
+            Value::Nil => "ERR nil".to_string(),
+            Value::Boolean(value) => format!("ERR {value}"),
+            Value::Error(error) => match error.downcast_ref::<Raised>() {
+                Some(raised) => raised.0.clone(),
+                None => format!("ERR {error}"),
+            },
+            other => format!("ERR (error object is a {} value)", other.type_name()),
+        };
+        let line = script_line(lua);
+        Ok(place(&text, &sha, line))
+    })
+}
+
+/// Lua's own spelling of a number (`%.14g`).
+fn lua_number(lua: &Lua, n: f64) -> String {
+    match lua.coerce_string(Value::Number(n)) {
+        Ok(Some(text)) => text.to_string_lossy(),
+        _ => n.to_string(),
+    }
+}
+
+/// The line of the script being run where the innermost script frame stands.
+fn script_line(lua: &Lua) -> usize {
+    // Bounded: Lua's call depth is (LUAI_MAXCALLS is 20000).
+    for level in 0..20_000 {
+        let found = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            let ours = source.source.as_deref() == Some(CHUNK_NAME);
+            ours.then(|| debug.current_line()).flatten()
+        });
+        match found {
+            None => return 0,
+            Some(Some(line)) => return line,
+            Some(None) => {}
+        }
+    }
+    0
+}
+
+/// An error line with where it happened, as Redis ends a script's error.
+fn place(text: &str, sha: &str, line: usize) -> String {
+    format!("{text} script: {sha}, on @user_script:{line}.")
+}
+
+fn with_place(text: &str, sha: &str, line: usize) -> Reply {
+    Reply::Error(place(text, sha, line))
+}
