@@ -58,6 +58,7 @@ mod testutil;
 pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op, Run, Transaction, Watched};
 pub use reply::Reply;
+pub use script::SCRIPT_COMMANDS;
 pub use table::{lookup, resolve, CommandSpec, Kind};
 
 /// Number of logical databases (SELECT 0..15), as in Redis's default configuration.

@@ -14,6 +14,7 @@
 //! A `RaftNode` must be stopped with [`RaftNode::shutdown`]; dropping it leaves its tasks running.
 
 mod admin;
+mod blocking;
 mod clock;
 mod config;
 mod core;
@@ -37,6 +38,7 @@ mod types;
 mod write_batch;
 
 pub use admin::{AdminOp, Member};
+pub use blocking::long_running;
 pub use config::{NodeConfig, DEFAULT_LOG_CACHE_BYTES};
 pub use error::{AdminError, ClusterError, StartError};
 pub use node::{RaftNode, RaftStatus};

@@ -9,7 +9,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
-use redraft_engine::{Engine, LogCommand, Op, Reply};
+use redraft_engine::entry::TRANSACTION_COMMAND;
+use redraft_engine::{Engine, LogCommand, Op, Reply, SCRIPT_COMMANDS};
+
+use crate::blocking::long_running;
 use tokio::sync::watch;
 
 use crate::error::StartError;
@@ -115,6 +118,25 @@ impl StateMachine {
         replica.last_applied = Some(log_id);
         Response { replies }
     }
+}
+
+/// Whether the entry runs a script (directly, or inside a transaction), which may take long
+/// within its budget.
+fn runs_a_script(entry: &Entry) -> bool {
+    let EntryPayload::Normal(command) = &entry.payload else {
+        return false;
+    };
+    let Op::Batch { runs } = &command.op else {
+        return false;
+    };
+    runs.iter().flat_map(|run| &run.cmds).any(|argv| {
+        let name = argv.first().map(|name| name.to_ascii_lowercase());
+        let name = name.as_deref().unwrap_or_default();
+        name == TRANSACTION_COMMAND.as_bytes()
+            || SCRIPT_COMMANDS
+                .iter()
+                .any(|script| script.as_bytes() == name)
+    })
 }
 
 /// Logs every command of the entry that panicked in the engine (a bug). The engine already
@@ -234,7 +256,13 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I::IntoIter: Send,
     {
         // The lock is taken per entry so that reads interleave with a long batch.
-        let responses: Vec<Response> = entries.into_iter().map(|e| self.apply_one(e)).collect();
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let slow = entries.iter().any(runs_a_script);
+        let apply_all = || entries.into_iter().map(|e| self.apply_one(e)).collect();
+        let responses: Vec<Response> = match slow {
+            true => long_running(apply_all),
+            false => apply_all(),
+        };
         let applied = read_replica(&self.replica).last_applied;
         if !responses.is_empty() {
             self.applied_tx.send_replace(applied.map_or(0, |l| l.index));

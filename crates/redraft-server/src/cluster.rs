@@ -2,6 +2,8 @@
 //! The Raft-backed implementation lives in `raft_cluster.rs`; tests use an in-process engine.
 
 use std::future::Future;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
 use redraft_engine::{Argv, ReadContext, Reply};
@@ -48,6 +50,19 @@ pub trait Cluster: Send + Sync + 'static {
 
     /// Executes a read-only command on the local replica (after a barrier).
     fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply;
+
+    /// [`Cluster::read`] of a script, which stops when `kill` is set (SCRIPT KILL).
+    fn read_script(
+        &self,
+        db: u32,
+        argv: &[Vec<u8>],
+        context: ReadContext,
+        kill: Arc<AtomicBool>,
+    ) -> Reply;
+
+    /// Whether a script command (EVAL, EVALSHA, FCALL) cannot write, so that it may take the
+    /// read path.
+    fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool;
 
     /// Where this replica stands, for a WATCH served now (after a read barrier): the index of
     /// its last applied entry and its engine time then (see `redraft_engine::Watched`).

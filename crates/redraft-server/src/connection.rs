@@ -34,6 +34,10 @@ impl<C: Cluster> Session<C> {
             "config|get" => self.config(argv),
             "raft|help" => crate::admin::raft_help(),
             "time" => time(),
+            "script|kill" => match self.server.scripts.kill_all() {
+                true => Reply::ok(),
+                false => Reply::error("NOTBUSY No scripts in execution right now."),
+            },
             "unwatch" => {
                 self.watched.clear();
                 Reply::ok()

@@ -13,6 +13,7 @@ pub mod frame;
 pub mod health;
 mod info;
 pub mod raft_cluster;
+pub mod scripts;
 pub mod server;
 pub mod session;
 #[cfg(test)]

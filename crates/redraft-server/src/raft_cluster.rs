@@ -1,5 +1,8 @@
 //! The cluster as sessions see it, backed by the Raft node of redraft-raft.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
 use redraft_engine::config::EncodingConfig;
 use redraft_engine::{Argv, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, ClusterError, Member, RaftNode};
@@ -40,6 +43,22 @@ impl Cluster for RaftCluster {
     fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply {
         self.node
             .with_engine(|engine| engine.read(db, argv, context))
+    }
+
+    fn read_script(
+        &self,
+        db: u32,
+        argv: &[Vec<u8>],
+        context: ReadContext,
+        kill: Arc<AtomicBool>,
+    ) -> Reply {
+        self.node
+            .with_engine(|engine| engine.read_killable(db, argv, context, kill))
+    }
+
+    fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
+        self.node
+            .with_engine(|engine| engine.script_is_read_only(argv))
     }
 
     fn watch_point(&self) -> (u64, u64) {

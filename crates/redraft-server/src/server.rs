@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::cluster::Cluster;
 use crate::frame::Limits;
+use crate::scripts::RunningScripts;
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -55,6 +56,8 @@ pub struct Server<C: Cluster> {
     pub started: Instant,
     /// A random id for this process's life, as Redis's run_id.
     pub run_id: String,
+    /// Read-only scripts running now (SCRIPT KILL).
+    pub scripts: RunningScripts,
     next_client_id: AtomicU64,
 }
 
@@ -70,6 +73,7 @@ impl<C: Cluster> Server<C> {
                 rand::random::<u64>(),
                 rand::random::<u64>()
             ),
+            scripts: RunningScripts::default(),
             next_client_id: AtomicU64::new(1),
         })
     }

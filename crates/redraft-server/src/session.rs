@@ -13,8 +13,9 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use redraft_engine::resolve;
+use redraft_engine::{resolve, SCRIPT_COMMANDS};
 use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
+use redraft_raft::long_running;
 
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
@@ -61,7 +62,10 @@ enum Route {
     Write,
 }
 
-fn route(argv: &[Vec<u8>]) -> Route {
+/// How the session serves `argv`: the table's kind, except that a script that cannot write
+/// (EVAL of a `no-writes` script, EVALSHA of a cached one, FCALL of a no-writes function)
+/// takes the read path.
+fn route<C: Cluster>(cluster: &C, argv: &[Vec<u8>]) -> Route {
     match resolve(argv) {
         Err(reply) => Route::Immediate(reply),
         Ok(spec) => match spec.kind {
@@ -74,6 +78,11 @@ fn route(argv: &[Vec<u8>]) -> Route {
                 spec.name
             ))),
             Kind::Read(_) => Route::Read,
+            Kind::Write(_)
+                if SCRIPT_COMMANDS.contains(&spec.name) && cluster.script_is_read_only(argv) =>
+            {
+                Route::Read
+            }
             Kind::Write(_) => Route::Write,
         },
     }
@@ -138,7 +147,7 @@ impl<C: Cluster> Session<C> {
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
             self.server.stats.count_command();
-            let routed = route(&argv);
+            let routed = route(&self.server.cluster, &argv);
             if let Some(transaction) = self.transaction.as_mut() {
                 if let Some(queueing) = queueing(&routed) {
                     replies.push(transaction.queue(argv, queueing));
@@ -163,7 +172,7 @@ impl<C: Cluster> Session<C> {
                     while let Some(next) = pending.next_if(|next| {
                         run.len() < MAX_RUN_COMMANDS
                             && bytes + argv_bytes(next) <= MAX_RUN_BYTES
-                            && matches!(route(next), Route::Write)
+                            && matches!(route(&self.server.cluster, next), Route::Write)
                     }) {
                         bytes += argv_bytes(&next);
                         run.push(next);
@@ -172,8 +181,8 @@ impl<C: Cluster> Session<C> {
                 }
                 Route::Read => {
                     let mut run = vec![argv];
-                    while let Some(next) =
-                        pending.next_if(|next| matches!(route(next), Route::Read))
+                    while let Some(next) = pending
+                        .next_if(|next| matches!(route(&self.server.cluster, next), Route::Read))
                     {
                         run.push(next);
                     }
@@ -225,10 +234,28 @@ impl<C: Cluster> Session<C> {
                     seed: rand::random(),
                     ..context
                 };
+                if is_script(argv) {
+                    return self.read_script(argv, context);
+                }
                 self.server.cluster.read(self.db, argv, context)
             })
             .collect()
     }
+
+    /// A read-only script, stoppable by SCRIPT KILL, run where it cannot hold up other tasks.
+    fn read_script(&self, argv: &[Vec<u8>], context: ReadContext) -> Reply {
+        let running = self.server.scripts.start();
+        let kill = running.kill.clone();
+        long_running(|| {
+            self.server
+                .cluster
+                .read_script(self.db, argv, context, kill)
+        })
+    }
+}
+
+fn is_script(argv: &[Vec<u8>]) -> bool {
+    resolve(argv).is_ok_and(|spec| SCRIPT_COMMANDS.contains(&spec.name))
 }
 
 /// What an open transaction does with a command; None: it runs now (MULTI, EXEC, DISCARD and

@@ -40,6 +40,21 @@ impl Cluster for LocalCluster {
         self.engine.lock().unwrap().read(db, argv, context)
     }
 
+    fn read_script(
+        &self,
+        db: u32,
+        argv: &[Vec<u8>],
+        context: ReadContext,
+        kill: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Reply {
+        let engine = self.engine.lock().unwrap();
+        engine.read_killable(db, argv, context, kill)
+    }
+
+    fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
+        self.engine.lock().unwrap().script_is_read_only(argv)
+    }
+
     fn watch_point(&self) -> (u64, u64) {
         self.engine.lock().unwrap().watch_point()
     }
@@ -437,4 +452,65 @@ async fn watched_keys_are_bounded_per_connection_and_exec_checks_them_in_its_ent
     .await;
     let entries = server.cluster.entries.load(Ordering::SeqCst);
     assert_eq!(entries, before + 1, "a watched EXEC is checked in the log");
+}
+
+#[tokio::test]
+async fn a_script_that_cannot_write_takes_the_read_path_and_a_writing_one_the_log() {
+    let (server, mut stream) = connect().await;
+    let entries = || server.cluster.entries.load(Ordering::SeqCst);
+    assert_exchange(&mut stream, b"SET k v\r\n", b"+OK\r\n").await;
+    let before = entries();
+    let script = "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])";
+    let read_only = format!(
+        "*4\r\n$4\r\nEVAL\r\n${}\r\n{script}\r\n$1\r\n1\r\n$1\r\nk\r\n",
+        script.len()
+    );
+    assert_exchange(&mut stream, read_only.as_bytes(), b"$1\r\nv\r\n").await;
+    assert_exchange(
+        &mut stream,
+        b"EVAL_RO \"return redis.call('GET', KEYS[1])\" 1 k\r\n",
+        b"$1\r\nv\r\n",
+    )
+    .await;
+    assert_eq!(entries(), before, "read-only scripts are not logged");
+    assert_exchange(
+        &mut stream,
+        b"EVAL \"return redis.call('SET', KEYS[1], 'w')\" 1 k\r\n",
+        b"+OK\r\n",
+    )
+    .await;
+    assert_eq!(entries(), before + 1);
+    assert_exchange(
+        &mut stream,
+        b"SCRIPT KILL\r\n",
+        b"-NOTBUSY No scripts in execution right now.\r\n",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_kill_stops_a_read_only_script_running_on_another_connection() {
+    let (_server, addr) = start().await;
+    let mut runner = TcpStream::connect(addr).await.unwrap();
+    let mut killer = TcpStream::connect(addr).await.unwrap();
+    runner
+        .write_all(b"EVAL_RO \"while true do end\" 0\r\n")
+        .await
+        .unwrap();
+    let killed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if exchange(&mut killer, b"SCRIPT KILL\r\n", 5).await == b"+OK\r\n" {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(killed.is_ok(), "SCRIPT KILL never found the script");
+    let reply = exchange(&mut runner, b"", 60).await;
+    let text = String::from_utf8_lossy(&reply);
+    assert!(
+        text.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+        "{text}"
+    );
 }

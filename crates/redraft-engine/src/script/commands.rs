@@ -13,7 +13,7 @@ use crate::args::{self, is};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
-    Kind::{Container, Read, Write},
+    Kind::{Container, Read, Session, Write},
     ReadCtx, WriteCtx, CONNECTION, NOSCRIPT,
 };
 
@@ -32,6 +32,8 @@ static SCRIPT: &[CommandSpec] = &[
     cmd!("script|exists", -3, NOSCRIPT, 0, 0, 0, Read(script_exists)),
     cmd!("script|flush", -2, NOSCRIPT, 0, 0, 0, Write(script_flush)),
     cmd!("script|help", 2, CONNECTION, 0, 0, 0, Read(script_help)),
+    // Answered by the node that runs the script (a read-only one: writes cannot be stopped).
+    cmd!("script|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
     cmd!("script|load", 3, NOSCRIPT, 0, 0, 0, Write(script_load)),
 ];
 

@@ -23,3 +23,14 @@ mod shebang;
 mod tests;
 
 pub(crate) use commands::{eval_on_read_path, is_read_only, COMMANDS};
+
+/// The commands that run a script. The server gives their read-path runs a kill switch
+/// (SCRIPT KILL), and asks [`crate::Engine::script_is_read_only`] of the writing ones.
+pub const SCRIPT_COMMANDS: &[&str] = &[
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+];

@@ -67,9 +67,13 @@ impl Meter {
     /// The hook: once the budget is spent (or the kill switch set), every later step fails
     /// too, so a script that catches the error cannot go on for long.
     fn step(&self, line: Option<usize>) -> mlua::Result<VmState> {
+        self.charge(u64::from(INSTRUCTION_STEP), line)
+    }
+
+    /// Spends `units` of the budget (Lua instructions, or a command's fixed cost).
+    fn charge(&self, units: u64, line: Option<usize>) -> mlua::Result<VmState> {
         if self.stop.get().is_none() {
-            self.spent
-                .set(self.spent.get() + u64::from(INSTRUCTION_STEP));
+            self.spent.set(self.spent.get().saturating_add(units));
             let killed = self
                 .kill
                 .as_ref()
@@ -182,9 +186,10 @@ fn run_in_fresh_state(
     let result = lua.scope(|scope| {
         let raw = lua.create_table()?;
         let call = |lua: &Lua, args: MultiValue, raising: bool| {
-            if meter.stop.get().is_some() {
-                return Err(mlua::Error::runtime("script stopped"));
-            }
+            // A command costs far more than a Lua instruction: without this, a loop of cheap
+            // calls would run for seconds within its instruction budget.
+            let line = lua.inspect_stack(1, |debug| debug.current_line()).flatten();
+            meter.charge(CALL_COST, line)?;
             let reply = match call_arguments(&args) {
                 None => Reply::error(BAD_CALL_ARGUMENTS),
                 Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
@@ -288,6 +293,9 @@ fn run_in_fresh_state(
         })
     })
 }
+
+/// What one redis.call or redis.pcall spends of the instruction budget.
+pub const CALL_COST: u64 = 1000;
 
 const BAD_CALL_ARGUMENTS: &str = "ERR Lua redis lib command arguments must be strings or integers";
 const NO_CALL_ARGUMENTS: &str = "ERR Please specify at least one argument for this redis lib call";

@@ -349,8 +349,11 @@ fn a_runaway_script_stops_at_the_same_instruction_everywhere_and_its_writes_stan
     assert_eq!(first, apply(&mut two, 1000, &["EVAL", body, "0"]));
     assert!(show(&first).starts_with("ERR Script ran past its instruction budget (200000 instructions, lua-max-instructions) script: "), "{first:?}");
     assert_eq!(one.encode_snapshot(), two.encode_snapshot());
+    // Each call spends CALL_COST: at most 200 calls fit in the budget, and nearly that many ran.
     let written = show(&read(&one, 1000, "GET i"));
-    assert!(written.parse::<u64>().unwrap() > 1000, "{written}");
+    let calls = written.parse::<u64>().unwrap();
+    let most = 200_000 / crate::script::run::CALL_COST;
+    assert!((most * 9 / 10..=most).contains(&calls), "{written}");
     // Catching the error does not let a script go on.
     let catching = "while true do pcall(function() while true do end end) end";
     assert!(eval(&mut one, catching).starts_with("ERR Script ran past"));

@@ -1,0 +1,173 @@
+//! Lua scripts against redis-server byte for byte (a single node and a follower), and on a
+//! three-node cluster of real processes: the script cache is replicated (SCRIPT LOAD on the
+//! leader, EVALSHA on both followers), and a runaway script is stopped by its instruction
+//! budget at the same point on every replica.
+
+use redraft_tests::driver::{Against, Ops, Sides};
+
+type Command = Vec<Vec<u8>>;
+use redraft_tests::Cluster;
+
+/// A command line split at spaces outside double quotes; a quoted argument keeps its spaces
+/// and its `\n` stands for a newline (`EVAL "return 1" 0`).
+fn words(line: &str) -> Command {
+    let mut argv = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' => quoted = !quoted,
+            '\\' if quoted && chars.peek() == Some(&'n') => {
+                chars.next();
+                word.push('\n');
+            }
+            ' ' if !quoted => argv.push(std::mem::take(&mut word).into_bytes()),
+            other => word.push(other),
+        }
+    }
+    argv.push(word.into_bytes());
+    argv
+}
+
+/// Each line is sent to both sides and the replies compared byte for byte.
+const SCRIPT: &[&str] = &[
+    "EVAL \"return 1\" 0",
+    "EVAL \"return 'a b'\" 0",
+    "EVAL \"return {1, 'two', {3, false}, true, 3.99}\" 0",
+    "EVAL \"return redis.status_reply('FINE')\" 0",
+    "EVAL \"return redis.error_reply('MYERR custom')\" 0",
+    "EVAL \"return {err='plain'}\" 0",
+    "EVAL \"return redis.call('SET', KEYS[1], ARGV[1])\" 1 k v",
+    "EVAL \"return redis.call('GET', KEYS[1])\" 1 k",
+    "EVAL \"return redis.call('GET', 'nokey')\" 0",
+    "EVAL \"return redis.pcall('INCR', KEYS[1])\" 1 k",
+    "EVAL \"return redis.call('INCR', KEYS[1])\" 1 k",
+    "EVAL \"return redis.call('NOSUCH')\" 0",
+    "EVAL \"return redis.call('GET')\" 0",
+    "EVAL \"return undefined_global\" 0",
+    "EVAL \"x = 1\" 0",
+    "EVAL \"return #KEYS + #ARGV\" 2 a b c",
+    "EVAL \"return 1\" -1",
+    "EVAL \"return 1\" 2 a",
+    "EVAL \"return 1\" x",
+    "EVAL \"syntax error here\" 0",
+    "EVAL \"return redis.sha1hex('abc')\" 0",
+    // Redis's generator goes on from call to call where redraft's restarts (docs/commands.md):
+    // only the first script that draws is comparable.
+    "EVAL \"return {math.random(1000), tostring(math.random()), math.random(5, 9)}\" 0",
+    "SCRIPT LOAD \"return 'loaded'\"",
+    "EVALSHA 6b1bf486c81ceb7edf3c093f4c48582e38c0e791 0",
+    "EVALSHA 6B1BF486C81CEB7EDF3C093F4C48582E38C0E791 0",
+    "EVALSHA ffffffffffffffffffffffffffffffffffffffff 0",
+    "EVALSHA short 0",
+    "SCRIPT EXISTS 6b1bf486c81ceb7edf3c093f4c48582e38c0e791 ffffffffffffffffffffffffffffffffffffffff",
+    "EVAL_RO \"return redis.call('GET', KEYS[1])\" 1 k",
+    "EVAL_RO \"return redis.call('SET', KEYS[1], 'x')\" 1 k",
+    "EVAL \"#!lua flags=no-writes\nreturn redis.call('DEL', KEYS[1])\" 1 k",
+    "EVAL \"#!lua flags=bogus\nreturn 1\" 0",
+    "EVAL \"redis.setresp(3); return redis.call('HGETALL', KEYS[1])\" 1 h",
+    "HSET h f v",
+    "EVAL \"redis.setresp(3); return redis.call('HGETALL', KEYS[1])\" 1 h",
+    "EVAL \"return redis.call('HGETALL', KEYS[1])\" 1 h",
+    "EVAL \"return redis.call('MULTI')\" 0",
+    "EVAL \"return redis.call('SPOP', 'noset')\" 0",
+    "SCRIPT FLUSH",
+    "SCRIPT EXISTS 6b1bf486c81ceb7edf3c093f4c48582e38c0e791",
+    "EVALSHA 6b1bf486c81ceb7edf3c093f4c48582e38c0e791 0",
+    "MULTI",
+    "EVAL \"return redis.call('INCRBY', KEYS[1], 5)\" 1 n",
+    "EVAL \"return redis.call('GET', KEYS[1])\" 1 n",
+    "EXEC",
+];
+
+async fn run_script(against: Against) {
+    let ops = Ops {
+        engine: SCRIPT.len(),
+        follower: SCRIPT.len(),
+    };
+    let mut sides = Sides::start("scripting", 23, ops, against).await;
+    for line in SCRIPT {
+        let (redis, redraft) = sides.both(&words(line)).await;
+        assert_eq!(
+            String::from_utf8_lossy(&redraft),
+            String::from_utf8_lossy(&redis),
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_on_a_single_node_reply_like_redis_byte_for_byte() {
+    run_script(Against::SingleNode).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_on_a_follower_reply_like_redis_byte_for_byte() {
+    run_script(Against::Follower).await;
+}
+
+async fn call(cluster: &Cluster, id: u64, args: &[&str]) -> String {
+    let reply = cluster.raw(id).await.call(args).await.expect("reply");
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_loaded_on_the_leader_runs_by_sha_on_every_follower() {
+    let cluster = Cluster::start(3).await;
+    let leader = cluster.leader().await;
+    let body = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+    let sha = call(&cluster, leader, &["SCRIPT", "LOAD", body]).await;
+    let sha = sha.lines().nth(1).expect("a bulk sha").to_string();
+    let read_body = "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])";
+    let read_sha = call(&cluster, leader, &["SCRIPT", "LOAD", read_body]).await;
+    let read_sha = read_sha.lines().nth(1).expect("a bulk sha").to_string();
+    let mut expected = 0;
+    for follower in cluster.followers().await {
+        expected += 10;
+        let reply = call(&cluster, follower, &["EVALSHA", &sha, "1", "n", "10"]).await;
+        assert_eq!(reply, format!(":{expected}\r\n"), "node {follower}");
+        let read = call(&cluster, follower, &["EVALSHA", &read_sha, "1", "n"]).await;
+        assert_eq!(read, format!("$2\r\n{expected}\r\n"), "node {follower}");
+        let read = call(&cluster, follower, &["EVALSHA_RO", &sha, "1", "n", "1"]).await;
+        assert!(
+            read.starts_with("-ERR Write commands are not allowed"),
+            "{read}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runaway_script_stops_at_the_same_point_on_every_replica() {
+    let cluster = Cluster::start(3).await;
+    let follower = cluster.followers().await[0];
+    let set = call(
+        &cluster,
+        follower,
+        &["CONFIG", "SET", "lua-max-instructions", "200000"],
+    )
+    .await;
+    assert_eq!(set, "+OK\r\n");
+    let runaway = "while true do redis.call('INCR', KEYS[1]) end";
+    let reply = call(&cluster, follower, &["EVAL", runaway, "1", "c"]).await;
+    assert!(
+        reply.starts_with("-ERR Script ran past its instruction budget"),
+        "{reply}"
+    );
+    let applied = cluster.wait_applied_equal().await;
+    let mut counts = Vec::new();
+    let mut digests = Vec::new();
+    for id in cluster.ids() {
+        counts.push(call(&cluster, id, &["GET", "c"]).await);
+        digests.push(call(&cluster, id, &["RAFT", "DIGEST"]).await);
+    }
+    assert!(
+        counts[0].starts_with('$'),
+        "writes before the stop stand: {counts:?}"
+    );
+    assert!(counts.windows(2).all(|p| p[0] == p[1]), "{counts:?}");
+    assert!(
+        digests.windows(2).all(|p| p[0] == p[1]),
+        "at {applied}: {digests:?}"
+    );
+}
