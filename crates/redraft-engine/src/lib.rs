@@ -50,6 +50,7 @@ mod transaction;
 mod zset;
 
 mod engine;
+mod script;
 
 #[cfg(test)]
 mod testutil;

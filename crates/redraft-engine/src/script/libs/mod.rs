@@ -1,0 +1,169 @@
+//! The Lua libraries redis-server 7.0 gives scripts: `bit`, `cjson`, `cmsgpack` and `struct`.
+//!
+//! Each is written in Rust against the behaviour of the C library Redis bundles (checked by
+//! EVAL against redis-server 7.0; the tests hold the recorded outputs). Everything here is pure:
+//! no clock, no randomness, no I/O, and every size or depth a script controls is bounded.
+//!
+//! Errors are raised as the C libraries raise them: a plain string, prefixed with the caller's
+//! position (`user_script:3: `) as `luaL_error` does. A Rust callback can only raise an mlua
+//! error object, which Lua code sees as a userdata (`"x" .. err` would fail), so each function
+//! scripts see is a small C function (`raise_failure`) around the Rust half: the Rust half
+//! returns `true, results...` or `false, message`, and the C function returns the results or
+//! raises the message. Being a C function also keeps the caller's frame alive when a script
+//! tail-calls it (`return cjson.decode(s)`), so the caller's line is still there to report.
+
+mod args;
+mod bit;
+mod cjson;
+mod cmsgpack;
+mod lstruct;
+mod number;
+
+#[cfg(test)]
+mod testing;
+
+use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
+
+/// Sets the globals `bit`, `cjson`, `cmsgpack` and `struct`, and nothing else.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let lib = Lib::new(lua)?;
+    let globals = lua.globals();
+    globals.raw_set("bit", bit::module(&lib)?)?;
+    globals.raw_set("cjson", cjson::module(&lib)?)?;
+    globals.raw_set("cmsgpack", cmsgpack::module(&lib)?)?;
+    globals.raw_set("struct", lstruct::module(&lib)?)?;
+    Ok(())
+}
+
+/// An error a library function raises, as the C library would.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Raise {
+    message: String,
+    /// Whether the message gets the caller's position, as `luaL_error` adds it; errors that
+    /// Lua's core raises from inside a C function (`table index is nil`) have none.
+    located: bool,
+}
+
+impl Raise {
+    /// An error raised with `luaL_error`.
+    pub(crate) fn new(message: impl Into<String>) -> Raise {
+        Raise {
+            message: message.into(),
+            located: true,
+        }
+    }
+
+    /// An error raised by Lua's core, without a position.
+    pub(crate) fn bare(message: impl Into<String>) -> Raise {
+        Raise {
+            message: message.into(),
+            located: false,
+        }
+    }
+
+    /// An error raised with `luaL_argerror`.
+    pub(crate) fn arg(position: usize, function: &str, message: &str) -> Raise {
+        Raise::new(format!(
+            "bad argument #{position} to '{function}' ({message})"
+        ))
+    }
+}
+
+/// What the Rust half of a library function returns.
+pub(crate) type Outcome = Result<MultiValue, Raise>;
+
+/// The shared pieces every library builds its functions with.
+pub(crate) struct Lib {
+    lua: Lua,
+}
+
+impl Lib {
+    fn new(lua: &Lua) -> mlua::Result<Lib> {
+        Ok(Lib { lua: lua.clone() })
+    }
+
+    /// A function scripts call, from its Rust half.
+    pub(crate) fn function<F>(&self, f: F) -> mlua::Result<Function>
+    where
+        F: Fn(&Lua, MultiValue) -> Outcome + 'static,
+    {
+        let inner = self.lua.create_function(move |lua, args: MultiValue| {
+            let mut out = MultiValue::new();
+            match f(lua, args) {
+                Ok(values) => {
+                    out.push_back(Value::Boolean(true));
+                    out.extend(values);
+                }
+                Err(raise) => {
+                    let message = match raise.located {
+                        true => format!("{}{}", caller_position(lua), raise.message),
+                        false => raise.message,
+                    };
+                    out.push_back(Value::Boolean(false));
+                    out.push_back(Value::String(lua.create_string(message)?));
+                }
+            }
+            Ok(out)
+        })?;
+        // SAFETY: `exec_raw` runs the closure under a protected call with `inner` on the
+        // stack; `lua_pushcclosure` pops it as the closure's one upvalue and pushes the closure,
+        // which `exec_raw` returns as a `Function`.
+        unsafe {
+            self.lua.exec_raw(inner, |state| {
+                ffi::lua_pushcclosure(state, raise_failure, 1);
+            })
+        }
+    }
+
+    /// A module table holding the named functions.
+    pub(crate) fn table(&self, functions: Vec<(&str, Function)>) -> mlua::Result<Table> {
+        let table = self.lua.create_table()?;
+        for (name, function) in functions {
+            table.raw_set(name, function)?;
+        }
+        Ok(table)
+    }
+}
+
+/// The C function scripts call: calls the Rust half (upvalue 1) with its own arguments, then
+/// returns the results after the `true` flag, or raises the message after `false`.
+///
+/// It holds nothing that needs dropping, so Lua's `longjmp` out of `lua_error` (or out of a
+/// failing `lua_call`, as mlua's own C functions allow) skips no destructor.
+unsafe extern "C-unwind" fn raise_failure(state: *mut ffi::lua_State) -> std::os::raw::c_int {
+    let args = ffi::lua_gettop(state);
+    ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(state, 1);
+    ffi::lua_call(state, args, ffi::LUA_MULTRET);
+    if ffi::lua_toboolean(state, 1) != 0 {
+        return ffi::lua_gettop(state) - 1;
+    }
+    ffi::lua_settop(state, 2);
+    ffi::lua_error(state)
+}
+
+/// `luaL_where` for the script line that called a library function: level 0 is the Rust
+/// callback, level 1 `raise_failure`, level 2 the caller. A C caller (`pcall`) or a frame a
+/// tail call replaced has no line, and so no prefix, as in Lua.
+fn caller_position(lua: &Lua) -> String {
+    lua.inspect_stack(2, |debug| {
+        let line = debug.current_line()?;
+        let source = debug.source().short_src?.into_owned();
+        Some(format!("{source}:{line}: "))
+    })
+    .flatten()
+    .unwrap_or_default()
+}
+
+/// The single value a function returns.
+pub(crate) fn one(value: impl mlua::IntoLua, lua: &Lua) -> Outcome {
+    let value = value
+        .into_lua(lua)
+        .map_err(|e| Raise::bare(e.to_string()))?;
+    Ok(MultiValue::from_iter([value]))
+}
+
+/// mlua's own failures (out of memory, mostly) surface as plain errors.
+pub(crate) fn lua_failure(error: mlua::Error) -> Raise {
+    Raise::bare(error.to_string())
+}
