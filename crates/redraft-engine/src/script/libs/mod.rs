@@ -78,8 +78,12 @@ pub(crate) struct Lib {
 }
 
 impl Lib {
-    fn new(lua: &Lua) -> mlua::Result<Lib> {
+    pub(crate) fn new(lua: &Lua) -> mlua::Result<Lib> {
         Ok(Lib { lua: lua.clone() })
+    }
+
+    pub(crate) fn lua(&self) -> &Lua {
+        &self.lua
     }
 
     /// A function scripts call, from its Rust half.
