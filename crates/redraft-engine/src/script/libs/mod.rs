@@ -70,7 +70,24 @@ impl Raise {
 }
 
 /// What the Rust half of a library function returns.
-pub(crate) type Outcome = Result<MultiValue, Raise>;
+pub(crate) type Outcome = Result<Returned, Raise>;
+
+/// A library function's results.
+pub(crate) enum Returned {
+    /// A few values.
+    Values(MultiValue),
+    /// Entries `1..=count` of a table (see [`many`]).
+    Table(Table, usize),
+}
+
+/// Results returned through a table: `raise_failure` returns its entries `1..=count`.
+///
+/// mlua holds every value a Rust function returns in a slot of its own auxiliary Lua stack,
+/// which has room for about 8000 (and mlua panics when it is full), so the unpack functions,
+/// which return up to 7999 values, build them in a table and return that.
+pub(crate) fn many(table: mlua::Table, count: usize) -> Outcome {
+    Ok(Returned::Table(table, count))
+}
 
 /// The shared pieces every library builds its functions with.
 pub(crate) struct Lib {
@@ -94,9 +111,13 @@ impl Lib {
         let inner = self.lua.create_function(move |lua, args: MultiValue| {
             let mut out = MultiValue::new();
             match f(lua, args) {
-                Ok(values) => {
+                Ok(Returned::Values(values)) => {
                     out.push_back(Value::Boolean(true));
                     out.extend(values);
+                }
+                Ok(Returned::Table(table, count)) => {
+                    out.push_back(Value::Integer(i64::try_from(count).unwrap_or(i64::MAX)));
+                    out.push_back(Value::Table(table));
                 }
                 Err(raise) => {
                     let message = match raise.located {
@@ -130,7 +151,8 @@ impl Lib {
 }
 
 /// The C function scripts call: calls the Rust half (upvalue 1) with its own arguments, then
-/// returns the results after the `true` flag, or raises the message after `false`.
+/// returns the results after the `true` flag, raises the message after `false`, or returns
+/// the entries of the table after a count (see [`many`]).
 ///
 /// It holds nothing that needs dropping, so Lua's `longjmp` out of `lua_error` (or out of a
 /// failing `lua_call`, as mlua's own C functions allow) skips no destructor.
@@ -139,6 +161,19 @@ unsafe extern "C-unwind" fn raise_failure(state: *mut ffi::lua_State) -> std::os
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, args, ffi::LUA_MULTRET);
+    if ffi::lua_type(state, 1) == ffi::LUA_TNUMBER {
+        let count = ffi::lua_tointeger(state, 1) as std::os::raw::c_int;
+        ffi::lua_settop(state, 2);
+        ffi::lua_remove(state, 1);
+        if ffi::lua_checkstack(state, count) == 0 {
+            ffi::lua_pushstring(state, c"stack overflow (too many results)".as_ptr());
+            ffi::lua_error(state);
+        }
+        for index in 1..=ffi::lua_Integer::from(count) {
+            ffi::lua_rawgeti(state, 1, index);
+        }
+        return count;
+    }
     if ffi::lua_toboolean(state, 1) != 0 {
         return ffi::lua_gettop(state) - 1;
     }
@@ -164,7 +199,7 @@ pub(crate) fn one(value: impl mlua::IntoLua, lua: &Lua) -> Outcome {
     let value = value
         .into_lua(lua)
         .map_err(|e| Raise::bare(e.to_string()))?;
-    Ok(MultiValue::from_iter([value]))
+    Ok(Returned::Values(MultiValue::from_iter([value])))
 }
 
 /// mlua's own failures (out of memory, mostly) surface as plain errors.

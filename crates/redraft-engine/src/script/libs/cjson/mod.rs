@@ -8,7 +8,7 @@ mod decode;
 mod encode;
 
 use super::args::Args;
-use super::{one, Lib, Outcome, Raise};
+use super::{one, Lib, Outcome, Raise, Returned};
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -107,7 +107,9 @@ pub(crate) fn module(lib: &Lib) -> mlua::Result<Table> {
         let fresh = Lib::new(lua)
             .and_then(|lib| module(&lib))
             .map_err(super::lua_failure)?;
-        Ok(MultiValue::from_iter([Value::Table(fresh)]))
+        Ok(Returned::Values(MultiValue::from_iter([Value::Table(
+            fresh,
+        )])))
     })?;
     table.raw_set("new", new)?;
     table.raw_set("null", null())?;
@@ -186,7 +188,7 @@ fn sparse_array(_: &Lua, a: &MultiValue, config: &Shared) -> Outcome {
         Value::Integer(c.sparse_ratio.into()),
         Value::Integer(c.sparse_safe.into()),
     ];
-    Ok(MultiValue::from_iter(values))
+    Ok(Returned::Values(MultiValue::from_iter(values)))
 }
 
 /// The shape of `encode_max_depth`, `decode_max_depth` and `encode_number_precision`.
