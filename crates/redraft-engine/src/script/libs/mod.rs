@@ -206,3 +206,74 @@ pub(crate) fn one(value: impl mlua::IntoLua, lua: &Lua) -> Outcome {
 pub(crate) fn lua_failure(error: mlua::Error) -> Raise {
     Raise::bare(error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testing::run;
+    use mlua::{Lua, LuaOptions, StdLib};
+
+    /// The VM the runtime gives scripts: base, string, table and math.
+    fn minimal_vm() -> Lua {
+        let libs = StdLib::STRING | StdLib::TABLE | StdLib::MATH;
+        Lua::new_with(libs, LuaOptions::default()).expect("vm")
+    }
+
+    fn global_names(lua: &Lua) -> Vec<String> {
+        let mut names: Vec<String> = lua
+            .globals()
+            .pairs::<String, mlua::Value>()
+            .filter_map(|pair| pair.ok().map(|(name, _)| name))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn install_sets_only_the_four_library_globals() {
+        let lua = minimal_vm();
+        let before = global_names(&lua);
+        super::install(&lua).expect("install");
+        let added: Vec<String> = global_names(&lua)
+            .into_iter()
+            .filter(|n| !before.contains(n))
+            .collect();
+        assert_eq!(added, ["bit", "cjson", "cmsgpack", "struct"]);
+        let probe = "return bit.band(6, 3), cjson.encode({1}), #cmsgpack.pack(1), struct.size('i')";
+        let got: (i64, String, i64, i64) = lua.load(probe).eval().expect("libraries work");
+        assert_eq!(got, (2, "[1]".to_string(), 1, 4));
+    }
+
+    #[test]
+    fn errors_are_strings_a_script_can_use() {
+        let case = r#"(function() local ok, e = pcall(cjson.decode, "{") return type(e) .. ": " .. e end)()"#;
+        let want = r#"true "string: Expected object key string but found T_END at character 2""#;
+        assert_eq!(run(case), want);
+    }
+
+    #[test]
+    fn an_error_names_the_calling_line_even_through_a_tail_call() {
+        let lua = minimal_vm();
+        super::install(&lua).expect("install");
+        let chunk = "local x = 1\nreturn cjson.decode('x')";
+        let err = lua
+            .load(chunk)
+            .set_name("@user_script")
+            .exec()
+            .expect_err("bad json");
+        let text = err.to_string();
+        let want = "user_script:2: Expected value but found invalid token at character 1";
+        assert!(text.contains(want), "{text}");
+    }
+
+    #[test]
+    fn the_libraries_hold_no_reference_that_keeps_the_vm_alive() {
+        let lua = minimal_vm();
+        super::install(&lua).expect("install");
+        lua.load("local c = cjson.new() return c.encode({})")
+            .exec()
+            .expect("runs");
+        let weak = lua.weak();
+        drop(lua);
+        assert!(weak.try_upgrade().is_none());
+    }
+}

@@ -170,7 +170,7 @@ impl<'a> Decoder<'a> {
                 table.raw_set(*next, value).map_err(lua_failure)?;
                 *next += 1;
                 *left -= 1;
-                self.slots -= 2;
+                self.slots = self.slots.saturating_sub(2);
             }
             Open::Map {
                 have_key: have_key @ false,
@@ -185,7 +185,7 @@ impl<'a> Decoder<'a> {
                 self.keys.raw_set(depth, Value::Nil).map_err(lua_failure)?;
                 *have_key = false;
                 *left -= 1;
-                self.slots -= 2;
+                self.slots = self.slots.saturating_sub(2);
             }
         }
         Ok(())
