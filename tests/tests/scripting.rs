@@ -9,7 +9,7 @@ type Command = Vec<Vec<u8>>;
 use redraft_tests::Cluster;
 
 /// A command line split at spaces outside double quotes; a quoted argument keeps its spaces
-/// and its `\n` stands for a newline (`EVAL "return 1" 0`).
+/// and its `\n` stands for a newline, `\"` for a quote (`EVAL "return 1" 0`).
 fn words(line: &str) -> Command {
     let mut argv = Vec::new();
     let mut word = String::new();
@@ -21,6 +21,10 @@ fn words(line: &str) -> Command {
             '\\' if quoted && chars.peek() == Some(&'n') => {
                 chars.next();
                 word.push('\n');
+            }
+            '\\' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                word.push('"');
             }
             ' ' if !quoted => argv.push(std::mem::take(&mut word).into_bytes()),
             other => word.push(other),
@@ -75,6 +79,15 @@ const SCRIPT: &[&str] = &[
     "SCRIPT FLUSH",
     "SCRIPT EXISTS 6b1bf486c81ceb7edf3c093f4c48582e38c0e791",
     "EVALSHA 6b1bf486c81ceb7edf3c093f4c48582e38c0e791 0",
+    // The libraries Redis's Lua carries.
+    "EVAL \"return cjson.encode({1, 'two', {a=1.5}, cjson.null})\" 0",
+    "EVAL \"return cjson.decode('[1,\\\"x\\\",{\\\"k\\\":[true,null]}]')[3].k[1]\" 0",
+    "EVAL \"return cjson.decode('{bad')\" 0",
+    "EVAL \"return cmsgpack.pack({1, 2.5, 'x', {y=true}})\" 0",
+    "EVAL \"return {cmsgpack.unpack(cmsgpack.pack(1, 'a', -300))}\" 0",
+    "EVAL \"return {bit.band(0xff, 0x0f), bit.tohex(-1), bit.lshift(1, 31)}\" 0",
+    "EVAL \"return {struct.unpack('>I2s', struct.pack('>I2s', 513, 'hi'))}\" 0",
+    "EVAL \"cjson.x = 1\" 0",
     "MULTI",
     "EVAL \"return redis.call('INCRBY', KEYS[1], 5)\" 1 n",
     "EVAL \"return redis.call('GET', KEYS[1])\" 1 n",

@@ -8,7 +8,7 @@
 //! - [`dispatch`]: what `redis.call` runs, and its refusals;
 //! - [`convert`]: replies to Lua values and back, RESP2 and RESP3;
 //! - [`rand48`]: math.random as Redis draws it;
-//! - `libs`: bit, cjson, cmsgpack and struct (another branch).
+//! - `libs`: the libraries bit, cjson, cmsgpack and struct.
 
 pub(crate) mod cache;
 mod commands;

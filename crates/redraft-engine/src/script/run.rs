@@ -176,7 +176,7 @@ fn run_in_fresh_state(
     let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
     let lua = Lua::new_with(libraries, LuaOptions::new()).map_err(internal)?;
     lua.set_memory_limit(memory).map_err(internal)?;
-    // The libraries of Redis's Lua (bit, cjson, cmsgpack, struct): another branch's module.
+    // The libraries of Redis's Lua: bit, cjson, cmsgpack, struct.
     libs::install(&lua).map_err(internal)?;
     let function = compile(&lua, script.body).map_err(Failure::Compile)?;
     let xpcall: Function = lua.globals().get("xpcall").map_err(internal)?;
