@@ -34,6 +34,21 @@ pub fn show(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).escape_debug().to_string()
 }
 
+/// The length of the complete reply at the start of `buf`, RESP2 or RESP3; None while it is
+/// incomplete.
+fn reply_len(buf: &[u8]) -> io::Result<Option<usize>> {
+    if let Ok(found) = decode(buf) {
+        return Ok(found.map(|(_, len)| len));
+    }
+    match redis_protocol::resp3::decode::complete::decode_range(buf) {
+        Ok(found) => Ok(found.map(|(_, len)| len)),
+        Err(e) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("undecodable reply {}: {e:?}", show(buf)),
+        )),
+    }
+}
+
 /// One TCP connection speaking raw RESP.
 pub struct RawClient {
     stream: TcpStream,
@@ -66,9 +81,33 @@ impl RawClient {
         self.stream.flush().await
     }
 
-    /// Reads one complete reply and returns its exact bytes.
+    /// Reads one complete reply, RESP2 or RESP3 (after HELLO 3), and returns its exact bytes.
     pub async fn read_reply(&mut self) -> io::Result<Vec<u8>> {
-        Ok(self.read_frame().await?.1)
+        let timeout = self.reply_timeout;
+        tokio::time::timeout(timeout, self.read_reply_unbounded())
+            .await
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no reply within {timeout:?}"),
+                )
+            })?
+    }
+
+    async fn read_reply_unbounded(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            if let Some(len) = reply_len(&self.buf)? {
+                let bytes = self.buf[..len].to_vec();
+                self.buf.advance(len);
+                return Ok(bytes);
+            }
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("connection closed; unparsed bytes: {}", show(&self.buf)),
+                ));
+            }
+        }
     }
 
     /// Reads one complete reply: the decoded frame and its exact bytes.
