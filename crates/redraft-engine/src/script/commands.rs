@@ -133,7 +133,7 @@ fn run_write(
     let config = ctx.keyspace.encoding;
     let script = Script {
         body,
-        sha,
+        entry: run::Entry::Script { sha },
         keys,
         args,
         writes_allowed: !flags.no_writes,
@@ -157,7 +157,7 @@ fn run_read(ctx: &ReadCtx, body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>]) -> C
     let sha = super::cache::sha1_hex(body);
     let script = Script {
         body,
-        sha: &sha,
+        entry: run::Entry::Script { sha: &sha },
         keys,
         args,
         writes_allowed: false,

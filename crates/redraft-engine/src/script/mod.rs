@@ -15,8 +15,10 @@ mod commands;
 mod convert;
 mod dispatch;
 mod libs;
+mod raise;
 mod rand48;
-mod run;
+mod register;
+pub(crate) mod run;
 mod shebang;
 
 #[cfg(test)]
