@@ -20,7 +20,7 @@ use super::libs;
 use super::raise::{raise, raised_line, Raised};
 use super::rand48::Rand48;
 use super::register::{Registration, Registry};
-use crate::config::INSTRUCTION_STEP;
+use crate::config::{EncodingConfig, INSTRUCTION_STEP};
 use crate::reply::Reply;
 
 const PRELUDE: &str = include_str!("prelude.lua");
@@ -105,6 +105,18 @@ pub struct Limits {
     pub memory: usize,
     /// Read path only: the server's SCRIPT KILL switch.
     pub kill: Option<Arc<AtomicBool>>,
+}
+
+impl Limits {
+    /// The replicated limits (lua-max-instructions, lua-max-memory), and the kill switch of a
+    /// read.
+    pub fn of(config: &EncodingConfig, kill: Option<Arc<AtomicBool>>) -> Limits {
+        Limits {
+            instructions: config.lua_max_instructions,
+            memory: config.lua_memory(),
+            kill,
+        }
+    }
 }
 
 /// Why a script stopped before its end.
