@@ -60,7 +60,19 @@ fn fcall_runs_a_registered_function_with_redis_replies_and_error_lines() {
             ("FCALL", "ERR wrong number of arguments for 'fcall' command"),
             ("FCALL myfunc", "ERR wrong number of arguments for 'fcall' command"),
             ("FCALL_RO nosuch -1", "ERR Function not found"),
+            ("FCALL_RO w x", "ERR Bad number of keys provided"),
         ],
+    );
+    // A function sees the whole sandbox, and no longer register_function.
+    let t = "#!lua name=t\nredis.register_function('rt', function(keys, args) return redis.register_function('a', function() end) end)";
+    assert_eq!(load(&mut e, t), "t");
+    check(
+        &mut e,
+        1000,
+        &[(
+            "FCALL rt 0",
+            "ERR user_function:2: attempt to call field 'register_function' (a nil value) script: rt, on @user_function:2.",
+        )],
     );
 }
 
