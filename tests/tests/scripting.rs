@@ -1,7 +1,8 @@
 //! Lua scripts against redis-server byte for byte (a single node and a follower), and on a
-//! three-node cluster of real processes: the script cache is replicated (SCRIPT LOAD on the
-//! leader, EVALSHA on both followers), and a runaway script is stopped by its instruction
-//! budget at the same point on every replica.
+//! three-node cluster of real processes: the script cache and function libraries are
+//! replicated (SCRIPT LOAD on the leader, EVALSHA on both followers; FUNCTION LOAD on one
+//! follower, FCALL on the other), and a runaway script is stopped by its instruction budget at
+//! the same point on every replica.
 
 use redraft_tests::driver::{Against, Ops, Sides};
 
@@ -94,6 +95,33 @@ const SCRIPT: &[&str] = &[
     "EXEC",
 ];
 
+/// Functions (Redis 7): a library loaded, listed, called, dumped and restored.
+const FUNCTION_SCRIPT: &[&str] = &[
+    "FUNCTION FLUSH",
+    "FUNCTION LOAD \"#!lua name=lib\nredis.register_function('incr2', function(keys, args) return redis.call('INCRBY', keys[1], 2) end)\"",
+    "FUNCTION DUMP",
+    "FUNCTION LOAD \"#!lua name=lib\nredis.register_function('x', function() return 1 end)\"",
+    "FUNCTION LOAD \"#!lua name=bad\nredis.call('PING')\"",
+    "FUNCTION LOAD \"return 1\"",
+    // Order among several libraries or functions differs (docs/commands.md): one per library.
+    "FUNCTION LOAD \"#!lua name=rolib\nredis.register_function{function_name='peek', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads'}\"",
+    "FCALL incr2 1 f",
+    "FCALL incr2 1 f",
+    "FCALL peek 1 f",
+    "FCALL_RO peek 1 f",
+    "FCALL_RO incr2 1 f",
+    "FCALL nope 0",
+    "FCALL incr2 2 f",
+    "FUNCTION LIST LIBRARYNAME rol",
+    "FUNCTION LIST WITHCODE LIBRARYNAME li",
+    "FUNCTION STATS",
+    "FUNCTION DELETE rolib",
+    "FUNCTION DELETE rolib",
+    "FCALL peek 1 f",
+    "FUNCTION RESTORE \"\\xf5\" FLUSH",
+    "FUNCTION KILL",
+];
+
 /// The conversions again, with both clients speaking RESP3 (HELLO 3, whose reply differs
 /// between the servers and is not compared).
 const RESP3_SCRIPT: &[&str] = &[
@@ -124,10 +152,34 @@ async fn run_script(against: Against) {
     };
     let mut sides = Sides::start("scripting", 23, ops, against).await;
     compare(&mut sides, SCRIPT).await;
+    compare(&mut sides, FUNCTION_SCRIPT).await;
+    // What redis-server dumps, redraft restores (and the other way round).
+    let dump = sides.redis(&words("FUNCTION DUMP")).await;
+    let payload = bulk_payload(&dump);
+    let restore = |policy: &str| {
+        vec![
+            b"FUNCTION".to_vec(),
+            b"RESTORE".to_vec(),
+            payload.clone(),
+            policy.as_bytes().to_vec(),
+        ]
+    };
+    let (redis, redraft) = sides.both(&restore("REPLACE")).await;
+    assert_eq!(redraft, redis, "FUNCTION RESTORE of redis-server's dump");
+    compare(&mut sides, &["FCALL incr2 1 f", "FUNCTION LIST WITHCODE"]).await;
     let hello = words("HELLO 3");
     sides.redis(&hello).await;
     sides.redraft(&hello).await;
     compare(&mut sides, RESP3_SCRIPT).await;
+}
+
+/// The bytes of a RESP2 bulk reply.
+fn bulk_payload(reply: &[u8]) -> Vec<u8> {
+    let header_end = reply
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .expect("a bulk header");
+    reply[header_end + 2..reply.len() - 2].to_vec()
 }
 
 async fn compare(sides: &mut Sides, lines: &[&str]) {

@@ -1,6 +1,7 @@
 //! The engine: applies log entries to the keyspace and serves reads from it.
 
 use crate::entry::{LogCommand, Op};
+use crate::function;
 use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::rng::splitmix64;
@@ -97,11 +98,13 @@ impl Engine {
         self.read_with(db, argv, context, Some(kill))
     }
 
-    /// Whether `argv` runs a script that cannot write, so the server may send it down the read
-    /// path instead of the log: EVAL_RO and EVALSHA_RO, and EVAL / EVALSHA of a script whose
-    /// shebang says `no-writes` (EVALSHA's looked up in the cache). Reads only the shebang.
+    /// Whether `argv` runs a script or function that cannot write, so the server may send it
+    /// down the read path instead of the log: EVAL_RO, EVALSHA_RO and FCALL_RO; EVAL / EVALSHA
+    /// of a script whose shebang says `no-writes` (EVALSHA's looked up in the cache); FCALL of
+    /// a function registered with the `no-writes` flag. Reads only the shebang or the flags.
     pub fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
         script::is_read_only(&self.keyspace.scripts, argv)
+            || function::is_read_only(&self.keyspace.functions, argv)
     }
 
     fn read_with(
@@ -126,7 +129,10 @@ impl Engine {
             resolve: table::resolve,
             kill,
         };
-        if spec.is_write() && self.script_is_read_only(argv) {
+        if spec.is_write() && function::is_read_only(&self.keyspace.functions, argv) {
+            return spec.run_read_as(function::fcall_on_read_path, &ctx, argv);
+        }
+        if spec.is_write() && script::is_read_only(&self.keyspace.scripts, argv) {
             return spec.run_read_as(script::eval_on_read_path, &ctx, argv);
         }
         spec.run_read(&ctx, argv)

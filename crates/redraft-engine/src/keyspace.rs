@@ -13,6 +13,7 @@ use std::num::NonZeroU64;
 
 use crate::config::EncodingConfig;
 use crate::entry::Watched;
+use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::list::value::ListValue;
 use crate::reply::Reply;
@@ -537,6 +538,8 @@ pub struct Keyspace {
     pub encoding: EncodingConfig,
     /// The scripts EVAL and SCRIPT LOAD cached, for EVALSHA (SCRIPT FLUSH empties it).
     pub scripts: ScriptCache,
+    /// The function libraries FUNCTION LOAD and RESTORE loaded, for FCALL.
+    pub functions: Libraries,
 }
 
 impl Keyspace {
@@ -572,6 +575,7 @@ impl Default for Keyspace {
             applied_index: 0,
             encoding: EncodingConfig::default(),
             scripts: ScriptCache::default(),
+            functions: Libraries::default(),
         }
     }
 }

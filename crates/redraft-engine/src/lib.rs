@@ -37,6 +37,7 @@ mod scan;
 mod bitmap;
 mod connection;
 mod dump;
+mod function;
 mod geo;
 mod hash;
 mod hyperloglog;

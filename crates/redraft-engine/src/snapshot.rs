@@ -8,10 +8,12 @@
 //! changed the whole database (u64), then the count of changed buckets (u32) and each as its
 //! position (u32) and entry index (u64), in order. Last, the script cache: its count (u64) and
 //! each script's body (u32 length + bytes) in the order of their SHA-1 names, which loading
-//! computes again.
+//! computes again. Last, the function libraries (see [`Libraries::encode_snapshot`]): their
+//! code and what each registered, so that loading runs no Lua.
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
 use crate::config::{EncodingConfig, PARAM_COUNT};
+use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::keyspace::{Changes, Entry, Keyspace, Value, CHANGE_BUCKETS};
 use crate::list::value::ListValue;
@@ -26,10 +28,10 @@ pub use crate::wire::SnapshotError;
 const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// Version 2 added the replicated configuration after the engine time; version 3 the applied
 /// index and each database's table of changes; version 4 the script limits (two more values of
-/// the configuration) and the script cache. Older snapshots still load, with the default
-/// configuration, no change recorded (the applied index then comes with the next entry) and no
-/// script cached.
-const VERSION: u32 = 4;
+/// the configuration) and the script cache; version 5 the function libraries. Older snapshots
+/// still load, with the default configuration, no change recorded (the applied index then
+/// comes with the next entry), no script cached and no library.
+const VERSION: u32 = 5;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
@@ -84,6 +86,9 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
         for body in keyspace.scripts.bodies() {
             put_bytes(&mut out, body);
         }
+    }
+    if version >= 5 {
+        keyspace.functions.encode_snapshot(&mut out);
     }
     out
 }
@@ -186,6 +191,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
         for _ in 0..count {
             keyspace.scripts.insert(reader.bytes()?);
         }
+    }
+    if version >= 5 {
+        keyspace.functions = Libraries::decode_snapshot(&mut reader)?;
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 pub use crate::spec::{wrong_arity, CommandSpec, Kind};
 
 use crate::{
-    bitmap, connection, dump, geo, hash, hyperloglog, keys, list, script, set, sort, stream,
-    string, transaction, zset,
+    bitmap, connection, dump, function, geo, hash, hyperloglog, keys, list, script, set, sort,
+    stream, string, transaction, zset,
 };
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
@@ -28,6 +28,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             bitmap::COMMANDS,
             connection::COMMANDS,
             dump::COMMANDS,
+            function::COMMANDS,
             geo::COMMANDS,
             hash::COMMANDS,
             hyperloglog::COMMANDS,

@@ -34,7 +34,7 @@ impl<C: Cluster> Session<C> {
             "config|get" => self.config(argv),
             "raft|help" => crate::admin::raft_help(),
             "time" => time(),
-            "script|kill" => match self.server.scripts.kill_all() {
+            "script|kill" | "function|kill" => match self.server.scripts.kill_all() {
                 true => Reply::ok(),
                 false => Reply::error("NOTBUSY No scripts in execution right now."),
             },

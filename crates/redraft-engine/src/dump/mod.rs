@@ -11,7 +11,7 @@
 //! Streams are written as 7.0's STREAM_LISTPACKS_2 with live entries only (see
 //! [`stream`]). The byte-level encodings are in [`codec`], the two commands in [`commands`].
 
-mod codec;
+pub(crate) mod codec;
 mod commands;
 mod stream;
 
@@ -84,10 +84,15 @@ pub fn serialize(value: &Value) -> Vec<u8> {
             stream::put_stream(&mut out, value);
         }
     }
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = codec::crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    seal(&mut out);
     out
+}
+
+/// Ends a payload as DUMP ends it: the RDB version and the CRC-64 of everything before.
+pub(crate) fn seal(out: &mut Vec<u8>) {
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = codec::crc64(0, out);
+    out.extend_from_slice(&crc.to_le_bytes());
 }
 
 /// _quicklistNodeAllowInsert with fill -2 (Redis 7.0.15): the node's listpack size plus the
@@ -204,7 +209,7 @@ impl PayloadError {
 }
 
 /// verifyDumpPayload: the footer's version is at most 10 and its CRC matches.
-fn verify(payload: &[u8]) -> Result<&[u8], PayloadError> {
+pub(crate) fn verify(payload: &[u8]) -> Result<&[u8], PayloadError> {
     if payload.len() < 10 {
         return Err(PayloadError::Checksum);
     }

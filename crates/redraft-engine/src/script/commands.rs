@@ -38,7 +38,8 @@ static SCRIPT: &[CommandSpec] = &[
 ];
 
 pub const NO_SCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
-const WRITE_FLAG_FROM_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
+pub const WRITE_FLAG_FROM_RO: &str =
+    "ERR Can not execute a script with write flag using *_ro command.";
 
 /// Whether this command runs a script that cannot write, so that the server may run it on the
 /// read path ([`crate::Engine::read`]): EVAL_RO and EVALSHA_RO, and EVAL or EVALSHA of a script
@@ -72,7 +73,7 @@ pub fn eval_on_read_path(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// EVAL script numkeys [key ...] [arg ...]
 fn eval(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    let (keys, args) = split_keys(argv)?;
+    let (keys, args) = split_keys(argv, args::NOT_INTEGER)?;
     let flags = shebang::parse(&argv[1])?;
     let sha = super::cache::sha1_hex(&argv[1]);
     let outcome = run_write(ctx, &argv[1], &sha, keys, args, flags);
@@ -84,7 +85,7 @@ fn eval(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// EVALSHA sha1 numkeys [key ...] [arg ...]
 fn evalsha(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    let (keys, args) = split_keys(argv)?;
+    let (keys, args) = split_keys(argv, args::NOT_INTEGER)?;
     let body = cached(&ctx.keyspace.scripts, &argv[1])?.to_vec();
     let flags = shebang::parse(&body)?;
     let sha = super::cache::sha1_hex(&body);
@@ -93,13 +94,13 @@ fn evalsha(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// EVAL_RO script numkeys [key ...] [arg ...]
 fn eval_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    let (keys, args) = split_keys(argv)?;
+    let (keys, args) = split_keys(argv, args::NOT_INTEGER)?;
     run_read(ctx, &argv[1], keys, args)
 }
 
 /// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
 fn evalsha_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    let (keys, args) = split_keys(argv)?;
+    let (keys, args) = split_keys(argv, args::NOT_INTEGER)?;
     let body = cached(&ctx.keyspace.scripts, &argv[1])?;
     run_read(ctx, body, keys, args)
 }
@@ -111,9 +112,10 @@ fn cached<'c>(scripts: &'c ScriptCache, sha: &[u8]) -> Result<&'c [u8], Reply> {
 /// A script's keys and its arguments.
 type KeysAndArgs<'a> = (&'a [Vec<u8>], &'a [Vec<u8>]);
 
-/// The keys and the arguments after numkeys, with Redis's errors for a bad count.
-fn split_keys(argv: &[Vec<u8>]) -> Result<KeysAndArgs<'_>, Reply> {
-    let numkeys = args::parse_i64(&argv[2]).ok_or_else(|| Reply::error(args::NOT_INTEGER))?;
+/// The keys and the arguments after numkeys (`argv[2]`), with Redis's errors for a bad count
+/// (`not_integer` for one that is no integer: EVAL's and FCALL's differ).
+pub fn split_keys<'a>(argv: &'a [Vec<u8>], not_integer: &str) -> Result<KeysAndArgs<'a>, Reply> {
+    let numkeys = args::parse_i64(&argv[2]).ok_or_else(|| Reply::error(not_integer))?;
     let rest = &argv[3..];
     match usize::try_from(numkeys) {
         Err(_) => Err(Reply::error("ERR Number of keys can't be negative")),
@@ -132,19 +134,14 @@ fn run_write(
     args: &[Vec<u8>],
     flags: ScriptFlags,
 ) -> run::Outcome {
-    let config = ctx.keyspace.encoding;
     let script = Script {
         body,
-        sha,
+        entry: run::Entry::Script { sha },
         keys,
         args,
         writes_allowed: !flags.no_writes,
     };
-    let limits = Limits {
-        instructions: config.lua_max_instructions,
-        memory: config.lua_memory(),
-        kill: None,
-    };
+    let limits = Limits::of(&ctx.keyspace.encoding, None);
     run::run(Target::Write(ctx), &script, limits)
 }
 
@@ -155,20 +152,15 @@ fn run_read(ctx: &ReadCtx, body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>]) -> C
     if flags.declared && !flags.no_writes {
         return Err(Reply::error(WRITE_FLAG_FROM_RO));
     }
-    let config = ctx.keyspace.encoding;
     let sha = super::cache::sha1_hex(body);
     let script = Script {
         body,
-        sha: &sha,
+        entry: run::Entry::Script { sha: &sha },
         keys,
         args,
         writes_allowed: false,
     };
-    let limits = Limits {
-        instructions: config.lua_max_instructions,
-        memory: config.lua_memory(),
-        kill: ctx.kill.clone(),
-    };
+    let limits = Limits::of(&ctx.keyspace.encoding, ctx.kill.clone());
     Ok(run::run(Target::Read(ctx), &script, limits).reply)
 }
 

@@ -247,9 +247,33 @@ for _, name in ipairs({ "string", "math", "table", "coroutine", "redis", "bit", 
     protect(real[name])
   end
 end
-setmetatable(real, {
+local missing = {
   __index = function(_, name)
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end,
-})
-setmetatable(G, { __index = real, __newindex = readonly_error, __metatable = false })
+}
+setmetatable(real, missing)
+local globals = { __index = real, __newindex = readonly_error, __metatable = false }
+setmetatable(G, globals)
+
+-- What a library's body sees while it loads (Redis 7.0): a `redis` table with
+-- register_function, log and the LOG_ and version constants, and no other global; a missing
+-- one is named as a missing global. Its functions, called later, see the whole sandbox.
+local library_redis = { register_function = raw.register_function, log = raw.log }
+for name, value in pairs(constants) do
+  if sub(name, 1, 4) == "LOG_" or sub(name, 1, 6) == "REDIS_" then
+    library_redis[name] = value
+  end
+end
+local library_globals = { redis = library_redis }
+for _, table in ipairs({ library_redis, library_globals }) do
+  protected[table] = true
+  setmetatable(table, { __index = missing.__index, __newindex = readonly_error,
+    __metatable = false })
+end
+
+-- The switch between the two: the globals read through to the load environment while a
+-- library's body runs.
+return function(loading)
+  globals.__index = loading and library_globals or real
+end

@@ -17,26 +17,86 @@ use super::cache::sha1_hex;
 use super::convert::{self, Resp};
 use super::dispatch::{Dispatcher, Target};
 use super::libs;
+use super::raise::{raise, raised_line, Raised};
 use super::rand48::Rand48;
-use crate::config::INSTRUCTION_STEP;
+use super::register::{Registration, Registry};
+use crate::config::{EncodingConfig, INSTRUCTION_STEP};
 use crate::reply::Reply;
 
 const PRELUDE: &str = include_str!("prelude.lua");
 /// Where a script's errors say they happened, as in Redis (`user_script:1: ...`).
-const CHUNK_NAME: &str = "@user_script";
+const SCRIPT_CHUNK: &str = "@user_script";
+/// Where a library's errors say they happened (`user_function:1: ...`).
+const FUNCTION_CHUNK: &str = "@user_function";
 /// The version the `redis` table reports, as INFO does (crates/redraft-server/src/info.rs).
 const REDIS_VERSION: &str = "7.2.0";
 const REDIS_VERSION_NUM: u32 = 0x07_02_00;
 /// The error line of a script stopped by SCRIPT KILL (Redis's).
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
-/// What runs: the body and its name, the keys and arguments, and whether it may write.
+/// What runs: the body and what it is, the keys and arguments, and whether it may write.
 pub struct Script<'b> {
     pub body: &'b [u8],
-    pub sha: &'b str,
+    pub entry: Entry<'b>,
     pub keys: &'b [Vec<u8>],
     pub args: &'b [Vec<u8>],
     pub writes_allowed: bool,
+}
+
+/// What a body is and how it runs.
+#[derive(Clone, Copy)]
+pub enum Entry<'b> {
+    /// EVAL: the body runs whole; errors name the script by its SHA-1.
+    Script { sha: &'b str },
+    /// FUNCTION LOAD: a library's body runs with only `redis.register_function` and
+    /// `redis.log` in reach (Redis 7.0's load environment), to learn what it registers.
+    Load,
+    /// FCALL: the library's body registers its functions as at load, then function `name` is
+    /// called with the keys and arguments; errors name the function.
+    Function { name: &'b str },
+}
+
+impl Entry<'_> {
+    fn chunk(&self) -> &'static str {
+        match self {
+            Entry::Script { .. } => SCRIPT_CHUNK,
+            Entry::Load | Entry::Function { .. } => FUNCTION_CHUNK,
+        }
+    }
+
+    fn place(&self, text: &str, line: usize) -> String {
+        self.placer().place(text, line)
+    }
+
+    fn placer(&self) -> Placer {
+        let name = match self {
+            Entry::Script { sha } => Some(sha.to_string()),
+            Entry::Function { name } => Some(name.to_string()),
+            Entry::Load => None,
+        };
+        Placer {
+            chunk: self.chunk(),
+            name,
+        }
+    }
+}
+
+/// What error lines of a run end with (owned: the error handler outlives the borrow).
+struct Placer {
+    chunk: &'static str,
+    /// The script's SHA-1 or the function's name; none while a library loads.
+    name: Option<String>,
+}
+
+impl Placer {
+    /// An error line with where it happened, as Redis ends a script's error (a library that
+    /// fails while loading gets no place).
+    fn place(&self, text: &str, line: usize) -> String {
+        match &self.name {
+            Some(name) => format!("{text} script: {name}, on {}:{line}.", self.chunk),
+            None => text.to_string(),
+        }
+    }
 }
 
 /// How far a script may go.
@@ -45,6 +105,18 @@ pub struct Limits {
     pub memory: usize,
     /// Read path only: the server's SCRIPT KILL switch.
     pub kill: Option<Arc<AtomicBool>>,
+}
+
+impl Limits {
+    /// The replicated limits (lua-max-instructions, lua-max-memory), and the kill switch of a
+    /// read.
+    pub fn of(config: &EncodingConfig, kill: Option<Arc<AtomicBool>>) -> Limits {
+        Limits {
+            instructions: config.lua_max_instructions,
+            memory: config.lua_memory(),
+            kill,
+        }
+    }
 }
 
 /// Why a script stopped before its end.
@@ -97,14 +169,14 @@ impl Meter {
 pub fn check_compiles(body: &[u8], memory: usize) -> Result<(), Reply> {
     let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).map_err(internal)?;
     lua.set_memory_limit(memory).map_err(internal)?;
-    compile(&lua, body).map(|_| ())
+    compile(&lua, body, Entry::Script { sha: "" }).map(|_| ())
 }
 
-fn compile(lua: &Lua, body: &[u8]) -> Result<Function, Reply> {
+fn compile(lua: &Lua, body: &[u8], entry: Entry) -> Result<Function, Reply> {
     let code = super::shebang::code(body);
     let chunk = lua
         .load(&*code)
-        .set_name(CHUNK_NAME)
+        .set_name(entry.chunk())
         .set_mode(ChunkMode::Text);
     chunk.into_function().map_err(|error| {
         let message = match error {
@@ -112,9 +184,12 @@ fn compile(lua: &Lua, body: &[u8]) -> Result<Function, Reply> {
             mlua::Error::MemoryError(_) => "not enough memory".to_string(),
             other => other.to_string(),
         };
-        Reply::error(format!(
-            "ERR Error compiling script (new function): {message}"
-        ))
+        Reply::error(match entry {
+            Entry::Script { .. } => format!("ERR Error compiling script (new function): {message}"),
+            Entry::Load | Entry::Function { .. } => {
+                format!("ERR Error compiling function: {message}")
+            }
+        })
     })
 }
 
@@ -122,10 +197,32 @@ fn internal(error: mlua::Error) -> Reply {
     Reply::error(format!("ERR cannot start a script: {error}"))
 }
 
-/// How a run ended: the reply, and whether the body compiled (only then is it cached).
+/// How a run ended: the reply, whether the body compiled (only then is it cached), and what
+/// a library registered.
 pub struct Outcome {
     pub reply: Reply,
     pub compiled: bool,
+    pub registered: Vec<Registration>,
+}
+
+/// Runs a library's body as FUNCTION LOAD does: what it registers, or Redis's error line.
+pub fn load_library(
+    target: Target,
+    body: &[u8],
+    limits: Limits,
+) -> Result<Vec<Registration>, Reply> {
+    let script = Script {
+        body,
+        entry: Entry::Load,
+        keys: &[],
+        args: &[],
+        writes_allowed: false,
+    };
+    let outcome = run(target, &script, limits);
+    match outcome.reply {
+        Reply::Error(line) => Err(Reply::Error(line)),
+        _ => Ok(outcome.registered),
+    }
 }
 
 /// Runs `script` against `target` within `limits`; its reply (or its error line).
@@ -137,23 +234,28 @@ pub fn run(target: Target, script: &Script, limits: Limits) -> Outcome {
         stop: Cell::new(None),
         line: Cell::new(0),
     });
-    let outcome = run_in_fresh_state(target, script, limits.memory, &meter);
+    let registry = Registry::default();
+    let outcome = run_in_fresh_state(target, script, limits.memory, &meter, &registry);
     let compiled = !matches!(outcome, Err(Failure::Compile(_)));
+    let line = meter.line.get();
     let reply = match meter.stop.get() {
-        Some(Stop::Killed) => with_place(KILLED, script.sha, meter.line.get()),
-        Some(Stop::Budget) => with_place(
+        Some(Stop::Killed) => Reply::Error(script.entry.place(KILLED, line)),
+        Some(Stop::Budget) => Reply::Error(script.entry.place(
             &format!(
                 "ERR Script ran past its instruction budget ({} instructions, lua-max-instructions)",
                 limits.instructions
             ),
-            script.sha,
-            meter.line.get(),
-        ),
+            line,
+        )),
         None => match outcome {
             Ok(reply) | Err(Failure::Compile(reply) | Failure::Run(reply)) => reply,
         },
     };
-    Outcome { reply, compiled }
+    Outcome {
+        reply,
+        compiled,
+        registered: registry.into_registrations(),
+    }
 }
 
 enum Failure {
@@ -172,13 +274,14 @@ fn run_in_fresh_state(
     script: &Script,
     memory: usize,
     meter: &Rc<Meter>,
+    registry: &Registry,
 ) -> Result<Reply, Failure> {
     let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
     let lua = Lua::new_with(libraries, LuaOptions::new()).map_err(internal)?;
     lua.set_memory_limit(memory).map_err(internal)?;
     // The libraries of Redis's Lua: bit, cjson, cmsgpack, struct.
     libs::install(&lua).map_err(internal)?;
-    let function = compile(&lua, script.body).map_err(Failure::Compile)?;
+    let function = compile(&lua, script.body, script.entry).map_err(Failure::Compile)?;
     let xpcall: Function = lua.globals().get("xpcall").map_err(internal)?;
     let dispatcher = RefCell::new(Dispatcher::new(target, script.writes_allowed));
     let resp = Cell::new(Resp::Two);
@@ -258,29 +361,43 @@ fn run_in_fresh_state(
             "stopped",
             scope.create_function(|_, ()| Ok(meter.stop.get().is_some()))?,
         )?;
+        raw.raw_set(
+            "register_function",
+            scope.create_function(|lua, args| registry.register(lua, args))?,
+        )?;
         let keys = bulk_table(&lua, script.keys)?;
         let args = bulk_table(&lua, script.args)?;
+        // A function sees its keys and arguments as its parameters, not as KEYS and ARGV.
+        let globals = match script.entry {
+            Entry::Script { .. } => (Value::Table(keys.clone()), Value::Table(args.clone())),
+            Entry::Load | Entry::Function { .. } => (Value::Nil, Value::Nil),
+        };
         let prelude = lua.load(PRELUDE).set_name("=redraft").into_function()?;
-        prelude.call::<()>((raw, constants(&lua)?, keys, args))?;
+        let loading: Function = prelude.call((raw, constants(&lua)?, globals.0, globals.1))?;
         let hook_meter = Rc::clone(meter);
         let triggers = HookTriggers::new().every_nth_instruction(INSTRUCTION_STEP);
         lua.set_global_hook(triggers, move |_, debug| {
             hook_meter.step(debug.current_line())
         })?;
-        let handler = error_handler(&lua, script.sha)?;
-        let outcome: MultiValue = xpcall.call((function, handler))?;
-        let mut values = outcome.into_iter();
-        let ok = matches!(values.next(), Some(Value::Boolean(true)));
-        let value = values.next().unwrap_or(Value::Nil);
-        Ok(match (ok, value) {
-            (true, value) => convert::to_reply(&value, resp.get()),
-            // Lua 5.1 does not call the handler for a memory error; every line the handler
-            // makes ends with where it happened, so this one cannot be mistaken.
-            (false, Value::String(line)) if line.as_bytes().as_ref() == b"not enough memory" => {
-                return Err(mlua::Error::MemoryError(String::new()));
+        let handler = error_handler(&lua, script.entry)?;
+        let callback = match script.entry {
+            Entry::Script { .. } => function,
+            Entry::Load | Entry::Function { .. } => {
+                if let Err(line) = load(&lua, &xpcall, function, &loading, registry)? {
+                    return Ok(Reply::Error(line));
+                }
+                let Entry::Function { name } = script.entry else {
+                    return Ok(Reply::ok());
+                };
+                let Some(callback) = registry.callback(name) else {
+                    return Ok(Reply::error(super::register::NOT_FOUND));
+                };
+                with_arguments(&lua, callback, keys, args)?
             }
-            (false, Value::String(line)) => Reply::Error(line.to_string_lossy()),
-            (false, other) => Reply::error(format!("ERR {other:?}")),
+        };
+        Ok(match protected_call(&xpcall, callback, handler)? {
+            Ok(value) => convert::to_reply(&value, resp.get()),
+            Err(line) => Reply::Error(line),
         })
     });
     lua.remove_global_hook();
@@ -297,35 +414,63 @@ fn run_in_fresh_state(
 /// What one redis.call or redis.pcall spends of the instruction budget.
 pub const CALL_COST: u64 = 1000;
 
+/// Calls `function` under `handler`: its value, or the error line the handler made.
+fn protected_call(
+    xpcall: &Function,
+    function: Function,
+    handler: Function,
+) -> mlua::Result<Result<Value, String>> {
+    let outcome: MultiValue = xpcall.call((function, handler))?;
+    let mut values = outcome.into_iter();
+    let ok = matches!(values.next(), Some(Value::Boolean(true)));
+    let value = values.next().unwrap_or(Value::Nil);
+    match (ok, value) {
+        (true, value) => Ok(Ok(value)),
+        // Lua 5.1 does not call the handler for a memory error; every line the handler makes
+        // starts with an error code, so this one cannot be mistaken.
+        (false, Value::String(line)) if line.as_bytes().as_ref() == b"not enough memory" => {
+            Err(mlua::Error::MemoryError(String::new()))
+        }
+        (false, Value::String(line)) => Ok(Err(line.to_string_lossy())),
+        (false, other) => Ok(Err(format!("ERR {other:?}"))),
+    }
+}
+
+/// Runs a library's body in the load environment (the prelude's `loading` switch), so that
+/// it registers its functions: Redis's error line if it fails or registers none.
+fn load(
+    lua: &Lua,
+    xpcall: &Function,
+    body: Function,
+    loading: &Function,
+    registry: &Registry,
+) -> mlua::Result<Result<(), String>> {
+    loading.call::<()>(true)?;
+    let outcome = protected_call(xpcall, body, error_handler(lua, Entry::Load)?)?;
+    loading.call::<()>(false)?;
+    Ok(match outcome {
+        Err(line) => Err(format!("ERR Error registering functions: {line}")),
+        Ok(_) if registry.is_empty() => Err(super::register::NONE_REGISTERED.to_string()),
+        Ok(_) => Ok(()),
+    })
+}
+
+/// `callback(keys, args)` as a function of no arguments, for xpcall (Lua 5.1's passes none).
+fn with_arguments(
+    lua: &Lua,
+    callback: Function,
+    keys: mlua::Table,
+    args: mlua::Table,
+) -> mlua::Result<Function> {
+    let bind = lua
+        .load("local f, keys, args = ... return function() return f(keys, args) end")
+        .set_name("=redraft")
+        .into_function()?;
+    bind.call((callback, keys, args))
+}
+
 const BAD_CALL_ARGUMENTS: &str = "ERR Lua redis lib command arguments must be strings or integers";
 const NO_CALL_ARGUMENTS: &str = "ERR Please specify at least one argument for this redis lib call";
-
-/// An error a `redis` function raises, as Redis raises its `{err=...}`: the line, which the
-/// script's error handler and its pcall take back out.
-#[derive(Debug)]
-struct Raised(String);
-
-impl std::fmt::Display for Raised {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Raised {}
-
-fn raise<T>(line: &str) -> mlua::Result<T> {
-    Err(mlua::Error::external(Raised(line.to_string())))
-}
-
-/// The line of an error a `redis` function raised, if `value` is one.
-fn raised_line(value: &Value) -> Option<String> {
-    match value {
-        Value::Error(error) => error
-            .downcast_ref::<Raised>()
-            .map(|raised| raised.0.clone()),
-        _ => None,
-    }
-}
 
 fn number(value: &Value) -> Option<f64> {
     match value {
@@ -412,8 +557,8 @@ fn constants(lua: &Lua) -> mlua::Result<mlua::Table> {
 /// The message handler of the script's call: turns what was raised into the line the client
 /// gets, with where it happened as Redis writes it (`... script: <sha>, on @user_script:3.`).
 /// A raised `{err=...}` table (a failed redis.call) keeps its line; any other error gets ERR.
-fn error_handler(lua: &Lua, sha: &str) -> mlua::Result<Function> {
-    let sha = sha.to_string();
+fn error_handler(lua: &Lua, entry: Entry) -> mlua::Result<Function> {
+    let placer = entry.placer();
     lua.create_function(move |lua, raised: Value| {
         let text = match &raised {
             Value::Table(table) => match table.raw_get::<Value>("err")? {
@@ -433,8 +578,8 @@ fn error_handler(lua: &Lua, sha: &str) -> mlua::Result<Function> {
             },
             other => format!("ERR (error object is a {} value)", other.type_name()),
         };
-        let line = script_line(lua);
-        Ok(place(&text, &sha, line))
+        let line = script_line(lua, placer.chunk);
+        Ok(placer.place(&text, line))
     })
 }
 
@@ -447,12 +592,12 @@ fn lua_number(lua: &Lua, n: f64) -> String {
 }
 
 /// The line of the script being run where the innermost script frame stands.
-fn script_line(lua: &Lua) -> usize {
+fn script_line(lua: &Lua, chunk: &str) -> usize {
     // Bounded: Lua's call depth is (LUAI_MAXCALLS is 20000).
     for level in 0..20_000 {
         let found = lua.inspect_stack(level, |debug| {
             let source = debug.source();
-            let ours = source.source.as_deref() == Some(CHUNK_NAME);
+            let ours = source.source.as_deref() == Some(chunk);
             ours.then(|| debug.current_line()).flatten()
         });
         match found {
@@ -462,13 +607,4 @@ fn script_line(lua: &Lua) -> usize {
         }
     }
     0
-}
-
-/// An error line with where it happened, as Redis ends a script's error.
-fn place(text: &str, sha: &str, line: usize) -> String {
-    format!("{text} script: {sha}, on @user_script:{line}.")
-}
-
-fn with_place(text: &str, sha: &str, line: usize) -> Reply {
-    Reply::Error(place(text, sha, line))
 }

@@ -14,7 +14,9 @@ pub struct ScriptFlags {
     pub no_writes: bool,
 }
 
-const ACCEPTED_FLAGS: [&str; 5] = [
+/// The flags a script's shebang or a function's registration may give, in the order Redis
+/// lists them (FUNCTION LIST); a function's flags are a bit set over this list.
+pub const FLAG_NAMES: [&str; 5] = [
     "no-writes",
     "allow-oom",
     "allow-stale",
@@ -49,7 +51,7 @@ pub fn parse(body: &[u8]) -> Result<ScriptFlags, Reply> {
             )));
         };
         for flag in list.split(',').filter(|_| !list.is_empty()) {
-            if !ACCEPTED_FLAGS.contains(&flag) {
+            if !FLAG_NAMES.contains(&flag) {
                 return Err(Reply::error(format!(
                     "ERR Unexpected flag in script shebang: {flag}"
                 )));
@@ -59,6 +61,17 @@ pub fn parse(body: &[u8]) -> Result<ScriptFlags, Reply> {
     }
     Ok(flags)
 }
+
+/// The bit of flag `name` in a function's flags ([`FLAG_NAMES`]).
+pub fn flag_bit(name: &[u8]) -> Option<u8> {
+    FLAG_NAMES
+        .iter()
+        .position(|flag| flag.as_bytes() == name)
+        .map(|i| 1 << i)
+}
+
+/// The bit of `no-writes`.
+pub const NO_WRITES: u8 = 1;
 
 /// The text Lua compiles: the shebang line turned into a comment, so that line numbers in
 /// errors count it as Redis does.
