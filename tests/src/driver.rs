@@ -192,7 +192,7 @@ pub enum Redraft {
     /// Writes are one-command entries at the next log index; reads run against the replica
     /// with a seed that varies per read, as the server draws one per read.
     Engine {
-        engine: Engine,
+        engine: Box<Engine>,
         index: u64,
         reads: u64,
     },
@@ -203,7 +203,7 @@ pub enum Redraft {
 impl Redraft {
     pub fn engine() -> Redraft {
         Redraft::Engine {
-            engine: Engine::new(),
+            engine: Box::new(Engine::new()),
             index: 0,
             reads: 0,
         }

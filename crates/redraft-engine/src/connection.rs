@@ -72,6 +72,8 @@ static CLIENT: &[CommandSpec] = &[
     cmd!("client|list", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|setinfo", 4, CONNECTION, 0, 0, 0, Session),
     cmd!("client|setname", 3, CONNECTION, 0, 0, 0, Session),
+    // Answered by the client's node (its own blocked clients; see docs/commands.md).
+    cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session),
 ];
 
 /// RAFT's subcommands: membership changes and status, answered by the server.

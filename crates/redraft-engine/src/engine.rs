@@ -1,5 +1,7 @@
 //! The engine: applies log entries to the keyspace and serves reads from it.
 
+use crate::blocking;
+use crate::entry::ServedWaiter;
 use crate::entry::{LogCommand, Op};
 use crate::function;
 use crate::keyspace::Keyspace;
@@ -76,7 +78,19 @@ impl Engine {
             seed,
             resolve: table::resolve,
         };
-        spec.run_write(&mut ctx, argv)
+        let reply = spec.run_write(&mut ctx, argv);
+        if !self.keyspace.waiters.is_empty() {
+            // As Redis serves blocked clients after each command (a whole EXEC or script
+            // counting as one), before the next command can see the data.
+            blocking::serve_ready(&mut self.keyspace, self.now_ms, seed, table::resolve);
+        }
+        reply
+    }
+
+    /// The waiters that the entries applied since the last call served, timed out or
+    /// unblocked, in order: each node answers those of its own clients.
+    pub fn take_served(&mut self) -> Vec<ServedWaiter> {
+        std::mem::take(&mut self.keyspace.served)
     }
 
     /// Executes a read-only command against this replica's state: a read command, or EVAL /
@@ -144,9 +158,11 @@ impl Engine {
         (self.keyspace.applied_index, self.now_ms)
     }
 
-    /// Whether some key is past its deadline at `now_ms` (the leader then proposes a sweep).
+    /// Whether some key is past its deadline at `now_ms`, or some blocked client's wait has
+    /// ended (the leader then proposes a sweep).
     pub fn has_expired_keys(&self, now_ms: u64) -> bool {
         self.keyspace.dbs.iter().any(|db| db.has_expired(now_ms))
+            || self.keyspace.waiters.has_timed_out(now_ms)
     }
 
     fn sweep(&mut self, max_keys: usize) {
@@ -154,6 +170,7 @@ impl Engine {
         for db in &mut self.keyspace.dbs {
             left -= db.sweep_expired(self.now_ms, left);
         }
+        blocking::time_out(&mut self.keyspace, self.now_ms, left);
     }
 
     /// The whole state in the versioned snapshot format; equal states give equal bytes.

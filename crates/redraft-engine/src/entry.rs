@@ -157,6 +157,82 @@ impl Transaction {
     }
 }
 
+/// Who waits in a blocking command: the node the client is connected to, that node
+/// process's incarnation (so that waiters left by a process that died can be told apart), the
+/// client's id there and the command's number on that connection. Unique across the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WaiterId {
+    pub node: u64,
+    pub incarnation: u64,
+    pub client: u64,
+    pub seq: u64,
+}
+
+/// The internal command that runs a blocking command for a waiter: served at once if it can
+/// be, else registered (the reply is then [`BLOCKED`]) and served later, its reply delivered
+/// to the waiter's node (see `Engine::take_served`).
+pub const BLOCK_COMMAND: &str = "block";
+/// The internal command that removes a waiter: `unblock <id> GONE|TIMEOUT|ERROR` (its client
+/// left; CLIENT UNBLOCK with TIMEOUT or ERROR, which deliver the timeout reply or an error).
+pub const UNBLOCK_COMMAND: &str = "unblock";
+/// The internal command a node proposes when it starts: `unblock-node <node> <incarnation>`
+/// removes the waiters its earlier processes left.
+pub const UNBLOCK_NODE_COMMAND: &str = "unblock-node";
+/// The reply of [`BLOCK_COMMAND`] when the command waits (never sent to a client).
+pub const BLOCKED: &str = "BLOCKED (internal)";
+
+impl WaiterId {
+    /// The four numbers as arguments.
+    pub fn to_args(&self) -> Vec<Vec<u8>> {
+        [self.node, self.incarnation, self.client, self.seq]
+            .iter()
+            .map(|n| number(*n))
+            .collect()
+    }
+
+    /// A waiter id from the four arguments at the start of `args`.
+    pub fn from_args(args: &[Vec<u8>]) -> Option<WaiterId> {
+        let [node, incarnation, client, seq] = args.get(..4)? else {
+            return None;
+        };
+        let parse = |arg: &Vec<u8>| parse_number(arg).ok();
+        Some(WaiterId {
+            node: parse(node)?,
+            incarnation: parse(incarnation)?,
+            client: parse(client)?,
+            seq: parse(seq)?,
+        })
+    }
+
+    /// `block <id> <argv...>`: the command `argv` run for this waiter.
+    pub fn block(&self, argv: &[Vec<u8>]) -> Argv {
+        let mut out = vec![BLOCK_COMMAND.as_bytes().to_vec()];
+        out.extend(self.to_args());
+        out.extend(argv.iter().cloned());
+        out
+    }
+
+    /// `unblock <id> <how>` (GONE, TIMEOUT or ERROR).
+    pub fn unblock(&self, how: &str) -> Argv {
+        let mut out = vec![UNBLOCK_COMMAND.as_bytes().to_vec()];
+        out.extend(self.to_args());
+        out.push(how.as_bytes().to_vec());
+        out
+    }
+}
+
+/// A waiter served (or timed out, or unblocked with an error) by an entry: what its node
+/// answers the waiting client, and what it proposes instead when the client is gone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServedWaiter {
+    pub waiter: WaiterId,
+    /// The database the waiter's command ran in (where its undo runs).
+    pub db: u32,
+    pub reply: crate::Reply,
+    /// Puts back what was taken for the waiter (None when nothing was).
+    pub undo: Option<Argv>,
+}
+
 /// A transaction command that [`Transaction::to_argv`] did not write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("malformed transaction")]

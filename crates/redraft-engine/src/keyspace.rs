@@ -11,8 +11,9 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
+use crate::blocking::waiters::{Waiter, Waiters};
 use crate::config::EncodingConfig;
-use crate::entry::Watched;
+use crate::entry::{ServedWaiter, WaiterId, Watched};
 use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::list::value::ListValue;
@@ -250,10 +251,18 @@ pub struct Changes {
     pub(crate) buckets: Option<Box<[u64]>>,
     /// The last entry that changed the whole database at once (FLUSHDB, FLUSHALL, SWAPDB).
     pub(crate) whole_db: u64,
+    /// Hashes of the keys that blocked clients wait on (how many wait on each), derived from
+    /// the waiters: a change to one of them makes it ready to serve.
+    pub(crate) waited: BTreeMap<u64, u32>,
+    /// Hashes of waited keys changed since the engine last served waiters, in change order.
+    pub(crate) ready: Vec<u64>,
 }
 
 impl Changes {
     fn record(&mut self, hash: u64) {
+        if !self.waited.is_empty() && self.waited.contains_key(&hash) {
+            self.ready.push(hash);
+        }
         let buckets = self
             .buckets
             .get_or_insert_with(|| vec![0; CHANGE_BUCKETS].into_boxed_slice());
@@ -262,6 +271,19 @@ impl Changes {
 
     fn record_whole_db(&mut self) {
         self.whole_db = self.now_index;
+    }
+
+    fn wait_on(&mut self, hash: u64) {
+        *self.waited.entry(hash).or_default() += 1;
+    }
+
+    fn stop_waiting_on(&mut self, hash: u64) {
+        if let Some(count) = self.waited.get_mut(&hash) {
+            *count -= 1;
+            if *count == 0 {
+                self.waited.remove(&hash);
+            }
+        }
     }
 
     /// The last entry that may have changed a key of this hash.
@@ -540,6 +562,11 @@ pub struct Keyspace {
     pub scripts: ScriptCache,
     /// The function libraries FUNCTION LOAD and RESTORE loaded, for FCALL.
     pub functions: Libraries,
+    /// The clients waiting in blocking commands (BLPOP ...), cluster-wide.
+    pub waiters: Waiters,
+    /// Waiters served (or timed out, or unblocked) by the entry being applied, for their
+    /// nodes to answer; the engine hands them out after each entry (not in snapshots).
+    pub served: Vec<ServedWaiter>,
 }
 
 impl Keyspace {
@@ -552,11 +579,83 @@ impl Keyspace {
         }
     }
 
-    /// Swaps two databases (SWAPDB): every key of both may have changed.
+    /// Swaps two databases (SWAPDB): every key of both may have changed. Waiters stay with
+    /// their database number, so each may now find data.
     pub fn swap_dbs(&mut self, first: usize, second: usize) {
         self.dbs.swap(first, second);
-        self.dbs[first].changes.record_whole_db();
-        self.dbs[second].changes.record_whole_db();
+        let (a, b) = (first.min(second), first.max(second));
+        if a != b {
+            let (left, right) = self.dbs.split_at_mut(b);
+            let (one, two) = (&mut left[a].changes, &mut right[0].changes);
+            std::mem::swap(&mut one.waited, &mut two.waited);
+        }
+        for db in [first, second] {
+            let changes = &mut self.dbs[db].changes;
+            changes.record_whole_db();
+            let waited: Vec<u64> = changes.waited.keys().copied().collect();
+            changes.ready.extend(waited);
+        }
+    }
+
+    /// Adds a waiter after every other one; its keys now make it ready when they change.
+    pub fn add_waiter(&mut self, waiter: Waiter) {
+        let changes = &mut self.dbs[waiter.db as usize].changes;
+        for key in &waiter.keys {
+            changes.wait_on(key_hash(key));
+        }
+        self.waiters.add(waiter);
+    }
+
+    /// Installs `waiters` (from a snapshot) and tracks their keys.
+    pub fn set_waiters(&mut self, waiters: Waiters) {
+        for waiter in waiters.iter() {
+            let changes = &mut self.dbs[waiter.db as usize].changes;
+            for key in &waiter.keys {
+                changes.wait_on(key_hash(key));
+            }
+        }
+        self.waiters = waiters;
+    }
+
+    /// Removes the waiter `id`; None when there is none.
+    pub fn remove_waiter(&mut self, id: &WaiterId) -> Option<Waiter> {
+        let waiter = self.waiters.remove(id)?;
+        self.forget_keys_of(&waiter);
+        Some(waiter)
+    }
+
+    /// Stops tracking the keys of a waiter already taken out of [`Keyspace::waiters`].
+    pub fn forget_keys_of(&mut self, waiter: &Waiter) {
+        let changes = &mut self.dbs[waiter.db as usize].changes;
+        for key in &waiter.keys {
+            changes.stop_waiting_on(key_hash(key));
+        }
+    }
+
+    /// How many ready keys each database has noted so far (see [`Keyspace::truncate_ready`]).
+    pub fn ready_marks(&self) -> Vec<usize> {
+        self.dbs.iter().map(|db| db.changes.ready.len()).collect()
+    }
+
+    /// Forgets the ready keys noted after `marks` were taken.
+    pub fn truncate_ready(&mut self, marks: &[usize]) {
+        for (db, &mark) in self.dbs.iter_mut().zip(marks) {
+            db.changes.ready.truncate(mark);
+        }
+    }
+
+    /// The (database, key hash) of every waited key changed since the last call, each once,
+    /// in the order of their first change.
+    pub fn take_ready(&mut self) -> Vec<(u32, u64)> {
+        let mut ready = Vec::new();
+        for (db, data) in self.dbs.iter_mut().enumerate() {
+            for hash in data.changes.ready.drain(..) {
+                if !ready.contains(&(db as u32, hash)) {
+                    ready.push((db as u32, hash));
+                }
+            }
+        }
+        ready
     }
 
     /// Whether a watched key may have changed since its WATCH (EXEC then aborts).
@@ -573,6 +672,8 @@ impl Default for Keyspace {
         Keyspace {
             dbs: vec![Db::default(); DATABASES],
             applied_index: 0,
+            waiters: Waiters::default(),
+            served: Vec::new(),
             encoding: EncodingConfig::default(),
             scripts: ScriptCache::default(),
             functions: Libraries::default(),

@@ -35,6 +35,7 @@ mod scan;
 
 // One module per data type or command family: value type, commands, table fragment.
 mod bitmap;
+mod blocking;
 mod connection;
 mod dump;
 mod function;
@@ -57,7 +58,7 @@ mod engine;
 mod testutil;
 
 pub use engine::{Engine, ReadContext};
-pub use entry::{Argv, LogCommand, Op, Run, Transaction, Watched};
+pub use entry::{Argv, LogCommand, Op, Run, ServedWaiter, Transaction, WaiterId, Watched};
 pub use reply::Reply;
 pub use script::SCRIPT_COMMANDS;
 pub use table::{lookup, resolve, CommandSpec, Kind};

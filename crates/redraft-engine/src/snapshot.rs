@@ -12,6 +12,7 @@
 //! code and what each registered, so that loading runs no Lua.
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
+use crate::blocking::waiters::Waiters;
 use crate::config::{EncodingConfig, PARAM_COUNT};
 use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
@@ -28,10 +29,11 @@ pub use crate::wire::SnapshotError;
 const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// Version 2 added the replicated configuration after the engine time; version 3 the applied
 /// index and each database's table of changes; version 4 the script limits (two more values of
-/// the configuration) and the script cache; version 5 the function libraries. Older snapshots
+/// the configuration) and the script cache; version 5 the function libraries; version 6 the
+/// waiters of blocking commands. Older snapshots
 /// still load, with the default configuration, no change recorded (the applied index then
 /// comes with the next entry), no script cached and no library.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
@@ -90,6 +92,9 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
     if version >= 5 {
         keyspace.functions.encode_snapshot(&mut out);
     }
+    if version >= 6 {
+        keyspace.waiters.encode_snapshot(&mut out);
+    }
     out
 }
 
@@ -126,6 +131,7 @@ fn decode_changes(reader: &mut Reader, now_index: u64) -> Result<Changes, Snapsh
         now_index,
         buckets,
         whole_db,
+        ..Changes::default()
     })
 }
 
@@ -194,6 +200,13 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     }
     if version >= 5 {
         keyspace.functions = Libraries::decode_snapshot(&mut reader)?;
+    }
+    if version >= 6 {
+        let waiters = Waiters::decode_snapshot(&mut reader)?;
+        if waiters.iter().any(|waiter| waiter.db as usize >= DATABASES) {
+            return Err(SnapshotError::OutOfRange);
+        }
+        keyspace.set_waiters(waiters);
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

@@ -19,6 +19,8 @@ pub const ADMIN: u32 = 1 << 4;
 pub const CONNECTION: u32 = 1 << 5;
 /// Returns or draws something random; in a write path the seed comes from the log entry.
 pub const RANDOM: u32 = 1 << 6;
+/// May wait for data (BLPOP ...): see [`Blocking`].
+pub const BLOCKING: u32 = 1 << 8;
 /// Refused when a script calls it (Redis's `noscript`: EVAL, SCRIPT, CONFIG...). Session,
 /// cluster and transaction commands are refused from scripts whatever their flags.
 pub const NOSCRIPT: u32 = 1 << 7;
@@ -64,6 +66,11 @@ impl CommandSpec {
         matches!(self.kind, Kind::Write(_))
     }
 
+    /// Whether the command may wait for data (BLPOP ...; see [`Blocking`]).
+    pub fn is_blocking(&self) -> bool {
+        self.flags & BLOCKING != 0
+    }
+
     /// Whether `argc` arguments (command name included) satisfy this command's arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
         let arity = self.arity.unsigned_abs() as usize;
@@ -84,10 +91,11 @@ impl CommandSpec {
 
     /// Redis's flag names, for COMMAND INFO.
     pub fn flag_names(&self) -> Vec<&'static str> {
-        const NAMES: [(u32, &str); 6] = [
+        const NAMES: [(u32, &str); 7] = [
             (DENYOOM, "denyoom"),
             (ADMIN, "admin"),
             (NOSCRIPT, "noscript"),
+            (BLOCKING, "blocking"),
             (FAST, "fast"),
             (CONNECTION, "stale"),
             (RANDOM, "random"),
@@ -222,4 +230,91 @@ fn contained(name: &str, run: impl FnOnce() -> CmdResult) -> Reply {
         Ok(result) => result.unwrap_or_else(|error| error),
         Err(_) => Reply::internal_error(name),
     }
+}
+
+/// A command that may wait for data (BLPOP, BZPOPMIN ...): how to read its keys and timeout,
+/// and how to serve it from one key. Its table entry's function ([`Blocking::now`]) serves it
+/// at once or answers its timeout reply, which is what it does inside MULTI and scripts; the
+/// blocking machinery (blocking/) registers it as a waiter otherwise.
+pub struct Blocking {
+    pub name: &'static str,
+    pub parse: fn(&[Vec<u8>]) -> Result<BlockingArgs, Reply>,
+    pub serve: ServeFn,
+}
+
+/// What a blocking command waits on.
+pub struct BlockingArgs {
+    /// The keys, in the order the command tries them.
+    pub keys: Vec<Vec<u8>>,
+    /// How long it waits; None waits for ever (a timeout of 0).
+    pub timeout_ms: Option<u64>,
+    /// Its reply when the wait ends without data (Redis's null array).
+    pub timeout_reply: Reply,
+    /// Its reply when it may not wait (inside MULTI or a script) and finds nothing.
+    pub empty_reply: Reply,
+}
+
+/// Serves the command `argv` from `key` alone: Ok(None) when the key holds nothing for it.
+pub type ServeFn = fn(&mut WriteCtx, &[Vec<u8>], &[u8]) -> Result<Option<Served>, Reply>;
+
+/// A waiter served: its reply, and the command that puts back what was taken, should its
+/// client be gone when the reply reaches its node (None when nothing needs putting back).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Served {
+    pub reply: Reply,
+    pub undo: Option<Vec<Vec<u8>>>,
+}
+
+impl Blocking {
+    /// Serves from the first key that holds something, or answers the timeout reply.
+    pub fn now(&self, ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+        let args = (self.parse)(argv)?;
+        for key in &args.keys {
+            if let Some(served) = (self.serve)(ctx, argv, key)? {
+                return Ok(served.reply);
+            }
+        }
+        Ok(args.empty_reply)
+    }
+}
+
+/// A blocking command's timeout in seconds (a float), as Redis reads it: the wait in
+/// milliseconds, None for 0 (for ever).
+pub fn timeout_ms(arg: &[u8]) -> Result<Option<u64>, Reply> {
+    use crate::longdouble::{LongDouble, Parsed};
+    const NOT_A_FLOAT: &str = "ERR timeout is not a float or out of range";
+    const NEGATIVE: &str = "ERR timeout is negative";
+    let seconds = match LongDouble::parse(arg) {
+        None => return Err(Reply::error(NOT_A_FLOAT)),
+        // x86's conversion of an infinite or huge value to an integer is its most negative.
+        Some(Parsed::Infinite) => return Err(Reply::error(NEGATIVE)),
+        Some(Parsed::Finite(_)) => std::str::from_utf8(arg)
+            .ok()
+            .and_then(|text| text.parse::<f64>().ok())
+            .ok_or_else(|| Reply::error(NOT_A_FLOAT))?,
+    };
+    let ms = seconds * 1000.0;
+    // -2^63 .. 2^63: what converts to a 64-bit integer.
+    let range = 9_223_372_036_854_775_808.0;
+    if !(ms > -range && ms < range) || ms <= -1.0 {
+        return Err(Reply::error(NEGATIVE));
+    }
+    Ok(match ms as i64 {
+        0 => None,
+        ms => Some(ms as u64),
+    })
+}
+
+/// `cmd key [key ...] timeout` (BLPOP, BRPOP; BZPOPMIN and BZPOPMAX too): the timeout is read
+/// first, as Redis does, so its error comes before a key's WRONGTYPE.
+pub fn keys_then_timeout(argv: &[Vec<u8>]) -> Result<BlockingArgs, Reply> {
+    let (timeout, keys) = argv[1..]
+        .split_last()
+        .ok_or_else(crate::args::syntax_error)?;
+    Ok(BlockingArgs {
+        timeout_ms: timeout_ms(timeout)?,
+        keys: keys.to_vec(),
+        timeout_reply: Reply::NilArray,
+        empty_reply: Reply::NilArray,
+    })
 }

@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 pub use crate::spec::{wrong_arity, CommandSpec, Kind};
 
 use crate::{
-    bitmap, connection, dump, function, geo, hash, hyperloglog, keys, list, script, set, sort,
-    stream, string, transaction, zset,
+    bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, script, set,
+    sort, stream, string, transaction, zset,
 };
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
@@ -34,12 +34,14 @@ pub fn all() -> &'static [&'static CommandSpec] {
             hyperloglog::COMMANDS,
             keys::COMMANDS,
             list::COMMANDS,
+            list::blocking::COMMANDS,
             script::COMMANDS,
             set::COMMANDS,
             sort::COMMANDS,
             stream::COMMANDS,
             string::COMMANDS,
             zset::COMMANDS,
+            zset::blocking::COMMANDS,
         ]
         .into_iter()
         .flatten()
@@ -102,6 +104,7 @@ pub fn resolve_entry(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
         let name = argv.first().ok_or_else(|| unknown.clone())?;
         let internal = transaction::INTERNAL
             .iter()
+            .chain(blocking::INTERNAL)
             .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
             .ok_or(unknown)?;
         match internal.arity_ok(argv.len()) {

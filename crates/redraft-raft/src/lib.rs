@@ -48,6 +48,6 @@ pub use node::{RaftNode, RaftStatus};
 #[doc(hidden)]
 pub mod testing {
     pub use crate::log_store::{LogOptions, LogStore};
-    pub use crate::state_machine::StateMachine;
+    pub use crate::state_machine::{ServedOut, StateMachine};
     pub use crate::types::TypeConfig;
 }

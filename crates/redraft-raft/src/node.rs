@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use openraft::error::{InitializeError, RaftError};
 use openraft::{BasicNode, ServerState};
-use redraft_engine::{Argv, Engine, ReadContext, Reply};
+use redraft_engine::{Argv, Engine, ReadContext, Reply, ServedWaiter};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -26,7 +26,7 @@ use crate::read_index::ReadBatcher;
 use crate::routing::{self, Attempt, Leader};
 use crate::server;
 use crate::snapshot_trigger;
-use crate::state_machine::{read_replica, StateMachine};
+use crate::state_machine::{read_replica, ServedOut, StateMachine};
 use crate::sweeper;
 use crate::types::Raft;
 
@@ -111,7 +111,12 @@ impl RaftNode {
         };
         let log = LogStore::open(&raft_dir, log_options)?;
         let (applied_tx, applied_rx) = watch::channel(0);
-        let state_machine = StateMachine::open(&raft_dir, applied_tx)?;
+        let (served_tx, served_rx) = mpsc::unbounded_channel();
+        let served = ServedOut {
+            node: config.id,
+            tx: served_tx,
+        };
+        let state_machine = StateMachine::open(&raft_dir, applied_tx, served)?;
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
         let committed = log.committed_index();
         let log_bytes = log.log_bytes();
@@ -140,6 +145,7 @@ impl RaftNode {
             raft,
             replica,
             applied: applied_rx,
+            served: Mutex::new(Some(served_rx)),
             committed,
             peers,
             writes: Default::default(),
@@ -261,6 +267,21 @@ impl RaftNode {
     }
 
     /// Runs `f` on the local replica under its read lock. Keep `f` short: applying waits.
+    /// The waiters of this node's clients that applied entries served (the first call takes
+    /// the stream; later calls get None).
+    pub fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>> {
+        self.core
+            .served
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> u64 {
+        self.core.id
+    }
+
     pub fn with_engine<T>(&self, f: impl FnOnce(&Engine) -> T) -> T {
         f(&read_replica(&self.core.replica).engine)
     }

@@ -10,10 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use redraft_engine::entry::TRANSACTION_COMMAND;
-use redraft_engine::{Engine, LogCommand, Op, Reply, SCRIPT_COMMANDS};
+use redraft_engine::{Engine, LogCommand, Op, Reply, ServedWaiter, SCRIPT_COMMANDS};
 
 use crate::blocking::long_running;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::error::StartError;
 use crate::snapshot_file::SnapshotFile;
@@ -46,6 +46,14 @@ pub struct StateMachine {
     replica: SharedReplica,
     snapshots: Arc<SnapshotSlot>,
     applied_tx: watch::Sender<u64>,
+    served: ServedOut,
+}
+
+/// Where the waiters of this node's clients that an entry served go (see
+/// `Engine::take_served`): every replica serves every waiter, each node answers its own.
+pub struct ServedOut {
+    pub node: u64,
+    pub tx: mpsc::UnboundedSender<ServedWaiter>,
 }
 
 /// The persisted snapshot and its meta. The mutex is held while the file is replaced, so a
@@ -66,6 +74,7 @@ impl StateMachine {
     pub fn open(
         raft_dir: &std::path::Path,
         applied_tx: watch::Sender<u64>,
+        served: ServedOut,
     ) -> Result<StateMachine, StartError> {
         let file = SnapshotFile::new(raft_dir);
         let mut replica = Replica::default();
@@ -88,6 +97,7 @@ impl StateMachine {
                 current: Mutex::new(current),
             }),
             applied_tx,
+            served,
         })
     }
 
@@ -108,6 +118,12 @@ impl StateMachine {
             EntryPayload::Normal(command) => {
                 let replies = replica.engine.apply(log_id.index, &command);
                 report_internal_errors(log_id.index, &command, &replies);
+                for served in replica.engine.take_served() {
+                    if served.waiter.node == self.served.node {
+                        // The receiver lives as long as the server; without it nobody waits.
+                        let _ = self.served.tx.send(served);
+                    }
+                }
                 replies
             }
             EntryPayload::Membership(membership) => {

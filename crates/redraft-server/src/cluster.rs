@@ -6,8 +6,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_engine::{Argv, ReadContext, Reply, ServedWaiter};
 use redraft_raft::{AdminError, AdminOp, Member};
+use tokio::sync::mpsc;
 
 /// Why the cluster could not serve a request. Sessions answer with Redis-style errors.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -67,6 +68,12 @@ pub trait Cluster: Send + Sync + 'static {
     /// Where this replica stands, for a WATCH served now (after a read barrier): the index of
     /// its last applied entry and its engine time then (see `redraft_engine::Watched`).
     fn watch_point(&self) -> (u64, u64);
+
+    /// This node's id in the cluster.
+    fn node_id(&self) -> u64;
+
+    /// The waiters of this node's clients that applied entries served (taken once).
+    fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>>;
 
     /// Non-empty databases, for INFO keyspace.
     fn db_stats(&self) -> Vec<DbStats>;

@@ -4,6 +4,7 @@
 
 pub mod accept;
 mod admin;
+mod block;
 pub mod cli;
 pub mod cluster;
 mod connection;
@@ -19,3 +20,4 @@ pub mod session;
 #[cfg(test)]
 mod tests;
 mod transaction;
+pub mod waiting;

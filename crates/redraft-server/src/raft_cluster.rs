@@ -4,8 +4,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_engine::{Argv, ReadContext, Reply, ServedWaiter};
 use redraft_raft::{AdminError, AdminOp, ClusterError, Member, RaftNode};
+use tokio::sync::mpsc;
 
 use crate::cluster::{Cluster, DbStats, RouteError};
 
@@ -59,6 +60,14 @@ impl Cluster for RaftCluster {
     fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
         self.node
             .with_engine(|engine| engine.script_is_read_only(argv))
+    }
+
+    fn node_id(&self) -> u64 {
+        self.node.id()
+    }
+
+    fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>> {
+        self.node.take_served()
     }
 
     fn watch_point(&self) -> (u64, u64) {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::cluster::Cluster;
 use crate::frame::Limits;
 use crate::scripts::RunningScripts;
+use crate::waiting::Waiting;
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -58,6 +59,8 @@ pub struct Server<C: Cluster> {
     pub run_id: String,
     /// Read-only scripts running now (SCRIPT KILL).
     pub scripts: RunningScripts,
+    /// This node's clients blocked in BLPOP and the like.
+    pub waiting: Waiting,
     next_client_id: AtomicU64,
 }
 
@@ -74,6 +77,7 @@ impl<C: Cluster> Server<C> {
                 rand::random::<u64>()
             ),
             scripts: RunningScripts::default(),
+            waiting: Waiting::default(),
             next_client_id: AtomicU64::new(1),
         })
     }

@@ -60,6 +60,8 @@ enum Route {
     Transaction(&'static str),
     Read,
     Write,
+    /// A command that may wait for data (BLPOP ...): alone through the log, then waiting.
+    Block,
 }
 
 /// How the session serves `argv`: the table's kind, except that a script that cannot write
@@ -83,6 +85,7 @@ fn route<C: Cluster>(cluster: &C, argv: &[Vec<u8>]) -> Route {
             {
                 Route::Read
             }
+            Kind::Write(_) if spec.is_blocking() => Route::Block,
             Kind::Write(_) => Route::Write,
         },
     }
@@ -123,7 +126,7 @@ impl<C: Cluster> Session<C> {
                     Ok(_) => continue,
                 }
             }
-            for reply in self.execute(batch).await {
+            for reply in self.execute(batch, &mut socket, &mut input).await {
                 encode(&reply, self.protocol, &mut output);
             }
             if let Some(error) = &error {
@@ -141,8 +144,14 @@ impl<C: Cluster> Session<C> {
     }
 
     /// Executes a pipeline of commands; one reply per command executed, in order. Stops
-    /// early only after QUIT.
-    pub async fn execute(&mut self, batch: Vec<Argv>) -> Vec<Reply> {
+    /// early only after QUIT, or when the client leaves while a command waits (`socket` and
+    /// `input` are watched then, keeping what the client sends meanwhile).
+    pub async fn execute(
+        &mut self,
+        batch: Vec<Argv>,
+        socket: &mut TcpStream,
+        input: &mut BytesMut,
+    ) -> Vec<Reply> {
         let mut replies = Vec::with_capacity(batch.len());
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
@@ -160,8 +169,15 @@ impl<C: Cluster> Session<C> {
                     replies.push(self.transaction_command(name, &argv).await)
                 }
                 Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
+                Route::Session("client|unblock") => replies.push(self.client_unblock(&argv).await),
                 Route::Session(name) => {
                     replies.push(self.session_command(name, &argv));
+                    if self.closing {
+                        break;
+                    }
+                }
+                Route::Block => {
+                    replies.push(self.block(argv, socket, input).await);
                     if self.closing {
                         break;
                     }
@@ -264,8 +280,11 @@ fn queueing(route: &Route) -> Option<Queueing> {
     match route {
         Route::Transaction(_) | Route::Session("quit") => None,
         Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
-        Route::Read | Route::Write => Some(Queueing::Keyspace),
-        Route::Session("select" | "hello") | Route::Cluster(_) => Some(Queueing::NotAllowed),
+        // Inside a transaction a blocking command does not wait (Redis's rule).
+        Route::Read | Route::Write | Route::Block => Some(Queueing::Keyspace),
+        Route::Session("select" | "hello" | "client|unblock") | Route::Cluster(_) => {
+            Some(Queueing::NotAllowed)
+        }
         Route::Session(name) => Some(Queueing::Local(name)),
     }
 }

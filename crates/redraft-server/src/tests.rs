@@ -6,27 +6,54 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use redraft_engine::{Argv, Engine, LogCommand, ReadContext, Reply};
+use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
+use redraft_engine::{Argv, Engine, LogCommand, ReadContext, Reply, ServedWaiter};
+use tokio::sync::mpsc;
 
 use crate::cluster::{Cluster, DbStats, RouteError};
 use crate::server::{Server, ServerConfig};
 
 /// One engine applying writes directly, at a fixed time.
-#[derive(Default)]
 struct LocalCluster {
     engine: Mutex<Engine>,
     index: AtomicU64,
     entries: AtomicU64,
+    served_tx: mpsc::UnboundedSender<ServedWaiter>,
+    served_rx: Mutex<Option<mpsc::UnboundedReceiver<ServedWaiter>>>,
+}
+
+impl Default for LocalCluster {
+    fn default() -> Self {
+        let (served_tx, served_rx) = mpsc::unbounded_channel();
+        LocalCluster {
+            engine: Mutex::default(),
+            index: AtomicU64::default(),
+            entries: AtomicU64::default(),
+            served_tx,
+            served_rx: Mutex::new(Some(served_rx)),
+        }
+    }
 }
 
 const NOW_MS: u64 = 1_700_000_000_000;
 
 impl Cluster for LocalCluster {
     async fn write(&self, db: u32, cmds: Vec<Argv>) -> Result<Vec<Reply>, RouteError> {
+        // The server's start-up entry clears waiters of earlier processes: this one has none,
+        // and the tests count their own entries.
+        let startup = cmds.first().and_then(|argv| argv.first());
+        if startup.map(Vec::as_slice) == Some(UNBLOCK_NODE_COMMAND.as_bytes()) {
+            return Ok(vec![Reply::Integer(0)]);
+        }
         let index = self.index.fetch_add(1, Ordering::SeqCst) + 1;
         self.entries.fetch_add(1, Ordering::SeqCst);
         let entry = LogCommand::run(NOW_MS, db, cmds);
-        Ok(self.engine.lock().unwrap().apply(index, &entry))
+        let mut engine = self.engine.lock().unwrap();
+        let replies = engine.apply(index, &entry);
+        for served in engine.take_served() {
+            let _ = self.served_tx.send(served);
+        }
+        Ok(replies)
     }
 
     async fn read_barrier(&self) -> Result<ReadContext, RouteError> {
@@ -53,6 +80,14 @@ impl Cluster for LocalCluster {
 
     fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
         self.engine.lock().unwrap().script_is_read_only(argv)
+    }
+
+    fn node_id(&self) -> u64 {
+        1
+    }
+
+    fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>> {
+        self.served_rx.lock().unwrap().take()
     }
 
     fn watch_point(&self) -> (u64, u64) {
@@ -513,4 +548,85 @@ async fn script_kill_stops_a_read_only_script_running_on_another_connection() {
         text.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_blocked_client_is_served_by_another_clients_push() {
+    let (_server, addr) = start().await;
+    let mut waiter = TcpStream::connect(addr).await.unwrap();
+    let mut pusher = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(&mut pusher, b"RPUSH ready a\r\n", b":1\r\n").await;
+    assert_exchange(
+        &mut waiter,
+        b"BLPOP ready 0\r\n",
+        b"*2\r\n$5\r\nready\r\n$1\r\na\r\n",
+    )
+    .await;
+    waiter.write_all(b"BLPOP k 0\r\nPING\r\n").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_exchange(&mut pusher, b"RPUSH k x y\r\n", b":2\r\n").await;
+    let expected = b"*2\r\n$1\r\nk\r\n$1\r\nx\r\n+PONG\r\n";
+    assert_eq!(exchange(&mut waiter, b"", expected.len()).await, expected);
+    assert_exchange(&mut pusher, b"LRANGE k 0 -1\r\n", b"*1\r\n$1\r\ny\r\n").await;
+    // Inside a transaction a blocking command does not wait.
+    assert_exchange(
+        &mut waiter,
+        b"MULTI\r\nBLPOP none 0\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n*1\r\n*-1\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_unblock_ends_a_wait_with_its_timeout_reply_or_an_error() {
+    let (_server, addr) = start().await;
+    let mut waiter = TcpStream::connect(addr).await.unwrap();
+    let mut other = TcpStream::connect(addr).await.unwrap();
+    let id = String::from_utf8(exchange(&mut waiter, b"CLIENT ID\r\n", 4).await).unwrap();
+    let id = id.trim_start_matches(':').trim().to_string();
+    for (how, expected) in [
+        ("", "*-1\r\n"),
+        (" TIMEOUT", "*-1\r\n"),
+        (
+            " ERROR",
+            "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n",
+        ),
+    ] {
+        waiter.write_all(b"BZPOPMIN z 0\r\n").await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let unblock = format!("CLIENT UNBLOCK {id}{how}\r\n");
+        assert_exchange(&mut other, unblock.as_bytes(), b":1\r\n").await;
+        assert_eq!(
+            exchange(&mut waiter, b"", expected.len()).await,
+            expected.as_bytes()
+        );
+    }
+    assert_exchange(
+        &mut other,
+        format!("CLIENT UNBLOCK {id}\r\n").as_bytes(),
+        b":0\r\n",
+    )
+    .await;
+    assert_exchange(
+        &mut other,
+        format!("CLIENT UNBLOCK {id} LATER\r\n").as_bytes(),
+        b"-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_while_waiting_takes_nothing() {
+    let (server, addr) = start().await;
+    let mut waiter = TcpStream::connect(addr).await.unwrap();
+    waiter.write_all(b"BLPOP k 0\r\n").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    drop(waiter);
+    let mut pusher = TcpStream::connect(addr).await.unwrap();
+    assert_exchange(&mut pusher, b"RPUSH k x\r\n", b":1\r\n").await;
+    // Whether the waiter's removal or the push came first, x ends in the list.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_exchange(&mut pusher, b"LRANGE k 0 -1\r\n", b"*1\r\n$1\r\nx\r\n").await;
+    let engine = server.cluster.engine.lock().unwrap();
+    assert!(engine.keyspace().waiters.is_empty());
 }

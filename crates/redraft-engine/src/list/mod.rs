@@ -6,6 +6,7 @@
 //! buffer of a bounded number of items and bytes. A list emptied by a command is deleted, as
 //! in Redis.
 
+pub(crate) mod blocking;
 mod commands;
 pub(crate) mod value;
 

@@ -13,6 +13,7 @@
 //! Scores are replied as doubles, which RESP2 prints with `%.17g` as Redis 7.0 does (see
 //! [`score_reply`]).
 
+pub(crate) mod blocking;
 mod commands;
 mod pop;
 mod random;

@@ -79,7 +79,7 @@ pub fn zpopmax(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// MIN or MAX: whether ZMPOP pops the highest scores.
-fn min_or_max(arg: &[u8]) -> Result<bool, Reply> {
+pub(super) fn min_or_max(arg: &[u8]) -> Result<bool, Reply> {
     keyword(arg, &[("MIN", false), ("MAX", true)])
 }
 

@@ -1,0 +1,185 @@
+//! Blocking commands in the state machine. A client's BLPOP (or BZPOPMIN ...) travels through
+//! the log inside the internal `block` command, with a waiter id naming its node and
+//! connection. Applied, it is served at once if a key holds data; otherwise the client becomes
+//! a waiter in the replicated [`Waiters`] table, and the reply says so. After every command
+//! applied at the top of an entry, the engine serves the waiters of the keys that command
+//! changed, first come first served per key, in the same step as the change, on every replica
+//! alike; a served waiter's reply goes out with the entry (`Engine::take_served`) to the node
+//! that holds its client. Timeouts are decided in the log too (the leader's sweep entries), as
+//! are unblocks (the client left, or CLIENT UNBLOCK) and the clean-up of waiters left by a node
+//! process that died.
+
+pub(crate) mod waiters;
+
+pub use waiters::Waiter;
+
+use crate::entry::{ServedWaiter, WaiterId, BLOCKED};
+use crate::keyspace::Keyspace;
+use crate::reply::{CmdResult, Reply};
+use crate::spec::{cmd, Blocking, CommandSpec, Kind::Write, Resolve, WriteCtx};
+use crate::{list, zset};
+
+/// Commands that only the log carries (see crate::entry's BLOCK_COMMAND and others).
+pub(crate) static INTERNAL: &[CommandSpec] = &[
+    cmd!("block", -7, 0, 0, 0, 0, Write(block)),
+    cmd!("unblock", 6, 0, 0, 0, 0, Write(unblock)),
+    cmd!("unblock-node", 3, 0, 0, 0, 0, Write(unblock_node)),
+];
+
+/// How the blocking command named `name` waits and is served.
+pub fn waiting(name: &[u8]) -> Option<&'static Blocking> {
+    list::blocking::WAITING
+        .iter()
+        .chain(zset::blocking::WAITING)
+        .find(|blocking| blocking.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+fn malformed() -> Reply {
+    Reply::error("ERR malformed blocking command")
+}
+
+/// block <waiter id> <command...>: serves the command now if a key holds data, else makes the
+/// client a waiter (reply [`BLOCKED`]).
+fn block(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let id = WaiterId::from_args(&argv[1..]).ok_or_else(malformed)?;
+    let command = &argv[5..];
+    (ctx.resolve)(command)?;
+    let blocking = waiting(&command[0]).ok_or_else(malformed)?;
+    let args = (blocking.parse)(command)?;
+    for key in &args.keys {
+        if let Some(served) = (blocking.serve)(ctx, command, key)? {
+            return Ok(served.reply);
+        }
+    }
+    if ctx.keyspace.waiters.contains(&id) {
+        return Err(Reply::error("ERR this client already waits"));
+    }
+    let deadline_ms = args.timeout_ms.map(|ms| ctx.now_ms.saturating_add(ms));
+    let waiter = Waiter {
+        id,
+        db: ctx.db as u32,
+        argv: command.to_vec(),
+        keys: args.keys,
+        deadline_ms,
+    };
+    ctx.keyspace.add_waiter(waiter);
+    Ok(Reply::Simple(BLOCKED.into()))
+}
+
+/// unblock <waiter id> GONE|TIMEOUT|ERROR: 1 if the client was waiting (it is not any more),
+/// else 0. TIMEOUT answers it its timeout reply, ERROR Redis's UNBLOCKED error, GONE nothing.
+fn unblock(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let id = WaiterId::from_args(&argv[1..]).ok_or_else(malformed)?;
+    let how = argv[5].to_ascii_uppercase();
+    let Some(waiter) = ctx.keyspace.remove_waiter(&id) else {
+        return Ok(Reply::Integer(0));
+    };
+    let reply = match how.as_slice() {
+        b"TIMEOUT" => Some(timeout_reply(&waiter)),
+        b"ERROR" => Some(Reply::error(
+            "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+        )),
+        _ => None,
+    };
+    if let Some(reply) = reply {
+        ctx.keyspace.served.push(ServedWaiter {
+            waiter: id,
+            db: waiter.db,
+            reply,
+            undo: None,
+        });
+    }
+    Ok(Reply::Integer(1))
+}
+
+/// unblock-node <node> <incarnation>: removes the waiters that earlier processes of the node
+/// left (their clients went with them); how many.
+fn unblock_node(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let number = |arg: &[u8]| crate::args::parse_digits_u64(arg).ok_or_else(malformed);
+    let (node, incarnation) = (number(&argv[1])?, number(&argv[2])?);
+    let orphans = ctx.keyspace.waiters.take_orphans(node, incarnation);
+    for orphan in &orphans {
+        ctx.keyspace.forget_keys_of(orphan);
+    }
+    Ok(Reply::count(orphans.len()))
+}
+
+/// The reply a waiter gets when its wait ends without data.
+fn timeout_reply(waiter: &Waiter) -> Reply {
+    waiting(&waiter.argv[0])
+        .and_then(|blocking| (blocking.parse)(&waiter.argv).ok())
+        .map_or(Reply::NilArray, |args| args.timeout_reply)
+}
+
+/// Serves the waiters of every waited key changed since the last call, first come first
+/// served per key, until no served waiter's change readies another key.
+pub fn serve_ready(keyspace: &mut Keyspace, now_ms: u64, seed: u64, resolve: Resolve) {
+    loop {
+        let ready = keyspace.take_ready();
+        if ready.is_empty() {
+            return;
+        }
+        for (db, hash) in ready {
+            for key in keyspace.waiters.keys_with_hash(db, hash) {
+                serve_key(keyspace, db, &key, now_ms, seed, resolve);
+            }
+        }
+    }
+}
+
+/// Serves `key`'s waiters in arrival order while it holds something for them.
+fn serve_key(
+    keyspace: &mut Keyspace,
+    db: u32,
+    key: &[u8],
+    now_ms: u64,
+    seed: u64,
+    resolve: Resolve,
+) {
+    while let Some(waiter) = keyspace.waiters.first_on(db, key).cloned() {
+        let Some(blocking) = waiting(&waiter.argv[0]) else {
+            keyspace.remove_waiter(&waiter.id);
+            continue;
+        };
+        let marks = keyspace.ready_marks();
+        let mut ctx = WriteCtx {
+            keyspace: &mut *keyspace,
+            db: waiter.db as usize,
+            now_ms,
+            seed,
+            resolve,
+        };
+        let Ok(Some(served)) = (blocking.serve)(&mut ctx, &waiter.argv, key) else {
+            // A try that found nothing changed nothing (its lookups only count as changes):
+            // it must not ready the key again, or serving would never end.
+            keyspace.truncate_ready(&marks);
+            return;
+        };
+        keyspace.remove_waiter(&waiter.id);
+        keyspace.served.push(ServedWaiter {
+            waiter: waiter.id,
+            db: waiter.db,
+            reply: served.reply,
+            undo: served.undo,
+        });
+    }
+}
+
+/// Ends the waits whose deadline is at or before `now_ms` (at most `max`), each with its
+/// timeout reply; how many.
+pub fn time_out(keyspace: &mut Keyspace, now_ms: u64, max: usize) -> usize {
+    let timed_out = keyspace.waiters.take_timed_out(now_ms, max);
+    for waiter in &timed_out {
+        keyspace.forget_keys_of(waiter);
+        keyspace.served.push(ServedWaiter {
+            waiter: waiter.id,
+            db: waiter.db,
+            reply: timeout_reply(waiter),
+            undo: None,
+        });
+    }
+    timed_out.len()
+}
+
+#[cfg(test)]
+mod tests;

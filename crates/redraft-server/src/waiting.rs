@@ -1,0 +1,124 @@
+//! This node's clients that wait in a blocking command (BLPOP ...). The waiters themselves
+//! are replicated state (the engine's); here each waiting session's reply slot, filled when an
+//! applied entry serves its waiter. A reply for a client that is gone is undone: what was
+//! popped for it goes back where it came from.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
+use redraft_engine::{Argv, Reply, ServedWaiter, WaiterId};
+use tokio::sync::oneshot;
+
+use crate::cluster::Cluster;
+use crate::server::Server;
+
+pub struct Waiting {
+    /// This process among the node's lives: waiters of earlier ones are removed at start.
+    pub incarnation: u64,
+    next_seq: AtomicU64,
+    slots: Mutex<Slots>,
+}
+
+#[derive(Default)]
+struct Slots {
+    replies: HashMap<WaiterId, oneshot::Sender<Reply>>,
+    by_client: HashMap<u64, WaiterId>,
+}
+
+impl Default for Waiting {
+    fn default() -> Self {
+        Waiting {
+            incarnation: rand::random::<u64>() | 1,
+            next_seq: AtomicU64::new(1),
+            slots: Mutex::default(),
+        }
+    }
+}
+
+impl Waiting {
+    /// A new waiter id for `client` of `node`, and where its reply will arrive.
+    pub fn register(&self, node: u64, client: u64) -> (WaiterId, oneshot::Receiver<Reply>) {
+        let id = WaiterId {
+            node,
+            incarnation: self.incarnation,
+            client,
+            seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
+        };
+        let (tx, rx) = oneshot::channel();
+        let mut slots = self.lock();
+        slots.replies.insert(id, tx);
+        slots.by_client.insert(client, id);
+        (id, rx)
+    }
+
+    /// Forgets a waiter whose wait is over.
+    pub fn forget(&self, id: &WaiterId) {
+        let mut slots = self.lock();
+        slots.replies.remove(id);
+        if slots.by_client.get(&id.client) == Some(id) {
+            slots.by_client.remove(&id.client);
+        }
+    }
+
+    /// The waiter `client` is blocked in, if any.
+    pub fn waiter_of(&self, client: u64) -> Option<WaiterId> {
+        self.lock().by_client.get(&client).copied()
+    }
+
+    /// Hands a served reply to its session; the undo command when the session is gone.
+    fn deliver(&self, served: ServedWaiter) -> Option<Argv> {
+        let slot = self.lock().replies.remove(&served.waiter);
+        match slot {
+            Some(tx) => tx.send(served.reply).err().and(served.undo),
+            None => served.undo,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Routes served waiters to their sessions for as long as the server runs; first removes the
+/// waiters that earlier processes of this node left.
+pub async fn route_served<C: Cluster>(server: Arc<Server<C>>) {
+    let Some(mut served) = server.cluster.take_served() else {
+        return;
+    };
+    tokio::spawn(clear_orphans(server.clone()));
+    while let Some(one) = served.recv().await {
+        let db = one.db;
+        if let Some(undo) = server.waiting.deliver(one) {
+            let server = server.clone();
+            tokio::spawn(
+                async move { propose(&server, db, undo, "putting back an element").await },
+            );
+        }
+    }
+}
+
+/// `unblock-node`: the waiters of this node's earlier processes went with their clients.
+async fn clear_orphans<C: Cluster>(server: Arc<Server<C>>) {
+    let node = server.cluster.node_id().to_string();
+    let incarnation = server.waiting.incarnation.to_string();
+    let argv = vec![
+        UNBLOCK_NODE_COMMAND.as_bytes().to_vec(),
+        node.into_bytes(),
+        incarnation.into_bytes(),
+    ];
+    propose(&server, 0, argv, "clearing earlier waiters").await;
+}
+
+/// Proposes one internal command until it is applied (bounded: about ten minutes).
+pub async fn propose<C: Cluster>(server: &Server<C>, db: u32, argv: Argv, what: &str) {
+    for _ in 0..600 {
+        match server.cluster.write(db, vec![argv.clone()]).await {
+            Ok(_) => return,
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+    tracing::error!(what, "gave up after ten minutes of cluster errors");
+}

@@ -1,0 +1,162 @@
+//! Blocking commands: against redis-server byte for byte (a single node and a follower), and
+//! on a three-node cluster of real processes: a client blocked on one follower is served by a
+//! push through the other; many clients blocked on every node share pushed elements exactly
+//! once, each key's waiters in arrival order.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use redraft_tests::driver::{c, Against, Ops, Sides};
+use redraft_tests::{Cluster, RawClient};
+
+/// Each line is sent to both sides and the replies compared byte for byte. Waits are short
+/// (50 ms) or served at once: one connection cannot push to itself while it waits.
+const SCRIPT: &[&str] = &[
+    "RPUSH l a b c",
+    "BLPOP nokey l 0",
+    "BRPOP l 0",
+    "BLPOP nokey 0.05",
+    "BRPOP nokey 0.05",
+    "BLMOVE l dst LEFT RIGHT 0",
+    "BLMOVE nokey dst LEFT RIGHT 0.05",
+    "BRPOPLPUSH dst l 0",
+    "BRPOPLPUSH nokey l 0.05",
+    "RPUSH m 1 2 3 4",
+    "BLMPOP 0 2 nokey m LEFT COUNT 3",
+    "BLMPOP 0.05 1 nokey RIGHT",
+    "ZADD z 1 a 2 b 3 c",
+    "BZPOPMIN z 0",
+    "BZPOPMAX nokey z 0",
+    "BZPOPMIN nokey 0.05",
+    "BZMPOP 0 1 z MIN COUNT 5",
+    "BZMPOP 0.05 1 z MAX",
+    "SET s x",
+    "BLPOP s 0",
+    "BZPOPMIN s 0",
+    "BLPOP l x",
+    "BLPOP l -1",
+    "BLPOP l 1e20",
+    "BLPOP l nan",
+    "BLPOP l",
+    "BLMOVE l d LEFT UP 0",
+    "BLMPOP 0 0 l LEFT",
+    "BZMPOP 0 1 z MIN COUNT 0",
+    "MULTI",
+    "BLPOP nokey 0",
+    "BZPOPMIN nokey 0",
+    "BRPOPLPUSH nokey l 0",
+    "EXEC",
+    "CLIENT UNBLOCK 999999",
+    "CLIENT UNBLOCK 999999 LATER",
+];
+
+async fn run_script(against: Against) {
+    let ops = Ops {
+        engine: SCRIPT.len(),
+        follower: SCRIPT.len(),
+    };
+    let mut sides = Sides::start("blocking", 29, ops, against).await;
+    for line in SCRIPT {
+        let (redis, redraft) = sides.both(&c(line)).await;
+        assert_eq!(
+            String::from_utf8_lossy(&redraft),
+            String::from_utf8_lossy(&redis),
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_commands_on_a_single_node_reply_like_redis_byte_for_byte() {
+    run_script(Against::SingleNode).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_commands_on_a_follower_reply_like_redis_byte_for_byte() {
+    run_script(Against::Follower).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_blocked_on_one_follower_is_served_by_a_push_through_the_other() {
+    let cluster = Cluster::start(3).await;
+    let followers = cluster.followers().await;
+    let mut waiter = cluster.raw(followers[0]).await;
+    waiter.set_reply_timeout(Duration::from_secs(10));
+    waiter
+        .send(&redraft_tests::command_bytes(&["BLPOP", "jobs", "0"]))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut pusher = cluster.raw(followers[1]).await;
+    assert_eq!(
+        pusher.call(&["RPUSH", "jobs", "j1"]).await.unwrap(),
+        b":1\r\n"
+    );
+    let reply = waiter.read_reply().await.unwrap();
+    assert_eq!(reply, b"*2\r\n$4\r\njobs\r\n$2\r\nj1\r\n");
+    assert_eq!(pusher.call(&["LLEN", "jobs"]).await.unwrap(), b":0\r\n");
+    // A timeout ends the wait through the log, on whatever node the client waits.
+    let started = std::time::Instant::now();
+    let timed_out = waiter
+        .call(&["BRPOPLPUSH", "none", "dst", "0.3"])
+        .await
+        .unwrap();
+    assert_eq!(timed_out, b"*-1\r\n");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+/// Elements pushed while clients wait on every node: each delivered to exactly one client,
+/// none left behind, and each client's elements in push order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_on_every_node_share_pushed_elements_exactly_once() {
+    const CLIENTS: usize = 30;
+    const ELEMENTS: usize = 600;
+    let cluster = Cluster::start(3).await;
+    let ids = cluster.ids();
+    let mut consumers = Vec::new();
+    for i in 0..CLIENTS {
+        let port = cluster.port(ids[i % ids.len()]);
+        consumers.push(tokio::spawn(consume(port)));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut pusher = cluster.raw(ids[0]).await;
+    for n in 0..ELEMENTS {
+        let reply = pusher
+            .call(&["RPUSH", "q", &format!("e{n:04}")])
+            .await
+            .unwrap();
+        assert!(
+            reply.starts_with(b":"),
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for consumer in consumers {
+        let got = consumer.await.unwrap();
+        let mut sorted = got.clone();
+        sorted.sort();
+        assert_eq!(got, sorted, "a client's elements come in push order");
+        for element in got {
+            assert!(seen.insert(element.clone()), "{element} delivered twice");
+        }
+    }
+    assert_eq!(seen.len(), ELEMENTS, "every element delivered");
+    assert_eq!(pusher.call(&["LLEN", "q"]).await.unwrap(), b":0\r\n");
+}
+
+/// BLPOPs until a wait of a second finds nothing (bounded: 1,000 pops).
+async fn consume(port: u16) -> Vec<String> {
+    let mut client = RawClient::connect(port).await.unwrap();
+    client.set_reply_timeout(Duration::from_secs(30));
+    let mut got = Vec::new();
+    for _ in 0..1_000 {
+        let reply = client.call(&["BLPOP", "q", "1"]).await.unwrap();
+        let text = String::from_utf8_lossy(&reply).into_owned();
+        if text == "*-1\r\n" {
+            break;
+        }
+        got.push(text.lines().nth(4).expect("an element").to_string());
+    }
+    got
+}
