@@ -28,9 +28,9 @@ impl<C: Cluster> Session<C> {
         let reply = match self.run_through_log(vec![id.block(&argv)]).await {
             Ok(mut replies) => replies.pop().unwrap_or(Reply::Nil),
             Err(error) => {
-                // Unknown outcome (TRYAGAIN): had it registered, its reply still comes here,
-                // to nobody, and is put back.
-                waiting.forget(&id);
+                // Unknown outcome (TRYAGAIN): had it registered, it is removed; whatever is
+                // served to it meanwhile comes here, to nobody, and is put back.
+                self.leave(id);
                 return error.reply();
             }
         };
