@@ -48,6 +48,16 @@ impl Reply {
         Reply::Error(line.into())
     }
 
+    /// A HELP subcommand's reply, in the shape of Redis's: one status line each.
+    pub fn help(lines: &[&str]) -> Reply {
+        Reply::Array(
+            lines
+                .iter()
+                .map(|line| Reply::Simple(line.to_string()))
+                .collect(),
+        )
+    }
+
     /// A count or length as an integer reply.
     pub fn count(n: usize) -> Reply {
         Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))

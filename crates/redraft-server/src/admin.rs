@@ -79,12 +79,7 @@ pub fn raft_help() -> Reply {
         "HELP",
         "    Print this help.",
     ];
-    Reply::Array(
-        lines
-            .iter()
-            .map(|line| Reply::Simple(line.to_string()))
-            .collect(),
-    )
+    Reply::help(&lines)
 }
 
 /// What a RAFT subcommand asks for.

@@ -353,7 +353,7 @@ fn stats(ctx: &ReadCtx, _: &[Vec<u8>]) -> CmdResult {
 
 /// FUNCTION HELP
 fn help(_: &ReadCtx, _: &[Vec<u8>]) -> CmdResult {
-    const LINES: [&str; 19] = [
+    const LINES: &[&str] = &[
         "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "LOAD [REPLACE] <library code>",
         "    Load a library (its first line: #!lua name=<library>); REPLACE swaps one of that name.",
@@ -371,13 +371,10 @@ fn help(_: &ReadCtx, _: &[Vec<u8>]) -> CmdResult {
         "    Serialize every library, for FUNCTION RESTORE.",
         "RESTORE <payload> [FLUSH|APPEND|REPLACE]",
         "    Load the libraries of a payload; existing ones are flushed, kept (the default) or replaced.",
+        "KILL",
+        "    Stop the read-only function running on this node.",
         "HELP",
         "    Print this help.",
     ];
-    Ok(Reply::Array(
-        LINES
-            .iter()
-            .map(|line| Reply::Simple(line.to_string()))
-            .collect(),
-    ))
+    Ok(Reply::help(LINES))
 }

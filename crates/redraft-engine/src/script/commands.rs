@@ -197,7 +197,7 @@ fn script_flush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// SCRIPT HELP
 fn script_help(_: &ReadCtx, _: &[Vec<u8>]) -> CmdResult {
-    const LINES: [&str; 11] = [
+    const LINES: &[&str] = &[
         "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "EXISTS <sha1> [<sha1> ...]",
         "    Tell, for each SHA1 digest, whether the script cache holds that script.",
@@ -210,10 +210,5 @@ fn script_help(_: &ReadCtx, _: &[Vec<u8>]) -> CmdResult {
         "HELP",
         "    Print this help.",
     ];
-    Ok(Reply::Array(
-        LINES
-            .iter()
-            .map(|line| Reply::Simple(line.to_string()))
-            .collect(),
-    ))
+    Ok(Reply::help(LINES))
 }

@@ -56,11 +56,6 @@ pub(super) fn subcommand_syntax(argv: &[Vec<u8>]) -> Reply {
     ))
 }
 
-/// A HELP subcommand's reply: one status line each.
-pub(super) fn help(lines: &[&str]) -> Reply {
-    Reply::Array(lines.iter().map(|l| Reply::Simple(l.to_string())).collect())
-}
-
 /// The reply when the key or the group is missing (XREADGROUP, XPENDING, XCLAIM...).
 pub(super) fn no_group(key: &[u8], group: &[u8], suffix: &str) -> Reply {
     args::client_error(format!(
@@ -93,7 +88,7 @@ pub(super) fn pending_row(id: StreamId, owner: Option<&[u8]>, time: i64, count: 
 }
 
 pub fn xgroup_help(_ctx: &ReadCtx, _argv: &[Vec<u8>]) -> CmdResult {
-    Ok(help(&[
+    Ok(Reply::help(&[
         "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CREATE <key> <groupname> <id|$> [MKSTREAM] [ENTRIESREAD <n>]",
         "    Create a consumer group starting after <id>; MKSTREAM creates a missing stream.",

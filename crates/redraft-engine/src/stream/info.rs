@@ -2,7 +2,7 @@
 //! read's time; seen and delivery times are entry times.
 
 use super::commands::{count_limit, entries_reply, entry_reply};
-use super::group_commands::{help, no_such_group, now_of, pending_row, subcommand_syntax};
+use super::group_commands::{no_such_group, now_of, pending_row, subcommand_syntax};
 use super::{ConsumerGroup, StreamId, StreamValue, ENTRIES_READ_INVALID};
 use crate::args::{int_arg, is};
 use crate::reply::{CmdResult, Reply};
@@ -33,7 +33,7 @@ fn info_stream<'a>(ctx: &'a ReadCtx, key: &[u8]) -> Result<&'a StreamValue, Repl
 }
 
 pub fn xinfo_help(_ctx: &ReadCtx, _argv: &[Vec<u8>]) -> CmdResult {
-    Ok(help(&[
+    Ok(Reply::help(&[
         "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CONSUMERS <key> <groupname>",
         "    List the consumers of the group.",
