@@ -46,6 +46,19 @@ const SCRIPT: &[&str] = &[
     "BZPOPMIN nokey 0",
     "BRPOPLPUSH nokey l 0",
     "EXEC",
+    "XADD st 1-1 f v",
+    "XREAD BLOCK 50 STREAMS st $",
+    "XREAD BLOCK 0 STREAMS nost st 0 0",
+    "XREAD COUNT 1 BLOCK 50 STREAMS st 0-0",
+    "XGROUP CREATE st g $",
+    "XREADGROUP GROUP g c BLOCK 50 STREAMS st >",
+    "XREADGROUP GROUP g c BLOCK 50 STREAMS st 0",
+    "XREAD BLOCK -1 STREAMS st 0",
+    "XREAD BLOCK x STREAMS st 0",
+    "MULTI",
+    "XREAD BLOCK 0 STREAMS st $",
+    "XREADGROUP GROUP g c BLOCK 0 STREAMS st >",
+    "EXEC",
     "CLIENT UNBLOCK 999999",
     "CLIENT UNBLOCK 999999 LATER",
 ];
@@ -143,6 +156,72 @@ async fn waiters_on_every_node_share_pushed_elements_exactly_once() {
     }
     assert_eq!(seen.len(), ELEMENTS, "every element delivered");
     assert_eq!(pusher.call(&["LLEN", "q"]).await.unwrap(), b":0\r\n");
+}
+
+/// XREADGROUP BLOCK consumers on both followers share a stream's new entries: each entry
+/// delivered to exactly one of them, all of them delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_consumers_blocked_on_different_nodes_share_a_stream_without_duplicates() {
+    const ENTRIES: usize = 200;
+    let cluster = Cluster::start(3).await;
+    let followers = cluster.followers().await;
+    let mut admin = cluster.raw(followers[0]).await;
+    let created = admin
+        .call(&["XGROUP", "CREATE", "events", "g", "$", "MKSTREAM"])
+        .await;
+    assert_eq!(created.unwrap(), b"+OK\r\n");
+    let consumers: Vec<_> = followers
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| tokio::spawn(read_group(cluster.port(id), format!("c{i}"))))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut producer = cluster.raw(cluster.leader().await).await;
+    for n in 0..ENTRIES {
+        let reply = producer
+            .call(&["XADD", "events", "*", "n", &n.to_string()])
+            .await;
+        assert!(reply.unwrap().starts_with(b"$"));
+    }
+    let mut seen = BTreeSet::new();
+    for consumer in consumers {
+        for id in consumer.await.unwrap() {
+            assert!(seen.insert(id.clone()), "{id} delivered twice");
+        }
+    }
+    assert_eq!(seen.len(), ENTRIES);
+}
+
+/// Reads new entries one at a time until a wait of a second finds none (bounded).
+async fn read_group(port: u16, consumer: String) -> Vec<String> {
+    let mut client = RawClient::connect(port).await.unwrap();
+    client.set_reply_timeout(Duration::from_secs(30));
+    let mut ids = Vec::new();
+    for _ in 0..1_000 {
+        let args = [
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            &consumer,
+            "COUNT",
+            "1",
+            "BLOCK",
+            "1000",
+            "STREAMS",
+            "events",
+            ">",
+        ];
+        let reply = client.call(&args).await.unwrap();
+        let text = String::from_utf8_lossy(&reply).into_owned();
+        if text == "*-1\r\n" {
+            break;
+        }
+        let id = text
+            .lines()
+            .find(|line| line.contains('-') && !line.starts_with('$'));
+        ids.push(id.expect("an entry id").to_string());
+    }
+    ids
 }
 
 /// BLPOPs until a wait of a second finds nothing (bounded: 1,000 pops).

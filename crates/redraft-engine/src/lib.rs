@@ -57,6 +57,7 @@ mod engine;
 #[cfg(test)]
 mod testutil;
 
+pub use blocking::may_wait;
 pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op, Run, ServedWaiter, Transaction, WaiterId, Watched};
 pub use reply::Reply;

@@ -240,6 +240,24 @@ pub struct Blocking {
     pub name: &'static str,
     pub parse: fn(&[Vec<u8>]) -> Result<BlockingArgs, Reply>,
     pub serve: ServeFn,
+    /// Whether this call may wait at all (XREAD only with BLOCK; the list commands always).
+    pub may_wait: fn(&[Vec<u8>]) -> bool,
+    /// The command as its waiter keeps it, fixed where it stands (XREAD's `$` becomes the
+    /// stream's last ID); the list commands keep theirs as it is.
+    pub prepare: PrepareFn,
+}
+
+/// See [`Blocking::prepare`].
+pub type PrepareFn = fn(&ReadCtx, &[Vec<u8>]) -> Vec<Vec<u8>>;
+
+/// [`Blocking::may_wait`] of a command that always may.
+pub fn always(_: &[Vec<u8>]) -> bool {
+    true
+}
+
+/// [`Blocking::prepare`] of a command kept as it is.
+pub fn as_sent(_: &ReadCtx, argv: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    argv.to_vec()
 }
 
 /// What a blocking command waits on.

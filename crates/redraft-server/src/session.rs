@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use redraft_engine::{resolve, SCRIPT_COMMANDS};
+use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS};
 use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
 use redraft_raft::long_running;
 
@@ -79,13 +79,13 @@ fn route<C: Cluster>(cluster: &C, argv: &[Vec<u8>]) -> Route {
                 "ERR '{}' needs a subcommand",
                 spec.name
             ))),
+            Kind::Read(_) | Kind::Write(_) if spec.is_blocking() && may_wait(argv) => Route::Block,
             Kind::Read(_) => Route::Read,
             Kind::Write(_)
                 if SCRIPT_COMMANDS.contains(&spec.name) && cluster.script_is_read_only(argv) =>
             {
                 Route::Read
             }
-            Kind::Write(_) if spec.is_blocking() => Route::Block,
             Kind::Write(_) => Route::Write,
         },
     }

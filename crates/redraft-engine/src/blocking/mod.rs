@@ -17,7 +17,7 @@ use crate::entry::{ServedWaiter, WaiterId, BLOCKED};
 use crate::keyspace::Keyspace;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{cmd, Blocking, CommandSpec, Kind::Write, Resolve, WriteCtx};
-use crate::{list, zset};
+use crate::{list, stream, zset};
 
 /// Commands that only the log carries (see crate::entry's BLOCK_COMMAND and others).
 pub(crate) static INTERNAL: &[CommandSpec] = &[
@@ -26,11 +26,20 @@ pub(crate) static INTERNAL: &[CommandSpec] = &[
     cmd!("unblock-node", 3, 0, 0, 0, 0, Write(unblock_node)),
 ];
 
+/// Whether `argv`, a command the table flags as blocking, waits when it finds nothing (XREAD
+/// only with BLOCK): the server sends those through the log as `block`.
+pub fn may_wait(argv: &[Vec<u8>]) -> bool {
+    argv.first()
+        .and_then(|name| waiting(name))
+        .is_some_and(|blocking| (blocking.may_wait)(argv))
+}
+
 /// How the blocking command named `name` waits and is served.
 pub fn waiting(name: &[u8]) -> Option<&'static Blocking> {
     list::blocking::WAITING
         .iter()
         .chain(zset::blocking::WAITING)
+        .chain(stream::blocking::WAITING)
         .find(|blocking| blocking.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
@@ -43,14 +52,15 @@ fn malformed() -> Reply {
 fn block(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let id = WaiterId::from_args(&argv[1..]).ok_or_else(malformed)?;
     let command = &argv[5..];
-    (ctx.resolve)(command)?;
+    let spec = (ctx.resolve)(command)?;
     let blocking = waiting(&command[0]).ok_or_else(malformed)?;
     let args = (blocking.parse)(command)?;
-    for key in &args.keys {
-        if let Some(served) = (blocking.serve)(ctx, command, key)? {
-            return Ok(served.reply);
-        }
+    // The command as it answers at once: all it finds now (XREAD: every stream with entries).
+    let now = spec.run_write(ctx, command);
+    if now != args.empty_reply || !(blocking.may_wait)(command) {
+        return Ok(now);
     }
+    let command = (blocking.prepare)(&ctx.as_read(), command);
     if ctx.keyspace.waiters.contains(&id) {
         return Err(Reply::error("ERR this client already waits"));
     }
@@ -58,7 +68,7 @@ fn block(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let waiter = Waiter {
         id,
         db: ctx.db as u32,
-        argv: command.to_vec(),
+        argv: command,
         keys: args.keys,
         deadline_ms,
     };

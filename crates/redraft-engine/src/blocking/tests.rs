@@ -237,3 +237,51 @@ fn waiters_travel_in_snapshots_and_replicas_serve_them_alike() {
         assert!(Engine::decode_snapshot(&bytes[..cut]).is_err());
     }
 }
+
+#[test]
+fn xread_block_waits_for_entries_after_the_last_id_it_saw() {
+    let mut e = Engine::new();
+    entry(&mut e, 1, &["XADD s 1-1 f old"]);
+    assert_eq!(block(&mut e, 2, 1, "XREAD BLOCK 0 STREAMS s $"), BLOCKED);
+    assert_eq!(
+        e.keyspace()
+            .waiters
+            .iter()
+            .next()
+            .map(|w| w.argv.last().cloned()),
+        Some(Some(b"1-1".to_vec())),
+        "$ stands for the last ID when the wait starts"
+    );
+    assert_eq!(
+        block(&mut e, 3, 2, "XREAD COUNT 1 BLOCK 5000 STREAMS s 0"),
+        "%{s [[1-1 [f old]]]}"
+    );
+    entry(&mut e, 4, &["XADD s 2-1 f new", "XADD s 3-1 f newer"]);
+    assert_eq!(served(&mut e), [(1, "%{s [[2-1 [f new]]]}".into(), None)]);
+}
+
+#[test]
+fn xreadgroup_block_delivers_new_entries_to_one_waiting_consumer_as_pending() {
+    let mut e = Engine::new();
+    entry(&mut e, 1, &["XGROUP CREATE s g $ MKSTREAM"]);
+    assert_eq!(
+        block(&mut e, 2, 1, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >"),
+        BLOCKED
+    );
+    assert_eq!(
+        block(&mut e, 3, 2, "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >"),
+        BLOCKED
+    );
+    entry(&mut e, 4, &["XADD s 5-1 f v"]);
+    assert_eq!(served(&mut e), [(1, "%{s [[5-1 [f v]]]}".into(), None)]);
+    assert_eq!(
+        entry(&mut e, 5, &["XPENDING s g"]),
+        ["[:1 5-1 5-1 [[alice 1]]]"]
+    );
+    entry(&mut e, 6, &["XADD s 6-1 f w"]);
+    assert_eq!(
+        served(&mut e)[0].0,
+        2,
+        "the next entry goes to the other consumer"
+    );
+}

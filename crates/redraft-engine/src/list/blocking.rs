@@ -5,8 +5,8 @@
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
-    cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec, Kind::Write, Served,
-    WriteCtx, BLOCKING, DENYOOM,
+    always, as_sent, cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec,
+    Kind::Write, Served, WriteCtx, BLOCKING, DENYOOM,
 };
 
 use super::commands::{move_core, pop_core};
@@ -35,26 +35,36 @@ pub(crate) static WAITING: &[Blocking] = &[BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLM
 const BLPOP: Blocking = Blocking {
     name: "blpop",
     parse: keys_then_timeout,
+    may_wait: always,
+    prepare: as_sent,
     serve: |ctx, _, key| pop_one(ctx, key, End::Left),
 };
 const BRPOP: Blocking = Blocking {
     name: "brpop",
     parse: keys_then_timeout,
+    may_wait: always,
+    prepare: as_sent,
     serve: |ctx, _, key| pop_one(ctx, key, End::Right),
 };
 const BLMOVE: Blocking = Blocking {
     name: "blmove",
     parse: blmove_args,
+    may_wait: always,
+    prepare: as_sent,
     serve: serve_blmove,
 };
 const BRPOPLPUSH: Blocking = Blocking {
     name: "brpoplpush",
     parse: brpoplpush_args,
+    may_wait: always,
+    prepare: as_sent,
     serve: serve_brpoplpush,
 };
 const BLMPOP: Blocking = Blocking {
     name: "blmpop",
     parse: blmpop_args,
+    may_wait: always,
+    prepare: as_sent,
     serve: serve_blmpop,
 };
 

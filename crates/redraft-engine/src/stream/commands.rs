@@ -307,6 +307,8 @@ pub fn xsetid(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 /// The options shared by XREAD and XREADGROUP.
 pub(super) struct ReadArgs<'a> {
     pub count: usize,
+    /// BLOCK's milliseconds, if given (0 waits for ever).
+    pub block: Option<u64>,
     pub group: Option<(&'a [u8], &'a [u8])>,
     pub noack: bool,
     /// Keys and their ID arguments.
@@ -315,9 +317,10 @@ pub(super) struct ReadArgs<'a> {
 }
 
 /// Parses [BLOCK ms] [COUNT n] [GROUP g c] [NOACK] STREAMS key ... id ... as xreadCommand.
-/// BLOCK is validated and otherwise ignored: a read that finds nothing answers at once.
+/// The command itself answers at once; BLOCK is the blocking machinery's (stream/blocking.rs).
 pub(super) fn parse_read_args(argv: &[Vec<u8>], xreadgroup: bool) -> Result<ReadArgs<'_>, Reply> {
     let mut count = 0usize;
+    let mut block = None;
     let mut group = None;
     let mut noack = false;
     let mut streams = None;
@@ -330,6 +333,7 @@ pub(super) fn parse_read_args(argv: &[Vec<u8>], xreadgroup: bool) -> Result<Read
             if timeout < 0 {
                 return Err(Reply::error("ERR timeout is negative"));
             }
+            block = Some(timeout as u64);
         } else if is(opt, "COUNT") && more > 0 {
             count = count_limit(args.int()?);
         } else if is(opt, "STREAMS") && more > 0 {
@@ -364,6 +368,7 @@ pub(super) fn parse_read_args(argv: &[Vec<u8>], xreadgroup: bool) -> Result<Read
     let (keys, ids) = streams.split_at(streams.len() / 2);
     Ok(ReadArgs {
         count,
+        block,
         group,
         noack,
         keys,
@@ -372,7 +377,7 @@ pub(super) fn parse_read_args(argv: &[Vec<u8>], xreadgroup: bool) -> Result<Read
 }
 
 /// XREAD [COUNT n] [BLOCK ms] STREAMS key ... id ...: entries after each ID; Nil when no
-/// stream has any (BLOCK does not wait: see docs/commands.md).
+/// stream has any (a client's BLOCK waits through stream/blocking.rs; in MULTI it does not).
 pub fn xread(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     let read = parse_read_args(argv, false)?;
     let mut targets = Vec::with_capacity(read.keys.len());

@@ -265,7 +265,7 @@ pub fn xreadgroup(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// One stream of an XREADGROUP: None when there is nothing to serve from it.
-fn serve_group(
+pub(super) fn serve_group(
     stream: &mut StreamValue,
     read: &ReadArgs,
     group_name: &[u8],

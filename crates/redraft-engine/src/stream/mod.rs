@@ -6,6 +6,7 @@
 //! table), [`group_commands`] (XGROUP, XREADGROUP, XACK, XPENDING), [`claim`] (XCLAIM,
 //! XAUTOCLAIM) and [`info`] (XINFO).
 
+pub(crate) mod blocking;
 mod claim;
 mod commands;
 mod group_commands;
@@ -25,7 +26,7 @@ mod tests;
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Container, Read, Write},
-    DENYOOM, FAST,
+    BLOCKING, DENYOOM, FAST,
 };
 use claim::{xautoclaim, xclaim};
 use commands::{xadd, xdel, xlen, xrange, xread, xrevrange, xsetid, xtrim};
@@ -46,8 +47,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("xlen", 2, FAST, 1, 1, 1, Read(xlen)),
     cmd!("xpending", -3, 0, 1, 1, 1, Read(xpending)),
     cmd!("xrange", -4, 0, 1, 1, 1, Read(xrange)),
-    cmd!("xread", -4, 0, 0, 0, 0, Read(xread)),
-    cmd!("xreadgroup", -7, 0, 0, 0, 0, Write(xreadgroup)),
+    cmd!("xread", -4, BLOCKING, 0, 0, 0, Read(xread)),
+    cmd!("xreadgroup", -7, BLOCKING, 0, 0, 0, Write(xreadgroup)),
     cmd!("xrevrange", -4, 0, 1, 1, 1, Read(xrevrange)),
     cmd!("xsetid", -3, DENYOOM | FAST, 1, 1, 1, Write(xsetid)),
     cmd!("xtrim", -4, 0, 1, 1, 1, Write(xtrim)),

@@ -5,8 +5,8 @@
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
-    cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec, Kind::Write, Served,
-    WriteCtx, BLOCKING, FAST,
+    always, as_sent, cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec,
+    Kind::Write, Served, WriteCtx, BLOCKING, FAST,
 };
 
 use super::commands::score_reply;
@@ -25,16 +25,22 @@ pub(crate) static WAITING: &[Blocking] = &[BZPOPMIN, BZPOPMAX, BZMPOP];
 const BZPOPMIN: Blocking = Blocking {
     name: "bzpopmin",
     parse: keys_then_timeout,
+    may_wait: always,
+    prepare: as_sent,
     serve: |ctx, _, key| pop_one(ctx, key, false),
 };
 const BZPOPMAX: Blocking = Blocking {
     name: "bzpopmax",
     parse: keys_then_timeout,
+    may_wait: always,
+    prepare: as_sent,
     serve: |ctx, _, key| pop_one(ctx, key, true),
 };
 const BZMPOP: Blocking = Blocking {
     name: "bzmpop",
     parse: bzmpop_args,
+    may_wait: always,
+    prepare: as_sent,
     serve: serve_bzmpop,
 };
 
