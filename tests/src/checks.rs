@@ -405,3 +405,133 @@ mod tests {
         assert!(!check_sets(&history, &set(&["a", "q"])).anomalies.is_empty());
     }
 }
+
+/// Queue (LPUSH, BRPOP from every node): nothing popped twice, nothing popped that was never
+/// pushed, nothing both popped and still queued, and every acknowledged push popped or still
+/// queued, but for as many as the pops whose outcome is unknown (each may have taken one).
+pub fn check_queue(history: &[Op], finals: &[(u64, Vec<String>)]) -> Findings {
+    let mut findings = Findings::default();
+    let Some(remaining) = agreed("queue", finals, &mut findings) else {
+        return findings;
+    };
+    let pushes = |acked_only: bool| -> Vec<&str> {
+        history
+            .iter()
+            .filter(|op| {
+                op.outcome == Outcome::Ok || (!acked_only && op.outcome == Outcome::Unknown)
+            })
+            .filter_map(|op| match &op.kind {
+                OpKind::Enqueue(element) => Some(element.as_str()),
+                _ => None,
+            })
+            .collect()
+    };
+    let pushed: HashSet<&str> = pushes(false).into_iter().collect();
+    let mut popped: HashMap<&str, usize> = HashMap::new();
+    let mut unknown_pops = 0;
+    for op in history.iter().filter(|op| op.kind == OpKind::Dequeue) {
+        match (&op.outcome, &op.result) {
+            (Outcome::Ok, OpResult::Value(Some(element))) => {
+                *popped.entry(element.as_str()).or_default() += 1;
+            }
+            (Outcome::Unknown, _) => unknown_pops += 1,
+            _ => {}
+        }
+    }
+    for (element, times) in &popped {
+        if *times > 1 {
+            findings
+                .anomalies
+                .push(format!("queue: {element} popped {times} times"));
+        }
+        if !pushed.contains(element) {
+            findings
+                .anomalies
+                .push(format!("queue: {element} popped but never pushed"));
+        }
+    }
+    let queued: HashSet<&str> = remaining.iter().map(String::as_str).collect();
+    for element in queued.iter().filter(|e| popped.contains_key(*e)) {
+        findings
+            .anomalies
+            .push(format!("queue: {element} popped and still queued"));
+    }
+    if queued.len() != remaining.len() {
+        findings
+            .anomalies
+            .push("queue: an element is queued twice".to_string());
+    }
+    let missing = pushes(true)
+        .into_iter()
+        .filter(|element| !popped.contains_key(element) && !queued.contains(element))
+        .count();
+    if missing > unknown_pops {
+        findings.lost_acked_writes += missing - unknown_pops;
+        findings.anomalies.push(format!(
+            "queue: {missing} acknowledged pushes neither popped nor queued \
+             ({unknown_pops} pops of unknown outcome)"
+        ));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod queue_tests {
+    use super::*;
+
+    fn op(kind: OpKind, outcome: Outcome, result: OpResult) -> Op {
+        Op {
+            client: 0,
+            node: 1,
+            key: "queue".into(),
+            kind,
+            outcome,
+            result,
+            invoke_us: 1,
+            complete_us: 2,
+            error: None,
+        }
+    }
+
+    fn push(element: &str, outcome: Outcome) -> Op {
+        op(OpKind::Enqueue(element.into()), outcome, OpResult::Int(1))
+    }
+
+    fn pop(element: Option<&str>, outcome: Outcome) -> Op {
+        let result = OpResult::Value(element.map(String::from));
+        op(OpKind::Dequeue, outcome, result)
+    }
+
+    fn finals(items: &[&str]) -> Vec<(u64, Vec<String>)> {
+        let items: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+        vec![(1, items.clone()), (2, items)]
+    }
+
+    #[test]
+    fn a_queue_checker_accepts_what_a_queue_does_and_names_what_it_must_not() {
+        let good = vec![
+            push("a", Outcome::Ok),
+            push("b", Outcome::Ok),
+            push("c", Outcome::Unknown),
+            pop(Some("a"), Outcome::Ok),
+            pop(None, Outcome::Ok),
+        ];
+        assert_eq!(check_queue(&good, &finals(&["b"])), Findings::default());
+        let twice = vec![
+            push("a", Outcome::Ok),
+            pop(Some("a"), Outcome::Ok),
+            pop(Some("a"), Outcome::Ok),
+        ];
+        assert_eq!(check_queue(&twice, &finals(&[])).anomalies.len(), 1);
+        let lost = vec![
+            push("a", Outcome::Ok),
+            push("b", Outcome::Ok),
+            pop(None, Outcome::Unknown),
+        ];
+        assert_eq!(check_queue(&lost, &finals(&[])).lost_acked_writes, 1);
+        let invented = vec![pop(Some("z"), Outcome::Ok)];
+        assert_eq!(check_queue(&invented, &finals(&[])).anomalies.len(), 1);
+        let both = vec![push("a", Outcome::Ok), pop(Some("a"), Outcome::Ok)];
+        assert_eq!(check_queue(&both, &finals(&["a"])).anomalies.len(), 1);
+    }
+}

@@ -21,7 +21,7 @@ use crate::history::{History, Op, OpKind, OpResult, Outcome};
 use crate::linearizability::{self, Verdict};
 use crate::nemesis::{self, FaultKind};
 use crate::raw::RawClient;
-use crate::workload::{self, Shared, Workload, COUNTER_KEY};
+use crate::workload::{self, Shared, Workload, COUNTER_KEY, QUEUE_KEY};
 
 /// Flags of every node in a fault run: short timeouts so faults show within seconds, and
 /// snapshots often enough that lagging nodes catch up by snapshot too.
@@ -68,6 +68,8 @@ pub struct RunReport {
     /// Compare-and-set operations (WATCH ... EXEC) that applied, and that aborted.
     pub cas_applied: usize,
     pub cas_aborted: usize,
+    /// Queue elements popped (acknowledged BRPOPs that returned one).
+    pub queue_popped: usize,
     pub findings: Findings,
     pub workloads_run: Vec<Workload>,
     pub workloads_missing: Vec<(Workload, String)>,
@@ -204,6 +206,11 @@ pub async fn run(config: RunConfig) -> RunReport {
             .count()
     };
     (report.cas_applied, report.cas_aborted) = (cas(Outcome::Ok), cas(Outcome::Fail));
+    report.queue_popped = ops
+        .iter()
+        .filter(|o| o.kind == OpKind::Dequeue && o.outcome == Outcome::Ok)
+        .filter(|o| matches!(o.result, OpResult::Value(Some(_))))
+        .count();
     for (key, verdict) in bad {
         let text = match verdict {
             Verdict::NotLinearizable { prefix_len, stuck } => {
@@ -272,7 +279,7 @@ fn summary(name: &str, report: &RunReport, duration: Duration) -> String {
         .collect();
     format!(
         "fault-run {name} summary: seed={} duration={}s ops={} (ok={} fail={} unknown={}) \
-         faults={} [{}] register_keys={} cas=(applied={} aborted={}) anomalies={} \
+         faults={} [{}] register_keys={} cas=(applied={} aborted={}) queue_popped={} anomalies={} \
          lost_acked_writes={} workloads=[{}] not_run=[{}] history={}",
         report.seed,
         duration.as_secs(),
@@ -285,6 +292,7 @@ fn summary(name: &str, report: &RunReport, duration: Duration) -> String {
         report.register_keys,
         report.cas_applied,
         report.cas_aborted,
+        report.queue_popped,
         report.findings.anomalies.len(),
         report.findings.lost_acked_writes,
         run.join(","),
@@ -350,6 +358,8 @@ struct Finals {
     counter: Vec<(u64, i64)>,
     lists: BTreeMap<String, Vec<(u64, Vec<String>)>>,
     sets: BTreeMap<String, Vec<(u64, Vec<String>)>>,
+    /// The queue workload's list, as each node reads it.
+    queue: Vec<(u64, Vec<String>)>,
     dbsize: Vec<(u64, i64)>,
     run: Vec<Workload>,
 }
@@ -359,6 +369,9 @@ impl Finals {
         let mut findings = Findings::default();
         if self.run.contains(&Workload::Counter) {
             findings.merge(checks::check_counter(COUNTER_KEY, ops, &self.counter));
+        }
+        if self.run.contains(&Workload::Queue) {
+            findings.merge(checks::check_queue(ops, &self.queue));
         }
         findings.merge(checks::check_lists(ops, &self.lists));
         findings.merge(checks::check_sets(ops, &self.sets));
@@ -450,6 +463,13 @@ async fn final_reads(cluster: &Cluster, history: &History, run: &[Workload]) -> 
                 .entry(key.clone())
                 .or_default()
                 .push((id, items));
+        }
+        if run.contains(&Workload::Queue) {
+            let frame = read_on(cluster, id, &["LRANGE", QUEUE_KEY, "0", "-1"]).await;
+            let Some(OpResult::Items(items)) = workload::parse_items(&frame) else {
+                panic!("final LRANGE {QUEUE_KEY} on node {id}: {frame:?}");
+            };
+            finals.queue.push((id, items));
         }
         for key in &sets {
             let frame = read_on(cluster, id, &["SMEMBERS", key]).await;

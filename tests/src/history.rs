@@ -48,6 +48,10 @@ pub enum OpKind {
     Add(String),
     /// SMEMBERS key; `result` holds the members.
     ReadSet,
+    /// LPUSH queue element.
+    Enqueue(String),
+    /// BRPOP queue timeout; `result` is the element popped (None: the wait ended empty).
+    Dequeue,
 }
 
 impl OpKind {
@@ -61,12 +65,14 @@ impl OpKind {
             OpKind::ReadList => "read-list",
             OpKind::Add(_) => "add",
             OpKind::ReadSet => "read-set",
+            OpKind::Enqueue(_) => "enqueue",
+            OpKind::Dequeue => "dequeue",
         }
     }
 
     fn argument(&self) -> Option<&str> {
         match self {
-            OpKind::Write(v) | OpKind::Append(v) | OpKind::Add(v) => Some(v),
+            OpKind::Write(v) | OpKind::Append(v) | OpKind::Add(v) | OpKind::Enqueue(v) => Some(v),
             OpKind::Cas { new, .. } => Some(new),
             _ => None,
         }

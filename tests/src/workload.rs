@@ -39,6 +39,9 @@ pub const REMOVED_REPLY: &str = "ERR this node was removed from the cluster";
 /// The counter workload's key.
 pub const COUNTER_KEY: &str = "counter";
 
+/// The queue workload's list.
+pub const QUEUE_KEY: &str = "queue";
+
 /// The workloads a run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Workload {
@@ -50,14 +53,17 @@ pub enum Workload {
     ListAppend,
     /// SADD of unique elements.
     Set,
+    /// A work queue: LPUSH of unique elements, BRPOP from every node.
+    Queue,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 5] = [
         Workload::Register,
         Workload::Counter,
         Workload::ListAppend,
         Workload::Set,
+        Workload::Queue,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +72,7 @@ impl Workload {
             Workload::Counter => "counter",
             Workload::ListAppend => "list-append",
             Workload::Set => "set",
+            Workload::Queue => "queue",
         }
     }
 
@@ -76,13 +83,14 @@ impl Workload {
             Workload::Counter => vec!["INCR", "fault:probe:counter"],
             Workload::ListAppend => vec!["LRANGE", "fault:probe:list", "0", "-1"],
             Workload::Set => vec!["SMEMBERS", "fault:probe:set"],
+            Workload::Queue => vec!["BRPOP", "fault:probe:queue", "0.01"],
         }
     }
 
     /// Clients per node.
     fn clients_per_node(self) -> usize {
         match self {
-            Workload::Register => 2,
+            Workload::Register | Workload::Queue => 2,
             _ => 1,
         }
     }
@@ -173,6 +181,7 @@ impl Client {
                 Workload::Counter => self.counter_op(&history, &shared).await,
                 Workload::ListAppend => self.list_op(&history, &shared).await,
                 Workload::Set => self.set_op(&history, &shared).await,
+                Workload::Queue => self.queue_op(&history, &shared).await,
             };
             let pause = if sent { OP_PAUSE } else { RECONNECT_PAUSE };
             tokio::time::sleep(pause).await;
@@ -384,6 +393,28 @@ impl Client {
         .await
     }
 
+    /// Half the clients push, half pop with BRPOP (a one-second wait), on every node.
+    async fn queue_op(&mut self, history: &History, shared: &Shared) -> bool {
+        if self.id.is_multiple_of(2) {
+            let element = self.unique();
+            let kind = OpKind::Enqueue(element.clone());
+            let args = ["LPUSH", QUEUE_KEY, element.as_str()];
+            return self
+                .op(history, shared, QUEUE_KEY, kind, &args, parse_int)
+                .await;
+        }
+        let args = ["BRPOP", QUEUE_KEY, "1"];
+        self.op(
+            history,
+            shared,
+            QUEUE_KEY,
+            OpKind::Dequeue,
+            &args,
+            parse_popped,
+        )
+        .await
+    }
+
     async fn set_op(&mut self, history: &History, shared: &Shared) -> bool {
         let n = shared.set_ops.fetch_add(1, Ordering::Relaxed);
         let key = format!("s{}", n / SET_OPS_PER_KEY);
@@ -417,6 +448,20 @@ fn parse_ok(frame: &OwnedFrame) -> Option<OpResult> {
     matches!(frame, OwnedFrame::SimpleString(s) if s == b"OK").then_some(OpResult::None)
 }
 
+/// BRPOP's reply: the element popped, or None when the wait ended empty.
+fn parse_popped(frame: &OwnedFrame) -> Option<OpResult> {
+    match frame {
+        OwnedFrame::Null => Some(OpResult::Value(None)),
+        OwnedFrame::Array(items) => match &items[..] {
+            [OwnedFrame::BulkString(_), OwnedFrame::BulkString(element)] => {
+                Some(OpResult::Value(Some(text(element))))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub fn parse_int(frame: &OwnedFrame) -> Option<OpResult> {
     match frame {
         OwnedFrame::Integer(n) => Some(OpResult::Int(*n)),
@@ -446,7 +491,7 @@ mod tests {
     fn every_workload_gets_clients_on_every_node_with_distinct_ids() {
         let nodes = [(1, 7001), (2, 7002), (3, 7003)];
         let all = clients(7, &nodes, &Workload::ALL);
-        assert_eq!(all.len(), 3 * (2 + 1 + 1 + 1));
+        assert_eq!(all.len(), 3 * (2 + 1 + 1 + 1 + 2));
         for (i, client) in all.iter().enumerate() {
             assert_eq!(client.id, i);
         }

@@ -1,6 +1,6 @@
 //! Jepsen-style fault runs: a three-node cluster under crashes, pauses, partitions, clock
 //! skew, torn log tails and membership changes (remove a node, wipe it, add it back, with
-//! kills in the middle), with register, counter, list-append and set workloads on
+//! kills in the middle), with register, counter, list-append, set and queue workloads on
 //! every node, checked for linearizability (registers) and lost or invented writes.
 //!
 //! Each test prints one summary line (seed, operations, faults, anomalies, lost writes).
@@ -47,6 +47,11 @@ fn fault_run(name: &str, kinds: &[FaultKind], seconds: u64) -> RunReport {
     assert!(
         report.cas_applied > 0,
         "no compare-and-set applied: {}",
+        report.summary
+    );
+    assert!(
+        report.queue_popped > 0,
+        "no queue element popped: {}",
         report.summary
     );
     report

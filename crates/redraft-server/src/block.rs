@@ -13,7 +13,7 @@ use redraft_engine::{Argv, Reply, WaiterId};
 
 use crate::cluster::Cluster;
 use crate::session::Session;
-use crate::waiting::propose;
+use crate::waiting::{propose, Retry};
 
 impl<C: Cluster> Session<C> {
     /// Runs a blocking command: its reply, at once or when an entry serves it.
@@ -58,6 +58,7 @@ impl<C: Cluster> Session<C> {
                 &server,
                 db,
                 id.unblock("GONE"),
+                Retry::Always,
                 "removing a waiter whose client left",
             )
             .await;

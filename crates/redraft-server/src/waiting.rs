@@ -12,7 +12,7 @@ use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
 use redraft_engine::{Argv, Reply, ServedWaiter, WaiterId};
 use tokio::sync::oneshot;
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, RouteError};
 use crate::server::Server;
 
 pub struct Waiting {
@@ -68,8 +68,14 @@ impl Waiting {
         self.lock().by_client.get(&client).copied()
     }
 
-    /// Hands a served reply to its session; the undo command when the session is gone.
+    /// Hands a served reply to its session; the undo command when the session is gone. A
+    /// waiter of an earlier process of this node is not this process's to undo: its entries are
+    /// applied again when the node replays its log, and were dealt with (or lost with that
+    /// process) the first time.
     fn deliver(&self, served: ServedWaiter) -> Option<Argv> {
+        if served.waiter.incarnation != self.incarnation {
+            return None;
+        }
         let slot = self.lock().replies.remove(&served.waiter);
         match slot {
             Some(tx) => tx.send(served.reply).err().and(served.undo),
@@ -93,8 +99,11 @@ pub async fn route_served<C: Cluster>(server: Arc<Server<C>>) {
         let db = one.db;
         if let Some(undo) = server.waiting.deliver(one) {
             let server = server.clone();
+            // Not sent again after an unknown outcome: putting an element back twice would
+            // hand it out twice.
+            let what = "putting back an element";
             tokio::spawn(
-                async move { propose(&server, db, undo, "putting back an element").await },
+                async move { propose(&server, db, undo, Retry::OnlyIfNotApplied, what).await },
             );
         }
     }
@@ -109,16 +118,69 @@ async fn clear_orphans<C: Cluster>(server: Arc<Server<C>>) {
         node.into_bytes(),
         incarnation.into_bytes(),
     ];
-    propose(&server, 0, argv, "clearing earlier waiters").await;
+    propose(&server, 0, argv, Retry::Always, "clearing earlier waiters").await;
+}
+
+/// When a proposal that failed is sent again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Also after an unknown outcome: the command does the same when applied twice.
+    Always,
+    /// Only when it surely was not applied (CLUSTERDOWN).
+    OnlyIfNotApplied,
 }
 
 /// Proposes one internal command until it is applied (bounded: about ten minutes).
-pub async fn propose<C: Cluster>(server: &Server<C>, db: u32, argv: Argv, what: &str) {
+pub async fn propose<C: Cluster>(
+    server: &Server<C>,
+    db: u32,
+    argv: Argv,
+    retry: Retry,
+    what: &str,
+) {
     for _ in 0..600 {
         match server.cluster.write(db, vec![argv.clone()]).await {
             Ok(_) => return,
+            Err(RouteError::TryAgain(reason)) if retry == Retry::OnlyIfNotApplied => {
+                tracing::warn!(what, %reason, "outcome unknown; not sent again");
+                return;
+            }
+            Err(RouteError::Removed) => return,
             Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
     tracing::error!(what, "gave up after ten minutes of cluster errors");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn served(waiter: WaiterId) -> ServedWaiter {
+        ServedWaiter {
+            waiter,
+            db: 0,
+            reply: Reply::Integer(1),
+            undo: Some(vec![b"LPUSH".to_vec(), b"k".to_vec(), b"x".to_vec()]),
+        }
+    }
+
+    #[test]
+    fn a_reply_goes_to_its_session_or_is_undone_but_never_for_an_earlier_process() {
+        let waiting = Waiting::default();
+        let (id, mut rx) = waiting.register(1, 9);
+        assert_eq!(waiting.waiter_of(9), Some(id));
+        assert_eq!(waiting.deliver(served(id)), None);
+        assert_eq!(rx.try_recv().ok(), Some(Reply::Integer(1)));
+        // Its session is gone: the element goes back.
+        let (gone, rx) = waiting.register(1, 9);
+        drop(rx);
+        assert!(waiting.deliver(served(gone)).is_some());
+        // Replayed after a restart: an earlier process's waiter is not undone again.
+        let earlier = WaiterId {
+            incarnation: waiting.incarnation ^ 2,
+            ..gone
+        };
+        assert_eq!(waiting.deliver(served(earlier)), None);
+    }
 }
