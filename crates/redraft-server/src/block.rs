@@ -12,8 +12,8 @@ use redraft_engine::entry::BLOCKED;
 use redraft_engine::{Argv, Reply, WaiterId};
 
 use crate::cluster::Cluster;
+use crate::delivery::{propose, Retry};
 use crate::session::Session;
-use crate::waiting::{propose, Retry};
 
 impl<C: Cluster> Session<C> {
     /// Runs a blocking command: its reply, at once or when an entry serves it.

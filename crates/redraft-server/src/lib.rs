@@ -8,6 +8,7 @@ mod block;
 pub mod cli;
 pub mod cluster;
 mod connection;
+mod delivery;
 pub mod encode;
 mod exec;
 pub mod frame;

@@ -5,15 +5,10 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard};
 
-use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
 use redraft_engine::{Argv, Reply, ServedWaiter, WaiterId};
 use tokio::sync::oneshot;
-
-use crate::cluster::{Cluster, RouteError};
-use crate::server::Server;
 
 pub struct Waiting {
     /// This process among the node's lives: waiters of earlier ones are removed at start.
@@ -72,7 +67,7 @@ impl Waiting {
     /// waiter of an earlier process of this node is not this process's to undo: its entries are
     /// applied again when the node replays its log, and were dealt with (or lost with that
     /// process) the first time.
-    fn deliver(&self, served: ServedWaiter) -> Option<Argv> {
+    pub(crate) fn deliver(&self, served: ServedWaiter) -> Option<Argv> {
         if served.waiter.incarnation != self.incarnation {
             return None;
         }
@@ -86,70 +81,6 @@ impl Waiting {
     fn lock(&self) -> MutexGuard<'_, Slots> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// Routes served waiters to their sessions for as long as the server runs; first removes the
-/// waiters that earlier processes of this node left.
-pub async fn route_served<C: Cluster>(server: Arc<Server<C>>) {
-    let Some(mut served) = server.cluster.take_served() else {
-        return;
-    };
-    tokio::spawn(clear_orphans(server.clone()));
-    while let Some(one) = served.recv().await {
-        let db = one.db;
-        if let Some(undo) = server.waiting.deliver(one) {
-            let server = server.clone();
-            // Not sent again after an unknown outcome: putting an element back twice would
-            // hand it out twice.
-            let what = "putting back an element";
-            tokio::spawn(
-                async move { propose(&server, db, undo, Retry::OnlyIfNotApplied, what).await },
-            );
-        }
-    }
-}
-
-/// `unblock-node`: the waiters of this node's earlier processes went with their clients.
-async fn clear_orphans<C: Cluster>(server: Arc<Server<C>>) {
-    let node = server.cluster.node_id().to_string();
-    let incarnation = server.waiting.incarnation.to_string();
-    let argv = vec![
-        UNBLOCK_NODE_COMMAND.as_bytes().to_vec(),
-        node.into_bytes(),
-        incarnation.into_bytes(),
-    ];
-    propose(&server, 0, argv, Retry::Always, "clearing earlier waiters").await;
-}
-
-/// When a proposal that failed is sent again.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// Also after an unknown outcome: the command does the same when applied twice.
-    Always,
-    /// Only when it surely was not applied (CLUSTERDOWN).
-    OnlyIfNotApplied,
-}
-
-/// Proposes one internal command until it is applied (bounded: about ten minutes).
-pub async fn propose<C: Cluster>(
-    server: &Server<C>,
-    db: u32,
-    argv: Argv,
-    retry: Retry,
-    what: &str,
-) {
-    for _ in 0..600 {
-        match server.cluster.write(db, vec![argv.clone()]).await {
-            Ok(_) => return,
-            Err(RouteError::TryAgain(reason)) if retry == Retry::OnlyIfNotApplied => {
-                tracing::warn!(what, %reason, "outcome unknown; not sent again");
-                return;
-            }
-            Err(RouteError::Removed) => return,
-            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
-        }
-    }
-    tracing::error!(what, "gave up after ten minutes of cluster errors");
 }
 
 #[cfg(test)]

@@ -1,0 +1,76 @@
+//! Where served waiters go: each to the session of this node that waits for it, or, when the
+//! session is gone, back where it was taken from (see waiting.rs); and the internal proposals
+//! that keep the replicated table of waiters true (a client that left, earlier processes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
+use redraft_engine::Argv;
+
+use crate::cluster::{Cluster, RouteError};
+use crate::server::Server;
+
+/// Routes served waiters to their sessions for as long as the server runs; first removes the
+/// waiters that earlier processes of this node left.
+pub async fn route_served<C: Cluster>(server: Arc<Server<C>>) {
+    let Some(mut served) = server.cluster.take_served() else {
+        return;
+    };
+    tokio::spawn(clear_orphans(server.clone()));
+    while let Some(one) = served.recv().await {
+        let db = one.db;
+        if let Some(undo) = server.waiting.deliver(one) {
+            let server = server.clone();
+            // Not sent again after an unknown outcome: putting an element back twice would
+            // hand it out twice.
+            let what = "putting back an element";
+            tokio::spawn(
+                async move { propose(&server, db, undo, Retry::OnlyIfNotApplied, what).await },
+            );
+        }
+    }
+}
+
+/// `unblock-node`: the waiters of this node's earlier processes went with their clients.
+async fn clear_orphans<C: Cluster>(server: Arc<Server<C>>) {
+    let node = server.cluster.node_id().to_string();
+    let incarnation = server.waiting.incarnation.to_string();
+    let argv = vec![
+        UNBLOCK_NODE_COMMAND.as_bytes().to_vec(),
+        node.into_bytes(),
+        incarnation.into_bytes(),
+    ];
+    propose(&server, 0, argv, Retry::Always, "clearing earlier waiters").await;
+}
+
+/// When a proposal that failed is sent again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Also after an unknown outcome: the command does the same when applied twice.
+    Always,
+    /// Only when it surely was not applied (CLUSTERDOWN).
+    OnlyIfNotApplied,
+}
+
+/// Proposes one internal command until it is applied (bounded: about ten minutes).
+pub async fn propose<C: Cluster>(
+    server: &Server<C>,
+    db: u32,
+    argv: Argv,
+    retry: Retry,
+    what: &str,
+) {
+    for _ in 0..600 {
+        match server.cluster.write(db, vec![argv.clone()]).await {
+            Ok(_) => return,
+            Err(RouteError::TryAgain(reason)) if retry == Retry::OnlyIfNotApplied => {
+                tracing::warn!(what, %reason, "outcome unknown; not sent again");
+                return;
+            }
+            Err(RouteError::Removed) => return,
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+    tracing::error!(what, "gave up after ten minutes of cluster errors");
+}
