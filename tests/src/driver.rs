@@ -62,6 +62,33 @@ pub fn c(line: &str) -> Command {
         .collect()
 }
 
+/// A command line split at spaces outside double quotes; a quoted argument keeps its spaces,
+/// and inside quotes `\n` stands for a newline and `\"` for a quote:
+/// `quoted(r#"EVAL "return 'a b'" 0"#)`.
+pub fn quoted(line: &str) -> Command {
+    let mut argv = Vec::new();
+    let mut word = String::new();
+    let mut in_quotes = false;
+    let mut chars = line.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' => in_quotes = !in_quotes,
+            '\\' if in_quotes && chars.peek() == Some(&'n') => {
+                chars.next();
+                word.push('\n');
+            }
+            '\\' if in_quotes && chars.peek() == Some(&'"') => {
+                chars.next();
+                word.push('"');
+            }
+            ' ' if !in_quotes => argv.push(std::mem::take(&mut word).into_bytes()),
+            other => word.push(other),
+        }
+    }
+    argv.push(word.into_bytes());
+    argv
+}
+
 /// A generated command (words) as an argv.
 pub fn argv(words: Vec<String>) -> Command {
     words.into_iter().map(String::into_bytes).collect()
@@ -456,6 +483,19 @@ impl Sides {
         match side {
             Side::Redis => self.redis(argv).await,
             Side::Redraft => self.redraft(argv).await,
+        }
+    }
+
+    /// Sends each line ([`quoted`]) to both sides and asserts the same reply bytes, in order:
+    /// a scripted comparison.
+    pub async fn assert_same(&mut self, lines: &[&str]) {
+        for line in lines {
+            let (redis, redraft) = self.both(&quoted(line)).await;
+            assert_eq!(
+                String::from_utf8_lossy(&redraft),
+                String::from_utf8_lossy(&redis),
+                "{line}"
+            );
         }
     }
 

@@ -110,41 +110,15 @@ impl RawClient {
         }
     }
 
-    /// Reads one complete reply: the decoded frame and its exact bytes.
+    /// Reads one complete RESP2 reply: the decoded frame and its exact bytes.
     pub async fn read_frame(&mut self) -> io::Result<(OwnedFrame, Vec<u8>)> {
-        let timeout = self.reply_timeout;
-        tokio::time::timeout(timeout, self.read_frame_unbounded())
-            .await
-            .map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no reply within {timeout:?}"),
-                )
-            })?
-    }
-
-    async fn read_frame_unbounded(&mut self) -> io::Result<(OwnedFrame, Vec<u8>)> {
-        loop {
-            match decode(&self.buf) {
-                Ok(Some((frame, len))) => {
-                    let bytes = self.buf[..len].to_vec();
-                    self.buf.advance(len);
-                    return Ok((frame, bytes));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("undecodable reply {}: {e:?}", show(&self.buf)),
-                    ))
-                }
-            }
-            if self.stream.read_buf(&mut self.buf).await? == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("connection closed; unparsed bytes: {}", show(&self.buf)),
-                ));
-            }
+        let bytes = self.read_reply().await?;
+        match decode(&bytes) {
+            Ok(Some((frame, _))) => Ok((frame, bytes)),
+            other => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not a RESP2 reply {}: {other:?}", show(&bytes)),
+            )),
         }
     }
 

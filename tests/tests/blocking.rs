@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use redraft_tests::driver::{c, Against, Ops, Sides};
+use redraft_tests::driver::{Against, Ops, Sides};
 use redraft_tests::{Cluster, RawClient};
 
 /// Each line is sent to both sides and the replies compared byte for byte. Waits are short
@@ -69,14 +69,7 @@ async fn run_script(against: Against) {
         follower: SCRIPT.len(),
     };
     let mut sides = Sides::start("blocking", 29, ops, against).await;
-    for line in SCRIPT {
-        let (redis, redraft) = sides.both(&c(line)).await;
-        assert_eq!(
-            String::from_utf8_lossy(&redraft),
-            String::from_utf8_lossy(&redis),
-            "{line}"
-        );
-    }
+    sides.assert_same(SCRIPT).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

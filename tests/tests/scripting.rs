@@ -4,36 +4,9 @@
 //! follower, FCALL on the other), and a runaway script is stopped by its instruction budget at
 //! the same point on every replica.
 
-use redraft_tests::driver::{Against, Ops, Sides};
+use redraft_tests::driver::{quoted, Against, Ops, Sides};
 
-type Command = Vec<Vec<u8>>;
 use redraft_tests::Cluster;
-
-/// A command line split at spaces outside double quotes; a quoted argument keeps its spaces
-/// and its `\n` stands for a newline, `\"` for a quote (`EVAL "return 1" 0`).
-fn words(line: &str) -> Command {
-    let mut argv = Vec::new();
-    let mut word = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(ch) = chars.next() {
-        match ch {
-            '"' => quoted = !quoted,
-            '\\' if quoted && chars.peek() == Some(&'n') => {
-                chars.next();
-                word.push('\n');
-            }
-            '\\' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                word.push('"');
-            }
-            ' ' if !quoted => argv.push(std::mem::take(&mut word).into_bytes()),
-            other => word.push(other),
-        }
-    }
-    argv.push(word.into_bytes());
-    argv
-}
 
 /// Each line is sent to both sides and the replies compared byte for byte.
 const SCRIPT: &[&str] = &[
@@ -151,10 +124,10 @@ async fn run_script(against: Against) {
         follower: SCRIPT.len(),
     };
     let mut sides = Sides::start("scripting", 23, ops, against).await;
-    compare(&mut sides, SCRIPT).await;
-    compare(&mut sides, FUNCTION_SCRIPT).await;
+    sides.assert_same(SCRIPT).await;
+    sides.assert_same(FUNCTION_SCRIPT).await;
     // What redis-server dumps, redraft restores (and the other way round).
-    let dump = sides.redis(&words("FUNCTION DUMP")).await;
+    let dump = sides.redis(&quoted("FUNCTION DUMP")).await;
     let payload = bulk_payload(&dump);
     let restore = |policy: &str| {
         vec![
@@ -166,11 +139,13 @@ async fn run_script(against: Against) {
     };
     let (redis, redraft) = sides.both(&restore("REPLACE")).await;
     assert_eq!(redraft, redis, "FUNCTION RESTORE of redis-server's dump");
-    compare(&mut sides, &["FCALL incr2 1 f", "FUNCTION LIST WITHCODE"]).await;
-    let hello = words("HELLO 3");
+    sides
+        .assert_same(&["FCALL incr2 1 f", "FUNCTION LIST WITHCODE"])
+        .await;
+    let hello = quoted("HELLO 3");
     sides.redis(&hello).await;
     sides.redraft(&hello).await;
-    compare(&mut sides, RESP3_SCRIPT).await;
+    sides.assert_same(RESP3_SCRIPT).await;
 }
 
 /// The bytes of a RESP2 bulk reply.
@@ -180,17 +155,6 @@ fn bulk_payload(reply: &[u8]) -> Vec<u8> {
         .position(|w| w == b"\r\n")
         .expect("a bulk header");
     reply[header_end + 2..reply.len() - 2].to_vec()
-}
-
-async fn compare(sides: &mut Sides, lines: &[&str]) {
-    for line in lines {
-        let (redis, redraft) = sides.both(&words(line)).await;
-        assert_eq!(
-            String::from_utf8_lossy(&redraft),
-            String::from_utf8_lossy(&redis),
-            "{line}"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

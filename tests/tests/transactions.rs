@@ -61,14 +61,7 @@ async fn run_script(against: Against) {
         follower: SCRIPT.len(),
     };
     let mut sides = Sides::start("transactions", 17, ops, against).await;
-    for line in SCRIPT {
-        let (redis, redraft) = sides.both(&c(line)).await;
-        assert_eq!(
-            String::from_utf8_lossy(&redraft),
-            String::from_utf8_lossy(&redis),
-            "{line}"
-        );
-    }
+    sides.assert_same(SCRIPT).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -247,6 +247,23 @@ pub struct Blocking {
     pub prepare: PrepareFn,
 }
 
+impl Blocking {
+    /// A command that always may wait and is kept as sent (the list and sorted-set ones).
+    pub const fn on_keys(
+        name: &'static str,
+        parse: fn(&[Vec<u8>]) -> Result<BlockingArgs, Reply>,
+        serve: ServeFn,
+    ) -> Blocking {
+        Blocking {
+            name,
+            parse,
+            serve,
+            may_wait: always,
+            prepare: as_sent,
+        }
+    }
+}
+
 /// See [`Blocking::prepare`].
 pub type PrepareFn = fn(&ReadCtx, &[Vec<u8>]) -> Vec<Vec<u8>>;
 

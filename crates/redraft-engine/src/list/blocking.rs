@@ -5,8 +5,8 @@
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
-    always, as_sent, cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec,
-    Kind::Write, Served, WriteCtx, BLOCKING, DENYOOM,
+    cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec, Kind::Write, Served,
+    WriteCtx, BLOCKING, DENYOOM,
 };
 
 use super::commands::{move_core, pop_core};
@@ -32,41 +32,15 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 /// How each command here waits and is served.
 pub(crate) static WAITING: &[Blocking] = &[BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP];
 
-const BLPOP: Blocking = Blocking {
-    name: "blpop",
-    parse: keys_then_timeout,
-    may_wait: always,
-    prepare: as_sent,
-    serve: |ctx, _, key| pop_one(ctx, key, End::Left),
-};
-const BRPOP: Blocking = Blocking {
-    name: "brpop",
-    parse: keys_then_timeout,
-    may_wait: always,
-    prepare: as_sent,
-    serve: |ctx, _, key| pop_one(ctx, key, End::Right),
-};
-const BLMOVE: Blocking = Blocking {
-    name: "blmove",
-    parse: blmove_args,
-    may_wait: always,
-    prepare: as_sent,
-    serve: serve_blmove,
-};
-const BRPOPLPUSH: Blocking = Blocking {
-    name: "brpoplpush",
-    parse: brpoplpush_args,
-    may_wait: always,
-    prepare: as_sent,
-    serve: serve_brpoplpush,
-};
-const BLMPOP: Blocking = Blocking {
-    name: "blmpop",
-    parse: blmpop_args,
-    may_wait: always,
-    prepare: as_sent,
-    serve: serve_blmpop,
-};
+const BLPOP: Blocking = Blocking::on_keys("blpop", keys_then_timeout, |ctx, _, key| {
+    pop_one(ctx, key, End::Left)
+});
+const BRPOP: Blocking = Blocking::on_keys("brpop", keys_then_timeout, |ctx, _, key| {
+    pop_one(ctx, key, End::Right)
+});
+const BLMOVE: Blocking = Blocking::on_keys("blmove", blmove_args, serve_blmove);
+const BRPOPLPUSH: Blocking = Blocking::on_keys("brpoplpush", brpoplpush_args, serve_brpoplpush);
+const BLMPOP: Blocking = Blocking::on_keys("blmpop", blmpop_args, serve_blmpop);
 
 /// BLPOP key [key ...] timeout: [key, element], or a null array when the wait ends.
 fn blpop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {

@@ -5,8 +5,8 @@
 use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
-    always, as_sent, cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec,
-    Kind::Write, Served, WriteCtx, BLOCKING, FAST,
+    cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec, Kind::Write, Served,
+    WriteCtx, BLOCKING, FAST,
 };
 
 use super::commands::score_reply;
@@ -22,27 +22,13 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 /// How each command here waits and is served.
 pub(crate) static WAITING: &[Blocking] = &[BZPOPMIN, BZPOPMAX, BZMPOP];
 
-const BZPOPMIN: Blocking = Blocking {
-    name: "bzpopmin",
-    parse: keys_then_timeout,
-    may_wait: always,
-    prepare: as_sent,
-    serve: |ctx, _, key| pop_one(ctx, key, false),
-};
-const BZPOPMAX: Blocking = Blocking {
-    name: "bzpopmax",
-    parse: keys_then_timeout,
-    may_wait: always,
-    prepare: as_sent,
-    serve: |ctx, _, key| pop_one(ctx, key, true),
-};
-const BZMPOP: Blocking = Blocking {
-    name: "bzmpop",
-    parse: bzmpop_args,
-    may_wait: always,
-    prepare: as_sent,
-    serve: serve_bzmpop,
-};
+const BZPOPMIN: Blocking = Blocking::on_keys("bzpopmin", keys_then_timeout, |ctx, _, key| {
+    pop_one(ctx, key, false)
+});
+const BZPOPMAX: Blocking = Blocking::on_keys("bzpopmax", keys_then_timeout, |ctx, _, key| {
+    pop_one(ctx, key, true)
+});
+const BZMPOP: Blocking = Blocking::on_keys("bzmpop", bzmpop_args, serve_bzmpop);
 
 /// BZPOPMIN key [key ...] timeout: [key, member, score], or a null array when the wait ends.
 fn bzpopmin(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
