@@ -371,8 +371,6 @@ fn help(_: &ReadCtx, _: &[Vec<u8>]) -> CmdResult {
         "    Serialize every library, for FUNCTION RESTORE.",
         "RESTORE <payload> [FLUSH|APPEND|REPLACE]",
         "    Load the libraries of a payload; existing ones are flushed, kept (the default) or replaced.",
-        "KILL",
-        "    Stop the read-only function running on this node.",
         "HELP",
         "    Print this help.",
     ];

@@ -105,12 +105,36 @@ fn map_table(lua: &Lua, pairs: &[(Reply, Reply)], resp: Resp) -> mlua::Result<Ta
 /// true (RESP3), `false` and nil are null (`false` is RESP3's false); a table is an error if
 /// its `err` field is a string, a status if `ok` is, else a double, big number, map, set or
 /// verbatim string by its field, else an array of its items up to the first nil.
-pub fn to_reply(value: &Value, resp: Resp) -> Reply {
-    to_reply_at(value, resp, 0)
+///
+/// The reply is built after the script ended, outside its budgets, and a table may hold the
+/// same big string or subtable many times over: past `max_bytes` (counting each value's bytes
+/// and 16 per value) the script answers an error instead, the same on every replica.
+pub fn to_reply(value: &Value, resp: Resp, max_bytes: usize) -> Reply {
+    let mut left = max_bytes;
+    let reply = to_reply_at(value, resp, 0, &mut left);
+    match left {
+        0 => Reply::error(format!(
+            "ERR the script's reply is larger than {max_bytes} bytes (lua-max-memory)"
+        )),
+        _ => reply,
+    }
 }
 
-fn to_reply_at(value: &Value, resp: Resp, depth: usize) -> Reply {
+/// Spends `bytes` of what is `left` for the reply; false once it is all spent.
+fn spend(left: &mut usize, bytes: usize) -> bool {
+    *left = left.saturating_sub(bytes.saturating_add(16));
+    *left > 0
+}
+
+fn to_reply_at(value: &Value, resp: Resp, depth: usize, left: &mut usize) -> Reply {
     let three = resp == Resp::Three;
+    let bytes = match value {
+        Value::String(text) => text.as_bytes().len(),
+        _ => 0,
+    };
+    if !spend(left, bytes) {
+        return Reply::Nil;
+    }
     match value {
         Value::Boolean(true) if three => Reply::Bool(true),
         Value::Boolean(true) => Reply::Integer(1),
@@ -122,7 +146,7 @@ fn to_reply_at(value: &Value, resp: Resp, depth: usize) -> Reply {
             let _ = table;
             Reply::error("ERR reached lua stack limit")
         }
-        Value::Table(table) => table_to_reply(table, resp, depth + 1),
+        Value::Table(table) => table_to_reply(table, resp, depth + 1, left),
         _ => Reply::Nil,
     }
 }
@@ -138,7 +162,7 @@ fn truncate(n: f64) -> i64 {
     }
 }
 
-fn table_to_reply(table: &Table, resp: Resp, depth: usize) -> Reply {
+fn table_to_reply(table: &Table, resp: Resp, depth: usize, left: &mut usize) -> Reply {
     let field = |name: &str| table.raw_get::<Value>(name).unwrap_or(Value::Nil);
     if let Value::String(line) = field("err") {
         return Reply::Error(one_line(&line.to_string_lossy()));
@@ -159,8 +183,11 @@ fn table_to_reply(table: &Table, resp: Resp, depth: usize) -> Reply {
     if let Value::Table(map) = field("map") {
         let mut pairs = Vec::new();
         let _ = map.for_each(|key: Value, value: Value| {
-            let key = to_reply_at(&key, resp, depth);
-            pairs.push((key, to_reply_at(&value, resp, depth)));
+            if *left == 0 {
+                return Err(mlua::Error::runtime("the reply is too large"));
+            }
+            let key = to_reply_at(&key, resp, depth, left);
+            pairs.push((key, to_reply_at(&value, resp, depth, left)));
             Ok(())
         });
         return Reply::Map(pairs);
@@ -168,7 +195,10 @@ fn table_to_reply(table: &Table, resp: Resp, depth: usize) -> Reply {
     if let Value::Table(set) = field("set") {
         let mut members = Vec::new();
         let _ = set.for_each(|key: Value, _: Value| {
-            members.push(to_reply_at(&key, resp, depth));
+            if *left == 0 {
+                return Err(mlua::Error::runtime("the reply is too large"));
+            }
+            members.push(to_reply_at(&key, resp, depth, left));
             Ok(())
         });
         return Reply::Set(members);
@@ -182,7 +212,8 @@ fn table_to_reply(table: &Table, resp: Resp, depth: usize) -> Reply {
     for i in 1.. {
         match table.raw_get::<Value>(i) {
             Ok(Value::Nil) | Err(_) => break,
-            Ok(item) => items.push(to_reply_at(&item, resp, depth)),
+            _ if *left == 0 => break,
+            Ok(item) => items.push(to_reply_at(&item, resp, depth, left)),
         }
     }
     Reply::Array(items)

@@ -396,7 +396,7 @@ fn run_in_fresh_state(
             }
         };
         Ok(match protected_call(&xpcall, callback, handler)? {
-            Ok(value) => convert::to_reply(&value, resp.get()),
+            Ok(value) => convert::to_reply(&value, resp.get(), memory),
             Err(line) => Reply::Error(line),
         })
     });

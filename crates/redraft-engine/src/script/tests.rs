@@ -441,3 +441,21 @@ fn older_snapshots_load_with_an_empty_cache_and_default_limits() {
     assert_eq!(current.keyspace().scripts.len(), 1);
     assert_eq!(Reply::ok(), apply(&mut e, 1, "SCRIPT FLUSH"));
 }
+
+#[test]
+fn a_reply_that_repeats_a_value_past_the_memory_limit_is_refused_not_built() {
+    let mut e = Engine::new();
+    crate::testutil::config_set(&mut e, "lua-max-memory", "2000000");
+    let repeated =
+        "local s = string.rep('x', 100000) local t = {} for i = 1, 100 do t[i] = s end return t";
+    let too_large = "ERR the script's reply is larger than 2000000 bytes (lua-max-memory)";
+    assert_eq!(eval(&mut e, repeated), too_large);
+    // A table that holds itself twice would be 2^1000 values deep and wide.
+    assert_eq!(
+        eval(&mut e, "local t = {} t[1] = t t[2] = t return t"),
+        too_large
+    );
+    let fits =
+        "local s = string.rep('x', 1000) local t = {} for i = 1, 100 do t[i] = s end return #t";
+    assert_eq!(eval(&mut e, fits), ":100");
+}

@@ -24,6 +24,10 @@ mod testing;
 
 use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 
+/// Most bytes a cjson or cmsgpack result may hold: the output is built in Rust, outside the
+/// script's memory limit, so it stays within the default `lua-max-memory`.
+pub(crate) const OUTPUT_BYTES_MAX: usize = 64 << 20;
+
 /// Sets the globals `bit`, `cjson`, `cmsgpack` and `struct`, and nothing else.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     let lib = Lib::new(lua)?;

@@ -9,16 +9,13 @@
 use super::{Config, InvalidNumbers, Shared};
 use crate::script::libs::args::{type_name, Args};
 use crate::script::libs::number::format_g;
+use crate::script::libs::OUTPUT_BYTES_MAX;
 use crate::script::libs::{lua_failure, one, Outcome, Raise};
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
 /// lua-cjson checks the Lua stack at each level; with redis-server's stack that refuses the
 /// 7998th nested table whatever `encode_max_depth` says.
 const STACK_DEPTH_MAX: i32 = 7997;
-
-/// No encoding grows past Redis's largest string (a sparse array allowed by the configuration
-/// could otherwise ask for gigabytes of `null`s).
-const OUTPUT_BYTES_MAX: usize = 512 << 20;
 
 pub(super) fn encode(lua: &Lua, a: &MultiValue, config: &Shared, next: &Function) -> Outcome {
     let args = Args::new(a, "encode");
@@ -216,7 +213,7 @@ impl Encoder<'_> {
 }
 
 fn too_large() -> Raise {
-    Raise::new("Cannot serialise: the result is larger than 512 MiB")
+    Raise::new("Cannot serialise: the result is larger than 64 MiB")
 }
 
 /// lua-cjson's array test: every key a whole number of at least 1. The largest key is kept

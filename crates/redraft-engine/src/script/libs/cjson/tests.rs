@@ -42,7 +42,7 @@ fn wide_and_deep_values_need_no_lua_stack_slot_per_table() {
 fn a_sparse_array_the_configuration_allows_is_bounded_by_the_largest_string() {
     // redis-server would try to build a 10 GB string of nulls here.
     let case = r#"(function() cjson.encode_sparse_array(false, 0) return #cjson.encode({[2^31 - 1] = 1}) end)()"#;
-    let want = r#"false "user_script:26: Cannot serialise: the result is larger than 512 MiB""#;
+    let want = r#"false "user_script:26: Cannot serialise: the result is larger than 64 MiB""#;
     assert_eq!(run(case), want);
 }
 

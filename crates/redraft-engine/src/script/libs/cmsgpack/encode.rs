@@ -1,15 +1,13 @@
 //! `cmsgpack.pack(...)`: each argument's MessagePack encoding, concatenated.
 
 use crate::script::libs::number::truncate_to_i64;
+use crate::script::libs::OUTPUT_BYTES_MAX;
 use crate::script::libs::{lua_failure, one, Outcome, Raise};
 use mlua::{Lua, MultiValue, Table, Value};
 
 /// lua-cmsgpack encodes a table this deep (the outermost is level 0) as nil, which also ends
 /// the walk of a table that contains itself.
 const NESTING_MAX: usize = 16;
-
-/// Nested references to one table can multiply the output; it stops at Redis's largest string.
-const OUTPUT_BYTES_MAX: usize = 512 << 20;
 
 pub(super) fn pack(lua: &Lua, args: MultiValue) -> Outcome {
     if args.is_empty() {
@@ -34,7 +32,7 @@ fn encode(value: &Value, level: usize, out: &mut Vec<u8>) -> Result<(), Raise> {
     }
     if out.len() > OUTPUT_BYTES_MAX {
         return Err(Raise::new(
-            "MessagePack pack: the result is larger than 512 MiB",
+            "MessagePack pack: the result is larger than 64 MiB",
         ));
     }
     Ok(())
