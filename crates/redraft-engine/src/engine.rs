@@ -87,6 +87,14 @@ impl Engine {
         reply
     }
 
+    /// The clients of `node` waiting in blocking commands (for a node that replaces its state
+    /// with a snapshot: those that the snapshot no longer holds were answered in entries it
+    /// skipped).
+    pub fn waiters_of(&self, node: u64) -> Vec<crate::entry::WaiterId> {
+        let waiters = self.keyspace.waiters.iter();
+        waiters.map(|w| w.id).filter(|id| id.node == node).collect()
+    }
+
     /// The waiters that the entries applied since the last call served, timed out or
     /// unblocked, in order: each node answers those of its own clients.
     pub fn take_served(&mut self) -> Vec<ServedWaiter> {
@@ -171,6 +179,8 @@ impl Engine {
             left -= db.sweep_expired(self.now_ms, left);
         }
         blocking::time_out(&mut self.keyspace, self.now_ms, left);
+        // Deleting gives no waiter anything: what the sweep readied serves no one.
+        self.keyspace.take_ready();
     }
 
     /// The whole state in the versioned snapshot format; equal states give equal bytes.

@@ -260,7 +260,8 @@ pub struct Changes {
 
 impl Changes {
     fn record(&mut self, hash: u64) {
-        if !self.waited.is_empty() && self.waited.contains_key(&hash) {
+        let repeat = self.ready.last() == Some(&hash);
+        if !repeat && !self.waited.is_empty() && self.waited.contains_key(&hash) {
             self.ready.push(hash);
         }
         let buckets = self
@@ -576,6 +577,10 @@ impl Keyspace {
         self.applied_index = index;
         for db in &mut self.dbs {
             db.changes.now_index = index;
+            // Keys readied by an entry that serves no one (an expiry sweep deletes, and
+            // deleting gives a waiter nothing) must not carry into this one: snapshots do not
+            // hold them, so a restored replica would not either.
+            db.changes.ready.clear();
         }
     }
 
@@ -648,9 +653,10 @@ impl Keyspace {
     /// in the order of their first change.
     pub fn take_ready(&mut self) -> Vec<(u32, u64)> {
         let mut ready = Vec::new();
+        let mut seen = BTreeSet::new();
         for (db, data) in self.dbs.iter_mut().enumerate() {
             for hash in data.changes.ready.drain(..) {
-                if !ready.contains(&(db as u32, hash)) {
+                if seen.insert((db as u32, hash)) {
                     ready.push((db as u32, hash));
                 }
             }

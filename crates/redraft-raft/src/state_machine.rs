@@ -258,6 +258,30 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     }
 }
 
+impl StateMachine {
+    /// This node's waiters that a snapshot no longer holds were served, timed out or unblocked
+    /// by entries this node skipped: their clients are told so rather than left waiting.
+    fn answer_skipped_waiters(&self, old: &Engine, new: &Engine) {
+        let still = new.waiters_of(self.served.node);
+        for waiter in old.waiters_of(self.served.node) {
+            if still.contains(&waiter) {
+                continue;
+            }
+            let reply = Reply::error(
+                "TRYAGAIN this node caught up from a snapshot while the client waited: \
+                 whether something was taken for it is unknown",
+            );
+            let served = ServedWaiter {
+                waiter,
+                db: 0,
+                reply,
+                undo: None,
+            };
+            let _ = self.served.tx.send(served);
+        }
+    }
+}
+
 impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
@@ -316,6 +340,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), AnyError::new(&e)))?;
         {
             let mut replica = write_replica(&self.replica);
+            self.answer_skipped_waiters(&replica.engine, &engine);
             replica.engine = engine;
             replica.last_applied = meta.last_log_id;
             replica.membership = meta.last_membership.clone();

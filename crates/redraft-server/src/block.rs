@@ -12,7 +12,7 @@ use redraft_engine::entry::BLOCKED;
 use redraft_engine::{Argv, Reply, WaiterId};
 
 use crate::cluster::Cluster;
-use crate::delivery::{propose, Retry};
+use crate::delivery::{propose, put_back, Retry};
 use crate::session::Session;
 
 impl<C: Cluster> Session<C> {
@@ -38,10 +38,16 @@ impl<C: Cluster> Session<C> {
             waiting.forget(&id);
             return reply;
         }
+        let mut delivered = delivered;
         tokio::select! {
-            served = delivered => served.unwrap_or_else(|_| Reply::error("ERR the wait was dropped")),
+            served = &mut delivered => served
+                .map_or_else(|_| Reply::error("ERR the wait was dropped"), |served| served.reply),
             () = client_gone(socket, input, self.server.config.max_query_bytes) => {
                 self.closing = true;
+                // A reply may have arrived as the client left: what it took goes back.
+                if let Some(undo) = delivered.try_recv().ok().and_then(|served| served.undo) {
+                    put_back(self.server.clone(), self.db, undo);
+                }
                 self.leave(id);
                 Reply::NilArray
             }

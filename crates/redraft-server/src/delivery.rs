@@ -21,15 +21,18 @@ pub async fn route_served<C: Cluster>(server: Arc<Server<C>>) {
     while let Some(one) = served.recv().await {
         let db = one.db;
         if let Some(undo) = server.waiting.deliver(one) {
-            let server = server.clone();
-            // Not sent again after an unknown outcome: putting an element back twice would
-            // hand it out twice.
-            let what = "putting back an element";
-            tokio::spawn(
-                async move { propose(&server, db, undo, Retry::OnlyIfNotApplied, what).await },
-            );
+            put_back(server.clone(), db, undo);
         }
     }
+}
+
+/// Proposes `undo`: puts back what an entry took for a client that will never get it. Not sent
+/// again after an unknown outcome: putting an element back twice would hand it out twice.
+pub fn put_back<C: Cluster>(server: Arc<Server<C>>, db: u32, undo: Argv) {
+    tokio::spawn(async move {
+        let what = "putting back an element";
+        propose(&server, db, undo, Retry::OnlyIfNotApplied, what).await
+    });
 }
 
 /// `unblock-node`: the waiters of this node's earlier processes went with their clients.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use redraft_engine::{Argv, Reply, ServedWaiter, WaiterId};
+use redraft_engine::{Argv, ServedWaiter, WaiterId};
 use tokio::sync::oneshot;
 
 pub struct Waiting {
@@ -19,7 +19,7 @@ pub struct Waiting {
 
 #[derive(Default)]
 struct Slots {
-    replies: HashMap<WaiterId, oneshot::Sender<Reply>>,
+    replies: HashMap<WaiterId, oneshot::Sender<ServedWaiter>>,
     by_client: HashMap<u64, WaiterId>,
 }
 
@@ -35,7 +35,7 @@ impl Default for Waiting {
 
 impl Waiting {
     /// A new waiter id for `client` of `node`, and where its reply will arrive.
-    pub fn register(&self, node: u64, client: u64) -> (WaiterId, oneshot::Receiver<Reply>) {
+    pub fn register(&self, node: u64, client: u64) -> (WaiterId, oneshot::Receiver<ServedWaiter>) {
         let id = WaiterId {
             node,
             incarnation: self.incarnation,
@@ -71,9 +71,16 @@ impl Waiting {
         if served.waiter.incarnation != self.incarnation {
             return None;
         }
-        let slot = self.lock().replies.remove(&served.waiter);
+        let slot = {
+            let mut slots = self.lock();
+            let id = served.waiter;
+            if slots.by_client.get(&id.client) == Some(&id) {
+                slots.by_client.remove(&id.client);
+            }
+            slots.replies.remove(&id)
+        };
         match slot {
-            Some(tx) => tx.send(served.reply).err().and(served.undo),
+            Some(tx) => tx.send(served).err().and_then(|unsent| unsent.undo),
             None => served.undo,
         }
     }
@@ -86,6 +93,7 @@ impl Waiting {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redraft_engine::Reply;
 
     fn served(waiter: WaiterId) -> ServedWaiter {
         ServedWaiter {
@@ -102,7 +110,8 @@ mod tests {
         let (id, mut rx) = waiting.register(1, 9);
         assert_eq!(waiting.waiter_of(9), Some(id));
         assert_eq!(waiting.deliver(served(id)), None);
-        assert_eq!(rx.try_recv().ok(), Some(Reply::Integer(1)));
+        assert_eq!(rx.try_recv().ok().map(|s| s.reply), Some(Reply::Integer(1)));
+        assert_eq!(waiting.waiter_of(9), None, "a served client waits no more");
         // Its session is gone: the element goes back.
         let (gone, rx) = waiting.register(1, 9);
         drop(rx);

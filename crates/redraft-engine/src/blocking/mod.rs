@@ -16,7 +16,7 @@ pub use waiters::Waiter;
 use crate::entry::{ServedWaiter, WaiterId, BLOCKED};
 use crate::keyspace::Keyspace;
 use crate::reply::{CmdResult, Reply};
-use crate::spec::{cmd, Blocking, CommandSpec, Kind::Write, Resolve, WriteCtx};
+use crate::spec::{cmd, Blocking, CommandSpec, Kind::Write, Resolve, Served, WriteCtx};
 use crate::{list, stream, zset};
 
 /// Commands that only the log carries (see crate::entry's BLOCK_COMMAND and others).
@@ -110,13 +110,23 @@ fn unblock_node(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let orphans = ctx.keyspace.waiters.take_orphans(node, incarnation);
     for orphan in &orphans {
         ctx.keyspace.forget_keys_of(orphan);
+        // Their processes are gone and ignore it; should one still live, its client is told.
+        ctx.keyspace.served.push(ServedWaiter {
+            waiter: orphan.id,
+            db: orphan.db,
+            reply: Reply::error("UNBLOCKED the node's process that this client waited on ended"),
+            undo: None,
+        });
     }
     Ok(Reply::count(orphans.len()))
 }
 
 /// The reply a waiter gets when its wait ends without data.
 fn timeout_reply(waiter: &Waiter) -> Reply {
-    waiting(&waiter.argv[0])
+    waiter
+        .argv
+        .first()
+        .and_then(|name| waiting(name))
         .and_then(|blocking| (blocking.parse)(&waiter.argv).ok())
         .map_or(Reply::NilArray, |args| args.timeout_reply)
 }
@@ -137,7 +147,9 @@ pub fn serve_ready(keyspace: &mut Keyspace, now_ms: u64, seed: u64, resolve: Res
     }
 }
 
-/// Serves `key`'s waiters in arrival order while it holds something for them.
+/// Serves `key`'s waiters in arrival order, each that the key holds something for (one that
+/// it holds nothing for, such as an XREAD waiting past the last entry, does not hold up those
+/// behind it), until the key is gone.
 fn serve_key(
     keyspace: &mut Keyspace,
     db: u32,
@@ -146,32 +158,53 @@ fn serve_key(
     seed: u64,
     resolve: Resolve,
 ) {
-    while let Some(waiter) = keyspace.waiters.first_on(db, key).cloned() {
-        let Some(blocking) = waiting(&waiter.argv[0]) else {
-            keyspace.remove_waiter(&waiter.id);
+    for waiter in keyspace.waiters.on_key(db, key) {
+        if !keyspace.dbs[db as usize].contains(key, now_ms) {
+            return;
+        }
+        if !keyspace.waiters.contains(&waiter.id) {
             continue;
-        };
+        }
         let marks = keyspace.ready_marks();
-        let mut ctx = WriteCtx {
-            keyspace: &mut *keyspace,
-            db: waiter.db as usize,
-            now_ms,
-            seed,
-            resolve,
-        };
-        let Ok(Some(served)) = (blocking.serve)(&mut ctx, &waiter.argv, key) else {
+        match try_serve(keyspace, &waiter, key, now_ms, seed, resolve) {
+            Some(served) => {
+                keyspace.remove_waiter(&waiter.id);
+                keyspace.served.push(ServedWaiter {
+                    waiter: waiter.id,
+                    db: waiter.db,
+                    reply: served.reply,
+                    undo: served.undo,
+                });
+            }
             // A try that found nothing changed nothing (its lookups only count as changes):
             // it must not ready the key again, or serving would never end.
-            keyspace.truncate_ready(&marks);
-            return;
-        };
-        keyspace.remove_waiter(&waiter.id);
-        keyspace.served.push(ServedWaiter {
-            waiter: waiter.id,
-            db: waiter.db,
-            reply: served.reply,
-            undo: served.undo,
-        });
+            None => keyspace.truncate_ready(&marks),
+        }
+    }
+}
+
+/// One waiter's serve from `key`. A panic in it is a bug that every replica meets alike: the
+/// waiter stays waiting, as when there is nothing for it.
+fn try_serve(
+    keyspace: &mut Keyspace,
+    waiter: &Waiter,
+    key: &[u8],
+    now_ms: u64,
+    seed: u64,
+    resolve: Resolve,
+) -> Option<Served> {
+    let blocking = waiter.argv.first().and_then(|name| waiting(name))?;
+    let mut ctx = WriteCtx {
+        keyspace,
+        db: waiter.db as usize,
+        now_ms,
+        seed,
+        resolve,
+    };
+    let serve = || (blocking.serve)(&mut ctx, &waiter.argv, key);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(serve)) {
+        Ok(Ok(served)) => served,
+        Ok(Err(_)) | Err(_) => None,
     }
 }
 

@@ -206,6 +206,8 @@ fn a_restarted_node_clears_the_waiters_of_its_earlier_processes() {
         &LogCommand::run(2, 0, vec![other.block(&c("BLPOP k 0"))]),
     );
     assert_eq!(entry(&mut e, 3, &["unblock-node 1 8"]), [":1"]);
+    let unblocked = "UNBLOCKED the node's process that this client waited on ended";
+    assert_eq!(served(&mut e), [(1, unblocked.to_string(), None)]);
     entry(&mut e, 4, &["RPUSH k a"]);
     assert_eq!(served(&mut e)[0].0, 2);
 }
@@ -231,7 +233,12 @@ fn waiters_travel_in_snapshots_and_replicas_serve_them_alike() {
     for e in [&mut one, &mut two] {
         entry(e, 3, &["RPUSH b x", "ZADD z 1 m 2 n"]);
     }
-    assert_eq!(served(&mut one), served(&mut two));
+    let expected = vec![
+        (1, "[b x]".to_string(), Some("LPUSH b x".to_string())),
+        (2, "[z n ,2]".to_string(), Some("ZADD z 2 n".to_string())),
+    ];
+    assert_eq!(served(&mut one), expected);
+    assert_eq!(served(&mut two), expected);
     assert_eq!(one.encode_snapshot(), two.encode_snapshot());
     for cut in 0..bytes.len() {
         assert!(Engine::decode_snapshot(&bytes[..cut]).is_err());
@@ -284,4 +291,36 @@ fn xreadgroup_block_delivers_new_entries_to_one_waiting_consumer_as_pending() {
         2,
         "the next entry goes to the other consumer"
     );
+}
+
+#[test]
+fn a_waiter_the_key_holds_nothing_for_does_not_hold_up_those_behind_it() {
+    let mut e = Engine::new();
+    entry(&mut e, 1, &["XADD s 1-1 f v", "SET str x"]);
+    block(&mut e, 2, 1, "XREAD BLOCK 0 STREAMS s 99999999999999-0");
+    block(&mut e, 3, 2, "XREAD BLOCK 0 STREAMS s $");
+    block(&mut e, 4, 3, "BLMOVE src str LEFT LEFT 0");
+    block(&mut e, 5, 4, "BLPOP src 0");
+    entry(&mut e, 6, &["XADD s 2-1 f w", "RPUSH src job"]);
+    let served = served(&mut e);
+    let seqs: Vec<u64> = served.iter().map(|s| s.0).collect();
+    assert_eq!(seqs, [2, 4], "{served:?}");
+    assert_eq!(e.keyspace().waiters.len(), 2);
+}
+
+#[test]
+fn keys_readied_by_a_sweep_do_not_carry_into_the_next_entry() {
+    let mut e = Engine::new();
+    block(&mut e, 1, 1, "BLPOP a 0");
+    entry(&mut e, 2, &["SET a x PX 10"]);
+    let sweep = LogCommand {
+        now_ms: 100,
+        op: crate::entry::Op::ExpireSweep { max_keys: 10 },
+    };
+    e.apply(3, &sweep);
+    let restored = Engine::decode_snapshot(&e.encode_snapshot()).unwrap();
+    assert_eq!(restored, e);
+    for dbs in [&e.keyspace().dbs, &restored.keyspace().dbs] {
+        assert!(dbs.iter().all(|db| db.changes.ready.is_empty()));
+    }
 }

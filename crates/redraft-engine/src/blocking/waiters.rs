@@ -101,19 +101,12 @@ impl Waiters {
             .collect()
     }
 
-    /// The waiter that has waited longest on `key` of `db`.
-    pub fn first_on(&self, db: u32, key: &[u8]) -> Option<&Waiter> {
+    /// The waiters on `key` of `db`, longest waiting first.
+    pub fn on_key(&self, db: u32, key: &[u8]) -> Vec<Waiter> {
         let slot = (db, key_hash(key), key.to_vec());
-        let order = self.by_key.get(&slot)?.first()?;
-        self.by_order.get(order)
-    }
-
-    /// The hashes of the keys of `db` that have waiters (each once).
-    pub fn hashes_in(&self, db: u32) -> BTreeSet<u64> {
-        self.by_key
-            .range((db, 0, Vec::new())..)
-            .take_while(|((d, _, _), _)| *d == db)
-            .map(|((_, hash, _), _)| *hash)
+        let orders = self.by_key.get(&slot).into_iter().flatten();
+        orders
+            .filter_map(|order| self.by_order.get(order).cloned())
             .collect()
     }
 
@@ -172,6 +165,9 @@ impl Waiters {
             next_order: reader.u64()?,
             ..Waiters::default()
         };
+        if waiters.next_order == u64::MAX {
+            return Err(SnapshotError::OutOfRange);
+        }
         for _ in 0..reader.u64()? {
             let order = reader.u64()?;
             let id = WaiterId {
@@ -189,7 +185,8 @@ impl Waiters {
                 keys: read_list(reader)?,
                 deadline_ms,
             };
-            if order >= waiters.next_order || waiters.by_order.contains_key(&order) {
+            let repeated = waiters.by_order.contains_key(&order) || waiters.by_id.contains_key(&id);
+            if order >= waiters.next_order || repeated || waiter.argv.is_empty() {
                 return Err(SnapshotError::OutOfRange);
             }
             waiters.index(order, &waiter);
