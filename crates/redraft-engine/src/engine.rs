@@ -101,6 +101,13 @@ impl Engine {
         std::mem::take(&mut self.keyspace.served)
     }
 
+    /// The messages and subscription changes of the entries applied since the last call, in
+    /// order: each node delivers the messages to its own subscribers and confirms its own
+    /// clients' subscriptions.
+    pub fn take_events(&mut self) -> Vec<crate::event::Event> {
+        std::mem::take(&mut self.keyspace.events)
+    }
+
     /// Executes a read-only command against this replica's state: a read command, or EVAL /
     /// EVALSHA of a script that cannot write (see [`Engine::script_is_read_only`]).
     pub fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply {

@@ -14,9 +14,11 @@ use std::num::NonZeroU64;
 use crate::blocking::waiters::{Waiter, Waiters};
 use crate::config::EncodingConfig;
 use crate::entry::{ServedWaiter, WaiterId, Watched};
+use crate::event::Event;
 use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::list::value::ListValue;
+use crate::pubsub::registry::Subscriptions;
 use crate::reply::Reply;
 use crate::script::cache::ScriptCache;
 use crate::set::value::SetValue;
@@ -568,6 +570,11 @@ pub struct Keyspace {
     /// Waiters served (or timed out, or unblocked) by the entry being applied, for their
     /// nodes to answer; the engine hands them out after each entry (not in snapshots).
     pub served: Vec<ServedWaiter>,
+    /// Who subscribes to which channels and patterns, cluster-wide.
+    pub subscriptions: Subscriptions,
+    /// Messages and subscription changes of the entry being applied, in order, for every
+    /// node to deliver to its own clients (not in snapshots).
+    pub events: Vec<Event>,
 }
 
 impl Keyspace {
@@ -664,6 +671,20 @@ impl Keyspace {
         ready
     }
 
+    /// Publishes `payload` on `channel` (a shard channel when `shard`): every node delivers it
+    /// to its own subscribers. The number of clients it reaches, cluster-wide.
+    pub fn publish(&mut self, shard: bool, channel: &[u8], payload: &[u8]) -> usize {
+        let receivers = self.subscriptions.receivers(shard, channel);
+        if receivers > 0 {
+            self.events.push(Event::Message {
+                shard,
+                channel: channel.to_vec(),
+                payload: payload.to_vec(),
+            });
+        }
+        receivers
+    }
+
     /// Whether a watched key may have changed since its WATCH (EXEC then aborts).
     pub fn watched_key_changed(&self, watched: &Watched, now_ms: u64) -> bool {
         let Some(db) = self.dbs.get(watched.db as usize) else {
@@ -680,6 +701,8 @@ impl Default for Keyspace {
             applied_index: 0,
             waiters: Waiters::default(),
             served: Vec::new(),
+            subscriptions: Subscriptions::default(),
+            events: Vec::new(),
             encoding: EncodingConfig::default(),
             scripts: ScriptCache::default(),
             functions: Libraries::default(),

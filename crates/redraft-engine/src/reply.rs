@@ -37,6 +37,9 @@ pub enum Reply {
     Double(f64),
     /// A RESP3 boolean; the integer 1 or 0 in RESP2.
     Bool(bool),
+    /// A RESP3 push frame (a pub/sub message, a subscription's confirmation); an array in
+    /// RESP2. Only the server sends these, outside any command's reply.
+    Push(Vec<Reply>),
 }
 
 impl Reply {

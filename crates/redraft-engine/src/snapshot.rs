@@ -8,8 +8,10 @@
 //! changed the whole database (u64), then the count of changed buckets (u32) and each as its
 //! position (u32) and entry index (u64), in order. Last, the script cache: its count (u64) and
 //! each script's body (u32 length + bytes) in the order of their SHA-1 names, which loading
-//! computes again. Last, the function libraries (see [`Libraries::encode_snapshot`]): their
-//! code and what each registered, so that loading runs no Lua.
+//! computes again. Then the function libraries (see [`Libraries::encode_snapshot`]): their
+//! code and what each registered, so that loading runs no Lua. Then the waiters of blocking
+//! commands (see [`Waiters::encode_snapshot`]), and last the pub/sub subscriptions (see
+//! [`Subscriptions::encode_snapshot`]).
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
 use crate::blocking::waiters::Waiters;
@@ -18,6 +20,7 @@ use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::keyspace::{Changes, Entry, Keyspace, Value, CHANGE_BUCKETS};
 use crate::list::value::ListValue;
+use crate::pubsub::registry::Subscriptions;
 use crate::set::value::SetValue;
 use crate::stream::value::StreamValue;
 use crate::wire::{put_bytes, Reader};
@@ -30,10 +33,10 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// Version 2 added the replicated configuration after the engine time; version 3 the applied
 /// index and each database's table of changes; version 4 the script limits (two more values of
 /// the configuration) and the script cache; version 5 the function libraries; version 6 the
-/// waiters of blocking commands. Older snapshots
+/// waiters of blocking commands; version 7 the registry of pub/sub subscriptions. Older snapshots
 /// still load, with the default configuration, no change recorded (the applied index then
 /// comes with the next entry), no script cached and no library.
-const VERSION: u32 = 6;
+const VERSION: u32 = 7;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
@@ -94,6 +97,9 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
     }
     if version >= 6 {
         keyspace.waiters.encode_snapshot(&mut out);
+    }
+    if version >= 7 {
+        keyspace.subscriptions.encode_snapshot(&mut out);
     }
     out
 }
@@ -207,6 +213,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
             return Err(SnapshotError::OutOfRange);
         }
         keyspace.set_waiters(waiters);
+    }
+    if version >= 7 {
+        keyspace.subscriptions = Subscriptions::decode_snapshot(&mut reader)?;
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

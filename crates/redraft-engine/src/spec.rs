@@ -24,6 +24,8 @@ pub const BLOCKING: u32 = 1 << 8;
 /// Refused when a script calls it (Redis's `noscript`: EVAL, SCRIPT, CONFIG...). Session,
 /// cluster and transaction commands are refused from scripts whatever their flags.
 pub const NOSCRIPT: u32 = 1 << 7;
+/// Pub/sub (Redis's `pubsub` flag).
+pub const PUBSUB: u32 = 1 << 9;
 
 pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> CmdResult;
 pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> CmdResult;
@@ -91,7 +93,8 @@ impl CommandSpec {
 
     /// Redis's flag names, for COMMAND INFO.
     pub fn flag_names(&self) -> Vec<&'static str> {
-        const NAMES: [(u32, &str); 7] = [
+        const NAMES: [(u32, &str); 8] = [
+            (PUBSUB, "pubsub"),
             (DENYOOM, "denyoom"),
             (ADMIN, "admin"),
             (NOSCRIPT, "noscript"),

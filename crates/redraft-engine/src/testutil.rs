@@ -104,6 +104,7 @@ pub fn show(reply: &Reply) -> String {
         Reply::Nil => "(nil)".to_string(),
         Reply::NilArray => "(nil-array)".to_string(),
         Reply::Array(items) => format!("[{}]", list(&mut items.iter())),
+        Reply::Push(items) => format!(">[{}]", list(&mut items.iter())),
         Reply::Set(items) => format!("~[{}]", list(&mut items.iter())),
         Reply::Map(pairs) => format!("{{{}}}", flat(pairs)),
         Reply::Pairs(pairs) => format!("%[{}]", flat(pairs)),
@@ -175,7 +176,7 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
     // Database 0's table of changes (whole-database entry 8, count 4, 12 per bucket), then
     // the entry count and the empty table of changes of databases 1 to 15, then the counts of
     // an empty script cache (8) and of no function library (8), then an empty table of
-    // waiters (next order 8, count 8).
+    // waiters (next order 8, count 8) and of no pub/sub subscriber (8).
     let changed_buckets = engine.keyspace().dbs[0]
         .changes
         .buckets
@@ -183,7 +184,7 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
         .map_or(0, |buckets| {
             buckets.iter().filter(|&&index| index != 0).count()
         });
-    let tail = 12 + 12 * changed_buckets + 15 * (8 + 12) + 8 + 8 + 16;
+    let tail = 12 + 12 * changed_buckets + 15 * (8 + 12) + 8 + 8 + 16 + 8;
     let bytes = engine.encode_snapshot();
     let mut out = bytes[..VALUE_AT].to_vec();
     out.extend_from_slice(value);

@@ -22,6 +22,14 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut Vec<u8>) {
         Reply::Nil => null(out, protocol, b"$-1\r\n"),
         Reply::NilArray => null(out, protocol, b"*-1\r\n"),
         Reply::Array(items) => aggregate(out, b'*', items, protocol),
+        Reply::Push(items) => {
+            let prefix = if protocol == Protocol::Resp3 {
+                b'>'
+            } else {
+                b'*'
+            };
+            aggregate(out, prefix, items, protocol)
+        }
         Reply::Set(items) => {
             let prefix = if protocol == Protocol::Resp3 {
                 b'~'

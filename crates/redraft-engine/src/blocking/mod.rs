@@ -102,11 +102,12 @@ fn unblock(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::Integer(1))
 }
 
-/// unblock-node <node> <incarnation>: removes the waiters that earlier processes of the node
-/// left (their clients went with them); how many.
+/// unblock-node <node> <incarnation>: removes the waiters and the pub/sub subscribers that
+/// earlier processes of the node left (their clients went with them); how many waiters.
 fn unblock_node(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let number = |arg: &[u8]| crate::args::parse_digits_u64(arg).ok_or_else(malformed);
     let (node, incarnation) = (number(&argv[1])?, number(&argv[2])?);
+    ctx.keyspace.subscriptions.remove_orphans(node, incarnation);
     let orphans = ctx.keyspace.waiters.take_orphans(node, incarnation);
     for orphan in &orphans {
         ctx.keyspace.forget_keys_of(orphan);

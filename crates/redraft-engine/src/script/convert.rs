@@ -31,7 +31,7 @@ pub fn to_lua(lua: &Lua, reply: &Reply, resp: Resp) -> mlua::Result<Value> {
         Reply::Bulk(bytes) => Value::String(lua.create_string(bytes)?),
         Reply::Nil | Reply::NilArray if three => Value::Nil,
         Reply::Nil | Reply::NilArray => Value::Boolean(false),
-        Reply::Array(items) => sequence(lua, items.iter(), resp)?,
+        Reply::Array(items) | Reply::Push(items) => sequence(lua, items.iter(), resp)?,
         Reply::Set(items) if three => one_field(lua, "set", set_table(lua, items, resp)?)?,
         Reply::Set(items) => sequence(lua, items.iter(), resp)?,
         Reply::Map(pairs) | Reply::PairMap(pairs) if three => {
