@@ -8,7 +8,6 @@
 
 pub(crate) mod registry;
 
-pub use registry::Subscriptions;
 
 use crate::args::{self, parse_digits_u64};
 use crate::event::{ChannelKind, Event, Subscriber, SubscriptionChange};
