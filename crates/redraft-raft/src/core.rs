@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use openraft::error::{ClientWriteError, Fatal, RaftError};
 use openraft::ServerState;
-use redraft_engine::{Argv, LogCommand, Op, Reply, Run, ServedWaiter};
+use redraft_engine::{Argv, LogCommand, Op, Reply, Run};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
@@ -31,9 +31,9 @@ pub struct Core {
     pub replica: SharedReplica,
     /// The last applied log index, published by the state machine after each batch.
     pub applied: watch::Receiver<u64>,
-    /// The waiters of this node's clients that applied entries served, until the server
-    /// takes the stream.
-    pub served: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<ServedWaiter>>>,
+    /// What applied entries produce for this node's clients, until the server takes the
+    /// stream.
+    pub outputs: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::Output>>>,
     /// The last committed log index, as saved by the log store.
     pub committed: Arc<AtomicU64>,
     pub clock: Clock,

@@ -42,12 +42,13 @@ pub use blocking::long_running;
 pub use config::{NodeConfig, DEFAULT_LOG_CACHE_BYTES};
 pub use error::{AdminError, ClusterError, StartError};
 pub use node::{RaftNode, RaftStatus};
+pub use state_machine::Output;
 
 /// Building blocks exposed for this crate's integration tests (the storage conformance suite).
 /// Not part of the API the server uses.
 #[doc(hidden)]
 pub mod testing {
     pub use crate::log_store::{LogOptions, LogStore};
-    pub use crate::state_machine::{ServedOut, StateMachine};
+    pub use crate::state_machine::{Outputs, StateMachine};
     pub use crate::types::TypeConfig;
 }

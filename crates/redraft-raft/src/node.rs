@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use openraft::error::{InitializeError, RaftError};
 use openraft::{BasicNode, ServerState};
-use redraft_engine::{Argv, Engine, ReadContext, Reply, ServedWaiter};
+use redraft_engine::{Argv, Engine, ReadContext, Reply};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -26,7 +26,7 @@ use crate::read_index::ReadBatcher;
 use crate::routing::{self, Attempt, Leader};
 use crate::server;
 use crate::snapshot_trigger;
-use crate::state_machine::{read_replica, ServedOut, StateMachine};
+use crate::state_machine::{read_replica, Output, Outputs, StateMachine};
 use crate::sweeper;
 use crate::types::Raft;
 
@@ -111,12 +111,12 @@ impl RaftNode {
         };
         let log = LogStore::open(&raft_dir, log_options)?;
         let (applied_tx, applied_rx) = watch::channel(0);
-        let (served_tx, served_rx) = mpsc::unbounded_channel();
-        let served = ServedOut {
+        let (outputs_tx, outputs_rx) = mpsc::unbounded_channel();
+        let outputs = Outputs {
             node: config.id,
-            tx: served_tx,
+            tx: outputs_tx,
         };
-        let state_machine = StateMachine::open(&raft_dir, applied_tx, served)?;
+        let state_machine = StateMachine::open(&raft_dir, applied_tx, outputs)?;
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
         let committed = log.committed_index();
         let log_bytes = log.log_bytes();
@@ -145,7 +145,7 @@ impl RaftNode {
             raft,
             replica,
             applied: applied_rx,
-            served: Mutex::new(Some(served_rx)),
+            outputs: Mutex::new(Some(outputs_rx)),
             committed,
             peers,
             writes: Default::default(),
@@ -267,11 +267,12 @@ impl RaftNode {
     }
 
     /// Runs `f` on the local replica under its read lock. Keep `f` short: applying waits.
-    /// The waiters of this node's clients that applied entries served (the first call takes
-    /// the stream; later calls get None).
-    pub fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>> {
+    /// What applied entries produce for this node's clients (served waiters, messages,
+    /// subscription changes; see [`Output`]). The first call takes the stream; later calls get
+    /// None.
+    pub fn take_outputs(&self) -> Option<mpsc::UnboundedReceiver<Output>> {
         self.core
-            .served
+            .outputs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use redraft_engine::entry::TRANSACTION_COMMAND;
-use redraft_engine::{Engine, LogCommand, Op, Reply, ServedWaiter, SCRIPT_COMMANDS};
+use redraft_engine::{Engine, Event, LogCommand, Op, Reply, ServedWaiter, SCRIPT_COMMANDS};
 
 use crate::blocking::long_running;
 use tokio::sync::{mpsc, watch};
@@ -46,14 +46,52 @@ pub struct StateMachine {
     replica: SharedReplica,
     snapshots: Arc<SnapshotSlot>,
     applied_tx: watch::Sender<u64>,
-    served: ServedOut,
+    outputs: Outputs,
 }
 
-/// Where the waiters of this node's clients that an entry served go (see
-/// `Engine::take_served`): every replica serves every waiter, each node answers its own.
-pub struct ServedOut {
+/// What applied entries produce for this node's clients besides replies, in apply order: every
+/// replica serves every waiter and counts every message; each node answers its own waiters,
+/// delivers messages to its own subscribers and confirms its own clients' subscriptions.
+pub struct Outputs {
     pub node: u64,
-    pub tx: mpsc::UnboundedSender<ServedWaiter>,
+    pub tx: mpsc::UnboundedSender<Output>,
+}
+
+#[derive(Debug)]
+pub enum Output {
+    /// A waiter of this node served, timed out or unblocked (`Engine::take_served`).
+    Served(ServedWaiter),
+    /// A message for subscribers, or a subscription change of this node's client
+    /// (`Engine::take_events`).
+    Event(Event),
+    /// The replica's state was replaced by a snapshot: the subscription changes of the entries
+    /// it skipped are unknown here.
+    SnapshotInstalled,
+}
+
+impl Outputs {
+    fn send(&self, output: Output) {
+        // The receiver lives as long as the server; without it nobody waits or listens.
+        let _ = self.tx.send(output);
+    }
+
+    /// Hands out what applying an entry produced that concerns this node.
+    fn send_applied(&self, engine: &mut Engine) {
+        for served in engine.take_served() {
+            if served.waiter.node == self.node {
+                self.send(Output::Served(served));
+            }
+        }
+        for event in engine.take_events() {
+            let ours = match &event {
+                Event::Subscriptions(change) => change.subscriber.node == self.node,
+                Event::Message { .. } => true,
+            };
+            if ours {
+                self.send(Output::Event(event));
+            }
+        }
+    }
 }
 
 /// The persisted snapshot and its meta. The mutex is held while the file is replaced, so a
@@ -74,7 +112,7 @@ impl StateMachine {
     pub fn open(
         raft_dir: &std::path::Path,
         applied_tx: watch::Sender<u64>,
-        served: ServedOut,
+        outputs: Outputs,
     ) -> Result<StateMachine, StartError> {
         let file = SnapshotFile::new(raft_dir);
         let mut replica = Replica::default();
@@ -97,7 +135,7 @@ impl StateMachine {
                 current: Mutex::new(current),
             }),
             applied_tx,
-            served,
+            outputs,
         })
     }
 
@@ -118,12 +156,7 @@ impl StateMachine {
             EntryPayload::Normal(command) => {
                 let replies = replica.engine.apply(log_id.index, &command);
                 report_internal_errors(log_id.index, &command, &replies);
-                for served in replica.engine.take_served() {
-                    if served.waiter.node == self.served.node {
-                        // The receiver lives as long as the server; without it nobody waits.
-                        let _ = self.served.tx.send(served);
-                    }
-                }
+                self.outputs.send_applied(&mut replica.engine);
                 replies
             }
             EntryPayload::Membership(membership) => {
@@ -262,8 +295,8 @@ impl StateMachine {
     /// This node's waiters that a snapshot no longer holds were served, timed out or unblocked
     /// by entries this node skipped: their clients are told so rather than left waiting.
     fn answer_skipped_waiters(&self, old: &Engine, new: &Engine) {
-        let still = new.waiters_of(self.served.node);
-        for waiter in old.waiters_of(self.served.node) {
+        let still = new.waiters_of(self.outputs.node);
+        for waiter in old.waiters_of(self.outputs.node) {
             if still.contains(&waiter) {
                 continue;
             }
@@ -277,7 +310,7 @@ impl StateMachine {
                 reply,
                 undo: None,
             };
-            let _ = self.served.tx.send(served);
+            self.outputs.send(Output::Served(served));
         }
     }
 }
@@ -345,6 +378,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             replica.last_applied = meta.last_log_id;
             replica.membership = meta.last_membership.clone();
         }
+        self.outputs.send(Output::SnapshotInstalled);
         self.applied_tx
             .send_replace(meta.last_log_id.map_or(0, |l| l.index));
         Ok(())

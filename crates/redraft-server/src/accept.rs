@@ -14,7 +14,8 @@ use crate::session::Session;
 /// Accepts clients until the task is dropped, each served by its own session task, at most
 /// `max_clients` at once.
 pub async fn serve<C: Cluster>(server: Arc<Server<C>>, listener: TcpListener) {
-    tokio::spawn(crate::delivery::route_served(server.clone()));
+    tokio::spawn(crate::delivery::route_outputs(server.clone()));
+    tokio::spawn(crate::pubsub::watch_contact(server.clone()));
     let slots = Arc::new(Semaphore::new(server.config.max_clients));
     loop {
         let (mut socket, peer) = match listener.accept().await {

@@ -10,6 +10,7 @@ use clap::{Parser, ValueEnum};
 use redraft_raft::{NodeConfig, DEFAULT_LOG_CACHE_BYTES};
 
 use crate::frame::Limits;
+use crate::outbox::OutputLimit;
 use crate::server::ServerConfig;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -113,6 +114,10 @@ pub struct Cli {
     /// Largest bulk string a client may send, in bytes.
     #[arg(long, default_value_t = 512 * 1024 * 1024)]
     pub proto_max_bulk_len: usize,
+    /// Redis's `client-output-buffer-limit pubsub`: a subscriber whose unsent output passes
+    /// HARD bytes, or stays above SOFT bytes for SECONDS, is disconnected.
+    #[arg(long, value_name = "HARD SOFT SECONDS", default_value = "32mb 8mb 60", value_parser = parse_output_limit)]
+    pub pubsub_output_limit: OutputLimit,
     /// Test only: dial peer ID at HOST:PORT instead of its membership address (ID=HOST:PORT,...).
     /// The fault suite routes each link through a proxy it can cut to make partitions.
     #[arg(long)]
@@ -179,6 +184,7 @@ impl Cli {
             },
             max_clients: self.max_clients,
             dir: self.dir.display().to_string(),
+            pubsub_output_limit: self.pubsub_output_limit,
             ..ServerConfig::default()
         };
         let node = NodeConfig {
@@ -398,4 +404,10 @@ mod tests {
             "0.0.0.0:16379".parse().unwrap()
         );
     }
+}
+
+fn parse_output_limit(text: &str) -> Result<OutputLimit, String> {
+    OutputLimit::parse(text).ok_or_else(|| {
+        format!("'{text}' is not HARD SOFT SECONDS (sizes in bytes, or with kb, mb, gb)")
+    })
 }

@@ -6,8 +6,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Argv, ReadContext, Reply, ServedWaiter};
-use redraft_raft::{AdminError, AdminOp, Member};
+use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_raft::{AdminError, AdminOp, Member, Output};
 use tokio::sync::mpsc;
 
 /// Why the cluster could not serve a request. Sessions answer with Redis-style errors.
@@ -72,8 +72,9 @@ pub trait Cluster: Send + Sync + 'static {
     /// This node's id in the cluster.
     fn node_id(&self) -> u64;
 
-    /// The waiters of this node's clients that applied entries served (taken once).
-    fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>>;
+    /// What applied entries produce for this node's clients: served waiters, messages,
+    /// subscription changes (taken once).
+    fn take_outputs(&self) -> Option<mpsc::UnboundedReceiver<Output>>;
 
     /// Non-empty databases, for INFO keyspace.
     fn db_stats(&self) -> Vec<DbStats>;

@@ -16,6 +16,7 @@ use crate::session::Session;
 impl<C: Cluster> Session<C> {
     pub fn session_command(&mut self, name: &str, argv: &[Vec<u8>]) -> Reply {
         match name {
+            "ping" if self.protocol == Protocol::Resp2 && self.subscribed() => subscribed_ping(argv),
             "ping" => ping(argv),
             "echo" => Reply::bulk(argv[1].clone()),
             "quit" => {
@@ -184,6 +185,13 @@ impl<C: Cluster> Session<C> {
         [
             ("appendonly", "yes".to_string()),
             ("bind", config.bind.clone()),
+            (
+                "client-output-buffer-limit",
+                format!(
+                    "normal 0 0 0 slave 268435456 67108864 60 pubsub {}",
+                    config.pubsub_output_limit.show()
+                ),
+            ),
             ("databases", config.databases.to_string()),
             ("dir", config.dir.clone()),
             ("maxclients", config.max_clients.to_string()),
@@ -208,6 +216,17 @@ fn ping(argv: &[Vec<u8>]) -> Reply {
     match argv.len() {
         1 => Reply::Simple("PONG".into()),
         2 => Reply::bulk(argv[1].clone()),
+        _ => Reply::error("ERR wrong number of arguments for 'ping' command"),
+    }
+}
+
+/// PING in RESP2's subscribed mode: a `pong` frame and the argument (empty without one).
+fn subscribed_ping(argv: &[Vec<u8>]) -> Reply {
+    match argv.len() {
+        1 | 2 => Reply::Array(vec![
+            Reply::bulk("pong"),
+            Reply::bulk(argv.get(1).cloned().unwrap_or_default()),
+        ]),
         _ => Reply::error("ERR wrong number of arguments for 'ping' command"),
     }
 }

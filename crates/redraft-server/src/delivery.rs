@@ -1,27 +1,41 @@
-//! Where served waiters go: each to the session of this node that waits for it, or, when the
-//! session is gone, back where it was taken from (see waiting.rs); and the internal proposals
-//! that keep the replicated table of waiters true (a client that left, earlier processes).
+//! Where applied entries' outputs go: a served waiter to the session of this node that waits
+//! for it, or, when the session is gone, back where it was taken from (see waiting.rs); a
+//! message or subscription change to this node's subscribers (pubsub.rs); and the internal
+//! proposals that keep the replicated tables of waiters and subscribers true (a client that
+//! left, earlier processes).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
 use redraft_engine::Argv;
+use redraft_raft::Output;
 
 use crate::cluster::{Cluster, RouteError};
 use crate::server::Server;
 
-/// Routes served waiters to their sessions for as long as the server runs; first removes the
-/// waiters that earlier processes of this node left.
-pub async fn route_served<C: Cluster>(server: Arc<Server<C>>) {
-    let Some(mut served) = server.cluster.take_served() else {
+/// Routes outputs to this node's sessions for as long as the server runs; first removes the
+/// waiters and subscribers that earlier processes of this node left.
+pub async fn route_outputs<C: Cluster>(server: Arc<Server<C>>) {
+    let Some(mut outputs) = server.cluster.take_outputs() else {
         return;
     };
     tokio::spawn(clear_orphans(server.clone()));
-    while let Some(one) = served.recv().await {
-        let db = one.db;
-        if let Some(undo) = server.waiting.deliver(one) {
-            put_back(server.clone(), db, undo);
+    let incarnation = server.waiting.incarnation;
+    while let Some(output) = outputs.recv().await {
+        match output {
+            Output::Served(served) => {
+                let db = served.db;
+                if let Some(undo) = server.waiting.deliver(served) {
+                    put_back(server.clone(), db, undo);
+                }
+            }
+            Output::Event(event) => server.hub.deliver(event, incarnation),
+            // Confirmations of the skipped entries are lost: the subscribers reconnect and
+            // subscribe again rather than listen to what they may not hold.
+            Output::SnapshotInstalled => server
+                .hub
+                .close_all("this node caught up from a snapshot"),
         }
     }
 }
@@ -35,7 +49,8 @@ pub fn put_back<C: Cluster>(server: Arc<Server<C>>, db: u32, undo: Argv) {
     });
 }
 
-/// `unblock-node`: the waiters of this node's earlier processes went with their clients.
+/// `unblock-node`: the waiters and subscribers of this node's earlier processes went with
+/// their clients.
 async fn clear_orphans<C: Cluster>(server: Arc<Server<C>>) {
     let node = server.cluster.node_id().to_string();
     let incarnation = server.waiting.incarnation.to_string();

@@ -14,10 +14,13 @@ mod exec;
 pub mod frame;
 pub mod health;
 mod info;
+pub mod outbox;
+pub mod pubsub;
 pub mod raft_cluster;
 pub mod scripts;
 pub mod server;
 pub mod session;
+mod subscribe;
 #[cfg(test)]
 mod tests;
 mod transaction;

@@ -4,8 +4,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Argv, ReadContext, Reply, ServedWaiter};
-use redraft_raft::{AdminError, AdminOp, ClusterError, Member, RaftNode};
+use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_raft::{AdminError, AdminOp, ClusterError, Member, Output, RaftNode};
 use tokio::sync::mpsc;
 
 use crate::cluster::{Cluster, DbStats, RouteError};
@@ -66,8 +66,8 @@ impl Cluster for RaftCluster {
         self.node.id()
     }
 
-    fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>> {
-        self.node.take_served()
+    fn take_outputs(&self) -> Option<mpsc::UnboundedReceiver<Output>> {
+        self.node.take_outputs()
     }
 
     fn watch_point(&self) -> (u64, u64) {

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use crate::cluster::Cluster;
 use crate::frame::Limits;
+use crate::outbox::OutputLimit;
+use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
 use crate::waiting::Waiting;
 
@@ -19,6 +21,8 @@ pub struct ServerConfig {
     pub max_clients: usize,
     pub databases: usize,
     pub dir: String,
+    /// `client-output-buffer-limit pubsub`: where a slow subscriber is disconnected.
+    pub pubsub_output_limit: OutputLimit,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +35,7 @@ impl Default for ServerConfig {
             max_clients: 10_000,
             databases: redraft_engine::DATABASES,
             dir: "./redraft-data".into(),
+            pubsub_output_limit: OutputLimit::PUBSUB_DEFAULT,
         }
     }
 }
@@ -61,6 +66,8 @@ pub struct Server<C: Cluster> {
     pub scripts: RunningScripts,
     /// This node's clients blocked in BLPOP and the like.
     pub waiting: Waiting,
+    /// This node's pub/sub subscribers.
+    pub hub: Hub,
     next_client_id: AtomicU64,
 }
 
@@ -78,6 +85,7 @@ impl<C: Cluster> Server<C> {
             ),
             scripts: RunningScripts::default(),
             waiting: Waiting::default(),
+            hub: Hub::default(),
             next_client_id: AtomicU64::new(1),
         })
     }

@@ -13,14 +13,16 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS};
+use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS, SUBSCRIPTION_COMMANDS};
 use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
 use redraft_raft::long_running;
 
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
+use crate::outbox::Outbox;
 use crate::server::Server;
+use crate::subscribe::{allowed_when_subscribed, refused_when_subscribed};
 use crate::transaction::{argv_bytes, Queueing, Transaction};
 
 /// Most commands taken from one read of the socket before they are executed.
@@ -46,6 +48,13 @@ pub struct Session<C: Cluster> {
     pub transaction: Option<Transaction>,
     /// Keys watched by WATCH, until EXEC, DISCARD or UNWATCH.
     pub watched: Vec<Watched>,
+    /// Where this node pushes pub/sub messages to this client, once it used a subscription
+    /// command.
+    pub outbox: Option<Arc<Outbox>>,
+    /// The number of this connection's last subscription request.
+    pub subscription_seq: u64,
+    /// Bytes of pushed frames taken from the outbox and not yet written to the socket.
+    pub pushed_unwritten: usize,
 }
 
 /// How the session serves one command.
@@ -105,11 +114,19 @@ impl<C: Cluster> Session<C> {
             closing: false,
             transaction: None,
             watched: Vec::new(),
+            outbox: None,
+            subscription_seq: 0,
+            pushed_unwritten: 0,
         }
     }
 
     /// Serves the connection until the client leaves, sends garbage, or QUITs.
     pub async fn run(mut self, mut socket: TcpStream) {
+        self.serve(&mut socket).await;
+        self.leave_pubsub();
+    }
+
+    async fn serve(&mut self, socket: &mut TcpStream) {
         let mut decoder = Decoder::new(self.server.config.limits);
         let mut input = BytesMut::with_capacity(16 * 1024);
         let mut output = Vec::with_capacity(16 * 1024);
@@ -121,18 +138,23 @@ impl<C: Cluster> Session<C> {
                     let _ = socket.write_all(&error_line(&error)).await;
                     return;
                 }
-                match socket.read_buf(&mut input).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => continue,
+                match self.wait_for_input(socket, &mut input).await {
+                    Input::More => continue,
+                    Input::Pushed => {}
+                    Input::Closed => return,
                 }
             }
-            for reply in self.execute(batch, &mut socket, &mut input).await {
+            for reply in self.execute(batch, socket, &mut input).await {
                 encode(&reply, self.protocol, &mut output);
             }
             if let Some(error) = &error {
                 output.extend_from_slice(&error_line(error));
             }
-            if socket.write_all(&output).await.is_err() {
+            // Messages pushed meanwhile follow the replies.
+            for frame in self.take_pushes() {
+                encode(&frame, self.protocol, &mut output);
+            }
+            if self.write_out(socket, &output).await.is_err() {
                 return;
             }
             output.clear();
@@ -141,6 +163,58 @@ impl<C: Cluster> Session<C> {
                 return;
             }
         }
+    }
+
+    /// Waits for the client to send more, or, for a subscriber, for frames to push.
+    async fn wait_for_input(&self, socket: &mut TcpStream, input: &mut BytesMut) -> Input {
+        let Some(outbox) = self.outbox.clone() else {
+            return match socket.read_buf(input).await {
+                Ok(0) | Err(_) => Input::Closed,
+                Ok(_) => Input::More,
+            };
+        };
+        if outbox.has_frames() || outbox.closed().is_some() {
+            return Input::Pushed;
+        }
+        tokio::select! {
+            read = socket.read_buf(input) => match read {
+                Ok(0) | Err(_) => Input::Closed,
+                Ok(_) => Input::More,
+            },
+            () = outbox.changed() => Input::Pushed,
+        }
+    }
+
+    /// Writes `output`; for a subscriber, gives up when its outbox is closed meanwhile (past
+    /// its output limit, or cut off from the cluster) rather than wait on a client that does
+    /// not read.
+    async fn write_out(&mut self, socket: &mut TcpStream, output: &[u8]) -> std::io::Result<()> {
+        let outbox = self.outbox.clone();
+        let closed = |why: &str| std::io::Error::other(why.to_string());
+        if let Some(why) = outbox.as_ref().and_then(|outbox| outbox.closed()) {
+            tracing::info!(client = self.id, why, "disconnecting a subscriber");
+            return Err(closed(why));
+        }
+        let Some(outbox) = outbox else {
+            return socket.write_all(output).await;
+        };
+        let mut rest = output;
+        while !rest.is_empty() {
+            // `write` is cancel-safe: a wake-up for new frames loses nothing.
+            let written = tokio::select! {
+                written = socket.write(rest) => written?,
+                () = outbox.changed() => match outbox.closed() {
+                    Some(why) => return Err(closed(why)),
+                    None => continue,
+                },
+            };
+            if written == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            rest = &rest[written..];
+        }
+        outbox.written(std::mem::take(&mut self.pushed_unwritten));
+        Ok(())
     }
 
     /// Executes a pipeline of commands; one reply per command executed, in order. Stops
@@ -156,7 +230,10 @@ impl<C: Cluster> Session<C> {
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
             self.server.stats.count_command();
-            let routed = route(&self.server.cluster, &argv);
+            let mut routed = route(&self.server.cluster, &argv);
+            if self.protocol == Protocol::Resp2 && self.subscribed() {
+                routed = only_subscription_commands(routed, &argv);
+            }
             if let Some(transaction) = self.transaction.as_mut() {
                 if let Some(queueing) = queueing(&routed) {
                     replies.push(transaction.queue(argv, queueing));
@@ -170,6 +247,9 @@ impl<C: Cluster> Session<C> {
                 }
                 Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
                 Route::Session("client|unblock") => replies.push(self.client_unblock(&argv).await),
+                Route::Session(name) if SUBSCRIPTION_COMMANDS.contains(&name) => {
+                    replies.extend(self.subscription(name, &argv).await)
+                }
                 Route::Session(name) => {
                     replies.push(self.session_command(name, &argv));
                     if self.closing {
@@ -285,7 +365,32 @@ fn queueing(route: &Route) -> Option<Queueing> {
         Route::Session("select" | "hello" | "client|unblock") | Route::Cluster(_) => {
             Some(Queueing::NotAllowed)
         }
+        // A subscription changes the connection's mode: not in a transaction in redraft.
+        Route::Session(name) if SUBSCRIPTION_COMMANDS.contains(name) => Some(Queueing::NotAllowed),
         Route::Session(name) => Some(Queueing::Local(name)),
+    }
+}
+
+/// What a connection waiting for input got.
+enum Input {
+    More,
+    Pushed,
+    Closed,
+}
+
+/// In RESP2's subscribed mode only the subscription commands, PING, QUIT and RESET run.
+fn only_subscription_commands(routed: Route, argv: &[Vec<u8>]) -> Route {
+    let name = match &routed {
+        Route::Immediate(_) => return routed,
+        Route::Session(name) | Route::Cluster(name) | Route::Transaction(name) => *name,
+        Route::Read | Route::Write | Route::Block => match resolve(argv) {
+            Ok(spec) => spec.name,
+            Err(reply) => return Route::Immediate(reply),
+        },
+    };
+    match allowed_when_subscribed(name) {
+        true => routed,
+        false => Route::Immediate(refused_when_subscribed(name)),
     }
 }
 

@@ -7,7 +7,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
-use redraft_engine::{Argv, Engine, LogCommand, ReadContext, Reply, ServedWaiter};
+use redraft_engine::{Argv, Engine, LogCommand, ReadContext, Reply};
+use redraft_raft::Output;
 use tokio::sync::mpsc;
 
 use crate::cluster::{Cluster, DbStats, RouteError};
@@ -18,19 +19,19 @@ struct LocalCluster {
     engine: Mutex<Engine>,
     index: AtomicU64,
     entries: AtomicU64,
-    served_tx: mpsc::UnboundedSender<ServedWaiter>,
-    served_rx: Mutex<Option<mpsc::UnboundedReceiver<ServedWaiter>>>,
+    outputs_tx: mpsc::UnboundedSender<Output>,
+    outputs_rx: Mutex<Option<mpsc::UnboundedReceiver<Output>>>,
 }
 
 impl Default for LocalCluster {
     fn default() -> Self {
-        let (served_tx, served_rx) = mpsc::unbounded_channel();
+        let (outputs_tx, outputs_rx) = mpsc::unbounded_channel();
         LocalCluster {
             engine: Mutex::default(),
             index: AtomicU64::default(),
             entries: AtomicU64::default(),
-            served_tx,
-            served_rx: Mutex::new(Some(served_rx)),
+            outputs_tx,
+            outputs_rx: Mutex::new(Some(outputs_rx)),
         }
     }
 }
@@ -51,7 +52,10 @@ impl Cluster for LocalCluster {
         let mut engine = self.engine.lock().unwrap();
         let replies = engine.apply(index, &entry);
         for served in engine.take_served() {
-            let _ = self.served_tx.send(served);
+            let _ = self.outputs_tx.send(Output::Served(served));
+        }
+        for event in engine.take_events() {
+            let _ = self.outputs_tx.send(Output::Event(event));
         }
         Ok(replies)
     }
@@ -86,8 +90,8 @@ impl Cluster for LocalCluster {
         1
     }
 
-    fn take_served(&self) -> Option<mpsc::UnboundedReceiver<ServedWaiter>> {
-        self.served_rx.lock().unwrap().take()
+    fn take_outputs(&self) -> Option<mpsc::UnboundedReceiver<Output>> {
+        self.outputs_rx.lock().unwrap().take()
     }
 
     fn watch_point(&self) -> (u64, u64) {
