@@ -4,7 +4,7 @@
 
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::{AnyError, StorageError, StorageIOError};
-use redraft_raft::testing::{LogOptions, LogStore, ServedOut, StateMachine, TypeConfig};
+use redraft_raft::testing::{LogOptions, LogStore, Outputs, StateMachine, TypeConfig};
 use tempfile::TempDir;
 
 /// Builds fresh stores whose log caches `cache_bytes` of the newest entries.
@@ -34,8 +34,8 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
         let log = LogStore::open(dir.path(), options).map_err(|e| io(&e))?;
         let (applied_tx, _) = tokio::sync::watch::channel(0);
         let (tx, _) = tokio::sync::mpsc::unbounded_channel();
-        let served = ServedOut { node: 1, tx };
-        let sm = StateMachine::open(dir.path(), applied_tx, served).map_err(|e| io(&e))?;
+        let outputs = Outputs { node: 1, tx };
+        let sm = StateMachine::open(dir.path(), applied_tx, outputs).map_err(|e| io(&e))?;
         Ok((dir, log, sm))
     }
 }

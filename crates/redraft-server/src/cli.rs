@@ -263,6 +263,12 @@ fn listen_addr(raft_addr: &str) -> Result<SocketAddr, String> {
     Ok(SocketAddr::from(([0, 0, 0, 0], port)))
 }
 
+fn parse_output_limit(text: &str) -> Result<OutputLimit, String> {
+    OutputLimit::parse(text).ok_or_else(|| {
+        format!("'{text}' is not HARD SOFT SECONDS (sizes in bytes, or with kb, mb, gb)")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,10 +410,4 @@ mod tests {
             "0.0.0.0:16379".parse().unwrap()
         );
     }
-}
-
-fn parse_output_limit(text: &str) -> Result<OutputLimit, String> {
-    OutputLimit::parse(text).ok_or_else(|| {
-        format!("'{text}' is not HARD SOFT SECONDS (sizes in bytes, or with kb, mb, gb)")
-    })
 }

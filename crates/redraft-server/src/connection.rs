@@ -16,7 +16,9 @@ use crate::session::Session;
 impl<C: Cluster> Session<C> {
     pub fn session_command(&mut self, name: &str, argv: &[Vec<u8>]) -> Reply {
         match name {
-            "ping" if self.protocol == Protocol::Resp2 && self.subscribed() => subscribed_ping(argv),
+            "ping" if self.protocol == Protocol::Resp2 && self.subscribed() => {
+                subscribed_ping(argv)
+            }
             "ping" => ping(argv),
             "echo" => Reply::bulk(argv[1].clone()),
             "quit" => {

@@ -33,9 +33,9 @@ pub async fn route_outputs<C: Cluster>(server: Arc<Server<C>>) {
             Output::Event(event) => server.hub.deliver(event, incarnation),
             // Confirmations of the skipped entries are lost: the subscribers reconnect and
             // subscribe again rather than listen to what they may not hold.
-            Output::SnapshotInstalled => server
-                .hub
-                .close_all("this node caught up from a snapshot"),
+            Output::SnapshotInstalled => {
+                server.hub.close_all("this node caught up from a snapshot")
+            }
         }
     }
 }

@@ -120,7 +120,8 @@ impl Outbox {
             return None;
         }
         let since = *queue.over_soft_since.get_or_insert_with(Instant::now);
-        (since.elapsed() >= limit.soft_for).then_some("output buffer above its soft limit for too long")
+        (since.elapsed() >= limit.soft_for)
+            .then_some("output buffer above its soft limit for too long")
     }
 
     /// Takes the queued frames, and their size, to pass to [`Outbox::written`] once sent.
@@ -185,7 +186,9 @@ impl Outbox {
 fn frame_bytes(frame: &Reply) -> usize {
     match frame {
         Reply::Bulk(bytes) => bytes.len() + 16,
-        Reply::Push(items) | Reply::Array(items) => 8 + items.iter().map(frame_bytes).sum::<usize>(),
+        Reply::Push(items) | Reply::Array(items) => {
+            8 + items.iter().map(frame_bytes).sum::<usize>()
+        }
         _ => 24,
     }
 }
@@ -195,12 +198,19 @@ mod tests {
     use super::*;
 
     fn message(bytes: usize) -> Reply {
-        Reply::Push(vec![Reply::bulk("message"), Reply::bulk("c"), Reply::Bulk(vec![b'x'; bytes])])
+        Reply::Push(vec![
+            Reply::bulk("message"),
+            Reply::bulk("c"),
+            Reply::Bulk(vec![b'x'; bytes]),
+        ])
     }
 
     #[test]
     fn limits_parse_as_redis_writes_them() {
-        assert_eq!(OutputLimit::parse("32mb 8mb 60"), Some(OutputLimit::PUBSUB_DEFAULT));
+        assert_eq!(
+            OutputLimit::parse("32mb 8mb 60"),
+            Some(OutputLimit::PUBSUB_DEFAULT)
+        );
         let limit = OutputLimit::parse("1k 512 0").unwrap();
         assert_eq!((limit.hard_bytes, limit.soft_bytes), (1000, 512));
         assert_eq!(limit.show(), "1000 512 0");
@@ -227,7 +237,10 @@ mod tests {
         assert!(outbox.take().0.is_empty());
         outbox.written(bytes);
         outbox.push(message(1));
-        assert!(outbox.take().0.is_empty(), "a closed outbox takes nothing more");
+        assert!(
+            outbox.take().0.is_empty(),
+            "a closed outbox takes nothing more"
+        );
     }
 
     #[test]

@@ -156,7 +156,11 @@ impl Local {
                 }
             }
             let name = name.map_or(Reply::Nil, Reply::Bulk);
-            outbox.push(Reply::Push(vec![Reply::bulk(verb), name, Reply::count(count)]));
+            outbox.push(Reply::Push(vec![
+                Reply::bulk(verb),
+                name,
+                Reply::count(count),
+            ]));
         }
         outbox.confirm(change.seq);
     }
@@ -221,7 +225,9 @@ pub async fn watch_contact<C: Cluster>(server: Arc<Server<C>>) {
             last_contact = Instant::now();
         } else if last_contact.elapsed() >= CUT_OFF_AFTER {
             tracing::warn!("no contact with the cluster's leader: disconnecting subscribers");
-            server.hub.close_all("this node lost contact with the cluster");
+            server
+                .hub
+                .close_all("this node lost contact with the cluster");
             last_contact = Instant::now();
         }
     }
@@ -305,6 +311,7 @@ mod tests {
         hub.deliver(message("news", "after"), 5);
         assert_eq!(words(&a), ["unsubscribe news 1"]);
         assert!(!hub.is_subscribed(1));
+        assert_eq!(words(&b), ["pmessage n* news after"]);
         hub.detach(2);
         hub.deliver(message("news", "gone"), 5);
         assert!(words(&b).is_empty());

@@ -40,7 +40,11 @@ impl<C: Cluster> Session<C> {
         let outbox = self.outbox();
         self.subscription_seq += 1;
         let seq = self.subscription_seq;
-        let verb = if subscribe { SUBSCRIBE_COMMAND } else { UNSUBSCRIBE_COMMAND };
+        let verb = if subscribe {
+            SUBSCRIBE_COMMAND
+        } else {
+            UNSUBSCRIBE_COMMAND
+        };
         let mut request = self.client_args(verb, seq);
         request.push(kind_name(kind).as_bytes().to_vec());
         request.extend(argv[1..].iter().cloned());
@@ -64,11 +68,15 @@ impl<C: Cluster> Session<C> {
     fn client_args(&self, command: &str, seq: u64) -> Argv {
         let node = self.server.cluster.node_id();
         let incarnation = self.server.waiting.incarnation;
-        [command.to_string(), node.to_string(), incarnation.to_string()]
-            .into_iter()
-            .chain([self.id.to_string(), seq.to_string()])
-            .map(String::into_bytes)
-            .collect()
+        [
+            command.to_string(),
+            node.to_string(),
+            incarnation.to_string(),
+        ]
+        .into_iter()
+        .chain([self.id.to_string(), seq.to_string()])
+        .map(String::into_bytes)
+        .collect()
     }
 
     /// This session's outbox, attached to the node's subscribers on first use.

@@ -8,7 +8,6 @@
 
 pub(crate) mod registry;
 
-
 use crate::args::{self, parse_digits_u64};
 use crate::event::{ChannelKind, Event, Subscriber, SubscriptionChange};
 use crate::glob::glob_match;
@@ -211,15 +210,16 @@ fn shardchannels(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     active(ctx, argv, ChannelKind::Shard)
 }
 
-/// PUBSUB NUMSUB / SHARDNUMSUB [name ...]: each name and its subscriber count.
+/// PUBSUB NUMSUB / SHARDNUMSUB [name ...]: each name and its subscriber count, flat (an
+/// array in RESP3 too, as Redis answers).
 fn counts(ctx: &ReadCtx, argv: &[Vec<u8>], kind: ChannelKind) -> CmdResult {
     let registry = &ctx.keyspace.subscriptions;
-    Ok(Reply::Map(
+    Ok(Reply::Array(
         argv[2..]
             .iter()
-            .map(|name| {
+            .flat_map(|name| {
                 let count = registry.subscribers(kind, name);
-                (Reply::Bulk(name.clone()), Reply::count(count))
+                [Reply::Bulk(name.clone()), Reply::count(count)]
             })
             .collect(),
     ))

@@ -71,14 +71,14 @@ fn publish_counts_channel_and_pattern_subscribers_cluster_wide() {
     );
     assert_eq!(
         read(&e, "PUBSUB NUMSUB news sport none"),
-        "{news :2 sport :1 none :0}"
+        "[news :2 sport :1 none :0]"
     );
     assert_eq!(read(&e, "PUBSUB NUMPAT"), ":2");
     assert!(read(&e, "PUBSUB HELP").starts_with("[+PUBSUB <subcommand>"));
     assert_eq!(read(&e, "PUBSUB CHANNELS"), "[news sport]");
     assert_eq!(read(&e, "PUBSUB CHANNELS s*"), "[sport]");
     assert_eq!(read(&e, "PUBSUB SHARDCHANNELS"), "[news]");
-    assert_eq!(read(&e, "PUBSUB SHARDNUMSUB news"), "{news :1}");
+    assert_eq!(read(&e, "PUBSUB SHARDNUMSUB news"), "[news :1]");
     assert_eq!(
         read(&e, "PUBSUB CHANNELS a b"),
         "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP."
@@ -112,7 +112,8 @@ fn confirmations_carry_redis_counts_and_go_out_in_order() {
             Event::Message { .. } => None,
         })
         .collect();
-    let shown: Vec<(u64, bool, Vec<(Option<String>, usize)>)> = changes
+    type Shown = (u64, bool, Vec<(Option<String>, usize)>);
+    let shown: Vec<Shown> = changes
         .iter()
         .map(|change| {
             assert_eq!(change.subscriber, who);
