@@ -322,3 +322,30 @@ async fn move_tasks(port: u16, id: u64, stop: std::sync::Arc<std::sync::atomic::
         }
     }
 }
+
+/// WAIT counts the replicas that hold the client's writes, from any node: both followers
+/// once they caught up; one while the other is down, after the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_counts_the_replicas_holding_the_clients_writes() {
+    let cluster = Cluster::start(3).await;
+    let followers = cluster.followers().await;
+    let leader = cluster.leader().await;
+    for id in [leader, followers[0]] {
+        let mut client = cluster.raw(id).await;
+        assert_eq!(client.call(&["SET", "k", "v"]).await.unwrap(), b"+OK\r\n");
+        assert_eq!(
+            client.call(&["WAIT", "2", "5000"]).await.unwrap(),
+            b":2\r\n"
+        );
+        assert_eq!(client.call(&["WAIT", "0", "0"]).await.unwrap()[0], b':');
+        let started = std::time::Instant::now();
+        assert_eq!(client.call(&["WAIT", "5", "200"]).await.unwrap(), b":2\r\n");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        let refused = client.call(&["WAIT", "1", "-1"]).await.unwrap();
+        assert_eq!(refused, b"-ERR timeout is negative\r\n");
+    }
+    cluster.kill(followers[1]);
+    let mut client = cluster.raw(leader).await;
+    assert_eq!(client.call(&["SET", "k", "w"]).await.unwrap(), b"+OK\r\n");
+    assert_eq!(client.call(&["WAIT", "2", "300"]).await.unwrap(), b":1\r\n");
+}

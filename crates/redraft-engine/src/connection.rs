@@ -38,6 +38,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("unwatch", 1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("wait", 3, CONNECTION | NOSCRIPT, 0, 0, 0, Session),
     cmd!("watch", -2, CONNECTION | FAST, 1, -1, 1, Transaction),
 ];
 

@@ -98,7 +98,11 @@ impl<C: Cluster> Session<C> {
 
 /// Resolves when the client closes its connection (or sends past the query bound); what it
 /// sends meanwhile stays in `input` for after the wait.
-async fn client_gone(socket: &mut TcpStream, input: &mut BytesMut, max_query_bytes: usize) {
+pub(crate) async fn client_gone(
+    socket: &mut TcpStream,
+    input: &mut BytesMut,
+    max_query_bytes: usize,
+) {
     loop {
         match socket.read_buf(input).await {
             Ok(0) | Err(_) => return,

@@ -24,4 +24,5 @@ mod subscribe;
 #[cfg(test)]
 mod tests;
 mod transaction;
+mod wait;
 pub mod waiting;

@@ -17,6 +17,7 @@ use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS, SUBSCRIPTION_COMMANDS};
 use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
 use redraft_raft::long_running;
 
+use crate::block::client_gone;
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
@@ -247,6 +248,19 @@ impl<C: Cluster> Session<C> {
                 }
                 Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
                 Route::Session("client|unblock") => replies.push(self.client_unblock(&argv).await),
+                Route::Session("wait") => {
+                    let limit = self.server.config.max_query_bytes;
+                    replies.push(tokio::select! {
+                        reply = self.wait_replicas(&argv) => reply,
+                        () = client_gone(socket, input, limit) => {
+                            self.closing = true;
+                            Reply::Integer(0)
+                        }
+                    });
+                    if self.closing {
+                        break;
+                    }
+                }
                 Route::Session(name) if SUBSCRIPTION_COMMANDS.contains(&name) => {
                     replies.extend(self.subscription(name, &argv).await)
                 }
@@ -362,7 +376,9 @@ fn queueing(route: &Route) -> Option<Queueing> {
         Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
         // Inside a transaction a blocking command does not wait (Redis's rule).
         Route::Read | Route::Write | Route::Block => Some(Queueing::Keyspace),
-        Route::Session("select" | "hello" | "client|unblock") | Route::Cluster(_) => {
+        // WAIT in a transaction would answer without waiting (Redis's rule) a number that
+        // only the leader knows: not in a transaction in redraft.
+        Route::Session("select" | "hello" | "client|unblock" | "wait") | Route::Cluster(_) => {
             Some(Queueing::NotAllowed)
         }
         // A subscription changes the connection's mode: not in a transaction in redraft.
