@@ -29,6 +29,7 @@ pub mod process;
 pub mod proxy;
 pub mod raw;
 pub mod reference;
+pub mod transcript;
 pub mod workload;
 
 pub use cluster::{Cluster, ClusterOptions, Info};

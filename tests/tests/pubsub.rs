@@ -7,117 +7,83 @@
 use std::time::{Duration, Instant};
 
 use redraft_tests::raw::show;
+use redraft_tests::transcript::{self, Conn, Step};
 use redraft_tests::{Cluster, ClusterOptions, RawClient, RedisServer};
 
-/// Which connection a step runs on.
-#[derive(Clone, Copy)]
-enum Conn {
-    Publisher,
-    Subscriber,
-    /// A RESP3 connection (HELLO 3 first).
-    Resp3,
-}
+/// The connections of the transcript: a publisher, a RESP2 subscriber, a RESP3 client.
+const PUB: usize = 0;
+const SUB: usize = 1;
+const RESP3: usize = 2;
 
-/// A step: the connection, the command, and how many frames it then reads there (replies and
-/// pushes alike; a PUBLISH's message is read by a later step on the subscriber, with 0 args).
-struct Step(Conn, &'static str, usize);
-
+/// Each step reads the frames it expects (a PUBLISH's message is read by a later step on the
+/// subscriber, with no command).
 const STEPS: &[Step] = &[
-    Step(Conn::Subscriber, "SUBSCRIBE a b", 2),
-    Step(Conn::Subscriber, "PSUBSCRIBE n*", 1),
-    Step(Conn::Subscriber, "SSUBSCRIBE s", 1),
-    Step(Conn::Publisher, "PUBLISH a m1", 1),
-    Step(Conn::Subscriber, "", 1),
-    Step(Conn::Publisher, "PUBLISH news m2", 1),
-    Step(Conn::Subscriber, "", 1),
-    Step(Conn::Publisher, "SPUBLISH s m3", 1),
-    Step(Conn::Subscriber, "", 1),
-    Step(Conn::Publisher, "PUBLISH other m4", 1),
-    Step(Conn::Subscriber, "GET x", 1),
-    Step(Conn::Subscriber, "PING", 1),
-    Step(Conn::Subscriber, "PING hi", 1),
-    Step(Conn::Subscriber, "PING a b", 1),
-    Step(Conn::Publisher, "PUBSUB NUMSUB a b zz", 1),
-    Step(Conn::Publisher, "PUBSUB NUMPAT", 1),
-    Step(Conn::Publisher, "PUBSUB CHANNELS a", 1),
-    Step(Conn::Publisher, "PUBSUB CHANNELS x*", 1),
-    Step(Conn::Publisher, "PUBSUB SHARDCHANNELS", 1),
-    Step(Conn::Publisher, "PUBSUB SHARDNUMSUB s t", 1),
-    Step(Conn::Publisher, "PUBSUB CHANNELS a b", 1),
-    Step(Conn::Publisher, "PUBSUB NOPE", 1),
-    Step(Conn::Publisher, "SUBSCRIBE", 1),
-    Step(Conn::Subscriber, "UNSUBSCRIBE a", 1),
-    Step(Conn::Subscriber, "PUNSUBSCRIBE", 1),
-    Step(Conn::Subscriber, "SUNSUBSCRIBE s", 1),
-    Step(Conn::Subscriber, "UNSUBSCRIBE", 1),
-    Step(Conn::Subscriber, "UNSUBSCRIBE", 1),
-    Step(Conn::Subscriber, "GET x", 1),
-    Step(Conn::Resp3, "SUBSCRIBE c", 1),
-    Step(Conn::Resp3, "GET x", 1),
-    Step(Conn::Resp3, "PING", 1),
-    Step(Conn::Resp3, "PUBSUB NUMSUB c d", 1),
-    Step(Conn::Resp3, "PUBSUB SHARDNUMSUB c", 1),
-    Step(Conn::Resp3, "PUBSUB CHANNELS c", 1),
-    Step(Conn::Publisher, "PUBLISH c m5", 1),
-    Step(Conn::Resp3, "", 1),
-    Step(Conn::Resp3, "PSUBSCRIBE c*", 1),
-    Step(Conn::Publisher, "PUBLISH c m6", 1),
-    Step(Conn::Resp3, "", 2),
-    Step(Conn::Resp3, "PUNSUBSCRIBE c*", 1),
-    Step(Conn::Resp3, "UNSUBSCRIBE", 1),
-    Step(Conn::Resp3, "SUNSUBSCRIBE", 1),
+    Step(SUB, "SUBSCRIBE a b", 2),
+    Step(SUB, "PSUBSCRIBE n*", 1),
+    Step(SUB, "SSUBSCRIBE s", 1),
+    Step(PUB, "PUBLISH a m1", 1),
+    Step(SUB, "", 1),
+    Step(PUB, "PUBLISH news m2", 1),
+    Step(SUB, "", 1),
+    Step(PUB, "SPUBLISH s m3", 1),
+    Step(SUB, "", 1),
+    Step(PUB, "PUBLISH other m4", 1),
+    Step(SUB, "GET x", 1),
+    Step(SUB, "PING", 1),
+    Step(SUB, "PING hi", 1),
+    Step(SUB, "PING a b", 1),
+    Step(PUB, "PUBSUB NUMSUB a b zz", 1),
+    Step(PUB, "PUBSUB NUMPAT", 1),
+    Step(PUB, "PUBSUB CHANNELS a", 1),
+    Step(PUB, "PUBSUB CHANNELS x*", 1),
+    Step(PUB, "PUBSUB SHARDCHANNELS", 1),
+    Step(PUB, "PUBSUB SHARDNUMSUB s t", 1),
+    Step(PUB, "PUBSUB CHANNELS a b", 1),
+    Step(PUB, "PUBSUB NOPE", 1),
+    Step(PUB, "SUBSCRIBE", 1),
+    Step(SUB, "UNSUBSCRIBE a", 1),
+    Step(SUB, "PUNSUBSCRIBE", 1),
+    Step(SUB, "SUNSUBSCRIBE s", 1),
+    Step(SUB, "UNSUBSCRIBE", 1),
+    Step(SUB, "UNSUBSCRIBE", 1),
+    Step(SUB, "GET x", 1),
+    Step(RESP3, "SUBSCRIBE c", 1),
+    Step(RESP3, "GET x", 1),
+    Step(RESP3, "PING", 1),
+    Step(RESP3, "PUBSUB NUMSUB c d", 1),
+    Step(RESP3, "PUBSUB SHARDNUMSUB c", 1),
+    Step(RESP3, "PUBSUB CHANNELS c", 1),
+    Step(PUB, "PUBLISH c m5", 1),
+    Step(RESP3, "", 1),
+    Step(RESP3, "PSUBSCRIBE c*", 1),
+    Step(PUB, "PUBLISH c m6", 1),
+    Step(RESP3, "", 2),
+    Step(RESP3, "PUNSUBSCRIBE c*", 1),
+    Step(RESP3, "UNSUBSCRIBE", 1),
+    Step(RESP3, "SUNSUBSCRIBE", 1),
 ];
 
-struct Side {
-    publisher: RawClient,
-    subscriber: RawClient,
-    resp3: RawClient,
-}
-
-impl Side {
-    async fn connect(publisher: u16, subscriber: u16) -> Side {
-        let mut resp3 = RawClient::connect(subscriber).await.unwrap();
-        resp3.call(&["HELLO", "3"]).await.unwrap();
-        Side {
-            publisher: RawClient::connect(publisher).await.unwrap(),
-            subscriber: RawClient::connect(subscriber).await.unwrap(),
-            resp3,
-        }
-    }
-
-    /// Runs every step; what each read, one line per frame.
-    async fn run(&mut self) -> Vec<String> {
-        let mut transcript = Vec::new();
-        for Step(conn, line, frames) in STEPS {
-            let client = match conn {
-                Conn::Publisher => &mut self.publisher,
-                Conn::Subscriber => &mut self.subscriber,
-                Conn::Resp3 => &mut self.resp3,
-            };
-            if !line.is_empty() {
-                let args: Vec<&str> = line.split(' ').collect();
-                client
-                    .send(&redraft_tests::command_bytes(&args))
-                    .await
-                    .unwrap();
-            }
-            for _ in 0..*frames {
-                let frame = client.read_reply().await.unwrap();
-                transcript.push(format!("{line} -> {}", show(&frame)));
-            }
-        }
-        transcript
-    }
-}
-
 async fn compare_with_redis(publisher: u16, subscriber: u16) {
+    let conns = |publisher, subscriber| {
+        [
+            Conn {
+                port: publisher,
+                resp3: false,
+            },
+            Conn {
+                port: subscriber,
+                resp3: false,
+            },
+            Conn {
+                port: subscriber,
+                resp3: true,
+            },
+        ]
+    };
     let redis = RedisServer::start().await;
-    let expected = Side::connect(redis.port(), redis.port()).await.run().await;
-    let got = Side::connect(publisher, subscriber).await.run().await;
-    for (want, have) in expected.iter().zip(&got) {
-        assert_eq!(have, want);
-    }
-    assert_eq!(got.len(), expected.len());
+    let reference = transcript::run(&conns(redis.port(), redis.port()), STEPS).await;
+    let ours = transcript::run(&conns(publisher, subscriber), STEPS).await;
+    transcript::assert_same(&reference, &ours);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

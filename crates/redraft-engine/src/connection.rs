@@ -67,12 +67,17 @@ static CONFIG: &[CommandSpec] = &[
 
 /// CLIENT's subcommands. LIST takes no filter yet (it shows only the calling connection).
 static CLIENT: &[CommandSpec] = &[
+    // Client-side caching, per node (docs/commands.md, client).
+    cmd!("client|caching", 3, CONNECTION, 0, 0, 0, Session),
     cmd!("client|getname", 2, CONNECTION, 0, 0, 0, Session),
+    cmd!("client|getredir", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|id", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|info", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|list", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|setinfo", 4, CONNECTION, 0, 0, 0, Session),
     cmd!("client|setname", 3, CONNECTION, 0, 0, 0, Session),
+    cmd!("client|tracking", -3, CONNECTION, 0, 0, 0, Session),
+    cmd!("client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session),
     // Answered by the client's node (its own blocked clients; see docs/commands.md).
     cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session),
 ];

@@ -49,7 +49,7 @@ impl Engine {
     pub fn apply(&mut self, index: u64, entry: &LogCommand) -> Vec<Reply> {
         self.now_ms = self.now_ms.max(entry.now_ms);
         self.keyspace.begin_entry(index);
-        match &entry.op {
+        let replies = match &entry.op {
             Op::Batch { runs } => runs
                 .iter()
                 .flat_map(|run| run.cmds.iter().map(move |argv| (run.db, argv)))
@@ -60,7 +60,17 @@ impl Engine {
                 self.sweep(*max_keys as usize);
                 Vec::new()
             }
-        }
+        };
+        self.keyspace.end_entry();
+        replies
+    }
+
+    /// Whether applying entries also reports the keys they change ([`Event::Invalidate`]): a
+    /// node turns it on while its clients track keys. It changes no state.
+    ///
+    /// [`Event::Invalidate`]: crate::event::Event::Invalidate
+    pub fn track_modified_keys(&mut self, on: bool) {
+        self.keyspace.track_modified = on;
     }
 
     fn apply_command(&mut self, db: u32, argv: &[Vec<u8>], seed: u64) -> Reply {

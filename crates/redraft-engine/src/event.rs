@@ -46,6 +46,14 @@ pub enum Event {
     },
     /// A client's subscriptions changed: its node confirms the change to it.
     Subscriptions(SubscriptionChange),
+    /// An entry changed these keys (in any database; None: it flushed or swapped a whole
+    /// database): nodes whose clients cache them tell those clients (CLIENT TRACKING). Only
+    /// produced while the node asks for it (`Engine::track_modified_keys`).
+    Invalidate {
+        /// The entry's log index: a read of this replica at or after it saw the change.
+        index: u64,
+        keys: Option<Vec<Vec<u8>>>,
+    },
 }
 
 /// One SUBSCRIBE-family request as applied, with what the client is told.

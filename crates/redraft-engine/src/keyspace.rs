@@ -258,10 +258,18 @@ pub struct Changes {
     pub(crate) waited: BTreeMap<u64, u32>,
     /// Hashes of waited keys changed since the engine last served waiters, in change order.
     pub(crate) ready: Vec<u64>,
+    /// The keys changed by the entry being applied, when a node asked for them (client-side
+    /// caching's invalidations; an output, not state: see [`Keyspace::track_modified`]).
+    pub(crate) modified: Option<Vec<Vec<u8>>>,
+    /// Whether the entry being applied changed the whole database (collected as `modified`).
+    pub(crate) flushed: bool,
 }
 
 impl Changes {
-    fn record(&mut self, hash: u64) {
+    fn record(&mut self, hash: u64, key: &[u8]) {
+        if let Some(modified) = &mut self.modified {
+            modified.push(key.to_vec());
+        }
         let repeat = self.ready.last() == Some(&hash);
         if !repeat && !self.waited.is_empty() && self.waited.contains_key(&hash) {
             self.ready.push(hash);
@@ -273,6 +281,7 @@ impl Changes {
     }
 
     fn record_whole_db(&mut self) {
+        self.flushed = true;
         self.whole_db = self.now_index;
     }
 
@@ -348,7 +357,7 @@ impl Db {
         let probe = (hash, key);
         let entry = self.entries.get_mut(&probe as &dyn KeyRef)?;
         // Any mutable access counts as a change: the caller may change the value through it.
-        self.changes.record(hash);
+        self.changes.record(hash, key);
         Some(entry)
     }
 
@@ -396,7 +405,7 @@ impl Db {
     /// Stores `entry` at `key`, replacing whatever was there (value and deadline).
     pub fn insert(&mut self, key: &[u8], entry: Entry) {
         let hashed = HashedKey::new(key);
-        self.changes.record(hashed.hash);
+        self.changes.record(hashed.hash, key);
         let deadline = entry.deadline_ms();
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
@@ -414,7 +423,7 @@ impl Db {
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let probe = (key_hash(key), key);
         let (hashed, entry) = self.entries.remove_entry(&probe as &dyn KeyRef)?;
-        self.changes.record(hashed.hash);
+        self.changes.record(hashed.hash, key);
         if let Some(deadline) = entry.deadline_ms() {
             self.forget_deadline(deadline, &hashed);
         }
@@ -430,7 +439,7 @@ impl Db {
             return false;
         };
         let hashed = hashed.clone();
-        self.changes.record(hashed.hash);
+        self.changes.record(hashed.hash, key);
         let old = entry.deadline_ms();
         if let Some(old) = old {
             self.forget_deadline(old, &hashed);
@@ -499,7 +508,7 @@ impl Db {
                 break;
             }
             self.deadlines.pop_first();
-            self.changes.record(hashed.hash);
+            self.changes.record(hashed.hash, &hashed.key);
             self.entries.remove(&hashed);
             swept += 1;
         }
@@ -575,6 +584,10 @@ pub struct Keyspace {
     /// Messages and subscription changes of the entry being applied, in order, for every
     /// node to deliver to its own clients (not in snapshots).
     pub events: Vec<Event>,
+    /// Whether applying an entry also reports the keys it changed (an [`Event::Invalidate`]),
+    /// for a node whose clients track keys (CLIENT TRACKING). Set by the node; it changes no
+    /// state, only what the engine hands out.
+    pub track_modified: bool,
 }
 
 impl Keyspace {
@@ -582,8 +595,11 @@ impl Keyspace {
     /// changed by it.
     pub fn begin_entry(&mut self, index: u64) {
         self.applied_index = index;
+        let track = self.track_modified;
         for db in &mut self.dbs {
             db.changes.now_index = index;
+            db.changes.modified = track.then(Vec::new);
+            db.changes.flushed = false;
             // Keys readied by an entry that serves no one (an expiry sweep deletes, and
             // deleting gives a waiter nothing) must not carry into this one: snapshots do not
             // hold them, so a restored replica would not either.
@@ -671,6 +687,32 @@ impl Keyspace {
         ready
     }
 
+    /// Hands out the keys the entry changed as an [`Event::Invalidate`] (when tracked).
+    pub fn end_entry(&mut self) {
+        if !self.track_modified {
+            return;
+        }
+        let mut keys = Some(Vec::new());
+        for db in &mut self.dbs {
+            let modified = db.changes.modified.take().unwrap_or_default();
+            if std::mem::take(&mut db.changes.flushed) {
+                keys = None;
+            }
+            if let Some(keys) = &mut keys {
+                keys.extend(modified);
+            }
+        }
+        if let Some(keys) = &mut keys {
+            keys.sort();
+            keys.dedup();
+            if keys.is_empty() {
+                return;
+            }
+        }
+        let index = self.applied_index;
+        self.events.push(Event::Invalidate { index, keys });
+    }
+
     /// Publishes `payload` on `channel` (a shard channel when `shard`): every node delivers it
     /// to its own subscribers. The number of clients it reaches, cluster-wide.
     pub fn publish(&mut self, shard: bool, channel: &[u8], payload: &[u8]) -> usize {
@@ -703,6 +745,7 @@ impl Default for Keyspace {
             served: Vec::new(),
             subscriptions: Subscriptions::default(),
             events: Vec::new(),
+            track_modified: false,
             encoding: EncodingConfig::default(),
             scripts: ScriptCache::default(),
             functions: Libraries::default(),

@@ -68,6 +68,52 @@ impl CommandSpec {
         matches!(self.kind, Kind::Write(_))
     }
 
+    /// The keys `argv` names: by the table's positions (first, last, step), or, for the
+    /// commands whose keys follow a count or a keyword (ZUNION, SINTERCARD, EVAL_RO, XREAD
+    /// ...), where those say. Arity is checked; a malformed count gives what it can.
+    pub fn keys<'a>(&self, argv: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+        let counted = |at: usize| {
+            let count = argv.get(at).and_then(|n| crate::args::parse_digits_u64(n));
+            let count = count.map_or(0, |n| n as usize);
+            argv.iter()
+                .skip(at + 1)
+                .take(count)
+                .map(Vec::as_slice)
+                .collect()
+        };
+        match self.name {
+            "sintercard" | "zdiff" | "zinter" | "zintercard" | "zunion" | "lmpop" | "zmpop" => {
+                counted(1)
+            }
+            "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" => counted(2),
+            "xread" | "xreadgroup" => {
+                let streams = argv
+                    .iter()
+                    .position(|arg| arg.eq_ignore_ascii_case(b"streams"));
+                let Some(at) = streams else {
+                    return Vec::new();
+                };
+                let rest = &argv[at + 1..];
+                rest[..rest.len() / 2].iter().map(Vec::as_slice).collect()
+            }
+            _ => self.positioned_keys(argv),
+        }
+    }
+
+    fn positioned_keys<'a>(&self, argv: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+        if self.first_key <= 0 || self.step <= 0 {
+            return Vec::new();
+        }
+        let last = match self.last_key {
+            n if n < 0 => argv.len() as i32 + n,
+            n => n,
+        };
+        (self.first_key..=last)
+            .step_by(self.step as usize)
+            .filter_map(|at| argv.get(at as usize).map(Vec::as_slice))
+            .collect()
+    }
+
     /// Whether the command may wait for data (BLPOP ...; see [`Blocking`]).
     pub fn is_blocking(&self) -> bool {
         self.flags & BLOCKING != 0

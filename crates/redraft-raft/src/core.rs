@@ -34,6 +34,8 @@ pub struct Core {
     /// What applied entries produce for this node's clients, until the server takes the
     /// stream.
     pub outputs: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::Output>>>,
+    /// Set while this node's clients track keys (see `RaftNode::track_modified_keys`).
+    pub track_keys: Arc<std::sync::atomic::AtomicBool>,
     /// The last committed log index, as saved by the log store.
     pub committed: Arc<AtomicU64>,
     pub clock: Clock,

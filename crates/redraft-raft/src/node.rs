@@ -112,9 +112,11 @@ impl RaftNode {
         let log = LogStore::open(&raft_dir, log_options)?;
         let (applied_tx, applied_rx) = watch::channel(0);
         let (outputs_tx, outputs_rx) = mpsc::unbounded_channel();
+        let track_keys = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let outputs = Outputs {
             node: config.id,
             tx: outputs_tx,
+            track_keys: track_keys.clone(),
         };
         let state_machine = StateMachine::open(&raft_dir, applied_tx, outputs)?;
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
@@ -146,6 +148,7 @@ impl RaftNode {
             replica,
             applied: applied_rx,
             outputs: Mutex::new(Some(outputs_rx)),
+            track_keys,
             committed,
             peers,
             writes: Default::default(),
@@ -276,6 +279,14 @@ impl RaftNode {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
+    }
+
+    /// Whether applied entries report the keys they change (`Output::Event` of
+    /// `Event::Invalidate`), for this node's clients that track keys.
+    pub fn track_modified_keys(&self, on: bool) {
+        self.core
+            .track_keys
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// This node's id.

@@ -4,6 +4,7 @@
 //! persisted snapshot and openraft re-applies the committed log after it.
 
 use std::io::{self, Cursor};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -55,6 +56,9 @@ pub struct StateMachine {
 pub struct Outputs {
     pub node: u64,
     pub tx: mpsc::UnboundedSender<Output>,
+    /// Set while this node's clients track keys (CLIENT TRACKING): entries then also report
+    /// the keys they change.
+    pub track_keys: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -85,7 +89,7 @@ impl Outputs {
         for event in engine.take_events() {
             let ours = match &event {
                 Event::Subscriptions(change) => change.subscriber.node == self.node,
-                Event::Message { .. } => true,
+                Event::Message { .. } | Event::Invalidate { .. } => true,
             };
             if ours {
                 self.send(Output::Event(event));
@@ -154,6 +158,8 @@ impl StateMachine {
         let replies = match entry.payload {
             EntryPayload::Blank => Vec::new(),
             EntryPayload::Normal(command) => {
+                let track = self.outputs.track_keys.load(Ordering::Relaxed);
+                replica.engine.track_modified_keys(track);
                 let replies = replica.engine.apply(log_id.index, &command);
                 report_internal_errors(log_id.index, &command, &replies);
                 self.outputs.send_applied(&mut replica.engine);

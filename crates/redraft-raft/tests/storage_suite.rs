@@ -34,7 +34,11 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
         let log = LogStore::open(dir.path(), options).map_err(|e| io(&e))?;
         let (applied_tx, _) = tokio::sync::watch::channel(0);
         let (tx, _) = tokio::sync::mpsc::unbounded_channel();
-        let outputs = Outputs { node: 1, tx };
+        let outputs = Outputs {
+            node: 1,
+            tx,
+            track_keys: Default::default(),
+        };
         let sm = StateMachine::open(dir.path(), applied_tx, outputs).map_err(|e| io(&e))?;
         Ok((dir, log, sm))
     }

@@ -49,7 +49,9 @@ pub async fn serve<C: Cluster>(server: Arc<Server<C>>, listener: TcpListener) {
                 .stats
                 .connected_clients
                 .fetch_add(1, Ordering::Relaxed);
+            server.set_connected(id, true);
             Session::new(server.clone(), id, peer).run(socket).await;
+            server.set_connected(id, false);
             server
                 .stats
                 .connected_clients

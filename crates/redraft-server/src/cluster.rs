@@ -52,6 +52,13 @@ pub trait Cluster: Send + Sync + 'static {
     /// Executes a read-only command on the local replica (after a barrier).
     fn read(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> Reply;
 
+    /// [`Cluster::read`], with the index of the last entry the state it read had applied.
+    fn read_indexed(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> (Reply, u64);
+
+    /// Whether applied entries report the keys they change (for this node's clients that
+    /// track keys).
+    fn track_modified_keys(&self, on: bool);
+
     /// [`Cluster::read`] of a script, which stops when `kill` is set (SCRIPT KILL).
     fn read_script(
         &self,

@@ -28,6 +28,10 @@ impl<C: Cluster> Session<C> {
             "select" => self.select(argv),
             "hello" => self.hello(argv),
             "client|id" => Reply::Integer(self.id as i64),
+            "client|tracking" => self.client_tracking(argv),
+            "client|caching" => self.client_caching(argv),
+            "client|getredir" => self.client_getredir(),
+            "client|trackinginfo" => self.client_trackinginfo(),
             "client|getname" => self.name.clone().map(Reply::Bulk).unwrap_or(Reply::Nil),
             "client|setname" => self.client_setname(&argv[2]),
             "client|setinfo" => self.client_setinfo(&argv[2], &argv[3]),
@@ -97,6 +101,7 @@ impl<C: Cluster> Session<C> {
             }
         }
         self.protocol = protocol;
+        self.protocol_changed();
         if name.is_some() {
             self.name = name;
         }

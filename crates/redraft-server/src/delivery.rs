@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
-use redraft_engine::Argv;
+use redraft_engine::{Argv, Event};
 use redraft_raft::Output;
 
 use crate::cluster::{Cluster, RouteError};
@@ -30,11 +30,18 @@ pub async fn route_outputs<C: Cluster>(server: Arc<Server<C>>) {
                     put_back(server.clone(), db, undo);
                 }
             }
+            Output::Event(Event::Invalidate { index, keys }) => {
+                let due = server.tracking.changed(index, keys.as_deref());
+                crate::tracking::send(&server.hub, due);
+            }
             Output::Event(event) => server.hub.deliver(event, incarnation),
-            // Confirmations of the skipped entries are lost: the subscribers reconnect and
-            // subscribe again rather than listen to what they may not hold.
             Output::SnapshotInstalled => {
-                server.hub.close_all("this node caught up from a snapshot")
+                // Confirmations of the skipped entries are lost: the subscribers reconnect and
+                // subscribe again rather than listen to what they may not hold; which keys the
+                // skipped entries changed is unknown, so tracking clients drop everything.
+                server.hub.close_all("this node caught up from a snapshot");
+                let due = server.tracking.changed(u64::MAX, None);
+                crate::tracking::send(&server.hub, due);
             }
         }
     }

@@ -5,6 +5,7 @@
 pub mod accept;
 mod admin;
 mod block;
+mod caching;
 pub mod cli;
 pub mod cluster;
 mod connection;
@@ -23,6 +24,7 @@ pub mod session;
 mod subscribe;
 #[cfg(test)]
 mod tests;
+mod tracking;
 mod transaction;
 mod wait;
 pub mod waiting;

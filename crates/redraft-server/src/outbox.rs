@@ -5,6 +5,7 @@
 //! dropped, so a slow subscriber cannot make a node's memory grow without end.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,8 @@ pub struct Outbox {
     queue: Mutex<Queue>,
     /// Wakes the session: frames arrived, or the outbox was closed.
     wake: Notify,
+    /// Whether the client speaks RESP3 (HELLO 3): how invalidations reach it.
+    resp3: AtomicBool,
 }
 
 #[derive(Default)]
@@ -91,7 +94,16 @@ impl Outbox {
             limit,
             queue: Mutex::default(),
             wake: Notify::new(),
+            resp3: AtomicBool::new(false),
         }
+    }
+
+    pub fn set_resp3(&self, resp3: bool) {
+        self.resp3.store(resp3, Ordering::Relaxed);
+    }
+
+    pub fn resp3(&self) -> bool {
+        self.resp3.load(Ordering::Relaxed)
     }
 
     /// Queues `frame`; disconnects the client when its output passes the limits.

@@ -43,6 +43,11 @@ impl Hub {
         self.lock().outboxes.insert(client, outbox);
     }
 
+    /// The outbox of this node's client `client`, if it has one.
+    pub fn outbox_of(&self, client: u64) -> Option<Arc<Outbox>> {
+        self.lock().outboxes.get(&client).cloned()
+    }
+
     /// The client left: nothing more is pushed to it.
     pub fn detach(&self, client: u64) {
         let mut local = self.lock();
@@ -90,7 +95,7 @@ impl Hub {
             Event::Subscriptions(change) if change.subscriber.incarnation == incarnation => {
                 self.lock().apply_change(change)
             }
-            Event::Subscriptions(_) => {}
+            Event::Subscriptions(_) | Event::Invalidate { .. } => {}
         }
     }
 

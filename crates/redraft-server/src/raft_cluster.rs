@@ -46,6 +46,17 @@ impl Cluster for RaftCluster {
             .with_engine(|engine| engine.read(db, argv, context))
     }
 
+    fn read_indexed(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> (Reply, u64) {
+        self.node.with_engine(|engine| {
+            let index = engine.keyspace().applied_index;
+            (engine.read(db, argv, context), index)
+        })
+    }
+
+    fn track_modified_keys(&self, on: bool) {
+        self.node.track_modified_keys(on)
+    }
+
     fn read_script(
         &self,
         db: u32,

@@ -9,6 +9,7 @@ use crate::frame::Limits;
 use crate::outbox::OutputLimit;
 use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
+use crate::tracking::Tracking;
 use crate::waiting::Waiting;
 
 #[derive(Clone, Debug)]
@@ -68,6 +69,10 @@ pub struct Server<C: Cluster> {
     pub waiting: Waiting,
     /// This node's pub/sub subscribers.
     pub hub: Hub,
+    /// This node's clients that track keys (client-side caching).
+    pub tracking: Tracking,
+    /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
+    clients: std::sync::Mutex<std::collections::HashSet<u64>>,
     next_client_id: AtomicU64,
 }
 
@@ -86,8 +91,27 @@ impl<C: Cluster> Server<C> {
             scripts: RunningScripts::default(),
             waiting: Waiting::default(),
             hub: Hub::default(),
+            tracking: Tracking::default(),
+            clients: Default::default(),
             next_client_id: AtomicU64::new(1),
         })
+    }
+
+    /// Whether client `id` is connected to this node now.
+    pub fn is_client(&self, id: u64) -> bool {
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&id)
+    }
+
+    /// Notes that client `id` connected (true) or left (false).
+    pub(crate) fn set_connected(&self, id: u64, connected: bool) {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        match connected {
+            true => clients.insert(id),
+            false => clients.remove(&id),
+        };
     }
 
     /// The id of the next client, as CLIENT ID reports it.

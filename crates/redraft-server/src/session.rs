@@ -18,6 +18,7 @@ use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
 use redraft_raft::long_running;
 
 use crate::block::client_gone;
+use crate::caching::CachingOptions;
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
@@ -56,6 +57,8 @@ pub struct Session<C: Cluster> {
     pub subscription_seq: u64,
     /// Bytes of pushed frames taken from the outbox and not yet written to the socket.
     pub pushed_unwritten: usize,
+    /// CLIENT TRACKING's OPTIN / OPTOUT and CLIENT CACHING.
+    pub caching_options: CachingOptions,
 }
 
 /// How the session serves one command.
@@ -118,12 +121,14 @@ impl<C: Cluster> Session<C> {
             outbox: None,
             subscription_seq: 0,
             pushed_unwritten: 0,
+            caching_options: CachingOptions::default(),
         }
     }
 
     /// Serves the connection until the client leaves, sends garbage, or QUITs.
     pub async fn run(mut self, mut socket: TcpStream) {
         self.serve(&mut socket).await;
+        self.stop_tracking();
         self.leave_pubsub();
     }
 
@@ -232,6 +237,13 @@ impl<C: Cluster> Session<C> {
         while let Some(argv) = pending.next() {
             self.server.stats.count_command();
             let mut routed = route(&self.server.cluster, &argv);
+            // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
+            // stays set while a transaction queues, as in Redis).
+            let caching = match &routed {
+                _ if self.transaction.is_some() => None,
+                Route::Session(name) if name.starts_with("client|") => None,
+                _ => self.caching_options.caching.take(),
+            };
             if self.protocol == Protocol::Resp2 && self.subscribed() {
                 routed = only_subscription_commands(routed, &argv);
             }
@@ -296,7 +308,7 @@ impl<C: Cluster> Session<C> {
                     {
                         run.push(next);
                     }
-                    replies.extend(self.read_run(&run).await);
+                    replies.extend(self.read_run(&run, caching).await);
                 }
             }
         }
@@ -333,13 +345,15 @@ impl<C: Cluster> Session<C> {
         ))
     }
 
-    async fn read_run(&self, run: &[Argv]) -> Vec<Reply> {
+    /// A run of reads after one barrier; `caching` (CLIENT CACHING) speaks for its first.
+    async fn read_run(&self, run: &[Argv], caching: Option<bool>) -> Vec<Reply> {
         let context = match self.server.cluster.read_barrier().await {
             Ok(context) => context,
             Err(error) => return vec![error.reply(); run.len()],
         };
         run.iter()
-            .map(|argv| {
+            .enumerate()
+            .map(|(i, argv)| {
                 let context = ReadContext {
                     seed: rand::random(),
                     ..context
@@ -347,7 +361,11 @@ impl<C: Cluster> Session<C> {
                 if is_script(argv) {
                     return self.read_script(argv, context);
                 }
-                self.server.cluster.read(self.db, argv, context)
+                let keys = self.keys_to_track(argv, if i == 0 { caching } else { None });
+                if keys.is_empty() {
+                    return self.server.cluster.read(self.db, argv, context);
+                }
+                self.tracked_read(argv, &keys, context)
             })
             .collect()
     }

@@ -80,11 +80,12 @@ impl<C: Cluster> Session<C> {
     }
 
     /// This session's outbox, attached to the node's subscribers on first use.
-    fn outbox(&mut self) -> Arc<Outbox> {
+    pub(crate) fn outbox(&mut self) -> Arc<Outbox> {
         if let Some(outbox) = &self.outbox {
             return outbox.clone();
         }
         let outbox = Arc::new(Outbox::new(self.server.config.pubsub_output_limit));
+        outbox.set_resp3(self.protocol == crate::encode::Protocol::Resp3);
         self.server.hub.attach(self.id, outbox.clone());
         self.outbox = Some(outbox.clone());
         outbox

@@ -71,6 +71,16 @@ impl Cluster for LocalCluster {
         self.engine.lock().unwrap().read(db, argv, context)
     }
 
+    fn read_indexed(&self, db: u32, argv: &[Vec<u8>], context: ReadContext) -> (Reply, u64) {
+        let engine = self.engine.lock().unwrap();
+        let index = engine.keyspace().applied_index;
+        (engine.read(db, argv, context), index)
+    }
+
+    fn track_modified_keys(&self, on: bool) {
+        self.engine.lock().unwrap().track_modified_keys(on)
+    }
+
     fn read_script(
         &self,
         db: u32,

@@ -32,7 +32,7 @@ fn messages(e: &mut Engine) -> Vec<String> {
                 String::from_utf8_lossy(&channel),
                 String::from_utf8_lossy(&payload)
             )),
-            Event::Subscriptions(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -109,7 +109,7 @@ fn confirmations_carry_redis_counts_and_go_out_in_order() {
         .into_iter()
         .filter_map(|event| match event {
             Event::Subscriptions(change) => Some(change),
-            Event::Message { .. } => None,
+            _ => None,
         })
         .collect();
     type Shown = (u64, bool, Vec<(Option<String>, usize)>);
@@ -203,4 +203,64 @@ fn malformed_internal_commands_and_clients_are_refused() {
         "ERR wrong number of arguments for 'publish' command"
     );
     assert!(e.take_events().is_empty());
+}
+
+fn invalidations(e: &mut Engine) -> Vec<Option<Vec<String>>> {
+    e.take_events()
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::Invalidate { keys, .. } => Some(keys.map(|keys| {
+                keys.iter()
+                    .map(|key| String::from_utf8_lossy(key).into_owned())
+                    .collect()
+            })),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_keys_an_entry_changes_are_reported_only_while_a_node_tracks_them() {
+    let mut e = Engine::new();
+    entry(&mut e, 1, &["SET a 1"]);
+    assert!(invalidations(&mut e).is_empty(), "nobody tracks");
+    e.track_modified_keys(true);
+    entry(&mut e, 2, &["MSET b 1 a 2", "GET a", "LPUSH l x"]);
+    entry(&mut e, 3, &["GET a"]);
+    let mut other_db = LogCommand::run(4, 3, vec![c("SET z 1")]);
+    e.apply(4, &other_db);
+    other_db = LogCommand::run(5, 3, vec![c("FLUSHDB")]);
+    e.apply(5, &other_db);
+    let some = |keys: &[&str]| Some(keys.iter().map(|k| k.to_string()).collect());
+    assert_eq!(
+        invalidations(&mut e),
+        [some(&["a", "b", "l"]), some(&["z"]), None],
+        "one report per entry that changed keys; a flush invalidates everything"
+    );
+    e.track_modified_keys(false);
+    entry(&mut e, 6, &["SET a 3"]);
+    assert!(invalidations(&mut e).is_empty());
+}
+
+#[test]
+fn a_commands_keys_come_from_its_positions_or_its_count() {
+    let keys = |line: &str| {
+        let argv = c(line);
+        let spec = crate::table::resolve(&argv).unwrap();
+        let keys: Vec<String> = spec
+            .keys(&argv)
+            .iter()
+            .map(|key| String::from_utf8_lossy(key).into_owned())
+            .collect();
+        keys.join(" ")
+    };
+    assert_eq!(keys("GET a"), "a");
+    assert_eq!(keys("MGET a b c"), "a b c");
+    assert_eq!(keys("MSET a 1 b 2"), "a b");
+    assert_eq!(keys("HGET h f"), "h");
+    assert_eq!(keys("ZUNION 2 x y WITHSCORES"), "x y");
+    assert_eq!(keys("SINTERCARD 2 s t LIMIT 1"), "s t");
+    assert_eq!(keys("EVAL_RO body 1 k arg"), "k");
+    assert_eq!(keys("XREAD COUNT 2 STREAMS s1 s2 0 0"), "s1 s2");
+    assert_eq!(keys("PING"), "");
 }

@@ -29,8 +29,8 @@ const SCRIPT_CHUNK: &str = "@user_script";
 /// Where a library's errors say they happened (`user_function:1: ...`).
 const FUNCTION_CHUNK: &str = "@user_function";
 /// The version the `redis` table reports, as INFO does (crates/redraft-server/src/info.rs).
-const REDIS_VERSION: &str = "7.2.0";
-const REDIS_VERSION_NUM: u32 = 0x07_02_00;
+const REDIS_VERSION: &str = "7.4.0";
+const REDIS_VERSION_NUM: u32 = 0x07_04_00;
 /// The error line of a script stopped by SCRIPT KILL (Redis's).
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 

@@ -46,7 +46,7 @@ fn eval_returns_converted_values_as_redis_does() {
             "return redis.sha1hex(12)",
             "7b52009b64fd0a2a49e6d8a939753077792b0554",
         ),
-        ("return redis.REDIS_VERSION", "7.2.0"),
+        ("return redis.REDIS_VERSION", "7.4.0"),
         ("return redis.replicate_commands()", ":1"),
         ("return redis.breakpoint()", "(nil)"),
         (
