@@ -2,7 +2,8 @@
 //! follower and the publisher on another node), and on a three-node cluster of real
 //! processes: a PUBLISH through one node reaches subscribers on every node, counted and in
 //! order; a subscriber that does not read is disconnected at its output limit while the node
-//! stays healthy; subscribers of a node cut off from the cluster are disconnected.
+//! stays healthy; subscribers (and tracking clients) of a node cut off from the cluster are
+//! disconnected.
 
 use std::time::{Duration, Instant};
 
@@ -214,6 +215,12 @@ async fn subscribers_of_a_node_cut_off_from_the_cluster_are_disconnected() {
     let cluster = Cluster::start(3).await;
     let followers = cluster.followers().await;
     let mut listener = subscriber(cluster.port(followers[0]), "SUBSCRIBE", "news").await;
+    let mut cache = RawClient::connect(cluster.port(followers[0]))
+        .await
+        .unwrap();
+    cache.call(&["HELLO", "3"]).await.unwrap();
+    let tracking = cache.call(&["CLIENT", "TRACKING", "ON"]).await.unwrap();
+    assert_eq!(tracking, b"+OK\r\n");
     assert_eq!(
         listener.closed_within(Duration::from_secs(2)).await,
         Ok(false)
@@ -233,4 +240,6 @@ async fn subscribers_of_a_node_cut_off_from_the_cluster_are_disconnected() {
         "{:?}",
         started.elapsed()
     );
+    // A client caching keys would no longer hear of changes: it is disconnected too.
+    assert_eq!(cache.closed_within(Duration::from_secs(5)).await, Ok(true));
 }

@@ -73,13 +73,15 @@ impl Hub {
         self.lock().held.len()
     }
 
-    /// Disconnects every subscriber of this node.
+    /// How many of this node's clients get pushed frames (subscribers, tracking clients).
+    pub fn listeners(&self) -> usize {
+        self.lock().outboxes.len()
+    }
+
+    /// Disconnects every client of this node that gets pushed frames.
     pub fn close_all(&self, why: &'static str) {
-        let local = self.lock();
-        for client in local.held.keys() {
-            if let Some(outbox) = local.outboxes.get(client) {
-                outbox.close(why);
-            }
+        for outbox in self.lock().outboxes.values() {
+            outbox.close(why);
         }
     }
 
@@ -214,14 +216,15 @@ fn confirmation_verb(kind: ChannelKind, subscribe: bool) -> &'static str {
     }
 }
 
-/// While this node has subscribers, checks every second that it is in contact with the
-/// cluster's leader (a read barrier); after [`CUT_OFF_AFTER`] without, disconnects them, so
-/// that none waits on a node that messages can no longer reach.
+/// While this node has clients that get pushed frames (subscribers, tracking clients), checks
+/// every second that it is in contact with the cluster's leader (a read barrier); after
+/// [`CUT_OFF_AFTER`] without, disconnects them, so that none waits on a node that messages can
+/// no longer reach, nor trusts a cache whose invalidations can no longer come.
 pub async fn watch_contact<C: Cluster>(server: Arc<Server<C>>) {
     let mut last_contact = Instant::now();
     loop {
         tokio::time::sleep(CONTACT_CHECK_EVERY).await;
-        if server.hub.subscribers() == 0 {
+        if server.hub.listeners() == 0 {
             last_contact = Instant::now();
             continue;
         }
@@ -229,7 +232,7 @@ pub async fn watch_contact<C: Cluster>(server: Arc<Server<C>>) {
         if matches!(barrier, Ok(Ok(_))) {
             last_contact = Instant::now();
         } else if last_contact.elapsed() >= CUT_OFF_AFTER {
-            tracing::warn!("no contact with the cluster's leader: disconnecting subscribers");
+            tracing::warn!("no contact with the cluster's leader: disconnecting listeners");
             server
                 .hub
                 .close_all("this node lost contact with the cluster");
