@@ -1,6 +1,6 @@
 //! Blocking commands: against redis-server byte for byte (a single node and a follower), and
 //! on a three-node cluster of real processes: a client blocked on one follower is served by a
-//! push through the other; 100 clients blocked on every node share 3,000 pushed elements
+//! push through the other; 100 clients blocked on every node share 10,000 pushed elements
 //! exactly once, each client's elements in push order.
 
 use std::collections::BTreeSet;
@@ -116,7 +116,7 @@ async fn a_client_blocked_on_one_follower_is_served_by_a_push_through_the_other(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_on_every_node_share_pushed_elements_exactly_once() {
     const CLIENTS: usize = 100;
-    const ELEMENTS: usize = 3_000;
+    const ELEMENTS: usize = 10_000;
     let cluster = Cluster::start(3).await;
     let ids = cluster.ids();
     let mut consumers = Vec::new();
@@ -126,16 +126,23 @@ async fn waiters_on_every_node_share_pushed_elements_exactly_once() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut pusher = cluster.raw(ids[0]).await;
-    for n in 0..ELEMENTS {
-        let reply = pusher
-            .call(&["RPUSH", "q", &format!("e{n:04}")])
-            .await
-            .unwrap();
-        assert!(
-            reply.starts_with(b":"),
-            "{}",
-            String::from_utf8_lossy(&reply)
-        );
+    // Pipelined, 100 pushes at a time: consecutive pushes share log entries, and each entry
+    // serves many waiters at once.
+    for batch in 0..ELEMENTS / 100 {
+        let mut bytes = Vec::new();
+        for n in batch * 100..(batch + 1) * 100 {
+            let element = format!("e{n:05}");
+            bytes.extend(redraft_tests::command_bytes(&["RPUSH", "q", &element]));
+        }
+        pusher.send(&bytes).await.unwrap();
+        for _ in 0..100 {
+            let reply = pusher.read_reply().await.unwrap();
+            assert!(
+                reply.starts_with(b":"),
+                "{}",
+                String::from_utf8_lossy(&reply)
+            );
+        }
     }
     let mut seen = BTreeSet::new();
     for consumer in consumers {
