@@ -105,6 +105,12 @@ impl Engine {
         waiters.map(|w| w.id).filter(|id| id.node == node).collect()
     }
 
+    /// Every lock lease as (name, token, since-index, ttl ms): what a leader times to expire
+    /// them (`lock-expire`).
+    pub fn leases(&self) -> Vec<(Vec<u8>, u64, u64, u64)> {
+        self.keyspace.locks.leases()
+    }
+
     /// The waiters that the entries applied since the last call served, timed out or
     /// unblocked, in order: each node answers those of its own clients.
     pub fn take_served(&mut self) -> Vec<ServedWaiter> {

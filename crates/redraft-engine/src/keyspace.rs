@@ -18,6 +18,7 @@ use crate::event::Event;
 use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::list::value::ListValue;
+use crate::lock::table::Locks;
 use crate::pubsub::registry::Subscriptions;
 use crate::reply::Reply;
 use crate::script::cache::ScriptCache;
@@ -581,6 +582,8 @@ pub struct Keyspace {
     pub served: Vec<ServedWaiter>,
     /// Who subscribes to which channels and patterns, cluster-wide.
     pub subscriptions: Subscriptions,
+    /// The lock service's locks (their own namespace, beside the databases).
+    pub locks: Locks,
     /// Messages and subscription changes of the entry being applied, in order, for every
     /// node to deliver to its own clients (not in snapshots).
     pub events: Vec<Event>,
@@ -687,6 +690,17 @@ impl Keyspace {
         ready
     }
 
+    /// Readies the waiters of `key` in every database where someone waits on it (a lock's
+    /// wait key, when a permit frees).
+    pub fn wake(&mut self, key: &[u8]) {
+        let hash = key_hash(key);
+        for db in &mut self.dbs {
+            if db.changes.waited.contains_key(&hash) {
+                db.changes.record(hash, key);
+            }
+        }
+    }
+
     /// Hands out the keys the entry changed as an [`Event::Invalidate`] (when tracked).
     pub fn end_entry(&mut self) {
         if !self.track_modified {
@@ -744,6 +758,7 @@ impl Default for Keyspace {
             waiters: Waiters::default(),
             served: Vec::new(),
             subscriptions: Subscriptions::default(),
+            locks: Locks::default(),
             events: Vec::new(),
             track_modified: false,
             encoding: EncodingConfig::default(),

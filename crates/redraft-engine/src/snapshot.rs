@@ -10,8 +10,8 @@
 //! each script's body (u32 length + bytes) in the order of their SHA-1 names, which loading
 //! computes again. Then the function libraries (see [`Libraries::encode_snapshot`]): their
 //! code and what each registered, so that loading runs no Lua. Then the waiters of blocking
-//! commands (see [`Waiters::encode_snapshot`]), and last the pub/sub subscriptions (see
-//! [`Subscriptions::encode_snapshot`]).
+//! commands (see [`Waiters::encode_snapshot`]), the pub/sub subscriptions (see
+//! [`Subscriptions::encode_snapshot`]), and last the locks (see [`Locks::encode_snapshot`]).
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
 use crate::blocking::waiters::Waiters;
@@ -20,6 +20,7 @@ use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::keyspace::{Changes, Entry, Keyspace, Value, CHANGE_BUCKETS};
 use crate::list::value::ListValue;
+use crate::lock::table::Locks;
 use crate::pubsub::registry::Subscriptions;
 use crate::set::value::SetValue;
 use crate::stream::value::StreamValue;
@@ -33,10 +34,10 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// Version 2 added the replicated configuration after the engine time; version 3 the applied
 /// index and each database's table of changes; version 4 the script limits (two more values of
 /// the configuration) and the script cache; version 5 the function libraries; version 6 the
-/// waiters of blocking commands; version 7 the registry of pub/sub subscriptions. Older snapshots
+/// waiters of blocking commands; version 7 the registry of pub/sub subscriptions; version 8 the lock service's table. Older snapshots
 /// still load, with the default configuration, no change recorded (the applied index then
 /// comes with the next entry), no script cached and no library.
-const VERSION: u32 = 7;
+const VERSION: u32 = 8;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
@@ -100,6 +101,9 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
     }
     if version >= 7 {
         keyspace.subscriptions.encode_snapshot(&mut out);
+    }
+    if version >= 8 {
+        keyspace.locks.encode_snapshot(&mut out);
     }
     out
 }
@@ -216,6 +220,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     }
     if version >= 7 {
         keyspace.subscriptions = Subscriptions::decode_snapshot(&mut reader)?;
+    }
+    if version >= 8 {
+        keyspace.locks = Locks::decode_snapshot(&mut reader)?;
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

@@ -294,6 +294,17 @@ pub struct Blocking {
     /// The command as its waiter keeps it, fixed where it stands (XREAD's `$` becomes the
     /// stream's last ID); the list commands keep theirs as it is.
     pub prepare: PrepareFn,
+    /// Whether `key` may serve a waiter now (stored keys: the key exists; LOCK.ACQUIRE: a
+    /// permit is free), checked before each waiter of the key is tried.
+    pub ready: ReadyFn,
+}
+
+/// See [`Blocking::ready`].
+pub type ReadyFn = fn(&Keyspace, u32, &[u8], u64) -> bool;
+
+/// [`Blocking::ready`] of the commands that wait on stored keys: the key holds a live value.
+pub fn key_exists(keyspace: &Keyspace, db: u32, key: &[u8], now_ms: u64) -> bool {
+    keyspace.dbs[db as usize].contains(key, now_ms)
 }
 
 impl Blocking {
@@ -309,6 +320,7 @@ impl Blocking {
             serve,
             may_wait: always,
             prepare: as_sent,
+            ready: key_exists,
         }
     }
 }

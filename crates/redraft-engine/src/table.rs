@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 pub use crate::spec::{wrong_arity, CommandSpec, Kind};
 
 use crate::{
-    bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, pubsub,
-    script, set, sort, stream, string, transaction, zset,
+    bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, lock,
+    pubsub, script, set, sort, stream, string, transaction, zset,
 };
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
@@ -35,6 +35,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             keys::COMMANDS,
             list::COMMANDS,
             list::blocking::COMMANDS,
+            lock::COMMANDS,
             pubsub::COMMANDS,
             script::COMMANDS,
             set::COMMANDS,
@@ -107,6 +108,7 @@ pub fn resolve_entry(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
             .iter()
             .chain(blocking::INTERNAL)
             .chain(pubsub::INTERNAL)
+            .chain(lock::INTERNAL)
             .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
             .ok_or(unknown)?;
         match internal.arity_ok(argv.len()) {

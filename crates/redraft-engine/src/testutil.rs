@@ -176,7 +176,8 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
     // Database 0's table of changes (whole-database entry 8, count 4, 12 per bucket), then
     // the entry count and the empty table of changes of databases 1 to 15, then the counts of
     // an empty script cache (8) and of no function library (8), then an empty table of
-    // waiters (next order 8, count 8) and of no pub/sub subscriber (8).
+    // waiters (next order 8, count 8), of no pub/sub subscriber (8) and of no lock (last token
+    // 8, lock count 8, ended count 8).
     let changed_buckets = engine.keyspace().dbs[0]
         .changes
         .buckets
@@ -184,7 +185,7 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
         .map_or(0, |buckets| {
             buckets.iter().filter(|&&index| index != 0).count()
         });
-    let tail = 12 + 12 * changed_buckets + 15 * (8 + 12) + 8 + 8 + 16 + 8;
+    let tail = 12 + 12 * changed_buckets + 15 * (8 + 12) + 8 + 8 + 16 + 8 + 24;
     let bytes = engine.encode_snapshot();
     let mut out = bytes[..VALUE_AT].to_vec();
     out.extend_from_slice(value);

@@ -33,6 +33,7 @@ mod service;
 mod snapshot_file;
 mod snapshot_trigger;
 mod state_machine;
+mod lease_keeper;
 mod sweeper;
 mod types;
 mod write_batch;

@@ -28,6 +28,7 @@ use crate::server;
 use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, Output, Outputs, StateMachine};
 use crate::sweeper;
+use crate::lease_keeper;
 use crate::types::Raft;
 
 /// How long shutdown waits for the gRPC server to drain.
@@ -64,6 +65,7 @@ impl Tasks {
         let handles = vec![
             tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
             tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
+            tokio::spawn(lease_keeper::run(core.clone(), stop.subscribe())),
             tokio::spawn(snapshot_trigger::run(
                 core.clone(),
                 log_bytes,

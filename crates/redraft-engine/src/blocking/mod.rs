@@ -17,7 +17,7 @@ use crate::entry::{ServedWaiter, WaiterId, BLOCKED};
 use crate::keyspace::Keyspace;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{cmd, Blocking, CommandSpec, Kind::Write, Resolve, Served, WriteCtx};
-use crate::{list, stream, zset};
+use crate::{list, lock, stream, zset};
 
 /// Commands that only the log carries (see crate::entry's BLOCK_COMMAND and others).
 pub(crate) static INTERNAL: &[CommandSpec] = &[
@@ -40,6 +40,7 @@ pub fn waiting(name: &[u8]) -> Option<&'static Blocking> {
         .iter()
         .chain(zset::blocking::WAITING)
         .chain(stream::blocking::WAITING)
+        .chain(lock::WAITING)
         .find(|blocking| blocking.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
@@ -160,7 +161,8 @@ fn serve_key(
     resolve: Resolve,
 ) {
     for waiter in keyspace.waiters.on_key(db, key) {
-        if !keyspace.dbs[db as usize].contains(key, now_ms) {
+        let ready = waiter.argv.first().and_then(|name| waiting(name));
+        if !ready.is_some_and(|blocking| (blocking.ready)(keyspace, db, key, now_ms)) {
             return;
         }
         if !keyspace.waiters.contains(&waiter.id) {

@@ -101,6 +101,16 @@ impl Waiters {
             .collect()
     }
 
+    /// How many wait on `key`, in any database.
+    pub fn count_on_key(&self, key: &[u8]) -> usize {
+        let hash = key_hash(key);
+        self.by_key
+            .iter()
+            .filter(|((_, h, k), _)| *h == hash && k == key)
+            .map(|(_, orders)| orders.len())
+            .sum()
+    }
+
     /// The waiters on `key` of `db`, longest waiting first.
     pub fn on_key(&self, db: u32, key: &[u8]) -> Vec<Waiter> {
         let slot = (db, key_hash(key), key.to_vec());

@@ -5,7 +5,7 @@
 
 use crate::args;
 use crate::reply::Reply;
-use crate::spec::{Blocking, BlockingArgs, ReadCtx, Served, WriteCtx};
+use crate::spec::{key_exists, Blocking, BlockingArgs, ReadCtx, Served, WriteCtx};
 
 use super::commands::{entries_reply, parse_read_args, streams_reply};
 use super::group_commands::{now_of, serve_group};
@@ -19,6 +19,7 @@ pub(crate) static WAITING: &[Blocking] = &[
         serve: serve_xread,
         may_wait: |argv| blocks(argv, false),
         prepare: fix_dollar_ids,
+        ready: key_exists,
     },
     Blocking {
         name: "xreadgroup",
@@ -26,6 +27,7 @@ pub(crate) static WAITING: &[Blocking] = &[
         serve: serve_xreadgroup,
         may_wait: |argv| blocks(argv, true),
         prepare: |_, argv| argv.to_vec(),
+        ready: key_exists,
     },
 ];
 
