@@ -63,10 +63,10 @@ mod testutil;
 pub use blocking::may_wait;
 pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op, Run, ServedWaiter, Transaction, WaiterId, Watched};
+pub use event::{ChannelKind, Event, Subscriber, SubscriptionChange};
 pub use lock::{
     wait_key as lock_wait_key, EXPIRE_COMMAND as LOCK_EXPIRE_COMMAND, MIN_TTL_MS as LOCK_MIN_TTL_MS,
 };
-pub use event::{ChannelKind, Event, Subscriber, SubscriptionChange};
 pub use pubsub::{kind_name, SUBSCRIBE_COMMAND, SUBSCRIPTION_COMMANDS, UNSUBSCRIBE_COMMAND};
 pub use reply::Reply;
 pub use script::SCRIPT_COMMANDS;

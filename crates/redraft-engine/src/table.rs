@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 pub use crate::spec::{wrong_arity, CommandSpec, Kind};
 
 use crate::{
-    bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, lock,
-    pubsub, script, set, sort, stream, string, transaction, zset,
+    bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, lock, pubsub,
+    script, set, sort, stream, string, transaction, zset,
 };
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;

@@ -34,7 +34,9 @@ pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             _ = ticks.tick() => {}
             _ = stop.wait_for(|&stop| stop) => return,
         }
-        let term = core.is_leader().then(|| core.raft.metrics().borrow().current_term);
+        let term = core
+            .is_leader()
+            .then(|| core.raft.metrics().borrow().current_term);
         let leases = match term {
             Some(_) => read_replica(&core.replica).engine.leases(),
             None => Vec::new(),
@@ -73,7 +75,12 @@ struct Keeper {
 impl Keeper {
     /// The leases whose ttl has passed since this leader first saw them; none unless this
     /// node leads (`term`). A new term forgets every timing: inherited leases start afresh.
-    fn check(&mut self, term: Option<u64>, leases: Vec<(Vec<u8>, u64, u64, u64)>, now: Instant) -> Vec<LeaseId> {
+    fn check(
+        &mut self,
+        term: Option<u64>,
+        leases: Vec<(Vec<u8>, u64, u64, u64)>,
+        now: Instant,
+    ) -> Vec<LeaseId> {
         if term != self.term {
             self.term = term;
             self.first_seen.clear();
@@ -109,11 +116,19 @@ mod tests {
         let mut keeper = Keeper::default();
         let t0 = Instant::now();
         let s = Duration::from_secs;
-        assert!(keeper.check(Some(1), vec![lease(1, 10, 3000)], t0).is_empty());
-        assert!(keeper.check(Some(1), vec![lease(1, 10, 3000)], t0 + s(2)).is_empty());
+        assert!(keeper
+            .check(Some(1), vec![lease(1, 10, 3000)], t0)
+            .is_empty());
+        assert!(keeper
+            .check(Some(1), vec![lease(1, 10, 3000)], t0 + s(2))
+            .is_empty());
         // Renewed at index 12: timed afresh.
-        assert!(keeper.check(Some(1), vec![lease(1, 12, 3000)], t0 + s(2)).is_empty());
-        assert!(keeper.check(Some(1), vec![lease(1, 12, 3000)], t0 + s(4)).is_empty());
+        assert!(keeper
+            .check(Some(1), vec![lease(1, 12, 3000)], t0 + s(2))
+            .is_empty());
+        assert!(keeper
+            .check(Some(1), vec![lease(1, 12, 3000)], t0 + s(4))
+            .is_empty());
         let expired = keeper.check(Some(1), vec![lease(1, 12, 3000)], t0 + s(5));
         assert_eq!(expired, [(b"job".to_vec(), 1, 12)]);
     }
@@ -125,9 +140,20 @@ mod tests {
         let s = Duration::from_secs;
         keeper.check(Some(1), vec![lease(1, 10, 3000)], t0);
         // This node led term 1, then another node led; now it leads term 3.
-        assert!(keeper.check(None, vec![lease(1, 10, 3000)], t0 + s(10)).is_empty());
-        assert!(keeper.check(Some(3), vec![lease(1, 10, 3000)], t0 + s(11)).is_empty());
-        assert!(keeper.check(Some(3), vec![lease(1, 10, 3000)], t0 + s(13)).is_empty());
-        assert_eq!(keeper.check(Some(3), vec![lease(1, 10, 3000)], t0 + s(14)).len(), 1);
+        assert!(keeper
+            .check(None, vec![lease(1, 10, 3000)], t0 + s(10))
+            .is_empty());
+        assert!(keeper
+            .check(Some(3), vec![lease(1, 10, 3000)], t0 + s(11))
+            .is_empty());
+        assert!(keeper
+            .check(Some(3), vec![lease(1, 10, 3000)], t0 + s(13))
+            .is_empty());
+        assert_eq!(
+            keeper
+                .check(Some(3), vec![lease(1, 10, 3000)], t0 + s(14))
+                .len(),
+            1
+        );
     }
 }

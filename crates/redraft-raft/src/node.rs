@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::config::NodeConfig;
 use crate::core::Core;
 use crate::error::{AdminError, ClusterError, StartError};
+use crate::lease_keeper;
 use crate::log_store::{LogOptions, LogStore};
 use crate::network::NetworkFactory;
 use crate::peers::Peers;
@@ -28,7 +29,6 @@ use crate::server;
 use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, Output, Outputs, StateMachine};
 use crate::sweeper;
-use crate::lease_keeper;
 use crate::types::Raft;
 
 /// How long shutdown waits for the gRPC server to drain.

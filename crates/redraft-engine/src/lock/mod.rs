@@ -137,7 +137,11 @@ fn permit_free(keyspace: &crate::keyspace::Keyspace, _db: u32, key: &[u8], _now_
     lock.is_none_or(|lock: &Lock| lock.holders.len() < lock.permits as usize)
 }
 
-fn serve_acquire(ctx: &mut WriteCtx, argv: &[Vec<u8>], _key: &[u8]) -> Result<Option<Served>, Reply> {
+fn serve_acquire(
+    ctx: &mut WriteCtx,
+    argv: &[Vec<u8>],
+    _key: &[u8],
+) -> Result<Option<Served>, Reply> {
     let acquire = parse_acquire(argv)?;
     let lease = Lease {
         owner: acquire.owner,
@@ -145,7 +149,10 @@ fn serve_acquire(ctx: &mut WriteCtx, argv: &[Vec<u8>], _key: &[u8]) -> Result<Op
         index: ctx.keyspace.applied_index,
         now_ms: ctx.now_ms,
     };
-    let granted = ctx.keyspace.locks.acquire(acquire.name, acquire.permits, &lease)?;
+    let granted = ctx
+        .keyspace
+        .locks
+        .acquire(acquire.name, acquire.permits, &lease)?;
     Ok(granted.map(|token| Served {
         reply: Reply::Integer(token as i64),
         // A waiter whose client left before its grant reached it: the permit goes back.
@@ -227,13 +234,22 @@ fn info(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
             (Reply::bulk("owner"), Reply::Bulk(h.owner.clone())),
             (Reply::bulk("token"), Reply::Integer(h.token as i64)),
             (Reply::bulk("ttl-ms"), Reply::Integer(h.ttl_ms as i64)),
-            (Reply::bulk("remaining-ms"), Reply::Integer(remaining as i64)),
+            (
+                Reply::bulk("remaining-ms"),
+                Reply::Integer(remaining as i64),
+            ),
         ])
     };
     Ok(Reply::Map(vec![
         (Reply::bulk("name"), Reply::Bulk(name.clone())),
-        (Reply::bulk("permits"), Reply::Integer(lock.map_or(1, |l| l.permits) as i64)),
-        (Reply::bulk("holders"), Reply::Array(holders.iter().map(holder).collect())),
+        (
+            Reply::bulk("permits"),
+            Reply::Integer(lock.map_or(1, |l| l.permits) as i64),
+        ),
+        (
+            Reply::bulk("holders"),
+            Reply::Array(holders.iter().map(holder).collect()),
+        ),
         (Reply::bulk("waiters"), Reply::count(waiting)),
     ]))
 }

@@ -62,7 +62,12 @@ fn text(bytes: &[u8]) -> String {
 impl Locks {
     /// Grants a permit of `name` to `lease.owner` if one is free: its token. The owner that
     /// already holds it gets its lease renewed and the same token. None: every permit is held.
-    pub fn acquire(&mut self, name: &[u8], permits: u32, lease: &Lease) -> Result<Option<u64>, Reply> {
+    pub fn acquire(
+        &mut self,
+        name: &[u8],
+        permits: u32,
+        lease: &Lease,
+    ) -> Result<Option<u64>, Reply> {
         let next = self.last_token + 1;
         let lock = self.by_name.entry(name.to_vec()).or_insert(Lock {
             permits,
@@ -123,7 +128,10 @@ impl Locks {
 
     /// Ok when `token` holds `name` now (FENCED's check); else why not.
     pub fn check(&self, name: &[u8], token: u64) -> Result<(), Reply> {
-        let held = self.by_name.get(name).is_some_and(|lock| lock.holders.iter().any(|h| h.token == token));
+        let held = self
+            .by_name
+            .get(name)
+            .is_some_and(|lock| lock.holders.iter().any(|h| h.token == token));
         match held {
             true => Ok(()),
             false => Err(self.why_not(name, token)),
@@ -151,7 +159,11 @@ impl Locks {
 
     /// Forgets a lock nobody holds (its permits are then free to be chosen again).
     pub fn drop_if_free(&mut self, name: &[u8]) {
-        if self.by_name.get(name).is_some_and(|lock| lock.holders.is_empty()) {
+        if self
+            .by_name
+            .get(name)
+            .is_some_and(|lock| lock.holders.is_empty())
+        {
             self.by_name.remove(name);
         }
     }
@@ -165,7 +177,11 @@ impl Locks {
             return Err(self.why_not(name, token));
         }
         let lock = self.by_name.get_mut(name).expect("the lock was just found");
-        Ok(lock.holders.iter_mut().find(|h| h.token == token).expect("the holder was just found"))
+        Ok(lock
+            .holders
+            .iter_mut()
+            .find(|h| h.token == token)
+            .expect("the holder was just found"))
     }
 
     fn end(&mut self, name: &[u8], token: u64, how: Ended) {

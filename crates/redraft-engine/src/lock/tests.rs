@@ -14,7 +14,14 @@ fn one(e: &mut Engine, index: u64, line: &str) -> String {
 }
 
 fn read(e: &Engine, line: &str) -> String {
-    show(&e.read(0, &c(line), ReadContext { now_ms: 5_000, seed: 0 }))
+    show(&e.read(
+        0,
+        &c(line),
+        ReadContext {
+            now_ms: 5_000,
+            seed: 0,
+        },
+    ))
 }
 
 fn waiter(seq: u64) -> WaiterId {
@@ -43,11 +50,23 @@ fn a_lock_is_granted_once_renewed_released_and_its_tokens_increase() {
     assert_eq!(one(&mut e, 4, "LOCK.RENEW job 1 15000"), "+OK");
     assert_eq!(e.leases(), [(b"job".to_vec(), 1, 4, 15_000)]);
     assert_eq!(one(&mut e, 5, "LOCK.RELEASE job 1"), "+OK");
-    assert_eq!(one(&mut e, 6, "LOCK.RELEASE job 1"), "NOTHOLDER token 1 released lock 'job'");
-    assert_eq!(one(&mut e, 7, "LOCK.RENEW job 9 5000"), "NOLOCK no lock 'job' is held");
+    assert_eq!(
+        one(&mut e, 6, "LOCK.RELEASE job 1"),
+        "NOTHOLDER token 1 released lock 'job'"
+    );
+    assert_eq!(
+        one(&mut e, 7, "LOCK.RENEW job 9 5000"),
+        "NOLOCK no lock 'job' is held"
+    );
     assert_eq!(one(&mut e, 8, "LOCK.ACQUIRE job bob 10000"), ":2");
-    assert_eq!(one(&mut e, 9, "LOCK.RENEW job 1 5000"), "NOTHOLDER token 1 released lock 'job'");
-    assert_eq!(one(&mut e, 10, "LOCK.RENEW job 7 5000"), "NOTHOLDER token 7 does not hold lock 'job'");
+    assert_eq!(
+        one(&mut e, 9, "LOCK.RENEW job 1 5000"),
+        "NOTHOLDER token 1 released lock 'job'"
+    );
+    assert_eq!(
+        one(&mut e, 10, "LOCK.RENEW job 7 5000"),
+        "NOTHOLDER token 7 does not hold lock 'job'"
+    );
     assert_eq!(one(&mut e, 11, "LOCK.ACQUIRE other carol 5000"), ":3");
 }
 
@@ -60,29 +79,56 @@ fn a_lease_ends_only_by_an_expiry_naming_its_last_grant() {
     assert_eq!(one(&mut e, 3, "lock-expire job 1 1"), ":0");
     assert_eq!(one(&mut e, 4, "FENCED job 1 SET k v"), "+OK");
     assert_eq!(one(&mut e, 5, "lock-expire job 1 2"), ":1");
-    assert_eq!(one(&mut e, 6, "FENCED job 1 SET k w"), "EXPIRED the lease of token 1 on lock 'job' expired");
+    assert_eq!(
+        one(&mut e, 6, "FENCED job 1 SET k w"),
+        "EXPIRED the lease of token 1 on lock 'job' expired"
+    );
     assert_eq!(one(&mut e, 7, "GET k"), "v");
-    assert_eq!(one(&mut e, 8, "LOCK.RENEW job 1 10000"), "EXPIRED the lease of token 1 on lock 'job' expired");
+    assert_eq!(
+        one(&mut e, 8, "LOCK.RENEW job 1 10000"),
+        "EXPIRED the lease of token 1 on lock 'job' expired"
+    );
 }
 
 #[test]
 fn waiters_are_granted_first_come_first_served_as_permits_free() {
     let mut e = Engine::new();
     assert_eq!(one(&mut e, 1, "LOCK.ACQUIRE job alice 10000"), ":1");
-    assert_eq!(block(&mut e, 2, 2, "LOCK.ACQUIRE job bob 10000 WAIT 60000"), "+BLOCKED (internal)");
-    assert_eq!(block(&mut e, 3, 3, "LOCK.ACQUIRE job carol 10000 WAIT 60000"), "+BLOCKED (internal)");
-    assert!(read(&e, "LOCK.INFO job").ends_with("waiters :2}"), "{}", read(&e, "LOCK.INFO job"));
+    assert_eq!(
+        block(&mut e, 2, 2, "LOCK.ACQUIRE job bob 10000 WAIT 60000"),
+        "+BLOCKED (internal)"
+    );
+    assert_eq!(
+        block(&mut e, 3, 3, "LOCK.ACQUIRE job carol 10000 WAIT 60000"),
+        "+BLOCKED (internal)"
+    );
+    assert!(
+        read(&e, "LOCK.INFO job").ends_with("waiters :2}"),
+        "{}",
+        read(&e, "LOCK.INFO job")
+    );
     assert_eq!(one(&mut e, 4, "LOCK.RELEASE job 1"), "+OK");
-    let served: Vec<(u64, String)> = e.take_served().into_iter().map(|s| (s.waiter.seq, show(&s.reply))).collect();
+    let served: Vec<(u64, String)> = e
+        .take_served()
+        .into_iter()
+        .map(|s| (s.waiter.seq, show(&s.reply)))
+        .collect();
     assert_eq!(served, [(2, ":2".to_string())]);
     // A fresh caller finds the lock held by the waiter just served, not free.
     assert_eq!(one(&mut e, 5, "LOCK.ACQUIRE job dave 10000"), "(nil)");
     assert_eq!(one(&mut e, 6, "lock-expire job 2 4"), ":1");
-    let served: Vec<(u64, String)> = e.take_served().into_iter().map(|s| (s.waiter.seq, show(&s.reply))).collect();
+    let served: Vec<(u64, String)> = e
+        .take_served()
+        .into_iter()
+        .map(|s| (s.waiter.seq, show(&s.reply)))
+        .collect();
     assert_eq!(served, [(3, ":3".to_string())]);
     // A waiter served for a client that left puts its permit back.
     let undo = |e: &mut Engine| e.take_served().into_iter().next().and_then(|s| s.undo);
-    assert_eq!(block(&mut e, 7, 4, "LOCK.ACQUIRE job erin 10000 WAIT 60000"), "+BLOCKED (internal)");
+    assert_eq!(
+        block(&mut e, 7, 4, "LOCK.ACQUIRE job erin 10000 WAIT 60000"),
+        "+BLOCKED (internal)"
+    );
     one(&mut e, 8, "LOCK.RELEASE job 3");
     let undo = undo(&mut e).expect("an undo");
     assert_eq!(undo, c("LOCK.RELEASE job 4"));
@@ -125,7 +171,10 @@ fn a_semaphore_grants_up_to_its_permits_and_every_call_must_agree_on_them() {
     assert_eq!(read(&e, "LOCK.LIST x*"), "[]");
     assert_eq!(read(&e, "LOCK.INFO none"), "(nil)");
     let info = read(&e, "LOCK.INFO pool");
-    assert!(info.contains("permits :2") && info.contains("owner b token :2"), "{info}");
+    assert!(
+        info.contains("permits :2") && info.contains("owner b token :2"),
+        "{info}"
+    );
 }
 
 #[test]
@@ -133,19 +182,43 @@ fn fenced_runs_a_write_only_for_a_current_token_also_in_a_transaction() {
     let mut e = Engine::new();
     assert_eq!(one(&mut e, 1, "LOCK.ACQUIRE job alice 10000"), ":1");
     assert_eq!(one(&mut e, 2, "FENCED job 1 INCR counter"), ":1");
-    assert_eq!(one(&mut e, 3, "FENCED job 2 INCR counter"), "NOTHOLDER token 2 does not hold lock 'job'");
-    assert_eq!(one(&mut e, 4, "FENCED job 1 GET counter"), "ERR FENCED runs one write command that does not block, not 'get'");
-    assert_eq!(one(&mut e, 5, "FENCED job 1 BLPOP l 0"), "ERR FENCED runs one write command that does not block, not 'blpop'");
-    assert_eq!(one(&mut e, 6, "FENCED job x INCR counter"), "ERR token is not an integer or out of range");
+    assert_eq!(
+        one(&mut e, 3, "FENCED job 2 INCR counter"),
+        "NOTHOLDER token 2 does not hold lock 'job'"
+    );
+    assert_eq!(
+        one(&mut e, 4, "FENCED job 1 GET counter"),
+        "ERR FENCED runs one write command that does not block, not 'get'"
+    );
+    assert_eq!(
+        one(&mut e, 5, "FENCED job 1 BLPOP l 0"),
+        "ERR FENCED runs one write command that does not block, not 'blpop'"
+    );
+    assert_eq!(
+        one(&mut e, 6, "FENCED job x INCR counter"),
+        "ERR token is not an integer or out of range"
+    );
     let transaction = Transaction {
         watched: Vec::new(),
-        cmds: vec![c("FENCED job 1 INCR counter"), c("FENCED job 9 INCR counter")],
+        cmds: vec![
+            c("FENCED job 1 INCR counter"),
+            c("FENCED job 9 INCR counter"),
+        ],
     };
     let replies = e.apply(7, &LogCommand::run(7, 0, vec![transaction.to_argv()]));
-    assert_eq!(show(&replies[0]), "[:2 NOTHOLDER token 9 does not hold lock 'job']");
+    assert_eq!(
+        show(&replies[0]),
+        "[:2 NOTHOLDER token 9 does not hold lock 'job']"
+    );
     let body = "return redis.call('FENCED', 'job', ARGV[1], 'INCR', 'counter')";
-    let eval: Vec<Vec<u8>> = ["EVAL", body, "0", "1"].iter().map(|a| a.as_bytes().to_vec()).collect();
-    assert_eq!(show(&e.apply(8, &LogCommand::run(8, 0, vec![eval]))[0]), ":3");
+    let eval: Vec<Vec<u8>> = ["EVAL", body, "0", "1"]
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    assert_eq!(
+        show(&e.apply(8, &LogCommand::run(8, 0, vec![eval]))[0]),
+        ":3"
+    );
     assert_eq!(one(&mut e, 9, "GET counter"), "3");
 }
 
@@ -155,18 +228,33 @@ fn locks_live_apart_from_keys() {
     assert_eq!(one(&mut e, 1, "SET job x"), "+OK");
     assert_eq!(one(&mut e, 2, "LOCK.ACQUIRE job alice 10000"), ":1");
     assert_eq!(entry(&mut e, 3, &["FLUSHALL", "EXISTS job"]), ["+OK", ":0"]);
-    assert_eq!(read(&e, "LOCK.LIST"), "[job]", "FLUSHALL leaves locks alone");
+    assert_eq!(
+        read(&e, "LOCK.LIST"),
+        "[job]",
+        "FLUSHALL leaves locks alone"
+    );
 }
 
 #[test]
 fn locks_travel_in_snapshots_and_tokens_keep_increasing_after_one() {
     let mut e = Engine::new();
-    entry(&mut e, 1, &["LOCK.ACQUIRE a x 10000", "LOCK.ACQUIRE p y 10000 PERMITS 3"]);
-    entry(&mut e, 2, &["LOCK.ACQUIRE p z 10000 PERMITS 3", "LOCK.RELEASE a 1"]);
+    entry(
+        &mut e,
+        1,
+        &["LOCK.ACQUIRE a x 10000", "LOCK.ACQUIRE p y 10000 PERMITS 3"],
+    );
+    entry(
+        &mut e,
+        2,
+        &["LOCK.ACQUIRE p z 10000 PERMITS 3", "LOCK.RELEASE a 1"],
+    );
     let bytes = e.encode_snapshot();
     let mut restored = Engine::decode_snapshot(&bytes).unwrap();
     assert_eq!(restored.encode_snapshot(), bytes);
     assert_eq!(restored.leases(), e.leases());
     assert_eq!(one(&mut restored, 3, "LOCK.ACQUIRE a w 10000"), ":4");
-    assert_eq!(one(&mut restored, 4, "LOCK.RENEW a 1 5000"), "NOTHOLDER token 1 released lock 'a'");
+    assert_eq!(
+        one(&mut restored, 4, "LOCK.RENEW a 1 5000"),
+        "NOTHOLDER token 1 released lock 'a'"
+    );
 }
