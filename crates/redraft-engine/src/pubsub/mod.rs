@@ -8,7 +8,6 @@
 
 pub(crate) mod registry;
 
-
 use crate::args::{self, parse_digits_u64};
 use crate::event::{ChannelKind, Event, Subscriber, SubscriptionChange};
 use crate::glob::glob_match;

@@ -85,6 +85,10 @@ fn publish_counts_channel_and_pattern_subscribers_cluster_wide() {
     );
 }
 
+/// A confirmation as the test compares it: its request number, whether it subscribed, and
+/// each name with the count after it.
+type ShownChange = (u64, bool, Vec<(Option<String>, usize)>);
+
 #[test]
 fn confirmations_carry_redis_counts_and_go_out_in_order() {
     let mut e = Engine::new();
@@ -112,7 +116,7 @@ fn confirmations_carry_redis_counts_and_go_out_in_order() {
             Event::Message { .. } => None,
         })
         .collect();
-    let shown: Vec<(u64, bool, Vec<(Option<String>, usize)>)> = changes
+    let shown: Vec<ShownChange> = changes
         .iter()
         .map(|change| {
             assert_eq!(change.subscriber, who);
