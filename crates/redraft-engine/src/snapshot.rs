@@ -178,7 +178,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     for _ in 0..config_values(version) {
         values.push(reader.u64()?);
     }
-    keyspace.encoding = EncodingConfig::from_values(&values);
+    let config = EncodingConfig::from_values(&values);
     if version >= 3 {
         keyspace.applied_index = reader.u64()?;
     }
@@ -193,7 +193,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
                 _ => Some(reader.u64()?),
             };
             let value = decode_value(&mut reader)?;
-            db.insert(&key, Entry::new(value, expires_at_ms));
+            db.insert(&key, Entry::new(value, expires_at_ms), now_ms);
         }
         db.changes = match version {
             3.. => decode_changes(&mut reader, applied_index)?,
@@ -222,6 +222,8 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);
     }
+    // Last, so that loading the keys notes none of them as new.
+    keyspace.set_config(config);
     Ok((keyspace, now_ms))
 }
 

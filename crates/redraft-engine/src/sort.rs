@@ -314,7 +314,7 @@ pub fn sort(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         for value in values {
             list.push(End::Right, &value.unwrap_or_default());
         }
-        db.insert(store, Entry::new(Value::List(list), None));
+        db.insert(store, Entry::new(Value::List(list), None), now);
     }
     Ok(Reply::Integer(len))
 }

@@ -206,7 +206,7 @@ pub fn bitop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         ctx.db().remove(&argv[2], now);
     } else {
         ctx.db()
-            .insert(&argv[2], Entry::new(Value::String(result), None));
+            .insert(&argv[2], Entry::new(Value::String(result), None), now);
     }
     Ok(Reply::Integer(len))
 }

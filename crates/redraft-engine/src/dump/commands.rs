@@ -76,7 +76,7 @@ pub fn restore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     };
     // A deadline already past: the key is gone (deleted above with REPLACE), as in Redis.
     if deadline.is_none_or(|deadline| deadline > now) {
-        ctx.db().insert(key, Entry::new(value, deadline));
+        ctx.db().insert(key, Entry::new(value, deadline), now);
     }
     Ok(Reply::ok())
 }

@@ -271,7 +271,7 @@ fn rename_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     if let Some(entry) = db.remove(from, now) {
-        db.insert(to, entry);
+        db.insert(to, entry, now);
     }
     Ok(done)
 }
@@ -370,7 +370,7 @@ pub fn copy(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if target.get_mut(newkey, now).is_some() && !replace {
         return Ok(Reply::Integer(0));
     }
-    target.insert(newkey, entry);
+    target.insert(newkey, entry, now);
     Ok(Reply::Integer(1))
 }
 
@@ -386,7 +386,7 @@ pub fn move_(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     let entry = ctx.db().remove(key, now).expect("live key");
-    ctx.keyspace.dbs[dst].insert(key, entry);
+    ctx.keyspace.dbs[dst].insert(key, entry, now);
     Ok(Reply::Integer(1))
 }
 

@@ -119,5 +119,17 @@ pub fn show_classes(mask: u64) -> String {
     String::from_utf8(out).expect("the letters are ASCII")
 }
 
+/// `__keyspace@<db>__:<key>`: where a key's events go, each message naming the event.
+pub fn keyspace_channel(db: usize, key: &[u8]) -> Vec<u8> {
+    let mut channel = format!("__keyspace@{db}__:").into_bytes();
+    channel.extend_from_slice(key);
+    channel
+}
+
+/// `__keyevent@<db>__:<event>`: where an event goes, each message naming the key.
+pub fn keyevent_channel(db: usize, event: &str) -> Vec<u8> {
+    format!("__keyevent@{db}__:{event}").into_bytes()
+}
+
 #[cfg(test)]
 mod tests;

@@ -370,7 +370,7 @@ fn store(ctx: &mut WriteCtx, argv: &[Vec<u8>], op: Op) -> CmdResult {
         ctx.db().remove(&argv[1], now);
     } else {
         ctx.db()
-            .insert(&argv[1], Entry::new(set.into_value(), None));
+            .insert(&argv[1], Entry::new(set.into_value(), None), now);
     }
     Ok(Reply::count(len))
 }

@@ -171,7 +171,7 @@ fn set_generic(
     let kept = existing.and_then(Entry::deadline_ms);
     let kept = kept.filter(|_| options.keep_ttl);
     let entry = string_entry(value.to_vec(), deadline.or(kept));
-    ctx.db().insert(key, entry);
+    ctx.db().insert(key, entry, now);
     Ok(old.unwrap_or_else(Reply::ok))
 }
 
@@ -273,7 +273,7 @@ fn mset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool, name: &str) -> R
     }
     for pair in pairs {
         ctx.db()
-            .insert(&pair[0], string_entry(pair[1].clone(), None));
+            .insert(&pair[0], string_entry(pair[1].clone(), None), now);
     }
     Ok(true)
 }
@@ -292,7 +292,7 @@ pub fn msetnx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 pub fn append(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (key, tail, now) = (&argv[1], &argv[2], ctx.now_ms);
     let Some(bytes) = ctx.db().get_as_mut::<Vec<u8>>(key, now)? else {
-        ctx.db().insert(key, string_entry(tail.clone(), None));
+        ctx.db().insert(key, string_entry(tail.clone(), None), now);
         return Ok(Reply::count(tail.len()));
     };
     check_string_length(bytes.len() as u64, tail.len() as u64)?;
@@ -312,7 +312,7 @@ pub fn strlen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 fn replace(db: &mut Db, key: &[u8], now_ms: u64, bytes: Vec<u8>) {
     match db.get_mut(key, now_ms) {
         Some(entry) => entry.value = Value::String(bytes),
-        None => db.insert(key, string_entry(bytes, None)),
+        None => db.insert(key, string_entry(bytes, None), now_ms),
     }
 }
 
@@ -395,7 +395,7 @@ pub fn setrange(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         let mut bytes = Vec::new();
         overwrite(&mut bytes, offset as usize, patch);
         let len = bytes.len();
-        ctx.db().insert(key, string_entry(bytes, None));
+        ctx.db().insert(key, string_entry(bytes, None), now);
         return Ok(Reply::count(len));
     };
     overwrite(bytes, offset as usize, patch);

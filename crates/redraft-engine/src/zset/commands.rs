@@ -175,7 +175,7 @@ fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> CmdResult {
             });
         }
         let created = ZSetValue::new_for(pairs[1].len(), &limits);
-        db.insert(key, Entry::new(Value::ZSet(created), None));
+        db.insert(key, Entry::new(Value::ZSet(created), None), now);
     }
     let zset = db.get_as_mut::<ZSetValue>(key, now)?;
     let zset = zset.expect("present or just created");

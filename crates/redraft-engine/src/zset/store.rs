@@ -26,7 +26,8 @@ pub(crate) fn store(ctx: &mut WriteCtx, key: &[u8], entries: Entries) -> Reply {
         ctx.db().remove(key, now_ms);
     } else {
         let zset = ZSetValue::from_sorted(entries, &limits);
-        ctx.db().insert(key, Entry::new(Value::ZSet(zset), None));
+        ctx.db()
+            .insert(key, Entry::new(Value::ZSet(zset), None), now_ms);
     }
     Reply::Integer(len)
 }
@@ -52,7 +53,7 @@ pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         zset.insert_new(*score, member, &limits);
     }
     ctx.db()
-        .insert(&argv[1], Entry::new(Value::ZSet(zset), None));
+        .insert(&argv[1], Entry::new(Value::ZSet(zset), None), now);
     Ok(Reply::Integer(len as i64))
 }
 
