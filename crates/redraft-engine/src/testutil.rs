@@ -187,6 +187,20 @@ fn notification(channel: &[u8], payload: &[u8]) -> String {
     }
 }
 
+/// Applies each command line in turn as an entry stamped `now_ms` and checks the keyspace
+/// notifications it published (see [`notified`]): `("LPUSH l a", &["lpush l"])`.
+pub fn check_notified(engine: &mut Engine, now_ms: u64, cases: &[(&str, &[&str])]) {
+    for (line, expected) in cases {
+        let reply = apply(engine, now_ms, *line);
+        assert_eq!(
+            notified(engine),
+            *expected,
+            "{line} (replied {})",
+            show(&reply)
+        );
+    }
+}
+
 /// The encoding OBJECT ENCODING reports for `key` (in db 0), as text.
 pub fn encoding(engine: &Engine, key: &str) -> String {
     match read(engine, 1000, &["OBJECT", "ENCODING", key]) {
