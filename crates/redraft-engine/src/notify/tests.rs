@@ -1,6 +1,6 @@
 use super::*;
 use crate::entry::{LogCommand, Op};
-use crate::testutil::{c, listen, notified};
+use crate::testutil::{apply, c, check_notified, config_set, listen, notified};
 use crate::Engine;
 
 #[test]
@@ -34,6 +34,31 @@ fn channels_name_the_database_and_the_key_or_the_event() {
     assert_eq!(keyevent_channel(0, "del"), b"__keyevent@0__:del");
 }
 
+#[test]
+fn each_event_goes_to_the_key_channel_then_to_the_event_channel() {
+    let mut e = Engine::new();
+    listen(&mut e, "KEA");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("SET k v", &["k: set", "set k"]),
+            ("DEL k", &["k: del", "del k"]),
+        ],
+    );
+}
+
+#[test]
+fn notifications_are_off_by_default_and_reach_only_subscribers() {
+    let mut e = Engine::new();
+    listen(&mut e, "");
+    check_notified(&mut e, 1000, &[("SET k v", &[]), ("DEL k", &[])]);
+    let mut alone = Engine::new();
+    config_set(&mut alone, "notify-keyspace-events", "KEA");
+    apply(&mut alone, 1000, "SET k v");
+    assert!(alone.take_events().is_empty(), "nobody subscribes");
+}
+
 /// Applies `line` in database `db` as an entry stamped `now_ms`.
 fn apply_in(e: &mut Engine, now_ms: u64, db: u32, line: &str) {
     e.apply(now_ms, &LogCommand::run(now_ms, db, vec![c(line)]));
@@ -53,4 +78,20 @@ fn keys_an_expiry_sweep_deletes_are_expired_events_in_their_databases() {
     };
     e.apply(5, &sweep);
     assert_eq!(notified(&mut e), ["expired a", "@3 expired b"]);
+}
+
+#[test]
+fn new_is_notified_when_a_key_is_added_not_when_it_is_overwritten() {
+    let mut e = Engine::new();
+    listen(&mut e, "En$");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("SET k 1", &["new k", "set k"]),
+            ("SET k 2", &["set k"]),
+            ("APPEND j x", &["new j", "append j"]),
+            ("INCR k", &["incrby k"]),
+        ],
+    );
 }
