@@ -326,6 +326,23 @@ fn keys_readied_by_a_sweep_do_not_carry_into_the_next_entry() {
 }
 
 #[test]
+fn a_served_client_notifies_its_pop_after_the_push_that_served_it() {
+    let mut e = Engine::new();
+    listen(&mut e, "Elgn");
+    assert_eq!(block(&mut e, 1, 1, "BLPOP k 0"), BLOCKED);
+    assert_eq!(block(&mut e, 2, 2, "BLMOVE src dst LEFT RIGHT 0"), BLOCKED);
+    assert!(notified(&mut e).is_empty(), "waiting changes no key");
+    entry(&mut e, 3, &["RPUSH k a"]);
+    assert_eq!(notified(&mut e), ["new k", "rpush k", "lpop k", "del k"]);
+    entry(&mut e, 4, &["RPUSH src x y"]);
+    assert_eq!(
+        notified(&mut e),
+        ["new src", "rpush src", "new dst", "rpush dst", "lpop src"]
+    );
+    assert_eq!(served(&mut e).len(), 2);
+}
+
+#[test]
 fn a_serve_that_does_not_happen_leaves_no_notification_behind() {
     let mut e = Engine::new();
     listen(&mut e, "KEg");

@@ -1,5 +1,5 @@
 use super::*;
-use crate::entry::{LogCommand, Op};
+use crate::entry::{LogCommand, Op, Transaction};
 use crate::testutil::{apply, c, check_notified, config_set, listen, notified};
 use crate::Engine;
 
@@ -49,6 +49,27 @@ fn each_event_goes_to_the_key_channel_then_to_the_event_channel() {
 }
 
 #[test]
+fn only_the_classes_asked_for_are_published() {
+    let mut e = Engine::new();
+    listen(&mut e, "Kl");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("RPUSH l a", &["l: rpush"]),
+            ("SET s v", &[]),
+            ("LPOP l", &["l: lpop"]),
+            ("DEL s", &[]),
+        ],
+    );
+    // A class without K or E names no channel: nothing is published.
+    config_set(&mut e, "notify-keyspace-events", "A");
+    check_notified(&mut e, 1000, &[("RPUSH l a", &[]), ("DEL l", &[])]);
+    config_set(&mut e, "notify-keyspace-events", "E$");
+    check_notified(&mut e, 1000, &[("SET s v", &["set s"]), ("DEL s", &[])]);
+}
+
+#[test]
 fn notifications_are_off_by_default_and_reach_only_subscribers() {
     let mut e = Engine::new();
     listen(&mut e, "");
@@ -81,6 +102,36 @@ fn keys_an_expiry_sweep_deletes_are_expired_events_in_their_databases() {
 }
 
 #[test]
+fn a_write_that_meets_an_expired_key_notifies_it_expired_and_the_key_new() {
+    let mut e = Engine::new();
+    listen(&mut e, "KEA");
+    check_notified(
+        &mut e,
+        1000,
+        &[(
+            "SET k v PX 10",
+            &["k: set", "set k", "k: expire", "expire k"],
+        )],
+    );
+    config_set(&mut e, "notify-keyspace-events", "EAn");
+    check_notified(
+        &mut e,
+        2000,
+        &[
+            ("LPUSH k a", &["expired k", "new k", "lpush k"]),
+            ("LPUSH k b", &["lpush k"]),
+        ],
+    );
+    // A read does not delete an expired key, and notifies nothing.
+    check_notified(
+        &mut e,
+        2000,
+        &[("PEXPIRE k 10", &["expire k"]), ("GET k", &[])],
+    );
+    check_notified(&mut e, 3000, &[("LLEN k", &[]), ("DEL k", &["expired k"])]);
+}
+
+#[test]
 fn new_is_notified_when_a_key_is_added_not_when_it_is_overwritten() {
     let mut e = Engine::new();
     listen(&mut e, "En$");
@@ -94,4 +145,19 @@ fn new_is_notified_when_a_key_is_added_not_when_it_is_overwritten() {
             ("INCR k", &["incrby k"]),
         ],
     );
+}
+
+#[test]
+fn a_transaction_and_a_script_notify_the_events_of_their_commands_in_order() {
+    let mut e = Engine::new();
+    listen(&mut e, "E$lg");
+    let transaction = Transaction {
+        watched: Vec::new(),
+        cmds: vec![c("SET a 1"), c("GET a"), c("RPUSH l x"), c("DEL a")],
+    };
+    apply(&mut e, 1000, transaction.to_argv());
+    assert_eq!(notified(&mut e), ["set a", "rpush l", "del a"]);
+    let script = "redis.call('set', 'b', '1'); redis.call('get', 'b'); redis.call('lpop', 'l')";
+    apply(&mut e, 1000, &["EVAL", script, "0"]);
+    assert_eq!(notified(&mut e), ["set b", "lpop l", "del l"]);
 }
