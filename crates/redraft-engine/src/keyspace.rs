@@ -609,7 +609,9 @@ pub struct Keyspace {
     pub dbs: Vec<Db>,
     /// The index of the last log entry applied (or being applied).
     pub applied_index: u64,
-    /// The replicated conversion thresholds (CONFIG SET hash-max-listpack-entries ...).
+    /// The replicated configuration (CONFIG SET hash-max-listpack-entries ...): changed through
+    /// [`Keyspace::set_config`] only, which also tells the databases whether to note keys for
+    /// keyspace notifications.
     pub encoding: EncodingConfig,
     /// The scripts EVAL and SCRIPT LOAD cached, for EVALSHA (SCRIPT FLUSH empties it).
     pub scripts: ScriptCache,
@@ -726,8 +728,8 @@ impl Keyspace {
     pub fn set_config(&mut self, config: EncodingConfig) {
         self.encoding = config;
         let classes = Class(config.notify_keyspace_events);
-        let on = classes.has_any(Class(Class::KEYSPACE.0 | Class::KEYEVENT.0))
-            && classes.has_any(Class(Class::EXPIRED.0 | Class::NEW.0));
+        let on = classes.has_any(Class::KEYSPACE | Class::KEYEVENT)
+            && classes.has_any(Class::EXPIRED | Class::NEW);
         for db in &mut self.dbs {
             db.notes.on = on;
             if !on {

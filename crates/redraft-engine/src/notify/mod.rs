@@ -60,6 +60,14 @@ impl Class {
     }
 }
 
+impl std::ops::BitOr for Class {
+    type Output = Class;
+
+    fn bitor(self, other: Class) -> Class {
+        Class(self.0 | other.0)
+    }
+}
+
 /// The letter of each class, in the order CONFIG GET shows them (after `A` or the classes it
 /// covers, K, E and m come last).
 const LETTERS: [(u8, Class); 11] = [
