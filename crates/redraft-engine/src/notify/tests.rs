@@ -161,3 +161,26 @@ fn a_transaction_and_a_script_notify_the_events_of_their_commands_in_order() {
     apply(&mut e, 1000, &["EVAL", script, "0"]);
     assert_eq!(notified(&mut e), ["set b", "lpop l", "del l"]);
 }
+
+#[test]
+fn a_replica_restored_from_a_snapshot_notifies_as_the_others_do() {
+    let mut e = Engine::new();
+    listen(&mut e, "KEAn");
+    apply(&mut e, 1000, "SET k v PX 10");
+    e.take_events();
+    let mut restored = Engine::decode_snapshot(&e.encode_snapshot()).unwrap();
+    for engine in [&mut e, &mut restored] {
+        apply(engine, 2000, "RPUSH k a");
+    }
+    let original = notified(&mut e);
+    let expected = [
+        "k: expired",
+        "expired k",
+        "k: new",
+        "new k",
+        "k: rpush",
+        "rpush k",
+    ];
+    assert_eq!(original, expected);
+    assert_eq!(notified(&mut restored), original);
+}
