@@ -244,11 +244,6 @@ pub fn getex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::Nil);
     };
     let value = Reply::bulk(value.as_slice());
-    let had_deadline = ctx
-        .db()
-        .get(key, now)
-        .and_then(Entry::deadline_ms)
-        .is_some();
     if let Some((unit, arg)) = options.expire {
         let deadline = deadline_ms(now, unit, arg, "getex")?;
         if deadline <= now {
@@ -259,9 +254,12 @@ pub fn getex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             ctx.db().set_deadline(key, Some(deadline), now);
             ctx.notify(Class::GENERIC, "expire", key);
         }
-    } else if options.persist && had_deadline {
-        ctx.db().set_deadline(key, None, now);
-        ctx.notify(Class::GENERIC, "persist", key);
+    } else if options.persist {
+        let entry = ctx.db().get(key, now);
+        if entry.and_then(Entry::deadline_ms).is_some() {
+            ctx.db().set_deadline(key, None, now);
+            ctx.notify(Class::GENERIC, "persist", key);
+        }
     }
     Ok(value)
 }
