@@ -1,17 +1,20 @@
 //! The replicated configuration: the thresholds at which small collections leave their compact
-//! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*), and the
-//! limits of a script (redraft's own lua-max-instructions and lua-max-memory).
+//! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*), the
+//! limits of a script (redraft's own lua-max-instructions and lua-max-memory), and which
+//! keyspace notifications are published (notify-keyspace-events).
 //!
-//! They decide conversions, and where a script stops, which every replica must decide at the
-//! same entry, so they are part of the state: `CONFIG SET` of one of them is a write that goes through the log, and they
+//! They decide conversions, where a script stops, and which messages an entry publishes, which
+//! every replica must decide at the same entry, so they are part of the state: `CONFIG SET` of one of them is a write that goes through the log, and they
 //! travel in snapshots. Conversions are judged when a value is written, as in Redis: lowering a
 //! threshold converts nothing until the next write to each value.
 
 use crate::args::{self, is};
 use crate::glob::glob_match;
+use crate::notify::{parse_classes, show_classes};
 use crate::reply::Reply;
 
-/// The conversion thresholds, with Redis 7.0's defaults, and the limits of a script.
+/// The conversion thresholds, with Redis 7.0's defaults, the limits of a script, and the
+/// classes of keyspace notifications.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EncodingConfig {
     /// A hash with more fields than this becomes a hash table.
@@ -30,6 +33,9 @@ pub struct EncodingConfig {
     /// A script stops when its Lua state would take more than this many bytes (at least
     /// [`LUA_MEMORY_FLOOR`] applies).
     pub lua_max_memory: u64,
+    /// The classes of keyspace events published, as a mask of [`crate::notify::Class`] bits
+    /// (0, the default, publishes none).
+    pub notify_keyspace_events: u64,
 }
 
 /// The instruction budget is checked every this many Lua VM instructions.
@@ -49,55 +55,90 @@ impl Default for EncodingConfig {
             // About half a second of a tight loop on a current core (docs/architecture.md).
             lua_max_instructions: 100_000_000,
             lua_max_memory: 64 << 20,
+            notify_keyspace_events: 0,
         }
     }
 }
 
-/// One parameter: its name, its older alias (Redis keeps the ziplist names), and its field.
+/// One parameter: its name, its older alias (Redis keeps the ziplist names), its field, and
+/// how CONFIG SET reads its value and CONFIG GET shows it.
 struct Param {
     name: &'static str,
     alias: Option<&'static str>,
     field: fn(&mut EncodingConfig) -> &mut u64,
+    parse: fn(&[u8]) -> Result<u64, &'static str>,
+    show: fn(u64) -> String,
 }
 
 /// How many parameters the configuration has (and its snapshot form holds).
-pub const PARAM_COUNT: usize = 7;
+pub const PARAM_COUNT: usize = 8;
+
+/// A count, as CONFIG SET reads the integer parameters.
+fn parse_count(text: &[u8]) -> Result<u64, &'static str> {
+    let value = args::parse_i64(text).ok_or("argument couldn't be parsed into an integer")?;
+    u64::try_from(value).map_err(|_| "argument must be between 0 and 9223372036854775807 inclusive")
+}
+
+fn show_count(value: u64) -> String {
+    value.to_string()
+}
 
 const PARAMS: [Param; PARAM_COUNT] = [
     Param {
         name: "hash-max-listpack-entries",
         alias: Some("hash-max-ziplist-entries"),
         field: |c| &mut c.hash_max_listpack_entries,
+        parse: parse_count,
+        show: show_count,
     },
     Param {
         name: "hash-max-listpack-value",
         alias: Some("hash-max-ziplist-value"),
         field: |c| &mut c.hash_max_listpack_value,
+        parse: parse_count,
+        show: show_count,
     },
     Param {
         name: "set-max-intset-entries",
         alias: None,
         field: |c| &mut c.set_max_intset_entries,
+        parse: parse_count,
+        show: show_count,
     },
     Param {
         name: "zset-max-listpack-entries",
         alias: Some("zset-max-ziplist-entries"),
         field: |c| &mut c.zset_max_listpack_entries,
+        parse: parse_count,
+        show: show_count,
     },
     Param {
         name: "zset-max-listpack-value",
         alias: Some("zset-max-ziplist-value"),
         field: |c| &mut c.zset_max_listpack_value,
+        parse: parse_count,
+        show: show_count,
     },
     Param {
         name: "lua-max-instructions",
         alias: None,
         field: |c| &mut c.lua_max_instructions,
+        parse: parse_count,
+        show: show_count,
     },
     Param {
         name: "lua-max-memory",
         alias: None,
         field: |c| &mut c.lua_max_memory,
+        parse: parse_count,
+        show: show_count,
+    },
+    Param {
+        name: "notify-keyspace-events",
+        alias: None,
+        field: |c| &mut c.notify_keyspace_events,
+        parse: parse_classes,
+        show: show_classes,
     },
 ];
 
@@ -152,7 +193,7 @@ impl EncodingConfig {
         let mut config = *self;
         let mut out = Vec::new();
         for param in PARAMS {
-            let value = (param.field)(&mut config).to_string();
+            let value = (param.show)(*(param.field)(&mut config));
             for name in std::iter::once(param.name).chain(param.alias) {
                 if glob_match(&pattern.to_ascii_lowercase(), name.as_bytes()) {
                     out.push((name.to_string(), value.clone()));
@@ -209,15 +250,7 @@ impl EncodingConfig {
                 return Err(failed("duplicate parameter"));
             }
             seen.push(param.name);
-            let Some(value) = args::parse_i64(&pair[1]) else {
-                return Err(failed("argument couldn't be parsed into an integer"));
-            };
-            let Ok(value) = u64::try_from(value) else {
-                return Err(failed(
-                    "argument must be between 0 and 9223372036854775807 inclusive",
-                ));
-            };
-            *(param.field)(&mut config) = value;
+            *(param.field)(&mut config) = (param.parse)(&pair[1]).map_err(failed)?;
         }
         Ok(config)
     }
@@ -284,6 +317,38 @@ mod tests {
             old.read(0, &[b"GET".to_vec(), b"k".to_vec()], Default::default()),
             crate::Reply::bulk("v")
         );
+    }
+
+    #[test]
+    fn notify_keyspace_events_is_set_through_the_log_shown_canonically_and_kept_in_snapshots() {
+        let mut e = Engine::default();
+        let shown = |e: &Engine| e.keyspace().encoding.matching(b"notify-*")[0].1.clone();
+        assert_eq!(shown(&e), "");
+        check(
+            &mut e,
+            1,
+            &[
+                ("CONFIG SET zset-max-listpack-entries 7", "+OK"),
+                ("CONFIG SET notify-keyspace-events EKx$", "+OK"),
+                ("CONFIG SET notify-keyspace-events Kq", "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."),
+            ],
+        );
+        assert_eq!(shown(&e), "$xKE");
+        let bytes = e.encode_snapshot();
+        let restored = Engine::decode_snapshot(&bytes).unwrap();
+        assert_eq!(shown(&restored), "$xKE");
+        assert_eq!(restored.encode_snapshot(), bytes);
+        // Version 7 had no such value: it loads with notifications off, the rest intact.
+        let v7 = crate::snapshot::encode_as(e.keyspace(), e.now_ms(), 7);
+        let old = Engine::decode_snapshot(&v7).unwrap();
+        assert_eq!(shown(&old), "");
+        let expected = EncodingConfig {
+            notify_keyspace_events: 0,
+            ..e.keyspace().encoding
+        };
+        assert_eq!(old.keyspace().encoding, expected);
+        let off = apply(&mut e, 1, &["CONFIG", "SET", "notify-keyspace-events", ""]);
+        assert_eq!((off, shown(&e)), (crate::Reply::ok(), String::new()));
     }
 
     #[test]

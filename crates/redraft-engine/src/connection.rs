@@ -96,6 +96,7 @@ static RAFT: &[CommandSpec] = &[
 
 /// CONFIG SET parameter value [parameter value ...], for the replicated parameters.
 fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    ctx.keyspace.encoding = ctx.keyspace.encoding.with_pairs(&argv[2..])?;
+    let config = ctx.keyspace.encoding.with_pairs(&argv[2..])?;
+    ctx.keyspace.set_config(config);
     Ok(Reply::ok())
 }

@@ -89,6 +89,8 @@ impl Engine {
             resolve: table::resolve,
         };
         let reply = spec.run_write(&mut ctx, argv);
+        // Keys a command found expired or added, after its last event of its own.
+        self.keyspace.publish_key_notes();
         if !self.keyspace.waiters.is_empty() {
             // As Redis serves blocked clients after each command (a whole EXEC or script
             // counting as one), before the next command can see the data.
@@ -204,6 +206,8 @@ impl Engine {
         blocking::time_out(&mut self.keyspace, self.now_ms, left);
         // Deleting gives no waiter anything: what the sweep readied serves no one.
         self.keyspace.take_ready();
+        // Each key deleted is an "expired" event, as Redis's active expiry notifies.
+        self.keyspace.publish_key_notes();
     }
 
     /// The whole state in the versioned snapshot format; equal states give equal bytes.

@@ -19,6 +19,7 @@ use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
 use crate::list::value::ListValue;
 use crate::lock::table::Locks;
+use crate::notify::{keyevent_channel, keyspace_channel, Class};
 use crate::pubsub::registry::Subscriptions;
 use crate::reply::Reply;
 use crate::script::cache::ScriptCache;
@@ -236,6 +237,44 @@ pub struct Db {
     deadlines: BTreeSet<(u64, HashedKey)>,
     /// When keys last changed, for WATCH.
     pub(crate) changes: Changes,
+    /// Keys deleted past their deadline and keys added, for keyspace notifications.
+    pub(crate) notes: KeyNotes,
+}
+
+/// What happened to keys below the commands, noted in order for keyspace notifications while
+/// the configuration asks for them: a key that a write path found past its deadline and
+/// deleted, or that a sweep deleted ("expired"), and a key added to the database ("new"), as
+/// Redis notifies them from its lookups and dbAdd. The keyspace publishes them before the next
+/// event of the command that caused them, and after the command (see
+/// [`Keyspace::publish_key_notes`]); they are never in snapshots.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct KeyNotes {
+    /// Whether to note at all (see [`Keyspace::set_config`]): off, noting costs nothing.
+    on: bool,
+    noted: Vec<(KeyNote, HashedKey)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum KeyNote {
+    Expired,
+    New,
+}
+
+impl KeyNote {
+    fn class_and_event(self) -> (Class, &'static str) {
+        match self {
+            KeyNote::Expired => (Class::EXPIRED, "expired"),
+            KeyNote::New => (Class::NEW, "new"),
+        }
+    }
+}
+
+impl KeyNotes {
+    fn note(&mut self, note: KeyNote, key: impl FnOnce() -> HashedKey) {
+        if self.on {
+            self.noted.push((note, key()));
+        }
+    }
 }
 
 /// Buckets of a database's table of changes (a power of two): 512 KiB per database in use.
@@ -392,7 +431,7 @@ impl Db {
         now_ms: u64,
     ) -> Result<&mut T, Reply> {
         if self.get_mut(key, now_ms).is_none() {
-            self.insert(key, Entry::new(T::default().into_value(), None));
+            self.insert(key, Entry::new(T::default().into_value(), None), now_ms);
         }
         let entry = self.get_mut(key, now_ms);
         let entry = entry.expect("a value was just stored at this key");
@@ -403,24 +442,30 @@ impl Db {
         self.get(key, now_ms).is_some()
     }
 
-    /// Stores `entry` at `key`, replacing whatever was there (value and deadline).
-    pub fn insert(&mut self, key: &[u8], entry: Entry) {
+    /// Stores `entry` at `key`, replacing whatever was there (value and deadline). A key there
+    /// past its deadline is deleted first, so the key is new then.
+    pub fn insert(&mut self, key: &[u8], entry: Entry, now_ms: u64) {
+        self.remove_if_expired(key, now_ms);
         let hashed = HashedKey::new(key);
         self.changes.record(hashed.hash, key);
         let deadline = entry.deadline_ms();
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
-        if let Some(old) = self.entries.insert(hashed.clone(), entry) {
-            if let Some(old_deadline) = old.deadline_ms() {
-                self.forget_deadline(old_deadline, &hashed);
+        match self.entries.insert(hashed.clone(), entry) {
+            Some(old) => {
+                if let Some(old_deadline) = old.deadline_ms() {
+                    self.forget_deadline(old_deadline, &hashed);
+                }
             }
+            None => self.notes.note(KeyNote::New, || hashed.clone()),
         }
         if let Some(deadline) = deadline {
             self.deadlines.insert((deadline, hashed));
         }
     }
 
-    /// Removes `key` whether or not it is expired; returns the live entry if there was one.
+    /// Removes `key` whether or not it is expired; returns the live entry if there was one
+    /// (one past its deadline is noted as expired).
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let probe = (key_hash(key), key);
         let (hashed, entry) = self.entries.remove_entry(&probe as &dyn KeyRef)?;
@@ -428,7 +473,11 @@ impl Db {
         if let Some(deadline) = entry.deadline_ms() {
             self.forget_deadline(deadline, &hashed);
         }
-        Some(entry).filter(|entry| entry.is_live(now_ms))
+        if !entry.is_live(now_ms) {
+            self.notes.note(KeyNote::Expired, || hashed);
+            return None;
+        }
+        Some(entry)
     }
 
     /// Sets or clears the deadline of an existing live key; returns false if there is none.
@@ -511,6 +560,7 @@ impl Db {
             self.deadlines.pop_first();
             self.changes.record(hashed.hash, &hashed.key);
             self.entries.remove(&hashed);
+            self.notes.note(KeyNote::Expired, || hashed);
             swept += 1;
         }
         swept
@@ -569,7 +619,9 @@ pub struct Keyspace {
     pub dbs: Vec<Db>,
     /// The index of the last log entry applied (or being applied).
     pub applied_index: u64,
-    /// The replicated conversion thresholds (CONFIG SET hash-max-listpack-entries ...).
+    /// The replicated configuration (CONFIG SET hash-max-listpack-entries ...): changed through
+    /// [`Keyspace::set_config`] only, which also tells the databases whether to note keys for
+    /// keyspace notifications.
     pub encoding: EncodingConfig,
     /// The scripts EVAL and SCRIPT LOAD cached, for EVALSHA (SCRIPT FLUSH empties it).
     pub scripts: ScriptCache,
@@ -701,6 +753,21 @@ impl Keyspace {
         }
     }
 
+    /// Sets the replicated configuration (CONFIG SET, a snapshot loaded). The databases note
+    /// expired and new keys only while a notification may want them.
+    pub fn set_config(&mut self, config: EncodingConfig) {
+        self.encoding = config;
+        let classes = Class(config.notify_keyspace_events);
+        let on = classes.has_any(Class::KEYSPACE | Class::KEYEVENT)
+            && classes.has_any(Class::EXPIRED | Class::NEW);
+        for db in &mut self.dbs {
+            db.notes.on = on;
+            if !on {
+                db.notes.noted.clear();
+            }
+        }
+    }
+
     /// Hands out the keys the entry changed as an [`Event::Invalidate`] (when tracked).
     pub fn end_entry(&mut self) {
         if !self.track_modified {
@@ -725,6 +792,54 @@ impl Keyspace {
         }
         let index = self.applied_index;
         self.events.push(Event::Invalidate { index, keys });
+    }
+
+    /// Publishes the keyspace notification `event` of `class` about `key` in database `db`,
+    /// if the configuration asks for its class: on the key's channel, then on the event's,
+    /// as Redis does. What the databases noted before it ("expired", "new") goes first.
+    pub fn notify(&mut self, db: usize, class: Class, event: &str, key: &[u8]) {
+        if self.encoding.notify_keyspace_events == 0 {
+            return;
+        }
+        self.publish_key_notes();
+        self.publish_notification(db, class, event, key);
+    }
+
+    fn publish_notification(&mut self, db: usize, class: Class, event: &str, key: &[u8]) {
+        let classes = Class(self.encoding.notify_keyspace_events);
+        if !classes.has_any(class) {
+            return;
+        }
+        if classes.has_any(Class::KEYSPACE) {
+            self.publish(false, &keyspace_channel(db, key), event.as_bytes());
+        }
+        if classes.has_any(Class::KEYEVENT) {
+            self.publish(false, &keyevent_channel(db, event), key);
+        }
+    }
+
+    /// Publishes the expired and new keys the databases noted, in order (database by
+    /// database: one command notes in one database, save MOVE and COPY, whose source notes
+    /// nothing once the destination is looked at). The engine calls it after every command,
+    /// for a command that notes and then publishes nothing of its own.
+    pub fn publish_key_notes(&mut self) {
+        if self.encoding.notify_keyspace_events == 0 {
+            return;
+        }
+        for db in 0..self.dbs.len() {
+            for (note, key) in std::mem::take(&mut self.dbs[db].notes.noted) {
+                let (class, event) = note.class_and_event();
+                self.publish_notification(db, class, event, key.bytes());
+            }
+        }
+    }
+
+    /// Forgets what the databases noted since it was last published (the work of a blocked
+    /// client's serve that did not happen).
+    pub fn discard_key_notes(&mut self) {
+        for db in &mut self.dbs {
+            db.notes.noted.clear();
+        }
     }
 
     /// Publishes `payload` on `channel` (a shard channel when `shard`): every node delivers it
@@ -791,7 +906,7 @@ mod tests {
             std::mem::size_of::<Value>() + 8
         );
         let mut db = Db::default();
-        db.insert(b"k", string(b"v", Some(0)));
+        db.insert(b"k", string(b"v", Some(0)), 0);
         assert_eq!(db.get_key_deadline(b"k"), Some(1));
         assert!(db.get(b"k", 1).is_none());
         assert!(db.get(b"k", 0).is_some());
@@ -807,7 +922,7 @@ mod tests {
     #[test]
     fn expired_key_is_absent_on_reads_and_deleted_on_write_paths() {
         let mut db = Db::default();
-        db.insert(b"k", string(b"v", Some(100)));
+        db.insert(b"k", string(b"v", Some(100)), 0);
         assert!(db.get(b"k", 99).is_some());
         assert!(db.get(b"k", 100).is_none());
         assert_eq!(db.len(100), 0);
@@ -820,8 +935,8 @@ mod tests {
     /// index holds one entry.
     fn reinserted(first: u64, second: u64) -> Db {
         let mut db = Db::default();
-        db.insert(b"a", string(b"1", Some(first)));
-        db.insert(b"a", string(b"2", Some(second)));
+        db.insert(b"a", string(b"1", Some(first)), 0);
+        db.insert(b"a", string(b"2", Some(second)), 0);
         assert_eq!(db.deadlines.len(), 1);
         db
     }
@@ -849,7 +964,7 @@ mod tests {
     fn sweep_deletes_earliest_deadlines_first_and_stops_at_max() {
         let mut db = Db::default();
         for i in 0..10u64 {
-            db.insert(format!("k{i}").as_bytes(), string(b"v", Some(i)));
+            db.insert(format!("k{i}").as_bytes(), string(b"v", Some(i)), 0);
         }
         assert_eq!(db.sweep_expired(5, 3), 3);
         assert!(db.get(b"k3", 0).is_some());
@@ -864,10 +979,10 @@ mod tests {
         let mut b = Db::default();
         let keys: Vec<Vec<u8>> = (0..50).map(|i| format!("key:{i}").into_bytes()).collect();
         for key in &keys {
-            a.insert(key, string(b"v", None));
+            a.insert(key, string(b"v", None), 0);
         }
         for key in keys.iter().rev() {
-            b.insert(key, string(b"v", None));
+            b.insert(key, string(b"v", None), 0);
         }
         let order_a: Vec<_> = a.iter_from(0, 0).map(|(k, _)| k.bytes().to_vec()).collect();
         let order_b: Vec<_> = b.iter_from(0, 0).map(|(k, _)| k.bytes().to_vec()).collect();

@@ -20,6 +20,7 @@ pub mod table;
 // Foundations, below the value types.
 mod keyhash;
 mod longdouble;
+mod notify;
 mod ostree;
 mod packed_items;
 mod packed_pairs;

@@ -1,7 +1,7 @@
 //! The snapshot format: the whole keyspace as versioned bytes.
 //!
 //! Layout (integers little-endian): magic `RDRFSNAP`, format version (u32), engine time (u64),
-//! the replicated configuration (seven u64, see [`EncodingConfig::to_values`]), the index of
+//! the replicated configuration (eight u64, see [`EncodingConfig::to_values`]), the index of
 //! the last entry applied (u64), then for each of the 16 databases its entry count (u64), its
 //! entries in keyspace order: key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8),
 //! value (per type); and its table of changes for WATCH (see [`Changes`]): the entry that last
@@ -34,15 +34,18 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// Version 2 added the replicated configuration after the engine time; version 3 the applied
 /// index and each database's table of changes; version 4 the script limits (two more values of
 /// the configuration) and the script cache; version 5 the function libraries; version 6 the
-/// waiters of blocking commands; version 7 the registry of pub/sub subscriptions; version 8 the lock service's table. Older snapshots
-/// still load, with the default configuration, no change recorded (the applied index then
-/// comes with the next entry), no script cached and no library.
+/// waiters of blocking commands; version 7 the registry of pub/sub subscriptions; version 8
+/// notify-keyspace-events (one more value of the configuration) and the lock service's table.
+/// Older snapshots still load, with the default configuration (for what they lack), no change
+/// recorded (the applied index then comes with the next entry), no script cached, no library
+/// and no lock.
 const VERSION: u32 = 8;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
         ..=1 => 0,
         2 | 3 => 5,
+        4..=7 => 7,
         _ => PARAM_COUNT,
     }
 }
@@ -180,7 +183,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     for _ in 0..config_values(version) {
         values.push(reader.u64()?);
     }
-    keyspace.encoding = EncodingConfig::from_values(&values);
+    let config = EncodingConfig::from_values(&values);
     if version >= 3 {
         keyspace.applied_index = reader.u64()?;
     }
@@ -195,7 +198,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
                 _ => Some(reader.u64()?),
             };
             let value = decode_value(&mut reader)?;
-            db.insert(&key, Entry::new(value, expires_at_ms));
+            db.insert(&key, Entry::new(value, expires_at_ms), now_ms);
         }
         db.changes = match version {
             3.. => decode_changes(&mut reader, applied_index)?,
@@ -227,6 +230,8 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);
     }
+    // Last, so that loading the keys notes none of them as new.
+    keyspace.set_config(config);
     Ok((keyspace, now_ms))
 }
 

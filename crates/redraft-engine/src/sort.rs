@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use crate::args::{c_str, int_arg, is, syntax_error, Args};
 use crate::keyspace::{Db, Entry, Value};
 use crate::list::{End, ListValue};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::score::parse_score;
 use crate::spec::{
@@ -306,15 +307,18 @@ pub fn sort(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(values_reply(values));
     };
     let len = values.len() as i64;
-    let db = ctx.db();
     if values.is_empty() {
-        db.remove(store, now);
+        if ctx.db().remove(store, now).is_some() {
+            ctx.notify(Class::GENERIC, "del", store);
+        }
     } else {
         let mut list = ListValue::default();
         for value in values {
             list.push(End::Right, &value.unwrap_or_default());
         }
-        db.insert(store, Entry::new(Value::List(list), None));
+        ctx.db()
+            .insert(store, Entry::new(Value::List(list), None), now);
+        ctx.notify(Class::LIST, "sortstore", store);
     }
     Ok(Reply::Integer(len))
 }
@@ -452,6 +456,24 @@ mod tests {
                 ("SORT z BY nosort", "[c b a]"),
                 ("OBJECT ENCODING z", "skiplist"),
                 ("SORT z BY nosort", "[c b a]"),
+            ],
+        );
+    }
+
+    #[test]
+    fn sort_store_notifies_sortstore_or_the_deletion() {
+        use crate::testutil::{check_notified, listen};
+        let mut e = Engine::new();
+        listen(&mut e, "Elg");
+        check_notified(
+            &mut e,
+            1000,
+            &[
+                ("RPUSH l 3 1 2", &["rpush l"]),
+                ("SORT l STORE d", &["sortstore d"]),
+                ("SORT l", &[]),
+                ("SORT none STORE d", &["del d"]),
+                ("SORT none STORE d", &[]),
             ],
         );
     }

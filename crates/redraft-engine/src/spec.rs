@@ -4,6 +4,7 @@
 //! above.
 
 use crate::keyspace::{Db, Keyspace};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
@@ -205,6 +206,13 @@ pub struct WriteCtx<'a> {
 impl WriteCtx<'_> {
     pub fn db(&mut self) -> &mut Db {
         &mut self.keyspace.dbs[self.db]
+    }
+
+    /// Publishes the keyspace notification `event` of `class` about `key` in this context's
+    /// database (see [`Keyspace::notify`]). A command calls it beside its write, as Redis's
+    /// commands call notifyKeyspaceEvent.
+    pub fn notify(&mut self, class: Class, event: &str, key: &[u8]) {
+        self.keyspace.notify(self.db, class, event, key);
     }
 
     /// A read-only view of this context, so that write paths can reuse read functions.

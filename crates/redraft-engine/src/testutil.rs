@@ -1,11 +1,13 @@
 //! Helpers for the unit tests: apply commands at a given entry time, read at a given time.
 
 use crate::entry::LogCommand;
+use crate::event::Event;
 use crate::keyspace::TypedValue;
+use crate::notify::Class;
 use crate::reply::CmdResult;
 use crate::reply::Reply;
 use crate::spec::WriteCtx;
-use crate::spec::{cmd, CommandSpec, Kind::Write};
+use crate::spec::{cmd, keys_then_timeout, Blocking, CommandSpec, Kind::Write, Served, BLOCKING};
 use crate::{Engine, ReadContext};
 
 pub fn argv(parts: &[&str]) -> Vec<Vec<u8>> {
@@ -138,6 +140,67 @@ pub fn config_set(engine: &mut Engine, name: &str, value: &str) {
     assert_eq!(reply, Reply::ok(), "CONFIG SET {name} {value}");
 }
 
+/// Turns keyspace notifications on for `classes` (CONFIG SET notify-keyspace-events) and
+/// subscribes a client to every keyspace and keyevent channel, for [`notified`].
+pub fn listen(engine: &mut Engine, classes: &str) {
+    config_set(engine, "notify-keyspace-events", classes);
+    let subscribe = apply(engine, 1000, "subscribe-client 1 1 1 1 pattern __key*__:*");
+    assert_eq!(subscribe, Reply::Integer(1));
+    engine.take_events();
+}
+
+/// The keyspace notifications published since the last call, in order, one line each:
+/// `event key` for a keyevent message, `key: event` for a keyspace one, after `@<db> ` outside
+/// database 0.
+pub fn notified(engine: &mut Engine) -> Vec<String> {
+    engine
+        .take_events()
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::Message {
+                channel, payload, ..
+            } => Some(notification(&channel, &payload)),
+            Event::Subscriptions(_) | Event::Invalidate { .. } => None,
+        })
+        .collect()
+}
+
+fn notification(channel: &[u8], payload: &[u8]) -> String {
+    let channel = String::from_utf8_lossy(channel);
+    let payload = String::from_utf8_lossy(payload);
+    let (keyspace, rest) = match channel.strip_prefix("__keyspace@") {
+        Some(rest) => (true, rest),
+        None => (
+            false,
+            channel.strip_prefix("__keyevent@").expect("a notification"),
+        ),
+    };
+    let (db, name) = rest.split_once("__:").expect("a database number");
+    let db = if db == "0" {
+        String::new()
+    } else {
+        format!("@{db} ")
+    };
+    match keyspace {
+        true => format!("{db}{name}: {payload}"),
+        false => format!("{db}{name} {payload}"),
+    }
+}
+
+/// Applies each command line in turn as an entry stamped `now_ms` and checks the keyspace
+/// notifications it published (see [`notified`]): `("LPUSH l a", &["lpush l"])`.
+pub fn check_notified(engine: &mut Engine, now_ms: u64, cases: &[(&str, &[&str])]) {
+    for (line, expected) in cases {
+        let reply = apply(engine, now_ms, *line);
+        assert_eq!(
+            notified(engine),
+            *expected,
+            "{line} (replied {})",
+            show(&reply)
+        );
+    }
+}
+
 /// The encoding OBJECT ENCODING reports for `key` (in db 0), as text.
 pub fn encoding(engine: &Engine, key: &str) -> String {
     match read(engine, 1000, &["OBJECT", "ENCODING", key]) {
@@ -170,9 +233,9 @@ pub fn bulks(items: &[&str]) -> Reply {
 /// its type tag), for tests of a value type's decoder. `engine` holds exactly one key, of one
 /// byte, in database 0, without a deadline.
 pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
-    // Magic 8, version 4, time 8, configuration 7 * 8, applied index 8, db 0's count 8, key
+    // Magic 8, version 4, time 8, configuration 8 * 8, applied index 8, db 0's count 8, key
     // 4 + 1, no deadline 1, type tag 1.
-    const VALUE_AT: usize = 99;
+    const VALUE_AT: usize = 107;
     // Database 0's table of changes (whole-database entry 8, count 4, 12 per bucket), then
     // the entry count and the empty table of changes of databases 1 to 15, then the counts of
     // an empty script cache (8) and of no function library (8), then an empty table of
@@ -194,7 +257,36 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
 }
 
 /// Commands that exist only in the engine's unit tests.
-pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!("debug-panic", -1, 0, 0, 0, 0, Write(panics))];
+pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("debug-block", -3, BLOCKING, 1, -2, 1, Write(debug_block)),
+    cmd!("debug-panic", -1, 0, 0, 0, 0, Write(panics)),
+];
+
+/// How DEBUG-BLOCK key [key ...] timeout waits: a blocking command whose serve notifies and
+/// then does not happen, for the tests that such a serve leaves no notification behind.
+pub(crate) static WAITING: &[Blocking] = &[Blocking::on_keys(
+    "debug-block",
+    keys_then_timeout,
+    notify_then_fail,
+)];
+
+fn debug_block(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    WAITING[0].now(ctx, argv)
+}
+
+/// Notifies "debug", then panics when the key holds "panic", else finds nothing to serve.
+fn notify_then_fail(
+    ctx: &mut WriteCtx,
+    _argv: &[Vec<u8>],
+    key: &[u8],
+) -> Result<Option<Served>, Reply> {
+    let now = ctx.now_ms;
+    let value = ctx.db().get_as::<Vec<u8>>(key, now)?;
+    let panics = value.is_some_and(|value| value == b"panic");
+    ctx.notify(Class::GENERIC, "debug", key);
+    assert!(!panics, "DEBUG-BLOCK was served");
+    Ok(None)
+}
 
 /// DEBUG-PANIC: a command with a bug, for the test that apply contains it.
 fn panics(_: &mut WriteCtx, _: &[Vec<u8>]) -> CmdResult {

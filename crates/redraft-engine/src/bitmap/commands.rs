@@ -6,6 +6,7 @@ use super::value::{
 };
 use crate::args::{self, int_arg, is, keyword, syntax_error, Args};
 use crate::keyspace::{Db, Entry, Value};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
@@ -57,19 +58,21 @@ fn string_at<'a>(db: &'a Db, key: &[u8], now_ms: u64) -> Result<&'a [u8], Reply>
 }
 
 /// lookupStringForBitCommand: the string at `key`, created or zero-extended so that bit
-/// `max_bit` exists (a deadline is kept).
+/// `max_bit` exists (a deadline is kept), and whether it grew (a write to it is then a change
+/// even if the bits written were already zero).
 fn string_for_bits<'a>(
     ctx: &'a mut WriteCtx,
     key: &[u8],
     max_bit: u64,
-) -> Result<&'a mut Vec<u8>, Reply> {
+) -> Result<(&'a mut Vec<u8>, bool), Reply> {
     let len = (max_bit >> 3) as usize + 1;
     let now = ctx.now_ms;
     let bytes = ctx.db().get_or_create::<Vec<u8>>(key, now)?;
-    if bytes.len() < len {
+    let grows = bytes.len() < len;
+    if grows {
         bytes.resize(len, 0);
     }
-    Ok(bytes)
+    Ok((bytes, grows))
 }
 
 /// SETBIT key offset 0|1
@@ -80,8 +83,12 @@ pub fn setbit(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         Some(1) => true,
         _ => return Err(Reply::error(BAD_BIT)),
     };
-    let bytes = string_for_bits(ctx, &argv[1], offset)?;
-    Ok(Reply::Integer(i64::from(set_bit(bytes, offset, on))))
+    let (bytes, grew) = string_for_bits(ctx, &argv[1], offset)?;
+    let old = set_bit(bytes, offset, on);
+    if grew || (old == 1) != on {
+        ctx.notify(Class::STRING, "setbit", &argv[1]);
+    }
+    Ok(Reply::Integer(i64::from(old)))
 }
 
 /// GETBIT key offset
@@ -178,7 +185,8 @@ pub fn bitpos(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// BITOP AND | OR | XOR | NOT destkey key [key ...]: the destination gets the result (no
-/// deadline), or is deleted when the result is empty; replies with the result's length.
+/// deadline, a "set" event), or is deleted when the result is empty ("del" if it existed);
+/// replies with the result's length.
 pub fn bitop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let ops = [
         ("AND", BitOp::And),
@@ -201,12 +209,15 @@ pub fn bitop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             .collect::<Result<Vec<_>, _>>()?;
         bit_op(op, &sources)
     };
-    let len = result.len() as i64;
+    let (len, destination) = (result.len() as i64, &argv[2]);
     if result.is_empty() {
-        ctx.db().remove(&argv[2], now);
+        if ctx.db().remove(destination, now).is_some() {
+            ctx.notify(Class::GENERIC, "del", destination);
+        }
     } else {
-        ctx.db()
-            .insert(&argv[2], Entry::new(Value::String(result), None));
+        let entry = Entry::new(Value::String(result), None);
+        ctx.db().insert(destination, entry, now);
+        ctx.notify(Class::STRING, "set", destination);
     }
     Ok(Reply::Integer(len))
 }
@@ -322,6 +333,8 @@ fn field_write(bytes: &mut [u8], op: &FieldOp) -> Reply {
 
 /// BITFIELD key [GET type offset | SET type offset value | INCRBY type offset incr |
 /// OVERFLOW WRAP|SAT|FAIL] ...: a key is created (and grown) only when some operation writes.
+/// One "setbit" event when some write changed a field or grew the string (one that FAIL
+/// refused changes nothing).
 pub fn bitfield(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let ops = parse_field_ops(argv)?;
     let highest = ops
@@ -332,14 +345,24 @@ pub fn bitfield(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let Some(highest) = highest else {
         return bitfield_read(&ctx.as_read(), &argv[1], &ops);
     };
-    let bytes = string_for_bits(ctx, &argv[1], highest)?;
+    let (bytes, grew) = string_for_bits(ctx, &argv[1], highest)?;
+    let mut changed = false;
     let replies = ops
         .iter()
         .map(|op| match op.kind {
             FieldKind::Get => Reply::Integer(field_get(bytes, op)),
-            _ => field_write(bytes, op),
+            _ => {
+                let before = field_get(bytes, op);
+                let reply = field_write(bytes, op);
+                let wrote = reply != Reply::Nil;
+                changed |= wrote && (grew || field_get(bytes, op) != before);
+                reply
+            }
         })
         .collect();
+    if changed {
+        ctx.notify(Class::STRING, "setbit", &argv[1]);
+    }
     Ok(Reply::Array(replies))
 }
 

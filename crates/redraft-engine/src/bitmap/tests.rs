@@ -2,7 +2,7 @@ use super::commands::{BAD_BIT, BAD_OFFSET, BAD_TYPE};
 use super::value::*;
 use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::testutil::{apply, check, err, int, ok, read, show};
+use crate::testutil::{apply, check, check_notified, err, int, listen, ok, read, show};
 use crate::Engine;
 
 /// An engine with a list at `l` (for WRONGTYPE) and `k` = "foobar".
@@ -313,4 +313,33 @@ fn overflow_helpers_follow_redis() {
     assert_eq!(bit_op(BitOp::Not, &[&[0x0f]]), vec![0xf0]);
     assert_eq!(find_bit(&[0, 0, 1], 1, 0, 23), Some(23));
     assert_eq!(count_bits(&[0xff, 0xff], 3, 12), 10);
+}
+
+#[test]
+fn bit_commands_notify_setbit_only_when_something_changed() {
+    let mut e = Engine::new();
+    listen(&mut e, "E$g");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("SETBIT b 7 1", &["setbit b"]),
+            ("SETBIT b 7 1", &[]),
+            ("SETBIT b 7 0", &["setbit b"]),
+            ("SETBIT b 7 0", &[]),
+            // Growing the string is a change, even by zeros.
+            ("SETBIT b 100 0", &["setbit b"]),
+            ("BITFIELD b GET u8 0", &[]),
+            ("BITFIELD b SET u8 0 0", &[]),
+            ("BITFIELD b SET u8 0 255 INCRBY u8 8 0", &["setbit b"]),
+            ("BITFIELD b OVERFLOW FAIL INCRBY u8 0 1", &[]),
+            ("BITFIELD b OVERFLOW FAIL INCRBY u8 200 1", &["setbit b"]),
+            // Created, but the only write refused: no change to notify.
+            ("BITFIELD c OVERFLOW FAIL INCRBY u8 0 256", &[]),
+            ("BITOP NOT d b", &["set d"]),
+            ("BITOP AND d none", &["del d"]),
+            ("BITOP AND d none", &[]),
+            ("BITCOUNT b", &[]),
+        ],
+    );
 }

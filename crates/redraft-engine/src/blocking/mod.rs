@@ -36,12 +36,19 @@ pub fn may_wait(argv: &[Vec<u8>]) -> bool {
 
 /// How the blocking command named `name` waits and is served.
 pub fn waiting(name: &[u8]) -> Option<&'static Blocking> {
-    list::blocking::WAITING
+    every_waiting().find(|blocking| blocking.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// The blocking commands of every module (and the unit tests' own).
+fn every_waiting() -> impl Iterator<Item = &'static Blocking> {
+    let all = list::blocking::WAITING
         .iter()
         .chain(zset::blocking::WAITING)
         .chain(stream::blocking::WAITING)
-        .chain(lock::WAITING)
-        .find(|blocking| blocking.name.as_bytes().eq_ignore_ascii_case(name))
+        .chain(lock::WAITING);
+    #[cfg(test)]
+    let all = all.chain(crate::testutil::WAITING);
+    all
 }
 
 fn malformed() -> Reply {
@@ -187,7 +194,8 @@ fn serve_key(
 }
 
 /// One waiter's serve from `key`. A panic in it is a bug that every replica meets alike: the
-/// waiter stays waiting, as when there is nothing for it.
+/// waiter stays waiting, as when there is nothing for it. Only a serve that happened leaves
+/// its keyspace notifications behind (the pop's events, as Redis notifies a served client's).
 fn try_serve(
     keyspace: &mut Keyspace,
     waiter: &Waiter,
@@ -197,6 +205,7 @@ fn try_serve(
     resolve: Resolve,
 ) -> Option<Served> {
     let blocking = waiter.argv.first().and_then(|name| waiting(name))?;
+    let events = keyspace.events.len();
     let mut ctx = WriteCtx {
         keyspace,
         db: waiter.db as usize,
@@ -205,10 +214,18 @@ fn try_serve(
         resolve,
     };
     let serve = || (blocking.serve)(&mut ctx, &waiter.argv, key);
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(serve)) {
+    let served = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(serve)) {
         Ok(Ok(served)) => served,
         Ok(Err(_)) | Err(_) => None,
+    };
+    match served {
+        Some(_) => keyspace.publish_key_notes(),
+        None => {
+            keyspace.events.truncate(events);
+            keyspace.discard_key_notes();
+        }
     }
+    served
 }
 
 /// Ends the waits whose deadline is at or before `now_ms` (at most `max`), each with its

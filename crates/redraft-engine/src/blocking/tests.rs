@@ -1,5 +1,5 @@
 use crate::entry::{LogCommand, Transaction, WaiterId};
-use crate::testutil::{c, show};
+use crate::testutil::{c, listen, notified, show};
 use crate::Engine;
 
 fn id(seq: u64) -> WaiterId {
@@ -323,4 +323,37 @@ fn keys_readied_by_a_sweep_do_not_carry_into_the_next_entry() {
     for dbs in [&e.keyspace().dbs, &restored.keyspace().dbs] {
         assert!(dbs.iter().all(|db| db.changes.ready.is_empty()));
     }
+}
+
+#[test]
+fn a_served_client_notifies_its_pop_after_the_push_that_served_it() {
+    let mut e = Engine::new();
+    listen(&mut e, "Elgn");
+    assert_eq!(block(&mut e, 1, 1, "BLPOP k 0"), BLOCKED);
+    assert_eq!(block(&mut e, 2, 2, "BLMOVE src dst LEFT RIGHT 0"), BLOCKED);
+    assert!(notified(&mut e).is_empty(), "waiting changes no key");
+    entry(&mut e, 3, &["RPUSH k a"]);
+    assert_eq!(notified(&mut e), ["new k", "rpush k", "lpop k", "del k"]);
+    entry(&mut e, 4, &["RPUSH src x y"]);
+    assert_eq!(
+        notified(&mut e),
+        ["new src", "rpush src", "new dst", "rpush dst", "lpop src"]
+    );
+    assert_eq!(served(&mut e).len(), 2);
+}
+
+#[test]
+fn a_serve_that_does_not_happen_leaves_no_notification_behind() {
+    let mut e = Engine::new();
+    listen(&mut e, "KEg");
+    // The attempt at once is the command itself: what it notifies stands.
+    assert_eq!(block(&mut e, 1, 1, "DEBUG-BLOCK k 0"), BLOCKED);
+    assert_eq!(notified(&mut e), ["k: debug", "debug k"]);
+    // Each SET readies the waiter, whose serve notifies and then finds nothing, or panics.
+    entry(&mut e, 2, &["SET k nothing"]);
+    assert_eq!(notified(&mut e), Vec::<String>::new());
+    entry(&mut e, 3, &["SET k panic"]);
+    assert_eq!(notified(&mut e), Vec::<String>::new());
+    assert!(served(&mut e).is_empty());
+    assert_eq!(e.keyspace().waiters.iter().count(), 1, "still waiting");
 }

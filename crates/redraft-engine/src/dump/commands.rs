@@ -3,6 +3,7 @@
 use super::{deserialize, serialize, BUSYKEY};
 use crate::args::{int_arg, is, syntax_error, Args};
 use crate::keyspace::Entry;
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
@@ -66,17 +67,20 @@ pub fn restore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let limits = ctx.keyspace.encoding;
     let value = deserialize(&argv[3], &limits).map_err(|error| error.reply())?;
-    if replace {
-        ctx.db().remove(key, now);
-    }
+    let replaced = replace && ctx.db().remove(key, now).is_some();
     let deadline = match ttl {
         0 => None,
         ttl if absttl => Some(ttl as u64),
         ttl => Some((ttl as u64).saturating_add(now)),
     };
     // A deadline already past: the key is gone (deleted above with REPLACE), as in Redis.
-    if deadline.is_none_or(|deadline| deadline > now) {
-        ctx.db().insert(key, Entry::new(value, deadline));
+    if deadline.is_some_and(|deadline| deadline <= now) {
+        if replaced {
+            ctx.notify(Class::GENERIC, "del", key);
+        }
+        return Ok(Reply::ok());
     }
+    ctx.db().insert(key, Entry::new(value, deadline), now);
+    ctx.notify(Class::GENERIC, "restore", key);
     Ok(Reply::ok())
 }

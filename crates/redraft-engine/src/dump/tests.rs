@@ -1,6 +1,6 @@
 use super::*;
 use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
-use crate::testutil::{apply, c, read, show};
+use crate::testutil::{apply, c, listen, notified, read, show};
 use crate::Engine;
 
 fn dump_bytes(engine: &Engine, now: u64, key: &str) -> Vec<u8> {
@@ -324,4 +324,22 @@ fn older_types_load() {
         panic!("hash");
     };
     assert_eq!(hash.get(b"f"), Some(&b"1"[..]));
+}
+
+#[test]
+fn restore_notifies_restore_or_the_deletion_of_the_key_it_replaced() {
+    let mut engine = Engine::new();
+    apply(&mut engine, 1000, "SET s v");
+    let payload = dump_bytes(&engine, 1000, "s");
+    listen(&mut engine, "Egn");
+    for (line, expected) in [
+        ("RESTORE a 0 P", &["new a", "restore a"][..]),
+        ("RESTORE a 0 P", &[]),
+        ("RESTORE a 500 P REPLACE", &["new a", "restore a"]),
+        ("RESTORE a 999 P ABSTTL REPLACE", &["del a"]),
+        ("RESTORE a 999 P ABSTTL REPLACE", &[]),
+    ] {
+        apply(&mut engine, 1000, restore_argv(line, &payload));
+        assert_eq!(notified(&mut engine), expected, "{line}");
+    }
 }

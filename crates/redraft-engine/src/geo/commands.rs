@@ -163,7 +163,13 @@ fn search_generic<'a>(
 fn search_write(ctx: &mut WriteCtx, argv: &[Vec<u8>], form: Form) -> CmdResult {
     match search_generic(&ctx.as_read(), argv, form, true)? {
         Outcome::Reply(reply) => Ok(reply),
-        Outcome::Store(key, entries) => Ok(zset::store(ctx, key, entries)),
+        Outcome::Store(key, entries) => {
+            let event = match form {
+                Form::Search => "geosearchstore",
+                _ => "georadiusstore",
+            };
+            Ok(zset::store(ctx, key, entries, event))
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 use super::commands::{format_coord, format_distance};
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::WRONGTYPE;
-use crate::testutil::{apply, bulks, check, err, int};
+use crate::testutil::{apply, bulks, check, check_notified, err, int, listen};
 use crate::Engine;
 
 const BAD_UNIT: &str = "ERR unsupported unit provided. please use M, KM, FT, MI";
@@ -284,6 +284,38 @@ fn stores_hashes_or_distances_and_delete_the_destination_when_empty() {
             // Without the key the radius is not even read, and the destination goes.
             ("GEORADIUSBYMEMBER none nope -1 xx STORE r", ":0"),
             ("EXISTS r", ":0"),
+        ],
+    );
+}
+
+#[test]
+fn geo_commands_notify_as_redis_does() {
+    let mut e = Engine::new();
+    listen(&mut e, "Ezg");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            (
+                "GEOADD g 13.361389 38.115556 a 15.087269 37.502669 b",
+                &["zadd g"],
+            ),
+            ("GEOADD g NX 13.361389 38.115556 a", &[]),
+            ("GEORADIUS g 15 37 200 km STORE d", &["georadiusstore d"]),
+            (
+                "GEORADIUSBYMEMBER g a 1 km STOREDIST d",
+                &["georadiusstore d"],
+            ),
+            (
+                "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km",
+                &["geosearchstore d"],
+            ),
+            (
+                "GEOSEARCHSTORE d g FROMLONLAT 0 0 BYRADIUS 1 km",
+                &["del d"],
+            ),
+            ("GEORADIUS none 0 0 1 km STORE d", &[]),
+            ("GEOSEARCH g FROMMEMBER a BYRADIUS 1 km", &[]),
         ],
     );
 }

@@ -2,6 +2,7 @@
 
 use crate::args::{int_arg, parse_i64, NOT_FLOAT};
 use crate::longdouble::{LongDouble, Parsed};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
 use crate::sample;
@@ -58,6 +59,7 @@ fn field<'a>(ctx: &'a ReadCtx, argv: &[Vec<u8>]) -> Result<Option<&'a [u8]>, Rep
 }
 
 /// The one HSET behind HSET and HMSET: pairs of field and value; returns how many are new.
+/// An "hset" event even when no field is new, as in Redis.
 fn hset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], name: &str) -> Result<usize, Reply> {
     if argv.len() % 2 == 1 {
         return Err(spec::wrong_arity(name));
@@ -66,9 +68,11 @@ fn hset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], name: &str) -> Result<usiz
     let hash = ctx.db().get_or_create::<HashValue>(&argv[1], now)?;
     hash.convert_for(&argv[2..], &limits);
     let pairs = argv[2..].chunks_exact(2);
-    Ok(pairs
+    let created = pairs
         .filter(|pair| hash.set(&pair[0], pair[1].clone(), &limits))
-        .count())
+        .count();
+    ctx.notify(Class::HASH, "hset", &argv[1]);
+    Ok(created)
 }
 
 /// HSET key field value [field value ...]: how many fields are new.
@@ -96,6 +100,7 @@ pub fn hsetnx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let hash = db.get_or_create::<HashValue>(key, now)?;
     hash.convert_for(&argv[2..4], &limits);
     hash.set(field, argv[3].clone(), &limits);
+    ctx.notify(Class::HASH, "hset", key);
     integer(1)
 }
 
@@ -128,8 +133,13 @@ pub fn hdel(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return integer(0);
     };
     let deleted = argv[2..].iter().filter(|field| hash.remove(field)).count();
-    if hash.is_empty() {
+    let emptied = hash.is_empty();
+    if deleted > 0 {
+        ctx.notify(Class::HASH, "hdel", key);
+    }
+    if emptied {
         ctx.db().remove(key, now);
+        ctx.notify(Class::GENERIC, "del", key);
     }
     integer(deleted)
 }
@@ -172,10 +182,12 @@ pub fn hgetall(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// What HINCRBY and HINCRBYFLOAT share: `add` turns the field's current value (None when
-/// absent) into the bytes to store and the reply; nothing is stored when it fails.
+/// absent) into the bytes to store and the reply; nothing is stored when it fails. `event`
+/// is the command's keyspace event.
 fn hincr_generic(
     ctx: &mut WriteCtx,
     argv: &[Vec<u8>],
+    event: &str,
     add: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, Reply), Reply>,
 ) -> CmdResult {
     let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
@@ -184,6 +196,7 @@ fn hincr_generic(
     let (stored, reply) = add(hash.and_then(|hash| hash.get(field)))?;
     let hash = ctx.db().get_or_create::<HashValue>(key, now)?;
     hash.set(field, stored, &limits);
+    ctx.notify(Class::HASH, event, key);
     Ok(reply)
 }
 
@@ -191,7 +204,7 @@ fn hincr_generic(
 /// the increment is read before the key.
 pub fn hincrby(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let incr = int_arg(&argv[3])?;
-    hincr_generic(ctx, argv, |current| {
+    hincr_generic(ctx, argv, "hincrby", |current| {
         let current = match current {
             Some(bytes) => {
                 parse_i64(bytes).ok_or_else(|| Reply::error("ERR hash value is not an integer"))?
@@ -214,7 +227,7 @@ pub fn hincrbyfloat(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         Some(Parsed::Infinite) => return Err(Reply::error("ERR value is NaN or Infinity")),
         Some(Parsed::Finite(incr)) => incr,
     };
-    hincr_generic(ctx, argv, |current| {
+    hincr_generic(ctx, argv, "hincrbyfloat", |current| {
         let current = match LongDouble::parse(current.unwrap_or(b"0")) {
             None => return Err(Reply::error("ERR hash value is not a float")),
             Some(Parsed::Infinite) => return Err(nan_inf()),

@@ -2,6 +2,7 @@ use super::value::{HashValue, ENCODING_LISTPACK, ENCODING_TABLE};
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::{Reply, WRONGTYPE};
 use crate::testutil::{apply, bulk, bulks, check, encoding, err, int, read, value_of};
+use crate::testutil::{check_notified, listen};
 use crate::testutil::{read_seeded, show, splice_value};
 use crate::wire::put_bytes;
 use crate::Engine;
@@ -439,4 +440,29 @@ fn snapshot_round_trips_both_encodings_and_rejects_bad_contents() {
             "{encoding}"
         );
     }
+}
+
+#[test]
+fn hash_commands_notify_as_redis_does() {
+    let mut e = Engine::new();
+    listen(&mut e, "Ehg");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("HSET h a 1 b 2", &["hset h"]),
+            // No new field, yet a change as Redis counts it.
+            ("HSET h a 1", &["hset h"]),
+            ("HMSET h c 3", &["hset h"]),
+            ("HSETNX h a 2", &[]),
+            ("HSETNX h d 4", &["hset h"]),
+            ("HINCRBY h n 5", &["hincrby h"]),
+            ("HINCRBY h a x", &[]),
+            ("HINCRBYFLOAT h f 1.5", &["hincrbyfloat h"]),
+            ("HDEL h nope", &[]),
+            ("HDEL h a b c d", &["hdel h"]),
+            ("HDEL h n f", &["hdel h", "del h"]),
+            ("HGETALL h", &[]),
+        ],
+    );
 }

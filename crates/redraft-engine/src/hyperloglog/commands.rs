@@ -1,6 +1,7 @@
 //! The commands half: HLL values at keys, and Redis's errors.
 
 use super::value::{add, count, invalidate_cache, is_hll, new_hll, Corrupt, Union};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
@@ -56,6 +57,7 @@ pub fn pfadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     if updated {
         invalidate_cache(hll);
+        ctx.notify(Class::STRING, "pfadd", &argv[1]);
     }
     Ok(Reply::Integer(i64::from(updated)))
 }
@@ -78,7 +80,7 @@ pub fn pfcount(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// PFMERGE destkey [sourcekey ...]: the destination (itself a source) gets the union; it
-/// is dense if any source was.
+/// is dense if any source was. Redis notifies it as "pfadd".
 pub fn pfmerge(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     let mut union = Union::default();
@@ -89,5 +91,6 @@ pub fn pfmerge(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let (hll, _) = hll_for_write(ctx, &argv[1])?;
     union.store(hll)?;
+    ctx.notify(Class::STRING, "pfadd", &argv[1]);
     Ok(Reply::ok())
 }

@@ -2,7 +2,7 @@ use super::commands::{CORRUPTED, NOT_HLL};
 use super::value::*;
 use super::value::{dense_get, dense_set, sigma, tau, DENSE};
 use crate::reply::{Reply, WRONGTYPE};
-use crate::testutil::{apply, c, check, err, int, ok, read, show};
+use crate::testutil::{apply, c, check, check_notified, err, int, listen, ok, read, show};
 use crate::Engine;
 
 fn hex(text: &str) -> Vec<u8> {
@@ -215,4 +215,22 @@ fn murmur_and_estimator_basics() {
         assert_eq!(dense_get(&registers, index), 63 - index as u8 % 7);
     }
     assert_eq!(dense_get(&registers, 6), 0);
+}
+
+#[test]
+fn pfadd_and_pfmerge_notify_pfadd() {
+    let mut e = Engine::new();
+    listen(&mut e, "E$");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("PFADD h a b", &["pfadd h"]),
+            ("PFADD h a", &[]),
+            ("PFADD h2", &["pfadd h2"]),
+            ("PFADD h2", &[]),
+            ("PFMERGE h3 h h2", &["pfadd h3"]),
+            ("PFCOUNT h h3", &[]),
+        ],
+    );
 }

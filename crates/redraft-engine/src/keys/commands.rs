@@ -4,6 +4,7 @@ use super::object;
 use crate::args::{self, int_arg, is, syntax_error, Args};
 use crate::glob::glob_match;
 use crate::keyspace::Db;
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::scan::{self, scan_cursor, scan_page, scan_reply, ScanOptions};
 use crate::spec::{
@@ -47,12 +48,14 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 /// DEL and UNLINK: how many of the keys existed (and are now gone).
 pub fn del(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
-    let db = ctx.db();
-    let removed = argv[1..]
-        .iter()
-        .filter(|key| db.remove(key, now).is_some())
-        .count();
-    Ok(Reply::Integer(removed as i64))
+    let mut removed = 0;
+    for key in &argv[1..] {
+        if ctx.db().remove(key, now).is_some() {
+            ctx.notify(Class::GENERIC, "del", key);
+            removed += 1;
+        }
+    }
+    Ok(Reply::Integer(removed))
 }
 
 /// EXISTS: counts a key once per time it is named.
@@ -144,8 +147,14 @@ fn expire_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], unit_ms: i64, relative: 
         return Ok(Reply::Integer(0));
     }
     match u64::try_from(when) {
-        Ok(deadline) if deadline > now => ctx.db().set_deadline(key, Some(deadline), now),
-        _ => ctx.db().remove(key, now).is_some(),
+        Ok(deadline) if deadline > now => {
+            ctx.db().set_deadline(key, Some(deadline), now);
+            ctx.notify(Class::GENERIC, "expire", key);
+        }
+        _ => {
+            ctx.db().remove(key, now);
+            ctx.notify(Class::GENERIC, "del", key);
+        }
     };
     Ok(Reply::Integer(1))
 }
@@ -211,6 +220,7 @@ pub fn persist(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         .is_some_and(|entry| entry.expires_at_ms.is_some());
     if had_deadline {
         db.set_deadline(&argv[1], None, now);
+        ctx.notify(Class::GENERIC, "persist", &argv[1]);
     }
     Ok(Reply::Integer(i64::from(had_deadline)))
 }
@@ -255,7 +265,8 @@ pub fn scan(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// The one RENAME behind RENAME and RENAMENX (renameGenericCommand): the value moves with
-/// its deadline.
+/// its deadline. A destination that exists is deleted first, so the key is new there (Redis
+/// notifies "new" for it too).
 fn rename_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool) -> CmdResult {
     let (from, to) = (&argv[1], &argv[2]);
     let now = ctx.now_ms;
@@ -271,7 +282,10 @@ fn rename_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     if let Some(entry) = db.remove(from, now) {
-        db.insert(to, entry);
+        db.remove(to, now);
+        db.insert(to, entry, now);
+        ctx.notify(Class::GENERIC, "rename_from", from);
+        ctx.notify(Class::GENERIC, "rename_to", to);
     }
     Ok(done)
 }
@@ -344,7 +358,8 @@ fn db_index(arg: &[u8]) -> Result<usize, Reply> {
 
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 
-/// COPY source destination [DB index] [REPLACE]: the value and its deadline.
+/// COPY source destination [DB index] [REPLACE]: the value and its deadline (a destination
+/// replaced is deleted first, so the key is new there, as in Redis).
 pub fn copy(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let mut replace = false;
     let mut dst = ctx.db;
@@ -370,7 +385,9 @@ pub fn copy(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if target.get_mut(newkey, now).is_some() && !replace {
         return Ok(Reply::Integer(0));
     }
-    target.insert(newkey, entry);
+    target.remove(newkey, now);
+    target.insert(newkey, entry, now);
+    ctx.keyspace.notify(dst, Class::GENERIC, "copy_to", newkey);
     Ok(Reply::Integer(1))
 }
 
@@ -386,7 +403,9 @@ pub fn move_(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     let entry = ctx.db().remove(key, now).expect("live key");
-    ctx.keyspace.dbs[dst].insert(key, entry);
+    ctx.keyspace.dbs[dst].insert(key, entry, now);
+    ctx.notify(Class::GENERIC, "move_from", key);
+    ctx.keyspace.notify(dst, Class::GENERIC, "move_to", key);
     Ok(Reply::Integer(1))
 }
 

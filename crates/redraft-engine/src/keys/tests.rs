@@ -3,6 +3,7 @@ use crate::entry::LogCommand;
 use crate::reply::Reply;
 use crate::table::resolve;
 use crate::testutil::{apply, bulk, bulks, c, err, int, ok, read, read_seeded, show};
+use crate::testutil::{check_notified, listen, notified};
 use crate::Engine;
 
 const SAME: &str = "ERR source and destination objects are the same";
@@ -552,4 +553,65 @@ fn swapdb_swaps_whole_databases_with_deadlines() {
         ("SWAPDB -1 0", RANGE),
     ];
     run(&mut e, 1, &cases);
+}
+
+#[test]
+fn key_commands_notify_as_redis_does() {
+    let mut e = engine_with(&["a", "b", "c", "k", "x"]);
+    listen(&mut e, "Eg");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("DEL a none b", &["del a", "del b"]),
+            ("UNLINK c", &["del c"]),
+            ("EXPIRE k 100", &["expire k"]),
+            ("EXPIRE k 100 NX", &[]),
+            ("PEXPIREAT k 5000000", &["expire k"]),
+            ("EXPIRE none 100", &[]),
+            ("PERSIST k", &["persist k"]),
+            ("PERSIST k", &[]),
+            ("RENAME k r", &["rename_from k", "rename_to r"]),
+            ("RENAME r r", &[]),
+            ("RENAMENX r x", &[]),
+            ("COPY r x", &[]),
+            ("COPY r x REPLACE", &["copy_to x"]),
+            ("COPY r y DB 2", &["@2 copy_to y"]),
+            ("MOVE r 3", &["move_from r", "@3 move_to r"]),
+            ("MOVE x 2", &["move_from x", "@2 move_to x"]),
+            ("MOVE y 2", &[]),
+            ("SET z v", &[]),
+            ("EXPIRE z -1", &["del z"]),
+            ("FLUSHDB", &[]),
+            ("SWAPDB 2 3", &[]),
+            ("TTL r", &[]),
+        ],
+    );
+}
+
+#[test]
+fn a_key_written_over_by_rename_or_copy_is_new_as_in_redis() {
+    let mut e = engine_with(&["a", "b", "c"]);
+    listen(&mut e, "Egxn");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("RENAME a b", &["new b", "rename_from a", "rename_to b"]),
+            ("COPY b c REPLACE", &["new c", "copy_to c"]),
+            ("MOVE c 1", &["@1 new c", "move_from c", "@1 move_to c"]),
+            ("SET d v", &["new d"]),
+        ],
+    );
+    e.apply(
+        5,
+        &LogCommand::run(1000, 1, vec![c("SET d v"), c("PEXPIRE d 10")]),
+    );
+    assert_eq!(notified(&mut e), ["@1 new d", "@1 expire d"]);
+    // MOVE meets the expired key in the destination: expired there, then new.
+    apply(&mut e, 2000, "MOVE d 1");
+    assert_eq!(
+        notified(&mut e),
+        ["@1 expired d", "@1 new d", "move_from d", "@1 move_to d"]
+    );
 }

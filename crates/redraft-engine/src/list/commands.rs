@@ -4,6 +4,7 @@ use crate::args::{
     int_arg, is, non_negative, normalize_range, syntax_error, Args, MUST_BE_POSITIVE,
 };
 use crate::mpop;
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     self, cmd, CommandSpec,
@@ -39,10 +40,27 @@ fn bulks(items: impl IntoIterator<Item = Vec<u8>>) -> Reply {
     Reply::Array(items.into_iter().map(Reply::Bulk).collect())
 }
 
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+/// The keyspace event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
 // ---- pop and move cores, shared with the blocking variants to come ----
 
 /// Pops up to `count` elements from one end of the list at `key` (deleting it when emptied).
-/// Ok(None) when the key is absent.
+/// Ok(None) when the key is absent. The blocking pops are served here too, so a served client
+/// notifies what its pop did, as in Redis.
 pub fn pop_core(
     ctx: &mut WriteCtx,
     key: &[u8],
@@ -53,9 +71,14 @@ pub fn pop_core(
     let Some(list) = ctx.db().get_as_mut::<ListValue>(key, now)? else {
         return Ok(None);
     };
-    let taken = (0..count).map_while(|_| list.pop(end)).collect();
-    if list.is_empty() {
+    let taken: Vec<Vec<u8>> = (0..count).map_while(|_| list.pop(end)).collect();
+    let emptied = list.is_empty();
+    if !taken.is_empty() {
+        ctx.notify(Class::LIST, pop_event(end), key);
+    }
+    if emptied {
         ctx.db().remove(key, now);
+        ctx.notify(Class::GENERIC, "del", key);
     }
     Ok(Some(taken))
 }
@@ -82,6 +105,7 @@ pub fn mpop_core(
 /// LMOVE's core: moves one element from `from` of `source` to `to` of `destination` and
 /// returns it; Ok(None) when the source is absent. Both keys are type-checked before anything
 /// moves; the source may be the destination (a rotation, which keeps the key and its TTL).
+/// As in Redis, the push is notified before the pop, and the source's deletion last.
 pub fn move_core(
     ctx: &mut WriteCtx,
     source: &[u8],
@@ -100,13 +124,21 @@ pub fn move_core(
     let item = list.pop(from).expect("stored lists are never empty");
     if source == destination {
         list.push(to, &item);
+        ctx.notify(Class::LIST, push_event(to), destination);
+        ctx.notify(Class::LIST, pop_event(from), source);
         return Ok(Some(item));
     }
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if emptied {
         db.remove(source, now);
     }
     db.get_or_create::<ListValue>(destination, now)?
         .push(to, &item);
+    ctx.notify(Class::LIST, push_event(to), destination);
+    ctx.notify(Class::LIST, pop_event(from), source);
+    if emptied {
+        ctx.notify(Class::GENERIC, "del", source);
+    }
     Ok(Some(item))
 }
 
@@ -121,7 +153,9 @@ fn push_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, existing_only: b
     }
     let list = db.get_or_create::<ListValue>(key, now)?;
     argv[2..].iter().for_each(|item| list.push(end, item));
-    Ok(Reply::count(list.len()))
+    let len = list.len();
+    ctx.notify(Class::LIST, push_event(end), key);
+    Ok(Reply::count(len))
 }
 
 pub fn lpush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
@@ -202,6 +236,7 @@ pub fn lset(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let position = list.position(int_arg(&argv[2])?);
     let position = position.ok_or_else(|| Reply::error("ERR index out of range"))?;
     list.set(position, &argv[3]);
+    ctx.notify(Class::LIST, "lset", &argv[1]);
     Ok(Reply::ok())
 }
 
@@ -221,7 +256,9 @@ pub fn linsert(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::Integer(-1));
     };
     list.insert(at + usize::from(after), &argv[4]);
-    Ok(Reply::count(list.len()))
+    let len = list.len();
+    ctx.notify(Class::LIST, "linsert", &argv[1]);
+    Ok(Reply::count(len))
 }
 
 /// The positions of `element` among the first `scanned` items of `list` from the head, or
@@ -268,8 +305,13 @@ pub fn lrem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         });
         *list = ListValue::from_items(kept);
     }
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if removed > 0 {
+        ctx.notify(Class::LIST, "lrem", key);
+    }
+    if emptied {
         ctx.db().remove(key, now);
+        ctx.notify(Class::GENERIC, "del", key);
     }
     Ok(Reply::count(removed))
 }
@@ -283,10 +325,13 @@ pub fn ltrim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     };
     let Some((start, end)) = normalize_range(start, end, list.len()) else {
         ctx.db().remove(key, now);
+        ctx.notify(Class::LIST, "ltrim", key);
+        ctx.notify(Class::GENERIC, "del", key);
         return Ok(Reply::ok());
     };
     list.remove_back(list.len() - 1 - end);
     list.remove_front(start);
+    ctx.notify(Class::LIST, "ltrim", key);
     Ok(Reply::ok())
 }
 

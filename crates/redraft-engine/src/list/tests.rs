@@ -1,6 +1,6 @@
 use crate::args::{MUST_BE_POSITIVE, NOT_INTEGER, SYNTAX_ERROR};
 use crate::reply::WRONGTYPE;
-use crate::testutil::{apply, bulk, bulks, err, int, ok, read, show};
+use crate::testutil::{apply, bulk, bulks, check_notified, err, int, listen, ok, read, show};
 use crate::Engine;
 
 /// An engine with the list `l` of `items` (a command line's words; no list when empty) and
@@ -316,4 +316,41 @@ fn snapshot_round_trips_and_rejects_truncation() {
     for cut in 0..bytes.len() {
         assert!(Engine::decode_snapshot(&bytes[..cut]).is_err());
     }
+}
+
+#[test]
+fn list_commands_notify_as_redis_does() {
+    let mut e = Engine::new();
+    listen(&mut e, "Elg");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("RPUSH l a b c", &["rpush l"]),
+            ("LPUSHX none a", &[]),
+            ("LPUSH l z", &["lpush l"]),
+            ("LSET l 0 y", &["lset l"]),
+            ("LSET l 9 y", &[]),
+            ("LINSERT l BEFORE a x", &["linsert l"]),
+            ("LINSERT l BEFORE nope x", &[]),
+            ("LREM l 0 nope", &[]),
+            ("LREM l 1 x", &["lrem l"]),
+            ("LPOP l 0", &[]),
+            ("LPOP l", &["lpop l"]),
+            ("RPOP l 1", &["rpop l"]),
+            // The push is notified before the pop, the source's deletion last.
+            ("LMOVE l m LEFT RIGHT", &["rpush m", "lpop l"]),
+            ("RPOPLPUSH l m", &["lpush m", "rpop l", "del l"]),
+            ("LMOVE m m LEFT RIGHT", &["rpush m", "lpop m"]),
+            ("LTRIM m 0 -1", &["ltrim m"]),
+            ("RPUSH m c", &["rpush m"]),
+            ("LMPOP 2 none m RIGHT COUNT 2", &["rpop m"]),
+            ("LMPOP 1 m LEFT COUNT 5", &["lpop m", "del m"]),
+            ("RPUSH t a b", &["rpush t"]),
+            ("LTRIM t 1 0", &["ltrim t", "del t"]),
+            ("RPUSH r a a", &["rpush r"]),
+            ("LREM r 0 a", &["lrem r", "del r"]),
+            ("BLPOP none 0", &[]),
+        ],
+    );
 }

@@ -85,6 +85,10 @@ fn publish_counts_channel_and_pattern_subscribers_cluster_wide() {
     );
 }
 
+/// A confirmation as the test compares it: its request number, whether it subscribed, and
+/// each name with the count after it.
+type ShownChange = (u64, bool, Vec<(Option<String>, usize)>);
+
 #[test]
 fn confirmations_carry_redis_counts_and_go_out_in_order() {
     let mut e = Engine::new();
@@ -112,8 +116,7 @@ fn confirmations_carry_redis_counts_and_go_out_in_order() {
             _ => None,
         })
         .collect();
-    type Shown = (u64, bool, Vec<(Option<String>, usize)>);
-    let shown: Vec<Shown> = changes
+    let shown: Vec<ShownChange> = changes
         .iter()
         .map(|change| {
             assert_eq!(change.subscriber, who);

@@ -6,6 +6,7 @@ use super::SetValue;
 use crate::args::{self, is, syntax_error, Args, MUST_BE_POSITIVE};
 use crate::config::EncodingConfig;
 use crate::keyspace::{Entry, TypedValue};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
 use crate::sample;
@@ -54,9 +55,11 @@ fn bulks<'a>(members: impl Iterator<Item = Cow<'a, [u8]>>) -> Vec<Reply> {
 pub fn sadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let set = ctx.db().get_or_create::<SetValue>(&argv[1], now)?;
-    Ok(Reply::count(
-        argv[2..].iter().filter(|m| set.add(m, &limits)).count(),
-    ))
+    let added = argv[2..].iter().filter(|m| set.add(m, &limits)).count();
+    if added > 0 {
+        ctx.notify(Class::SET, "sadd", &argv[1]);
+    }
+    Ok(Reply::count(added))
 }
 
 /// SREM key member [member ...]: how many were removed; an emptied set is deleted.
@@ -66,8 +69,13 @@ pub fn srem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::count(0));
     };
     let removed = argv[2..].iter().filter(|member| set.remove(member)).count();
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if removed > 0 {
+        ctx.notify(Class::SET, "srem", &argv[1]);
+    }
+    if emptied {
         ctx.db().remove(&argv[1], now);
+        ctx.notify(Class::GENERIC, "del", &argv[1]);
     }
     Ok(Reply::count(removed))
 }
@@ -113,12 +121,16 @@ pub fn smove(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if !source.remove(member) {
         return Ok(Reply::count(0));
     }
-    if source.is_empty() {
+    let emptied = source.is_empty();
+    ctx.notify(Class::SET, "srem", from);
+    if emptied {
         ctx.db().remove(from, now);
+        ctx.notify(Class::GENERIC, "del", from);
     }
-    ctx.db()
-        .get_or_create::<SetValue>(to, now)?
-        .add(member, &limits);
+    let destination = ctx.db().get_or_create::<SetValue>(to, now)?;
+    if destination.add(member, &limits) {
+        ctx.notify(Class::SET, "sadd", to);
+    }
     Ok(Reply::count(1))
 }
 
@@ -141,8 +153,11 @@ fn spop_one(ctx: &mut WriteCtx, key: &[u8]) -> CmdResult {
     let member = set.iter().nth(rng.below(set.len()));
     let member = member.expect("the index is below the length").into_owned();
     set.remove(&member);
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    ctx.notify(Class::SET, "spop", key);
+    if emptied {
         ctx.db().remove(key, now);
+        ctx.notify(Class::GENERIC, "del", key);
     }
     Ok(Reply::bulk(member))
 }
@@ -169,6 +184,8 @@ fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> CmdResult {
         // The whole set, listed as the union of it alone (an intset if it can be one).
         let popped = bulks(SetValue::from_members(set.iter(), &limits).iter());
         ctx.db().remove(key, now);
+        ctx.notify(Class::SET, "spop", key);
+        ctx.notify(Class::GENERIC, "del", key);
         return Ok(Reply::Set(popped));
     }
     let members = set.members();
@@ -188,6 +205,7 @@ fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> CmdResult {
         *set = rest;
         popped
     };
+    ctx.notify(Class::SET, "spop", key);
     Ok(Reply::Set(popped.into_iter().map(Reply::bulk).collect()))
 }
 
@@ -360,31 +378,34 @@ pub fn sintercard(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::count(combine(ctx, keys, Op::Inter { limit })?.len()))
 }
 
-/// The STORE forms: the result replaces the destination (value and deadline), or deletes it
-/// when empty; the reply is its size.
-fn store(ctx: &mut WriteCtx, argv: &[Vec<u8>], op: Op) -> CmdResult {
+/// The STORE forms: the result replaces the destination (value and deadline), with the
+/// command's `event`, or deletes it when empty ("del" if it existed); the reply is its size.
+fn store(ctx: &mut WriteCtx, argv: &[Vec<u8>], op: Op, event: &str) -> CmdResult {
     let (now, limits) = (ctx.now_ms, ctx.keyspace.encoding);
     let set = combine(&ctx.as_read(), &argv[2..], op)?.into_set(&limits);
-    let len = set.len();
+    let (len, destination) = (set.len(), &argv[1]);
     if set.is_empty() {
-        ctx.db().remove(&argv[1], now);
+        if ctx.db().remove(destination, now).is_some() {
+            ctx.notify(Class::GENERIC, "del", destination);
+        }
     } else {
-        ctx.db()
-            .insert(&argv[1], Entry::new(set.into_value(), None));
+        let entry = Entry::new(set.into_value(), None);
+        ctx.db().insert(destination, entry, now);
+        ctx.notify(Class::SET, event, destination);
     }
     Ok(Reply::count(len))
 }
 
 pub fn sinterstore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    store(ctx, argv, Op::Inter { limit: None })
+    store(ctx, argv, Op::Inter { limit: None }, "sinterstore")
 }
 
 pub fn sunionstore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    store(ctx, argv, Op::Union)
+    store(ctx, argv, Op::Union, "sunionstore")
 }
 
 pub fn sdiffstore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    store(ctx, argv, Op::Diff)
+    store(ctx, argv, Op::Diff, "sdiffstore")
 }
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]: an intset is returned whole with cursor 0

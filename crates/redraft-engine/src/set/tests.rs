@@ -5,6 +5,7 @@ use crate::reply::{Reply, WRONGTYPE};
 use crate::testutil::{
     apply, check, encoding, err, int, read_seeded, show, splice_value, value_of,
 };
+use crate::testutil::{check_notified, listen};
 use crate::wire::put_bytes;
 use crate::Engine;
 
@@ -570,6 +571,39 @@ fn the_replicated_intset_threshold_decides_conversions() {
             ("OBJECT ENCODING u", "intset"),
             ("SUNIONSTORE u t s", ":5"),
             ("OBJECT ENCODING u", "hashtable"),
+        ],
+    );
+}
+
+#[test]
+fn set_commands_notify_as_redis_does() {
+    let mut e = Engine::new();
+    listen(&mut e, "Esg");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("SADD s a b", &["sadd s"]),
+            ("SADD s a", &[]),
+            ("SREM s nope", &[]),
+            ("SREM s a", &["srem s"]),
+            ("SMOVE s t b", &["srem s", "del s", "sadd t"]),
+            ("SADD u b", &["sadd u"]),
+            // Already in the destination: removed from the source only.
+            ("SMOVE t u b", &["srem t", "del t"]),
+            ("SMOVE u u b", &[]),
+            ("SADD p 1 2 3", &["sadd p"]),
+            ("SPOP p 0", &[]),
+            ("SPOP p", &["spop p"]),
+            ("SPOP p 1", &["spop p"]),
+            ("SPOP p 5", &["spop p", "del p"]),
+            ("SADD q 1", &["sadd q"]),
+            ("SUNIONSTORE d u q", &["sunionstore d"]),
+            ("SDIFFSTORE d u q", &["sdiffstore d"]),
+            ("SINTERSTORE d u q", &["del d"]),
+            ("SINTERSTORE d u q", &[]),
+            ("SINTERSTORE d u u", &["sinterstore d"]),
+            ("SUNION u q", &[]),
         ],
     );
 }

@@ -8,7 +8,7 @@ use crate::reply::Reply;
 use crate::spec::{key_exists, Blocking, BlockingArgs, ReadCtx, Served, WriteCtx};
 
 use super::commands::{entries_reply, parse_read_args, streams_reply};
-use super::group_commands::{now_of, serve_group};
+use super::group_commands::{notify_consumer_created, now_of, serve_group};
 use super::{StreamId, StreamValue};
 
 /// How XREAD and XREADGROUP wait and are served.
@@ -113,9 +113,15 @@ fn serve_xreadgroup(
     if !stream.groups.contains_key(group) {
         return Ok(None);
     }
-    let served = serve_group(stream, &read, group, consumer, StreamId::MAX, now_of(now));
-    Ok(served.map(|entries| Served {
-        reply: streams_reply(vec![(Reply::Bulk(key.to_vec()), entries)]),
+    let Some(read_from) = serve_group(stream, &read, group, consumer, StreamId::MAX, now_of(now))
+    else {
+        return Ok(None);
+    };
+    if read_from.consumer_created {
+        notify_consumer_created(ctx, key);
+    }
+    Ok(Some(Served {
+        reply: streams_reply(vec![(Reply::Bulk(key.to_vec()), read_from.entries)]),
         undo: None,
     }))
 }

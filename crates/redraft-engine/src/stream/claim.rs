@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::commands::entry_reply;
-use super::group_commands::{no_group, now_of};
+use super::group_commands::{no_group, notify_consumer_created, now_of};
 use super::ids::{parse_range_start, parse_strict_id};
 use super::{ConsumerGroup, PendingEntry, StreamId, StreamValue};
 use crate::args::{self, is, syntax_error, Args};
@@ -40,13 +40,15 @@ struct Claimer<'a> {
     now: i64,
     justid: bool,
     touched: bool,
+    /// Whether the first claim created the consumer (a keyspace event).
+    created: bool,
 }
 
 impl Claimer<'_> {
     /// Gives the pending entry `id` to the consumer; the entry (or its ID) as claimed.
     fn take(&mut self, group: &mut ConsumerGroup, id: StreamId, fields: &[Vec<u8>]) -> Reply {
         if !self.touched {
-            group.touch_consumer(self.consumer, self.now);
+            self.created = group.touch_consumer(self.consumer, self.now);
             self.touched = true;
         }
         group.assign(id, self.consumer);
@@ -134,6 +136,7 @@ pub fn xclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         now,
         justid: options.justid,
         touched: false,
+        created: false,
     };
     let mut claimed = Vec::new();
     for id in ids {
@@ -158,6 +161,9 @@ pub fn xclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             _ => {}
         }
         claimed.push(claimer.take(group, id, fields));
+    }
+    if claimer.created {
+        notify_consumer_created(ctx, &argv[1]);
     }
     Ok(Reply::Array(claimed))
 }
@@ -189,6 +195,7 @@ pub fn xautoclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         now,
         justid,
         touched: false,
+        created: false,
     };
     let mut attempts = count.saturating_mul(AUTOCLAIM_ATTEMPTS_FACTOR);
     let mut claimed = Vec::new();
@@ -222,6 +229,9 @@ pub fn xautoclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         claimed.push(claimer.take(group, id, fields));
         count -= 1;
     };
+    if claimer.created {
+        notify_consumer_created(ctx, &argv[1]);
+    }
     Ok(Reply::Array(vec![
         next.reply(),
         Reply::Array(claimed),

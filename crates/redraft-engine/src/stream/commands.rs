@@ -7,6 +7,7 @@ use super::ids::{
 use super::value::{Trim, TrimStrategy};
 use super::{StreamId, StreamValue};
 use crate::args::{self, int_arg, is, syntax_error, Args};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{self};
 use crate::spec::{ReadCtx, WriteCtx};
@@ -169,8 +170,10 @@ pub fn xadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         ));
     };
     stream.append(id, parsed.fields.to_vec());
-    if let Some(trim) = parsed.trim {
-        stream.trim(trim);
+    let trimmed = parsed.trim.map_or(0, |trim| stream.trim(trim));
+    ctx.notify(Class::STREAM, "xadd", &argv[1]);
+    if trimmed > 0 {
+        ctx.notify(Class::STREAM, "xtrim", &argv[1]);
     }
     Ok(id.reply())
 }
@@ -236,6 +239,7 @@ pub fn xdel(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         } else if first_deleted {
             stream.refresh_first_id();
         }
+        ctx.notify(Class::STREAM, "xdel", &argv[1]);
     }
     Ok(Reply::Integer(deleted))
 }
@@ -248,7 +252,11 @@ pub fn xtrim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::Integer(0));
     };
     let trim = parsed.trim.expect("XTRIM has a strategy");
-    Ok(Reply::Integer(stream.trim(trim) as i64))
+    let trimmed = stream.trim(trim);
+    if trimmed > 0 {
+        ctx.notify(Class::STREAM, "xtrim", &argv[1]);
+    }
+    Ok(Reply::Integer(trimmed as i64))
 }
 
 /// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]
@@ -301,6 +309,7 @@ pub fn xsetid(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if !max_deleted.is_zero() {
         stream.max_deleted_id = max_deleted;
     }
+    ctx.notify(Class::STREAM, "xsetid", &argv[1]);
     Ok(Reply::ok())
 }
 

@@ -6,6 +6,7 @@ use super::commands::{count_limit, entry_reply, parse_read_args, streams_reply, 
 use super::ids::{parse_id, parse_range_end, parse_range_start, parse_strict_id, parse_strict_ids};
 use super::{ConsumerGroup, StreamId, StreamValue, ENTRIES_READ_INVALID};
 use crate::args::{self, is, syntax_error, Args};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
@@ -181,6 +182,7 @@ pub fn xgroup_create(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let group = ConsumerGroup::new(id, options.entries_read);
     stream.groups.insert(name.clone(), group);
+    ctx.notify(Class::STREAM, "xgroup-create", key);
     Ok(Reply::ok())
 }
 
@@ -198,6 +200,7 @@ pub fn xgroup_setid(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         _ => parse_id(&argv[4], 0)?,
     };
     group.entries_read = options.entries_read;
+    ctx.notify(Class::STREAM, "xgroup-setid", &argv[2]);
     Ok(Reply::ok())
 }
 
@@ -205,6 +208,9 @@ pub fn xgroup_setid(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 pub fn xgroup_destroy(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let stream = xgroup_stream(ctx, &argv[2])?;
     let removed = stream.groups.remove(argv[3].as_slice()).is_some();
+    if removed {
+        ctx.notify(Class::STREAM, "xgroup-destroy", &argv[2]);
+    }
     Ok(Reply::Integer(i64::from(removed)))
 }
 
@@ -212,16 +218,21 @@ pub fn xgroup_destroy(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 pub fn xgroup_createconsumer(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let now = now_of(ctx.now_ms);
     let group = xgroup_group(xgroup_stream(ctx, &argv[2])?, argv)?;
-    Ok(Reply::Integer(i64::from(
-        group.create_consumer(&argv[4], now),
-    )))
+    let created = group.create_consumer(&argv[4], now);
+    if created {
+        notify_consumer_created(ctx, &argv[2]);
+    }
+    Ok(Reply::Integer(i64::from(created)))
 }
 
 /// XGROUP DELCONSUMER key group consumer: how many pending entries it had.
 pub fn xgroup_delconsumer(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let group = xgroup_group(xgroup_stream(ctx, &argv[2])?, argv)?;
-    let pending = group.delete_consumer(&argv[4]).unwrap_or(0);
-    Ok(Reply::Integer(pending as i64))
+    let pending = group.delete_consumer(&argv[4]);
+    if pending.is_some() {
+        ctx.notify(Class::STREAM, "xgroup-delconsumer", &argv[2]);
+    }
+    Ok(Reply::Integer(pending.unwrap_or(0) as i64))
 }
 
 /// XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS key ... id ...
@@ -256,15 +267,33 @@ pub fn xreadgroup(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         let Some(stream) = ctx.db().get_as_mut::<StreamValue>(key, now)? else {
             continue;
         };
-        let entries = serve_group(stream, &read, group_name, consumer, gt, now_of(now));
-        if let Some(entries) = entries {
-            served.push((Reply::bulk(key.clone()), entries));
+        let read_from = serve_group(stream, &read, group_name, consumer, gt, now_of(now));
+        if let Some(read_from) = read_from {
+            if read_from.consumer_created {
+                notify_consumer_created(ctx, key);
+            }
+            served.push((Reply::bulk(key.clone()), read_from.entries));
         }
     }
     Ok(streams_reply(served))
 }
 
-/// One stream of an XREADGROUP: None when there is nothing to serve from it.
+/// Notifies that a command created a consumer in a group of the stream at `key` (XREADGROUP,
+/// XCLAIM, XAUTOCLAIM and XGROUP CREATECONSUMER create them).
+pub(super) fn notify_consumer_created(ctx: &mut WriteCtx, key: &[u8]) {
+    ctx.notify(Class::STREAM, "xgroup-createconsumer", key);
+}
+
+/// What one stream of an XREADGROUP served.
+pub(super) struct GroupRead {
+    /// The entries, as the reply lists them for the stream.
+    pub entries: Reply,
+    /// Whether the consumer was created to read them.
+    pub consumer_created: bool,
+}
+
+/// One stream of an XREADGROUP: None when there is nothing to serve from it (the consumer is
+/// then not created either, as in Redis).
 pub(super) fn serve_group(
     stream: &mut StreamValue,
     read: &ReadArgs,
@@ -272,20 +301,37 @@ pub(super) fn serve_group(
     consumer: &[u8],
     gt: StreamId,
     now: i64,
-) -> Option<Reply> {
+) -> Option<GroupRead> {
     let history = gt != StreamId::MAX;
     let last_delivered = stream.groups[group_name].last_id;
     if !history && (stream.is_empty() || stream.last_valid_id() <= last_delivered) {
         return None;
     }
     let group = stream.groups.get_mut(group_name)?;
-    group.touch_consumer(consumer, now);
-    if history {
-        let start = gt.next().unwrap_or(StreamId::MIN);
-        return Some(consumer_history(
-            stream, group_name, consumer, start, read.count, now,
-        ));
-    }
+    let consumer_created = group.touch_consumer(consumer, now);
+    let entries = match history {
+        true => {
+            let start = gt.next().unwrap_or(StreamId::MIN);
+            consumer_history(stream, group_name, consumer, start, read.count, now)
+        }
+        false => deliver_new(stream, read, group_name, consumer, last_delivered, now)?,
+    };
+    Some(GroupRead {
+        entries,
+        consumer_created,
+    })
+}
+
+/// The entries after the group's last delivered one, delivered to `consumer` (pending unless
+/// NOACK), as XREADGROUP `>` serves them.
+fn deliver_new(
+    stream: &mut StreamValue,
+    read: &ReadArgs,
+    group_name: &[u8],
+    consumer: &[u8],
+    last_delivered: StreamId,
+    now: i64,
+) -> Option<Reply> {
     let start = last_delivered.next().unwrap_or(StreamId::MIN);
     let delivered: Vec<(StreamId, Vec<Vec<u8>>)> = stream
         .range(start, StreamId::MAX, false, read.count)

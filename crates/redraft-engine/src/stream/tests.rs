@@ -742,3 +742,48 @@ fn id_parsing_follows_string2ull() {
     assert_eq!(parse(&"1".repeat(128)), None);
     assert_eq!(parse("1-*"), None);
 }
+
+#[test]
+fn stream_commands_notify_as_redis_does() {
+    let mut e = Engine::new();
+    testutil::listen(&mut e, "Etg");
+    testutil::check_notified(
+        &mut e,
+        T,
+        &[
+            ("XADD s 1-1 f v", &["xadd s"]),
+            ("XADD s MAXLEN 1 2-1 f v", &["xadd s", "xtrim s"]),
+            ("XADD s MAXLEN 5 3-1 f v", &["xadd s"]),
+            ("XADD none NOMKSTREAM 1-1 f v", &[]),
+            ("XADD s 1-1 f v", &[]),
+            ("XTRIM s MAXLEN 5", &[]),
+            ("XTRIM s MAXLEN 1", &["xtrim s"]),
+            ("XDEL s 9-9", &[]),
+            ("XDEL s 3-1", &["xdel s"]),
+            ("XSETID s 10-1", &["xsetid s"]),
+            ("XGROUP CREATE s g $", &["xgroup-create s"]),
+            ("XGROUP CREATE s g $", &[]),
+            ("XGROUP CREATE t g $ MKSTREAM", &["xgroup-create t"]),
+            ("XGROUP SETID s g 0", &["xgroup-setid s"]),
+            ("XGROUP CREATECONSUMER s g c1", &["xgroup-createconsumer s"]),
+            ("XGROUP CREATECONSUMER s g c1", &[]),
+            ("XADD s 11-1 f v", &["xadd s"]),
+            (
+                "XREADGROUP GROUP g c2 STREAMS s >",
+                &["xgroup-createconsumer s"],
+            ),
+            // Nothing to read: the consumer is not created.
+            ("XREADGROUP GROUP g c3 STREAMS s >", &[]),
+            ("XREADGROUP GROUP g c2 STREAMS s 0", &[]),
+            ("XCLAIM s g c4 0 11-1", &["xgroup-createconsumer s"]),
+            ("XCLAIM s g c4 0 11-1", &[]),
+            ("XAUTOCLAIM s g c5 0 0", &["xgroup-createconsumer s"]),
+            ("XACK s g 11-1", &[]),
+            ("XGROUP DELCONSUMER s g c1", &["xgroup-delconsumer s"]),
+            ("XGROUP DELCONSUMER s g nope", &[]),
+            ("XGROUP DESTROY s g", &["xgroup-destroy s"]),
+            ("XGROUP DESTROY s g", &[]),
+            ("XRANGE s - +", &[]),
+        ],
+    );
+}

@@ -4,6 +4,7 @@ use super::value::{check_string_length, overwrite, substring};
 use crate::args::{self, int_arg, is, syntax_error, Args, NOT_FLOAT, NOT_INTEGER};
 use crate::keyspace::{Db, Entry, Value};
 use crate::longdouble::{LongDouble, Parsed};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     self, cmd, CommandSpec,
@@ -171,7 +172,11 @@ fn set_generic(
     let kept = existing.and_then(Entry::deadline_ms);
     let kept = kept.filter(|_| options.keep_ttl);
     let entry = string_entry(value.to_vec(), deadline.or(kept));
-    ctx.db().insert(key, entry);
+    ctx.db().insert(key, entry, now);
+    ctx.notify(Class::STRING, "set", key);
+    if deadline.is_some() {
+        ctx.notify(Class::GENERIC, "expire", key);
+    }
     Ok(old.unwrap_or_else(Reply::ok))
 }
 
@@ -224,7 +229,9 @@ pub fn get(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 pub fn getdel(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     let old = get_reply(ctx.db(), &argv[1], now)?;
-    ctx.db().remove(&argv[1], now);
+    if ctx.db().remove(&argv[1], now).is_some() {
+        ctx.notify(Class::GENERIC, "del", &argv[1]);
+    }
     Ok(old)
 }
 
@@ -242,11 +249,17 @@ pub fn getex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         if deadline <= now {
             // Only EXAT/PXAT can name a past time; the key is gone from then on.
             ctx.db().remove(key, now);
+            ctx.notify(Class::GENERIC, "del", key);
         } else {
             ctx.db().set_deadline(key, Some(deadline), now);
+            ctx.notify(Class::GENERIC, "expire", key);
         }
     } else if options.persist {
-        ctx.db().set_deadline(key, None, now);
+        let entry = ctx.db().get(key, now);
+        if entry.and_then(Entry::deadline_ms).is_some() {
+            ctx.db().set_deadline(key, None, now);
+            ctx.notify(Class::GENERIC, "persist", key);
+        }
     }
     Ok(value)
 }
@@ -272,8 +285,9 @@ fn mset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool, name: &str) -> R
         return Ok(false);
     }
     for pair in pairs {
-        ctx.db()
-            .insert(&pair[0], string_entry(pair[1].clone(), None));
+        let entry = string_entry(pair[1].clone(), None);
+        ctx.db().insert(&pair[0], entry, now);
+        ctx.notify(Class::STRING, "set", &pair[0]);
     }
     Ok(true)
 }
@@ -291,13 +305,19 @@ pub fn msetnx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 /// APPEND key value: creates the key if missing; keeps its deadline otherwise.
 pub fn append(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (key, tail, now) = (&argv[1], &argv[2], ctx.now_ms);
-    let Some(bytes) = ctx.db().get_as_mut::<Vec<u8>>(key, now)? else {
-        ctx.db().insert(key, string_entry(tail.clone(), None));
-        return Ok(Reply::count(tail.len()));
+    let len = match ctx.db().get_as_mut::<Vec<u8>>(key, now)? {
+        Some(bytes) => {
+            check_string_length(bytes.len() as u64, tail.len() as u64)?;
+            bytes.extend_from_slice(tail);
+            bytes.len()
+        }
+        None => {
+            ctx.db().insert(key, string_entry(tail.clone(), None), now);
+            tail.len()
+        }
     };
-    check_string_length(bytes.len() as u64, tail.len() as u64)?;
-    bytes.extend_from_slice(tail);
-    Ok(Reply::count(bytes.len()))
+    ctx.notify(Class::STRING, "append", key);
+    Ok(Reply::count(len))
 }
 
 pub fn strlen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
@@ -312,7 +332,7 @@ pub fn strlen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 fn replace(db: &mut Db, key: &[u8], now_ms: u64, bytes: Vec<u8>) {
     match db.get_mut(key, now_ms) {
         Some(entry) => entry.value = Value::String(bytes),
-        None => db.insert(key, string_entry(bytes, None)),
+        None => db.insert(key, string_entry(bytes, None), now_ms),
     }
 }
 
@@ -327,6 +347,7 @@ fn incr_decr(ctx: &mut WriteCtx, key: &[u8], delta: i64) -> CmdResult {
     let value = current.checked_add(delta);
     let value = value.ok_or_else(|| Reply::error("ERR increment or decrement would overflow"))?;
     replace(ctx.db(), key, now, value.to_string().into_bytes());
+    ctx.notify(Class::STRING, "incrby", key);
     Ok(Reply::Integer(value))
 }
 
@@ -367,6 +388,7 @@ pub fn incrbyfloat(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     };
     let text = sum.format().into_bytes();
     replace(ctx.db(), key, now, text.clone());
+    ctx.notify(Class::STRING, "incrbyfloat", key);
     Ok(Reply::bulk(text))
 }
 
@@ -391,13 +413,19 @@ pub fn setrange(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::count(existing.map_or(0, |bytes| bytes.len())));
     }
     check_string_length(offset, patch.len() as u64)?;
-    let Some(bytes) = existing else {
-        let mut bytes = Vec::new();
-        overwrite(&mut bytes, offset as usize, patch);
-        let len = bytes.len();
-        ctx.db().insert(key, string_entry(bytes, None));
-        return Ok(Reply::count(len));
+    let len = match existing {
+        Some(bytes) => {
+            overwrite(bytes, offset as usize, patch);
+            bytes.len()
+        }
+        None => {
+            let mut bytes = Vec::new();
+            overwrite(&mut bytes, offset as usize, patch);
+            let len = bytes.len();
+            ctx.db().insert(key, string_entry(bytes, None), now);
+            len
+        }
     };
-    overwrite(bytes, offset as usize, patch);
-    Ok(Reply::count(bytes.len()))
+    ctx.notify(Class::STRING, "setrange", key);
+    Ok(Reply::count(len))
 }

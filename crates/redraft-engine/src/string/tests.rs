@@ -1,7 +1,7 @@
 use super::value::check_string_length;
 use super::STRING_LEN_MAX;
 use crate::args::{NOT_FLOAT, NOT_INTEGER, SYNTAX_ERROR};
-use crate::testutil::{apply, check, err, int};
+use crate::testutil::{apply, check, check_notified, err, int, listen};
 use crate::Engine;
 
 #[test]
@@ -495,4 +495,47 @@ fn setrange_patches_and_pads() {
     assert_eq!(apply(&mut e, 1000, &["SETRANGE", "k", "0", ""]), int(11));
     assert_eq!(apply(&mut e, 1000, &["SETRANGE", "none", "3", ""]), int(0));
     assert_eq!(apply(&mut e, 1000, "EXISTS none"), int(0));
+}
+
+#[test]
+fn string_commands_notify_as_redis_does() {
+    let mut e = Engine::new();
+    listen(&mut e, "E$g");
+    check_notified(
+        &mut e,
+        1000,
+        &[
+            ("SET k v", &["set k"]),
+            ("SET k v NX", &[]),
+            ("SET k v EX 100", &["set k", "expire k"]),
+            ("SET k v KEEPTTL", &["set k"]),
+            ("SET k v EX 0", &[]),
+            ("SETEX k 10 v", &["set k", "expire k"]),
+            ("PSETEX k 10 v", &["set k", "expire k"]),
+            ("SETNX k v", &[]),
+            ("SETNX n v", &["set n"]),
+            ("GETSET k w", &["set k"]),
+            ("MSET a 1 b 2", &["set a", "set b"]),
+            ("MSETNX a 1 c 3", &[]),
+            ("MSETNX c 3 d 4", &["set c", "set d"]),
+            ("INCR a", &["incrby a"]),
+            ("DECRBY a 2", &["incrby a"]),
+            ("INCRBYFLOAT a 1.5", &["incrbyfloat a"]),
+            ("INCR k", &[]),
+            ("APPEND e x", &["append e"]),
+            ("APPEND e y", &["append e"]),
+            ("SETRANGE e 3 z", &["setrange e"]),
+            ("SETRANGE f 3 z", &["setrange f"]),
+            ("GETEX e PX 100", &["expire e"]),
+            ("GETEX e PERSIST", &["persist e"]),
+            ("GETEX e PERSIST", &[]),
+            ("GETEX e", &[]),
+            ("GETEX e PXAT 1", &["del e"]),
+            ("GETDEL b", &["del b"]),
+            ("GETDEL b", &[]),
+            ("GET k", &[]),
+        ],
+    );
+    let nothing = apply(&mut e, 1000, &["SETRANGE", "g", "0", ""]);
+    assert_eq!((nothing, e.take_events()), (int(0), Vec::new()));
 }

@@ -6,6 +6,7 @@ use super::ZSetValue;
 use crate::args::{is, syntax_error, Args, NOT_FLOAT};
 use crate::config::EncodingConfig;
 use crate::keyspace::{Entry, Value};
+use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::scan::{self, scan_cursor, scan_page, scan_reply, ScanOptions};
 use crate::score::{d2string, parse_score};
@@ -37,20 +38,28 @@ pub(super) fn entries_reply(
     }
 }
 
-/// Runs `change` on the set at `key` (Ok(None) when there is none) and deletes the key when
-/// `change` leaves the set empty: no empty set is ever kept.
+/// Runs `change`, which removes members, on the set at `key` (Ok(None) when there is none),
+/// notifies `event` when it removed some, and deletes the key when `change` leaves the set
+/// empty (notifying "del"): no empty set is ever kept.
 pub(super) fn modify<R>(
     ctx: &mut WriteCtx,
     key: &[u8],
+    event: &str,
     change: impl FnOnce(&mut ZSetValue) -> R,
 ) -> Result<Option<R>, Reply> {
     let now = ctx.now_ms;
     let Some(zset) = ctx.db().get_as_mut::<ZSetValue>(key, now)? else {
         return Ok(None);
     };
+    let before = zset.len();
     let result = change(zset);
-    if zset.is_empty() {
+    let (removed, emptied) = (zset.len() < before, zset.is_empty());
+    if removed {
+        ctx.notify(Class::ZSET, event, key);
+    }
+    if emptied {
         ctx.db().remove(key, now);
+        ctx.notify(Class::GENERIC, "del", key);
     }
     Ok(Some(result))
 }
@@ -136,7 +145,8 @@ fn add(
 }
 
 /// The one ADD behind ZADD and ZINCRBY (`incr`): options, then every score is parsed before
-/// anything changes, so a command applies fully or not at all.
+/// anything changes, so a command applies fully or not at all. It notifies "zadd" (or "zincr")
+/// when a member was added or its score changed.
 fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> CmdResult {
     let mut args = Args::new(argv, 2);
     let flags = AddFlags::parse(&mut args, incr);
@@ -175,7 +185,7 @@ fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> CmdResult {
             });
         }
         let created = ZSetValue::new_for(pairs[1].len(), &limits);
-        db.insert(key, Entry::new(Value::ZSet(created), None));
+        db.insert(key, Entry::new(Value::ZSet(created), None), now);
     }
     let zset = db.get_as_mut::<ZSetValue>(key, now)?;
     let zset = zset.expect("present or just created");
@@ -193,6 +203,9 @@ fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> CmdResult {
             Added::Same(score) => last = Some(score),
             Added::Nothing => {}
         }
+    }
+    if added + updated > 0 {
+        ctx.notify(Class::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     }
     Ok(if flags.incr {
         last.map_or(Reply::Nil, score_reply)
@@ -273,7 +286,7 @@ pub fn zrevrank(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 pub fn zrem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let members = &argv[2..];
-    let removed = modify(ctx, &argv[1], |zset| {
+    let removed = modify(ctx, &argv[1], "zrem", |zset| {
         members
             .iter()
             .filter(|member| zset.remove(member).is_some())

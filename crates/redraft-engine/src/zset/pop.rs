@@ -12,14 +12,16 @@ use crate::spec::WriteCtx;
 pub type Popped = Vec<(Vec<u8>, f64)>;
 
 /// Pops up to `count` lowest (or highest, `max`) entries of the set at `key`, deleting it
-/// when emptied; Ok(None) when absent. Entries come as (member, score) in pop order.
+/// when emptied; Ok(None) when absent. Entries come as (member, score) in pop order. The
+/// blocking pops are served here too, so a served client notifies what its pop did.
 pub fn pop_core(
     ctx: &mut WriteCtx,
     key: &[u8],
     max: bool,
     count: usize,
 ) -> Result<Option<Popped>, Reply> {
-    modify(ctx, key, |zset| {
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    modify(ctx, key, event, |zset| {
         let mut popped = Vec::new();
         while popped.len() < count && !zset.is_empty() {
             let rank = if max { zset.len() - 1 } else { 0 };

@@ -303,9 +303,9 @@ pub fn zlexcount(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// The one ZREMRANGEBY* (zremrangeGenericCommand): parse the range, then remove ranks
 /// [from, to) of the set.
-fn zremrange_generic<S: Span>(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+fn zremrange_generic<S: Span>(ctx: &mut WriteCtx, argv: &[Vec<u8>], event: &str) -> CmdResult {
     let span = S::parse(&argv[2], &argv[3])?;
-    let removed = modify(ctx, &argv[1], |zset| {
+    let removed = modify(ctx, &argv[1], event, |zset| {
         let (from, to) = span.ranks(zset);
         let doomed = zset.entries_at(from..to);
         for (_, member) in &doomed {
@@ -317,15 +317,15 @@ fn zremrange_generic<S: Span>(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult
 }
 
 pub fn zremrangebyrank(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    zremrange_generic::<RankRange>(ctx, argv)
+    zremrange_generic::<RankRange>(ctx, argv, "zremrangebyrank")
 }
 
 pub fn zremrangebyscore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    zremrange_generic::<ScoreRange>(ctx, argv)
+    zremrange_generic::<ScoreRange>(ctx, argv, "zremrangebyscore")
 }
 
 pub fn zremrangebylex(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    zremrange_generic::<LexRange>(ctx, argv)
+    zremrange_generic::<LexRange>(ctx, argv, "zremrangebylex")
 }
 
 #[cfg(test)]

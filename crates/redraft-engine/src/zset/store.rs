@@ -10,6 +10,7 @@ use super::{Entries, ZSetValue};
 use crate::args::keyword;
 use crate::args::{self, is, syntax_error, Args};
 use crate::keyspace::{Db, Entry, Value};
+use crate::notify::Class;
 use crate::ostree::cmp_entries;
 use crate::reply::{CmdResult, Reply};
 use crate::score::parse_score;
@@ -17,18 +18,33 @@ use crate::set::SetValue;
 use crate::spec::{ReadCtx, WriteCtx};
 
 /// Stores a result set at `key` as Redis's store commands do (the old value and its deadline
-/// go); an empty result deletes the key. Replies the result's size. `entries` are in the
-/// set's order (GEOSEARCHSTORE stores through here too).
-pub(crate) fn store(ctx: &mut WriteCtx, key: &[u8], entries: Entries) -> Reply {
-    let (now_ms, limits) = (ctx.now_ms, ctx.keyspace.encoding);
+/// go), notifying the command's `event`; an empty result deletes the key ("del" if it
+/// existed). Replies the result's size. `entries` are in the set's order (GEOSEARCHSTORE
+/// stores through here too).
+pub(crate) fn store(ctx: &mut WriteCtx, key: &[u8], entries: Entries, event: &str) -> Reply {
     let len = entries.len() as i64;
     if entries.is_empty() {
-        ctx.db().remove(key, now_ms);
+        store_nothing(ctx, key);
     } else {
-        let zset = ZSetValue::from_sorted(entries, &limits);
-        ctx.db().insert(key, Entry::new(Value::ZSet(zset), None));
+        let zset = ZSetValue::from_sorted(entries, &ctx.keyspace.encoding);
+        store_set(ctx, key, zset, event);
     }
     Reply::Integer(len)
+}
+
+/// An empty result: the destination goes.
+fn store_nothing(ctx: &mut WriteCtx, key: &[u8]) {
+    let now = ctx.now_ms;
+    if ctx.db().remove(key, now).is_some() {
+        ctx.notify(Class::GENERIC, "del", key);
+    }
+}
+
+fn store_set(ctx: &mut WriteCtx, key: &[u8], zset: ZSetValue, event: &str) {
+    let now = ctx.now_ms;
+    ctx.db()
+        .insert(key, Entry::new(Value::ZSet(zset), None), now);
+    ctx.notify(Class::ZSET, event, key);
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]. The destination is
@@ -40,7 +56,8 @@ pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let range = zrange_generic(ctx.db(), now, argv, 2, true, RangeBy::Auto, Direction::Auto)?;
     let len = range.entries.len();
     if len == 0 {
-        return Ok(store(ctx, &argv[1], Vec::new()));
+        store_nothing(ctx, &argv[1]);
+        return Ok(Reply::Integer(0));
     }
     let limits = ctx.keyspace.encoding;
     let mut zset = if range.by_rank && len as u64 > limits.zset_entries() {
@@ -51,8 +68,7 @@ pub fn zrangestore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     for (score, member) in &range.entries {
         zset.insert_new(*score, member, &limits);
     }
-    ctx.db()
-        .insert(&argv[1], Entry::new(Value::ZSet(zset), None));
+    store_set(ctx, &argv[1], zset, "zrangestore");
     Ok(Reply::Integer(len as i64))
 }
 
@@ -280,7 +296,7 @@ fn setop_store(ctx: &mut WriteCtx, argv: &[Vec<u8>], op: SetOp, name: &str) -> C
     let now = ctx.now_ms;
     let parsed = parse(ctx.db(), now, argv, op, Output::Store, name)?;
     let entries = combine(op, &parsed);
-    Ok(store(ctx, &argv[1], entries))
+    Ok(store(ctx, &argv[1], entries, name))
 }
 
 pub fn zunion(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {

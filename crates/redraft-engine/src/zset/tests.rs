@@ -277,3 +277,41 @@ fn zscan_returns_a_small_set_whole_and_pages_a_large_one() {
     }
     assert_eq!((cursor.as_str(), seen.len()), ("0", 300));
 }
+
+#[test]
+fn sorted_set_commands_notify_as_redis_does() {
+    let mut e = Engine::new();
+    testutil::listen(&mut e, "Ezg");
+    testutil::check_notified(
+        &mut e,
+        1000,
+        &[
+            ("ZADD z 1 a 2 b 3 c", &["zadd z"]),
+            ("ZADD z 1 a", &[]),
+            ("ZADD z XX 5 nope", &[]),
+            ("ZADD z CH 4 a", &["zadd z"]),
+            ("ZINCRBY z 1 b", &["zincr z"]),
+            ("ZADD z INCR 1 b", &["zincr z"]),
+            ("ZADD z INCR 0 b", &[]),
+            ("ZREM z nope", &[]),
+            ("ZREM z c", &["zrem z"]),
+            ("ZPOPMIN z 0", &[]),
+            ("ZPOPMAX z", &["zpopmax z"]),
+            ("ZADD y 1 a 2 b 3 c 4 d", &["zadd y"]),
+            ("ZREMRANGEBYRANK y 0 0", &["zremrangebyrank y"]),
+            ("ZREMRANGEBYSCORE y 10 20", &[]),
+            ("ZREMRANGEBYSCORE y 2 2", &["zremrangebyscore y"]),
+            ("ZREMRANGEBYLEX y [a [z", &["zremrangebylex y", "del y"]),
+            ("ZUNIONSTORE d 1 z", &["zunionstore d"]),
+            ("ZINTERSTORE d 2 z none", &["del d"]),
+            ("ZINTERSTORE d 2 z none", &[]),
+            ("ZDIFFSTORE d 1 z", &["zdiffstore d"]),
+            ("ZRANGESTORE r z 0 -1", &["zrangestore r"]),
+            ("ZRANGESTORE r z 5 10", &["del r"]),
+            ("ZMPOP 1 z MIN COUNT 10", &["zpopmin z", "del z"]),
+            ("ZADD w 1 a", &["zadd w"]),
+            ("BZPOPMAX w 0", &["zpopmax w", "del w"]),
+            ("ZRANGE d 0 -1", &[]),
+        ],
+    );
+}
