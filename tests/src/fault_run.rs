@@ -19,9 +19,12 @@ use crate::checks::{self, Findings};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::history::{History, Op, OpKind, OpResult, Outcome};
 use crate::linearizability::{self, Verdict};
+use crate::lock_check;
 use crate::nemesis::{self, FaultKind};
 use crate::raw::RawClient;
-use crate::workload::{self, Shared, Workload, COUNTER_KEY, QUEUE_KEY};
+use crate::workload::{
+    self, fenced_counter, Shared, Workload, COUNTER_KEY, MUTEX_NAME, QUEUE_KEY, SEMAPHORE_NAME,
+};
 
 /// Flags of every node in a fault run: short timeouts so faults show within seconds, and
 /// snapshots often enough that lagging nodes catch up by snapshot too.
@@ -70,6 +73,8 @@ pub struct RunReport {
     pub cas_aborted: usize,
     /// Queue elements popped (acknowledged BRPOPs that returned one).
     pub queue_popped: usize,
+    /// Lock permits granted (acknowledged LOCK.ACQUIREs that returned a token).
+    pub lock_grants: usize,
     pub findings: Findings,
     pub workloads_run: Vec<Workload>,
     pub workloads_missing: Vec<(Workload, String)>,
@@ -211,6 +216,11 @@ pub async fn run(config: RunConfig) -> RunReport {
         .filter(|o| o.kind == OpKind::Dequeue && o.outcome == Outcome::Ok)
         .filter(|o| matches!(o.result, OpResult::Value(Some(_))))
         .count();
+    report.lock_grants = ops
+        .iter()
+        .filter(|o| matches!(o.kind, OpKind::LockAcquire { .. }) && o.outcome == Outcome::Ok)
+        .filter(|o| matches!(o.result, OpResult::Int(_)))
+        .count();
     for (key, verdict) in bad {
         let text = match verdict {
             Verdict::NotLinearizable { prefix_len, stuck } => {
@@ -279,7 +289,7 @@ fn summary(name: &str, report: &RunReport, duration: Duration) -> String {
         .collect();
     format!(
         "fault-run {name} summary: seed={} duration={}s ops={} (ok={} fail={} unknown={}) \
-         faults={} [{}] register_keys={} cas=(applied={} aborted={}) queue_popped={} anomalies={} \
+         faults={} [{}] register_keys={} cas=(applied={} aborted={}) queue_popped={} lock_grants={} anomalies={} \
          lost_acked_writes={} workloads=[{}] not_run=[{}] history={}",
         report.seed,
         duration.as_secs(),
@@ -293,6 +303,7 @@ fn summary(name: &str, report: &RunReport, duration: Duration) -> String {
         report.cas_applied,
         report.cas_aborted,
         report.queue_popped,
+        report.lock_grants,
         report.findings.anomalies.len(),
         report.findings.lost_acked_writes,
         run.join(","),
@@ -360,6 +371,8 @@ struct Finals {
     sets: BTreeMap<String, Vec<(u64, Vec<String>)>>,
     /// The queue workload's list, as each node reads it.
     queue: Vec<(u64, Vec<String>)>,
+    /// Each lock's FENCED counter, as each node reads it.
+    fenced: BTreeMap<String, Vec<(u64, i64)>>,
     dbsize: Vec<(u64, i64)>,
     run: Vec<Workload>,
 }
@@ -372,6 +385,9 @@ impl Finals {
         }
         if self.run.contains(&Workload::Queue) {
             findings.merge(checks::check_queue(ops, &self.queue));
+        }
+        if self.run.contains(&Workload::Lock) {
+            findings.merge(lock_check::check_locks(ops, &self.fenced));
         }
         findings.merge(checks::check_lists(ops, &self.lists));
         findings.merge(checks::check_sets(ops, &self.sets));
@@ -470,6 +486,21 @@ async fn final_reads(cluster: &Cluster, history: &History, run: &[Workload]) -> 
                 panic!("final LRANGE {QUEUE_KEY} on node {id}: {frame:?}");
             };
             finals.queue.push((id, items));
+        }
+        if run.contains(&Workload::Lock) {
+            for name in [MUTEX_NAME, SEMAPHORE_NAME] {
+                let frame = read_on(cluster, id, &["GET", &fenced_counter(name)]).await;
+                let value = match workload::parse_value(&frame) {
+                    Some(OpResult::Value(Some(v))) => v.parse().unwrap_or(-1),
+                    Some(OpResult::Value(None)) => 0,
+                    _ => panic!("final GET of {name}'s counter on node {id}: {frame:?}"),
+                };
+                finals
+                    .fenced
+                    .entry(name.to_string())
+                    .or_default()
+                    .push((id, value));
+            }
         }
         for key in &sets {
             let frame = read_on(cluster, id, &["SMEMBERS", key]).await;

@@ -52,6 +52,13 @@ pub enum OpKind {
     Enqueue(String),
     /// BRPOP queue timeout; `result` is the element popped (None: the wait ended empty).
     Dequeue,
+    /// LOCK.ACQUIRE key owner ttl WAIT ms PERMITS n (the client's own owner); `result` is the
+    /// token (`Int`), or `Value(None)` when no permit came.
+    LockAcquire { permits: u32, ttl_ms: u64 },
+    /// FENCED key token INCR fenced:key; `result` is the counter's new value.
+    FencedIncr { token: u64 },
+    /// LOCK.RELEASE key token.
+    LockRelease { token: u64 },
 }
 
 impl OpKind {
@@ -67,6 +74,9 @@ impl OpKind {
             OpKind::ReadSet => "read-set",
             OpKind::Enqueue(_) => "enqueue",
             OpKind::Dequeue => "dequeue",
+            OpKind::LockAcquire { .. } => "lock-acquire",
+            OpKind::FencedIncr { .. } => "fenced-incr",
+            OpKind::LockRelease { .. } => "lock-release",
         }
     }
 

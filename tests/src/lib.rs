@@ -23,6 +23,7 @@ pub mod driver;
 pub mod fault_run;
 pub mod history;
 pub mod linearizability;
+pub mod lock_check;
 pub mod nemesis;
 pub mod ports;
 pub mod process;

@@ -41,6 +41,16 @@ pub const COUNTER_KEY: &str = "counter";
 
 /// The queue workload's list.
 pub const QUEUE_KEY: &str = "queue";
+/// The lock workload's locks: a mutex and a semaphore of [`SEMAPHORE_PERMITS`].
+pub const MUTEX_NAME: &str = "mutex";
+pub const SEMAPHORE_NAME: &str = "semaphore";
+pub const SEMAPHORE_PERMITS: u32 = 3;
+/// A lock's lease in the lock workload: the least the server accepts.
+pub const LOCK_TTL_MS: u64 = 3_000;
+/// The counter that FENCED increments under lock `name`.
+pub fn fenced_counter(name: &str) -> String {
+    format!("fenced:{name}")
+}
 
 /// The workloads a run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,15 +65,19 @@ pub enum Workload {
     Set,
     /// A work queue: LPUSH of unique elements, BRPOP from every node.
     Queue,
+    /// The lock service: clients on every node take a mutex and a 3-permit semaphore in
+    /// turn (LOCK.ACQUIRE ... WAIT), increment a counter with FENCED, release.
+    Lock,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::Register,
         Workload::Counter,
         Workload::ListAppend,
         Workload::Set,
         Workload::Queue,
+        Workload::Lock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +87,7 @@ impl Workload {
             Workload::ListAppend => "list-append",
             Workload::Set => "set",
             Workload::Queue => "queue",
+            Workload::Lock => "lock",
         }
     }
 
@@ -84,6 +99,7 @@ impl Workload {
             Workload::ListAppend => vec!["LRANGE", "fault:probe:list", "0", "-1"],
             Workload::Set => vec!["SMEMBERS", "fault:probe:set"],
             Workload::Queue => vec!["BRPOP", "fault:probe:queue", "0.01"],
+            Workload::Lock => vec!["LOCK.LIST", "fault:probe:*"],
         }
     }
 
@@ -91,6 +107,8 @@ impl Workload {
     fn clients_per_node(self) -> usize {
         match self {
             Workload::Register | Workload::Queue => 2,
+            // Two on the mutex and two on the semaphore.
+            Workload::Lock => 4,
             _ => 1,
         }
     }
@@ -124,6 +142,20 @@ pub struct Shared {
     /// Replies that are neither a success nor a cluster error (a bug, or a wrong reply).
     pub unexpected_replies: AtomicUsize,
     pub unexpected_samples: std::sync::Mutex<Vec<String>>,
+}
+
+impl Shared {
+    /// Counts a reply that is neither a success nor a cluster error, keeping a few samples.
+    fn note_unexpected(&self, text: &str) {
+        self.unexpected_replies.fetch_add(1, Ordering::Relaxed);
+        let mut samples = self
+            .unexpected_samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if samples.len() < 10 {
+            samples.push(text.to_string());
+        }
+    }
 }
 
 /// One client: the node it talks to and its own random stream.
@@ -182,6 +214,7 @@ impl Client {
                 Workload::ListAppend => self.list_op(&history, &shared).await,
                 Workload::Set => self.set_op(&history, &shared).await,
                 Workload::Queue => self.queue_op(&history, &shared).await,
+                Workload::Lock => self.lock_cycle(&history, &shared).await,
             };
             let pause = if sent { OP_PAUSE } else { RECONNECT_PAUSE };
             tokio::time::sleep(pause).await;
@@ -241,14 +274,7 @@ impl Client {
                 Some(result) => (Outcome::Ok, result, None),
                 None => {
                     let text = format!("{args:?} -> {frame:?}");
-                    shared.unexpected_replies.fetch_add(1, Ordering::Relaxed);
-                    let mut samples = shared
-                        .unexpected_samples
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    if samples.len() < 10 {
-                        samples.push(format!("node {}: {text}", self.node));
-                    }
+                    shared.note_unexpected(&format!("node {}: {text}", self.node));
                     (Outcome::Unknown, OpResult::None, Some(text))
                 }
             },
@@ -415,6 +441,82 @@ impl Client {
         .await
     }
 
+    /// One turn at a lock (the mutex for even ids, the semaphore for odd): acquire with a
+    /// one-second wait, increment the lock's counter with FENCED, release; each step recorded.
+    async fn lock_cycle(&mut self, history: &History, shared: &Shared) -> bool {
+        let (name, permits) = match (self.id / 2).is_multiple_of(2) {
+            true => (MUTEX_NAME, 1),
+            false => (SEMAPHORE_NAME, SEMAPHORE_PERMITS),
+        };
+        let owner = format!("c{}", self.id);
+        let (ttl, permits_arg) = (LOCK_TTL_MS.to_string(), permits.to_string());
+        let args = [
+            "LOCK.ACQUIRE",
+            name,
+            &owner,
+            &ttl,
+            "WAIT",
+            "1000",
+            "PERMITS",
+            &permits_arg,
+        ];
+        let kind = OpKind::LockAcquire {
+            permits,
+            ttl_ms: LOCK_TTL_MS,
+        };
+        let Some(token) = self.lock_step(history, shared, name, kind, &args).await else {
+            return true;
+        };
+        let token = match token {
+            OpResult::Int(token) => token as u64,
+            _ => return true,
+        };
+        let text = token.to_string();
+        let counter = fenced_counter(name);
+        let incr = ["FENCED", name, &text, "INCR", &counter];
+        let kind = OpKind::FencedIncr { token };
+        self.lock_step(history, shared, name, kind, &incr).await;
+        let release = ["LOCK.RELEASE", name, &text];
+        let kind = OpKind::LockRelease { token };
+        self.lock_step(history, shared, name, kind, &release).await;
+        true
+    }
+
+    /// Sends one lock-workload command and records it: a refusal that says the token does
+    /// not hold the lock (NOTHOLDER, EXPIRED, NOLOCK) changed nothing. The result when it
+    /// was acknowledged.
+    async fn lock_step(
+        &mut self,
+        history: &History,
+        shared: &Shared,
+        name: &str,
+        kind: OpKind,
+        args: &[&str],
+    ) -> Option<OpResult> {
+        let invoke_us = history.now_us();
+        let recorded = match self.call(args).await {
+            Reply::NotSent => return None,
+            Reply::Fail(e) => (Outcome::Fail, OpResult::None, Some(e)),
+            Reply::Unknown(e) => (Outcome::Unknown, OpResult::None, Some(e)),
+            Reply::Frame(OwnedFrame::Error(e)) if is_lock_refusal(&e) => {
+                (Outcome::Fail, OpResult::None, Some(e))
+            }
+            Reply::Frame(OwnedFrame::Integer(n)) => (Outcome::Ok, OpResult::Int(n), None),
+            Reply::Frame(OwnedFrame::Null) => (Outcome::Ok, OpResult::Value(None), None),
+            Reply::Frame(OwnedFrame::SimpleString(s)) if s == b"OK" => {
+                (Outcome::Ok, OpResult::None, None)
+            }
+            Reply::Frame(other) => {
+                let text = format!("node {}: {args:?} -> {other:?}", self.node);
+                shared.note_unexpected(&text);
+                (Outcome::Unknown, OpResult::None, Some(text))
+            }
+        };
+        let result = (recorded.0 == Outcome::Ok).then(|| recorded.1.clone());
+        self.record(history, name, kind, recorded, invoke_us);
+        result
+    }
+
     async fn set_op(&mut self, history: &History, shared: &Shared) -> bool {
         let n = shared.set_ops.fetch_add(1, Ordering::Relaxed);
         let key = format!("s{}", n / SET_OPS_PER_KEY);
@@ -430,6 +532,13 @@ impl Client {
         )
         .await
     }
+}
+
+/// A lock command's refusal: the token does not hold the lock (nothing happened).
+fn is_lock_refusal(error: &str) -> bool {
+    ["NOTHOLDER", "EXPIRED", "NOLOCK"]
+        .iter()
+        .any(|prefix| error.starts_with(prefix))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -491,7 +600,7 @@ mod tests {
     fn every_workload_gets_clients_on_every_node_with_distinct_ids() {
         let nodes = [(1, 7001), (2, 7002), (3, 7003)];
         let all = clients(7, &nodes, &Workload::ALL);
-        assert_eq!(all.len(), 3 * (2 + 1 + 1 + 1 + 2));
+        assert_eq!(all.len(), 3 * (2 + 1 + 1 + 1 + 2 + 4));
         for (i, client) in all.iter().enumerate() {
             assert_eq!(client.id, i);
         }

@@ -1,7 +1,8 @@
 //! Jepsen-style fault runs: a three-node cluster under crashes, pauses, partitions, clock
 //! skew, torn log tails and membership changes (remove a node, wipe it, add it back, with
-//! kills in the middle), with register, counter, list-append, set and queue workloads on
-//! every node, checked for linearizability (registers) and lost or invented writes.
+//! kills in the middle), with register, counter, list-append, set, queue and lock workloads on
+//! every node, checked for linearizability (registers), lost or invented writes, and the lock
+//! service's guarantees (tests/src/lock_check.rs).
 //!
 //! Each test prints one summary line (seed, operations, faults, anomalies, lost writes).
 //! Replay a run: `REDRAFT_FAULT_SEED=<seed> cargo test -p redraft-tests --test faults
@@ -44,6 +45,11 @@ fn fault_run(name: &str, kinds: &[FaultKind], seconds: u64) -> RunReport {
         );
     }
     assert!(report.ok > 0, "no operation succeeded: {}", report.summary);
+    assert!(
+        report.lock_grants > 0,
+        "no lock was granted: {}",
+        report.summary
+    );
     assert!(
         report.cas_applied > 0,
         "no compare-and-set applied: {}",

@@ -155,11 +155,14 @@ fn serve_acquire(
         .acquire(acquire.name, acquire.permits, &lease)?;
     Ok(granted.map(|token| Served {
         reply: Reply::Integer(token as i64),
-        // A waiter whose client left before its grant reached it: the permit goes back.
+        // A waiter whose client left before its grant reached it: the permit goes back, as
+        // an expiry of this very grant, so that it is void if the owner has asked again
+        // meanwhile (and was answered this token, renewed).
         undo: Some(vec![
-            b"LOCK.RELEASE".to_vec(),
+            EXPIRE_COMMAND.as_bytes().to_vec(),
             acquire.name.to_vec(),
             token.to_string().into_bytes(),
+            lease.index.to_string().into_bytes(),
         ]),
     }))
 }

@@ -131,7 +131,17 @@ fn waiters_are_granted_first_come_first_served_as_permits_free() {
     );
     one(&mut e, 8, "LOCK.RELEASE job 3");
     let undo = undo(&mut e).expect("an undo");
-    assert_eq!(undo, c("LOCK.RELEASE job 4"));
+    assert_eq!(undo, c("lock-expire job 4 8"));
+    // Its owner asked again meanwhile (and got its token, renewed): the undo is void.
+    assert_eq!(one(&mut e, 9, "LOCK.ACQUIRE job erin 10000"), ":4");
+    assert_eq!(
+        e.apply(10, &LogCommand::run(10, 0, vec![undo]))
+            .iter()
+            .map(show)
+            .collect::<Vec<_>>(),
+        [":0"]
+    );
+    assert_eq!(one(&mut e, 11, "FENCED job 4 SET k v"), "+OK");
 }
 
 #[test]
