@@ -28,7 +28,8 @@ pub enum FaultKind {
     PartitionSplit,
     /// Cut two nodes from each other; the third (the bridge) still sees both.
     PartitionBridge,
-    /// Restart a node with its clock offset by seconds, then restart it without.
+    /// Restart a node with its clock offset (a minute ahead, or 2 to 30 s either way), then
+    /// restart it without.
     ClockSkew,
     /// kill -9 a node, chop bytes off or append garbage to its last log segment, restart it.
     TornWrite,
@@ -284,10 +285,12 @@ fn step(rng: &mut StdRng, kind: FaultKind) -> Step {
     };
     let clock_offset_ms = if kind == FaultKind::ClockSkew {
         let magnitude = rng.random_range(2_000..30_000);
-        if rng.random_bool(0.5) {
-            magnitude
-        } else {
-            -magnitude
+        match rng.random_range(0..3) {
+            // A minute ahead: a leader elected there stamps entries a minute later, which
+            // must not end a lock's lease early (the lock workload checks it).
+            0 => 60_000,
+            1 => magnitude,
+            _ => -magnitude,
         }
     } else {
         0
