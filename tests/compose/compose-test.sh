@@ -34,6 +34,8 @@ cleanup() {
 trap cleanup EXIT
 
 export REDRAFT_IMAGE=$image
+REDRAFT_CLUSTER_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export REDRAFT_CLUSTER_SECRET
 read -r REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3 < <(python3 tests/free_ports.py 3)
 export REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3
 port_of() { local v="REDRAFT_PORT_$1"; echo "${!v}"; }

@@ -117,6 +117,21 @@ def main():
         check(subset(pdb["selector"].get("matchLabels"), pod_labels) and pdb["selector"].get("matchLabels"),
               "the PDB selector does not match the pod labels")
 
+    # The Raft port admits only the redraft pods (the cluster secret guards it too).
+    policies = by_kind.get("NetworkPolicy", [])
+    if check(len(policies) == 1, "expected one NetworkPolicy"):
+        policy = policies[0]["spec"]
+        check(subset(policy["podSelector"].get("matchLabels"), pod_labels)
+              and policy["podSelector"].get("matchLabels"),
+              "the NetworkPolicy does not select the redraft pods")
+        raft_rules = [r for r in policy.get("ingress", [])
+                      if any(p.get("port") == 16379 for p in r.get("ports", []))]
+        check(len(raft_rules) == 1 and all(
+            subset(f.get("podSelector", {}).get("matchLabels"), pod_labels)
+            and f.get("podSelector", {}).get("matchLabels")
+            for f in raft_rules[0].get("from", [{}])) and raft_rules[0].get("from"),
+            "the NetworkPolicy admits the Raft port from more than the redraft pods")
+
     # Security: non-root as the image's user.
     psc = pod_spec.get("securityContext", {})
     check(psc.get("runAsNonRoot") is True, "pod securityContext lacks runAsNonRoot: true")
@@ -162,6 +177,10 @@ def main():
             if check(ref["key"] in configmaps.get(ref["name"], {}),
                      f"env {e['name']} refers to a missing ConfigMap key {ref['name']}/{ref['key']}"):
                 env[e["name"]] = str(configmaps[ref["name"]][ref["key"]])
+        elif "secretKeyRef" in source:
+            check(e["name"] == "REDRAFT_CLUSTER_SECRET",
+                  f"env {e['name']} comes from a Secret; only the cluster secret should")
+            env[e["name"]] = "<secret>"
         elif source.get("fieldRef", {}).get("fieldPath") == "metadata.name":
             env[e["name"]] = "$(POD_NAME)"  # filled in per pod below
         elif "value" in e:

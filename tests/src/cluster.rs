@@ -126,6 +126,8 @@ pub struct Cluster {
     /// A listener that never accepts: the `--join` seed of a node that must wait to be
     /// added by hand (see [`Cluster::start_fresh`]).
     black_hole: std::net::TcpListener,
+    /// The cluster secret every node is started with (peer authentication on, always).
+    secret: String,
     tmp: TempDir,
 }
 
@@ -175,6 +177,7 @@ impl Cluster {
             extra_args: options.extra_args,
             proxies,
             black_hole: std::net::TcpListener::bind("127.0.0.1:0").expect("black-hole listener"),
+            secret: format!("{:032x}", rand::random::<u128>()),
             tmp,
         };
         for id in cluster.ids() {
@@ -182,6 +185,11 @@ impl Cluster {
         }
         cluster.wait_leader(FIRST_LEADER_TIMEOUT).await;
         cluster
+    }
+
+    /// The cluster secret its nodes check on the Raft port.
+    pub fn secret(&self) -> &str {
+        &self.secret
     }
 
     /// Node ids, 1..=size.
@@ -422,7 +430,8 @@ impl Cluster {
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
-            .env("RUST_BACKTRACE", "1");
+            .env("RUST_BACKTRACE", "1")
+            .env("REDRAFT_CLUSTER_SECRET", &self.secret);
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
         }

@@ -107,7 +107,7 @@ impl Engine {
         waiters.map(|w| w.id).filter(|id| id.node == node).collect()
     }
 
-    /// Every lock lease as (name, token, since-index, ttl ms): what a leader times to expire
+    /// Every lock lease as (name, token, lease number, ttl ms): what a leader times to expire
     /// them (`lock-expire`).
     pub fn leases(&self) -> Vec<(Vec<u8>, u64, u64, u64)> {
         self.keyspace.locks.leases()

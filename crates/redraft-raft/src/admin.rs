@@ -439,7 +439,12 @@ async fn remove(core: &Arc<Core>, id: NodeId, deadline: Instant) -> Result<(), L
 
 /// Tells a removed node (best effort: it may be down) that it is no longer a member.
 async fn notify_removed(core: &Core, id: NodeId, addr: &str) {
-    let notice = RemovedNotice { node_id: id };
+    let term = core.raft.metrics().borrow().current_term;
+    let notice = RemovedNotice {
+        node_id: id,
+        leader_id: core.id,
+        term,
+    };
     let answer_by = Instant::now() + NOTICE_TIMEOUT;
     let call = core.peers.call(addr, notice, answer_by, async |c, r| {
         c.notify_removed(r).await

@@ -57,6 +57,9 @@ pub struct NodeConfig {
     /// cluster already exists (this node lost its data), so the node does not start a second
     /// one; [`crate::RaftNode::existing_cluster`] then names the address to join through.
     pub bootstrap_probe: Vec<String>,
+    /// The shared cluster secret every gRPC call between nodes carries and every node
+    /// checks (None: calls are not authenticated; see credentials.rs).
+    pub cluster_secret: Option<String>,
 }
 
 impl Default for NodeConfig {
@@ -80,6 +83,7 @@ impl Default for NodeConfig {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             peer_addr_overrides: BTreeMap::new(),
             bootstrap_probe: Vec::new(),
+            cluster_secret: None,
         }
     }
 }

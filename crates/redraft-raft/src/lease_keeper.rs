@@ -7,7 +7,8 @@
 //! leader sees a lease only once its grant was applied, after the holder sent the request, so a
 //! lease never ends before its ttl has passed since the holder asked (under bounded clock-rate
 //! drift; docs/locks.md). When the ttl has passed, the leader proposes `lock-expire name token
-//! since-index`, which ends the lease only if no renewal came in between.
+//! lease`, which ends the lease only if it still stands as that lease number (no renewal
+//! came in between).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use crate::state_machine::read_replica;
 
 const CHECK_EVERY: Duration = Duration::from_millis(50);
 
-/// A lease as it stands: lock name, token, the index of its last grant or renewal.
+/// A lease as it stands: lock name, token, the number of its last grant or renewal.
 type LeaseId = (Vec<u8>, u64, u64);
 
 pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {

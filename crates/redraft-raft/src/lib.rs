@@ -18,13 +18,15 @@ mod blocking;
 mod clock;
 mod config;
 mod core;
+mod credentials;
 mod error;
 mod fsutil;
 mod lease_keeper;
 mod log_store;
 mod network;
 mod node;
-mod pb;
+#[doc(hidden)]
+pub mod pb;
 mod peers;
 mod read_index;
 mod record;
@@ -45,11 +47,19 @@ pub use error::{AdminError, ClusterError, StartError};
 pub use node::{RaftNode, RaftStatus};
 pub use state_machine::Output;
 
+/// Most commands in one run (one connection's writes that travel as one log entry), and most
+/// argument bytes in a run of more than one command: sessions make runs no bigger, and a
+/// node refuses a forwarded run that is.
+pub const MAX_RUN_COMMANDS: usize = 256;
+pub const MAX_RUN_BYTES: usize = 4 * 1024 * 1024;
+
 /// Building blocks exposed for this crate's integration tests (the storage conformance suite).
 /// Not part of the API the server uses.
 #[doc(hidden)]
 pub mod testing {
+    pub use crate::credentials::SECRET_HEADER;
     pub use crate::log_store::{LogOptions, LogStore};
+
     pub use crate::state_machine::{Outputs, StateMachine};
     pub use crate::types::TypeConfig;
 }

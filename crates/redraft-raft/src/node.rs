@@ -18,6 +18,7 @@ use crate::admin::{self, AdminOp, Member};
 use crate::clock::Clock;
 use crate::config::NodeConfig;
 use crate::core::Core;
+use crate::credentials::Credentials;
 use crate::error::{AdminError, ClusterError, StartError};
 use crate::lease_keeper;
 use crate::log_store::{LogOptions, LogStore};
@@ -131,7 +132,14 @@ impl RaftNode {
                 addr: config.raft_listen,
                 source,
             })?;
-        let peers = Arc::new(Peers::new(config.max_message_bytes, config.request_timeout));
+        let credentials = Credentials::new(config.cluster_secret.as_deref()).ok_or_else(|| {
+            StartError::Config("the cluster secret must be printable ASCII".into())
+        })?;
+        let peers = Arc::new(Peers::new(
+            config.max_message_bytes,
+            config.request_timeout,
+            credentials,
+        ));
         let raft = Raft::new(
             config.id,
             raft_config,

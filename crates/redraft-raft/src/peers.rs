@@ -8,16 +8,18 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 
+use crate::credentials::Credentials;
 use crate::pb::raft_service_client::RaftServiceClient;
 
 /// Bound on cached channels: a cluster has a handful of members; more means churn, and the
 /// cache is then simply rebuilt.
 const MAX_CHANNELS: usize = 64;
 
-pub type Client = RaftServiceClient<Channel>;
+pub type Client = RaftServiceClient<InterceptedService<Channel, Credentials>>;
 
 /// What became of one call to a peer.
 pub enum Call<T> {
@@ -43,14 +45,20 @@ pub enum Unsent {
 pub struct Peers {
     max_message_bytes: usize,
     connect_timeout: Duration,
+    credentials: Credentials,
     channels: Mutex<HashMap<String, Channel>>,
 }
 
 impl Peers {
-    pub fn new(max_message_bytes: usize, connect_timeout: Duration) -> Peers {
+    pub fn new(
+        max_message_bytes: usize,
+        connect_timeout: Duration,
+        credentials: Credentials,
+    ) -> Peers {
         Peers {
             max_message_bytes,
             connect_timeout,
+            credentials,
             channels: Mutex::new(HashMap::new()),
         }
     }
@@ -59,9 +67,11 @@ impl Peers {
     /// connection is re-established by the channel itself.
     pub fn client(&self, addr: &str) -> Result<Client, String> {
         let channel = self.channel(addr)?;
-        Ok(RaftServiceClient::new(channel)
-            .max_decoding_message_size(self.max_message_bytes)
-            .max_encoding_message_size(self.max_message_bytes))
+        Ok(
+            RaftServiceClient::with_interceptor(channel, self.credentials.clone())
+                .max_decoding_message_size(self.max_message_bytes)
+                .max_encoding_message_size(self.max_message_bytes),
+        )
     }
 
     /// Calls `method` with `request` on the node at `addr`, bounded by `deadline` here and, as
@@ -131,7 +141,7 @@ mod tests {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap();
-        let peers = Peers::new(1 << 20, Duration::from_secs(1));
+        let peers = Peers::new(1 << 20, Duration::from_secs(1), Credentials::default());
         let mut client = peers.client(&addr.to_string()).unwrap();
         let status = client.read_index(Empty {}).await.unwrap_err();
         assert!(never_sent(&status), "{status:?}");

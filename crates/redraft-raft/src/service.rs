@@ -56,6 +56,22 @@ fn reply<T: Serialize>(result: &T) -> Result<Response<RaftPayload>, Status> {
     }))
 }
 
+/// A forwarded run is bounded as a client's is (`MAX_RUN_COMMANDS`, `MAX_RUN_BYTES`; one
+/// larger command goes alone), whatever the peer that sends it.
+fn check_run(cmds: &[Argv]) -> Result<(), Status> {
+    let bytes: usize = cmds.iter().flatten().map(Vec::len).sum();
+    let too_many = cmds.len() > crate::MAX_RUN_COMMANDS;
+    let too_big = cmds.len() > 1 && bytes > crate::MAX_RUN_BYTES;
+    if cmds.is_empty() || too_many || too_big {
+        return Err(Status::invalid_argument(format!(
+            "a forwarded run holds 1 to {} commands and, with more than one, at most {} bytes",
+            crate::MAX_RUN_COMMANDS,
+            crate::MAX_RUN_BYTES
+        )));
+    }
+    Ok(())
+}
+
 fn not_leader(leader_id: Option<NodeId>) -> NotLeader {
     NotLeader { leader_id }
 }
@@ -92,6 +108,7 @@ impl RaftService for Service {
             .into_iter()
             .map(|c| c.argv.into_iter().map(|arg| arg.to_vec()).collect())
             .collect();
+        check_run(&cmds)?;
         let deadline = Instant::now() + self.core.config.request_timeout;
         let result = match self.core.propose_commands(db, cmds, deadline).await {
             Ok(replies) => forward_response::Result::Replies(to_bytes(&replies)?),
@@ -163,9 +180,28 @@ impl RaftService for Service {
         &self,
         request: Request<RemovedNotice>,
     ) -> Result<Response<Empty>, Status> {
-        if request.into_inner().node_id == self.core.id {
-            admin::mark_removed(&self.core);
+        let notice = request.into_inner();
+        if notice.node_id != self.core.id {
+            return Ok(Response::new(Empty {}));
         }
+        // Honoured only from the leader this node knows, in the term it knows: a stale or
+        // stray notice must not take a member out of service.
+        let (leader, term) = {
+            let metrics = self.core.raft.metrics();
+            let metrics = metrics.borrow();
+            (metrics.current_leader, metrics.current_term)
+        };
+        if leader != Some(notice.leader_id) || term != notice.term {
+            tracing::warn!(
+                from = notice.leader_id,
+                term = notice.term,
+                "ignored a removal notice that does not come from the current leader"
+            );
+            return Err(Status::failed_precondition(
+                "a removal notice must come from the current leader",
+            ));
+        }
+        admin::mark_removed(&self.core);
         Ok(Response::new(Empty {}))
     }
 }

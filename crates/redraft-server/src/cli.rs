@@ -118,6 +118,16 @@ pub struct Cli {
     /// HARD bytes, or stays above SOFT bytes for SECONDS, is disconnected.
     #[arg(long, value_name = "HARD SOFT SECONDS", default_value = "32mb 8mb 60", value_parser = parse_output_limit)]
     pub pubsub_output_limit: OutputLimit,
+    /// A file holding the cluster secret that every call between nodes carries and every node
+    /// checks (printable ASCII; surrounding whitespace ignored). Without it, the secret is
+    /// taken from the environment variable REDRAFT_CLUSTER_SECRET, if set. Every node of a
+    /// cluster must have the same one (docs/security.md).
+    #[arg(long, value_name = "PATH")]
+    pub cluster_secret_file: Option<PathBuf>,
+    /// Accept Raft-port calls without a cluster secret although the port listens beyond
+    /// loopback (anyone who reaches it can then write, move leadership and remove nodes).
+    #[arg(long)]
+    pub insecure_peers: bool,
     /// Test only: dial peer ID at HOST:PORT instead of its membership address (ID=HOST:PORT,...).
     /// The fault suite routes each link through a proxy it can cut to make partitions.
     #[arg(long)]
@@ -175,6 +185,14 @@ impl Cli {
             Some(addr) => addr,
             None => listen_addr(&raft_addr)?,
         };
+        let cluster_secret = self.cluster_secret()?;
+        if cluster_secret.is_none() && !raft_listen.ip().is_loopback() && !self.insecure_peers {
+            return Err(format!(
+                "the Raft port {raft_listen} is reachable from other hosts: give the cluster a \
+                 secret (--cluster-secret-file or REDRAFT_CLUSTER_SECRET), or pass \
+                 --insecure-peers"
+            ));
+        }
         let server = ServerConfig {
             bind: self.bind.clone(),
             port: self.port,
@@ -210,8 +228,28 @@ impl Cli {
                 .map(|addr| addr.trim().to_string())
                 .filter(|addr| !addr.is_empty())
                 .collect(),
+            cluster_secret,
         };
         Ok((server, node))
+    }
+}
+
+impl Cli {
+    /// The cluster secret: --cluster-secret-file's content, else REDRAFT_CLUSTER_SECRET.
+    fn cluster_secret(&self) -> Result<Option<String>, String> {
+        let secret = match &self.cluster_secret_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| format!("--cluster-secret-file {}: {e}", path.display()))?,
+            None => match std::env::var("REDRAFT_CLUSTER_SECRET") {
+                Ok(secret) => secret,
+                Err(_) => return Ok(None),
+            },
+        };
+        let secret = secret.trim();
+        if secret.is_empty() || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("the cluster secret must be printable ASCII without spaces".into());
+        }
+        Ok(Some(secret.to_string()))
     }
 }
 
@@ -370,6 +408,7 @@ mod tests {
             "redraft-2.redraft-headless:16379",
             "--join",
             "redraft-0.redraft-headless:16379",
+            "--insecure-peers",
         ]);
         assert_eq!(
             cli.join_seed().as_deref(),
@@ -387,6 +426,7 @@ mod tests {
             "redraft-0.redraft-headless:16379",
             "--join",
             "redraft-0.redraft-headless:16379",
+            "--insecure-peers",
         ]);
         assert_eq!(first.join_seed(), None);
         let (_, node) = first.into_configs().unwrap();
@@ -409,5 +449,24 @@ mod tests {
             listen_addr("redraft-1:16379").unwrap(),
             "0.0.0.0:16379".parse().unwrap()
         );
+    }
+
+    #[test]
+    fn a_raft_port_beyond_loopback_needs_a_cluster_secret() {
+        let open = ["redraft", "--raft-listen", "0.0.0.0:16379"];
+        let refused = Cli::parse_from(open).into_configs().unwrap_err();
+        assert!(refused.contains("REDRAFT_CLUSTER_SECRET"), "{refused}");
+        let file = std::env::temp_dir().join(format!("redraft-secret-{}", std::process::id()));
+        std::fs::write(&file, "  s3cret\n").unwrap();
+        let path = file.display().to_string();
+        let with_secret = [&open[..], &["--cluster-secret-file", &path]].concat();
+        let (_, node) = Cli::parse_from(with_secret).into_configs().unwrap();
+        assert_eq!(node.cluster_secret.as_deref(), Some("s3cret"));
+        std::fs::write(&file, "two words").unwrap();
+        let spaced = [&open[..], &["--cluster-secret-file", &path]].concat();
+        assert!(Cli::parse_from(spaced).into_configs().is_err());
+        let insecure = [&open[..], &["--insecure-peers"]].concat();
+        assert!(Cli::parse_from(insecure).into_configs().is_ok());
+        let _ = std::fs::remove_file(&file);
     }
 }

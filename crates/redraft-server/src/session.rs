@@ -16,6 +16,9 @@ use tokio::net::TcpStream;
 use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS, SUBSCRIPTION_COMMANDS};
 use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
 use redraft_raft::long_running;
+// Most commands in one log entry, and most argument bytes (a single larger command still goes
+// alone): what a node accepts from a peer too.
+use redraft_raft::{MAX_RUN_BYTES, MAX_RUN_COMMANDS};
 
 use crate::block::client_gone;
 use crate::caching::CachingOptions;
@@ -29,10 +32,6 @@ use crate::transaction::{argv_bytes, Queueing, Transaction};
 
 /// Most commands taken from one read of the socket before they are executed.
 const MAX_BATCH_COMMANDS: usize = 1024;
-/// Most commands in one log entry, and most argument bytes (a single larger command still
-/// goes alone).
-const MAX_RUN_COMMANDS: usize = 256;
-const MAX_RUN_BYTES: usize = 4 * 1024 * 1024;
 
 /// Connection state that commands such as SELECT, HELLO and CLIENT SETNAME change.
 pub struct Session<C: Cluster> {

@@ -31,7 +31,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// The internal command a leader proposes when a lease's ttl has passed on its clock:
-/// `lock-expire <name> <token> <since-index>`.
+/// `lock-expire <name> <token> <lease>`: ends the lease if it still stands as that lease
+/// number (no renewal since).
 pub const EXPIRE_COMMAND: &str = "lock-expire";
 
 pub(crate) static INTERNAL: &[CommandSpec] = &[cmd!("lock-expire", 4, 0, 0, 0, 0, Write(expire))];
@@ -146,23 +147,22 @@ fn serve_acquire(
     let lease = Lease {
         owner: acquire.owner,
         ttl_ms: acquire.ttl_ms,
-        index: ctx.keyspace.applied_index,
         now_ms: ctx.now_ms,
     };
     let granted = ctx
         .keyspace
         .locks
         .acquire(acquire.name, acquire.permits, &lease)?;
-    Ok(granted.map(|token| Served {
-        reply: Reply::Integer(token as i64),
+    Ok(granted.map(|grant| Served {
+        reply: Reply::Integer(grant.token as i64),
         // A waiter whose client left before its grant reached it: the permit goes back, as
         // an expiry of this very grant, so that it is void if the owner has asked again
         // meanwhile (and was answered this token, renewed).
         undo: Some(vec![
             EXPIRE_COMMAND.as_bytes().to_vec(),
             acquire.name.to_vec(),
-            token.to_string().into_bytes(),
-            lease.index.to_string().into_bytes(),
+            grant.token.to_string().into_bytes(),
+            grant.lease.to_string().into_bytes(),
         ]),
     }))
 }
@@ -179,7 +179,6 @@ fn renew(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let lease = Lease {
         owner: b"",
         ttl_ms,
-        index: ctx.keyspace.applied_index,
         now_ms: ctx.now_ms,
     };
     ctx.keyspace.locks.renew(&argv[1], token, &lease)?;
@@ -194,7 +193,7 @@ fn release(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::ok())
 }
 
-/// lock-expire name token since-index: 1 if the lease ended, 0 if it was renewed or ended
+/// lock-expire name token lease: 1 if the lease ended, 0 if it was renewed or ended
 /// meanwhile.
 fn expire(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let token = parse_token(&argv[2])?;

@@ -17,6 +17,8 @@ pub struct Locks {
     /// The last fencing token granted: every grant takes the next one, so tokens strictly
     /// increase over the cluster's whole history (this travels in snapshots).
     last_token: u64,
+    /// The last lease number given (see [`Holder::lease`]).
+    last_lease: u64,
     /// Tokens that ended, with their lock's name and how.
     ended: BTreeMap<u64, (Vec<u8>, Ended)>,
 }
@@ -34,9 +36,10 @@ pub struct Holder {
     pub owner: Vec<u8>,
     pub token: u64,
     pub ttl_ms: u64,
-    /// The log index of the entry that granted or last renewed the lease: a lease ends only
-    /// by an expiry naming this index (a renewal in between voids it).
-    pub since_index: u64,
+    /// The number of the grant or renewal that set the lease as it stands (every grant and
+    /// renewal takes the next number): a lease ends only by an expiry naming this number, so
+    /// a renewal in between — even in the same entry — voids it.
+    pub lease: u64,
     /// That entry's time (for LOCK.INFO's remaining lease, an estimate).
     pub since_ms: u64,
 }
@@ -47,12 +50,19 @@ pub enum Ended {
     Expired,
 }
 
-/// A lease granted or renewed: by whom, for how long, at which entry.
+/// A lease asked for: by whom, for how long, at what entry time.
 pub struct Lease<'a> {
     pub owner: &'a [u8],
     pub ttl_ms: u64,
-    pub index: u64,
     pub now_ms: u64,
+}
+
+/// A permit granted: its token, and the number of the lease as granted (for an expiry of
+/// exactly this grant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub token: u64,
+    pub lease: u64,
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -67,8 +77,9 @@ impl Locks {
         name: &[u8],
         permits: u32,
         lease: &Lease,
-    ) -> Result<Option<u64>, Reply> {
+    ) -> Result<Option<Grant>, Reply> {
         let next = self.last_token + 1;
+        let number = self.last_lease + 1;
         let lock = self.by_name.entry(name.to_vec()).or_insert(Lock {
             permits,
             holders: Vec::new(),
@@ -81,8 +92,12 @@ impl Locks {
             )));
         }
         if let Some(holder) = lock.holders.iter_mut().find(|h| h.owner == lease.owner) {
-            holder.renew(lease);
-            return Ok(Some(holder.token));
+            holder.renew(lease, number);
+            self.last_lease = number;
+            return Ok(Some(Grant {
+                token: holder.token,
+                lease: number,
+            }));
         }
         if lock.holders.len() >= permits as usize {
             return Ok(None);
@@ -91,17 +106,23 @@ impl Locks {
             owner: lease.owner.to_vec(),
             token: next,
             ttl_ms: lease.ttl_ms,
-            since_index: lease.index,
+            lease: number,
             since_ms: lease.now_ms,
         });
         self.last_token = next;
-        Ok(Some(next))
+        self.last_lease = number;
+        Ok(Some(Grant {
+            token: next,
+            lease: number,
+        }))
     }
 
     /// Renews the lease of `token` on `name`.
     pub fn renew(&mut self, name: &[u8], token: u64, lease: &Lease) -> Result<(), Reply> {
+        let number = self.last_lease + 1;
         let holder = self.holder_mut(name, token)?;
-        holder.renew(lease);
+        holder.renew(lease, number);
+        self.last_lease = number;
         Ok(())
     }
 
@@ -112,14 +133,14 @@ impl Locks {
         Ok(())
     }
 
-    /// Ends the lease of `token` on `name` if it was last granted or renewed at `since_index`
-    /// (a leader's expiry); whether it ended.
-    pub fn expire(&mut self, name: &[u8], token: u64, since_index: u64) -> bool {
+    /// Ends the lease of `token` on `name` if it still stands as lease number `lease` (a
+    /// leader's expiry, or a grant given back); whether it ended.
+    pub fn expire(&mut self, name: &[u8], token: u64, lease: u64) -> bool {
         let current = self
             .by_name
             .get(name)
             .and_then(|lock| lock.holders.iter().find(|h| h.token == token))
-            .is_some_and(|holder| holder.since_index == since_index);
+            .is_some_and(|holder| holder.lease == lease);
         if current {
             self.end(name, token, Ended::Expired);
         }
@@ -146,12 +167,12 @@ impl Locks {
         self.by_name.keys()
     }
 
-    /// Every lease, as (name, token, since_index, ttl_ms): what a leader times.
+    /// Every lease, as (name, token, lease number, ttl_ms): what a leader times.
     pub fn leases(&self) -> Vec<(Vec<u8>, u64, u64, u64)> {
         let mut leases = Vec::new();
         for (name, lock) in &self.by_name {
             for h in &lock.holders {
-                leases.push((name.clone(), h.token, h.since_index, h.ttl_ms));
+                leases.push((name.clone(), h.token, h.lease, h.ttl_ms));
             }
         }
         leases
@@ -214,9 +235,9 @@ impl Locks {
         }
     }
 
-    /// Snapshot form: the last token (u64); the lock count (u64), then each lock in name order
+    /// Snapshot form: the last token and the last lease number (u64 each); the lock count (u64), then each lock in name order
     /// as name, permits (u32), holder count (u32) and each holder as owner, token, ttl,
-    /// since index and since time (u64 each); the ended count (u64), then each as token (u64),
+    /// lease number and since time (u64 each); the ended count (u64), then each as token (u64),
     /// name and how (u8: 0 released, 1 expired).
     pub(crate) fn encode_snapshot(&self, out: &mut Vec<u8>) {
         let u64s = |out: &mut Vec<u8>, values: &[u64]| {
@@ -224,14 +245,17 @@ impl Locks {
                 out.extend_from_slice(&value.to_le_bytes());
             }
         };
-        u64s(out, &[self.last_token, self.by_name.len() as u64]);
+        u64s(
+            out,
+            &[self.last_token, self.last_lease, self.by_name.len() as u64],
+        );
         for (name, lock) in &self.by_name {
             put_bytes(out, name);
             out.extend_from_slice(&lock.permits.to_le_bytes());
             out.extend_from_slice(&(lock.holders.len() as u32).to_le_bytes());
             for h in &lock.holders {
                 put_bytes(out, &h.owner);
-                u64s(out, &[h.token, h.ttl_ms, h.since_index, h.since_ms]);
+                u64s(out, &[h.token, h.ttl_ms, h.lease, h.since_ms]);
             }
         }
         u64s(out, &[self.ended.len() as u64]);
@@ -248,11 +272,12 @@ impl Locks {
     pub(crate) fn decode_snapshot(reader: &mut Reader) -> Result<Locks, SnapshotError> {
         let mut locks = Locks {
             last_token: reader.u64()?,
+            last_lease: reader.u64()?,
             ..Locks::default()
         };
         for _ in 0..reader.u64()? {
             let name = reader.bytes()?.to_vec();
-            let lock = decode_lock(reader, locks.last_token)?;
+            let lock = decode_lock(reader, &locks)?;
             if locks.by_name.insert(name, lock).is_some() {
                 return Err(SnapshotError::OutOfRange);
             }
@@ -271,7 +296,7 @@ impl Locks {
     }
 }
 
-fn decode_lock(reader: &mut Reader, last_token: u64) -> Result<Lock, SnapshotError> {
+fn decode_lock(reader: &mut Reader, locks: &Locks) -> Result<Lock, SnapshotError> {
     let permits = reader.u32()?;
     let count = reader.u32()?;
     if permits == 0 || count == 0 || count > permits {
@@ -284,10 +309,11 @@ fn decode_lock(reader: &mut Reader, last_token: u64) -> Result<Lock, SnapshotErr
             owner,
             token: reader.u64()?,
             ttl_ms: reader.u64()?,
-            since_index: reader.u64()?,
+            lease: reader.u64()?,
             since_ms: reader.u64()?,
         };
-        if holder.token == 0 || holder.token > last_token {
+        let numbered = holder.lease >= 1 && holder.lease <= locks.last_lease;
+        if holder.token == 0 || holder.token > locks.last_token || !numbered {
             return Err(SnapshotError::OutOfRange);
         }
         holders.push(holder);
@@ -296,9 +322,9 @@ fn decode_lock(reader: &mut Reader, last_token: u64) -> Result<Lock, SnapshotErr
 }
 
 impl Holder {
-    fn renew(&mut self, lease: &Lease) {
+    fn renew(&mut self, lease: &Lease, number: u64) {
         self.ttl_ms = lease.ttl_ms;
-        self.since_index = lease.index;
+        self.lease = number;
         self.since_ms = lease.now_ms;
     }
 }

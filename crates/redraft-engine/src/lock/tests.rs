@@ -46,9 +46,9 @@ fn a_lock_is_granted_once_renewed_released_and_its_tokens_increase() {
     assert_eq!(one(&mut e, 2, "LOCK.ACQUIRE job bob 10000"), "(nil)");
     // The holder asking again (a lost reply, retried) keeps its token and renews its lease.
     assert_eq!(one(&mut e, 3, "LOCK.ACQUIRE job alice 20000"), ":1");
-    assert_eq!(e.leases(), [(b"job".to_vec(), 1, 3, 20_000)]);
+    assert_eq!(e.leases(), [(b"job".to_vec(), 1, 2, 20_000)]);
     assert_eq!(one(&mut e, 4, "LOCK.RENEW job 1 15000"), "+OK");
-    assert_eq!(e.leases(), [(b"job".to_vec(), 1, 4, 15_000)]);
+    assert_eq!(e.leases(), [(b"job".to_vec(), 1, 3, 15_000)]);
     assert_eq!(one(&mut e, 5, "LOCK.RELEASE job 1"), "+OK");
     assert_eq!(
         one(&mut e, 6, "LOCK.RELEASE job 1"),
@@ -116,7 +116,7 @@ fn waiters_are_granted_first_come_first_served_as_permits_free() {
     assert_eq!(served, [(2, ":2".to_string())]);
     // A fresh caller finds the lock held by the waiter just served, not free.
     assert_eq!(one(&mut e, 5, "LOCK.ACQUIRE job dave 10000"), "(nil)");
-    assert_eq!(one(&mut e, 6, "lock-expire job 2 4"), ":1");
+    assert_eq!(one(&mut e, 6, "lock-expire job 2 2"), ":1");
     let served: Vec<(u64, String)> = e
         .take_served()
         .into_iter()
@@ -131,7 +131,7 @@ fn waiters_are_granted_first_come_first_served_as_permits_free() {
     );
     one(&mut e, 8, "LOCK.RELEASE job 3");
     let undo = undo(&mut e).expect("an undo");
-    assert_eq!(undo, c("lock-expire job 4 8"));
+    assert_eq!(undo, c("lock-expire job 4 4"));
     // Its owner asked again meanwhile (and got its token, renewed): the undo is void.
     assert_eq!(one(&mut e, 9, "LOCK.ACQUIRE job erin 10000"), ":4");
     assert_eq!(
@@ -267,4 +267,29 @@ fn locks_travel_in_snapshots_and_tokens_keep_increasing_after_one() {
         one(&mut restored, 4, "LOCK.RENEW a 1 5000"),
         "NOTHOLDER token 1 released lock 'a'"
     );
+}
+
+#[test]
+fn a_grant_given_back_for_a_gone_waiter_spares_its_owner_answered_in_the_same_entry() {
+    let mut e = Engine::new();
+    assert_eq!(one(&mut e, 1, "LOCK.ACQUIRE job alice 10000"), ":1");
+    // Owner zed waits on a connection that then goes; it asks again on a new one, and the
+    // leader puts that request in the same entry as the release that serves the first wait.
+    assert_eq!(
+        block(&mut e, 2, 2, "LOCK.ACQUIRE job zed 10000 WAIT 60000"),
+        "+BLOCKED (internal)"
+    );
+    let replies = entry(
+        &mut e,
+        3,
+        &["LOCK.RELEASE job 1", "LOCK.ACQUIRE job zed 10000"],
+    );
+    assert_eq!(replies, ["+OK", ":2"]);
+    let served = e.take_served();
+    assert_eq!(show(&served[0].reply), ":2");
+    // The first wait's client is gone: its give-back is void, the retry holds the lock.
+    let undo = served[0].undo.clone().expect("an undo");
+    let undone = e.apply(4, &LogCommand::run(4, 0, vec![undo]));
+    assert_eq!(show(&undone[0]), ":0");
+    assert_eq!(one(&mut e, 5, "FENCED job 2 SET k v"), "+OK");
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Creates the Secret that holds the cluster secret every redraft node checks on the Raft
+# port (docs/security.md), from 32 random bytes, in the current (or given) namespace:
+#
+#   deploy/k8s/create-secret.sh [namespace]
+#
+# Run it once, before `kubectl apply -k deploy/k8s`. To rotate the secret, delete the Secret,
+# run this again and restart every pod at once (nodes with different secrets refuse each
+# other).
+set -euo pipefail
+namespace=${1:-}
+secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+kubectl ${namespace:+--namespace "$namespace"} create secret generic redraft-cluster-secret \
+  --from-literal=cluster-secret="$secret"
