@@ -4,6 +4,7 @@
 //! is a write. They are in the table so that the dispatcher knows their arity and subcommands
 //! and COMMAND lists them; the server crate implements all but CONFIG SET.
 
+use crate::args;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::WriteCtx;
 use crate::spec::{
@@ -94,9 +95,33 @@ static RAFT: &[CommandSpec] = &[
     cmd!("raft|transfer", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster),
 ];
 
-/// CONFIG SET parameter value [parameter value ...], for the replicated parameters.
+/// CONFIG SET parameter value [parameter value ...], for the replicated parameters:
+/// requirepass (the default user's password, see [`crate::acl::users::Users::set_default_password`]) and the
+/// configuration of config.rs, all or nothing.
 fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    let config = ctx.keyspace.encoding.with_pairs(&argv[2..])?;
+    let pairs = &argv[2..];
+    if !pairs.len().is_multiple_of(2) {
+        return Err(args::syntax_error());
+    }
+    let (passwords, others): (Vec<Pair>, Vec<Pair>) = pairs
+        .chunks(2)
+        .partition(|pair| pair[0].eq_ignore_ascii_case(REQUIREPASS));
+    if let [_, second, ..] = passwords.as_slice() {
+        return Err(Reply::error(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
+            args::text(&second[0])
+        )));
+    }
+    let config = ctx.keyspace.encoding.with_pairs(&others.concat())?;
     ctx.keyspace.set_config(config);
+    if let Some(pair) = passwords.first() {
+        ctx.keyspace.users.set_default_password(&pair[1]);
+    }
     Ok(Reply::ok())
 }
+
+/// A parameter and its value.
+type Pair<'a> = &'a [Vec<u8>];
+
+/// The parameter that sets the default user's password.
+const REQUIREPASS: &[u8] = b"requirepass";

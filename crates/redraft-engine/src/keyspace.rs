@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
+use crate::acl::users::Users;
 use crate::blocking::waiters::{Waiter, Waiters};
 use crate::config::EncodingConfig;
 use crate::entry::{ServedWaiter, WaiterId, Watched};
@@ -636,6 +637,8 @@ pub struct Keyspace {
     pub subscriptions: Subscriptions,
     /// The lock service's locks (their own namespace, beside the databases).
     pub locks: Locks,
+    /// The ACL users (ACL SETUSER ...), by name.
+    pub users: Users,
     /// Messages and subscription changes of the entry being applied, in order, for every
     /// node to deliver to its own clients (not in snapshots).
     pub events: Vec<Event>,
@@ -874,6 +877,7 @@ impl Default for Keyspace {
             served: Vec::new(),
             subscriptions: Subscriptions::default(),
             locks: Locks::default(),
+            users: Users::default(),
             events: Vec::new(),
             track_modified: false,
             encoding: EncodingConfig::default(),

@@ -36,6 +36,7 @@ mod sample;
 mod scan;
 
 // One module per data type or command family: value type, commands, table fragment.
+mod acl;
 mod bitmap;
 mod blocking;
 mod connection;

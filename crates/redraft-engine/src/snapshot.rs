@@ -11,9 +11,11 @@
 //! computes again. Then the function libraries (see [`Libraries::encode_snapshot`]): their
 //! code and what each registered, so that loading runs no Lua. Then the waiters of blocking
 //! commands (see [`Waiters::encode_snapshot`]), the pub/sub subscriptions (see
-//! [`Subscriptions::encode_snapshot`]), and last the locks (see [`Locks::encode_snapshot`]).
+//! [`Subscriptions::encode_snapshot`]), the locks (see [`Locks::encode_snapshot`]), and last
+//! the ACL users (see [`Users::encode_snapshot`]).
 //! Entries past their deadline are kept: a sweep entry deletes them, on every replica alike.
 
+use crate::acl::users::Users;
 use crate::blocking::waiters::Waiters;
 use crate::config::{EncodingConfig, PARAM_COUNT};
 use crate::function::library::Libraries;
@@ -24,6 +26,7 @@ use crate::lock::table::Locks;
 use crate::pubsub::registry::Subscriptions;
 use crate::set::value::SetValue;
 use crate::stream::value::StreamValue;
+use crate::table;
 use crate::wire::{put_bytes, Reader};
 use crate::zset::value::ZSetValue;
 use crate::DATABASES;
@@ -35,11 +38,11 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// index and each database's table of changes; version 4 the script limits (two more values of
 /// the configuration) and the script cache; version 5 the function libraries; version 6 the
 /// waiters of blocking commands; version 7 the registry of pub/sub subscriptions; version 8
-/// notify-keyspace-events (one more value of the configuration) and the lock service's table.
-/// Older snapshots still load, with the default configuration (for what they lack), no change
-/// recorded (the applied index then comes with the next entry), no script cached, no library
-/// and no lock.
-const VERSION: u32 = 8;
+/// notify-keyspace-events (one more value of the configuration) and the lock service's table;
+/// version 9 the ACL users. Older snapshots still load, with the default configuration (for
+/// what they lack), no change recorded (the applied index then comes with the next entry), no
+/// script cached, no library, no lock and only the default user.
+const VERSION: u32 = 9;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
@@ -107,6 +110,9 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
     }
     if version >= 8 {
         keyspace.locks.encode_snapshot(&mut out);
+    }
+    if version >= 9 {
+        keyspace.users.encode_snapshot(table::catalog(), &mut out);
     }
     out
 }
@@ -226,6 +232,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     }
     if version >= 8 {
         keyspace.locks = Locks::decode_snapshot(&mut reader)?;
+    }
+    if version >= 9 {
+        keyspace.users = Users::decode_snapshot(table::catalog(), &mut reader)?;
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

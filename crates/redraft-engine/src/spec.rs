@@ -3,6 +3,7 @@
 //! module, which declares its own commands with [`cmd!`]; the table (table.rs) assembles them
 //! above.
 
+use crate::acl::catalog::Catalog;
 use crate::keyspace::{Db, Keyspace};
 use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
@@ -201,6 +202,8 @@ pub struct WriteCtx<'a> {
     pub now_ms: u64,
     pub seed: u64,
     pub resolve: Resolve,
+    /// The table's commands and their ACL categories, for the ACL commands.
+    pub catalog: &'static Catalog,
 }
 
 impl WriteCtx<'_> {
@@ -223,6 +226,7 @@ impl WriteCtx<'_> {
             now_ms: self.now_ms,
             seed: self.seed,
             resolve: self.resolve,
+            catalog: self.catalog,
             // A write is never interrupted from outside: every replica must reach the same end.
             kill: None,
         }
@@ -236,6 +240,8 @@ pub struct ReadCtx<'a> {
     pub now_ms: u64,
     pub seed: u64,
     pub resolve: Resolve,
+    /// The table's commands and their ACL categories, for the ACL commands.
+    pub catalog: &'static Catalog,
     /// Set by the server (SCRIPT KILL) to stop a script running on the read path; a read
     /// changes nothing, so stopping it is safe. Always `None` within a write.
     pub kill: Option<Arc<AtomicBool>>,

@@ -13,10 +13,47 @@ use std::sync::OnceLock;
 
 pub use crate::spec::{wrong_arity, CommandSpec, Kind};
 
+use crate::acl::catalog::{Catalog, CatalogEntry};
+use crate::acl::{category, derive};
 use crate::{
-    bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, lock, pubsub,
-    script, set, sort, stream, string, transaction, zset,
+    acl, bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, lock,
+    pubsub, script, set, sort, stream, string, transaction, zset,
 };
+
+/// Every module's fragment of the table, with the ACL category of its type (@hash for hash's
+/// commands; 0 for a module of no type): each command's other categories follow from its kind
+/// and flags (see [`derive::of`]).
+fn fragments() -> Vec<(&'static [CommandSpec], u32)> {
+    #[allow(unused_mut)] // Pushed to in tests only.
+    let mut fragments: Vec<(&'static [CommandSpec], u32)> = vec![
+        (acl::COMMANDS, 0),
+        (bitmap::COMMANDS, category::BITMAP),
+        (connection::COMMANDS, 0),
+        (dump::COMMANDS, category::KEYSPACE),
+        (function::COMMANDS, category::SCRIPTING),
+        (geo::COMMANDS, category::GEO),
+        (hash::COMMANDS, category::HASH),
+        (hyperloglog::COMMANDS, category::HYPERLOGLOG),
+        (keys::COMMANDS, category::KEYSPACE),
+        (list::COMMANDS, category::LIST),
+        (list::blocking::COMMANDS, category::LIST),
+        (lock::COMMANDS, 0),
+        (pubsub::COMMANDS, 0),
+        (script::COMMANDS, category::SCRIPTING),
+        (set::COMMANDS, category::SET),
+        (
+            sort::COMMANDS,
+            category::SET | category::SORTEDSET | category::LIST,
+        ),
+        (stream::COMMANDS, category::STREAM),
+        (string::COMMANDS, category::STRING),
+        (zset::COMMANDS, category::SORTEDSET),
+        (zset::blocking::COMMANDS, category::SORTEDSET),
+    ];
+    #[cfg(test)]
+    fragments.push((crate::testutil::COMMANDS, 0));
+    fragments
+}
 
 /// Every module's commands, merged and sorted by name once (a test checks names are unique;
 /// [`lookup`] relies on the order). Arity, flags and key positions are those Redis 7's COMMAND
@@ -24,34 +61,32 @@ use crate::{
 pub fn all() -> &'static [&'static CommandSpec] {
     static TABLE: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table: Vec<&'static CommandSpec> = [
-            bitmap::COMMANDS,
-            connection::COMMANDS,
-            dump::COMMANDS,
-            function::COMMANDS,
-            geo::COMMANDS,
-            hash::COMMANDS,
-            hyperloglog::COMMANDS,
-            keys::COMMANDS,
-            list::COMMANDS,
-            list::blocking::COMMANDS,
-            lock::COMMANDS,
-            pubsub::COMMANDS,
-            script::COMMANDS,
-            set::COMMANDS,
-            sort::COMMANDS,
-            stream::COMMANDS,
-            string::COMMANDS,
-            zset::COMMANDS,
-            zset::blocking::COMMANDS,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        #[cfg(test)]
-        table.extend(crate::testutil::COMMANDS);
+        let mut table: Vec<&'static CommandSpec> = fragments()
+            .into_iter()
+            .flat_map(|(fragment, _)| fragment)
+            .collect();
         table.sort_by_key(|spec| spec.name);
         table
+    })
+}
+
+/// Every command and subcommand with its ACL categories, for the ACL rules.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let mut entries = Vec::new();
+        for (fragment, type_category) in fragments() {
+            for spec in fragment {
+                for spec in std::iter::once(spec).chain(spec.subcommands()) {
+                    let categories = derive::of(spec, type_category);
+                    entries.push(CatalogEntry {
+                        name: spec.name,
+                        categories,
+                    });
+                }
+            }
+        }
+        Catalog::new(entries)
     })
 }
 

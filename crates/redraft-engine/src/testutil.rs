@@ -240,7 +240,7 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
     // the entry count and the empty table of changes of databases 1 to 15, then the counts of
     // an empty script cache (8) and of no function library (8), then an empty table of
     // waiters (next order 8, count 8), of no pub/sub subscriber (8) and of no lock (last token
-    // 8, last lease 8, lock count 8, ended count 8).
+    // 8, last lease 8, lock count 8, ended count 8), then the users (only the default one, as it encodes).
     let changed_buckets = engine.keyspace().dbs[0]
         .changes
         .buckets
@@ -248,7 +248,10 @@ pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
         .map_or(0, |buckets| {
             buckets.iter().filter(|&&index| index != 0).count()
         });
-    let tail = 12 + 12 * changed_buckets + 15 * (8 + 12) + 8 + 8 + 16 + 8 + 32;
+    let mut users = Vec::new();
+    let catalog = crate::table::catalog();
+    engine.keyspace().users.encode_snapshot(catalog, &mut users);
+    let tail = 12 + 12 * changed_buckets + 15 * (8 + 12) + 8 + 8 + 16 + 8 + 32 + users.len();
     let bytes = engine.encode_snapshot();
     let mut out = bytes[..VALUE_AT].to_vec();
     out.extend_from_slice(value);

@@ -13,6 +13,7 @@ pub(crate) mod waiters;
 
 pub use waiters::Waiter;
 
+use crate::acl::catalog::Catalog;
 use crate::entry::{ServedWaiter, WaiterId, BLOCKED};
 use crate::keyspace::Keyspace;
 use crate::reply::{CmdResult, Reply};
@@ -142,7 +143,13 @@ fn timeout_reply(waiter: &Waiter) -> Reply {
 
 /// Serves the waiters of every waited key changed since the last call, first come first
 /// served per key, until no served waiter's change readies another key.
-pub fn serve_ready(keyspace: &mut Keyspace, now_ms: u64, seed: u64, resolve: Resolve) {
+pub fn serve_ready(
+    keyspace: &mut Keyspace,
+    now_ms: u64,
+    seed: u64,
+    resolve: Resolve,
+    catalog: &'static Catalog,
+) {
     loop {
         let ready = keyspace.take_ready();
         if ready.is_empty() {
@@ -150,7 +157,7 @@ pub fn serve_ready(keyspace: &mut Keyspace, now_ms: u64, seed: u64, resolve: Res
         }
         for (db, hash) in ready {
             for key in keyspace.waiters.keys_with_hash(db, hash) {
-                serve_key(keyspace, db, &key, now_ms, seed, resolve);
+                serve_key(keyspace, db, &key, now_ms, seed, (resolve, catalog));
             }
         }
     }
@@ -165,7 +172,7 @@ fn serve_key(
     key: &[u8],
     now_ms: u64,
     seed: u64,
-    resolve: Resolve,
+    table: (Resolve, &'static Catalog),
 ) {
     for waiter in keyspace.waiters.on_key(db, key) {
         let ready = waiter.argv.first().and_then(|name| waiting(name));
@@ -176,7 +183,7 @@ fn serve_key(
             continue;
         }
         let marks = keyspace.ready_marks();
-        match try_serve(keyspace, &waiter, key, now_ms, seed, resolve) {
+        match try_serve(keyspace, &waiter, key, now_ms, seed, table) {
             Some(served) => {
                 keyspace.remove_waiter(&waiter.id);
                 keyspace.served.push(ServedWaiter {
@@ -202,7 +209,7 @@ fn try_serve(
     key: &[u8],
     now_ms: u64,
     seed: u64,
-    resolve: Resolve,
+    (resolve, catalog): (Resolve, &'static Catalog),
 ) -> Option<Served> {
     let blocking = waiter.argv.first().and_then(|name| waiting(name))?;
     let events = keyspace.events.len();
@@ -212,6 +219,7 @@ fn try_serve(
         now_ms,
         seed,
         resolve,
+        catalog,
     };
     let serve = || (blocking.serve)(&mut ctx, &waiter.argv, key);
     let served = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(serve)) {

@@ -105,6 +105,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
                     now_ms: ctx.now_ms,
                     seed,
                     resolve: ctx.resolve,
+                    catalog: ctx.catalog,
                 };
                 spec.run_write(&mut ctx, argv)
             }
@@ -115,6 +116,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
                     now_ms: ctx.now_ms,
                     seed,
                     resolve: ctx.resolve,
+                    catalog: ctx.catalog,
                     kill: None,
                 };
                 spec.run_read(&ctx, argv)
