@@ -15,6 +15,7 @@ use crate::spec::{
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
+    cmd!("auth", -2, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
     cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT)),
     cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
     cmd!(

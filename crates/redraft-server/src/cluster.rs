@@ -68,6 +68,16 @@ pub trait Cluster: Send + Sync + 'static {
         kill: Arc<AtomicBool>,
     ) -> Reply;
 
+    /// Whether `password` logs in as `user` (AUTH, HELLO AUTH).
+    fn authenticate(&self, user: &[u8], password: &[u8]) -> bool;
+
+    /// Whether a new connection must authenticate first (the default user has a password or
+    /// is off).
+    fn default_user_requires_password(&self) -> bool;
+
+    /// Whether `user` may run `argv` (the ACL check), as the engine's NOPERM reply if not.
+    fn check_permission(&self, user: &[u8], db: u32, argv: &[Vec<u8>]) -> Result<(), Reply>;
+
     /// Whether a script command (EVAL, EVALSHA, FCALL) cannot write, so that it may take the
     /// read path.
     fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool;

@@ -28,6 +28,8 @@ impl<C: Cluster> Session<C> {
             "select" => self.select(argv),
             "hello" => self.hello(argv),
             "client|id" => Reply::Integer(self.id as i64),
+            "acl|whoami" => self.acl_whoami(),
+            "acl|log" => self.acl_log(argv),
             "client|tracking" => self.client_tracking(argv),
             "client|caching" => self.client_caching(argv),
             "client|getredir" => self.client_getredir(),
@@ -85,7 +87,7 @@ impl<C: Cluster> Session<C> {
             let option = argv[i].to_ascii_uppercase();
             let left = argv.len() - i - 1;
             if option == b"AUTH" && left >= 2 {
-                // No users or passwords are configured: the default user needs none.
+                // Authenticated before (Session::hello_authenticated), as HELLO's first step.
                 i += 3;
             } else if option == b"SETNAME" && left >= 1 {
                 if !valid_client_name(&argv[i + 1]) {
@@ -146,7 +148,7 @@ impl<C: Cluster> Session<C> {
     }
 
     /// This connection as one line of CLIENT LIST (only this one: sessions do not share state).
-    fn client_line(&self) -> String {
+    pub(crate) fn client_line(&self) -> String {
         let text = |bytes: &Option<Vec<u8>>| {
             bytes
                 .as_deref()

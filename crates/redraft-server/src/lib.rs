@@ -4,6 +4,7 @@
 
 pub mod accept;
 mod admin;
+mod auth;
 mod block;
 mod caching;
 pub mod cli;

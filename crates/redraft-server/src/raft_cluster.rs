@@ -68,6 +68,21 @@ impl Cluster for RaftCluster {
             .with_engine(|engine| engine.read_killable(db, argv, context, kill))
     }
 
+    fn authenticate(&self, user: &[u8], password: &[u8]) -> bool {
+        self.node
+            .with_engine(|engine| engine.authenticate(user, password))
+    }
+
+    fn default_user_requires_password(&self) -> bool {
+        self.node
+            .with_engine(|engine| engine.default_user_requires_password())
+    }
+
+    fn check_permission(&self, user: &[u8], db: u32, argv: &[Vec<u8>]) -> Result<(), Reply> {
+        self.node
+            .with_engine(|engine| engine.check_permission(user, db, argv))
+    }
+
     fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
         self.node
             .with_engine(|engine| engine.script_is_read_only(argv))

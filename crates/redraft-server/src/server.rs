@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::auth::AclLog;
 use crate::cluster::Cluster;
 use crate::frame::Limits;
 use crate::outbox::OutputLimit;
@@ -71,6 +72,8 @@ pub struct Server<C: Cluster> {
     pub hub: Hub,
     /// This node's clients that track keys (client-side caching).
     pub tracking: Tracking,
+    /// This node's ACL LOG.
+    pub acl_log: AclLog,
     /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
     clients: std::sync::Mutex<std::collections::HashSet<u64>>,
     next_client_id: AtomicU64,
@@ -92,6 +95,7 @@ impl<C: Cluster> Server<C> {
             waiting: Waiting::default(),
             hub: Hub::default(),
             tracking: Tracking::default(),
+            acl_log: AclLog::default(),
             clients: Default::default(),
             next_client_id: AtomicU64::new(1),
         })

@@ -58,6 +58,11 @@ pub struct Session<C: Cluster> {
     pub pushed_unwritten: usize,
     /// CLIENT TRACKING's OPTIN / OPTOUT and CLIENT CACHING.
     pub caching_options: CachingOptions,
+    /// The user this connection runs as; None until it authenticates, when the default user
+    /// needs a password.
+    pub user: Option<Vec<u8>>,
+    /// Failed AUTH attempts on this connection (each makes the next answer slower).
+    pub failed_auths: u32,
 }
 
 /// How the session serves one command.
@@ -121,11 +126,16 @@ impl<C: Cluster> Session<C> {
             subscription_seq: 0,
             pushed_unwritten: 0,
             caching_options: CachingOptions::default(),
+            user: None,
+            failed_auths: 0,
         }
     }
 
     /// Serves the connection until the client leaves, sends garbage, or QUITs.
     pub async fn run(mut self, mut socket: TcpStream) {
+        if !self.server.cluster.default_user_requires_password() {
+            self.user = Some(crate::auth::DEFAULT_USER.to_vec());
+        }
         self.serve(&mut socket).await;
         self.stop_tracking();
         self.leave_pubsub();
@@ -235,7 +245,7 @@ impl<C: Cluster> Session<C> {
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
             self.server.stats.count_command();
-            let mut routed = route(&self.server.cluster, &argv);
+            let routed = self.route(&argv);
             // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
             // stays set while a transaction queues, as in Redis).
             let caching = match &routed {
@@ -243,9 +253,6 @@ impl<C: Cluster> Session<C> {
                 Route::Session(name) if name.starts_with("client|") => None,
                 _ => self.caching_options.caching.take(),
             };
-            if self.protocol == Protocol::Resp2 && self.subscribed() {
-                routed = only_subscription_commands(routed, &argv);
-            }
             if let Some(transaction) = self.transaction.as_mut() {
                 if let Some(queueing) = queueing(&routed) {
                     replies.push(transaction.queue(argv, queueing));
@@ -259,6 +266,10 @@ impl<C: Cluster> Session<C> {
                 }
                 Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
                 Route::Session("client|unblock") => replies.push(self.client_unblock(&argv).await),
+                Route::Session("auth") => replies.push(self.auth(&argv).await),
+                Route::Session("hello") if self.transaction.is_none() => {
+                    replies.push(self.hello_authenticated(&argv).await)
+                }
                 Route::Session("wait") => {
                     let limit = self.server.config.max_query_bytes;
                     replies.push(tokio::select! {
@@ -293,7 +304,7 @@ impl<C: Cluster> Session<C> {
                     while let Some(next) = pending.next_if(|next| {
                         run.len() < MAX_RUN_COMMANDS
                             && bytes + argv_bytes(next) <= MAX_RUN_BYTES
-                            && matches!(route(&self.server.cluster, next), Route::Write)
+                            && matches!(self.route(next), Route::Write)
                     }) {
                         bytes += argv_bytes(&next);
                         run.push(next);
@@ -302,8 +313,8 @@ impl<C: Cluster> Session<C> {
                 }
                 Route::Read => {
                     let mut run = vec![argv];
-                    while let Some(next) = pending
-                        .next_if(|next| matches!(route(&self.server.cluster, next), Route::Read))
+                    while let Some(next) =
+                        pending.next_if(|next| matches!(self.route(next), Route::Read))
                     {
                         run.push(next);
                     }
@@ -401,6 +412,58 @@ fn queueing(route: &Route) -> Option<Queueing> {
         // A subscription changes the connection's mode: not in a transaction in redraft.
         Route::Session(name) if SUBSCRIPTION_COMMANDS.contains(name) => Some(Queueing::NotAllowed),
         Route::Session(name) => Some(Queueing::Local(name)),
+    }
+}
+
+impl<C: Cluster> Session<C> {
+    /// How this connection serves `argv` now: its route, unless RESP2's subscribed mode,
+    /// authentication or the user's ACL refuses it. Every command of a pipeline passes here,
+    /// those that join a run of reads or writes too.
+    fn route(&self, argv: &[Vec<u8>]) -> Route {
+        let mut routed = route(&self.server.cluster, argv);
+        if self.protocol == Protocol::Resp2 && self.subscribed() {
+            routed = only_subscription_commands(routed, argv);
+        }
+        match self.check(&routed, argv) {
+            Some(refusal) => Route::Immediate(refusal),
+            None => routed,
+        }
+    }
+
+    /// The refusal of `argv` by authentication or ACL, if any (routed as `routed`).
+    fn check(&self, routed: &Route, argv: &[Vec<u8>]) -> Option<Reply> {
+        let name = match routed {
+            Route::Immediate(_) => return None,
+            Route::Session(name) | Route::Cluster(name) | Route::Transaction(name) => *name,
+            Route::Read | Route::Write | Route::Block => resolve(argv).ok()?.name,
+        };
+        self.refusal(name, argv)
+    }
+
+    /// HELLO, authenticating first when it carries AUTH; before authentication, only with it.
+    async fn hello_authenticated(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let auth = argv
+            .iter()
+            .position(|arg| arg.eq_ignore_ascii_case(b"auth"));
+        match auth.filter(|&at| at >= 2 && at + 2 < argv.len()) {
+            Some(at) => {
+                let (user, password) = (argv[at + 1].clone(), argv[at + 2].clone());
+                if !self.log_in(&user, &password).await {
+                    return Reply::error(
+                        "WRONGPASS invalid username-password pair or user is disabled.",
+                    );
+                }
+            }
+            None if self.user.is_none() => {
+                return Reply::error(
+                    "NOAUTH HELLO must be called with the client already authenticated, \
+                     otherwise the HELLO AUTH <user> <pass> option can be used to \
+                     authenticate the client and select the RESP protocol version at the same time",
+                )
+            }
+            None => {}
+        }
+        self.session_command("hello", argv)
     }
 }
 

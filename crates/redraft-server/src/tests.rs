@@ -92,6 +92,18 @@ impl Cluster for LocalCluster {
         engine.read_killable(db, argv, context, kill)
     }
 
+    fn authenticate(&self, user: &[u8], password: &[u8]) -> bool {
+        self.engine.lock().unwrap().authenticate(user, password)
+    }
+
+    fn default_user_requires_password(&self) -> bool {
+        self.engine.lock().unwrap().default_user_requires_password()
+    }
+
+    fn check_permission(&self, user: &[u8], db: u32, argv: &[Vec<u8>]) -> Result<(), Reply> {
+        self.engine.lock().unwrap().check_permission(user, db, argv)
+    }
+
     fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {
         self.engine.lock().unwrap().script_is_read_only(argv)
     }
