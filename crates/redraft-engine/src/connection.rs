@@ -116,7 +116,7 @@ fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let config = ctx.keyspace.encoding.with_pairs(&others.concat())?;
     ctx.keyspace.set_config(config);
     if let Some(pair) = passwords.first() {
-        ctx.keyspace.users.set_default_password(&pair[1]);
+        std::sync::Arc::make_mut(&mut ctx.keyspace.users).set_default_password(&pair[1]);
     }
     Ok(Reply::ok())
 }

@@ -189,41 +189,10 @@ impl Engine {
         spec.run_read(&ctx, argv)
     }
 
-    /// Whether `password` logs in as `user` (AUTH, HELLO AUTH): the user exists, is on, and
-    /// has no password (nopass) or `password` is one of its passwords.
-    pub fn authenticate(&self, user: &[u8], password: &[u8]) -> bool {
-        let found = self.keyspace.users.get(user);
-        found.is_some_and(|found| found.accepts(password))
-    }
-
-    /// Whether the user `user` exists (a connection whose user was deleted must be closed, as
-    /// Redis closes it).
-    pub fn user_exists(&self, user: &[u8]) -> bool {
-        self.keyspace.users.get(user).is_some()
-    }
-
-    /// Whether a new connection must authenticate before anything else (NOAUTH): the default
-    /// user is off or has no nopass, so that a connection cannot run as it without AUTH.
-    pub fn default_user_requires_password(&self) -> bool {
-        let default = self.keyspace.users.get(acl::users::DEFAULT_USER);
-        !default.is_some_and(|user| user.enabled && user.nopass)
-    }
-
-    /// Whether `user` may run `argv` (Redis 7.0's ACL check, made on the client's node before
-    /// the command is routed): the command, its keys (read or written as the command reads or
-    /// writes) and its channels, in the root selector or any other. Errors are Redis's NOPERM
-    /// lines; a command the table does not know answers its unknown-command error, and a user
-    /// that no longer exists may run nothing. `db` is not consulted: Redis 7.0's ACL has no
-    /// rules by database.
-    pub fn check_permission(&self, user: &[u8], db: u32, argv: &[Vec<u8>]) -> Result<(), Reply> {
-        let _ = db;
-        let spec = table::resolve(argv)?;
-        let denied = acl::check::Denied::Command;
-        let Some(user) = self.keyspace.users.get(user) else {
-            return Err(denied.noperm(spec.name));
-        };
-        let call = acl::commands::call_for(spec, argv);
-        acl::check::check(user, &call).map_err(|denied| denied.noperm(spec.name))
+    /// The ACL users as the last applied entry left them, shared: a node checks connections
+    /// against them without holding the engine (see [`acl::Access`]).
+    pub fn users(&self) -> std::sync::Arc<acl::users::Users> {
+        self.keyspace.users.clone()
     }
 
     /// The index of the last entry applied and the engine's time then: where a WATCH served

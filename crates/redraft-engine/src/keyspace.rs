@@ -637,8 +637,10 @@ pub struct Keyspace {
     pub subscriptions: Subscriptions,
     /// The lock service's locks (their own namespace, beside the databases).
     pub locks: Locks,
-    /// The ACL users (ACL SETUSER ...), by name.
-    pub users: Users,
+    /// The ACL users (ACL SETUSER ...), by name. Shared (copied on write, `Arc::make_mut`), so
+    /// that a node can check permissions against the last applied users without the engine's
+    /// lock (see `Engine::users`).
+    pub users: std::sync::Arc<Users>,
     /// Messages and subscription changes of the entry being applied, in order, for every
     /// node to deliver to its own clients (not in snapshots).
     pub events: Vec<Event>,
@@ -877,7 +879,7 @@ impl Default for Keyspace {
             served: Vec::new(),
             subscriptions: Subscriptions::default(),
             locks: Locks::default(),
-            users: Users::default(),
+            users: std::sync::Arc::default(),
             events: Vec::new(),
             track_modified: false,
             encoding: EncodingConfig::default(),

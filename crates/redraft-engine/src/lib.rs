@@ -62,6 +62,7 @@ mod engine;
 #[cfg(test)]
 mod testutil;
 
+pub use acl::Access;
 pub use blocking::may_wait;
 pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op, Run, ServedWaiter, Transaction, WaiterId, Watched};

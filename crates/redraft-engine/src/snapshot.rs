@@ -234,7 +234,8 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
         keyspace.locks = Locks::decode_snapshot(&mut reader)?;
     }
     if version >= 9 {
-        keyspace.users = Users::decode_snapshot(table::catalog(), &mut reader)?;
+        keyspace.users =
+            std::sync::Arc::new(Users::decode_snapshot(table::catalog(), &mut reader)?);
     }
     if !reader.is_done() {
         return Err(SnapshotError::TrailingBytes);

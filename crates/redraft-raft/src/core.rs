@@ -36,6 +36,8 @@ pub struct Core {
     pub outputs: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::Output>>>,
     /// Set while this node's clients track keys (see `RaftNode::track_modified_keys`).
     pub track_keys: Arc<std::sync::atomic::AtomicBool>,
+    /// The ACL users as last applied (see `RaftNode::access`).
+    pub access: Arc<std::sync::RwLock<redraft_engine::Access>>,
     /// The last committed log index, as saved by the log store.
     pub committed: Arc<AtomicU64>,
     pub clock: Clock,

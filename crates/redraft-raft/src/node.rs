@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use openraft::error::{InitializeError, RaftError};
 use openraft::{BasicNode, ServerState};
-use redraft_engine::{Argv, Engine, ReadContext, Reply};
+use redraft_engine::{Access, Argv, Engine, ReadContext, Reply};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -116,10 +116,12 @@ impl RaftNode {
         let (applied_tx, applied_rx) = watch::channel(0);
         let (outputs_tx, outputs_rx) = mpsc::unbounded_channel();
         let track_keys = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let access = Arc::new(std::sync::RwLock::new(Access::default()));
         let outputs = Outputs {
             node: config.id,
             tx: outputs_tx,
             track_keys: track_keys.clone(),
+            access: access.clone(),
         };
         let state_machine = StateMachine::open(&raft_dir, applied_tx, outputs)?;
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
@@ -159,6 +161,7 @@ impl RaftNode {
             applied: applied_rx,
             outputs: Mutex::new(Some(outputs_rx)),
             track_keys,
+            access,
             committed,
             peers,
             writes: Default::default(),
@@ -297,6 +300,15 @@ impl RaftNode {
         self.core
             .track_keys
             .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The ACL users as this replica last applied them, for checking its connections.
+    pub fn access(&self) -> Access {
+        self.core
+            .access
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// This node's id.

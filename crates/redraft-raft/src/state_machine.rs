@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use redraft_engine::entry::TRANSACTION_COMMAND;
-use redraft_engine::{Engine, Event, LogCommand, Op, Reply, ServedWaiter, SCRIPT_COMMANDS};
+use redraft_engine::{Access, Engine, Event, LogCommand, Op, Reply, ServedWaiter, SCRIPT_COMMANDS};
 
 use crate::blocking::long_running;
 use tokio::sync::{mpsc, watch};
@@ -59,6 +59,9 @@ pub struct Outputs {
     /// Set while this node's clients track keys (CLIENT TRACKING): entries then also report
     /// the keys they change.
     pub track_keys: Arc<std::sync::atomic::AtomicBool>,
+    /// The ACL users as the last applied entry left them, for the checks of this node's
+    /// connections without the replica's lock (a long read-only script holds it).
+    pub access: Arc<std::sync::RwLock<Access>>,
 }
 
 #[derive(Debug)]
@@ -79,8 +82,19 @@ impl Outputs {
         let _ = self.tx.send(output);
     }
 
+    /// Publishes the engine's users if an entry changed them (they are shared, copied on
+    /// write: a new pointer means a change).
+    fn publish_users(&self, engine: &Engine) {
+        let users = engine.users();
+        let mut access = self.access.write().unwrap_or_else(|e| e.into_inner());
+        if !Arc::ptr_eq(&access.0, &users) {
+            *access = Access(users);
+        }
+    }
+
     /// Hands out what applying an entry produced that concerns this node.
     fn send_applied(&self, engine: &mut Engine) {
+        self.publish_users(engine);
         for served in engine.take_served() {
             if served.waiter.node == self.node {
                 self.send(Output::Served(served));
@@ -132,6 +146,7 @@ impl StateMachine {
             current = Some(meta);
         }
         applied_tx.send_replace(replica.last_applied.map_or(0, |l| l.index));
+        outputs.publish_users(&replica.engine);
         Ok(StateMachine {
             replica: Arc::new(RwLock::new(replica)),
             snapshots: Arc::new(SnapshotSlot {
@@ -384,6 +399,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             replica.last_applied = meta.last_log_id;
             replica.membership = meta.last_membership.clone();
         }
+        self.outputs
+            .publish_users(&read_replica(&self.replica).engine);
         self.outputs.send(Output::SnapshotInstalled);
         self.applied_tx
             .send_replace(meta.last_log_id.map_or(0, |l| l.index));

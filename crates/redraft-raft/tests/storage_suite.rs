@@ -38,6 +38,7 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
             node: 1,
             tx,
             track_keys: Default::default(),
+            access: Default::default(),
         };
         let sm = StateMachine::open(dir.path(), applied_tx, outputs).map_err(|e| io(&e))?;
         Ok((dir, log, sm))

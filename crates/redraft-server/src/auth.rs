@@ -123,7 +123,7 @@ impl<C: Cluster> Session<C> {
         let Some(user) = &self.user else {
             return Some(Reply::error(NOAUTH));
         };
-        let Err(refused) = self.server.cluster.check_permission(user, self.db, argv) else {
+        let Err(refused) = self.server.cluster.access().check_permission(user, argv) else {
             return None;
         };
         if let Reply::Error(text) = &refused {
@@ -142,7 +142,13 @@ impl<C: Cluster> Session<C> {
             [_, user, password] => (user.as_slice(), password),
             _ => return Reply::error("ERR syntax error"),
         };
-        if argv.len() == 2 && !self.server.cluster.default_user_requires_password() {
+        if argv.len() == 2
+            && !self
+                .server
+                .cluster
+                .access()
+                .default_user_requires_password()
+        {
             return Reply::error(
                 "ERR AUTH <password> called without any password configured for the default \
                  user. Are you sure your configuration is correct?",
@@ -157,7 +163,7 @@ impl<C: Cluster> Session<C> {
     /// Authenticates as `user` with `password`; a failure is logged and answered after a
     /// pause that grows with each failure on this connection.
     pub async fn log_in(&mut self, user: &[u8], password: &[u8]) -> bool {
-        if self.server.cluster.authenticate(user, password) {
+        if self.server.cluster.access().authenticate(user, password) {
             self.user = Some(user.to_vec());
             return true;
         }

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_engine::{Access, Argv, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, Member, Output};
 use tokio::sync::mpsc;
 
@@ -68,15 +68,9 @@ pub trait Cluster: Send + Sync + 'static {
         kill: Arc<AtomicBool>,
     ) -> Reply;
 
-    /// Whether `password` logs in as `user` (AUTH, HELLO AUTH).
-    fn authenticate(&self, user: &[u8], password: &[u8]) -> bool;
-
-    /// Whether a new connection must authenticate first (the default user has a password or
-    /// is off).
-    fn default_user_requires_password(&self) -> bool;
-
-    /// Whether `user` may run `argv` (the ACL check), as the engine's NOPERM reply if not.
-    fn check_permission(&self, user: &[u8], db: u32, argv: &[Vec<u8>]) -> Result<(), Reply>;
+    /// The ACL users as this replica last applied them (AUTH, the check of every command):
+    /// a copy that needs no lock on the replica, which a long read-only script may hold.
+    fn access(&self) -> Access;
 
     /// Whether a script command (EVAL, EVALSHA, FCALL) cannot write, so that it may take the
     /// read path.

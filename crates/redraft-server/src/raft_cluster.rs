@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Argv, ReadContext, Reply};
+use redraft_engine::{Access, Argv, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, ClusterError, Member, Output, RaftNode};
 use tokio::sync::mpsc;
 
@@ -68,19 +68,8 @@ impl Cluster for RaftCluster {
             .with_engine(|engine| engine.read_killable(db, argv, context, kill))
     }
 
-    fn authenticate(&self, user: &[u8], password: &[u8]) -> bool {
-        self.node
-            .with_engine(|engine| engine.authenticate(user, password))
-    }
-
-    fn default_user_requires_password(&self) -> bool {
-        self.node
-            .with_engine(|engine| engine.default_user_requires_password())
-    }
-
-    fn check_permission(&self, user: &[u8], db: u32, argv: &[Vec<u8>]) -> Result<(), Reply> {
-        self.node
-            .with_engine(|engine| engine.check_permission(user, db, argv))
+    fn access(&self) -> Access {
+        self.node.access()
     }
 
     fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {

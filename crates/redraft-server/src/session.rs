@@ -133,7 +133,12 @@ impl<C: Cluster> Session<C> {
 
     /// Serves the connection until the client leaves, sends garbage, or QUITs.
     pub async fn run(mut self, mut socket: TcpStream) {
-        if !self.server.cluster.default_user_requires_password() {
+        if !self
+            .server
+            .cluster
+            .access()
+            .default_user_requires_password()
+        {
             self.user = Some(crate::auth::DEFAULT_USER.to_vec());
         }
         self.serve(&mut socket).await;

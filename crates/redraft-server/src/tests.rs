@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use redraft_engine::entry::UNBLOCK_NODE_COMMAND;
-use redraft_engine::{Argv, Engine, LogCommand, ReadContext, Reply};
+use redraft_engine::{Access, Argv, Engine, LogCommand, ReadContext, Reply};
 use redraft_raft::Output;
 use tokio::sync::mpsc;
 
@@ -20,6 +20,9 @@ struct LocalCluster {
     index: AtomicU64,
     entries: AtomicU64,
     outputs_tx: mpsc::UnboundedSender<Output>,
+    /// The users as last applied (kept apart, as a node keeps them, from the engine that a
+    /// long script holds).
+    access: Mutex<Access>,
     outputs_rx: Mutex<Option<mpsc::UnboundedReceiver<Output>>>,
 }
 
@@ -31,6 +34,7 @@ impl Default for LocalCluster {
             index: AtomicU64::default(),
             entries: AtomicU64::default(),
             outputs_tx,
+            access: Mutex::default(),
             outputs_rx: Mutex::new(Some(outputs_rx)),
         }
     }
@@ -57,6 +61,7 @@ impl Cluster for LocalCluster {
         for event in engine.take_events() {
             let _ = self.outputs_tx.send(Output::Event(event));
         }
+        *self.access.lock().unwrap() = Access(engine.users());
         Ok(replies)
     }
 
@@ -92,16 +97,8 @@ impl Cluster for LocalCluster {
         engine.read_killable(db, argv, context, kill)
     }
 
-    fn authenticate(&self, user: &[u8], password: &[u8]) -> bool {
-        self.engine.lock().unwrap().authenticate(user, password)
-    }
-
-    fn default_user_requires_password(&self) -> bool {
-        self.engine.lock().unwrap().default_user_requires_password()
-    }
-
-    fn check_permission(&self, user: &[u8], db: u32, argv: &[Vec<u8>]) -> Result<(), Reply> {
-        self.engine.lock().unwrap().check_permission(user, db, argv)
+    fn access(&self) -> Access {
+        self.access.lock().unwrap().clone()
     }
 
     fn script_is_read_only(&self, argv: &[Vec<u8>]) -> bool {

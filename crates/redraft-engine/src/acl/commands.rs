@@ -15,8 +15,12 @@ use crate::spec::{CommandSpec, ReadCtx, WriteCtx};
 /// ACL SETUSER username [rule ...]: all rules or none, as Redis applies them to a copy.
 pub fn setuser(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let name = &argv[2];
-    let users = &mut ctx.keyspace.users;
-    let mut user = users.get(name).cloned().unwrap_or_else(User::new);
+    let mut user = ctx
+        .keyspace
+        .users
+        .get(name)
+        .cloned()
+        .unwrap_or_else(User::new);
     let rules = user::merge_selector_args(&argv[3..]).map_err(|open| {
         Reply::error(format!(
             "ERR Unmatched parenthesis in acl selector starting at '{}'.",
@@ -32,7 +36,7 @@ pub fn setuser(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             ))
         })?;
     }
-    users.put(name, user);
+    std::sync::Arc::make_mut(&mut ctx.keyspace.users).put(name, user);
     Ok(Reply::ok())
 }
 
@@ -42,7 +46,13 @@ pub fn deluser(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if names.iter().any(|name| name == DEFAULT_USER) {
         return Err(Reply::error("ERR The 'default' user cannot be removed"));
     }
-    let users = &mut ctx.keyspace.users;
+    let present = names
+        .iter()
+        .filter(|name| ctx.keyspace.users.get(name).is_some());
+    if present.count() == 0 {
+        return Ok(Reply::count(0));
+    }
+    let users = std::sync::Arc::make_mut(&mut ctx.keyspace.users);
     Ok(Reply::count(
         names.iter().filter(|name| users.remove(name)).count(),
     ))

@@ -1,8 +1,8 @@
 //! ACL users as replicated state (Redis 7.0's ACL): who may log in with which password, and
 //! which commands, keys and channels each user may touch. ACL SETUSER and DELUSER are writes
 //! (a user created on one node logs in on every node); the server authenticates its clients
-//! and checks each command against this table on the client's node, through
-//! `Engine::authenticate` and `Engine::check_permission`.
+//! and checks each command against this table on the client's node, through [`Access`] over
+//! the users the last applied entry left (`Engine::users`), without holding the engine.
 
 pub(crate) mod catalog;
 pub(crate) mod category;
@@ -38,6 +38,40 @@ static ACL: &[CommandSpec] = &[
     cmd!("acl|users", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(users)),
     cmd!("acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session),
 ];
+
+/// The checks a node makes for its connections, over a shared copy of the users.
+#[derive(Clone, Default)]
+pub struct Access(pub std::sync::Arc<users::Users>);
+
+impl Access {
+    /// Whether `password` logs in as `user` (AUTH, HELLO AUTH): the user exists, is on, and
+    /// has no password (nopass) or `password` is one of its passwords.
+    pub fn authenticate(&self, user: &[u8], password: &[u8]) -> bool {
+        self.0
+            .get(user)
+            .is_some_and(|found| found.accepts(password))
+    }
+
+    /// Whether a new connection must authenticate before anything else (NOAUTH): the default
+    /// user is off or has no nopass.
+    pub fn default_user_requires_password(&self) -> bool {
+        let default = self.0.get(users::DEFAULT_USER);
+        !default.is_some_and(|user| user.enabled && user.nopass)
+    }
+
+    /// Whether `user` may run `argv` (Redis 7.0's ACL check): the command, its keys (read or
+    /// written as the command reads or writes) and its channels, in the root selector or any
+    /// other. Errors are Redis's NOPERM lines; a command the table does not know answers its
+    /// unknown-command error, and a user that no longer exists may run nothing.
+    pub fn check_permission(&self, user: &[u8], argv: &[Vec<u8>]) -> Result<(), crate::Reply> {
+        let spec = crate::table::resolve(argv)?;
+        let Some(user) = self.0.get(user) else {
+            return Err(check::Denied::Command.noperm(spec.name));
+        };
+        let call = commands::call_for(spec, argv);
+        check::check(user, &call).map_err(|denied| denied.noperm(spec.name))
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,8 @@ fn dryrun(e: &Engine, user: &str, command: &str) -> String {
 }
 
 fn permission(e: &Engine, user: &str, command: &str) -> Result<(), String> {
-    e.check_permission(user.as_bytes(), 0, &c(command))
+    super::Access(e.users())
+        .check_permission(user.as_bytes(), &c(command))
         .map_err(|reply| show(&reply))
 }
 
@@ -34,9 +35,9 @@ fn list(e: &Engine) -> String {
 fn the_default_user_allows_everything_without_a_password() {
     let e = Engine::new();
     assert_eq!(list(&e), "[\"user default on nopass ~* &* +@all\"]");
-    assert!(e.authenticate(b"default", b"anything"));
-    assert!(!e.default_user_requires_password());
-    assert!(e.user_exists(b"default") && !e.user_exists(b"nobody"));
+    assert!(super::Access(e.users()).authenticate(b"default", b"anything"));
+    assert!(!super::Access(e.users()).default_user_requires_password());
+    assert!(e.users().get(b"default").is_some() && e.users().get(b"nobody").is_none());
     assert_eq!(permission(&e, "default", "FLUSHALL"), Ok(()));
     assert_eq!(show(&read_seeded(&e, 1, 0, "ACL USERS")), "[default]");
 }
@@ -92,29 +93,41 @@ fn setuser_refuses_bad_rules_with_redis_errors_and_changes_nothing() {
 fn passwords_are_added_removed_and_checked_as_sha256() {
     let hash = super::user::hash_password(b"q");
     let mut e = with_users(&["u on >p >q", "off >p"]);
-    assert!(e.authenticate(b"u", b"p") && e.authenticate(b"u", b"q"));
-    assert!(!e.authenticate(b"u", b"x"), "a wrong password");
-    assert!(!e.authenticate(b"off", b"p"), "a user that is off");
-    assert!(!e.authenticate(b"nobody", b""), "no such user");
+    assert!(
+        super::Access(e.users()).authenticate(b"u", b"p")
+            && super::Access(e.users()).authenticate(b"u", b"q")
+    );
+    assert!(
+        !super::Access(e.users()).authenticate(b"u", b"x"),
+        "a wrong password"
+    );
+    assert!(
+        !super::Access(e.users()).authenticate(b"off", b"p"),
+        "a user that is off"
+    );
+    assert!(
+        !super::Access(e.users()).authenticate(b"nobody", b""),
+        "no such user"
+    );
     check(&mut e, 1, &[("ACL SETUSER u <p", "+OK")]);
-    assert!(!e.authenticate(b"u", b"p"));
+    assert!(!super::Access(e.users()).authenticate(b"u", b"p"));
     check(
         &mut e,
         1,
         &[(format!("ACL SETUSER u !{hash}").as_str(), "+OK")],
     );
-    assert!(!e.authenticate(b"u", b"q"));
+    assert!(!super::Access(e.users()).authenticate(b"u", b"q"));
     check(
         &mut e,
         1,
         &[(format!("ACL SETUSER u #{hash}").as_str(), "+OK")],
     );
-    assert!(e.authenticate(b"u", b"q"));
+    assert!(super::Access(e.users()).authenticate(b"u", b"q"));
     check(&mut e, 1, &[("ACL SETUSER u nopass", "+OK")]);
-    assert!(e.authenticate(b"u", b"anything"));
+    assert!(super::Access(e.users()).authenticate(b"u", b"anything"));
     check(&mut e, 1, &[("ACL SETUSER u resetpass", "+OK")]);
     assert!(
-        !e.authenticate(b"u", b"anything"),
+        !super::Access(e.users()).authenticate(b"u", b"anything"),
         "resetpass leaves no way in"
     );
 }
@@ -124,8 +137,11 @@ fn config_set_requirepass_sets_the_default_users_only_password() {
     let mut e = Engine::new();
     check(&mut e, 1, &[("ACL SETUSER default >old", "+OK")]);
     check(&mut e, 1, &[("CONFIG SET requirepass secret", "+OK")]);
-    assert!(e.default_user_requires_password());
-    assert!(e.authenticate(b"default", b"secret") && !e.authenticate(b"default", b"old"));
+    assert!(super::Access(e.users()).default_user_requires_password());
+    assert!(
+        super::Access(e.users()).authenticate(b"default", b"secret")
+            && !super::Access(e.users()).authenticate(b"default", b"old")
+    );
     let hash = super::user::hash_password(b"secret");
     let line = format!("user default on #{hash} ~* &* +@all");
     assert_eq!(list(&e), format!("[\"{line}\"]"));
@@ -138,9 +154,12 @@ fn config_set_requirepass_sets_the_default_users_only_password() {
     );
     let clear = crate::testutil::apply(&mut e, 1, &["CONFIG", "SET", "requirepass", ""]);
     assert_eq!(clear, Reply::ok());
-    assert!(!e.default_user_requires_password());
+    assert!(!super::Access(e.users()).default_user_requires_password());
     check(&mut e, 1, &[("ACL SETUSER default off", "+OK")]);
-    assert!(e.default_user_requires_password(), "an off default user");
+    assert!(
+        super::Access(e.users()).default_user_requires_password(),
+        "an off default user"
+    );
 }
 
 #[test]
@@ -334,8 +353,8 @@ fn users_travel_in_snapshots_and_older_snapshots_keep_only_the_default_user() {
     let restored = Engine::decode_snapshot(&bytes).unwrap();
     assert_eq!(restored.keyspace().users, e.keyspace().users);
     assert_eq!(restored.encode_snapshot(), bytes);
-    assert!(restored.authenticate(b"u", b"p"));
+    assert!(super::Access(restored.users()).authenticate(b"u", b"p"));
     let v8 = crate::snapshot::encode_as(e.keyspace(), e.now_ms(), 8);
     let old = Engine::decode_snapshot(&v8).unwrap();
-    assert_eq!(old.keyspace().users, Users::default());
+    assert_eq!(*old.keyspace().users, Users::default());
 }
