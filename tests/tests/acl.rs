@@ -123,4 +123,44 @@ async fn requirepass_makes_new_connections_authenticate_on_every_node() {
         "{}",
         String::from_utf8_lossy(&log)
     );
+    // The container probe authenticates when given the password, and fails without it.
+    let probe = |password: Option<&str>| {
+        let mut command = std::process::Command::new(redraft_tests::binary::redraft_bin());
+        command.args([
+            "--health",
+            "--port",
+            &cluster.port(cluster.ids()[0]).to_string(),
+        ]);
+        command.env_remove("REDRAFT_HEALTH_PASSWORD");
+        if let Some(password) = password {
+            command.env("REDRAFT_HEALTH_PASSWORD", password);
+        }
+        command.output().expect("run the probe").status.success()
+    };
+    assert!(probe(Some("s3cret")));
+    assert!(!probe(None));
+    assert!(!probe(Some("wrong")));
+    // Removing the password lets a connection that never authenticated run as the default
+    // user, as Redis decides it at each command.
+    let mut waiting = RawClient::connect(cluster.port(cluster.ids()[0]))
+        .await
+        .unwrap();
+    assert!(waiting
+        .call(&["PING"])
+        .await
+        .unwrap()
+        .starts_with(b"-NOAUTH"));
+    let cleared = admin
+        .call(&["CONFIG", "SET", "requirepass", ""])
+        .await
+        .unwrap();
+    assert_eq!(cleared, b"+OK\r\n");
+    // The node learns it when it applies the entry (a follower just after the leader).
+    for _ in 0..100 {
+        if waiting.call(&["PING"]).await.unwrap() == b"+PONG\r\n" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the connection still needs to authenticate");
 }

@@ -120,10 +120,15 @@ impl<C: Cluster> Session<C> {
         if allowed_before_auth(name) {
             return None;
         }
-        let Some(user) = &self.user else {
-            return Some(Reply::error(NOAUTH));
+        let access = self.server.cluster.access();
+        // As Redis decides it at each command: without a password on the default user (it
+        // was removed since this connection arrived), an unauthenticated connection is it.
+        let user = match &self.user {
+            Some(user) => user.as_slice(),
+            None if access.default_user_requires_password() => return Some(Reply::error(NOAUTH)),
+            None => DEFAULT_USER,
         };
-        let Err(refused) = self.server.cluster.access().check_permission(user, argv) else {
+        let Err(refused) = access.check_permission(user, argv) else {
             return None;
         };
         if let Reply::Error(text) = &refused {

@@ -38,13 +38,16 @@ fn info_raft(addr: SocketAddr) -> Result<String, Unhealthy> {
     stream
         .set_write_timeout(Some(PROBE_TIMEOUT))
         .map_err(unreachable)?;
-    stream
-        .write_all(b"*2\r\n$4\r\nINFO\r\n$4\r\nraft\r\n")
-        .map_err(unreachable)?;
+    let (request, authenticating) = request();
+    stream.write_all(&request).map_err(unreachable)?;
     let mut reply = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        if let Some(text) = complete_bulk(&reply)? {
+        let info = match authenticating {
+            true => reply.strip_prefix(b"+OK\r\n").unwrap_or(&reply),
+            false => &reply,
+        };
+        if let Some(text) = complete_bulk(info)? {
             return Ok(text);
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -57,6 +60,33 @@ fn info_raft(addr: SocketAddr) -> Result<String, Unhealthy> {
             n => reply.extend_from_slice(&chunk[..n]),
         }
     }
+}
+
+/// INFO raft, after AUTH when `REDRAFT_HEALTH_PASSWORD` is set (as `REDRAFT_HEALTH_USER`,
+/// default `default`): a node with requirepass answers a probe that does not authenticate
+/// NOAUTH. Whether AUTH was sent.
+fn request() -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let password = std::env::var("REDRAFT_HEALTH_PASSWORD").ok();
+    if let Some(password) = &password {
+        let user = std::env::var("REDRAFT_HEALTH_USER").unwrap_or_else(|_| "default".into());
+        for part in [
+            b"*3\r\n$4\r\nAUTH\r\n".to_vec(),
+            bulk(&user),
+            bulk(password),
+        ] {
+            out.extend(part);
+        }
+    }
+    out.extend_from_slice(b"*2\r\n$4\r\nINFO\r\n$4\r\nraft\r\n");
+    (out, password.is_some())
+}
+
+fn bulk(text: &str) -> Vec<u8> {
+    let mut out = format!("${}\r\n", text.len()).into_bytes();
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// The text of a whole `$<len>\r\n<text>\r\n` reply, None while incomplete.
