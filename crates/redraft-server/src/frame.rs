@@ -480,3 +480,109 @@ mod tests {
         );
     }
 }
+
+/// Mutation fuzzing of the decoder, bounded so that it runs in every test run: valid requests
+/// mutated byte by byte, cut and grown, fed whole and in random pieces. The decoder must never
+/// panic, must stay within its limits, and must decode the same whether the input arrives at
+/// once or piecemeal.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    const CORPUS: &[&[u8]] = &[
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n",
+        b"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+        b"PING\r\nSET k \"a b\" 'c\\x00'\r\n",
+        b"*2\r\n$4\r\nECHO\r\n$0\r\n\r\n",
+        b"*0\r\n*-1\r\n\r\n",
+        b"*1048576\r\n$1\r\na\r\n",
+        b"*1\r\n$536870912\r\nab",
+    ];
+    const SPECIAL: &[u8] = b"*$\r\n-+:0123456789 \"'\\x";
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+        let mut out = input.to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(out.len() + 1);
+            match rng.below(4) {
+                0 if at < out.len() => out[at] = rng.next() as u8,
+                1 => out.insert(at, SPECIAL[rng.below(SPECIAL.len())]),
+                2 => out.truncate(at),
+                _ => {
+                    let more = CORPUS[rng.below(CORPUS.len())];
+                    out.splice(at..at, more.iter().copied());
+                }
+            }
+        }
+        out
+    }
+
+    /// Every outcome of decoding `input`, fed in pieces of the given sizes (all at once
+    /// when empty): the commands, then the error that stopped decoding, if any.
+    fn decode(input: &[u8], pieces: &[usize]) -> (Vec<Argv>, Option<ProtocolError>) {
+        let limits = Limits {
+            max_bulk_bytes: 1 << 20,
+            max_args: 1 << 16,
+            max_inline_bytes: 1 << 12,
+        };
+        let mut decoder = Decoder::new(limits);
+        let mut buf = BytesMut::new();
+        let mut commands = Vec::new();
+        let mut fed = 0;
+        let mut sizes = pieces.iter().copied().chain(std::iter::repeat(input.len()));
+        while fed < input.len() {
+            let take = sizes
+                .next()
+                .unwrap_or(input.len())
+                .clamp(1, input.len() - fed);
+            buf.extend_from_slice(&input[fed..fed + take]);
+            fed += take;
+            loop {
+                match decoder.next_command(&mut buf) {
+                    Ok(Some(argv)) => {
+                        assert!(argv.len() <= limits.max_args);
+                        assert!(argv.iter().all(|arg| arg.len() <= limits.max_bulk_bytes));
+                        commands.push(argv);
+                    }
+                    Ok(None) => break,
+                    Err(error) => return (commands, Some(error)),
+                }
+            }
+        }
+        (commands, None)
+    }
+
+    #[test]
+    fn mutated_requests_never_panic_and_decode_the_same_in_pieces() {
+        let mut rng = Rng(0x5eed);
+        for round in 0..20_000 {
+            let input = mutate(&mut rng, CORPUS[round % CORPUS.len()]);
+            let whole = decode(&input, &[]);
+            let pieces: Vec<usize> = (0..8).map(|_| 1 + rng.below(16)).collect();
+            let piecemeal = decode(&input, &pieces);
+            assert_eq!(
+                whole.0,
+                piecemeal.0,
+                "{:?}",
+                String::from_utf8_lossy(&input)
+            );
+            assert_eq!(whole.1.is_some(), piecemeal.1.is_some(), "{input:?}");
+        }
+    }
+}
