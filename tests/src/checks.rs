@@ -41,31 +41,36 @@ fn agreed<'a, T: PartialEq + std::fmt::Debug>(
 /// and those plus the unknown ones; acknowledged increments returned distinct values
 /// no larger than the final one.
 pub fn check_counter(key: &str, history: &[Op], finals: &[(u64, i64)]) -> Findings {
-    let mut findings = Findings::default();
     let incrs: Vec<&Op> = history
         .iter()
         .filter(|op| op.key == key && op.kind == OpKind::Incr)
         .collect();
+    check_increments(&format!("counter {key}"), &incrs, finals)
+}
+
+/// The counter rules of [`check_counter`] for any increments of one counter (`incrs`, each
+/// answering the new value), read at the end on every node (`finals`); `key` names the
+/// counter in the findings.
+pub fn check_increments(key: &str, incrs: &[&Op], finals: &[(u64, i64)]) -> Findings {
+    let mut findings = Findings::default();
     let acked = incrs.iter().filter(|op| op.outcome == Outcome::Ok).count() as i64;
     let unknown = incrs
         .iter()
         .filter(|op| op.outcome == Outcome::Unknown)
         .count() as i64;
-    let Some(&last) = agreed(&format!("counter {key}"), finals, &mut findings) else {
-        findings
-            .anomalies
-            .push(format!("counter {key}: no final read"));
+    let Some(&last) = agreed(key, finals, &mut findings) else {
+        findings.anomalies.push(format!("{key}: no final read"));
         return findings;
     };
     if last < acked {
         findings.anomalies.push(format!(
-            "counter {key}: final value {last} < {acked} acknowledged increments"
+            "{key}: final value {last} < {acked} acknowledged increments"
         ));
         findings.lost_acked_writes += (acked - last) as usize;
     }
     if last > acked + unknown {
         findings.anomalies.push(format!(
-            "counter {key}: final value {last} > {acked} acknowledged + {unknown} unknown increments"
+            "{key}: final value {last} > {acked} acknowledged + {unknown} unknown increments"
         ));
     }
     let mut returned = HashSet::new();
@@ -73,12 +78,12 @@ pub fn check_counter(key: &str, history: &[Op], finals: &[(u64, i64)]) -> Findin
         if let OpResult::Int(n) = op.result {
             if !returned.insert(n) {
                 findings.anomalies.push(format!(
-                    "counter {key}: two acknowledged increments both returned {n}"
+                    "{key}: two acknowledged increments both returned {n}"
                 ));
             }
             if n > last || n < 1 {
                 findings.anomalies.push(format!(
-                    "counter {key}: an increment returned {n}, outside 1..={last}"
+                    "{key}: an increment returned {n}, outside 1..={last}"
                 ));
             }
         }

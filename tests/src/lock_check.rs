@@ -7,13 +7,14 @@
 //!   and its ACQUIRE's sending plus the ttl less 1 % (the documented clock-drift allowance:
 //!   a holder must stop by then), so a lease ending early — a new leader's clock, a paused
 //!   leader — shows as an overlap;
-//! - a FENCED counter ends between its acknowledged and its acknowledged-or-unknown
-//!   increments, the same on every node; on a mutex, the increments' tokens never go down in
+//! - a FENCED counter obeys the counter rules (`checks::check_increments`: between its
+//!   acknowledged and acknowledged-or-unknown increments, the same on every node, distinct
+//!   values returned); on a mutex, the increments' tokens never go down in
 //!   counter order (a holder's token is refused once a later one was granted).
 
 use std::collections::BTreeMap;
 
-use crate::checks::Findings;
+use crate::checks::{check_increments, Findings};
 use crate::history::{Op, OpKind, OpResult, Outcome};
 
 /// The drift allowance a holder applies to its lease (docs/locks.md).
@@ -162,34 +163,13 @@ fn check_fenced(
     finals: &[(u64, i64)],
     findings: &mut Findings,
 ) {
-    let incrs: Vec<&&Op> = ops
+    let incrs: Vec<&Op> = ops
         .iter()
+        .copied()
         .filter(|op| matches!(op.kind, OpKind::FencedIncr { .. }))
         .collect();
-    let acked = incrs.iter().filter(|op| op.outcome == Outcome::Ok).count() as i64;
-    let unknown = incrs
-        .iter()
-        .filter(|op| op.outcome == Outcome::Unknown)
-        .count() as i64;
-    let values: Vec<i64> = finals.iter().map(|(_, v)| *v).collect();
-    if values.windows(2).any(|w| w[0] != w[1]) {
-        findings.anomalies.push(format!(
-            "lock {name}: FENCED counter differs between nodes: {finals:?}"
-        ));
-    }
-    if let Some(&last) = values.first() {
-        if last < acked {
-            findings.lost_acked_writes += (acked - last) as usize;
-            findings.anomalies.push(format!(
-                "lock {name}: FENCED counter {last} < {acked} acknowledged"
-            ));
-        }
-        if last > acked + unknown {
-            findings.anomalies.push(format!(
-                "lock {name}: FENCED counter {last} > {acked} acknowledged + {unknown} unknown"
-            ));
-        }
-    }
+    let counter = format!("lock {name}: FENCED counter");
+    findings.merge(check_increments(&counter, &incrs, finals));
     if permits == 1 {
         let mut applied: Vec<(i64, u64)> = incrs
             .iter()

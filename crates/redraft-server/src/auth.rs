@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use redraft_engine::args::parse_i64;
-use redraft_engine::Reply;
+use redraft_engine::{CommandSpec, Reply};
 
 use crate::cluster::Cluster;
 use crate::session::Session;
@@ -114,9 +114,10 @@ fn reason_of(error: &str) -> &'static str {
 }
 
 impl<C: Cluster> Session<C> {
-    /// Whether this connection may run the command named `name` (`argv`): None when it may,
-    /// else the refusal (NOAUTH before authentication, NOPERM from the user's rules).
-    pub fn refusal(&self, name: &str, argv: &[Vec<u8>]) -> Option<Reply> {
+    /// Whether this connection may run `argv` (the command `spec`): None when it may, else
+    /// the refusal (NOAUTH before authentication, NOPERM from the user's rules).
+    pub fn refusal(&self, spec: &CommandSpec, argv: &[Vec<u8>]) -> Option<Reply> {
+        let name = spec.name;
         if allowed_before_auth(name) {
             return None;
         }
@@ -128,7 +129,7 @@ impl<C: Cluster> Session<C> {
             None if access.default_user_requires_password() => return Some(Reply::error(NOAUTH)),
             None => DEFAULT_USER,
         };
-        let Err(refused) = access.check_permission(user, argv) else {
+        let Err(refused) = access.check_command(user, spec, argv) else {
             return None;
         };
         if let Reply::Error(text) = &refused {

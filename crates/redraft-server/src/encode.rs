@@ -22,22 +22,8 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut Vec<u8>) {
         Reply::Nil => null(out, protocol, b"$-1\r\n"),
         Reply::NilArray => null(out, protocol, b"*-1\r\n"),
         Reply::Array(items) => aggregate(out, b'*', items, protocol),
-        Reply::Push(items) => {
-            let prefix = if protocol == Protocol::Resp3 {
-                b'>'
-            } else {
-                b'*'
-            };
-            aggregate(out, prefix, items, protocol)
-        }
-        Reply::Set(items) => {
-            let prefix = if protocol == Protocol::Resp3 {
-                b'~'
-            } else {
-                b'*'
-            };
-            aggregate(out, prefix, items, protocol)
-        }
+        Reply::Push(items) => aggregate(out, resp3_or_array(b'>', protocol), items, protocol),
+        Reply::Set(items) => aggregate(out, resp3_or_array(b'~', protocol), items, protocol),
         Reply::Map(pairs) => map(out, pairs, protocol),
         Reply::Pairs(pairs) => match protocol {
             Protocol::Resp2 => flat_pairs(out, pairs, protocol),
@@ -52,6 +38,14 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut Vec<u8>) {
             Protocol::Resp3 => line(out, b'#', if *value { b"t" } else { b"f" }),
             Protocol::Resp2 => line(out, b':', if *value { b"1" } else { b"0" }),
         },
+    }
+}
+
+/// An aggregate's prefix: RESP3's own (`~` set, `>` push), an array's in RESP2.
+fn resp3_or_array(resp3: u8, protocol: Protocol) -> u8 {
+    match protocol {
+        Protocol::Resp3 => resp3,
+        Protocol::Resp2 => b'*',
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS, SUBSCRIPTION_COMMANDS};
-use redraft_engine::{Argv, Kind, ReadContext, Reply, Watched};
+use redraft_engine::{Argv, CommandSpec, Kind, ReadContext, Reply, Watched};
 use redraft_raft::long_running;
 // Most commands in one log entry, and most argument bytes (a single larger command still goes
 // alone): what a node accepts from a peer too.
@@ -84,27 +84,24 @@ enum Route {
 /// How the session serves `argv`: the table's kind, except that a script that cannot write
 /// (EVAL of a `no-writes` script, EVALSHA of a cached one, FCALL of a no-writes function)
 /// takes the read path.
-fn route<C: Cluster>(cluster: &C, argv: &[Vec<u8>]) -> Route {
-    match resolve(argv) {
-        Err(reply) => Route::Immediate(reply),
-        Ok(spec) => match spec.kind {
-            Kind::Session => Route::Session(spec.name),
-            Kind::Cluster => Route::Cluster(spec.name),
-            Kind::Transaction => Route::Transaction(spec.name),
-            // resolve() always descends into a container's subcommand.
-            Kind::Container(_) => Route::Immediate(Reply::error(format!(
-                "ERR '{}' needs a subcommand",
-                spec.name
-            ))),
-            Kind::Read(_) | Kind::Write(_) if spec.is_blocking() && may_wait(argv) => Route::Block,
-            Kind::Read(_) => Route::Read,
-            Kind::Write(_)
-                if SCRIPT_COMMANDS.contains(&spec.name) && cluster.script_is_read_only(argv) =>
-            {
-                Route::Read
-            }
-            Kind::Write(_) => Route::Write,
-        },
+fn route<C: Cluster>(cluster: &C, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Route {
+    match spec.kind {
+        Kind::Session => Route::Session(spec.name),
+        Kind::Cluster => Route::Cluster(spec.name),
+        Kind::Transaction => Route::Transaction(spec.name),
+        // resolve() always descends into a container's subcommand.
+        Kind::Container(_) => Route::Immediate(Reply::error(format!(
+            "ERR '{}' needs a subcommand",
+            spec.name
+        ))),
+        Kind::Read(_) | Kind::Write(_) if spec.is_blocking() && may_wait(argv) => Route::Block,
+        Kind::Read(_) => Route::Read,
+        Kind::Write(_)
+            if SCRIPT_COMMANDS.contains(&spec.name) && cluster.script_is_read_only(argv) =>
+        {
+            Route::Read
+        }
+        Kind::Write(_) => Route::Write,
     }
 }
 
@@ -424,25 +421,20 @@ impl<C: Cluster> Session<C> {
     /// How this connection serves `argv` now: its route, unless RESP2's subscribed mode,
     /// authentication or the user's ACL refuses it. Every command of a pipeline passes here,
     /// those that join a run of reads or writes too.
+    /// The command is resolved once here, for all three.
     fn route(&self, argv: &[Vec<u8>]) -> Route {
-        let mut routed = route(&self.server.cluster, argv);
-        if self.protocol == Protocol::Resp2 && self.subscribed() {
-            routed = only_subscription_commands(routed, argv);
-        }
-        match self.check(&routed, argv) {
-            Some(refusal) => Route::Immediate(refusal),
-            None => routed,
-        }
-    }
-
-    /// The refusal of `argv` by authentication or ACL, if any (routed as `routed`).
-    fn check(&self, routed: &Route, argv: &[Vec<u8>]) -> Option<Reply> {
-        let name = match routed {
-            Route::Immediate(_) => return None,
-            Route::Session(name) | Route::Cluster(name) | Route::Transaction(name) => *name,
-            Route::Read | Route::Write | Route::Block => resolve(argv).ok()?.name,
+        let spec = match resolve(argv) {
+            Ok(spec) => spec,
+            Err(reply) => return Route::Immediate(reply),
         };
-        self.refusal(name, argv)
+        let subscribed = self.protocol == Protocol::Resp2 && self.subscribed();
+        if subscribed && !allowed_when_subscribed(spec.name) {
+            return Route::Immediate(refused_when_subscribed(spec.name));
+        }
+        match self.refusal(spec, argv) {
+            Some(refusal) => Route::Immediate(refusal),
+            None => route(&self.server.cluster, spec, argv),
+        }
     }
 
     /// HELLO, authenticating first when it carries AUTH; before authentication, only with it.
@@ -477,22 +469,6 @@ enum Input {
     More,
     Pushed,
     Closed,
-}
-
-/// In RESP2's subscribed mode only the subscription commands, PING, QUIT and RESET run.
-fn only_subscription_commands(routed: Route, argv: &[Vec<u8>]) -> Route {
-    let name = match &routed {
-        Route::Immediate(_) => return routed,
-        Route::Session(name) | Route::Cluster(name) | Route::Transaction(name) => *name,
-        Route::Read | Route::Write | Route::Block => match resolve(argv) {
-            Ok(spec) => spec.name,
-            Err(reply) => return Route::Immediate(reply),
-        },
-    };
-    match allowed_when_subscribed(name) {
-        true => routed,
-        false => Route::Immediate(refused_when_subscribed(name)),
-    }
 }
 
 /// Takes up to [`MAX_BATCH_COMMANDS`] whole commands off the input, and the protocol error

@@ -653,3 +653,28 @@ async fn a_client_that_leaves_while_waiting_takes_nothing() {
     let engine = server.cluster.engine.lock().unwrap();
     assert!(engine.keyspace().waiters.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_failed_auth_on_a_connection_is_answered_later_than_the_one_before() {
+    let (server, addr) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let wrongpass = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    let mut waited = Vec::new();
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        assert_exchange(&mut stream, b"AUTH nobody guess\r\n", wrongpass).await;
+        waited.push(started.elapsed());
+    }
+    // 100 ms, 200 ms, 300 ms: a guesser slows down with every try.
+    for (attempt, waited) in waited.iter().enumerate() {
+        let least = std::time::Duration::from_millis(100 * (attempt as u64 + 1));
+        assert!(*waited >= least, "attempt {attempt}: {waited:?}");
+    }
+    let log = exchange(&mut stream, b"ACL LOG 1\r\n", 150).await;
+    let log = String::from_utf8_lossy(&log);
+    assert!(
+        log.contains("nobody") && log.contains("count\r\n:3"),
+        "{log}"
+    );
+    drop(server);
+}

@@ -35,7 +35,12 @@ fn parse(argv: &[Vec<u8>]) -> Result<(i64, Option<Instant>), Reply> {
         Some(ms) if ms < 0 => return Err(Reply::error("ERR timeout is negative")),
         Some(ms) => ms as u64,
     };
-    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout));
+    // Were a timeout too far to add to the clock, it waits without end, as 0 does: a client's
+    // number must not panic the task.
+    let deadline = match timeout {
+        0 => None,
+        ms => Instant::now().checked_add(Duration::from_millis(ms)),
+    };
     Ok((wanted, deadline))
 }
 
@@ -123,5 +128,10 @@ mod tests {
             "0 waits without end"
         );
         assert!(parse(&argv("-1", "10")).unwrap().1.is_some());
+        let far = i64::MAX.to_string();
+        assert!(
+            parse(&argv("1", &far)).is_ok(),
+            "the longest timeout is no panic"
+        );
     }
 }

@@ -65,6 +65,17 @@ impl Access {
     /// unknown-command error, and a user that no longer exists may run nothing.
     pub fn check_permission(&self, user: &[u8], argv: &[Vec<u8>]) -> Result<(), crate::Reply> {
         let spec = crate::table::resolve(argv)?;
+        self.check_command(user, spec, argv)
+    }
+
+    /// [`Access::check_permission`] of `argv` already resolved to `spec` (the server resolves
+    /// each command once to route it).
+    pub fn check_command(
+        &self,
+        user: &[u8],
+        spec: &CommandSpec,
+        argv: &[Vec<u8>],
+    ) -> Result<(), crate::Reply> {
         let Some(user) = self.0.get(user) else {
             return Err(check::Denied::Command.noperm(spec.name));
         };

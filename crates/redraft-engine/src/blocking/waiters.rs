@@ -104,10 +104,9 @@ impl Waiters {
     /// How many wait on `key`, in any database.
     pub fn count_on_key(&self, key: &[u8]) -> usize {
         let hash = key_hash(key);
-        self.by_key
-            .iter()
-            .filter(|((_, h, k), _)| *h == hash && k == key)
-            .map(|(_, orders)| orders.len())
+        (0..crate::DATABASES as u32)
+            .filter_map(|db| self.by_key.get(&(db, hash, key.to_vec())))
+            .map(BTreeSet::len)
             .sum()
     }
 

@@ -231,7 +231,10 @@ fn info(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let holders = lock.map(|lock| &lock.holders[..]).unwrap_or_default();
     let holder = |h: &table::Holder| {
-        let remaining = (h.since_ms + h.ttl_ms).saturating_sub(ctx.now_ms);
+        let remaining = h
+            .since_ms
+            .saturating_add(h.ttl_ms)
+            .saturating_sub(ctx.now_ms);
         Reply::Map(vec![
             (Reply::bulk("owner"), Reply::Bulk(h.owner.clone())),
             (Reply::bulk("token"), Reply::Integer(h.token as i64)),

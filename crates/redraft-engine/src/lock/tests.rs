@@ -180,6 +180,12 @@ fn a_semaphore_grants_up_to_its_permits_and_every_call_must_agree_on_them() {
     assert_eq!(read(&e, "LOCK.LIST p*"), "[pool]");
     assert_eq!(read(&e, "LOCK.LIST x*"), "[]");
     assert_eq!(read(&e, "LOCK.INFO none"), "(nil)");
+    // A lease as long as a u64 holds: its remaining time saturates, nothing overflows.
+    assert_eq!(
+        one(&mut e, 2, "LOCK.ACQUIRE huge a 18446744073709551615"),
+        ":3"
+    );
+    assert!(read(&e, "LOCK.INFO huge").contains("remaining-ms :"));
     let info = read(&e, "LOCK.INFO pool");
     assert!(
         info.contains("permits :2") && info.contains("owner b token :2"),
