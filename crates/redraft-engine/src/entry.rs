@@ -74,6 +74,7 @@ impl LogCommand {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     pub db: u32,
+    #[serde(with = "argv_bytes")]
     pub cmds: Vec<Argv>,
 }
 
@@ -294,5 +295,145 @@ mod tests {
         let again: LogCommand =
             postcard::from_bytes(&postcard::to_stdvec(&entry).unwrap()).unwrap();
         assert_eq!(again, entry);
+    }
+
+    /// A run as versions before byte-string arguments wrote it: each argument a sequence.
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct RunOfSequences {
+        db: u32,
+        cmds: Vec<Argv>,
+    }
+
+    #[test]
+    fn arguments_as_byte_strings_encode_as_sequences_of_bytes_did() {
+        let big = vec![0xA5; 70_000];
+        let cmds = vec![
+            vec![b"SET".to_vec(), b"k".to_vec(), big],
+            vec![b"DEL".to_vec(), Vec::new(), vec![0, 255, 128]],
+            Vec::new(),
+        ];
+        let run = Run {
+            db: 5,
+            cmds: cmds.clone(),
+        };
+        let old = RunOfSequences { db: 5, cmds };
+        let bytes = postcard::to_stdvec(&run).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&old).unwrap());
+        assert_eq!(postcard::from_bytes::<Run>(&bytes).unwrap(), run);
+        assert_eq!(postcard::from_bytes::<RunOfSequences>(&bytes).unwrap(), old);
+        // A claimed length far beyond the input reserves little and fails cleanly.
+        let lying = [5u8, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 1];
+        assert!(postcard::from_bytes::<Run>(&lying).is_err());
+    }
+}
+
+/// Serializes commands with each argument as a byte string rather than a sequence of `u8`s.
+/// The encoding is the same in postcard (a length, then the bytes), so logs and snapshots
+/// written before still decode; what changes is the cost: serde's sequence path handles a
+/// 1 MiB value one byte at a time on every encode and decode (leader, network, follower), slow
+/// enough in a debug build to outlast a replication RPC's deadline.
+mod argv_bytes {
+    use std::fmt;
+
+    use serde::de::{SeqAccess, Visitor};
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Argv;
+
+    /// Elements reserved before they arrive: a decoded length is a peer's claim, not a fact.
+    const MAX_RESERVED: usize = 1024;
+
+    struct Args<'a>(&'a [Vec<u8>]);
+
+    impl Serialize for Args<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+            for arg in self.0 {
+                seq.serialize_element(&Bytes(arg))?;
+            }
+            seq.end()
+        }
+    }
+
+    struct Bytes<'a>(&'a [u8]);
+
+    impl Serialize for Bytes<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_bytes(self.0)
+        }
+    }
+
+    pub fn serialize<S: Serializer>(cmds: &[Argv], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(cmds.iter().map(|argv| Args(argv)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Argv>, D::Error> {
+        let commands: Vec<ArgvBuf> = Vec::deserialize(deserializer)?;
+        Ok(commands.into_iter().map(|argv| argv.0).collect())
+    }
+
+    /// One command, deserialized argument by argument as byte strings.
+    struct ArgvBuf(Argv);
+
+    impl<'de> Deserialize<'de> for ArgvBuf {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_seq(ArgvVisitor).map(ArgvBuf)
+        }
+    }
+
+    struct ArgvVisitor;
+
+    impl<'de> Visitor<'de> for ArgvVisitor {
+        type Value = Argv;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a command's arguments")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Argv, A::Error> {
+            let reserve = seq.size_hint().unwrap_or(0).min(MAX_RESERVED);
+            let mut argv = Vec::with_capacity(reserve);
+            while let Some(arg) = seq.next_element::<ArgBuf>()? {
+                argv.push(arg.0);
+            }
+            Ok(argv)
+        }
+    }
+
+    /// One argument: a byte string (or, from a format without one, a sequence of bytes).
+    struct ArgBuf(Vec<u8>);
+
+    impl<'de> Deserialize<'de> for ArgBuf {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_byte_buf(ArgVisitor).map(ArgBuf)
+        }
+    }
+
+    struct ArgVisitor;
+
+    impl<'de> Visitor<'de> for ArgVisitor {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an argument's bytes")
+        }
+
+        fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(bytes.to_vec())
+        }
+
+        fn visit_byte_buf<E>(self, bytes: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(bytes)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let reserve = seq.size_hint().unwrap_or(0).min(MAX_RESERVED);
+            let mut bytes = Vec::with_capacity(reserve);
+            while let Some(byte) = seq.next_element()? {
+                bytes.push(byte);
+            }
+            Ok(bytes)
+        }
     }
 }
