@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use crate::binary::redraft_bin;
+use crate::certs::{self, Certs};
 use crate::ports::free_port;
 use crate::process::{kill_and_reap, signal, tail, wait_exit};
 use crate::proxy::LinkProxy;
@@ -36,6 +37,9 @@ pub struct ClusterOptions {
     /// Route every directed Raft link i→j through a harness proxy (test-only
     /// `--peer-addr-override`), so links can be cut and healed: see [`Cluster::cut`].
     pub proxied_links: bool,
+    /// TLS everywhere: every node also serves clients over TLS (see [`Cluster::tls_port`]),
+    /// and nodes talk to each other over mutual TLS, with certificates the harness makes.
+    pub tls: bool,
 }
 
 impl ClusterOptions {
@@ -51,6 +55,34 @@ impl ClusterOptions {
         self.proxied_links = true;
         self
     }
+
+    /// Turns on TLS for clients and mutual TLS between nodes.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+}
+
+/// A node's TLS flags: clients on `tls_port` (with client certificates required) and mutual
+/// TLS with its peers, every node with the same node certificate.
+fn tls_args(certs: &Certs, tls_port: u16) -> Vec<String> {
+    let path = |p: &Path| p.display().to_string();
+    vec![
+        "--tls-port".into(),
+        tls_port.to_string(),
+        "--tls-cert-file".into(),
+        path(&certs.node_cert),
+        "--tls-key-file".into(),
+        path(&certs.node_key),
+        "--tls-ca-cert-file".into(),
+        path(&certs.ca),
+        "--peer-tls-cert-file".into(),
+        path(&certs.node_cert),
+        "--peer-tls-key-file".into(),
+        path(&certs.node_key),
+        "--peer-tls-ca-file".into(),
+        path(&certs.ca),
+    ]
 }
 
 /// The `INFO` fields of one node (`key:value` lines).
@@ -99,6 +131,8 @@ struct Proc {
 struct Node {
     id: u64,
     port: u16,
+    /// The TLS client port (listened on only when the cluster has certificates).
+    tls_port: u16,
     raft_port: u16,
     dir: PathBuf,
     log: PathBuf,
@@ -128,6 +162,8 @@ pub struct Cluster {
     black_hole: std::net::TcpListener,
     /// The cluster secret every node is started with (peer authentication on, always).
     secret: String,
+    /// The certificates of a cluster started with [`ClusterOptions::tls`].
+    certs: Option<Certs>,
     tmp: TempDir,
 }
 
@@ -152,6 +188,7 @@ impl Cluster {
                 Node {
                     id,
                     port: free_port(),
+                    tls_port: free_port(),
                     raft_port: free_port(),
                     log: tmp.path().join(format!("node{id}.log")),
                     dir,
@@ -178,6 +215,9 @@ impl Cluster {
             proxies,
             black_hole: std::net::TcpListener::bind("127.0.0.1:0").expect("black-hole listener"),
             secret: format!("{:032x}", rand::random::<u128>()),
+            certs: options
+                .tls
+                .then(|| certs::make(&tmp.path().join("certs"), "cluster")),
             tmp,
         };
         for id in cluster.ids() {
@@ -218,6 +258,19 @@ impl Cluster {
         self.node(id).port
     }
 
+    /// Node `id`'s TLS client port (a cluster started with [`ClusterOptions::tls`]).
+    pub fn tls_port(&self, id: u64) -> u16 {
+        assert!(self.certs.is_some(), "the cluster was started without TLS");
+        self.node(id).tls_port
+    }
+
+    /// The certificates of a cluster started with [`ClusterOptions::tls`].
+    pub fn certs(&self) -> &Certs {
+        self.certs
+            .as_ref()
+            .expect("the cluster was started without TLS")
+    }
+
     /// Node `id`'s Raft address.
     pub fn raft_addr(&self, id: u64) -> String {
         format!("127.0.0.1:{}", self.node(id).raft_port)
@@ -231,6 +284,7 @@ impl Cluster {
         self.nodes.push(Node {
             id,
             port: free_port(),
+            tls_port: free_port(),
             raft_port: free_port(),
             log: self.tmp.path().join(format!("node{id}.log")),
             dir,
@@ -330,6 +384,9 @@ impl Cluster {
         if !overrides.is_empty() {
             args.push("--peer-addr-override".to_string());
             args.push(overrides.join(","));
+        }
+        if let Some(certs) = &self.certs {
+            args.extend(tls_args(certs, node.tls_port));
         }
         args.extend(self.extra_args.iter().cloned());
         args.extend(

@@ -16,6 +16,7 @@
 //! the tail of every node's log instead of hanging.
 
 pub mod binary;
+pub mod certs;
 pub mod checks;
 pub mod cluster;
 pub mod differential;

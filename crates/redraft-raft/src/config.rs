@@ -60,6 +60,19 @@ pub struct NodeConfig {
     /// The shared cluster secret every gRPC call between nodes carries and every node
     /// checks (None: calls are not authenticated; see credentials.rs).
     pub cluster_secret: Option<String>,
+    /// Mutual TLS between nodes: this node's certificate and key, and the cluster CA that
+    /// signs every member's (None: plain gRPC).
+    pub peer_tls: Option<PeerTls>,
+}
+
+/// Mutual TLS on the Raft port: every node presents a certificate the cluster CA signed, and
+/// accepts only peers that do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerTls {
+    /// `ca` is required.
+    pub files: crate::tls::TlsFiles,
+    /// The name a peer's certificate must carry; by default the host of its address.
+    pub server_name: Option<String>,
 }
 
 impl Default for NodeConfig {
@@ -84,6 +97,7 @@ impl Default for NodeConfig {
             peer_addr_overrides: BTreeMap::new(),
             bootstrap_probe: Vec::new(),
             cluster_secret: None,
+            peer_tls: None,
         }
     }
 }

@@ -47,16 +47,31 @@ impl Interceptor for Credentials {
 #[derive(Clone)]
 pub struct Gate {
     secret: Option<Arc<[u8]>>,
-    /// When a refusal was last logged (seconds since the epoch): one line per second at most,
-    /// so that a stranger's flood cannot flood the log too.
-    last_logged: Arc<AtomicU64>,
+    refusals: OncePerSecond,
+}
+
+/// Lets a log line through at most once a second, so that a stranger's flood of refused
+/// calls or handshakes cannot flood the log too.
+#[derive(Clone, Default)]
+pub(crate) struct OncePerSecond {
+    /// When a line last went through (seconds since the epoch).
+    last: Arc<AtomicU64>,
+}
+
+impl OncePerSecond {
+    pub(crate) fn allows(&self) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.last.swap(now, Ordering::Relaxed) != now
+    }
 }
 
 impl Gate {
     pub fn new(secret: Option<&str>) -> Gate {
         Gate {
             secret: secret.map(|s| Arc::from(s.as_bytes())),
-            last_logged: Arc::default(),
+            refusals: OncePerSecond::default(),
         }
     }
 
@@ -69,10 +84,7 @@ impl Gate {
     }
 
     fn log_refusal(&self, request: &Request<()>) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        if self.last_logged.swap(now, Ordering::Relaxed) != now {
+        if self.refusals.allows() {
             let from = request
                 .remote_addr()
                 .map(|a| a.to_string())

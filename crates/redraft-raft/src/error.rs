@@ -62,6 +62,8 @@ pub enum StartError {
     CorruptSnapshot { path: PathBuf, reason: String },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("peer TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// Another process holds the data directory: two nodes writing one log would corrupt it.
     #[error("data directory {path} is in use by another redraft process")]
     DirInUse { path: PathBuf },

@@ -37,12 +37,13 @@ mod snapshot_file;
 mod snapshot_trigger;
 mod state_machine;
 mod sweeper;
+pub mod tls;
 mod types;
 mod write_batch;
 
 pub use admin::{AdminOp, Member};
 pub use blocking::long_running;
-pub use config::{NodeConfig, DEFAULT_LOG_CACHE_BYTES};
+pub use config::{NodeConfig, PeerTls, DEFAULT_LOG_CACHE_BYTES};
 pub use error::{AdminError, ClusterError, StartError};
 pub use node::{RaftNode, RaftStatus};
 pub use state_machine::Output;

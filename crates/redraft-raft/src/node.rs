@@ -23,13 +23,14 @@ use crate::error::{AdminError, ClusterError, StartError};
 use crate::lease_keeper;
 use crate::log_store::{LogOptions, LogStore};
 use crate::network::NetworkFactory;
-use crate::peers::Peers;
+use crate::peers::{peer_tls, Peers};
 use crate::read_index::ReadBatcher;
 use crate::routing::{self, Attempt, Leader};
 use crate::server;
 use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, Output, Outputs, StateMachine};
 use crate::sweeper;
+use crate::tls::ReloadingAcceptor;
 use crate::types::Raft;
 
 /// How long shutdown waits for the gRPC server to drain.
@@ -59,12 +60,18 @@ impl Tasks {
     fn start(
         core: &Arc<Core>,
         listener: TcpListener,
+        tls: Option<Arc<ReloadingAcceptor>>,
         log_bytes: Arc<AtomicU64>,
         dir_lock: fs::File,
     ) -> Tasks {
         let (stop, _) = watch::channel(false);
-        let handles = vec![
-            tokio::spawn(server::serve(core.clone(), listener, stop.subscribe())),
+        let mut handles = vec![
+            tokio::spawn(server::serve(
+                core.clone(),
+                listener,
+                tls.clone(),
+                stop.subscribe(),
+            )),
             tokio::spawn(sweeper::run(core.clone(), stop.subscribe())),
             tokio::spawn(lease_keeper::run(core.clone(), stop.subscribe())),
             tokio::spawn(snapshot_trigger::run(
@@ -73,6 +80,9 @@ impl Tasks {
                 stop.subscribe(),
             )),
         ];
+        if let Some(tls) = tls {
+            handles.push(tokio::spawn(tls.watch()));
+        }
         Tasks {
             stop,
             handles: Mutex::new(handles),
@@ -137,10 +147,12 @@ impl RaftNode {
         let credentials = Credentials::new(config.cluster_secret.as_deref()).ok_or_else(|| {
             StartError::Config("the cluster secret must be printable ASCII".into())
         })?;
+        let (tls_acceptor, tls_client) = peer_tls(config.peer_tls.as_ref())?;
         let peers = Arc::new(Peers::new(
             config.max_message_bytes,
             config.request_timeout,
             credentials,
+            tls_client,
         ));
         let raft = Raft::new(
             config.id,
@@ -174,7 +186,13 @@ impl RaftNode {
         }
         let mut node = RaftNode {
             existing_cluster: None,
-            tasks: Arc::new(Tasks::start(&core, listener, log_bytes, dir_lock)),
+            tasks: Arc::new(Tasks::start(
+                &core,
+                listener,
+                tls_acceptor,
+                log_bytes,
+                dir_lock,
+            )),
             core,
         };
         if pristine {

@@ -4,12 +4,15 @@
 
 use std::collections::HashMap;
 use std::error::Error as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+use crate::config::PeerTls;
+use crate::tls::{ClientCerts, ReloadingAcceptor, TlsError};
 use tonic::{Request, Response, Status};
 
 use crate::credentials::Credentials;
@@ -46,6 +49,8 @@ pub struct Peers {
     max_message_bytes: usize,
     connect_timeout: Duration,
     credentials: Credentials,
+    /// Mutual TLS to every peer (None: plain gRPC).
+    tls: Option<PeerClientTls>,
     channels: Mutex<HashMap<String, Channel>>,
 }
 
@@ -54,11 +59,13 @@ impl Peers {
         max_message_bytes: usize,
         connect_timeout: Duration,
         credentials: Credentials,
+        tls: Option<PeerClientTls>,
     ) -> Peers {
         Peers {
             max_message_bytes,
             connect_timeout,
             credentials,
+            tls,
             channels: Mutex::new(HashMap::new()),
         }
     }
@@ -102,8 +109,16 @@ impl Peers {
         if let Some(channel) = channels.get(addr) {
             return Ok(channel.clone());
         }
-        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-            .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))
+            .map_err(|e| format!("bad peer address {addr:?}: {e}"))?;
+        let endpoint = match &self.tls {
+            Some(tls) => endpoint
+                .tls_config(tls.0.clone())
+                .map_err(|e| format!("TLS to {addr:?}: {e}"))?,
+            None => endpoint,
+        };
+        let endpoint = endpoint
             .connect_timeout(self.connect_timeout)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(Duration::from_secs(10))
@@ -115,6 +130,43 @@ impl Peers {
         channels.insert(addr.to_string(), channel.clone());
         Ok(channel)
     }
+}
+
+/// How this node dials its peers over mutual TLS.
+#[derive(Clone)]
+pub struct PeerClientTls(ClientTlsConfig);
+
+/// What mutual TLS between nodes needs, from the configured files: the acceptor of the Raft
+/// port (peers must present a certificate the cluster CA signed) and the dialling side's
+/// configuration. Both are checked here, so that bad files stop the node at start rather
+/// than at its first call.
+pub(crate) fn peer_tls(
+    tls: Option<&PeerTls>,
+) -> Result<(Option<Arc<ReloadingAcceptor>>, Option<PeerClientTls>), TlsError> {
+    let Some(tls) = tls else {
+        return Ok((None, None));
+    };
+    let files = &tls.files;
+    crate::tls::client_config(files)?;
+    let acceptor =
+        ReloadingAcceptor::load(files.clone(), ClientCerts::Required, vec![b"h2".to_vec()])?;
+    let read = |path: &std::path::PathBuf| {
+        std::fs::read(path).map_err(|source| TlsError::Read {
+            path: path.clone(),
+            source,
+        })
+    };
+    let ca = files
+        .ca
+        .as_ref()
+        .ok_or_else(|| TlsError::NoCa("peer TLS".into()))?;
+    let mut client = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(read(ca)?))
+        .identity(Identity::from_pem(read(&files.cert)?, read(&files.key)?));
+    if let Some(name) = &tls.server_name {
+        client = client.domain_name(name.clone());
+    }
+    Ok((Some(acceptor), Some(PeerClientTls(client))))
 }
 
 /// Whether the call failed while connecting, so the request never left this node and may be
@@ -141,7 +193,12 @@ mod tests {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap();
-        let peers = Peers::new(1 << 20, Duration::from_secs(1), Credentials::default());
+        let peers = Peers::new(
+            1 << 20,
+            Duration::from_secs(1),
+            Credentials::default(),
+            None,
+        );
         let mut client = peers.client(&addr.to_string()).unwrap();
         let status = client.read_index(Empty {}).await.unwrap_err();
         assert!(never_sent(&status), "{status:?}");

@@ -1,29 +1,71 @@
-//! The client port: accepts connections and gives each its session.
+//! The client ports: accept connections (plain, or TLS), and give each its session.
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
+use redraft_raft::tls::ReloadingAcceptor;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::cluster::Cluster;
 use crate::server::Server;
-use crate::session::Session;
+use crate::session::{ClientSocket, Session};
 
-/// Accepts clients until the task is dropped, each served by its own session task, at most
-/// `max_clients` at once.
-pub async fn serve<C: Cluster>(server: Arc<Server<C>>, listener: TcpListener) {
-    tokio::spawn(crate::delivery::route_outputs(server.clone()));
-    tokio::spawn(crate::pubsub::watch_contact(server.clone()));
+/// A TLS client must finish its handshake within this, or it is dropped (and its slot freed).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The client ports a node listens on: plain RESP, RESP over TLS, or both.
+#[derive(Default)]
+pub struct Listeners {
+    pub plain: Option<TcpListener>,
+    pub tls: Option<(TcpListener, Arc<ReloadingAcceptor>)>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(plain: TcpListener) -> Listeners {
+        Listeners {
+            plain: Some(plain),
+            tls: None,
+        }
+    }
+}
+
+/// Accepts clients on every listener until the task is dropped, each served by its own
+/// session task, at most `max_clients` at once over all listeners.
+pub async fn serve<C: Cluster>(server: Arc<Server<C>>, listeners: impl Into<Listeners>) {
+    let listeners = listeners.into();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(crate::delivery::route_outputs(server.clone()));
+    tasks.spawn(crate::pubsub::watch_contact(server.clone()));
     let slots = Arc::new(Semaphore::new(server.config.max_clients));
+    if let Some(listener) = listeners.plain {
+        tasks.spawn(accept(server.clone(), listener, None, slots.clone()));
+    }
+    if let Some((listener, tls)) = listeners.tls {
+        tasks.spawn(tls.clone().watch());
+        tasks.spawn(accept(server.clone(), listener, Some(tls), slots));
+    }
+    // Dropping the set (when this task is aborted) stops every listener.
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn accept<C: Cluster>(
+    server: Arc<Server<C>>,
+    listener: TcpListener,
+    tls: Option<Arc<ReloadingAcceptor>>,
+    slots: Arc<Semaphore>,
+) {
     loop {
         let (mut socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: back off instead of spinning.
                 tracing::warn!(%error, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
@@ -36,27 +78,50 @@ pub async fn serve<C: Cluster>(server: Arc<Server<C>>, listener: TcpListener) {
                 .stats
                 .rejected_connections
                 .fetch_add(1, Ordering::Relaxed);
-            let _ = socket
-                .write_all(b"-ERR max number of clients reached\r\n")
-                .await;
+            // Over TLS the client could not read this line: it only sees the connection close.
+            if tls.is_none() {
+                let _ = socket
+                    .write_all(b"-ERR max number of clients reached\r\n")
+                    .await;
+            }
             continue;
         };
         let _ = socket.set_nodelay(true);
-        let id = server.next_client_id();
         let server = server.clone();
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
-            server
-                .stats
-                .connected_clients
-                .fetch_add(1, Ordering::Relaxed);
-            server.set_connected(id, true);
-            Session::new(server.clone(), id, peer).run(socket).await;
-            server.set_connected(id, false);
-            server
-                .stats
-                .connected_clients
-                .fetch_sub(1, Ordering::Relaxed);
+            match acceptor {
+                None => run_session(&server, socket, peer).await,
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket));
+                    match handshake.await {
+                        Ok(Ok(stream)) => run_session(&server, stream, peer).await,
+                        Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
             drop(slot);
         });
     }
+}
+
+async fn run_session<C: Cluster>(
+    server: &Arc<Server<C>>,
+    socket: impl ClientSocket,
+    peer: SocketAddr,
+) {
+    let id = server.next_client_id();
+    server
+        .stats
+        .connected_clients
+        .fetch_add(1, Ordering::Relaxed);
+    server.set_connected(id, true);
+    Session::new(server.clone(), id, peer).run(socket).await;
+    server.set_connected(id, false);
+    server
+        .stats
+        .connected_clients
+        .fetch_sub(1, Ordering::Relaxed);
 }

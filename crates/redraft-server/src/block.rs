@@ -6,21 +6,20 @@
 
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 
 use redraft_engine::entry::BLOCKED;
 use redraft_engine::{Argv, Reply, WaiterId};
 
 use crate::cluster::Cluster;
 use crate::delivery::{propose, put_back, Retry};
-use crate::session::Session;
+use crate::session::{ClientSocket, Session};
 
 impl<C: Cluster> Session<C> {
     /// Runs a blocking command: its reply, at once or when an entry serves it.
     pub async fn block(
         &mut self,
         argv: Argv,
-        socket: &mut TcpStream,
+        socket: &mut dyn ClientSocket,
         input: &mut BytesMut,
     ) -> Reply {
         let waiting = &self.server.waiting;
@@ -99,7 +98,7 @@ impl<C: Cluster> Session<C> {
 /// Resolves when the client closes its connection (or sends past the query bound); what it
 /// sends meanwhile stays in `input` for after the wait.
 pub(crate) async fn client_gone(
-    socket: &mut TcpStream,
+    socket: &mut dyn ClientSocket,
     input: &mut BytesMut,
     max_query_bytes: usize,
 ) {

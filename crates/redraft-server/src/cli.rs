@@ -7,11 +7,19 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use redraft_raft::{NodeConfig, DEFAULT_LOG_CACHE_BYTES};
+use redraft_raft::tls::{ClientCerts, TlsFiles};
+use redraft_raft::{NodeConfig, PeerTls, DEFAULT_LOG_CACHE_BYTES};
 
 use crate::frame::Limits;
 use crate::outbox::OutputLimit;
-use crate::server::ServerConfig;
+use crate::server::{ClientTls, ServerConfig};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TlsAuthClients {
+    Yes,
+    Optional,
+    No,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Fsync {
@@ -128,6 +136,38 @@ pub struct Cli {
     /// loopback (anyone who reaches it can then write, move leadership and remove nodes).
     #[arg(long)]
     pub insecure_peers: bool,
+    /// Port to accept Redis clients over TLS on (with --tls-cert-file and --tls-key-file), as
+    /// well as --port unless that is 0.
+    #[arg(long)]
+    pub tls_port: Option<u16>,
+    /// The client port's certificate chain (PEM). Renewed files are picked up within a
+    /// second, without a restart.
+    #[arg(long, value_name = "PATH")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The client port's private key (PEM).
+    #[arg(long, value_name = "PATH")]
+    pub tls_key_file: Option<PathBuf>,
+    /// The CA (PEM) that signs client certificates.
+    #[arg(long, value_name = "PATH")]
+    pub tls_ca_cert_file: Option<PathBuf>,
+    /// Whether TLS clients must present a certificate signed by --tls-ca-cert-file, as Redis's
+    /// tls-auth-clients: yes (required), optional (checked when given), no.
+    #[arg(long, value_enum, default_value = "yes")]
+    pub tls_auth_clients: TlsAuthClients,
+    /// Mutual TLS between nodes: this node's certificate chain (PEM) on the Raft port, with
+    /// --peer-tls-key-file and --peer-tls-ca-file. Every node of the cluster must use it.
+    #[arg(long, value_name = "PATH", requires_all = ["peer_tls_key_file", "peer_tls_ca_file"])]
+    pub peer_tls_cert_file: Option<PathBuf>,
+    /// This node's private key (PEM) for --peer-tls-cert-file.
+    #[arg(long, value_name = "PATH", requires = "peer_tls_cert_file")]
+    pub peer_tls_key_file: Option<PathBuf>,
+    /// The cluster CA (PEM): peers must present a certificate it signed.
+    #[arg(long, value_name = "PATH", requires = "peer_tls_cert_file")]
+    pub peer_tls_ca_file: Option<PathBuf>,
+    /// The name every peer's certificate must carry, when certificates name the cluster rather
+    /// than each node's host (by default: the host of the peer's Raft address).
+    #[arg(long, value_name = "NAME", requires = "peer_tls_cert_file")]
+    pub peer_tls_server_name: Option<String>,
     /// Test only: dial peer ID at HOST:PORT instead of its membership address (ID=HOST:PORT,...).
     /// The fault suite routes each link through a proxy it can cut to make partitions.
     #[arg(long)]
@@ -186,12 +226,18 @@ impl Cli {
             None => listen_addr(&raft_addr)?,
         };
         let cluster_secret = self.cluster_secret()?;
-        if cluster_secret.is_none() && !raft_listen.ip().is_loopback() && !self.insecure_peers {
+        let peer_tls = self.peer_tls();
+        let unauthenticated = cluster_secret.is_none() && peer_tls.is_none();
+        if unauthenticated && !raft_listen.ip().is_loopback() && !self.insecure_peers {
             return Err(format!(
-                "the Raft port {raft_listen} is reachable from other hosts: give the cluster a \
-                 secret (--cluster-secret-file or REDRAFT_CLUSTER_SECRET), or pass \
-                 --insecure-peers"
+                "the Raft port {raft_listen} is reachable from other hosts: authenticate the \
+                 nodes (--peer-tls-cert-file, or a secret with --cluster-secret-file or \
+                 REDRAFT_CLUSTER_SECRET), or pass --insecure-peers"
             ));
+        }
+        let tls = self.client_tls()?;
+        if self.port == 0 && tls.is_none() {
+            return Err("--port 0 leaves no client port: give --tls-port".into());
         }
         let server = ServerConfig {
             bind: self.bind.clone(),
@@ -203,6 +249,7 @@ impl Cli {
             max_clients: self.max_clients,
             dir: self.dir.display().to_string(),
             pubsub_output_limit: self.pubsub_output_limit,
+            tls,
             ..ServerConfig::default()
         };
         let node = NodeConfig {
@@ -229,12 +276,54 @@ impl Cli {
                 .filter(|addr| !addr.is_empty())
                 .collect(),
             cluster_secret,
+            peer_tls,
         };
         Ok((server, node))
     }
 }
 
 impl Cli {
+    /// The client port's TLS, when --tls-port is given.
+    fn client_tls(&self) -> Result<Option<ClientTls>, String> {
+        let Some(port) = self.tls_port else {
+            return Ok(None);
+        };
+        let (Some(cert), Some(key)) = (&self.tls_cert_file, &self.tls_key_file) else {
+            return Err("--tls-port needs --tls-cert-file and --tls-key-file".into());
+        };
+        let client_certs = match self.tls_auth_clients {
+            TlsAuthClients::Yes => ClientCerts::Required,
+            TlsAuthClients::Optional => ClientCerts::Optional,
+            TlsAuthClients::No => ClientCerts::Ignored,
+        };
+        if client_certs != ClientCerts::Ignored && self.tls_ca_cert_file.is_none() {
+            return Err("--tls-auth-clients yes or optional needs --tls-ca-cert-file".into());
+        }
+        let files = TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            ca: self.tls_ca_cert_file.clone(),
+        };
+        Ok(Some(ClientTls {
+            port,
+            files,
+            client_certs,
+        }))
+    }
+
+    /// Mutual TLS between nodes, when --peer-tls-cert-file is given (clap requires the rest).
+    fn peer_tls(&self) -> Option<PeerTls> {
+        let files = TlsFiles {
+            cert: self.peer_tls_cert_file.clone()?,
+            key: self.peer_tls_key_file.clone()?,
+            ca: Some(self.peer_tls_ca_file.clone()?),
+        };
+        Some(PeerTls {
+            files,
+            server_name: self.peer_tls_server_name.clone(),
+        })
+    }
+
     /// The cluster secret: --cluster-secret-file's content, else REDRAFT_CLUSTER_SECRET.
     fn cluster_secret(&self) -> Result<Option<String>, String> {
         let secret = match &self.cluster_secret_file {
@@ -468,5 +557,54 @@ mod tests {
         let insecure = [&open[..], &["--insecure-peers"]].concat();
         assert!(Cli::parse_from(insecure).into_configs().is_ok());
         let _ = std::fs::remove_file(&file);
+        // Mutual TLS authenticates the nodes without a secret.
+        let mtls = [
+            "--peer-tls-cert-file",
+            "n.crt",
+            "--peer-tls-key-file",
+            "n.key",
+        ];
+        let mtls = [&open[..], &mtls[..], &["--peer-tls-ca-file", "ca.crt"]].concat();
+        let (_, node) = Cli::parse_from(mtls).into_configs().unwrap();
+        let tls = node.peer_tls.unwrap();
+        assert_eq!(tls.files.ca, Some(PathBuf::from("ca.crt")));
+        let without_ca = [
+            &open[..],
+            &[
+                "--peer-tls-cert-file",
+                "n.crt",
+                "--peer-tls-key-file",
+                "n.key",
+            ],
+        ]
+        .concat();
+        assert!(Cli::try_parse_from(without_ca).is_err());
+    }
+
+    #[test]
+    fn the_tls_client_port_needs_its_files() {
+        let configs = |args: &[&str]| Cli::parse_from([&["redraft"], args].concat()).into_configs();
+        let refused = configs(&["--tls-port", "6380"]).unwrap_err();
+        assert!(refused.contains("--tls-cert-file"), "{refused}");
+        let files = [
+            "--tls-port",
+            "6380",
+            "--tls-cert-file",
+            "c",
+            "--tls-key-file",
+            "k",
+        ];
+        let refused = configs(&files).unwrap_err();
+        assert!(refused.contains("--tls-ca-cert-file"), "{refused}");
+        let (server, _) = configs(&[&files[..], &["--tls-auth-clients", "no"]].concat()).unwrap();
+        let tls = server.tls.unwrap();
+        assert_eq!((tls.port, tls.client_certs), (6380, ClientCerts::Ignored));
+        let (server, _) = configs(&[&files[..], &["--tls-ca-cert-file", "ca"]].concat()).unwrap();
+        assert_eq!(server.tls.unwrap().client_certs, ClientCerts::Required);
+        assert!(configs(&["--port", "0"])
+            .unwrap_err()
+            .contains("--tls-port"));
+        let tls_only = [&files[..], &["--tls-auth-clients", "no", "--port", "0"]].concat();
+        assert_eq!(configs(&tls_only).unwrap().0.port, 0);
     }
 }

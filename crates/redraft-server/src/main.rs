@@ -6,10 +6,12 @@ use std::time::Duration;
 use clap::Parser;
 use tokio::net::TcpListener;
 
+use redraft_raft::tls::ReloadingAcceptor;
+use redraft_server::accept::Listeners;
 use redraft_server::cli::Cli;
 use redraft_server::health;
 use redraft_server::raft_cluster::RaftCluster;
-use redraft_server::server::Server;
+use redraft_server::server::{Server, ServerConfig};
 
 /// jemalloc, as redis-server uses: small keys and values cost their size class, not glibc's
 /// 16-byte-aligned chunk with a header, and the memory per key stays close to Redis's.
@@ -25,6 +27,10 @@ const FLUSH_GRACE: Duration = Duration::from_millis(200);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.health {
+        if cli.port == 0 {
+            eprintln!("redraft: --health asks the plain client port, and --port 0 turns it off");
+            return ExitCode::FAILURE;
+        }
         return match health::check(cli.port) {
             Ok(()) => ExitCode::SUCCESS,
             Err(why) => {
@@ -64,18 +70,20 @@ async fn run(cli: Cli) -> Result<(), String> {
     let join = cli.join_seed();
     let join_timeout = Duration::from_millis(cli.join_timeout_ms);
     let (server_config, node_config) = cli.into_configs()?;
-    let client_addr = format!("{}:{}", server_config.bind, server_config.port);
-    let listener = TcpListener::bind(&client_addr)
-        .await
-        .map_err(|e| format!("cannot listen for clients on {client_addr}: {e}"))?;
+    let listeners = client_listeners(&server_config).await?;
     let node = redraft_raft::RaftNode::start(node_config)
         .await
         .map_err(|e| format!("cannot start the Raft node: {e}"))?;
-    tracing::info!(%client_addr, "redraft ready for clients");
+    tracing::info!(
+        bind = %server_config.bind,
+        port = server_config.port,
+        tls_port = server_config.tls.as_ref().map(|tls| tls.port),
+        "redraft ready for clients"
+    );
     // A fresh node that found a cluster instead of bootstrapping joins it.
     let join = join.or_else(|| node.existing_cluster().map(str::to_string));
     let server = Server::new(RaftCluster::new(node.clone()), server_config);
-    let serving = tokio::spawn(redraft_server::accept::serve(server, listener));
+    let serving = tokio::spawn(redraft_server::accept::serve(server, listeners));
     let outcome = tokio::select! {
         _ = wait_for_shutdown_signal() => Ok(()),
         fatal = node.fatal_error() => Err(format!("raft failed, exiting: {fatal}")),
@@ -94,6 +102,31 @@ async fn run(cli: Cli) -> Result<(), String> {
     node.shutdown().await;
     tokio::time::sleep(FLUSH_GRACE).await;
     outcome
+}
+
+/// Binds the client ports: the plain one unless --port is 0, the TLS one with --tls-port.
+async fn client_listeners(config: &ServerConfig) -> Result<Listeners, String> {
+    let bind = |port: u16| {
+        let addr = format!("{}:{port}", config.bind);
+        async move {
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|e| format!("cannot listen for clients on {addr}: {e}"))
+        }
+    };
+    let plain = match config.port {
+        0 => None,
+        port => Some(bind(port).await?),
+    };
+    let tls = match &config.tls {
+        None => None,
+        Some(tls) => {
+            let acceptor = ReloadingAcceptor::load(tls.files.clone(), tls.client_certs, Vec::new())
+                .map_err(|e| format!("client TLS: {e}"))?;
+            Some((bind(tls.port).await?, acceptor))
+        }
+    };
+    Ok(Listeners { plain, tls })
 }
 
 /// Joins the cluster through `seed` when this node has no membership yet (`--join`).

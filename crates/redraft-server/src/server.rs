@@ -4,6 +4,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use redraft_raft::tls::{ClientCerts, TlsFiles};
+
 use crate::auth::AclLog;
 use crate::cluster::Cluster;
 use crate::frame::Limits;
@@ -25,6 +27,16 @@ pub struct ServerConfig {
     pub dir: String,
     /// `client-output-buffer-limit pubsub`: where a slow subscriber is disconnected.
     pub pubsub_output_limit: OutputLimit,
+    /// The TLS client port, if any.
+    pub tls: Option<ClientTls>,
+}
+
+/// Clients over TLS: on which port, with which files, asking what of client certificates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientTls {
+    pub port: u16,
+    pub files: TlsFiles,
+    pub client_certs: ClientCerts,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +50,7 @@ impl Default for ServerConfig {
             databases: redraft_engine::DATABASES,
             dir: "./redraft-data".into(),
             pubsub_output_limit: OutputLimit::PUBSUB_DEFAULT,
+            tls: None,
         }
     }
 }

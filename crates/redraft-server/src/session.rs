@@ -10,8 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS, SUBSCRIPTION_COMMANDS};
 use redraft_engine::{Argv, CommandSpec, Kind, ReadContext, Reply, Watched};
@@ -29,6 +28,11 @@ use crate::outbox::Outbox;
 use crate::server::Server;
 use crate::subscribe::{allowed_when_subscribed, refused_when_subscribed};
 use crate::transaction::{argv_bytes, Queueing, Transaction};
+
+/// What a session talks to its client over: a TCP socket, or a TLS stream over one.
+pub trait ClientSocket: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> ClientSocket for S {}
 
 /// Most commands taken from one read of the socket before they are executed.
 const MAX_BATCH_COMMANDS: usize = 1024;
@@ -129,7 +133,7 @@ impl<C: Cluster> Session<C> {
     }
 
     /// Serves the connection until the client leaves, sends garbage, or QUITs.
-    pub async fn run(mut self, mut socket: TcpStream) {
+    pub async fn run(mut self, mut socket: impl ClientSocket) {
         if !self
             .server
             .cluster
@@ -143,7 +147,7 @@ impl<C: Cluster> Session<C> {
         self.leave_pubsub();
     }
 
-    async fn serve(&mut self, socket: &mut TcpStream) {
+    async fn serve(&mut self, socket: &mut dyn ClientSocket) {
         let mut decoder = Decoder::new(self.server.config.limits);
         let mut input = BytesMut::with_capacity(16 * 1024);
         let mut output = Vec::with_capacity(16 * 1024);
@@ -183,7 +187,7 @@ impl<C: Cluster> Session<C> {
     }
 
     /// Waits for the client to send more, or, for a subscriber, for frames to push.
-    async fn wait_for_input(&self, socket: &mut TcpStream, input: &mut BytesMut) -> Input {
+    async fn wait_for_input(&self, socket: &mut dyn ClientSocket, input: &mut BytesMut) -> Input {
         let Some(outbox) = self.outbox.clone() else {
             return match socket.read_buf(input).await {
                 Ok(0) | Err(_) => Input::Closed,
@@ -205,7 +209,11 @@ impl<C: Cluster> Session<C> {
     /// Writes `output`; for a subscriber, gives up when its outbox is closed meanwhile (past
     /// its output limit, or cut off from the cluster) rather than wait on a client that does
     /// not read.
-    async fn write_out(&mut self, socket: &mut TcpStream, output: &[u8]) -> std::io::Result<()> {
+    async fn write_out(
+        &mut self,
+        socket: &mut dyn ClientSocket,
+        output: &[u8],
+    ) -> std::io::Result<()> {
         let outbox = self.outbox.clone();
         let closed = |why: &str| std::io::Error::other(why.to_string());
         if let Some(why) = outbox.as_ref().and_then(|outbox| outbox.closed()) {
@@ -213,7 +221,9 @@ impl<C: Cluster> Session<C> {
             return Err(closed(why));
         }
         let Some(outbox) = outbox else {
-            return socket.write_all(output).await;
+            socket.write_all(output).await?;
+            // TLS holds what it encrypted until flushed (plain TCP has nothing to flush).
+            return socket.flush().await;
         };
         let mut rest = output;
         while !rest.is_empty() {
@@ -230,6 +240,7 @@ impl<C: Cluster> Session<C> {
             }
             rest = &rest[written..];
         }
+        socket.flush().await?;
         outbox.written(std::mem::take(&mut self.pushed_unwritten));
         Ok(())
     }
@@ -240,7 +251,7 @@ impl<C: Cluster> Session<C> {
     pub async fn execute(
         &mut self,
         batch: Vec<Argv>,
-        socket: &mut TcpStream,
+        socket: &mut dyn ClientSocket,
         input: &mut BytesMut,
     ) -> Vec<Reply> {
         let mut replies = Vec::with_capacity(batch.len());
