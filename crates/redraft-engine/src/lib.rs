@@ -62,6 +62,8 @@ mod engine;
 #[cfg(test)]
 mod testutil;
 
+pub use acl::caller::{as_user, AS_USER_COMMAND};
+pub use acl::file::ACL_LOAD_COMMAND;
 pub use acl::Access;
 pub use blocking::may_wait;
 pub use engine::{Engine, ReadContext};
