@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::auth::AclLog;
 use crate::cluster::Cluster;
 use crate::frame::Limits;
+use crate::logins::Logins;
 use crate::outbox::OutputLimit;
 use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
@@ -25,6 +26,8 @@ pub struct ServerConfig {
     pub dir: String,
     /// `client-output-buffer-limit pubsub`: where a slow subscriber is disconnected.
     pub pubsub_output_limit: OutputLimit,
+    /// This node's ACL file (ACL LOAD, ACL SAVE), an absolute path.
+    pub aclfile: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +41,7 @@ impl Default for ServerConfig {
             databases: redraft_engine::DATABASES,
             dir: "./redraft-data".into(),
             pubsub_output_limit: OutputLimit::PUBSUB_DEFAULT,
+            aclfile: None,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct Server<C: Cluster> {
     pub tracking: Tracking,
     /// This node's ACL LOG.
     pub acl_log: AclLog,
+    /// This node's connections by the user they logged in as.
+    pub logins: Logins,
     /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
     clients: std::sync::Mutex<std::collections::HashSet<u64>>,
     next_client_id: AtomicU64,
@@ -96,6 +102,7 @@ impl<C: Cluster> Server<C> {
             hub: Hub::default(),
             tracking: Tracking::default(),
             acl_log: AclLog::default(),
+            logins: Logins::default(),
             clients: Default::default(),
             next_client_id: AtomicU64::new(1),
         })

@@ -15,11 +15,16 @@ use crate::spec::{cmd, CommandSpec, Kind::Write, WriteCtx};
 use std::sync::Arc;
 
 /// The internal command that carries a node's ACL file through the log:
-/// `acl-load <file name, for errors> <file text>`.
+/// `acl-load <file name, for errors> <file text> [initial]`. With `initial` (a node started
+/// with an ACL file) it loads only while the users are still as a new cluster starts, so
+/// that the first node to propose it wins and a later start changes nothing.
 pub const ACL_LOAD_COMMAND: &str = "acl-load";
 
 /// Commands that only the log carries; a client that sends one is told it is unknown.
-pub(crate) static INTERNAL: &[CommandSpec] = &[cmd!("acl-load", 3, 0, 0, 0, 0, Write(acl_load))];
+pub(crate) static INTERNAL: &[CommandSpec] = &[cmd!("acl-load", -3, 0, 0, 0, 0, Write(acl_load))];
+
+/// `acl-load`'s last argument when a node proposes it at start.
+pub const INITIAL: &str = "initial";
 
 /// What ends every refusal of a file, as Redis 7.0 words it.
 const NO_CHANGE: &str =
@@ -28,6 +33,15 @@ const NO_CHANGE: &str =
 /// Applies `acl-load`: the file's users replace every user (a file without the default user
 /// gets a new default one), and every login but the default user's ends, as in Redis 7.0.
 fn acl_load(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    match argv.get(3) {
+        None => {}
+        Some(flag) if argv.len() == 4 && flag.as_slice() == INITIAL.as_bytes() => {
+            if *ctx.keyspace.users != Users::default() {
+                return Ok(Reply::Integer(0));
+            }
+        }
+        Some(_) => return Err(Reply::error("ERR syntax error")),
+    }
     let users = parse(ctx.catalog, &text(&argv[1]), &argv[2])
         .map_err(|errors| Reply::error(format!("ERR {errors}{NO_CHANGE}")))?;
     let revoked = ctx.keyspace.users.iter().map(|(name, _)| name.clone());
@@ -133,6 +147,12 @@ fn parse_rules(catalog: &Catalog, rules: &[Vec<u8>]) -> Result<User, Vec<String>
         true => Ok(user),
         false => Err(errors),
     }
+}
+
+/// Whether `content` is an ACL file that ACL LOAD would take: None, or Redis's account of
+/// its errors (a node refuses to start with a bad one, as Redis does).
+pub fn file_errors(file: &str, content: &[u8]) -> Option<String> {
+    parse(crate::table::catalog(), file, content).err()
 }
 
 /// One user as an ACL file (and ACL LIST) holds it: `user <name> <rule> ...`.

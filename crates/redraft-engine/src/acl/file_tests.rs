@@ -103,3 +103,15 @@ fn clients_cannot_send_the_internal_acl_commands() {
         );
     }
 }
+
+#[test]
+fn a_load_at_start_happens_only_while_the_users_are_as_a_new_cluster_starts() {
+    let mut e = Engine::new();
+    let first = ["acl-load", "a.acl", "user a on\n", "initial"];
+    assert_eq!(apply(&mut e, 1, &first[..]), Reply::ok());
+    let second = ["acl-load", "b.acl", "user b on\n", "initial"];
+    assert_eq!(apply(&mut e, 2, &second[..]), Reply::Integer(0));
+    assert_eq!(show(&read(&e, 2, "ACL USERS")), "[a default]");
+    let bad_flag = ["acl-load", "b.acl", "user b on\n", "always"];
+    assert_eq!(show(&apply(&mut e, 2, &bad_flag[..])), "ERR syntax error");
+}
