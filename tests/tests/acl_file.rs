@@ -104,7 +104,7 @@ async fn without_an_acl_file_load_and_save_answer_as_redis_does() {
 const SCRIPT_STEPS: &[Step] = &[
     Step(
         0,
-        "ACL SETUSER u on >p +eval +evalsha +get +publish ~k* &ch* +acl|whoami",
+        "ACL SETUSER u on >p +eval +evalsha +get +publish +multi +exec ~k* &ch*",
         1,
     ),
     Step(1, "AUTH u p", 1),
