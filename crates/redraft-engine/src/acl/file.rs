@@ -33,14 +33,14 @@ const NO_CHANGE: &str =
 /// Applies `acl-load`: the file's users replace every user (a file without the default user
 /// gets a new default one), and every login but the default user's ends, as in Redis 7.0.
 fn acl_load(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    match argv.get(3) {
-        None => {}
-        Some(flag) if argv.len() == 4 && flag.as_slice() == INITIAL.as_bytes() => {
-            if *ctx.keyspace.users != Users::default() {
-                return Ok(Reply::Integer(0));
-            }
-        }
+    let initial = match argv.get(3) {
+        None => false,
+        Some(flag) if argv.len() == 4 && flag.as_slice() == INITIAL.as_bytes() => true,
         Some(_) => return Err(Reply::error("ERR syntax error")),
+    };
+    // Loaded at start: only into a cluster whose users were never set.
+    if initial && *ctx.keyspace.users != Users::default() {
+        return Ok(Reply::Integer(0));
     }
     let users = parse(ctx.catalog, &text(&argv[1]), &argv[2])
         .map_err(|errors| Reply::error(format!("ERR {errors}{NO_CHANGE}")))?;
