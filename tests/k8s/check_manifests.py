@@ -178,8 +178,13 @@ def main():
                      f"env {e['name']} refers to a missing ConfigMap key {ref['name']}/{ref['key']}"):
                 env[e["name"]] = str(configmaps[ref["name"]][ref["key"]])
         elif "secretKeyRef" in source:
-            check(e["name"] == "REDRAFT_CLUSTER_SECRET",
-                  f"env {e['name']} comes from a Secret; only the cluster secret should")
+            # The cluster secret, and the probes' password (optional: set once requirepass is).
+            secret_env = {"REDRAFT_CLUSTER_SECRET": False, "REDRAFT_HEALTH_PASSWORD": True}
+            check(e["name"] in secret_env,
+                  f"env {e['name']} comes from a Secret; only the cluster secret and the "
+                  "probes' password should")
+            check(source["secretKeyRef"].get("optional", False) == secret_env.get(e["name"], False),
+                  f"env {e['name']}: only the probes' password may be optional")
             env[e["name"]] = "<secret>"
         elif source.get("fieldRef", {}).get("fieldPath") == "metadata.name":
             env[e["name"]] = "$(POD_NAME)"  # filled in per pod below

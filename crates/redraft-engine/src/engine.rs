@@ -89,6 +89,7 @@ impl Engine {
             seed,
             resolve: table::resolve,
             catalog: table::catalog(),
+            user: None,
         };
         let reply = spec.run_write(&mut ctx, argv);
         // Keys a command found expired or added, after its last event of its own.
@@ -167,10 +168,21 @@ impl Engine {
         let Some(db) = valid_db(db) else {
             return Reply::error("ERR DB index is out of range");
         };
+        // A script on the read path travels as a write does, run as its client's user.
+        let (user, argv) = match acl::caller::unwrap_as_user(argv) {
+            Some((user, command)) => (Some(user), command),
+            None => (None, argv),
+        };
         let spec = match table::resolve(argv) {
             Ok(spec) => spec,
             Err(reply) => return reply,
         };
+        if let Some(user) = user {
+            let users = &self.keyspace.users;
+            if let Err(refusal) = acl::caller::check_top_level(users, user, spec, argv) {
+                return refusal;
+            }
+        }
         let ctx = ReadCtx {
             keyspace: &self.keyspace,
             db,
@@ -179,6 +191,7 @@ impl Engine {
             resolve: table::resolve,
             catalog: table::catalog(),
             kill,
+            user,
         };
         if spec.is_write() && function::is_read_only(&self.keyspace.functions, argv) {
             return spec.run_read_as(function::fcall_on_read_path, &ctx, argv);

@@ -54,6 +54,10 @@ pub enum Event {
         index: u64,
         keys: Option<Vec<Vec<u8>>>,
     },
+    /// These users' logins end: every node closes its connections authenticated as one of
+    /// them (ACL DELUSER removed them; ACL LOAD replaced every user but the default, whose
+    /// connections Redis 7.0 keeps).
+    LoginsRevoked { users: Vec<Vec<u8>> },
 }
 
 /// One SUBSCRIBE-family request as applied, with what the client is told.

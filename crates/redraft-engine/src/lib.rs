@@ -62,6 +62,10 @@ mod engine;
 #[cfg(test)]
 mod testutil;
 
+pub use acl::caller::{as_user, AS_USER_COMMAND};
+pub use acl::file::{
+    file_errors as acl_file_errors, ACL_LOAD_COMMAND, INITIAL as ACL_LOAD_INITIAL,
+};
 pub use acl::Access;
 pub use blocking::may_wait;
 pub use engine::{Engine, ReadContext};

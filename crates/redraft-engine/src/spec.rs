@@ -204,6 +204,10 @@ pub struct WriteCtx<'a> {
     pub resolve: Resolve,
     /// The table's commands and their ACL categories, for the ACL commands.
     pub catalog: &'static Catalog,
+    /// The user whose client sent the command, when the entry names it (`as-user`: scripts
+    /// and transactions): what a script's commands and EXEC's queued commands are checked
+    /// against. None: unchecked (the node checked the command before it entered the log).
+    pub user: Option<&'a [u8]>,
 }
 
 impl WriteCtx<'_> {
@@ -227,6 +231,7 @@ impl WriteCtx<'_> {
             seed: self.seed,
             resolve: self.resolve,
             catalog: self.catalog,
+            user: self.user,
             // A write is never interrupted from outside: every replica must reach the same end.
             kill: None,
         }
@@ -245,6 +250,8 @@ pub struct ReadCtx<'a> {
     /// Set by the server (SCRIPT KILL) to stop a script running on the read path; a read
     /// changes nothing, so stopping it is safe. Always `None` within a write.
     pub kill: Option<Arc<AtomicBool>>,
+    /// See [`WriteCtx::user`].
+    pub user: Option<&'a [u8]>,
 }
 
 impl ReadCtx<'_> {

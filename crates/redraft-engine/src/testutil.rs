@@ -160,7 +160,9 @@ pub fn notified(engine: &mut Engine) -> Vec<String> {
             Event::Message {
                 channel, payload, ..
             } => Some(notification(&channel, &payload)),
-            Event::Subscriptions(_) | Event::Invalidate { .. } => None,
+            Event::Subscriptions(_) | Event::Invalidate { .. } | Event::LoginsRevoked { .. } => {
+                None
+            }
         })
         .collect()
 }

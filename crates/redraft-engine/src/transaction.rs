@@ -32,8 +32,17 @@ fn multi_exec(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         .map(|(position, argv)| {
             // Each command draws its own seed, the same on every replica.
             ctx.seed = splitmix64(entry_seed ^ position as u64);
-            match (ctx.resolve)(argv) {
-                Ok(spec) => spec.run_write(ctx, argv),
+            let spec = match (ctx.resolve)(argv) {
+                Ok(spec) => spec,
+                Err(refusal) => return refusal,
+            };
+            // Run as a user (`as-user`): Redis checks each command again at EXEC.
+            let users = &ctx.keyspace.users;
+            let allowed = ctx.user.map_or(Ok(()), |user| {
+                crate::acl::caller::check_queued(users, user, spec, argv)
+            });
+            match allowed {
+                Ok(()) => spec.run_write(ctx, argv),
                 Err(refusal) => refusal,
             }
         })

@@ -45,6 +45,7 @@ pub use admin::{AdminOp, Member};
 pub use blocking::long_running;
 pub use config::{NodeConfig, PeerTls, DEFAULT_LOG_CACHE_BYTES};
 pub use error::{AdminError, ClusterError, StartError};
+pub use fsutil::atomic_write;
 pub use node::{RaftNode, RaftStatus};
 pub use state_machine::Output;
 

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use redraft_engine::entry::TRANSACTION_COMMAND;
+use redraft_engine::AS_USER_COMMAND;
 use redraft_engine::{Access, Engine, Event, LogCommand, Op, Reply, ServedWaiter, SCRIPT_COMMANDS};
 
 use crate::blocking::long_running;
@@ -103,7 +104,9 @@ impl Outputs {
         for event in engine.take_events() {
             let ours = match &event {
                 Event::Subscriptions(change) => change.subscriber.node == self.node,
-                Event::Message { .. } | Event::Invalidate { .. } => true,
+                Event::Message { .. } | Event::Invalidate { .. } | Event::LoginsRevoked { .. } => {
+                    true
+                }
             };
             if ours {
                 self.send(Output::Event(event));
@@ -202,7 +205,9 @@ fn runs_a_script(entry: &Entry) -> bool {
     runs.iter().flat_map(|run| &run.cmds).any(|argv| {
         let name = argv.first().map(|name| name.to_ascii_lowercase());
         let name = name.as_deref().unwrap_or_default();
+        // A script or a transaction travels as its client's user (`as-user`).
         name == TRANSACTION_COMMAND.as_bytes()
+            || name == AS_USER_COMMAND.as_bytes()
             || SCRIPT_COMMANDS
                 .iter()
                 .any(|script| script.as_bytes() == name)

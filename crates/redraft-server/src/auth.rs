@@ -171,6 +171,7 @@ impl<C: Cluster> Session<C> {
     pub async fn log_in(&mut self, user: &[u8], password: &[u8]) -> bool {
         if self.server.cluster.access().authenticate(user, password) {
             self.user = Some(user.to_vec());
+            self.login = Some(self.server.logins.enter(user, self.id));
             return true;
         }
         self.failed_auths += 1;

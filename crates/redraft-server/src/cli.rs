@@ -132,6 +132,12 @@ pub struct Cli {
     /// cluster must have the same one (docs/security.md).
     #[arg(long, value_name = "PATH")]
     pub cluster_secret_file: Option<PathBuf>,
+    /// This node's ACL file (Redis's aclfile): ACL LOAD reads it, ACL SAVE writes it. At start
+    /// the node checks it (and refuses to start on an error) and proposes it as the cluster's
+    /// users, which takes effect only while they are still as a new cluster starts
+    /// (docs/security.md).
+    #[arg(long, value_name = "PATH")]
+    pub aclfile: Option<PathBuf>,
     /// Accept Raft-port calls without a cluster secret although the port listens beyond
     /// loopback (anyone who reaches it can then write, move leadership and remove nodes).
     #[arg(long)]
@@ -250,6 +256,7 @@ impl Cli {
             dir: self.dir.display().to_string(),
             pubsub_output_limit: self.pubsub_output_limit,
             tls,
+            aclfile: self.absolute_aclfile()?,
             ..ServerConfig::default()
         };
         let node = NodeConfig {
@@ -322,6 +329,16 @@ impl Cli {
             files,
             server_name: self.peer_tls_server_name.clone(),
         })
+    }
+
+    /// --aclfile as an absolute path (ACL SAVE syncs its directory).
+    fn absolute_aclfile(&self) -> Result<Option<PathBuf>, String> {
+        let Some(path) = &self.aclfile else {
+            return Ok(None);
+        };
+        std::path::absolute(path)
+            .map(Some)
+            .map_err(|e| format!("--aclfile {}: {e}", path.display()))
     }
 
     /// The cluster secret: --cluster-secret-file's content, else REDRAFT_CLUSTER_SECRET.

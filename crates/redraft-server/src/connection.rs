@@ -191,7 +191,12 @@ impl<C: Cluster> Session<C> {
 
     fn config_params(&self) -> Vec<(String, String)> {
         let config = &self.server.config;
+        let aclfile = config
+            .aclfile
+            .as_ref()
+            .map(|path| path.display().to_string());
         [
+            ("aclfile", aclfile.unwrap_or_default()),
             ("appendonly", "yes".to_string()),
             ("bind", config.bind.clone()),
             (

@@ -34,6 +34,9 @@ pub async fn route_outputs<C: Cluster>(server: Arc<Server<C>>) {
                 let due = server.tracking.changed(index, keys.as_deref());
                 crate::tracking::send(&server.hub, due);
             }
+            Output::Event(Event::LoginsRevoked { users }) => {
+                server.logins.revoke(&users, &server.hub)
+            }
             Output::Event(event) => server.hub.deliver(event, incarnation),
             Output::SnapshotInstalled => {
                 // Confirmations of the skipped entries are lost: the subscribers reconnect and

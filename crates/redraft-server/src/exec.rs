@@ -100,7 +100,7 @@ impl<C: Cluster> Session<C> {
     /// The replies of the transaction's keyspace commands, or the reply that EXEC answers
     /// instead (a null array, an error).
     async fn apply_transaction(&self, transaction: Transaction) -> Result<Vec<Reply>, Reply> {
-        let argv: Argv = transaction.to_argv();
+        let argv: Argv = self.as_caller(transaction.to_argv());
         let reply = match self.run_through_log(vec![argv]).await {
             Ok(mut replies) => replies.pop().unwrap_or(Reply::NilArray),
             Err(error) => return Err(error.reply()),

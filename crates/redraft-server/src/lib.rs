@@ -3,6 +3,7 @@
 //! encoder to turn engine replies into the bytes a client would see.
 
 pub mod accept;
+pub mod aclfile;
 mod admin;
 mod auth;
 mod block;
@@ -16,6 +17,7 @@ mod exec;
 pub mod frame;
 pub mod health;
 mod info;
+pub mod logins;
 pub mod outbox;
 pub mod pubsub;
 pub mod raft_cluster;

@@ -70,6 +70,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     let join = cli.join_seed();
     let join_timeout = Duration::from_millis(cli.join_timeout_ms);
     let (server_config, node_config) = cli.into_configs()?;
+    let acl_file = match &server_config.aclfile {
+        Some(path) => Some((path.clone(), checked_acl_file(path).await?)),
+        None => None,
+    };
     let listeners = client_listeners(&server_config).await?;
     let node = redraft_raft::RaftNode::start(node_config)
         .await
@@ -83,6 +87,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     // A fresh node that found a cluster instead of bootstrapping joins it.
     let join = join.or_else(|| node.existing_cluster().map(str::to_string));
     let server = Server::new(RaftCluster::new(node.clone()), server_config);
+    if let Some((path, content)) = acl_file {
+        redraft_server::aclfile::load_at_start(server.clone(), &path, content);
+    }
     let serving = tokio::spawn(redraft_server::accept::serve(server, listeners));
     let outcome = tokio::select! {
         _ = wait_for_shutdown_signal() => Ok(()),
@@ -127,6 +134,17 @@ async fn client_listeners(config: &ServerConfig) -> Result<Listeners, String> {
         }
     };
     Ok(Listeners { plain, tls })
+}
+
+/// The ACL file's text, refused as Redis refuses to start with a file it cannot read or
+/// parse.
+async fn checked_acl_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let content = redraft_server::aclfile::read_acl_file(path).await?;
+    let name = path.display().to_string();
+    match redraft_engine::acl_file_errors(&name, &content) {
+        None => Ok(content),
+        Some(errors) => Err(format!("the ACL file is wrong: {errors}")),
+    }
 }
 
 /// Joins the cluster through `seed` when this node has no membership yet (`--join`).

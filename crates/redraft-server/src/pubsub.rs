@@ -97,7 +97,7 @@ impl Hub {
             Event::Subscriptions(change) if change.subscriber.incarnation == incarnation => {
                 self.lock().apply_change(change)
             }
-            Event::Subscriptions(_) | Event::Invalidate { .. } => {}
+            Event::Subscriptions(_) | Event::Invalidate { .. } | Event::LoginsRevoked { .. } => {}
         }
     }
 

@@ -9,6 +9,7 @@ use redraft_raft::tls::{ClientCerts, TlsFiles};
 use crate::auth::AclLog;
 use crate::cluster::Cluster;
 use crate::frame::Limits;
+use crate::logins::Logins;
 use crate::outbox::OutputLimit;
 use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
@@ -29,6 +30,8 @@ pub struct ServerConfig {
     pub pubsub_output_limit: OutputLimit,
     /// The TLS client port, if any.
     pub tls: Option<ClientTls>,
+    /// This node's ACL file (ACL LOAD, ACL SAVE), an absolute path.
+    pub aclfile: Option<std::path::PathBuf>,
 }
 
 /// Clients over TLS: on which port, with which files, asking what of client certificates.
@@ -51,6 +54,7 @@ impl Default for ServerConfig {
             dir: "./redraft-data".into(),
             pubsub_output_limit: OutputLimit::PUBSUB_DEFAULT,
             tls: None,
+            aclfile: None,
         }
     }
 }
@@ -87,6 +91,8 @@ pub struct Server<C: Cluster> {
     pub tracking: Tracking,
     /// This node's ACL LOG.
     pub acl_log: AclLog,
+    /// This node's connections by the user they logged in as.
+    pub logins: Logins,
     /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
     clients: std::sync::Mutex<std::collections::HashSet<u64>>,
     next_client_id: AtomicU64,
@@ -109,6 +115,7 @@ impl<C: Cluster> Server<C> {
             hub: Hub::default(),
             tracking: Tracking::default(),
             acl_log: AclLog::default(),
+            logins: Logins::default(),
             clients: Default::default(),
             next_client_id: AtomicU64::new(1),
         })

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use redraft_engine::entry::TRANSACTION_COMMAND;
+use redraft_engine::{as_user, Argv, CommandSpec, Kind, ReadContext, Reply, Watched};
 use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS, SUBSCRIPTION_COMMANDS};
-use redraft_engine::{Argv, CommandSpec, Kind, ReadContext, Reply, Watched};
 use redraft_raft::long_running;
 // Most commands in one log entry, and most argument bytes (a single larger command still goes
 // alone): what a node accepts from a peer too.
@@ -24,6 +25,7 @@ use crate::caching::CachingOptions;
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
+use crate::logins::Login;
 use crate::outbox::Outbox;
 use crate::server::Server;
 use crate::subscribe::{allowed_when_subscribed, refused_when_subscribed};
@@ -67,6 +69,8 @@ pub struct Session<C: Cluster> {
     pub user: Option<Vec<u8>>,
     /// Failed AUTH attempts on this connection (each makes the next answer slower).
     pub failed_auths: u32,
+    /// This connection's login as `user`, which the log may revoke (see logins.rs).
+    pub login: Option<Login>,
 }
 
 /// How the session serves one command.
@@ -83,6 +87,8 @@ enum Route {
     Write,
     /// A command that may wait for data (BLPOP ...): alone through the log, then waiting.
     Block,
+    /// The connection's user was deleted (or replaced by ACL LOAD): it closes, unanswered.
+    Revoked,
 }
 
 /// How the session serves `argv`: the table's kind, except that a script that cannot write
@@ -129,6 +135,7 @@ impl<C: Cluster> Session<C> {
             caching_options: CachingOptions::default(),
             user: None,
             failed_auths: 0,
+            login: None,
         }
     }
 
@@ -279,7 +286,13 @@ impl<C: Cluster> Session<C> {
                 }
                 Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
                 Route::Session("client|unblock") => replies.push(self.client_unblock(&argv).await),
+                Route::Revoked => {
+                    self.closing = true;
+                    break;
+                }
                 Route::Session("auth") => replies.push(self.auth(&argv).await),
+                Route::Session("acl|load") => replies.push(self.acl_load().await),
+                Route::Session("acl|save") => replies.push(self.acl_save().await),
                 Route::Session("hello") if self.transaction.is_none() => {
                     replies.push(self.hello_authenticated(&argv).await)
                 }
@@ -340,6 +353,7 @@ impl<C: Cluster> Session<C> {
 
     async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
         let count = run.len();
+        let run = run.into_iter().map(|argv| self.as_caller(argv)).collect();
         self.run_through_log(run)
             .await
             .unwrap_or_else(|error| vec![error.reply(); count])
@@ -397,12 +411,24 @@ impl<C: Cluster> Session<C> {
     fn read_script(&self, argv: &[Vec<u8>], context: ReadContext) -> Reply {
         let running = self.server.scripts.start();
         let kill = running.kill.clone();
+        let argv = self.as_caller(argv.to_vec());
         long_running(|| {
             self.server
                 .cluster
-                .read_script(self.db, argv, context, kill)
+                .read_script(self.db, &argv, context, kill)
         })
     }
+}
+
+/// Whether `argv` names a script command or is a transaction, which the log carries with the
+/// client's user (see `redraft_engine::as_user`). By name only: it was resolved already.
+fn runs_as_caller(argv: &[Vec<u8>]) -> bool {
+    argv.first().is_some_and(|name| {
+        SCRIPT_COMMANDS
+            .iter()
+            .chain([&TRANSACTION_COMMAND])
+            .any(|script| name.eq_ignore_ascii_case(script.as_bytes()))
+    })
 }
 
 fn is_script(argv: &[Vec<u8>]) -> bool {
@@ -413,15 +439,17 @@ fn is_script(argv: &[Vec<u8>]) -> bool {
 /// QUIT, as in Redis).
 fn queueing(route: &Route) -> Option<Queueing> {
     match route {
-        Route::Transaction(_) | Route::Session("quit") => None,
+        Route::Transaction(_) | Route::Session("quit") | Route::Revoked => None,
         Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
         // Inside a transaction a blocking command does not wait (Redis's rule).
         Route::Read | Route::Write | Route::Block => Some(Queueing::Keyspace),
         // WAIT in a transaction would answer without waiting (Redis's rule) a number that
         // only the leader knows: not in a transaction in redraft.
-        Route::Session("select" | "hello" | "client|unblock" | "wait") | Route::Cluster(_) => {
-            Some(Queueing::NotAllowed)
-        }
+        // ACL LOAD and SAVE are the node's, on its file: not in a transaction in redraft.
+        Route::Session(
+            "select" | "hello" | "client|unblock" | "wait" | "acl|load" | "acl|save",
+        )
+        | Route::Cluster(_) => Some(Queueing::NotAllowed),
         // A subscription changes the connection's mode: not in a transaction in redraft.
         Route::Session(name) if SUBSCRIPTION_COMMANDS.contains(name) => Some(Queueing::NotAllowed),
         Route::Session(name) => Some(Queueing::Local(name)),
@@ -429,6 +457,26 @@ fn queueing(route: &Route) -> Option<Queueing> {
 }
 
 impl<C: Cluster> Session<C> {
+    /// `argv` as the log carries it: a script or a transaction runs as this connection's
+    /// user, whose rules the state machine applies to what it runs.
+    pub(crate) fn as_caller(&self, argv: Argv) -> Argv {
+        if !runs_as_caller(&argv) {
+            return argv;
+        }
+        let user = self.user.as_deref().unwrap_or(crate::auth::DEFAULT_USER);
+        as_user(user, argv)
+    }
+
+    /// Whether this connection's login ended: its user was deleted, or the log revoked it
+    /// (ACL DELUSER, ACL LOAD) on this node.
+    fn login_revoked(&self) -> bool {
+        let Some(user) = &self.user else {
+            return false;
+        };
+        self.login.as_ref().is_some_and(Login::is_revoked)
+            || !self.server.cluster.access().has_user(user)
+    }
+
     /// How this connection serves `argv` now: its route, unless RESP2's subscribed mode,
     /// authentication or the user's ACL refuses it. Every command of a pipeline passes here,
     /// those that join a run of reads or writes too.
@@ -438,6 +486,9 @@ impl<C: Cluster> Session<C> {
             Ok(spec) => spec,
             Err(reply) => return Route::Immediate(reply),
         };
+        if self.login_revoked() {
+            return Route::Revoked;
+        }
         let subscribed = self.protocol == Protocol::Resp2 && self.subscribed();
         if subscribed && !allowed_when_subscribed(spec.name) {
             return Route::Immediate(refused_when_subscribed(spec.name));

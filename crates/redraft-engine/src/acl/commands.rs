@@ -4,10 +4,12 @@
 use super::catalog::Catalog;
 use super::category::{self, CATEGORIES};
 use super::check::{self, Call};
+use super::file::user_line;
 use super::selector::Selector;
 use super::user::{self, User};
 use super::users::DEFAULT_USER;
 use crate::args::{self, text};
+use crate::event::Event;
 use crate::reply::{CmdResult, Reply};
 use crate::rng::Rng;
 use crate::spec::{CommandSpec, ReadCtx, WriteCtx};
@@ -53,9 +55,16 @@ pub fn deluser(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::count(0));
     }
     let users = std::sync::Arc::make_mut(&mut ctx.keyspace.users);
-    Ok(Reply::count(
-        names.iter().filter(|name| users.remove(name)).count(),
-    ))
+    let mut removed: Vec<Vec<u8>> = Vec::new();
+    for name in names {
+        if users.remove(name) {
+            removed.push(name.clone());
+        }
+    }
+    let count = removed.len();
+    let revoked = Event::LoginsRevoked { users: removed };
+    ctx.keyspace.events.push(revoked);
+    Ok(Reply::count(count))
 }
 
 /// ACL GETUSER username: Redis 7.0's map of flags, passwords, commands, keys, channels and
@@ -93,14 +102,8 @@ fn selector_fields(catalog: &Catalog, selector: &Selector) -> Vec<(Reply, Reply)
 
 /// ACL LIST: each user as the line an ACL file would hold, by name.
 pub fn list(ctx: &ReadCtx, _argv: &[Vec<u8>]) -> CmdResult {
-    let lines = ctx.keyspace.users.iter().map(|(name, user)| {
-        let mut line = [b"user ", name.as_slice()].concat();
-        for rule in user.describe(ctx.catalog) {
-            line.push(b' ');
-            line.extend_from_slice(&rule);
-        }
-        Reply::Bulk(line)
-    });
+    let users = ctx.keyspace.users.iter();
+    let lines = users.map(|(name, user)| Reply::Bulk(user_line(ctx.catalog, name, user)));
     Ok(Reply::Array(lines.collect()))
 }
 

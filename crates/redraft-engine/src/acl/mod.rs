@@ -4,11 +4,13 @@
 //! and checks each command against this table on the client's node, through [`Access`] over
 //! the users the last applied entry left (`Engine::users`), without holding the engine.
 
+pub(crate) mod caller;
 pub(crate) mod catalog;
 pub(crate) mod category;
 pub(crate) mod check;
 pub(crate) mod commands;
 pub(crate) mod derive;
+pub(crate) mod file;
 pub(crate) mod selector;
 pub(crate) mod user;
 pub(crate) mod users;
@@ -24,7 +26,8 @@ use commands::{cat, deluser, dryrun, genpass, getuser, help, list, setuser, user
 pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!("acl", -2, 0, 0, 0, 0, Container(ACL))];
 
 /// ACL's subcommands. WHOAMI and LOG are the client's node's (its connection's user, its
-/// refusals); SAVE and LOAD (an ACL file per node) are not served.
+/// refusals); so are SAVE and LOAD (each node has its own ACL file: LOAD puts the file's text
+/// in the log, see [`file`]).
 static ACL: &[CommandSpec] = &[
     cmd!("acl|cat", -2, NOSCRIPT, 0, 0, 0, Read(cat)),
     cmd!("acl|deluser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(deluser)),
@@ -33,7 +36,9 @@ static ACL: &[CommandSpec] = &[
     cmd!("acl|getuser", 3, ADMIN | NOSCRIPT, 0, 0, 0, Read(getuser)),
     cmd!("acl|help", 2, 0, 0, 0, 0, Read(help)),
     cmd!("acl|list", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(list)),
+    cmd!("acl|load", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
     cmd!("acl|log", -2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
+    cmd!("acl|save", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
     cmd!("acl|setuser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(setuser)),
     cmd!("acl|users", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(users)),
     cmd!("acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session),
@@ -50,6 +55,17 @@ impl Access {
         self.0
             .get(user)
             .is_some_and(|found| found.accepts(password))
+    }
+
+    /// The users as an ACL file holds them (ACL SAVE).
+    pub fn acl_file(&self) -> Vec<u8> {
+        file::print(crate::table::catalog(), &self.0)
+    }
+
+    /// Whether `user` exists (a connection authenticated as a user that was deleted since is
+    /// closed).
+    pub fn has_user(&self, user: &[u8]) -> bool {
+        self.0.get(user).is_some()
     }
 
     /// Whether a new connection must authenticate before anything else (NOAUTH): the default
@@ -86,3 +102,9 @@ impl Access {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod file_tests;
+
+#[cfg(test)]
+mod caller_tests;

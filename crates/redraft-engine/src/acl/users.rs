@@ -26,6 +26,13 @@ impl Default for Users {
 }
 
 impl Users {
+    /// No user at all, not even the default one (an ACL file being read).
+    pub fn empty() -> Users {
+        Users {
+            by_name: BTreeMap::new(),
+        }
+    }
+
     pub fn get(&self, name: &[u8]) -> Option<&User> {
         self.by_name.get(name)
     }

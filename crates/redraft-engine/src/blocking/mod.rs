@@ -220,6 +220,7 @@ fn try_serve(
         seed,
         resolve,
         catalog,
+        user: None,
     };
     let serve = || (blocking.serve)(&mut ctx, &waiter.argv, key);
     let served = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(serve)) {

@@ -3,6 +3,8 @@
 //! from a read-only script), and the few session commands a script may call answered here
 //! (PING, ECHO, TIME from the entry's time, SELECT of the script's own database).
 
+use crate::acl::caller::{check_script_call, check_top_level};
+use crate::acl::users::Users;
 use crate::args;
 use crate::reply::Reply;
 use crate::rng::splitmix64;
@@ -57,6 +59,31 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
         }
     }
 
+    /// The user whose client runs the script, when the entry names it (see
+    /// [`crate::acl::caller`]).
+    fn user(&self) -> Option<&[u8]> {
+        match &self.target {
+            Target::Write(ctx) => ctx.user,
+            Target::Read(ctx) => ctx.user,
+        }
+    }
+
+    fn users(&self) -> &Users {
+        match &self.target {
+            Target::Write(ctx) => &ctx.keyspace.users,
+            Target::Read(ctx) => &ctx.keyspace.users,
+        }
+    }
+
+    /// redis.acl_check_cmd: whether the script's user may run `argv` (a script run for no
+    /// user may run anything); an unknown command is an error.
+    pub fn acl_allows(&self, argv: &[Vec<u8>]) -> Result<bool, Reply> {
+        let spec = self.lookup(argv)?;
+        Ok(self
+            .user()
+            .is_none_or(|user| check_top_level(self.users(), user, spec, argv).is_ok()))
+    }
+
     /// Looks a command up as the table's dispatcher does, with the script's error lines.
     pub fn lookup(&self, argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
         let resolve = match &self.target {
@@ -84,6 +111,9 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
         if !allowed_from_script(spec) {
             return Err(Reply::error(NOT_ALLOWED));
         }
+        if let Some(user) = self.user() {
+            check_script_call(self.users(), user, spec, argv)?;
+        }
         match spec.name {
             "ping" => return Ok(ping(argv)),
             "echo" => return Ok(Reply::Bulk(argv[1].clone())),
@@ -106,6 +136,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
                     seed,
                     resolve: ctx.resolve,
                     catalog: ctx.catalog,
+                    user: ctx.user,
                 };
                 spec.run_write(&mut ctx, argv)
             }
@@ -118,6 +149,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
                     resolve: ctx.resolve,
                     catalog: ctx.catalog,
                     kill: None,
+                    user: ctx.user,
                 };
                 spec.run_read(&ctx, argv)
             }

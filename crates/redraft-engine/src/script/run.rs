@@ -318,8 +318,8 @@ fn run_in_fresh_state(
                     return raise(NO_CALL_ARGUMENTS);
                 }
                 let argv = call_arguments(&args).unwrap_or_default();
-                match dispatcher.borrow().lookup(&argv) {
-                    Ok(_) => Ok(true),
+                match dispatcher.borrow().acl_allows(&argv) {
+                    Ok(allowed) => Ok(allowed),
                     Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
                 }
             })?,

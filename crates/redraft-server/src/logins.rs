@@ -1,0 +1,106 @@
+//! Which of this node's connections are logged in as which user, so that a user's logins end
+//! on every node when the log removes the user (ACL DELUSER) or replaces it (ACL LOAD): each
+//! node sees the engine's `LoginsRevoked` event when it applies the entry, and ends its own
+//! connections. A revoked connection is closed at its next command, without a reply; a
+//! subscriber, which may never send one, is closed at once (its outbox).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::pubsub::Hub;
+
+type Table = HashMap<Vec<u8>, HashMap<u64, Arc<AtomicBool>>>;
+
+/// This node's logins by user, then by client id.
+#[derive(Default)]
+pub struct Logins {
+    table: Arc<Mutex<Table>>,
+}
+
+/// One connection's login; leaves the table when dropped (re-authentication, the session's
+/// end).
+pub struct Login {
+    table: Arc<Mutex<Table>>,
+    user: Vec<u8>,
+    client: u64,
+    revoked: Arc<AtomicBool>,
+}
+
+impl Logins {
+    /// Client `client` logged in as `user`.
+    pub fn enter(&self, user: &[u8], client: u64) -> Login {
+        let revoked = Arc::new(AtomicBool::new(false));
+        let mut table = lock(&self.table);
+        let clients = table.entry(user.to_vec()).or_default();
+        clients.insert(client, revoked.clone());
+        Login {
+            table: self.table.clone(),
+            user: user.to_vec(),
+            client,
+            revoked,
+        }
+    }
+
+    /// Ends every login of `users`: each connection closes at its next command, a subscriber
+    /// at once.
+    pub fn revoke(&self, users: &[Vec<u8>], hub: &Hub) {
+        let table = lock(&self.table);
+        for clients in users.iter().filter_map(|user| table.get(user)) {
+            for (client, revoked) in clients {
+                revoked.store(true, Ordering::Relaxed);
+                if let Some(outbox) = hub.outbox_of(*client) {
+                    outbox.close("its user was deleted");
+                }
+            }
+        }
+    }
+
+    /// How many connections are logged in as `user`.
+    pub fn count(&self, user: &[u8]) -> usize {
+        lock(&self.table).get(user).map_or(0, HashMap::len)
+    }
+}
+
+impl Login {
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Login {
+    fn drop(&mut self) {
+        let mut table = lock(&self.table);
+        if let Some(clients) = table.get_mut(&self.user) {
+            clients.remove(&self.client);
+            if clients.is_empty() {
+                table.remove(&self.user);
+            }
+        }
+    }
+}
+
+fn lock(table: &Mutex<Table>) -> MutexGuard<'_, Table> {
+    table.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revoking_a_user_ends_its_logins_only_and_a_dropped_login_leaves_the_table() {
+        let logins = Logins::default();
+        let hub = Hub::default();
+        let a1 = logins.enter(b"a", 1);
+        let a2 = logins.enter(b"a", 2);
+        let b = logins.enter(b"b", 3);
+        logins.revoke(&[b"a".to_vec(), b"nobody".to_vec()], &hub);
+        assert!(a1.is_revoked() && a2.is_revoked() && !b.is_revoked());
+        drop(a1);
+        assert_eq!(logins.count(b"a"), 1);
+        drop(a2);
+        assert_eq!(logins.count(b"a"), 0);
+        assert!(lock(&logins.table).get(b"a".as_slice()).is_none());
+    }
+}
