@@ -1,16 +1,25 @@
 //! Which of this node's connections are logged in as which user, so that a user's logins end
 //! on every node when the log removes the user (ACL DELUSER) or replaces it (ACL LOAD): each
 //! node sees the engine's `LoginsRevoked` event when it applies the entry, and ends its own
-//! connections. A revoked connection is closed at its next command, without a reply; a
-//! subscriber, which may never send one, is closed at once (its outbox).
+//! connections: an idle connection is closed at once, one that is running a command when its
+//! next command would start (without a reply); a subscriber through its outbox.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tokio::sync::Notify;
+
 use crate::pubsub::Hub;
 
-type Table = HashMap<Vec<u8>, HashMap<u64, Arc<AtomicBool>>>;
+type Table = HashMap<Vec<u8>, HashMap<u64, Arc<Revocation>>>;
+
+/// Whether a login was revoked, and a wake-up for the session waiting on its client.
+#[derive(Default)]
+struct Revocation {
+    revoked: AtomicBool,
+    wake: Notify,
+}
 
 /// This node's logins by user, then by client id.
 #[derive(Default)]
@@ -24,21 +33,21 @@ pub struct Login {
     table: Arc<Mutex<Table>>,
     user: Vec<u8>,
     client: u64,
-    revoked: Arc<AtomicBool>,
+    revocation: Arc<Revocation>,
 }
 
 impl Logins {
     /// Client `client` logged in as `user`.
     pub fn enter(&self, user: &[u8], client: u64) -> Login {
-        let revoked = Arc::new(AtomicBool::new(false));
+        let revocation = Arc::new(Revocation::default());
         let mut table = lock(&self.table);
         let clients = table.entry(user.to_vec()).or_default();
-        clients.insert(client, revoked.clone());
+        clients.insert(client, revocation.clone());
         Login {
             table: self.table.clone(),
             user: user.to_vec(),
             client,
-            revoked,
+            revocation,
         }
     }
 
@@ -47,8 +56,9 @@ impl Logins {
     pub fn revoke(&self, users: &[Vec<u8>], hub: &Hub) {
         let table = lock(&self.table);
         for clients in users.iter().filter_map(|user| table.get(user)) {
-            for (client, revoked) in clients {
-                revoked.store(true, Ordering::Relaxed);
+            for (client, revocation) in clients {
+                revocation.revoked.store(true, Ordering::Relaxed);
+                revocation.wake.notify_waiters();
                 if let Some(outbox) = hub.outbox_of(*client) {
                     outbox.close("its user was deleted");
                 }
@@ -64,7 +74,18 @@ impl Logins {
 
 impl Login {
     pub fn is_revoked(&self) -> bool {
-        self.revoked.load(Ordering::Relaxed)
+        self.revocation.revoked.load(Ordering::Relaxed)
+    }
+
+    /// Returns once the login is revoked.
+    pub async fn revoked(&self) {
+        let wake = self.revocation.wake.notified();
+        tokio::pin!(wake);
+        // Registered before the check, so a revocation between the two is not missed.
+        wake.as_mut().enable();
+        if !self.is_revoked() {
+            wake.await;
+        }
     }
 }
 

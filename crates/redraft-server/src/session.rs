@@ -194,11 +194,21 @@ impl<C: Cluster> Session<C> {
     }
 
     /// Waits for the client to send more, or, for a subscriber, for frames to push.
+    /// A connection whose login the log revokes meanwhile is closed.
     async fn wait_for_input(&self, socket: &mut dyn ClientSocket, input: &mut BytesMut) -> Input {
+        let revoked = async {
+            match &self.login {
+                Some(login) => login.revoked().await,
+                None => std::future::pending().await,
+            }
+        };
         let Some(outbox) = self.outbox.clone() else {
-            return match socket.read_buf(input).await {
-                Ok(0) | Err(_) => Input::Closed,
-                Ok(_) => Input::More,
+            return tokio::select! {
+                read = socket.read_buf(input) => match read {
+                    Ok(0) | Err(_) => Input::Closed,
+                    Ok(_) => Input::More,
+                },
+                () = revoked => Input::Closed,
             };
         };
         if outbox.has_frames() || outbox.closed().is_some() {
