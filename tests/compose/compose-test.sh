@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The docker-compose deploy, end to end (run by tests/tests/compose.rs; runnable by hand):
 # builds the image offline (deploy/build-image.sh), starts deploy/docker-compose.yml under a
-# unique project name with client ports on free 127.0.0.1 ports, writes through every node,
+# unique project name with client ports on free 127.0.0.1 ports and certificates from
+# deploy/tls/make-certs.sh (mutual TLS between nodes), writes through every node, reads over TLS,
 # kills the leader's container and keeps writing, restarts it, cuts one node off the network
 # and reconnects it, and checks that every acknowledged write is on every node. Always runs
 # `down -v` and removes the image, also on failure. Every wait is bounded.
@@ -30,14 +31,23 @@ fail() {
 cleanup() {
     timeout 120 "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
     docker rmi -f "$image" >/dev/null 2>&1 || true
+    [[ -z "${REDRAFT_TLS_DIR:-}" ]] || rm -rf "$REDRAFT_TLS_DIR"
 }
 trap cleanup EXIT
 
 export REDRAFT_IMAGE=$image
 REDRAFT_CLUSTER_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export REDRAFT_CLUSTER_SECRET
-read -r REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3 < <(python3 tests/free_ports.py 3)
+read -r REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3 REDRAFT_TLS_PORT_1 REDRAFT_TLS_PORT_2 \
+    REDRAFT_TLS_PORT_3 < <(python3 tests/free_ports.py 6)
 export REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3
+export REDRAFT_TLS_PORT_1 REDRAFT_TLS_PORT_2 REDRAFT_TLS_PORT_3
+REDRAFT_TLS_DIR=$(mktemp -d)
+export REDRAFT_TLS_DIR
+deploy/tls/make-certs.sh "$REDRAFT_TLS_DIR" redraft-1 redraft-2 redraft-3 localhost 127.0.0.1
+# The nodes run as uid 10001; root (CI) hands it the key, anyone else must make it readable.
+chown 10001 "$REDRAFT_TLS_DIR/node.key" 2>/dev/null || chmod 644 "$REDRAFT_TLS_DIR/node.key"
+chmod 755 "$REDRAFT_TLS_DIR"
 port_of() { local v="REDRAFT_PORT_$1"; echo "${!v}"; }
 cli() { timeout 10 redis-cli -p "$(port_of "$1")" "${@:2}" 2>/dev/null; }
 field() { cli "$1" INFO raft | tr -d '\r' | sed -n "s/^$2://p"; }
@@ -88,6 +98,14 @@ timeout 120 "${compose[@]}" up -d
 leader=$(wait_leader 1 2 3)
 log "leader is node $leader"
 for n in 1 2 3; do write_through "$n" "start$n" 20; done
+# Over TLS, with the client certificate, through every node.
+for n in 1 2 3; do
+    port="REDRAFT_TLS_PORT_$n"
+    reply=$(timeout 10 redis-cli --tls --cacert "$REDRAFT_TLS_DIR/ca.crt" \
+        --cert "$REDRAFT_TLS_DIR/client.crt" --key "$REDRAFT_TLS_DIR/client.key" \
+        -p "${!port}" GET start1.0 2>&1) || true
+    [[ "$reply" == v0 ]] || fail "node $n over TLS answered: $reply"
+done
 ((${#acked[@]} == 60)) || fail "only ${#acked[@]} of 60 writes acknowledged on a healthy cluster"
 
 log "killing the leader's container (node $leader)"

@@ -167,6 +167,27 @@ def main():
     check(len(templates) == 1 and mounts.get(templates[0]) == "/data",
           "no volumeClaimTemplate mounted on /data")
 
+    # TLS: every certificate file the args name lies in a volume from the Secret redraft-tls
+    # (create-tls-secret.sh makes it), and both the peers and the client port use TLS.
+    args = c.get("args", [])
+    secret_volumes = {v["name"]: v["secret"].get("secretName") for v in pod_spec.get("volumes", [])
+                      if "secret" in v}
+    tls_dirs = [m["mountPath"].rstrip("/") + "/" for m in c.get("volumeMounts", [])
+                if secret_volumes.get(m["name"]) == "redraft-tls"]
+    for flag in ("--peer-tls-cert-file", "--peer-tls-key-file", "--peer-tls-ca-file",
+                 "--tls-cert-file", "--tls-key-file", "--tls-ca-cert-file"):
+        if check(flag in args[:-1], f"args lack {flag}"):
+            path = args[args.index(flag) + 1]
+            check(any(path.startswith(d) for d in tls_dirs),
+                  f"{flag} {path} is not in a volume from the Secret redraft-tls")
+    if check("--tls-port" in args[:-1], "args lack --tls-port"):
+        tls_port = int(args[args.index("--tls-port") + 1])
+        check(ports.get("redis-tls") == tls_port, "no container port redis-tls on --tls-port")
+        if policies:
+            open_ports = {p.get("port") for r in policies[0]["spec"].get("ingress", [])
+                          if not r.get("from") for p in r.get("ports", [])}
+            check(tls_port in open_ports, "the NetworkPolicy does not admit the TLS client port")
+
     # The environment: every $(VAR) in args is defined, ConfigMap references resolve.
     configmaps = {m["metadata"]["name"]: m.get("data", {}) for m in by_kind.get("ConfigMap", [])}
     env = {}

@@ -69,3 +69,14 @@ pub fn make(dir: &Path, name: &str) -> Certs {
         client_key: write(dir, &format!("{name}-client.key"), &client_key),
     }
 }
+
+/// The files `deploy/tls/make-certs.sh` writes in `dir`.
+pub fn made_by_script(dir: &Path) -> Certs {
+    Certs {
+        ca: dir.join("ca.crt"),
+        node_cert: dir.join("node.crt"),
+        node_key: dir.join("node.key"),
+        client_cert: dir.join("client.crt"),
+        client_key: dir.join("client.key"),
+    }
+}

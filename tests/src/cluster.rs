@@ -40,6 +40,8 @@ pub struct ClusterOptions {
     /// TLS everywhere: every node also serves clients over TLS (see [`Cluster::tls_port`]),
     /// and nodes talk to each other over mutual TLS, with certificates the harness makes.
     pub tls: bool,
+    /// The certificates for [`ClusterOptions::tls`]; the harness makes its own when None.
+    pub certs: Option<Certs>,
 }
 
 impl ClusterOptions {
@@ -59,6 +61,14 @@ impl ClusterOptions {
     /// Turns on TLS for clients and mutual TLS between nodes.
     pub fn tls(mut self) -> Self {
         self.tls = true;
+        self
+    }
+
+    /// TLS as [`ClusterOptions::tls`], with these certificates (their node certificate must
+    /// name `localhost`).
+    pub fn tls_with(mut self, certs: Certs) -> Self {
+        self.tls = true;
+        self.certs = Some(certs);
         self
     }
 }
@@ -215,9 +225,11 @@ impl Cluster {
             proxies,
             black_hole: std::net::TcpListener::bind("127.0.0.1:0").expect("black-hole listener"),
             secret: format!("{:032x}", rand::random::<u128>()),
-            certs: options
-                .tls
-                .then(|| certs::make(&tmp.path().join("certs"), "cluster")),
+            certs: match (options.tls, options.certs) {
+                (false, _) => None,
+                (true, Some(certs)) => Some(certs),
+                (true, None) => Some(certs::make(&tmp.path().join("certs"), "cluster")),
+            },
             tmp,
         };
         for id in cluster.ids() {

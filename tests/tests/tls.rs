@@ -51,10 +51,29 @@ async fn redis_cli(port: u16, ca: &Path, certs: &Certs, args: &[&str]) -> String
     text + String::from_utf8_lossy(&output.stderr).trim()
 }
 
+/// Certificates made by deploy/tls/make-certs.sh, as an operator would make them.
+fn certs_made_by_the_deploy_script(dir: &Path) -> Certs {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/tls/make-certs.sh");
+    let output = Command::new(script)
+        .arg(dir)
+        .args(["localhost", "127.0.0.1"])
+        .output()
+        .expect("make-certs.sh runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    certs::made_by_script(dir)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cli_and_redis_py_work_over_tls_on_every_node() {
-    let cluster = tls_cluster(3).await;
-    let certs = cluster.certs().clone();
+    let dir = tempfile::tempdir().unwrap();
+    let certs = certs_made_by_the_deploy_script(dir.path());
+    let options = ClusterOptions::default().tls_with(certs.clone());
+    let cluster = Cluster::start_with(3, options).await;
+    cluster.wait_leader(Duration::from_secs(10)).await;
     for id in cluster.ids() {
         let key = format!("tls:cli:{id}");
         let port = cluster.tls_port(id);
