@@ -111,7 +111,18 @@ const MAX_PAYLOAD_ENTRIES: u64 = 256;
 /// read back for a follower that needs them.
 const MAX_IN_SNAPSHOT_LOG_TO_KEEP: u64 = 256;
 
+/// Share of the smallest election timeout a leader's read lease lasts: the rest is the margin
+/// for a late timer, a slow heartbeat's delivery and the drift between monotonic clocks.
+const READ_LEASE_SHARE: (u64, u64) = (3, 4);
+
 impl NodeConfig {
+    /// How long after a confirmed round the leader serves reads without another
+    /// (read_index.rs says why that is safe).
+    pub fn read_lease(&self) -> Duration {
+        let (num, den) = READ_LEASE_SHARE;
+        Duration::from_millis(self.election_timeout_min_ms * num / den)
+    }
+
     /// The address to dial for peer `id`, whose membership address is `membership_addr`: the
     /// test-only override when one is set, else the membership's.
     pub fn peer_addr<'a>(&'a self, id: u64, membership_addr: &'a str) -> &'a str {

@@ -48,7 +48,7 @@ pub struct Core {
     /// Set while this leader hands its leadership over: it proposes nothing and confirms no
     /// reads, so that the successor's log is complete and no heartbeat renews the followers'
     /// leases. Clients retry meanwhile (their requests see "not leader").
-    pub transferring: AtomicBool,
+    pub transferring: Arc<AtomicBool>,
     /// Set once this node learns that it was removed from the membership (persisted in
     /// `<dir>/raft/removed`): it then serves no client.
     pub removed: AtomicBool,

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -163,10 +163,16 @@ impl RaftNode {
         )
         .await
         .map_err(|e| StartError::Raft(e.to_string()))?;
+        let transferring = Arc::new(AtomicBool::new(false));
         let core = Arc::new(Core {
             id: config.id,
             clock: Clock::new(config.clock_offset_ms),
-            reads: ReadBatcher::new(raft.clone(), config.request_timeout),
+            reads: ReadBatcher::new(
+                raft.clone(),
+                config.request_timeout,
+                config.read_lease(),
+                transferring.clone(),
+            ),
             config,
             raft,
             replica,
@@ -178,7 +184,7 @@ impl RaftNode {
             peers,
             writes: Default::default(),
             stopping: Default::default(),
-            transferring: Default::default(),
+            transferring,
             removed: Default::default(),
         });
         if raft_dir.join(admin::REMOVED_MARKER).exists() {
