@@ -10,6 +10,8 @@ pub mod args;
 pub mod config;
 pub mod entry;
 pub mod event;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod glob;
 pub mod keyspace;
 pub mod reply;

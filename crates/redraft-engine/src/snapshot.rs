@@ -42,7 +42,7 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// version 9 the ACL users. Older snapshots still load, with the default configuration (for
 /// what they lack), no change recorded (the applied index then comes with the next entry), no
 /// script cached, no library, no lock and only the default user.
-const VERSION: u32 = 9;
+pub(crate) const VERSION: u32 = 9;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {

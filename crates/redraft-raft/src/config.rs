@@ -10,7 +10,7 @@ use openraft::SnapshotPolicy;
 use crate::error::StartError;
 
 /// Default gRPC message limit: large enough for a 512 MB value plus framing.
-const DEFAULT_MAX_MESSAGE_BYTES: usize = 600 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_MESSAGE_BYTES: usize = 600 * 1024 * 1024;
 
 /// Default log cache: many ordinary batched entries, so replication and apply read from memory
 /// unless they lag. An entry larger than the cache (a batch may reach 16 MiB of arguments) is

@@ -21,6 +21,8 @@ mod core;
 mod credentials;
 mod error;
 mod fsutil;
+#[doc(hidden)]
+pub mod fuzz_targets;
 mod lease_keeper;
 mod log_store;
 mod network;

@@ -45,7 +45,7 @@ fn to_bytes<T: Serialize>(value: &T) -> Result<prost::bytes::Bytes, Status> {
         .map_err(|e| Status::internal(format!("encoding reply: {e}")))
 }
 
-fn decode<T: DeserializeOwned>(request: Request<RaftPayload>) -> Result<T, Status> {
+pub(crate) fn decode<T: DeserializeOwned>(request: Request<RaftPayload>) -> Result<T, Status> {
     postcard::from_bytes(&request.into_inner().data)
         .map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
 }
@@ -70,6 +70,17 @@ fn check_run(cmds: &[Argv]) -> Result<(), Status> {
         )));
     }
     Ok(())
+}
+
+/// The database and the commands of a forwarded run, once it is checked.
+pub(crate) fn forwarded_run(request: ForwardRequest) -> Result<(u32, Vec<Argv>), Status> {
+    let ForwardRequest { db, commands } = request;
+    let cmds: Vec<Argv> = commands
+        .into_iter()
+        .map(|c| c.argv.into_iter().map(|arg| arg.to_vec()).collect())
+        .collect();
+    check_run(&cmds)?;
+    Ok((db, cmds))
 }
 
 fn not_leader(leader_id: Option<NodeId>) -> NotLeader {
@@ -103,12 +114,7 @@ impl RaftService for Service {
         &self,
         request: Request<ForwardRequest>,
     ) -> Result<Response<ForwardResponse>, Status> {
-        let ForwardRequest { db, commands } = request.into_inner();
-        let cmds: Vec<Argv> = commands
-            .into_iter()
-            .map(|c| c.argv.into_iter().map(|arg| arg.to_vec()).collect())
-            .collect();
-        check_run(&cmds)?;
+        let (db, cmds) = forwarded_run(request.into_inner())?;
         let deadline = Instant::now() + self.core.config.request_timeout;
         let result = match self.core.propose_commands(db, cmds, deadline).await {
             Ok(replies) => forward_response::Result::Replies(to_bytes(&replies)?),

@@ -15,6 +15,8 @@ mod delivery;
 pub mod encode;
 mod exec;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod health;
 mod info;
 pub mod logins;

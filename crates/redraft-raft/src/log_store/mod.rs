@@ -10,8 +10,8 @@
 //! [`flusher`] thread, which fsyncs once for all appends waiting at that moment.
 
 mod flusher;
-mod meta;
-mod segment;
+pub(crate) mod meta;
+pub(crate) mod segment;
 mod table;
 
 use std::fmt::Debug;
