@@ -1,60 +1,145 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): redraft against redis-server, both durable on every write.
+# Benchmark (not a test): redraft against redis-server, both durable on every write, side by
+# side in one run, with the floors of issue 13. Exits non-zero when a floor is missed.
 #
-#   tests/bench/bench.sh                 # -n 200000 per run
-#   BENCH_N=20000 tests/bench/bench.sh   # a quick run
+#   tests/bench/bench.sh                 # -n 200000 per loaded run, 10000 per 1-client run
+#   BENCH_N=20000 BENCH_N1=2000 tests/bench/bench.sh   # a quick run
 #
-# Builds the release binary, starts redis-server (--appendonly yes --appendfsync
-# always) and a local three-node redraft cluster on free loopback ports in a temporary
-# directory, runs `redis-benchmark -t set,get,incr -c 50 -q` with -P 1 and -P 16
-# against redis-server, the redraft leader and a redraft follower, and prints each
-# redraft figure (requests/s) with its ratio to redis-server's from the same run.
-# Every process it starts is stopped on exit.
+# Builds the release binary, starts redis-server (--appendonly yes --appendfsync always) and
+# a local three-node redraft cluster on free loopback ports in a temporary directory (see
+# cluster.sh), and runs redis-benchmark against redis-server, the redraft leader and a
+# redraft follower: one client (with p50 and p99 latency), 50 clients with -P 1 and -P 16,
+# more commands and value sizes, a mixed 80 % GET / 20 % SET load, and all three nodes loaded
+# at once. Prints every figure with its ratio to redis-server's from the same run, then the
+# floors and whether each held. Every process it starts is stopped on exit.
 #
-# Environment: BENCH_N (requests per run, default 200000), BENCH_CLIENTS (default 50),
-# BENCH_RUN_TIMEOUT (seconds per redis-benchmark run, default 600), REDRAFT_BIN (skip
-# the build and use this binary).
+# Environment: BENCH_N (requests per loaded run, default 200000), BENCH_N1 (per 1-client run,
+# default 10000), BENCH_RUN_TIMEOUT (seconds per redis-benchmark run, default 600),
+# REDRAFT_BIN (skip the build and use this binary).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 N=${BENCH_N:-200000}
-CLIENTS=${BENCH_CLIENTS:-50}
+N1=${BENCH_N1:-10000}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-600}
-TESTS=set,get,incr
 
 source tests/bench/cluster.sh
 
-# bench PORT PIPELINE -> lines "TEST rps"
-bench() {
-    timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$1" -t "$TESTS" -c "$CLIENTS" -n "$N" -P "$2" -q 2>/dev/null \
-        | tr '\r' '\n' | awk -F': ' '/requests per second/ { split($2, a, " "); print $1, a[1] }'
+port_of() {
+    case $1 in
+        redis) echo "$REDIS_PORT" ;;
+        leader) echo "${CLIENT_PORT[$LEADER]}" ;;
+        follower) echo "${CLIENT_PORT[$FOLLOWER]}" ;;
+    esac
 }
 
-echo "redis-benchmark -t $TESTS -c $CLIENTS -n $N; redis-server: appendfsync always; redraft: leader node $LEADER, follower node $FOLLOWER" >&2
-declare -A RPS
-for pipeline in 1 16; do
+# run PORT ARGS... -> lines "TEST rps p50_ms p99_ms" (redis-benchmark's CSV)
+run() {
+    local port=$1
+    shift
+    timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" --csv "$@" 2>/dev/null \
+        | tr -d '"' | awk -F, 'NR > 1 && $2 + 0 > 0 { print $1, $2, $5, $7 }'
+}
+
+declare -A RPS P50 P99
+# measure ROW ARGS...: the same redis-benchmark run against each target; results under ROW.
+measure() {
+    local row=$1 target test rps p50 p99
+    shift
     for target in redis leader follower; do
-        case $target in
-            redis) port=$REDIS_PORT ;;
-            leader) port=${CLIENT_PORT[$LEADER]} ;;
-            follower) port=${CLIENT_PORT[$FOLLOWER]} ;;
-        esac
-        echo "running -P $pipeline against $target (port $port)..." >&2
-        while read -r test rps; do
-            RPS[$target,$pipeline,$test]=$rps
-        done < <(bench "$port" "$pipeline")
+        echo "running $row against $target..." >&2
+        while read -r test rps p50 p99; do
+            RPS[$row,$target,$test]=$rps
+            P50[$row,$target,$test]=$p50
+            P99[$row,$target,$test]=$p99
+        done < <(run "$(port_of "$target")" "$@")
     done
+}
+
+# Sums the rps of redis-benchmark runs started together, one per port of $PORTS_TOGETHER, as
+# "TEST rps" lines.
+together() {
+    local i=0 outputs=() port ports
+    read -r -a ports <<<"$PORTS_TOGETHER"
+    for port in "${ports[@]}"; do
+        outputs+=("$TMP/together.$i")
+        run "$port" "$@" >"$TMP/together.$i" &
+        i=$((i + 1))
+    done
+    wait
+    cat "${outputs[@]}" | awk '{ sum[$1] += $2 } END { for (t in sum) print t, sum[t] }'
+}
+
+echo "redis-server: appendfsync always; redraft: leader node $LEADER, follower node $FOLLOWER" >&2
+measure "c1" -t set,get -c 1 -n "$N1"
+measure "c50P1" -t set,get,incr,lpush,hset,zadd,xadd -c 50 -n "$N"
+measure "c50P16" -t set,get,incr -c 50 -n "$N" -P 16
+measure "4KiB" -t set,get -c 50 -n "$((N / 4))" -d 4096
+measure "64KiB" -t set,get -c 50 -n "$((N / 40))" -d 65536
+
+# Mixed: 40 clients reading and 10 writing at once on one node.
+for target in redis leader follower; do
+    echo "running mixed 80/20 against $target..." >&2
+    port=$(port_of "$target")
+    run "$port" -t get -c 40 -n "$((N * 4 / 5))" >"$TMP/mixed.get" &
+    run "$port" -t set -c 10 -n "$((N / 5))" >"$TMP/mixed.set" &
+    wait
+    RPS[mixed,$target,GET]=$(awk '{ print $2 }' "$TMP/mixed.get")
+    RPS[mixed,$target,SET]=$(awk '{ print $2 }' "$TMP/mixed.set")
 done
+
+# All three nodes loaded at once (50 clients each), against three such loads on redis-server.
+echo "running SET -c 50 on all three nodes at once..." >&2
+PORTS_TOGETHER="$REDIS_PORT $REDIS_PORT $REDIS_PORT"
+while read -r test rps; do RPS[all3,redis,$test]=$rps; done < <(together -t set -c 50 -n "$((N / 3))")
+PORTS_TOGETHER="${CLIENT_PORT[1]} ${CLIENT_PORT[2]} ${CLIENT_PORT[3]}"
+while read -r test rps; do RPS[all3,leader,$test]=$rps; done < <(together -t set -c 50 -n "$((N / 3))")
 
 ratio() { # ratio A B: A/B with two decimals, "-" when either is missing
     if [[ -n "$1" && -n "$2" ]]; then python3 -c "print(f'{float($1)/float($2):.2f}')"; else echo -; fi
 }
-printf '\n%-6s %3s %14s %14s %7s %14s %7s\n' test P redis-server redraft-leader ratio redraft-follower ratio
-for pipeline in 1 16; do
-    for test in SET GET INCR; do
-        r=${RPS[redis,$pipeline,$test]:-}
-        l=${RPS[leader,$pipeline,$test]:-}
-        f=${RPS[follower,$pipeline,$test]:-}
-        printf '%-6s %3s %14s %14s %7s %14s %7s\n' "$test" "$pipeline" "${r:--}" "${l:--}" "$(ratio "$l" "$r")" "${f:--}" "$(ratio "$f" "$r")"
-    done
+
+printf '\n%-8s %-6s %12s %12s %6s %12s %6s\n' run test redis-server redraft-lead ratio redraft-foll ratio
+for key in "${!RPS[@]}"; do
+    IFS=, read -r row target test <<<"$key"
+    [[ $target == redis ]] && echo "$row $test"
+done | sort -u | while read -r row test; do
+    r=${RPS[$row,redis,$test]:-}
+    l=${RPS[$row,leader,$test]:-}
+    f=${RPS[$row,follower,$test]:-}
+    printf '%-8s %-6s %12s %12s %6s %12s %6s\n' "$row" "$test" "${r:--}" "${l:--}" \
+        "$(ratio "$l" "$r")" "${f:--}" "$(ratio "$f" "$r")"
 done
+echo "(all3: redraft's column sums the three nodes; redis-server's, three loads on one server)"
+
+printf '\none client: latency in ms (p50 / p99)\n'
+for test in SET GET; do
+    printf '%-4s redis-server %s / %s   leader %s / %s   follower %s / %s\n' "$test" \
+        "${P50[c1,redis,$test]:--}" "${P99[c1,redis,$test]:--}" \
+        "${P50[c1,leader,$test]:--}" "${P99[c1,leader,$test]:--}" \
+        "${P50[c1,follower,$test]:--}" "${P99[c1,follower,$test]:--}"
+done
+
+# The floors of issue 13: run test target minimum-ratio.
+missed=0
+printf '\nfloors\n'
+while read -r row test target floor; do
+    got=$(ratio "${RPS[$row,$target,$test]:-}" "${RPS[$row,redis,$test]:-}")
+    held=$(python3 -c "print('held' if '$got' != '-' and float('$got') >= $floor else 'MISSED')")
+    [[ $held == held ]] || missed=$((missed + 1))
+    printf '%-8s %-4s %-9s >= %s: %s %s\n' "$row" "$test" "$target" "$floor" "$got" "$held"
+done <<'EOF'
+c1 SET leader 0.55
+c1 SET follower 0.40
+c1 GET leader 0.30
+c1 GET follower 0.20
+c50P1 SET leader 0.45
+c50P1 SET follower 0.33
+c50P16 SET leader 0.45
+c50P16 SET follower 0.40
+c50P16 GET follower 0.40
+EOF
+if ((missed)); then
+    echo "bench: $missed floor(s) missed" >&2
+    exit 1
+fi

@@ -7,6 +7,10 @@
 //! `REDRAFT_FUZZ_SEED`: unset, a fixed seed (every run mutates alike); `random`, a fresh one
 //! (printed, to replay it); a number replays that one. `REDRAFT_FUZZ_WRITE_SEEDS=1` writes each
 //! target's seeds into its corpus folder first (what grows the corpus from scratch).
+//!
+//! Memory: this binary's allocator refuses any single allocation over 256 MiB (libFuzzer's
+//! `-malloc_limit_mb` in the long runs), which aborts the run: a decoder that reserves what an
+//! input claims instead of what it holds fails here too.
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -14,6 +18,38 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redraft_engine::fuzz_targets::Target;
+
+/// The largest single allocation a target may make.
+const ALLOCATION_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+/// The system allocator, refusing allocations over [`ALLOCATION_BYTES_MAX`] (Rust then reports
+/// "memory allocation of N bytes failed" and aborts).
+struct Bounded;
+
+// SAFETY: every call is forwarded unchanged to the system allocator, or refused with null,
+// which GlobalAlloc allows.
+unsafe impl std::alloc::GlobalAlloc for Bounded {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if layout.size() > ALLOCATION_BYTES_MAX {
+            return std::ptr::null_mut();
+        }
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        if size > ALLOCATION_BYTES_MAX {
+            return std::ptr::null_mut();
+        }
+        unsafe { std::alloc::System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Bounded = Bounded;
 
 /// Bounds on the mutations of one target (a debug build runs a few thousand in that time).
 const MUTATIONS_MAX: usize = 20_000;
@@ -261,4 +297,12 @@ fn log_record_corpus_and_mutations_pass() {
 #[test]
 fn grpc_request_corpus_and_mutations_pass() {
     replay("grpc_request");
+}
+
+#[test]
+fn an_allocation_over_the_bound_is_refused() {
+    let layout = std::alloc::Layout::from_size_align(ALLOCATION_BYTES_MAX + 1, 8).unwrap();
+    // SAFETY: a non-zero-sized layout; a pointer it returned would be freed with it.
+    let ptr = unsafe { std::alloc::alloc(layout) };
+    assert!(ptr.is_null(), "the bound is not in force");
 }

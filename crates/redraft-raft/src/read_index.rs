@@ -199,7 +199,10 @@ impl ReadBatcher {
             index: *index,
         };
         let mut state = self.lock();
-        if state.lease.is_none_or(|old| old.until < lease.until || old.term != lease.term) {
+        if state
+            .lease
+            .is_none_or(|old| old.until < lease.until || old.term != lease.term)
+        {
             state.lease = Some(lease);
         }
     }
@@ -256,7 +259,12 @@ mod tests {
                 Ok(number)
             })
         });
-        let leading: Leadership = Box::new(|| Some(LeaderView { term: 1, applied: 0 }));
+        let leading: Leadership = Box::new(|| {
+            Some(LeaderView {
+                term: 1,
+                applied: 0,
+            })
+        });
         // Without a lease: every read needs a round.
         let batcher = ReadBatcher::with_seams(round, leading, Duration::ZERO);
         (batcher, rounds)
@@ -295,14 +303,21 @@ mod tests {
     /// A batcher with a lease, whose leadership the test sets.
     fn leased_batcher(
         lease: Duration,
-    ) -> (Arc<ReadBatcher>, Arc<AtomicU64>, Arc<Mutex<Option<LeaderView>>>) {
+    ) -> (
+        Arc<ReadBatcher>,
+        Arc<AtomicU64>,
+        Arc<Mutex<Option<LeaderView>>>,
+    ) {
         let rounds = Arc::new(AtomicU64::new(0));
         let counter = rounds.clone();
         let round: Round = Box::new(move || {
             let number = counter.fetch_add(1, Ordering::SeqCst) + 1;
             Box::pin(async move { Ok(number * 10) })
         });
-        let view = Arc::new(Mutex::new(Some(LeaderView { term: 1, applied: 5 })));
+        let view = Arc::new(Mutex::new(Some(LeaderView {
+            term: 1,
+            applied: 5,
+        })));
         let seen = view.clone();
         let leadership: Leadership = Box::new(move || *seen.lock().unwrap());
         let batcher = ReadBatcher::with_seams(round, leadership, lease);
@@ -314,7 +329,10 @@ mod tests {
         let (batcher, rounds, view) = leased_batcher(Duration::from_secs(60));
         assert_eq!(batcher.read_index().await.unwrap(), 10);
         assert_eq!(batcher.read_index().await.unwrap(), 10);
-        *view.lock().unwrap() = Some(LeaderView { term: 1, applied: 42 });
+        *view.lock().unwrap() = Some(LeaderView {
+            term: 1,
+            applied: 42,
+        });
         assert_eq!(batcher.read_index().await.unwrap(), 42);
         assert_eq!(rounds.load(Ordering::SeqCst), 1);
     }
@@ -323,7 +341,10 @@ mod tests {
     async fn a_new_term_or_lost_leadership_ends_the_lease() {
         let (batcher, rounds, view) = leased_batcher(Duration::from_secs(60));
         assert_eq!(batcher.read_index().await.unwrap(), 10);
-        *view.lock().unwrap() = Some(LeaderView { term: 2, applied: 5 });
+        *view.lock().unwrap() = Some(LeaderView {
+            term: 2,
+            applied: 5,
+        });
         assert_eq!(batcher.read_index().await.unwrap(), 20);
         *view.lock().unwrap() = None;
         assert_eq!(batcher.read_index().await.unwrap(), 30);
