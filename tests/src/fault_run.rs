@@ -56,6 +56,9 @@ pub struct RunConfig {
     pub workloads: Vec<Workload>,
     /// Duration unless `REDRAFT_FAULT_SECONDS` is set.
     pub duration: Duration,
+    /// Nodes talk over mutual TLS (and serve a TLS client port) besides the cluster secret,
+    /// which every run has.
+    pub tls: bool,
 }
 
 /// What a run found. `assert_clean` fails the test on any anomaly.
@@ -127,6 +130,9 @@ pub async fn run(config: RunConfig) -> RunReport {
     let mut options = ClusterOptions::default().args(&NODE_ARGS);
     if config.kinds.iter().any(|k| k.needs_proxies()) {
         options = options.proxied_links();
+    }
+    if config.tls {
+        options = options.tls();
     }
     let cluster = Cluster::start_with(3, options).await;
     let mut report = RunReport {

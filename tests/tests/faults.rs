@@ -22,8 +22,13 @@ use redraft_tests::workload::Workload;
 static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs `kinds` for `seconds` with every workload, one run at a time, and checks that
-/// each kind was injected at least once.
+/// each kind was injected at least once. Every run's nodes check the cluster secret.
 fn fault_run(name: &str, kinds: &[FaultKind], seconds: u64) -> RunReport {
+    fault_run_with(name, kinds, seconds, false)
+}
+
+/// [`fault_run`], with mutual TLS between the nodes when `tls`.
+fn fault_run_with(name: &str, kinds: &[FaultKind], seconds: u64, tls: bool) -> RunReport {
     let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -35,6 +40,7 @@ fn fault_run(name: &str, kinds: &[FaultKind], seconds: u64) -> RunReport {
         kinds: kinds.to_vec(),
         workloads: Workload::ALL.to_vec(),
         duration: Duration::from_secs(seconds),
+        tls,
     }));
     for kind in kinds {
         assert!(
@@ -73,9 +79,10 @@ fn paused_nodes_and_skewed_clocks_keep_histories_linearizable() {
     fault_run("pause-skew", &[FaultKind::Pause, FaultKind::ClockSkew], 25);
 }
 
+/// Over mutual TLS: the proxies that cut the links carry the TLS bytes unchanged.
 #[test]
 fn leader_minority_and_bridge_partitions_keep_histories_linearizable() {
-    fault_run(
+    fault_run_with(
         "partition",
         &[
             FaultKind::PartitionLeader,
@@ -83,6 +90,7 @@ fn leader_minority_and_bridge_partitions_keep_histories_linearizable() {
             FaultKind::PartitionBridge,
         ],
         30,
+        true,
     );
 }
 
