@@ -104,6 +104,12 @@ impl Decoder {
                 return Ok(None);
             }
         };
+        // A count of zero or less is a request of nothing, skipped as Redis skips it (the
+        // parser below knows only -1, as a null).
+        if matches!(header(buf, 0, &self.limits)?, Some((count, _)) if count <= 0) {
+            buf.advance(len);
+            return Ok(Some(Vec::new()));
+        }
         let frame = match decode_range(&buf[..len]) {
             Ok(Some((frame, used))) if used == len => frame,
             Ok(_) => return Err(protocol_error("invalid multibulk request")),
@@ -198,7 +204,10 @@ fn header(buf: &[u8], pos: usize, limits: &Limits) -> Result<Option<(i64, usize)
         return Ok(None);
     }
     let kind = if rest[0] == b'*' { "multibulk" } else { "bulk" };
-    let digits = std::str::from_utf8(&rest[1..newline]).ok();
+    // Digits with an optional minus, as Redis reads them (Rust would also take a plus).
+    let digits = std::str::from_utf8(&rest[1..newline])
+        .ok()
+        .filter(|d| !d.starts_with('+'));
     let Some(value) = digits.and_then(|d| d.parse::<i64>().ok()) else {
         return Err(protocol_error(format!("invalid {kind} length")));
     };
@@ -475,9 +484,16 @@ mod tests {
     #[test]
     fn empty_multibulk_is_skipped() {
         assert_eq!(
-            parse_all(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n").unwrap(),
+            parse_all(b"*0\r\n*-1\r\n*-5\r\n*1\r\n$4\r\nPING\r\n").unwrap(),
             vec![argv(&["PING"])]
         );
+    }
+
+    #[test]
+    fn a_plus_sign_is_not_a_length() {
+        let error = |input: &[u8]| parse_all(input).unwrap_err().0;
+        assert_eq!(error(b"*+1\r\n$4\r\nPING\r\n"), "invalid multibulk length");
+        assert_eq!(error(b"*1\r\n$+4\r\nPING\r\n"), "invalid bulk length");
     }
 }
 
