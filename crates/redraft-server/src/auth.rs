@@ -102,6 +102,17 @@ fn denial_reply(denial: &Denial) -> Reply {
     ])
 }
 
+/// A refused EXEC's answer: the refusal after Redis's EXECABORT words (execCommandAbort).
+pub fn exec_abort(refusal: Reply) -> Reply {
+    match refusal {
+        Reply::Error(text) => Reply::error(format!(
+            "EXECABORT Transaction discarded because of: {}",
+            text.trim_start_matches('-')
+        )),
+        other => other,
+    }
+}
+
 /// What an ACL refusal names: its reason as ACL LOG says it, from the NOPERM line.
 fn reason_of(error: &str) -> &'static str {
     if error.contains("one of the keys") {
