@@ -358,3 +358,36 @@ fn users_travel_in_snapshots_and_older_snapshots_keep_only_the_default_user() {
     let old = Engine::decode_snapshot(&v8).unwrap();
     assert_eq!(*old.keyspace().users, Users::default());
 }
+
+/// Redis 7.0's bytes: `~*` and `&*` are the allkeys and allchannels flags, accepted again
+/// after them; `%RW~*` (or `%R~*` then `%W~*`) is a pattern, after which others may follow,
+/// though ACL LIST writes it `~*` too. A snapshot keeps the difference.
+#[test]
+fn star_patterns_are_the_all_flags_but_a_flagged_star_is_a_pattern() {
+    let e = with_users(&[
+        "a &* &* ~* ~*",
+        "b %R~* %W~* ~k",
+        "c %RW~* &ch",
+        "d allchannels &*",
+    ]);
+    let after_all_keys = crate::testutil::apply(&mut e.clone(), 2, "ACL SETUSER a ~k");
+    assert!(
+        show(&after_all_keys).contains("after the * pattern"),
+        "{}",
+        show(&after_all_keys)
+    );
+    let after_all = crate::testutil::apply(&mut e.clone(), 2, "ACL SETUSER a &ch");
+    assert!(
+        show(&after_all).contains("'allchannels' flag"),
+        "{}",
+        show(&after_all)
+    );
+    assert_eq!(
+        list(&e),
+        "[\"user a off ~* &* -@all\" \"user b off ~* ~k resetchannels -@all\" \
+         \"user c off ~* resetchannels &ch -@all\" \"user d off &* -@all\" \
+         \"user default on nopass ~* &* +@all\"]"
+    );
+    let restored = Engine::decode_snapshot(&e.encode_snapshot()).unwrap();
+    assert_eq!(restored.keyspace().users, e.keyspace().users);
+}
