@@ -301,7 +301,11 @@ impl Selector {
     }
 
     /// `~pattern`, `%R~pattern`, `%W~pattern`, `%RW~pattern`.
+    /// After allkeys any of them is refused as such, its flags unread (Redis 7.0's order).
     fn add_key_pattern(&mut self, rule: &[u8]) -> Result<(), RuleError> {
+        if self.all_keys {
+            return Err(RuleError::KeysAfterAllKeys);
+        }
         let tilde = rule
             .iter()
             .position(|&b| b == b'~')
@@ -318,9 +322,6 @@ impl Selector {
             if !read && !write {
                 return Err(RuleError::Syntax);
             }
-        }
-        if self.all_keys {
-            return Err(RuleError::KeysAfterAllKeys);
         }
         let pattern = &rule[tilde + 1..];
         match self.keys.iter_mut().find(|known| known.pattern == pattern) {

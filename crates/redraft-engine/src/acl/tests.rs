@@ -78,6 +78,9 @@ fn setuser_refuses_bad_rules_with_redis_errors_and_changes_nothing() {
         ("ACL SETUSER u allchannels &x", modifier("&x", "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels")),
         ("ACL SETUSER u %X~a", modifier("%X~a", "Syntax error")),
         ("ACL SETUSER u %~a", modifier("%~a", "Syntax error")),
+        // After allkeys a flagged pattern is refused as a pattern before its flags are read.
+        ("ACL SETUSER u allkeys %X~a", modifier("%X~a", "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")),
+        ("ACL SETUSER u ~* %R", modifier("%R", "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")),
         ("ACL SETUSER u (+nope)", modifier("(+nope)", "Unknown command or category name in ACL")),
         ("ACL SETUSER u (on)", modifier("(on)", "Syntax error")),
         ("ACL SETUSER u (+get ~x", "ERR Unmatched parenthesis in acl selector starting at '(+get'.".to_string()),
@@ -316,6 +319,44 @@ fn cat_lists_categories_and_their_commands() {
     assert!(fast.contains(" get ") && !fast.contains(" keys "), "{fast}");
     assert!(cat("ACL CAT write").contains(" set ") && !cat("ACL CAT write").contains("publish"));
     assert!(cat("ACL HELP").starts_with("[+ACL <subcommand>"));
+}
+
+/// Redis 7.0 counts a container (ACL, CONFIG, OBJECT ...) among the @slow commands and in no
+/// other category; its subcommands have their own.
+#[test]
+fn containers_are_slow_commands_and_nothing_else() {
+    let e = Engine::new();
+    let names = |category: &str| {
+        let listed = show(&read_seeded(
+            &e,
+            1,
+            0,
+            format!("ACL CAT {category}").as_str(),
+        ));
+        let listed = listed.trim_start_matches('[').trim_end_matches(']');
+        listed.split(' ').map(String::from).collect::<Vec<_>>()
+    };
+    let slow = names("slow");
+    for container in ["acl", "config", "object", "xinfo"] {
+        assert!(
+            slow.iter().any(|name| name == container),
+            "{container}: {slow:?}"
+        );
+    }
+    for category in [
+        "read",
+        "fast",
+        "admin",
+        "dangerous",
+        "connection",
+        "keyspace",
+    ] {
+        let listed = names(category);
+        assert!(
+            !listed.iter().any(|name| name == "config" || name == "acl"),
+            "{listed:?}"
+        );
+    }
 }
 
 #[test]
