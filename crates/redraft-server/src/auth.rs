@@ -180,6 +180,10 @@ impl<C: Cluster> Session<C> {
     /// Authenticates as `user` with `password`; a failure is logged and answered after a
     /// pause that grows with each failure on this connection.
     pub async fn log_in(&mut self, user: &[u8], password: &[u8]) -> bool {
+        // A follower knows the users it has applied: catching up with the leader first lets a
+        // user just created through it (by this client too) log in. Without a leader, the
+        // users applied so far decide.
+        let _ = self.server.cluster.read_barrier().await;
         if self.server.cluster.access().authenticate(user, password) {
             self.user = Some(user.to_vec());
             self.login = Some(self.server.logins.enter(user, self.id));

@@ -372,10 +372,18 @@ impl<C: Cluster> Session<C> {
 
     async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
         let count = run.len();
+        let changes_users = run.iter().any(|argv| argv[0].eq_ignore_ascii_case(b"acl"));
         let run = run.into_iter().map(|argv| self.as_caller(argv)).collect();
-        self.run_through_log(run)
+        let replies = self
+            .run_through_log(run)
             .await
-            .unwrap_or_else(|error| vec![error.reply(); count])
+            .unwrap_or_else(|error| vec![error.reply(); count]);
+        if changes_users {
+            // This node checks the next commands against the users it has applied: a follower
+            // catches up with the change first (without a leader, it checks what it has).
+            let _ = self.server.cluster.read_barrier().await;
+        }
+        replies
     }
 
     /// Sends `run` through the log (one entry, nothing between its commands): one reply per
