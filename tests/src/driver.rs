@@ -394,7 +394,9 @@ pub trait Program {
 }
 
 /// One side-by-side run: redis-server and redraft, with the run's seed and length. The servers
-/// live as long as this value.
+/// live as long as this value. Each side is one connection for the whole run, so a program may
+/// rely on connection state (the user AUTH logged in as, the database SELECT chose, an open
+/// MULTI): both sides see the same commands in the same order on it.
 pub struct Sides {
     pub seed: u64,
     pub ops: usize,

@@ -102,6 +102,17 @@ fn denial_reply(denial: &Denial) -> Reply {
     ])
 }
 
+/// A refused EXEC's answer: the refusal after Redis's EXECABORT words (execCommandAbort).
+pub fn exec_abort(refusal: Reply) -> Reply {
+    match refusal {
+        Reply::Error(text) => Reply::error(format!(
+            "EXECABORT Transaction discarded because of: {}",
+            text.trim_start_matches('-')
+        )),
+        other => other,
+    }
+}
+
 /// What an ACL refusal names: its reason as ACL LOG says it, from the NOPERM line.
 fn reason_of(error: &str) -> &'static str {
     if error.contains("one of the keys") {
@@ -169,6 +180,10 @@ impl<C: Cluster> Session<C> {
     /// Authenticates as `user` with `password`; a failure is logged and answered after a
     /// pause that grows with each failure on this connection.
     pub async fn log_in(&mut self, user: &[u8], password: &[u8]) -> bool {
+        // A follower knows the users it has applied: catching up with the leader first lets a
+        // user just created through it (by this client too) log in. Without a leader, the
+        // users applied so far decide.
+        let _ = self.server.cluster.read_barrier().await;
         if self.server.cluster.access().authenticate(user, password) {
             self.user = Some(user.to_vec());
             self.login = Some(self.server.logins.enter(user, self.id));

@@ -20,6 +20,7 @@ use redraft_raft::long_running;
 // alone): what a node accepts from a peer too.
 use redraft_raft::{MAX_RUN_BYTES, MAX_RUN_COMMANDS};
 
+use crate::auth::exec_abort;
 use crate::block::client_gone;
 use crate::caching::CachingOptions;
 use crate::cluster::{Cluster, RouteError};
@@ -89,6 +90,9 @@ enum Route {
     Block,
     /// The connection's user was deleted (or replaced by ACL LOAD): it closes, unanswered.
     Revoked,
+    /// EXEC refused (NOAUTH, NOPERM): the transaction is discarded and the refusal answered
+    /// as EXECABORT, as Redis's rejectCommand does for EXEC, in MULTI or not.
+    ExecRefused(Reply),
 }
 
 /// How the session serves `argv`: the table's kind, except that a script that cannot write
@@ -300,6 +304,11 @@ impl<C: Cluster> Session<C> {
                     self.closing = true;
                     break;
                 }
+                Route::ExecRefused(reply) => {
+                    self.transaction = None;
+                    self.watched.clear();
+                    replies.push(reply);
+                }
                 Route::Session("auth") => replies.push(self.auth(&argv).await),
                 Route::Session("acl|load") => replies.push(self.acl_load().await),
                 Route::Session("acl|save") => replies.push(self.acl_save().await),
@@ -363,10 +372,18 @@ impl<C: Cluster> Session<C> {
 
     async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
         let count = run.len();
+        let changes_users = run.iter().any(|argv| argv[0].eq_ignore_ascii_case(b"acl"));
         let run = run.into_iter().map(|argv| self.as_caller(argv)).collect();
-        self.run_through_log(run)
+        let replies = self
+            .run_through_log(run)
             .await
-            .unwrap_or_else(|error| vec![error.reply(); count])
+            .unwrap_or_else(|error| vec![error.reply(); count]);
+        if changes_users {
+            // This node checks the next commands against the users it has applied: a follower
+            // catches up with the change first (without a leader, it checks what it has).
+            let _ = self.server.cluster.read_barrier().await;
+        }
+        replies
     }
 
     /// Sends `run` through the log (one entry, nothing between its commands): one reply per
@@ -450,6 +467,7 @@ fn is_script(argv: &[Vec<u8>]) -> bool {
 fn queueing(route: &Route) -> Option<Queueing> {
     match route {
         Route::Transaction(_) | Route::Session("quit") | Route::Revoked => None,
+        Route::ExecRefused(_) => None,
         Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
         // Inside a transaction a blocking command does not wait (Redis's rule).
         Route::Read | Route::Write | Route::Block => Some(Queueing::Keyspace),
@@ -504,6 +522,7 @@ impl<C: Cluster> Session<C> {
             return Route::Immediate(refused_when_subscribed(spec.name));
         }
         match self.refusal(spec, argv) {
+            Some(refusal) if spec.name == "exec" => Route::ExecRefused(exec_abort(refusal)),
             Some(refusal) => Route::Immediate(refusal),
             None => route(&self.server.cluster, spec, argv),
         }

@@ -450,6 +450,32 @@ async fn a_command_refused_while_queuing_aborts_the_transaction() {
     );
 }
 
+/// Redis's bytes (7.0): a refused EXEC answers EXECABORT with the refusal and discards the
+/// transaction, whether one was open or not.
+#[tokio::test]
+async fn a_refused_exec_answers_execabort_and_discards_the_transaction() {
+    let (server, mut stream) = connect().await;
+    let refused = "-EXECABORT Transaction discarded because of: NOPERM this user has no \
+                   permissions to run the 'exec' command\r\n";
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("ACL SETUSER u on >p +multi +set +discard ~*\r\n", "+OK\r\n"),
+            ("AUTH u p\r\n", "+OK\r\n"),
+            ("EXEC\r\n", refused),
+            ("MULTI\r\nSET a 1\r\n", "+OK\r\n+QUEUED\r\n"),
+            ("EXEC\r\n", refused),
+            ("DISCARD\r\n", "-ERR DISCARD without MULTI\r\n"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        server.cluster.entries.load(Ordering::SeqCst),
+        1,
+        "only ACL SETUSER was applied"
+    );
+}
+
 #[tokio::test]
 async fn a_transaction_past_its_command_bound_is_refused_and_aborted() {
     let (server, mut stream) = connect().await;

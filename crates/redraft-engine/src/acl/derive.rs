@@ -30,7 +30,8 @@ const EXCEPTIONS: [(&str, u32, u32); 12] = [
 ];
 
 /// The categories of `spec`, declared in a module whose commands are of `type_category`
-/// (0 for a module of no type). A container belongs to none: its subcommands have theirs.
+/// (0 for a module of no type). A container is @slow only, as in Redis (its table entry has no
+/// flag); its subcommands have their own.
 pub fn of(spec: &CommandSpec, type_category: u32) -> u32 {
     let derived = derived(spec, type_category);
     match EXCEPTIONS.iter().find(|(name, _, _)| *name == spec.name) {
@@ -46,7 +47,7 @@ fn derived(spec: &CommandSpec, type_category: u32) -> u32 {
         Kind::Read(_) if data => READ,
         Kind::Write(_) | Kind::Read(_) => 0,
         Kind::Transaction => TRANSACTION,
-        Kind::Container(_) => return 0,
+        Kind::Container(_) => return SLOW,
         Kind::Session | Kind::Cluster => 0,
     };
     let speed = if spec.flags & FAST != 0 {

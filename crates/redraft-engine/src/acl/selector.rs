@@ -221,6 +221,8 @@ pub struct KeyPattern {
 }
 
 impl KeyPattern {
+    /// As Redis writes it (ACL LIST, GETUSER): a pattern `*` for reading and writing as `~*`,
+    /// like the allkeys flag.
     fn describe(&self) -> Vec<u8> {
         let prefix: &[u8] = match (self.read, self.write) {
             (true, false) => b"%R~",
@@ -228,6 +230,15 @@ impl KeyPattern {
             _ => b"~",
         };
         [prefix, &self.pattern].concat()
+    }
+
+    /// As it reads back as this pattern: `%RW~*` for `*`, since `~*` reads back as allkeys,
+    /// which refuses the patterns after it.
+    fn exact_rule(&self) -> Vec<u8> {
+        match (self.read, self.write, self.pattern.as_slice()) {
+            (true, true, b"*") => b"%RW~*".to_vec(),
+            _ => self.describe(),
+        }
     }
 }
 
@@ -255,13 +266,15 @@ impl Selector {
     /// Applies one selector rule (Redis's ACLSetSelector).
     pub fn apply(&mut self, catalog: &Catalog, rule: &[u8]) -> Result<(), RuleError> {
         let lower = rule.to_ascii_lowercase();
+        // `~*` and `&*` are the flags' other names (Redis 7.0 checks them first, so they are
+        // accepted after the flag); `%RW~*` is a pattern, after which others may follow.
         match lower.as_slice() {
-            b"allkeys" => self.allow_all_keys(),
+            b"allkeys" | b"~*" => self.allow_all_keys(),
             b"resetkeys" => {
                 self.all_keys = false;
                 self.keys.clear();
             }
-            b"allchannels" => self.allow_all_channels(),
+            b"allchannels" | b"&*" => self.allow_all_channels(),
             b"resetchannels" => {
                 self.all_channels = false;
                 self.channels.clear();
@@ -288,7 +301,11 @@ impl Selector {
     }
 
     /// `~pattern`, `%R~pattern`, `%W~pattern`, `%RW~pattern`.
+    /// After allkeys any of them is refused as such, its flags unread (Redis 7.0's order).
     fn add_key_pattern(&mut self, rule: &[u8]) -> Result<(), RuleError> {
+        if self.all_keys {
+            return Err(RuleError::KeysAfterAllKeys);
+        }
         let tilde = rule
             .iter()
             .position(|&b| b == b'~')
@@ -306,14 +323,7 @@ impl Selector {
                 return Err(RuleError::Syntax);
             }
         }
-        if self.all_keys {
-            return Err(RuleError::KeysAfterAllKeys);
-        }
         let pattern = &rule[tilde + 1..];
-        if pattern == b"*" && read && write {
-            self.allow_all_keys();
-            return Ok(());
-        }
         match self.keys.iter_mut().find(|known| known.pattern == pattern) {
             Some(known) => {
                 known.read |= read;
@@ -332,9 +342,7 @@ impl Selector {
         if self.all_channels {
             return Err(RuleError::ChannelsAfterAllChannels);
         }
-        if pattern == b"*" {
-            self.allow_all_channels();
-        } else if !self.channels.iter().any(|known| known == pattern) {
+        if !self.channels.iter().any(|known| known == pattern) {
             self.channels.push(pattern.to_vec());
         }
         Ok(())
@@ -342,9 +350,13 @@ impl Selector {
 
     /// The keys part as ACL GETUSER shows it: `~*`, or each pattern, space-separated.
     pub fn describe_keys(&self) -> Vec<Vec<u8>> {
+        self.key_rules(KeyPattern::describe)
+    }
+
+    fn key_rules(&self, rule: fn(&KeyPattern) -> Vec<u8>) -> Vec<Vec<u8>> {
         match self.all_keys {
             true => vec![b"~*".to_vec()],
-            false => self.keys.iter().map(KeyPattern::describe).collect(),
+            false => self.keys.iter().map(rule).collect(),
         }
     }
 
@@ -363,7 +375,17 @@ impl Selector {
     /// The rules that rebuild this selector from an empty one, as ACL LIST writes them: keys,
     /// channels (after `resetchannels` unless all are allowed), commands.
     pub fn describe(&self, catalog: &Catalog) -> Vec<Vec<u8>> {
-        let mut rules = self.describe_keys();
+        self.rules(catalog, KeyPattern::describe)
+    }
+
+    /// The rules that rebuild exactly this selector (a snapshot's): [`Self::describe`]'s, but
+    /// for a pattern `*` that must not read back as allkeys.
+    pub fn exact_rules(&self, catalog: &Catalog) -> Vec<Vec<u8>> {
+        self.rules(catalog, KeyPattern::exact_rule)
+    }
+
+    fn rules(&self, catalog: &Catalog, key_rule: fn(&KeyPattern) -> Vec<u8>) -> Vec<Vec<u8>> {
+        let mut rules = self.key_rules(key_rule);
         if !self.all_channels {
             rules.push(b"resetchannels".to_vec());
         }

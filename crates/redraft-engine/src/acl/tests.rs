@@ -78,6 +78,9 @@ fn setuser_refuses_bad_rules_with_redis_errors_and_changes_nothing() {
         ("ACL SETUSER u allchannels &x", modifier("&x", "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels")),
         ("ACL SETUSER u %X~a", modifier("%X~a", "Syntax error")),
         ("ACL SETUSER u %~a", modifier("%~a", "Syntax error")),
+        // After allkeys a flagged pattern is refused as a pattern before its flags are read.
+        ("ACL SETUSER u allkeys %X~a", modifier("%X~a", "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")),
+        ("ACL SETUSER u ~* %R", modifier("%R", "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")),
         ("ACL SETUSER u (+nope)", modifier("(+nope)", "Unknown command or category name in ACL")),
         ("ACL SETUSER u (on)", modifier("(on)", "Syntax error")),
         ("ACL SETUSER u (+get ~x", "ERR Unmatched parenthesis in acl selector starting at '(+get'.".to_string()),
@@ -318,6 +321,44 @@ fn cat_lists_categories_and_their_commands() {
     assert!(cat("ACL HELP").starts_with("[+ACL <subcommand>"));
 }
 
+/// Redis 7.0 counts a container (ACL, CONFIG, OBJECT ...) among the @slow commands and in no
+/// other category; its subcommands have their own.
+#[test]
+fn containers_are_slow_commands_and_nothing_else() {
+    let e = Engine::new();
+    let names = |category: &str| {
+        let listed = show(&read_seeded(
+            &e,
+            1,
+            0,
+            format!("ACL CAT {category}").as_str(),
+        ));
+        let listed = listed.trim_start_matches('[').trim_end_matches(']');
+        listed.split(' ').map(String::from).collect::<Vec<_>>()
+    };
+    let slow = names("slow");
+    for container in ["acl", "config", "object", "xinfo"] {
+        assert!(
+            slow.iter().any(|name| name == container),
+            "{container}: {slow:?}"
+        );
+    }
+    for category in [
+        "read",
+        "fast",
+        "admin",
+        "dangerous",
+        "connection",
+        "keyspace",
+    ] {
+        let listed = names(category);
+        assert!(
+            !listed.iter().any(|name| name == "config" || name == "acl"),
+            "{listed:?}"
+        );
+    }
+}
+
 #[test]
 fn genpass_is_hex_of_the_bits_asked_and_deterministic_per_seed() {
     let e = Engine::new();
@@ -357,4 +398,37 @@ fn users_travel_in_snapshots_and_older_snapshots_keep_only_the_default_user() {
     let v8 = crate::snapshot::encode_as(e.keyspace(), e.now_ms(), 8);
     let old = Engine::decode_snapshot(&v8).unwrap();
     assert_eq!(*old.keyspace().users, Users::default());
+}
+
+/// Redis 7.0's bytes: `~*` and `&*` are the allkeys and allchannels flags, accepted again
+/// after them; `%RW~*` (or `%R~*` then `%W~*`) is a pattern, after which others may follow,
+/// though ACL LIST writes it `~*` too. A snapshot keeps the difference.
+#[test]
+fn star_patterns_are_the_all_flags_but_a_flagged_star_is_a_pattern() {
+    let e = with_users(&[
+        "a &* &* ~* ~*",
+        "b %R~* %W~* ~k",
+        "c %RW~* &ch",
+        "d allchannels &*",
+    ]);
+    let after_all_keys = crate::testutil::apply(&mut e.clone(), 2, "ACL SETUSER a ~k");
+    assert!(
+        show(&after_all_keys).contains("after the * pattern"),
+        "{}",
+        show(&after_all_keys)
+    );
+    let after_all = crate::testutil::apply(&mut e.clone(), 2, "ACL SETUSER a &ch");
+    assert!(
+        show(&after_all).contains("'allchannels' flag"),
+        "{}",
+        show(&after_all)
+    );
+    assert_eq!(
+        list(&e),
+        "[\"user a off ~* &* -@all\" \"user b off ~* ~k resetchannels -@all\" \
+         \"user c off ~* resetchannels &ch -@all\" \"user d off &* -@all\" \
+         \"user default on nopass ~* &* +@all\"]"
+    );
+    let restored = Engine::decode_snapshot(&e.encode_snapshot()).unwrap();
+    assert_eq!(restored.keyspace().users, e.keyspace().users);
 }

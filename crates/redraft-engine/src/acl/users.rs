@@ -66,17 +66,17 @@ impl Users {
     /// Snapshot form: the user count (u32), then for each user in name order its name, its
     /// flag and password rules (u32 count, each rule as bytes), its root selector's rules and
     /// each selector's (a u32 count of selectors, then per selector its rules). Rules by name,
-    /// as ACL LIST writes them, so that a later command table reads them as Redis reads an
-    /// ACL file.
+    /// as ACL LIST writes them (but `%RW~*` for a pattern `*`, which `~*` would make allkeys),
+    /// so that a later command table reads them as Redis reads an ACL file.
     pub(crate) fn encode_snapshot(&self, catalog: &Catalog, out: &mut Vec<u8>) {
         out.extend_from_slice(&(self.by_name.len() as u32).to_le_bytes());
         for (name, user) in &self.by_name {
             put_bytes(out, name);
             put_rules(out, &user.head_rules());
-            put_rules(out, &user.root.describe(catalog));
+            put_rules(out, &user.root.exact_rules(catalog));
             out.extend_from_slice(&(user.selectors.len() as u32).to_le_bytes());
             for selector in &user.selectors {
-                put_rules(out, &selector.describe(catalog));
+                put_rules(out, &selector.exact_rules(catalog));
             }
         }
     }
