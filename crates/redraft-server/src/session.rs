@@ -372,7 +372,10 @@ impl<C: Cluster> Session<C> {
 
     async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
         let count = run.len();
-        let changes_users = run.iter().any(|argv| argv[0].eq_ignore_ascii_case(b"acl"));
+        let changes_users = run.iter().any(|argv| {
+            argv.first()
+                .is_some_and(|name| name.eq_ignore_ascii_case(b"acl"))
+        });
         let run = run.into_iter().map(|argv| self.as_caller(argv)).collect();
         let replies = self
             .run_through_log(run)
