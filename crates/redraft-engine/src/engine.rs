@@ -179,7 +179,9 @@ impl Engine {
         };
         if let Some(user) = user {
             let users = &self.keyspace.users;
-            if let Err(refusal) = acl::caller::check_top_level(users, user, spec, argv) {
+            if let Err(refusal) =
+                acl::caller::check(users, user, spec, argv, acl::caller::Caller::Client)
+            {
                 return refusal;
             }
         }

@@ -39,7 +39,13 @@ fn multi_exec(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             // Run as a user (`as-user`): Redis checks each command again at EXEC.
             let users = &ctx.keyspace.users;
             let allowed = ctx.user.map_or(Ok(()), |user| {
-                crate::acl::caller::check_queued(users, user, spec, argv)
+                crate::acl::caller::check(
+                    users,
+                    user,
+                    spec,
+                    argv,
+                    crate::acl::caller::Caller::Queued,
+                )
             });
             match allowed {
                 Ok(()) => spec.run_write(ctx, argv),

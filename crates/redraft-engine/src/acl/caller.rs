@@ -59,7 +59,7 @@ fn as_user_entry(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             return Err(Denied::Command.noperm("exec"));
         }
     } else {
-        check_top_level(&ctx.keyspace.users, user, spec, command)?;
+        check(&ctx.keyspace.users, user, spec, command, Caller::Client)?;
     }
     let mut inner = WriteCtx {
         keyspace: &mut *ctx.keyspace,
@@ -73,46 +73,46 @@ fn as_user_entry(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(spec.run_write(&mut inner, command))
 }
 
-/// What refuses `argv` (the command `spec`) to `user`, if anything: its rules, or its absence
-/// (a user deleted meanwhile may run nothing).
-fn denial<'a>(
-    users: &Users,
-    user: &[u8],
-    spec: &'a CommandSpec,
-    argv: &'a [Vec<u8>],
-) -> Option<Denied<'a>> {
-    match users.get(user) {
-        None => Some(Denied::Command),
-        Some(found) => check::check(found, &call_for(spec, argv)).err(),
-    }
+/// Where a command runs as a user: each place words a refusal as Redis does there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A client's command, checked before routing and again at apply: NOPERM lines.
+    Client,
+    /// A script's `redis.call` / `redis.pcall` (Redis's scriptVerifyACL).
+    Script,
+    /// A command queued in MULTI whose rules changed before EXEC.
+    Queued,
 }
 
-/// A client's command checked against `user`, as the node checks it before routing: Redis's
-/// NOPERM lines.
-pub fn check_top_level(
+/// Checks `argv` (the command `spec`) run by `user` from `caller`: refused by its rules, or
+/// because the user no longer exists (a user deleted meanwhile may run nothing).
+pub fn check(
     users: &Users,
     user: &[u8],
     spec: &CommandSpec,
     argv: &[Vec<u8>],
+    caller: Caller,
 ) -> Result<(), Reply> {
-    match denial(users, user, spec, argv) {
-        None => Ok(()),
-        Some(denied) => Err(denied.noperm(spec.name)),
-    }
-}
-
-/// Why `user` may not run `argv` (the command `spec`) from a script, in Redis 7.0's words
-/// (scriptVerifyACL).
-pub fn check_script_call(
-    users: &Users,
-    user: &[u8],
-    spec: &CommandSpec,
-    argv: &[Vec<u8>],
-) -> Result<(), Reply> {
-    let Some(denied) = denial(users, user, spec, argv) else {
-        return Ok(());
+    let denied = match users.get(user) {
+        None => Denied::Command,
+        Some(found) => match check::check(found, &call_for(spec, argv)) {
+            Ok(()) => return Ok(()),
+            Err(denied) => denied,
+        },
     };
-    Err(Reply::error(match denied {
+    Err(match caller {
+        Caller::Client => denied.noperm(spec.name),
+        Caller::Script => Reply::error(script_refusal(&denied)),
+        Caller::Queued => Reply::error(format!(
+            "NOPERM ACLs rules changed between the moment the transaction was accumulated and \
+             the EXEC call. This command is no longer allowed for the following reason: {}",
+            queued_refusal(&denied)
+        )),
+    })
+}
+
+fn script_refusal(denied: &Denied) -> &'static str {
+    match denied {
         Denied::Command => "ERR The user executing the script can't run this command or subcommand",
         Denied::Key(..) => {
             "ERR The user executing the script can't access at least one of the keys \
@@ -122,27 +122,13 @@ pub fn check_script_call(
             "ERR The user executing the script can't publish to the channel mentioned in \
              the command"
         }
-    }))
+    }
 }
 
-/// Why a command queued by `user` may no longer run at EXEC, in Redis 7.0's words (its rules
-/// changed since the command was queued).
-pub fn check_queued(
-    users: &Users,
-    user: &[u8],
-    spec: &CommandSpec,
-    argv: &[Vec<u8>],
-) -> Result<(), Reply> {
-    let Some(denied) = denial(users, user, spec, argv) else {
-        return Ok(());
-    };
-    let reason = match denied {
+fn queued_refusal(denied: &Denied) -> &'static str {
+    match denied {
         Denied::Command => "no permission to execute the command or subcommand",
         Denied::Key(..) => "no permission to touch the specified keys",
         Denied::Channel(..) => "no permission to access one of the channels used as arguments",
-    };
-    Err(Reply::error(format!(
-        "NOPERM ACLs rules changed between the moment the transaction was accumulated and \
-         the EXEC call. This command is no longer allowed for the following reason: {reason}"
-    )))
+    }
 }

@@ -3,7 +3,7 @@
 //! from a read-only script), and the few session commands a script may call answered here
 //! (PING, ECHO, TIME from the entry's time, SELECT of the script's own database).
 
-use crate::acl::caller::{check_script_call, check_top_level};
+use crate::acl::caller::{check, Caller};
 use crate::acl::users::Users;
 use crate::args;
 use crate::reply::Reply;
@@ -81,7 +81,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
         let spec = self.lookup(argv)?;
         Ok(self
             .user()
-            .is_none_or(|user| check_top_level(self.users(), user, spec, argv).is_ok()))
+            .is_none_or(|user| check(self.users(), user, spec, argv, Caller::Client).is_ok()))
     }
 
     /// Looks a command up as the table's dispatcher does, with the script's error lines.
@@ -112,7 +112,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
             return Err(Reply::error(NOT_ALLOWED));
         }
         if let Some(user) = self.user() {
-            check_script_call(self.users(), user, spec, argv)?;
+            check(self.users(), user, spec, argv, Caller::Script)?;
         }
         match spec.name {
             "ping" => return Ok(ping(argv)),
