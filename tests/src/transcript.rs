@@ -4,15 +4,43 @@
 //! give comparable transcripts.
 
 use crate::raw::{command_bytes, show, RawClient};
+use crate::reference::RedisServer;
 
 /// On connection `conn`, send `line` (nothing when empty; `{id:N}` stands for connection N's
 /// CLIENT ID), then read `frames` frames (replies and pushes alike).
 pub struct Step(pub usize, pub &'static str, pub usize);
 
 /// One connection: its port and whether it speaks RESP3 (HELLO 3 first).
+#[derive(Clone, Copy, Debug)]
 pub struct Conn {
     pub port: u16,
     pub resp3: bool,
+}
+
+impl Conn {
+    pub fn resp2(port: u16) -> Conn {
+        Conn { port, resp3: false }
+    }
+
+    pub fn resp3(port: u16) -> Conn {
+        Conn { port, resp3: true }
+    }
+}
+
+/// Runs `steps` on a fresh redis-server (every connection to it, each speaking what its
+/// counterpart in `conns` speaks) and on redraft over `conns`, and asserts the same frames.
+pub async fn compare_with_redis(conns: &[Conn], steps: &[Step]) {
+    let redis = RedisServer::start().await;
+    let on_redis: Vec<Conn> = conns
+        .iter()
+        .map(|conn| Conn {
+            port: redis.port(),
+            ..*conn
+        })
+        .collect();
+    let reference = run(&on_redis, steps).await;
+    let ours = run(conns, steps).await;
+    assert_same(&reference, &ours);
 }
 
 /// Runs `steps` over fresh connections `conns`; one line per frame read.

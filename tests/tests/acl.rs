@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use redraft_tests::transcript::{self, Conn, Step};
-use redraft_tests::{Cluster, RawClient, RedisServer};
+use redraft_tests::{Cluster, RawClient};
 
 const ADMIN: usize = 0;
 const USER: usize = 1;
@@ -40,22 +40,7 @@ const STEPS: &[Step] = &[
 ];
 
 async fn compare_with_redis(admin: u16, user: u16) {
-    let conns = |admin, user| {
-        [
-            Conn {
-                port: admin,
-                resp3: false,
-            },
-            Conn {
-                port: user,
-                resp3: false,
-            },
-        ]
-    };
-    let redis = RedisServer::start().await;
-    let reference = transcript::run(&conns(redis.port(), redis.port()), STEPS).await;
-    let ours = transcript::run(&conns(admin, user), STEPS).await;
-    transcript::assert_same(&reference, &ours);
+    transcript::compare_with_redis(&[Conn::resp2(admin), Conn::resp2(user)], STEPS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

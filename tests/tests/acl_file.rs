@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use redraft_tests::transcript::{self, Conn, Step};
-use redraft_tests::{Cluster, ClusterOptions, RawClient, RedisServer};
+use redraft_tests::{Cluster, ClusterOptions, RawClient};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -91,12 +91,8 @@ async fn acl_load_on_one_node_logs_users_in_everywhere_and_acl_save_loads_back()
 async fn without_an_acl_file_load_and_save_answer_as_redis_does() {
     let cluster = Cluster::start(1).await;
     let port = cluster.port(cluster.ids()[0]);
-    let redis = RedisServer::start().await;
     let steps = [Step(0, "ACL LOAD", 1), Step(0, "ACL SAVE", 1)];
-    let conn = |port| [Conn { port, resp3: false }];
-    let reference = transcript::run(&conn(redis.port()), &steps).await;
-    let ours = transcript::run(&conn(port), &steps).await;
-    transcript::assert_same(&reference, &ours);
+    transcript::compare_with_redis(&[Conn::resp2(port)], &steps).await;
 }
 
 /// A script's commands as the calling user may run them (no spaces: the transcript splits
@@ -125,12 +121,9 @@ const SCRIPT_STEPS: &[Step] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scripts_commands_are_checked_against_its_user_as_redis_checks_them() {
-    let redis = RedisServer::start().await;
-    let conns = |port| [Conn { port, resp3: false }, Conn { port, resp3: false }];
-    let reference = transcript::run(&conns(redis.port()), SCRIPT_STEPS).await;
     let cluster = Cluster::start(1).await;
-    let ours = transcript::run(&conns(cluster.port(cluster.ids()[0])), SCRIPT_STEPS).await;
-    transcript::assert_same(&reference, &ours);
+    let port = cluster.port(cluster.ids()[0]);
+    transcript::compare_with_redis(&[Conn::resp2(port), Conn::resp2(port)], SCRIPT_STEPS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

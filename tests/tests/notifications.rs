@@ -2,7 +2,7 @@
 //! the writes (and CONFIG SET notify-keyspace-events) through another node.
 
 use redraft_tests::transcript::{self, Conn, Step};
-use redraft_tests::{Cluster, RedisServer};
+use redraft_tests::Cluster;
 
 const SUB: usize = 0;
 const W: usize = 1;
@@ -55,22 +55,7 @@ const STEPS: &[Step] = &[
 ];
 
 async fn compare_with_redis(subscriber: u16, writer: u16) {
-    let conns = |subscriber, writer| {
-        [
-            Conn {
-                port: subscriber,
-                resp3: false,
-            },
-            Conn {
-                port: writer,
-                resp3: false,
-            },
-        ]
-    };
-    let redis = RedisServer::start().await;
-    let reference = transcript::run(&conns(redis.port(), redis.port()), STEPS).await;
-    let ours = transcript::run(&conns(subscriber, writer), STEPS).await;
-    transcript::assert_same(&reference, &ours);
+    transcript::compare_with_redis(&[Conn::resp2(subscriber), Conn::resp2(writer)], STEPS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use redraft_tests::raw::show;
 use redraft_tests::transcript::{self, Conn, Step};
-use redraft_tests::{Cluster, ClusterOptions, RawClient, RedisServer};
+use redraft_tests::{Cluster, ClusterOptions, RawClient};
 
 /// The connections of the transcript: a publisher, a RESP2 subscriber, a RESP3 client.
 const PUB: usize = 0;
@@ -65,26 +65,15 @@ const STEPS: &[Step] = &[
 ];
 
 async fn compare_with_redis(publisher: u16, subscriber: u16) {
-    let conns = |publisher, subscriber| {
-        [
-            Conn {
-                port: publisher,
-                resp3: false,
-            },
-            Conn {
-                port: subscriber,
-                resp3: false,
-            },
-            Conn {
-                port: subscriber,
-                resp3: true,
-            },
-        ]
-    };
-    let redis = RedisServer::start().await;
-    let reference = transcript::run(&conns(redis.port(), redis.port()), STEPS).await;
-    let ours = transcript::run(&conns(publisher, subscriber), STEPS).await;
-    transcript::assert_same(&reference, &ours);
+    transcript::compare_with_redis(
+        &[
+            Conn::resp2(publisher),
+            Conn::resp2(subscriber),
+            Conn::resp3(subscriber),
+        ],
+        STEPS,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use redraft_tests::transcript::{self, Conn, Step};
-use redraft_tests::{Cluster, RedisServer};
+use redraft_tests::Cluster;
 
 /// Connections: a RESP3 tracking client, a writer, a RESP2 client that receives redirected
 /// invalidations, a RESP2 client that redirects to it.
@@ -80,30 +80,16 @@ const STEPS: &[Step] = &[
 ];
 
 async fn compare_with_redis(tracker: u16, writer: u16) {
-    let conns = |tracker, writer| {
-        [
-            Conn {
-                port: tracker,
-                resp3: true,
-            },
-            Conn {
-                port: writer,
-                resp3: false,
-            },
-            Conn {
-                port: tracker,
-                resp3: false,
-            },
-            Conn {
-                port: tracker,
-                resp3: false,
-            },
-        ]
-    };
-    let redis = RedisServer::start().await;
-    let reference = transcript::run(&conns(redis.port(), redis.port()), STEPS).await;
-    let ours = transcript::run(&conns(tracker, writer), STEPS).await;
-    transcript::assert_same(&reference, &ours);
+    transcript::compare_with_redis(
+        &[
+            Conn::resp3(tracker),
+            Conn::resp2(writer),
+            Conn::resp2(tracker),
+            Conn::resp2(tracker),
+        ],
+        STEPS,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
