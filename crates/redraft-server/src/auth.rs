@@ -126,8 +126,9 @@ fn reason_of(error: &str) -> &'static str {
 
 impl<C: Cluster> Session<C> {
     /// Whether this connection may run `argv` (the command `spec`): None when it may, else
-    /// the refusal (NOAUTH before authentication, NOPERM from the user's rules).
-    pub fn refusal(&self, spec: &CommandSpec, argv: &[Vec<u8>]) -> Option<Reply> {
+    /// the refusal (NOAUTH before authentication, NOPERM from the user's rules), written to
+    /// ACL LOG when `note`.
+    pub fn refusal(&self, spec: &CommandSpec, argv: &[Vec<u8>], note: bool) -> Option<Reply> {
         let name = spec.name;
         if allowed_before_auth(name) {
             return None;
@@ -143,7 +144,7 @@ impl<C: Cluster> Session<C> {
         let Err(refused) = access.check_command(user, spec, argv) else {
             return None;
         };
-        if let Reply::Error(text) = &refused {
+        if let (true, Reply::Error(text)) = (note, &refused) {
             let who = String::from_utf8_lossy(user).into_owned();
             self.server
                 .acl_log
@@ -184,11 +185,14 @@ impl<C: Cluster> Session<C> {
         // user just created through it (by this client too) log in. Without a leader, the
         // users applied so far decide.
         let _ = self.server.cluster.read_barrier().await;
+        // Entered before the check, so that a revocation applied between the two is not missed.
+        let login = self.server.logins.enter(user, self.id);
         if self.server.cluster.access().authenticate(user, password) {
             self.user = Some(user.to_vec());
-            self.login = Some(self.server.logins.enter(user, self.id));
+            self.login = Some(login);
             return true;
         }
+        drop(login);
         self.failed_auths += 1;
         let who = String::from_utf8_lossy(user).into_owned();
         let info = self.client_line();

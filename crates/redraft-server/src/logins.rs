@@ -93,7 +93,14 @@ impl Drop for Login {
     fn drop(&mut self) {
         let mut table = lock(&self.table);
         if let Some(clients) = table.get_mut(&self.user) {
-            clients.remove(&self.client);
+            // Only its own entry: a connection that logged in again as the same user holds a
+            // newer one, entered before this login was dropped.
+            let own = clients
+                .get(&self.client)
+                .is_some_and(|entry| Arc::ptr_eq(entry, &self.revocation));
+            if own {
+                clients.remove(&self.client);
+            }
             if clients.is_empty() {
                 table.remove(&self.user);
             }
@@ -123,5 +130,18 @@ mod tests {
         drop(a2);
         assert_eq!(logins.count(b"a"), 0);
         assert!(lock(&logins.table).get(b"a".as_slice()).is_none());
+    }
+
+    #[test]
+    fn logging_in_again_as_the_same_user_stays_revocable() {
+        let logins = Logins::default();
+        let hub = Hub::default();
+        let first = logins.enter(b"a", 1);
+        // AUTH again on connection 1: the new login is entered before the old one goes.
+        let second = logins.enter(b"a", 1);
+        drop(first);
+        assert_eq!(logins.count(b"a"), 1);
+        logins.revoke(&[b"a".to_vec()], &hub);
+        assert!(second.is_revoked());
     }
 }

@@ -261,7 +261,16 @@ impl<C: Cluster> Session<C> {
             }
             rest = &rest[written..];
         }
-        socket.flush().await?;
+        // TLS may still hold what `write` took: flushing it waits on the client as writing
+        // does, so it gives up the same way.
+        loop {
+            tokio::select! {
+                flushed = socket.flush() => break flushed?,
+                () = outbox.changed() => if let Some(why) = outbox.closed() {
+                    return Err(closed(why));
+                },
+            }
+        }
         outbox.written(std::mem::take(&mut self.pushed_unwritten));
         Ok(())
     }
@@ -349,7 +358,7 @@ impl<C: Cluster> Session<C> {
                     while let Some(next) = pending.next_if(|next| {
                         run.len() < MAX_RUN_COMMANDS
                             && bytes + argv_bytes(next) <= MAX_RUN_BYTES
-                            && matches!(self.route(next), Route::Write)
+                            && self.joins_run(next, &Route::Write)
                     }) {
                         bytes += argv_bytes(&next);
                         run.push(next);
@@ -359,7 +368,7 @@ impl<C: Cluster> Session<C> {
                 Route::Read => {
                     let mut run = vec![argv];
                     while let Some(next) =
-                        pending.next_if(|next| matches!(self.route(next), Route::Read))
+                        pending.next_if(|next| self.joins_run(next, &Route::Read))
                     {
                         run.push(next);
                     }
@@ -476,9 +485,10 @@ fn queueing(route: &Route) -> Option<Queueing> {
         Route::Read | Route::Write | Route::Block => Some(Queueing::Keyspace),
         // WAIT in a transaction would answer without waiting (Redis's rule) a number that
         // only the leader knows: not in a transaction in redraft.
-        // ACL LOAD and SAVE are the node's, on its file: not in a transaction in redraft.
+        // ACL LOAD and SAVE are the node's, on its file, and AUTH waits for the leader and
+        // may pause: not in a transaction in redraft.
         Route::Session(
-            "select" | "hello" | "client|unblock" | "wait" | "acl|load" | "acl|save",
+            "select" | "hello" | "client|unblock" | "wait" | "acl|load" | "acl|save" | "auth",
         )
         | Route::Cluster(_) => Some(Queueing::NotAllowed),
         // A subscription changes the connection's mode: not in a transaction in redraft.
@@ -513,6 +523,19 @@ impl<C: Cluster> Session<C> {
     /// those that join a run of reads or writes too.
     /// The command is resolved once here, for all three.
     fn route(&self, argv: &[Vec<u8>]) -> Route {
+        self.route_noting(argv, true)
+    }
+
+    /// Whether `argv` would join a run of `kind` (Read or Write), asked before the run goes:
+    /// nothing is written to ACL LOG here, since the command is routed again (and a refusal
+    /// logged then) once the run is done and it is its turn.
+    fn joins_run(&self, argv: &[Vec<u8>], kind: &Route) -> bool {
+        let routed = self.route_noting(argv, false);
+        std::mem::discriminant(&routed) == std::mem::discriminant(kind)
+    }
+
+    /// [`Session::route`]; a refusal goes to ACL LOG when `note`.
+    fn route_noting(&self, argv: &[Vec<u8>], note: bool) -> Route {
         let spec = match resolve(argv) {
             Ok(spec) => spec,
             Err(reply) => return Route::Immediate(reply),
@@ -524,7 +547,7 @@ impl<C: Cluster> Session<C> {
         if subscribed && !allowed_when_subscribed(spec.name) {
             return Route::Immediate(refused_when_subscribed(spec.name));
         }
-        match self.refusal(spec, argv) {
+        match self.refusal(spec, argv, note) {
             Some(refusal) if spec.name == "exec" => Route::ExecRefused(exec_abort(refusal)),
             Some(refusal) => Route::Immediate(refusal),
             None => route(&self.server.cluster, spec, argv),
@@ -533,12 +556,9 @@ impl<C: Cluster> Session<C> {
 
     /// HELLO, authenticating first when it carries AUTH; before authentication, only with it.
     async fn hello_authenticated(&mut self, argv: &[Vec<u8>]) -> Reply {
-        let auth = argv
-            .iter()
-            .position(|arg| arg.eq_ignore_ascii_case(b"auth"));
-        match auth.filter(|&at| at >= 2 && at + 2 < argv.len()) {
-            Some(at) => {
-                let (user, password) = (argv[at + 1].clone(), argv[at + 2].clone());
+        match hello_auth(argv) {
+            Some((user, password)) => {
+                let (user, password) = (user.to_vec(), password.to_vec());
                 if !self.log_in(&user, &password).await {
                     return Reply::error(
                         "WRONGPASS invalid username-password pair or user is disabled.",
@@ -555,6 +575,22 @@ impl<C: Cluster> Session<C> {
             None => {}
         }
         self.session_command("hello", argv)
+    }
+}
+
+/// HELLO's AUTH option, read option by option after the protocol version (`HELLO 3 SETNAME
+/// auth AUTH u p` names the client "auth"); None without one, or when the options are
+/// malformed (HELLO itself then answers the syntax error).
+fn hello_auth(argv: &[Vec<u8>]) -> Option<(&[u8], &[u8])> {
+    let mut options = argv.get(2..)?;
+    loop {
+        match options {
+            [option, user, password, ..] if option.eq_ignore_ascii_case(b"auth") => {
+                return Some((user, password))
+            }
+            [option, _, rest @ ..] if option.eq_ignore_ascii_case(b"setname") => options = rest,
+            _ => return None,
+        }
     }
 }
 

@@ -477,6 +477,64 @@ async fn a_refused_exec_answers_execabort_and_discards_the_transaction() {
 }
 
 #[tokio::test]
+async fn hello_reads_auth_as_an_option_not_as_a_client_name() {
+    let (_server, mut stream) = connect().await;
+    assert_exchange(&mut stream, b"ACL SETUSER u on >p ~* +@all\r\n", b"+OK\r\n").await;
+    let reply = exchange(&mut stream, b"HELLO 2 SETNAME auth AUTH u p\r\n", 20).await;
+    assert!(
+        reply.starts_with(b"*14\r\n"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert_exchange(&mut stream, b"ACL WHOAMI\r\n", b"$1\r\nu\r\n").await;
+    assert_exchange(&mut stream, b"CLIENT GETNAME\r\n", b"$4\r\nauth\r\n").await;
+}
+
+#[tokio::test]
+async fn auth_is_not_allowed_inside_a_transaction() {
+    let (_server, mut stream) = connect().await;
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("MULTI\r\n", "+OK\r\n"),
+            (
+                "AUTH default x\r\n",
+                "-ERR Command not allowed inside a transaction\r\n",
+            ),
+            ("PING\r\n", "+QUEUED\r\n"),
+            (
+                "EXEC\r\n",
+                "-EXECABORT Transaction discarded because of previous errors.\r\n",
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_refusal_after_a_run_of_writes_is_logged_once() {
+    let (_server, addr) = start().await;
+    let mut user = TcpStream::connect(addr).await.unwrap();
+    let noperm = "-NOPERM this user has no permissions to run the 'get' command\r\n";
+    assert_exchanges(
+        &mut user,
+        &[
+            ("ACL SETUSER u on >p +set ~*\r\n", "+OK\r\n"),
+            ("AUTH u p\r\n", "+OK\r\n"),
+        ],
+    )
+    .await;
+    // GET ends the run of SETs: asked whether it joins the run, then routed in its turn.
+    let pipeline = b"SET a 1\r\nSET b 2\r\nGET a\r\n";
+    let expected = format!("+OK\r\n+OK\r\n{noperm}");
+    assert_exchange(&mut user, pipeline, expected.as_bytes()).await;
+    let mut admin = TcpStream::connect(addr).await.unwrap();
+    let log = exchange(&mut admin, b"ACL LOG 1\r\n", 150).await;
+    let log = String::from_utf8_lossy(&log);
+    assert!(log.contains("count\r\n:1\r\n"), "{log}");
+}
+
+#[tokio::test]
 async fn a_transaction_past_its_command_bound_is_refused_and_aborted() {
     let (server, mut stream) = connect().await;
     let max = crate::transaction::MAX_QUEUED_COMMANDS;
