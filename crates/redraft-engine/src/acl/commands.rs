@@ -89,9 +89,11 @@ pub fn getuser(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 /// A selector's commands, keys and channels as GETUSER shows them, each one string.
 fn selector_fields(catalog: &Catalog, selector: &Selector) -> Vec<(Reply, Reply)> {
     let joined = |parts: Vec<Vec<u8>>| Reply::Bulk(parts.join(&b' '));
-    let commands = selector.commands.describe(catalog).join(" ");
     vec![
-        (Reply::bulk("commands"), Reply::bulk(commands)),
+        (
+            Reply::bulk("commands"),
+            joined(selector.commands.describe(catalog)),
+        ),
         (Reply::bulk("keys"), joined(selector.describe_keys())),
         (
             Reply::bulk("channels"),

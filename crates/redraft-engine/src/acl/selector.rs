@@ -187,7 +187,7 @@ impl Commands {
     /// The rules that give these permissions, as Redis 7.0 writes them: `+@all` or `-@all`,
     /// then the categories [`Self::best_categories`] picks, then the single commands that
     /// still differ (by name: Redis follows its hash table), then the allowed first arguments.
-    pub fn describe(&self, catalog: &Catalog) -> Vec<String> {
+    pub fn describe(&self, catalog: &Catalog) -> Vec<Vec<u8>> {
         let additive = !self.future;
         let mut rules = vec![if additive { "-@all" } else { "+@all" }.to_string()];
         let mut fake = Commands::default();
@@ -203,9 +203,12 @@ impl Commands {
                 fake.set_command(catalog, entry, wanted);
             }
         }
+        let mut rules: Vec<Vec<u8>> = rules.into_iter().map(String::into_bytes).collect();
+        // A first argument is bytes, kept as they are: a lossy copy would read back as
+        // another argument after a snapshot, and replicas would disagree.
         for (name, args) in &self.first_args {
             for arg in args {
-                rules.push(format!("+{name}|{}", String::from_utf8_lossy(arg)));
+                rules.push([format!("+{name}|").as_bytes(), arg].concat());
             }
         }
         rules
@@ -390,8 +393,7 @@ impl Selector {
             rules.push(b"resetchannels".to_vec());
         }
         rules.extend(self.describe_channels());
-        let commands = self.commands.describe(catalog).into_iter();
-        rules.extend(commands.map(String::into_bytes));
+        rules.extend(self.commands.describe(catalog));
         rules
     }
 }

@@ -400,6 +400,30 @@ fn users_travel_in_snapshots_and_older_snapshots_keep_only_the_default_user() {
     assert_eq!(*old.keyspace().users, Users::default());
 }
 
+#[test]
+fn a_binary_first_argument_survives_a_snapshot() {
+    let mut e = Engine::new();
+    let rule = [b"+select|".as_slice(), &[0xff, b'1']].concat();
+    let setuser = vec![
+        b"ACL".to_vec(),
+        b"SETUSER".to_vec(),
+        b"u".to_vec(),
+        b"on".to_vec(),
+        rule,
+    ];
+    assert_eq!(crate::testutil::apply(&mut e, 1, setuser), Reply::ok());
+    let restored = Engine::decode_snapshot(&e.encode_snapshot()).unwrap();
+    assert_eq!(restored.keyspace().users, e.keyspace().users);
+    let select = |arg: &[u8]| vec![b"SELECT".to_vec(), arg.to_vec()];
+    let access = super::Access(restored.users());
+    assert!(access
+        .check_permission(b"u", &select(&[0xff, b'1']))
+        .is_ok());
+    assert!(access
+        .check_permission(b"u", &select("\u{fffd}1".as_bytes()))
+        .is_err());
+}
+
 /// Redis 7.0's bytes: `~*` and `&*` are the allkeys and allchannels flags, accepted again
 /// after them; `%RW~*` (or `%R~*` then `%W~*`) is a pattern, after which others may follow,
 /// though ACL LIST writes it `~*` too. A snapshot keeps the difference.

@@ -97,7 +97,8 @@ fn check_redump(value: &Value, limits: &EncodingConfig) {
 }
 
 /// A snapshot that decodes must encode to bytes that decode and encode to the same bytes
-/// (the first encoding may differ from the input: older versions, keys in another order).
+/// (the first encoding may differ from the input: older versions, keys in another order),
+/// with the same users.
 pub fn snapshot(bytes: &[u8]) {
     let Ok(engine) = Engine::decode_snapshot(bytes) else {
         return;
@@ -110,6 +111,12 @@ pub fn snapshot(bytes: &[u8]) {
     assert!(
         again.encode_snapshot() == encoded,
         "a decoded snapshot encodes to other bytes the second time"
+    );
+    // The users are compared as values, beyond their bytes: a lossy rule would encode the
+    // same way twice yet read back as other permissions.
+    assert!(
+        again.keyspace().users == engine.keyspace().users,
+        "the users read back differ from those encoded"
     );
 }
 
@@ -139,5 +146,9 @@ mod tests {
                 assert!(engine.keyspace().dbs[0].stored_len() > 10);
             }
         }
+        // The newest format keeps the users as they were built, binary rules included.
+        let rich = seeds::rich_engine();
+        let restored = Engine::decode_snapshot(&rich.encode_snapshot()).unwrap();
+        assert!(restored.keyspace().users == rich.keyspace().users);
     }
 }

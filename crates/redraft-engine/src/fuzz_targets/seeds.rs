@@ -19,8 +19,13 @@ fn words(line: &str) -> Vec<Vec<u8>> {
 fn apply_all(engine: &mut Engine, db: u32, commands: Vec<Vec<Vec<u8>>>) {
     for command in commands {
         let index = engine.keyspace().applied_index + 1;
-        let entry = LogCommand::run(1000 + index, db, vec![command]);
-        engine.apply(index, &entry);
+        let entry = LogCommand::run(1000 + index, db, vec![command.clone()]);
+        let replies = engine.apply(index, &entry);
+        // A seed that failed to build what it names would seed nothing.
+        let failed = replies
+            .iter()
+            .find(|reply| matches!(reply, crate::Reply::Error(_)));
+        assert!(failed.is_none(), "seed command {command:?}: {failed:?}");
     }
 }
 
@@ -109,7 +114,7 @@ fn older_type_bodies() -> Vec<Vec<u8>> {
 /// A state that fills every section of the snapshot format: values of every type in two
 /// databases, deadlines, changes for WATCH, a cached script, a function library, a waiter, a
 /// subscription, a lock and an ACL user.
-fn rich_engine() -> Engine {
+pub(super) fn rich_engine() -> Engine {
     let mut engine = Engine::new();
     apply_all(&mut engine, 0, value_commands());
     let waiter = WaiterId {
@@ -124,12 +129,18 @@ fn rich_engine() -> Engine {
     let library = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
     let others = vec![
         words("SET volatile v PX 50000"),
-        words("SCRIPT LOAD return 1"),
+        vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), b"return 1".to_vec()],
         vec![b"FUNCTION".to_vec(), b"LOAD".to_vec(), library.into()],
         waiter.block(&words("BLPOP queue 0")),
         subscribe,
         words("LOCK.ACQUIRE mutex owner 10000"),
         words("ACL SETUSER alice on >secret ~k* +get"),
+        // A first argument that is not UTF-8, and a selector.
+        [&b"ACL SETUSER bob on (+get ~x*)"[..], b"+select|\xff1"]
+            .iter()
+            .flat_map(|part| part.split(|&b| b == b' '))
+            .map(<[u8]>::to_vec)
+            .collect(),
         words("CONFIG SET hash-max-listpack-entries 64"),
     ];
     apply_all(&mut engine, 0, others);
