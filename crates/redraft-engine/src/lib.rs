@@ -65,6 +65,7 @@ mod engine;
 mod testutil;
 
 pub use acl::caller::{as_user, AS_USER_COMMAND};
+pub use acl::commands::genpass as acl_genpass;
 pub use acl::file::{
     file_errors as acl_file_errors, ACL_LOAD_COMMAND, INITIAL as ACL_LOAD_INITIAL,
 };

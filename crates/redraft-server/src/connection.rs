@@ -30,6 +30,9 @@ impl<C: Cluster> Session<C> {
             "client|id" => Reply::Integer(self.id as i64),
             "acl|whoami" => self.acl_whoami(),
             "acl|log" => self.acl_log(argv),
+            "acl|genpass" => redraft_engine::acl_genpass(argv, &mut |bytes| {
+                rand::RngCore::fill_bytes(&mut rand::rng(), bytes)
+            }),
             "client|tracking" => self.client_tracking(argv),
             "client|caching" => self.client_caching(argv),
             "client|getredir" => self.client_getredir(),

@@ -491,6 +491,32 @@ async fn hello_reads_auth_as_an_option_not_as_a_client_name() {
 }
 
 #[tokio::test]
+async fn genpass_draws_fresh_randomness_on_the_node_also_inside_multi() {
+    let (server, mut stream) = connect().await;
+    let first = exchange(&mut stream, b"ACL GENPASS\r\n", 71).await;
+    let second = exchange(&mut stream, b"ACL GENPASS\r\n", 71).await;
+    assert!(
+        first.starts_with(b"$64\r\n"),
+        "{}",
+        String::from_utf8_lossy(&first)
+    );
+    assert_ne!(first, second);
+    let queued = exchange(&mut stream, b"MULTI\r\nACL GENPASS 8\r\n", 14).await;
+    assert_eq!(queued, b"+OK\r\n+QUEUED\r\n");
+    let exec = exchange(&mut stream, b"EXEC\r\n", 12).await;
+    assert!(
+        exec.starts_with(b"*1\r\n$2\r\n"),
+        "{}",
+        String::from_utf8_lossy(&exec)
+    );
+    assert_eq!(
+        server.cluster.entries.load(Ordering::SeqCst),
+        0,
+        "nothing in the log"
+    );
+}
+
+#[tokio::test]
 async fn auth_is_not_allowed_inside_a_transaction() {
     let (_server, mut stream) = connect().await;
     assert_exchanges(

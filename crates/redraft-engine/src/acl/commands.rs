@@ -11,7 +11,6 @@ use super::users::DEFAULT_USER;
 use crate::args::{self, text};
 use crate::event::Event;
 use crate::reply::{CmdResult, Reply};
-use crate::rng::Rng;
 use crate::spec::{CommandSpec, ReadCtx, WriteCtx};
 
 /// ACL SETUSER username [rule ...]: all rules or none, as Redis applies them to a copy.
@@ -139,23 +138,32 @@ pub fn cat(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 /// The largest password ACL GENPASS draws, in bits.
 const GENPASS_BITS_MAX: i64 = 4096;
 
-/// ACL GENPASS [bits]: a random password of `bits` (default 256) bits in hex, drawn from the
-/// read's seed (the engine draws no randomness of its own; the server passes a random one).
-pub fn genpass(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    args::Args::new(argv, 3).finish()?;
-    let bits = match argv.get(2) {
-        Some(bits) => args::int_arg(bits)?,
+/// ACL GENPASS [bits]: a password of `bits` (default 256) bits in hex, from random bytes the
+/// caller draws with `fill` (the client's node, from the operating system's generator: the
+/// engine draws no randomness of its own, and a log entry's seed is no secret). Served by the
+/// node as a session command, so also inside MULTI, never through the log.
+pub fn genpass(argv: &[Vec<u8>], fill: &mut dyn FnMut(&mut [u8])) -> Reply {
+    if let Err(reply) = args::Args::new(argv, 3).finish() {
+        return reply;
+    }
+    let bits = match argv.get(2).map(|bits| args::int_arg(bits)) {
         None => 256,
+        Some(Ok(bits)) => bits,
+        Some(Err(reply)) => return reply,
     };
     if !(1..=GENPASS_BITS_MAX).contains(&bits) {
-        return Err(Reply::error("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"));
+        return Reply::error("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096");
     }
     let digits = (bits as usize).div_ceil(4);
-    let mut rng = Rng::new(ctx.seed);
-    let hex: String = (0..digits)
-        .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
-        .collect();
-    Ok(Reply::bulk(hex))
+    let mut random = vec![0u8; digits.div_ceil(2)];
+    fill(&mut random);
+    let mut hex = String::with_capacity(random.len() * 2);
+    for byte in random {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+    }
+    hex.truncate(digits);
+    Reply::bulk(hex)
 }
 
 /// ACL DRYRUN username command [arg ...]: whether the user may run the command, and if not

@@ -20,19 +20,19 @@ use crate::spec::{
     Kind::{Container, Read, Session, Write},
     ADMIN, NOSCRIPT,
 };
-use commands::{cat, deluser, dryrun, genpass, getuser, help, list, setuser, users};
+use commands::{cat, deluser, dryrun, getuser, help, list, setuser, users};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!("acl", -2, 0, 0, 0, 0, Container(ACL))];
 
 /// ACL's subcommands. WHOAMI and LOG are the client's node's (its connection's user, its
-/// refusals); so are SAVE and LOAD (each node has its own ACL file: LOAD puts the file's text
+/// refusals), and GENPASS (the node's randomness, [`commands::genpass`]); so are SAVE and LOAD (each node has its own ACL file: LOAD puts the file's text
 /// in the log, see [`file`]).
 static ACL: &[CommandSpec] = &[
     cmd!("acl|cat", -2, NOSCRIPT, 0, 0, 0, Read(cat)),
     cmd!("acl|deluser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(deluser)),
     cmd!("acl|dryrun", -4, ADMIN | NOSCRIPT, 0, 0, 0, Read(dryrun)),
-    cmd!("acl|genpass", -2, NOSCRIPT, 0, 0, 0, Read(genpass)),
+    cmd!("acl|genpass", -2, NOSCRIPT, 0, 0, 0, Session),
     cmd!("acl|getuser", 3, ADMIN | NOSCRIPT, 0, 0, 0, Read(getuser)),
     cmd!("acl|help", 2, 0, 0, 0, 0, Read(help)),
     cmd!("acl|list", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(list)),
