@@ -95,6 +95,8 @@ pub fn check(
 ) -> Result<(), Reply> {
     let denied = match users.get(user) {
         None => Denied::Command,
+        // Most connections run as a user allowed everything: no call to build and match.
+        Some(found) if found.root.allows_everything() => return Ok(()),
         Some(found) => match check::check(found, &call_for(spec, argv)) {
             Ok(()) => return Ok(()),
             Err(denied) => denied,

@@ -92,11 +92,7 @@ impl Access {
         spec: &CommandSpec,
         argv: &[Vec<u8>],
     ) -> Result<(), crate::Reply> {
-        let Some(user) = self.0.get(user) else {
-            return Err(check::Denied::Command.noperm(spec.name));
-        };
-        let call = commands::call_for(spec, argv);
-        check::check(user, &call).map_err(|denied| denied.noperm(spec.name))
+        caller::check(&self.0, user, spec, argv, caller::Caller::Client)
     }
 }
 

@@ -256,6 +256,15 @@ pub struct Selector {
 }
 
 impl Selector {
+    /// Whether this selector allows every command on every key and channel (the default
+    /// user's, `+@all ~* &*`): then nothing about a call needs looking at.
+    pub fn allows_everything(&self) -> bool {
+        self.commands.future
+            && self.commands.flipped.is_empty()
+            && self.all_keys
+            && self.all_channels
+    }
+
     /// What the default user's root allows: everything.
     pub fn everything() -> Selector {
         Selector {

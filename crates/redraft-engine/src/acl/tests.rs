@@ -394,6 +394,21 @@ fn users_travel_in_snapshots_and_older_snapshots_keep_only_the_default_user() {
 }
 
 #[test]
+fn only_a_selector_allowing_every_command_key_and_channel_skips_the_call_check() {
+    let e = with_users(&[
+        "all on nopass +@all ~* &*",
+        "nochannels on nopass +@all ~* resetchannels",
+        "noget on nopass +@all ~* &* -get",
+        "somekeys on nopass +@all ~k* &*",
+    ]);
+    assert!(permission(&e, "all", "PUBLISH c m").is_ok());
+    assert!(permission(&e, "nochannels", "PUBLISH c m").is_err());
+    assert!(permission(&e, "noget", "GET k").is_err());
+    assert!(permission(&e, "somekeys", "GET x").is_err());
+    assert!(permission(&e, "somekeys", "GET k1").is_ok());
+}
+
+#[test]
 fn a_binary_first_argument_survives_a_snapshot() {
     let mut e = Engine::new();
     let rule = [b"+select|".as_slice(), &[0xff, b'1']].concat();
