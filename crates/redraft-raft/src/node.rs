@@ -81,7 +81,13 @@ impl Tasks {
             )),
         ];
         if let Some(tls) = tls {
-            handles.push(tokio::spawn(tls.watch()));
+            let mut stop = stop.subscribe();
+            handles.push(tokio::spawn(async move {
+                tokio::select! {
+                    () = tls.watch() => {}
+                    _ = stop.wait_for(|&stop| stop) => {}
+                }
+            }));
         }
         Tasks {
             stop,

@@ -12,7 +12,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::config::PeerTls;
-use crate::tls::{ClientCerts, ReloadingAcceptor, TlsError};
+use crate::tls::{read, ClientCerts, ReloadingAcceptor, TlsError};
 use tonic::{Request, Response, Status};
 
 use crate::credentials::Credentials;
@@ -150,12 +150,6 @@ pub(crate) fn peer_tls(
     crate::tls::client_config(files)?;
     let acceptor =
         ReloadingAcceptor::load(files.clone(), ClientCerts::Required, vec![b"h2".to_vec()])?;
-    let read = |path: &std::path::PathBuf| {
-        std::fs::read(path).map_err(|source| TlsError::Read {
-            path: path.clone(),
-            source,
-        })
-    };
     let ca = files
         .ca
         .as_ref()

@@ -1,7 +1,9 @@
 //! Runs the gRPC server until told to stop: over plain TCP, or over mutual TLS when the node
 //! has peer certificates.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -22,6 +24,46 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshakes under way at once: a stranger opening connections without finishing them
 /// holds at most this many tasks.
 const MAX_HANDSHAKES: usize = 64;
+/// Handshakes under way at once from one address: one stranger alone cannot take every slot
+/// and lock the members out.
+const MAX_HANDSHAKES_PER_ADDRESS: usize = 4;
+
+/// Handshakes under way per remote address.
+#[derive(Clone, Default)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One handshake counted against its address until dropped.
+struct AddressSlot {
+    table: PerAddress,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    fn take(&self, ip: IpAddr) -> Option<AddressSlot> {
+        let mut table = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = table.entry(ip).or_default();
+        if *count >= MAX_HANDSHAKES_PER_ADDRESS {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut table = self.table.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = table.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                table.remove(&self.ip);
+            }
+        }
+    }
+}
 
 pub async fn serve(
     core: Arc<Core>,
@@ -70,6 +112,7 @@ async fn accept_tls(
     handshaken: mpsc::Sender<Handshaken>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_HANDSHAKES));
+    let per_address = PerAddress::default();
     let refusals = OncePerSecond::default();
     loop {
         let (socket, from) = match listener.accept().await {
@@ -80,6 +123,9 @@ async fn accept_tls(
                 continue;
             }
         };
+        let Some(from_slot) = per_address.take(from.ip()) else {
+            continue; // too many handshakes under way from there: drop the connection
+        };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             continue; // too many handshakes under way: drop the connection
         };
@@ -89,7 +135,7 @@ async fn accept_tls(
         let refusals = refusals.clone();
         tokio::spawn(async move {
             let outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await;
-            drop(slot);
+            drop((slot, from_slot));
             match outcome {
                 Ok(Ok(stream)) => {
                     let _ = handshaken.send(Ok(stream)).await;
@@ -103,5 +149,25 @@ async fn accept_tls(
                 _ => {}
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_address_holds_a_few_handshake_slots_and_gets_them_back() {
+        let table = PerAddress::default();
+        let stranger: IpAddr = [10, 0, 0, 9].into();
+        let member: IpAddr = [10, 0, 0, 2].into();
+        let held: Vec<_> = (0..MAX_HANDSHAKES_PER_ADDRESS)
+            .map(|_| table.take(stranger).unwrap())
+            .collect();
+        assert!(table.take(stranger).is_none());
+        assert!(table.take(member).is_some());
+        drop(held);
+        assert!(table.take(stranger).is_some());
+        assert!(table.0.lock().unwrap().get(&stranger).is_none());
     }
 }

@@ -1,6 +1,7 @@
 //! TLS from PEM files, for the client port and between nodes: loading certificates, keys and
 //! CAs into rustls configurations, and an acceptor that picks up renewed files without a
-//! restart (certificates from an ACME client or cert-manager are replaced in place).
+//! restart (certificates from an ACME client or cert-manager are replaced in place). The side
+//! that dials a peer reads its files once, at start.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -59,7 +60,7 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Read {
         path: path.to_path_buf(),
         source,
