@@ -6,10 +6,12 @@
 //! entries up to `LogOptions::cache_bytes`; older ones are read back from their segment when
 //! asked for.
 //!
-//! `append()` writes the batch to the active segment and hands the flush callback to the
-//! [`flusher`] thread, which fsyncs once for all appends waiting at that moment.
-
-mod flusher;
+//! `append()` writes the batch to the active segment and fsyncs it before calling openraft's
+//! flush callback. openraft 0.9 waits for that callback before it does anything else (it
+//! neither replicates nor appends the next batch meanwhile), so a flush never has company to
+//! share it with: grouping happens before the log (the leader's group proposal, openraft's
+//! batching of queued writes into one append), and the fsync runs in place rather than on
+//! another thread, which would only add two thread hand-offs to every write.
 pub(crate) mod meta;
 pub(crate) mod segment;
 mod table;
@@ -25,12 +27,12 @@ use std::sync::Arc;
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{AnyError, LogState, RaftLogReader, StorageIOError};
 
+use crate::blocking::long_running;
 use crate::config::DEFAULT_LOG_CACHE_BYTES;
 use crate::error::StartError;
 use crate::fsutil;
 use crate::record;
 use crate::types::{Entry, LogId, StorageError, TypeConfig, Vote};
-use flusher::{FlushRequest, Flusher};
 use meta::Meta;
 use segment::{Position, ReadError};
 use table::{Segment, Shared, Table};
@@ -73,7 +75,7 @@ struct Active {
 pub struct LogStore {
     log_dir: PathBuf,
     meta_path: PathBuf,
-    committed_path: PathBuf,
+    committed_hint: meta::CommittedHint,
     options: LogOptions,
     shared: Arc<Shared>,
     /// Record bytes of the log from the last purge on, as on disk (shared: the node snapshots
@@ -85,7 +87,6 @@ pub struct LogStore {
     meta: Meta,
     committed: Option<LogId>,
     committed_index: Arc<AtomicU64>,
-    flusher: Flusher,
 }
 
 /// Reads entries concurrently with the store's writes.
@@ -104,13 +105,13 @@ impl LogStore {
         let committed_path = raft_dir.join("committed");
         let meta = Meta::load(&meta_path)?;
         let committed = meta::load_committed(&committed_path);
+        let committed_hint = meta::CommittedHint::open(&committed_path)
+            .map_err(|e| StartError::io("opening the committed index hint", &committed_path, e))?;
         let recovered = recover(&log_dir, meta.last_purged, options.cache_bytes)?;
-        let flusher = Flusher::start(options.fsync)
-            .map_err(|e| StartError::io("starting the log flusher", &log_dir, e))?;
         let mut store = LogStore {
             log_dir,
             meta_path,
-            committed_path,
+            committed_hint,
             options,
             log_bytes: Arc::new(AtomicU64::new(recovered.table.live_bytes())),
             shared: Arc::new(Shared::new(recovered.table)),
@@ -119,7 +120,6 @@ impl LogStore {
             meta,
             committed,
             committed_index: Arc::new(AtomicU64::new(0)),
-            flusher,
         };
         store.committed = store.clamped_committed();
         store.publish_committed();
@@ -497,7 +497,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         self.committed = committed;
         self.publish_committed();
-        if let Err(e) = meta::save_committed(&self.committed_path, committed) {
+        if let Err(e) = self.committed_hint.save(committed) {
             // Only a hint (see `meta`): losing it costs a wait for the leader after a restart.
             tracing::warn!(error = %e, "could not save the committed index");
         }
@@ -522,11 +522,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         }
         self.write_batch(&entries.into_iter().collect::<Vec<_>>())
             .map_err(write_error)?;
-        let request = FlushRequest {
-            file: self.active.file.clone(),
-            done: callback,
+        // Earlier segments were synced by the appends that wrote them.
+        let flushed = match self.options.fsync {
+            true => long_running(|| self.active.file.sync_data()),
+            false => Ok(()),
         };
-        self.flusher.submit(request).await.map_err(write_error)
+        callback.log_io_completed(flushed);
+        Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
