@@ -39,6 +39,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("renamenx", 3, FAST, 1, 2, 1, Write(renamenx)),
     cmd!("scan", -2, 0, 0, 0, 0, Read(scan)),
     cmd!("swapdb", 3, FAST, 0, 0, 0, Write(swapdb)),
+    // TOUCH updates Redis's access clock, which the engine does not keep: it only counts.
+    cmd!("touch", -2, FAST, 1, -1, 1, Read(exists)),
     cmd!("ttl", 2, FAST, 1, 1, 1, Read(ttl)),
     cmd!("type", 2, FAST, 1, 1, 1, Read(type_)),
     // UNLINK frees lazily in Redis; here both free at once, which clients cannot tell apart.
@@ -58,7 +60,7 @@ pub fn del(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::Integer(removed))
 }
 
-/// EXISTS: counts a key once per time it is named.
+/// EXISTS and TOUCH: count a key once per time it is named.
 pub fn exists(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     let db = ctx.db();
     let count = argv[1..]

@@ -57,6 +57,21 @@ fn del_unlink_exists_and_type() {
 }
 
 #[test]
+fn touch_counts_the_live_keys_it_names_and_changes_nothing() {
+    let mut e = engine_with(&["a", "b"]);
+    apply(&mut e, 1000, "SET t v PX 5");
+    let cases = [
+        ("TOUCH a a b x", ":3"),
+        ("TOUCH x", ":0"),
+        ("TOUCH t", ":1"),
+        ("TOUCH", "ERR wrong number of arguments for 'touch' command"),
+    ];
+    run(&mut e, 1000, &cases);
+    assert_eq!(read(&e, 1005, "TOUCH t a"), int(1), "expired is absent");
+    assert!(!crate::table::lookup(b"touch").unwrap().is_write());
+}
+
+#[test]
 fn expire_family_sets_deadlines_in_each_unit() {
     let mut e = engine_with(&["a", "b", "c", "d"]);
     let cases = [
