@@ -184,5 +184,12 @@ mod tests {
             assert_eq!(read(&e, 1000, line), err(NOT_INTEGER), "{line}");
         }
         assert!(!crate::table::lookup(b"lolwut").unwrap().is_write());
+        // @read @fast, as in Redis 7.0, although it reads no key.
+        for category in ["read", "fast"] {
+            let listed =
+                crate::testutil::show(&read(&e, 1000, ["ACL", "CAT", category].as_slice()));
+            let names: Vec<&str> = listed.trim_matches(['[', ']']).split(' ').collect();
+            assert!(names.contains(&"lolwut"), "{category}");
+        }
     }
 }
