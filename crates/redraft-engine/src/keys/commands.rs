@@ -353,9 +353,9 @@ fn db_in_range(id: i64) -> Result<usize, Reply> {
         .ok_or_else(|| Reply::error("ERR DB index is out of range"))
 }
 
-/// A database index argument of COPY or MOVE.
+/// A database index argument of COPY or MOVE (see [`args::db_index`]).
 fn db_index(arg: &[u8]) -> Result<usize, Reply> {
-    db_in_range(db_int(arg, args::NOT_INTEGER)?)
+    args::db_index(arg, crate::DATABASES)
 }
 
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";

@@ -1,4 +1,4 @@
-use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+use crate::args::{NOT_C_INT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::entry::LogCommand;
 use crate::reply::Reply;
 use crate::table::resolve;
@@ -513,7 +513,13 @@ fn copy_duplicates_value_and_deadline_within_and_across_databases() {
         ("COPY a c DB 16", RANGE),
         ("COPY a c DB -1", RANGE),
         ("COPY a c DB x", NOT_INTEGER),
-        ("COPY a c DB 4294967296", NOT_INTEGER),
+        ("COPY a c DB 1.5", NOT_INTEGER),
+        // Past a C int, getIntFromObjectOrReply's own line, as Redis 7.0 answers.
+        ("COPY a c DB 4294967296", NOT_C_INT),
+        ("COPY a c DB 2147483648", NOT_C_INT),
+        ("COPY a c DB -2147483649", NOT_C_INT),
+        ("COPY a c DB 99999999999999999999", NOT_INTEGER),
+        ("COPY nokey c DB 16", RANGE),
         ("COPY a c foo", SYNTAX_ERROR),
         ("COPY a c DB", SYNTAX_ERROR),
         // Options are read in order: the first bad one answers.
@@ -540,7 +546,13 @@ fn move_takes_the_key_and_its_deadline_to_another_database() {
         ("GET a", "w"),
         ("MOVE a 0", SAME),
         ("MOVE a 16", RANGE),
+        ("MOVE a -1", RANGE),
         ("MOVE a x", NOT_INTEGER),
+        ("MOVE a +1", NOT_INTEGER),
+        ("MOVE a 99999999999999999999", NOT_INTEGER),
+        ("MOVE a 2147483648", NOT_C_INT),
+        ("MOVE a -2147483649", NOT_C_INT),
+        ("MOVE nokey 16", RANGE),
     ];
     run(&mut e, 1, &cases);
     assert_eq!(read_in_db(&e, 2, "GET a"), bulk("v"));
