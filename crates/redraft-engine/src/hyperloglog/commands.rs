@@ -41,6 +41,9 @@ fn as_hll(value: Option<&Vec<u8>>) -> Result<Option<&[u8]>, Reply> {
 /// there is an HLL, so an empty string is one just created (a deadline is kept).
 fn hll_for_write<'a>(ctx: &'a mut WriteCtx, key: &[u8]) -> Result<(&'a mut Vec<u8>, bool), Reply> {
     let now = ctx.now_ms;
+    ctx.db().get_or_create::<Vec<u8>>(key, now)?;
+    // An HLL written by PFADD or PFMERGE is Redis's "raw" string, however short.
+    ctx.db().mark_raw_string(key, now);
     let hll = ctx.db().get_or_create::<Vec<u8>>(key, now)?;
     let created = hll.is_empty();
     if created {

@@ -219,7 +219,7 @@ pub fn persist(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let db = ctx.db();
     let had_deadline = db
         .get(&argv[1], now)
-        .is_some_and(|entry| entry.expires_at_ms.is_some());
+        .is_some_and(|entry| entry.deadline_ms().is_some());
     if had_deadline {
         db.set_deadline(&argv[1], None, now);
         ctx.notify(Class::GENERIC, "persist", &argv[1]);

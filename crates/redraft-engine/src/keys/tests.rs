@@ -461,6 +461,77 @@ fn object_reports_encodings_refcount_and_help_like_redis() {
 }
 
 #[test]
+fn a_string_built_in_place_is_raw_until_a_new_value_replaces_it_as_in_redis() {
+    let mut e = Engine::new();
+    for line in [
+        "SET a 123",
+        "SETRANGE a 0 4",
+        "SET b 123",
+        "APPEND b 4",
+        "APPEND c 12",
+        "SETRANGE d 0 12",
+        "SET f abc",
+        "SETRANGE f 0 x",
+        "SET g 12",
+        "SETBIT g 1 1",
+        "SETBIT h 1 1",
+        "SET i 12",
+        "BITFIELD i SET u8 0 49",
+        "SET j 12",
+        "SET m 5",
+        "PFADD p x",
+        "SET q 5",
+        "BITFIELD q GET u8 0",
+        "SET r 5",
+        "BITFIELD r INCRBY u8 0 0",
+        "SET s1 1",
+        "BITOP OR o s1",
+        "SET n 7",
+        "APPEND n 7",
+        "INCR n",
+        "COPY b b2",
+        "SET e 1",
+        "APPEND e 1",
+        "EXPIRE e 100",
+    ] {
+        apply(&mut e, 1, line);
+    }
+    // An empty patch changes nothing; an empty tail still rebuilds the string.
+    apply(&mut e, 1, &["SETRANGE", "j", "0", ""]);
+    apply(&mut e, 1, &["APPEND", "m", ""]);
+    // The encodings redis-server 7.0.15 reports after the same commands.
+    let cases = [
+        ("OBJECT ENCODING a", "raw"),
+        ("OBJECT ENCODING b", "raw"),
+        ("OBJECT ENCODING c", "int"),
+        ("OBJECT ENCODING d", "raw"),
+        ("OBJECT ENCODING f", "raw"),
+        ("OBJECT ENCODING g", "raw"),
+        ("OBJECT ENCODING h", "raw"),
+        ("OBJECT ENCODING i", "raw"),
+        ("OBJECT ENCODING j", "int"),
+        ("OBJECT ENCODING m", "raw"),
+        ("OBJECT ENCODING p", "raw"),
+        ("OBJECT ENCODING q", "int"),
+        ("OBJECT ENCODING r", "raw"),
+        ("OBJECT ENCODING o", "raw"),
+        ("OBJECT ENCODING n", "int"),
+        ("OBJECT ENCODING b2", "raw"),
+        ("OBJECT ENCODING e", "raw"),
+        ("PTTL e", ":100000"),
+        ("OBJECT REFCOUNT a", ":1"),
+        ("OBJECT REFCOUNT n", ":2147483647"),
+    ];
+    run(&mut e, 1, &cases);
+    // A new value is encoded afresh; the mark travels in snapshots.
+    let restored = Engine::decode_snapshot(&e.encode_snapshot()).expect("a snapshot");
+    assert_eq!(read(&restored, 1, "OBJECT ENCODING a"), bulk("raw"));
+    assert_eq!(restored.encode_snapshot(), e.encode_snapshot());
+    let cases = [("SET a 5", "+OK"), ("OBJECT ENCODING a", "int")];
+    run(&mut e, 1, &cases);
+}
+
+#[test]
 fn object_subcommands_are_dispatched_with_redis_errors() {
     let mut e = Engine::new();
     let unknown = |sub: &str| format!("ERR unknown subcommand '{sub}'. Try OBJECT HELP.");

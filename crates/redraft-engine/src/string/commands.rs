@@ -306,14 +306,18 @@ pub fn msetnx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::Integer(i64::from(stored)))
 }
 
-/// APPEND key value: creates the key if missing; keeps its deadline otherwise.
+/// APPEND key value: creates the key if missing (encoded as SET would); keeps its deadline
+/// otherwise.
 pub fn append(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (key, tail, now) = (&argv[1], &argv[2], ctx.now_ms);
     let len = match ctx.db().get_as_mut::<Vec<u8>>(key, now)? {
         Some(bytes) => {
             check_string_length(bytes.len() as u64, tail.len() as u64)?;
             bytes.extend_from_slice(tail);
-            bytes.len()
+            let len = bytes.len();
+            // Built in place, even by an empty tail: "raw" from now on, as in Redis.
+            ctx.db().mark_raw_string(key, now);
+            len
         }
         None => {
             ctx.db().insert(key, string_entry(tail.clone(), None), now);
@@ -335,7 +339,7 @@ pub fn strlen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 /// Stores `bytes` as the string at `key`, keeping its deadline (a new key has none).
 fn replace(db: &mut Db, key: &[u8], now_ms: u64, bytes: Vec<u8>) {
     match db.get_mut(key, now_ms) {
-        Some(entry) => entry.value = Value::String(bytes),
+        Some(entry) => entry.set_value(Value::String(bytes)),
         None => db.insert(key, string_entry(bytes, None), now_ms),
     }
 }
@@ -430,6 +434,8 @@ pub fn setrange(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             len
         }
     };
+    // Built in place (or zero-padded new): "raw" whatever it holds, as in Redis.
+    ctx.db().mark_raw_string(key, now);
     ctx.notify(Class::STRING, "setrange", key);
     Ok(Reply::count(len))
 }
