@@ -113,6 +113,21 @@ pub fn int_arg(bytes: &[u8]) -> Result<i64, Reply> {
     parse_i64(bytes).ok_or_else(|| Reply::error(NOT_INTEGER))
 }
 
+/// Redis's reply to an integer argument that does not fit a C int (getIntFromObjectOrReply).
+pub const NOT_C_INT: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+
+/// A database index as SELECT, MOVE and COPY ... DB read it: an integer (Redis's error for
+/// one that is not), that fits a C int (getIntFromObjectOrReply's error), and names one of
+/// the `databases` (selectDb's error).
+pub fn db_index(arg: &[u8], databases: usize) -> Result<usize, Reply> {
+    let index = i32::try_from(int_arg(arg)?).map_err(|_| Reply::error(NOT_C_INT))?;
+    usize::try_from(index)
+        .ok()
+        .filter(|index| *index < databases)
+        .ok_or_else(|| Reply::error("ERR DB index is out of range"))
+}
+
 /// Case-insensitive comparison of an argument with an option name.
 pub fn is(arg: &[u8], option: &str) -> bool {
     arg.eq_ignore_ascii_case(option.as_bytes())

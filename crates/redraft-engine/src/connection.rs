@@ -6,12 +6,13 @@
 
 use crate::args;
 use crate::reply::{CmdResult, Reply};
-use crate::spec::WriteCtx;
 use crate::spec::{
     cmd, CommandSpec,
-    Kind::{Cluster, Container, Session, Transaction, Write},
+    Kind::{Cluster, Container, Read, Session, Transaction, Write},
     ADMIN, CONNECTION, FAST, NOSCRIPT,
 };
+use crate::spec::{ReadCtx, WriteCtx};
+use crate::REDIS_VERSION;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
@@ -32,6 +33,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction),
     cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!("lolwut", -1, FAST, 0, 0, 0, Read(lolwut)),
     cmd!("multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
     cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
@@ -126,3 +128,68 @@ type Pair<'a> = &'a [Vec<u8>];
 
 /// The parameter that sets the default user's password.
 const REQUIREPASS: &[u8] = b"requirepass";
+
+/// LOLWUT [VERSION version [argument ...]]: Redis 7.0 answers "Redis ver. <version>" and a
+/// newline, except that VERSION 5 and 6 draw the art of those releases (random in Redis)
+/// above the version line. Here those forms take their integer arguments as Redis does
+/// (VERSION 5 up to three, 6 up to two; the rest are ignored) and answer the version line
+/// alone, the same on every node (docs/commands.md). As in Redis, VERSION is read only when
+/// a value follows it, and the value is cut to 32 bits unsigned (2^32 + 5 is 5).
+fn lolwut(_ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    if argv.len() >= 3 && args::is(&argv[1], "VERSION") {
+        let version = args::int_arg(&argv[2])? as u32;
+        let arguments = match version {
+            5 => 3,
+            6 => 2,
+            _ => 0,
+        };
+        for argument in argv[3..].iter().take(arguments) {
+            args::int_arg(argument)?;
+        }
+    }
+    Ok(Reply::bulk(format!("Redis ver. {REDIS_VERSION}\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::args::NOT_INTEGER;
+    use crate::testutil::{bulk, err, read};
+    use crate::Engine;
+
+    #[test]
+    fn lolwut_answers_the_version_line_and_checks_the_arguments_redis_reads() {
+        let e = Engine::new();
+        let version = bulk("Redis ver. 7.4.0\n");
+        for line in [
+            "LOLWUT",
+            "lolwut version 7",
+            "LOLWUT VERSION -1",
+            "LOLWUT VERSION 5 1 1 1 x",
+            "LOLWUT VERSION 6 10 10 x",
+            "LOLWUT VERSION 4 x",
+            // VERSION without a value is no option, nor is anything else.
+            "LOLWUT VERSION",
+            "LOLWUT 5 x",
+        ] {
+            assert_eq!(read(&e, 1000, line), version, "{line}");
+        }
+        for line in [
+            "LOLWUT VERSION x",
+            "LOLWUT VERSION 5 1 1 x",
+            "LOLWUT VERSION 6 x",
+            "LOLWUT VERSION 6 1 x",
+            // 2^32 + 5 is 5 once cut to 32 bits.
+            "LOLWUT VERSION 4294967301 x",
+        ] {
+            assert_eq!(read(&e, 1000, line), err(NOT_INTEGER), "{line}");
+        }
+        assert!(!crate::table::lookup(b"lolwut").unwrap().is_write());
+        // @read @fast, as in Redis 7.0, although it reads no key.
+        for category in ["read", "fast"] {
+            let listed =
+                crate::testutil::show(&read(&e, 1000, ["ACL", "CAT", category].as_slice()));
+            let names: Vec<&str> = listed.trim_matches(['[', ']']).split(' ').collect();
+            assert!(names.contains(&"lolwut"), "{category}");
+        }
+    }
+}

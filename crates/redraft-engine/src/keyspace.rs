@@ -201,32 +201,66 @@ typed_value!(StreamValue, Stream, boxed);
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub value: Value,
-    /// Absolute deadline in milliseconds since the Unix epoch (entry time), if any. Non-zero,
-    /// so that "no deadline" costs no extra word in every key (see [`stored_deadline`]).
-    pub expires_at_ms: Option<NonZeroU64>,
+    /// One word for two things, so that a key costs its value and a word: the deadline in
+    /// milliseconds since the Unix epoch (entry time) in the low 63 bits, 0 for none (see
+    /// [`stored_deadline`]), and in the top bit [`RAW_STRING`].
+    meta: u64,
 }
+
+/// The top bit of [`Entry`]'s word: the string value was built in place (APPEND, SETRANGE,
+/// SETBIT, BITFIELD, BITOP, PFADD, PFMERGE), so OBJECT ENCODING reports `raw` as Redis does
+/// for such a string, however short or integer-like. Any new value clears it.
+const RAW_STRING: u64 = 1 << 63;
+
+/// The latest deadline an entry can hold: no command sets a later one (deadlines are signed
+/// 64-bit in Redis), and the top bit of the word is [`RAW_STRING`].
+const DEADLINE_MAX_MS: u64 = RAW_STRING - 1;
 
 /// A deadline as an entry stores it. A deadline of 0 ms is kept as 1 ms: both lie before any
 /// entry's time, so the key is expired either way, and every replica stores the same value.
 pub fn stored_deadline(deadline_ms: Option<u64>) -> Option<NonZeroU64> {
-    deadline_ms.map(|ms| NonZeroU64::new(ms).unwrap_or(NonZeroU64::MIN))
+    deadline_ms.map(|ms| NonZeroU64::new(ms.min(DEADLINE_MAX_MS)).unwrap_or(NonZeroU64::MIN))
 }
 
 impl Entry {
     pub fn new(value: Value, deadline_ms: Option<u64>) -> Entry {
         Entry {
             value,
-            expires_at_ms: stored_deadline(deadline_ms),
+            meta: stored_deadline(deadline_ms).map_or(0, NonZeroU64::get),
         }
     }
 
     /// The deadline in milliseconds since the Unix epoch, if any.
     pub fn deadline_ms(&self) -> Option<u64> {
-        self.expires_at_ms.map(NonZeroU64::get)
+        NonZeroU64::new(self.meta & DEADLINE_MAX_MS).map(NonZeroU64::get)
+    }
+
+    /// Sets or clears the deadline ([`Db::set_deadline`] keeps the index of deadlines).
+    fn set_deadline_ms(&mut self, deadline_ms: Option<u64>) {
+        let stored = stored_deadline(deadline_ms).map_or(0, NonZeroU64::get);
+        self.meta = (self.meta & RAW_STRING) | stored;
     }
 
     pub fn is_live(&self, now_ms: u64) -> bool {
         self.deadline_ms().is_none_or(|deadline| deadline > now_ms)
+    }
+
+    /// Whether the value is a string built in place (see [`RAW_STRING`]).
+    pub fn is_raw_string(&self) -> bool {
+        self.meta & RAW_STRING != 0
+    }
+
+    /// Notes that the string value was just built in place (see [`RAW_STRING`]).
+    pub fn mark_raw_string(&mut self) {
+        if matches!(self.value, Value::String(_)) {
+            self.meta |= RAW_STRING;
+        }
+    }
+
+    /// Replaces the value, keeping the deadline: a new value is not built in place.
+    pub fn set_value(&mut self, value: Value) {
+        self.value = value;
+        self.meta &= !RAW_STRING;
     }
 }
 
@@ -439,6 +473,14 @@ impl Db {
         T::of_mut(&mut entry.value).ok_or_else(Reply::wrong_type)
     }
 
+    /// Notes that the string at `key` was just built in place (see [`Entry::mark_raw_string`]);
+    /// nothing for a missing key or another type.
+    pub fn mark_raw_string(&mut self, key: &[u8], now_ms: u64) {
+        if let Some(entry) = self.get_mut(key, now_ms) {
+            entry.mark_raw_string();
+        }
+    }
+
     pub fn contains(&self, key: &[u8], now_ms: u64) -> bool {
         self.get(key, now_ms).is_some()
     }
@@ -499,7 +541,7 @@ impl Db {
             self.deadlines.insert((new, hashed.clone()));
         }
         if let Some(entry) = self.entries.get_mut(&hashed) {
-            entry.expires_at_ms = stored_deadline(deadline);
+            entry.set_deadline_ms(deadline);
         }
         true
     }

@@ -3,7 +3,8 @@
 //! Layout (integers little-endian): magic `RDRFSNAP`, format version (u32), engine time (u64),
 //! the replicated configuration (eight u64, see [`EncodingConfig::to_values`]), the index of
 //! the last entry applied (u64), then for each of the 16 databases its entry count (u64), its
-//! entries in keyspace order: key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8),
+//! entries in keyspace order: key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8,
+//! a string built in place having a tag of its own),
 //! value (per type); and its table of changes for WATCH (see [`Changes`]): the entry that last
 //! changed the whole database (u64), then the count of changed buckets (u32) and each as its
 //! position (u32) and entry index (u64), in order. Last, the script cache: its count (u64) and
@@ -39,10 +40,11 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// the configuration) and the script cache; version 5 the function libraries; version 6 the
 /// waiters of blocking commands; version 7 the registry of pub/sub subscriptions; version 8
 /// notify-keyspace-events (one more value of the configuration) and the lock service's table;
-/// version 9 the ACL users. Older snapshots still load, with the default configuration (for
+/// version 9 the ACL users; version 10 the type tag of a string built in place (OBJECT
+/// ENCODING's "raw", see [`Entry::is_raw_string`]). Older snapshots still load, with the default configuration (for
 /// what they lack), no change recorded (the applied index then comes with the next entry), no
 /// script cached, no library, no lock and only the default user.
-pub(crate) const VERSION: u32 = 9;
+pub(crate) const VERSION: u32 = 10;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
@@ -58,6 +60,8 @@ const TAG_LIST: u8 = 2;
 const TAG_SET: u8 = 3;
 const TAG_ZSET: u8 = 4;
 const TAG_STREAM: u8 = 5;
+/// A string built in place (version 10 on; older versions write it as [`TAG_STRING`]).
+const TAG_RAW_STRING: u8 = 6;
 
 pub fn encode(keyspace: &Keyspace, now_ms: u64) -> Vec<u8> {
     encode_as(keyspace, now_ms, VERSION)
@@ -87,7 +91,7 @@ pub(crate) fn encode_as(keyspace: &Keyspace, now_ms: u64, version: u32) -> Vec<u
                 }
                 None => out.push(0),
             }
-            encode_value(&mut out, &entry.value);
+            encode_value(&mut out, entry, version);
         }
         if version >= 3 {
             encode_changes(&mut out, &db.changes);
@@ -154,8 +158,10 @@ fn decode_changes(reader: &mut Reader, now_index: u64) -> Result<Changes, Snapsh
     })
 }
 
-fn encode_value(out: &mut Vec<u8>, value: &Value) {
+fn encode_value(out: &mut Vec<u8>, entry: &Entry, version: u32) {
+    let value = &entry.value;
     let tag = match value {
+        Value::String(_) if entry.is_raw_string() && version >= 10 => TAG_RAW_STRING,
         Value::String(_) => TAG_STRING,
         Value::Hash(_) => TAG_HASH,
         Value::List(_) => TAG_LIST,
@@ -203,8 +209,12 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
                 0 => None,
                 _ => Some(reader.u64()?),
             };
-            let value = decode_value(&mut reader)?;
-            db.insert(&key, Entry::new(value, expires_at_ms), now_ms);
+            let (value, raw) = decode_value(&mut reader)?;
+            let mut entry = Entry::new(value, expires_at_ms);
+            if raw {
+                entry.mark_raw_string();
+            }
+            db.insert(&key, entry, now_ms);
         }
         db.changes = match version {
             3.. => decode_changes(&mut reader, applied_index)?,
@@ -245,16 +255,17 @@ pub fn decode(bytes: &[u8]) -> Result<(Keyspace, u64), SnapshotError> {
     Ok((keyspace, now_ms))
 }
 
-fn decode_value(reader: &mut Reader) -> Result<Value, SnapshotError> {
-    match reader.u8()? {
-        TAG_STRING => Ok(Value::String(reader.bytes()?.to_vec())),
-        TAG_HASH => Ok(Value::Hash(HashValue::decode_snapshot(reader)?)),
-        TAG_LIST => Ok(Value::List(ListValue::decode_snapshot(reader)?)),
-        TAG_SET => Ok(Value::Set(Box::new(SetValue::decode_snapshot(reader)?))),
-        TAG_ZSET => Ok(Value::ZSet(ZSetValue::decode_snapshot(reader)?)),
-        TAG_STREAM => Ok(Value::Stream(Box::new(StreamValue::decode_snapshot(
-            reader,
-        )?))),
-        tag => Err(SnapshotError::UnknownType(tag)),
-    }
+/// A value, and whether it is a string built in place.
+fn decode_value(reader: &mut Reader) -> Result<(Value, bool), SnapshotError> {
+    let tag = reader.u8()?;
+    let value = match tag {
+        TAG_STRING | TAG_RAW_STRING => Value::String(reader.bytes()?.to_vec()),
+        TAG_HASH => Value::Hash(HashValue::decode_snapshot(reader)?),
+        TAG_LIST => Value::List(ListValue::decode_snapshot(reader)?),
+        TAG_SET => Value::Set(Box::new(SetValue::decode_snapshot(reader)?)),
+        TAG_ZSET => Value::ZSet(ZSetValue::decode_snapshot(reader)?),
+        TAG_STREAM => Value::Stream(Box::new(StreamValue::decode_snapshot(reader)?)),
+        tag => return Err(SnapshotError::UnknownType(tag)),
+    };
+    Ok((value, tag == TAG_RAW_STRING))
 }

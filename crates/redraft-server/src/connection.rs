@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redraft_engine::args::parse_i64;
+use redraft_engine::args::{db_index, parse_i64};
 use redraft_engine::glob::glob_match;
 use redraft_engine::table::{all as all_commands, unknown_subcommand};
 use redraft_engine::{lookup, CommandSpec, Reply};
@@ -58,13 +58,11 @@ impl<C: Cluster> Session<C> {
         }
     }
 
+    /// SELECT index, with Redis 7.0's errors (args::db_index, shared with MOVE and COPY).
     fn select(&mut self, argv: &[Vec<u8>]) -> Reply {
-        match parse_i64(&argv[1]) {
-            None => Reply::error("ERR value is not an integer or out of range"),
-            Some(db) if db < 0 || db >= self.server.config.databases as i64 => {
-                Reply::error("ERR DB index is out of range")
-            }
-            Some(db) => {
+        match db_index(&argv[1], self.server.config.databases) {
+            Err(refused) => refused,
+            Ok(db) => {
                 self.db = db as u32;
                 Reply::ok()
             }

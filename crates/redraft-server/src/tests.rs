@@ -265,6 +265,11 @@ async fn select_changes_the_database_of_later_commands() {
                 "SELECT x\r\n",
                 "-ERR value is not an integer or out of range\r\n",
             ),
+            ("SELECT -1\r\n", "-ERR DB index is out of range\r\n"),
+            (
+                "SELECT 2147483648\r\n",
+                "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n",
+            ),
         ],
     )
     .await;

@@ -67,6 +67,9 @@ fn string_for_bits<'a>(
 ) -> Result<(&'a mut Vec<u8>, bool), Reply> {
     let len = (max_bit >> 3) as usize + 1;
     let now = ctx.now_ms;
+    ctx.db().get_or_create::<Vec<u8>>(key, now)?;
+    // Written in place from now on, even if no bit changes: "raw", as in Redis.
+    ctx.db().mark_raw_string(key, now);
     let bytes = ctx.db().get_or_create::<Vec<u8>>(key, now)?;
     let grows = bytes.len() < len;
     if grows {
@@ -215,7 +218,8 @@ pub fn bitop(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             ctx.notify(Class::GENERIC, "del", destination);
         }
     } else {
-        let entry = Entry::new(Value::String(result), None);
+        let mut entry = Entry::new(Value::String(result), None);
+        entry.mark_raw_string(); // Redis stores the result as it built it: "raw".
         ctx.db().insert(destination, entry, now);
         ctx.notify(Class::STRING, "set", destination);
     }

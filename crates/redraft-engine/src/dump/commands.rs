@@ -71,7 +71,14 @@ pub fn restore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let deadline = match ttl {
         0 => None,
         ttl if absttl => Some(ttl as u64),
-        ttl => Some((ttl as u64).saturating_add(now)),
+        // Redis adds the time in a signed 64-bit integer; a sum past its range wraps to a
+        // time long past, so the key expires at once (0 here).
+        ttl => Some(
+            i64::try_from(now)
+                .ok()
+                .and_then(|now| ttl.checked_add(now))
+                .map_or(0, |at| at as u64),
+        ),
     };
     // A deadline already past: the key is gone (deleted above with REPLACE), as in Redis.
     if deadline.is_some_and(|deadline| deadline <= now) {

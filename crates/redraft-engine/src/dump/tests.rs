@@ -229,6 +229,35 @@ fn restore_ttls_relative_absolute_and_past() {
 }
 
 #[test]
+fn restore_with_a_ttl_that_overflows_past_now_leaves_no_key_as_redis() {
+    let mut engine = Engine::new();
+    apply(&mut engine, 1000, "SET s v");
+    let payload = dump_bytes(&engine, 1000, "s");
+    for line in [
+        // TTL + now overflows a signed 64-bit integer: Redis answers OK and the key is gone.
+        "RESTORE k 9223372036854775806 P",
+        "RESTORE k 9223372036854775807 P",
+        "RESTORE s 9223372036854775000 P REPLACE",
+        // As absolute times they are far ahead, and the keys live.
+        "RESTORE a 9223372036854775806 P ABSTTL",
+        "RESTORE b 9223372036854775807 P ABSTTL",
+        // The largest relative TTL that does not overflow.
+        "RESTORE c 9223372036854774807 P",
+    ] {
+        let restored = apply(&mut engine, 1000, restore_argv(line, &payload));
+        assert_eq!(show(&restored), "+OK", "{line}");
+    }
+    for (line, expected) in [
+        ("EXISTS k s", ":0"),
+        ("PEXPIRETIME a", ":9223372036854775806"),
+        ("PEXPIRETIME b", ":9223372036854775807"),
+        ("PEXPIRETIME c", ":9223372036854775807"),
+    ] {
+        assert_eq!(show(&read(&engine, 1000, line)), expected, "{line}");
+    }
+}
+
+#[test]
 fn corrupt_payloads_are_errors_never_panics() {
     assert_eq!(
         deserialize(b"", &EncodingConfig::default()),

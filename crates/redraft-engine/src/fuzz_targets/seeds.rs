@@ -112,7 +112,7 @@ fn older_type_bodies() -> Vec<Vec<u8>> {
 }
 
 /// A state that fills every section of the snapshot format: values of every type in two
-/// databases, deadlines, changes for WATCH, a cached script, a function library, a waiter, a
+/// databases (a string built in place too), deadlines, changes for WATCH, a cached script, a function library, a waiter, a
 /// subscription, a lock and an ACL user.
 pub(super) fn rich_engine() -> Engine {
     let mut engine = Engine::new();
@@ -129,6 +129,8 @@ pub(super) fn rich_engine() -> Engine {
     let library = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
     let others = vec![
         words("SET volatile v PX 50000"),
+        // A string built in place, which has a type tag of its own (format 10 on).
+        words("SETRANGE patched 0 12"),
         vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), b"return 1".to_vec()],
         vec![b"FUNCTION".to_vec(), b"LOAD".to_vec(), library.into()],
         waiter.block(&words("BLPOP queue 0")),

@@ -1,12 +1,12 @@
 //! The commands half: HLL values at keys, and Redis's errors.
 
-use super::value::{add, count, invalidate_cache, is_hll, new_hll, Corrupt, Union};
+use super::value::{add, count, invalidate_cache, is_hll, new_hll, self_test, Corrupt, Union};
 use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Read, Write},
-    DENYOOM, FAST,
+    ADMIN, DENYOOM, FAST,
 };
 use crate::spec::{ReadCtx, WriteCtx};
 
@@ -15,6 +15,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("pfadd", -2, DENYOOM | FAST, 1, 1, 1, Write(pfadd)),
     cmd!("pfcount", -2, 0, 1, -1, 1, Read(pfcount)),
     cmd!("pfmerge", -2, DENYOOM, 1, -1, 1, Write(pfmerge)),
+    // Touches no key: a read, so that it costs the log nothing.
+    cmd!("pfselftest", 1, ADMIN, 0, 0, 0, Read(pfselftest)),
 ];
 
 pub(super) const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
@@ -39,6 +41,9 @@ fn as_hll(value: Option<&Vec<u8>>) -> Result<Option<&[u8]>, Reply> {
 /// there is an HLL, so an empty string is one just created (a deadline is kept).
 fn hll_for_write<'a>(ctx: &'a mut WriteCtx, key: &[u8]) -> Result<(&'a mut Vec<u8>, bool), Reply> {
     let now = ctx.now_ms;
+    ctx.db().get_or_create::<Vec<u8>>(key, now)?;
+    // An HLL written by PFADD or PFMERGE is Redis's "raw" string, however short.
+    ctx.db().mark_raw_string(key, now);
     let hll = ctx.db().get_or_create::<Vec<u8>>(key, now)?;
     let created = hll.is_empty();
     if created {
@@ -92,5 +97,12 @@ pub fn pfmerge(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (hll, _) = hll_for_write(ctx, &argv[1])?;
     union.store(hll)?;
     ctx.notify(Class::STRING, "pfadd", &argv[1]);
+    Ok(Reply::ok())
+}
+
+/// PFSELFTEST: OK when the register encodings pass their checks (a bounded version of
+/// Redis's, see [`self_test`]); `ERR TESTFAILED <what>` otherwise.
+pub fn pfselftest(_ctx: &ReadCtx, _argv: &[Vec<u8>]) -> CmdResult {
+    self_test().map_err(|failure| Reply::error(format!("ERR TESTFAILED {failure}")))?;
     Ok(Reply::ok())
 }

@@ -234,3 +234,31 @@ fn pfadd_and_pfmerge_notify_pfadd() {
         ],
     );
 }
+
+#[test]
+fn pfselftest_answers_ok_and_is_an_admin_command_like_redis() {
+    let e = Engine::new();
+    assert_eq!(read(&e, 0, "PFSELFTEST"), ok());
+    assert_eq!(
+        read(&e, 0, "PFSELFTEST x"),
+        err("ERR wrong number of arguments for 'pfselftest' command")
+    );
+    let categories = |category: &str| {
+        let listed = show(&read(&e, 0, format!("ACL CAT {category}").as_str()));
+        listed
+            .trim_matches(['[', ']'])
+            .split(' ')
+            .any(|name| name == "pfselftest")
+    };
+    // @hyperloglog @admin @slow @dangerous, and no @read, as in Redis 7.0.
+    let expected = [
+        ("hyperloglog", true),
+        ("admin", true),
+        ("dangerous", true),
+        ("slow", true),
+        ("read", false),
+    ];
+    for (category, listed) in expected {
+        assert_eq!(categories(category), listed, "{category}");
+    }
+}

@@ -39,6 +39,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("renamenx", 3, FAST, 1, 2, 1, Write(renamenx)),
     cmd!("scan", -2, 0, 0, 0, 0, Read(scan)),
     cmd!("swapdb", 3, FAST, 0, 0, 0, Write(swapdb)),
+    // TOUCH updates Redis's access clock, which the engine does not keep: it only counts.
+    cmd!("touch", -2, FAST, 1, -1, 1, Read(exists)),
     cmd!("ttl", 2, FAST, 1, 1, 1, Read(ttl)),
     cmd!("type", 2, FAST, 1, 1, 1, Read(type_)),
     // UNLINK frees lazily in Redis; here both free at once, which clients cannot tell apart.
@@ -58,7 +60,7 @@ pub fn del(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::Integer(removed))
 }
 
-/// EXISTS: counts a key once per time it is named.
+/// EXISTS and TOUCH: count a key once per time it is named.
 pub fn exists(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     let db = ctx.db();
     let count = argv[1..]
@@ -217,7 +219,7 @@ pub fn persist(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let db = ctx.db();
     let had_deadline = db
         .get(&argv[1], now)
-        .is_some_and(|entry| entry.expires_at_ms.is_some());
+        .is_some_and(|entry| entry.deadline_ms().is_some());
     if had_deadline {
         db.set_deadline(&argv[1], None, now);
         ctx.notify(Class::GENERIC, "persist", &argv[1]);
@@ -351,9 +353,9 @@ fn db_in_range(id: i64) -> Result<usize, Reply> {
         .ok_or_else(|| Reply::error("ERR DB index is out of range"))
 }
 
-/// A database index argument of COPY or MOVE.
+/// A database index argument of COPY or MOVE (see [`args::db_index`]).
 fn db_index(arg: &[u8]) -> Result<usize, Reply> {
-    db_in_range(db_int(arg, args::NOT_INTEGER)?)
+    args::db_index(arg, crate::DATABASES)
 }
 
 const SAME_OBJECT: &str = "ERR source and destination objects are the same";

@@ -4,7 +4,7 @@
 //! policy.
 
 use crate::args;
-use crate::keyspace::Value;
+use crate::keyspace::{Entry, Value};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::ReadCtx;
 use crate::spec::{cmd, CommandSpec, Kind::Read};
@@ -35,8 +35,8 @@ fn as_integer(bytes: &[u8]) -> Option<i64> {
 
 /// The OBJECT ENCODING of a string value, judged from its bytes as Redis's tryObjectEncoding
 /// judges a value written by SET: "int" for an integer of up to 20 characters, "embstr" up
-/// to 44 bytes, "raw" beyond. (Redis also reports "raw" for short strings built in place by
-/// APPEND, SETRANGE or SETBIT; the engine does not track that history.)
+/// to 44 bytes, "raw" beyond. A string built in place is "raw" whatever its bytes (see
+/// [`encoding_of`]).
 pub fn string_encoding(bytes: &[u8]) -> &'static str {
     if as_integer(bytes).is_some() {
         "int"
@@ -47,7 +47,17 @@ pub fn string_encoding(bytes: &[u8]) -> &'static str {
     }
 }
 
-/// OBJECT ENCODING's name for any value.
+/// OBJECT ENCODING's name for a key's entry: "raw" for a string built in place by APPEND,
+/// SETRANGE, SETBIT, BITFIELD, BITOP, PFADD or PFMERGE, as Redis reports it.
+pub fn encoding_of(entry: &Entry) -> &'static str {
+    if entry.is_raw_string() {
+        "raw"
+    } else {
+        encoding_name(&entry.value)
+    }
+}
+
+/// OBJECT ENCODING's name for any value, as a fresh value of its kind.
 pub fn encoding_name(value: &Value) -> &'static str {
     match value {
         Value::String(bytes) => string_encoding(bytes),
@@ -60,23 +70,24 @@ pub fn encoding_name(value: &Value) -> &'static str {
 }
 
 /// What every OBJECT subcommand with a key shares: Nil for a missing key, `answer` otherwise.
-fn of_key(ctx: &ReadCtx, argv: &[Vec<u8>], answer: impl FnOnce(&Value) -> CmdResult) -> CmdResult {
+fn of_key(ctx: &ReadCtx, argv: &[Vec<u8>], answer: impl FnOnce(&Entry) -> CmdResult) -> CmdResult {
     match ctx.db().get(&argv[2], ctx.now_ms) {
         None => Ok(Reply::Nil),
-        Some(entry) => answer(&entry.value),
+        Some(entry) => answer(entry),
     }
 }
 
 /// OBJECT ENCODING key
 pub fn object_encoding(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    of_key(ctx, argv, |value| Ok(Reply::bulk(encoding_name(value))))
+    of_key(ctx, argv, |entry| Ok(Reply::bulk(encoding_of(entry))))
 }
 
-/// OBJECT REFCOUNT key: small integer strings are Redis's shared objects.
+/// OBJECT REFCOUNT key: small integer strings are Redis's shared objects (not one built in
+/// place, which is a private "raw" string).
 pub fn object_refcount(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    of_key(ctx, argv, |value| {
-        let shared = match value {
-            Value::String(bytes) => {
+    of_key(ctx, argv, |entry| {
+        let shared = match &entry.value {
+            Value::String(bytes) if !entry.is_raw_string() => {
                 as_integer(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
             }
             _ => false,

@@ -1,4 +1,4 @@
-use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+use crate::args::{NOT_C_INT, NOT_INTEGER, SYNTAX_ERROR};
 use crate::entry::LogCommand;
 use crate::reply::Reply;
 use crate::table::resolve;
@@ -54,6 +54,21 @@ fn del_unlink_exists_and_type() {
     ];
     run(&mut e, 1000, &cases);
     assert_eq!(apply(&mut e, 1005, "DEL t"), int(0), "expired is absent");
+}
+
+#[test]
+fn touch_counts_the_live_keys_it_names_and_changes_nothing() {
+    let mut e = engine_with(&["a", "b"]);
+    apply(&mut e, 1000, "SET t v PX 5");
+    let cases = [
+        ("TOUCH a a b x", ":3"),
+        ("TOUCH x", ":0"),
+        ("TOUCH t", ":1"),
+        ("TOUCH", "ERR wrong number of arguments for 'touch' command"),
+    ];
+    run(&mut e, 1000, &cases);
+    assert_eq!(read(&e, 1005, "TOUCH t a"), int(1), "expired is absent");
+    assert!(!crate::table::lookup(b"touch").unwrap().is_write());
 }
 
 #[test]
@@ -446,6 +461,77 @@ fn object_reports_encodings_refcount_and_help_like_redis() {
 }
 
 #[test]
+fn a_string_built_in_place_is_raw_until_a_new_value_replaces_it_as_in_redis() {
+    let mut e = Engine::new();
+    for line in [
+        "SET a 123",
+        "SETRANGE a 0 4",
+        "SET b 123",
+        "APPEND b 4",
+        "APPEND c 12",
+        "SETRANGE d 0 12",
+        "SET f abc",
+        "SETRANGE f 0 x",
+        "SET g 12",
+        "SETBIT g 1 1",
+        "SETBIT h 1 1",
+        "SET i 12",
+        "BITFIELD i SET u8 0 49",
+        "SET j 12",
+        "SET m 5",
+        "PFADD p x",
+        "SET q 5",
+        "BITFIELD q GET u8 0",
+        "SET r 5",
+        "BITFIELD r INCRBY u8 0 0",
+        "SET s1 1",
+        "BITOP OR o s1",
+        "SET n 7",
+        "APPEND n 7",
+        "INCR n",
+        "COPY b b2",
+        "SET e 1",
+        "APPEND e 1",
+        "EXPIRE e 100",
+    ] {
+        apply(&mut e, 1, line);
+    }
+    // An empty patch changes nothing; an empty tail still rebuilds the string.
+    apply(&mut e, 1, &["SETRANGE", "j", "0", ""]);
+    apply(&mut e, 1, &["APPEND", "m", ""]);
+    // The encodings redis-server 7.0.15 reports after the same commands.
+    let cases = [
+        ("OBJECT ENCODING a", "raw"),
+        ("OBJECT ENCODING b", "raw"),
+        ("OBJECT ENCODING c", "int"),
+        ("OBJECT ENCODING d", "raw"),
+        ("OBJECT ENCODING f", "raw"),
+        ("OBJECT ENCODING g", "raw"),
+        ("OBJECT ENCODING h", "raw"),
+        ("OBJECT ENCODING i", "raw"),
+        ("OBJECT ENCODING j", "int"),
+        ("OBJECT ENCODING m", "raw"),
+        ("OBJECT ENCODING p", "raw"),
+        ("OBJECT ENCODING q", "int"),
+        ("OBJECT ENCODING r", "raw"),
+        ("OBJECT ENCODING o", "raw"),
+        ("OBJECT ENCODING n", "int"),
+        ("OBJECT ENCODING b2", "raw"),
+        ("OBJECT ENCODING e", "raw"),
+        ("PTTL e", ":100000"),
+        ("OBJECT REFCOUNT a", ":1"),
+        ("OBJECT REFCOUNT n", ":2147483647"),
+    ];
+    run(&mut e, 1, &cases);
+    // A new value is encoded afresh; the mark travels in snapshots.
+    let restored = Engine::decode_snapshot(&e.encode_snapshot()).expect("a snapshot");
+    assert_eq!(read(&restored, 1, "OBJECT ENCODING a"), bulk("raw"));
+    assert_eq!(restored.encode_snapshot(), e.encode_snapshot());
+    let cases = [("SET a 5", "+OK"), ("OBJECT ENCODING a", "int")];
+    run(&mut e, 1, &cases);
+}
+
+#[test]
 fn object_subcommands_are_dispatched_with_redis_errors() {
     let mut e = Engine::new();
     let unknown = |sub: &str| format!("ERR unknown subcommand '{sub}'. Try OBJECT HELP.");
@@ -498,7 +584,13 @@ fn copy_duplicates_value_and_deadline_within_and_across_databases() {
         ("COPY a c DB 16", RANGE),
         ("COPY a c DB -1", RANGE),
         ("COPY a c DB x", NOT_INTEGER),
-        ("COPY a c DB 4294967296", NOT_INTEGER),
+        ("COPY a c DB 1.5", NOT_INTEGER),
+        // Past a C int, getIntFromObjectOrReply's own line, as Redis 7.0 answers.
+        ("COPY a c DB 4294967296", NOT_C_INT),
+        ("COPY a c DB 2147483648", NOT_C_INT),
+        ("COPY a c DB -2147483649", NOT_C_INT),
+        ("COPY a c DB 99999999999999999999", NOT_INTEGER),
+        ("COPY nokey c DB 16", RANGE),
         ("COPY a c foo", SYNTAX_ERROR),
         ("COPY a c DB", SYNTAX_ERROR),
         // Options are read in order: the first bad one answers.
@@ -525,7 +617,13 @@ fn move_takes_the_key_and_its_deadline_to_another_database() {
         ("GET a", "w"),
         ("MOVE a 0", SAME),
         ("MOVE a 16", RANGE),
+        ("MOVE a -1", RANGE),
         ("MOVE a x", NOT_INTEGER),
+        ("MOVE a +1", NOT_INTEGER),
+        ("MOVE a 99999999999999999999", NOT_INTEGER),
+        ("MOVE a 2147483648", NOT_C_INT),
+        ("MOVE a -2147483649", NOT_C_INT),
+        ("MOVE nokey 16", RANGE),
     ];
     run(&mut e, 1, &cases);
     assert_eq!(read_in_db(&e, 2, "GET a"), bulk("v"));

@@ -157,14 +157,8 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
     }
 
     fn select(&mut self, index: &[u8]) -> Result<Reply, Reply> {
-        let index = args::parse_i64(index).ok_or_else(|| Reply::error(args::NOT_INTEGER))?;
-        match usize::try_from(index) {
-            Ok(db) if db < DATABASES => {
-                self.db = db;
-                Ok(Reply::ok())
-            }
-            _ => Err(Reply::error("ERR DB index is out of range")),
-        }
+        self.db = args::db_index(index, DATABASES)?;
+        Ok(Reply::ok())
     }
 }
 

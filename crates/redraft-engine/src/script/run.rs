@@ -22,14 +22,14 @@ use super::rand48::Rand48;
 use super::register::{Registration, Registry};
 use crate::config::{EncodingConfig, INSTRUCTION_STEP};
 use crate::reply::Reply;
+use crate::REDIS_VERSION;
 
 const PRELUDE: &str = include_str!("prelude.lua");
 /// Where a script's errors say they happened, as in Redis (`user_script:1: ...`).
 const SCRIPT_CHUNK: &str = "@user_script";
 /// Where a library's errors say they happened (`user_function:1: ...`).
 const FUNCTION_CHUNK: &str = "@user_function";
-/// The version the `redis` table reports, as INFO does (crates/redraft-server/src/info.rs).
-const REDIS_VERSION: &str = "7.4.0";
+/// [`REDIS_VERSION`] as a number, as the `redis` table reports it.
 const REDIS_VERSION_NUM: u32 = 0x07_04_00;
 /// The error line of a script stopped by SCRIPT KILL (Redis's).
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";

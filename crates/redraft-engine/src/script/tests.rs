@@ -107,6 +107,8 @@ fn error_lines_match_redis_with_the_script_and_line() {
         ("return redis.call()", "ERR Please specify at least one argument for this redis lib call script: 0a907e1429221a4d85516cab7fd219a82a9439d8, on @user_script:1."),
         ("return redis.call({})", "ERR Lua redis lib command arguments must be strings or integers script: 80747816df1f4411f7c442b928fce6a814214839, on @user_script:1."),
         ("return redis.call(\"select\", 99)", "ERR DB index is out of range script: a65fd50d7b38070c657bbade0da170afd49b5469, on @user_script:1."),
+        ("return redis.call(\"select\", 2147483648)", "ERR value is out of range, value must between -2147483648 and 2147483647 script: 74da2a2894206d3728fa58321d98d080b8066c46, on @user_script:1."),
+        ("return redis.call(\"select\", \"x\")", "ERR value is not an integer or out of range script: 9ede505114ff9ff30480eff0a4fcc9e388f6317d, on @user_script:1."),
         ("return redis.call(\"eval\", \"return 1\", \"0\")", "ERR This Redis command is not allowed from script script: c212cd7b8bf190684e6f4f34f1abb5b5a113eb56, on @user_script:1."),
         ("return redis.setresp(4)", "ERR RESP version must be 2 or 3. script: 921c0a48021d97dfd5884aeea41875972c7804d9, on @user_script:1."),
         ("local ok, e = pcall(redis.call, \"incr\", \"s\") return e", "\"ERR value is not an integer or out of range\""),

@@ -1,5 +1,6 @@
 //! The string commands (t_string.c) and this module's entries in the command table.
 
+use super::lcs::{self, Match};
 use super::value::{check_string_length, overwrite, substring};
 use crate::args::{self, int_arg, is, syntax_error, Args, NOT_FLOAT, NOT_INTEGER};
 use crate::keyspace::{Db, Entry, Value};
@@ -34,6 +35,7 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         1,
         Write(incrbyfloat)
     ),
+    cmd!("lcs", -3, 0, 1, 2, 1, Read(lcs)),
     cmd!("mget", -2, FAST, 1, -1, 1, Read(mget)),
     cmd!("mset", -3, DENYOOM, 1, -1, 2, Write(mset)),
     cmd!("msetnx", -3, DENYOOM, 1, -1, 2, Write(msetnx)),
@@ -43,6 +45,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("setnx", 3, DENYOOM | FAST, 1, 1, 1, Write(setnx)),
     cmd!("setrange", 4, DENYOOM, 1, 1, 1, Write(setrange)),
     cmd!("strlen", 2, FAST, 1, 1, 1, Read(strlen)),
+    // SUBSTR is GETRANGE under its old name, as in Redis.
+    cmd!("substr", 4, 0, 1, 1, 1, Read(getrange)),
 ];
 
 fn string_entry(bytes: Vec<u8>, deadline_ms: Option<u64>) -> Entry {
@@ -302,14 +306,18 @@ pub fn msetnx(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::Integer(i64::from(stored)))
 }
 
-/// APPEND key value: creates the key if missing; keeps its deadline otherwise.
+/// APPEND key value: creates the key if missing (encoded as SET would); keeps its deadline
+/// otherwise.
 pub fn append(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (key, tail, now) = (&argv[1], &argv[2], ctx.now_ms);
     let len = match ctx.db().get_as_mut::<Vec<u8>>(key, now)? {
         Some(bytes) => {
             check_string_length(bytes.len() as u64, tail.len() as u64)?;
             bytes.extend_from_slice(tail);
-            bytes.len()
+            let len = bytes.len();
+            // Built in place, even by an empty tail: "raw" from now on, as in Redis.
+            ctx.db().mark_raw_string(key, now);
+            len
         }
         None => {
             ctx.db().insert(key, string_entry(tail.clone(), None), now);
@@ -331,7 +339,7 @@ pub fn strlen(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 /// Stores `bytes` as the string at `key`, keeping its deadline (a new key has none).
 fn replace(db: &mut Db, key: &[u8], now_ms: u64, bytes: Vec<u8>) {
     match db.get_mut(key, now_ms) {
-        Some(entry) => entry.value = Value::String(bytes),
+        Some(entry) => entry.set_value(Value::String(bytes)),
         None => db.insert(key, string_entry(bytes, None), now_ms),
     }
 }
@@ -426,6 +434,70 @@ pub fn setrange(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             len
         }
     };
+    // Built in place (or zero-padded new): "raw" whatever it holds, as in Redis.
+    ctx.db().mark_raw_string(key, now);
     ctx.notify(Class::STRING, "setrange", key);
     Ok(Reply::count(len))
+}
+
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]: the longest common
+/// subsequence of two strings (a missing key is the empty string); with LEN its length; with
+/// IDX a map of its runs (last first, those shorter than MINMATCHLEN left out, each with its
+/// length under WITHMATCHLEN) and its length. As in Redis the keys' types are checked before
+/// the options. The work is bounded (see [`lcs::LCS_CELLS_MAX`]).
+pub fn lcs(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let string_at = |key: &[u8]| {
+        let found = ctx.db().get_as::<Vec<u8>>(key, ctx.now_ms);
+        let found =
+            found.map_err(|_| Reply::error("ERR The specified keys must contain string values"))?;
+        Ok::<_, Reply>(found.map_or(&[][..], Vec::as_slice))
+    };
+    let (a, b) = (string_at(&argv[1])?, string_at(&argv[2])?);
+    let (mut len_only, mut idx, mut with_len, mut min_len) = (false, false, false, 0);
+    let mut args = Args::new(argv, 3);
+    while let Some(option) = args.next_arg() {
+        if is(option, "IDX") {
+            idx = true;
+        } else if is(option, "LEN") {
+            len_only = true;
+        } else if is(option, "WITHMATCHLEN") {
+            with_len = true;
+        } else if is(option, "MINMATCHLEN") && !args.is_empty() {
+            // A negative length is no minimum; one past the longest run leaves out every run.
+            min_len = usize::try_from(args.int()?.max(0)).unwrap_or(usize::MAX);
+        } else {
+            return Err(syntax_error());
+        }
+    }
+    if idx && len_only {
+        return Err(Reply::error(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    if !lcs::within_bound(a, b) {
+        return Err(Reply::error(lcs::TOO_LARGE));
+    }
+    if len_only {
+        return Ok(Reply::count(lcs::lcs_len(a, b)));
+    }
+    let found = lcs::lcs(a, b, min_len);
+    if !idx {
+        return Ok(Reply::bulk(found.text));
+    }
+    let span =
+        |(start, end): (usize, usize)| Reply::Array(vec![Reply::count(start), Reply::count(end)]);
+    let run = |found: &Match| {
+        let mut parts = vec![span(found.a), span(found.b)];
+        if with_len {
+            parts.push(Reply::count(found.len()));
+        }
+        Reply::Array(parts)
+    };
+    Ok(Reply::Map(vec![
+        (
+            Reply::bulk("matches"),
+            Reply::Array(found.matches.iter().map(run).collect()),
+        ),
+        (Reply::bulk("len"), Reply::count(found.text.len())),
+    ]))
 }

@@ -5,6 +5,7 @@
 //! them, [`commands`] the commands.
 
 mod commands;
+mod lcs;
 mod value;
 
 #[cfg(test)]

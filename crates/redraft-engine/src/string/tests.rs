@@ -539,3 +539,109 @@ fn string_commands_notify_as_redis_does() {
     let nothing = apply(&mut e, 1000, &["SETRANGE", "g", "0", ""]);
     assert_eq!((nothing, e.take_events()), (int(0), Vec::new()));
 }
+
+#[test]
+fn substr_is_getrange_under_its_old_name() {
+    let mut e = Engine::new();
+    apply(&mut e, 1000, "SET k Hello");
+    apply(&mut e, 1000, "SADD s m");
+    check(
+        &mut e,
+        1000,
+        &[
+            ("SUBSTR k 1 3", "ell"),
+            ("SUBSTR k -3 -1", "llo"),
+            ("SUBSTR k -100 -50", "H"),
+            ("SUBSTR nope 0 -1", r#""""#),
+            ("SUBSTR k a 1", NOT_INTEGER),
+            ("SUBSTR s 0 1", crate::reply::WRONGTYPE),
+            (
+                "SUBSTR k 0",
+                "ERR wrong number of arguments for 'substr' command",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn lcs_answers_the_subsequence_its_length_or_its_runs_as_redis() {
+    let mut e = Engine::new();
+    apply(&mut e, 1000, "MSET a ohmytext b mynewtext");
+    check(
+        &mut e,
+        1000,
+        &[
+            ("LCS a b", "mytext"),
+            ("LCS b a", "mytext"),
+            ("LCS a b LEN", ":6"),
+            ("lcs a b len len", ":6"),
+            // Runs last first, each as [[start end] in a, [start end] in b].
+            (
+                "LCS a b IDX",
+                "{matches [[[:4 :7] [:5 :8]] [[:2 :3] [:0 :1]]] len :6}",
+            ),
+            (
+                "LCS a b IDX WITHMATCHLEN",
+                "{matches [[[:4 :7] [:5 :8] :4] [[:2 :3] [:0 :1] :2]] len :6}",
+            ),
+            (
+                "LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN",
+                "{matches [[[:4 :7] [:5 :8] :4]] len :6}",
+            ),
+            ("LCS a b IDX MINMATCHLEN 7", "{matches [] len :6}"),
+            (
+                "LCS a b MINMATCHLEN -5 IDX",
+                "{matches [[[:4 :7] [:5 :8]] [[:2 :3] [:0 :1]]] len :6}",
+            ),
+            // Without IDX, MINMATCHLEN and WITHMATCHLEN change nothing.
+            ("LCS a b MINMATCHLEN 100 WITHMATCHLEN", "mytext"),
+            // A missing key is the empty string.
+            ("LCS a nope", r#""""#),
+            ("LCS nope a LEN", ":0"),
+            ("LCS nope a IDX", "{matches [] len :0}"),
+        ],
+    );
+}
+
+#[test]
+fn lcs_checks_types_before_options_and_options_as_redis() {
+    let mut e = Engine::new();
+    apply(&mut e, 1000, "MSET a ohmytext b mynewtext");
+    apply(&mut e, 1000, "SADD s m");
+    let not_strings = "ERR The specified keys must contain string values";
+    check(
+        &mut e,
+        1000,
+        &[
+            ("LCS s a", not_strings),
+            ("LCS a s LEN", not_strings),
+            ("LCS s a BADOPT", not_strings),
+            ("LCS a b BADOPT", SYNTAX_ERROR),
+            ("LCS a b MINMATCHLEN", SYNTAX_ERROR),
+            ("LCS a b MINMATCHLEN x", NOT_INTEGER),
+            ("LCS a b MINMATCHLEN x LEN IDX", NOT_INTEGER),
+            (
+                "LCS a b LEN IDX",
+                "ERR If you want both the length and indexes, please just use IDX.",
+            ),
+            ("LCS a b LEN IDX BADOPT", SYNTAX_ERROR),
+            ("LCS a", "ERR wrong number of arguments for 'lcs' command"),
+        ],
+    );
+}
+
+#[test]
+fn lcs_refuses_strings_whose_table_would_be_too_large() {
+    let mut e = Engine::new();
+    let side = "x".repeat(1 << 13);
+    apply(&mut e, 1000, &["SET", "a", side.as_str()]);
+    apply(&mut e, 1000, &["SET", "b", &format!("{side}y")]);
+    apply(&mut e, 1000, &["SET", "short", "xy"]);
+    let too_large = super::lcs::TOO_LARGE;
+    for line in ["LCS a b", "LCS b a LEN", "LCS a b IDX"] {
+        assert_eq!(apply(&mut e, 1000, line), err(too_large), "{line}");
+    }
+    // One long string against a short one is cheap, and answered.
+    assert_eq!(apply(&mut e, 1000, "LCS b short LEN"), int(2));
+    assert_eq!(apply(&mut e, 1000, "LCS b nope"), crate::testutil::bulk(""));
+}
