@@ -5,7 +5,7 @@
 
 use std::io::{self, Cursor};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use openraft::storage::RaftStateMachine;
@@ -36,12 +36,30 @@ pub type SharedReplica = Arc<RwLock<Replica>>;
 
 /// A poisoned lock means an engine call panicked while applying; openraft's apply task has then
 /// died with it and the node stops serving writes. Readers may still look at the state.
+///
+/// A lock that is not free at once is waited for off the runtime's worker (`long_running`): a
+/// read that runs for seconds (ZRANDMEMBER of millions) holds the read lock, the apply behind
+/// it waits for the write lock, and the readers behind that wait too; had each of them blocked
+/// its worker thread, every other connection, timer and Raft RPC of the node would wait with
+/// them.
 pub fn read_replica(replica: &SharedReplica) -> RwLockReadGuard<'_, Replica> {
-    replica.read().unwrap_or_else(|e| e.into_inner())
+    match replica.try_read() {
+        Ok(guard) => guard,
+        Err(TryLockError::Poisoned(e)) => e.into_inner(),
+        Err(TryLockError::WouldBlock) => {
+            long_running(|| replica.read().unwrap_or_else(|e| e.into_inner()))
+        }
+    }
 }
 
 fn write_replica(replica: &SharedReplica) -> RwLockWriteGuard<'_, Replica> {
-    replica.write().unwrap_or_else(|e| e.into_inner())
+    match replica.try_write() {
+        Ok(guard) => guard,
+        Err(TryLockError::Poisoned(e)) => e.into_inner(),
+        Err(TryLockError::WouldBlock) => {
+            long_running(|| replica.write().unwrap_or_else(|e| e.into_inner()))
+        }
+    }
 }
 
 pub struct StateMachine {

@@ -23,6 +23,10 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 const HANDOVER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time sessions get to write their last replies once the node stopped.
 const FLUSH_GRACE: Duration = Duration::from_millis(200);
+/// Threads of the Raft runtime: its core and the apply task each get one.
+const RAFT_WORKER_THREADS: usize = 2;
+/// Time the Raft runtime's tasks get to end once the node stopped.
+const RAFT_RUNTIME_GRACE: Duration = Duration::from_secs(1);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,17 +51,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let runtimes = match Runtimes::build() {
+        Ok(runtimes) => runtimes,
         Err(error) => {
             eprintln!("redraft: cannot start the async runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let raft = runtimes.raft.handle().clone();
+    let outcome = runtimes.clients.block_on(run(cli, raft));
+    runtimes.raft.shutdown_timeout(RAFT_RUNTIME_GRACE);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("redraft: {error}");
@@ -66,7 +70,31 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+/// Two runtimes: Raft (elections, heartbeats, replication, apply, the peers' gRPC server) has
+/// threads of its own, so that nothing a client asks for (a read that runs for seconds, the
+/// encoding of a huge reply, thousands of busy connections) can delay a heartbeat into an
+/// election or hold up the log.
+struct Runtimes {
+    clients: tokio::runtime::Runtime,
+    raft: tokio::runtime::Runtime,
+}
+
+impl Runtimes {
+    fn build() -> std::io::Result<Runtimes> {
+        let clients = tokio::runtime::Builder::new_multi_thread()
+            .thread_name("redraft-clients")
+            .enable_all()
+            .build()?;
+        let raft = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(RAFT_WORKER_THREADS)
+            .thread_name("redraft-raft")
+            .enable_all()
+            .build()?;
+        Ok(Runtimes { clients, raft })
+    }
+}
+
+async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
     let join = cli.join_seed();
     let join_timeout = Duration::from_millis(cli.join_timeout_ms);
     let (server_config, node_config) = cli.into_configs()?;
@@ -75,8 +103,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         None => None,
     };
     let listeners = client_listeners(&server_config).await?;
-    let node = redraft_raft::RaftNode::start(node_config)
+    // Every task the node starts (Raft's core, replication, apply, the gRPC server, sweeps)
+    // runs on the Raft runtime.
+    let node = raft
+        .spawn(redraft_raft::RaftNode::start(node_config))
         .await
+        .map_err(|e| format!("cannot start the Raft node: {e}"))?
         .map_err(|e| format!("cannot start the Raft node: {e}"))?;
     tracing::info!(
         bind = %server_config.bind,
