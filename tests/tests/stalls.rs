@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use redraft_tests::Cluster;
+use redraft_tests::{Cluster, ClusterOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -128,4 +128,47 @@ async fn a_read_of_seconds_on_the_leader_freezes_neither_its_connections_nor_raf
         assert_eq!(info.num("term"), term, "node {id} saw an election");
         assert_eq!(info.get("leader_id"), Some(leader.to_string().as_str()));
     }
+}
+
+/// Replies of a run forwarded by a follower may be far larger than one message between nodes
+/// (65 MiB here, with `--proto-max-bulk-len 1048576`): the leader streams them back, and the
+/// client gets them all, never "outcome unknown" for a run the leader applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_run_with_replies_larger_than_a_message_gets_them_all() {
+    const VALUE_BYTES: usize = 1_000_000;
+    const GETEX_COUNT: usize = 80;
+    let options = ClusterOptions::default().args(&["--proto-max-bulk-len", "1048576"]);
+    let cluster = Cluster::start_with(3, options).await;
+    let leader = cluster.leader().await;
+    let follower = cluster.followers().await[0];
+    let value = vec![b'v'; VALUE_BYTES];
+    let mut conn = cluster.conn(leader).await;
+    let () = redis::cmd("SET")
+        .arg("big")
+        .arg(&value)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let mut pipe = redis::pipe();
+    pipe.cmd("INCR").arg("ctr");
+    for _ in 0..GETEX_COUNT {
+        pipe.cmd("GETEX").arg("big").arg("PERSIST");
+    }
+    let mut conn = cluster.conn(follower).await;
+    let replies: Vec<redis::Value> = pipe
+        .query_async(&mut conn)
+        .await
+        .expect("every reply of the forwarded run");
+    assert_eq!(replies.len(), 1 + GETEX_COUNT);
+    assert_eq!(replies[0], redis::Value::Int(1));
+    for reply in &replies[1..] {
+        assert_eq!(reply, &redis::Value::BulkString(value.clone()));
+    }
+    let ctr: i64 = redis::cmd("GET")
+        .arg("ctr")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(ctr, 1, "the run was applied once");
 }

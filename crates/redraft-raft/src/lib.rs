@@ -32,6 +32,7 @@ pub mod pb;
 mod peers;
 mod read_index;
 mod record;
+mod reply_stream;
 mod routing;
 mod server;
 mod service;

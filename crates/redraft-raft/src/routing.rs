@@ -14,6 +14,7 @@ use crate::pb::{
     failure, forward_response, read_index_response, Command, Empty, Failure, ForwardRequest,
 };
 use crate::peers::Call;
+use crate::reply_stream::Assembler;
 
 /// The outcome of one attempt against the node believed to lead.
 pub enum Attempt<T, E = ClusterError> {
@@ -116,34 +117,56 @@ pub async fn forward_write(
     let call = core
         .peers
         .call(addr, request, deadline, async |c, r| c.forward(r).await);
-    let response = match call.await {
-        Call::Answered(response) => response,
+    let mut stream = match call.await {
+        Call::Answered(stream) => stream,
         Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
         Call::Failed(status) => {
             return Attempt::Failed(unknown(&format!("forwarded write failed: {status}")))
         }
         Call::TimedOut => return Attempt::Failed(unknown("forwarded write timed out")),
     };
-    match response.result {
-        Some(forward_response::Result::Replies(bytes)) => match postcard::from_bytes(&bytes) {
-            Ok(replies) => Attempt::Done(replies),
-            Err(e) => Attempt::Failed(unknown(&format!(
-                "undecodable replies from the leader: {e}"
-            ))),
-        },
-        Some(forward_response::Result::NotLeader(_)) => {
-            Attempt::Retry("peer is not the leader".into())
+    // The leader answered in time: its replies are taken to the end, however long they take
+    // to come, as long as they keep coming.
+    let mut replies = Assembler::new(cmds.len());
+    loop {
+        let message = match tokio::time::timeout(PIECE_TIMEOUT, stream.message()).await {
+            Ok(Ok(Some(message))) => message,
+            Ok(Ok(None)) => break,
+            Ok(Err(status)) => {
+                return Attempt::Failed(unknown(&format!("forwarded write failed: {status}")))
+            }
+            Err(_) => return Attempt::Failed(unknown("the leader's replies stopped coming")),
+        };
+        let first = !replies.started();
+        match message.result {
+            Some(forward_response::Result::Piece(piece)) => {
+                if let Err(why) = replies.push(piece) {
+                    return Attempt::Failed(unknown(&format!("replies from the leader: {why}")));
+                }
+            }
+            Some(forward_response::Result::NotLeader(_)) if first => {
+                return Attempt::Retry("peer is not the leader".into())
+            }
+            // The leader checks that it is stopping before proposing anything.
+            Some(forward_response::Result::Failure(f))
+                if first && f.kind == failure::Kind::ShuttingDown as i32 =>
+            {
+                return Attempt::Retry("leader is stopping".into())
+            }
+            Some(forward_response::Result::Failure(f)) if first => {
+                return Attempt::Failed(failure_error(f))
+            }
+            _ => return Attempt::Failed(unknown("malformed forward response")),
         }
-        // The leader checks that it is stopping before proposing anything.
-        Some(forward_response::Result::Failure(f))
-            if f.kind == failure::Kind::ShuttingDown as i32 =>
-        {
-            Attempt::Retry("leader is stopping".into())
-        }
-        Some(forward_response::Result::Failure(f)) => Attempt::Failed(failure_error(f)),
-        None => Attempt::Failed(unknown("empty forward response")),
+    }
+    match replies.finish() {
+        Ok(replies) => Attempt::Done(replies),
+        Err(why) => Attempt::Failed(unknown(&format!("replies from the leader: {why}"))),
     }
 }
+
+/// Longest wait for the next piece of a forwarded run's replies once the leader answered.
+const PIECE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Asks the leader at `addr` for a read index and its time. Reads change nothing, so every
 /// transport failure may be retried.

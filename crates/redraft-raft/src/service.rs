@@ -18,6 +18,7 @@ use crate::pb::{
     forward_response, read_index_response, AdminRequest, AdminResponse, Empty, ForwardRequest,
     ForwardResponse, NotLeader, RaftPayload, ReadIndex, ReadIndexResponse, RemovedNotice,
 };
+use crate::reply_stream::Pieces;
 use crate::routing::to_failure;
 use crate::types::{NodeId, TypeConfig};
 
@@ -83,6 +84,10 @@ pub(crate) fn forwarded_run(request: ForwardRequest) -> Result<(u32, Vec<Argv>),
     Ok((db, cmds))
 }
 
+/// A forwarded run's answer: pieces of its replies, or one NotLeader or Failure.
+pub type ForwardStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<ForwardResponse, Status>> + Send>>;
+
 fn not_leader(leader_id: Option<NodeId>) -> NotLeader {
     NotLeader { leader_id }
 }
@@ -110,22 +115,35 @@ impl RaftService for Service {
         reply(&self.core.raft.install_snapshot(rpc).await)
     }
 
+    type ForwardStream = ForwardStream;
+
+    /// Proposes the run and streams its replies back in pieces (`reply_stream`).
     async fn forward(
         &self,
         request: Request<ForwardRequest>,
-    ) -> Result<Response<ForwardResponse>, Status> {
+    ) -> Result<Response<ForwardStream>, Status> {
         let (db, cmds) = forwarded_run(request.into_inner())?;
         let deadline = Instant::now() + self.core.config.request_timeout;
-        let result = match self.core.propose_commands(db, cmds, deadline).await {
-            Ok(replies) => forward_response::Result::Replies(to_bytes(&replies)?),
-            Err(LeaderError::NotLeader(leader)) => {
-                forward_response::Result::NotLeader(not_leader(leader))
-            }
-            Err(LeaderError::Failed(e)) => forward_response::Result::Failure(to_failure(&e)),
+        let one = |result| {
+            let message = ForwardResponse {
+                result: Some(result),
+            };
+            Box::pin(tokio_stream::iter([Ok(message)])) as ForwardStream
         };
-        Ok(Response::new(ForwardResponse {
-            result: Some(result),
-        }))
+        let stream = match self.core.propose_commands(db, cmds, deadline).await {
+            Ok(replies) => Box::pin(tokio_stream::iter(Pieces::new(replies).map(|piece| {
+                piece
+                    .map(|piece| ForwardResponse {
+                        result: Some(forward_response::Result::Piece(piece)),
+                    })
+                    .map_err(|e| Status::internal(format!("encoding a reply: {e}")))
+            }))) as ForwardStream,
+            Err(LeaderError::NotLeader(leader)) => {
+                one(forward_response::Result::NotLeader(not_leader(leader)))
+            }
+            Err(LeaderError::Failed(e)) => one(forward_response::Result::Failure(to_failure(&e))),
+        };
+        Ok(Response::new(stream))
     }
 
     async fn read_index(
