@@ -16,6 +16,7 @@ use crate::error::ClusterError;
 pub use crate::error::{fatal_error, LeaderError};
 use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
+use crate::shared_rounds::SharedRounds;
 use crate::state_machine::SharedReplica;
 use crate::types::{Metrics, NodeId, Raft};
 use crate::write_batch::{deliver, WriteBatcher};
@@ -44,6 +45,8 @@ pub struct Core {
     pub reads: Arc<ReadBatcher>,
     pub peers: Arc<Peers>,
     pub writes: WriteBatcher,
+    /// A follower's read barriers in flight: concurrent ones share a request to the leader.
+    pub read_rounds: Arc<SharedRounds<(u64, u64)>>,
     pub stopping: AtomicBool,
     /// Set while this leader hands its leadership over: it proposes nothing and confirms no
     /// reads, so that the successor's log is complete and no heartbeat renews the followers'

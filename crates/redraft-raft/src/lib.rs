@@ -36,6 +36,7 @@ mod reply_stream;
 mod routing;
 mod server;
 mod service;
+mod shared_rounds;
 mod snapshot_file;
 mod snapshot_trigger;
 mod state_machine;

@@ -27,6 +27,7 @@ use crate::peers::{peer_tls, Peers};
 use crate::read_index::ReadBatcher;
 use crate::routing::{self, Attempt, Leader};
 use crate::server;
+use crate::shared_rounds::{BoxRound, SharedRounds};
 use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, Output, Outputs, StateMachine};
 use crate::sweeper;
@@ -189,6 +190,7 @@ impl RaftNode {
             committed,
             peers,
             writes: Default::default(),
+            read_rounds: SharedRounds::new(),
             stopping: Default::default(),
             transferring,
             removed: Default::default(),
@@ -289,26 +291,20 @@ impl RaftNode {
 
     /// Waits until a read on this node's replica is linearizable (ReadIndex through the
     /// leader) and returns the leader's time to read at. `seed` is left 0 for the caller.
+    /// A follower's concurrent reads share their requests to the leader (`shared_rounds`).
     pub async fn read_barrier(&self) -> Result<ReadContext, ClusterError> {
-        let core = &self.core;
-        let deadline = Instant::now() + core.config.request_timeout;
-        let (index, now_ms) = routing::on_leader(core, deadline, |leader| async move {
-            let attempt = match leader {
-                Leader::Here => Attempt::here(core.leader_read_index().await),
-                Leader::At(addr) => routing::remote_read_index(core, &addr, deadline).await,
-            };
-            match attempt {
-                // A read changes nothing, so a leader that could not confirm its leadership
-                // this round (a slow heartbeat, an election under way) is asked again until the
-                // deadline instead of failing the read at once.
-                Attempt::Failed(ClusterError::NoLeader(why) | ClusterError::Unknown(why)) => {
-                    Attempt::Unconfirmed(why)
-                }
-                other => other,
-            }
-        })
-        .await?;
-        core.wait_applied(index, deadline).await?;
+        let deadline = Instant::now() + self.core.config.request_timeout;
+        let core = self.core.clone();
+        let round = move || -> BoxRound<(u64, u64)> {
+            let core = core.clone();
+            Box::pin(async move { read_index_round(&core).await })
+        };
+        // The leader's reads have their own batching and lease (`read_index`).
+        let (index, now_ms) = match self.core.is_leader() {
+            true => read_index_round(&self.core).await?,
+            false => self.core.read_rounds.join(round).await?,
+        };
+        self.core.wait_applied(index, deadline).await?;
         Ok(ReadContext { now_ms, seed: 0 })
     }
 
@@ -462,4 +458,26 @@ impl RaftNode {
                 .take(),
         );
     }
+}
+
+/// A read index and the leader's time, from the leader wherever it is, confirmed after this
+/// call began.
+async fn read_index_round(core: &Core) -> Result<(u64, u64), ClusterError> {
+    let deadline = Instant::now() + core.config.request_timeout;
+    routing::on_leader(core, deadline, |leader| async move {
+        let attempt = match leader {
+            Leader::Here => Attempt::here(core.leader_read_index().await),
+            Leader::At(addr) => routing::remote_read_index(core, &addr, deadline).await,
+        };
+        match attempt {
+            // A read changes nothing, so a leader that could not confirm its leadership this
+            // round (a slow heartbeat, an election under way) is asked again until the
+            // deadline instead of failing the read at once.
+            Attempt::Failed(ClusterError::NoLeader(why) | ClusterError::Unknown(why)) => {
+                Attempt::Unconfirmed(why)
+            }
+            other => other,
+        }
+    })
+    .await
 }
