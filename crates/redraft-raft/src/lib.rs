@@ -38,6 +38,7 @@ mod server;
 mod service;
 mod shared_rounds;
 mod snapshot_file;
+mod snapshot_fork;
 mod snapshot_trigger;
 mod state_machine;
 mod sweeper;

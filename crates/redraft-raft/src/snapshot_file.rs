@@ -25,6 +25,10 @@ impl SnapshotFile {
         }
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Replaces the persisted snapshot. Always fsynced: the log is purged on the strength of it.
     pub fn save(&self, meta: &SnapshotMeta, data: &[u8]) -> io::Result<()> {
         let meta_bytes = postcard::to_allocvec(meta).map_err(io::Error::other)?;

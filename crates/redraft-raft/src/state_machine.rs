@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::StartError;
 use crate::snapshot_file::SnapshotFile;
+use crate::snapshot_fork::Encoder;
 use crate::types::{
     Entry, LogId, Response, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
 };
@@ -260,6 +261,11 @@ fn report_internal_errors(index: u64, command: &LogCommand, replies: &[Reply]) -
 }
 
 impl SnapshotSlot {
+    /// Where a forked child writes the snapshot it encodes.
+    fn encoding_path(&self) -> std::path::PathBuf {
+        self.file.path().with_extension("encoding")
+    }
+
     fn current_meta(&self) -> Option<SnapshotMeta> {
         self.current
             .lock()
@@ -302,15 +308,25 @@ fn snapshot_id(last_applied: Option<LogId>) -> String {
     }
 }
 
+/// Encodes the replica as it stands in a forked child (`snapshot_fork`), holding the replica's
+/// lock only across the fork; in place, under the lock, when the fork fails.
 fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Snapshot> {
-    let (data, meta) = {
+    let (encoding, meta) = {
         let replica = read_replica(replica);
         let meta = SnapshotMeta {
             last_log_id: replica.last_applied,
             last_membership: replica.membership.clone(),
             snapshot_id: snapshot_id(replica.last_applied),
         };
-        (replica.engine.encode_snapshot(), meta)
+        let encoding = match Encoder::start(&replica.engine, &slot.encoding_path()) {
+            Some(child) => Err(child),
+            None => Ok(replica.engine.encode_snapshot()),
+        };
+        (encoding, meta)
+    };
+    let data = match encoding {
+        Ok(data) => data,
+        Err(child) => child.finish()?,
     };
     slot.store(&meta, &data, false)?;
     Ok(Snapshot {
