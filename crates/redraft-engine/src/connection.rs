@@ -33,6 +33,16 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction),
     cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
+    // This node's latency monitor and histograms (docs/commands.md, latency).
+    cmd!(
+        "latency",
+        -2,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Container(LATENCY)
+    ),
     cmd!("lolwut", -1, FAST, 0, 0, 0, Read(lolwut)),
     cmd!("multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
     cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
@@ -40,6 +50,16 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     // redraft's own: membership administration and Raft status (see docs/operations.md).
     cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Container(RAFT)),
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
+    // This node's slow log (docs/commands.md, slowlog).
+    cmd!(
+        "slowlog",
+        -2,
+        ADMIN | CONNECTION,
+        0,
+        0,
+        0,
+        Container(SLOWLOG)
+    ),
     cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("unwatch", 1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("wait", 3, CONNECTION | NOSCRIPT, 0, 0, 0, Session),
@@ -47,11 +67,22 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET
-/// changes the replicated configuration.
+/// changes the replicated configuration (the session answers a SET of the node's own
+/// parameters, slowlog-* and latency-monitor-threshold, itself); RESETSTAT clears the node's
+/// counters.
 static CONFIG: &[CommandSpec] = &[
     cmd!(
         "config|get",
         -3,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
+    cmd!(
+        "config|resetstat",
+        2,
         ADMIN | NOSCRIPT | CONNECTION,
         0,
         0,
@@ -84,6 +115,65 @@ static CLIENT: &[CommandSpec] = &[
     cmd!("client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session),
     // Answered by the client's node (its own blocked clients; see docs/commands.md).
     cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session),
+];
+
+/// SLOWLOG's subcommands: the node's log of slow commands, answered by the session.
+static SLOWLOG: &[CommandSpec] = &[
+    cmd!("slowlog|get", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!("slowlog|help", 2, CONNECTION, 0, 0, 0, Session),
+    cmd!("slowlog|len", 2, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!("slowlog|reset", 2, ADMIN | CONNECTION, 0, 0, 0, Session),
+];
+
+/// LATENCY's subcommands: the node's latency events and per-command histograms, answered by
+/// the session (GRAPH is not served).
+static LATENCY: &[CommandSpec] = &[
+    cmd!(
+        "latency|doctor",
+        2,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
+    cmd!("latency|help", 2, CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "latency|histogram",
+        -2,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
+    cmd!(
+        "latency|history",
+        3,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
+    cmd!(
+        "latency|latest",
+        2,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
+    cmd!(
+        "latency|reset",
+        -2,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
 ];
 
 /// RAFT's subcommands: membership changes and status, answered by the server.

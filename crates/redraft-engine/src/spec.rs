@@ -116,6 +116,12 @@ impl CommandSpec {
             .collect()
     }
 
+    /// Whether the command runs in O(1) or O(log N) (Redis's `fast`: the latency monitor files
+    /// its slow calls under `fast-command`).
+    pub fn is_fast(&self) -> bool {
+        self.flags & FAST != 0
+    }
+
     /// Whether the command may wait for data (BLPOP ...; see [`Blocking`]).
     pub fn is_blocking(&self) -> bool {
         self.flags & BLOCKING != 0

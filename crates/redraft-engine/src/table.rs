@@ -120,18 +120,35 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
         // A container's arity asks for its subcommand; this guards one declared otherwise.
         return Err(wrong_arity(spec.name));
     }
-    // Compared in place: the argument may be as long as a bulk string may be.
-    let found = subcommands.iter().find(|candidate| {
-        let sub = candidate.name.split('|').nth(1).unwrap_or_default();
-        sub.as_bytes().eq_ignore_ascii_case(&argv[1])
-    });
-    let Some(found) = found else {
+    let Some(found) = subcommand(subcommands, &argv[1]) else {
         return Err(unknown_subcommand(spec.name, &argv[1]));
     };
     if !found.arity_ok(argv.len()) {
         return Err(wrong_arity(found.name));
     }
     Ok(found)
+}
+
+/// The command (or subcommand) `argv` names, its arity unchecked: whose counters a refused
+/// call counts on (INFO commandstats' rejected_calls). None for an unknown name.
+pub fn named(argv: &[Vec<u8>]) -> Option<&'static CommandSpec> {
+    let spec = lookup(argv.first()?)?;
+    let Kind::Container(subcommands) = spec.kind else {
+        return Some(spec);
+    };
+    let Some(sub) = argv.get(1) else {
+        return Some(spec);
+    };
+    Some(subcommand(subcommands, sub).unwrap_or(spec))
+}
+
+/// The subcommand named `sub` (any case), compared in place: the argument may be as long as a
+/// bulk string may be.
+fn subcommand(subcommands: &'static [CommandSpec], sub: &[u8]) -> Option<&'static CommandSpec> {
+    subcommands.iter().find(|candidate| {
+        let name = candidate.name.split('|').nth(1).unwrap_or_default();
+        name.as_bytes().eq_ignore_ascii_case(sub)
+    })
 }
 
 /// Looks up a command of a log entry: any client command, or one of the engine's internal
@@ -326,6 +343,18 @@ mod tests {
             let found = resolve(&c(line)).map(|spec| spec.name);
             assert_eq!(found, expected.map_err(Reply::error), "{line:?}");
         }
+    }
+
+    #[test]
+    fn named_finds_the_command_a_refused_call_counts_on() {
+        use crate::testutil::c;
+        let name = |line| named(&c(line)).map(|spec| spec.name);
+        assert_eq!(name("config get"), Some("config|get"));
+        assert_eq!(name("SLOWLOG len x"), Some("slowlog|len"));
+        assert_eq!(name("slowlog"), Some("slowlog"));
+        assert_eq!(name("slowlog nope"), Some("slowlog"));
+        assert_eq!(name("set k"), Some("set"));
+        assert_eq!(name("nope"), None);
     }
 
     #[test]

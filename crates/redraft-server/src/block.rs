@@ -4,41 +4,45 @@
 //! the client to leave (then the waiter is removed through the log, and whatever an entry
 //! served it meanwhile is put back). CLIENT UNBLOCK is here too.
 
+use std::time::{Duration, Instant};
+
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
 
 use redraft_engine::entry::BLOCKED;
-use redraft_engine::{Argv, Reply, WaiterId};
+use redraft_engine::{Reply, WaiterId};
 
 use crate::cluster::Cluster;
 use crate::delivery::{propose, put_back, Retry};
 use crate::session::{ClientSocket, Session};
 
 impl<C: Cluster> Session<C> {
-    /// Runs a blocking command: its reply, at once or when an entry serves it.
+    /// Runs a blocking command: its reply, at once or when an entry serves it, and how long it
+    /// waited for that entry.
     pub async fn block(
         &mut self,
-        argv: Argv,
+        argv: &[Vec<u8>],
         socket: &mut dyn ClientSocket,
         input: &mut BytesMut,
-    ) -> Reply {
+    ) -> (Reply, Duration) {
         let waiting = &self.server.waiting;
         let (id, delivered) = waiting.register(self.server.cluster.node_id(), self.id);
-        let reply = match self.run_through_log(vec![id.block(&argv)]).await {
+        let reply = match self.run_through_log(vec![id.block(argv)]).await {
             Ok(mut replies) => replies.pop().unwrap_or(Reply::Nil),
             Err(error) => {
                 // Unknown outcome (TRYAGAIN): had it registered, it is removed; whatever is
                 // served to it meanwhile comes here, to nobody, and is put back.
                 self.leave(id);
-                return error.reply();
+                return (error.reply(), Duration::ZERO);
             }
         };
         if !matches!(&reply, Reply::Simple(line) if line == BLOCKED) {
             waiting.forget(&id);
-            return reply;
+            return (reply, Duration::ZERO);
         }
         let mut delivered = delivered;
-        tokio::select! {
+        let waiting_since = Instant::now();
+        let reply = tokio::select! {
             served = &mut delivered => served
                 .map_or_else(|_| Reply::error("ERR the wait was dropped"), |served| served.reply),
             () = client_gone(socket, input, self.server.config.max_query_bytes) => {
@@ -50,7 +54,8 @@ impl<C: Cluster> Session<C> {
                 self.leave(id);
                 Reply::NilArray
             }
-        }
+        };
+        (reply, waiting_since.elapsed())
     }
 
     /// The client left while waiting: its waiter is removed through the log (anything served

@@ -1,9 +1,10 @@
 //! Commands a session answers itself: connection state (PING ECHO HELLO QUIT SELECT CLIENT)
-//! and server information (COMMAND INFO CONFIG TIME). None of them touches the keyspace.
+//! and server information (COMMAND INFO CONFIG TIME SLOWLOG LATENCY). None of them touches the
+//! keyspace.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redraft_engine::args::{db_index, parse_i64};
+use redraft_engine::args::{db_index, parse_i64, syntax_error};
 use redraft_engine::glob::glob_match;
 use redraft_engine::table::{all as all_commands, unknown_subcommand};
 use redraft_engine::{lookup, CommandSpec, Reply};
@@ -11,6 +12,7 @@ use redraft_engine::{lookup, CommandSpec, Reply};
 use crate::cluster::Cluster;
 use crate::encode::Protocol;
 use crate::info::{self, REDIS_VERSION};
+use crate::node_params::is_node_param;
 use crate::session::Session;
 
 impl<C: Cluster> Session<C> {
@@ -44,6 +46,28 @@ impl<C: Cluster> Session<C> {
             "command" => command(argv),
             "info" => info::reply(self, argv),
             "config|get" => self.config(argv),
+            "config|set" => self.config_set_node(argv),
+            "config|resetstat" => {
+                self.server.stats.reset();
+                self.server.command_stats.reset();
+                Reply::ok()
+            }
+            "slowlog|get" => self.server.slowlog.get(argv.get(2).map(Vec::as_slice)),
+            "slowlog|len" => Reply::Integer(self.server.slowlog.len() as i64),
+            "slowlog|reset" => {
+                self.server.slowlog.reset();
+                Reply::ok()
+            }
+            "slowlog|help" => slowlog_help(),
+            "latency|latest" => self.server.latency.latest(),
+            "latency|history" => self.server.latency.history(&argv[2]),
+            "latency|reset" => self.server.latency.reset(&argv[2..]),
+            "latency|doctor" => {
+                let threshold = self.server.params.latency_monitor_threshold_ms();
+                self.server.latency.doctor(threshold.unwrap_or(0))
+            }
+            "latency|histogram" => self.server.command_stats.histograms(&argv[2..]),
+            "latency|help" => latency_help(),
             "raft|help" => crate::admin::raft_help(),
             "time" => time(),
             "script|kill" | "function|kill" => match self.server.scripts.kill_all() {
@@ -190,6 +214,57 @@ impl<C: Cluster> Session<C> {
         Reply::Map(pairs)
     }
 
+    /// CONFIG SET of the node's own parameters only (see node_params.rs), all or nothing.
+    fn config_set_node(&self, argv: &[Vec<u8>]) -> Reply {
+        let pairs = &argv[2..];
+        if let Some(name) = pairs.iter().step_by(2).find(|name| !is_node_param(name)) {
+            // Routed here only without one; inside EXEC a replicated one is refused earlier.
+            return Reply::error(format!(
+                "ERR CONFIG SET of '{}' with the node's parameters is not allowed here",
+                String::from_utf8_lossy(name)
+            ));
+        }
+        match self.server.params.set(pairs) {
+            Ok(()) => Reply::ok(),
+            Err(refused) => refused,
+        }
+    }
+
+    /// CONFIG SET naming one of the node's own parameters: those are checked first, the
+    /// replicated ones (if any) go through the log, and the node's are applied once the log
+    /// accepted the rest; a refusal on either side applies nothing.
+    pub async fn config_set(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let pairs = &argv[2..];
+        if !pairs.len().is_multiple_of(2) {
+            return syntax_error();
+        }
+        let checked = match self.server.params.check(pairs) {
+            Ok(checked) => checked,
+            Err(refused) => return refused,
+        };
+        let replicated: Vec<Vec<u8>> = pairs
+            .chunks(2)
+            .filter(|pair| !is_node_param(&pair[0]))
+            .flatten()
+            .cloned()
+            .collect();
+        if !replicated.is_empty() {
+            let set = [argv[0].clone(), argv[1].clone()]
+                .into_iter()
+                .chain(replicated)
+                .collect();
+            let reply = match self.run_through_log(vec![set]).await {
+                Ok(mut replies) => replies.pop().unwrap_or(Reply::Nil),
+                Err(error) => return error.reply(),
+            };
+            if matches!(reply, Reply::Error(_)) {
+                return reply;
+            }
+        }
+        self.server.params.apply(&checked);
+        Reply::ok()
+    }
+
     fn config_params(&self) -> Vec<(String, String)> {
         let config = &self.server.config;
         let aclfile = config
@@ -223,6 +298,7 @@ impl<C: Cluster> Session<C> {
         .into_iter()
         .map(|(name, value)| (name.to_string(), value))
         .chain(self.server.cluster.encoding_config().matching(b"*"))
+        .chain(self.server.params.matching(b"*"))
         .collect()
     }
 }
@@ -244,6 +320,41 @@ fn subscribed_ping(argv: &[Vec<u8>]) -> Reply {
         ]),
         _ => Reply::error("ERR wrong number of arguments for 'ping' command"),
     }
+}
+
+fn slowlog_help() -> Reply {
+    Reply::help(&[
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]",
+        "    The newest <count> entries of this node's slow log (10 without <count>, all with -1).",
+        "    Each entry: id, unix time, duration in microseconds, arguments, client address,",
+        "    client name.",
+        "LEN",
+        "    How many entries this node's slow log holds.",
+        "RESET",
+        "    Empties this node's slow log.",
+        "HELP",
+        "    This text.",
+    ])
+}
+
+fn latency_help() -> Reply {
+    Reply::help(&[
+        "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    A report in words on this node's latency events.",
+        "HISTORY <event>",
+        "    The samples of <event> kept on this node: unix time and milliseconds.",
+        "LATEST",
+        "    For each event: its latest sample's time and milliseconds, and its worst.",
+        "RESET [<event> ...]",
+        "    Forgets the samples of the events named, or of every event.",
+        "HISTOGRAM [<command> ...]",
+        "    Calls and cumulative latency buckets (microseconds) of the commands named, or of",
+        "    every command called on this node.",
+        "HELP",
+        "    This text.",
+    ])
 }
 
 fn time() -> Reply {

@@ -8,50 +8,70 @@ use redraft_engine::Reply;
 use crate::cluster::Cluster;
 use crate::session::Session;
 
-type Section = (&'static str, Vec<(String, String)>);
-
 /// The Redis version redraft answers as: clients pick features by it. 7.4 because redis-py
 /// turns its client-side cache on only for 7.4 or later; the commands served are listed in
 /// docs/commands.md (Redis 7.0's, with some of 7.2).
 pub const REDIS_VERSION: &str = "7.4.0";
 
-/// INFO [section ...]: no argument, `default`, `all` and `everything` print every section.
+/// Every section, in order, and whether INFO with no section (or `default`) prints it; `all`
+/// and `everything` print them all.
+const SECTIONS: [(&str, bool); 11] = [
+    ("Server", true),
+    ("Clients", true),
+    ("Memory", true),
+    ("Persistence", true),
+    ("Stats", true),
+    ("Replication", true),
+    ("Commandstats", false),
+    ("Errorstats", true),
+    ("Latencystats", false),
+    ("Raft", true),
+    ("Keyspace", true),
+];
+
+/// INFO [section ...]: the sections named, `default`'s, or all of them.
 pub fn reply<C: Cluster>(session: &Session<C>, argv: &[Vec<u8>]) -> Reply {
     let wanted: Vec<String> = argv[1..]
         .iter()
         .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
         .collect();
-    let everything = wanted.is_empty()
-        || wanted
-            .iter()
-            .any(|w| matches!(w.as_str(), "all" | "default" | "everything"));
+    let everything = wanted
+        .iter()
+        .any(|w| matches!(w.as_str(), "all" | "everything"));
+    let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
     let mut text = String::new();
-    for (name, lines) in sections(session) {
-        if !everything && !wanted.iter().any(|w| w == &name.to_ascii_lowercase()) {
+    for (name, in_default) in SECTIONS {
+        let named = wanted.iter().any(|w| w == &name.to_ascii_lowercase());
+        if !(everything || named || (default && in_default)) {
             continue;
         }
         if !text.is_empty() {
             text.push_str("\r\n");
         }
         text.push_str(&format!("# {name}\r\n"));
-        for (key, value) in lines {
+        for (key, value) in section(session, name) {
             text.push_str(&format!("{key}:{value}\r\n"));
         }
     }
     Reply::bulk(text)
 }
 
-fn sections<C: Cluster>(session: &Session<C>) -> Vec<Section> {
-    vec![
-        ("Server", server(session)),
-        ("Clients", clients(session)),
-        ("Memory", memory()),
-        ("Persistence", persistence()),
-        ("Stats", stats(session)),
-        ("Replication", replication()),
-        ("Raft", session.server.cluster.raft_info()),
-        ("Keyspace", keyspace(session)),
-    ]
+fn section<C: Cluster>(session: &Session<C>, name: &str) -> Vec<(String, String)> {
+    let command_stats = &session.server.command_stats;
+    match name {
+        "Server" => server(session),
+        "Clients" => clients(session),
+        "Memory" => memory(),
+        "Persistence" => persistence(),
+        "Stats" => stats(session),
+        "Replication" => replication(),
+        "Commandstats" => command_stats.commandstats(),
+        "Errorstats" => command_stats.errorstats(),
+        "Latencystats" => command_stats.latencystats(),
+        "Raft" => session.server.cluster.raft_info(),
+        "Keyspace" => keyspace(session),
+        _ => Vec::new(),
+    }
 }
 
 fn pairs(items: Vec<(&str, String)>) -> Vec<(String, String)> {
@@ -132,6 +152,10 @@ fn stats<C: Cluster>(session: &Session<C>) -> Vec<(String, String)> {
                 .rejected_connections
                 .load(Ordering::Relaxed)
                 .to_string(),
+        ),
+        (
+            "total_error_replies",
+            session.server.command_stats.error_replies().to_string(),
         ),
     ])
 }

@@ -10,6 +10,7 @@ mod block;
 mod caching;
 pub mod cli;
 pub mod cluster;
+mod commandstats;
 mod connection;
 mod delivery;
 pub mod encode;
@@ -18,14 +19,19 @@ pub mod frame;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod health;
+mod histogram;
 mod info;
+mod latency;
 pub mod logins;
+mod node_params;
+mod observe;
 pub mod outbox;
 pub mod pubsub;
 pub mod raft_cluster;
 pub mod scripts;
 pub mod server;
 pub mod session;
+mod slowlog;
 mod subscribe;
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,15 @@ use redraft_raft::tls::{ClientCerts, TlsFiles};
 
 use crate::auth::AclLog;
 use crate::cluster::Cluster;
+use crate::commandstats::CommandStats;
 use crate::frame::Limits;
+use crate::latency::LatencyMonitor;
 use crate::logins::Logins;
+use crate::node_params::NodeParams;
 use crate::outbox::OutputLimit;
 use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
+use crate::slowlog::SlowLog;
 use crate::tracking::Tracking;
 use crate::waiting::Waiting;
 
@@ -72,12 +76,27 @@ impl Stats {
     pub fn count_command(&self) {
         self.commands_processed.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// CONFIG RESETSTAT: the counters (not connected_clients, a state) back to zero.
+    pub fn reset(&self) {
+        self.connections_received.store(0, Ordering::Relaxed);
+        self.rejected_connections.store(0, Ordering::Relaxed);
+        self.commands_processed.store(0, Ordering::Relaxed);
+    }
 }
 
 pub struct Server<C: Cluster> {
     pub cluster: C,
     pub config: ServerConfig,
     pub stats: Stats,
+    /// Calls, time and errors per command (INFO commandstats, errorstats, latencystats).
+    pub command_stats: CommandStats,
+    /// This node's own parameters (CONFIG SET slowlog-*, latency-monitor-threshold).
+    pub params: NodeParams,
+    /// This node's SLOWLOG.
+    pub slowlog: SlowLog,
+    /// This node's latency monitor (LATENCY).
+    pub latency: LatencyMonitor,
     pub started: Instant,
     /// A random id for this process's life, as Redis's run_id.
     pub run_id: String,
@@ -104,6 +123,10 @@ impl<C: Cluster> Server<C> {
             cluster,
             config,
             stats: Stats::default(),
+            command_stats: CommandStats::default(),
+            params: NodeParams::default(),
+            slowlog: SlowLog::default(),
+            latency: LatencyMonitor::default(),
             started: Instant::now(),
             run_id: format!(
                 "{:016x}{:016x}",

@@ -8,11 +8,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use redraft_engine::entry::TRANSACTION_COMMAND;
+use redraft_engine::table::named;
 use redraft_engine::{as_user, Argv, CommandSpec, Kind, ReadContext, Reply, Watched};
 use redraft_engine::{may_wait, resolve, SCRIPT_COMMANDS, SUBSCRIPTION_COMMANDS};
 use redraft_raft::long_running;
@@ -27,6 +29,8 @@ use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
 use crate::logins::Login;
+use crate::node_params::is_node_param;
+use crate::observe::Args;
 use crate::outbox::Outbox;
 use crate::server::Server;
 use crate::subscribe::{allowed_when_subscribed, refused_when_subscribed};
@@ -110,6 +114,11 @@ fn route<C: Cluster>(cluster: &C, spec: &'static CommandSpec, argv: &[Vec<u8>]) 
         ))),
         Kind::Read(_) | Kind::Write(_) if spec.is_blocking() && may_wait(argv) => Route::Block,
         Kind::Read(_) => Route::Read,
+        // A CONFIG SET that names one of the node's own parameters is the session's (it sends
+        // the replicated ones, if any, through the log itself).
+        Kind::Write(_) if spec.name == "config|set" && names_node_param(argv) => {
+            Route::Session("config|set")
+        }
         Kind::Write(_)
             if SCRIPT_COMMANDS.contains(&spec.name) && cluster.script_is_read_only(argv) =>
         {
@@ -287,8 +296,8 @@ impl<C: Cluster> Session<C> {
         let mut replies = Vec::with_capacity(batch.len());
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
-            self.server.stats.count_command();
-            let routed = self.route(&argv);
+            let started = Instant::now();
+            let (spec, routed) = self.route(&argv);
             // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
             // stays set while a transaction queues, as in Redis).
             let caching = match &routed {
@@ -297,18 +306,26 @@ impl<C: Cluster> Session<C> {
                 _ => self.caching_options.caching.take(),
             };
             if let Some(transaction) = self.transaction.as_mut() {
-                if let Some(queueing) = queueing(&routed) {
-                    replies.push(transaction.queue(argv, queueing));
+                if let Some(queueing) = queueing(&routed, &argv) {
+                    let reply = transaction.queue(argv, queueing);
+                    if matches!(reply, Reply::Error(_)) {
+                        self.observe_refused(spec, &reply);
+                    }
+                    replies.push(reply);
                     continue;
                 }
             }
-            match routed {
-                Route::Immediate(reply) => replies.push(reply),
-                Route::Transaction(name) => {
-                    replies.push(self.transaction_command(name, &argv).await)
+            // Time spent waiting for data (BLPOP ...) or replicas (WAIT), not counted.
+            let mut waited = Duration::ZERO;
+            let reply = match routed {
+                Route::Immediate(reply) => {
+                    self.observe_refused(spec, &reply);
+                    replies.push(reply);
+                    continue;
                 }
-                Route::Cluster(name) => replies.push(self.raft_command(name, &argv).await),
-                Route::Session("client|unblock") => replies.push(self.client_unblock(&argv).await),
+                Route::Transaction(name) => self.transaction_command(name, &argv).await,
+                Route::Cluster(name) => self.raft_command(name, &argv).await,
+                Route::Session("client|unblock") => self.client_unblock(&argv).await,
                 Route::Revoked => {
                     self.closing = true;
                     break;
@@ -316,67 +333,121 @@ impl<C: Cluster> Session<C> {
                 Route::ExecRefused(reply) => {
                     self.transaction = None;
                     self.watched.clear();
+                    self.observe_refused(spec, &reply);
                     replies.push(reply);
+                    continue;
                 }
-                Route::Session("auth") => replies.push(self.auth(&argv).await),
-                Route::Session("acl|load") => replies.push(self.acl_load().await),
-                Route::Session("acl|save") => replies.push(self.acl_save().await),
+                Route::Session("auth") => self.auth(&argv).await,
+                Route::Session("acl|load") => self.acl_load().await,
+                Route::Session("acl|save") => self.acl_save().await,
                 Route::Session("hello") if self.transaction.is_none() => {
-                    replies.push(self.hello_authenticated(&argv).await)
+                    self.hello_authenticated(&argv).await
                 }
+                Route::Session("config|set") => self.config_set(&argv).await,
                 Route::Session("wait") => {
                     let limit = self.server.config.max_query_bytes;
-                    replies.push(tokio::select! {
+                    let reply = tokio::select! {
                         reply = self.wait_replicas(&argv) => reply,
                         () = client_gone(socket, input, limit) => {
                             self.closing = true;
                             Reply::Integer(0)
                         }
-                    });
-                    if self.closing {
-                        break;
-                    }
+                    };
+                    waited = started.elapsed();
+                    reply
                 }
                 Route::Session(name) if SUBSCRIPTION_COMMANDS.contains(&name) => {
-                    replies.extend(self.subscription(name, &argv).await)
-                }
-                Route::Session(name) => {
-                    replies.push(self.session_command(name, &argv));
-                    if self.closing {
-                        break;
+                    let answers = self.subscription(name, &argv).await;
+                    if let (Some(spec), Some(first)) = (spec, answers.first()) {
+                        self.observe(spec, Args::Whole(&argv), first, started.elapsed());
                     }
+                    replies.extend(answers);
+                    continue;
                 }
+                Route::Session(name) => self.session_command(name, &argv),
                 Route::Block => {
-                    replies.push(self.block(argv, socket, input).await);
-                    if self.closing {
-                        break;
-                    }
+                    let (reply, wait) = self.block(&argv, socket, input).await;
+                    waited = wait;
+                    reply
                 }
                 Route::Write => {
-                    let mut run = vec![argv];
+                    let (mut run, mut specs) = (vec![argv], vec![spec]);
                     let mut bytes = argv_bytes(&run[0]);
-                    while let Some(next) = pending.next_if(|next| {
-                        run.len() < MAX_RUN_COMMANDS
-                            && bytes + argv_bytes(next) <= MAX_RUN_BYTES
-                            && self.joins_run(next, &Route::Write)
-                    }) {
+                    while let Some((next, spec)) =
+                        self.next_of_run(&mut pending, &Route::Write, |next| {
+                            run.len() < MAX_RUN_COMMANDS
+                                && bytes + argv_bytes(next) <= MAX_RUN_BYTES
+                        })
+                    {
                         bytes += argv_bytes(&next);
                         run.push(next);
+                        specs.push(spec);
                     }
-                    replies.extend(self.write_run(run).await);
+                    // The arguments go into the log: the slow log's copy is taken first.
+                    let kept: Vec<Args> = run
+                        .iter()
+                        .zip(&specs)
+                        .map(|(argv, spec)| {
+                            spec.map_or(Args::None, |spec| self.keep_args(spec, argv))
+                        })
+                        .collect();
+                    let answers = self.write_run(run).await;
+                    // The run went through the log as one: each command its share of the time.
+                    let share = started.elapsed() / run_len(answers.len());
+                    for ((spec, args), reply) in specs.into_iter().zip(kept).zip(&answers) {
+                        if let Some(spec) = spec {
+                            self.observe(spec, args, reply, share);
+                        }
+                    }
+                    replies.extend(answers);
+                    continue;
                 }
                 Route::Read => {
-                    let mut run = vec![argv];
-                    while let Some(next) =
-                        pending.next_if(|next| self.joins_run(next, &Route::Read))
+                    let (mut run, mut specs) = (vec![argv], vec![spec]);
+                    while let Some((next, spec)) =
+                        self.next_of_run(&mut pending, &Route::Read, |_| true)
                     {
                         run.push(next);
+                        specs.push(spec);
                     }
-                    replies.extend(self.read_run(&run, caching).await);
+                    let answers = self.read_run(&run, caching).await;
+                    for ((argv, spec), (reply, took)) in run.iter().zip(specs).zip(&answers) {
+                        if let Some(spec) = spec {
+                            self.observe(spec, Args::Whole(argv), reply, *took);
+                        }
+                    }
+                    replies.extend(answers.into_iter().map(|(reply, _)| reply));
+                    continue;
                 }
+            };
+            if let Some(spec) = spec {
+                let took = started.elapsed().saturating_sub(waited);
+                self.observe(spec, Args::Whole(&argv), &reply, took);
+            }
+            replies.push(reply);
+            if self.closing {
+                break;
             }
         }
         replies
+    }
+
+    /// The next command of `pending` if it joins the run of `kind` and `fits`, with its spec.
+    fn next_of_run(
+        &self,
+        pending: &mut std::iter::Peekable<std::vec::IntoIter<Argv>>,
+        kind: &Route,
+        fits: impl Fn(&Argv) -> bool,
+    ) -> Option<(Argv, Option<&'static CommandSpec>)> {
+        let mut joined = None;
+        let next = pending.next_if(|next| {
+            if !fits(next) {
+                return false;
+            }
+            joined = self.joins_run(next, kind);
+            joined.is_some()
+        })?;
+        Some((next, joined.flatten()))
     }
 
     async fn write_run(&self, run: Vec<Argv>) -> Vec<Reply> {
@@ -421,27 +492,35 @@ impl<C: Cluster> Session<C> {
         ))
     }
 
-    /// A run of reads after one barrier; `caching` (CLIENT CACHING) speaks for its first.
-    async fn read_run(&self, run: &[Argv], caching: Option<bool>) -> Vec<Reply> {
-        let context = match self.server.cluster.read_barrier().await {
+    /// A run of reads after one barrier; `caching` (CLIENT CACHING) speaks for its first. Each
+    /// reply with its time: its share of the barrier's and its own.
+    async fn read_run(&self, run: &[Argv], caching: Option<bool>) -> Vec<(Reply, Duration)> {
+        let started = Instant::now();
+        let barrier = self.server.cluster.read_barrier().await;
+        let share = started.elapsed() / run_len(run.len());
+        let context = match barrier {
             Ok(context) => context,
-            Err(error) => return vec![error.reply(); run.len()],
+            Err(error) => return vec![(error.reply(), share); run.len()],
         };
         run.iter()
             .enumerate()
             .map(|(i, argv)| {
+                let started = Instant::now();
                 let context = ReadContext {
                     seed: rand::random(),
                     ..context
                 };
-                if is_script(argv) {
-                    return self.read_script(argv, context);
-                }
-                let keys = self.keys_to_track(argv, if i == 0 { caching } else { None });
-                if keys.is_empty() {
-                    return self.server.cluster.read(self.db, argv, context);
-                }
-                self.tracked_read(argv, &keys, context)
+                let reply = if is_script(argv) {
+                    self.read_script(argv, context)
+                } else {
+                    let keys = self.keys_to_track(argv, if i == 0 { caching } else { None });
+                    if keys.is_empty() {
+                        self.server.cluster.read(self.db, argv, context)
+                    } else {
+                        self.tracked_read(argv, &keys, context)
+                    }
+                };
+                (reply, share + started.elapsed())
             })
             .collect()
     }
@@ -470,14 +549,35 @@ fn runs_as_caller(argv: &[Vec<u8>]) -> bool {
     })
 }
 
+/// The parameters a CONFIG SET names (every other argument from the third).
+fn config_set_names(argv: &[Vec<u8>]) -> impl Iterator<Item = &Vec<u8>> {
+    argv.iter().skip(2).step_by(2)
+}
+
+fn names_node_param(argv: &[Vec<u8>]) -> bool {
+    config_set_names(argv).any(|name| is_node_param(name))
+}
+
+fn names_replicated_param(argv: &[Vec<u8>]) -> bool {
+    config_set_names(argv).any(|name| !is_node_param(name))
+}
+
+/// A run's length as a divisor of its time.
+fn run_len(len: usize) -> u32 {
+    u32::try_from(len.max(1)).unwrap_or(u32::MAX)
+}
+
 fn is_script(argv: &[Vec<u8>]) -> bool {
     resolve(argv).is_ok_and(|spec| SCRIPT_COMMANDS.contains(&spec.name))
 }
 
 /// What an open transaction does with a command; None: it runs now (MULTI, EXEC, DISCARD and
 /// QUIT, as in Redis).
-fn queueing(route: &Route) -> Option<Queueing> {
+fn queueing(route: &Route, argv: &[Vec<u8>]) -> Option<Queueing> {
     match route {
+        // Answered in EXEC's place when it sets the node's parameters only; one that also sets
+        // replicated ones would need the log in the middle of EXEC: not in a transaction.
+        Route::Session("config|set") if names_replicated_param(argv) => Some(Queueing::NotAllowed),
         Route::Transaction(_) | Route::Session("quit") | Route::Revoked => None,
         Route::ExecRefused(_) => None,
         Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
@@ -522,36 +622,42 @@ impl<C: Cluster> Session<C> {
     /// authentication or the user's ACL refuses it. Every command of a pipeline passes here,
     /// those that join a run of reads or writes too.
     /// The command is resolved once here, for all three.
-    fn route(&self, argv: &[Vec<u8>]) -> Route {
+    fn route(&self, argv: &[Vec<u8>]) -> (Option<&'static CommandSpec>, Route) {
         self.route_noting(argv, true)
     }
 
     /// Whether `argv` would join a run of `kind` (Read or Write), asked before the run goes:
     /// nothing is written to ACL LOG here, since the command is routed again (and a refusal
     /// logged then) once the run is done and it is its turn.
-    fn joins_run(&self, argv: &[Vec<u8>], kind: &Route) -> bool {
-        let routed = self.route_noting(argv, false);
-        std::mem::discriminant(&routed) == std::mem::discriminant(kind)
+    /// Its command when it does (a read or write is always a known command).
+    fn joins_run(&self, argv: &[Vec<u8>], kind: &Route) -> Option<Option<&'static CommandSpec>> {
+        let (spec, routed) = self.route_noting(argv, false);
+        (std::mem::discriminant(&routed) == std::mem::discriminant(kind)).then_some(spec)
     }
 
     /// [`Session::route`]; a refusal goes to ACL LOG when `note`.
-    fn route_noting(&self, argv: &[Vec<u8>], note: bool) -> Route {
+    /// The command found (also when its arity is wrong, for its counters) and its route.
+    fn route_noting(&self, argv: &[Vec<u8>], note: bool) -> (Option<&'static CommandSpec>, Route) {
         let spec = match resolve(argv) {
             Ok(spec) => spec,
-            Err(reply) => return Route::Immediate(reply),
+            Err(reply) => return (named(argv), Route::Immediate(reply)),
         };
         if self.login_revoked() {
-            return Route::Revoked;
+            return (Some(spec), Route::Revoked);
         }
         let subscribed = self.protocol == Protocol::Resp2 && self.subscribed();
         if subscribed && !allowed_when_subscribed(spec.name) {
-            return Route::Immediate(refused_when_subscribed(spec.name));
+            return (
+                Some(spec),
+                Route::Immediate(refused_when_subscribed(spec.name)),
+            );
         }
-        match self.refusal(spec, argv, note) {
+        let routed = match self.refusal(spec, argv, note) {
             Some(refusal) if spec.name == "exec" => Route::ExecRefused(exec_abort(refusal)),
             Some(refusal) => Route::Immediate(refusal),
             None => route(&self.server.cluster, spec, argv),
-        }
+        };
+        (Some(spec), routed)
     }
 
     /// HELLO, authenticating first when it carries AUTH; before authentication, only with it.

@@ -386,7 +386,7 @@ async fn config_set_goes_through_the_log_and_config_get_reads_it_back() {
         &mut stream,
         &[
             ("CONFIG GET hash-max-*-entries\r\n", "*4\r\n$25\r\nhash-max-listpack-entries\r\n$1\r\n3\r\n$24\r\nhash-max-ziplist-entries\r\n$1\r\n3\r\n"),
-            ("CONFIG SET maxmemory 1\r\nCONFIG RESETSTAT\r\n", "-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n-ERR unknown subcommand 'RESETSTAT'. Try CONFIG HELP.\r\n"),
+            ("CONFIG SET maxmemory 1\r\nCONFIG REWRITE\r\n", "-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n-ERR unknown subcommand 'REWRITE'. Try CONFIG HELP.\r\n"),
         ],
     )
     .await;
@@ -792,4 +792,212 @@ async fn each_failed_auth_on_a_connection_is_answered_later_than_the_one_before(
         "{log}"
     );
     drop(server);
+}
+
+/// The text of INFO `section` on `stream`.
+async fn info_section(stream: &mut TcpStream, section: &str) -> String {
+    let request = format!("INFO {section}\r\n");
+    let reply = exchange(stream, request.as_bytes(), 1).await;
+    // A bulk string: read until its declared length arrived.
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let (header, _) = text.split_once("\r\n").unwrap();
+    let len: usize = header[1..].parse().unwrap();
+    let mut got = reply;
+    while got.len() < header.len() + 2 + len + 2 {
+        got.extend(exchange(stream, b"", 1).await);
+    }
+    String::from_utf8_lossy(&got[header.len() + 2..got.len() - 2]).into_owned()
+}
+
+#[tokio::test]
+async fn node_parameters_are_set_on_the_node_without_the_log() {
+    let (server, mut stream) = connect().await;
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("CONFIG SET slowlog-max-len 5 latency-monitor-threshold 7\r\n", "+OK\r\n"),
+            (
+                "CONFIG GET slowlog-max-len\r\nCONFIG GET latency-monitor-threshold\r\n",
+                "*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n5\r\n*2\r\n$25\r\nlatency-monitor-threshold\r\n$1\r\n7\r\n",
+            ),
+            // All or nothing, also with replicated parameters.
+            (
+                "CONFIG SET slowlog-max-len 6 maxmemory 1\r\nCONFIG GET slowlog-max-len\r\n",
+                "-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n5\r\n",
+            ),
+            (
+                "CONFIG SET slowlog-max-len x hash-max-listpack-entries 3\r\n",
+                "-ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer\r\n",
+            ),
+        ],
+    )
+    .await;
+    // Neither refusal nor the node's own parameters used the log.
+    assert_eq!(server.cluster.entries.load(Ordering::SeqCst), 1);
+    assert_exchanges(
+        &mut stream,
+        &[
+            (
+                "CONFIG SET slowlog-max-len 6 hash-max-listpack-entries 3\r\n",
+                "+OK\r\n",
+            ),
+            (
+                "CONFIG GET slowlog-max-len\r\nCONFIG GET hash-max-listpack-entries\r\n",
+                "*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n6\r\n*2\r\n$25\r\nhash-max-listpack-entries\r\n$1\r\n3\r\n",
+            ),
+            (
+                "MULTI\r\nCONFIG SET slowlog-max-len 8\r\nEXEC\r\nCONFIG GET slowlog-max-len\r\n",
+                "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n8\r\n",
+            ),
+            (
+                "MULTI\r\nCONFIG SET slowlog-max-len 9 hash-max-listpack-entries 4\r\n",
+                "+OK\r\n-ERR Command not allowed inside a transaction\r\n",
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_command_can_enter_the_slow_log_with_its_client() {
+    let (_, mut stream) = connect().await;
+    assert_exchanges(
+        &mut stream,
+        &[
+            (
+                "CONFIG SET slowlog-log-slower-than 0\r\nCLIENT SETNAME app\r\n",
+                "+OK\r\n+OK\r\n",
+            ),
+            // RESET enters the log it emptied, as in Redis.
+            (
+                "SLOWLOG RESET\r\nSET k v\r\nGET k\r\nSLOWLOG LEN\r\n",
+                "+OK\r\n+OK\r\n$1\r\nv\r\n:3\r\n",
+            ),
+        ],
+    )
+    .await;
+    let local = stream.local_addr().unwrap().to_string();
+    let reply = exchange(&mut stream, b"SLOWLOG GET 3\r\n", 1).await;
+    let got = String::from_utf8_lossy(&reply);
+    // Newest first: SLOWLOG LEN, GET k, SET k v, each with this client's address and name.
+    let client = format!("${}\r\n{local}\r\n$3\r\napp\r\n", local.len());
+    for args in [
+        "*2\r\n$7\r\nSLOWLOG\r\n$3\r\nLEN\r\n",
+        "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+        "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+    ] {
+        assert!(
+            got.contains(&format!("{args}{client}")),
+            "{args:?} in {got:?}"
+        );
+    }
+    assert!(got.starts_with("*3\r\n*6\r\n:"), "{got:?}");
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("CONFIG SET slowlog-log-slower-than -1\r\nSLOWLOG RESET\r\nGET k\r\nSLOWLOG LEN\r\n", "+OK\r\n+OK\r\n$1\r\nv\r\n:0\r\n"),
+            ("SLOWLOG GET -2\r\n", "-ERR count should be greater than or equal to -1\r\n"),
+            ("SLOWLOG\r\n", "-ERR wrong number of arguments for 'slowlog' command\r\n"),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn commandstats_and_errorstats_count_calls_refusals_and_errors_until_resetstat() {
+    let (_, mut stream) = connect().await;
+    assert_exchanges(
+        &mut stream,
+        &[(
+            "SET k v\r\nGET k\r\nGET k\r\nGET\r\nNOPE\r\nLPUSH k x\r\n",
+            "+OK\r\n$1\r\nv\r\n$1\r\nv\r\n-ERR wrong number of arguments for 'get' command\r\n-ERR unknown command 'NOPE', with args beginning with: \r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+        )],
+    )
+    .await;
+    let stats = info_section(&mut stream, "commandstats").await;
+    assert!(stats.starts_with("# Commandstats\r\n"), "{stats}");
+    let get = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_get:"))
+        .unwrap();
+    assert!(get.starts_with("cmdstat_get:calls=2,usec="), "{get}");
+    assert!(get.ends_with(",rejected_calls=1,failed_calls=0"), "{get}");
+    let lpush = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_lpush:"))
+        .unwrap();
+    assert!(
+        lpush.ends_with(",rejected_calls=0,failed_calls=1"),
+        "{lpush}"
+    );
+    let errors = info_section(&mut stream, "errorstats").await;
+    assert_eq!(
+        errors,
+        "# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_WRONGTYPE:count=1\r\n"
+    );
+    let latency = info_section(&mut stream, "latencystats").await;
+    assert!(
+        latency.contains("\r\nlatency_percentiles_usec_get:p50="),
+        "{latency}"
+    );
+    let stats = info_section(&mut stream, "stats").await;
+    assert!(stats.contains("\r\ntotal_error_replies:3\r\n"), "{stats}");
+    // The default sections have errorstats, not commandstats; `all` has both.
+    let default = info_section(&mut stream, "").await;
+    assert!(default.contains("# Errorstats") && !default.contains("# Commandstats"));
+    let all = info_section(&mut stream, "all").await;
+    assert!(all.contains("# Commandstats") && all.contains("# Latencystats"));
+    assert_exchanges(&mut stream, &[("CONFIG RESETSTAT\r\n", "+OK\r\n")]).await;
+    assert_eq!(
+        info_section(&mut stream, "errorstats").await,
+        "# Errorstats\r\n"
+    );
+    let stats = info_section(&mut stream, "commandstats").await;
+    assert!(!stats.contains("cmdstat_get:"), "{stats}");
+}
+
+#[tokio::test]
+async fn a_slow_command_is_a_latency_event_and_in_its_histogram() {
+    let (_, mut stream) = connect().await;
+    let busy = "local i = 0 while i < 300000 do i = i + 1 end return i";
+    let eval = format!(
+        "*3\r\n$4\r\nEVAL\r\n${}\r\n{busy}\r\n$1\r\n0\r\n",
+        busy.len()
+    );
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("CONFIG SET latency-monitor-threshold 1\r\n", "+OK\r\n"),
+            (&eval, ":300000\r\n"),
+        ],
+    )
+    .await;
+    let latest = exchange(&mut stream, b"LATENCY LATEST\r\n", 1).await;
+    let latest = String::from_utf8_lossy(&latest);
+    assert!(
+        latest.starts_with("*1\r\n*4\r\n$7\r\ncommand\r\n:"),
+        "{latest:?}"
+    );
+    let history = exchange(&mut stream, b"LATENCY HISTORY command\r\n", 1).await;
+    assert!(history.starts_with(b"*1\r\n*2\r\n:"), "{history:?}");
+    let histogram = exchange(&mut stream, b"LATENCY HISTOGRAM eval nope\r\n", 1).await;
+    let histogram = String::from_utf8_lossy(&histogram);
+    assert!(
+        histogram.starts_with(
+            "*2\r\n$4\r\neval\r\n*4\r\n$5\r\ncalls\r\n:1\r\n$14\r\nhistogram_usec\r\n*2\r\n:"
+        ),
+        "{histogram:?}"
+    );
+    assert_exchanges(
+        &mut stream,
+        &[
+            ("LATENCY RESET nope command\r\n", ":1\r\n"),
+            ("LATENCY LATEST\r\n", "*0\r\n"),
+            (
+                "LATENCY GRAPH command\r\n",
+                "-ERR unknown subcommand 'GRAPH'. Try LATENCY HELP.\r\n",
+            ),
+        ],
+    )
+    .await;
 }
