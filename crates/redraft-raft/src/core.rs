@@ -17,6 +17,7 @@ pub use crate::error::{fatal_error, LeaderError};
 use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
 use crate::state_machine::SharedReplica;
+use crate::stats::RaftStats;
 use crate::types::{Metrics, NodeId, Raft};
 use crate::write_batch::{deliver, WriteBatcher};
 
@@ -40,6 +41,7 @@ pub struct Core {
     pub access: Arc<std::sync::RwLock<redraft_engine::Access>>,
     /// The last committed log index, as saved by the log store.
     pub committed: Arc<AtomicU64>,
+    pub stats: Arc<RaftStats>,
     pub clock: Clock,
     pub reads: Arc<ReadBatcher>,
     pub peers: Arc<Peers>,

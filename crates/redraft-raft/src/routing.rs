@@ -14,6 +14,7 @@ use crate::pb::{
     failure, forward_response, read_index_response, Command, Empty, Failure, ForwardRequest,
 };
 use crate::peers::Call;
+use crate::stats::RaftStats;
 
 /// The outcome of one attempt against the node believed to lead.
 pub enum Attempt<T, E = ClusterError> {
@@ -113,6 +114,7 @@ pub async fn forward_write(
         })
         .collect();
     let request = ForwardRequest { db, commands };
+    RaftStats::count(&core.stats.forwarded_writes);
     let call = core
         .peers
         .call(addr, request, deadline, async |c, r| c.forward(r).await);
@@ -148,6 +150,7 @@ pub async fn forward_write(
 /// Asks the leader at `addr` for a read index and its time. Reads change nothing, so every
 /// transport failure may be retried.
 pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> Attempt<(u64, u64)> {
+    RaftStats::count(&core.stats.forwarded_reads);
     let call = core
         .peers
         .call(addr, Empty {}, deadline, async |c, r| c.read_index(r).await);
