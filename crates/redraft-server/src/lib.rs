@@ -20,6 +20,7 @@ pub mod fuzz_targets;
 pub mod health;
 mod info;
 pub mod logins;
+pub mod metrics;
 pub mod outbox;
 pub mod pubsub;
 pub mod raft_cluster;

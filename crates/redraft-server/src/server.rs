@@ -10,6 +10,7 @@ use crate::auth::AclLog;
 use crate::cluster::Cluster;
 use crate::frame::Limits;
 use crate::logins::Logins;
+use crate::metrics::CommandMetrics;
 use crate::outbox::OutputLimit;
 use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
@@ -93,6 +94,8 @@ pub struct Server<C: Cluster> {
     pub acl_log: AclLog,
     /// This node's connections by the user they logged in as.
     pub logins: Logins,
+    /// Calls, errors and latency per command, for --metrics-addr.
+    pub command_metrics: Arc<CommandMetrics>,
     /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
     clients: std::sync::Mutex<std::collections::HashSet<u64>>,
     next_client_id: AtomicU64,
@@ -116,6 +119,7 @@ impl<C: Cluster> Server<C> {
             tracking: Tracking::default(),
             acl_log: AclLog::default(),
             logins: Logins::default(),
+            command_metrics: Arc::default(),
             clients: Default::default(),
             next_client_id: AtomicU64::new(1),
         })

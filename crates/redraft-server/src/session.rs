@@ -285,8 +285,10 @@ impl<C: Cluster> Session<C> {
         input: &mut BytesMut,
     ) -> Vec<Reply> {
         let mut replies = Vec::with_capacity(batch.len());
+        let mut timing = self.server.command_metrics.time(&batch);
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
+            timing.mark(pending.len() + 1, &replies);
             self.server.stats.count_command();
             let routed = self.route(&argv);
             // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
@@ -376,6 +378,7 @@ impl<C: Cluster> Session<C> {
                 }
             }
         }
+        timing.mark(pending.len(), &replies);
         replies
     }
 
