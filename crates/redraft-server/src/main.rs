@@ -148,7 +148,10 @@ async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
     let metrics = metrics_listener.map(|listener| {
         let (server, node) = (server.clone(), node.clone());
         let render = Arc::new(move || metrics::render(&metrics::Sample::gather(&server, &node)));
-        tracing::info!(addr = ?listener.local_addr().ok(), "serving metrics at /metrics");
+        let addr = listener
+            .local_addr()
+            .map_or(String::new(), |a| a.to_string());
+        tracing::info!(%addr, "serving metrics at /metrics");
         tokio::spawn(metrics::http::serve(listener, render))
     });
     let serving = tokio::spawn(redraft_server::accept::serve(server, listeners));
