@@ -176,10 +176,71 @@ async fn every_node_serves_metrics_that_agree_with_the_cluster() {
         let matched = format!("redraft_raft_follower_match_index{{follower=\"{follower}\"}}");
         assert!(value(&scrapes[&leader], &matched) >= 1.0);
     }
+    // Every metric the Grafana dashboard queries is one some node serves.
+    let served: std::collections::BTreeSet<&str> = scrapes
+        .values()
+        .flat_map(|m| m.keys())
+        .map(|series| series.split('{').next().unwrap_or(series))
+        .collect();
+    for expr in dashboard_queries() {
+        for name in metric_names(&expr) {
+            assert!(
+                served.contains(name.as_str()),
+                "the dashboard queries {name}, which no node serves"
+            );
+        }
+    }
     for path in ["/", "/metrics/x", "/other"] {
         let (status, _) = http_get(cluster.metrics_port(leader), path).await.unwrap();
         assert_eq!(status, 404, "GET {path}");
     }
+}
+
+/// The PromQL expressions of deploy/grafana/redraft-dashboard.json (its `"expr"` strings).
+fn dashboard_queries() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/grafana/redraft-dashboard.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let queries: Vec<String> = text
+        .split("\"expr\": \"")
+        .skip(1)
+        .map(|rest| {
+            let mut expr = String::new();
+            let mut chars = rest.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => expr.extend(chars.next()),
+                    c => expr.push(c),
+                }
+            }
+            expr
+        })
+        .collect();
+    assert!(queries.len() >= 10, "few queries found in {path}");
+    queries
+}
+
+/// The `redraft_` metric names in a PromQL expression.
+fn metric_names(expr: &str) -> Vec<String> {
+    expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("redraft_"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `text` fit for a URL's query string.
+fn url_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A child process killed and reaped when dropped.
@@ -310,6 +371,19 @@ async fn prometheus_scrapes_every_node_and_answers_queries() {
     )
     .await;
     assert_eq!(applied.len(), 3);
+    // Every query of the Grafana dashboard is one Prometheus accepts.
+    for expr in dashboard_queries() {
+        let expr = expr
+            .replace("$__rate_interval", "10s")
+            .replace("$job", ".*")
+            .replace("$instance", ".*");
+        let path = format!("/api/v1/query?query={}", url_encoded(&expr));
+        let (status, body) = http_get(port, &path).await.unwrap();
+        assert!(
+            status == 200 && body.contains("\"status\":\"success\""),
+            "Prometheus refuses the dashboard's {expr}: {status} {body}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
