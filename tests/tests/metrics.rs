@@ -91,37 +91,42 @@ async fn write_through_every_node(cluster: &Cluster) {
     }
 }
 
+/// Scrapes every node; the scrapes if they show one term, one leader and a snapshot built on
+/// every node.
+async fn settled_round(cluster: &Cluster) -> Result<BTreeMap<u64, BTreeMap<String, f64>>, String> {
+    let mut scrapes = BTreeMap::new();
+    for id in cluster.ids() {
+        scrapes.insert(id, scrape(cluster, id).await);
+    }
+    let all = |name: &str| -> Vec<f64> { scrapes.values().map(|m| value(m, name)).collect() };
+    let (terms, leaders) = (all("redraft_raft_term"), all("redraft_raft_is_leader"));
+    let snapshots = all("redraft_raft_snapshot_builds_total");
+    let one_term = terms.iter().all(|&t| t == terms[0]);
+    let one_leader = leaders.iter().sum::<f64>() == 1.0;
+    match one_term && one_leader && snapshots.iter().all(|&n| n >= 1.0) {
+        true => Ok(scrapes),
+        false => Err(format!(
+            "terms {terms:?}, is_leader {leaders:?}, snapshots {snapshots:?}"
+        )),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_node_serves_metrics_that_agree_with_the_cluster() {
-    let cluster = Cluster::start_with(3, ClusterOptions::default().metrics()).await;
+    // Snapshots every 40 entries: the writes below make each node build one.
+    let options = ClusterOptions::default()
+        .metrics()
+        .args(&["--snapshot-logs", "40"]);
+    let cluster = Cluster::start_with(3, options).await;
     let ids = cluster.ids();
     write_through_every_node(&cluster).await;
     cluster.wait_applied_equal().await;
-    // A term could move between two scrapes only through an election: scrape until a round
-    // sees one term and one leader (bounded).
-    let scrapes = wait_for(
-        "one term and one leader in a round of scrapes",
-        TOOL_TIMEOUT,
-        || async {
-            let mut scrapes = BTreeMap::new();
-            for &id in &ids {
-                scrapes.insert(id, scrape(&cluster, id).await);
-            }
-            let terms: Vec<f64> = scrapes
-                .values()
-                .map(|m| value(m, "redraft_raft_term"))
-                .collect();
-            let leaders: Vec<u64> = ids
-                .iter()
-                .copied()
-                .filter(|id| value(&scrapes[id], "redraft_raft_is_leader") == 1.0)
-                .collect();
-            match terms.iter().all(|&t| t == terms[0]) && leaders.len() == 1 {
-                true => Ok(scrapes),
-                false => Err(format!("terms {terms:?}, leaders {leaders:?}")),
-            }
-        },
-    )
+    // A term could move between two scrapes only through an election, and snapshots are built
+    // in the background: scrape until a round sees one term, one leader and a snapshot built
+    // on every node (bounded).
+    let scrapes = wait_for("one term, one leader, snapshots", TOOL_TIMEOUT, || {
+        settled_round(&cluster)
+    })
     .await;
     let leader = ids
         .iter()
@@ -166,9 +171,12 @@ async fn every_node_serves_metrics_that_agree_with_the_cluster() {
                 .keys()
                 .any(|k| k.starts_with("redraft_raft_follower_lag")));
         }
-        // Each node logs the leader it learns of, with the term.
+        assert!(value(metrics, "redraft_raft_snapshot_build_seconds_count") >= 1.0);
+        assert!(value(metrics, "redraft_raft_snapshot_index") >= 1.0);
+        // Each node logs the leader it learns of and the snapshots it builds.
         let log = cluster.log_tail(id, 10_000);
         assert!(log.contains("leader changed"), "node {id} log: {log}");
+        assert!(log.contains("snapshot built"), "node {id} log: {log}");
     }
     for &follower in ids.iter().filter(|&&id| id != leader) {
         let series = format!("redraft_raft_follower_lag_entries{{follower=\"{follower}\"}}");
