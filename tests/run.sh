@@ -4,7 +4,8 @@
 # Installs what the suite needs when it is missing (as root on Debian): make and a C compiler
 # (to build jemalloc, the server's allocator), redis-server
 # and redis-tools (the differential tests' reference server, redis-cli, and
-# redis-benchmark), the Python redis client used by the seed example, and the Python
+# redis-benchmark), prometheus and prometheus-redis-exporter (tests/tests/metrics.rs has them
+# scrape a cluster), the Python redis client used by the seed example, and the Python
 # kubernetes-validate package (offline Kubernetes schemas; tests/tests/k8s_manifests.rs
 # fails without it). Then builds
 # the whole workspace, so that target/debug/redraft exists for the cluster harness,
@@ -23,6 +24,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then
     missing+=(redis-tools)
 fi
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-redis-exporter)
 if ((${#missing[@]})); then
     if is_root && has_apt; then
         echo "run.sh: installing ${missing[*]}" >&2

@@ -39,9 +39,11 @@ export REDRAFT_IMAGE=$image
 REDRAFT_CLUSTER_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export REDRAFT_CLUSTER_SECRET
 read -r REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3 REDRAFT_TLS_PORT_1 REDRAFT_TLS_PORT_2 \
-    REDRAFT_TLS_PORT_3 < <(python3 tests/free_ports.py 6)
+    REDRAFT_TLS_PORT_3 REDRAFT_METRICS_PORT_1 REDRAFT_METRICS_PORT_2 REDRAFT_METRICS_PORT_3 \
+    < <(python3 tests/free_ports.py 9)
 export REDRAFT_PORT_1 REDRAFT_PORT_2 REDRAFT_PORT_3
 export REDRAFT_TLS_PORT_1 REDRAFT_TLS_PORT_2 REDRAFT_TLS_PORT_3
+export REDRAFT_METRICS_PORT_1 REDRAFT_METRICS_PORT_2 REDRAFT_METRICS_PORT_3
 REDRAFT_TLS_DIR=$(mktemp -d)
 export REDRAFT_TLS_DIR
 deploy/tls/make-certs.sh "$REDRAFT_TLS_DIR" redraft-1 redraft-2 redraft-3 localhost 127.0.0.1
@@ -65,6 +67,17 @@ wait_leader() {
         sleep 0.5
     done
     fail "no leader agreed on by nodes $*"
+}
+
+# The value of the metric $2 (name and labels as printed) on node $1's published metrics port.
+metric() {
+    local port="REDRAFT_METRICS_PORT_$1"
+    python3 - "${!port}" "$2" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=10).read().decode()
+print(next((line.rsplit(" ", 1)[1] for line in text.splitlines()
+            if line.rsplit(" ", 1)[0] == sys.argv[2]), ""))
+PY
 }
 
 # Writes keys $2.0..$2.<n-1> through node $1; records the acknowledged ones.
@@ -107,6 +120,12 @@ for n in 1 2 3; do
     [[ "$reply" == v0 ]] || fail "node $n over TLS answered: $reply"
 done
 ((${#acked[@]} == 60)) || fail "only ${#acked[@]} of 60 writes acknowledged on a healthy cluster"
+# The published metrics ports: the leader says so, every node counted its SETs.
+[[ "$(metric "$leader" redraft_raft_is_leader)" == 1 ]] || fail "node $leader's metrics do not say it leads"
+for n in 1 2 3; do
+    sets=$(metric "$n" 'redraft_commands_total{command="set"}')
+    [[ "$sets" =~ ^[0-9]+$ ]] && ((sets >= 20)) || fail "node $n's metrics count $sets SETs, not 20"
+done
 
 log "killing the leader's container (node $leader)"
 timeout 30 docker kill "$(container "$leader")" >/dev/null

@@ -15,6 +15,7 @@ import sys
 import yaml
 
 HEALTH = ["/usr/local/bin/redraft", "--health", "--port", "6379"]
+SCRAPE_ANNOTATIONS = ("prometheus.io/scrape", "prometheus.io/port", "prometheus.io/path")
 UID = 10001
 
 problems = []
@@ -218,6 +219,37 @@ def main():
     for var in re.findall(r"\$\((\w+)\)", " ".join(args)):
         check(var in env, f"args use $({var}), which the container's env does not define")
     check(not c.get("command"), "the container overrides the image's entrypoint")
+
+    # Metrics: --metrics-addr listens beyond loopback on the container port named metrics, which
+    # a Service carries and the NetworkPolicy admits; the pods and that Service carry the
+    # prometheus.io annotations naming that port and /metrics.
+    metrics_port = ports.get("metrics")
+    if check(metrics_port is not None, "no container port named metrics"):
+        if check("--metrics-addr" in args[:-1], "args lack --metrics-addr"):
+            addr = args[args.index("--metrics-addr") + 1]
+            check(addr == f"0.0.0.0:{metrics_port}",
+                  f"--metrics-addr {addr} is not 0.0.0.0:{metrics_port} (the container port metrics)")
+        wanted = {"prometheus.io/scrape": "true", "prometheus.io/port": str(metrics_port),
+                  "prometheus.io/path": "/metrics"}
+        pod_annotations = pod["metadata"].get("annotations", {})
+        check(subset(wanted, pod_annotations),
+              f"pod annotations {pod_annotations} lack {wanted}")
+        for key in SCRAPE_ANNOTATIONS:
+            check(isinstance(pod_annotations.get(key), str), f"pod annotation {key} is not a string")
+        carriers = [s for s in services.values()
+                    if any(p.get("targetPort", p["port"]) in ("metrics", metrics_port)
+                           for p in s["spec"]["ports"])]
+        if check(carriers, "no Service carries the metrics port"):
+            for s in carriers:
+                check(any(p.get("name") == "metrics" and p["port"] == metrics_port
+                          for p in s["spec"]["ports"]),
+                      f"Service {s['metadata']['name']} does not name its port {metrics_port} metrics")
+                check(subset(wanted, s["metadata"].get("annotations", {})),
+                      f"Service {s['metadata']['name']} lacks the annotations {wanted}")
+        if policies:
+            open_ports = {p.get("port") for r in policies[0]["spec"].get("ingress", [])
+                          if not r.get("from") for p in r.get("ports", [])}
+            check(metrics_port in open_ports, "the NetworkPolicy does not admit the metrics port")
 
     # Every flag exists in redraft's CLI.
     known = cli_flags(cli_rs)

@@ -42,6 +42,8 @@ pub struct ClusterOptions {
     pub tls: bool,
     /// The certificates for [`ClusterOptions::tls`]; the harness makes its own when None.
     pub certs: Option<Certs>,
+    /// Every node serves its metrics (`--metrics-addr`): see [`Cluster::metrics_port`].
+    pub metrics: bool,
 }
 
 impl ClusterOptions {
@@ -55,6 +57,12 @@ impl ClusterOptions {
     /// Routes every directed link through a proxy the harness can cut.
     pub fn proxied_links(mut self) -> Self {
         self.proxied_links = true;
+        self
+    }
+
+    /// Has every node serve its metrics on a port of its own.
+    pub fn metrics(mut self) -> Self {
+        self.metrics = true;
         self
     }
 
@@ -144,6 +152,8 @@ struct Node {
     /// The TLS client port (listened on only when the cluster has certificates).
     tls_port: u16,
     raft_port: u16,
+    /// The metrics port, when the cluster serves metrics.
+    metrics_port: Option<u16>,
     dir: PathBuf,
     log: PathBuf,
     /// Started with `--cluster` (an initial member) rather than `--join`.
@@ -200,6 +210,7 @@ impl Cluster {
                     port: free_port(),
                     tls_port: free_port(),
                     raft_port: free_port(),
+                    metrics_port: options.metrics.then(free_port),
                     log: tmp.path().join(format!("node{id}.log")),
                     dir,
                     initial: true,
@@ -283,6 +294,13 @@ impl Cluster {
             .expect("the cluster was started without TLS")
     }
 
+    /// Node `id`'s metrics port (`GET /metrics`); the cluster must serve metrics.
+    pub fn metrics_port(&self, id: u64) -> u16 {
+        self.node(id)
+            .metrics_port
+            .unwrap_or_else(|| panic!("no metrics: start with ClusterOptions::metrics"))
+    }
+
     /// Node `id`'s Raft address.
     pub fn raft_addr(&self, id: u64) -> String {
         format!("127.0.0.1:{}", self.node(id).raft_port)
@@ -298,6 +316,11 @@ impl Cluster {
             port: free_port(),
             tls_port: free_port(),
             raft_port: free_port(),
+            metrics_port: self
+                .nodes
+                .first()
+                .and_then(|n| n.metrics_port)
+                .map(|_| free_port()),
             log: self.tmp.path().join(format!("node{id}.log")),
             dir,
             initial: false,
@@ -399,6 +422,9 @@ impl Cluster {
         }
         if let Some(certs) = &self.certs {
             args.extend(tls_args(certs, node.tls_port));
+        }
+        if let Some(port) = node.metrics_port {
+            args.extend(["--metrics-addr".to_string(), format!("127.0.0.1:{port}")]);
         }
         args.extend(self.extra_args.iter().cloned());
         args.extend(

@@ -199,6 +199,30 @@ fn the_semantic_check_catches_mismatches() {
             "- $(REDRAFT_LOGGING)",
             "REDRAFT_LOGGING",
         ),
+        (
+            "statefulset.yaml",
+            "prometheus.io/port: \"9379\"",
+            "prometheus.io/port: \"9090\"",
+            "pod annotations",
+        ),
+        (
+            "services.yaml",
+            "    prometheus.io/scrape: \"true\"\n",
+            "",
+            "lacks the annotations",
+        ),
+        (
+            "statefulset.yaml",
+            "- 0.0.0.0:9379",
+            "- 127.0.0.1:9379",
+            "--metrics-addr 127.0.0.1:9379",
+        ),
+        (
+            "networkpolicy.yaml",
+            "port: 9379",
+            "port: 9380",
+            "does not admit the metrics port",
+        ),
     ] {
         let copy = edited_copy(file, from, to);
         let output = check_semantics(copy.path());

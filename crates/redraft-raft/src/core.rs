@@ -18,6 +18,7 @@ use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
 use crate::shared_rounds::SharedRounds;
 use crate::state_machine::SharedReplica;
+use crate::stats::RaftStats;
 use crate::types::{Metrics, NodeId, Raft};
 use crate::write_batch::{deliver, WriteBatcher};
 
@@ -41,6 +42,7 @@ pub struct Core {
     pub access: Arc<std::sync::RwLock<redraft_engine::Access>>,
     /// The last committed log index, as saved by the log store.
     pub committed: Arc<AtomicU64>,
+    pub stats: Arc<RaftStats>,
     pub clock: Clock,
     pub reads: Arc<ReadBatcher>,
     pub peers: Arc<Peers>,

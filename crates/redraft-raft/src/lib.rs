@@ -27,6 +27,7 @@ mod lease_keeper;
 mod log_store;
 mod network;
 mod node;
+mod observer;
 #[doc(hidden)]
 pub mod pb;
 mod peers;
@@ -41,6 +42,7 @@ mod snapshot_file;
 mod snapshot_fork;
 mod snapshot_trigger;
 mod state_machine;
+mod stats;
 mod sweeper;
 pub mod tls;
 mod types;
@@ -53,6 +55,7 @@ pub use error::{AdminError, ClusterError, StartError};
 pub use fsutil::atomic_write;
 pub use node::{RaftNode, RaftStatus};
 pub use state_machine::Output;
+pub use stats::{HistogramSample, LatencyHistogram, RaftStats, SnapshotStats};
 
 /// Most commands in one run (one connection's writes that travel as one log entry), and most
 /// argument bytes in a run of more than one command: sessions make runs no bigger, and a

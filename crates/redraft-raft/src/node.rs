@@ -23,6 +23,7 @@ use crate::error::{AdminError, ClusterError, StartError};
 use crate::lease_keeper;
 use crate::log_store::{LogOptions, LogStore};
 use crate::network::NetworkFactory;
+use crate::observer;
 use crate::peers::{peer_tls, Peers};
 use crate::read_index::ReadBatcher;
 use crate::routing::{self, Attempt, Leader};
@@ -30,6 +31,7 @@ use crate::server;
 use crate::shared_rounds::{BoxRound, SharedRounds};
 use crate::snapshot_trigger;
 use crate::state_machine::{read_replica, Output, Outputs, StateMachine};
+use crate::stats::RaftStats;
 use crate::sweeper;
 use crate::tls::ReloadingAcceptor;
 use crate::types::Raft;
@@ -80,6 +82,7 @@ impl Tasks {
                 log_bytes,
                 stop.subscribe(),
             )),
+            tokio::spawn(observer::run(core.clone(), stop.subscribe())),
         ];
         if let Some(tls) = tls {
             let mut stop = stop.subscribe();
@@ -144,6 +147,15 @@ impl RaftNode {
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
         let committed = log.committed_index();
         let log_bytes = log.log_bytes();
+        let stats = Arc::new(RaftStats {
+            fsync_seconds: log.fsync_seconds(),
+            log_bytes: log_bytes.clone(),
+            snapshots: state_machine.snapshot_stats(),
+            forwarded_writes: AtomicU64::new(0),
+            forwarded_reads: AtomicU64::new(0),
+            leader_changes: AtomicU64::new(0),
+            elections: AtomicU64::new(0),
+        });
         let replica = state_machine.replica();
         let listener = TcpListener::bind(config.raft_listen)
             .await
@@ -188,6 +200,7 @@ impl RaftNode {
             track_keys,
             access,
             committed,
+            stats,
             peers,
             writes: Default::default(),
             read_rounds: SharedRounds::new(),
@@ -403,6 +416,26 @@ impl RaftNode {
                 .filter(|id| !voters.contains(id))
                 .collect(),
         }
+    }
+
+    /// The Raft side's counters and histograms (see [`RaftStats`]), for metrics.
+    pub fn stats(&self) -> &RaftStats {
+        &self.core.stats
+    }
+
+    /// On the leader: each other member's (voter or learner) matched log index, by id; empty on
+    /// other nodes. A follower that has matched nothing yet has index 0.
+    pub fn replication(&self) -> Vec<(u64, u64)> {
+        let metrics = self.core.raft.metrics();
+        let metrics = metrics.borrow();
+        let Some(replication) = &metrics.replication else {
+            return Vec::new();
+        };
+        replication
+            .iter()
+            .filter(|(&id, _)| id != self.core.id)
+            .map(|(&id, matched)| (id, matched.map_or(0, |l| l.index)))
+            .collect()
     }
 
     /// This replica's applied index and a 64-bit digest (FNV-1a) of its engine's snapshot bytes,

@@ -15,6 +15,7 @@ use crate::pb::{
 };
 use crate::peers::Call;
 use crate::reply_stream::Assembler;
+use crate::stats::RaftStats;
 
 /// The outcome of one attempt against the node believed to lead.
 pub enum Attempt<T, E = ClusterError> {
@@ -114,6 +115,7 @@ pub async fn forward_write(
         })
         .collect();
     let request = ForwardRequest { db, commands };
+    RaftStats::count(&core.stats.forwarded_writes);
     let call = core
         .peers
         .call(addr, request, deadline, async |c, r| c.forward(r).await);
@@ -171,6 +173,7 @@ const PIECE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Asks the leader at `addr` for a read index and its time. Reads change nothing, so every
 /// transport failure may be retried.
 pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> Attempt<(u64, u64)> {
+    RaftStats::count(&core.stats.forwarded_reads);
     let call = core
         .peers
         .call(addr, Empty {}, deadline, async |c, r| c.read_index(r).await);

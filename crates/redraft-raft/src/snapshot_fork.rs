@@ -141,7 +141,12 @@ mod tests {
     fn engine_with_keys(count: usize) -> Engine {
         let mut engine = Engine::default();
         for i in 0..count {
-            set(&mut engine, i as u64 + 1, &format!("key:{i}"), &format!("value:{i}"));
+            set(
+                &mut engine,
+                i as u64 + 1,
+                &format!("key:{i}"),
+                &format!("value:{i}"),
+            );
         }
         engine
     }

@@ -6,7 +6,7 @@
 use std::io::{self, Cursor};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 use crate::error::StartError;
 use crate::snapshot_file::SnapshotFile;
 use crate::snapshot_fork::Encoder;
+use crate::stats::{RaftStats, SnapshotStats};
 use crate::types::{
     Entry, LogId, Response, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
 };
@@ -139,6 +140,7 @@ impl Outputs {
 struct SnapshotSlot {
     file: SnapshotFile,
     current: Mutex<Option<SnapshotMeta>>,
+    stats: Arc<SnapshotStats>,
 }
 
 pub struct SnapshotBuilder {
@@ -174,6 +176,7 @@ impl StateMachine {
             snapshots: Arc::new(SnapshotSlot {
                 file,
                 current: Mutex::new(current),
+                stats: Arc::default(),
             }),
             applied_tx,
             outputs,
@@ -182,6 +185,11 @@ impl StateMachine {
 
     pub fn replica(&self) -> SharedReplica {
         self.replica.clone()
+    }
+
+    /// Counts and durations of the snapshots built and installed, kept current.
+    pub fn snapshot_stats(&self) -> Arc<SnapshotStats> {
+        self.snapshots.stats.clone()
     }
 
     /// Whether a snapshot was loaded or taken (a store with one is not pristine).
@@ -311,6 +319,7 @@ fn snapshot_id(last_applied: Option<LogId>) -> String {
 /// Encodes the replica as it stands in a forked child (`snapshot_fork`), holding the replica's
 /// lock only across the fork; in place, under the lock, when the fork fails.
 fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Snapshot> {
+    let started = Instant::now();
     let (encoding, meta) = {
         let replica = read_replica(replica);
         let meta = SnapshotMeta {
@@ -329,6 +338,15 @@ fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Sn
         Err(child) => child.finish()?,
     };
     slot.store(&meta, &data, false)?;
+    let elapsed = started.elapsed();
+    RaftStats::count(&slot.stats.builds);
+    slot.stats.build_seconds.observe(elapsed);
+    tracing::info!(
+        index = meta.last_log_id.map_or(0, |l| l.index),
+        bytes = data.len(),
+        duration_ms = elapsed.as_millis() as u64,
+        "snapshot built"
+    );
     Ok(Snapshot {
         meta,
         snapshot: Box::new(Cursor::new(data)),
@@ -419,7 +437,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
+        let started = Instant::now();
         let data = snapshot.into_inner();
+        let bytes = data.len();
         let slot = self.snapshots.clone();
         let owned_meta = meta.clone();
         let engine = tokio::task::spawn_blocking(move || {
@@ -441,8 +461,18 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.outputs
             .publish_users(&read_replica(&self.replica).engine);
         self.outputs.send(Output::SnapshotInstalled);
-        self.applied_tx
-            .send_replace(meta.last_log_id.map_or(0, |l| l.index));
+        let index = meta.last_log_id.map_or(0, |l| l.index);
+        self.applied_tx.send_replace(index);
+        let elapsed = started.elapsed();
+        let stats = &self.snapshots.stats;
+        RaftStats::count(&stats.installs);
+        stats.install_seconds.observe(elapsed);
+        tracing::info!(
+            index,
+            bytes,
+            duration_ms = elapsed.as_millis() as u64,
+            "snapshot installed from the leader"
+        );
         Ok(())
     }
 

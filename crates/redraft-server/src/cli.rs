@@ -29,6 +29,14 @@ pub enum Fsync {
     No,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people to read.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 /// A Redis-compatible data-structure server replicated with Raft.
 ///
 /// With no arguments: node 1 of a single-node cluster, clients on 127.0.0.1:6379, Raft on
@@ -181,6 +189,14 @@ pub struct Cli {
     /// Log filter (RUST_LOG overrides it).
     #[arg(long, default_value = "info,openraft=warn")]
     pub log: String,
+    /// How log lines are written (to stderr).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Serve this node's metrics in the Prometheus text format at http://HOST:PORT/metrics.
+    /// Off unless given. The endpoint has no authentication: bind it where only the scraper
+    /// reaches it.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
 }
 
 impl Cli {
@@ -540,6 +556,25 @@ mod tests {
             node.initial_members,
             BTreeMap::from([(1, "redraft-0.redraft-headless:16379".into())])
         );
+    }
+
+    #[test]
+    fn metrics_and_json_logs_are_off_unless_asked_for() {
+        let plain = Cli::parse_from(["redraft"]);
+        assert_eq!(
+            (plain.metrics_addr, plain.log_format),
+            (None, LogFormat::Text)
+        );
+        let asked = Cli::parse_from([
+            "redraft",
+            "--metrics-addr",
+            "0.0.0.0:9121",
+            "--log-format",
+            "json",
+        ]);
+        assert_eq!(asked.metrics_addr.as_deref(), Some("0.0.0.0:9121"));
+        assert_eq!(asked.log_format, LogFormat::Json);
+        assert!(Cli::try_parse_from(["redraft", "--log-format", "xml"]).is_err());
     }
 
     #[test]

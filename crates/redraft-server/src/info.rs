@@ -118,7 +118,7 @@ fn memory() -> Vec<(String, String)> {
 }
 
 /// Resident set size from /proc (Linux); None elsewhere.
-fn resident_bytes() -> Option<u64> {
+pub(crate) fn resident_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096)

@@ -23,6 +23,7 @@ mod histogram;
 mod info;
 mod latency;
 pub mod logins;
+pub mod metrics;
 mod node_params;
 mod observe;
 pub mod outbox;

@@ -1,6 +1,7 @@
 //! `redraft`: a Redis-compatible server whose nodes replicate through Raft.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -8,8 +9,9 @@ use tokio::net::TcpListener;
 
 use redraft_raft::tls::ReloadingAcceptor;
 use redraft_server::accept::Listeners;
-use redraft_server::cli::Cli;
+use redraft_server::cli::{Cli, LogFormat};
 use redraft_server::health;
+use redraft_server::metrics;
 use redraft_server::raft_cluster::RaftCluster;
 use redraft_server::server::{Server, ServerConfig};
 
@@ -43,14 +45,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log)),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging(&cli);
     let runtimes = match Runtimes::build() {
         Ok(runtimes) => runtimes,
         Err(error) => {
@@ -67,6 +62,26 @@ fn main() -> ExitCode {
             eprintln!("redraft: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Log lines to stderr, filtered by --log (or RUST_LOG), as text or JSON (--log-format).
+fn init_logging(cli: &Cli) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // Fields at the top level and the event's span: what collectors index.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
     }
 }
 
@@ -97,6 +112,14 @@ impl Runtimes {
 async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
     let join = cli.join_seed();
     let join_timeout = Duration::from_millis(cli.join_timeout_ms);
+    let metrics_listener = match &cli.metrics_addr {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen for metrics scrapes on {addr}: {e}"))?,
+        ),
+        None => None,
+    };
     let (server_config, node_config) = cli.into_configs()?;
     let acl_file = match &server_config.aclfile {
         Some(path) => Some((path.clone(), checked_acl_file(path).await?)),
@@ -122,6 +145,15 @@ async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
     if let Some((path, content)) = acl_file {
         redraft_server::aclfile::load_at_start(server.clone(), &path, content);
     }
+    let metrics = metrics_listener.map(|listener| {
+        let (server, node) = (server.clone(), node.clone());
+        let render = Arc::new(move || metrics::render(&metrics::Sample::gather(&server, &node)));
+        let addr = listener
+            .local_addr()
+            .map_or(String::new(), |a| a.to_string());
+        tracing::info!(%addr, "serving metrics at /metrics");
+        tokio::spawn(metrics::http::serve(listener, render))
+    });
     let serving = tokio::spawn(redraft_server::accept::serve(server, listeners));
     let outcome = tokio::select! {
         _ = wait_for_shutdown_signal() => Ok(()),
@@ -137,6 +169,9 @@ async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
         Err(_) => tracing::warn!("leadership not handed over in time"),
     }
     serving.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     // Requests still in flight now get "shutting down" (or "outcome unknown") errors.
     node.shutdown().await;
     tokio::time::sleep(FLUSH_GRACE).await;

@@ -12,6 +12,7 @@ use crate::commandstats::CommandStats;
 use crate::frame::Limits;
 use crate::latency::LatencyMonitor;
 use crate::logins::Logins;
+use crate::metrics::CommandMetrics;
 use crate::node_params::NodeParams;
 use crate::outbox::OutputLimit;
 use crate::pubsub::Hub;
@@ -112,6 +113,8 @@ pub struct Server<C: Cluster> {
     pub acl_log: AclLog,
     /// This node's connections by the user they logged in as.
     pub logins: Logins,
+    /// Calls, errors and latency per command, for --metrics-addr.
+    pub command_metrics: Arc<CommandMetrics>,
     /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
     clients: std::sync::Mutex<std::collections::HashSet<u64>>,
     next_client_id: AtomicU64,
@@ -139,6 +142,7 @@ impl<C: Cluster> Server<C> {
             tracking: Tracking::default(),
             acl_log: AclLog::default(),
             logins: Logins::default(),
+            command_metrics: Arc::default(),
             clients: Default::default(),
             next_client_id: AtomicU64::new(1),
         })

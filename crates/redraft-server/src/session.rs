@@ -294,8 +294,10 @@ impl<C: Cluster> Session<C> {
         input: &mut BytesMut,
     ) -> Vec<Reply> {
         let mut replies = Vec::with_capacity(batch.len());
+        let mut timing = self.server.command_metrics.time(&batch);
         let mut pending = batch.into_iter().peekable();
         while let Some(argv) = pending.next() {
+            timing.mark(pending.len() + 1, &replies);
             let started = Instant::now();
             let (spec, routed) = self.route(&argv);
             // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
@@ -429,6 +431,7 @@ impl<C: Cluster> Session<C> {
                 break;
             }
         }
+        timing.mark(pending.len(), &replies);
         replies
     }
 

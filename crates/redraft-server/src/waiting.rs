@@ -58,6 +58,11 @@ impl Waiting {
         }
     }
 
+    /// How many of this node's clients wait now.
+    pub fn blocked_clients(&self) -> usize {
+        self.lock().by_client.len()
+    }
+
     /// The waiter `client` is blocked in, if any.
     pub fn waiter_of(&self, client: u64) -> Option<WaiterId> {
         self.lock().by_client.get(&client).copied()

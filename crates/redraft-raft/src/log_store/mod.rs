@@ -23,6 +23,7 @@ use std::ops::{Bound, RangeBounds};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{AnyError, LogState, RaftLogReader, StorageIOError};
@@ -32,6 +33,7 @@ use crate::config::DEFAULT_LOG_CACHE_BYTES;
 use crate::error::StartError;
 use crate::fsutil;
 use crate::record;
+use crate::stats::LatencyHistogram;
 use crate::types::{Entry, LogId, StorageError, TypeConfig, Vote};
 use meta::Meta;
 use segment::{Position, ReadError};
@@ -81,6 +83,8 @@ pub struct LogStore {
     /// Record bytes of the log from the last purge on, as on disk (shared: the node snapshots
     /// early when the log grows past a bound, so that purging keeps it bounded).
     log_bytes: Arc<AtomicU64>,
+    /// How long each append's fsync took (shared with the metrics endpoint).
+    fsync_seconds: Arc<LatencyHistogram>,
     /// The last entry present, `None` while there is none.
     last: Option<LogId>,
     active: Active,
@@ -114,6 +118,7 @@ impl LogStore {
             committed_hint,
             options,
             log_bytes: Arc::new(AtomicU64::new(recovered.table.live_bytes())),
+            fsync_seconds: Arc::default(),
             shared: Arc::new(Shared::new(recovered.table)),
             last: recovered.last,
             active: recovered.active,
@@ -135,6 +140,11 @@ impl LogStore {
     /// current.
     pub fn log_bytes(&self) -> Arc<AtomicU64> {
         self.log_bytes.clone()
+    }
+
+    /// The latency of the fsync that ends each append, kept current.
+    pub fn fsync_seconds(&self) -> Arc<LatencyHistogram> {
+        self.fsync_seconds.clone()
     }
 
     /// The committed index as last saved by openraft, for status reports.
@@ -524,7 +534,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(write_error)?;
         // Earlier segments were synced by the appends that wrote them.
         let flushed = match self.options.fsync {
-            true => long_running(|| self.active.file.sync_data()),
+            true => long_running(|| {
+                let started = Instant::now();
+                let synced = self.active.file.sync_data();
+                self.fsync_seconds.observe(started.elapsed());
+                synced
+            }),
             false => Ok(()),
         };
         callback.log_io_completed(flushed);
