@@ -38,10 +38,19 @@ impl<C: Cluster> Session<C> {
             return reply;
         }
         let mut delivered = delivered;
+        let client = self.client.clone();
+        let limit = self.server.config.max_query_bytes;
+        // A client killed while it waits (CLIENT KILL) leaves as one that closed.
+        let gone = async {
+            tokio::select! {
+                () = client_gone(socket, input, limit) => {}
+                () = client.killed() => {}
+            }
+        };
         tokio::select! {
             served = &mut delivered => served
                 .map_or_else(|_| Reply::error("ERR the wait was dropped"), |served| served.reply),
-            () = client_gone(socket, input, self.server.config.max_query_bytes) => {
+            () = gone => {
                 self.closing = true;
                 // A reply may have arrived as the client left: what it took goes back.
                 if let Some(undo) = delivered.try_recv().ok().and_then(|served| served.undo) {

@@ -7,10 +7,13 @@ use std::time::Instant;
 use redraft_raft::tls::{ClientCerts, TlsFiles};
 
 use crate::auth::AclLog;
+use crate::clients::Clients;
 use crate::cluster::Cluster;
 use crate::frame::Limits;
 use crate::logins::Logins;
+use crate::monitor::Monitors;
 use crate::outbox::OutputLimit;
+use crate::pause::Pause;
 use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
 use crate::tracking::Tracking;
@@ -93,8 +96,13 @@ pub struct Server<C: Cluster> {
     pub acl_log: AclLog,
     /// This node's connections by the user they logged in as.
     pub logins: Logins,
-    /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
-    clients: std::sync::Mutex<std::collections::HashSet<u64>>,
+    /// The clients connected now (CLIENT LIST, CLIENT KILL; CLIENT TRACKING's REDIRECT
+    /// checks their ids).
+    pub clients: Clients,
+    /// CLIENT PAUSE, on this node.
+    pub pause: Pause,
+    /// This node's MONITOR connections.
+    pub monitors: Monitors,
     next_client_id: AtomicU64,
 }
 
@@ -116,26 +124,16 @@ impl<C: Cluster> Server<C> {
             tracking: Tracking::default(),
             acl_log: AclLog::default(),
             logins: Logins::default(),
-            clients: Default::default(),
+            clients: Clients::default(),
+            pause: Pause::default(),
+            monitors: Monitors::default(),
             next_client_id: AtomicU64::new(1),
         })
     }
 
     /// Whether client `id` is connected to this node now.
     pub fn is_client(&self, id: u64) -> bool {
-        self.clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&id)
-    }
-
-    /// Notes that client `id` connected (true) or left (false).
-    pub(crate) fn set_connected(&self, id: u64, connected: bool) {
-        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        match connected {
-            true => clients.insert(id),
-            false => clients.remove(&id),
-        };
+        self.clients.contains(id)
     }
 
     /// The id of the next client, as CLIENT ID reports it.

@@ -23,6 +23,7 @@ use redraft_raft::{MAX_RUN_BYTES, MAX_RUN_COMMANDS};
 use crate::auth::exec_abort;
 use crate::block::client_gone;
 use crate::caching::CachingOptions;
+use crate::clients::{Client, Control, Marks};
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
@@ -72,10 +73,14 @@ pub struct Session<C: Cluster> {
     pub failed_auths: u32,
     /// This connection's login as `user`, which the log may revoke (see logins.rs).
     pub login: Option<Login>,
+    /// This connection in the node's registry (CLIENT LIST, CLIENT KILL; clients.rs).
+    pub client: Arc<Client>,
+    /// CLIENT REPLY, NO-EVICT, NO-TOUCH and MONITOR's switches.
+    pub control: Control,
 }
 
 /// How the session serves one command.
-enum Route {
+pub(crate) enum Route {
     /// Answered at once without the cluster (unknown command, wrong arity).
     Immediate(Reply),
     /// Answered by the session itself; the command's full name (`client|id`).
@@ -120,11 +125,11 @@ fn route<C: Cluster>(cluster: &C, spec: &'static CommandSpec, argv: &[Vec<u8>]) 
 }
 
 impl<C: Cluster> Session<C> {
-    pub fn new(server: Arc<Server<C>>, id: u64, peer: SocketAddr) -> Session<C> {
+    pub fn new(server: Arc<Server<C>>, client: Arc<Client>) -> Session<C> {
         Session {
             server,
-            id,
-            peer,
+            id: client.id,
+            peer: client.addr,
             db: 0,
             protocol: Protocol::Resp2,
             name: None,
@@ -140,6 +145,8 @@ impl<C: Cluster> Session<C> {
             user: None,
             failed_auths: 0,
             login: None,
+            client,
+            control: Control::default(),
         }
     }
 
@@ -200,12 +207,7 @@ impl<C: Cluster> Session<C> {
     /// Waits for the client to send more, or, for a subscriber, for frames to push.
     /// A connection whose login the log revokes meanwhile is closed.
     async fn wait_for_input(&self, socket: &mut dyn ClientSocket, input: &mut BytesMut) -> Input {
-        let revoked = async {
-            match &self.login {
-                Some(login) => login.revoked().await,
-                None => std::future::pending().await,
-            }
-        };
+        let revoked = self.ended();
         let Some(outbox) = self.outbox.clone() else {
             return tokio::select! {
                 read = socket.read_buf(input) => match read {
@@ -286,9 +288,12 @@ impl<C: Cluster> Session<C> {
     ) -> Vec<Reply> {
         let mut replies = Vec::with_capacity(batch.len());
         let mut pending = batch.into_iter().peekable();
+        let mut marks = Marks::default();
         while let Some(argv) = pending.next() {
             self.server.stats.count_command();
             let routed = self.route(&argv);
+            self.begin_command(&argv, &routed, &mut replies, &mut marks)
+                .await;
             // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
             // stays set while a transaction queues, as in Redis).
             let caching = match &routed {
@@ -319,6 +324,8 @@ impl<C: Cluster> Session<C> {
                     replies.push(reply);
                 }
                 Route::Session("auth") => replies.push(self.auth(&argv).await),
+                Route::Session("reset") => replies.push(self.reset().await),
+                Route::Session("role") => replies.push(self.role().await),
                 Route::Session("acl|load") => replies.push(self.acl_load().await),
                 Route::Session("acl|save") => replies.push(self.acl_save().await),
                 Route::Session("hello") if self.transaction.is_none() => {
@@ -376,6 +383,7 @@ impl<C: Cluster> Session<C> {
                 }
             }
         }
+        self.end_commands(&mut replies, &mut marks);
         replies
     }
 
@@ -474,11 +482,11 @@ fn is_script(argv: &[Vec<u8>]) -> bool {
     resolve(argv).is_ok_and(|spec| SCRIPT_COMMANDS.contains(&spec.name))
 }
 
-/// What an open transaction does with a command; None: it runs now (MULTI, EXEC, DISCARD and
-/// QUIT, as in Redis).
-fn queueing(route: &Route) -> Option<Queueing> {
+/// What an open transaction does with a command; None: it runs now (MULTI, EXEC, DISCARD,
+/// QUIT and RESET, as in Redis).
+pub(crate) fn queueing(route: &Route) -> Option<Queueing> {
     match route {
-        Route::Transaction(_) | Route::Session("quit") | Route::Revoked => None,
+        Route::Transaction(_) | Route::Session("quit" | "reset") | Route::Revoked => None,
         Route::ExecRefused(_) => None,
         Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
         // Inside a transaction a blocking command does not wait (Redis's rule).
@@ -531,7 +539,11 @@ impl<C: Cluster> Session<C> {
     /// logged then) once the run is done and it is its turn.
     fn joins_run(&self, argv: &[Vec<u8>], kind: &Route) -> bool {
         let routed = self.route_noting(argv, false);
-        std::mem::discriminant(&routed) == std::mem::discriminant(kind)
+        let joins = std::mem::discriminant(&routed) == std::mem::discriminant(kind);
+        if joins {
+            self.joined_run(argv);
+        }
+        joins
     }
 
     /// [`Session::route`]; a refusal goes to ACL LOG when `note`.
@@ -540,7 +552,7 @@ impl<C: Cluster> Session<C> {
             Ok(spec) => spec,
             Err(reply) => return Route::Immediate(reply),
         };
-        if self.login_revoked() {
+        if self.login_revoked() || self.client.is_killed() {
             return Route::Revoked;
         }
         let subscribed = self.protocol == Protocol::Resp2 && self.subscribed();
