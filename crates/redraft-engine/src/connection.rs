@@ -92,33 +92,9 @@ static CLIENT: &[CommandSpec] = &[
     cmd!("client|getredir", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|id", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|info", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!(
-        "client|kill",
-        -3,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
-    ),
-    cmd!(
-        "client|list",
-        -2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
-    ),
-    cmd!(
-        "client|no-evict",
-        3,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
-    ),
+    cmd!("client|kill", -3, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!("client|list", -2, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!("client|no-evict", 3, CLIENT_ADMIN, 0, 0, 0, Session),
     cmd!(
         "client|no-touch",
         3,
@@ -128,32 +104,19 @@ static CLIENT: &[CommandSpec] = &[
         0,
         Session
     ),
-    cmd!(
-        "client|pause",
-        -3,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
-    ),
+    cmd!("client|pause", -3, CLIENT_ADMIN, 0, 0, 0, Session),
     cmd!("client|reply", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
     cmd!("client|setinfo", 4, CONNECTION, 0, 0, 0, Session),
     cmd!("client|setname", 3, CONNECTION, 0, 0, 0, Session),
     cmd!("client|tracking", -3, CONNECTION, 0, 0, 0, Session),
     cmd!("client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!(
-        "client|unpause",
-        2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
-    ),
     // Answered by the client's node (its own blocked clients; see docs/commands.md).
     cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session),
+    cmd!("client|unpause", 2, CLIENT_ADMIN, 0, 0, 0, Session),
 ];
+
+/// The flags of CLIENT's administrative subcommands (KILL, LIST, PAUSE ...), as in Redis 7.0.
+const CLIENT_ADMIN: u32 = ADMIN | NOSCRIPT | CONNECTION;
 
 /// RAFT's subcommands: membership changes and status, answered by the server.
 static RAFT: &[CommandSpec] = &[
