@@ -57,6 +57,8 @@ impl<C: Cluster> Session<C> {
                     put_back(self.server.clone(), self.db, undo);
                 }
                 self.leave(id);
+                // Killed, it closes unanswered, as Redis closes it.
+                self.control.silent = client.is_killed();
                 Reply::NilArray
             }
         }
