@@ -340,7 +340,7 @@ fn parse_kill(args: &[Vec<u8>]) -> Result<Kill, Reply> {
     if let [addr] = args {
         return Ok(Kill::Addr(addr.clone()));
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(syntax_error());
     }
     let mut filter = KillFilter {
