@@ -33,6 +33,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction),
     cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
+    // The node's own save time: that of its last Raft snapshot (docs/commands.md).
+    cmd!("lastsave", 1, CONNECTION | FAST, 0, 0, 0, Session),
     // This node's latency monitor and histograms (docs/commands.md, latency).
     cmd!(
         "latency",
@@ -44,11 +46,24 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         Container(LATENCY)
     ),
     cmd!("lolwut", -1, FAST, 0, 0, 0, Read(lolwut)),
+    // The node's own commands, as answered by it (docs/commands.md).
+    cmd!(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
     cmd!("multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
     cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
     cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
     // redraft's own: membership administration and Raft status (see docs/operations.md).
     cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Container(RAFT)),
+    cmd!("reset", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
+    // The node's place in Raft, in the shape of Redis's replication roles.
+    cmd!("role", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     // This node's slow log (docs/commands.md, slowlog).
     cmd!(
@@ -100,7 +115,7 @@ static CONFIG: &[CommandSpec] = &[
     ),
 ];
 
-/// CLIENT's subcommands. LIST takes no filter yet (it shows only the calling connection).
+/// CLIENT's subcommands, all answered by the client's node about its own connections.
 static CLIENT: &[CommandSpec] = &[
     // Client-side caching, per node (docs/commands.md, client).
     cmd!("client|caching", 3, CONNECTION, 0, 0, 0, Session),
@@ -108,13 +123,27 @@ static CLIENT: &[CommandSpec] = &[
     cmd!("client|getredir", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|id", 2, CONNECTION, 0, 0, 0, Session),
     cmd!("client|info", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|list", 2, CONNECTION, 0, 0, 0, Session),
+    cmd!("client|kill", -3, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!("client|list", -2, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!("client|no-evict", 3, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!(
+        "client|no-touch",
+        3,
+        NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
+    cmd!("client|pause", -3, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!("client|reply", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
     cmd!("client|setinfo", 4, CONNECTION, 0, 0, 0, Session),
     cmd!("client|setname", 3, CONNECTION, 0, 0, 0, Session),
     cmd!("client|tracking", -3, CONNECTION, 0, 0, 0, Session),
     cmd!("client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session),
     // Answered by the client's node (its own blocked clients; see docs/commands.md).
     cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session),
+    cmd!("client|unpause", 2, CLIENT_ADMIN, 0, 0, 0, Session),
 ];
 
 /// SLOWLOG's subcommands: the node's log of slow commands, answered by the session.
@@ -175,6 +204,9 @@ static LATENCY: &[CommandSpec] = &[
         Session
     ),
 ];
+
+/// The flags of CLIENT's administrative subcommands (KILL, LIST, PAUSE ...), as in Redis 7.0.
+const CLIENT_ADMIN: u32 = ADMIN | NOSCRIPT | CONNECTION;
 
 /// RAFT's subcommands: membership changes and status, answered by the server.
 static RAFT: &[CommandSpec] = &[

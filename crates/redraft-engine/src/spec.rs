@@ -122,6 +122,11 @@ impl CommandSpec {
         self.flags & FAST != 0
     }
 
+    /// Whether the command is administrative (Redis's `admin` flag: CONFIG, CLIENT KILL ...).
+    pub fn is_admin(&self) -> bool {
+        self.flags & ADMIN != 0
+    }
+
     /// Whether the command may wait for data (BLPOP ...; see [`Blocking`]).
     pub fn is_blocking(&self) -> bool {
         self.flags & BLOCKING != 0

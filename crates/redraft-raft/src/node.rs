@@ -438,6 +438,14 @@ impl RaftNode {
             .collect()
     }
 
+    /// The Raft address of member `id` (voter or learner) in this node's view of the
+    /// membership, for ROLE on a follower (where its leader is).
+    pub fn member_addr(&self, id: u64) -> Option<String> {
+        let metrics = self.core.raft.metrics().borrow().clone();
+        let membership = metrics.membership_config.membership();
+        membership.get_node(&id).map(|node| node.addr.clone())
+    }
+
     /// This replica's applied index and a 64-bit digest (FNV-1a) of its engine's snapshot bytes,
     /// read together under one lock: two replicas at the same applied index must give the same
     /// digest. Encodes the whole keyspace, so it is for checks and tests, not a hot path.

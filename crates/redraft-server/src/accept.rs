@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use redraft_raft::tls::ReloadingAcceptor;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -87,16 +87,17 @@ async fn accept<C: Cluster>(
             continue;
         };
         let _ = socket.set_nodelay(true);
+        let local = Local::of(&socket);
         let server = server.clone();
         let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
             match acceptor {
-                None => run_session(&server, socket, peer).await,
+                None => run_session(&server, socket, peer, local).await,
                 Some(acceptor) => {
                     let handshake =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket));
                     match handshake.await {
-                        Ok(Ok(stream)) => run_session(&server, stream, peer).await,
+                        Ok(Ok(stream)) => run_session(&server, stream, peer, local).await,
                         Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
@@ -107,19 +108,41 @@ async fn accept<C: Cluster>(
     }
 }
 
+/// The client's side of the socket that CLIENT LIST shows: the address it connected to, and
+/// the file descriptor (-1 where the platform has none).
+#[derive(Clone, Copy)]
+struct Local {
+    addr: Option<SocketAddr>,
+    fd: i64,
+}
+
+impl Local {
+    fn of(socket: &TcpStream) -> Local {
+        #[cfg(unix)]
+        let fd = std::os::fd::AsRawFd::as_raw_fd(socket) as i64;
+        #[cfg(not(unix))]
+        let fd = -1;
+        Local {
+            addr: socket.local_addr().ok(),
+            fd,
+        }
+    }
+}
+
 async fn run_session<C: Cluster>(
     server: &Arc<Server<C>>,
     socket: impl ClientSocket,
     peer: SocketAddr,
+    local: Local,
 ) {
     let id = server.next_client_id();
     server
         .stats
         .connected_clients
         .fetch_add(1, Ordering::Relaxed);
-    server.set_connected(id, true);
-    Session::new(server.clone(), id, peer).run(socket).await;
-    server.set_connected(id, false);
+    let client = server.clients.register(id, peer, local.addr, local.fd);
+    Session::new(server.clone(), client).run(socket).await;
+    server.clients.remove(id);
     server
         .stats
         .connected_clients

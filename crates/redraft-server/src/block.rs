@@ -42,16 +42,27 @@ impl<C: Cluster> Session<C> {
         }
         let mut delivered = delivered;
         let waiting_since = Instant::now();
+        let client = self.client.clone();
+        let limit = self.server.config.max_query_bytes;
+        // A client killed while it waits (CLIENT KILL) leaves as one that closed.
+        let gone = async {
+            tokio::select! {
+                () = client_gone(socket, input, limit) => {}
+                () = client.killed() => {}
+            }
+        };
         let reply = tokio::select! {
             served = &mut delivered => served
                 .map_or_else(|_| Reply::error("ERR the wait was dropped"), |served| served.reply),
-            () = client_gone(socket, input, self.server.config.max_query_bytes) => {
+            () = gone => {
                 self.closing = true;
                 // A reply may have arrived as the client left: what it took goes back.
                 if let Some(undo) = delivered.try_recv().ok().and_then(|served| served.undo) {
                     put_back(self.server.clone(), self.db, undo);
                 }
                 self.leave(id);
+                // Killed, it closes unanswered, as Redis closes it.
+                self.control.silent = client.is_killed();
                 Reply::NilArray
             }
         };

@@ -38,6 +38,18 @@ pub struct DbStats {
     pub expires: usize,
 }
 
+/// The node's place in replication, as ROLE shows it (see role.rs).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Role {
+    /// The leader: its last log index, and each other member's address and match index.
+    Leader {
+        offset: u64,
+        followers: Vec<(String, u64)>,
+    },
+    /// Any other member: its leader's address if known, and its own applied index.
+    Follower { leader: Option<String>, offset: u64 },
+}
+
 pub trait Cluster: Send + Sync + 'static {
     /// Applies a run of write commands through the log, in order, as one entry.
     fn write(
@@ -98,6 +110,21 @@ pub trait Cluster: Send + Sync + 'static {
 
     /// This replica's applied index and a digest of its whole state at that index.
     fn state_digest(&self) -> (u64, u64);
+
+    /// This node's role for ROLE. Without Raft (session tests), a leader alone.
+    fn role(&self) -> impl Future<Output = Role> + Send {
+        async {
+            Role::Leader {
+                offset: 0,
+                followers: Vec::new(),
+            }
+        }
+    }
+
+    /// When this node last wrote a snapshot of its state (LASTSAVE); None if it never did.
+    fn last_snapshot(&self) -> Option<std::time::SystemTime> {
+        None
+    }
 
     /// Runs a membership operation (RAFT ADDLEARNER, PROMOTE, ...) on the leader; returns the
     /// membership after it. Without Raft (session tests) there is no membership to change.

@@ -42,7 +42,15 @@ impl<C: Cluster> Session<C> {
             "client|getname" => self.name.clone().map(Reply::Bulk).unwrap_or(Reply::Nil),
             "client|setname" => self.client_setname(&argv[2]),
             "client|setinfo" => self.client_setinfo(&argv[2], &argv[3]),
-            "client|info" | "client|list" => Reply::bulk(self.client_line() + "\n"),
+            "client|info" => Reply::bulk(self.client_line() + "\n"),
+            "client|list" => self.client_list(argv),
+            "client|kill" => self.client_kill(argv),
+            "client|pause" => self.client_pause(argv),
+            "client|unpause" => self.client_unpause(),
+            "client|reply" => self.client_reply(&argv[2]),
+            "client|no-evict" | "client|no-touch" => self.client_switch(name, &argv[2]),
+            "monitor" => self.monitor(),
+            "lastsave" => self.lastsave(),
             "command" => command(argv),
             "info" => info::reply(self, argv),
             "config|get" => self.config(argv),
@@ -170,32 +178,6 @@ impl<C: Cluster> Session<C> {
             }
         }
         Reply::ok()
-    }
-
-    /// This connection as one line of CLIENT LIST (only this one: sessions do not share state).
-    pub(crate) fn client_line(&self) -> String {
-        let text = |bytes: &Option<Vec<u8>>| {
-            bytes
-                .as_deref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default()
-        };
-        format!(
-            "id={} addr={} laddr={}:{} name={} db={} resp={} lib-name={} lib-ver={}",
-            self.id,
-            self.peer,
-            self.server.config.bind,
-            self.server.config.port,
-            text(&self.name),
-            self.db,
-            if self.protocol == Protocol::Resp3 {
-                3
-            } else {
-                2
-            },
-            text(&self.lib_name),
-            text(&self.lib_ver),
-        )
     }
 
     /// CONFIG GET parameter [parameter ...]: the values clients and tools ask for at connect,

@@ -141,7 +141,9 @@ async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
     );
     // A fresh node that found a cluster instead of bootstrapping joins it.
     let join = join.or_else(|| node.existing_cluster().map(str::to_string));
-    let server = Server::new(RaftCluster::new(node.clone()), server_config);
+    let dir = std::path::PathBuf::from(&server_config.dir);
+    let cluster = RaftCluster::with_dir(node.clone(), &dir);
+    let server = Server::new(cluster, server_config);
     if let Some((path, content)) = acl_file {
         redraft_server::aclfile::load_at_start(server.clone(), &path, content);
     }

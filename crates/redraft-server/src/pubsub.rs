@@ -68,6 +68,15 @@ impl Hub {
         self.lock().held.contains_key(&client)
     }
 
+    /// How many channels, patterns and shard channels `client` listens to.
+    pub fn counts(&self, client: u64) -> [usize; 3] {
+        let local = self.lock();
+        let Some(held) = local.held.get(&client) else {
+            return [0; 3];
+        };
+        ChannelKind::ALL.map(|kind| held[kind.index()].len())
+    }
+
     /// How many of this node's clients listen to something.
     pub fn subscribers(&self) -> usize {
         self.lock().held.len()

@@ -8,15 +8,28 @@ use redraft_engine::{Access, Argv, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, ClusterError, Member, Output, RaftNode};
 use tokio::sync::mpsc;
 
-use crate::cluster::{Cluster, DbStats, RouteError};
+use crate::cluster::{Cluster, DbStats, Role, RouteError};
 
 pub struct RaftCluster {
     node: RaftNode,
+    /// The node's snapshot file, whose modification time LASTSAVE reports.
+    snapshot_path: Option<std::path::PathBuf>,
 }
 
 impl RaftCluster {
     pub fn new(node: RaftNode) -> RaftCluster {
-        RaftCluster { node }
+        RaftCluster {
+            node,
+            snapshot_path: None,
+        }
+    }
+
+    /// With the node's data directory, whose `raft/snapshot` LASTSAVE dates.
+    pub fn with_dir(node: RaftNode, dir: &std::path::Path) -> RaftCluster {
+        RaftCluster {
+            node,
+            snapshot_path: Some(dir.join("raft").join("snapshot")),
+        }
     }
 }
 
@@ -109,6 +122,32 @@ impl Cluster for RaftCluster {
                 })
                 .collect()
         })
+    }
+
+    async fn role(&self) -> Role {
+        let status = self.node.status();
+        if status.role != "leader" {
+            let leader = status.leader_id.and_then(|id| self.node.member_addr(id));
+            return Role::Follower {
+                leader,
+                offset: status.applied_index,
+            };
+        }
+        // On the leader the member list is local: no round trip.
+        let members = self.node.admin(AdminOp::Members).await.unwrap_or_default();
+        Role::Leader {
+            offset: status.last_log_index,
+            followers: members
+                .into_iter()
+                .filter(|member| member.id != status.node_id)
+                .map(|member| (member.addr, member.match_index.unwrap_or(0)))
+                .collect(),
+        }
+    }
+
+    fn last_snapshot(&self) -> Option<std::time::SystemTime> {
+        let path = self.snapshot_path.as_ref()?;
+        std::fs::metadata(path).and_then(|m| m.modified()).ok()
     }
 
     async fn admin(&self, op: AdminOp) -> Result<Vec<Member>, AdminError> {

@@ -7,14 +7,17 @@ use std::time::Instant;
 use redraft_raft::tls::{ClientCerts, TlsFiles};
 
 use crate::auth::AclLog;
+use crate::clients::Clients;
 use crate::cluster::Cluster;
 use crate::commandstats::CommandStats;
 use crate::frame::Limits;
 use crate::latency::LatencyMonitor;
 use crate::logins::Logins;
 use crate::metrics::CommandMetrics;
+use crate::monitor::Monitors;
 use crate::node_params::NodeParams;
 use crate::outbox::OutputLimit;
+use crate::pause::Pause;
 use crate::pubsub::Hub;
 use crate::scripts::RunningScripts;
 use crate::slowlog::SlowLog;
@@ -115,8 +118,13 @@ pub struct Server<C: Cluster> {
     pub logins: Logins,
     /// Calls, errors and latency per command, for --metrics-addr.
     pub command_metrics: Arc<CommandMetrics>,
-    /// The ids of the clients connected now (CLIENT TRACKING's REDIRECT checks them).
-    clients: std::sync::Mutex<std::collections::HashSet<u64>>,
+    /// The clients connected now (CLIENT LIST, CLIENT KILL; CLIENT TRACKING's REDIRECT
+    /// checks their ids).
+    pub clients: Clients,
+    /// CLIENT PAUSE, on this node.
+    pub pause: Pause,
+    /// This node's MONITOR connections.
+    pub monitors: Monitors,
     next_client_id: AtomicU64,
 }
 
@@ -143,26 +151,16 @@ impl<C: Cluster> Server<C> {
             acl_log: AclLog::default(),
             logins: Logins::default(),
             command_metrics: Arc::default(),
-            clients: Default::default(),
+            clients: Clients::default(),
+            pause: Pause::default(),
+            monitors: Monitors::default(),
             next_client_id: AtomicU64::new(1),
         })
     }
 
     /// Whether client `id` is connected to this node now.
     pub fn is_client(&self, id: u64) -> bool {
-        self.clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&id)
-    }
-
-    /// Notes that client `id` connected (true) or left (false).
-    pub(crate) fn set_connected(&self, id: u64, connected: bool) {
-        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        match connected {
-            true => clients.insert(id),
-            false => clients.remove(&id),
-        };
+        self.clients.contains(id)
     }
 
     /// The id of the next client, as CLIENT ID reports it.

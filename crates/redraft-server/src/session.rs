@@ -25,6 +25,7 @@ use redraft_raft::{MAX_RUN_BYTES, MAX_RUN_COMMANDS};
 use crate::auth::exec_abort;
 use crate::block::client_gone;
 use crate::caching::CachingOptions;
+use crate::clients::{Client, Control, Marks};
 use crate::cluster::{Cluster, RouteError};
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
@@ -76,10 +77,14 @@ pub struct Session<C: Cluster> {
     pub failed_auths: u32,
     /// This connection's login as `user`, which the log may revoke (see logins.rs).
     pub login: Option<Login>,
+    /// This connection in the node's registry (CLIENT LIST, CLIENT KILL; clients.rs).
+    pub client: Arc<Client>,
+    /// CLIENT REPLY, NO-EVICT, NO-TOUCH and MONITOR's switches.
+    pub control: Control,
 }
 
 /// How the session serves one command.
-enum Route {
+pub(crate) enum Route {
     /// Answered at once without the cluster (unknown command, wrong arity).
     Immediate(Reply),
     /// Answered by the session itself; the command's full name (`client|id`).
@@ -129,11 +134,11 @@ fn route<C: Cluster>(cluster: &C, spec: &'static CommandSpec, argv: &[Vec<u8>]) 
 }
 
 impl<C: Cluster> Session<C> {
-    pub fn new(server: Arc<Server<C>>, id: u64, peer: SocketAddr) -> Session<C> {
+    pub fn new(server: Arc<Server<C>>, client: Arc<Client>) -> Session<C> {
         Session {
             server,
-            id,
-            peer,
+            id: client.id,
+            peer: client.addr,
             db: 0,
             protocol: Protocol::Resp2,
             name: None,
@@ -149,6 +154,8 @@ impl<C: Cluster> Session<C> {
             user: None,
             failed_auths: 0,
             login: None,
+            client,
+            control: Control::default(),
         }
     }
 
@@ -209,12 +216,7 @@ impl<C: Cluster> Session<C> {
     /// Waits for the client to send more, or, for a subscriber, for frames to push.
     /// A connection whose login the log revokes meanwhile is closed.
     async fn wait_for_input(&self, socket: &mut dyn ClientSocket, input: &mut BytesMut) -> Input {
-        let revoked = async {
-            match &self.login {
-                Some(login) => login.revoked().await,
-                None => std::future::pending().await,
-            }
-        };
+        let revoked = self.ended();
         let Some(outbox) = self.outbox.clone() else {
             return tokio::select! {
                 read = socket.read_buf(input) => match read {
@@ -296,10 +298,13 @@ impl<C: Cluster> Session<C> {
         let mut replies = Vec::with_capacity(batch.len());
         let mut timing = self.server.command_metrics.time(&batch);
         let mut pending = batch.into_iter().peekable();
+        let mut marks = Marks::default();
         while let Some(argv) = pending.next() {
             timing.mark(pending.len() + 1, &replies);
-            let started = Instant::now();
             let (spec, routed) = self.route(&argv);
+            self.begin_command(&argv, &routed, &mut replies, &mut marks)
+                .await;
+            let started = Instant::now();
             // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
             // stays set while a transaction queues, as in Redis).
             let caching = match &routed {
@@ -340,6 +345,8 @@ impl<C: Cluster> Session<C> {
                     continue;
                 }
                 Route::Session("auth") => self.auth(&argv).await,
+                Route::Session("reset") => self.reset().await,
+                Route::Session("role") => self.role().await,
                 Route::Session("acl|load") => self.acl_load().await,
                 Route::Session("acl|save") => self.acl_save().await,
                 Route::Session("hello") if self.transaction.is_none() => {
@@ -432,6 +439,7 @@ impl<C: Cluster> Session<C> {
             }
         }
         timing.mark(pending.len(), &replies);
+        self.end_commands(&mut replies, &mut marks);
         replies
     }
 
@@ -574,14 +582,14 @@ fn is_script(argv: &[Vec<u8>]) -> bool {
     resolve(argv).is_ok_and(|spec| SCRIPT_COMMANDS.contains(&spec.name))
 }
 
-/// What an open transaction does with a command; None: it runs now (MULTI, EXEC, DISCARD and
-/// QUIT, as in Redis).
-fn queueing(route: &Route, argv: &[Vec<u8>]) -> Option<Queueing> {
+/// What an open transaction does with a command; None: it runs now (MULTI, EXEC, DISCARD,
+/// QUIT and RESET, as in Redis).
+pub(crate) fn queueing(route: &Route, argv: &[Vec<u8>]) -> Option<Queueing> {
     match route {
         // Answered in EXEC's place when it sets the node's parameters only; one that also sets
         // replicated ones would need the log in the middle of EXEC: not in a transaction.
         Route::Session("config|set") if names_replicated_param(argv) => Some(Queueing::NotAllowed),
-        Route::Transaction(_) | Route::Session("quit") | Route::Revoked => None,
+        Route::Transaction(_) | Route::Session("quit" | "reset") | Route::Revoked => None,
         Route::ExecRefused(_) => None,
         Route::Immediate(reply) => Some(Queueing::Refused(reply.clone())),
         // Inside a transaction a blocking command does not wait (Redis's rule).
@@ -632,10 +640,15 @@ impl<C: Cluster> Session<C> {
     /// Whether `argv` would join a run of `kind` (Read or Write), asked before the run goes:
     /// nothing is written to ACL LOG here, since the command is routed again (and a refusal
     /// logged then) once the run is done and it is its turn.
-    /// Its command when it does (a read or write is always a known command).
+    /// Its command when it does (a read or write is always a known command); a command that
+    /// joins is noted for CLIENT LIST and shown to monitors.
     fn joins_run(&self, argv: &[Vec<u8>], kind: &Route) -> Option<Option<&'static CommandSpec>> {
         let (spec, routed) = self.route_noting(argv, false);
-        (std::mem::discriminant(&routed) == std::mem::discriminant(kind)).then_some(spec)
+        let joins = std::mem::discriminant(&routed) == std::mem::discriminant(kind);
+        if joins {
+            self.joined_run(argv);
+        }
+        joins.then_some(spec)
     }
 
     /// [`Session::route`]; a refusal goes to ACL LOG when `note`.
@@ -645,7 +658,7 @@ impl<C: Cluster> Session<C> {
             Ok(spec) => spec,
             Err(reply) => return (named(argv), Route::Immediate(reply)),
         };
-        if self.login_revoked() {
+        if self.login_revoked() || self.client.is_killed() {
             return (Some(spec), Route::Revoked);
         }
         let subscribed = self.protocol == Protocol::Resp2 && self.subscribed();

@@ -87,6 +87,20 @@ impl Transaction {
         self.doomed
     }
 
+    /// How many commands are queued (CLIENT LIST's `multi`).
+    pub fn len(&self) -> usize {
+        self.queued.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queued.is_empty()
+    }
+
+    /// The commands queued so far, in order.
+    pub fn queued(&self) -> &[Queued] {
+        &self.queued
+    }
+
     pub fn into_queued(self) -> Vec<Queued> {
         self.queued
     }

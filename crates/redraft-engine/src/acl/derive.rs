@@ -12,20 +12,22 @@ const DATA: u32 =
     KEYSPACE | SET | SORTEDSET | LIST | HASH | STRING | BITMAP | HYPERLOGLOG | GEO | STREAM;
 
 /// The commands whose categories the rules above miss: (name, added, removed). Redis calls
-/// these dangerous although no ADMIN flag marks them, and the session's INFO, TIME and
-/// UNWATCH are not @connection there, nor are LATENCY HELP and SLOWLOG HELP; LOLWUT is @read
-/// though it reads no key, and PFSELFTEST is not though it is a read here.
-const EXCEPTIONS: [(&str, u32, u32); 16] = [
-    ("client|list", ADMIN_CATEGORY | DANGEROUS, 0),
+/// these dangerous although no ADMIN flag marks them (ROLE and LASTSAVE @admin too), and the
+/// session's INFO, TIME, ROLE, LASTSAVE and UNWATCH are not @connection there, nor are
+/// LATENCY HELP and SLOWLOG HELP; LOLWUT is @read though it reads no key, and PFSELFTEST is
+/// not though it is a read here.
+const EXCEPTIONS: [(&str, u32, u32); 17] = [
     ("client|unblock", ADMIN_CATEGORY | DANGEROUS, 0),
     ("flushall", DANGEROUS, 0),
     ("flushdb", DANGEROUS, 0),
     ("info", DANGEROUS, CONNECTION_CATEGORY),
     ("keys", DANGEROUS, 0),
+    ("lastsave", ADMIN_CATEGORY | DANGEROUS, CONNECTION_CATEGORY),
     ("latency|help", 0, CONNECTION_CATEGORY),
     ("lolwut", READ, 0),
     ("pfselftest", 0, READ),
     ("restore", DANGEROUS, 0),
+    ("role", ADMIN_CATEGORY | DANGEROUS, CONNECTION_CATEGORY),
     ("slowlog|help", 0, CONNECTION_CATEGORY),
     ("sort", DANGEROUS, 0),
     ("sort_ro", DANGEROUS, 0),
