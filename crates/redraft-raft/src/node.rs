@@ -191,6 +191,7 @@ impl RaftNode {
                 config.request_timeout,
                 config.read_lease(),
                 transferring.clone(),
+                applied_rx.clone(),
             ),
             config,
             raft,

@@ -79,11 +79,16 @@ impl ReadBatcher {
     /// once, not after an election timeout, which the lease's argument relies on. (A lease
     /// taken before the transfer began has run out by then: the transfer first waits out the
     /// followers' election timeout.)
+    ///
+    /// `applied` is the state machine's applied index, published as each batch is applied and
+    /// so before any of its writes is acknowledged (openraft's metrics report it later: a read
+    /// index taken from them could miss a write its client already saw acknowledged).
     pub fn new(
         raft: Raft,
         round_timeout: Duration,
         lease_length: Duration,
         transferring: Arc<AtomicBool>,
+        applied: tokio::sync::watch::Receiver<u64>,
     ) -> Arc<ReadBatcher> {
         let round_raft = raft.clone();
         let round: Round = Box::new(move || {
@@ -92,7 +97,7 @@ impl ReadBatcher {
         });
         let leadership: Leadership = Box::new(move || {
             let transferring = transferring.load(Ordering::Acquire);
-            leader_view(&raft).filter(|_| !transferring)
+            leader_view(&raft, *applied.borrow()).filter(|_| !transferring)
         });
         ReadBatcher::with_seams(round, leadership, lease_length)
     }
@@ -208,8 +213,9 @@ impl ReadBatcher {
     }
 }
 
-/// This node's leadership as openraft's metrics show it: None unless it leads.
-fn leader_view(raft: &Raft) -> Option<LeaderView> {
+/// This node's leadership as openraft's metrics show it, with the state machine's `applied`
+/// index: None unless it leads.
+fn leader_view(raft: &Raft, applied: u64) -> Option<LeaderView> {
     let metrics = raft.metrics();
     let metrics = metrics.borrow();
     if metrics.state != openraft::ServerState::Leader {
@@ -217,7 +223,7 @@ fn leader_view(raft: &Raft) -> Option<LeaderView> {
     }
     Some(LeaderView {
         term: metrics.current_term,
-        applied: metrics.last_applied.map_or(0, |l| l.index),
+        applied,
     })
 }
 
