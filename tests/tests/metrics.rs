@@ -414,6 +414,14 @@ async fn the_redis_exporter_reads_a_nodes_info() {
             .await
             .unwrap();
     }
+    // The writes were acknowledged by the leader; a read through the follower waits until the
+    // follower applied them too, so that its INFO keyspace counts them (INFO takes no barrier).
+    let last: Option<String> = redis::cmd("GET")
+        .arg("e:9")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(last.as_deref(), Some("9"));
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let _exporter = start_tool(
