@@ -83,8 +83,9 @@ pub use script::SCRIPT_COMMANDS;
 pub use table::{lookup, resolve, CommandSpec, Kind};
 
 /// The Redis version redraft reports: scripts' `redis.REDIS_VERSION` and LOLWUT's last line
-/// here, HELLO and INFO in the server (crates/redraft-server/src/info.rs, which must agree).
-/// 7.4 because redis-py turns its client-side cache on only for 7.4 or later (docs/commands.md).
+/// here, HELLO and INFO in the server (which re-export this one). 7.4 because redis-py turns
+/// its client-side cache on only for 7.4 or later; the commands served are Redis 7.0's, with
+/// some of 7.2 (docs/commands.md).
 pub const REDIS_VERSION: &str = "7.4.0";
 
 /// Number of logical databases (SELECT 0..15), as in Redis's default configuration.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use redraft_engine::args::parse_i64;
-use redraft_engine::{resolve, Reply};
+use redraft_engine::{resolve, CommandSpec, Reply};
 use tokio::sync::Notify;
 
 use crate::cluster::Cluster;
@@ -551,12 +551,12 @@ impl<C: Cluster> Session<C> {
     pub(crate) async fn begin_command(
         &mut self,
         argv: &[Vec<u8>],
+        spec: Option<&'static CommandSpec>,
         routed: &Route,
         replies: &mut Vec<Reply>,
         marks: &mut Marks,
     ) {
         self.settle_replies(replies, marks);
-        let spec = resolve(argv).ok();
         let name = spec.map_or("NULL", |spec| spec.name);
         marks.current = Some(Mark {
             start: replies.len(),

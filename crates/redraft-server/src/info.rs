@@ -8,10 +8,8 @@ use redraft_engine::Reply;
 use crate::cluster::Cluster;
 use crate::session::Session;
 
-/// The Redis version redraft answers as: clients pick features by it. 7.4 because redis-py
-/// turns its client-side cache on only for 7.4 or later; the commands served are listed in
-/// docs/commands.md (Redis 7.0's, with some of 7.2).
-pub const REDIS_VERSION: &str = "7.4.0";
+/// The Redis version redraft answers as (the engine's: scripts and LOLWUT report it too).
+pub use redraft_engine::REDIS_VERSION;
 
 /// Every section, in order, and whether INFO with no section (or `default`) prints it; `all`
 /// and `everything` print them all.

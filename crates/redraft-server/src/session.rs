@@ -302,7 +302,7 @@ impl<C: Cluster> Session<C> {
         while let Some(argv) = pending.next() {
             timing.mark(pending.len() + 1, &replies);
             let (spec, routed) = self.route(&argv);
-            self.begin_command(&argv, &routed, &mut replies, &mut marks)
+            self.begin_command(&argv, spec, &routed, &mut replies, &mut marks)
                 .await;
             let started = Instant::now();
             // CLIENT CACHING speaks for the next command that is not a CLIENT command (and
