@@ -34,6 +34,11 @@ fn with_secret<T>(message: T, secret: Option<&str>) -> Request<T> {
 }
 
 /// Every call a stranger would make, each refused as unauthenticated.
+/// The address a stranger asks to add as a learner: a documentation-only network (RFC 5737),
+/// so it cannot appear in the members' list by accident (a real node's `127.0.0.1:15381` starts
+/// with `127.0.0.1:1`).
+const STRANGER_ADDR: &str = "192.0.2.1:7";
+
 async fn all_refused(addr: &str, id: u64, secret: Option<&str>) {
     let mut c = client(addr).await;
     let write = ForwardRequest {
@@ -67,7 +72,7 @@ async fn all_refused(addr: &str, id: u64, secret: Option<&str>) {
                 forwarded: false,
                 op: Some(admin_request::Op::AddLearner(NodeAddr {
                     id: 99,
-                    addr: "127.0.0.1:1".into(),
+                    addr: STRANGER_ADDR.into(),
                 })),
             },
             secret,
@@ -106,7 +111,7 @@ async fn a_stranger_on_the_raft_port_can_do_nothing() {
         assert_eq!(c.call(&["SET", "k", "v"]).await.unwrap(), b"+OK\r\n");
     }
     let members = redis.call(&["RAFT", "MEMBERS"]).await.unwrap();
-    assert!(!String::from_utf8_lossy(&members).contains("127.0.0.1:1"));
+    assert!(!String::from_utf8_lossy(&members).contains(STRANGER_ADDR));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
