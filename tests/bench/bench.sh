@@ -16,6 +16,12 @@
 # Environment: BENCH_N (requests per loaded run, default 200000), BENCH_N1 (per 1-client run,
 # default 10000), BENCH_RUN_TIMEOUT (seconds per redis-benchmark run, default 600),
 # REDRAFT_BIN (skip the build and use this binary).
+#
+# RedisRaft beside them (optional): REDISRAFT_DIR=DIR holding a RedisRaft built by
+# ../shared/bench/redisraft.sh (`redisraft.sh build DIR`), and REDISRAFT_SH=that script. The
+# script starts a fresh three-node RedisRaft from DIR on free ports, measures its leader (its
+# followers answer MOVED) in the same runs, and checks that redraft's leader and follower are
+# each ahead of RedisRaft's leader on every row; a row behind counts as a missed floor.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -25,11 +31,27 @@ RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-600}
 
 source tests/bench/cluster.sh
 
+TARGETS="redis leader follower"
+if [[ -n "${REDISRAFT_DIR:-}" ]]; then
+    [[ -x "${REDISRAFT_SH:-}" ]] || { echo "bench: REDISRAFT_SH must name redisraft.sh" >&2; exit 1; }
+    RR_PORTS=$(python3 tests/free_ports.py 3)
+    export RR_PORTS
+    stop_redisraft() { "$REDISRAFT_SH" clean "$REDISRAFT_DIR" >/dev/null 2>&1 || true; }
+    trap 'stop_redisraft; cleanup' EXIT
+    stop_redisraft
+    rr_leader=$("$REDISRAFT_SH" start "$REDISRAFT_DIR")
+    REDISRAFT_PORT=$(sed -n 's/^leader: node [0-9]* 127.0.0.1:\([0-9]*\).*/\1/p' <<<"$rr_leader")
+    [[ -n "$REDISRAFT_PORT" ]] || { echo "bench: RedisRaft did not start: $rr_leader" >&2; exit 1; }
+    echo "RedisRaft: $rr_leader" >&2
+    TARGETS="$TARGETS redisraft"
+fi
+
 port_of() {
     case $1 in
         redis) echo "$REDIS_PORT" ;;
         leader) echo "${CLIENT_PORT[$LEADER]}" ;;
         follower) echo "${CLIENT_PORT[$FOLLOWER]}" ;;
+        redisraft) echo "$REDISRAFT_PORT" ;;
     esac
 }
 
@@ -46,7 +68,7 @@ declare -A RPS P50 P99
 measure() {
     local row=$1 target test rps p50 p99
     shift
-    for target in redis leader follower; do
+    for target in $TARGETS; do
         echo "running $row against $target..." >&2
         while read -r test rps p50 p99; do
             RPS[$row,$target,$test]=$rps
@@ -80,7 +102,7 @@ measure "4KiB" -t set,get -c 50 -n "$((N / 4))" -d 4096
 measure "64KiB" -t set,get -c 50 -n "$((N / 40))" -d 65536
 
 # Mixed: 40 clients reading and 10 writing at once on one node.
-for target in redis leader follower; do
+for target in $TARGETS; do
     echo "running mixed 80/20 against $target..." >&2
     port=$(port_of "$target")
     run "$port" -t get -c 40 -n "$((N * 4 / 5))" >"$TMP/mixed.get" &
@@ -102,26 +124,49 @@ ratio() { # ratio A B: A/B with two decimals, "-" when either is missing
     if [[ -n "$1" && -n "$2" ]]; then python3 -c "print(f'{float($1)/float($2):.2f}')"; else echo -; fi
 }
 
-printf '\n%-8s %-6s %12s %12s %6s %12s %6s\n' run test redis-server redraft-lead ratio redraft-foll ratio
-for key in "${!RPS[@]}"; do
-    IFS=, read -r row target test <<<"$key"
-    [[ $target == redis ]] && echo "$row $test"
-done | sort -u | while read -r row test; do
+printf '\n%-8s %-6s %12s %12s %6s %12s %6s %12s %6s\n' run test redis-server redraft-lead ratio \
+    redraft-foll ratio redisraft ratio
+rows() { # every "row test" measured against redis-server
+    for key in "${!RPS[@]}"; do
+        IFS=, read -r row target test <<<"$key"
+        [[ $target == redis ]] && echo "$row $test"
+    done | sort -u
+}
+rows | while read -r row test; do
     r=${RPS[$row,redis,$test]:-}
     l=${RPS[$row,leader,$test]:-}
     f=${RPS[$row,follower,$test]:-}
-    printf '%-8s %-6s %12s %12s %6s %12s %6s\n' "$row" "$test" "${r:--}" "${l:--}" \
-        "$(ratio "$l" "$r")" "${f:--}" "$(ratio "$f" "$r")"
+    rr=${RPS[$row,redisraft,$test]:-}
+    printf '%-8s %-6s %12s %12s %6s %12s %6s %12s %6s\n' "$row" "$test" "${r:--}" "${l:--}" \
+        "$(ratio "$l" "$r")" "${f:--}" "$(ratio "$f" "$r")" "${rr:--}" "$(ratio "$rr" "$r")"
 done
 echo "(all3: redraft's column sums the three nodes; redis-server's, three loads on one server)"
 
 printf '\none client: latency in ms (p50 / p99)\n'
 for test in SET GET; do
-    printf '%-4s redis-server %s / %s   leader %s / %s   follower %s / %s\n' "$test" \
-        "${P50[c1,redis,$test]:--}" "${P99[c1,redis,$test]:--}" \
+    printf '%-4s redis-server %s / %s   leader %s / %s   follower %s / %s   redisraft %s / %s\n' \
+        "$test" "${P50[c1,redis,$test]:--}" "${P99[c1,redis,$test]:--}" \
         "${P50[c1,leader,$test]:--}" "${P99[c1,leader,$test]:--}" \
-        "${P50[c1,follower,$test]:--}" "${P99[c1,follower,$test]:--}"
+        "${P50[c1,follower,$test]:--}" "${P99[c1,follower,$test]:--}" \
+        "${P50[c1,redisraft,$test]:--}" "${P99[c1,redisraft,$test]:--}"
 done
+
+# Ahead of RedisRaft's leader on every row it was measured in, from either redraft node.
+if [[ -n "${REDISRAFT_PORT:-}" ]]; then
+    printf '\nagainst RedisRaft (its leader)\n'
+    while read -r row test; do
+        rr=${RPS[$row,redisraft,$test]:-}
+        [[ -n "$rr" ]] || continue
+        for target in leader follower; do
+            got=${RPS[$row,$target,$test]:-}
+            [[ -n "$got" ]] || continue
+            ahead=$(python3 -c "print('ahead' if float('$got') > float('$rr') else 'BEHIND')")
+            [[ $ahead == ahead ]] || behind=$((${behind:-0} + 1))
+            printf '%-8s %-6s %-9s %s against %s: %sx %s\n' "$row" "$test" "$target" "$got" "$rr" \
+                "$(ratio "$got" "$rr")" "$ahead"
+        done
+    done < <(rows)
+fi
 
 # The floors of issue 13: run test target minimum-ratio.
 missed=0
@@ -142,7 +187,7 @@ c50P16 SET leader 0.45
 c50P16 SET follower 0.40
 c50P16 GET follower 0.40
 EOF
-if ((missed)); then
-    echo "bench: $missed floor(s) missed" >&2
+if ((missed + ${behind:-0})); then
+    echo "bench: $missed floor(s) missed, ${behind:-0} row(s) behind RedisRaft" >&2
     exit 1
 fi
