@@ -347,15 +347,36 @@ pub fn last_segment(data_dir: &Path) -> Result<PathBuf, String> {
         .ok_or_else(|| format!("no segment in {}", log_dir.display()))
 }
 
-/// Damages the tail of the last segment of the (stopped) node's log; returns what it did.
+/// Where the records of a segment end: at a zero header (redraft zero-fills the active
+/// segment ahead of its records), at a header whose record would pass the end of the file, or
+/// at the end of the file.
+fn records_end(bytes: &[u8]) -> u64 {
+    let mut offset = 0usize;
+    while let Some(header) = bytes.get(offset..offset + 8) {
+        if header == [0; 8] {
+            break;
+        }
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        offset = offset.saturating_add(8 + len);
+    }
+    offset.min(bytes.len()) as u64
+}
+
+/// Damages the tail of the records in the last segment of the (stopped) node's log, as a crash
+/// in the middle of a write would, and leaves nothing after the damage; returns what it did.
 pub fn tear_log_tail(data_dir: &Path, tear: &Tear) -> Result<String, String> {
+    use std::os::unix::fs::FileExt;
     let path = last_segment(data_dir)?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let end = records_end(&bytes);
     let file = std::fs::OpenOptions::new()
-        .append(true)
+        .write(true)
         .open(&path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
-    use std::io::Write;
+    let write_at_end = |written: &[u8]| -> Result<(), String> {
+        file.set_len(end).map_err(|e| e.to_string())?;
+        file.write_all_at(written, end).map_err(|e| e.to_string())
+    };
     match tear {
         Tear::CutRecord(n) => {
             let n = (*n).min(CUT_RECORD_LEN);
@@ -363,22 +384,25 @@ pub fn tear_log_tail(data_dir: &Path, tear: &Tear) -> Result<String, String> {
             record.extend_from_slice(&(CUT_RECORD_LEN as u32).to_le_bytes());
             record.extend_from_slice(&0xdead_beef_u32.to_le_bytes());
             record.extend(std::iter::repeat_n(0xab_u8, (CUT_RECORD_LEN - n) as usize));
-            (&file).write_all(&record).map_err(|e| e.to_string())?;
+            write_at_end(&record)?;
             Ok(format!(
-                "appended a record cut {n} bytes short to {} ({len} bytes)",
+                "wrote a record cut {n} bytes short after the records of {} ({end} bytes)",
                 path.display()
             ))
         }
         Tear::ChopWritten(n) => {
-            let n = (*n).min(len);
-            file.set_len(len - n).map_err(|e| e.to_string())?;
-            Ok(format!("chopped {n} of {len} bytes off {}", path.display()))
-        }
-        Tear::Garbage(bytes) => {
-            (&file).write_all(bytes).map_err(|e| e.to_string())?;
+            let n = (*n).min(end);
+            file.set_len(end - n).map_err(|e| e.to_string())?;
             Ok(format!(
-                "appended {} garbage bytes to {} ({len} bytes)",
-                bytes.len(),
+                "chopped {n} of {end} bytes of records off {}",
+                path.display()
+            ))
+        }
+        Tear::Garbage(garbage) => {
+            write_at_end(garbage)?;
+            Ok(format!(
+                "wrote {} garbage bytes after the records of {} ({end} bytes)",
+                garbage.len(),
                 path.display()
             ))
         }
@@ -941,5 +965,22 @@ mod tests {
                 .len(),
             100
         );
+    }
+
+    #[test]
+    fn tearing_acts_where_the_records_end_not_after_the_zero_fill() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("raft").join("log");
+        std::fs::create_dir_all(&log).unwrap();
+        let segment = log.join("00000000000000000001.seg");
+        // One record of 4 payload bytes, then zeros written ahead of the next.
+        let mut bytes = vec![4, 0, 0, 0, 1, 2, 3, 4, 7, 7, 7, 7];
+        bytes.resize(4096, 0);
+        std::fs::write(&segment, &bytes).unwrap();
+        tear_log_tail(dir.path(), &Tear::ChopWritten(2)).unwrap();
+        assert_eq!(std::fs::read(&segment).unwrap(), &bytes[..10]);
+        std::fs::write(&segment, &bytes).unwrap();
+        tear_log_tail(dir.path(), &Tear::Garbage(vec![9; 3])).unwrap();
+        assert_eq!(std::fs::read(&segment).unwrap()[12..], [9, 9, 9]);
     }
 }

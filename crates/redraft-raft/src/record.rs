@@ -30,6 +30,10 @@ pub enum RecordError {
     Checksum,
     #[error("record payload of {0} bytes exceeds the 4 GiB frame limit")]
     TooLarge(usize),
+    /// A header of zeros: no record was written here (a log segment is zero-filled ahead of
+    /// its records). No record has one: every payload holds at least its entry's log id.
+    #[error("no record: zeros")]
+    Zeros,
 }
 
 /// The whole length (header and payload) of the record that `header` begins, so a reader can

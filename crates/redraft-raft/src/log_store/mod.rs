@@ -12,14 +12,23 @@
 //! share it with: grouping happens before the log (the leader's group proposal, openraft's
 //! batching of queued writes into one append), and the fsync runs in place rather than on
 //! another thread, which would only add two thread hand-offs to every write.
+//!
+//! The active segment is kept zero-filled ahead of its end ([`PREALLOCATED_BYTES`] at a time,
+//! written with the batch that crosses the end): an append then overwrites blocks the file
+//! already has, so its `fdatasync` flushes data alone, with no change of the file's size for
+//! the file system to journal (on this project's ext4 disk 0.09 ms instead of 0.14 ms at the
+//! median, and less contention when the nodes sync at once). A zero record header ends the
+//! written part of the last segment; recovery cuts what follows it, and a segment is cut to its
+//! records when the log rolls past it.
 pub(crate) mod meta;
 pub(crate) mod segment;
 mod table;
 
 use std::fmt::Debug;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::ops::{Bound, RangeBounds};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -67,11 +76,17 @@ impl Default for LogOptions {
 /// single entry fits a message by construction).
 const REPLICATION_READ_BYTES: u64 = 32 * 1024 * 1024;
 
+/// How far ahead of its records the active segment is zero-filled.
+const PREALLOCATED_BYTES: u64 = 1 << 20;
+
 /// The segment new entries go to.
 struct Active {
     seq: u64,
     file: Arc<File>,
+    /// Bytes of records: where the next one goes.
     len: u64,
+    /// The file's length: past `len` it holds zeros written ahead of the records.
+    file_len: u64,
 }
 
 pub struct LogStore {
@@ -175,6 +190,12 @@ impl LogStore {
     }
 
     fn roll(&mut self) -> io::Result<()> {
+        // A segment behind the active one ends with its last record, so that recovery finds
+        // nothing after its records but in the last segment.
+        self.active.file.set_len(self.active.len)?;
+        if self.options.fsync {
+            self.active.file.sync_all()?;
+        }
         let seq = self.active.seq + 1;
         let file = Arc::new(create_segment(&self.log_dir, seq, self.options.fsync)?);
         self.shared.table_mut().segments.push(Segment {
@@ -182,7 +203,12 @@ impl LogStore {
             last_index: None,
             file: file.clone(),
         });
-        self.active = Active { seq, file, len: 0 };
+        self.active = Active {
+            seq,
+            file,
+            len: 0,
+            file_len: 0,
+        };
         Ok(())
     }
 
@@ -213,9 +239,11 @@ impl LogStore {
                 len: (buf.len() - before) as u64,
             });
         }
-        (&*self.active.file).write_all(&buf)?;
-        self.active.len += buf.len() as u64;
-        self.log_bytes.fetch_add(buf.len() as u64, Ordering::AcqRel);
+        let records_len = buf.len() as u64;
+        self.zero_fill_ahead(&mut buf);
+        self.active.file.write_all_at(&buf, self.active.len)?;
+        self.active.len += records_len;
+        self.log_bytes.fetch_add(records_len, Ordering::AcqRel);
         let mut table = self.shared.table_mut();
         if let Some(segment) = table.segments.last_mut() {
             segment.last_index = Some(batch_last.index);
@@ -228,6 +256,18 @@ impl LogStore {
         }
         self.last = Some(batch_last);
         Ok(())
+    }
+
+    /// When the records in `buf` would end past the zero-filled part of the active segment,
+    /// pads `buf` with [`PREALLOCATED_BYTES`] of zeros, written with it.
+    fn zero_fill_ahead(&mut self, buf: &mut Vec<u8>) {
+        let end = self.active.len + buf.len() as u64;
+        if end <= self.active.file_len {
+            return;
+        }
+        let padded = (end + PREALLOCATED_BYTES).next_multiple_of(4096);
+        buf.resize((padded - self.active.len) as usize, 0);
+        self.active.file_len = padded;
     }
 
     fn truncate_from(&mut self, index: u64) -> io::Result<()> {
@@ -270,6 +310,7 @@ impl LogStore {
             seq: position.seq,
             file,
             len: position.offset,
+            file_len: position.offset,
         };
         let cut = table.truncate_from(index);
         self.log_bytes.fetch_sub(cut, Ordering::AcqRel);
@@ -362,7 +403,7 @@ fn recover(
                 Ok(())
             },
         )?;
-        let file = segment::open_for_append(&path)
+        let file = segment::open_rw(&path)
             .map_err(|e| StartError::io("opening a log segment", &path, e))?;
         table.segments.push(Segment {
             seq,
@@ -380,10 +421,12 @@ fn recover(
         });
     }
     let newest = table.segments.last().expect("at least one segment");
+    // `scan` cut the last segment to its records.
     let active = Active {
         seq: newest.seq,
         file: newest.file.clone(),
         len: active_len,
+        file_len: active_len,
     };
     Ok(Recovered {
         table,
@@ -393,7 +436,7 @@ fn recover(
 }
 
 fn create_segment(log_dir: &Path, seq: u64, durable: bool) -> io::Result<File> {
-    let file = segment::open_for_append(&segment::path(log_dir, seq))?;
+    let file = segment::open_rw(&segment::path(log_dir, seq))?;
     // A leftover file with this number (from a crash mid-truncation) holds nothing live.
     file.set_len(0)?;
     if durable {

@@ -35,12 +35,14 @@ pub fn list(log_dir: &Path) -> io::Result<Vec<u64>> {
     Ok(seqs)
 }
 
-/// Opens a segment for appending at its end and for reading records back at any offset.
-pub fn open_for_append(path: &Path) -> io::Result<File> {
+/// Opens a segment for writing and reading records at any offset (not in append mode: the
+/// active segment is zero-filled ahead of its records, which are written over the zeros).
+pub fn open_rw(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
-        .append(true)
+        .write(true)
         .create(true)
+        .truncate(false)
         .open(path)
 }
 
@@ -123,10 +125,12 @@ pub fn decode_entry(bytes: &[u8], position: Position, index: u64) -> Result<Entr
 }
 
 /// Reads every record of segment `seq` at `path` in order, handing each entry, its position
-/// and its record's bytes to `visit`; returns the length of the valid prefix. A short or damaged record in the last
-/// segment is a torn write (the crash came before its fsync, so nothing after it was
-/// acknowledged): the file is cut there. In an earlier segment it is corruption of
-/// acknowledged data: a hard error. Only one record is in memory at a time.
+/// and its record's bytes to `visit`; returns the length of the valid prefix. In the last
+/// segment, a zero header ends the records (the zeros written ahead of them), and a short or
+/// damaged record is a torn write (the crash came before its fsync, so nothing after it was
+/// acknowledged): either way the file is cut there, so that no byte of an unacknowledged
+/// write survives past the records to be read as one later. In an earlier segment either is
+/// corruption of acknowledged data: a hard error. Only one record is in memory at a time.
 pub fn scan(
     path: &Path,
     seq: u64,
@@ -141,10 +145,14 @@ pub fn scan(
     let mut offset = 0u64;
     while offset < file_len {
         let framed = read_framed(&mut reader, file_len - offset, &mut bytes).map_err(io_err)?;
-        let (payload, len) = match framed.and_then(|()| record::decode(&bytes)) {
+        let decoded = framed.and_then(|()| match bytes[..HEADER_LEN] == [0; HEADER_LEN] {
+            true => Err(RecordError::Zeros),
+            false => record::decode(&bytes),
+        });
+        let (payload, len) = match decoded {
             Ok(ok) => ok,
             Err(err) if is_last => {
-                cut_torn_tail(path, offset, file_len, err)?;
+                cut_tail(path, offset, file_len, err)?;
                 break;
             }
             Err(err) => return Err(corrupt(path, offset, err.to_string())),
@@ -186,20 +194,19 @@ fn read_framed(
     Ok(Ok(()))
 }
 
-fn cut_torn_tail(
-    path: &Path,
-    offset: u64,
-    file_len: u64,
-    err: RecordError,
-) -> Result<(), StartError> {
-    tracing::warn!(
-        path = %path.display(),
-        offset,
-        dropped_bytes = file_len - offset,
-        error = %err,
-        "torn write at the end of the raft log; truncating it"
-    );
-    let io_err = |e| StartError::io("truncating a torn log tail", path, e);
+/// Cuts the last segment after its records: zeros written ahead of them (quietly) or a torn
+/// write (with a warning).
+fn cut_tail(path: &Path, offset: u64, file_len: u64, err: RecordError) -> Result<(), StartError> {
+    if err != RecordError::Zeros {
+        tracing::warn!(
+            path = %path.display(),
+            offset,
+            dropped_bytes = file_len - offset,
+            error = %err,
+            "torn write at the end of the raft log; truncating it"
+        );
+    }
+    let io_err = |e| StartError::io("truncating the raft log's tail", path, e);
     let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
     file.set_len(offset).map_err(io_err)?;
     file.sync_all().map_err(io_err)

@@ -66,6 +66,20 @@ fn segment_files(dir: &TempDir) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Where the records of a segment file end: the active segment is zero-filled past them.
+fn records_end(path: &Path) -> u64 {
+    let bytes = fs::read(path).unwrap();
+    let mut offset = 0;
+    while let Some(header) = bytes.get(offset..offset + record::HEADER_LEN) {
+        if header == [0; record::HEADER_LEN] {
+            break;
+        }
+        let header: &[u8; record::HEADER_LEN] = header.try_into().unwrap();
+        offset += record::framed_len(header);
+    }
+    offset.min(bytes.len()) as u64
+}
+
 #[tokio::test]
 async fn vote_committed_and_entries_survive_a_restart() {
     let dir = TempDir::new().unwrap();
@@ -126,8 +140,7 @@ async fn assert_torn_tail_dropped(damage: impl FnOnce(&Path)) {
 async fn chopped_last_record_is_dropped_on_reopen() {
     assert_torn_tail_dropped(|path| {
         let file = OpenOptions::new().write(true).open(path).unwrap();
-        let len = file.metadata().unwrap().len();
-        file.set_len(len - 3).unwrap();
+        file.set_len(records_end(path) - 3).unwrap();
     })
     .await;
 }
@@ -136,7 +149,7 @@ async fn chopped_last_record_is_dropped_on_reopen() {
 async fn garbled_last_record_is_dropped_on_reopen() {
     assert_torn_tail_dropped(|path| {
         let mut bytes = fs::read(path).unwrap();
-        let n = bytes.len();
+        let n = records_end(path) as usize;
         bytes[n - 2] ^= 0xff;
         fs::write(path, bytes).unwrap();
     })
@@ -146,12 +159,12 @@ async fn garbled_last_record_is_dropped_on_reopen() {
 #[tokio::test]
 async fn half_written_header_is_dropped_on_reopen() {
     assert_torn_tail_dropped(|path| {
-        // A crash after the last record plus the first bytes of one more header.
-        let mut file = OpenOptions::new().append(true).open(path).unwrap();
-        file.write_all(&[9, 0, 0]).unwrap();
+        // A crash after the last record plus the first bytes of one more header...
+        let file = OpenOptions::new().write(true).open(path).unwrap();
+        let end = records_end(path);
+        file.write_all_at(&[9, 0, 0], end).unwrap();
         // ...and the last real record's payload cut too, so two records are affected.
-        let len = file.metadata().unwrap().len();
-        file.set_len(len - 4).unwrap();
+        file.set_len(end + 3 - 4).unwrap();
     })
     .await;
 }
@@ -304,7 +317,7 @@ async fn reads_honour_range_bounds() {
 fn total_file_bytes(dir: &TempDir) -> u64 {
     segment_files(dir)
         .iter()
-        .map(|path| std::fs::metadata(path).expect("segment metadata").len())
+        .map(|path| records_end(path))
         .sum()
 }
 
@@ -607,5 +620,80 @@ async fn replication_reads_stop_at_their_byte_budget() {
         reader.limited_get_log_entries(10, 20).await.unwrap(),
         entries(1, 10..20),
         "small entries: the whole range"
+    );
+}
+
+#[tokio::test]
+async fn the_active_segment_is_zero_filled_ahead_and_cut_to_its_records_when_it_rolls() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, LogOptions::default());
+    write_each(&mut store, &entries(1, 0..3));
+    let path = segment_files(&dir)[0].clone();
+    let end = records_end(&path);
+    let file_len = fs::metadata(&path).unwrap().len();
+    assert!(
+        file_len >= end + PREALLOCATED_BYTES,
+        "{file_len} bytes for {end} of records"
+    );
+    assert!(fs::read(&path).unwrap()[end as usize..]
+        .iter()
+        .all(|&b| b == 0));
+    store.roll().unwrap();
+    assert_eq!(
+        fs::metadata(&path).unwrap().len(),
+        end,
+        "a rolled segment ends with its records"
+    );
+    write_each(&mut store, &entries(1, 3..5));
+    drop(store);
+    let mut store = open(&dir, LogOptions::default());
+    assert_eq!(all_entries(&mut store).await, entries(1, 0..5));
+}
+
+#[tokio::test]
+async fn records_past_the_zero_fill_survive_reopening_and_appending() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, LogOptions::default());
+    // More than one zero-filled stretch of records, one batch at a time, reopening between.
+    let per_round = PREALLOCATED_BYTES / record_len(1000) + 7;
+    let mut written = Vec::new();
+    for round in 0..3u64 {
+        let batch = entries(1, round * per_round..(round + 1) * per_round);
+        write_each(&mut store, &batch);
+        written.extend(batch);
+        drop(store);
+        store = open(&dir, LogOptions::default());
+        assert_eq!(all_entries(&mut store).await, written, "round {round}");
+    }
+}
+
+/// A crash can persist a later record of an unacknowledged batch and lose an earlier one's
+/// header (left zero). Recovery must cut everything after the zero header: a later append of
+/// the same length at that offset would otherwise bring the stale record back as the next
+/// entry.
+#[tokio::test]
+async fn bytes_after_a_lost_header_never_come_back_as_records() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, LogOptions::default());
+    write_each(&mut store, &entries(1, 0..5));
+    drop(store);
+    let path = segment_files(&dir)[0].clone();
+    let fourth = 3 * record_len(1);
+    let file = OpenOptions::new().write(true).open(&path).unwrap();
+    file.write_all_at(&[0; record::HEADER_LEN], fourth).unwrap();
+    drop(file);
+
+    let mut store = open(&dir, LogOptions::default());
+    assert_eq!(all_entries(&mut store).await, entries(1, 0..3));
+    // A new leader's entries of the same size where the lost ones were.
+    write_each(&mut store, &entries(2, 3..4));
+    drop(store);
+    let mut store = open(&dir, LogOptions::default());
+    let mut expected = entries(1, 0..3);
+    expected.extend(entries(2, 3..4));
+    assert_eq!(
+        all_entries(&mut store).await,
+        expected,
+        "entry 4 of term 1 stayed cut"
     );
 }
