@@ -132,7 +132,7 @@ impl RaftNode {
             cache_bytes: config.log_cache_bytes,
             ..LogOptions::default()
         };
-        let log = LogStore::open(&raft_dir, log_options)?;
+        let mut log = LogStore::open(&raft_dir, log_options)?;
         let (applied_tx, applied_rx) = watch::channel(0);
         let (outputs_tx, outputs_rx) = mpsc::unbounded_channel();
         let track_keys = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -144,6 +144,7 @@ impl RaftNode {
             access: access.clone(),
         };
         let state_machine = StateMachine::open(&raft_dir, applied_tx, outputs)?;
+        log.purge_behind_snapshots(state_machine.durable_snapshot_index());
         let pristine = log.is_pristine() && !state_machine.has_snapshot();
         let committed = log.committed_index();
         let log_bytes = log.log_bytes();

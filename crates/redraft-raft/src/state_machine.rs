@@ -141,6 +141,9 @@ struct SnapshotSlot {
     file: SnapshotFile,
     current: Mutex<Option<SnapshotMeta>>,
     stats: Arc<SnapshotStats>,
+    /// The last log index the snapshot on disk covers (0: none), published once the file is
+    /// durable; the log purges nothing past it (see `LogStore::purge_behind_snapshots`).
+    durable_tx: watch::Sender<u64>,
 }
 
 pub struct SnapshotBuilder {
@@ -171,12 +174,14 @@ impl StateMachine {
         }
         applied_tx.send_replace(replica.last_applied.map_or(0, |l| l.index));
         outputs.publish_users(&replica.engine);
+        let (durable_tx, _) = watch::channel(last_index(current.as_ref()));
         Ok(StateMachine {
             replica: Arc::new(RwLock::new(replica)),
             snapshots: Arc::new(SnapshotSlot {
                 file,
                 current: Mutex::new(current),
                 stats: Arc::default(),
+                durable_tx,
             }),
             applied_tx,
             outputs,
@@ -190,6 +195,11 @@ impl StateMachine {
     /// Counts and durations of the snapshots built and installed, kept current.
     pub fn snapshot_stats(&self) -> Arc<SnapshotStats> {
         self.snapshots.stats.clone()
+    }
+
+    /// The last log index covered by the snapshot on disk, published once it is durable.
+    pub fn durable_snapshot_index(&self) -> watch::Receiver<u64> {
+        self.snapshots.durable_tx.subscribe()
     }
 
     /// Whether a snapshot was loaded or taken (a store with one is not pristine).
@@ -268,6 +278,10 @@ fn report_internal_errors(index: u64, command: &LogCommand, replies: &[Reply]) -
     reported
 }
 
+fn last_index(meta: Option<&SnapshotMeta>) -> u64 {
+    meta.and_then(|m| m.last_log_id).map_or(0, |l| l.index)
+}
+
 impl SnapshotSlot {
     /// Where a forked child writes the snapshot it encodes.
     fn encoding_path(&self) -> std::path::PathBuf {
@@ -293,6 +307,7 @@ impl SnapshotSlot {
         }
         self.file.save(meta, data)?;
         *current = Some(meta.clone());
+        self.durable_tx.send_replace(last_index(Some(meta)));
         Ok(())
     }
 

@@ -32,7 +32,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{AnyError, LogState, RaftLogReader, StorageIOError};
@@ -106,7 +108,13 @@ pub struct LogStore {
     meta: Meta,
     committed: Option<LogId>,
     committed_index: Arc<AtomicU64>,
+    /// The last index the durable snapshot covers, when purges must wait for it.
+    durable_snapshot: Option<watch::Receiver<u64>>,
 }
+
+/// How long a purge waits for the snapshot that covers it to be on disk before it fails (the
+/// node then stops with its files consistent).
+const PURGE_WAIT: Duration = Duration::from_secs(120);
 
 /// Reads entries concurrently with the store's writes.
 #[derive(Clone)]
@@ -140,10 +148,34 @@ impl LogStore {
             meta,
             committed,
             committed_index: Arc::new(AtomicU64::new(0)),
+            durable_snapshot: None,
         };
         store.committed = store.clamped_committed();
         store.publish_committed();
         Ok(store)
+    }
+
+    /// Makes every purge wait until the snapshot on disk covers it. openraft 0.9 purges the
+    /// log a follower's installed snapshot covers without waiting for the install (the state
+    /// machine's worker runs it meanwhile): a crash in between would leave a log purged past a
+    /// snapshot that is not on disk, which openraft refuses at start (its committed index would
+    /// lie behind the purged one) and which holds no copy of the purged entries.
+    pub fn purge_behind_snapshots(&mut self, durable_snapshot: watch::Receiver<u64>) {
+        self.durable_snapshot = Some(durable_snapshot);
+    }
+
+    async fn wait_for_snapshot_covering(&mut self, index: u64) -> io::Result<()> {
+        let Some(durable) = self.durable_snapshot.as_mut() else {
+            return Ok(());
+        };
+        let covered = tokio::time::timeout(PURGE_WAIT, durable.wait_for(|&d| d >= index)).await;
+        match covered {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(io::Error::other("the state machine stopped before its snapshot was saved")),
+            Err(_) => Err(io::Error::other(format!(
+                "no snapshot covering log index {index} was saved within {PURGE_WAIT:?}; the log is not purged"
+            ))),
+        }
     }
 
     /// Whether this store has never been used: no vote, no entry, nothing purged.
@@ -594,6 +626,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.wait_for_snapshot_covering(log_id.index)
+            .await
+            .map_err(write_error)?;
         self.purge_upto(log_id).map_err(write_error)
     }
 }

@@ -697,3 +697,31 @@ async fn bytes_after_a_lost_header_never_come_back_as_records() {
         "entry 4 of term 1 stayed cut"
     );
 }
+
+/// openraft 0.9 asks a follower to purge the log its installed snapshot covers while the
+/// state machine is still saving that snapshot: the purge must wait for the snapshot on disk.
+#[tokio::test]
+async fn a_purge_waits_for_the_snapshot_that_covers_it() {
+    let dir = TempDir::new().unwrap();
+    let mut store = open(&dir, LogOptions::default());
+    write_each(&mut store, &entries(1, 1..8));
+    let (durable_tx, durable_rx) = watch::channel(3);
+    store.purge_behind_snapshots(durable_rx);
+    let purge = tokio::spawn(async move {
+        store.purge(log_id(1, 1, 5)).await.unwrap();
+        store
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!purge.is_finished(), "purged past the snapshot on disk");
+    assert_eq!(Meta::load(&dir.path().join("meta")).unwrap().last_purged, None);
+    durable_tx.send_replace(5);
+    let mut store = tokio::time::timeout(Duration::from_secs(5), purge)
+        .await
+        .expect("purge done once the snapshot is on disk")
+        .unwrap();
+    assert_eq!(
+        store.get_log_state().await.unwrap().last_purged_log_id,
+        Some(log_id(1, 1, 5))
+    );
+    assert_eq!(all_entries(&mut store).await, entries(1, 6..8));
+}
