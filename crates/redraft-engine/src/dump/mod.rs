@@ -318,7 +318,7 @@ fn load_object(kind: u8, input: &mut Input, limits: &EncodingConfig) -> codec::R
                 .into_iter()
                 .map(|(member, score)| Ok((codec::parse_double(&score)?, member)))
                 .collect::<codec::Result<Vec<_>>>()?;
-            zset_value(entries, limits)?
+            zset_value(entries, &packed_limits(limits))?
         }
         TYPE_HASH => {
             let count = input.count(2)?;
@@ -332,13 +332,24 @@ fn load_object(kind: u8, input: &mut Input, limits: &EncodingConfig) -> codec::R
         TYPE_HASH_LISTPACK | TYPE_HASH_ZIPLIST => {
             let blob = input.string()?;
             let fields = pairs(packed_elements(&blob, kind == TYPE_HASH_LISTPACK)?)?;
-            hash_value(fields, limits)?
+            hash_value(fields, &packed_limits(limits))?
         }
         TYPE_STREAM_LISTPACKS => Value::Stream(Box::new(stream::load_stream(input, false)?)),
         TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(stream::load_stream(input, true)?)),
         _ => return Err(Bad),
     };
     Ok(value)
+}
+
+/// The limits for a hash or sorted set loaded from a listpack or ziplist: Redis 7.0 converts
+/// those by their count alone, so long elements stay compact (up to the engine's own cap on a
+/// compact element, [`crate::config::COMPACT_VALUE_CAP`]).
+fn packed_limits(limits: &EncodingConfig) -> EncodingConfig {
+    EncodingConfig {
+        hash_max_listpack_value: u64::MAX,
+        zset_max_listpack_value: u64::MAX,
+        ..*limits
+    }
 }
 
 fn pairs(flat: Vec<Vec<u8>>) -> codec::Result<Vec<(Vec<u8>, Vec<u8>)>> {
