@@ -7,7 +7,8 @@
 //!   reply's bytes. Differential and protocol tests compare those bytes.
 //! - [`RedisServer`] spawns a reference `redis-server` for differential tests, which all
 //!   run on [`driver`] (both sides, one op at a time, and what a run must cover); the
-//!   strings/keyspace program and the documented reply differences are in [`differential`].
+//!   strings/keyspace program and the documented reply differences are in [`differential`];
+//!   [`old_rdb`] writes RESTORE payloads in the formats of Redis 6.2 and before.
 //! - The fault suite: [`proxy`] (cuttable links), [`nemesis`] (a seeded fault schedule),
 //!   [`workload`] (clients recording a [`history`]), [`linearizability`] and [`checks`]
 //!   (the checkers), and [`fault_run`] (one run, start to verdict).
@@ -26,6 +27,7 @@ pub mod history;
 pub mod linearizability;
 pub mod lock_check;
 pub mod nemesis;
+pub mod old_rdb;
 pub mod ports;
 pub mod process;
 pub mod proxy;

@@ -598,20 +598,28 @@ pub fn parse_intset(bytes: &[u8]) -> Result<Vec<i64>> {
 // ---------------------------------------------------------------------------------------
 // Ziplists (older payloads only: decoding).
 
+/// Every element of a ziplist, validated as Redis 7.0 validates ziplists it converts (always
+/// deeply): the header's size, the tail offset (the last entry's, or within the header when
+/// there is none), each entry's previous-entry length and encoding, the count unless it
+/// saturated at 65535, the terminator.
 pub fn parse_ziplist(bytes: &[u8]) -> Result<Vec<Element>> {
-    if bytes.len() < 11 {
+    const HEADER: usize = 10;
+    if bytes.len() < HEADER + 1 {
         return Err(Bad);
     }
     let total = u32::from_le_bytes(bytes[..4].try_into().map_err(|_| Bad)?) as usize;
     if total != bytes.len() || bytes[total - 1] != 0xff {
         return Err(Bad);
     }
+    let tail = u32::from_le_bytes(bytes[4..8].try_into().map_err(|_| Bad)?) as usize;
     let declared = u16::from_le_bytes([bytes[8], bytes[9]]);
-    let mut input = Input::new(&bytes[10..total - 1]);
+    let mut input = Input::new(&bytes[HEADER..total - 1]);
     let mut elements = Vec::new();
     let mut prev_len = 0usize;
+    let mut last_offset = None;
     while input.remaining() > 0 {
         let before = input.remaining();
+        last_offset = Some(total - 1 - before);
         let prev = match input.u8()? {
             0xfe => u32::from_le_bytes(input.array()?) as usize,
             0xff => return Err(Bad),
@@ -627,10 +635,8 @@ pub fn parse_ziplist(bytes: &[u8]) -> Result<Vec<Element>> {
                 let len = (usize::from(first & 0x3f) << 8) | usize::from(input.u8()?);
                 Element::Str(input.take(len)?.to_vec())
             }
+            // The low six bits of a 32-bit length's first byte are unused.
             2 => {
-                if first != 0x80 {
-                    return Err(Bad);
-                }
                 let len = u32::from_be_bytes(input.array()?) as usize;
                 Element::Str(input.take(len)?.to_vec())
             }
@@ -651,10 +657,66 @@ pub fn parse_ziplist(bytes: &[u8]) -> Result<Vec<Element>> {
         prev_len = before - input.remaining();
         elements.push(element);
     }
-    if declared != u16::MAX && usize::from(declared) != elements.len() {
+    let tail_ok = match last_offset {
+        Some(offset) => tail == offset,
+        None => tail < total,
+    };
+    if !tail_ok || (declared != u16::MAX && usize::from(declared) != elements.len()) {
         return Err(Bad);
     }
     Ok(elements)
+}
+
+// ---------------------------------------------------------------------------------------
+// Zipmaps (hashes of payloads from before Redis 2.6: decoding).
+
+const ZIPMAP_BIGLEN: u8 = 254;
+const ZIPMAP_END: u8 = 0xff;
+
+/// A zipmap length: one byte under 254, else 254 and four bytes little-endian. Only the
+/// shortest form loads (Redis 7.0 sizes an entry by its decoded length, so a longer form
+/// misreads the entry).
+fn zipmap_len(input: &mut Input, first: u8) -> Result<usize> {
+    if first < ZIPMAP_BIGLEN {
+        return Ok(usize::from(first));
+    }
+    let len = u32::from_le_bytes(input.array()?) as usize;
+    if len < usize::from(ZIPMAP_BIGLEN) {
+        return Err(Bad);
+    }
+    Ok(len)
+}
+
+/// The field-value pairs of a zipmap: a count byte (254: unknown), then per pair the field's
+/// length and bytes, the value's length, a byte counting unused bytes after the value, the
+/// value and those bytes; an end byte where a field's length would be. As Redis 7.0 loads it:
+/// the blob ends with the end byte, the pairs stop at the first end byte, there is at least
+/// one, and a count under 254 is theirs.
+pub fn parse_zipmap(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let (&declared, rest) = bytes.split_first().ok_or(Bad)?;
+    if rest.last() != Some(&ZIPMAP_END) {
+        return Err(Bad);
+    }
+    let mut input = Input::new(rest);
+    let mut pairs = Vec::new();
+    loop {
+        let first = input.u8()?;
+        if first == ZIPMAP_END {
+            break;
+        }
+        let field_len = zipmap_len(&mut input, first)?;
+        let field = input.take(field_len)?.to_vec();
+        let first = input.u8()?;
+        let value_len = zipmap_len(&mut input, first)?;
+        let free = usize::from(input.u8()?);
+        let value = input.take(value_len)?.to_vec();
+        input.take(free)?;
+        pairs.push((field, value));
+    }
+    if pairs.is_empty() || (declared != ZIPMAP_BIGLEN && usize::from(declared) != pairs.len()) {
+        return Err(Bad);
+    }
+    Ok(pairs)
 }
 
 #[cfg(test)]
@@ -786,6 +848,7 @@ mod tests {
         zl.push(0xff);
         let total = zl.len() as u32;
         zl[..4].copy_from_slice(&total.to_le_bytes());
+        zl[4..8].copy_from_slice(&16u32.to_le_bytes());
         zl[8..10].copy_from_slice(&3u16.to_le_bytes());
         let elements = parse_ziplist(&zl).unwrap();
         assert_eq!(

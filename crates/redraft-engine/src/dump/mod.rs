@@ -7,7 +7,9 @@
 //! 7.0 writes for the same value and encoding (listpack blobs for compact hashes and sorted
 //! sets, an intset for integer sets, quicklist nodes of listpacks for lists, LZF for long
 //! strings), so small values dump to identical bytes. RESTORE reads everything 7.0 writes and
-//! the older types it still loads (ziplists, the plain list, the text-score sorted set).
+//! the older types it still loads, whatever RDB version up to 10 the footer names: ziplists
+//! (lists, quicklists of them, hashes, sorted sets), zipmap hashes, the plain list, the
+//! text-score sorted set, and streams without 7.0's counters (which it derives as 7.0 does).
 //! Streams are written as 7.0's STREAM_LISTPACKS_2 with live entries only (see
 //! [`stream`]). The byte-level encodings are in [`codec`], the two commands in [`commands`].
 
@@ -41,10 +43,13 @@ const TYPE_SET: u8 = 2;
 const TYPE_ZSET: u8 = 3;
 const TYPE_HASH: u8 = 4;
 const TYPE_ZSET_2: u8 = 5;
+const TYPE_HASH_ZIPMAP: u8 = 9;
+const TYPE_LIST_ZIPLIST: u8 = 10;
 const TYPE_SET_INTSET: u8 = 11;
 const TYPE_ZSET_ZIPLIST: u8 = 12;
 const TYPE_HASH_ZIPLIST: u8 = 13;
 const TYPE_LIST_QUICKLIST: u8 = 14;
+const TYPE_STREAM_LISTPACKS: u8 = 15;
 const TYPE_HASH_LISTPACK: u8 = 16;
 const TYPE_ZSET_LISTPACK: u8 = 17;
 const TYPE_LIST_QUICKLIST_2: u8 = 18;
@@ -254,6 +259,7 @@ fn load_object(kind: u8, input: &mut Input, limits: &EncodingConfig) -> codec::R
                 .collect::<codec::Result<Vec<_>>>()?;
             list_value(items)?
         }
+        TYPE_LIST_ZIPLIST => list_value(packed_elements(&input.string()?, false)?)?,
         TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
             let nodes = input.count(1)?;
             let mut items = Vec::new();
@@ -312,7 +318,7 @@ fn load_object(kind: u8, input: &mut Input, limits: &EncodingConfig) -> codec::R
                 .into_iter()
                 .map(|(member, score)| Ok((codec::parse_double(&score)?, member)))
                 .collect::<codec::Result<Vec<_>>>()?;
-            zset_value(entries, limits)?
+            zset_value(entries, &packed_limits(limits))?
         }
         TYPE_HASH => {
             let count = input.count(2)?;
@@ -322,15 +328,28 @@ fn load_object(kind: u8, input: &mut Input, limits: &EncodingConfig) -> codec::R
             }
             hash_value(fields, limits)?
         }
+        TYPE_HASH_ZIPMAP => hash_value(codec::parse_zipmap(&input.string()?)?, limits)?,
         TYPE_HASH_LISTPACK | TYPE_HASH_ZIPLIST => {
             let blob = input.string()?;
             let fields = pairs(packed_elements(&blob, kind == TYPE_HASH_LISTPACK)?)?;
-            hash_value(fields, limits)?
+            hash_value(fields, &packed_limits(limits))?
         }
-        TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(stream::load_stream(input)?)),
+        TYPE_STREAM_LISTPACKS => Value::Stream(Box::new(stream::load_stream(input, false)?)),
+        TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(stream::load_stream(input, true)?)),
         _ => return Err(Bad),
     };
     Ok(value)
+}
+
+/// The limits for a hash or sorted set loaded from a listpack or ziplist: Redis 7.0 converts
+/// those by their count alone, so long elements stay compact (up to the engine's own cap on a
+/// compact element, [`crate::config::COMPACT_VALUE_CAP`]).
+fn packed_limits(limits: &EncodingConfig) -> EncodingConfig {
+    EncodingConfig {
+        hash_max_listpack_value: u64::MAX,
+        zset_max_listpack_value: u64::MAX,
+        ..*limits
+    }
 }
 
 fn pairs(flat: Vec<Vec<u8>>) -> codec::Result<Vec<(Vec<u8>, Vec<u8>)>> {

@@ -1,6 +1,7 @@
 //! Streams as RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0): the listpack nodes keyed by their
 //! master IDs, the stream's IDs and counters, then each consumer group with its pending
-//! entries and consumers.
+//! entries and consumers. RESTORE also reads RDB_TYPE_STREAM_LISTPACKS (before 7.0): the same
+//! without the counters.
 //!
 //! Each node is written with its live entries only (the engine keeps no tombstones), its
 //! first live entry's fields as the master fields; a stream never trimmed or deleted from thus
@@ -191,7 +192,10 @@ fn millis(input: &mut Input) -> Result<i64> {
     Ok(i64::from_le_bytes(bytes.try_into().map_err(|_| Bad)?))
 }
 
-pub fn load_stream(input: &mut Input) -> Result<StreamValue> {
+/// A stream as RDB_TYPE_STREAM_LISTPACKS_2 (`with_counters`) or as the older
+/// RDB_TYPE_STREAM_LISTPACKS, which lacks the first ID, the largest deleted ID, the count of
+/// entries ever added and each group's read counter: those are derived as 7.0 derives them.
+pub fn load_stream(input: &mut Input, with_counters: bool) -> Result<StreamValue> {
     let nodes = input.count(2)?;
     let mut stream = StreamValue::default();
     let mut last_appended: Option<StreamId> = None;
@@ -215,54 +219,83 @@ pub fn load_stream(input: &mut Input) -> Result<StreamValue> {
         return Err(Bad);
     }
     stream.last_id = last_id;
-    stream.first_id = load_id(input)?;
-    stream.max_deleted_id = load_id(input)?;
-    stream.entries_added = input.len()?;
+    if with_counters {
+        stream.first_id = load_id(input)?;
+        stream.max_deleted_id = load_id(input)?;
+        stream.entries_added = input.len()?;
+    } else {
+        // Every live entry counts as added and none as deleted; the first ID is the first
+        // live entry's, or (as 7.0 records it for an empty stream) the largest ID.
+        stream.max_deleted_id = StreamId::MIN;
+        stream.entries_added = length;
+        stream.first_id = stream
+            .entries
+            .first_key_value()
+            .map_or(StreamId::MAX, |(id, _)| *id);
+    }
     let groups = input.count(1)?;
     for _ in 0..groups {
         let name = input.string()?;
-        let group_last = load_id(input)?;
-        let entries_read = input.len()? as i64;
-        let mut group = ConsumerGroup::new(group_last, entries_read);
-        let pending = input.count(17)?;
-        let mut unowned: BTreeMap<StreamId, (i64, u64)> = BTreeMap::new();
-        for _ in 0..pending {
-            let id = raw_id(input.take(16)?)?;
-            let time = millis(input)?;
-            let delivery_count = input.len()?;
-            if unowned.insert(id, (time, delivery_count)).is_some() {
-                return Err(Bad);
-            }
-        }
-        let consumers = input.count(9)?;
-        for _ in 0..consumers {
-            let consumer_name = input.string()?;
-            let seen_time_ms = millis(input)?;
-            let owned = input.count(16)?;
-            let mut consumer = Consumer {
-                seen_time_ms,
-                pending: Default::default(),
-            };
-            for _ in 0..owned {
-                let id = raw_id(input.take(16)?)?;
-                let (time, delivery_count) = unowned.remove(&id).ok_or(Bad)?;
-                consumer.pending.insert(id);
-                group.pel.insert(
-                    id,
-                    PendingEntry {
-                        consumer: consumer_name.clone(),
-                        delivery_time_ms: time,
-                        delivery_count,
-                    },
-                );
-            }
-            if group.consumers.insert(consumer_name, consumer).is_some() {
-                return Err(Bad);
-            }
-        }
-        if !unowned.is_empty() || stream.groups.insert(name, group).is_some() {
+        let group = load_group(input, &stream, with_counters)?;
+        if stream.groups.insert(name, group).is_some() {
             return Err(Bad);
         }
     }
     Ok(stream)
+}
+
+/// One consumer group: its last delivered ID, read counter (estimated from the stream when
+/// the payload has none), pending entries, and consumers owning every one of them.
+fn load_group(
+    input: &mut Input,
+    stream: &StreamValue,
+    with_counters: bool,
+) -> Result<ConsumerGroup> {
+    let group_last = load_id(input)?;
+    let entries_read = if with_counters {
+        input.len()? as i64
+    } else {
+        stream.estimate_distance(group_last)
+    };
+    let mut group = ConsumerGroup::new(group_last, entries_read);
+    let pending = input.count(17)?;
+    let mut unowned: BTreeMap<StreamId, (i64, u64)> = BTreeMap::new();
+    for _ in 0..pending {
+        let id = raw_id(input.take(16)?)?;
+        let time = millis(input)?;
+        let delivery_count = input.len()?;
+        if unowned.insert(id, (time, delivery_count)).is_some() {
+            return Err(Bad);
+        }
+    }
+    let consumers = input.count(9)?;
+    for _ in 0..consumers {
+        let consumer_name = input.string()?;
+        let seen_time_ms = millis(input)?;
+        let owned = input.count(16)?;
+        let mut consumer = Consumer {
+            seen_time_ms,
+            pending: Default::default(),
+        };
+        for _ in 0..owned {
+            let id = raw_id(input.take(16)?)?;
+            let (time, delivery_count) = unowned.remove(&id).ok_or(Bad)?;
+            consumer.pending.insert(id);
+            group.pel.insert(
+                id,
+                PendingEntry {
+                    consumer: consumer_name.clone(),
+                    delivery_time_ms: time,
+                    delivery_count,
+                },
+            );
+        }
+        if group.consumers.insert(consumer_name, consumer).is_some() {
+            return Err(Bad);
+        }
+    }
+    if !unowned.is_empty() {
+        return Err(Bad);
+    }
+    Ok(group)
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::args::{NOT_INTEGER, SYNTAX_ERROR};
+use crate::stream::StreamId;
 use crate::testutil::{apply, c, listen, notified, read, show};
 use crate::Engine;
 
@@ -346,6 +347,7 @@ fn older_types_load() {
     zl.push(0xff);
     let total = zl.len() as u32;
     zl[..4].copy_from_slice(&total.to_le_bytes());
+    zl[4..8].copy_from_slice(&13u32.to_le_bytes());
     zl[8..10].copy_from_slice(&2u16.to_le_bytes());
     let mut body = vec![TYPE_HASH_ZIPLIST];
     codec::put_string(&mut body, &zl);
@@ -473,4 +475,200 @@ fn build_stream(engine: &mut Engine, key: &str, values: &mut ValueGen) {
         1,
         format!("XREADGROUP GROUP g c COUNT 2 STREAMS {key} >").as_str(),
     );
+}
+
+/// A ziplist of raw entries (each with its previous-entry length already), with the header
+/// Redis writes: size, the last entry's offset, the count.
+fn ziplist(entries: &[&[u8]]) -> Vec<u8> {
+    let mut zl = vec![0u8; 10];
+    let mut tail = 10;
+    for entry in entries {
+        tail = zl.len();
+        zl.extend_from_slice(entry);
+    }
+    zl.push(0xff);
+    let total = zl.len() as u32;
+    zl[..4].copy_from_slice(&total.to_le_bytes());
+    zl[4..8].copy_from_slice(&(tail as u32).to_le_bytes());
+    zl[8..10].copy_from_slice(&(entries.len() as u16).to_le_bytes());
+    zl
+}
+
+fn blob_body(kind: u8, blob: &[u8]) -> Vec<u8> {
+    let mut body = vec![kind];
+    codec::put_string(&mut body, blob);
+    body
+}
+
+fn list_items(value: Result<Value, PayloadError>) -> Vec<Vec<u8>> {
+    match value {
+        Ok(Value::List(list)) => list.iter().map(<[u8]>::to_vec).collect(),
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
+#[test]
+fn ziplist_lists_load_and_a_wrong_tail_offset_is_bad_data() {
+    let zl = ziplist(&[
+        &[0, 0x01, b'a'],
+        &[3, 0xfe, 0x80],
+        &[3, 0x81, 0, 0, 0, 1, b'z'],
+    ]);
+    assert_eq!(
+        list_items(load(&blob_body(TYPE_LIST_ZIPLIST, &zl))),
+        [b"a".to_vec(), b"-128".to_vec(), b"z".to_vec()]
+    );
+    let mut wrong_tail = zl.clone();
+    wrong_tail[4] = 10;
+    assert_eq!(
+        load(&blob_body(TYPE_LIST_ZIPLIST, &wrong_tail)),
+        Err(PayloadError::BadFormat)
+    );
+    // An empty ziplist is an empty list; in a quicklist an empty node is skipped.
+    let empty = ziplist(&[]);
+    assert_eq!(
+        load(&blob_body(TYPE_LIST_ZIPLIST, &empty)),
+        Err(PayloadError::BadFormat)
+    );
+    let mut quicklist = vec![TYPE_LIST_QUICKLIST, 2];
+    codec::put_string(&mut quicklist, &empty);
+    codec::put_string(&mut quicklist, &zl);
+    assert_eq!(list_items(load(&quicklist)).len(), 3);
+}
+
+fn zipmap_body(count: u8, entries: &[u8]) -> Vec<u8> {
+    let mut zm = vec![count];
+    zm.extend_from_slice(entries);
+    zm.push(0xff);
+    blob_body(TYPE_HASH_ZIPMAP, &zm)
+}
+
+#[test]
+fn zipmap_hashes_load_as_redis_7_loads_them() {
+    // "a" → "1", then "b" → "xy" followed by 3 free bytes.
+    let two = [1, b'a', 1, 0, b'1', 1, b'b', 2, 3, b'x', b'y', 0, 0, 0];
+    for count in [2, 254] {
+        let Ok(Value::Hash(hash)) = load(&zipmap_body(count, &two)) else {
+            panic!("zipmap with count {count}");
+        };
+        assert_eq!(hash.len(), 2);
+        assert_eq!(hash.get(b"b"), Some(&b"xy"[..]));
+        assert_eq!(hash.encoding_name(), "listpack");
+    }
+    // A 300-byte field: the 5-byte length form, and a hash table for its size.
+    let mut long = vec![254];
+    long.extend_from_slice(&300u32.to_le_bytes());
+    long.extend_from_slice(&[b'k'; 300]);
+    long.extend_from_slice(&[1, 0, b'v']);
+    let Ok(Value::Hash(hash)) = load(&zipmap_body(1, &long)) else {
+        panic!("long field");
+    };
+    assert_eq!(hash.encoding_name(), "hashtable");
+    // Bytes after the first end byte are ignored, as Redis ignores them.
+    let Ok(Value::Hash(hash)) = load(&zipmap_body(1, &[1, b'a', 1, 0, b'1', 0xff, 7])) else {
+        panic!("trailing bytes");
+    };
+    assert_eq!(hash.len(), 1);
+    let mut short_in_long_form = vec![254];
+    short_in_long_form.extend_from_slice(&1u32.to_le_bytes());
+    short_in_long_form.extend_from_slice(&[b'k', 1, 0, b'v']);
+    for bad in [
+        zipmap_body(3, &two),
+        zipmap_body(255, &two),
+        zipmap_body(0, &[]),
+        zipmap_body(2, &[1, b'a', 1, 0, b'1', 1, b'a', 1, 0, b'2']),
+        zipmap_body(1, &short_in_long_form),
+        zipmap_body(1, &[1, b'a', 1, 9, b'1']),
+        blob_body(TYPE_HASH_ZIPMAP, &[]),
+    ] {
+        assert_eq!(load(&bad), Err(PayloadError::BadFormat), "{bad:?}");
+    }
+}
+
+/// A stream payload as Redis 6.2 wrote it: one node at 10-0 holding 10-0 (f=a), 10-1
+/// (deleted), 11-0 (g=b), the length and last ID, then a group whose last delivered ID is
+/// `group_last` with 10-0 pending for consumer "c".
+fn old_stream_body(group_last: (u64, u64)) -> Vec<u8> {
+    let i = |n: i64| n.to_string().into_bytes();
+    let s = |t: &str| t.as_bytes().to_vec();
+    let elements: Vec<Vec<u8>> = vec![
+        // live, deleted, master fields, the master field "f", the master terminator.
+        i(2),
+        i(1),
+        i(1),
+        s("f"),
+        i(0),
+        // 10-0 with the master's fields; 10-1 the same, deleted.
+        i(2),
+        i(0),
+        i(0),
+        s("a"),
+        i(4),
+        i(3),
+        i(0),
+        i(1),
+        s("a"),
+        i(4),
+        // 11-0 with its own field.
+        i(0),
+        i(1),
+        i(0),
+        i(1),
+        s("g"),
+        s("b"),
+        i(6),
+    ];
+    let mut body = vec![TYPE_STREAM_LISTPACKS, 1];
+    let mut master = 10u64.to_be_bytes().to_vec();
+    master.extend_from_slice(&0u64.to_be_bytes());
+    codec::put_string(&mut body, &master);
+    codec::put_string(
+        &mut body,
+        &codec::listpack(elements.iter().map(Vec::as_slice)),
+    );
+    body.extend_from_slice(&[2, 12, 0, 1]);
+    codec::put_string(&mut body, b"g");
+    body.extend_from_slice(&[group_last.0 as u8, group_last.1 as u8, 1]);
+    body.extend_from_slice(&master);
+    body.extend_from_slice(&7000i64.to_le_bytes());
+    body.extend_from_slice(&[2, 1]);
+    codec::put_string(&mut body, b"c");
+    body.extend_from_slice(&6000i64.to_le_bytes());
+    body.push(1);
+    body.extend_from_slice(&master);
+    body
+}
+
+#[test]
+fn streams_from_before_7_0_get_the_counters_7_0_derives() {
+    // Group last IDs and the read counter 7.0 estimates for each (-1: unknown).
+    for (last, read) in [
+        ((0, 0), 0),
+        ((10, 0), 1),
+        ((10, 1), -1),
+        ((12, 0), 2),
+        ((13, 0), -1),
+    ] {
+        let Ok(Value::Stream(stream)) = load(&old_stream_body(last)) else {
+            panic!("old stream, group at {last:?}");
+        };
+        assert_eq!(stream.len(), 2);
+        assert_eq!(stream.entries_added, 2);
+        assert_eq!(stream.first_id, StreamId::new(10, 0));
+        assert_eq!(stream.max_deleted_id, StreamId::MIN);
+        assert_eq!(stream.last_id, StreamId::new(12, 0));
+        let group = &stream.groups[&b"g".to_vec()];
+        assert_eq!(group.entries_read, read, "{last:?}");
+        assert_eq!(group.pel[&StreamId::new(10, 0)].delivery_count, 2);
+        assert_eq!(group.consumers[&b"c".to_vec()].seen_time_ms, 6000);
+    }
+    // An empty stream records the largest ID as its first.
+    let Ok(Value::Stream(empty)) = load(&[TYPE_STREAM_LISTPACKS, 0, 0, 5, 3, 0]) else {
+        panic!("empty old stream");
+    };
+    assert_eq!(
+        (empty.first_id, empty.last_id, empty.entries_added),
+        (StreamId::MAX, StreamId::new(5, 3), 0)
+    );
+    mangle(&with_footer(&old_stream_body((10, 0))), 1, &[0x01, 0x80]);
 }

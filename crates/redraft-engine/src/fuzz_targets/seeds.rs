@@ -89,7 +89,7 @@ pub fn restore_bodies() -> Vec<Vec<u8>> {
 }
 
 /// Bodies in the encodings Redis wrote before 7.0: the plain list, the text-score sorted
-/// set, and a hash in a ziplist.
+/// set, a hash and a list in a ziplist, a zipmap hash, and a stream without 7.0's counters.
 fn older_type_bodies() -> Vec<Vec<u8>> {
     let mut list = vec![1u8, 2];
     codec::put_string(&mut list, b"a");
@@ -108,7 +108,40 @@ fn older_type_bodies() -> Vec<Vec<u8>> {
     ziplist[8..10].copy_from_slice(&2u16.to_le_bytes());
     let mut hash = vec![13u8];
     codec::put_string(&mut hash, &ziplist);
-    vec![list, zset, hash]
+    // The same ziplist as a list (RDB_TYPE_LIST_ZIPLIST).
+    let mut ziplist_list = vec![10u8];
+    codec::put_string(&mut ziplist_list, &ziplist);
+    // A zipmap hash: count 1, "f" → "v" with one free byte, the end.
+    let mut zipmap = vec![9u8];
+    codec::put_string(&mut zipmap, &[1, 1, b'f', 1, 1, b'v', 0, 0xff]);
+    vec![list, zset, hash, ziplist_list, zipmap, old_stream_body()]
+}
+
+/// A stream as RDB_TYPE_STREAM_LISTPACKS (before 7.0): one node at 1-0 holding 1-0 and a
+/// deleted 1-1, then a group at 1-0 with 1-0 pending for its consumer.
+fn old_stream_body() -> Vec<u8> {
+    let node: Vec<Vec<u8>> = [
+        "1", "1", "1", "f", "0", "2", "0", "0", "v", "4", "3", "0", "1", "w", "4",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let mut master = 1u64.to_be_bytes().to_vec();
+    master.extend_from_slice(&0u64.to_be_bytes());
+    let mut body = vec![15u8, 1];
+    codec::put_string(&mut body, &master);
+    codec::put_string(&mut body, &codec::listpack(node.iter().map(Vec::as_slice)));
+    body.extend_from_slice(&[1, 1, 1, 1]);
+    codec::put_string(&mut body, b"g");
+    body.extend_from_slice(&[1, 0, 1]);
+    body.extend_from_slice(&master);
+    body.extend_from_slice(&5i64.to_le_bytes());
+    body.extend_from_slice(&[1, 1]);
+    codec::put_string(&mut body, b"c");
+    body.extend_from_slice(&5i64.to_le_bytes());
+    body.push(1);
+    body.extend_from_slice(&master);
+    body
 }
 
 /// A state that fills every section of the snapshot format: values of every type in two
