@@ -68,7 +68,7 @@ impl Cluster for LocalCluster {
     async fn read_barrier(&self) -> Result<ReadContext, RouteError> {
         Ok(ReadContext {
             now_ms: NOW_MS,
-            seed: 0,
+            ..ReadContext::default()
         })
     }
 
