@@ -247,12 +247,6 @@ impl Engine {
         keys::memory::dataset_estimate(&self.keyspace, now_ms, sample_keys)
     }
 
-    /// How many keys have an access clock on this node, and the bytes the clocks take.
-    pub fn access_clocks(&self) -> (usize, usize) {
-        let clocks = &self.keyspace.access;
-        (clocks.tracked(), clocks.table_bytes())
-    }
-
     /// The whole state in the versioned snapshot format; equal states give equal bytes.
     pub fn encode_snapshot(&self) -> Vec<u8> {
         snapshot::encode(&self.keyspace, self.now_ms)

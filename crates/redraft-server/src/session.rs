@@ -519,6 +519,9 @@ impl<C: Cluster> Session<C> {
                 let started = Instant::now();
                 let context = ReadContext {
                     seed: rand::random(),
+                    // As Redis: a NO-TOUCH client's reads leave the keys' access clocks, but
+                    // its TOUCH still touches.
+                    no_touch: self.control.no_touch && !is_touch(argv),
                     ..context
                 };
                 let reply = if is_script(argv) {
@@ -547,6 +550,11 @@ impl<C: Cluster> Session<C> {
                 .read_script(self.db, &argv, context, kill)
         })
     }
+}
+
+fn is_touch(argv: &[Vec<u8>]) -> bool {
+    argv.first()
+        .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"))
 }
 
 /// Whether `argv` names a script command or is a transaction, which the log carries with the
