@@ -353,6 +353,13 @@ impl<C: Cluster> Session<C> {
                     self.hello_authenticated(&argv).await
                 }
                 Route::Session("config|set") => self.config_set(&argv).await,
+                Route::Session("config|get") => {
+                    // The replicated parameters as of now: a follower first catches up with a
+                    // CONFIG SET acknowledged through another node (without a leader, it
+                    // answers what it has).
+                    let _ = self.server.cluster.read_barrier().await;
+                    self.session_command("config|get", &argv)
+                }
                 Route::Session("wait") => {
                     let limit = self.server.config.max_query_bytes;
                     let reply = tokio::select! {
