@@ -262,6 +262,7 @@ impl Redraft {
                     let context = ReadContext {
                         now_ms: now_ms(),
                         seed: reads.wrapping_mul(0x9e37_79b9),
+                        no_touch: false,
                     };
                     engine.read(0, argv, context)
                 }

@@ -1,7 +1,9 @@
 //! The replicated configuration: the thresholds at which small collections leave their compact
 //! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*), the
-//! limits of a script (redraft's own lua-max-instructions and lua-max-memory), and which
-//! keyspace notifications are published (notify-keyspace-events).
+//! limits of a script (redraft's own lua-max-instructions and lua-max-memory), which
+//! keyspace notifications are published (notify-keyspace-events), and the memory parameters
+//! (maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time: stored and
+//! replicated so that every node reports the same policy; keys are not evicted yet).
 //!
 //! They decide conversions, where a script stops, and which messages an entry publishes, which
 //! every replica must decide at the same entry, so they are part of the state: `CONFIG SET` of one of them is a write that goes through the log, and they
@@ -10,6 +12,7 @@
 
 use crate::args::{self, is};
 use crate::glob::glob_match;
+use crate::maxmemory::{parse_memory, parse_policy, show_memory, show_policy, NOEVICTION};
 use crate::notify::{parse_classes, show_classes};
 use crate::reply::Reply;
 
@@ -36,6 +39,18 @@ pub struct EncodingConfig {
     /// The classes of keyspace events published, as a mask of [`crate::notify::Class`] bits
     /// (0, the default, publishes none).
     pub notify_keyspace_events: u64,
+    /// maxmemory in bytes (0: no limit). Stored only: nothing is evicted yet.
+    pub maxmemory: u64,
+    /// maxmemory-policy, as its position in [`crate::maxmemory::POLICIES`]. It decides which
+    /// access clock OBJECT FREQ / IDLETIME report; nothing is evicted yet.
+    pub maxmemory_policy: u64,
+    /// maxmemory-samples: stored for the eviction to come.
+    pub maxmemory_samples: u64,
+    /// lfu-log-factor: how slowly a key's access frequency counter grows.
+    pub lfu_log_factor: u64,
+    /// lfu-decay-time: every this many minutes without an access, a key's access frequency
+    /// counter loses one, as Redis's (0: it never decays).
+    pub lfu_decay_time: u64,
 }
 
 /// The instruction budget is checked every this many Lua VM instructions.
@@ -56,6 +71,11 @@ impl Default for EncodingConfig {
             lua_max_instructions: 100_000_000,
             lua_max_memory: 64 << 20,
             notify_keyspace_events: 0,
+            maxmemory: 0,
+            maxmemory_policy: NOEVICTION,
+            maxmemory_samples: 5,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
         }
     }
 }
@@ -71,7 +91,7 @@ struct Param {
 }
 
 /// How many parameters the configuration has (and its snapshot form holds).
-pub const PARAM_COUNT: usize = 8;
+pub const PARAM_COUNT: usize = 13;
 
 /// A count, as CONFIG SET reads the integer parameters.
 fn parse_count(text: &[u8]) -> Result<u64, &'static str> {
@@ -81,6 +101,24 @@ fn parse_count(text: &[u8]) -> Result<u64, &'static str> {
 
 fn show_count(value: u64) -> String {
     value.to_string()
+}
+
+/// An integer of Redis's `int` parameters, from `min` to 2^31-1.
+fn parse_int_from(text: &[u8], min: u64) -> Result<u64, &'static str> {
+    let value = args::parse_i64(text).ok_or("argument couldn't be parsed into an integer")?;
+    match u64::try_from(value) {
+        Ok(value) if (min..=i32::MAX as u64).contains(&value) => Ok(value),
+        _ if min == 0 => Err("argument must be between 0 and 2147483647 inclusive"),
+        _ => Err("argument must be between 1 and 2147483647 inclusive"),
+    }
+}
+
+fn parse_int(text: &[u8]) -> Result<u64, &'static str> {
+    parse_int_from(text, 0)
+}
+
+fn parse_positive_int(text: &[u8]) -> Result<u64, &'static str> {
+    parse_int_from(text, 1)
 }
 
 const PARAMS: [Param; PARAM_COUNT] = [
@@ -139,6 +177,41 @@ const PARAMS: [Param; PARAM_COUNT] = [
         field: |c| &mut c.notify_keyspace_events,
         parse: parse_classes,
         show: show_classes,
+    },
+    Param {
+        name: "maxmemory",
+        alias: None,
+        field: |c| &mut c.maxmemory,
+        parse: parse_memory,
+        show: show_memory,
+    },
+    Param {
+        name: "maxmemory-policy",
+        alias: None,
+        field: |c| &mut c.maxmemory_policy,
+        parse: parse_policy,
+        show: show_policy,
+    },
+    Param {
+        name: "maxmemory-samples",
+        alias: None,
+        field: |c| &mut c.maxmemory_samples,
+        parse: parse_positive_int,
+        show: show_count,
+    },
+    Param {
+        name: "lfu-log-factor",
+        alias: None,
+        field: |c| &mut c.lfu_log_factor,
+        parse: parse_int,
+        show: show_count,
+    },
+    Param {
+        name: "lfu-decay-time",
+        alias: None,
+        field: |c| &mut c.lfu_decay_time,
+        parse: parse_int,
+        show: show_count,
     },
 ];
 
@@ -286,7 +359,7 @@ mod tests {
             &[
                 ("CONFIG SET hash-max-listpack-value -1", "ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be between 0 and 9223372036854775807 inclusive"),
                 ("CONFIG SET hash-max-listpack-entries 1 hash-max-ziplist-entries 2", "ERR CONFIG SET failed (possibly related to argument 'hash-max-ziplist-entries') - duplicate parameter"),
-                ("CONFIG SET maxmemory 1", "ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'"),
+                ("CONFIG SET maxmemory-clients 1", "ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory-clients'"),
                 ("CONFIG SET set-max-intset-entries", "ERR wrong number of arguments for 'config|set' command"),
                 ("CONFIG SET set-max-intset-entries 1 x", "ERR syntax error"),
             ],
@@ -349,6 +422,80 @@ mod tests {
         assert_eq!(old.keyspace().encoding, expected);
         let off = apply(&mut e, 1, &["CONFIG", "SET", "notify-keyspace-events", ""]);
         assert_eq!((off, shown(&e)), (crate::Reply::ok(), String::new()));
+    }
+
+    #[test]
+    fn memory_parameters_are_read_as_redis_reads_them_and_kept_in_snapshots() {
+        let mut e = Engine::default();
+        let failed = |name: &str, why: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
+        };
+        let memory = failed("maxmemory", "argument must be a memory value");
+        let policy = failed(
+            "maxmemory-policy",
+            "argument(s) must be one of the following: volatile-lru, volatile-lfu, \
+             volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction",
+        );
+        let log_factor = failed(
+            "lfu-log-factor",
+            "argument must be between 0 and 2147483647 inclusive",
+        );
+        let samples = failed(
+            "maxmemory-samples",
+            "argument must be between 1 and 2147483647 inclusive",
+        );
+        let decay = failed(
+            "lfu-decay-time",
+            "argument couldn't be parsed into an integer",
+        );
+        check(
+            &mut e,
+            1,
+            &[
+                (
+                    "CONFIG SET maxmemory 100mb maxmemory-policy ALLKEYS-LFU",
+                    "+OK",
+                ),
+                (
+                    "CONFIG SET lfu-log-factor 3 lfu-decay-time 0 maxmemory-samples 64",
+                    "+OK",
+                ),
+                ("CONFIG SET maxmemory 1.5gb", &memory),
+                ("CONFIG SET maxmemory-policy lru", &policy),
+                ("CONFIG SET lfu-log-factor 2147483648", &log_factor),
+                ("CONFIG SET maxmemory-samples 0", &samples),
+                ("CONFIG SET lfu-decay-time x", &decay),
+            ],
+        );
+        let shown = e.keyspace().encoding.matching(b"maxmemory*");
+        let expected = [
+            ("maxmemory", "104857600"),
+            ("maxmemory-policy", "allkeys-lfu"),
+            ("maxmemory-samples", "64"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        assert_eq!(shown, expected);
+        let bytes = e.encode_snapshot();
+        let restored = Engine::decode_snapshot(&bytes).unwrap();
+        assert_eq!(restored.keyspace().encoding, e.keyspace().encoding);
+        assert_eq!(restored.keyspace().encoding.lfu_log_factor, 3);
+        // Version 10 had none of them: it loads with Redis's defaults, the rest intact.
+        let v10 = crate::snapshot::encode_as(e.keyspace(), e.now_ms(), 10);
+        let old = Engine::decode_snapshot(&v10).unwrap().keyspace().encoding;
+        let defaults = EncodingConfig::default();
+        assert_eq!(
+            (
+                old.maxmemory,
+                old.maxmemory_policy,
+                old.lfu_log_factor,
+                old.lfu_decay_time
+            ),
+            (0, defaults.maxmemory_policy, 10, 1)
+        );
+        assert_eq!(old.maxmemory_samples, 5);
     }
 
     #[test]

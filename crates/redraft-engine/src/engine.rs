@@ -5,6 +5,7 @@ use crate::blocking;
 use crate::entry::ServedWaiter;
 use crate::entry::{LogCommand, Op};
 use crate::function;
+use crate::keys::{self, memory::DatasetEstimate};
 use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::rng::splitmix64;
@@ -23,6 +24,9 @@ pub struct ReadContext {
     pub now_ms: u64,
     /// Seed for commands that pick at random (RANDOMKEY); affects only the reply.
     pub seed: u64,
+    /// The read is no access to its keys (a client in CLIENT NO-TOUCH, except for TOUCH):
+    /// this node's OBJECT IDLETIME and FREQ of them stay as they were.
+    pub no_touch: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -194,6 +198,7 @@ impl Engine {
             catalog: table::catalog(),
             kill,
             user,
+            touch: !context.no_touch,
         };
         if spec.is_write() && function::is_read_only(&self.keyspace.functions, argv) {
             return spec.run_read_as(function::fcall_on_read_path, &ctx, argv);
@@ -233,6 +238,13 @@ impl Engine {
         self.keyspace.take_ready();
         // Each key deleted is an "expired" event, as Redis's active expiry notifies.
         self.keyspace.publish_key_notes();
+    }
+
+    /// The keys of each database and an estimate of the bytes they take, from at most
+    /// `sample_keys` keys per database (MEMORY STATS, MEMORY DOCTOR).
+    pub fn dataset_estimate(&self, now_ms: u64, sample_keys: usize) -> DatasetEstimate {
+        let now_ms = self.now_ms.max(now_ms);
+        keys::memory::dataset_estimate(&self.keyspace, now_ms, sample_keys)
     }
 
     /// The whole state in the versioned snapshot format; equal states give equal bytes.

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
+use crate::access::AccessClocks;
 use crate::acl::users::Users;
 use crate::blocking::waiters::{Waiter, Waiters};
 use crate::config::EncodingConfig;
@@ -690,6 +691,9 @@ pub struct Keyspace {
     /// for a node whose clients track keys (CLIENT TRACKING). Set by the node; it changes no
     /// state, only what the engine hands out.
     pub track_modified: bool,
+    /// When this node last accessed each key, and how often (OBJECT IDLETIME, OBJECT FREQ):
+    /// not state, never in snapshots, equal in every comparison (see access.rs).
+    pub access: AccessClocks,
 }
 
 impl Keyspace {
@@ -924,6 +928,7 @@ impl Default for Keyspace {
             users: std::sync::Arc::default(),
             events: Vec::new(),
             track_modified: false,
+            access: AccessClocks::default(),
             encoding: EncodingConfig::default(),
             scripts: ScriptCache::default(),
             functions: Libraries::default(),

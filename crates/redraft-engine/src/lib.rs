@@ -20,8 +20,10 @@ pub mod snapshot;
 pub mod table;
 
 // Foundations, below the value types.
+mod access;
 mod keyhash;
 mod longdouble;
+mod maxmemory;
 mod notify;
 mod ostree;
 mod packed_items;
@@ -74,6 +76,7 @@ pub use blocking::may_wait;
 pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op, Run, ServedWaiter, Transaction, WaiterId, Watched};
 pub use event::{ChannelKind, Event, Subscriber, SubscriptionChange};
+pub use keys::memory::DatasetEstimate;
 pub use lock::{
     wait_key as lock_wait_key, EXPIRE_COMMAND as LOCK_EXPIRE_COMMAND, MIN_TTL_MS as LOCK_MIN_TTL_MS,
 };

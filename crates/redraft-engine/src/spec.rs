@@ -3,10 +3,12 @@
 //! module, which declares its own commands with [`cmd!`]; the table (table.rs) assembles them
 //! above.
 
+use crate::access::{Access, Lfu};
 use crate::acl::catalog::Catalog;
 use crate::keyspace::{Db, Keyspace};
 use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
+use crate::rng::splitmix64;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -28,6 +30,10 @@ pub const BLOCKING: u32 = 1 << 8;
 pub const NOSCRIPT: u32 = 1 << 7;
 /// Pub/sub (Redis's `pubsub` flag).
 pub const PUBSUB: u32 = 1 << 9;
+/// Its lookups are no access to the keys (OBJECT, TYPE, EXISTS, TTL ... as Redis's
+/// LOOKUP_NOTOUCH; scripts, whose own calls count): see [`CommandSpec::touches_keys`]. Not a
+/// flag Redis shows.
+pub const NO_TOUCH: u32 = 1 << 10;
 
 pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> CmdResult;
 pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> CmdResult;
@@ -120,6 +126,12 @@ impl CommandSpec {
     /// its slow calls under `fast-command`).
     pub fn is_fast(&self) -> bool {
         self.flags & FAST != 0
+    }
+
+    /// Whether running the command counts as an access to the keys it names (OBJECT IDLETIME
+    /// and FREQ; see access.rs): a read or write command without [`NO_TOUCH`].
+    pub fn touches_keys(&self) -> bool {
+        matches!(self.kind, Kind::Write(_) | Kind::Read(_)) && self.flags & NO_TOUCH == 0
     }
 
     /// Whether the command is administrative (Redis's `admin` flag: CONFIG, CLIENT KILL ...).
@@ -245,6 +257,8 @@ impl WriteCtx<'_> {
             user: self.user,
             // A write is never interrupted from outside: every replica must reach the same end.
             kill: None,
+            // The write path notes its own accesses (see `CommandSpec::run_write`).
+            touch: false,
         }
     }
 }
@@ -263,6 +277,9 @@ pub struct ReadCtx<'a> {
     pub kill: Option<Arc<AtomicBool>>,
     /// See [`WriteCtx::user`].
     pub user: Option<&'a [u8]>,
+    /// Whether running a command notes an access to its keys on this node (false for a
+    /// client in CLIENT NO-TOUCH, except for TOUCH itself).
+    pub touch: bool,
 }
 
 impl ReadCtx<'_> {
@@ -280,6 +297,22 @@ impl CommandSpec {
     /// replica), and the node that serves the client logs it (see
     /// [`Reply::is_internal_error`]).
     pub fn run_write(&self, ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
+        let keys = if self.touches_keys() {
+            self.keys(argv)
+        } else {
+            Vec::new()
+        };
+        let (db, now_ms) = (ctx.db, ctx.now_ms);
+        let existed: Vec<bool> = keys
+            .iter()
+            .map(|key| ctx.keyspace.dbs[db].contains(key, now_ms))
+            .collect();
+        let reply = self.run_write_untouched(ctx, argv);
+        note_writes(ctx, &keys, &existed);
+        reply
+    }
+
+    fn run_write_untouched(&self, ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
         match self.kind {
             Kind::Write(write) => contained(self.name, || write(ctx, argv)),
             Kind::Read(read) => contained(self.name, || read(&ctx.as_read(), argv)),
@@ -299,9 +332,50 @@ impl CommandSpec {
 
     /// Runs this command against a replica's state if it only reads.
     pub fn run_read(&self, ctx: &ReadCtx, argv: &[Vec<u8>]) -> Reply {
-        match self.kind {
+        let reply = match self.kind {
             Kind::Read(read) => contained(self.name, || read(ctx, argv)),
-            _ => Reply::error(format!("ERR '{}' is not a read-only command", self.name)),
+            _ => return Reply::error(format!("ERR '{}' is not a read-only command", self.name)),
+        };
+        if ctx.touch && self.touches_keys() {
+            note_reads(ctx, &self.keys(argv));
+        }
+        reply
+    }
+}
+
+fn lfu_of(keyspace: &Keyspace) -> Lfu {
+    Lfu {
+        log_factor: keyspace.encoding.lfu_log_factor,
+        decay_minutes: keyspace.encoding.lfu_decay_time,
+    }
+}
+
+/// A write's accesses, at the entry's time, on every replica: a key the command made is new, a
+/// key it found is used, a key it left absent has no clock any more.
+fn note_writes(ctx: &WriteCtx, keys: &[&[u8]], existed: &[bool]) {
+    let (clocks, lfu) = (&ctx.keyspace.access, lfu_of(ctx.keyspace));
+    for (position, (key, &existed)) in keys.iter().zip(existed).enumerate() {
+        if !ctx.keyspace.dbs[ctx.db].contains(key, ctx.now_ms) {
+            clocks.forget(ctx.db, key);
+            continue;
+        }
+        let access = if existed {
+            Access::Used
+        } else {
+            Access::Created
+        };
+        let draw = splitmix64(ctx.seed ^ position as u64);
+        clocks.touch(ctx.db, key, ctx.now_ms, access, lfu, draw);
+    }
+}
+
+/// A read's accesses on this node, at the time the node passed in.
+fn note_reads(ctx: &ReadCtx, keys: &[&[u8]]) {
+    let (clocks, lfu) = (&ctx.keyspace.access, lfu_of(ctx.keyspace));
+    for key in keys {
+        if ctx.db().contains(key, ctx.now_ms) {
+            let draw = clocks.read_draw();
+            clocks.touch(ctx.db, key, ctx.now_ms, Access::Used, lfu, draw);
         }
     }
 }

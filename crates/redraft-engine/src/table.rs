@@ -237,7 +237,8 @@ mod tests {
             .collect()
     }
 
-    /// The test code of the engine's sources, lower-cased: whole files named tests.rs and every
+    /// The test code of the engine's sources, lower-cased: whole files named tests.rs (or
+    /// `<name>_tests.rs`) and every
     /// file from its `#[cfg(test)]` module on.
     fn test_sources() -> String {
         fn walk(dir: &std::path::Path, out: &mut String) {
@@ -250,7 +251,9 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
-                let whole = path.file_name().is_some_and(|name| name == "tests.rs");
+                let whole = path
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().ends_with("tests.rs"));
                 let from = if whole {
                     Some(0)
                 } else {

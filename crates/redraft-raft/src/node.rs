@@ -320,7 +320,10 @@ impl RaftNode {
             false => self.core.read_rounds.join(round).await?,
         };
         self.core.wait_applied(index, deadline).await?;
-        Ok(ReadContext { now_ms, seed: 0 })
+        Ok(ReadContext {
+            now_ms,
+            ..ReadContext::default()
+        })
     }
 
     /// Runs `f` on the local replica under its read lock. Keep `f` short: applying waits.

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Access, Argv, ReadContext, Reply};
+use redraft_engine::{Access, Argv, DatasetEstimate, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, Member, Output};
 use tokio::sync::mpsc;
 
@@ -104,6 +104,10 @@ pub trait Cluster: Send + Sync + 'static {
 
     /// `name:value` lines for INFO's raft section.
     fn raft_info(&self) -> Vec<(String, String)>;
+
+    /// This replica's keys and an estimate of their bytes (MEMORY STATS, MEMORY DOCTOR),
+    /// from a bounded sample of keys (see `Engine::dataset_estimate`).
+    fn dataset(&self) -> DatasetEstimate;
 
     /// The replicated configuration as this replica holds it (CONFIG GET).
     fn encoding_config(&self) -> EncodingConfig;

@@ -77,6 +77,13 @@ impl<C: Cluster> Session<C> {
             "latency|histogram" => self.server.command_stats.histograms(&argv[2..]),
             "latency|help" => latency_help(),
             "raft|help" => crate::admin::raft_help(),
+            "memory|stats" => crate::memory::stats(self.server.cluster.dataset()),
+            "memory|doctor" => crate::memory::doctor(self.server.cluster.dataset()),
+            "memory|malloc-stats" => Reply::bulk(crate::allocator::report()),
+            "memory|purge" => {
+                crate::allocator::purge();
+                Reply::ok()
+            }
             "time" => time(),
             "script|kill" | "function|kill" => match self.server.scripts.kill_all() {
                 true => Reply::ok(),
@@ -267,8 +274,6 @@ impl<C: Cluster> Session<C> {
             ("databases", config.databases.to_string()),
             ("dir", config.dir.clone()),
             ("maxclients", config.max_clients.to_string()),
-            ("maxmemory", "0".to_string()),
-            ("maxmemory-policy", "noeviction".to_string()),
             ("port", config.port.to_string()),
             (
                 "proto-max-bulk-len",

@@ -59,7 +59,7 @@ fn section<C: Cluster>(session: &Session<C>, name: &str) -> Vec<(String, String)
     match name {
         "Server" => server(session),
         "Clients" => clients(session),
-        "Memory" => memory(),
+        "Memory" => memory(&session.server.cluster.encoding_config()),
         "Persistence" => persistence(),
         "Stats" => stats(session),
         "Replication" => replication(),
@@ -105,13 +105,16 @@ fn clients<C: Cluster>(session: &Session<C>) -> Vec<(String, String)> {
     ])
 }
 
-fn memory() -> Vec<(String, String)> {
+/// The memory parameters are the replicated configuration's (CONFIG SET maxmemory ...).
+fn memory(config: &redraft_engine::config::EncodingConfig) -> Vec<(String, String)> {
     let rss = resident_bytes().unwrap_or(0);
+    let policy = config.matching(b"maxmemory-policy");
+    let policy = policy.into_iter().next().map(|(_, name)| name);
     pairs(vec![
         ("used_memory", rss.to_string()),
         ("used_memory_rss", rss.to_string()),
-        ("maxmemory", "0".to_string()),
-        ("maxmemory_policy", "noeviction".to_string()),
+        ("maxmemory", config.maxmemory.to_string()),
+        ("maxmemory_policy", policy.unwrap_or_default()),
     ])
 }
 

@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod aclfile;
 mod admin;
+pub mod allocator;
 mod auth;
 mod block;
 mod caching;
@@ -24,6 +25,7 @@ mod histogram;
 mod info;
 mod latency;
 pub mod logins;
+mod memory;
 pub mod metrics;
 mod monitor;
 mod node_params;

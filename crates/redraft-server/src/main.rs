@@ -144,6 +144,8 @@ async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
     let dir = std::path::PathBuf::from(&server_config.dir);
     let cluster = RaftCluster::with_dir(node.clone(), &dir);
     let server = Server::new(cluster, server_config);
+    // What the node holds before any client: MEMORY STATS' startup.allocated.
+    redraft_server::allocator::note_startup();
     if let Some((path, content)) = acl_file {
         redraft_server::aclfile::load_at_start(server.clone(), &path, content);
     }

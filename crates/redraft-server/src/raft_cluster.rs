@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
-use redraft_engine::{Access, Argv, ReadContext, Reply};
+use redraft_engine::{Access, Argv, DatasetEstimate, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, ClusterError, Member, Output, RaftNode};
 use tokio::sync::mpsc;
 
@@ -100,6 +100,12 @@ impl Cluster for RaftCluster {
 
     fn watch_point(&self) -> (u64, u64) {
         self.node.with_engine(|engine| engine.watch_point())
+    }
+
+    fn dataset(&self) -> DatasetEstimate {
+        let sample = crate::memory::SAMPLE_KEYS;
+        self.node
+            .with_engine(|engine| engine.dataset_estimate(0, sample))
     }
 
     fn encoding_config(&self) -> EncodingConfig {

@@ -353,6 +353,13 @@ impl<C: Cluster> Session<C> {
                     self.hello_authenticated(&argv).await
                 }
                 Route::Session("config|set") => self.config_set(&argv).await,
+                Route::Session("config|get") => {
+                    // The replicated parameters as of now: a follower first catches up with a
+                    // CONFIG SET acknowledged through another node (without a leader, it
+                    // answers what it has).
+                    let _ = self.server.cluster.read_barrier().await;
+                    self.session_command("config|get", &argv)
+                }
                 Route::Session("wait") => {
                     let limit = self.server.config.max_query_bytes;
                     let reply = tokio::select! {
@@ -519,6 +526,9 @@ impl<C: Cluster> Session<C> {
                 let started = Instant::now();
                 let context = ReadContext {
                     seed: rand::random(),
+                    // As Redis: a NO-TOUCH client's reads leave the keys' access clocks, but
+                    // its TOUCH still touches.
+                    no_touch: self.control.no_touch && !is_touch(argv),
                     ..context
                 };
                 let reply = if is_script(argv) {
@@ -547,6 +557,11 @@ impl<C: Cluster> Session<C> {
                 .read_script(self.db, &argv, context, kill)
         })
     }
+}
+
+fn is_touch(argv: &[Vec<u8>]) -> bool {
+    argv.first()
+        .is_some_and(|name| name.eq_ignore_ascii_case(b"touch"))
 }
 
 /// Whether `argv` names a script command or is a transaction, which the log carries with the

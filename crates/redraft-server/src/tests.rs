@@ -68,7 +68,7 @@ impl Cluster for LocalCluster {
     async fn read_barrier(&self) -> Result<ReadContext, RouteError> {
         Ok(ReadContext {
             now_ms: NOW_MS,
-            seed: 0,
+            ..ReadContext::default()
         })
     }
 
@@ -119,6 +119,11 @@ impl Cluster for LocalCluster {
 
     fn db_stats(&self) -> Vec<DbStats> {
         Vec::new()
+    }
+
+    fn dataset(&self) -> redraft_engine::DatasetEstimate {
+        let engine = self.engine.lock().unwrap();
+        engine.dataset_estimate(NOW_MS, crate::memory::SAMPLE_KEYS)
     }
 
     fn encoding_config(&self) -> redraft_engine::config::EncodingConfig {
@@ -386,7 +391,7 @@ async fn config_set_goes_through_the_log_and_config_get_reads_it_back() {
         &mut stream,
         &[
             ("CONFIG GET hash-max-*-entries\r\n", "*4\r\n$25\r\nhash-max-listpack-entries\r\n$1\r\n3\r\n$24\r\nhash-max-ziplist-entries\r\n$1\r\n3\r\n"),
-            ("CONFIG SET maxmemory 1\r\nCONFIG REWRITE\r\n", "-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n-ERR unknown subcommand 'REWRITE'. Try CONFIG HELP.\r\n"),
+            ("CONFIG SET no-such-param 1\r\nCONFIG REWRITE\r\n", "-ERR Unknown option or number of arguments for CONFIG SET - 'no-such-param'\r\n-ERR unknown subcommand 'REWRITE'. Try CONFIG HELP.\r\n"),
         ],
     )
     .await;
@@ -822,8 +827,8 @@ async fn node_parameters_are_set_on_the_node_without_the_log() {
             ),
             // All or nothing, also with replicated parameters.
             (
-                "CONFIG SET slowlog-max-len 6 maxmemory 1\r\nCONFIG GET slowlog-max-len\r\n",
-                "-ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory'\r\n*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n5\r\n",
+                "CONFIG SET slowlog-max-len 6 no-such-param 1\r\nCONFIG GET slowlog-max-len\r\n",
+                "-ERR Unknown option or number of arguments for CONFIG SET - 'no-such-param'\r\n*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n5\r\n",
             ),
             (
                 "CONFIG SET slowlog-max-len x hash-max-listpack-entries 3\r\n",

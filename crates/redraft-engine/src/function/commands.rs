@@ -16,14 +16,14 @@ use crate::script::{
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Container, Read, Session, Write},
-    ReadCtx, WriteCtx, CONNECTION, DENYOOM, NOSCRIPT,
+    ReadCtx, WriteCtx, CONNECTION, DENYOOM, NOSCRIPT, NO_TOUCH,
 };
 
 /// This module's entries in the command table (see [`crate::table`]). As for EVAL, Redis 7's
 /// key positions are given by numkeys (movable keys): none fixed.
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("fcall", -3, NOSCRIPT, 0, 0, 0, Write(fcall)),
-    cmd!("fcall_ro", -3, NOSCRIPT, 0, 0, 0, Read(fcall_ro)),
+    cmd!("fcall", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(fcall)),
+    cmd!("fcall_ro", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Read(fcall_ro)),
     cmd!("function", -2, 0, 0, 0, 0, Container(FUNCTION)),
 ];
 

@@ -1,6 +1,6 @@
 //! The key-space command functions and this module's entries in the command table.
 
-use super::object;
+use super::{memory, object};
 use crate::args::{self, int_arg, is, syntax_error, Args};
 use crate::glob::glob_match;
 use crate::keyspace::Db;
@@ -10,7 +10,7 @@ use crate::scan::{self, scan_cursor, scan_page, scan_reply, ScanOptions};
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Container, Read, Write},
-    DENYOOM, FAST, RANDOM,
+    DENYOOM, FAST, NO_TOUCH, RANDOM,
 };
 use crate::spec::{ReadCtx, WriteCtx};
 
@@ -19,21 +19,30 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("copy", -3, DENYOOM, 1, 2, 1, Write(copy)),
     cmd!("dbsize", 1, FAST, 0, 0, 0, Read(dbsize)),
     cmd!("del", -2, 0, 1, -1, 1, Write(del)),
-    cmd!("exists", -2, FAST, 1, -1, 1, Read(exists)),
+    cmd!("exists", -2, FAST | NO_TOUCH, 1, -1, 1, Read(exists)),
     cmd!("expire", -3, FAST, 1, 1, 1, Write(expire)),
     cmd!("expireat", -3, FAST, 1, 1, 1, Write(expireat)),
-    cmd!("expiretime", 2, FAST, 1, 1, 1, Read(expiretime)),
+    cmd!("expiretime", 2, FAST | NO_TOUCH, 1, 1, 1, Read(expiretime)),
     cmd!("flushall", -1, 0, 0, 0, 0, Write(flushall)),
     cmd!("flushdb", -1, 0, 0, 0, 0, Write(flushdb)),
     cmd!("keys", 2, 0, 0, 0, 0, Read(keys)),
     cmd!("move", 3, FAST, 1, 1, 1, Write(move_)),
     // As in Redis 7, the container itself takes no key: its subcommands do.
+    cmd!("memory", -2, 0, 0, 0, 0, Container(memory::SUBCOMMANDS)),
     cmd!("object", -2, 0, 0, 0, 0, Container(object::SUBCOMMANDS)),
     cmd!("persist", 2, FAST, 1, 1, 1, Write(persist)),
     cmd!("pexpire", -3, FAST, 1, 1, 1, Write(pexpire)),
     cmd!("pexpireat", -3, FAST, 1, 1, 1, Write(pexpireat)),
-    cmd!("pexpiretime", 2, FAST, 1, 1, 1, Read(pexpiretime)),
-    cmd!("pttl", 2, FAST, 1, 1, 1, Read(pttl)),
+    cmd!(
+        "pexpiretime",
+        2,
+        FAST | NO_TOUCH,
+        1,
+        1,
+        1,
+        Read(pexpiretime)
+    ),
+    cmd!("pttl", 2, FAST | NO_TOUCH, 1, 1, 1, Read(pttl)),
     cmd!("randomkey", 1, RANDOM, 0, 0, 0, Read(randomkey)),
     cmd!("rename", 3, 0, 1, 2, 1, Write(rename)),
     cmd!("renamenx", 3, FAST, 1, 2, 1, Write(renamenx)),
@@ -41,8 +50,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("swapdb", 3, FAST, 0, 0, 0, Write(swapdb)),
     // TOUCH updates Redis's access clock, which the engine does not keep: it only counts.
     cmd!("touch", -2, FAST, 1, -1, 1, Read(exists)),
-    cmd!("ttl", 2, FAST, 1, 1, 1, Read(ttl)),
-    cmd!("type", 2, FAST, 1, 1, 1, Read(type_)),
+    cmd!("ttl", 2, FAST | NO_TOUCH, 1, 1, 1, Read(ttl)),
+    cmd!("type", 2, FAST | NO_TOUCH, 1, 1, 1, Read(type_)),
     // UNLINK frees lazily in Redis; here both free at once, which clients cannot tell apart.
     cmd!("unlink", -2, FAST, 1, -1, 1, Write(del)),
 ];

@@ -1,8 +1,11 @@
 //! Key-space commands (db.c, expire.c, object.c): DEL, EXISTS, TYPE, the EXPIRE family over one
 //! generic expire, the TTL family over one generic ttl, KEYS, SCAN, RENAME, COPY, MOVE, SWAPDB,
-//! RANDOMKEY, DBSIZE, FLUSHDB/FLUSHALL, and OBJECT (a container of subcommands).
+//! RANDOMKEY, DBSIZE, FLUSHDB/FLUSHALL, and the containers OBJECT and MEMORY.
 
 mod commands;
+pub(crate) mod memory;
+#[cfg(test)]
+mod memory_tests;
 mod object;
 #[cfg(test)]
 mod tests;

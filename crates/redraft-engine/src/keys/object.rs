@@ -1,21 +1,47 @@
 //! OBJECT (object.c): a container command, so the table's dispatcher answers unknown
-//! subcommands and wrong arities with Redis's lines. The engine keeps no access clock:
-//! IDLETIME is always 0, and FREQ answers as Redis does under the default (non-LFU) eviction
-//! policy.
+//! subcommands and wrong arities with Redis's lines. IDLETIME and FREQ read this node's access
+//! clocks (access.rs), as the maxmemory-policy asks: IDLETIME under an LRU policy (or none),
+//! FREQ under an LFU one. OBJECT itself is no access to the key, as in Redis.
 
+use crate::access::Lfu;
 use crate::args;
 use crate::keyspace::{Entry, Value};
+use crate::maxmemory::is_lfu;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::ReadCtx;
-use crate::spec::{cmd, CommandSpec, Kind::Read};
+use crate::spec::{cmd, CommandSpec, Kind::Read, NO_TOUCH};
 
 /// OBJECT's subcommands, with the arity and key positions Redis 7's COMMAND reports.
 pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("object|encoding", 3, 0, 2, 2, 1, Read(object_encoding)),
-    cmd!("object|freq", 3, 0, 2, 2, 1, Read(object_freq)),
+    cmd!(
+        "object|encoding",
+        3,
+        NO_TOUCH,
+        2,
+        2,
+        1,
+        Read(object_encoding)
+    ),
+    cmd!("object|freq", 3, NO_TOUCH, 2, 2, 1, Read(object_freq)),
     cmd!("object|help", 2, 0, 0, 0, 0, Read(object_help)),
-    cmd!("object|idletime", 3, 0, 2, 2, 1, Read(object_idletime)),
-    cmd!("object|refcount", 3, 0, 2, 2, 1, Read(object_refcount)),
+    cmd!(
+        "object|idletime",
+        3,
+        NO_TOUCH,
+        2,
+        2,
+        1,
+        Read(object_idletime)
+    ),
+    cmd!(
+        "object|refcount",
+        3,
+        NO_TOUCH,
+        2,
+        2,
+        1,
+        Read(object_refcount)
+    ),
 ];
 
 /// Redis's OBJ_SHARED_REFCOUNT: the refcount OBJECT REFCOUNT reports for a shared integer.
@@ -96,19 +122,42 @@ pub fn object_refcount(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     })
 }
 
-/// OBJECT IDLETIME key
+/// OBJECT IDLETIME key: seconds since this node last accessed the key (a read served here, or
+/// a write applied here), under any policy but the LFU ones.
 pub fn object_idletime(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    of_key(ctx, argv, |_| Ok(Reply::Integer(0)))
+    of_key(ctx, argv, |_| {
+        if is_lfu(ctx.keyspace.encoding.maxmemory_policy) {
+            return Err(Reply::error(
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note \
+                 that when switching between policies at runtime LRU and LFU data will take \
+                 some time to adjust.",
+            ));
+        }
+        let idle_ms = ctx.keyspace.access.idle_ms(ctx.db, &argv[2], ctx.now_ms);
+        Ok(Reply::Integer((idle_ms / 1000) as i64))
+    })
 }
 
-/// OBJECT FREQ key
+/// OBJECT FREQ key: the key's logarithmic access counter on this node, under an LFU policy.
 pub fn object_freq(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     of_key(ctx, argv, |_| {
-        Err(Reply::error(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
-             Please note that when switching between policies at runtime LRU and LFU data \
-             will take some time to adjust.",
-        ))
+        let config = &ctx.keyspace.encoding;
+        if !is_lfu(config.maxmemory_policy) {
+            return Err(Reply::error(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+                 Please note that when switching between policies at runtime LRU and LFU data \
+                 will take some time to adjust.",
+            ));
+        }
+        let lfu = Lfu {
+            log_factor: config.lfu_log_factor,
+            decay_minutes: config.lfu_decay_time,
+        };
+        let counter = ctx
+            .keyspace
+            .access
+            .frequency(ctx.db, &argv[2], ctx.now_ms, lfu);
+        Ok(Reply::Integer(i64::from(counter)))
     })
 }
 

@@ -381,7 +381,14 @@ fn apply_in_db(e: &mut Engine, db: u32, line: &str) -> Reply {
 }
 
 fn read_in_db(e: &Engine, db: u32, line: &str) -> Reply {
-    e.read(db, &c(line), crate::ReadContext { now_ms: 1, seed: 0 })
+    e.read(
+        db,
+        &c(line),
+        crate::ReadContext {
+            now_ms: 1,
+            ..Default::default()
+        },
+    )
 }
 
 #[test]

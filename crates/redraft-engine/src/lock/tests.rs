@@ -19,7 +19,7 @@ fn read(e: &Engine, line: &str) -> String {
         &c(line),
         ReadContext {
             now_ms: 5_000,
-            seed: 0,
+            ..Default::default()
         },
     ))
 }

@@ -14,16 +14,24 @@ use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
     Kind::{Container, Read, Session, Write},
-    ReadCtx, WriteCtx, CONNECTION, NOSCRIPT,
+    ReadCtx, WriteCtx, CONNECTION, NOSCRIPT, NO_TOUCH,
 };
 
 /// This module's entries in the command table (see [`crate::table`]). Redis 7's key
 /// positions for these are given by numkeys (movable keys): none fixed.
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("eval", -3, NOSCRIPT, 0, 0, 0, Write(eval)),
-    cmd!("eval_ro", -3, NOSCRIPT, 0, 0, 0, Read(eval_ro)),
-    cmd!("evalsha", -3, NOSCRIPT, 0, 0, 0, Write(evalsha)),
-    cmd!("evalsha_ro", -3, NOSCRIPT, 0, 0, 0, Read(evalsha_ro)),
+    cmd!("eval", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(eval)),
+    cmd!("eval_ro", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Read(eval_ro)),
+    cmd!("evalsha", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(evalsha)),
+    cmd!(
+        "evalsha_ro",
+        -3,
+        NOSCRIPT | NO_TOUCH,
+        0,
+        0,
+        0,
+        Read(evalsha_ro)
+    ),
     cmd!("script", -2, 0, 0, 0, 0, Container(SCRIPT)),
 ];
 

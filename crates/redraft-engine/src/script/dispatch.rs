@@ -150,6 +150,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
                     catalog: ctx.catalog,
                     kill: None,
                     user: ctx.user,
+                    touch: ctx.touch,
                 };
                 spec.run_read(&ctx, argv)
             }

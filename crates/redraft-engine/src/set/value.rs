@@ -253,6 +253,15 @@ impl SetValue {
         self.iter().map(Cow::into_owned).collect()
     }
 
+    /// Heap bytes of an intset's or a packed set's buffer (None for the big table form), as
+    /// MEMORY USAGE counts them.
+    pub fn compact_bytes(&self) -> Option<usize> {
+        match &self.repr {
+            Repr::Table(_) => None,
+            _ => Some(self.heap_bytes()),
+        }
+    }
+
     /// Heap bytes the value holds. Exact for an intset and a packed set; for the big table
     /// form a lower bound (members and their slots, not the B-tree's node overhead).
     pub fn heap_bytes(&self) -> usize {

@@ -75,6 +75,7 @@ pub fn read_all(engine: &Engine, dbs: u32, seed: u64, lines: &[String]) -> Vec<R
     let context = ReadContext {
         now_ms: engine.now_ms(),
         seed,
+        no_touch: false,
     };
     (0..dbs)
         .flat_map(|db| {
