@@ -16,9 +16,16 @@ use crate::REDIS_VERSION;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("auth", -2, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
+    cmd!(
+        "auth", -2, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale no_auth allow_busy",
+    ),
     cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT)),
-    cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "command", -1, CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output_order",
+    ),
     cmd!(
         "config",
         -2,
@@ -28,13 +35,27 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         0,
         Container(CONFIG)
     ),
-    cmd!("discard", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
-    cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction),
-    cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "discard", 1, CONNECTION | FAST, 0, 0, 0, Transaction,
+        flags: "noscript loading stale allow_busy",
+    ),
+    cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction, flags: "noscript loading stale skip_slowlog"),
+    cmd!(
+        "hello", -1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "noscript loading stale no_auth allow_busy",
+    ),
+    cmd!(
+        "info", -1, CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+    ),
     // The node's own save time: that of its last Raft snapshot (docs/commands.md).
-    cmd!("lastsave", 1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!(
+        "lastsave", 1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output",
+    ),
     // This node's latency monitor and histograms (docs/commands.md, latency).
     cmd!(
         "latency",
@@ -47,24 +68,28 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     ),
     cmd!("lolwut", -1, FAST, 0, 0, 0, Read(lolwut)),
     // The node's own commands, as answered by it (docs/commands.md).
+    cmd!("monitor", 1, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session, flags: "loading stale"),
     cmd!(
-        "monitor",
-        1,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction,
+        flags: "noscript loading stale allow_busy",
     ),
-    cmd!("multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
-    cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!(
+        "ping", -1, CONNECTION | FAST, 0, 0, 0, Session,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+    ),
+    cmd!(
+        "quit", -1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "noscript loading stale no_auth allow_busy",
+    ),
     // redraft's own: membership administration and Raft status (see docs/operations.md).
     cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Container(RAFT)),
-    cmd!("reset", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
+    cmd!(
+        "reset", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale no_auth allow_busy",
+    ),
     // The node's place in Raft, in the shape of Redis's replication roles.
-    cmd!("role", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!("role", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session, flags: "loading stale"),
     // This node's slow log (docs/commands.md, slowlog).
     cmd!(
         "slowlog",
@@ -75,10 +100,24 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         0,
         Container(SLOWLOG)
     ),
-    cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("unwatch", 1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("wait", 3, CONNECTION | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("watch", -2, CONNECTION | FAST, 1, -1, 1, Transaction),
+    cmd!(
+        "time", 1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output",
+    ),
+    cmd!(
+        "unwatch", 1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "noscript loading stale allow_busy",
+    ),
+    cmd!(
+        "wait", 3, CONNECTION | NOSCRIPT, 0, 0, 0, Session,
+        tips: "request_policy:all_shards response_policy:agg_min",
+    ),
+    cmd!(
+        "watch", -2, CONNECTION | FAST, 1, -1, 1, Transaction,
+        flags: "noscript loading stale allow_busy",
+        keys: "RO @1 -1/1/0",
+    ),
 ];
 
 /// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET
@@ -86,122 +125,97 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 /// parameters, slowlog-* and latency-monitor-threshold, itself); RESETSTAT clears the node's
 /// counters.
 static CONFIG: &[CommandSpec] = &[
+    cmd!("config|get", -3, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session, flags: "loading stale"),
     cmd!(
-        "config|get",
-        -3,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "config|resetstat", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
     ),
     cmd!(
-        "config|resetstat",
-        2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
-    ),
-    cmd!(
-        "config|set",
-        -4,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Write(config_set)
+        "config|set", -4, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Write(config_set),
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
     ),
 ];
 
 /// CLIENT's subcommands, all answered by the client's node about its own connections.
 static CLIENT: &[CommandSpec] = &[
     // Client-side caching, per node (docs/commands.md, client).
-    cmd!("client|caching", 3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|getname", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|getredir", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|id", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|info", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|kill", -3, CLIENT_ADMIN, 0, 0, 0, Session),
-    cmd!("client|list", -2, CLIENT_ADMIN, 0, 0, 0, Session),
-    cmd!("client|no-evict", 3, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!("client|caching", 3, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
+    cmd!("client|getname", 2, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
+    cmd!("client|getredir", 2, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
+    cmd!("client|id", 2, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
     cmd!(
-        "client|no-touch",
-        3,
-        NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "client|info", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        tips: "nondeterministic_output",
     ),
-    cmd!("client|pause", -3, CLIENT_ADMIN, 0, 0, 0, Session),
-    cmd!("client|reply", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
-    cmd!("client|setinfo", 4, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|setname", 3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|tracking", -3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session),
+    cmd!("client|kill", -3, CLIENT_ADMIN, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!(
+        "client|list", -2, CLIENT_ADMIN, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output",
+    ),
+    cmd!("client|no-evict", 3, CLIENT_ADMIN, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("client|no-touch", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("client|pause", -3, CLIENT_ADMIN, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("client|reply", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("client|setinfo", 4, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
+    cmd!("client|setname", 3, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
+    cmd!("client|tracking", -3, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
+    cmd!("client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session, flags: "noscript loading stale"),
     // Answered by the client's node (its own blocked clients; see docs/commands.md).
-    cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|unpause", 2, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session, flags: "admin noscript loading stale"),
+    cmd!("client|unpause", 2, CLIENT_ADMIN, 0, 0, 0, Session, flags: "loading stale"),
 ];
 
 /// SLOWLOG's subcommands: the node's log of slow commands, answered by the session.
 static SLOWLOG: &[CommandSpec] = &[
-    cmd!("slowlog|get", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
-    cmd!("slowlog|help", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("slowlog|len", 2, ADMIN | CONNECTION, 0, 0, 0, Session),
-    cmd!("slowlog|reset", 2, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "slowlog|get", -2, ADMIN | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes nondeterministic_output",
+    ),
+    cmd!("slowlog|help", 2, CONNECTION, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!(
+        "slowlog|len", 2, ADMIN | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
+    ),
+    cmd!(
+        "slowlog|reset", 2, ADMIN | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+    ),
 ];
 
 /// LATENCY's subcommands: the node's latency events and per-command histograms, answered by
 /// the session (GRAPH is not served).
 static LATENCY: &[CommandSpec] = &[
     cmd!(
-        "latency|doctor",
-        2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|doctor", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
     ),
-    cmd!("latency|help", 2, CONNECTION, 0, 0, 0, Session),
+    cmd!("latency|help", 2, CONNECTION, 0, 0, 0, Session, flags: "loading stale"),
     cmd!(
-        "latency|histogram",
-        -2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|histogram", -2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
     ),
     cmd!(
-        "latency|history",
-        3,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|history", 3, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
     ),
     cmd!(
-        "latency|latest",
-        2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|latest", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
     ),
     cmd!(
-        "latency|reset",
-        -2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|reset", -2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
     ),
 ];
 

@@ -29,19 +29,19 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!("acl", -2, 0, 0, 0, 0, Conta
 /// refusals), and GENPASS (the node's randomness, [`commands::genpass`]); so are SAVE and LOAD (each node has its own ACL file: LOAD puts the file's text
 /// in the log, see [`file`]).
 static ACL: &[CommandSpec] = &[
-    cmd!("acl|cat", -2, NOSCRIPT, 0, 0, 0, Read(cat)),
-    cmd!("acl|deluser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(deluser)),
-    cmd!("acl|dryrun", -4, ADMIN | NOSCRIPT, 0, 0, 0, Read(dryrun)),
-    cmd!("acl|genpass", -2, NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|getuser", 3, ADMIN | NOSCRIPT, 0, 0, 0, Read(getuser)),
-    cmd!("acl|help", 2, 0, 0, 0, 0, Read(help)),
-    cmd!("acl|list", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(list)),
-    cmd!("acl|load", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|log", -2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|save", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|setuser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(setuser)),
-    cmd!("acl|users", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(users)),
-    cmd!("acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session),
+    cmd!("acl|cat", -2, NOSCRIPT, 0, 0, 0, Read(cat), flags: "loading stale"),
+    cmd!("acl|deluser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(deluser), flags: "loading stale"),
+    cmd!("acl|dryrun", -4, ADMIN | NOSCRIPT, 0, 0, 0, Read(dryrun), flags: "loading stale"),
+    cmd!("acl|genpass", -2, NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("acl|getuser", 3, ADMIN | NOSCRIPT, 0, 0, 0, Read(getuser), flags: "loading stale"),
+    cmd!("acl|help", 2, 0, 0, 0, 0, Read(help), flags: "loading stale"),
+    cmd!("acl|list", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(list), flags: "loading stale"),
+    cmd!("acl|load", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("acl|log", -2, ADMIN | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("acl|save", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("acl|setuser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(setuser), flags: "loading stale"),
+    cmd!("acl|users", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(users), flags: "loading stale"),
+    cmd!("acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
 ];
 
 /// The checks a node makes for its connections, over a shared copy of the users.

@@ -18,14 +18,43 @@ use crate::string::STRING_LEN_MAX;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("bitcount", -2, 0, 1, 1, 1, Read(bitcount)),
-    cmd!("bitfield", -2, DENYOOM, 1, 1, 1, Write(bitfield)),
-    cmd!("bitfield_ro", -2, FAST, 1, 1, 1, Read(bitfield_ro)),
-    cmd!("bitop", -4, DENYOOM, 2, -1, 1, Write(bitop)),
-    cmd!("bitpos", -3, 0, 1, 1, 1, Read(bitpos)),
-    cmd!("getbit", 3, FAST, 1, 1, 1, Read(getbit)),
-    cmd!("setbit", 4, DENYOOM, 1, 1, 1, Write(setbit)),
+    cmd!("bitcount", -2, 0, 1, 1, 1, Read(bitcount), keys: "RO access @1"),
+    cmd!(
+        "bitfield", -2, DENYOOM, 1, 1, 1, Write(bitfield),
+        keys: "RW access update variable_flags @1",
+        find_keys: bitfield_keys,
+    ),
+    cmd!("bitfield_ro", -2, FAST, 1, 1, 1, Read(bitfield_ro), keys: "RO access @1"),
+    cmd!("bitop", -4, DENYOOM, 2, -1, 1, Write(bitop), keys: "OW update @2; RO access @3 -1/1/0"),
+    cmd!("bitpos", -3, 0, 1, 1, 1, Read(bitpos), keys: "RO access @1"),
+    cmd!("getbit", 3, FAST, 1, 1, 1, Read(getbit), keys: "RO access @1"),
+    cmd!("setbit", 4, DENYOOM, 1, 1, 1, Write(setbit), keys: "RW access update @1"),
 ];
+
+/// BITFIELD's key for COMMAND GETKEYS, with what it does to it: only read when every
+/// operation is a GET or OVERFLOW (as BITFIELD_RO), else read and updated (a SET, an INCRBY,
+/// or something malformed, taken for a write).
+fn bitfield_keys(argv: &[Vec<u8>]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    let mut read_only = true;
+    let mut at = 2;
+    while at < argv.len() {
+        let left = argv.len() - at - 1;
+        match argv[at].to_ascii_lowercase().as_slice() {
+            b"get" if left >= 2 => at += 2,
+            b"overflow" if left >= 1 => at += 1,
+            _ => {
+                read_only = false;
+                break;
+            }
+        }
+        at += 1;
+    }
+    let flags: &[&str] = match read_only {
+        true => &["RO", "access"],
+        false => &["RW", "access", "update"],
+    };
+    Some(vec![(1, flags)])
+}
 
 pub(super) const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub(super) const BAD_BIT: &str = "ERR bit is not an integer or out of range";

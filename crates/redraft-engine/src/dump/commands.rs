@@ -14,8 +14,8 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("dump", 2, 0, 1, 1, 1, Read(dump)),
-    cmd!("restore", -4, DENYOOM, 1, 1, 1, Write(restore)),
+    cmd!("dump", 2, 0, 1, 1, 1, Read(dump), tips: "nondeterministic_output", keys: "RO access @1"),
+    cmd!("restore", -4, DENYOOM, 1, 1, 1, Write(restore), keys: "OW update @1"),
 ];
 
 pub fn dump(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {

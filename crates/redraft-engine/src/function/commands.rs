@@ -22,38 +22,50 @@ use crate::spec::{
 /// This module's entries in the command table (see [`crate::table`]). As for EVAL, Redis 7's
 /// key positions are given by numkeys (movable keys): none fixed.
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("fcall", -3, NOSCRIPT, 0, 0, 0, Write(fcall)),
-    cmd!("fcall_ro", -3, NOSCRIPT, 0, 0, 0, Read(fcall_ro)),
+    cmd!(
+        "fcall", -3, NOSCRIPT, 0, 0, 0, Write(fcall),
+        flags: "stale skip_monitor no_mandatory_keys",
+        keys: "RW access update @2 #0/1/1",
+    ),
+    cmd!(
+        "fcall_ro", -3, NOSCRIPT, 0, 0, 0, Read(fcall_ro),
+        flags: "readonly stale skip_monitor no_mandatory_keys",
+        keys: "RO access @2 #0/1/1",
+    ),
     cmd!("function", -2, 0, 0, 0, 0, Container(FUNCTION)),
 ];
 
 static FUNCTION: &[CommandSpec] = &[
-    cmd!("function|delete", 3, NOSCRIPT, 0, 0, 0, Write(delete)),
+    cmd!(
+        "function|delete", 3, NOSCRIPT, 0, 0, 0, Write(delete),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+    ),
     cmd!("function|dump", 2, NOSCRIPT, 0, 0, 0, Read(dump)),
-    cmd!("function|flush", -2, NOSCRIPT, 0, 0, 0, Write(flush)),
-    cmd!("function|help", 2, CONNECTION, 0, 0, 0, Read(help)),
+    cmd!(
+        "function|flush", -2, NOSCRIPT, 0, 0, 0, Write(flush),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+    ),
+    cmd!("function|help", 2, CONNECTION, 0, 0, 0, Read(help), flags: "loading stale"),
     // Answered by the node that runs the function (a read-only one, as SCRIPT KILL).
-    cmd!("function|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
-    cmd!("function|list", -2, NOSCRIPT, 0, 0, 0, Read(list)),
     cmd!(
-        "function|load",
-        -3,
-        NOSCRIPT | DENYOOM,
-        0,
-        0,
-        0,
-        Write(load)
+        "function|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "allow_busy",
+        tips: "request_policy:all_shards response_policy:one_succeeded",
+    ),
+    cmd!("function|list", -2, NOSCRIPT, 0, 0, 0, Read(list), tips: "nondeterministic_output_order"),
+    cmd!(
+        "function|load", -3, NOSCRIPT | DENYOOM, 0, 0, 0, Write(load),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
     ),
     cmd!(
-        "function|restore",
-        -3,
-        NOSCRIPT | DENYOOM,
-        0,
-        0,
-        0,
-        Write(restore)
+        "function|restore", -3, NOSCRIPT | DENYOOM, 0, 0, 0, Write(restore),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
     ),
-    cmd!("function|stats", 2, NOSCRIPT, 0, 0, 0, Read(stats)),
+    cmd!(
+        "function|stats", 2, NOSCRIPT, 0, 0, 0, Read(stats),
+        flags: "allow_busy",
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+    ),
 ];
 
 /// FCALL's error for a numkeys that is no integer (EVAL's is the generic one).

@@ -251,38 +251,23 @@ pub fn geosearch(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("geoadd", -5, DENYOOM, 1, 1, 1, Write(geoadd)),
-    cmd!("geodist", -4, 0, 1, 1, 1, Read(geodist)),
-    cmd!("geohash", -2, 0, 1, 1, 1, Read(geohash)),
-    cmd!("geopos", -2, 0, 1, 1, 1, Read(geopos)),
-    cmd!("georadius", -6, DENYOOM, 1, 1, 1, Write(georadius)),
-    cmd!("georadius_ro", -6, 0, 1, 1, 1, Read(georadius_ro)),
+    cmd!("geoadd", -5, DENYOOM, 1, 1, 1, Write(geoadd), keys: "RW update @1"),
+    cmd!("geodist", -4, 0, 1, 1, 1, Read(geodist), keys: "RO access @1"),
+    cmd!("geohash", -2, 0, 1, 1, 1, Read(geohash), keys: "RO access @1"),
+    cmd!("geopos", -2, 0, 1, 1, 1, Read(geopos), keys: "RO access @1"),
     cmd!(
-        "georadiusbymember",
-        -5,
-        DENYOOM,
-        1,
-        1,
-        1,
-        Write(georadiusbymember)
+        "georadius", -6, DENYOOM, 1, 1, 1, Write(georadius),
+        keys: "RO access @1; OW update STORE@6; OW update STOREDIST@6",
     ),
+    cmd!("georadius_ro", -6, 0, 1, 1, 1, Read(georadius_ro), keys: "RO access @1"),
     cmd!(
-        "georadiusbymember_ro",
-        -5,
-        0,
-        1,
-        1,
-        1,
-        Read(georadiusbymember_ro)
+        "georadiusbymember", -5, DENYOOM, 1, 1, 1, Write(georadiusbymember),
+        keys: "RO access @1; OW update STORE@5; OW update STOREDIST@5",
     ),
-    cmd!("geosearch", -7, 0, 1, 1, 1, Read(geosearch)),
+    cmd!("georadiusbymember_ro", -5, 0, 1, 1, 1, Read(georadiusbymember_ro), keys: "RO access @1"),
+    cmd!("geosearch", -7, 0, 1, 1, 1, Read(geosearch), keys: "RO access @1"),
     cmd!(
-        "geosearchstore",
-        -8,
-        DENYOOM,
-        1,
-        2,
-        1,
-        Write(geosearchstore)
+        "geosearchstore", -8, DENYOOM, 1, 2, 1, Write(geosearchstore),
+        keys: "OW update @1; RO access @2",
     ),
 ];

@@ -18,30 +18,45 @@ use super::value::HashValue;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("hdel", -3, FAST, 1, 1, 1, Write(hdel)),
-    cmd!("hexists", 3, FAST, 1, 1, 1, Read(hexists)),
-    cmd!("hget", 3, FAST, 1, 1, 1, Read(hget)),
-    cmd!("hgetall", 2, 0, 1, 1, 1, Read(hgetall)),
-    cmd!("hincrby", 4, DENYOOM | FAST, 1, 1, 1, Write(hincrby)),
+    cmd!("hdel", -3, FAST, 1, 1, 1, Write(hdel), keys: "RW delete @1"),
+    cmd!("hexists", 3, FAST, 1, 1, 1, Read(hexists), keys: "RO @1"),
+    cmd!("hget", 3, FAST, 1, 1, 1, Read(hget), keys: "RO access @1"),
     cmd!(
-        "hincrbyfloat",
-        4,
-        DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(hincrbyfloat)
+        "hgetall", 2, 0, 1, 1, 1, Read(hgetall),
+        tips: "nondeterministic_output_order",
+        keys: "RO access @1",
     ),
-    cmd!("hkeys", 2, 0, 1, 1, 1, Read(hkeys)),
-    cmd!("hlen", 2, FAST, 1, 1, 1, Read(hlen)),
-    cmd!("hmget", -3, FAST, 1, 1, 1, Read(hmget)),
-    cmd!("hmset", -4, DENYOOM | FAST, 1, 1, 1, Write(hmset)),
-    cmd!("hrandfield", -2, RANDOM, 1, 1, 1, Read(hrandfield)),
-    cmd!("hscan", -3, 0, 1, 1, 1, Read(hscan)),
-    cmd!("hset", -4, DENYOOM | FAST, 1, 1, 1, Write(hset)),
-    cmd!("hsetnx", 4, DENYOOM | FAST, 1, 1, 1, Write(hsetnx)),
-    cmd!("hstrlen", 3, FAST, 1, 1, 1, Read(hstrlen)),
-    cmd!("hvals", 2, 0, 1, 1, 1, Read(hvals)),
+    cmd!("hincrby", 4, DENYOOM | FAST, 1, 1, 1, Write(hincrby), keys: "RW access update @1"),
+    cmd!(
+        "hincrbyfloat", 4, DENYOOM | FAST, 1, 1, 1, Write(hincrbyfloat),
+        keys: "RW access update @1",
+    ),
+    cmd!(
+        "hkeys", 2, 0, 1, 1, 1, Read(hkeys),
+        tips: "nondeterministic_output_order",
+        keys: "RO access @1",
+    ),
+    cmd!("hlen", 2, FAST, 1, 1, 1, Read(hlen), keys: "RO @1"),
+    cmd!("hmget", -3, FAST, 1, 1, 1, Read(hmget), keys: "RO access @1"),
+    cmd!("hmset", -4, DENYOOM | FAST, 1, 1, 1, Write(hmset), keys: "RW update @1"),
+    cmd!(
+        "hrandfield", -2, RANDOM, 1, 1, 1, Read(hrandfield),
+        tips: "nondeterministic_output",
+        keys: "RO access @1",
+    ),
+    cmd!(
+        "hscan", -3, 0, 1, 1, 1, Read(hscan),
+        tips: "nondeterministic_output",
+        keys: "RO access @1",
+    ),
+    cmd!("hset", -4, DENYOOM | FAST, 1, 1, 1, Write(hset), keys: "RW update @1"),
+    cmd!("hsetnx", 4, DENYOOM | FAST, 1, 1, 1, Write(hsetnx), keys: "RW insert @1"),
+    cmd!("hstrlen", 3, FAST, 1, 1, 1, Read(hstrlen), keys: "RO @1"),
+    cmd!(
+        "hvals", 2, 0, 1, 1, 1, Read(hvals),
+        tips: "nondeterministic_output_order",
+        keys: "RO access @1",
+    ),
 ];
 
 fn bulk(bytes: &[u8]) -> Reply {

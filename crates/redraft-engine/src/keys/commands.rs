@@ -16,35 +16,73 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("copy", -3, DENYOOM, 1, 2, 1, Write(copy)),
-    cmd!("dbsize", 1, FAST, 0, 0, 0, Read(dbsize)),
-    cmd!("del", -2, 0, 1, -1, 1, Write(del)),
-    cmd!("exists", -2, FAST, 1, -1, 1, Read(exists)),
-    cmd!("expire", -3, FAST, 1, 1, 1, Write(expire)),
-    cmd!("expireat", -3, FAST, 1, 1, 1, Write(expireat)),
-    cmd!("expiretime", 2, FAST, 1, 1, 1, Read(expiretime)),
-    cmd!("flushall", -1, 0, 0, 0, 0, Write(flushall)),
-    cmd!("flushdb", -1, 0, 0, 0, 0, Write(flushdb)),
-    cmd!("keys", 2, 0, 0, 0, 0, Read(keys)),
-    cmd!("move", 3, FAST, 1, 1, 1, Write(move_)),
+    cmd!("copy", -3, DENYOOM, 1, 2, 1, Write(copy), keys: "RO access @1; OW update @2"),
+    cmd!(
+        "dbsize", 1, FAST, 0, 0, 0, Read(dbsize),
+        tips: "request_policy:all_shards response_policy:agg_sum",
+    ),
+    cmd!(
+        "del", -2, 0, 1, -1, 1, Write(del),
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        keys: "RM delete @1 -1/1/0",
+    ),
+    cmd!(
+        "exists", -2, FAST, 1, -1, 1, Read(exists),
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        keys: "RO @1 -1/1/0",
+    ),
+    cmd!("expire", -3, FAST, 1, 1, 1, Write(expire), keys: "RW update @1"),
+    cmd!("expireat", -3, FAST, 1, 1, 1, Write(expireat), keys: "RW update @1"),
+    cmd!("expiretime", 2, FAST, 1, 1, 1, Read(expiretime), keys: "RO access @1"),
+    cmd!(
+        "flushall", -1, 0, 0, 0, 0, Write(flushall),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+    ),
+    cmd!(
+        "flushdb", -1, 0, 0, 0, 0, Write(flushdb),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+    ),
+    cmd!(
+        "keys", 2, 0, 0, 0, 0, Read(keys),
+        tips: "request_policy:all_shards nondeterministic_output_order",
+    ),
+    cmd!("move", 3, FAST, 1, 1, 1, Write(move_), keys: "RW access update @1"),
     // As in Redis 7, the container itself takes no key: its subcommands do.
     cmd!("object", -2, 0, 0, 0, 0, Container(object::SUBCOMMANDS)),
-    cmd!("persist", 2, FAST, 1, 1, 1, Write(persist)),
-    cmd!("pexpire", -3, FAST, 1, 1, 1, Write(pexpire)),
-    cmd!("pexpireat", -3, FAST, 1, 1, 1, Write(pexpireat)),
-    cmd!("pexpiretime", 2, FAST, 1, 1, 1, Read(pexpiretime)),
-    cmd!("pttl", 2, FAST, 1, 1, 1, Read(pttl)),
-    cmd!("randomkey", 1, RANDOM, 0, 0, 0, Read(randomkey)),
-    cmd!("rename", 3, 0, 1, 2, 1, Write(rename)),
-    cmd!("renamenx", 3, FAST, 1, 2, 1, Write(renamenx)),
-    cmd!("scan", -2, 0, 0, 0, 0, Read(scan)),
+    cmd!("persist", 2, FAST, 1, 1, 1, Write(persist), keys: "RW update @1"),
+    cmd!("pexpire", -3, FAST, 1, 1, 1, Write(pexpire), keys: "RW update @1"),
+    cmd!("pexpireat", -3, FAST, 1, 1, 1, Write(pexpireat), keys: "RW update @1"),
+    cmd!("pexpiretime", 2, FAST, 1, 1, 1, Read(pexpiretime), keys: "RO access @1"),
+    cmd!(
+        "pttl", 2, FAST, 1, 1, 1, Read(pttl),
+        tips: "nondeterministic_output",
+        keys: "RO access @1",
+    ),
+    cmd!(
+        "randomkey", 1, RANDOM, 0, 0, 0, Read(randomkey),
+        tips: "request_policy:all_shards nondeterministic_output",
+    ),
+    cmd!("rename", 3, 0, 1, 2, 1, Write(rename), keys: "RW access delete @1; OW update @2"),
+    cmd!("renamenx", 3, FAST, 1, 2, 1, Write(renamenx), keys: "RW access delete @1; OW insert @2"),
+    cmd!(
+        "scan", -2, 0, 0, 0, 0, Read(scan),
+        tips: "nondeterministic_output request_policy:special",
+    ),
     cmd!("swapdb", 3, FAST, 0, 0, 0, Write(swapdb)),
     // TOUCH updates Redis's access clock, which the engine does not keep: it only counts.
-    cmd!("touch", -2, FAST, 1, -1, 1, Read(exists)),
-    cmd!("ttl", 2, FAST, 1, 1, 1, Read(ttl)),
-    cmd!("type", 2, FAST, 1, 1, 1, Read(type_)),
+    cmd!(
+        "touch", -2, FAST, 1, -1, 1, Read(exists),
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        keys: "RO @1 -1/1/0",
+    ),
+    cmd!("ttl", 2, FAST, 1, 1, 1, Read(ttl), tips: "nondeterministic_output", keys: "RO access @1"),
+    cmd!("type", 2, FAST, 1, 1, 1, Read(type_), keys: "RO @1"),
     // UNLINK frees lazily in Redis; here both free at once, which clients cannot tell apart.
-    cmd!("unlink", -2, FAST, 1, -1, 1, Write(del)),
+    cmd!(
+        "unlink", -2, FAST, 1, -1, 1, Write(del),
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        keys: "RM delete @1 -1/1/0",
+    ),
 ];
 
 /// DEL and UNLINK: how many of the keys existed (and are now gone).

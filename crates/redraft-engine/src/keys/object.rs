@@ -11,11 +11,27 @@ use crate::spec::{cmd, CommandSpec, Kind::Read};
 
 /// OBJECT's subcommands, with the arity and key positions Redis 7's COMMAND reports.
 pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("object|encoding", 3, 0, 2, 2, 1, Read(object_encoding)),
-    cmd!("object|freq", 3, 0, 2, 2, 1, Read(object_freq)),
-    cmd!("object|help", 2, 0, 0, 0, 0, Read(object_help)),
-    cmd!("object|idletime", 3, 0, 2, 2, 1, Read(object_idletime)),
-    cmd!("object|refcount", 3, 0, 2, 2, 1, Read(object_refcount)),
+    cmd!(
+        "object|encoding", 3, 0, 2, 2, 1, Read(object_encoding),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+    ),
+    cmd!(
+        "object|freq", 3, 0, 2, 2, 1, Read(object_freq),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+    ),
+    cmd!("object|help", 2, 0, 0, 0, 0, Read(object_help), flags: "loading stale"),
+    cmd!(
+        "object|idletime", 3, 0, 2, 2, 1, Read(object_idletime),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+    ),
+    cmd!(
+        "object|refcount", 3, 0, 2, 2, 1, Read(object_refcount),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+    ),
 ];
 
 /// Redis's OBJ_SHARED_REFCOUNT: the refcount OBJECT REFCOUNT reports for a shared integer.

@@ -6,7 +6,7 @@ use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec, Kind::Write, Served,
-    WriteCtx, BLOCKING, DENYOOM,
+    WriteCtx, BLOCKING, DENYOOM, NOSCRIPT,
 };
 
 use super::commands::{move_core, pop_core};
@@ -14,18 +14,22 @@ use super::value::End;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("blmove", 6, DENYOOM | BLOCKING, 1, 2, 1, Write(blmove)),
-    cmd!("blmpop", -5, BLOCKING, 0, 0, 0, Write(blmpop)),
-    cmd!("blpop", -3, BLOCKING, 1, -2, 1, Write(blpop)),
-    cmd!("brpop", -3, BLOCKING, 1, -2, 1, Write(brpop)),
     cmd!(
-        "brpoplpush",
-        4,
-        DENYOOM | BLOCKING,
-        1,
-        2,
-        1,
-        Write(brpoplpush)
+        "blmove", 6, DENYOOM | BLOCKING | NOSCRIPT, 1, 2, 1, Write(blmove),
+        keys: "RW access delete @1; RW insert @2",
+    ),
+    cmd!("blmpop", -5, BLOCKING, 0, 0, 0, Write(blmpop), keys: "RW access delete @2 #0/1/1"),
+    cmd!(
+        "blpop", -3, BLOCKING | NOSCRIPT, 1, -2, 1, Write(blpop),
+        keys: "RW access delete @1 -2/1/0",
+    ),
+    cmd!(
+        "brpop", -3, BLOCKING | NOSCRIPT, 1, -2, 1, Write(brpop),
+        keys: "RW access delete @1 -2/1/0",
+    ),
+    cmd!(
+        "brpoplpush", 4, DENYOOM | BLOCKING | NOSCRIPT, 1, 2, 1, Write(brpoplpush),
+        keys: "RW access delete @1; RW insert @2",
     ),
 ];
 

@@ -17,23 +17,26 @@ use super::value::{End, ListValue};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("lindex", 3, 0, 1, 1, 1, Read(lindex)),
-    cmd!("linsert", 5, DENYOOM, 1, 1, 1, Write(linsert)),
-    cmd!("llen", 2, FAST, 1, 1, 1, Read(llen)),
-    cmd!("lmove", 5, DENYOOM, 1, 2, 1, Write(lmove)),
-    cmd!("lmpop", -4, 0, 0, 0, 0, Write(lmpop)),
-    cmd!("lpop", -2, FAST, 1, 1, 1, Write(lpop)),
-    cmd!("lpos", -3, 0, 1, 1, 1, Read(lpos)),
-    cmd!("lpush", -3, DENYOOM | FAST, 1, 1, 1, Write(lpush)),
-    cmd!("lpushx", -3, DENYOOM | FAST, 1, 1, 1, Write(lpushx)),
-    cmd!("lrange", 4, 0, 1, 1, 1, Read(lrange)),
-    cmd!("lrem", 4, 0, 1, 1, 1, Write(lrem)),
-    cmd!("lset", 4, DENYOOM, 1, 1, 1, Write(lset)),
-    cmd!("ltrim", 4, 0, 1, 1, 1, Write(ltrim)),
-    cmd!("rpop", -2, FAST, 1, 1, 1, Write(rpop)),
-    cmd!("rpoplpush", 3, DENYOOM, 1, 2, 1, Write(rpoplpush)),
-    cmd!("rpush", -3, DENYOOM | FAST, 1, 1, 1, Write(rpush)),
-    cmd!("rpushx", -3, DENYOOM | FAST, 1, 1, 1, Write(rpushx)),
+    cmd!("lindex", 3, 0, 1, 1, 1, Read(lindex), keys: "RO access @1"),
+    cmd!("linsert", 5, DENYOOM, 1, 1, 1, Write(linsert), keys: "RW insert @1"),
+    cmd!("llen", 2, FAST, 1, 1, 1, Read(llen), keys: "RO @1"),
+    cmd!("lmove", 5, DENYOOM, 1, 2, 1, Write(lmove), keys: "RW access delete @1; RW insert @2"),
+    cmd!("lmpop", -4, 0, 0, 0, 0, Write(lmpop), keys: "RW access delete @1 #0/1/1"),
+    cmd!("lpop", -2, FAST, 1, 1, 1, Write(lpop), keys: "RW access delete @1"),
+    cmd!("lpos", -3, 0, 1, 1, 1, Read(lpos), keys: "RO access @1"),
+    cmd!("lpush", -3, DENYOOM | FAST, 1, 1, 1, Write(lpush), keys: "RW insert @1"),
+    cmd!("lpushx", -3, DENYOOM | FAST, 1, 1, 1, Write(lpushx), keys: "RW insert @1"),
+    cmd!("lrange", 4, 0, 1, 1, 1, Read(lrange), keys: "RO access @1"),
+    cmd!("lrem", 4, 0, 1, 1, 1, Write(lrem), keys: "RW delete @1"),
+    cmd!("lset", 4, DENYOOM, 1, 1, 1, Write(lset), keys: "RW update @1"),
+    cmd!("ltrim", 4, 0, 1, 1, 1, Write(ltrim), keys: "RW delete @1"),
+    cmd!("rpop", -2, FAST, 1, 1, 1, Write(rpop), keys: "RW access delete @1"),
+    cmd!(
+        "rpoplpush", 3, DENYOOM, 1, 2, 1, Write(rpoplpush),
+        keys: "RW access delete @1; RW insert @2",
+    ),
+    cmd!("rpush", -3, DENYOOM | FAST, 1, 1, 1, Write(rpush), keys: "RW insert @1"),
+    cmd!("rpushx", -3, DENYOOM | FAST, 1, 1, 1, Write(rpushx), keys: "RW insert @1"),
 ];
 
 fn bulks(items: impl IntoIterator<Item = Vec<u8>>) -> Reply {

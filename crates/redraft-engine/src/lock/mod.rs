@@ -22,7 +22,8 @@ use table::{Lease, Lock};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("fenced", -4, 0, 0, 0, 0, Write(fenced)),
+    // The fenced command's keys, wherever they are: COMMAND GETKEYS cannot name them.
+    cmd!("fenced", -4, 0, 0, 0, 0, Write(fenced), keys: "RW access update @? ?"),
     cmd!("lock.acquire", -4, BLOCKING, 0, 0, 0, Write(acquire)),
     cmd!("lock.info", 2, FAST, 0, 0, 0, Read(info)),
     cmd!("lock.list", -1, 0, 0, 0, 0, Read(list)),

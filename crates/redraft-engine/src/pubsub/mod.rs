@@ -20,32 +20,36 @@ use crate::spec::{
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("psubscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("publish", 3, PUBSUB | FAST, 0, 0, 0, Write(publish)),
+    cmd!("psubscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!("publish", 3, PUBSUB | FAST, 0, 0, 0, Write(publish), flags: "loading stale"),
     cmd!("pubsub", -2, 0, 0, 0, 0, Container(PUBSUB_SUBCOMMANDS)),
-    cmd!("punsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("spublish", 3, PUBSUB | FAST, 1, 1, 1, Write(spublish)),
-    cmd!("ssubscribe", -2, PUBSUB | NOSCRIPT, 1, -1, 1, Session),
-    cmd!("subscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("sunsubscribe", -1, PUBSUB | NOSCRIPT, 1, -1, 1, Session),
-    cmd!("unsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
+    cmd!("punsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!(
+        "spublish", 3, PUBSUB | FAST, 1, 1, 1, Write(spublish),
+        flags: "loading stale",
+        keys: "not_key @1",
+    ),
+    cmd!(
+        "ssubscribe", -2, PUBSUB | NOSCRIPT, 1, -1, 1, Session,
+        flags: "loading stale",
+        keys: "not_key @1 -1/1/0",
+    ),
+    cmd!("subscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
+    cmd!(
+        "sunsubscribe", -1, PUBSUB | NOSCRIPT, 1, -1, 1, Session,
+        flags: "loading stale",
+        keys: "not_key @1 -1/1/0",
+    ),
+    cmd!("unsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session, flags: "loading stale"),
 ];
 
 static PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("pubsub|channels", -2, PUBSUB, 0, 0, 0, Read(channels)),
-    cmd!("pubsub|help", 2, 0, 0, 0, 0, Read(help)),
-    cmd!("pubsub|numpat", 2, PUBSUB, 0, 0, 0, Read(numpat)),
-    cmd!("pubsub|numsub", -2, PUBSUB, 0, 0, 0, Read(numsub)),
-    cmd!(
-        "pubsub|shardchannels",
-        -2,
-        PUBSUB,
-        0,
-        0,
-        0,
-        Read(shardchannels)
-    ),
-    cmd!("pubsub|shardnumsub", -2, PUBSUB, 0, 0, 0, Read(shardnumsub)),
+    cmd!("pubsub|channels", -2, PUBSUB, 0, 0, 0, Read(channels), flags: "loading stale"),
+    cmd!("pubsub|help", 2, 0, 0, 0, 0, Read(help), flags: "loading stale"),
+    cmd!("pubsub|numpat", 2, PUBSUB, 0, 0, 0, Read(numpat), flags: "loading stale"),
+    cmd!("pubsub|numsub", -2, PUBSUB, 0, 0, 0, Read(numsub), flags: "loading stale"),
+    cmd!("pubsub|shardchannels", -2, PUBSUB, 0, 0, 0, Read(shardchannels), flags: "loading stale"),
+    cmd!("pubsub|shardnumsub", -2, PUBSUB, 0, 0, 0, Read(shardnumsub), flags: "loading stale"),
 ];
 
 /// The commands of a subscribed connection's session (SUBSCRIBE ... SUNSUBSCRIBE).

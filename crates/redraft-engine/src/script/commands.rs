@@ -20,21 +20,51 @@ use crate::spec::{
 /// This module's entries in the command table (see [`crate::table`]). Redis 7's key
 /// positions for these are given by numkeys (movable keys): none fixed.
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("eval", -3, NOSCRIPT, 0, 0, 0, Write(eval)),
-    cmd!("eval_ro", -3, NOSCRIPT, 0, 0, 0, Read(eval_ro)),
-    cmd!("evalsha", -3, NOSCRIPT, 0, 0, 0, Write(evalsha)),
-    cmd!("evalsha_ro", -3, NOSCRIPT, 0, 0, 0, Read(evalsha_ro)),
+    cmd!(
+        "eval", -3, NOSCRIPT, 0, 0, 0, Write(eval),
+        flags: "stale skip_monitor no_mandatory_keys",
+        keys: "RW access update @2 #0/1/1",
+    ),
+    cmd!(
+        "eval_ro", -3, NOSCRIPT, 0, 0, 0, Read(eval_ro),
+        flags: "readonly stale skip_monitor no_mandatory_keys",
+        keys: "RO access @2 #0/1/1",
+    ),
+    cmd!(
+        "evalsha", -3, NOSCRIPT, 0, 0, 0, Write(evalsha),
+        flags: "stale skip_monitor no_mandatory_keys",
+        keys: "RW access update @2 #0/1/1",
+    ),
+    cmd!(
+        "evalsha_ro", -3, NOSCRIPT, 0, 0, 0, Read(evalsha_ro),
+        flags: "readonly stale skip_monitor no_mandatory_keys",
+        keys: "RO access @2 #0/1/1",
+    ),
     cmd!("script", -2, 0, 0, 0, 0, Container(SCRIPT)),
 ];
 
 /// SCRIPT's subcommands. KILL is the server's (it stops a script running on the read path).
 static SCRIPT: &[CommandSpec] = &[
-    cmd!("script|exists", -3, NOSCRIPT, 0, 0, 0, Read(script_exists)),
-    cmd!("script|flush", -2, NOSCRIPT, 0, 0, 0, Write(script_flush)),
-    cmd!("script|help", 2, CONNECTION, 0, 0, 0, Read(script_help)),
+    cmd!(
+        "script|exists", -3, NOSCRIPT, 0, 0, 0, Read(script_exists),
+        tips: "request_policy:all_shards response_policy:agg_logical_and",
+    ),
+    cmd!(
+        "script|flush", -2, NOSCRIPT, 0, 0, 0, Write(script_flush),
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+    ),
+    cmd!("script|help", 2, CONNECTION, 0, 0, 0, Read(script_help), flags: "loading stale"),
     // Answered by the node that runs the script (a read-only one: writes cannot be stopped).
-    cmd!("script|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
-    cmd!("script|load", 3, NOSCRIPT, 0, 0, 0, Write(script_load)),
+    cmd!(
+        "script|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "allow_busy",
+        tips: "request_policy:all_shards response_policy:one_succeeded",
+    ),
+    cmd!(
+        "script|load", 3, NOSCRIPT, 0, 0, 0, Write(script_load),
+        flags: "stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+    ),
 ];
 
 pub const NO_SCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";

@@ -20,24 +20,61 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("sadd", -3, DENYOOM | FAST, 1, 1, 1, Write(sadd)),
-    cmd!("scard", 2, FAST, 1, 1, 1, Read(scard)),
-    cmd!("sdiff", -2, 0, 1, -1, 1, Read(sdiff)),
-    cmd!("sdiffstore", -3, DENYOOM, 1, -1, 1, Write(sdiffstore)),
-    cmd!("sinter", -2, 0, 1, -1, 1, Read(sinter)),
-    cmd!("sintercard", -3, 0, 0, 0, 0, Read(sintercard)),
-    cmd!("sinterstore", -3, DENYOOM, 1, -1, 1, Write(sinterstore)),
-    cmd!("sismember", 3, FAST, 1, 1, 1, Read(sismember)),
+    cmd!("sadd", -3, DENYOOM | FAST, 1, 1, 1, Write(sadd), keys: "RW insert @1"),
+    cmd!("scard", 2, FAST, 1, 1, 1, Read(scard), keys: "RO @1"),
+    cmd!(
+        "sdiff", -2, 0, 1, -1, 1, Read(sdiff),
+        tips: "nondeterministic_output_order",
+        keys: "RO access @1 -1/1/0",
+    ),
+    cmd!(
+        "sdiffstore", -3, DENYOOM, 1, -1, 1, Write(sdiffstore),
+        keys: "OW update @1; RO access @2 -1/1/0",
+    ),
+    cmd!(
+        "sinter", -2, 0, 1, -1, 1, Read(sinter),
+        tips: "nondeterministic_output_order",
+        keys: "RO access @1 -1/1/0",
+    ),
+    cmd!("sintercard", -3, 0, 0, 0, 0, Read(sintercard), keys: "RO access @1 #0/1/1"),
+    cmd!(
+        "sinterstore", -3, DENYOOM, 1, -1, 1, Write(sinterstore),
+        keys: "RW update @1; RO access @2 -1/1/0",
+    ),
+    cmd!("sismember", 3, FAST, 1, 1, 1, Read(sismember), keys: "RO @1"),
     // Redis 7.0 serves SMEMBERS with SINTER's function.
-    cmd!("smembers", 2, 0, 1, 1, 1, Read(sinter)),
-    cmd!("smismember", -3, FAST, 1, 1, 1, Read(smismember)),
-    cmd!("smove", 4, FAST, 1, 2, 1, Write(smove)),
-    cmd!("spop", -2, FAST | RANDOM, 1, 1, 1, Write(spop)),
-    cmd!("srandmember", -2, RANDOM, 1, 1, 1, Read(srandmember)),
-    cmd!("srem", -3, FAST, 1, 1, 1, Write(srem)),
-    cmd!("sscan", -3, 0, 1, 1, 1, Read(sscan)),
-    cmd!("sunion", -2, 0, 1, -1, 1, Read(sunion)),
-    cmd!("sunionstore", -3, DENYOOM, 1, -1, 1, Write(sunionstore)),
+    cmd!(
+        "smembers", 2, 0, 1, 1, 1, Read(sinter),
+        tips: "nondeterministic_output_order",
+        keys: "RO access @1",
+    ),
+    cmd!("smismember", -3, FAST, 1, 1, 1, Read(smismember), keys: "RO access @1"),
+    cmd!("smove", 4, FAST, 1, 2, 1, Write(smove), keys: "RW access delete @1; RW insert @2"),
+    cmd!(
+        "spop", -2, FAST | RANDOM, 1, 1, 1, Write(spop),
+        tips: "nondeterministic_output",
+        keys: "RW access delete @1",
+    ),
+    cmd!(
+        "srandmember", -2, RANDOM, 1, 1, 1, Read(srandmember),
+        tips: "nondeterministic_output",
+        keys: "RO access @1",
+    ),
+    cmd!("srem", -3, FAST, 1, 1, 1, Write(srem), keys: "RW delete @1"),
+    cmd!(
+        "sscan", -3, 0, 1, 1, 1, Read(sscan),
+        tips: "nondeterministic_output",
+        keys: "RO access @1",
+    ),
+    cmd!(
+        "sunion", -2, 0, 1, -1, 1, Read(sunion),
+        tips: "nondeterministic_output_order",
+        keys: "RO access @1 -1/1/0",
+    ),
+    cmd!(
+        "sunionstore", -3, DENYOOM, 1, -1, 1, Write(sunionstore),
+        keys: "OW update @1; RO access @2 -1/1/0",
+    ),
 ];
 
 /// The live set at `key`: Ok(None) when absent, WRONGTYPE for another type.

@@ -18,28 +18,15 @@ use crate::spec::{ReadCtx, WriteCtx};
 /// XGROUP's subcommands (see [`crate::table`]): the dispatcher answers an unknown one and a
 /// wrong argument count with Redis's lines.
 pub(super) static XGROUP: &[CommandSpec] = &[
-    cmd!("xgroup|create", -5, DENYOOM, 2, 2, 1, Write(xgroup_create)),
+    cmd!("xgroup|create", -5, DENYOOM, 2, 2, 1, Write(xgroup_create), keys: "RW insert @2"),
     cmd!(
-        "xgroup|createconsumer",
-        5,
-        DENYOOM,
-        2,
-        2,
-        1,
-        Write(xgroup_createconsumer)
+        "xgroup|createconsumer", 5, DENYOOM, 2, 2, 1, Write(xgroup_createconsumer),
+        keys: "RW insert @2",
     ),
-    cmd!(
-        "xgroup|delconsumer",
-        5,
-        0,
-        2,
-        2,
-        1,
-        Write(xgroup_delconsumer)
-    ),
-    cmd!("xgroup|destroy", 4, 0, 2, 2, 1, Write(xgroup_destroy)),
-    cmd!("xgroup|help", 2, 0, 0, 0, 0, Read(xgroup_help)),
-    cmd!("xgroup|setid", -5, 0, 2, 2, 1, Write(xgroup_setid)),
+    cmd!("xgroup|delconsumer", 5, 0, 2, 2, 1, Write(xgroup_delconsumer), keys: "RW delete @2"),
+    cmd!("xgroup|destroy", 4, 0, 2, 2, 1, Write(xgroup_destroy), keys: "RW delete @2"),
+    cmd!("xgroup|help", 2, 0, 0, 0, 0, Read(xgroup_help), flags: "loading stale"),
+    cmd!("xgroup|setid", -5, 0, 2, 2, 1, Write(xgroup_setid), keys: "RW update @2"),
 ];
 
 /// An entry time as the signed milliseconds groups record.

@@ -37,19 +37,42 @@ use info::XINFO;
 /// Redis 7.0's COMMAND reports them (XREAD and XREADGROUP report none; XGROUP's and XINFO's
 /// subcommands take their key second).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("xack", -4, FAST, 1, 1, 1, Write(xack)),
-    cmd!("xadd", -5, DENYOOM | FAST, 1, 1, 1, Write(xadd)),
-    cmd!("xautoclaim", -6, FAST, 1, 1, 1, Write(xautoclaim)),
-    cmd!("xclaim", -6, FAST, 1, 1, 1, Write(xclaim)),
-    cmd!("xdel", -3, FAST, 1, 1, 1, Write(xdel)),
+    cmd!("xack", -4, FAST, 1, 1, 1, Write(xack), keys: "RW update @1"),
+    cmd!(
+        "xadd", -5, DENYOOM | FAST, 1, 1, 1, Write(xadd),
+        tips: "nondeterministic_output",
+        keys: "RW update @1",
+    ),
+    cmd!(
+        "xautoclaim", -6, FAST, 1, 1, 1, Write(xautoclaim),
+        tips: "nondeterministic_output",
+        keys: "RW delete @1",
+    ),
+    cmd!(
+        "xclaim", -6, FAST, 1, 1, 1, Write(xclaim),
+        tips: "nondeterministic_output",
+        keys: "RW update @1",
+    ),
+    cmd!("xdel", -3, FAST, 1, 1, 1, Write(xdel), keys: "RW delete @1"),
     cmd!("xgroup", -2, 0, 0, 0, 0, Container(XGROUP)),
     cmd!("xinfo", -2, 0, 0, 0, 0, Container(XINFO)),
-    cmd!("xlen", 2, FAST, 1, 1, 1, Read(xlen)),
-    cmd!("xpending", -3, 0, 1, 1, 1, Read(xpending)),
-    cmd!("xrange", -4, 0, 1, 1, 1, Read(xrange)),
-    cmd!("xread", -4, BLOCKING, 0, 0, 0, Read(xread)),
-    cmd!("xreadgroup", -7, BLOCKING, 0, 0, 0, Write(xreadgroup)),
-    cmd!("xrevrange", -4, 0, 1, 1, 1, Read(xrevrange)),
-    cmd!("xsetid", -3, DENYOOM | FAST, 1, 1, 1, Write(xsetid)),
-    cmd!("xtrim", -4, 0, 1, 1, 1, Write(xtrim)),
+    cmd!("xlen", 2, FAST, 1, 1, 1, Read(xlen), keys: "RO @1"),
+    cmd!(
+        "xpending", -3, 0, 1, 1, 1, Read(xpending),
+        tips: "nondeterministic_output",
+        keys: "RO access @1",
+    ),
+    cmd!("xrange", -4, 0, 1, 1, 1, Read(xrange), keys: "RO access @1"),
+    cmd!("xread", -4, BLOCKING, 0, 0, 0, Read(xread), keys: "RO access STREAMS@1 -1/1/2"),
+    cmd!(
+        "xreadgroup", -7, BLOCKING, 0, 0, 0, Write(xreadgroup),
+        keys: "RO access STREAMS@4 -1/1/2",
+    ),
+    cmd!("xrevrange", -4, 0, 1, 1, 1, Read(xrevrange), keys: "RO access @1"),
+    cmd!("xsetid", -3, DENYOOM | FAST, 1, 1, 1, Write(xsetid), keys: "RW update @1"),
+    cmd!(
+        "xtrim", -4, 0, 1, 1, 1, Write(xtrim),
+        tips: "nondeterministic_output",
+        keys: "RW delete @1",
+    ),
 ];

@@ -16,38 +16,63 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("append", 3, DENYOOM | FAST, 1, 1, 1, Write(append)),
-    cmd!("decr", 2, DENYOOM | FAST, 1, 1, 1, Write(decr)),
-    cmd!("decrby", 3, DENYOOM | FAST, 1, 1, 1, Write(decrby)),
-    cmd!("get", 2, FAST, 1, 1, 1, Read(get)),
-    cmd!("getdel", 2, FAST, 1, 1, 1, Write(getdel)),
-    cmd!("getex", -2, FAST, 1, 1, 1, Write(getex)),
-    cmd!("getrange", 4, 0, 1, 1, 1, Read(getrange)),
-    cmd!("getset", 3, DENYOOM | FAST, 1, 1, 1, Write(getset)),
-    cmd!("incr", 2, DENYOOM | FAST, 1, 1, 1, Write(incr)),
-    cmd!("incrby", 3, DENYOOM | FAST, 1, 1, 1, Write(incrby)),
+    cmd!("append", 3, DENYOOM | FAST, 1, 1, 1, Write(append), keys: "RW insert @1"),
+    cmd!("decr", 2, DENYOOM | FAST, 1, 1, 1, Write(decr), keys: "RW access update @1"),
+    cmd!("decrby", 3, DENYOOM | FAST, 1, 1, 1, Write(decrby), keys: "RW access update @1"),
+    cmd!("get", 2, FAST, 1, 1, 1, Read(get), keys: "RO access @1"),
+    cmd!("getdel", 2, FAST, 1, 1, 1, Write(getdel), keys: "RW access delete @1"),
+    cmd!("getex", -2, FAST, 1, 1, 1, Write(getex), keys: "RW access update @1"),
+    cmd!("getrange", 4, 0, 1, 1, 1, Read(getrange), keys: "RO access @1"),
+    cmd!("getset", 3, DENYOOM | FAST, 1, 1, 1, Write(getset), keys: "RW access update @1"),
+    cmd!("incr", 2, DENYOOM | FAST, 1, 1, 1, Write(incr), keys: "RW access update @1"),
+    cmd!("incrby", 3, DENYOOM | FAST, 1, 1, 1, Write(incrby), keys: "RW access update @1"),
     cmd!(
-        "incrbyfloat",
-        3,
-        DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(incrbyfloat)
+        "incrbyfloat", 3, DENYOOM | FAST, 1, 1, 1, Write(incrbyfloat),
+        keys: "RW access update @1",
     ),
-    cmd!("lcs", -3, 0, 1, 2, 1, Read(lcs)),
-    cmd!("mget", -2, FAST, 1, -1, 1, Read(mget)),
-    cmd!("mset", -3, DENYOOM, 1, -1, 2, Write(mset)),
-    cmd!("msetnx", -3, DENYOOM, 1, -1, 2, Write(msetnx)),
-    cmd!("psetex", 4, DENYOOM, 1, 1, 1, Write(psetex)),
-    cmd!("set", -3, DENYOOM, 1, 1, 1, Write(set)),
-    cmd!("setex", 4, DENYOOM, 1, 1, 1, Write(setex)),
-    cmd!("setnx", 3, DENYOOM | FAST, 1, 1, 1, Write(setnx)),
-    cmd!("setrange", 4, DENYOOM, 1, 1, 1, Write(setrange)),
-    cmd!("strlen", 2, FAST, 1, 1, 1, Read(strlen)),
+    cmd!("lcs", -3, 0, 1, 2, 1, Read(lcs), keys: "RO access @1 1/1/0"),
+    cmd!(
+        "mget", -2, FAST, 1, -1, 1, Read(mget),
+        tips: "request_policy:multi_shard",
+        keys: "RO access @1 -1/1/0",
+    ),
+    cmd!(
+        "mset", -3, DENYOOM, 1, -1, 2, Write(mset),
+        tips: "request_policy:multi_shard response_policy:all_succeeded",
+        keys: "OW update @1 -1/2/0",
+    ),
+    cmd!(
+        "msetnx", -3, DENYOOM, 1, -1, 2, Write(msetnx),
+        tips: "request_policy:multi_shard response_policy:agg_min",
+        keys: "OW insert @1 -1/2/0",
+    ),
+    cmd!("psetex", 4, DENYOOM, 1, 1, 1, Write(psetex), keys: "OW update @1"),
+    cmd!(
+        "set", -3, DENYOOM, 1, 1, 1, Write(set),
+        keys: "RW access update variable_flags @1",
+        find_keys: set_keys,
+    ),
+    cmd!("setex", 4, DENYOOM, 1, 1, 1, Write(setex), keys: "OW update @1"),
+    cmd!("setnx", 3, DENYOOM | FAST, 1, 1, 1, Write(setnx), keys: "OW insert @1"),
+    cmd!("setrange", 4, DENYOOM, 1, 1, 1, Write(setrange), keys: "RW update @1"),
+    cmd!("strlen", 2, FAST, 1, 1, 1, Read(strlen), keys: "RO @1"),
     // SUBSTR is GETRANGE under its old name, as in Redis.
-    cmd!("substr", 4, 0, 1, 1, 1, Read(getrange)),
+    cmd!("substr", 4, 0, 1, 1, 1, Read(getrange), keys: "RO access @1"),
 ];
+
+/// SET's key for COMMAND GETKEYS, with what it does to it: read and updated with GET, else
+/// overwritten.
+fn set_keys(argv: &[Vec<u8>]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    let get = argv
+        .iter()
+        .skip(3)
+        .any(|arg| arg.eq_ignore_ascii_case(b"get"));
+    let flags: &[&str] = match get {
+        true => &["RW", "access", "update"],
+        false => &["OW", "update"],
+    };
+    Some(vec![(1, flags)])
+}
 
 fn string_entry(bytes: Vec<u8>, deadline_ms: Option<u64>) -> Entry {
     Entry::new(Value::String(bytes), deadline_ms)
