@@ -334,11 +334,15 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         "sort", -2, DENYOOM, 1, 1, 1, Write(sort),
         keys: "RO access @1; RO access @? ?; OW update @? ?",
         find_keys: sort_keys,
+        docs: "generic 1.0.0",
+        args: "key:key#0 ?pattern:pattern=BY#1 ?offset_count:block=LIMIT(offset:integer count:integer) ?*+pattern:pattern=GET#1 ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?sorting:pure-token=ALPHA ?destination:key=STORE#2",
     ),
     cmd!(
         "sort_ro", -2, 0, 1, 1, 1, Read(sort_ro),
         keys: "RO access @1; RO access @? ?",
         find_keys: sort_ro_keys,
+        docs: "generic 7.0.0",
+        args: "key:key#0 ?pattern:pattern=BY#1 ?offset_count:block=LIMIT(offset:integer count:integer) ?*+pattern:pattern=GET#1 ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?sorting:pure-token=ALPHA",
     ),
 ];
 

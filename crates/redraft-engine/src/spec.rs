@@ -77,6 +77,12 @@ pub struct CommandSpec {
     /// For the commands whose keys or key flags the specifications cannot say alone (Redis's
     /// getkeys procedures: SORT's STORE, MIGRATE's KEYS, SET's GET), the keys `argv` names.
     pub find_keys: Option<FindKeys>,
+    /// For COMMAND DOCS: the command's group, the version that introduced it, then its doc
+    /// flags (`syscmd`, `deprecated`) and `deprecated_since:<version>`, space-separated.
+    pub docs: &'static str,
+    /// For COMMAND DOCS: its arguments, in the compact form [`crate::introspect::docs`]
+    /// reads (`key:key#0 ?get:pure-token=GET`).
+    pub arguments: &'static str,
 }
 
 /// The keys a command names: each one's index in `argv` and its key-specification flags; None
@@ -193,12 +199,12 @@ impl CommandSpec {
 }
 
 /// A table entry: name, arity, flag bits, first key, last key, step, kind, then optionally
-/// (in this order) `flags:` more Redis flags, `tips:` and `keys:` key specifications (see the
-/// fields of [`CommandSpec`]).
+/// (in this order) `flags:` more Redis flags, `tips:`, `keys:` key specifications,
+/// `find_keys:`, `docs:` and `args:` (see the fields of [`CommandSpec`]).
 macro_rules! cmd {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $kind:expr
      $(, flags: $more:literal)? $(, tips: $tips:literal)? $(, keys: $keys:literal)?
-     $(, find_keys: $find:path)? $(,)?) => {
+     $(, find_keys: $find:path)? $(, docs: $docs:literal)? $(, args: $args:literal)? $(,)?) => {
         CommandSpec {
             name: $name,
             arity: $arity,
@@ -211,6 +217,8 @@ macro_rules! cmd {
             tips: $crate::spec::cmd!(@or $($tips)?),
             key_specs: $crate::spec::cmd!(@or $($keys)?),
             find_keys: $crate::spec::cmd!(@some $($find)?),
+            docs: $crate::spec::cmd!(@or $($docs)?),
+            arguments: $crate::spec::cmd!(@or $($args)?),
         }
     };
     (@or $text:literal) => {

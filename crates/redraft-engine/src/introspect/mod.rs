@@ -53,7 +53,7 @@ pub fn find(name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 fn info_of(name: &[u8]) -> Reply {
-    find(name).map_or(Reply::NilArray, info)
+    find(name).map_or(Reply::Nil, info)
 }
 
 /// Every command and subcommand (`container|sub`), as Redis 7.0's COMMAND LIST, or those of

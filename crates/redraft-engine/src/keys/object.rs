@@ -15,22 +15,34 @@ pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
         "object|encoding", 3, 0, 2, 2, 1, Read(object_encoding),
         tips: "nondeterministic_output",
         keys: "RO @2",
+        docs: "generic 2.2.3",
+        args: "key:key#0",
     ),
     cmd!(
         "object|freq", 3, 0, 2, 2, 1, Read(object_freq),
         tips: "nondeterministic_output",
         keys: "RO @2",
+        docs: "generic 4.0.0",
+        args: "key:key#0",
     ),
-    cmd!("object|help", 2, 0, 0, 0, 0, Read(object_help), flags: "loading stale"),
+    cmd!(
+        "object|help", 2, 0, 0, 0, 0, Read(object_help),
+        flags: "loading stale",
+        docs: "generic 6.2.0",
+    ),
     cmd!(
         "object|idletime", 3, 0, 2, 2, 1, Read(object_idletime),
         tips: "nondeterministic_output",
         keys: "RO @2",
+        docs: "generic 2.2.3",
+        args: "key:key#0",
     ),
     cmd!(
         "object|refcount", 3, 0, 2, 2, 1, Read(object_refcount),
         tips: "nondeterministic_output",
         keys: "RO @2",
+        docs: "generic 2.2.3",
+        args: "key:key#0",
     ),
 ];
 

@@ -20,60 +20,115 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("sadd", -3, DENYOOM | FAST, 1, 1, 1, Write(sadd), keys: "RW insert @1"),
-    cmd!("scard", 2, FAST, 1, 1, 1, Read(scard), keys: "RO @1"),
+    cmd!(
+        "sadd", -3, DENYOOM | FAST, 1, 1, 1, Write(sadd),
+        keys: "RW insert @1",
+        docs: "set 1.0.0",
+        args: "key:key#0 *member:string",
+    ),
+    cmd!(
+        "scard", 2, FAST, 1, 1, 1, Read(scard),
+        keys: "RO @1",
+        docs: "set 1.0.0",
+        args: "key:key#0",
+    ),
     cmd!(
         "sdiff", -2, 0, 1, -1, 1, Read(sdiff),
         tips: "nondeterministic_output_order",
         keys: "RO access @1 -1/1/0",
+        docs: "set 1.0.0",
+        args: "*key:key#0",
     ),
     cmd!(
         "sdiffstore", -3, DENYOOM, 1, -1, 1, Write(sdiffstore),
         keys: "OW update @1; RO access @2 -1/1/0",
+        docs: "set 1.0.0",
+        args: "destination:key#0 *key:key#1",
     ),
     cmd!(
         "sinter", -2, 0, 1, -1, 1, Read(sinter),
         tips: "nondeterministic_output_order",
         keys: "RO access @1 -1/1/0",
+        docs: "set 1.0.0",
+        args: "*key:key#0",
     ),
-    cmd!("sintercard", -3, 0, 0, 0, 0, Read(sintercard), keys: "RO access @1 #0/1/1"),
+    cmd!(
+        "sintercard", -3, 0, 0, 0, 0, Read(sintercard),
+        keys: "RO access @1 #0/1/1",
+        docs: "set 7.0.0",
+        args: "numkeys:integer *key:key#0 ?limit:integer=LIMIT",
+    ),
     cmd!(
         "sinterstore", -3, DENYOOM, 1, -1, 1, Write(sinterstore),
         keys: "RW update @1; RO access @2 -1/1/0",
+        docs: "set 1.0.0",
+        args: "destination:key#0 *key:key#1",
     ),
-    cmd!("sismember", 3, FAST, 1, 1, 1, Read(sismember), keys: "RO @1"),
+    cmd!(
+        "sismember", 3, FAST, 1, 1, 1, Read(sismember),
+        keys: "RO @1",
+        docs: "set 1.0.0",
+        args: "key:key#0 member:string",
+    ),
     // Redis 7.0 serves SMEMBERS with SINTER's function.
     cmd!(
         "smembers", 2, 0, 1, 1, 1, Read(sinter),
         tips: "nondeterministic_output_order",
         keys: "RO access @1",
+        docs: "set 1.0.0",
+        args: "key:key#0",
     ),
-    cmd!("smismember", -3, FAST, 1, 1, 1, Read(smismember), keys: "RO access @1"),
-    cmd!("smove", 4, FAST, 1, 2, 1, Write(smove), keys: "RW access delete @1; RW insert @2"),
+    cmd!(
+        "smismember", -3, FAST, 1, 1, 1, Read(smismember),
+        keys: "RO access @1",
+        docs: "set 6.2.0",
+        args: "key:key#0 *member:string",
+    ),
+    cmd!(
+        "smove", 4, FAST, 1, 2, 1, Write(smove),
+        keys: "RW access delete @1; RW insert @2",
+        docs: "set 1.0.0",
+        args: "source:key#0 destination:key#1 member:string",
+    ),
     cmd!(
         "spop", -2, FAST | RANDOM, 1, 1, 1, Write(spop),
         tips: "nondeterministic_output",
         keys: "RW access delete @1",
+        docs: "set 1.0.0",
+        args: "key:key#0 ?count:integer@3.2.0",
     ),
     cmd!(
         "srandmember", -2, RANDOM, 1, 1, 1, Read(srandmember),
         tips: "nondeterministic_output",
         keys: "RO access @1",
+        docs: "set 1.0.0",
+        args: "key:key#0 ?count:integer@2.6.0",
     ),
-    cmd!("srem", -3, FAST, 1, 1, 1, Write(srem), keys: "RW delete @1"),
+    cmd!(
+        "srem", -3, FAST, 1, 1, 1, Write(srem),
+        keys: "RW delete @1",
+        docs: "set 1.0.0",
+        args: "key:key#0 *member:string",
+    ),
     cmd!(
         "sscan", -3, 0, 1, 1, 1, Read(sscan),
         tips: "nondeterministic_output",
         keys: "RO access @1",
+        docs: "set 2.8.0",
+        args: "key:key#0 cursor:integer ?pattern:pattern=MATCH ?count:integer=COUNT",
     ),
     cmd!(
         "sunion", -2, 0, 1, -1, 1, Read(sunion),
         tips: "nondeterministic_output_order",
         keys: "RO access @1 -1/1/0",
+        docs: "set 1.0.0",
+        args: "*key:key#0",
     ),
     cmd!(
         "sunionstore", -3, DENYOOM, 1, -1, 1, Write(sunionstore),
         keys: "OW update @1; RO access @2 -1/1/0",
+        docs: "set 1.0.0",
+        args: "destination:key#0 *key:key#1",
     ),
 ];
 
