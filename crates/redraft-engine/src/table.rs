@@ -309,7 +309,7 @@ mod tests {
         );
         assert_eq!(lookup(b"set").unwrap().flag_names(), vec!["denyoom"]);
         assert_eq!(lookup(b"get").unwrap().flag_names(), vec!["fast"]);
-        assert_eq!(lookup(b"ping").unwrap().flag_names(), vec!["fast", "stale"]);
+        assert_eq!(lookup(b"ping").unwrap().flag_names(), vec!["fast"]);
     }
 
     #[test]
