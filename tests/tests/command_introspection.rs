@@ -360,3 +360,85 @@ async fn command_subcommands_and_errors_match_redis() {
         assert_eq!(shared(&mine, &theirs), shared(&redis, &ours), "{filter:?}");
     }
 }
+
+/// What COMMAND DOCS gives that redraft does not: prose (Redis's summaries, complexity,
+/// history and replacement notes).
+const DOCS_PROSE: &[&str] = &["summary", "complexity", "history", "replaced_by"];
+
+/// A COMMAND DOCS value (RESP2: maps as flat arrays) as comparable text, without prose, flags
+/// as sets, and only the subcommands redraft serves (`served`).
+fn docs_text(doc: &OwnedFrame, served: &BTreeSet<String>) -> String {
+    let mut out = BTreeMap::new();
+    for pair in items(doc).chunks(2) {
+        let name = text(&pair[0]);
+        let value = match name.as_str() {
+            _ if DOCS_PROSE.contains(&name.as_str()) => continue,
+            "flags" | "doc_flags" => format!("{:?}", texts(&pair[1])),
+            "arguments" => {
+                let arguments: Vec<String> = items(&pair[1])
+                    .iter()
+                    .map(|a| docs_text(a, served))
+                    .collect();
+                format!("[{}]", arguments.join(", "))
+            }
+            "subcommands" => {
+                // Both serve them, in name order (Redis: its hash order).
+                let subs: BTreeMap<String, String> = items(&pair[1])
+                    .chunks(2)
+                    .map(|sub| (text(&sub[0]), docs_text(&sub[1], served)))
+                    .filter(|(name, _)| served.contains(name))
+                    .filter(|(name, _)| !REDRAFT_ONLY.contains(&name.as_str()))
+                    .collect();
+                if subs.is_empty() {
+                    continue;
+                }
+                format!("{subs:?}")
+            }
+            _ => show_frame(&pair[1]),
+        };
+        out.insert(name, value);
+    }
+    format!("{out:?}")
+}
+
+#[tokio::test]
+async fn command_docs_structure_matches_redis_for_every_shared_command() {
+    let mut sides = sides().await;
+    let docs = |reply: OwnedFrame| -> BTreeMap<String, OwnedFrame> {
+        items(&reply)
+            .chunks(2)
+            .map(|pair| (text(&pair[0]), pair[1].clone()))
+            .collect()
+    };
+    let ours = docs(call(&mut sides.redraft, &["COMMAND", "DOCS"]).await);
+    let theirs = docs(call(&mut sides.redis, &["COMMAND", "DOCS"]).await);
+    let served: BTreeSet<String> = texts(&call(&mut sides.redraft, &["COMMAND", "LIST"]).await);
+    let mut differences = Vec::new();
+    for (name, doc) in &ours {
+        let Some(reference) = theirs.get(name) else {
+            assert!(REDRAFT_ONLY.contains(&name.as_str()), "{name}");
+            continue;
+        };
+        let (mine, redis) = (docs_text(doc, &served), docs_text(reference, &served));
+        if mine != redis {
+            differences.push(format!("{name}:\n  redraft {mine}\n  redis   {redis}"));
+        }
+    }
+    assert!(ours.len() > 200, "only {} commands", ours.len());
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    // By name, a subcommand's too; unknown names are left out.
+    let line = ["COMMAND", "DOCS", "SET", "nosuch", "config|get"];
+    let mine = docs(call(&mut sides.redraft, &line).await);
+    let redis = docs(call(&mut sides.redis, &line).await);
+    assert_eq!(
+        mine.keys().collect::<Vec<_>>(),
+        redis.keys().collect::<Vec<_>>()
+    );
+    for (name, doc) in &mine {
+        assert_eq!(
+            docs_text(doc, &served),
+            docs_text(&redis[name], &served),
+            "{name}"
+        );
+    }
+}
