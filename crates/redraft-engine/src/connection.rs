@@ -16,69 +16,136 @@ use crate::REDIS_VERSION;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("auth", -2, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT)),
-    cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
     cmd!(
-        "config",
-        -2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Container(CONFIG)
+        "auth", -2, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale no_auth allow_busy",
+        docs: "connection 1.0.0",
+        args: "?username:string@6.0.0 password:string",
     ),
-    cmd!("discard", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
-    cmd!("echo", 2, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("exec", 1, CONNECTION, 0, 0, 0, Transaction),
-    cmd!("hello", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("info", -1, CONNECTION, 0, 0, 0, Session),
+    cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT), docs: "connection 2.4.0"),
+    cmd!(
+        "command", -1, CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output_order",
+        docs: "server 2.8.13",
+    ),
+    cmd!(
+        "config", -2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Container(CONFIG),
+        docs: "server 2.0.0",
+    ),
+    cmd!(
+        "discard", 1, CONNECTION | FAST, 0, 0, 0, Transaction,
+        flags: "noscript loading stale allow_busy",
+        docs: "transactions 2.0.0",
+    ),
+    cmd!(
+        "echo", 2, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 1.0.0",
+        args: "message:string",
+    ),
+    cmd!(
+        "exec", 1, CONNECTION, 0, 0, 0, Transaction,
+        flags: "noscript loading stale skip_slowlog",
+        docs: "transactions 1.2.0",
+    ),
+    cmd!(
+        "hello", -1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "noscript loading stale no_auth allow_busy",
+        docs: "connection 6.0.0",
+        args: "?arguments:block(protover:integer ?username_password:block=AUTH(username:string password:string) ?clientname:string=SETNAME)",
+    ),
+    cmd!(
+        "info", -1, CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+        docs: "server 1.0.0",
+        args: "?*section:string",
+    ),
     // The node's own save time: that of its last Raft snapshot (docs/commands.md).
-    cmd!("lastsave", 1, CONNECTION | FAST, 0, 0, 0, Session),
+    cmd!(
+        "lastsave", 1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output",
+        docs: "server 1.0.0",
+    ),
     // This node's latency monitor and histograms (docs/commands.md, latency).
     cmd!(
-        "latency",
-        -2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Container(LATENCY)
+        "latency", -2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Container(LATENCY),
+        docs: "server 2.8.13",
     ),
-    cmd!("lolwut", -1, FAST, 0, 0, 0, Read(lolwut)),
+    cmd!(
+        "lolwut", -1, FAST, 0, 0, 0, Read(lolwut),
+        docs: "server 5.0.0",
+        args: "?version:integer=VERSION",
+    ),
     // The node's own commands, as answered by it (docs/commands.md).
     cmd!(
-        "monitor",
-        1,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "monitor", 1, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 1.0.0",
     ),
-    cmd!("multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction),
-    cmd!("ping", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("quit", -1, CONNECTION | FAST, 0, 0, 0, Session),
-    // redraft's own: membership administration and Raft status (see docs/operations.md).
-    cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Container(RAFT)),
-    cmd!("reset", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
-    // The node's place in Raft, in the shape of Redis's replication roles.
-    cmd!("role", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
-    // This node's slow log (docs/commands.md, slowlog).
     cmd!(
-        "slowlog",
-        -2,
-        ADMIN | CONNECTION,
-        0,
-        0,
-        0,
-        Container(SLOWLOG)
+        "multi", 1, CONNECTION | FAST, 0, 0, 0, Transaction,
+        flags: "noscript loading stale allow_busy",
+        docs: "transactions 1.2.0",
     ),
-    cmd!("time", 1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("unwatch", 1, CONNECTION | FAST, 0, 0, 0, Session),
-    cmd!("wait", 3, CONNECTION | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("watch", -2, CONNECTION | FAST, 1, -1, 1, Transaction),
+    cmd!(
+        "ping", -1, CONNECTION | FAST, 0, 0, 0, Session,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        docs: "connection 1.0.0",
+        args: "?message:string",
+    ),
+    cmd!(
+        "quit", -1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "noscript loading stale no_auth allow_busy",
+        docs: "connection 1.0.0",
+    ),
+    // redraft's own: membership administration and Raft status (see docs/operations.md).
+    cmd!("raft", -2, ADMIN | CONNECTION, 0, 0, 0, Container(RAFT), docs: "cluster 0.1.0"),
+    cmd!(
+        "reset", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale no_auth allow_busy",
+        docs: "connection 6.2.0",
+    ),
+    // The node's place in Raft, in the shape of Redis's replication roles.
+    cmd!(
+        "role", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 2.8.12",
+    ),
+    cmd!(
+        "select", 2, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 1.0.0",
+        args: "index:integer",
+    ),
+    // This node's slow log (docs/commands.md, slowlog).
+    cmd!("slowlog", -2, ADMIN | CONNECTION, 0, 0, 0, Container(SLOWLOG), docs: "server 2.2.12"),
+    cmd!(
+        "time", 1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output",
+        docs: "server 2.6.0",
+    ),
+    cmd!(
+        "unwatch", 1, CONNECTION | FAST, 0, 0, 0, Session,
+        flags: "noscript loading stale allow_busy",
+        docs: "transactions 2.2.0",
+    ),
+    cmd!(
+        "wait", 3, CONNECTION | NOSCRIPT, 0, 0, 0, Session,
+        tips: "request_policy:all_shards response_policy:agg_min",
+        docs: "generic 3.0.0",
+        args: "numreplicas:integer timeout:integer",
+    ),
+    cmd!(
+        "watch", -2, CONNECTION | FAST, 1, -1, 1, Transaction,
+        flags: "noscript loading stale allow_busy",
+        keys: "RO @1 -1/1/0",
+        docs: "transactions 2.2.0",
+        args: "*key:key#0",
+    ),
 ];
 
 /// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET
@@ -87,121 +154,197 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 /// counters.
 static CONFIG: &[CommandSpec] = &[
     cmd!(
-        "config|get",
-        -3,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "config|get", -3, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 2.0.0",
+        args: "*parameter:block(parameter:string)",
     ),
     cmd!(
-        "config|resetstat",
-        2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "config|resetstat", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 2.0.0",
     ),
     cmd!(
-        "config|set",
-        -4,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Write(config_set)
+        "config|set", -4, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Write(config_set),
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        docs: "server 2.0.0",
+        args: "*parameter_value:block(parameter:string value:string)",
     ),
 ];
 
 /// CLIENT's subcommands, all answered by the client's node about its own connections.
 static CLIENT: &[CommandSpec] = &[
     // Client-side caching, per node (docs/commands.md, client).
-    cmd!("client|caching", 3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|getname", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|getredir", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|id", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|info", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|kill", -3, CLIENT_ADMIN, 0, 0, 0, Session),
-    cmd!("client|list", -2, CLIENT_ADMIN, 0, 0, 0, Session),
-    cmd!("client|no-evict", 3, CLIENT_ADMIN, 0, 0, 0, Session),
     cmd!(
-        "client|no-touch",
-        3,
-        NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "client|caching", 3, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 6.0.0",
+        args: "mode:oneof(yes:pure-token=YES no:pure-token=NO)",
     ),
-    cmd!("client|pause", -3, CLIENT_ADMIN, 0, 0, 0, Session),
-    cmd!("client|reply", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
-    cmd!("client|setinfo", 4, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|setname", 3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|tracking", -3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "client|getname", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 2.6.9",
+    ),
+    cmd!(
+        "client|getredir", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 6.0.0",
+    ),
+    cmd!(
+        "client|id", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 5.0.0",
+    ),
+    cmd!(
+        "client|info", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        tips: "nondeterministic_output",
+        docs: "connection 6.2.0",
+    ),
+    cmd!(
+        "client|kill", -3, CLIENT_ADMIN, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 2.4.0",
+        args: "filter:oneof(ip:port:string!2.8.12 *new-format:oneof(?client-id:integer=ID@2.8.12 ?normal_master_slave_pubsub:oneof=TYPE@2.8.12(normal:pure-token=NORMAL master:pure-token=MASTER@3.2.0 slave:pure-token=SLAVE replica:pure-token=REPLICA@5.0.0 pubsub:pure-token=PUBSUB) ?username:string=USER ?ip:port:string=ADDR ?ip:port:string=LADDR@6.2.0 ?yes/no:string=SKIPME))",
+    ),
+    cmd!(
+        "client|list", -2, CLIENT_ADMIN, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output",
+        docs: "connection 2.4.0",
+        args: "?normal_master_replica_pubsub:oneof=TYPE@5.0.0(normal:pure-token=NORMAL master:pure-token=MASTER replica:pure-token=REPLICA pubsub:pure-token=PUBSUB) ?id:block=ID@6.2.0(*client-id:integer)",
+    ),
+    cmd!(
+        "client|no-evict", 3, CLIENT_ADMIN, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 7.0.0",
+        args: "enabled:oneof(on:pure-token=ON off:pure-token=OFF)",
+    ),
+    cmd!(
+        "client|no-touch", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 7.2.0",
+        args: "enabled:oneof(on:pure-token=ON off:pure-token=OFF)",
+    ),
+    cmd!(
+        "client|pause", -3, CLIENT_ADMIN, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 2.9.50",
+        args: "timeout:integer ?mode:oneof@6.2.0(write:pure-token=WRITE all:pure-token=ALL)",
+    ),
+    cmd!(
+        "client|reply", 3, NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 3.2.0",
+        args: "on_off_skip:oneof(on:pure-token=ON off:pure-token=OFF skip:pure-token=SKIP)",
+    ),
+    cmd!(
+        "client|setinfo", 4, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 7.2.0",
+        args: "attr:oneof(libname:string=LIB-NAME libver:string=LIB-VER)",
+    ),
+    cmd!(
+        "client|setname", 3, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 2.6.9",
+        args: "connection-name:string",
+    ),
+    cmd!(
+        "client|tracking", -3, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 6.0.0",
+        args: "status:oneof(on:pure-token=ON off:pure-token=OFF) ?client-id:integer=REDIRECT ?*+prefix:string=PREFIX ?bcast:pure-token=BCAST ?optin:pure-token=OPTIN ?optout:pure-token=OPTOUT ?noloop:pure-token=NOLOOP",
+    ),
+    cmd!(
+        "client|trackinginfo", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "noscript loading stale",
+        docs: "connection 6.2.0",
+    ),
     // Answered by the client's node (its own blocked clients; see docs/commands.md).
-    cmd!("client|unblock", -3, CONNECTION, 0, 0, 0, Session),
-    cmd!("client|unpause", 2, CLIENT_ADMIN, 0, 0, 0, Session),
+    cmd!(
+        "client|unblock", -3, CONNECTION, 0, 0, 0, Session,
+        flags: "admin noscript loading stale",
+        docs: "connection 5.0.0",
+        args: "client-id:integer ?timeout_error:oneof(timeout:pure-token=TIMEOUT error:pure-token=ERROR)",
+    ),
+    cmd!(
+        "client|unpause", 2, CLIENT_ADMIN, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "connection 6.2.0",
+    ),
 ];
 
 /// SLOWLOG's subcommands: the node's log of slow commands, answered by the session.
 static SLOWLOG: &[CommandSpec] = &[
-    cmd!("slowlog|get", -2, ADMIN | CONNECTION, 0, 0, 0, Session),
-    cmd!("slowlog|help", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("slowlog|len", 2, ADMIN | CONNECTION, 0, 0, 0, Session),
-    cmd!("slowlog|reset", 2, ADMIN | CONNECTION, 0, 0, 0, Session),
+    cmd!(
+        "slowlog|get", -2, ADMIN | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes nondeterministic_output",
+        docs: "server 2.2.12",
+        args: "?count:integer",
+    ),
+    cmd!(
+        "slowlog|help", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 6.2.0",
+    ),
+    cmd!(
+        "slowlog|len", 2, ADMIN | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
+        docs: "server 2.2.12",
+    ),
+    cmd!(
+        "slowlog|reset", 2, ADMIN | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        docs: "server 2.2.12",
+    ),
 ];
 
 /// LATENCY's subcommands: the node's latency events and per-command histograms, answered by
 /// the session (GRAPH is not served).
 static LATENCY: &[CommandSpec] = &[
     cmd!(
-        "latency|doctor",
-        2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
-    ),
-    cmd!("latency|help", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!(
-        "latency|histogram",
-        -2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|doctor", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
+        docs: "server 2.8.13",
     ),
     cmd!(
-        "latency|history",
-        3,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|help", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 2.8.13",
     ),
     cmd!(
-        "latency|latest",
-        2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|histogram", -2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
+        docs: "server 7.0.0",
+        args: "?*command:string",
     ),
     cmd!(
-        "latency|reset",
-        -2,
-        ADMIN | NOSCRIPT | CONNECTION,
-        0,
-        0,
-        0,
-        Session
+        "latency|history", 3, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
+        docs: "server 2.8.13",
+        args: "event:string",
+    ),
+    cmd!(
+        "latency|latest", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
+        docs: "server 2.8.13",
+    ),
+    cmd!(
+        "latency|reset", -2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        docs: "server 2.8.13",
+        args: "?*event:string",
     ),
 ];
 
@@ -210,14 +353,30 @@ const CLIENT_ADMIN: u32 = ADMIN | NOSCRIPT | CONNECTION;
 
 /// RAFT's subcommands: membership changes and status, answered by the server.
 static RAFT: &[CommandSpec] = &[
-    cmd!("raft|addlearner", 4, ADMIN | CONNECTION, 0, 0, 0, Cluster),
-    cmd!("raft|digest", 2, ADMIN | CONNECTION, 0, 0, 0, Cluster),
-    cmd!("raft|help", 2, CONNECTION, 0, 0, 0, Session),
-    cmd!("raft|members", 2, ADMIN | CONNECTION, 0, 0, 0, Cluster),
-    cmd!("raft|promote", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster),
-    cmd!("raft|remove", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster),
-    cmd!("raft|status", 2, ADMIN | CONNECTION, 0, 0, 0, Cluster),
-    cmd!("raft|transfer", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster),
+    cmd!(
+        "raft|addlearner", 4, ADMIN | CONNECTION, 0, 0, 0, Cluster,
+        docs: "cluster 0.1.0",
+        args: "id:integer raft-address:string",
+    ),
+    cmd!("raft|digest", 2, ADMIN | CONNECTION, 0, 0, 0, Cluster, docs: "cluster 0.1.0"),
+    cmd!("raft|help", 2, CONNECTION, 0, 0, 0, Session, docs: "cluster 0.1.0"),
+    cmd!("raft|members", 2, ADMIN | CONNECTION, 0, 0, 0, Cluster, docs: "cluster 0.1.0"),
+    cmd!(
+        "raft|promote", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster,
+        docs: "cluster 0.1.0",
+        args: "id:integer",
+    ),
+    cmd!(
+        "raft|remove", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster,
+        docs: "cluster 0.1.0",
+        args: "id:integer",
+    ),
+    cmd!("raft|status", 2, ADMIN | CONNECTION, 0, 0, 0, Cluster, docs: "cluster 0.1.0"),
+    cmd!(
+        "raft|transfer", 3, ADMIN | CONNECTION, 0, 0, 0, Cluster,
+        docs: "cluster 0.1.0",
+        args: "id:integer",
+    ),
 ];
 
 /// CONFIG SET parameter value [parameter value ...], for the replicated parameters:

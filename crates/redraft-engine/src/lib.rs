@@ -13,6 +13,7 @@ pub mod event;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod glob;
+pub mod introspect;
 pub mod keyspace;
 pub mod reply;
 pub mod score;

@@ -330,9 +330,52 @@ pub fn sort_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("sort", -2, DENYOOM, 1, 1, 1, Write(sort)),
-    cmd!("sort_ro", -2, 0, 1, 1, 1, Read(sort_ro)),
+    cmd!(
+        "sort", -2, DENYOOM, 1, 1, 1, Write(sort),
+        keys: "RO access @1; RO access @? ?; OW update @? ?",
+        find_keys: sort_keys,
+        docs: "generic 1.0.0",
+        args: "key:key#0 ?pattern:pattern=BY#1 ?offset_count:block=LIMIT(offset:integer count:integer) ?*+pattern:pattern=GET#1 ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?sorting:pure-token=ALPHA ?destination:key=STORE#2",
+    ),
+    cmd!(
+        "sort_ro", -2, 0, 1, 1, 1, Read(sort_ro),
+        keys: "RO access @1; RO access @? ?",
+        find_keys: sort_ro_keys,
+        docs: "generic 7.0.0",
+        args: "key:key#0 ?pattern:pattern=BY#1 ?offset_count:block=LIMIT(offset:integer count:integer) ?*+pattern:pattern=GET#1 ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?sorting:pure-token=ALPHA",
+    ),
 ];
+
+/// SORT's keys for COMMAND GETKEYS: the sorted key and the last STORE's destination (BY and
+/// GET patterns name no key of their own). Options' arguments are stepped over as SORT's
+/// parser does, so `GET store` is no STORE.
+fn sort_keys(argv: &[Vec<u8>]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    let mut store = None;
+    let mut at = 2;
+    while at < argv.len() {
+        let option = argv[at].to_ascii_lowercase();
+        match option.as_slice() {
+            b"limit" => at += 2,
+            b"get" | b"by" => at += 1,
+            b"store" if at + 1 < argv.len() => {
+                store = Some(at + 1);
+                at += 1;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    let mut keys = vec![(1, SORTED_KEY)];
+    keys.extend(store.map(|at| (at, &["OW", "update"][..])));
+    Some(keys)
+}
+
+/// SORT_RO's key for COMMAND GETKEYS: the sorted key.
+fn sort_ro_keys(_: &[Vec<u8>]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    Some(vec![(1, SORTED_KEY)])
+}
+
+const SORTED_KEY: &[&str] = &["RO", "access"];
 
 #[cfg(test)]
 mod tests {

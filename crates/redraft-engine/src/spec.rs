@@ -69,7 +69,31 @@ pub struct CommandSpec {
     pub last_key: i32,
     pub step: i32,
     pub kind: Kind,
+    /// Redis's flags that neither the kind nor the flag bits above give (`loading stale`),
+    /// space-separated, for COMMAND INFO.
+    pub more_flags: &'static str,
+    /// Redis's command tips (`nondeterministic_output request_policy:all_shards`),
+    /// space-separated, for COMMAND INFO.
+    pub tips: &'static str,
+    /// Where the keys are and what the command does to them, one key specification after
+    /// another, `;`-separated, in the compact form [`crate::introspect::keyspec`] reads
+    /// (`RW access update @1`: the key at index 1). COMMAND INFO, COMMAND GETKEYS and DOCS
+    /// show them.
+    pub key_specs: &'static str,
+    /// For the commands whose keys or key flags the specifications cannot say alone (Redis's
+    /// getkeys procedures: SORT's STORE, MIGRATE's KEYS, SET's GET), the keys `argv` names.
+    pub find_keys: Option<FindKeys>,
+    /// For COMMAND DOCS: the command's group, the version that introduced it, then its doc
+    /// flags (`syscmd`, `deprecated`) and `deprecated_since:<version>`, space-separated.
+    pub docs: &'static str,
+    /// For COMMAND DOCS: its arguments, in the compact form [`crate::introspect::docs`]
+    /// reads (`key:key#0 ?get:pure-token=GET`).
+    pub arguments: &'static str,
 }
+
+/// The keys a command names: each one's index in `argv` and its key-specification flags; None
+/// when the arguments name none validly.
+pub type FindKeys = fn(&[Vec<u8>]) -> Option<Vec<(usize, &'static [&'static str])>>;
 
 impl CommandSpec {
     pub fn is_write(&self) -> bool {
@@ -162,36 +186,37 @@ impl CommandSpec {
         }
     }
 
-    /// Redis's flag names, for COMMAND INFO.
+    /// The Redis flags this entry's bits and `flags:` give, for COMMAND INFO (which adds
+    /// `write`, `readonly` and `movablekeys`, see [`crate::introspect`]). A container has
+    /// none: its subcommands have theirs.
     pub fn flag_names(&self) -> Vec<&'static str> {
-        const NAMES: [(u32, &str); 8] = [
+        const NAMES: [(u32, &str); 6] = [
             (PUBSUB, "pubsub"),
             (DENYOOM, "denyoom"),
             (ADMIN, "admin"),
             (NOSCRIPT, "noscript"),
             (BLOCKING, "blocking"),
             (FAST, "fast"),
-            (CONNECTION, "stale"),
-            (RANDOM, "random"),
         ];
-        let kind = match self.kind {
-            Kind::Write(_) => Some("write"),
-            Kind::Read(_) => Some("readonly"),
-            _ => None,
-        };
-        kind.into_iter()
-            .chain(
-                NAMES
-                    .iter()
-                    .filter(|(bit, _)| self.flags & bit != 0)
-                    .map(|(_, name)| *name),
-            )
+        if matches!(self.kind, Kind::Container(_)) {
+            return self.more_flags.split_whitespace().collect();
+        }
+        NAMES
+            .iter()
+            .filter(|(bit, _)| self.flags & bit != 0)
+            .map(|(_, name)| *name)
+            .chain(self.more_flags.split_whitespace())
             .collect()
     }
 }
 
+/// A table entry: name, arity, flag bits, first key, last key, step, kind, then optionally
+/// (in this order) `flags:` more Redis flags, `tips:`, `keys:` key specifications,
+/// `find_keys:`, `docs:` and `args:` (see the fields of [`CommandSpec`]).
 macro_rules! cmd {
-    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $kind:expr) => {
+    ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $kind:expr
+     $(, flags: $more:literal)? $(, tips: $tips:literal)? $(, keys: $keys:literal)?
+     $(, find_keys: $find:path)? $(, docs: $docs:literal)? $(, args: $args:literal)? $(,)?) => {
         CommandSpec {
             name: $name,
             arity: $arity,
@@ -200,7 +225,25 @@ macro_rules! cmd {
             last_key: $last,
             step: $step,
             kind: $kind,
+            more_flags: $crate::spec::cmd!(@or $($more)?),
+            tips: $crate::spec::cmd!(@or $($tips)?),
+            key_specs: $crate::spec::cmd!(@or $($keys)?),
+            find_keys: $crate::spec::cmd!(@some $($find)?),
+            docs: $crate::spec::cmd!(@or $($docs)?),
+            arguments: $crate::spec::cmd!(@or $($args)?),
         }
+    };
+    (@or $text:literal) => {
+        $text
+    };
+    (@or) => {
+        ""
+    };
+    (@some $find:path) => {
+        Some($find)
+    };
+    (@some) => {
+        None
     };
 }
 pub(crate) use cmd;

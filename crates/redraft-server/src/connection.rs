@@ -6,8 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redraft_engine::args::{db_index, parse_i64, syntax_error};
 use redraft_engine::glob::glob_match;
-use redraft_engine::table::{all as all_commands, unknown_subcommand};
-use redraft_engine::{lookup, CommandSpec, Reply};
+use redraft_engine::Reply;
 
 use crate::cluster::Cluster;
 use crate::encode::Protocol;
@@ -51,7 +50,7 @@ impl<C: Cluster> Session<C> {
             "client|no-evict" | "client|no-touch" => self.client_switch(name, &argv[2]),
             "monitor" => self.monitor(),
             "lastsave" => self.lastsave(),
-            "command" => command(argv),
+            "command" => redraft_engine::introspect::command(argv),
             "info" => info::reply(self, argv),
             "config|get" => self.config(argv),
             "config|set" => self.config_set_node(argv),
@@ -351,84 +350,6 @@ fn time() -> Reply {
     Reply::Array(vec![
         Reply::bulk(now.as_secs().to_string()),
         Reply::bulk(now.subsec_micros().to_string()),
-    ])
-}
-
-/// COMMAND, COMMAND COUNT, COMMAND INFO [name ...], COMMAND DOCS [name ...], COMMAND LIST.
-fn command(argv: &[Vec<u8>]) -> Reply {
-    let Some(sub) = argv.get(1).map(|s| s.to_ascii_lowercase()) else {
-        return Reply::Array(all_commands().iter().copied().map(command_info).collect());
-    };
-    let names = &argv[2..];
-    match sub.as_slice() {
-        b"count" if names.is_empty() => Reply::Integer(all_commands().len() as i64),
-        b"list" if names.is_empty() => Reply::Array(
-            all_commands()
-                .iter()
-                .copied()
-                .map(|spec| Reply::bulk(spec.name))
-                .collect(),
-        ),
-        b"info" if names.is_empty() => {
-            Reply::Array(all_commands().iter().copied().map(command_info).collect())
-        }
-        b"info" => Reply::Array(
-            names
-                .iter()
-                .map(|name| lookup(name).map(command_info).unwrap_or(Reply::NilArray))
-                .collect(),
-        ),
-        b"docs" => Reply::Map(
-            all_commands()
-                .iter()
-                .copied()
-                .filter(|spec| {
-                    names.is_empty()
-                        || names
-                            .iter()
-                            .any(|n| n.eq_ignore_ascii_case(spec.name.as_bytes()))
-                })
-                .map(|spec| (Reply::bulk(spec.name), command_docs(spec)))
-                .collect(),
-        ),
-        b"count" | b"list" => Reply::error(format!(
-            "ERR wrong number of arguments for 'command|{}' command",
-            String::from_utf8_lossy(&sub)
-        )),
-        _ => unknown_subcommand("command", &argv[1]),
-    }
-}
-
-/// One command's entry in COMMAND INFO, in Redis 7's ten-field shape.
-fn command_info(spec: &CommandSpec) -> Reply {
-    Reply::Array(vec![
-        Reply::bulk(spec.name),
-        Reply::Integer(spec.arity as i64),
-        Reply::Set(
-            spec.flag_names()
-                .into_iter()
-                .map(|flag| Reply::Simple(flag.into()))
-                .collect(),
-        ),
-        Reply::Integer(spec.first_key as i64),
-        Reply::Integer(spec.last_key as i64),
-        Reply::Integer(spec.step as i64),
-        Reply::Set(Vec::new()),
-        Reply::Set(Vec::new()),
-        Reply::Array(Vec::new()),
-        Reply::Array(spec.subcommands().iter().map(command_info).collect()),
-    ])
-}
-
-fn command_docs(spec: &CommandSpec) -> Reply {
-    let group = if spec.is_write() { "write" } else { "read" };
-    Reply::Map(vec![
-        (
-            Reply::bulk("summary"),
-            Reply::bulk(format!("redraft {}", spec.name)),
-        ),
-        (Reply::bulk("since"), Reply::bulk("1.0.0")),
-        (Reply::bulk("group"), Reply::bulk(group)),
     ])
 }
 

@@ -11,20 +11,39 @@ use crate::spec::{CommandSpec, Kind, ADMIN, BLOCKING, CONNECTION, FAST, PUBSUB};
 const DATA: u32 =
     KEYSPACE | SET | SORTEDSET | LIST | HASH | STRING | BITMAP | HYPERLOGLOG | GEO | STREAM;
 
-/// The commands whose categories the rules above miss: (name, added, removed). Redis calls
+/// The commands whose categories the rules above miss: (name, added, removed). CLIENT's
+/// administrative subcommands are @connection as well as @admin. Redis calls
 /// these dangerous although no ADMIN flag marks them (ROLE and LASTSAVE @admin too), and the
 /// session's INFO, TIME, ROLE, LASTSAVE and UNWATCH are not @connection there, nor are
-/// LATENCY HELP and SLOWLOG HELP; LOLWUT is @read though it reads no key, and PFSELFTEST is
-/// not though it is a read here.
-const EXCEPTIONS: [(&str, u32, u32); 17] = [
+/// LATENCY HELP and SLOWLOG HELP; LOLWUT is @read though it reads no key, and PFSELFTEST,
+/// OBJECT HELP, XGROUP HELP and XINFO HELP are not though they are reads here; FUNCTION's
+/// LOAD, DELETE, FLUSH and RESTORE are @write though they write no key.
+const EXCEPTIONS: [(&str, u32, u32); 35] = [
+    ("client|kill", CONNECTION_CATEGORY, 0),
+    ("client|list", CONNECTION_CATEGORY, 0),
+    ("client|no-evict", CONNECTION_CATEGORY, 0),
+    ("client|pause", CONNECTION_CATEGORY, 0),
     ("client|unblock", ADMIN_CATEGORY | DANGEROUS, 0),
+    ("client|unpause", CONNECTION_CATEGORY, 0),
     ("flushall", DANGEROUS, 0),
+    ("function|delete", WRITE, 0),
+    ("function|flush", WRITE, 0),
+    ("function|load", WRITE, 0),
+    ("function|restore", WRITE, 0),
     ("flushdb", DANGEROUS, 0),
     ("info", DANGEROUS, CONNECTION_CATEGORY),
     ("keys", DANGEROUS, 0),
     ("lastsave", ADMIN_CATEGORY | DANGEROUS, CONNECTION_CATEGORY),
     ("latency|help", 0, CONNECTION_CATEGORY),
     ("lolwut", READ, 0),
+    // MEMORY is declared among the key commands but is @keyspace nowhere in Redis.
+    ("memory|doctor", 0, KEYSPACE),
+    ("memory|help", 0, KEYSPACE | READ),
+    ("memory|malloc-stats", 0, KEYSPACE),
+    ("memory|purge", 0, KEYSPACE),
+    ("memory|stats", 0, KEYSPACE),
+    ("memory|usage", 0, KEYSPACE),
+    ("object|help", 0, READ),
     ("pfselftest", 0, READ),
     ("restore", DANGEROUS, 0),
     ("role", ADMIN_CATEGORY | DANGEROUS, CONNECTION_CATEGORY),
@@ -34,6 +53,8 @@ const EXCEPTIONS: [(&str, u32, u32); 17] = [
     ("swapdb", DANGEROUS, 0),
     ("time", 0, CONNECTION_CATEGORY),
     ("unwatch", TRANSACTION, CONNECTION_CATEGORY),
+    ("xgroup|help", 0, READ),
+    ("xinfo|help", 0, READ),
 ];
 
 /// The categories of `spec`, declared in a module whose commands are of `type_category`

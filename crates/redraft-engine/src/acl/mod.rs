@@ -23,25 +23,77 @@ use crate::spec::{
 use commands::{cat, deluser, dryrun, getuser, help, list, setuser, users};
 
 /// This module's entries in the command table (see [`crate::table`]).
-pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!("acl", -2, 0, 0, 0, 0, Container(ACL))];
+pub(crate) static COMMANDS: &[CommandSpec] =
+    &[cmd!("acl", -2, 0, 0, 0, 0, Container(ACL), docs: "server 6.0.0")];
 
 /// ACL's subcommands. WHOAMI and LOG are the client's node's (its connection's user, its
 /// refusals), and GENPASS (the node's randomness, [`commands::genpass`]); so are SAVE and LOAD (each node has its own ACL file: LOAD puts the file's text
 /// in the log, see [`file`]).
 static ACL: &[CommandSpec] = &[
-    cmd!("acl|cat", -2, NOSCRIPT, 0, 0, 0, Read(cat)),
-    cmd!("acl|deluser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(deluser)),
-    cmd!("acl|dryrun", -4, ADMIN | NOSCRIPT, 0, 0, 0, Read(dryrun)),
-    cmd!("acl|genpass", -2, NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|getuser", 3, ADMIN | NOSCRIPT, 0, 0, 0, Read(getuser)),
-    cmd!("acl|help", 2, 0, 0, 0, 0, Read(help)),
-    cmd!("acl|list", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(list)),
-    cmd!("acl|load", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|log", -2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|save", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("acl|setuser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(setuser)),
-    cmd!("acl|users", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(users)),
-    cmd!("acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session),
+    cmd!(
+        "acl|cat", -2, NOSCRIPT, 0, 0, 0, Read(cat),
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        args: "?categoryname:string",
+    ),
+    cmd!(
+        "acl|deluser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(deluser),
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        args: "*username:string",
+    ),
+    cmd!(
+        "acl|dryrun", -4, ADMIN | NOSCRIPT, 0, 0, 0, Read(dryrun),
+        flags: "loading stale",
+        docs: "server 7.0.0",
+        args: "username:string command:string ?*arg:string",
+    ),
+    cmd!(
+        "acl|genpass", -2, NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        args: "?bits:integer",
+    ),
+    cmd!(
+        "acl|getuser", 3, ADMIN | NOSCRIPT, 0, 0, 0, Read(getuser),
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        args: "username:string",
+    ),
+    cmd!("acl|help", 2, 0, 0, 0, 0, Read(help), flags: "loading stale", docs: "server 6.0.0"),
+    cmd!(
+        "acl|list", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(list),
+        flags: "loading stale",
+        docs: "server 6.0.0",
+    ),
+    cmd!(
+        "acl|load", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 6.0.0",
+    ),
+    cmd!(
+        "acl|log", -2, ADMIN | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        args: "?operation:oneof(count:integer reset:pure-token=RESET)",
+    ),
+    cmd!(
+        "acl|save", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 6.0.0",
+    ),
+    cmd!(
+        "acl|setuser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(setuser),
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        args: "username:string ?*rule:string",
+    ),
+    cmd!(
+        "acl|users", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(users),
+        flags: "loading stale",
+        docs: "server 6.0.0",
+    ),
+    cmd!("acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session, flags: "loading stale", docs: "server 6.0.0"),
 ];
 
 /// The checks a node makes for its connections, over a shared copy of the users.

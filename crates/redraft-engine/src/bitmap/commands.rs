@@ -18,14 +18,75 @@ use crate::string::STRING_LEN_MAX;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("bitcount", -2, 0, 1, 1, 1, Read(bitcount)),
-    cmd!("bitfield", -2, DENYOOM, 1, 1, 1, Write(bitfield)),
-    cmd!("bitfield_ro", -2, FAST, 1, 1, 1, Read(bitfield_ro)),
-    cmd!("bitop", -4, DENYOOM, 2, -1, 1, Write(bitop)),
-    cmd!("bitpos", -3, 0, 1, 1, 1, Read(bitpos)),
-    cmd!("getbit", 3, FAST, 1, 1, 1, Read(getbit)),
-    cmd!("setbit", 4, DENYOOM, 1, 1, 1, Write(setbit)),
+    cmd!(
+        "bitcount", -2, 0, 1, 1, 1, Read(bitcount),
+        keys: "RO access @1",
+        docs: "bitmap 2.6.0",
+        args: "key:key#0 ?index:block(start:integer end:integer ?index_unit:oneof@7.0.0(byte:pure-token=BYTE bit:pure-token=BIT))",
+    ),
+    cmd!(
+        "bitfield", -2, DENYOOM, 1, 1, 1, Write(bitfield),
+        keys: "RW access update variable_flags @1",
+        find_keys: bitfield_keys,
+        docs: "bitmap 3.2.0",
+        args: "key:key#0 ?*operation:oneof(encoding_offset:block=GET(encoding:string offset:integer) write:block(?wrap_sat_fail:oneof=OVERFLOW(wrap:pure-token=WRAP sat:pure-token=SAT fail:pure-token=FAIL) write_operation:oneof(encoding_offset_value:block=SET(encoding:string offset:integer value:integer) encoding_offset_increment:block=INCRBY(encoding:string offset:integer increment:integer))))",
+    ),
+    cmd!(
+        "bitfield_ro", -2, FAST, 1, 1, 1, Read(bitfield_ro),
+        keys: "RO access @1",
+        docs: "bitmap 6.0.0",
+        args: "key:key#0 ?*+encoding_offset:block=GET(encoding:string offset:integer)",
+    ),
+    cmd!(
+        "bitop", -4, DENYOOM, 2, -1, 1, Write(bitop),
+        keys: "OW update @2; RO access @3 -1/1/0",
+        docs: "bitmap 2.6.0",
+        args: "operation:string destkey:key#0 *key:key#1",
+    ),
+    cmd!(
+        "bitpos", -3, 0, 1, 1, 1, Read(bitpos),
+        keys: "RO access @1",
+        docs: "bitmap 2.8.7",
+        args: "key:key#0 bit:integer ?index:block(start:integer ?end_index:block(end:integer ?index_unit:oneof@7.0.0(byte:pure-token=BYTE bit:pure-token=BIT)))",
+    ),
+    cmd!(
+        "getbit", 3, FAST, 1, 1, 1, Read(getbit),
+        keys: "RO access @1",
+        docs: "bitmap 2.2.0",
+        args: "key:key#0 offset:integer",
+    ),
+    cmd!(
+        "setbit", 4, DENYOOM, 1, 1, 1, Write(setbit),
+        keys: "RW access update @1",
+        docs: "bitmap 2.2.0",
+        args: "key:key#0 offset:integer value:integer",
+    ),
 ];
+
+/// BITFIELD's key for COMMAND GETKEYS, with what it does to it: only read when every
+/// operation is a GET or OVERFLOW (as BITFIELD_RO), else read and updated (a SET, an INCRBY,
+/// or something malformed, taken for a write).
+fn bitfield_keys(argv: &[Vec<u8>]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    let mut read_only = true;
+    let mut at = 2;
+    while at < argv.len() {
+        let left = argv.len() - at - 1;
+        match argv[at].to_ascii_lowercase().as_slice() {
+            b"get" if left >= 2 => at += 2,
+            b"overflow" if left >= 1 => at += 1,
+            _ => {
+                read_only = false;
+                break;
+            }
+        }
+        at += 1;
+    }
+    let flags: &[&str] = match read_only {
+        true => &["RO", "access"],
+        false => &["RW", "access", "update"],
+    };
+    Some(vec![(1, flags)])
+}
 
 pub(super) const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub(super) const BAD_BIT: &str = "ERR bit is not an integer or out of range";

@@ -14,8 +14,19 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("dump", 2, 0, 1, 1, 1, Read(dump)),
-    cmd!("restore", -4, DENYOOM, 1, 1, 1, Write(restore)),
+    cmd!(
+        "dump", 2, 0, 1, 1, 1, Read(dump),
+        tips: "nondeterministic_output",
+        keys: "RO access @1",
+        docs: "generic 2.6.0",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "restore", -4, DENYOOM, 1, 1, 1, Write(restore),
+        keys: "OW update @1",
+        docs: "generic 2.6.0",
+        args: "key:key#0 ttl:integer serialized-value:string ?replace:pure-token=REPLACE@3.0.0 ?absttl:pure-token=ABSTTL@5.0.0 ?seconds:integer=IDLETIME@5.0.0 ?frequency:integer=FREQ@5.0.0",
+    ),
 ];
 
 pub fn dump(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {

@@ -22,38 +22,73 @@ use crate::spec::{
 /// This module's entries in the command table (see [`crate::table`]). As for EVAL, Redis 7's
 /// key positions are given by numkeys (movable keys): none fixed.
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("fcall", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(fcall)),
-    cmd!("fcall_ro", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Read(fcall_ro)),
-    cmd!("function", -2, 0, 0, 0, 0, Container(FUNCTION)),
+    cmd!(
+        "fcall", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(fcall),
+        flags: "stale skip_monitor no_mandatory_keys",
+        keys: "RW access update @2 #0/1/1",
+        docs: "scripting 7.0.0",
+        args: "function:string numkeys:integer ?*key:key#0 ?*arg:string",
+    ),
+    cmd!(
+        "fcall_ro", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Read(fcall_ro),
+        flags: "readonly stale skip_monitor no_mandatory_keys",
+        keys: "RO access @2 #0/1/1",
+        docs: "scripting 7.0.0",
+        args: "function:string numkeys:integer ?*key:key#0 ?*arg:string",
+    ),
+    cmd!("function", -2, 0, 0, 0, 0, Container(FUNCTION), docs: "scripting 7.0.0"),
 ];
 
 static FUNCTION: &[CommandSpec] = &[
-    cmd!("function|delete", 3, NOSCRIPT, 0, 0, 0, Write(delete)),
-    cmd!("function|dump", 2, NOSCRIPT, 0, 0, 0, Read(dump)),
-    cmd!("function|flush", -2, NOSCRIPT, 0, 0, 0, Write(flush)),
-    cmd!("function|help", 2, CONNECTION, 0, 0, 0, Read(help)),
+    cmd!(
+        "function|delete", 3, NOSCRIPT, 0, 0, 0, Write(delete),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        docs: "scripting 7.0.0",
+        args: "library-name:string",
+    ),
+    cmd!("function|dump", 2, NOSCRIPT, 0, 0, 0, Read(dump), docs: "scripting 7.0.0"),
+    cmd!(
+        "function|flush", -2, NOSCRIPT, 0, 0, 0, Write(flush),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        docs: "scripting 7.0.0",
+        args: "?async:oneof(async:pure-token=ASYNC sync:pure-token=SYNC)",
+    ),
+    cmd!(
+        "function|help", 2, CONNECTION, 0, 0, 0, Read(help),
+        flags: "loading stale",
+        docs: "scripting 7.0.0",
+    ),
     // Answered by the node that runs the function (a read-only one, as SCRIPT KILL).
-    cmd!("function|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
-    cmd!("function|list", -2, NOSCRIPT, 0, 0, 0, Read(list)),
     cmd!(
-        "function|load",
-        -3,
-        NOSCRIPT | DENYOOM,
-        0,
-        0,
-        0,
-        Write(load)
+        "function|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "allow_busy",
+        tips: "request_policy:all_shards response_policy:one_succeeded",
+        docs: "scripting 7.0.0",
     ),
     cmd!(
-        "function|restore",
-        -3,
-        NOSCRIPT | DENYOOM,
-        0,
-        0,
-        0,
-        Write(restore)
+        "function|list", -2, NOSCRIPT, 0, 0, 0, Read(list),
+        tips: "nondeterministic_output_order",
+        docs: "scripting 7.0.0",
+        args: "?library-name-pattern:string=LIBRARYNAME ?withcode:pure-token=WITHCODE",
     ),
-    cmd!("function|stats", 2, NOSCRIPT, 0, 0, 0, Read(stats)),
+    cmd!(
+        "function|load", -3, NOSCRIPT | DENYOOM, 0, 0, 0, Write(load),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        docs: "scripting 7.0.0",
+        args: "?replace:pure-token=REPLACE function-code:string",
+    ),
+    cmd!(
+        "function|restore", -3, NOSCRIPT | DENYOOM, 0, 0, 0, Write(restore),
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        docs: "scripting 7.0.0",
+        args: "serialized-value:string ?policy:oneof(flush:pure-token=FLUSH append:pure-token=APPEND replace:pure-token=REPLACE)",
+    ),
+    cmd!(
+        "function|stats", 2, NOSCRIPT, 0, 0, 0, Read(stats),
+        flags: "allow_busy",
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+        docs: "scripting 7.0.0",
+    ),
 ];
 
 /// FCALL's error for a numkeys that is no integer (EVAL's is the generic one).

@@ -251,38 +251,64 @@ pub fn geosearch(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("geoadd", -5, DENYOOM, 1, 1, 1, Write(geoadd)),
-    cmd!("geodist", -4, 0, 1, 1, 1, Read(geodist)),
-    cmd!("geohash", -2, 0, 1, 1, 1, Read(geohash)),
-    cmd!("geopos", -2, 0, 1, 1, 1, Read(geopos)),
-    cmd!("georadius", -6, DENYOOM, 1, 1, 1, Write(georadius)),
-    cmd!("georadius_ro", -6, 0, 1, 1, 1, Read(georadius_ro)),
     cmd!(
-        "georadiusbymember",
-        -5,
-        DENYOOM,
-        1,
-        1,
-        1,
-        Write(georadiusbymember)
+        "geoadd", -5, DENYOOM, 1, 1, 1, Write(geoadd),
+        keys: "RW update @1",
+        docs: "geo 3.2.0",
+        args: "key:key#0 ?condition:oneof@6.2.0(nx:pure-token=NX xx:pure-token=XX) ?change:pure-token=CH@6.2.0 *longitude_latitude_member:block(longitude:double latitude:double member:string)",
     ),
     cmd!(
-        "georadiusbymember_ro",
-        -5,
-        0,
-        1,
-        1,
-        1,
-        Read(georadiusbymember_ro)
+        "geodist", -4, 0, 1, 1, 1, Read(geodist),
+        keys: "RO access @1",
+        docs: "geo 3.2.0",
+        args: "key:key#0 member1:string member2:string ?unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI)",
     ),
-    cmd!("geosearch", -7, 0, 1, 1, 1, Read(geosearch)),
     cmd!(
-        "geosearchstore",
-        -8,
-        DENYOOM,
-        1,
-        2,
-        1,
-        Write(geosearchstore)
+        "geohash", -2, 0, 1, 1, 1, Read(geohash),
+        keys: "RO access @1",
+        docs: "geo 3.2.0",
+        args: "key:key#0 *member:string",
+    ),
+    cmd!(
+        "geopos", -2, 0, 1, 1, 1, Read(geopos),
+        keys: "RO access @1",
+        docs: "geo 3.2.0",
+        args: "key:key#0 *member:string",
+    ),
+    cmd!(
+        "georadius", -6, DENYOOM, 1, 1, 1, Write(georadius),
+        keys: "RO access @1; OW update STORE@6; OW update STOREDIST@6",
+        docs: "geo 3.2.0 deprecated deprecated_since:6.2.0",
+        args: "key:key#0 longitude:double latitude:double radius:double unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI) ?withcoord:pure-token=WITHCOORD ?withdist:pure-token=WITHDIST ?withhash:pure-token=WITHHASH ?count:block(count:integer=COUNT ?any:pure-token=ANY@6.2.0) ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?key:key=STORE#1 ?key:key=STOREDIST#2",
+    ),
+    cmd!(
+        "georadius_ro", -6, 0, 1, 1, 1, Read(georadius_ro),
+        keys: "RO access @1",
+        docs: "geo 3.2.10 deprecated deprecated_since:6.2.0",
+        args: "key:key#0 longitude:double latitude:double radius:double unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI) ?withcoord:pure-token=WITHCOORD ?withdist:pure-token=WITHDIST ?withhash:pure-token=WITHHASH ?count:block(count:integer=COUNT ?any:pure-token=ANY@6.2.0) ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC)",
+    ),
+    cmd!(
+        "georadiusbymember", -5, DENYOOM, 1, 1, 1, Write(georadiusbymember),
+        keys: "RO access @1; OW update STORE@5; OW update STOREDIST@5",
+        docs: "geo 3.2.0 deprecated deprecated_since:6.2.0",
+        args: "key:key#0 member:string radius:double unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI) ?withcoord:pure-token=WITHCOORD ?withdist:pure-token=WITHDIST ?withhash:pure-token=WITHHASH ?count:block(count:integer=COUNT ?any:pure-token=ANY) ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?key:key=STORE#1 ?key:key=STOREDIST#2",
+    ),
+    cmd!(
+        "georadiusbymember_ro", -5, 0, 1, 1, 1, Read(georadiusbymember_ro),
+        keys: "RO access @1",
+        docs: "geo 3.2.10 deprecated deprecated_since:6.2.0",
+        args: "key:key#0 member:string radius:double unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI) ?withcoord:pure-token=WITHCOORD ?withdist:pure-token=WITHDIST ?withhash:pure-token=WITHHASH ?count:block(count:integer=COUNT ?any:pure-token=ANY) ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC)",
+    ),
+    cmd!(
+        "geosearch", -7, 0, 1, 1, 1, Read(geosearch),
+        keys: "RO access @1",
+        docs: "geo 6.2.0",
+        args: "key:key#0 from:oneof(member:string=FROMMEMBER longitude_latitude:block=FROMLONLAT(longitude:double latitude:double)) by:oneof(circle:block(radius:double=BYRADIUS unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI)) box:block(width:double=BYBOX height:double unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI))) ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?count:block(count:integer=COUNT ?any:pure-token=ANY) ?withcoord:pure-token=WITHCOORD ?withdist:pure-token=WITHDIST ?withhash:pure-token=WITHHASH",
+    ),
+    cmd!(
+        "geosearchstore", -8, DENYOOM, 1, 2, 1, Write(geosearchstore),
+        keys: "OW update @1; RO access @2",
+        docs: "geo 6.2.0",
+        args: "destination:key#0 source:key#1 from:oneof(member:string=FROMMEMBER longitude_latitude:block=FROMLONLAT(longitude:double latitude:double)) by:oneof(circle:block(radius:double=BYRADIUS unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI)) box:block(width:double=BYBOX height:double unit:oneof(m:pure-token=M km:pure-token=KM ft:pure-token=FT mi:pure-token=MI))) ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?count:block(count:integer=COUNT ?any:pure-token=ANY) ?storedist:pure-token=STOREDIST",
     ),
 ];

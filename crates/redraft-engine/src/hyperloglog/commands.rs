@@ -12,11 +12,26 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("pfadd", -2, DENYOOM | FAST, 1, 1, 1, Write(pfadd)),
-    cmd!("pfcount", -2, 0, 1, -1, 1, Read(pfcount)),
-    cmd!("pfmerge", -2, DENYOOM, 1, -1, 1, Write(pfmerge)),
+    cmd!(
+        "pfadd", -2, DENYOOM | FAST, 1, 1, 1, Write(pfadd),
+        keys: "RW insert @1",
+        docs: "hyperloglog 2.8.9",
+        args: "key:key#0 ?*element:string",
+    ),
+    cmd!(
+        "pfcount", -2, 0, 1, -1, 1, Read(pfcount),
+        keys: "RW access @1 -1/1/0",
+        docs: "hyperloglog 2.8.9",
+        args: "*key:key#0",
+    ),
+    cmd!(
+        "pfmerge", -2, DENYOOM, 1, -1, 1, Write(pfmerge),
+        keys: "RW access insert @1; RO access @2 -1/1/0",
+        docs: "hyperloglog 2.8.9",
+        args: "destkey:key#0 *sourcekey:key#1",
+    ),
     // Touches no key: a read, so that it costs the log nothing.
-    cmd!("pfselftest", 1, ADMIN, 0, 0, 0, Read(pfselftest)),
+    cmd!("pfselftest", 1, ADMIN, 0, 0, 0, Read(pfselftest), docs: "hyperloglog 2.8.9 syscmd"),
 ];
 
 pub(super) const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";

@@ -22,12 +22,37 @@ use crate::{args, DATABASES};
 
 /// MEMORY's subcommands, with the arity and key positions Redis 7's COMMAND reports.
 pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("memory|doctor", 2, 0, 0, 0, 0, Session),
-    cmd!("memory|help", 2, 0, 0, 0, 0, Read(memory_help)),
-    cmd!("memory|malloc-stats", 2, 0, 0, 0, 0, Session),
-    cmd!("memory|purge", 2, 0, 0, 0, 0, Session),
-    cmd!("memory|stats", 2, 0, 0, 0, 0, Session),
-    cmd!("memory|usage", -3, NO_TOUCH, 2, 2, 1, Read(memory_usage)),
+    cmd!(
+        "memory|doctor", 2, 0, 0, 0, 0, Session,
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+        docs: "server 4.0.0",
+    ),
+    cmd!(
+        "memory|help", 2, 0, 0, 0, 0, Read(memory_help),
+        flags: "loading stale",
+        docs: "server 4.0.0",
+    ),
+    cmd!(
+        "memory|malloc-stats", 2, 0, 0, 0, 0, Session,
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+        docs: "server 4.0.0",
+    ),
+    cmd!(
+        "memory|purge", 2, 0, 0, 0, 0, Session,
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        docs: "server 4.0.0",
+    ),
+    cmd!(
+        "memory|stats", 2, 0, 0, 0, 0, Session,
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+        docs: "server 4.0.0",
+    ),
+    cmd!(
+        "memory|usage", -3, NO_TOUCH, 2, 2, 1, Read(memory_usage),
+        keys: "RO @2",
+        docs: "server 4.0.0",
+        args: "key:key#0 ?count:integer=SAMPLES",
+    ),
 ];
 
 /// Redis's default for SAMPLES.

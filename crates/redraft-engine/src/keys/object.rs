@@ -14,33 +14,37 @@ use crate::spec::{cmd, CommandSpec, Kind::Read, NO_TOUCH};
 /// OBJECT's subcommands, with the arity and key positions Redis 7's COMMAND reports.
 pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
     cmd!(
-        "object|encoding",
-        3,
-        NO_TOUCH,
-        2,
-        2,
-        1,
-        Read(object_encoding)
-    ),
-    cmd!("object|freq", 3, NO_TOUCH, 2, 2, 1, Read(object_freq)),
-    cmd!("object|help", 2, 0, 0, 0, 0, Read(object_help)),
-    cmd!(
-        "object|idletime",
-        3,
-        NO_TOUCH,
-        2,
-        2,
-        1,
-        Read(object_idletime)
+        "object|encoding", 3, NO_TOUCH, 2, 2, 1, Read(object_encoding),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+        docs: "generic 2.2.3",
+        args: "key:key#0",
     ),
     cmd!(
-        "object|refcount",
-        3,
-        NO_TOUCH,
-        2,
-        2,
-        1,
-        Read(object_refcount)
+        "object|freq", 3, NO_TOUCH, 2, 2, 1, Read(object_freq),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+        docs: "generic 4.0.0",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "object|help", 2, 0, 0, 0, 0, Read(object_help),
+        flags: "loading stale",
+        docs: "generic 6.2.0",
+    ),
+    cmd!(
+        "object|idletime", 3, NO_TOUCH, 2, 2, 1, Read(object_idletime),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+        docs: "generic 2.2.3",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "object|refcount", 3, NO_TOUCH, 2, 2, 1, Read(object_refcount),
+        tips: "nondeterministic_output",
+        keys: "RO @2",
+        docs: "generic 2.2.3",
+        args: "key:key#0",
     ),
 ];
 

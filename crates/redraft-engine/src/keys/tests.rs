@@ -559,7 +559,11 @@ fn object_subcommands_are_dispatched_with_redis_errors() {
     let spec = resolve(&c("OBJECT ENCODING k")).unwrap();
     assert_eq!(spec.name, "object|encoding");
     assert_eq!((spec.first_key, spec.last_key, spec.step), (2, 2, 1));
-    assert_eq!(spec.flag_names(), vec!["readonly"]);
+    let categories = crate::table::catalog()
+        .find(b"object|encoding")
+        .unwrap()
+        .categories;
+    assert_eq!(crate::introspect::flags(spec, categories), vec!["readonly"]);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec, Kind::Write, Served,
-    WriteCtx, BLOCKING, DENYOOM,
+    WriteCtx, BLOCKING, DENYOOM, NOSCRIPT,
 };
 
 use super::commands::{move_core, pop_core};
@@ -14,18 +14,35 @@ use super::value::End;
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("blmove", 6, DENYOOM | BLOCKING, 1, 2, 1, Write(blmove)),
-    cmd!("blmpop", -5, BLOCKING, 0, 0, 0, Write(blmpop)),
-    cmd!("blpop", -3, BLOCKING, 1, -2, 1, Write(blpop)),
-    cmd!("brpop", -3, BLOCKING, 1, -2, 1, Write(brpop)),
     cmd!(
-        "brpoplpush",
-        4,
-        DENYOOM | BLOCKING,
-        1,
-        2,
-        1,
-        Write(brpoplpush)
+        "blmove", 6, DENYOOM | BLOCKING | NOSCRIPT, 1, 2, 1, Write(blmove),
+        keys: "RW access delete @1; RW insert @2",
+        docs: "list 6.2.0",
+        args: "source:key#0 destination:key#1 wherefrom:oneof(left:pure-token=LEFT right:pure-token=RIGHT) whereto:oneof(left:pure-token=LEFT right:pure-token=RIGHT) timeout:double",
+    ),
+    cmd!(
+        "blmpop", -5, BLOCKING, 0, 0, 0, Write(blmpop),
+        keys: "RW access delete @2 #0/1/1",
+        docs: "list 7.0.0",
+        args: "timeout:double numkeys:integer *key:key#0 where:oneof(left:pure-token=LEFT right:pure-token=RIGHT) ?count:integer=COUNT",
+    ),
+    cmd!(
+        "blpop", -3, BLOCKING | NOSCRIPT, 1, -2, 1, Write(blpop),
+        keys: "RW access delete @1 -2/1/0",
+        docs: "list 2.0.0",
+        args: "*key:key#0 timeout:double",
+    ),
+    cmd!(
+        "brpop", -3, BLOCKING | NOSCRIPT, 1, -2, 1, Write(brpop),
+        keys: "RW access delete @1 -2/1/0",
+        docs: "list 2.0.0",
+        args: "*key:key#0 timeout:double",
+    ),
+    cmd!(
+        "brpoplpush", 4, DENYOOM | BLOCKING | NOSCRIPT, 1, 2, 1, Write(brpoplpush),
+        keys: "RW access delete @1; RW insert @2",
+        docs: "list 2.2.0 deprecated deprecated_since:6.2.0",
+        args: "source:key#0 destination:key#1 timeout:double",
     ),
 ];
 

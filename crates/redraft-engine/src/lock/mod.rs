@@ -22,12 +22,30 @@ use table::{Lease, Lock};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("fenced", -4, 0, 0, 0, 0, Write(fenced)),
-    cmd!("lock.acquire", -4, BLOCKING, 0, 0, 0, Write(acquire)),
-    cmd!("lock.info", 2, FAST, 0, 0, 0, Read(info)),
-    cmd!("lock.list", -1, 0, 0, 0, 0, Read(list)),
-    cmd!("lock.release", 3, FAST, 0, 0, 0, Write(release)),
-    cmd!("lock.renew", 4, FAST, 0, 0, 0, Write(renew)),
+    // The fenced command's keys, wherever they are: COMMAND GETKEYS cannot name them.
+    cmd!(
+        "fenced", -4, 0, 0, 0, 0, Write(fenced),
+        keys: "RW access update @? ?",
+        docs: "generic 0.1.0",
+        args: "name:string token:integer command:string ?*arg:string",
+    ),
+    cmd!(
+        "lock.acquire", -4, BLOCKING, 0, 0, 0, Write(acquire),
+        docs: "generic 0.1.0",
+        args: "name:string owner:string ttl-ms:integer ?ms:integer=WAIT ?n:integer=PERMITS",
+    ),
+    cmd!("lock.info", 2, FAST, 0, 0, 0, Read(info), docs: "generic 0.1.0", args: "name:string"),
+    cmd!("lock.list", -1, 0, 0, 0, 0, Read(list), docs: "generic 0.1.0", args: "?pattern:pattern"),
+    cmd!(
+        "lock.release", 3, FAST, 0, 0, 0, Write(release),
+        docs: "generic 0.1.0",
+        args: "name:string token:integer",
+    ),
+    cmd!(
+        "lock.renew", 4, FAST, 0, 0, 0, Write(renew),
+        docs: "generic 0.1.0",
+        args: "name:string token:integer ttl-ms:integer",
+    ),
 ];
 
 /// The internal command a leader proposes when a lease's ttl has passed on its clock:

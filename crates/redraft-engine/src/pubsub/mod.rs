@@ -20,32 +20,91 @@ use crate::spec::{
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("psubscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("publish", 3, PUBSUB | FAST, 0, 0, 0, Write(publish)),
-    cmd!("pubsub", -2, 0, 0, 0, 0, Container(PUBSUB_SUBCOMMANDS)),
-    cmd!("punsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("spublish", 3, PUBSUB | FAST, 1, 1, 1, Write(spublish)),
-    cmd!("ssubscribe", -2, PUBSUB | NOSCRIPT, 1, -1, 1, Session),
-    cmd!("subscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
-    cmd!("sunsubscribe", -1, PUBSUB | NOSCRIPT, 1, -1, 1, Session),
-    cmd!("unsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session),
+    cmd!(
+        "psubscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "pubsub 2.0.0",
+        args: "*pattern:block(pattern:pattern)",
+    ),
+    cmd!(
+        "publish", 3, PUBSUB | FAST, 0, 0, 0, Write(publish),
+        flags: "loading stale",
+        docs: "pubsub 2.0.0",
+        args: "channel:string message:string",
+    ),
+    cmd!("pubsub", -2, 0, 0, 0, 0, Container(PUBSUB_SUBCOMMANDS), docs: "pubsub 2.8.0"),
+    cmd!(
+        "punsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "pubsub 2.0.0",
+        args: "?*pattern:pattern",
+    ),
+    cmd!(
+        "spublish", 3, PUBSUB | FAST, 1, 1, 1, Write(spublish),
+        flags: "loading stale",
+        keys: "not_key @1",
+        docs: "pubsub 7.0.0",
+        args: "shardchannel:string message:string",
+    ),
+    cmd!(
+        "ssubscribe", -2, PUBSUB | NOSCRIPT, 1, -1, 1, Session,
+        flags: "loading stale",
+        keys: "not_key @1 -1/1/0",
+        docs: "pubsub 7.0.0",
+        args: "*shardchannel:string",
+    ),
+    cmd!(
+        "subscribe", -2, PUBSUB | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "pubsub 2.0.0",
+        args: "*channel:string",
+    ),
+    cmd!(
+        "sunsubscribe", -1, PUBSUB | NOSCRIPT, 1, -1, 1, Session,
+        flags: "loading stale",
+        keys: "not_key @1 -1/1/0",
+        docs: "pubsub 7.0.0",
+        args: "?*shardchannel:string",
+    ),
+    cmd!(
+        "unsubscribe", -1, PUBSUB | NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "pubsub 2.0.0",
+        args: "?*channel:string",
+    ),
 ];
 
 static PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd!("pubsub|channels", -2, PUBSUB, 0, 0, 0, Read(channels)),
-    cmd!("pubsub|help", 2, 0, 0, 0, 0, Read(help)),
-    cmd!("pubsub|numpat", 2, PUBSUB, 0, 0, 0, Read(numpat)),
-    cmd!("pubsub|numsub", -2, PUBSUB, 0, 0, 0, Read(numsub)),
     cmd!(
-        "pubsub|shardchannels",
-        -2,
-        PUBSUB,
-        0,
-        0,
-        0,
-        Read(shardchannels)
+        "pubsub|channels", -2, PUBSUB, 0, 0, 0, Read(channels),
+        flags: "loading stale",
+        docs: "pubsub 2.8.0",
+        args: "?pattern:pattern",
     ),
-    cmd!("pubsub|shardnumsub", -2, PUBSUB, 0, 0, 0, Read(shardnumsub)),
+    cmd!("pubsub|help", 2, 0, 0, 0, 0, Read(help), flags: "loading stale", docs: "pubsub 6.2.0"),
+    cmd!(
+        "pubsub|numpat", 2, PUBSUB, 0, 0, 0, Read(numpat),
+        flags: "loading stale",
+        docs: "pubsub 2.8.0",
+    ),
+    cmd!(
+        "pubsub|numsub", -2, PUBSUB, 0, 0, 0, Read(numsub),
+        flags: "loading stale",
+        docs: "pubsub 2.8.0",
+        args: "?*channel:string",
+    ),
+    cmd!(
+        "pubsub|shardchannels", -2, PUBSUB, 0, 0, 0, Read(shardchannels),
+        flags: "loading stale",
+        docs: "pubsub 7.0.0",
+        args: "?pattern:pattern",
+    ),
+    cmd!(
+        "pubsub|shardnumsub", -2, PUBSUB, 0, 0, 0, Read(shardnumsub),
+        flags: "loading stale",
+        docs: "pubsub 7.0.0",
+        args: "?*shardchannel:string",
+    ),
 ];
 
 /// The commands of a subscribed connection's session (SUBSCRIBE ... SUNSUBSCRIBE).

@@ -20,29 +20,70 @@ use crate::spec::{
 /// This module's entries in the command table (see [`crate::table`]). Redis 7's key
 /// positions for these are given by numkeys (movable keys): none fixed.
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("eval", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(eval)),
-    cmd!("eval_ro", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Read(eval_ro)),
-    cmd!("evalsha", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(evalsha)),
     cmd!(
-        "evalsha_ro",
-        -3,
-        NOSCRIPT | NO_TOUCH,
-        0,
-        0,
-        0,
-        Read(evalsha_ro)
+        "eval", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(eval),
+        flags: "stale skip_monitor no_mandatory_keys",
+        keys: "RW access update @2 #0/1/1",
+        docs: "scripting 2.6.0",
+        args: "script:string numkeys:integer ?*key:key#0 ?*arg:string",
     ),
-    cmd!("script", -2, 0, 0, 0, 0, Container(SCRIPT)),
+    cmd!(
+        "eval_ro", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Read(eval_ro),
+        flags: "readonly stale skip_monitor no_mandatory_keys",
+        keys: "RO access @2 #0/1/1",
+        docs: "scripting 7.0.0",
+        args: "script:string numkeys:integer ?*key:key#0 ?*arg:string",
+    ),
+    cmd!(
+        "evalsha", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Write(evalsha),
+        flags: "stale skip_monitor no_mandatory_keys",
+        keys: "RW access update @2 #0/1/1",
+        docs: "scripting 2.6.0",
+        args: "sha1:string numkeys:integer ?*key:key#0 ?*arg:string",
+    ),
+    cmd!(
+        "evalsha_ro", -3, NOSCRIPT | NO_TOUCH, 0, 0, 0, Read(evalsha_ro),
+        flags: "readonly stale skip_monitor no_mandatory_keys",
+        keys: "RO access @2 #0/1/1",
+        docs: "scripting 7.0.0",
+        args: "sha1:string numkeys:integer ?*key:key#0 ?*arg:string",
+    ),
+    cmd!("script", -2, 0, 0, 0, 0, Container(SCRIPT), docs: "scripting 2.6.0"),
 ];
 
 /// SCRIPT's subcommands. KILL is the server's (it stops a script running on the read path).
 static SCRIPT: &[CommandSpec] = &[
-    cmd!("script|exists", -3, NOSCRIPT, 0, 0, 0, Read(script_exists)),
-    cmd!("script|flush", -2, NOSCRIPT, 0, 0, 0, Write(script_flush)),
-    cmd!("script|help", 2, CONNECTION, 0, 0, 0, Read(script_help)),
+    cmd!(
+        "script|exists", -3, NOSCRIPT, 0, 0, 0, Read(script_exists),
+        tips: "request_policy:all_shards response_policy:agg_logical_and",
+        docs: "scripting 2.6.0",
+        args: "*sha1:string",
+    ),
+    cmd!(
+        "script|flush", -2, NOSCRIPT, 0, 0, 0, Write(script_flush),
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        docs: "scripting 2.6.0",
+        args: "?async:oneof@6.2.0(async:pure-token=ASYNC sync:pure-token=SYNC)",
+    ),
+    cmd!(
+        "script|help", 2, CONNECTION, 0, 0, 0, Read(script_help),
+        flags: "loading stale",
+        docs: "scripting 5.0.0",
+    ),
     // Answered by the node that runs the script (a read-only one: writes cannot be stopped).
-    cmd!("script|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session),
-    cmd!("script|load", 3, NOSCRIPT, 0, 0, 0, Write(script_load)),
+    cmd!(
+        "script|kill", 2, NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "allow_busy",
+        tips: "request_policy:all_shards response_policy:one_succeeded",
+        docs: "scripting 2.6.0",
+    ),
+    cmd!(
+        "script|load", 3, NOSCRIPT, 0, 0, 0, Write(script_load),
+        flags: "stale",
+        tips: "request_policy:all_nodes response_policy:all_succeeded",
+        docs: "scripting 2.6.0",
+        args: "script:string",
+    ),
 ];
 
 pub const NO_SCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";

@@ -18,28 +18,41 @@ use crate::spec::{ReadCtx, WriteCtx};
 /// XGROUP's subcommands (see [`crate::table`]): the dispatcher answers an unknown one and a
 /// wrong argument count with Redis's lines.
 pub(super) static XGROUP: &[CommandSpec] = &[
-    cmd!("xgroup|create", -5, DENYOOM, 2, 2, 1, Write(xgroup_create)),
     cmd!(
-        "xgroup|createconsumer",
-        5,
-        DENYOOM,
-        2,
-        2,
-        1,
-        Write(xgroup_createconsumer)
+        "xgroup|create", -5, DENYOOM, 2, 2, 1, Write(xgroup_create),
+        keys: "RW insert @2",
+        docs: "stream 5.0.0",
+        args: "key:key#0 groupname:string id:oneof(id:string new_id:pure-token=$) ?mkstream:pure-token=MKSTREAM ?entries_read:integer=ENTRIESREAD",
     ),
     cmd!(
-        "xgroup|delconsumer",
-        5,
-        0,
-        2,
-        2,
-        1,
-        Write(xgroup_delconsumer)
+        "xgroup|createconsumer", 5, DENYOOM, 2, 2, 1, Write(xgroup_createconsumer),
+        keys: "RW insert @2",
+        docs: "stream 6.2.0",
+        args: "key:key#0 groupname:string consumername:string",
     ),
-    cmd!("xgroup|destroy", 4, 0, 2, 2, 1, Write(xgroup_destroy)),
-    cmd!("xgroup|help", 2, 0, 0, 0, 0, Read(xgroup_help)),
-    cmd!("xgroup|setid", -5, 0, 2, 2, 1, Write(xgroup_setid)),
+    cmd!(
+        "xgroup|delconsumer", 5, 0, 2, 2, 1, Write(xgroup_delconsumer),
+        keys: "RW delete @2",
+        docs: "stream 5.0.0",
+        args: "key:key#0 groupname:string consumername:string",
+    ),
+    cmd!(
+        "xgroup|destroy", 4, 0, 2, 2, 1, Write(xgroup_destroy),
+        keys: "RW delete @2",
+        docs: "stream 5.0.0",
+        args: "key:key#0 groupname:string",
+    ),
+    cmd!(
+        "xgroup|help", 2, 0, 0, 0, 0, Read(xgroup_help),
+        flags: "loading stale",
+        docs: "stream 5.0.0",
+    ),
+    cmd!(
+        "xgroup|setid", -5, 0, 2, 2, 1, Write(xgroup_setid),
+        keys: "RW update @2",
+        docs: "stream 5.0.0",
+        args: "key:key#0 groupname:string id:oneof(id:string new_id:pure-token=$) ?entries_read:integer=ENTRIESREAD",
+    ),
 ];
 
 /// An entry time as the signed milliseconds groups record.

@@ -12,10 +12,30 @@ use crate::spec::{cmd, CommandSpec, Kind::Read};
 /// XINFO's subcommands (see [`crate::table`]): the dispatcher answers an unknown one and a
 /// wrong argument count with Redis's lines.
 pub(super) static XINFO: &[CommandSpec] = &[
-    cmd!("xinfo|consumers", 4, 0, 2, 2, 1, Read(xinfo_consumers)),
-    cmd!("xinfo|groups", 3, 0, 2, 2, 1, Read(xinfo_groups)),
-    cmd!("xinfo|help", 2, 0, 0, 0, 0, Read(xinfo_help)),
-    cmd!("xinfo|stream", -3, 0, 2, 2, 1, Read(xinfo_stream)),
+    cmd!(
+        "xinfo|consumers", 4, 0, 2, 2, 1, Read(xinfo_consumers),
+        tips: "nondeterministic_output",
+        keys: "RO access @2",
+        docs: "stream 5.0.0",
+        args: "key:key#0 groupname:string",
+    ),
+    cmd!(
+        "xinfo|groups", 3, 0, 2, 2, 1, Read(xinfo_groups),
+        keys: "RO access @2",
+        docs: "stream 5.0.0",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "xinfo|help", 2, 0, 0, 0, 0, Read(xinfo_help),
+        flags: "loading stale",
+        docs: "stream 5.0.0",
+    ),
+    cmd!(
+        "xinfo|stream", -3, 0, 2, 2, 1, Read(xinfo_stream),
+        keys: "RO access @2",
+        docs: "stream 5.0.0",
+        args: "key:key#0 ?full:block=FULL(?count:integer=COUNT)",
+    ),
 ];
 
 fn field(name: &str, value: Reply) -> (Reply, Reply) {

@@ -16,38 +16,158 @@ use crate::spec::{ReadCtx, WriteCtx};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("append", 3, DENYOOM | FAST, 1, 1, 1, Write(append)),
-    cmd!("decr", 2, DENYOOM | FAST, 1, 1, 1, Write(decr)),
-    cmd!("decrby", 3, DENYOOM | FAST, 1, 1, 1, Write(decrby)),
-    cmd!("get", 2, FAST, 1, 1, 1, Read(get)),
-    cmd!("getdel", 2, FAST, 1, 1, 1, Write(getdel)),
-    cmd!("getex", -2, FAST, 1, 1, 1, Write(getex)),
-    cmd!("getrange", 4, 0, 1, 1, 1, Read(getrange)),
-    cmd!("getset", 3, DENYOOM | FAST, 1, 1, 1, Write(getset)),
-    cmd!("incr", 2, DENYOOM | FAST, 1, 1, 1, Write(incr)),
-    cmd!("incrby", 3, DENYOOM | FAST, 1, 1, 1, Write(incrby)),
     cmd!(
-        "incrbyfloat",
-        3,
-        DENYOOM | FAST,
-        1,
-        1,
-        1,
-        Write(incrbyfloat)
+        "append", 3, DENYOOM | FAST, 1, 1, 1, Write(append),
+        keys: "RW insert @1",
+        docs: "string 2.0.0",
+        args: "key:key#0 value:string",
     ),
-    cmd!("lcs", -3, 0, 1, 2, 1, Read(lcs)),
-    cmd!("mget", -2, FAST, 1, -1, 1, Read(mget)),
-    cmd!("mset", -3, DENYOOM, 1, -1, 2, Write(mset)),
-    cmd!("msetnx", -3, DENYOOM, 1, -1, 2, Write(msetnx)),
-    cmd!("psetex", 4, DENYOOM, 1, 1, 1, Write(psetex)),
-    cmd!("set", -3, DENYOOM, 1, 1, 1, Write(set)),
-    cmd!("setex", 4, DENYOOM, 1, 1, 1, Write(setex)),
-    cmd!("setnx", 3, DENYOOM | FAST, 1, 1, 1, Write(setnx)),
-    cmd!("setrange", 4, DENYOOM, 1, 1, 1, Write(setrange)),
-    cmd!("strlen", 2, FAST, 1, 1, 1, Read(strlen)),
+    cmd!(
+        "decr", 2, DENYOOM | FAST, 1, 1, 1, Write(decr),
+        keys: "RW access update @1",
+        docs: "string 1.0.0",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "decrby", 3, DENYOOM | FAST, 1, 1, 1, Write(decrby),
+        keys: "RW access update @1",
+        docs: "string 1.0.0",
+        args: "key:key#0 decrement:integer",
+    ),
+    cmd!(
+        "get", 2, FAST, 1, 1, 1, Read(get),
+        keys: "RO access @1",
+        docs: "string 1.0.0",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "getdel", 2, FAST, 1, 1, 1, Write(getdel),
+        keys: "RW access delete @1",
+        docs: "string 6.2.0",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "getex", -2, FAST, 1, 1, 1, Write(getex),
+        keys: "RW access update @1",
+        docs: "string 6.2.0",
+        args: "key:key#0 ?expiration:oneof(seconds:integer=EX milliseconds:integer=PX unix-time-seconds:unix-time=EXAT unix-time-milliseconds:unix-time=PXAT persist:pure-token=PERSIST)",
+    ),
+    cmd!(
+        "getrange", 4, 0, 1, 1, 1, Read(getrange),
+        keys: "RO access @1",
+        docs: "string 2.4.0",
+        args: "key:key#0 start:integer end:integer",
+    ),
+    cmd!(
+        "getset", 3, DENYOOM | FAST, 1, 1, 1, Write(getset),
+        keys: "RW access update @1",
+        docs: "string 1.0.0 deprecated deprecated_since:6.2.0",
+        args: "key:key#0 value:string",
+    ),
+    cmd!(
+        "incr", 2, DENYOOM | FAST, 1, 1, 1, Write(incr),
+        keys: "RW access update @1",
+        docs: "string 1.0.0",
+        args: "key:key#0",
+    ),
+    cmd!(
+        "incrby", 3, DENYOOM | FAST, 1, 1, 1, Write(incrby),
+        keys: "RW access update @1",
+        docs: "string 1.0.0",
+        args: "key:key#0 increment:integer",
+    ),
+    cmd!(
+        "incrbyfloat", 3, DENYOOM | FAST, 1, 1, 1, Write(incrbyfloat),
+        keys: "RW access update @1",
+        docs: "string 2.6.0",
+        args: "key:key#0 increment:double",
+    ),
+    cmd!(
+        "lcs", -3, 0, 1, 2, 1, Read(lcs),
+        keys: "RO access @1 1/1/0",
+        docs: "string 7.0.0",
+        args: "key1:key#0 key2:key#0 ?len:pure-token=LEN ?idx:pure-token=IDX ?len:integer=MINMATCHLEN ?withmatchlen:pure-token=WITHMATCHLEN",
+    ),
+    cmd!(
+        "mget", -2, FAST, 1, -1, 1, Read(mget),
+        tips: "request_policy:multi_shard",
+        keys: "RO access @1 -1/1/0",
+        docs: "string 1.0.0",
+        args: "*key:key#0",
+    ),
+    cmd!(
+        "mset", -3, DENYOOM, 1, -1, 2, Write(mset),
+        tips: "request_policy:multi_shard response_policy:all_succeeded",
+        keys: "OW update @1 -1/2/0",
+        docs: "string 1.0.1",
+        args: "*key_value:block(key:key#0 value:string)",
+    ),
+    cmd!(
+        "msetnx", -3, DENYOOM, 1, -1, 2, Write(msetnx),
+        tips: "request_policy:multi_shard response_policy:agg_min",
+        keys: "OW insert @1 -1/2/0",
+        docs: "string 1.0.1",
+        args: "*key_value:block(key:key#0 value:string)",
+    ),
+    cmd!(
+        "psetex", 4, DENYOOM, 1, 1, 1, Write(psetex),
+        keys: "OW update @1",
+        docs: "string 2.6.0",
+        args: "key:key#0 milliseconds:integer value:string",
+    ),
+    cmd!(
+        "set", -3, DENYOOM, 1, 1, 1, Write(set),
+        keys: "RW access update variable_flags @1",
+        find_keys: set_keys,
+        docs: "string 1.0.0",
+        args: "key:key#0 value:string ?condition:oneof@2.6.12(nx:pure-token=NX xx:pure-token=XX) ?get:pure-token=GET@6.2.0 ?expiration:oneof(seconds:integer=EX@2.6.12 milliseconds:integer=PX@2.6.12 unix-time-seconds:unix-time=EXAT@6.2.0 unix-time-milliseconds:unix-time=PXAT@6.2.0 keepttl:pure-token=KEEPTTL@6.0.0)",
+    ),
+    cmd!(
+        "setex", 4, DENYOOM, 1, 1, 1, Write(setex),
+        keys: "OW update @1",
+        docs: "string 2.0.0",
+        args: "key:key#0 seconds:integer value:string",
+    ),
+    cmd!(
+        "setnx", 3, DENYOOM | FAST, 1, 1, 1, Write(setnx),
+        keys: "OW insert @1",
+        docs: "string 1.0.0",
+        args: "key:key#0 value:string",
+    ),
+    cmd!(
+        "setrange", 4, DENYOOM, 1, 1, 1, Write(setrange),
+        keys: "RW update @1",
+        docs: "string 2.2.0",
+        args: "key:key#0 offset:integer value:string",
+    ),
+    cmd!(
+        "strlen", 2, FAST, 1, 1, 1, Read(strlen),
+        keys: "RO @1",
+        docs: "string 2.2.0",
+        args: "key:key#0",
+    ),
     // SUBSTR is GETRANGE under its old name, as in Redis.
-    cmd!("substr", 4, 0, 1, 1, 1, Read(getrange)),
+    cmd!(
+        "substr", 4, 0, 1, 1, 1, Read(getrange),
+        keys: "RO access @1",
+        docs: "string 1.0.0 deprecated deprecated_since:2.0.0",
+        args: "key:key#0 start:integer end:integer",
+    ),
 ];
+
+/// SET's key for COMMAND GETKEYS, with what it does to it: read and updated with GET, else
+/// overwritten.
+fn set_keys(argv: &[Vec<u8>]) -> Option<Vec<(usize, &'static [&'static str])>> {
+    let get = argv
+        .iter()
+        .skip(3)
+        .any(|arg| arg.eq_ignore_ascii_case(b"get"));
+    let flags: &[&str] = match get {
+        true => &["RW", "access", "update"],
+        false => &["OW", "update"],
+    };
+    Some(vec![(1, flags)])
+}
 
 fn string_entry(bytes: Vec<u8>, deadline_ms: Option<u64>) -> Entry {
     Entry::new(Value::String(bytes), deadline_ms)

@@ -6,7 +6,7 @@ use crate::mpop;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, keys_then_timeout, timeout_ms, Blocking, BlockingArgs, CommandSpec, Kind::Write, Served,
-    WriteCtx, BLOCKING, FAST,
+    WriteCtx, BLOCKING, FAST, NOSCRIPT,
 };
 
 use super::commands::score_reply;
@@ -14,9 +14,24 @@ use super::pop::{min_or_max, pop_core, Popped};
 
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
-    cmd!("bzmpop", -5, BLOCKING, 0, 0, 0, Write(bzmpop)),
-    cmd!("bzpopmax", -3, FAST | BLOCKING, 1, -2, 1, Write(bzpopmax)),
-    cmd!("bzpopmin", -3, FAST | BLOCKING, 1, -2, 1, Write(bzpopmin)),
+    cmd!(
+        "bzmpop", -5, BLOCKING, 0, 0, 0, Write(bzmpop),
+        keys: "RW access delete @2 #0/1/1",
+        docs: "sorted-set 7.0.0",
+        args: "timeout:double numkeys:integer *key:key#0 where:oneof(min:pure-token=MIN max:pure-token=MAX) ?count:integer=COUNT",
+    ),
+    cmd!(
+        "bzpopmax", -3, FAST | BLOCKING | NOSCRIPT, 1, -2, 1, Write(bzpopmax),
+        keys: "RW access delete @1 -2/1/0",
+        docs: "sorted-set 5.0.0",
+        args: "*key:key#0 timeout:double",
+    ),
+    cmd!(
+        "bzpopmin", -3, FAST | BLOCKING | NOSCRIPT, 1, -2, 1, Write(bzpopmin),
+        keys: "RW access delete @1 -2/1/0",
+        docs: "sorted-set 5.0.0",
+        args: "*key:key#0 timeout:double",
+    ),
 ];
 
 /// How each command here waits and is served.

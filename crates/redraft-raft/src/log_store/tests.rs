@@ -713,7 +713,10 @@ async fn a_purge_waits_for_the_snapshot_that_covers_it() {
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!purge.is_finished(), "purged past the snapshot on disk");
-    assert_eq!(Meta::load(&dir.path().join("meta")).unwrap().last_purged, None);
+    assert_eq!(
+        Meta::load(&dir.path().join("meta")).unwrap().last_purged,
+        None
+    );
     durable_tx.send_replace(5);
     let mut store = tokio::time::timeout(Duration::from_secs(5), purge)
         .await
