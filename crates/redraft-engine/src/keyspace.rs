@@ -690,6 +690,9 @@ pub struct Keyspace {
     /// for a node whose clients track keys (CLIENT TRACKING). Set by the node; it changes no
     /// state, only what the engine hands out.
     pub track_modified: bool,
+    /// The changes the entry being applied made, as Redis's dirty counter counts them (an
+    /// output, taken after each entry; not in snapshots).
+    pub(crate) dirty: crate::dirty::Dirty,
 }
 
 impl Keyspace {
@@ -843,8 +846,10 @@ impl Keyspace {
 
     /// Publishes the keyspace notification `event` of `class` about `key` in database `db`,
     /// if the configuration asks for its class: on the key's channel, then on the event's,
-    /// as Redis does. What the databases noted before it ("expired", "new") goes first.
+    /// as Redis does. What the databases noted before it ("expired", "new") goes first. Each
+    /// notification counts as a change of the running command (see `crate::dirty`).
     pub fn notify(&mut self, db: usize, class: Class, event: &str, key: &[u8]) {
+        self.dirty.notified();
         if self.encoding.notify_keyspace_events == 0 {
             return;
         }
@@ -924,6 +929,7 @@ impl Default for Keyspace {
             users: std::sync::Arc::default(),
             events: Vec::new(),
             track_modified: false,
+            dirty: crate::dirty::Dirty::default(),
             encoding: EncodingConfig::default(),
             scripts: ScriptCache::default(),
             functions: Libraries::default(),

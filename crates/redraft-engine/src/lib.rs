@@ -20,6 +20,7 @@ pub mod snapshot;
 pub mod table;
 
 // Foundations, below the value types.
+mod dirty;
 mod keyhash;
 mod longdouble;
 mod notify;
