@@ -324,17 +324,29 @@ fn snapshot_id(last_applied: Option<LogId>) -> String {
 fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Snapshot> {
     let started = Instant::now();
     let stats = &slot.stats;
-    *stats.building_since.lock().unwrap_or_else(|e| e.into_inner()) = Some(started);
+    *stats
+        .building_since
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(started);
     let built = build_timed(replica, slot, started);
-    *stats.building_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    stats.last_build_failed.store(built.is_err(), Ordering::Relaxed);
+    *stats
+        .building_since
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = None;
+    stats
+        .last_build_failed
+        .store(built.is_err(), Ordering::Relaxed);
     if built.is_err() {
         RaftStats::count(&stats.build_failures);
     }
     built
 }
 
-fn build_timed(replica: &SharedReplica, slot: &SnapshotSlot, started: Instant) -> io::Result<Snapshot> {
+fn build_timed(
+    replica: &SharedReplica,
+    slot: &SnapshotSlot,
+    started: Instant,
+) -> io::Result<Snapshot> {
     let (encoding, meta, changes) = {
         let replica = read_replica(replica);
         // Applying takes the replica's write lock: the count read under this read lock is the
@@ -360,8 +372,12 @@ fn build_timed(replica: &SharedReplica, slot: &SnapshotSlot, started: Instant) -
     RaftStats::count(&slot.stats.builds);
     slot.stats.build_seconds.observe(elapsed);
     let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    slot.stats.last_build_ms.store(elapsed_ms, Ordering::Relaxed);
-    slot.stats.changes_at_snapshot.store(changes, Ordering::Relaxed);
+    slot.stats
+        .last_build_ms
+        .store(elapsed_ms, Ordering::Relaxed);
+    slot.stats
+        .changes_at_snapshot
+        .store(changes, Ordering::Relaxed);
     tracing::info!(
         index = meta.last_log_id.map_or(0, |l| l.index),
         bytes = data.len(),

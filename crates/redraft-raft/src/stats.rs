@@ -95,7 +95,10 @@ impl SnapshotStats {
 
     /// How long the build running now has taken; None while none runs.
     pub fn building_for(&self) -> Option<Duration> {
-        let since = self.building_since.lock().unwrap_or_else(|e| e.into_inner());
+        let since = self
+            .building_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         since.map(|started| started.elapsed())
     }
 }

@@ -259,7 +259,7 @@ pub fn xtrim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if trimmed > 0 {
         ctx.notify(Class::STREAM, "xtrim", &argv[1]);
     }
-    ctx.changed(trimmed as u64);
+    ctx.changed(trimmed);
     Ok(Reply::Integer(trimmed as i64))
 }
 

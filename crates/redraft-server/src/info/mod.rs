@@ -29,9 +29,12 @@ enum Group {
     All,
 }
 
-/// Every section, in Redis's order (redraft's raft section before the keyspace).
+/// Every section, in Redis's order, redraft's raft section after the server's: tools that read
+/// INFO into one map keep the last `role` they see, which must be the replication section's
+/// (`master`, `slave`), as in Redis, not Raft's (`leader`, `follower`).
 const SECTIONS: [(&str, Group); 14] = [
     ("Server", Group::Default),
+    ("Raft", Group::Default),
     ("Clients", Group::Default),
     ("Memory", Group::Default),
     ("Persistence", Group::Default),
@@ -43,7 +46,6 @@ const SECTIONS: [(&str, Group); 14] = [
     ("Errorstats", Group::Default),
     ("Latencystats", Group::All),
     ("Cluster", Group::Default),
-    ("Raft", Group::Default),
     ("Keyspace", Group::Default),
 ];
 
@@ -109,7 +111,10 @@ fn field(name: &str, value: impl Display) -> (String, String) {
 
 /// Fields of a feature redraft lacks, each with the value Redis gives it switched off.
 fn fixed(fields: &[(&str, &str)]) -> Fields {
-    fields.iter().map(|(name, value)| field(name, value)).collect()
+    fields
+        .iter()
+        .map(|(name, value)| field(name, value))
+        .collect()
 }
 
 fn keyspace<C: Cluster>(session: &Session<C>) -> Fields {

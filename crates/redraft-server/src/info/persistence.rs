@@ -34,8 +34,14 @@ pub(super) fn persistence<C: Cluster>(server: &Server<C>, node: &NodeInfo) -> Fi
             "rdb_last_bgsave_status",
             if snapshots.last_failed { "err" } else { "ok" },
         ),
-        field("rdb_last_bgsave_time_sec", seconds(snapshots.last_build_secs)),
-        field("rdb_current_bgsave_time_sec", seconds(snapshots.building_secs)),
+        field(
+            "rdb_last_bgsave_time_sec",
+            seconds(snapshots.last_build_secs),
+        ),
+        field(
+            "rdb_current_bgsave_time_sec",
+            seconds(snapshots.building_secs),
+        ),
         field("rdb_saves", snapshots.built),
     ]);
     fields.extend(fixed(&[

@@ -98,10 +98,7 @@ mod tests {
             ["role", "connected_slaves", "slave0", "slave1"]
         );
         assert_eq!(leader[1].1, "2");
-        assert_eq!(
-            leader[3].1,
-            "ip=::1,port=7003,state=online,offset=0,lag=0"
-        );
+        assert_eq!(leader[3].1, "ip=::1,port=7003,state=online,offset=0,lag=0");
         let follower = replica(Some("10.0.0.1:7001"), 41, true);
         assert_eq!(follower[1].1, "10.0.0.1");
         assert_eq!(follower[2].1, "7001");

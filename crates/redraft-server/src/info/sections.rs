@@ -18,7 +18,10 @@ pub(super) fn server<C: Cluster>(server: &Server<C>) -> Fields {
         field("redraft_version", env!("CARGO_PKG_VERSION")),
         field("redis_git_sha1", "00000000"),
         field("redis_git_dirty", 0),
-        field("redis_build_id", concat!("redraft-", env!("CARGO_PKG_VERSION"))),
+        field(
+            "redis_build_id",
+            concat!("redraft-", env!("CARGO_PKG_VERSION")),
+        ),
         field("redis_mode", "standalone"),
         field("os", os()),
         field("arch_bits", usize::BITS),
@@ -188,11 +191,17 @@ pub(super) fn stats<C: Cluster>(server: &Server<C>) -> Fields {
     let [channels, patterns, shard_channels] = server.hub.names_listened();
     let (_, tracked_keys) = server.tracking.counts();
     let mut fields = vec![
-        field("total_connections_received", load(&stats.connections_received)),
+        field(
+            "total_connections_received",
+            load(&stats.connections_received),
+        ),
         field("total_commands_processed", load(&stats.commands_processed)),
     ];
     fields.extend(fixed(STATS_UNMEASURED_NET));
-    fields.push(field("rejected_connections", load(&stats.rejected_connections)));
+    fields.push(field(
+        "rejected_connections",
+        load(&stats.rejected_connections),
+    ));
     fields.extend(fixed(STATS_UNMEASURED_KEYS));
     fields.push(field("pubsub_channels", channels));
     fields.push(field("pubsub_patterns", patterns));
