@@ -457,4 +457,26 @@ async fn the_redis_exporter_reads_a_nodes_info() {
         value(&metrics, "redis_commands_processed_total") >= 10.0,
         "{metrics:?}"
     );
+    // INFO's persistence, cpu and replication sections, in Redis's shape (issue 14): the
+    // follower applied the ten SETs, and is a replica whose link to its leader is up.
+    assert!(
+        value(&metrics, "redis_rdb_changes_since_last_save") >= 10.0,
+        "{metrics:?}"
+    );
+    assert!(
+        value(&metrics, "redis_cpu_user_seconds_total") > 0.0,
+        "{metrics:?}"
+    );
+    let link_up = metrics
+        .iter()
+        .find(|(series, _)| series.starts_with("redis_master_link_up{"));
+    assert_eq!(link_up.map(|(_, up)| *up), Some(1.0), "{metrics:?}");
+    // INFO's `role` is Redis's (the raft section, which has its own, comes before it).
+    assert!(
+        metrics
+            .keys()
+            .any(|series| series.starts_with("redis_instance_info{")
+                && series.contains("role=\"slave\"")),
+        "{metrics:?}"
+    );
 }

@@ -96,6 +96,7 @@ impl Engine {
             user: None,
         };
         let reply = spec.run_write(&mut ctx, argv);
+        self.keyspace.dirty.finish();
         // Keys a command found expired or added, after its last event of its own.
         self.keyspace.publish_key_notes();
         if !self.keyspace.waiters.is_empty() {
@@ -103,6 +104,8 @@ impl Engine {
             // counting as one), before the next command can see the data.
             let (resolve, catalog) = (table::resolve, table::catalog());
             blocking::serve_ready(&mut self.keyspace, self.now_ms, seed, resolve, catalog);
+            // Redis counts the push that served a waiter, not the pop that served it.
+            self.keyspace.dirty.forget_unfinished();
         }
         reply
     }
@@ -125,6 +128,12 @@ impl Engine {
     /// unblocked, in order: each node answers those of its own clients.
     pub fn take_served(&mut self) -> Vec<ServedWaiter> {
         std::mem::take(&mut self.keyspace.served)
+    }
+
+    /// The changes the entries applied since the last call made, as Redis's dirty counter
+    /// counts them (INFO's rdb_changes_since_last_save; see `crate::dirty`).
+    pub fn take_changes(&mut self) -> u64 {
+        self.keyspace.dirty.take()
     }
 
     /// The messages and subscription changes of the entries applied since the last call, in

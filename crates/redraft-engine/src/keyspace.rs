@@ -694,6 +694,9 @@ pub struct Keyspace {
     /// When this node last accessed each key, and how often (OBJECT IDLETIME, OBJECT FREQ):
     /// not state, never in snapshots, equal in every comparison (see access.rs).
     pub access: AccessClocks,
+    /// The changes the entry being applied made, as Redis's dirty counter counts them (an
+    /// output, taken after each entry; not in snapshots).
+    pub(crate) dirty: crate::dirty::Dirty,
 }
 
 impl Keyspace {
@@ -847,8 +850,10 @@ impl Keyspace {
 
     /// Publishes the keyspace notification `event` of `class` about `key` in database `db`,
     /// if the configuration asks for its class: on the key's channel, then on the event's,
-    /// as Redis does. What the databases noted before it ("expired", "new") goes first.
+    /// as Redis does. What the databases noted before it ("expired", "new") goes first. Each
+    /// notification counts as a change of the running command (see `crate::dirty`).
     pub fn notify(&mut self, db: usize, class: Class, event: &str, key: &[u8]) {
+        self.dirty.notified();
         if self.encoding.notify_keyspace_events == 0 {
             return;
         }
@@ -929,6 +934,7 @@ impl Default for Keyspace {
             events: Vec::new(),
             track_modified: false,
             access: AccessClocks::default(),
+            dirty: crate::dirty::Dirty::default(),
             encoding: EncodingConfig::default(),
             scripts: ScriptCache::default(),
             functions: Libraries::default(),

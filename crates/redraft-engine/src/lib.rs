@@ -22,6 +22,7 @@ pub mod table;
 
 // Foundations, below the value types.
 mod access;
+mod dirty;
 mod keyhash;
 mod longdouble;
 mod maxmemory;

@@ -312,6 +312,8 @@ pub fn sort(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             ctx.notify(Class::GENERIC, "del", store);
         }
     } else {
+        // Redis counts each element stored.
+        ctx.changed(values.len() as u64);
         let mut list = ListValue::default();
         for value in values {
             list.push(End::Right, &value.unwrap_or_default());

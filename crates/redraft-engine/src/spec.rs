@@ -288,6 +288,13 @@ impl WriteCtx<'_> {
         self.keyspace.notify(self.db, class, event, key);
     }
 
+    /// Declares that the running command made `changes` changes, as Redis's dirty counter
+    /// counts them, for the commands whose count is not their keyspace notifications (see
+    /// `crate::dirty`): LPUSH's values, HSET's pairs, RENAME's one change for two events.
+    pub fn changed(&mut self, changes: u64) {
+        self.keyspace.dirty.declare(changes);
+    }
+
     /// A read-only view of this context, so that write paths can reuse read functions.
     pub fn as_read(&self) -> ReadCtx<'_> {
         ReadCtx {
@@ -339,6 +346,9 @@ impl CommandSpec {
     /// (whatever the command changed before it panicked stays changed, alike on every
     /// replica), and the node that serves the client logs it (see
     /// [`Reply::is_internal_error`]).
+    ///
+    /// The command's changes are counted on their own and join those of the command that ran
+    /// it, if any (see `crate::dirty`).
     pub fn run_write(&self, ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
         let keys = if self.touches_keys() {
             self.keys(argv)
@@ -356,14 +366,17 @@ impl CommandSpec {
     }
 
     fn run_write_untouched(&self, ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> Reply {
-        match self.kind {
+        let outer = ctx.keyspace.dirty.begin();
+        let reply = match self.kind {
             Kind::Write(write) => contained(self.name, || write(ctx, argv)),
             Kind::Read(read) => contained(self.name, || read(&ctx.as_read(), argv)),
             _ => Reply::error(format!(
                 "ERR '{}' cannot be applied by the state machine",
                 self.name
             )),
-        }
+        };
+        ctx.keyspace.dirty.end(outer);
+        reply
     }
 
     /// Runs `read` for this command on the read path, contained as [`Self::run_read`] is: a

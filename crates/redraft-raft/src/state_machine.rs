@@ -216,6 +216,9 @@ impl StateMachine {
                 let track = self.outputs.track_keys.load(Ordering::Relaxed);
                 replica.engine.track_modified_keys(track);
                 let replies = replica.engine.apply(log_id.index, &command);
+                let changes = replica.engine.take_changes();
+                let stats = &self.snapshots.stats;
+                stats.changes_applied.fetch_add(changes, Ordering::Relaxed);
                 report_internal_errors(log_id.index, &command, &replies);
                 self.outputs.send_applied(&mut replica.engine);
                 replies
@@ -335,8 +338,35 @@ fn snapshot_id(last_applied: Option<LogId>) -> String {
 /// lock only across the fork; in place, under the lock, when the fork fails.
 fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Snapshot> {
     let started = Instant::now();
-    let (encoding, meta) = {
+    let stats = &slot.stats;
+    *stats
+        .building_since
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(started);
+    let built = build_timed(replica, slot, started);
+    *stats
+        .building_since
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = None;
+    stats
+        .last_build_failed
+        .store(built.is_err(), Ordering::Relaxed);
+    if built.is_err() {
+        RaftStats::count(&stats.build_failures);
+    }
+    built
+}
+
+fn build_timed(
+    replica: &SharedReplica,
+    slot: &SnapshotSlot,
+    started: Instant,
+) -> io::Result<Snapshot> {
+    let (encoding, meta, changes) = {
         let replica = read_replica(replica);
+        // Applying takes the replica's write lock: the count read under this read lock is the
+        // one of the state encoded.
+        let changes = slot.stats.changes_applied.load(Ordering::Relaxed);
         let meta = SnapshotMeta {
             last_log_id: replica.last_applied,
             last_membership: replica.membership.clone(),
@@ -346,7 +376,7 @@ fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Sn
             Some(child) => Err(child),
             None => Ok(replica.engine.encode_snapshot()),
         };
-        (encoding, meta)
+        (encoding, meta, changes)
     };
     let data = match encoding {
         Ok(data) => data,
@@ -356,6 +386,13 @@ fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Sn
     let elapsed = started.elapsed();
     RaftStats::count(&slot.stats.builds);
     slot.stats.build_seconds.observe(elapsed);
+    let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    slot.stats
+        .last_build_ms
+        .store(elapsed_ms, Ordering::Relaxed);
+    slot.stats
+        .changes_at_snapshot
+        .store(changes, Ordering::Relaxed);
     tracing::info!(
         index = meta.last_log_id.map_or(0, |l| l.index),
         bytes = data.len(),
@@ -470,6 +507,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let mut replica = write_replica(&self.replica);
             self.answer_skipped_waiters(&replica.engine, &engine);
             replica.engine = engine;
+            // The state is now the snapshot's: no change since it.
+            let stats = &self.snapshots.stats;
+            let applied = stats.changes_applied.load(Ordering::Relaxed);
+            stats.changes_at_snapshot.store(applied, Ordering::Relaxed);
             replica.last_applied = meta.last_log_id;
             replica.membership = meta.last_membership.clone();
         }

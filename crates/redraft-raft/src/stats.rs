@@ -59,7 +59,8 @@ impl LatencyHistogram {
     }
 }
 
-/// Snapshots this node built from its state and received from a leader.
+/// Snapshots this node built from its state and received from a leader, and the changes
+/// applied since the last one (INFO's persistence section reads them).
 #[derive(Debug, Default)]
 pub struct SnapshotStats {
     pub builds: AtomicU64,
@@ -68,6 +69,38 @@ pub struct SnapshotStats {
     pub installs: AtomicU64,
     /// From the start of decoding to the replica holding the snapshot.
     pub install_seconds: LatencyHistogram,
+    /// Builds that failed (a full disk ...).
+    pub build_failures: AtomicU64,
+    /// Whether the last build failed.
+    pub last_build_failed: std::sync::atomic::AtomicBool,
+    /// The last successful build's duration, in milliseconds.
+    pub last_build_ms: AtomicU64,
+    /// When the build running now started; None while none runs.
+    pub building_since: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Changes applied since this node started, as Redis's dirty counter counts them
+    /// (`Engine::take_changes`).
+    pub changes_applied: AtomicU64,
+    /// `changes_applied` as the state of the last snapshot built or installed held it.
+    pub changes_at_snapshot: AtomicU64,
+}
+
+impl SnapshotStats {
+    /// Changes applied since the state of the last snapshot (Redis's
+    /// rdb_changes_since_last_save). A node that started from a snapshot counts the entries it
+    /// replayed after it: they are not in it.
+    pub fn changes_since_snapshot(&self) -> u64 {
+        let applied = self.changes_applied.load(Ordering::Relaxed);
+        applied.saturating_sub(self.changes_at_snapshot.load(Ordering::Relaxed))
+    }
+
+    /// How long the build running now has taken; None while none runs.
+    pub fn building_for(&self) -> Option<Duration> {
+        let since = self
+            .building_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        since.map(|started| started.elapsed())
+    }
 }
 
 /// The Raft side's counters, shared by the parts that record them.

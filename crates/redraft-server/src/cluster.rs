@@ -50,6 +50,52 @@ pub enum Role {
     Follower { leader: Option<String>, offset: u64 },
 }
 
+/// What INFO reports of the node beyond its sessions: its place in Raft and its snapshots
+/// (see info/). Without Raft (session tests): a leader alone that never took a snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeInfo {
+    /// As ROLE shows it, read without a round trip.
+    pub role: Role,
+    /// Whether the leader (for a follower) was heard from; see `master_link_status`.
+    pub leader_known: bool,
+    pub snapshots: SnapshotInfo,
+    /// Scripts cached (SCRIPT LOAD, EVAL), functions and libraries loaded.
+    pub scripts: usize,
+    pub functions: usize,
+    pub libraries: usize,
+}
+
+/// The node's snapshots, Redis's RDB saves in INFO's persistence section.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SnapshotInfo {
+    /// Changes applied since the state of the last snapshot (Redis's dirty counter).
+    pub changes_since: u64,
+    /// Snapshots this node built since it started.
+    pub built: u64,
+    /// Whether the last build failed.
+    pub last_failed: bool,
+    /// The last build's duration, in seconds; None before the first.
+    pub last_build_secs: Option<u64>,
+    /// How long the build running now has taken, in seconds; None while none runs.
+    pub building_secs: Option<u64>,
+}
+
+impl Default for NodeInfo {
+    fn default() -> Self {
+        NodeInfo {
+            role: Role::Leader {
+                offset: 0,
+                followers: Vec::new(),
+            },
+            leader_known: true,
+            snapshots: SnapshotInfo::default(),
+            scripts: 0,
+            functions: 0,
+            libraries: 0,
+        }
+    }
+}
+
 pub trait Cluster: Send + Sync + 'static {
     /// Applies a run of write commands through the log, in order, as one entry.
     fn write(
@@ -123,6 +169,11 @@ pub trait Cluster: Send + Sync + 'static {
                 followers: Vec::new(),
             }
         }
+    }
+
+    /// What INFO reports of the node's Raft side and replicated state (see [`NodeInfo`]).
+    fn node_info(&self) -> NodeInfo {
+        NodeInfo::default()
     }
 
     /// When this node last wrote a snapshot of its state (LASTSAVE); None if it never did.

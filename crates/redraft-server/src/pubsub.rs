@@ -77,6 +77,13 @@ impl Hub {
         ChannelKind::ALL.map(|kind| held[kind.index()].len())
     }
 
+    /// How many channels, patterns and shard channels this node's clients listen to, each
+    /// counted once (INFO's pubsub_channels, pubsub_patterns, pubsubshard_channels).
+    pub fn names_listened(&self) -> [usize; 3] {
+        let local = self.lock();
+        ChannelKind::ALL.map(|kind| local.listeners[kind.index()].len())
+    }
+
     /// How many of this node's clients listen to something.
     pub fn subscribers(&self) -> usize {
         self.lock().held.len()

@@ -8,7 +8,7 @@ use redraft_engine::{Access, Argv, DatasetEstimate, ReadContext, Reply};
 use redraft_raft::{AdminError, AdminOp, ClusterError, Member, Output, RaftNode};
 use tokio::sync::mpsc;
 
-use crate::cluster::{Cluster, DbStats, Role, RouteError};
+use crate::cluster::{Cluster, DbStats, NodeInfo, Role, RouteError, SnapshotInfo};
 
 pub struct RaftCluster {
     node: RaftNode,
@@ -151,6 +151,42 @@ impl Cluster for RaftCluster {
         }
     }
 
+    fn node_info(&self) -> NodeInfo {
+        let status = self.node.status();
+        let role = match status.role {
+            "leader" => Role::Leader {
+                offset: status.last_log_index,
+                followers: self
+                    .node
+                    .replication()
+                    .into_iter()
+                    .map(|(id, matched)| (self.node.member_addr(id).unwrap_or_default(), matched))
+                    .collect(),
+            },
+            _ => Role::Follower {
+                leader: status.leader_id.and_then(|id| self.node.member_addr(id)),
+                offset: status.applied_index,
+            },
+        };
+        let (scripts, functions, libraries) = self.node.with_engine(|engine| {
+            let keyspace = engine.keyspace();
+            let libraries = &keyspace.functions;
+            (
+                keyspace.scripts.len(),
+                libraries.function_count(),
+                libraries.len(),
+            )
+        });
+        NodeInfo {
+            role,
+            leader_known: status.leader_id.is_some(),
+            snapshots: snapshot_info(&self.node.stats().snapshots),
+            scripts,
+            functions,
+            libraries,
+        }
+    }
+
     fn last_snapshot(&self) -> Option<std::time::SystemTime> {
         let path = self.snapshot_path.as_ref()?;
         std::fs::metadata(path).and_then(|m| m.modified()).ok()
@@ -189,5 +225,17 @@ impl Cluster for RaftCluster {
             ("members".into(), join(&status.members)),
             ("learners".into(), join(&status.learners)),
         ]
+    }
+}
+
+fn snapshot_info(stats: &redraft_raft::SnapshotStats) -> SnapshotInfo {
+    use std::sync::atomic::Ordering::Relaxed;
+    let built = stats.builds.load(Relaxed);
+    SnapshotInfo {
+        changes_since: stats.changes_since_snapshot(),
+        built,
+        last_failed: stats.last_build_failed.load(Relaxed),
+        last_build_secs: (built > 0).then(|| stats.last_build_ms.load(Relaxed) / 1000),
+        building_secs: stats.building_for().map(|took| took.as_secs()),
     }
 }

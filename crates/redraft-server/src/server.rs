@@ -139,10 +139,12 @@ impl<C: Cluster> Server<C> {
             slowlog: SlowLog::default(),
             latency: LatencyMonitor::default(),
             started: Instant::now(),
+            // 40 hex digits, as Redis's.
             run_id: format!(
-                "{:016x}{:016x}",
+                "{:016x}{:016x}{:08x}",
                 rand::random::<u64>(),
-                rand::random::<u64>()
+                rand::random::<u64>(),
+                rand::random::<u32>()
             ),
             scripts: RunningScripts::default(),
             waiting: Waiting::default(),

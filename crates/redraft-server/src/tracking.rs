@@ -74,6 +74,13 @@ impl Tracking {
         });
     }
 
+    /// How many of this node's clients track keys (INFO's tracking_clients), and how many keys
+    /// their default-mode reads noted (tracking_total_keys).
+    pub fn counts(&self) -> (usize, usize) {
+        let table = self.lock();
+        (table.clients.len(), table.keys.len())
+    }
+
     /// Whether any client of this node tracks keys.
     pub fn any(&self) -> bool {
         !self.lock().clients.is_empty()

@@ -411,7 +411,7 @@ pub fn bitfield(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         return bitfield_read(&ctx.as_read(), &argv[1], &ops);
     };
     let (bytes, grew) = string_for_bits(ctx, &argv[1], highest)?;
-    let mut changed = false;
+    let (mut changed, mut writes) = (false, 0);
     let replies = ops
         .iter()
         .map(|op| match op.kind {
@@ -420,7 +420,9 @@ pub fn bitfield(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
                 let before = field_get(bytes, op);
                 let reply = field_write(bytes, op);
                 let wrote = reply != Reply::Nil;
-                changed |= wrote && (grew || field_get(bytes, op) != before);
+                let changed_field = wrote && (grew || field_get(bytes, op) != before);
+                writes += u64::from(changed_field);
+                changed |= changed_field;
                 reply
             }
         })
@@ -428,6 +430,8 @@ pub fn bitfield(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if changed {
         ctx.notify(Class::STRING, "setbit", &argv[1]);
     }
+    // Redis counts each write that changed its field (all of them when the string grew).
+    ctx.changed(writes);
     Ok(Reply::Array(replies))
 }
 

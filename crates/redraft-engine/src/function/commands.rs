@@ -215,16 +215,19 @@ fn load(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let library = compile(&ctx.as_read(), code)?;
     add(&mut ctx.keyspace.functions, &name, library)?;
+    // Libraries are data: Redis counts loading, deleting, flushing and restoring them.
+    ctx.changed(1);
     Ok(Reply::bulk(name))
 }
 
 /// FUNCTION DELETE library-name
 fn delete(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let name = String::from_utf8_lossy(&argv[2]);
-    match ctx.keyspace.functions.remove(&name) {
-        true => Ok(Reply::ok()),
-        false => Err(Reply::error("ERR Library not found")),
+    if !ctx.keyspace.functions.remove(&name) {
+        return Err(Reply::error("ERR Library not found"));
     }
+    ctx.changed(1);
+    Ok(Reply::ok())
 }
 
 /// FUNCTION FLUSH [ASYNC|SYNC]: both empty the libraries at once.
@@ -240,6 +243,7 @@ fn flush(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         _ => return Err(wrong_use("FLUSH")),
     }
     ctx.keyspace.functions.clear();
+    ctx.changed(1);
     Ok(Reply::ok())
 }
 
@@ -360,6 +364,7 @@ fn restore(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         add(&mut libraries, name, library.clone())?;
     }
     ctx.keyspace.functions = libraries;
+    ctx.changed(1);
     Ok(Reply::ok())
 }
 

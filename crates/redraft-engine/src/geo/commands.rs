@@ -168,6 +168,10 @@ fn search_write(ctx: &mut WriteCtx, argv: &[Vec<u8>], form: Form) -> CmdResult {
                 Form::Search => "geosearchstore",
                 _ => "georadiusstore",
             };
+            // Redis counts each member stored (an empty result deletes: one change).
+            if !entries.is_empty() {
+                ctx.changed(entries.len() as u64);
+            }
             Ok(zset::store(ctx, key, entries, event))
         }
     }

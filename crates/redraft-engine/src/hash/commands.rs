@@ -149,6 +149,8 @@ fn hset_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], name: &str) -> Result<usiz
         .filter(|pair| hash.set(&pair[0], pair[1].clone(), &limits))
         .count();
     ctx.notify(Class::HASH, "hset", &argv[1]);
+    // Redis counts every pair set, new or not.
+    ctx.changed(argv[2..].len() as u64 / 2);
     Ok(created)
 }
 
@@ -218,6 +220,7 @@ pub fn hdel(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         ctx.db().remove(key, now);
         ctx.notify(Class::GENERIC, "del", key);
     }
+    ctx.changed(deleted as u64);
     integer(deleted)
 }
 

@@ -71,14 +71,18 @@ fn hll_for_write<'a>(ctx: &'a mut WriteCtx, key: &[u8]) -> Result<(&'a mut Vec<u
 pub fn pfadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     as_hll(ctx.db().get_as(&argv[1], now)?)?;
-    let (hll, mut updated) = hll_for_write(ctx, &argv[1])?;
+    let (hll, created) = hll_for_write(ctx, &argv[1])?;
+    // Redis counts the creation and each element that changed a register.
+    let mut changes = u64::from(created);
     for element in &argv[2..] {
-        updated |= add(hll, element)?;
+        changes += u64::from(add(hll, element)?);
     }
+    let updated = changes > 0;
     if updated {
         invalidate_cache(hll);
         ctx.notify(Class::STRING, "pfadd", &argv[1]);
     }
+    ctx.changed(changes);
     Ok(Reply::Integer(i64::from(updated)))
 }
 

@@ -417,6 +417,7 @@ fn rename_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], nx: bool) -> CmdResult {
         db.insert(to, entry, now);
         ctx.notify(Class::GENERIC, "rename_from", from);
         ctx.notify(Class::GENERIC, "rename_to", to);
+        ctx.changed(1);
     }
     Ok(done)
 }
@@ -454,15 +455,21 @@ fn flush_mode(argv: &[Vec<u8>]) -> Result<(), Reply> {
     }
 }
 
+/// FLUSHDB [ASYNC|SYNC]: counts a change per key removed, as Redis does.
 pub fn flushdb(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     flush_mode(argv)?;
+    let removed = ctx.db().stored_len();
     ctx.db().clear();
+    ctx.changed(removed as u64);
     Ok(Reply::ok())
 }
 
+/// FLUSHALL [ASYNC|SYNC]: counts a change per key removed, as Redis does.
 pub fn flushall(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     flush_mode(argv)?;
+    let removed: usize = ctx.keyspace.dbs.iter().map(Db::stored_len).sum();
     ctx.keyspace.dbs.iter_mut().for_each(Db::clear);
+    ctx.changed(removed as u64);
     Ok(Reply::ok())
 }
 
@@ -537,6 +544,7 @@ pub fn move_(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     ctx.keyspace.dbs[dst].insert(key, entry, now);
     ctx.notify(Class::GENERIC, "move_from", key);
     ctx.keyspace.notify(dst, Class::GENERIC, "move_to", key);
+    ctx.changed(1);
     Ok(Reply::Integer(1))
 }
 
@@ -546,5 +554,6 @@ pub fn swapdb(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let second = db_int(&argv[2], "ERR invalid second DB index")?;
     let (first, second) = (db_in_range(first)?, db_in_range(second)?);
     ctx.keyspace.swap_dbs(first, second);
+    ctx.changed(1);
     Ok(Reply::ok())
 }

@@ -165,6 +165,7 @@ pub fn pop_core(
         ctx.db().remove(key, now);
         ctx.notify(Class::GENERIC, "del", key);
     }
+    ctx.changed(taken.len() as u64);
     Ok(Some(taken))
 }
 
@@ -211,6 +212,7 @@ pub fn move_core(
         list.push(to, &item);
         ctx.notify(Class::LIST, push_event(to), destination);
         ctx.notify(Class::LIST, pop_event(from), source);
+        ctx.changed(1);
         return Ok(Some(item));
     }
     let emptied = list.is_empty();
@@ -224,6 +226,8 @@ pub fn move_core(
     if emptied {
         ctx.notify(Class::GENERIC, "del", source);
     }
+    // One change, as Redis counts a move, for its two or three events.
+    ctx.changed(1);
     Ok(Some(item))
 }
 
@@ -240,6 +244,7 @@ fn push_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], end: End, existing_only: b
     argv[2..].iter().for_each(|item| list.push(end, item));
     let len = list.len();
     ctx.notify(Class::LIST, push_event(end), key);
+    ctx.changed(argv[2..].len() as u64);
     Ok(Reply::count(len))
 }
 
@@ -398,6 +403,7 @@ pub fn lrem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         ctx.db().remove(key, now);
         ctx.notify(Class::GENERIC, "del", key);
     }
+    ctx.changed(removed as u64);
     Ok(Reply::count(removed))
 }
 
@@ -408,15 +414,19 @@ pub fn ltrim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let Some(list) = ctx.db().get_as_mut::<ListValue>(key, now)? else {
         return Ok(Reply::ok());
     };
-    let Some((start, end)) = normalize_range(start, end, list.len()) else {
+    // Redis counts the elements trimmed away.
+    let before = list.len();
+    let Some((start, end)) = normalize_range(start, end, before) else {
         ctx.db().remove(key, now);
         ctx.notify(Class::LIST, "ltrim", key);
         ctx.notify(Class::GENERIC, "del", key);
+        ctx.changed(before as u64);
         return Ok(Reply::ok());
     };
-    list.remove_back(list.len() - 1 - end);
+    list.remove_back(before - 1 - end);
     list.remove_front(start);
     ctx.notify(Class::LIST, "ltrim", key);
+    ctx.changed((before - 1 - end + start) as u64);
     Ok(Reply::ok())
 }
 

@@ -151,6 +151,7 @@ pub fn sadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if added > 0 {
         ctx.notify(Class::SET, "sadd", &argv[1]);
     }
+    ctx.changed(added as u64);
     Ok(Reply::count(added))
 }
 
@@ -169,6 +170,7 @@ pub fn srem(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         ctx.db().remove(&argv[1], now);
         ctx.notify(Class::GENERIC, "del", &argv[1]);
     }
+    ctx.changed(removed as u64);
     Ok(Reply::count(removed))
 }
 
@@ -220,9 +222,12 @@ pub fn smove(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         ctx.notify(Class::GENERIC, "del", from);
     }
     let destination = ctx.db().get_or_create::<SetValue>(to, now)?;
-    if destination.add(member, &limits) {
+    let added = destination.add(member, &limits);
+    if added {
         ctx.notify(Class::SET, "sadd", to);
     }
+    // Redis counts the removal, and the addition when the member was new there.
+    ctx.changed(1 + u64::from(added));
     Ok(Reply::count(1))
 }
 
@@ -251,6 +256,7 @@ fn spop_one(ctx: &mut WriteCtx, key: &[u8]) -> CmdResult {
         ctx.db().remove(key, now);
         ctx.notify(Class::GENERIC, "del", key);
     }
+    ctx.changed(1);
     Ok(Reply::bulk(member))
 }
 
@@ -272,12 +278,14 @@ fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> CmdResult {
     if count == 0 {
         return Ok(Reply::Set(Vec::new()));
     }
+
     if count >= size {
         // The whole set, listed as the union of it alone (an intset if it can be one).
         let popped = bulks(SetValue::from_members(set.iter(), &limits).iter());
         ctx.db().remove(key, now);
         ctx.notify(Class::SET, "spop", key);
         ctx.notify(Class::GENERIC, "del", key);
+        ctx.changed(size as u64);
         return Ok(Reply::Set(popped));
     }
     let members = set.members();
@@ -298,6 +306,7 @@ fn spop_count(ctx: &mut WriteCtx, key: &[u8], count: &[u8]) -> CmdResult {
         popped
     };
     ctx.notify(Class::SET, "spop", key);
+    ctx.changed(count as u64);
     Ok(Reply::Set(popped.into_iter().map(Reply::bulk).collect()))
 }
 

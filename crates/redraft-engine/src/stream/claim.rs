@@ -130,6 +130,8 @@ pub fn xclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         Some(time) if (0..=now).contains(&time) => time,
         _ => now,
     };
+    // Redis counts a change per entry claimed or dropped from the PEL, and one for LASTID.
+    let mut changes = u64::from(options.last_id > group.last_id);
     group.last_id = group.last_id.max(options.last_id);
     let mut claimer = Claimer {
         consumer: &argv[3],
@@ -141,7 +143,7 @@ pub fn xclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let mut claimed = Vec::new();
     for id in ids {
         let Some(fields) = entries.get(&id) else {
-            group.acknowledge(id);
+            changes += u64::from(group.acknowledge(id));
             continue;
         };
         match group.pel.get(&id) {
@@ -162,6 +164,7 @@ pub fn xclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         }
         claimed.push(claimer.take(group, id, fields));
     }
+    ctx.changed(changes + claimed.len() as u64);
     if claimer.created {
         notify_consumer_created(ctx, &argv[1]);
     }
@@ -229,6 +232,7 @@ pub fn xautoclaim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         claimed.push(claimer.take(group, id, fields));
         count -= 1;
     };
+    ctx.changed((claimed.len() + deleted.len()) as u64);
     if claimer.created {
         notify_consumer_created(ctx, &argv[1]);
     }

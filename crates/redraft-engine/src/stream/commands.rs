@@ -175,6 +175,8 @@ pub fn xadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if trimmed > 0 {
         ctx.notify(Class::STREAM, "xtrim", &argv[1]);
     }
+    // One change, as Redis counts an XADD, whatever it trimmed.
+    ctx.changed(1);
     Ok(id.reply())
 }
 
@@ -241,6 +243,7 @@ pub fn xdel(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         }
         ctx.notify(Class::STREAM, "xdel", &argv[1]);
     }
+    ctx.changed(deleted as u64);
     Ok(Reply::Integer(deleted))
 }
 
@@ -256,6 +259,7 @@ pub fn xtrim(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     if trimmed > 0 {
         ctx.notify(Class::STREAM, "xtrim", &argv[1]);
     }
+    ctx.changed(trimmed);
     Ok(Reply::Integer(trimmed as i64))
 }
 

@@ -285,6 +285,8 @@ pub fn xreadgroup(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             if read_from.consumer_created {
                 notify_consumer_created(ctx, key);
             }
+            // Redis counts a change per stream served to a group, whatever it delivered.
+            ctx.changed(1);
             served.push((Reply::bulk(key.clone()), read_from.entries));
         }
     }
@@ -292,9 +294,10 @@ pub fn xreadgroup(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// Notifies that a command created a consumer in a group of the stream at `key` (XREADGROUP,
-/// XCLAIM, XAUTOCLAIM and XGROUP CREATECONSUMER create them).
+/// XCLAIM, XAUTOCLAIM and XGROUP CREATECONSUMER create them), a change of its own.
 pub(super) fn notify_consumer_created(ctx: &mut WriteCtx, key: &[u8]) {
     ctx.notify(Class::STREAM, "xgroup-createconsumer", key);
+    ctx.changed(1);
 }
 
 /// What one stream of an XREADGROUP served.
@@ -418,6 +421,7 @@ pub fn xack(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     };
     let ids = parse_strict_ids(&argv[3..])?;
     let acknowledged = ids.into_iter().filter(|id| group.acknowledge(*id)).count();
+    ctx.changed(acknowledged as u64);
     Ok(Reply::Integer(acknowledged as i64))
 }
 

@@ -301,6 +301,7 @@ fn set_generic(
     if deadline.is_some() {
         ctx.notify(Class::GENERIC, "expire", key);
     }
+    ctx.changed(1);
     Ok(old.unwrap_or_else(Reply::ok))
 }
 

@@ -53,14 +53,15 @@ pub(super) fn modify<R>(
     };
     let before = zset.len();
     let result = change(zset);
-    let (removed, emptied) = (zset.len() < before, zset.is_empty());
-    if removed {
+    let (removed, emptied) = (before - zset.len(), zset.is_empty());
+    if removed > 0 {
         ctx.notify(Class::ZSET, event, key);
     }
     if emptied {
         ctx.db().remove(key, now);
         ctx.notify(Class::GENERIC, "del", key);
     }
+    ctx.changed(removed as u64);
     Ok(Some(result))
 }
 
@@ -207,6 +208,7 @@ fn zadd_generic(ctx: &mut WriteCtx, argv: &[Vec<u8>], incr: bool) -> CmdResult {
     if added + updated > 0 {
         ctx.notify(Class::ZSET, if flags.incr { "zincr" } else { "zadd" }, key);
     }
+    ctx.changed((added + updated) as u64);
     Ok(if flags.incr {
         last.map_or(Reply::Nil, score_reply)
     } else {
