@@ -5,6 +5,7 @@
 //! and COMMAND lists them; the server crate implements all but CONFIG SET.
 
 use crate::args;
+use crate::config::{set_failed, REQUIREPASS};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
@@ -82,9 +83,9 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET
-/// changes the replicated configuration (the session answers a SET of the node's own
-/// parameters, slowlog-* and latency-monitor-threshold, itself); RESETSTAT clears the node's
-/// counters.
+/// changes the replicated configuration (the session answers a SET that names one of the
+/// node's own parameters itself, see the server's node_params.rs); RESETSTAT clears the node's
+/// counters; REWRITE writes the node's config file; HELP.
 static CONFIG: &[CommandSpec] = &[
     cmd!(
         "config|get",
@@ -95,8 +96,18 @@ static CONFIG: &[CommandSpec] = &[
         0,
         Session
     ),
+    cmd!("config|help", 2, CONNECTION, 0, 0, 0, Session),
     cmd!(
         "config|resetstat",
+        2,
+        ADMIN | NOSCRIPT | CONNECTION,
+        0,
+        0,
+        0,
+        Session
+    ),
+    cmd!(
+        "config|rewrite",
         2,
         ADMIN | NOSCRIPT | CONNECTION,
         0,
@@ -230,12 +241,9 @@ fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let (passwords, others): (Vec<Pair>, Vec<Pair>) = pairs
         .chunks(2)
-        .partition(|pair| pair[0].eq_ignore_ascii_case(REQUIREPASS));
+        .partition(|pair| args::is(&pair[0], REQUIREPASS));
     if let [_, second, ..] = passwords.as_slice() {
-        return Err(Reply::error(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
-            args::text(&second[0])
-        )));
+        return Err(set_failed(&second[0], "duplicate parameter"));
     }
     let config = ctx.keyspace.encoding.with_pairs(&others.concat())?;
     ctx.keyspace.set_config(config);
@@ -247,9 +255,6 @@ fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// A parameter and its value.
 type Pair<'a> = &'a [Vec<u8>];
-
-/// The parameter that sets the default user's password.
-const REQUIREPASS: &[u8] = b"requirepass";
 
 /// LOLWUT [VERSION version [argument ...]]: Redis 7.0 answers "Redis ver. <version>" and a
 /// newline, except that VERSION 5 and 6 draw the art of those releases (random in Redis)

@@ -1,7 +1,7 @@
 //! The snapshot format: the whole keyspace as versioned bytes.
 //!
 //! Layout (integers little-endian): magic `RDRFSNAP`, format version (u32), engine time (u64),
-//! the replicated configuration (eight u64, see [`EncodingConfig::to_values`]), the index of
+//! the replicated configuration (thirteen u64, see [`EncodingConfig::to_values`]), the index of
 //! the last entry applied (u64), then for each of the 16 databases its entry count (u64), its
 //! entries in keyspace order: key (u32 length + bytes), deadline (u8 0/1 + u64), type tag (u8,
 //! a string built in place having a tag of its own),
@@ -41,16 +41,18 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// waiters of blocking commands; version 7 the registry of pub/sub subscriptions; version 8
 /// notify-keyspace-events (one more value of the configuration) and the lock service's table;
 /// version 9 the ACL users; version 10 the type tag of a string built in place (OBJECT
-/// ENCODING's "raw", see [`Entry::is_raw_string`]). Older snapshots still load, with the default configuration (for
+/// ENCODING's "raw", see [`Entry::is_raw_string`]); version 11 five more values of the
+/// configuration (list-*, stream-node-*, hll-sparse-max-bytes). Older snapshots still load, with the default configuration (for
 /// what they lack), no change recorded (the applied index then comes with the next entry), no
 /// script cached, no library, no lock and only the default user.
-pub(crate) const VERSION: u32 = 10;
+pub(crate) const VERSION: u32 = 11;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
         ..=1 => 0,
         2 | 3 => 5,
         4..=7 => 7,
+        8..=10 => 8,
         _ => PARAM_COUNT,
     }
 }
