@@ -340,6 +340,18 @@ impl EncodingConfig {
         out
     }
 
+    /// Every parameter as (name, alias, value as CONFIG GET shows it), for CONFIG REWRITE.
+    pub fn named_values(&self) -> Vec<(&'static str, Option<&'static str>, String)> {
+        let mut config = *self;
+        PARAMS
+            .iter()
+            .map(|param| {
+                let value = (param.show)(*(param.field)(&mut config));
+                (param.name, param.alias, value)
+            })
+            .collect()
+    }
+
     /// The values in a fixed order, for snapshots.
     pub fn to_values(&self) -> [u64; PARAM_COUNT] {
         let mut config = *self;
@@ -414,11 +426,10 @@ pub fn set_failed(name: &[u8], why: &str) -> Reply {
 }
 
 /// The internal command a node proposes at start with the replicated parameters of its
-/// config file: `config-set-initial parameter value [parameter value ...]`. It applies them
-/// (all or nothing, as CONFIG SET) only while the configuration is still as a new cluster
-/// starts, so that the first node to propose wins and a restart does not undo a CONFIG SET
-/// made since. requirepass is not among them: a config file's password is the node's ACL
-/// business (docs/operations.md).
+/// config file (requirepass among them): `config-set-initial parameter value [...]`. It applies
+/// them (all or nothing, as CONFIG SET) only while the configuration and the users are still
+/// as a new cluster starts, so that the first node to propose wins and a restart does not undo
+/// a CONFIG SET made since.
 pub const CONFIG_SET_INITIAL_COMMAND: &str = "config-set-initial";
 
 /// Commands that only the log carries; a client that sends one is told it is unknown.
@@ -432,14 +443,17 @@ pub(crate) static INTERNAL: &[CommandSpec] = &[cmd!(
     Write(config_set_initial)
 )];
 
-/// Applies `config-set-initial`: 0 when the configuration was set before, else as CONFIG SET.
+/// Applies `config-set-initial`: 0 when the configuration or the users were set before, else
+/// as CONFIG SET.
 fn config_set_initial(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    if ctx.keyspace.encoding != EncodingConfig::default() {
+    let fresh = ctx.keyspace.encoding == EncodingConfig::default()
+        && *ctx.keyspace.users == crate::acl::users::Users::default();
+    if !fresh {
         return Ok(Reply::Integer(0));
     }
-    let config = ctx.keyspace.encoding.with_pairs(&argv[1..])?;
-    ctx.keyspace.set_config(config);
-    Ok(Reply::ok())
+    let set = [b"config".to_vec(), b"set".to_vec()];
+    let set: Vec<Vec<u8>> = set.into_iter().chain(argv[1..].iter().cloned()).collect();
+    crate::connection::config_set(ctx, &set)
 }
 
 #[cfg(test)]

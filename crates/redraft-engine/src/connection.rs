@@ -234,7 +234,7 @@ static RAFT: &[CommandSpec] = &[
 /// CONFIG SET parameter value [parameter value ...], for the replicated parameters:
 /// requirepass (the default user's password, see [`crate::acl::users::Users::set_default_password`]) and the
 /// configuration of config.rs, all or nothing.
-fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+pub(crate) fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let pairs = &argv[2..];
     if !pairs.len().is_multiple_of(2) {
         return Err(args::syntax_error());
