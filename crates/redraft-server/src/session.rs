@@ -367,6 +367,12 @@ impl<C: Cluster> Session<C> {
                     self.hello_authenticated(&argv).await
                 }
                 Route::Session("config|set") => self.config_set(&argv).await,
+                // The replicated parameters as of a barrier, so that a CONFIG SET through the
+                // log is seen here (without a leader, the replica's values as they are).
+                Route::Session("config|get") => {
+                    let _ = self.server.cluster.read_barrier().await;
+                    self.session_command("config|get", &argv)
+                }
                 Route::Session("wait") => {
                     let limit = self.server.params.max_query_bytes();
                     let reply = tokio::select! {
