@@ -14,8 +14,7 @@
 use crate::args::{self, is};
 use crate::glob::glob_match;
 use crate::notify::{parse_classes, show_classes};
-use crate::reply::{CmdResult, Reply};
-use crate::spec::{cmd, CommandSpec, Kind::Write, WriteCtx};
+use crate::reply::Reply;
 
 /// The conversion thresholds, with Redis 7.0's defaults, the limits of a script, and the
 /// classes of keyspace notifications.
@@ -431,30 +430,6 @@ pub fn set_failed(name: &[u8], why: &str) -> Reply {
 /// as a new cluster starts, so that the first node to propose wins and a restart does not undo
 /// a CONFIG SET made since.
 pub const CONFIG_SET_INITIAL_COMMAND: &str = "config-set-initial";
-
-/// Commands that only the log carries; a client that sends one is told it is unknown.
-pub(crate) static INTERNAL: &[CommandSpec] = &[cmd!(
-    "config-set-initial",
-    -3,
-    0,
-    0,
-    0,
-    0,
-    Write(config_set_initial)
-)];
-
-/// Applies `config-set-initial`: 0 when the configuration or the users were set before, else
-/// as CONFIG SET.
-fn config_set_initial(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
-    let fresh = ctx.keyspace.encoding == EncodingConfig::default()
-        && *ctx.keyspace.users == crate::acl::users::Users::default();
-    if !fresh {
-        return Ok(Reply::Integer(0));
-    }
-    let set = [b"config".to_vec(), b"set".to_vec()];
-    let set: Vec<Vec<u8>> = set.into_iter().chain(argv[1..].iter().cloned()).collect();
-    crate::connection::config_set(ctx, &set)
-}
 
 #[cfg(test)]
 mod tests {

@@ -234,7 +234,7 @@ static RAFT: &[CommandSpec] = &[
 /// CONFIG SET parameter value [parameter value ...], for the replicated parameters:
 /// requirepass (the default user's password, see [`crate::acl::users::Users::set_default_password`]) and the
 /// configuration of config.rs, all or nothing.
-pub(crate) fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let pairs = &argv[2..];
     if !pairs.len().is_multiple_of(2) {
         return Err(args::syntax_error());
@@ -251,6 +251,30 @@ pub(crate) fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         std::sync::Arc::make_mut(&mut ctx.keyspace.users).set_default_password(&pair[1]);
     }
     Ok(Reply::ok())
+}
+
+/// Commands that only the log carries; a client that sends one is told it is unknown.
+pub(crate) static INTERNAL: &[CommandSpec] = &[cmd!(
+    "config-set-initial",
+    -3,
+    0,
+    0,
+    0,
+    0,
+    Write(config_set_initial)
+)];
+
+/// Applies `config-set-initial`: 0 when the configuration or the users were set before, else
+/// as CONFIG SET.
+fn config_set_initial(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let fresh = ctx.keyspace.encoding == crate::config::EncodingConfig::default()
+        && *ctx.keyspace.users == crate::acl::users::Users::default();
+    if !fresh {
+        return Ok(Reply::Integer(0));
+    }
+    let set = [b"config".to_vec(), b"set".to_vec()];
+    let set: Vec<Vec<u8>> = set.into_iter().chain(argv[1..].iter().cloned()).collect();
+    config_set(ctx, &set)
 }
 
 /// A parameter and its value.

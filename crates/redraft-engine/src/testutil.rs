@@ -235,9 +235,9 @@ pub fn bulks(items: &[&str]) -> Reply {
 /// its type tag), for tests of a value type's decoder. `engine` holds exactly one key, of one
 /// byte, in database 0, without a deadline.
 pub fn splice_value(engine: &Engine, value: &[u8]) -> Vec<u8> {
-    // Magic 8, version 4, time 8, configuration 8 * 8, applied index 8, db 0's count 8, key
-    // 4 + 1, no deadline 1, type tag 1.
-    const VALUE_AT: usize = 107;
+    // Magic 8, version 4, time 8, configuration 8 * PARAM_COUNT, applied index 8, db 0's count
+    // 8, key 4 + 1, no deadline 1, type tag 1.
+    const VALUE_AT: usize = 43 + 8 * crate::config::PARAM_COUNT;
     // Database 0's table of changes (whole-database entry 8, count 4, 12 per bucket), then
     // the entry count and the empty table of changes of databases 1 to 15, then the counts of
     // an empty script cache (8) and of no function library (8), then an empty table of
