@@ -1,14 +1,17 @@
 //! The replicated configuration: the thresholds at which small collections leave their compact
-//! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*), the
-//! limits of a script (redraft's own lua-max-instructions and lua-max-memory), which
-//! keyspace notifications are published (notify-keyspace-events), and the memory parameters
-//! (maxmemory, maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time: stored and
-//! replicated so that every node reports the same policy; keys are not evicted yet).
+//! encodings (Redis's hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*,
+//! hll-sparse-max-bytes), the other data-structure parameters of Redis 7.0 (list-*, stream-node-*,
+//! accepted and kept, see docs/operations.md), the limits of a script (redraft's own
+//! lua-max-instructions and lua-max-memory), which keyspace notifications are published
+//! (notify-keyspace-events), and the memory parameters (maxmemory, maxmemory-policy,
+//! maxmemory-samples, lfu-log-factor, lfu-decay-time: stored and replicated so that every node
+//! reports the same policy; keys are not evicted yet).
 //!
 //! They decide conversions, where a script stops, and which messages an entry publishes, which
-//! every replica must decide at the same entry, so they are part of the state: `CONFIG SET` of one of them is a write that goes through the log, and they
-//! travel in snapshots. Conversions are judged when a value is written, as in Redis: lowering a
-//! threshold converts nothing until the next write to each value.
+//! every replica must decide at the same entry, so they are part of the state: `CONFIG SET` of
+//! one of them is a write that goes through the log, and they travel in snapshots. Conversions
+//! are judged when a value is written, as in Redis: lowering a threshold converts nothing until
+//! the next write to each value.
 
 use crate::args::{self, is};
 use crate::glob::glob_match;
@@ -51,6 +54,17 @@ pub struct EncodingConfig {
     /// lfu-decay-time: every this many minutes without an access, a key's access frequency
     /// counter loses one, as Redis's (0: it never decays).
     pub lfu_decay_time: u64,
+    /// list-max-listpack-size, a signed 32-bit value kept in two's complement. Accepted and
+    /// kept: redraft's list nodes keep their own size (docs/operations.md).
+    pub list_max_listpack_size: u64,
+    /// list-compress-depth: accepted and kept; redraft compresses no list node.
+    pub list_compress_depth: u64,
+    /// stream-node-max-bytes: accepted and kept; redraft's streams have no radix-tree nodes.
+    pub stream_node_max_bytes: u64,
+    /// stream-node-max-entries: accepted and kept, as stream-node-max-bytes.
+    pub stream_node_max_entries: u64,
+    /// A sparse HyperLogLog that would grow past this many bytes becomes dense.
+    pub hll_sparse_max_bytes: u64,
 }
 
 /// The instruction budget is checked every this many Lua VM instructions.
@@ -76,6 +90,11 @@ impl Default for EncodingConfig {
             maxmemory_samples: 5,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            list_max_listpack_size: -2i64 as u64,
+            list_compress_depth: 0,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
@@ -91,12 +110,43 @@ struct Param {
 }
 
 /// How many parameters the configuration has (and its snapshot form holds).
-pub const PARAM_COUNT: usize = 13;
+pub const PARAM_COUNT: usize = 18;
+
+const NOT_INTEGER: &str = "argument couldn't be parsed into an integer";
+const NOT_MEMORY: &str = "argument must be a memory value";
+const OUT_OF_COUNT_RANGE: &str = "argument must be between 0 and 9223372036854775807 inclusive";
 
 /// A count, as CONFIG SET reads the integer parameters.
 fn parse_count(text: &[u8]) -> Result<u64, &'static str> {
-    let value = args::parse_i64(text).ok_or("argument couldn't be parsed into an integer")?;
-    u64::try_from(value).map_err(|_| "argument must be between 0 and 9223372036854775807 inclusive")
+    let value = args::parse_i64(text).ok_or(NOT_INTEGER)?;
+    u64::try_from(value).map_err(|_| OUT_OF_COUNT_RANGE)
+}
+
+/// A size in bytes, with Redis's units (see [`parse_memory`]), up to 2^63 - 1.
+fn parse_bytes(text: &[u8]) -> Result<u64, &'static str> {
+    let value = parse_memory_units(text).ok_or(NOT_MEMORY)?;
+    u64::try_from(value)
+        .ok()
+        .filter(|&value| value <= i64::MAX as u64)
+        .ok_or(OUT_OF_COUNT_RANGE)
+}
+
+/// list-max-listpack-size: any 32-bit signed value.
+fn parse_list_size(text: &[u8]) -> Result<u64, &'static str> {
+    let value = args::parse_i64(text).ok_or(NOT_INTEGER)?;
+    i32::try_from(value)
+        .map(|value| i64::from(value) as u64)
+        .map_err(|_| "argument must be between -2147483648 and 2147483647 inclusive")
+}
+
+/// list-compress-depth: 0 to 2^31 - 1.
+fn parse_depth(text: &[u8]) -> Result<u64, &'static str> {
+    let value = args::parse_i64(text).ok_or(NOT_INTEGER)?;
+    u32::try_from(value)
+        .ok()
+        .filter(|&value| value <= i32::MAX as u32)
+        .map(u64::from)
+        .ok_or("argument must be between 0 and 2147483647 inclusive")
 }
 
 fn show_count(value: u64) -> String {
@@ -121,6 +171,32 @@ fn parse_positive_int(text: &[u8]) -> Result<u64, &'static str> {
     parse_int_from(text, 1)
 }
 
+fn show_signed(value: u64) -> String {
+    (value as i64).to_string()
+}
+
+/// A memory value as Redis 7.0 reads one: decimal digits (none reads as 0) and an optional
+/// unit, b, k (1000), kb (1024), m, mb, g or gb, in any case. None for anything else; a value
+/// past u128 saturates, so that the caller reports it out of range as Redis does.
+pub fn parse_memory_units(text: &[u8]) -> Option<u128> {
+    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+    let unit: u128 = match text[digits..].to_ascii_lowercase().as_slice() {
+        b"" | b"b" => 1,
+        b"k" => 1000,
+        b"kb" => 1024,
+        b"m" => 1000 * 1000,
+        b"mb" => 1024 * 1024,
+        b"g" => 1000 * 1000 * 1000,
+        b"gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    let number = text[..digits].iter().fold(0u128, |n, digit| {
+        n.saturating_mul(10)
+            .saturating_add(u128::from(digit - b'0'))
+    });
+    Some(number.saturating_mul(unit))
+}
+
 const PARAMS: [Param; PARAM_COUNT] = [
     Param {
         name: "hash-max-listpack-entries",
@@ -133,7 +209,7 @@ const PARAMS: [Param; PARAM_COUNT] = [
         name: "hash-max-listpack-value",
         alias: Some("hash-max-ziplist-value"),
         field: |c| &mut c.hash_max_listpack_value,
-        parse: parse_count,
+        parse: parse_bytes,
         show: show_count,
     },
     Param {
@@ -154,7 +230,7 @@ const PARAMS: [Param; PARAM_COUNT] = [
         name: "zset-max-listpack-value",
         alias: Some("zset-max-ziplist-value"),
         field: |c| &mut c.zset_max_listpack_value,
-        parse: parse_count,
+        parse: parse_bytes,
         show: show_count,
     },
     Param {
@@ -213,12 +289,66 @@ const PARAMS: [Param; PARAM_COUNT] = [
         parse: parse_int,
         show: show_count,
     },
+    Param {
+        name: "list-max-listpack-size",
+        alias: Some("list-max-ziplist-size"),
+        field: |c| &mut c.list_max_listpack_size,
+        parse: parse_list_size,
+        show: show_signed,
+    },
+    Param {
+        name: "list-compress-depth",
+        alias: None,
+        field: |c| &mut c.list_compress_depth,
+        parse: parse_depth,
+        show: show_count,
+    },
+    Param {
+        name: "stream-node-max-bytes",
+        alias: None,
+        field: |c| &mut c.stream_node_max_bytes,
+        parse: parse_bytes,
+        show: show_count,
+    },
+    Param {
+        name: "stream-node-max-entries",
+        alias: None,
+        field: |c| &mut c.stream_node_max_entries,
+        parse: parse_count,
+        show: show_count,
+    },
+    Param {
+        name: "hll-sparse-max-bytes",
+        alias: None,
+        field: |c| &mut c.hll_sparse_max_bytes,
+        parse: parse_bytes,
+        show: show_count,
+    },
 ];
 
 fn find(name: &[u8]) -> Option<&'static Param> {
     PARAMS
         .iter()
         .find(|p| is(name, p.name) || p.alias.is_some_and(|alias| is(name, alias)))
+}
+
+/// The parameter that sets the default user's password, replicated with the rest.
+pub const REQUIREPASS: &str = "requirepass";
+
+/// Whether CONFIG SET of `name` goes through the log (the configuration here, or requirepass).
+pub fn is_replicated(name: &[u8]) -> bool {
+    is(name, REQUIREPASS) || find(name).is_some()
+}
+
+/// Checks `value` for the replicated parameter `name` as CONFIG SET would, without applying
+/// it: Err(why), in Redis's words, when it is refused. A name that is not replicated is
+/// refused as unknown.
+pub fn check_value(name: &[u8], value: &[u8]) -> Result<(), &'static str> {
+    if is(name, REQUIREPASS) {
+        return Ok(());
+    }
+    let param = find(name).ok_or("unknown parameter")?;
+    (param.parse)(value).map(drop)
 }
 
 /// The most entries a compact encoding holds whatever the configuration says. A compact value
@@ -257,6 +387,12 @@ impl EncodingConfig {
     pub fn lua_memory(&self) -> usize {
         usize::try_from(self.lua_max_memory.max(LUA_MEMORY_FLOOR)).unwrap_or(usize::MAX)
     }
+
+    /// The size past which a sparse HyperLogLog becomes dense. No cap is needed: a sparse HLL
+    /// cannot grow past about 16 KiB (one byte per register) whatever this says.
+    pub fn hll_sparse_bytes(&self) -> usize {
+        usize::try_from(self.hll_sparse_max_bytes).unwrap_or(usize::MAX)
+    }
 }
 
 impl EncodingConfig {
@@ -274,6 +410,18 @@ impl EncodingConfig {
             }
         }
         out
+    }
+
+    /// Every parameter as (name, alias, value as CONFIG GET shows it), for CONFIG REWRITE.
+    pub fn named_values(&self) -> Vec<(&'static str, Option<&'static str>, String)> {
+        let mut config = *self;
+        PARAMS
+            .iter()
+            .map(|param| {
+                let value = (param.show)(*(param.field)(&mut config));
+                (param.name, param.alias, value)
+            })
+            .collect()
     }
 
     /// The values in a fixed order, for snapshots.
@@ -299,35 +447,62 @@ impl EncodingConfig {
 
 impl EncodingConfig {
     /// This configuration with CONFIG SET's `pairs` (parameter, value, ...) applied. All or
-    /// nothing: every pair is checked before any is applied, as Redis does.
+    /// nothing, in Redis 7.0's order: every name is looked up (and checked for a repeat)
+    /// before any value is read, and the first value refused is reported. A name and its
+    /// alias are two names, as in Redis: the later one wins.
     pub fn with_pairs(&self, pairs: &[Vec<u8>]) -> Result<EncodingConfig, Reply> {
         if !pairs.len().is_multiple_of(2) {
             return Err(args::syntax_error());
         }
-        let mut config = *self;
-        let mut seen: Vec<&'static str> = Vec::new();
-        for pair in pairs.chunks(2) {
+        let mut params = Vec::with_capacity(pairs.len() / 2);
+        for (i, pair) in pairs.chunks(2).enumerate() {
             let Some(param) = find(&pair[0]) else {
-                return Err(Reply::error(format!(
-                    "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-                    String::from_utf8_lossy(&pair[0])
-                )));
+                return Err(unknown_option(&pair[0]));
             };
-            let failed = |why: &str| {
-                Reply::error(format!(
-                    "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
-                    String::from_utf8_lossy(&pair[0])
-                ))
-            };
-            if seen.contains(&param.name) {
-                return Err(failed("duplicate parameter"));
+            if pairs[..2 * i]
+                .iter()
+                .step_by(2)
+                .any(|seen| is(seen, &text(&pair[0])))
+            {
+                return Err(set_failed(&pair[0], "duplicate parameter"));
             }
-            seen.push(param.name);
-            *(param.field)(&mut config) = (param.parse)(&pair[1]).map_err(failed)?;
+            params.push(param);
+        }
+        let mut config = *self;
+        for (param, pair) in params.into_iter().zip(pairs.chunks(2)) {
+            let value = (param.parse)(&pair[1]).map_err(|why| set_failed(&pair[0], why))?;
+            *(param.field)(&mut config) = value;
         }
         Ok(config)
     }
 }
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Redis's reply to CONFIG SET of a name it does not know.
+pub fn unknown_option(name: &[u8]) -> Reply {
+    Reply::error(format!(
+        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+        text(name)
+    ))
+}
+
+/// Redis's reply to CONFIG SET refusing the value (or the name) of `name`, for `why`.
+pub fn set_failed(name: &[u8], why: &str) -> Reply {
+    Reply::error(format!(
+        "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
+        text(name)
+    ))
+}
+
+/// The internal command a node proposes at start with the replicated parameters of its
+/// config file (requirepass among them): `config-set-initial parameter value [...]`. It applies
+/// them (all or nothing, as CONFIG SET) only while the configuration and the users are still
+/// as a new cluster starts, so that the first node to propose wins and a restart does not undo
+/// a CONFIG SET made since.
+pub const CONFIG_SET_INITIAL_COMMAND: &str = "config-set-initial";
 
 #[cfg(test)]
 mod tests {
@@ -357,14 +532,143 @@ mod tests {
             &mut e,
             1,
             &[
-                ("CONFIG SET hash-max-listpack-value -1", "ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be between 0 and 9223372036854775807 inclusive"),
-                ("CONFIG SET hash-max-listpack-entries 1 hash-max-ziplist-entries 2", "ERR CONFIG SET failed (possibly related to argument 'hash-max-ziplist-entries') - duplicate parameter"),
+                ("CONFIG SET hash-max-listpack-value -1", "ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be a memory value"),
+                ("CONFIG SET set-max-intset-entries -1", "ERR CONFIG SET failed (possibly related to argument 'set-max-intset-entries') - argument must be between 0 and 9223372036854775807 inclusive"),
+                ("CONFIG SET hash-max-listpack-entries 1 HASH-MAX-LISTPACK-ENTRIES 2", "ERR CONFIG SET failed (possibly related to argument 'HASH-MAX-LISTPACK-ENTRIES') - duplicate parameter"),
                 ("CONFIG SET maxmemory-clients 1", "ERR Unknown option or number of arguments for CONFIG SET - 'maxmemory-clients'"),
                 ("CONFIG SET set-max-intset-entries", "ERR wrong number of arguments for 'config|set' command"),
                 ("CONFIG SET set-max-intset-entries 1 x", "ERR syntax error"),
             ],
         );
         assert_eq!(e.keyspace().encoding.hash_max_listpack_entries, 300);
+        // A name and its alias are two names, as in Redis 7.0: the later wins.
+        check(
+            &mut e,
+            1,
+            &[(
+                "CONFIG SET hash-max-listpack-entries 1 hash-max-ziplist-entries 2",
+                "+OK",
+            )],
+        );
+        assert_eq!(e.keyspace().encoding.hash_max_listpack_entries, 2);
+    }
+
+    #[test]
+    fn names_are_checked_before_values_as_redis_orders_its_errors() {
+        let mut e = Engine::default();
+        check(
+            &mut e,
+            1,
+            &[
+                ("CONFIG SET set-max-intset-entries x nope 1", "ERR Unknown option or number of arguments for CONFIG SET - 'nope'"),
+                ("CONFIG SET set-max-intset-entries x set-max-intset-entries 1", "ERR CONFIG SET failed (possibly related to argument 'set-max-intset-entries') - duplicate parameter"),
+                ("CONFIG SET set-max-intset-entries 5 list-compress-depth -1", "ERR CONFIG SET failed (possibly related to argument 'list-compress-depth') - argument must be between 0 and 2147483647 inclusive"),
+            ],
+        );
+        assert_eq!(e.keyspace().encoding, EncodingConfig::default());
+    }
+
+    #[test]
+    fn the_data_structure_parameters_read_redis_values_and_units() {
+        let mut e = Engine::default();
+        let failed = |name: &str, why: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
+        };
+        let memory = failed("hll-sparse-max-bytes", NOT_MEMORY);
+        let huge = failed("stream-node-max-bytes", OUT_OF_COUNT_RANGE);
+        let list = failed(
+            "list-max-ziplist-size",
+            "argument must be between -2147483648 and 2147483647 inclusive",
+        );
+        let entries = failed("stream-node-max-entries", NOT_INTEGER);
+        check(
+            &mut e,
+            1,
+            &[
+                (
+                    "CONFIG SET list-max-listpack-size -5 list-compress-depth 2",
+                    "+OK",
+                ),
+                (
+                    "CONFIG SET hll-sparse-max-bytes 1KB stream-node-max-bytes 2m",
+                    "+OK",
+                ),
+                (
+                    "CONFIG SET zset-max-listpack-value 1kb stream-node-max-entries 7",
+                    "+OK",
+                ),
+                ("CONFIG SET hll-sparse-max-bytes -1", memory.as_str()),
+                ("CONFIG SET hll-sparse-max-bytes 1.5mb", memory.as_str()),
+                (
+                    "CONFIG SET stream-node-max-bytes 9223372036854775808",
+                    huge.as_str(),
+                ),
+                ("CONFIG SET list-max-ziplist-size 2147483648", list.as_str()),
+                ("CONFIG SET stream-node-max-entries 1kb", entries.as_str()),
+            ],
+        );
+        let shown = |pattern: &[u8]| e.keyspace().encoding.matching(pattern);
+        let pair = |name: &str, value: &str| (name.to_string(), value.to_string());
+        assert_eq!(
+            shown(b"list-*"),
+            [
+                pair("list-max-listpack-size", "-5"),
+                pair("list-max-ziplist-size", "-5"),
+                pair("list-compress-depth", "2"),
+            ]
+        );
+        assert_eq!(
+            shown(b"*-max-bytes"),
+            [
+                pair("stream-node-max-bytes", "2000000"),
+                pair("hll-sparse-max-bytes", "1024"),
+            ]
+        );
+        assert_eq!(
+            shown(b"zset-max-listpack-value"),
+            [pair("zset-max-listpack-value", "1024")]
+        );
+        assert_eq!(parse_memory_units(b""), Some(0));
+        assert_eq!(parse_memory_units(b"3GB"), Some(3 << 30));
+        assert_eq!(parse_memory_units(b"1tb"), None);
+    }
+
+    #[test]
+    fn hll_sparse_max_bytes_decides_when_an_hll_becomes_dense() {
+        use crate::testutil::config_set;
+        let mut e = Engine::default();
+        // The encoding byte of the HLL's header: 0 dense, 1 sparse.
+        let debug =
+            |e: &Engine, key: &str| match crate::testutil::read(e, 1, ["GET", key].as_slice()) {
+                crate::Reply::Bulk(bytes) if bytes[4] == 0 => "dense",
+                crate::Reply::Bulk(_) => "sparse",
+                other => panic!("{other:?}"),
+            };
+        config_set(&mut e, "hll-sparse-max-bytes", "30");
+        let elements: Vec<String> = (0..20).map(|i| format!("e{i}")).collect();
+        let mut pfadd = vec!["PFADD", "small"];
+        pfadd.extend(elements.iter().map(String::as_str));
+        apply(&mut e, 1, &pfadd);
+        assert_eq!(debug(&e, "small"), "dense");
+        config_set(&mut e, "hll-sparse-max-bytes", "3000");
+        pfadd[1] = "large";
+        apply(&mut e, 1, &pfadd);
+        assert_eq!(debug(&e, "large"), "sparse");
+    }
+
+    #[test]
+    fn config_set_initial_applies_only_to_a_configuration_never_set() {
+        let mut e = Engine::default();
+        let initial = ["config-set-initial", "stream-node-max-entries", "5"];
+        assert_eq!(apply(&mut e, 1, &initial), crate::Reply::ok());
+        assert_eq!(e.keyspace().encoding.stream_node_max_entries, 5);
+        let again = ["config-set-initial", "stream-node-max-entries", "6"];
+        assert_eq!(apply(&mut e, 1, &again), crate::Reply::Integer(0));
+        assert_eq!(e.keyspace().encoding.stream_node_max_entries, 5);
+        let mut fresh = Engine::default();
+        let bad = ["config-set-initial", "stream-node-max-entries", "x"];
+        assert!(matches!(apply(&mut fresh, 1, &bad), crate::Reply::Error(_)));
+        assert_eq!(fresh.keyspace().encoding, EncodingConfig::default());
     }
 
     #[test]
@@ -417,6 +721,15 @@ mod tests {
         assert_eq!(shown(&old), "");
         let expected = EncodingConfig {
             notify_keyspace_events: 0,
+            ..e.keyspace().encoding
+        };
+        assert_eq!(old.keyspace().encoding, expected);
+        // Version 10 had no data-structure parameters past these eight: they load as defaults.
+        apply(&mut e, 1, &["CONFIG", "SET", "hll-sparse-max-bytes", "100"]);
+        let v10 = crate::snapshot::encode_as(e.keyspace(), e.now_ms(), 10);
+        let old = Engine::decode_snapshot(&v10).unwrap();
+        let expected = EncodingConfig {
+            hll_sparse_max_bytes: 3000,
             ..e.keyspace().encoding
         };
         assert_eq!(old.keyspace().encoding, expected);

@@ -5,6 +5,7 @@
 //! and COMMAND lists them; the server crate implements all but CONFIG SET.
 
 use crate::args;
+use crate::config::{set_failed, REQUIREPASS};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
     cmd, CommandSpec,
@@ -149,9 +150,9 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// CONFIG's subcommands: GET reads node parameters too, so the session answers it; SET
-/// changes the replicated configuration (the session answers a SET of the node's own
-/// parameters, slowlog-* and latency-monitor-threshold, itself); RESETSTAT clears the node's
-/// counters.
+/// changes the replicated configuration (the session answers a SET that names one of the
+/// node's own parameters itself, see the server's node_params.rs); RESETSTAT clears the node's
+/// counters; REWRITE writes the node's config file; HELP.
 static CONFIG: &[CommandSpec] = &[
     cmd!(
         "config|get", -3, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
@@ -160,9 +161,19 @@ static CONFIG: &[CommandSpec] = &[
         args: "*parameter:block(parameter:string)",
     ),
     cmd!(
+        "config|help", 2, CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 5.0.0",
+    ),
+    cmd!(
         "config|resetstat", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 2.0.0",
+    ),
+    cmd!(
+        "config|rewrite", 2, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 2.8.0",
     ),
     cmd!(
         "config|set", -4, ADMIN | NOSCRIPT | CONNECTION, 0, 0, 0, Write(config_set),
@@ -389,12 +400,9 @@ fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let (passwords, others): (Vec<Pair>, Vec<Pair>) = pairs
         .chunks(2)
-        .partition(|pair| pair[0].eq_ignore_ascii_case(REQUIREPASS));
+        .partition(|pair| args::is(&pair[0], REQUIREPASS));
     if let [_, second, ..] = passwords.as_slice() {
-        return Err(Reply::error(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
-            args::text(&second[0])
-        )));
+        return Err(set_failed(&second[0], "duplicate parameter"));
     }
     let config = ctx.keyspace.encoding.with_pairs(&others.concat())?;
     ctx.keyspace.set_config(config);
@@ -404,11 +412,32 @@ fn config_set(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::ok())
 }
 
+/// Commands that only the log carries; a client that sends one is told it is unknown.
+pub(crate) static INTERNAL: &[CommandSpec] = &[cmd!(
+    "config-set-initial",
+    -3,
+    0,
+    0,
+    0,
+    0,
+    Write(config_set_initial)
+)];
+
+/// Applies `config-set-initial`: 0 when the configuration or the users were set before, else
+/// as CONFIG SET.
+fn config_set_initial(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let fresh = ctx.keyspace.encoding == crate::config::EncodingConfig::default()
+        && *ctx.keyspace.users == crate::acl::users::Users::default();
+    if !fresh {
+        return Ok(Reply::Integer(0));
+    }
+    let set = [b"config".to_vec(), b"set".to_vec()];
+    let set: Vec<Vec<u8>> = set.into_iter().chain(argv[1..].iter().cloned()).collect();
+    config_set(ctx, &set)
+}
+
 /// A parameter and its value.
 type Pair<'a> = &'a [Vec<u8>];
-
-/// The parameter that sets the default user's password.
-const REQUIREPASS: &[u8] = b"requirepass";
 
 /// LOLWUT [VERSION version [argument ...]]: Redis 7.0 answers "Redis ver. <version>" and a
 /// newline, except that VERSION 5 and 6 draw the art of those releases (random in Redis)

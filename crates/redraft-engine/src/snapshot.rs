@@ -43,10 +43,11 @@ const MAGIC: &[u8; 8] = b"RDRFSNAP";
 /// version 9 the ACL users; version 10 the type tag of a string built in place (OBJECT
 /// ENCODING's "raw", see [`Entry::is_raw_string`]); version 11 the memory parameters (maxmemory,
 /// maxmemory-policy, maxmemory-samples, lfu-log-factor, lfu-decay-time: five more values of the
-/// configuration). Older snapshots still load, with the default configuration (for
+/// configuration); version 12 five more (list-*, stream-node-*, hll-sparse-max-bytes). Older
+/// snapshots still load, with the default configuration (for
 /// what they lack), no change recorded (the applied index then comes with the next entry), no
 /// script cached, no library, no lock and only the default user.
-pub(crate) const VERSION: u32 = 11;
+pub(crate) const VERSION: u32 = 12;
 /// How many values of the configuration a snapshot of each version holds.
 fn config_values(version: u32) -> usize {
     match version {
@@ -54,6 +55,7 @@ fn config_values(version: u32) -> usize {
         2 | 3 => 5,
         4..=7 => 7,
         8..=10 => 8,
+        11 => 13,
         _ => PARAM_COUNT,
     }
 }

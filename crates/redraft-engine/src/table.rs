@@ -163,6 +163,7 @@ pub fn resolve_entry(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
             .chain(lock::INTERNAL)
             .chain(acl::caller::INTERNAL)
             .chain(acl::file::INTERNAL)
+            .chain(crate::connection::INTERNAL)
             .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
             .ok_or(unknown)?;
         match internal.arity_ok(argv.len()) {

@@ -1,14 +1,13 @@
 //! The client ports: accept connections (plain, or TLS), and give each its session.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use redraft_raft::tls::ReloadingAcceptor;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cluster::Cluster;
@@ -35,13 +34,14 @@ impl From<TcpListener> for Listeners {
 }
 
 /// Accepts clients on every listener until the task is dropped, each served by its own
-/// session task, at most `max_clients` at once over all listeners.
+/// session task, at most maxclients (read at each accept: CONFIG SET changes it live) at once
+/// over all listeners.
 pub async fn serve<C: Cluster>(server: Arc<Server<C>>, listeners: impl Into<Listeners>) {
     let listeners = listeners.into();
     let mut tasks = JoinSet::new();
     tasks.spawn(crate::delivery::route_outputs(server.clone()));
     tasks.spawn(crate::pubsub::watch_contact(server.clone()));
-    let slots = Arc::new(Semaphore::new(server.config.max_clients));
+    let slots = Arc::new(Slots::default());
     if let Some(listener) = listeners.plain {
         tasks.spawn(accept(server.clone(), listener, None, slots.clone()));
     }
@@ -57,7 +57,7 @@ async fn accept<C: Cluster>(
     server: Arc<Server<C>>,
     listener: TcpListener,
     tls: Option<Arc<ReloadingAcceptor>>,
-    slots: Arc<Semaphore>,
+    slots: Arc<Slots>,
 ) {
     loop {
         let (mut socket, peer) = match listener.accept().await {
@@ -73,7 +73,7 @@ async fn accept<C: Cluster>(
             .stats
             .connections_received
             .fetch_add(1, Ordering::Relaxed);
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Some(slot) = slots.take(server.params.max_clients()) else {
             server
                 .stats
                 .rejected_connections
@@ -87,6 +87,7 @@ async fn accept<C: Cluster>(
             continue;
         };
         let _ = socket.set_nodelay(true);
+        keep_alive(&socket, server.params.tcp_keepalive());
         let local = Local::of(&socket);
         let server = server.clone();
         let acceptor = tls.as_ref().map(|tls| tls.acceptor());
@@ -105,6 +106,48 @@ async fn accept<C: Cluster>(
             }
             drop(slot);
         });
+    }
+}
+
+/// The connections taken, over every listener.
+#[derive(Default)]
+struct Slots {
+    taken: AtomicUsize,
+}
+
+/// A connection's place among the taken ones, given back when it ends.
+struct Slot(Arc<Slots>);
+
+impl Slots {
+    /// A place when fewer than `max` are taken. A lower maxclients closes nobody: it only
+    /// refuses new connections until enough have left, as in Redis.
+    fn take(self: &Arc<Slots>, max: usize) -> Option<Slot> {
+        let taken = self.taken.fetch_add(1, Ordering::AcqRel);
+        if taken >= max {
+            self.taken.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot(self.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.taken.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// TCP keepalive probes after `idle` without traffic (tcp-keepalive), so that a peer that
+/// vanished is noticed, as Redis sets them; none when off.
+fn keep_alive(socket: &TcpStream, idle: Option<Duration>) {
+    let Some(idle) = idle else {
+        return;
+    };
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(idle / 3);
+    if let Err(error) = socket2::SockRef::from(socket).set_tcp_keepalive(&keepalive) {
+        tracing::debug!(%error, "cannot set TCP keepalive");
     }
 }
 

@@ -43,7 +43,7 @@ impl<C: Cluster> Session<C> {
         let mut delivered = delivered;
         let waiting_since = Instant::now();
         let client = self.client.clone();
-        let limit = self.server.config.max_query_bytes;
+        let limit = self.server.params.max_query_bytes();
         // A client killed while it waits (CLIENT KILL) leaves as one that closed.
         let gone = async {
             tokio::select! {

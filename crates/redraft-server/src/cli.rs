@@ -40,10 +40,22 @@ pub enum LogFormat {
 /// A Redis-compatible data-structure server replicated with Raft.
 ///
 /// With no arguments: node 1 of a single-node cluster, clients on 127.0.0.1:6379, Raft on
-/// 127.0.0.1:16379, data in ./redraft-data.
+/// 127.0.0.1:16379, data in ./redraft-data. Every flag can also be given as the environment
+/// variable REDRAFT_<FLAG> (REDRAFT_RAFT_ADDR for --raft-addr) or as a line of the --config
+/// file; the command line wins over the environment, which wins over the file.
 #[derive(Debug, Parser)]
 #[command(name = "redraft", version)]
 pub struct Cli {
+    /// A config file in redis.conf's syntax: flags by name without dashes (`raft-addr
+    /// 127.0.0.1:16379`) and Redis parameters (`maxclients 1000`). CONFIG REWRITE writes it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The node's parameters the config file sets (see settings.rs).
+    #[arg(skip)]
+    pub file_params: Vec<(String, String)>,
+    /// The replicated parameters the config file sets, as CONFIG SET's pairs.
+    #[arg(skip)]
+    pub initial_config: Vec<Vec<u8>>,
     /// This node's id in the cluster.
     #[arg(long, default_value_t = 1)]
     pub id: u64,
@@ -273,6 +285,13 @@ impl Cli {
             pubsub_output_limit: self.pubsub_output_limit,
             tls,
             aclfile: self.absolute_aclfile()?,
+            appendfsync: match self.fsync {
+                Fsync::Always => "always",
+                Fsync::No => "no",
+            },
+            config_file: self.absolute_config()?,
+            file_params: std::mem::take(&mut self.file_params),
+            initial_config: std::mem::take(&mut self.initial_config),
             ..ServerConfig::default()
         };
         let node = NodeConfig {
@@ -355,6 +374,16 @@ impl Cli {
         std::path::absolute(path)
             .map(Some)
             .map_err(|e| format!("--aclfile {}: {e}", path.display()))
+    }
+
+    /// --config as an absolute path (CONFIG REWRITE writes it wherever the node runs).
+    fn absolute_config(&self) -> Result<Option<PathBuf>, String> {
+        let Some(path) = &self.config else {
+            return Ok(None);
+        };
+        std::path::absolute(path)
+            .map(Some)
+            .map_err(|e| format!("--config {}: {e}", path.display()))
     }
 
     /// The cluster secret: --cluster-secret-file's content, else REDRAFT_CLUSTER_SECRET.

@@ -4,14 +4,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redraft_engine::args::{db_index, parse_i64, syntax_error};
-use redraft_engine::glob::glob_match;
+use redraft_engine::args::{db_index, parse_i64};
 use redraft_engine::Reply;
 
 use crate::cluster::Cluster;
 use crate::encode::Protocol;
 use crate::info::{self, REDIS_VERSION};
-use crate::node_params::is_node_param;
 use crate::session::Session;
 
 impl<C: Cluster> Session<C> {
@@ -52,8 +50,10 @@ impl<C: Cluster> Session<C> {
             "lastsave" => self.lastsave(),
             "command" => redraft_engine::introspect::command(argv),
             "info" => info::reply(self, argv),
-            "config|get" => self.config(argv),
+            "config|get" => self.config_get(argv),
             "config|set" => self.config_set_node(argv),
+            "config|rewrite" => self.config_rewrite(),
+            "config|help" => crate::config_command::config_help(),
             "config|resetstat" => {
                 self.server.stats.reset();
                 self.server.command_stats.reset();
@@ -184,108 +184,6 @@ impl<C: Cluster> Session<C> {
             }
         }
         Reply::ok()
-    }
-
-    /// CONFIG GET parameter [parameter ...]: the values clients and tools ask for at connect,
-    /// and the replicated configuration (CONFIG SET goes through the log instead).
-    fn config(&self, argv: &[Vec<u8>]) -> Reply {
-        let params = self.config_params();
-        let mut pairs = Vec::new();
-        for (name, value) in &params {
-            let wanted = argv[2..]
-                .iter()
-                .any(|pattern| glob_match(&pattern.to_ascii_lowercase(), name.as_bytes()));
-            if wanted {
-                pairs.push((Reply::bulk(name.as_str()), Reply::bulk(value.as_str())));
-            }
-        }
-        Reply::Map(pairs)
-    }
-
-    /// CONFIG SET of the node's own parameters only (see node_params.rs), all or nothing.
-    fn config_set_node(&self, argv: &[Vec<u8>]) -> Reply {
-        let pairs = &argv[2..];
-        if let Some(name) = pairs.iter().step_by(2).find(|name| !is_node_param(name)) {
-            // Routed here only without one; inside EXEC a replicated one is refused earlier.
-            return Reply::error(format!(
-                "ERR CONFIG SET of '{}' with the node's parameters is not allowed here",
-                String::from_utf8_lossy(name)
-            ));
-        }
-        match self.server.params.set(pairs) {
-            Ok(()) => Reply::ok(),
-            Err(refused) => refused,
-        }
-    }
-
-    /// CONFIG SET naming one of the node's own parameters: those are checked first, the
-    /// replicated ones (if any) go through the log, and the node's are applied once the log
-    /// accepted the rest; a refusal on either side applies nothing.
-    pub async fn config_set(&mut self, argv: &[Vec<u8>]) -> Reply {
-        let pairs = &argv[2..];
-        if !pairs.len().is_multiple_of(2) {
-            return syntax_error();
-        }
-        let checked = match self.server.params.check(pairs) {
-            Ok(checked) => checked,
-            Err(refused) => return refused,
-        };
-        let replicated: Vec<Vec<u8>> = pairs
-            .chunks(2)
-            .filter(|pair| !is_node_param(&pair[0]))
-            .flatten()
-            .cloned()
-            .collect();
-        if !replicated.is_empty() {
-            let set = [argv[0].clone(), argv[1].clone()]
-                .into_iter()
-                .chain(replicated)
-                .collect();
-            let reply = match self.run_through_log(vec![set]).await {
-                Ok(mut replies) => replies.pop().unwrap_or(Reply::Nil),
-                Err(error) => return error.reply(),
-            };
-            if matches!(reply, Reply::Error(_)) {
-                return reply;
-            }
-        }
-        self.server.params.apply(&checked);
-        Reply::ok()
-    }
-
-    fn config_params(&self) -> Vec<(String, String)> {
-        let config = &self.server.config;
-        let aclfile = config
-            .aclfile
-            .as_ref()
-            .map(|path| path.display().to_string());
-        [
-            ("aclfile", aclfile.unwrap_or_default()),
-            ("appendonly", "yes".to_string()),
-            ("bind", config.bind.clone()),
-            (
-                "client-output-buffer-limit",
-                format!(
-                    "normal 0 0 0 slave 268435456 67108864 60 pubsub {}",
-                    config.pubsub_output_limit.show()
-                ),
-            ),
-            ("databases", config.databases.to_string()),
-            ("dir", config.dir.clone()),
-            ("maxclients", config.max_clients.to_string()),
-            ("port", config.port.to_string()),
-            (
-                "proto-max-bulk-len",
-                config.limits.max_bulk_bytes.to_string(),
-            ),
-            ("save", String::new()),
-            ("timeout", "0".to_string()),
-        ]
-        .into_iter()
-        .map(|(name, value)| (name.to_string(), value))
-        .chain(self.server.cluster.encoding_config().matching(b"*"))
-        .chain(self.server.params.matching(b"*"))
-        .collect()
     }
 }
 

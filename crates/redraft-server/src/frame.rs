@@ -67,6 +67,12 @@ enum Scan {
 }
 
 impl Decoder {
+    /// Changes the largest bulk string accepted from the next request on (CONFIG SET
+    /// proto-max-bulk-len).
+    pub fn set_max_bulk_bytes(&mut self, bytes: usize) {
+        self.limits.max_bulk_bytes = bytes;
+    }
+
     pub fn new(limits: Limits) -> Decoder {
         Decoder {
             limits,

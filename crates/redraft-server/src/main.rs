@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use tokio::net::TcpListener;
 
 use redraft_raft::tls::ReloadingAcceptor;
@@ -14,6 +13,7 @@ use redraft_server::health;
 use redraft_server::metrics;
 use redraft_server::raft_cluster::RaftCluster;
 use redraft_server::server::{Server, ServerConfig};
+use redraft_server::settings::SettingsError;
 
 /// jemalloc, as redis-server uses: small keys and values cost their size class, not glibc's
 /// 16-byte-aligned chunk with a header, and the memory per key stays close to Redis's.
@@ -31,7 +31,14 @@ const RAFT_WORKER_THREADS: usize = 2;
 const RAFT_RUNTIME_GRACE: Duration = Duration::from_secs(1);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match redraft_server::settings::load(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(SettingsError::Flags(error)) => error.exit(),
+        Err(SettingsError::File(error)) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
     if cli.health {
         if cli.port == 0 {
             eprintln!("redraft: --health asks the plain client port, and --port 0 turns it off");
@@ -120,7 +127,7 @@ async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
         ),
         None => None,
     };
-    let (server_config, node_config) = cli.into_configs()?;
+    let (mut server_config, node_config) = cli.into_configs()?;
     let acl_file = match &server_config.aclfile {
         Some(path) => Some((path.clone(), checked_acl_file(path).await?)),
         None => None,
@@ -143,9 +150,11 @@ async fn run(cli: Cli, raft: tokio::runtime::Handle) -> Result<(), String> {
     let join = join.or_else(|| node.existing_cluster().map(str::to_string));
     let dir = std::path::PathBuf::from(&server_config.dir);
     let cluster = RaftCluster::with_dir(node.clone(), &dir);
+    let initial_config = std::mem::take(&mut server_config.initial_config);
     let server = Server::new(cluster, server_config);
     // What the node holds before any client: MEMORY STATS' startup.allocated.
     redraft_server::allocator::note_startup();
+    redraft_server::config_file::propose_at_start(server.clone(), initial_config);
     if let Some((path, content)) = acl_file {
         redraft_server::aclfile::load_at_start(server.clone(), &path, content);
     }

@@ -1,59 +1,40 @@
-//! This node's own parameters: CONFIG SET changes them on the node it reaches, at once, never
-//! through the log (each node keeps its own slow log and latency monitor). Unlike the replicated
-//! configuration they are lost when the node restarts. See docs/operations.md, Per-node
-//! parameters.
+//! This node's own parameters (param_table.rs lists them): CONFIG SET changes them on the node
+//! it reaches, at once, never through the log (each node keeps its own clients, slow log and
+//! latency monitor). They start from Redis 7.0's defaults, the node's flags and its config
+//! file, and a CONFIG SET lasts until the node restarts unless CONFIG REWRITE writes it into
+//! the file. See docs/operations.md, Parameters.
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 
-use redraft_engine::args::parse_i64;
 use redraft_engine::glob::glob_match;
-use redraft_engine::Reply;
 
-/// Most entries the slow log may be set to keep: an entry takes up to about 4.5 KiB (32
-/// arguments of 128 bytes), so the log stays under about 45 MiB. Redis accepts any length.
-pub const SLOWLOG_MAX_LEN_CAP: i64 = 10_000;
-
-/// One parameter: its name, its default and the values CONFIG SET accepts.
-struct Param {
-    name: &'static str,
-    default: i64,
-    min: i64,
-    max: i64,
-}
-
-const PARAMS: [Param; 3] = [
-    Param {
-        name: "latency-monitor-threshold",
-        default: 0,
-        min: 0,
-        max: i64::MAX,
-    },
-    Param {
-        name: "slowlog-log-slower-than",
-        default: 10_000,
-        min: -1,
-        max: i64::MAX,
-    },
-    Param {
-        name: "slowlog-max-len",
-        default: 128,
-        min: 0,
-        max: SLOWLOG_MAX_LEN_CAP,
-    },
-];
-
-const LATENCY_MONITOR_THRESHOLD: usize = 0;
-const SLOWLOG_LOG_SLOWER_THAN: usize = 1;
-const SLOWLOG_MAX_LEN: usize = 2;
+use crate::outbox::OutputLimit;
+use crate::param_table::{self as table, find, Access, Value, PARAMS};
+use crate::server::ServerConfig;
 
 pub struct NodeParams {
-    values: [AtomicI64; PARAMS.len()],
+    /// Numbers (integers, sizes, yes/no, words by position), read while the node serves.
+    numbers: Vec<AtomicI64>,
+    /// Text values (save, client-output-buffer-limit, paths).
+    texts: Mutex<Vec<Option<String>>>,
 }
 
 impl Default for NodeParams {
     fn default() -> Self {
+        let values: Vec<Value> = PARAMS.iter().map(table::Param::default_value).collect();
+        let numbers = values.iter().map(|value| match value {
+            Value::Number(n) => AtomicI64::new(*n),
+            Value::Text(_) => AtomicI64::new(0),
+        });
+        let texts = values.iter().map(|value| match value {
+            Value::Text(text) => Some(text.clone()),
+            Value::Number(_) => None,
+        });
         NodeParams {
-            values: PARAMS.map(|param| AtomicI64::new(param.default)),
+            numbers: numbers.collect(),
+            texts: Mutex::new(texts.collect()),
         }
     }
 }
@@ -63,91 +44,199 @@ pub fn is_node_param(name: &[u8]) -> bool {
     find(name).is_some()
 }
 
-fn find(name: &[u8]) -> Option<usize> {
-    PARAMS
-        .iter()
-        .position(|param| param.name.as_bytes().eq_ignore_ascii_case(name))
+/// A parameter CONFIG SET named, checked: its position and its new value.
+pub struct Checked {
+    param: usize,
+    value: Value,
 }
 
 impl NodeParams {
+    /// The parameters as the node starts: Redis's defaults, then what its flags say, then the
+    /// Redis parameters of its config file (checked when the file was read).
+    pub fn for_config(config: &ServerConfig) -> NodeParams {
+        let params = NodeParams::default();
+        let aclfile = config
+            .aclfile
+            .as_ref()
+            .map(|path| path.display().to_string());
+        let tls_port = config.tls.as_ref().map_or(0, |tls| tls.port);
+        let pubsub = config.pubsub_output_limit.show();
+        let from_flags = [
+            ("maxclients", config.max_clients.to_string()),
+            (
+                "proto-max-bulk-len",
+                config.limits.max_bulk_bytes.to_string(),
+            ),
+            (
+                "client-query-buffer-limit",
+                config.max_query_bytes.to_string(),
+            ),
+            ("client-output-buffer-limit", format!("pubsub {pubsub}")),
+            ("appendfsync", config.appendfsync.to_string()),
+            ("bind", config.bind.clone()),
+            ("port", config.port.to_string()),
+            ("tls-port", tls_port.to_string()),
+            ("dir", config.dir.clone()),
+            ("aclfile", aclfile.unwrap_or_default()),
+            ("databases", config.databases.to_string()),
+        ];
+        let from_file = config
+            .file_params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone()));
+        for (name, value) in from_flags
+            .iter()
+            .map(|(n, v)| (*n, v.clone()))
+            .chain(from_file)
+        {
+            if let Err(why) = params.set_at_start(name, &value) {
+                tracing::warn!(name, value, why, "parameter not set");
+            }
+        }
+        params
+    }
+
+    /// Sets one parameter whatever its access (the flags and the config file may set any).
+    pub fn set_at_start(&self, name: &str, value: &str) -> Result<(), String> {
+        let param = find(name.as_bytes()).ok_or("unknown parameter")?;
+        let value = PARAMS[param].parse(value.as_bytes(), &self.value(param))?;
+        self.apply(&[Checked { param, value }]);
+        Ok(())
+    }
+
+    /// Checks `value` for the parameter `name`, as a config file gives it (any access).
+    pub fn check_at_start(name: &[u8], value: &[u8]) -> Result<(), String> {
+        let param = find(name).ok_or("unknown parameter")?;
+        let start = PARAMS[param].default_value();
+        PARAMS[param].parse(value, &start).map(drop)
+    }
+
+    /// Why CONFIG SET may not change `name` (immutable or protected), if it may not.
+    pub fn refusal(name: &[u8]) -> Option<&'static str> {
+        match PARAMS[find(name)?].access {
+            Access::Mutable => None,
+            Access::Immutable => Some("can't set immutable config"),
+            Access::Protected => Some("can't set protected config"),
+        }
+    }
+
+    /// Reads CONFIG SET's `value` for the node's parameter `name`: Err(why) in Redis's words.
+    pub fn check(&self, name: &[u8], value: &[u8]) -> Result<Checked, String> {
+        let param = find(name).ok_or("unknown parameter")?;
+        let value = PARAMS[param].parse(value, &self.value(param))?;
+        Ok(Checked { param, value })
+    }
+
+    /// Applies values [`NodeParams::check`] accepted.
+    pub fn apply(&self, checked: &[Checked]) {
+        for Checked { param, value } in checked {
+            match value {
+                Value::Number(n) => self.numbers[*param].store(*n, Ordering::Relaxed),
+                Value::Text(text) => self.with_texts(|texts| texts[*param] = Some(text.clone())),
+            }
+        }
+    }
+
+    fn with_texts<T>(&self, f: impl FnOnce(&mut Vec<Option<String>>) -> T) -> T {
+        let mut texts = self
+            .texts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut texts)
+    }
+
+    fn value(&self, param: usize) -> Value {
+        match self.with_texts(|texts| texts[param].clone()) {
+            Some(text) => Value::Text(text),
+            None => Value::Number(self.number(param)),
+        }
+    }
+
+    fn number(&self, param: usize) -> i64 {
+        self.numbers[param].load(Ordering::Relaxed)
+    }
+
+    fn shown(&self, param: usize) -> String {
+        PARAMS[param].show(&self.value(param))
+    }
+
+    /// Every (name, value) whose name (or alias, listed too) matches the glob `pattern`
+    /// (lower-cased), as CONFIG GET answers.
+    pub fn matching(&self, pattern: &[u8]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, param) in PARAMS.iter().enumerate() {
+            for name in std::iter::once(param.name).chain(param.alias) {
+                if glob_match(pattern, name.as_bytes()) {
+                    out.push((name.to_string(), self.shown(i)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The parameters CONFIG SET may change, by their main name, with their value now and
+    /// whether it is Redis's default (what CONFIG REWRITE writes).
+    pub fn rewritable(&self) -> Vec<(&'static str, String, bool)> {
+        let mutable = PARAMS.iter().enumerate();
+        let mutable = mutable.filter(|(_, param)| param.access == Access::Mutable);
+        mutable
+            .map(|(i, param)| {
+                let shown = self.shown(i);
+                let default = shown == param.default;
+                (param.name, shown, default)
+            })
+            .collect()
+    }
+}
+
+/// The values the node reads while it serves.
+impl NodeParams {
     /// Microseconds from which a command enters the slow log; None when the log is off.
     pub fn slowlog_log_slower_than_us(&self) -> Option<u64> {
-        u64::try_from(self.get(SLOWLOG_LOG_SLOWER_THAN)).ok()
+        u64::try_from(self.number(table::SLOWLOG_LOG_SLOWER_THAN)).ok()
     }
 
     pub fn slowlog_max_len(&self) -> usize {
-        usize::try_from(self.get(SLOWLOG_MAX_LEN)).unwrap_or(0)
+        usize::try_from(self.number(table::SLOWLOG_MAX_LEN)).unwrap_or(0)
     }
 
     /// Milliseconds from which a command is a latency event; None when the monitor is off.
     pub fn latency_monitor_threshold_ms(&self) -> Option<u64> {
-        u64::try_from(self.get(LATENCY_MONITOR_THRESHOLD))
+        u64::try_from(self.number(table::LATENCY_MONITOR_THRESHOLD))
             .ok()
             .filter(|&ms| ms > 0)
     }
 
-    fn get(&self, param: usize) -> i64 {
-        self.values[param].load(Ordering::Relaxed)
+    /// Most clients connected at once.
+    pub fn max_clients(&self) -> usize {
+        usize::try_from(self.number(table::MAXCLIENTS)).unwrap_or(usize::MAX)
     }
 
-    /// CONFIG SET's pairs (name, value, ...), all of them the node's: every pair is checked
-    /// before any is applied.
-    pub fn set(&self, pairs: &[Vec<u8>]) -> Result<(), Reply> {
-        for (param, value) in self.check(pairs)? {
-            self.values[param].store(value, Ordering::Relaxed);
-        }
-        Ok(())
+    /// How long a client may stay idle before it is disconnected; None: for ever.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        let seconds = u64::try_from(self.number(table::TIMEOUT)).unwrap_or(0);
+        (seconds > 0).then(|| Duration::from_secs(seconds))
     }
 
-    /// The node's pairs among CONFIG SET's `pairs` (others are skipped), checked: (parameter,
-    /// value) for each, or Redis's error for the first that is refused.
-    pub fn check(&self, pairs: &[Vec<u8>]) -> Result<Vec<(usize, i64)>, Reply> {
-        let mut checked: Vec<(usize, i64)> = Vec::new();
-        for pair in pairs.chunks(2) {
-            let [name, value] = pair else {
-                return Err(redraft_engine::args::syntax_error());
-            };
-            let Some(param) = find(name) else {
-                continue;
-            };
-            let failed = |why: &str| {
-                Reply::error(format!(
-                    "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
-                    String::from_utf8_lossy(name)
-                ))
-            };
-            if checked.iter().any(|&(seen, _)| seen == param) {
-                return Err(failed("duplicate parameter"));
-            }
-            let Some(value) = parse_i64(value) else {
-                return Err(failed("argument couldn't be parsed into an integer"));
-            };
-            let Param { min, max, .. } = PARAMS[param];
-            if !(min..=max).contains(&value) {
-                return Err(failed(&format!(
-                    "argument must be between {min} and {max} inclusive"
-                )));
-            }
-            checked.push((param, value));
-        }
-        Ok(checked)
+    /// The TCP keepalive interval for new connections; None: off.
+    pub fn tcp_keepalive(&self) -> Option<Duration> {
+        let seconds = u64::try_from(self.number(table::TCP_KEEPALIVE)).unwrap_or(0);
+        (seconds > 0).then(|| Duration::from_secs(seconds))
     }
 
-    /// Applies pairs [`NodeParams::check`] accepted.
-    pub fn apply(&self, checked: &[(usize, i64)]) {
-        for &(param, value) in checked {
-            self.values[param].store(value, Ordering::Relaxed);
-        }
+    /// Largest bulk string a client may send.
+    pub fn max_bulk_bytes(&self) -> usize {
+        usize::try_from(self.number(table::PROTO_MAX_BULK_LEN)).unwrap_or(usize::MAX)
     }
 
-    /// Every (name, value) whose name matches the glob `pattern` (lower-cased), as CONFIG GET.
-    pub fn matching(&self, pattern: &[u8]) -> Vec<(String, String)> {
-        PARAMS
-            .iter()
-            .enumerate()
-            .filter(|(_, param)| glob_match(pattern, param.name.as_bytes()))
-            .map(|(i, param)| (param.name.to_string(), self.get(i).to_string()))
-            .collect()
+    /// Bytes a client may have sent that do not yet form a whole command.
+    pub fn max_query_bytes(&self) -> usize {
+        usize::try_from(self.number(table::CLIENT_QUERY_BUFFER_LIMIT)).unwrap_or(usize::MAX)
+    }
+
+    /// The output limit of a new subscriber.
+    pub fn pubsub_output_limit(&self) -> OutputLimit {
+        table::pubsub_limit(&self.shown(table::CLIENT_OUTPUT_BUFFER_LIMIT))
     }
 }
 
@@ -155,16 +244,14 @@ impl NodeParams {
 mod tests {
     use super::*;
 
-    fn pairs(line: &str) -> Vec<Vec<u8>> {
-        line.split(' ').map(|a| a.as_bytes().to_vec()).collect()
-    }
-
     #[test]
-    fn defaults_are_redis_defaults() {
+    fn defaults_are_redis_defaults_and_flags_override_them() {
         let params = NodeParams::default();
         assert_eq!(params.slowlog_log_slower_than_us(), Some(10_000));
         assert_eq!(params.slowlog_max_len(), 128);
         assert_eq!(params.latency_monitor_threshold_ms(), None);
+        assert_eq!(params.tcp_keepalive(), Some(Duration::from_secs(300)));
+        assert_eq!(params.idle_timeout(), None);
         assert_eq!(
             params.matching(b"slowlog*"),
             [
@@ -172,59 +259,53 @@ mod tests {
                 ("slowlog-max-len".to_string(), "128".to_string()),
             ]
         );
+        let config = ServerConfig {
+            max_clients: 7,
+            file_params: vec![
+                ("timeout".into(), "9".into()),
+                ("lua-time-limit".into(), "3".into()),
+            ],
+            ..ServerConfig::default()
+        };
+        let params = NodeParams::for_config(&config);
+        assert_eq!(params.max_clients(), 7);
+        assert_eq!(params.idle_timeout(), Some(Duration::from_secs(9)));
+        assert_eq!(
+            params.matching(b"*-threshold"),
+            [
+                ("latency-monitor-threshold".to_string(), "0".to_string()),
+                ("busy-reply-threshold".to_string(), "3".to_string()),
+            ]
+        );
+        assert_eq!(params.pubsub_output_limit(), OutputLimit::PUBSUB_DEFAULT);
     }
 
     #[test]
-    fn set_is_all_or_nothing_with_redis_errors() {
+    fn check_then_apply_changes_the_live_values() {
         let params = NodeParams::default();
-        let failed = |name: &str, why: &str| {
-            Err(Reply::error(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
-            )))
-        };
-        for (line, expected) in [
-            (
-                "slowlog-max-len 5 slowlog-log-slower-than x",
-                failed(
-                    "slowlog-log-slower-than",
-                    "argument couldn't be parsed into an integer",
-                ),
-            ),
-            (
-                "slowlog-log-slower-than -2",
-                failed(
-                    "slowlog-log-slower-than",
-                    "argument must be between -1 and 9223372036854775807 inclusive",
-                ),
-            ),
-            (
-                "latency-monitor-threshold -1",
-                failed(
-                    "latency-monitor-threshold",
-                    "argument must be between 0 and 9223372036854775807 inclusive",
-                ),
-            ),
-            (
-                "slowlog-max-len 1 SLOWLOG-MAX-LEN 2",
-                failed("SLOWLOG-MAX-LEN", "duplicate parameter"),
-            ),
-            (
-                "slowlog-max-len 10001",
-                failed(
-                    "slowlog-max-len",
-                    "argument must be between 0 and 10000 inclusive",
-                ),
-            ),
-        ] {
-            assert_eq!(params.set(&pairs(line)), expected, "{line}");
-        }
-        assert_eq!(params.slowlog_max_len(), 128, "nothing was applied");
-        params
-            .set(&pairs(
-                "slowlog-log-slower-than -1 latency-monitor-threshold 5",
-            ))
-            .unwrap();
-        assert_eq!(params.slowlog_log_slower_than_us(), None);
-        assert_eq!(params.latency_monitor_threshold_ms(), Some(5));
+        let checked = [
+            params.check(b"MAXCLIENTS", b"5").unwrap(),
+            params
+                .check(b"client-output-buffer-limit", b"pubsub 1mb 0 0")
+                .unwrap(),
+        ];
+        assert_eq!(params.max_clients(), 10_000, "nothing applied before apply");
+        params.apply(&checked);
+        assert_eq!(params.max_clients(), 5);
+        let limit = params.pubsub_output_limit();
+        assert_eq!((limit.hard_bytes, limit.soft_bytes), (1 << 20, 0));
+        assert_eq!(
+            params.check(b"slowlog-max-len", b"10001").err().as_deref(),
+            Some("argument must be between 0 and 10000 inclusive")
+        );
+        assert_eq!(
+            NodeParams::refusal(b"daemonize"),
+            Some("can't set immutable config")
+        );
+        assert_eq!(
+            NodeParams::refusal(b"dir"),
+            Some("can't set protected config")
+        );
+        assert_eq!(NodeParams::refusal(b"timeout"), None);
     }
 }

@@ -40,6 +40,15 @@ pub struct ServerConfig {
     pub tls: Option<ClientTls>,
     /// This node's ACL file (ACL LOAD, ACL SAVE), an absolute path.
     pub aclfile: Option<std::path::PathBuf>,
+    /// What the Raft log's fsync policy is in Redis's words (CONFIG GET appendfsync).
+    pub appendfsync: &'static str,
+    /// The config file (--config), an absolute path: CONFIG REWRITE writes it.
+    pub config_file: Option<std::path::PathBuf>,
+    /// The node's parameters the config file sets (name, value), checked.
+    pub file_params: Vec<(String, String)>,
+    /// The replicated parameters the config file sets, as CONFIG SET's pairs, proposed at
+    /// start for a new cluster (config_file::propose_at_start).
+    pub initial_config: Vec<Vec<u8>>,
 }
 
 /// Clients over TLS: on which port, with which files, asking what of client certificates.
@@ -63,6 +72,10 @@ impl Default for ServerConfig {
             pubsub_output_limit: OutputLimit::PUBSUB_DEFAULT,
             tls: None,
             aclfile: None,
+            appendfsync: "always",
+            config_file: None,
+            file_params: Vec::new(),
+            initial_config: Vec::new(),
         }
     }
 }
@@ -95,7 +108,7 @@ pub struct Server<C: Cluster> {
     pub stats: Stats,
     /// Calls, time and errors per command (INFO commandstats, errorstats, latencystats).
     pub command_stats: CommandStats,
-    /// This node's own parameters (CONFIG SET slowlog-*, latency-monitor-threshold).
+    /// This node's own parameters (CONFIG SET maxclients, timeout, slowlog-* ...).
     pub params: NodeParams,
     /// This node's SLOWLOG.
     pub slowlog: SlowLog,
@@ -130,12 +143,13 @@ pub struct Server<C: Cluster> {
 
 impl<C: Cluster> Server<C> {
     pub fn new(cluster: C, config: ServerConfig) -> Arc<Server<C>> {
+        let params = NodeParams::for_config(&config);
         Arc::new(Server {
             cluster,
             config,
             stats: Stats::default(),
             command_stats: CommandStats::default(),
-            params: NodeParams::default(),
+            params,
             slowlog: SlowLog::default(),
             latency: LatencyMonitor::default(),
             started: Instant::now(),

@@ -179,9 +179,10 @@ impl<C: Cluster> Session<C> {
         let mut input = BytesMut::with_capacity(16 * 1024);
         let mut output = Vec::with_capacity(16 * 1024);
         loop {
+            decoder.set_max_bulk_bytes(self.server.params.max_bulk_bytes());
             let (batch, error) = take_batch(&mut input, &mut decoder);
             if batch.is_empty() && error.is_none() {
-                if input.len() > self.server.config.max_query_bytes {
+                if input.len() > self.server.params.max_query_bytes() {
                     let error = ProtocolError("query buffer limit exceeded".into());
                     let _ = socket.write_all(&error_line(&error)).await;
                     return;
@@ -214,16 +215,29 @@ impl<C: Cluster> Session<C> {
     }
 
     /// Waits for the client to send more, or, for a subscriber, for frames to push.
-    /// A connection whose login the log revokes meanwhile is closed.
+    /// A connection whose login the log revokes meanwhile is closed, and so is one idle for
+    /// longer than `timeout` (not a subscriber's or a MONITOR's, which wait on their outbox,
+    /// nor a blocked client's, which waits elsewhere: Redis's exceptions).
     async fn wait_for_input(&self, socket: &mut dyn ClientSocket, input: &mut BytesMut) -> Input {
         let revoked = self.ended();
         let Some(outbox) = self.outbox.clone() else {
+            let idle = self.server.params.idle_timeout();
+            let idle_out = async {
+                match idle {
+                    Some(idle) => tokio::time::sleep(idle).await,
+                    None => std::future::pending().await,
+                }
+            };
             return tokio::select! {
                 read = socket.read_buf(input) => match read {
                     Ok(0) | Err(_) => Input::Closed,
                     Ok(_) => Input::More,
                 },
                 () = revoked => Input::Closed,
+                () = idle_out => {
+                    tracing::debug!(client = self.id, "closing an idle client (timeout)");
+                    Input::Closed
+                }
             };
         };
         if outbox.has_frames() || outbox.closed().is_some() {
@@ -353,15 +367,14 @@ impl<C: Cluster> Session<C> {
                     self.hello_authenticated(&argv).await
                 }
                 Route::Session("config|set") => self.config_set(&argv).await,
+                // The replicated parameters as of a barrier, so that a CONFIG SET through the
+                // log is seen here (without a leader, the replica's values as they are).
                 Route::Session("config|get") => {
-                    // The replicated parameters as of now: a follower first catches up with a
-                    // CONFIG SET acknowledged through another node (without a leader, it
-                    // answers what it has).
                     let _ = self.server.cluster.read_barrier().await;
                     self.session_command("config|get", &argv)
                 }
                 Route::Session("wait") => {
-                    let limit = self.server.config.max_query_bytes;
+                    let limit = self.server.params.max_query_bytes();
                     let reply = tokio::select! {
                         reply = self.wait_replicas(&argv) => reply,
                         () = client_gone(socket, input, limit) => {

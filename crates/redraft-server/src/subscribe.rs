@@ -84,7 +84,7 @@ impl<C: Cluster> Session<C> {
         if let Some(outbox) = &self.outbox {
             return outbox.clone();
         }
-        let outbox = Arc::new(Outbox::new(self.server.config.pubsub_output_limit));
+        let outbox = Arc::new(Outbox::new(self.server.params.pubsub_output_limit()));
         outbox.set_resp3(self.protocol == crate::encode::Protocol::Resp3);
         self.server.hub.attach(self.id, outbox.clone());
         self.outbox = Some(outbox.clone());

@@ -18,13 +18,14 @@ const DATA: u32 =
 /// LATENCY HELP and SLOWLOG HELP; LOLWUT is @read though it reads no key, and PFSELFTEST,
 /// OBJECT HELP, XGROUP HELP and XINFO HELP are not though they are reads here; FUNCTION's
 /// LOAD, DELETE, FLUSH and RESTORE are @write though they write no key.
-const EXCEPTIONS: [(&str, u32, u32); 35] = [
+const EXCEPTIONS: [(&str, u32, u32); 36] = [
     ("client|kill", CONNECTION_CATEGORY, 0),
     ("client|list", CONNECTION_CATEGORY, 0),
     ("client|no-evict", CONNECTION_CATEGORY, 0),
     ("client|pause", CONNECTION_CATEGORY, 0),
     ("client|unblock", ADMIN_CATEGORY | DANGEROUS, 0),
     ("client|unpause", CONNECTION_CATEGORY, 0),
+    ("config|help", 0, CONNECTION_CATEGORY),
     ("flushall", DANGEROUS, 0),
     ("function|delete", WRITE, 0),
     ("function|flush", WRITE, 0),

@@ -71,11 +71,12 @@ fn hll_for_write<'a>(ctx: &'a mut WriteCtx, key: &[u8]) -> Result<(&'a mut Vec<u
 pub fn pfadd(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     as_hll(ctx.db().get_as(&argv[1], now)?)?;
+    let sparse_max_bytes = ctx.keyspace.encoding.hll_sparse_bytes();
     let (hll, created) = hll_for_write(ctx, &argv[1])?;
     // Redis counts the creation and each element that changed a register.
     let mut changes = u64::from(created);
     for element in &argv[2..] {
-        changes += u64::from(add(hll, element)?);
+        changes += u64::from(add(hll, element, sparse_max_bytes)?);
     }
     let updated = changes > 0;
     if updated {
@@ -113,8 +114,9 @@ pub fn pfmerge(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
             union.add(hll)?;
         }
     }
+    let sparse_max_bytes = ctx.keyspace.encoding.hll_sparse_bytes();
     let (hll, _) = hll_for_write(ctx, &argv[1])?;
-    union.store(hll)?;
+    union.store(hll, sparse_max_bytes)?;
     ctx.notify(Class::STRING, "pfadd", &argv[1]);
     Ok(Reply::ok())
 }

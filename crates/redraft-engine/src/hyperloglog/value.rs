@@ -232,8 +232,14 @@ fn to_dense(hll: &[u8]) -> Option<Vec<u8>> {
 
 /// hllSparseSet: raises register `index` to `count` in a sparse HLL, splitting and merging
 /// opcodes exactly as Redis does, and promoting to dense when the value does not fit a VAL
-/// opcode or the string would grow past [`SPARSE_MAX_BYTES`]. Ok(changed), Err on corruption.
-fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> {
+/// opcode or the string would grow past `max_bytes` (hll-sparse-max-bytes). Ok(changed), Err on
+/// corruption.
+fn sparse_set(
+    hll: &mut Vec<u8>,
+    index: usize,
+    count: u8,
+    max_bytes: usize,
+) -> Result<bool, Corrupt> {
     if count > SPARSE_VAL_MAX_VALUE {
         return promote(hll, index, count);
     }
@@ -299,7 +305,7 @@ fn sparse_set(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrup
         }
     }
     let len = hll.len();
-    if seq.len() > op.size && len + seq.len() - op.size > SPARSE_MAX_BYTES {
+    if seq.len() > op.size && len + seq.len() - op.size > max_bytes {
         return promote(hll, index, count);
     }
     // A corrupt HLL may end in half an XZERO: Redis then replaces it and the C string's
@@ -352,13 +358,14 @@ fn promote(hll: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> 
     Ok(true)
 }
 
-/// hllAdd: Ok(whether a register changed), Err when the HLL is corrupt.
-pub fn add(hll: &mut Vec<u8>, element: &[u8]) -> Result<bool, Corrupt> {
+/// hllAdd: Ok(whether a register changed), Err when the HLL is corrupt. A sparse HLL that would
+/// grow past `sparse_max_bytes` becomes dense.
+pub fn add(hll: &mut Vec<u8>, element: &[u8], sparse_max_bytes: usize) -> Result<bool, Corrupt> {
     let (index, count) = pattern(element);
     if hll[4] == DENSE {
         Ok(dense_raise(&mut hll[HEADER_LEN..], index, count))
     } else {
-        sparse_set(hll, index, count)
+        sparse_set(hll, index, count, sparse_max_bytes)
     }
 }
 
@@ -481,7 +488,7 @@ impl Union {
     /// Raises the registers of `hll` to the union's, after making it dense if any HLL of the
     /// union was (PFMERGE's destination). As in Redis, a corrupt sparse destination is
     /// reported only when it has to become dense.
-    pub fn store(&self, hll: &mut Vec<u8>) -> Result<(), Corrupt> {
+    pub fn store(&self, hll: &mut Vec<u8>, sparse_max_bytes: usize) -> Result<(), Corrupt> {
         if self.dense {
             *hll = to_dense(hll).ok_or(Corrupt)?;
         }
@@ -492,7 +499,7 @@ impl Union {
             if hll[4] == DENSE {
                 dense_raise(&mut hll[HEADER_LEN..], index, value);
             } else {
-                let _ = sparse_set(hll, index, value);
+                let _ = sparse_set(hll, index, value, sparse_max_bytes);
             }
         }
         invalidate_cache(hll);
@@ -546,8 +553,8 @@ fn check_sparse_against_dense() -> Result<(), String> {
     let mut checkpoint = 1;
     for added in 1..=SELF_TEST_ELEMENTS {
         let element = added.to_string();
-        let changed = add(&mut sparse, element.as_bytes()).map_err(corrupt)?;
-        if changed != add(&mut dense, element.as_bytes()).map_err(corrupt)? {
+        let changed = add(&mut sparse, element.as_bytes(), SPARSE_MAX_BYTES).map_err(corrupt)?;
+        if changed != add(&mut dense, element.as_bytes(), SPARSE_MAX_BYTES).map_err(corrupt)? {
             return Err(format!("sparse and dense disagree on element {added}"));
         }
         if changed {
