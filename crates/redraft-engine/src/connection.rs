@@ -17,6 +17,8 @@ use crate::REDIS_VERSION;
 /// This module's entries in the command table (see [`crate::table`]).
 pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("auth", -2, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
+    // A Raft snapshot of this node's replica, in the background (docs/commands.md, bgsave).
+    cmd!("bgsave", -1, ADMIN | NOSCRIPT, 0, 0, 0, Session),
     cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT)),
     cmd!("command", -1, CONNECTION, 0, 0, 0, Session),
     cmd!(
@@ -64,6 +66,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
     cmd!("reset", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
     // The node's place in Raft, in the shape of Redis's replication roles.
     cmd!("role", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session),
+    // A Raft snapshot of this node's replica, answered once it is stored.
+    cmd!("save", 1, ADMIN | NOSCRIPT, 0, 0, 0, Session),
     cmd!("select", 2, CONNECTION | FAST, 0, 0, 0, Session),
     // This node's slow log (docs/commands.md, slowlog).
     cmd!(

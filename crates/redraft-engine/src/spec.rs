@@ -28,6 +28,13 @@ pub const BLOCKING: u32 = 1 << 8;
 pub const NOSCRIPT: u32 = 1 << 7;
 /// Pub/sub (Redis's `pubsub` flag).
 pub const PUBSUB: u32 = 1 << 9;
+/// Refused unless the node allows it (Redis's `protected`: DEBUG and
+/// `--enable-debug-command`); the server checks it before anything else about the command.
+pub const PROTECTED: u32 = 1 << 10;
+/// A container that answers an unknown subcommand and a subcommand's wrong arity with one
+/// line, `unknown subcommand or wrong number of arguments for '<sub>'` (DEBUG, as Redis's
+/// addReplySubcommandSyntaxError).
+pub const SUBCOMMAND_SYNTAX: u32 = 1 << 11;
 
 pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> CmdResult;
 pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> CmdResult;

@@ -3,7 +3,7 @@
 //! RANDOMKEY, DBSIZE, FLUSHDB/FLUSHALL, and OBJECT (a container of subcommands).
 
 mod commands;
-mod object;
+pub(crate) mod object;
 #[cfg(test)]
 mod tests;
 
