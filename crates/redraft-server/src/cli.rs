@@ -10,6 +10,7 @@ use clap::{Parser, ValueEnum};
 use redraft_raft::tls::{ClientCerts, TlsFiles};
 use redraft_raft::{NodeConfig, PeerTls, DEFAULT_LOG_CACHE_BYTES};
 
+use crate::debug::DebugAccess;
 use crate::frame::Limits;
 use crate::outbox::OutputLimit;
 use crate::server::{ClientTls, ServerConfig};
@@ -146,6 +147,10 @@ pub struct Cli {
     /// (docs/security.md).
     #[arg(long, value_name = "PATH")]
     pub aclfile: Option<PathBuf>,
+    /// Who may run DEBUG, as Redis's enable-debug-command: no (nobody), yes (every
+    /// connection), local (connections from a loopback address only). Fixed at start.
+    #[arg(long, value_enum, default_value = "no")]
+    pub enable_debug_command: DebugAccess,
     /// Accept Raft-port calls without a cluster secret although the port listens beyond
     /// loopback (anyone who reaches it can then write, move leadership and remove nodes).
     #[arg(long)]
@@ -273,6 +278,7 @@ impl Cli {
             pubsub_output_limit: self.pubsub_output_limit,
             tls,
             aclfile: self.absolute_aclfile()?,
+            enable_debug_command: self.enable_debug_command,
             ..ServerConfig::default()
         };
         let node = NodeConfig {

@@ -10,6 +10,7 @@ use redraft_engine::table::{all as all_commands, unknown_subcommand};
 use redraft_engine::{lookup, CommandSpec, Reply};
 
 use crate::cluster::Cluster;
+use crate::debug::{immutable_config, IMMUTABLE_PARAMS};
 use crate::encode::Protocol;
 use crate::info::{self, REDIS_VERSION};
 use crate::node_params::is_node_param;
@@ -51,6 +52,12 @@ impl<C: Cluster> Session<C> {
             "client|no-evict" | "client|no-touch" => self.client_switch(name, &argv[2]),
             "monitor" => self.monitor(),
             "lastsave" => self.lastsave(),
+            "bgsave" => self.bgsave(argv),
+            "debug|help"
+            | "debug|protocol"
+            | "debug|set-active-expire"
+            | "debug|quicklist-packed-threshold"
+            | "debug|change-repl-id" => self.debug_command(name, argv),
             "command" => command(argv),
             "info" => info::reply(self, argv),
             "config|get" => self.config(argv),
@@ -199,6 +206,9 @@ impl<C: Cluster> Session<C> {
     /// CONFIG SET of the node's own parameters only (see node_params.rs), all or nothing.
     fn config_set_node(&self, argv: &[Vec<u8>]) -> Reply {
         let pairs = &argv[2..];
+        if let Some(name) = pairs.iter().step_by(2).find(|name| is_immutable(name)) {
+            return immutable_config(name);
+        }
         if let Some(name) = pairs.iter().step_by(2).find(|name| !is_node_param(name)) {
             // Routed here only without one; inside EXEC a replicated one is refused earlier.
             return Reply::error(format!(
@@ -219,6 +229,9 @@ impl<C: Cluster> Session<C> {
         let pairs = &argv[2..];
         if !pairs.len().is_multiple_of(2) {
             return syntax_error();
+        }
+        if let Some(name) = pairs.iter().step_by(2).find(|name| is_immutable(name)) {
+            return immutable_config(name);
         }
         let checked = match self.server.params.check(pairs) {
             Ok(checked) => checked,
@@ -266,6 +279,10 @@ impl<C: Cluster> Session<C> {
             ),
             ("databases", config.databases.to_string()),
             ("dir", config.dir.clone()),
+            (
+                "enable-debug-command",
+                config.enable_debug_command.name().to_string(),
+            ),
             ("maxclients", config.max_clients.to_string()),
             ("maxmemory", "0".to_string()),
             ("maxmemory-policy", "noeviction".to_string()),
@@ -433,4 +450,11 @@ fn valid_client_name(name: &[u8]) -> bool {
 
 fn invalid_client_name() -> Reply {
     Reply::error("ERR Client names cannot contain spaces, newlines or special characters.")
+}
+
+/// A parameter fixed at start (CONFIG SET refuses it with Redis's immutable-config error).
+pub(crate) fn is_immutable(name: &[u8]) -> bool {
+    IMMUTABLE_PARAMS
+        .iter()
+        .any(|param| param.as_bytes().eq_ignore_ascii_case(name))
 }

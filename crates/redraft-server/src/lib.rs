@@ -13,6 +13,7 @@ pub mod clients;
 pub mod cluster;
 mod commandstats;
 mod connection;
+pub mod debug;
 mod delivery;
 pub mod encode;
 mod exec;

@@ -40,6 +40,8 @@ pub struct ServerConfig {
     pub tls: Option<ClientTls>,
     /// This node's ACL file (ACL LOAD, ACL SAVE), an absolute path.
     pub aclfile: Option<std::path::PathBuf>,
+    /// Who may run DEBUG (`--enable-debug-command`).
+    pub enable_debug_command: crate::debug::DebugAccess,
 }
 
 /// Clients over TLS: on which port, with which files, asking what of client certificates.
@@ -63,6 +65,7 @@ impl Default for ServerConfig {
             pubsub_output_limit: OutputLimit::PUBSUB_DEFAULT,
             tls: None,
             aclfile: None,
+            enable_debug_command: crate::debug::DebugAccess::No,
         }
     }
 }
