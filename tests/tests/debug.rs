@@ -101,7 +101,18 @@ async fn digests_and_pfdebug_answer_as_redis_does() {
         &["HSET", "hash", "f", "v"],
         &["XADD", "x", "1-1", "f", "v"],
         &["SET", "e", "v", "EX", "100"],
-        &["DEBUG", "DIGEST-VALUE", "s", "l", "set", "z", "hash", "x", "e", "missing"],
+        &[
+            "DEBUG",
+            "DIGEST-VALUE",
+            "s",
+            "l",
+            "set",
+            "z",
+            "hash",
+            "x",
+            "e",
+            "missing",
+        ],
         &["DEBUG", "DIGEST-VALUE"],
         &["DEBUG", "DIGEST"],
         &["DEBUG", "DIGEST", "extra"],
@@ -189,7 +200,10 @@ async fn debug_sleep_holds_up_only_its_own_connection() {
 
 fn integer(reply: &[u8]) -> i64 {
     let text = std::str::from_utf8(reply).expect("text");
-    text.trim_start_matches(':').trim_end().parse().expect("an integer")
+    text.trim_start_matches(':')
+        .trim_end()
+        .parse()
+        .expect("an integer")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,15 +224,19 @@ async fn save_stores_a_snapshot_and_moves_lastsave() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let reply = call(&mut client, &["BGSAVE"]).await;
     assert_eq!(reply, b"+Background saving started\r\n");
-    wait_for("BGSAVE to move LASTSAVE", Duration::from_secs(10), || async {
-        let mut client = cluster.raw(1).await;
-        let now = integer(&call(&mut client, &["LASTSAVE"]).await);
-        if now > after {
-            Ok(())
-        } else {
-            Err(format!("LASTSAVE still {now}"))
-        }
-    })
+    wait_for(
+        "BGSAVE to move LASTSAVE",
+        Duration::from_secs(10),
+        || async {
+            let mut client = cluster.raw(1).await;
+            let now = integer(&call(&mut client, &["LASTSAVE"]).await);
+            if now > after {
+                Ok(())
+            } else {
+                Err(format!("LASTSAVE still {now}"))
+            }
+        },
+    )
     .await;
     let refused: &[&[&str]] = &[&["MULTI"], &["SAVE"], &["EXEC"]];
     let replies: Vec<String> = replies_to(&mut client, refused).await;
@@ -255,7 +273,10 @@ async fn debug_reload_keeps_the_data_and_takes_a_snapshot() {
     let before = call(&mut client, &["DEBUG", "DIGEST"]).await;
     assert_eq!(call(&mut client, &["DEBUG", "RELOAD"]).await, b"+OK\r\n");
     assert!(cluster.data_dir(1).join("raft").join("snapshot").exists());
-    assert_eq!(call(&mut client, &["DEBUG", "RELOAD", "NOSAVE"]).await, b"+OK\r\n");
+    assert_eq!(
+        call(&mut client, &["DEBUG", "RELOAD", "NOSAVE"]).await,
+        b"+OK\r\n"
+    );
     assert_eq!(call(&mut client, &["DEBUG", "DIGEST"]).await, before);
     assert_eq!(call(&mut client, &["GET", "k"]).await, b"$1\r\nv\r\n");
     let ttl = integer(&call(&mut client, &["TTL", "e"]).await);

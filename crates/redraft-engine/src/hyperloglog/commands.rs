@@ -127,7 +127,7 @@ pub fn pfdebug(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
                 registers.map(|r| Reply::Integer(r.into())).collect(),
             ))
         }
-        b"decode" if is_sparse(hll) => Ok(Reply::Simple(decode_sparse(hll))),
+        b"decode" if is_sparse(hll) => Ok(Reply::bulk(decode_sparse(hll))),
         b"decode" => Err(Reply::error("ERR HLL encoding is not sparse")),
         b"encoding" => Ok(Reply::Simple(
             if is_sparse(hll) { "sparse" } else { "dense" }.into(),

@@ -274,7 +274,7 @@ fn pfdebug_reads_and_converts_as_redis() {
             ("PFDEBUG ENCODING hl", "+sparse"),
             (
                 "PFDEBUG DECODE hl",
-                "+Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603",
+                "\"Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603\"",
             ),
             ("PFDEBUG TODENSE hl", ":1"),
             ("PFDEBUG ENCODING hl", "+dense"),
