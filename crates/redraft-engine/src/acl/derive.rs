@@ -15,9 +15,11 @@ const DATA: u32 =
 /// these dangerous although no ADMIN flag marks them (ROLE and LASTSAVE @admin too), and the
 /// session's INFO, TIME, ROLE, LASTSAVE and UNWATCH are not @connection there, nor are
 /// LATENCY HELP and SLOWLOG HELP; LOLWUT is @read though it reads no key, and PFSELFTEST is
-/// not though it is a read here.
-const EXCEPTIONS: [(&str, u32, u32); 17] = [
+/// not though it is a read here. DEBUG is a command of its own in Redis (@admin @dangerous), a
+/// container here.
+const EXCEPTIONS: [(&str, u32, u32); 18] = [
     ("client|unblock", ADMIN_CATEGORY | DANGEROUS, 0),
+    ("debug", ADMIN_CATEGORY | DANGEROUS, 0),
     ("flushall", DANGEROUS, 0),
     ("flushdb", DANGEROUS, 0),
     ("info", DANGEROUS, CONNECTION_CATEGORY),
