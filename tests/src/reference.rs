@@ -23,6 +23,11 @@ pub struct RedisServer {
 impl RedisServer {
     /// Spawns `redis-server` (from `REDIS_SERVER`, else PATH) and waits (bounded) for PING.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// [`RedisServer::start`] with `args` after the harness's own (`--enable-debug-command yes`).
+    pub async fn start_with(args: &[&str]) -> Self {
         let program = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string());
         let tmp = tempfile::Builder::new()
             .prefix("redis-ref-")
@@ -47,6 +52,7 @@ impl RedisServer {
             ])
             .arg("--dir")
             .arg(tmp.path())
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().expect("clone log")))
             .stderr(Stdio::from(log))

@@ -168,6 +168,17 @@ async fn maxclients_and_timeout_change_the_running_node() {
             .unwrap(),
         b"+OK\r\n"
     );
+    // The harness's own connections (finding the leader) may still be closing: wait until
+    // the admin connection is the node's only one, so that exactly one more fits.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let info = text(&admin.call(&["INFO", "clients"]).await.unwrap());
+        if info.contains("connected_clients:1\r\n") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{info}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let mut second = cluster.raw(1).await;
     assert_eq!(second.call(&["PING"]).await.unwrap(), b"+PONG\r\n");
     let mut third = cluster.raw(1).await;

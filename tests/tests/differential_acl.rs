@@ -551,12 +551,14 @@ fn normalized(frame: OwnedFrame) -> OwnedFrame {
 
 /// Names ACL CAT may list on one side only: the commands redraft does not have, and the
 /// category differences docs/commands.md documents (redraft's RAFT, LOCK.*, FENCED, and CLIENT
-/// SETINFO and NO-TOUCH, which Redis 7.0 does not have; COMMAND's subcommands not listed).
+/// SETINFO and NO-TOUCH, which Redis 7.0 does not have; COMMAND's subcommands not listed;
+/// DEBUG's listed, DEBUG being a container here).
 fn cat_difference(entry: &[u8]) -> bool {
     let name = String::from_utf8_lossy(entry);
     let documented = name.starts_with("raft")
         || name.starts_with("lock.")
         || name.starts_with("command|")
+        || name.starts_with("debug|")
         || ["fenced", "client|setinfo", "client|no-touch"].contains(&name.as_ref());
     documented || redraft_engine::table::catalog().find(entry).is_none()
 }

@@ -23,6 +23,13 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         docs: "connection 1.0.0",
         args: "?username:string@6.0.0 password:string",
     ),
+    // A Raft snapshot of this node's replica, in the background (docs/commands.md, bgsave).
+    cmd!(
+        "bgsave", -1, ADMIN | NOSCRIPT, 0, 0, 0, Session,
+        flags: "no_async_loading",
+        docs: "server 1.0.0",
+        args: "?schedule:pure-token=SCHEDULE@3.2.2",
+    ),
     cmd!("client", -2, CONNECTION, 0, 0, 0, Container(CLIENT), docs: "connection 2.4.0"),
     cmd!(
         "command", -1, CONNECTION, 0, 0, 0, Session,
@@ -114,6 +121,12 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         "role", 1, CONNECTION | FAST | NOSCRIPT, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 2.8.12",
+    ),
+    // A Raft snapshot of this node's replica, answered once it is stored.
+    cmd!(
+        "save", 1, ADMIN | NOSCRIPT, 0, 0, 0, Session,
+        flags: "no_async_loading no_multi",
+        docs: "server 1.0.0",
     ),
     cmd!(
         "select", 2, CONNECTION | FAST, 0, 0, 0, Session,

@@ -237,6 +237,11 @@ impl Engine {
             || self.keyspace.waiters.has_timed_out(now_ms)
     }
 
+    /// Whether a blocked client's timeout passed (a sweep would answer it), whatever the keys.
+    pub fn has_timed_out_waiters(&self, now_ms: u64) -> bool {
+        self.keyspace.waiters.has_timed_out(now_ms)
+    }
+
     fn sweep(&mut self, max_keys: usize) {
         let mut left = max_keys;
         for db in &mut self.keyspace.dbs {

@@ -46,6 +46,7 @@ mod acl;
 mod bitmap;
 mod blocking;
 mod connection;
+mod debug;
 mod dump;
 mod function;
 mod geo;

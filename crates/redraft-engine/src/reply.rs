@@ -40,6 +40,23 @@ pub enum Reply {
     /// A RESP3 push frame (a pub/sub message, a subscription's confirmation); an array in
     /// RESP2. Only the server sends these, outside any command's reply.
     Push(Vec<Reply>),
+    /// A RESP3 big number (`(`); a bulk string in RESP2.
+    BigNumber(String),
+    /// A RESP3 verbatim string (`=`) of a three-letter format (`txt`); the text alone as a
+    /// bulk string in RESP2.
+    Verbatim {
+        format: String,
+        text: Vec<u8>,
+    },
+    /// A RESP3 attribute map (`|`); nothing at all in RESP2, so it only ever comes as the
+    /// `before` of [`Reply::Preceded`].
+    Attribute(Vec<(Reply, Reply)>),
+    /// A reply with an out-of-band frame written before it (an attribute, a push): what DEBUG
+    /// PROTOCOL attrib and push answer. Only the server builds these.
+    Preceded {
+        before: Box<Reply>,
+        reply: Box<Reply>,
+    },
 }
 
 impl Reply {

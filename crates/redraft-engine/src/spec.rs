@@ -34,6 +34,13 @@ pub const PUBSUB: u32 = 1 << 9;
 /// LOOKUP_NOTOUCH; scripts, whose own calls count): see [`CommandSpec::touches_keys`]. Not a
 /// flag Redis shows.
 pub const NO_TOUCH: u32 = 1 << 10;
+/// Refused unless the node allows it (Redis's `protected`: DEBUG and
+/// `--enable-debug-command`); the server checks it before anything else about the command.
+pub const PROTECTED: u32 = 1 << 11;
+/// A container that answers an unknown subcommand and a subcommand's wrong arity with one
+/// line, `unknown subcommand or wrong number of arguments for '<sub>'` (DEBUG, as Redis's
+/// addReplySubcommandSyntaxError).
+pub const SUBCOMMAND_SYNTAX: u32 = 1 << 12;
 
 pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> CmdResult;
 pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> CmdResult;

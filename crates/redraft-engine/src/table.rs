@@ -11,13 +11,14 @@ use crate::args;
 use crate::reply::Reply;
 use std::sync::OnceLock;
 
-pub use crate::spec::{wrong_arity, CommandSpec, Kind};
+use crate::spec::SUBCOMMAND_SYNTAX;
+pub use crate::spec::{wrong_arity, CommandSpec, Kind, PROTECTED};
 
 use crate::acl::catalog::{Catalog, CatalogEntry};
 use crate::acl::{category, derive};
 use crate::{
-    acl, bitmap, blocking, connection, dump, function, geo, hash, hyperloglog, keys, list, lock,
-    pubsub, script, set, sort, stream, string, transaction, zset,
+    acl, bitmap, blocking, connection, debug, dump, function, geo, hash, hyperloglog, keys, list,
+    lock, pubsub, script, set, sort, stream, string, transaction, zset,
 };
 
 /// Every module's fragment of the table, with the ACL category of its type (@hash for hash's
@@ -29,6 +30,7 @@ fn fragments() -> Vec<(&'static [CommandSpec], u32)> {
         (acl::COMMANDS, 0),
         (bitmap::COMMANDS, category::BITMAP),
         (connection::COMMANDS, 0),
+        (debug::COMMANDS, 0),
         (dump::COMMANDS, category::KEYSPACE),
         (function::COMMANDS, category::SCRIPTING),
         (geo::COMMANDS, category::GEO),
@@ -120,7 +122,13 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Reply> {
         // A container's arity asks for its subcommand; this guards one declared otherwise.
         return Err(wrong_arity(spec.name));
     }
-    let Some(found) = subcommand(subcommands, &argv[1]) else {
+    let found = subcommand(subcommands, &argv[1]);
+    if spec.flags & SUBCOMMAND_SYNTAX != 0 {
+        return found
+            .filter(|found| found.arity_ok(argv.len()))
+            .ok_or_else(|| subcommand_syntax_error(spec.name, &argv[1]));
+    }
+    let Some(found) = found else {
         return Err(unknown_subcommand(spec.name, &argv[1]));
     };
     if !found.arity_ok(argv.len()) {
@@ -204,6 +212,17 @@ pub fn unknown_subcommand(container: &str, sub: &[u8]) -> Reply {
     let sub = args::c_str(sub);
     args::client_error(format!(
         "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&sub[..sub.len().min(QUOTED_ARGS_MAX)]),
+        container.to_ascii_uppercase()
+    ))
+}
+
+/// Redis's one reply to a subcommand that is unknown or has the wrong arity, for the
+/// containers marked [`SUBCOMMAND_SYNTAX`] (DEBUG).
+pub fn subcommand_syntax_error(container: &str, sub: &[u8]) -> Reply {
+    let sub = args::c_str(sub);
+    args::client_error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
         String::from_utf8_lossy(&sub[..sub.len().min(QUOTED_ARGS_MAX)]),
         container.to_ascii_uppercase()
     ))

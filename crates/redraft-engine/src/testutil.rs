@@ -119,6 +119,10 @@ pub fn show(reply: &Reply) -> String {
         Reply::Map(pairs) => format!("{{{}}}", flat(pairs)),
         Reply::Pairs(pairs) => format!("%[{}]", flat(pairs)),
         Reply::PairMap(pairs) => format!("%{{{}}}", flat(pairs)),
+        Reply::BigNumber(digits) => format!("({digits}"),
+        Reply::Verbatim { format, text } => format!("={format}:{}", show_bulk(text)),
+        Reply::Attribute(pairs) => format!("|{{{}}}", flat(pairs)),
+        Reply::Preceded { before, reply } => format!("{} {}", show(before), show(reply)),
     }
 }
 

@@ -57,6 +57,8 @@ pub struct Core {
     /// Set once this node learns that it was removed from the membership (persisted in
     /// `<dir>/raft/removed`): it then serves no client.
     pub removed: AtomicBool,
+    /// Whether this node, while it leads, sweeps expired keys (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
 }
 
 /// How a wait on the Raft metrics ended without finding what it waited for.

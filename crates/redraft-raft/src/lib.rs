@@ -35,6 +35,7 @@ mod read_index;
 mod record;
 mod reply_stream;
 mod routing;
+mod save;
 mod server;
 mod service;
 mod shared_rounds;
@@ -54,6 +55,7 @@ pub use config::{NodeConfig, PeerTls, DEFAULT_LOG_CACHE_BYTES};
 pub use error::{AdminError, ClusterError, StartError};
 pub use fsutil::atomic_write;
 pub use node::{RaftNode, RaftStatus};
+pub use save::SaveError;
 pub use state_machine::Output;
 pub use stats::{HistogramSample, LatencyHistogram, RaftStats, SnapshotStats};
 

@@ -27,6 +27,7 @@ use crate::observer;
 use crate::peers::{peer_tls, Peers};
 use crate::read_index::ReadBatcher;
 use crate::routing::{self, Attempt, Leader};
+use crate::save::{self, SaveError};
 use crate::server;
 use crate::shared_rounds::{BoxRound, SharedRounds};
 use crate::snapshot_trigger;
@@ -209,6 +210,7 @@ impl RaftNode {
             stopping: Default::default(),
             transferring,
             removed: Default::default(),
+            active_expire: AtomicBool::new(true),
         });
         if raft_dir.join(admin::REMOVED_MARKER).exists() {
             admin::mark_removed(&core);
@@ -459,6 +461,27 @@ impl RaftNode {
         let applied = replica.last_applied.map_or(0, |log_id| log_id.index);
         let digest = redraft_engine::keyspace::key_hash(&replica.engine.encode_snapshot());
         (applied, digest)
+    }
+
+    /// SAVE: builds a snapshot of this node's replica now and returns once it is stored.
+    pub async fn save(&self) -> Result<(), SaveError> {
+        save::save(&self.core).await
+    }
+
+    /// BGSAVE: starts a snapshot of this node's replica without waiting for it.
+    pub fn bgsave(&self) -> Result<(), SaveError> {
+        save::bgsave(&self.core)
+    }
+
+    /// DEBUG RELOAD: this node's replica encoded and decoded again in place (see
+    /// [`save::reload`]).
+    pub fn reload(&self) -> Result<(), SaveError> {
+        save::reload(&self.core)
+    }
+
+    /// DEBUG SET-ACTIVE-EXPIRE: whether this node's sweeps delete expired keys while it leads.
+    pub fn set_active_expire(&self, on: bool) {
+        self.core.active_expire.store(on, Ordering::Relaxed);
     }
 
     /// Resolves when Raft has stopped on a fatal error (a storage failure, a panic in its core),

@@ -54,7 +54,7 @@ pub fn read_replica(replica: &SharedReplica) -> RwLockReadGuard<'_, Replica> {
     }
 }
 
-fn write_replica(replica: &SharedReplica) -> RwLockWriteGuard<'_, Replica> {
+pub(crate) fn write_replica(replica: &SharedReplica) -> RwLockWriteGuard<'_, Replica> {
     match replica.try_write() {
         Ok(guard) => guard,
         Err(TryLockError::Poisoned(e)) => e.into_inner(),
@@ -338,6 +338,9 @@ fn snapshot_id(last_applied: Option<LogId>) -> String {
 /// lock only across the fork; in place, under the lock, when the fork fails.
 fn build_blocking(replica: &SharedReplica, slot: &SnapshotSlot) -> io::Result<Snapshot> {
     let started = Instant::now();
+    RaftStats::count(&slot.stats.builds_started);
+    // Ended however the build ends (SAVE waits for it).
+    let _ended = BuildEnded(&slot.stats);
     let stats = &slot.stats;
     *stats
         .building_since
@@ -403,6 +406,15 @@ fn build_timed(
         meta,
         snapshot: Box::new(Cursor::new(data)),
     })
+}
+
+/// Counts a build as ended when dropped.
+struct BuildEnded<'a>(&'a SnapshotStats);
+
+impl Drop for BuildEnded<'_> {
+    fn drop(&mut self) {
+        RaftStats::count(&self.0.builds_ended);
+    }
 }
 
 fn join_error(e: tokio::task::JoinError) -> StorageError {

@@ -63,6 +63,10 @@ impl LatencyHistogram {
 /// applied since the last one (INFO's persistence section reads them).
 #[derive(Debug, Default)]
 pub struct SnapshotStats {
+    /// Builds begun and ended (stored or failed): one is under way while they differ.
+    pub builds_started: AtomicU64,
+    pub builds_ended: AtomicU64,
+    /// Builds stored.
     pub builds: AtomicU64,
     /// From the start of encoding to the snapshot being durable on disk.
     pub build_seconds: LatencyHistogram,
@@ -119,6 +123,13 @@ pub struct RaftStats {
     pub leader_changes: AtomicU64,
     /// Terms this node saw begin: each begins with an election.
     pub elections: AtomicU64,
+}
+
+impl SnapshotStats {
+    /// Whether this node is building a snapshot now (SAVE, BGSAVE).
+    pub fn building(&self) -> bool {
+        self.builds_started.load(Ordering::Acquire) != self.builds_ended.load(Ordering::Acquire)
+    }
 }
 
 impl RaftStats {

@@ -1,6 +1,7 @@
 //! The leader's expiry sweeper: expired keys are deleted through the log, so every replica
 //! deletes the same keys at the same point.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +28,16 @@ pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             continue;
         }
         let now_ms = core.clock.now();
-        if !read_replica(&core.replica).engine.has_expired_keys(now_ms) {
+        // With active expiry off (DEBUG SET-ACTIVE-EXPIRE 0) keys expire when a write meets
+        // them; blocked clients still time out, and such a sweep deletes expired keys too.
+        let due = {
+            let engine = &read_replica(&core.replica).engine;
+            match core.active_expire.load(Ordering::Relaxed) {
+                true => engine.has_expired_keys(now_ms),
+                false => engine.has_timed_out_waiters(now_ms),
+            }
+        };
+        if !due {
             continue;
         }
         let deadline = Instant::now() + core.config.request_timeout;

@@ -10,6 +10,7 @@ use clap::{Parser, ValueEnum};
 use redraft_raft::tls::{ClientCerts, TlsFiles};
 use redraft_raft::{NodeConfig, PeerTls, DEFAULT_LOG_CACHE_BYTES};
 
+use crate::debug::DebugAccess;
 use crate::frame::Limits;
 use crate::outbox::OutputLimit;
 use crate::server::{ClientTls, ServerConfig};
@@ -158,6 +159,10 @@ pub struct Cli {
     /// (docs/security.md).
     #[arg(long, value_name = "PATH")]
     pub aclfile: Option<PathBuf>,
+    /// Who may run DEBUG, as Redis's enable-debug-command: no (nobody), yes (every
+    /// connection), local (connections from a loopback address only). Fixed at start.
+    #[arg(long, value_enum, default_value = "no")]
+    pub enable_debug_command: DebugAccess,
     /// Accept Raft-port calls without a cluster secret although the port listens beyond
     /// loopback (anyone who reaches it can then write, move leadership and remove nodes).
     #[arg(long)]
@@ -292,6 +297,7 @@ impl Cli {
             config_file: self.absolute_config()?,
             file_params: std::mem::take(&mut self.file_params),
             initial_config: std::mem::take(&mut self.initial_config),
+            enable_debug_command: self.enable_debug_command,
             ..ServerConfig::default()
         };
         let node = NodeConfig {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
 use redraft_engine::{Access, Argv, DatasetEstimate, ReadContext, Reply};
-use redraft_raft::{AdminError, AdminOp, Member, Output};
+use redraft_raft::{AdminError, AdminOp, Member, Output, SaveError};
 use tokio::sync::mpsc;
 
 /// Why the cluster could not serve a request. Sessions answer with Redis-style errors.
@@ -180,6 +180,25 @@ pub trait Cluster: Send + Sync + 'static {
     fn last_snapshot(&self) -> Option<std::time::SystemTime> {
         None
     }
+
+    /// SAVE: a snapshot of this node's replica, stored before this returns. Without Raft
+    /// (session tests) there is nothing to snapshot.
+    fn save(&self) -> impl Future<Output = Result<(), SaveError>> + Send {
+        async { Err(SaveError::Failed("this server keeps no snapshots".into())) }
+    }
+
+    /// BGSAVE: a snapshot of this node's replica, started now.
+    fn bgsave(&self) -> Result<(), SaveError> {
+        Err(SaveError::Failed("this server keeps no snapshots".into()))
+    }
+
+    /// DEBUG RELOAD: this node's replica reloaded from its own encoding.
+    fn reload(&self) -> Result<(), SaveError> {
+        Err(SaveError::Failed("this server keeps no snapshots".into()))
+    }
+
+    /// DEBUG SET-ACTIVE-EXPIRE: whether this node's sweeps delete expired keys while it leads.
+    fn set_active_expire(&self, _on: bool) {}
 
     /// Runs a membership operation (RAFT ADDLEARNER, PROMOTE, ...) on the leader; returns the
     /// membership after it. Without Raft (session tests) there is no membership to change.

@@ -48,6 +48,12 @@ impl<C: Cluster> Session<C> {
             "client|no-evict" | "client|no-touch" => self.client_switch(name, &argv[2]),
             "monitor" => self.monitor(),
             "lastsave" => self.lastsave(),
+            "bgsave" => self.bgsave(argv),
+            "debug|help"
+            | "debug|protocol"
+            | "debug|set-active-expire"
+            | "debug|quicklist-packed-threshold"
+            | "debug|change-repl-id" => self.debug_command(name, argv),
             "command" => redraft_engine::introspect::command(argv),
             "info" => info::reply(self, argv),
             "config|get" => self.config_get(argv),

@@ -38,7 +38,38 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut Vec<u8>) {
             Protocol::Resp3 => line(out, b'#', if *value { b"t" } else { b"f" }),
             Protocol::Resp2 => line(out, b':', if *value { b"1" } else { b"0" }),
         },
+        Reply::BigNumber(digits) => match protocol {
+            Protocol::Resp3 => line(out, b'(', digits.as_bytes()),
+            Protocol::Resp2 => bulk(out, digits.as_bytes()),
+        },
+        Reply::Verbatim { format, text } => verbatim(out, format, text, protocol),
+        Reply::Attribute(pairs) => {
+            if protocol == Protocol::Resp3 {
+                line(out, b'|', pairs.len().to_string().as_bytes());
+                for (key, value) in pairs {
+                    encode(key, protocol, out);
+                    encode(value, protocol, out);
+                }
+            }
+        }
+        Reply::Preceded { before, reply } => {
+            encode(before, protocol, out);
+            encode(reply, protocol, out);
+        }
     }
+}
+
+/// RESP3's `=<len>\r\n<fmt>:<text>\r\n`; RESP2 has only the text, as a bulk string.
+fn verbatim(out: &mut Vec<u8>, format: &str, text: &[u8], protocol: Protocol) {
+    if protocol == Protocol::Resp2 {
+        return bulk(out, text);
+    }
+    let len = format.len() + 1 + text.len();
+    line(out, b'=', len.to_string().as_bytes());
+    out.extend_from_slice(format.as_bytes());
+    out.push(b':');
+    out.extend_from_slice(text);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// An aggregate's prefix: RESP3's own (`~` set, `>` push), an array's in RESP2.

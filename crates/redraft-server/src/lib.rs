@@ -16,6 +16,7 @@ mod commandstats;
 mod config_command;
 pub mod config_file;
 mod connection;
+pub mod debug;
 mod delivery;
 pub mod encode;
 mod exec;

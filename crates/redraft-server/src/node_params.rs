@@ -79,6 +79,10 @@ impl NodeParams {
             ("dir", config.dir.clone()),
             ("aclfile", aclfile.unwrap_or_default()),
             ("databases", config.databases.to_string()),
+            (
+                "enable-debug-command",
+                config.enable_debug_command.name().to_string(),
+            ),
         ];
         let from_file = config
             .file_params

@@ -50,7 +50,7 @@ impl OutputLimit {
     }
 }
 
-fn parse_size(text: &str) -> Option<usize> {
+pub(crate) fn parse_size(text: &str) -> Option<usize> {
     let lower = text.to_ascii_lowercase();
     let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit: usize = match &lower[digits.len()..] {

@@ -220,6 +220,13 @@ pub const PARAMS: &[Param] = &[
     fixed("dir", Kind::Text, "./redraft-data", Access::Protected),
     fixed("dbfilename", Kind::Text, "dump.rdb", Access::Protected),
     fixed("aclfile", Kind::Text, "", Access::Immutable),
+    // Who may run DEBUG, from --enable-debug-command.
+    fixed(
+        "enable-debug-command",
+        Kind::Enum(&["no", "yes", "local"]),
+        "no",
+        Access::Immutable,
+    ),
     fixed("daemonize", Kind::Bool, "no", Access::Immutable),
     fixed("databases", int(1, INT_MAX), "16", Access::Immutable),
     fixed("io-threads", int(1, 128), "1", Access::Immutable),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use redraft_engine::config::EncodingConfig;
 use redraft_engine::{Access, Argv, DatasetEstimate, ReadContext, Reply};
-use redraft_raft::{AdminError, AdminOp, ClusterError, Member, Output, RaftNode};
+use redraft_raft::{AdminError, AdminOp, ClusterError, Member, Output, RaftNode, SaveError};
 use tokio::sync::mpsc;
 
 use crate::cluster::{Cluster, DbStats, NodeInfo, Role, RouteError, SnapshotInfo};
@@ -190,6 +190,22 @@ impl Cluster for RaftCluster {
     fn last_snapshot(&self) -> Option<std::time::SystemTime> {
         let path = self.snapshot_path.as_ref()?;
         std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    }
+
+    async fn save(&self) -> Result<(), SaveError> {
+        self.node.save().await
+    }
+
+    fn bgsave(&self) -> Result<(), SaveError> {
+        self.node.bgsave()
+    }
+
+    fn reload(&self) -> Result<(), SaveError> {
+        self.node.reload()
+    }
+
+    fn set_active_expire(&self, on: bool) {
+        self.node.set_active_expire(on)
     }
 
     async fn admin(&self, op: AdminOp) -> Result<Vec<Member>, AdminError> {

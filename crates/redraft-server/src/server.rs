@@ -49,6 +49,8 @@ pub struct ServerConfig {
     /// The replicated parameters the config file sets, as CONFIG SET's pairs, proposed at
     /// start for a new cluster (config_file::propose_at_start).
     pub initial_config: Vec<Vec<u8>>,
+    /// Who may run DEBUG (`--enable-debug-command`).
+    pub enable_debug_command: crate::debug::DebugAccess,
 }
 
 /// Clients over TLS: on which port, with which files, asking what of client certificates.
@@ -76,6 +78,7 @@ impl Default for ServerConfig {
             config_file: None,
             file_params: Vec::new(),
             initial_config: Vec::new(),
+            enable_debug_command: crate::debug::DebugAccess::No,
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::block::client_gone;
 use crate::caching::CachingOptions;
 use crate::clients::{Client, Control, Marks};
 use crate::cluster::{Cluster, RouteError};
+use crate::debug::sleep_duration;
 use crate::encode::{encode, Protocol};
 use crate::frame::{Decoder, ProtocolError};
 use crate::logins::Login;
@@ -373,6 +374,19 @@ impl<C: Cluster> Session<C> {
                     let _ = self.server.cluster.read_barrier().await;
                     self.session_command("config|get", &argv)
                 }
+                Route::Session("save") => self.save().await,
+                Route::Session("debug|reload") => self.debug_reload(&argv).await,
+                Route::Session("debug|sleep") => {
+                    // Only this client's reply waits: the node and its other clients go on.
+                    let limit = self.server.params.max_query_bytes();
+                    tokio::select! {
+                        () = tokio::time::sleep(sleep_duration(&argv[2])) => Reply::ok(),
+                        () = client_gone(socket, input, limit) => {
+                            self.closing = true;
+                            Reply::ok()
+                        }
+                    }
+                }
                 Route::Session("wait") => {
                     let limit = self.server.params.max_query_bytes();
                     let reply = tokio::select! {
@@ -626,8 +640,11 @@ pub(crate) fn queueing(route: &Route, argv: &[Vec<u8>]) -> Option<Queueing> {
         // only the leader knows: not in a transaction in redraft.
         // ACL LOAD and SAVE are the node's, on its file, and AUTH waits for the leader and
         // may pause: not in a transaction in redraft.
+        // SAVE is refused in a transaction by Redis too; DEBUG RELOAD and SLEEP would need to
+        // wait in the middle of EXEC: not in a transaction in redraft.
         Route::Session(
-            "select" | "hello" | "client|unblock" | "wait" | "acl|load" | "acl|save" | "auth",
+            "select" | "hello" | "client|unblock" | "wait" | "acl|load" | "acl|save" | "auth"
+            | "save" | "debug|reload" | "debug|sleep",
         )
         | Route::Cluster(_) => Some(Queueing::NotAllowed),
         // A subscription changes the connection's mode: not in a transaction in redraft.
@@ -682,6 +699,9 @@ impl<C: Cluster> Session<C> {
     /// [`Session::route`]; a refusal goes to ACL LOG when `note`.
     /// The command found (also when its arity is wrong, for its counters) and its route.
     fn route_noting(&self, argv: &[Vec<u8>], note: bool) -> (Option<&'static CommandSpec>, Route) {
+        if let Some(refusal) = self.protected_refusal(argv) {
+            return (named(argv), Route::Immediate(refusal));
+        }
         let spec = match resolve(argv) {
             Ok(spec) => spec,
             Err(reply) => return (named(argv), Route::Immediate(reply)),

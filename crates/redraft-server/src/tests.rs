@@ -322,7 +322,9 @@ async fn subcommands_are_checked_by_the_table_before_they_run() {
     let text = String::from_utf8_lossy(&info);
     assert!(text.contains("$10\r\nconfig|get\r\n:-3\r\n"), "{text}");
     assert!(
-        text.contains("$10\r\nconfig|set\r\n:-4\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n"),
+        text.contains(
+            "$10\r\nconfig|set\r\n:-4\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n"
+        ),
         "{text}"
     );
 }

@@ -17,8 +17,9 @@ const DATA: u32 =
 /// session's INFO, TIME, ROLE, LASTSAVE and UNWATCH are not @connection there, nor are
 /// LATENCY HELP and SLOWLOG HELP; LOLWUT is @read though it reads no key, and PFSELFTEST,
 /// OBJECT HELP, XGROUP HELP and XINFO HELP are not though they are reads here; FUNCTION's
-/// LOAD, DELETE, FLUSH and RESTORE are @write though they write no key.
-const EXCEPTIONS: [(&str, u32, u32); 36] = [
+/// LOAD, DELETE, FLUSH and RESTORE are @write though they write no key. DEBUG is a command of
+/// its own in Redis (@admin @dangerous), a container here.
+const EXCEPTIONS: [(&str, u32, u32); 37] = [
     ("client|kill", CONNECTION_CATEGORY, 0),
     ("client|list", CONNECTION_CATEGORY, 0),
     ("client|no-evict", CONNECTION_CATEGORY, 0),
@@ -26,6 +27,7 @@ const EXCEPTIONS: [(&str, u32, u32); 36] = [
     ("client|unblock", ADMIN_CATEGORY | DANGEROUS, 0),
     ("client|unpause", CONNECTION_CATEGORY, 0),
     ("config|help", 0, CONNECTION_CATEGORY),
+    ("debug", ADMIN_CATEGORY | DANGEROUS, 0),
     ("flushall", DANGEROUS, 0),
     ("function|delete", WRITE, 0),
     ("function|flush", WRITE, 0),

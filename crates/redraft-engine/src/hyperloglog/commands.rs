@@ -1,6 +1,9 @@
 //! The commands half: HLL values at keys, and Redis's errors.
 
-use super::value::{add, count, invalidate_cache, is_hll, new_hll, self_test, Corrupt, Union};
+use super::value::{
+    add, count, decode_sparse, dense_registers, invalidate_cache, is_hll, is_sparse, new_hll,
+    self_test, to_dense, Corrupt, Union,
+};
 use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
@@ -29,6 +32,13 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         keys: "RW access insert @1; RO access @2 -1/1/0",
         docs: "hyperloglog 2.8.9",
         args: "destkey:key#0 *sourcekey:key#1",
+    ),
+    // A write: GETREG and TODENSE convert a sparse value to dense (through the log).
+    cmd!(
+        "pfdebug", 3, DENYOOM | ADMIN, 2, 2, 1, Write(pfdebug),
+        keys: "RW access @2",
+        docs: "hyperloglog 2.8.9 syscmd",
+        args: "subcommand:string key:key#0",
     ),
     // Touches no key: a read, so that it costs the log nothing.
     cmd!("pfselftest", 1, ADMIN, 0, 0, 0, Read(pfselftest), docs: "hyperloglog 2.8.9 syscmd"),
@@ -119,6 +129,50 @@ pub fn pfmerge(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     union.store(hll, sparse_max_bytes)?;
     ctx.notify(Class::STRING, "pfadd", &argv[1]);
     Ok(Reply::ok())
+}
+
+/// PFDEBUG GETREG|DECODE|ENCODING|TODENSE key, in Redis's order: the key must exist and hold
+/// an HLL before the subcommand is looked at. GETREG (every register) and TODENSE (1 when it
+/// converted) leave the value dense; like Redis's, the value becomes a "raw" string.
+pub fn pfdebug(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
+    let (key, now) = (&argv[2], ctx.now_ms);
+    match as_hll(ctx.db().get_as(key, now)?)? {
+        None => return Err(Reply::error("ERR The specified key does not exist")),
+        Some(_) => ctx.db().mark_raw_string(key, now),
+    }
+    let hll = ctx
+        .db()
+        .get_as_mut::<Vec<u8>>(key, now)?
+        .ok_or_else(|| Reply::error("ERR The specified key does not exist"))?;
+    let sub = argv[1].to_ascii_lowercase();
+    match sub.as_slice() {
+        b"getreg" => {
+            make_dense(hll)?;
+            let registers = dense_registers(hll).into_iter();
+            Ok(Reply::Array(
+                registers.map(|r| Reply::Integer(r.into())).collect(),
+            ))
+        }
+        b"decode" if is_sparse(hll) => Ok(Reply::bulk(decode_sparse(hll))),
+        b"decode" => Err(Reply::error("ERR HLL encoding is not sparse")),
+        b"encoding" => Ok(Reply::Simple(
+            if is_sparse(hll) { "sparse" } else { "dense" }.into(),
+        )),
+        b"todense" => Ok(Reply::Integer(i64::from(make_dense(hll)?))),
+        _ => Err(Reply::error(format!(
+            "ERR Unknown PFDEBUG subcommand '{}'",
+            String::from_utf8_lossy(&argv[1])
+        ))),
+    }
+}
+
+/// Converts a sparse HLL to dense in place; whether it converted.
+fn make_dense(hll: &mut Vec<u8>) -> Result<bool, Reply> {
+    if !is_sparse(hll) {
+        return Ok(false);
+    }
+    *hll = to_dense(hll).ok_or_else(|| Reply::error(CORRUPTED))?;
+    Ok(true)
 }
 
 /// PFSELFTEST: OK when the register encodings pass their checks (a bounded version of

@@ -262,3 +262,54 @@ fn pfselftest_answers_ok_and_is_an_admin_command_like_redis() {
         assert_eq!(categories(category), listed, "{category}");
     }
 }
+
+#[test]
+fn pfdebug_reads_and_converts_as_redis() {
+    let mut e = Engine::default();
+    apply(&mut e, 0, "PFADD hl a b c");
+    check(
+        &mut e,
+        0,
+        &[
+            ("PFDEBUG ENCODING hl", "+sparse"),
+            (
+                "PFDEBUG DECODE hl",
+                "\"Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603\"",
+            ),
+            ("PFDEBUG TODENSE hl", ":1"),
+            ("PFDEBUG ENCODING hl", "+dense"),
+            ("PFDEBUG TODENSE hl", ":0"),
+            ("PFDEBUG DECODE hl", "ERR HLL encoding is not sparse"),
+            ("PFCOUNT hl", ":3"),
+            (
+                "PFDEBUG NOSUCH hl",
+                "ERR Unknown PFDEBUG subcommand 'NOSUCH'",
+            ),
+            (
+                "PFDEBUG NOSUCH nokey",
+                "ERR The specified key does not exist",
+            ),
+            (
+                "PFDEBUG ENCODING",
+                "ERR wrong number of arguments for 'pfdebug' command",
+            ),
+            ("SET s hello", "+OK"),
+            ("PFDEBUG ENCODING s", NOT_HLL),
+            ("RPUSH l a", ":1"),
+            ("PFDEBUG ENCODING l", WRONGTYPE),
+        ],
+    );
+    apply(&mut e, 0, "PFADD g a");
+    let Reply::Array(registers) = apply(&mut e, 0, "PFDEBUG GETREG g") else {
+        panic!("GETREG answers an array");
+    };
+    assert_eq!(registers.len(), REGISTERS);
+    let set: Vec<usize> = (0..REGISTERS)
+        .filter(|&i| registers[i] != Reply::Integer(0))
+        .collect();
+    let (index, count) = pattern(b"a");
+    assert_eq!(set, vec![index]);
+    assert_eq!(registers[index], Reply::Integer(count.into()));
+    assert_eq!(show(&apply(&mut e, 0, "PFDEBUG ENCODING g")), "+dense");
+    assert_eq!(show(&apply(&mut e, 0, "OBJECT ENCODING s")), "embstr");
+}

@@ -73,6 +73,37 @@ pub fn new_hll() -> Vec<u8> {
     bytes
 }
 
+/// Whether a valid-looking HLL is in the sparse encoding.
+pub fn is_sparse(bytes: &[u8]) -> bool {
+    bytes[4] == SPARSE
+}
+
+/// Every register of a dense HLL, in order.
+pub fn dense_registers(hll: &[u8]) -> Vec<u8> {
+    let registers = &hll[HEADER_LEN..];
+    (0..REGISTERS)
+        .map(|index| dense_get(registers, index))
+        .collect()
+}
+
+/// PFDEBUG DECODE's text for a sparse HLL: its opcodes as `z:<run>` (ZERO), `Z:<run>` (XZERO)
+/// and `v:<value>,<run>` (VAL), separated by spaces.
+pub fn decode_sparse(hll: &[u8]) -> String {
+    let sparse = &hll[HEADER_LEN..];
+    let mut words = Vec::new();
+    let mut at = 0;
+    while at < sparse.len() {
+        let op = op_at(sparse, at);
+        words.push(match sparse[at] {
+            byte if is_zero(byte) => format!("z:{}", op.run),
+            byte if is_xzero(byte) => format!("Z:{}", op.run),
+            _ => format!("v:{},{}", op.value, op.run),
+        });
+        at += op.size;
+    }
+    words.join(" ")
+}
+
 /// isHLLObjectOrReply's shape check: the header, a known encoding, a dense length that fits.
 pub fn is_hll(bytes: &[u8]) -> bool {
     bytes.len() >= HEADER_LEN
@@ -215,7 +246,7 @@ fn merge_into(hll: &[u8], max: &mut [u8]) -> Option<()> {
 }
 
 /// hllSparseToDense: the same HLL in the dense encoding (header kept), or None if corrupt.
-fn to_dense(hll: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn to_dense(hll: &[u8]) -> Option<Vec<u8>> {
     if hll[4] == DENSE {
         return Some(hll.to_vec());
     }

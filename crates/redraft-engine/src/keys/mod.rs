@@ -6,7 +6,7 @@ mod commands;
 pub(crate) mod memory;
 #[cfg(test)]
 mod memory_tests;
-mod object;
+pub(crate) mod object;
 #[cfg(test)]
 mod tests;
 

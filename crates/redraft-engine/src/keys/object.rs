@@ -115,15 +115,22 @@ pub fn object_encoding(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 /// OBJECT REFCOUNT key: small integer strings are Redis's shared objects (not one built in
 /// place, which is a private "raw" string).
 pub fn object_refcount(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    of_key(ctx, argv, |entry| {
-        let shared = match &entry.value {
-            Value::String(bytes) if !entry.is_raw_string() => {
-                as_integer(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
-            }
-            _ => false,
-        };
-        Ok(Reply::Integer(if shared { SHARED_REFCOUNT } else { 1 }))
-    })
+    of_key(ctx, argv, |entry| Ok(Reply::Integer(refcount(entry))))
+}
+
+/// The refcount Redis would report for the value (OBJECT REFCOUNT, DEBUG OBJECT).
+pub(crate) fn refcount(entry: &Entry) -> i64 {
+    let shared = match &entry.value {
+        Value::String(bytes) if !entry.is_raw_string() => {
+            as_integer(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
+        }
+        _ => false,
+    };
+    if shared {
+        SHARED_REFCOUNT
+    } else {
+        1
+    }
 }
 
 /// OBJECT IDLETIME key: seconds since this node last accessed the key (a read served here, or

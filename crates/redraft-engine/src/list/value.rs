@@ -245,6 +245,13 @@ impl ListValue {
         }
     }
 
+    /// How many nodes hold the items, and their bytes in all (DEBUG OBJECT's ql_nodes and
+    /// ql_uncompressed_size).
+    pub fn node_stats(&self) -> (usize, usize) {
+        let nodes = self.nodes();
+        (nodes.len(), nodes.iter().map(PackedItems::byte_len).sum())
+    }
+
     /// Redis 7.0's OBJECT ENCODING name: 7.0 encodes every list as a quicklist (the
     /// listpack encoding for small lists arrived in 7.2).
     pub fn encoding_name(&self) -> &'static str {

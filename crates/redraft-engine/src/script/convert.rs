@@ -50,6 +50,12 @@ pub fn to_lua(lua: &Lua, reply: &Reply, resp: Resp) -> mlua::Result<Value> {
         Reply::Double(value) => Value::String(lua.create_string(format_g17(*value))?),
         Reply::Bool(value) if three => Value::Boolean(*value),
         Reply::Bool(value) => Value::Number(if *value { 1.0 } else { 0.0 }),
+        // The server's own shapes (DEBUG PROTOCOL), which no command a script calls answers:
+        // as a client that does not know them would read them.
+        Reply::BigNumber(digits) => Value::String(lua.create_string(digits)?),
+        Reply::Verbatim { text, .. } => Value::String(lua.create_string(text)?),
+        Reply::Attribute(_) => Value::Nil,
+        Reply::Preceded { reply, .. } => to_lua(lua, reply, resp)?,
     })
 }
 
