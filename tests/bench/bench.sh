@@ -129,7 +129,7 @@ printf '\n%-8s %-6s %12s %12s %6s %12s %6s %12s %6s\n' run test redis-server red
 rows() { # every "row test" measured against redis-server
     for key in "${!RPS[@]}"; do
         IFS=, read -r row target test <<<"$key"
-        [[ $target == redis ]] && echo "$row $test"
+        if [[ $target == redis ]]; then echo "$row $test"; fi
     done | sort -u
 }
 rows | while read -r row test; do
