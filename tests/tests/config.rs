@@ -305,6 +305,13 @@ async fn a_config_file_sets_flags_and_parameters_below_the_environment_and_rewri
     )
     .await;
     let mut client = RawClient::connect(port).await.expect("connect");
+    let server = client.call(&["INFO", "server"]).await.unwrap();
+    let config_file = format!("config_file:{}\r\n", config.display());
+    assert!(
+        String::from_utf8_lossy(&server).contains(&config_file),
+        "INFO names the file: {}",
+        String::from_utf8_lossy(&server)
+    );
     let set = ["CONFIG", "SET", "timeout", "45", "save", "100 1"];
     assert_eq!(client.call(&set).await.unwrap(), b"+OK\r\n");
     assert_eq!(

@@ -43,7 +43,13 @@ pub(super) fn server<C: Cluster>(server: &Server<C>) -> Fields {
     // Redis's LRU clock: seconds, in 24 bits.
     fields.push(field("lru_clock", now.as_secs() & 0xFF_FFFF));
     fields.push(field("executable", executable.display()));
-    fields.push(field("config_file", ""));
+    let config_file = server.config.config_file.as_ref();
+    fields.push(field(
+        "config_file",
+        config_file
+            .map(|path| path.display().to_string())
+            .unwrap_or_default(),
+    ));
     fields.push(field("io_threads_active", 0));
     fields
 }
