@@ -1,7 +1,9 @@
 //! COMMAND against redis-server 7.0: COMMAND INFO field by field for every command both
 //! servers have (arity, flags, key positions, ACL categories, tips, key specifications,
 //! subcommands), COMMAND GETKEYS and GETKEYSANDFLAGS byte for byte on representative command
-//! lines, COMMAND DOCS' structure, and COMMAND's own errors.
+//! lines, COMMAND DOCS' structure (field names and order; summaries, complexity, history and
+//! replacements present where Redis has them, in redraft's own words), and COMMAND's own
+//! errors.
 //!
 //! Tolerated, as docs/commands.md documents: [`ALLOWED`]'s fields; Redis's key-specification
 //! notes (prose, not served); subcommands redraft does not serve; redraft's own commands
@@ -373,18 +375,30 @@ async fn command_subcommands_and_errors_match_redis() {
     }
 }
 
-/// What COMMAND DOCS gives that redraft does not: prose (Redis's summaries, complexity,
-/// history and replacement notes).
+/// COMMAND DOCS' prose, which redraft words its own way: compared by presence only (and a
+/// history by its versions), never by text.
 const DOCS_PROSE: &[&str] = &["summary", "complexity", "history", "replaced_by"];
 
-/// A COMMAND DOCS value (RESP2: maps as flat arrays) as comparable text, without prose, flags
-/// as sets, and only the subcommands redraft serves (`served`).
+/// A COMMAND DOCS value (RESP2: maps as flat arrays) as comparable text: its field names in
+/// order, prose present or not, flags as sets, and only the subcommands redraft serves
+/// (`served`).
 fn docs_text(doc: &OwnedFrame, served: &BTreeSet<String>) -> String {
     let mut out = BTreeMap::new();
+    let mut order = Vec::new();
     for pair in items(doc).chunks(2) {
         let name = text(&pair[0]);
         let value = match name.as_str() {
-            _ if DOCS_PROSE.contains(&name.as_str()) => continue,
+            "history" => {
+                let versions: Vec<String> = items(&pair[1])
+                    .iter()
+                    .map(|change| text(&items(change)[0]))
+                    .collect();
+                format!("versions {versions:?}")
+            }
+            _ if DOCS_PROSE.contains(&name.as_str()) => {
+                assert!(!text(&pair[1]).is_empty(), "empty {name}");
+                "(prose)".to_string()
+            }
             "flags" | "doc_flags" => format!("{:?}", texts(&pair[1])),
             "arguments" => {
                 let arguments: Vec<String> = items(&pair[1])
@@ -408,9 +422,17 @@ fn docs_text(doc: &OwnedFrame, served: &BTreeSet<String>) -> String {
             }
             _ => show_frame(&pair[1]),
         };
+        order.push(name.clone());
         out.insert(name, value);
     }
-    format!("{out:?}")
+    format!("{order:?} {out:?}")
+}
+
+/// A COMMAND DOCS value's summary.
+fn summary(doc: &OwnedFrame) -> Option<String> {
+    let mut pairs = items(doc).chunks(2);
+    let summary = pairs.find(|pair| text(&pair[0]) == "summary");
+    summary.map(|pair| text(&pair[1]))
 }
 
 #[tokio::test]
@@ -431,6 +453,11 @@ async fn command_docs_structure_matches_redis_for_every_shared_command() {
             assert!(REDRAFT_ONLY.contains(&name.as_str()), "{name}");
             continue;
         };
+        let words = summary(doc);
+        assert!(
+            words != summary(reference),
+            "{name}: Redis's own summary, {words:?}"
+        );
         let (mine, redis) = (docs_text(doc, &served), docs_text(reference, &served));
         if mine != redis {
             differences.push(format!("{name}:\n  redraft {mine}\n  redis   {redis}"));

@@ -337,6 +337,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         keys: "RO access @1; RO access @? ?; OW update @? ?",
         find_keys: sort_keys,
         docs: "generic 1.0.0",
+        summary: "Orders the elements of a list, set or sorted set, optionally by external keys, and returns or stores them",
+        complexity: "O(N+M*log(M)): N elements in the collection, M of them returned",
         args: "key:key#0 ?pattern:pattern=BY#1 ?offset_count:block=LIMIT(offset:integer count:integer) ?*+pattern:pattern=GET#1 ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?sorting:pure-token=ALPHA ?destination:key=STORE#2",
     ),
     cmd!(
@@ -344,6 +346,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         keys: "RO access @1; RO access @? ?",
         find_keys: sort_ro_keys,
         docs: "generic 7.0.0",
+        summary: "SORT without STORE, for read-only contexts",
+        complexity: "O(N+M*log(M)): N elements in the collection, M of them returned",
         args: "key:key#0 ?pattern:pattern=BY#1 ?offset_count:block=LIMIT(offset:integer count:integer) ?*+pattern:pattern=GET#1 ?order:oneof(asc:pure-token=ASC desc:pure-token=DESC) ?sorting:pure-token=ALPHA",
     ),
 ];

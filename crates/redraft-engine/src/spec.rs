@@ -93,6 +93,15 @@ pub struct CommandSpec {
     /// For COMMAND DOCS: the command's group, the version that introduced it, then its doc
     /// flags (`syscmd`, `deprecated`) and `deprecated_since:<version>`, space-separated.
     pub docs: &'static str,
+    /// For COMMAND DOCS: one line, in our words, saying what the command does.
+    pub summary: &'static str,
+    /// For COMMAND DOCS: its time complexity (Big-O, with what N counts); empty where Redis
+    /// gives none (MONITOR, LOLWUT).
+    pub complexity: &'static str,
+    /// For COMMAND DOCS, a deprecated command's: what to use instead.
+    pub replaced_by: &'static str,
+    /// For COMMAND DOCS: how the command changed, `version text` items separated by `;`.
+    pub history: &'static str,
     /// For COMMAND DOCS: its arguments, in the compact form [`crate::introspect::docs`]
     /// reads (`key:key#0 ?get:pure-token=GET`).
     pub arguments: &'static str,
@@ -223,7 +232,9 @@ impl CommandSpec {
 macro_rules! cmd {
     ($name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $kind:expr
      $(, flags: $more:literal)? $(, tips: $tips:literal)? $(, keys: $keys:literal)?
-     $(, find_keys: $find:path)? $(, docs: $docs:literal)? $(, args: $args:literal)? $(,)?) => {
+     $(, find_keys: $find:path)? $(, docs: $docs:literal)? $(, summary: $summary:literal)?
+     $(, complexity: $complexity:literal)? $(, replaced_by: $replaced:literal)?
+     $(, history: $history:literal)? $(, args: $args:literal)? $(,)?) => {
         CommandSpec {
             name: $name,
             arity: $arity,
@@ -237,6 +248,10 @@ macro_rules! cmd {
             key_specs: $crate::spec::cmd!(@or $($keys)?),
             find_keys: $crate::spec::cmd!(@some $($find)?),
             docs: $crate::spec::cmd!(@or $($docs)?),
+            summary: $crate::spec::cmd!(@or $($summary)?),
+            complexity: $crate::spec::cmd!(@or $($complexity)?),
+            replaced_by: $crate::spec::cmd!(@or $($replaced)?),
+            history: $crate::spec::cmd!(@or $($history)?),
             arguments: $crate::spec::cmd!(@or $($args)?),
         }
     };

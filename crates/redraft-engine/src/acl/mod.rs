@@ -23,8 +23,12 @@ use crate::spec::{
 use commands::{cat, deluser, dryrun, getuser, help, list, setuser, users};
 
 /// This module's entries in the command table (see [`crate::table`]).
-pub(crate) static COMMANDS: &[CommandSpec] =
-    &[cmd!("acl", -2, 0, 0, 0, 0, Container(ACL), docs: "server 6.0.0")];
+pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!(
+    "acl", -2, 0, 0, 0, 0, Container(ACL),
+    docs: "server 6.0.0",
+    summary: "Container of the commands that manage users and their permissions",
+    complexity: "Given by each subcommand",
+)];
 
 /// ACL's subcommands. WHOAMI and LOG are the client's node's (its connection's user, its
 /// refusals), and GENPASS (the node's randomness, [`commands::genpass`]); so are SAVE and LOAD (each node has its own ACL file: LOAD puts the file's text
@@ -34,66 +38,102 @@ static ACL: &[CommandSpec] = &[
         "acl|cat", -2, NOSCRIPT, 0, 0, 0, Read(cat),
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Names the ACL categories, or the commands in one of them",
+        complexity: "O(1)",
         args: "?categoryname:string",
     ),
     cmd!(
         "acl|deluser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(deluser),
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Removes users and closes their connections",
+        complexity: "O(1) per user removed (plus their connections)",
         args: "*username:string",
     ),
     cmd!(
         "acl|dryrun", -4, ADMIN | NOSCRIPT, 0, 0, 0, Read(dryrun),
         flags: "loading stale",
         docs: "server 7.0.0",
+        summary: "Tells whether a user may run a command line, without running it",
+        complexity: "O(1)",
         args: "username:string command:string ?*arg:string",
     ),
     cmd!(
         "acl|genpass", -2, NOSCRIPT, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Makes a random password from the operating system's entropy source",
+        complexity: "O(N), N being the bits asked for",
         args: "?bits:integer",
     ),
     cmd!(
         "acl|getuser", 3, ADMIN | NOSCRIPT, 0, 0, 0, Read(getuser),
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Describes a user's rules",
+        complexity: "O(N), N being the user's rules",
+        history: "6.2.0 Pub/Sub channel patterns were introduced.; 7.0.0 Selectors were introduced, and key and channel patterns are shown as rule text, no longer as lists.",
         args: "username:string",
     ),
-    cmd!("acl|help", 2, 0, 0, 0, 0, Read(help), flags: "loading stale", docs: "server 6.0.0"),
+    cmd!(
+        "acl|help", 2, 0, 0, 0, 0, Read(help),
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        summary: "Lists ACL's subcommands",
+        complexity: "O(1)",
+    ),
     cmd!(
         "acl|list", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(list),
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Lists every user's rules in ACL file syntax",
+        complexity: "O(N), N being the number of users",
     ),
     cmd!(
         "acl|load", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Replaces the users with those of the ACL file",
+        complexity: "O(N), N being the number of users",
     ),
     cmd!(
         "acl|log", -2, ADMIN | NOSCRIPT, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Lists recent refusals by the access rules, or empties that log",
+        complexity: "O(N), N being the entries listed",
         args: "?operation:oneof(count:integer reset:pure-token=RESET)",
     ),
     cmd!(
         "acl|save", 2, ADMIN | NOSCRIPT, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Writes the users to the ACL file",
+        complexity: "O(N), N being the number of users",
     ),
     cmd!(
         "acl|setuser", -3, ADMIN | NOSCRIPT, 0, 0, 0, Write(setuser),
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Creates a user or changes its rules",
+        complexity: "O(N), N being the rules given",
+        history: "6.2.0 Pub/Sub channel patterns were introduced.; 7.0.0 Selectors and read or write key permissions were introduced.",
         args: "username:string ?*rule:string",
     ),
     cmd!(
         "acl|users", 2, ADMIN | NOSCRIPT, 0, 0, 0, Read(users),
         flags: "loading stale",
         docs: "server 6.0.0",
+        summary: "Lists the users' names",
+        complexity: "O(N), N being the number of users",
     ),
-    cmd!("acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session, flags: "loading stale", docs: "server 6.0.0"),
+    cmd!(
+        "acl|whoami", 2, NOSCRIPT, 0, 0, 0, Session,
+        flags: "loading stale",
+        docs: "server 6.0.0",
+        summary: "Gives the name of the user this connection runs as",
+        complexity: "O(1)",
+    ),
 ];
 
 /// The checks a node makes for its connections, over a shared copy of the users.

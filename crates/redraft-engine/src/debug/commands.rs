@@ -21,6 +21,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[cmd!(
     // A container shows no flags of its own; Redis's DEBUG is one command, with these.
     flags: "admin noscript loading stale",
     docs: "server 1.0.0 syscmd",
+    summary: "Container of the debugging and testing commands",
+    complexity: "Given by each subcommand",
 )];
 
 /// DEBUG's subcommands: the engine's reads of the keyspace, and the node's (Session), which
@@ -30,59 +32,81 @@ static DEBUG: &[CommandSpec] = &[
         "debug|change-repl-id", 2, FLAGS, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Changes the node's replication id",
+        complexity: "O(1)",
     ),
     cmd!(
         "debug|digest", 2, FLAGS, 0, 0, 0, Read(debug_digest),
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Gives a digest of the whole dataset",
+        complexity: "O(N), N being the number of keys",
     ),
     cmd!(
         "debug|digest-value", -2, FLAGS, 2, -1, 1, Read(debug_digest_value),
         flags: "loading stale",
         keys: "RO access @2 -1/1/0",
         docs: "server 1.0.0",
+        summary: "Gives a digest of each named key's value",
+        complexity: "O(N) in the size of the values",
     ),
     cmd!(
         "debug|help", 2, FLAGS, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Lists DEBUG's subcommands",
+        complexity: "O(1)",
     ),
     cmd!(
         "debug|listpack", 3, FLAGS, 2, 2, 1, Read(debug_listpack),
         flags: "loading stale",
         keys: "RO access @2",
         docs: "server 1.0.0",
+        summary: "Describes the compact encoding of a key's value",
+        complexity: "O(N) in the value's size",
     ),
     cmd!(
         "debug|object", 3, FLAGS, 2, 2, 1, Read(debug_object),
         flags: "loading stale",
         keys: "RO access @2",
         docs: "server 1.0.0",
+        summary: "Describes how a key's value is held in memory",
+        complexity: "O(1)",
     ),
     cmd!(
         "debug|protocol", 3, FLAGS, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Replies with a value of a chosen protocol type, to test clients",
+        complexity: "O(1)",
     ),
     cmd!(
         "debug|quicklist-packed-threshold", 3, FLAGS, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Sets the size above which a list element is stored on its own",
+        complexity: "O(1)",
     ),
     cmd!(
         "debug|reload", -2, FLAGS, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Takes a snapshot and loads it back in place of the dataset",
+        complexity: "O(N), N being the number of keys",
     ),
     cmd!(
         "debug|set-active-expire", 3, FLAGS, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Turns the background expiry of keys on or off",
+        complexity: "O(1)",
     ),
     cmd!(
         "debug|sleep", 3, FLAGS, 0, 0, 0, Session,
         flags: "loading stale",
         docs: "server 1.0.0",
+        summary: "Makes the server wait for a number of seconds",
+        complexity: "O(1)",
     ),
 ];
 

@@ -19,12 +19,17 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         tips: "nondeterministic_output",
         keys: "RO access @1",
         docs: "generic 2.6.0",
+        summary: "Serializes a key's value in the portable DUMP format",
+        complexity: "O(1) to find the key, then O(N*M): N elements of M bytes on average",
         args: "key:key#0",
     ),
     cmd!(
         "restore", -4, DENYOOM, 1, 1, 1, Write(restore),
         keys: "OW update @1",
         docs: "generic 2.6.0",
+        summary: "Creates a key from a value serialized by DUMP",
+        complexity: "O(1) to create the key, then O(N*M) to rebuild the value; sorted sets add a log(N) factor",
+        history: "3.0.0 REPLACE was introduced.; 5.0.0 ABSTTL was introduced.; 5.0.0 IDLETIME and FREQ were introduced.",
         args: "key:key#0 ttl:integer serialized-value:string ?replace:pure-token=REPLACE@3.0.0 ?absttl:pure-token=ABSTTL@5.0.0 ?seconds:integer=IDLETIME@5.0.0 ?frequency:integer=FREQ@5.0.0",
     ),
 ];

@@ -27,6 +27,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         flags: "stale skip_monitor no_mandatory_keys",
         keys: "RW access update @2 #0/1/1",
         docs: "scripting 7.0.0",
+        summary: "Calls a function of a loaded library",
+        complexity: "The function's own cost",
         args: "function:string numkeys:integer ?*key:key#0 ?*arg:string",
     ),
     cmd!(
@@ -34,9 +36,16 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         flags: "readonly stale skip_monitor no_mandatory_keys",
         keys: "RO access @2 #0/1/1",
         docs: "scripting 7.0.0",
+        summary: "Calls a read-only function of a loaded library",
+        complexity: "The function's own cost",
         args: "function:string numkeys:integer ?*key:key#0 ?*arg:string",
     ),
-    cmd!("function", -2, 0, 0, 0, 0, Container(FUNCTION), docs: "scripting 7.0.0"),
+    cmd!(
+        "function", -2, 0, 0, 0, 0, Container(FUNCTION),
+        docs: "scripting 7.0.0",
+        summary: "Container of the commands that manage function libraries",
+        complexity: "Given by each subcommand",
+    ),
 ];
 
 static FUNCTION: &[CommandSpec] = &[
@@ -44,19 +53,30 @@ static FUNCTION: &[CommandSpec] = &[
         "function|delete", 3, NOSCRIPT, 0, 0, 0, Write(delete),
         tips: "request_policy:all_shards response_policy:all_succeeded",
         docs: "scripting 7.0.0",
+        summary: "Unloads a library and its functions",
+        complexity: "O(1)",
         args: "library-name:string",
     ),
-    cmd!("function|dump", 2, NOSCRIPT, 0, 0, 0, Read(dump), docs: "scripting 7.0.0"),
+    cmd!(
+        "function|dump", 2, NOSCRIPT, 0, 0, 0, Read(dump),
+        docs: "scripting 7.0.0",
+        summary: "Serializes every loaded library, for FUNCTION RESTORE",
+        complexity: "O(N), N being the number of functions",
+    ),
     cmd!(
         "function|flush", -2, NOSCRIPT, 0, 0, 0, Write(flush),
         tips: "request_policy:all_shards response_policy:all_succeeded",
         docs: "scripting 7.0.0",
+        summary: "Unloads every library",
+        complexity: "O(N), N being the number of functions",
         args: "?async:oneof(async:pure-token=ASYNC sync:pure-token=SYNC)",
     ),
     cmd!(
         "function|help", 2, CONNECTION, 0, 0, 0, Read(help),
         flags: "loading stale",
         docs: "scripting 7.0.0",
+        summary: "Lists FUNCTION's subcommands",
+        complexity: "O(1)",
     ),
     // Answered by the node that runs the function (a read-only one, as SCRIPT KILL).
     cmd!(
@@ -64,23 +84,31 @@ static FUNCTION: &[CommandSpec] = &[
         flags: "allow_busy",
         tips: "request_policy:all_shards response_policy:one_succeeded",
         docs: "scripting 7.0.0",
+        summary: "Stops a read-only function that runs too long",
+        complexity: "O(1)",
     ),
     cmd!(
         "function|list", -2, NOSCRIPT, 0, 0, 0, Read(list),
         tips: "nondeterministic_output_order",
         docs: "scripting 7.0.0",
+        summary: "Describes the loaded libraries and their functions",
+        complexity: "O(N), N being the number of functions",
         args: "?library-name-pattern:string=LIBRARYNAME ?withcode:pure-token=WITHCODE",
     ),
     cmd!(
         "function|load", -3, NOSCRIPT | DENYOOM, 0, 0, 0, Write(load),
         tips: "request_policy:all_shards response_policy:all_succeeded",
         docs: "scripting 7.0.0",
+        summary: "Loads a library from its source code",
+        complexity: "O(1) plus the cost of running the library's code",
         args: "?replace:pure-token=REPLACE function-code:string",
     ),
     cmd!(
         "function|restore", -3, NOSCRIPT | DENYOOM, 0, 0, 0, Write(restore),
         tips: "request_policy:all_shards response_policy:all_succeeded",
         docs: "scripting 7.0.0",
+        summary: "Loads the libraries of a FUNCTION DUMP payload",
+        complexity: "O(N), N being the number of functions",
         args: "serialized-value:string ?policy:oneof(flush:pure-token=FLUSH append:pure-token=APPEND replace:pure-token=REPLACE)",
     ),
     cmd!(
@@ -88,6 +116,8 @@ static FUNCTION: &[CommandSpec] = &[
         flags: "allow_busy",
         tips: "nondeterministic_output request_policy:all_shards response_policy:special",
         docs: "scripting 7.0.0",
+        summary: "Reports the running function and the engines' counts",
+        complexity: "O(1)",
     ),
 ];
 

@@ -19,18 +19,24 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         "pfadd", -2, DENYOOM | FAST, 1, 1, 1, Write(pfadd),
         keys: "RW insert @1",
         docs: "hyperloglog 2.8.9",
+        summary: "Adds elements to a HyperLogLog cardinality estimator",
+        complexity: "O(1) per element",
         args: "key:key#0 ?*element:string",
     ),
     cmd!(
         "pfcount", -2, 0, 1, -1, 1, Read(pfcount),
         keys: "RW access @1 -1/1/0",
         docs: "hyperloglog 2.8.9",
+        summary: "Estimates how many distinct elements one or more HyperLogLogs have seen",
+        complexity: "O(1) for one key; O(N) for N keys merged, with a large constant",
         args: "*key:key#0",
     ),
     cmd!(
         "pfmerge", -2, DENYOOM, 1, -1, 1, Write(pfmerge),
         keys: "RW access insert @1; RO access @2 -1/1/0",
         docs: "hyperloglog 2.8.9",
+        summary: "Unites HyperLogLogs into a destination key",
+        complexity: "O(N), N being the number of keys merged",
         args: "destkey:key#0 *sourcekey:key#1",
     ),
     // A write: GETREG and TODENSE convert a sparse value to dense (through the log).
@@ -38,10 +44,17 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         "pfdebug", 3, DENYOOM | ADMIN, 2, 2, 1, Write(pfdebug),
         keys: "RW access @2",
         docs: "hyperloglog 2.8.9 syscmd",
+        summary: "Inspects a HyperLogLog's internal registers and encoding",
+        complexity: "O(N), N being the number of registers",
         args: "subcommand:string key:key#0",
     ),
     // Touches no key: a read, so that it costs the log nothing.
-    cmd!("pfselftest", 1, ADMIN, 0, 0, 0, Read(pfselftest), docs: "hyperloglog 2.8.9 syscmd"),
+    cmd!(
+        "pfselftest", 1, ADMIN, 0, 0, 0, Read(pfselftest),
+        docs: "hyperloglog 2.8.9 syscmd",
+        summary: "Runs the HyperLogLog implementation's self-test",
+        complexity: "O(N) in the test's fixed work",
+    ),
 ];
 
 pub(super) const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";

@@ -7,7 +7,10 @@
 //! where flags are `?` optional, `*` multiple, `+` multiple_token, and type one of Redis's
 //! (`key`, `string`, `integer`, `double`, `pattern`, `unix-time`, `pure-token`, `oneof`,
 //! `block`). So SET's `key:key#0 value:string ?condition:oneof@2.6.12(nx:pure-token=NX
-//! xx:pure-token=XX) ...`. Summaries, complexity and history are not given.
+//! xx:pure-token=XX) ...`.
+//!
+//! The prose (summary, complexity, what replaces a deprecated command, its history) is each
+//! entry's own `summary:`, `complexity:`, `replaced_by:` and `history:` parts, in our words.
 
 use super::find;
 use crate::reply::Reply;
@@ -55,37 +58,69 @@ pub fn reply(names: &[Vec<u8>]) -> Reply {
     )
 }
 
+/// One command's documentation, its fields in redis-server 7.0's order: summary, since,
+/// group, complexity, doc_flags, deprecated_since, replaced_by, history, arguments,
+/// subcommands (each left out when the entry has none).
 fn docs(spec: &CommandSpec) -> Reply {
     let mut words = spec.docs.split_whitespace();
-    let mut fields = Vec::new();
-    let mut field = |name: &str, value: Reply| fields.push((Reply::bulk(name), value));
-    if let Some(since) = words.nth(1) {
-        field("since", Reply::bulk(since));
-    }
-    if let Some(group) = spec.docs.split_whitespace().next() {
-        field("group", Reply::bulk(group));
-    }
+    let (group, since) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
     let (deprecated, doc_flags): (Vec<&str>, Vec<&str>) =
         words.partition(|word| word.starts_with("deprecated_since:"));
+    let deprecated_since = deprecated.first().and_then(|word| word.split_once(':'));
+    let mut fields = Fields(Vec::new());
+    fields.text("summary", spec.summary);
+    fields.text("since", since);
+    fields.text("group", group);
+    fields.text("complexity", spec.complexity);
     if !doc_flags.is_empty() {
         let flags = doc_flags.iter().map(|flag| Reply::Simple(flag.to_string()));
-        field("doc_flags", Reply::Set(flags.collect()));
+        fields.push("doc_flags", Reply::Set(flags.collect()));
     }
-    if let Some(version) = deprecated.first().and_then(|word| word.split_once(':')) {
-        field("deprecated_since", Reply::bulk(version.1));
+    fields.text(
+        "deprecated_since",
+        deprecated_since.map_or("", |(_, version)| version),
+    );
+    fields.text("replaced_by", spec.replaced_by);
+    let history = history(spec.history);
+    if !history.is_empty() {
+        fields.push("history", Reply::Set(history));
     }
     let arguments = parse(spec.arguments).unwrap_or_default();
     if !arguments.is_empty() {
-        field("arguments", arguments_reply(&arguments));
+        fields.push("arguments", arguments_reply(&arguments));
     }
     let subcommands = spec.subcommands();
     if !subcommands.is_empty() {
         let docs = subcommands
             .iter()
             .map(|sub| (Reply::bulk(sub.name), docs(sub)));
-        field("subcommands", Reply::Map(docs.collect()));
+        fields.push("subcommands", Reply::Map(docs.collect()));
     }
-    Reply::Map(fields)
+    Reply::Map(fields.0)
+}
+
+/// A documentation map's fields, in the order pushed.
+struct Fields(Vec<(Reply, Reply)>);
+
+impl Fields {
+    fn push(&mut self, name: &str, value: Reply) {
+        self.0.push((Reply::bulk(name), value));
+    }
+
+    /// A text field, left out when the entry has no such text.
+    fn text(&mut self, name: &str, value: &str) {
+        if !value.is_empty() {
+            self.push(name, Reply::bulk(value));
+        }
+    }
+}
+
+/// An entry's `history:` text (`version text` items, `;`-separated) as Redis's pairs.
+pub fn history(text: &str) -> Vec<Reply> {
+    text.split(';')
+        .filter_map(|item| item.trim().split_once(' '))
+        .map(|(version, change)| Reply::Array(vec![Reply::bulk(version), Reply::bulk(change)]))
+        .collect()
 }
 
 fn arguments_reply(arguments: &[Argument]) -> Reply {

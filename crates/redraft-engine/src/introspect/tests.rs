@@ -79,6 +79,53 @@ fn every_entry_says_its_keys_flags_and_arguments_in_a_form_that_reads() {
     }
 }
 
+/// The commands for which Redis 7.0 states no complexity (their cost is not one call's).
+const NO_COMPLEXITY: &[&str] = &["lolwut", "monitor"];
+
+#[test]
+fn every_entry_has_its_own_summary_and_complexity_and_readable_history() {
+    for spec in every() {
+        let name = spec.name;
+        let words = spec.summary.split_whitespace().count();
+        assert!(
+            (3..=20).contains(&words),
+            "{name}: summary {:?}",
+            spec.summary
+        );
+        assert!(
+            !spec.summary.ends_with('.'),
+            "{name}: one line, no full stop"
+        );
+        let complexity_given = !spec.complexity.is_empty();
+        assert_eq!(complexity_given, !NO_COMPLEXITY.contains(&name), "{name}");
+        // A container's cost is its subcommand's; any other entry states a Big-O or what it
+        // costs in terms of other costs.
+        if complexity_given && spec.subcommands().is_empty() {
+            let bounded = ["O(", "cost", "allocator"]
+                .iter()
+                .any(|mark| spec.complexity.contains(mark));
+            assert!(bounded, "{name}: complexity {:?}", spec.complexity);
+        }
+        // Deprecated entries, and only those, say what replaces them.
+        let deprecated = spec.docs.contains("deprecated_since:");
+        assert_eq!(deprecated, !spec.replaced_by.is_empty(), "{name}");
+        let items = spec
+            .history
+            .split(';')
+            .filter(|item| !item.trim().is_empty());
+        assert_eq!(items.count(), docs::history(spec.history).len(), "{name}");
+        for item in docs::history(spec.history) {
+            let Reply::Array(pair) = item else { panic!() };
+            let Reply::Bulk(version) = &pair[0] else {
+                panic!()
+            };
+            let is_version = version.split(|b| *b == b'.').count() == 3
+                && version.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+            assert!(is_version, "{name}: history {:?}", spec.history);
+        }
+    }
+}
+
 #[test]
 fn legacy_key_positions_follow_the_first_fixed_key_specification() {
     for spec in every() {
@@ -337,4 +384,60 @@ fn command_docs_gives_group_since_and_arguments() {
         (Reply::bulk("key_spec_index"), Reply::Integer(0)),
     ]);
     assert_eq!(field("arguments"), Some(Reply::Array(vec![key])));
+}
+
+/// The names of a command's COMMAND DOCS fields, in order.
+fn docs_field_names(name: &str) -> Reply {
+    let Reply::Map(docs) = command(&c(&format!("command docs {name}"))) else {
+        panic!()
+    };
+    let Reply::Map(fields) = &docs[0].1 else {
+        panic!()
+    };
+    Reply::Array(fields.iter().map(|(name, _)| name.clone()).collect())
+}
+
+#[test]
+fn command_docs_fields_come_in_redis_order_with_prose_and_history() {
+    assert_eq!(
+        docs_field_names("getset"),
+        bulks(&[
+            "summary",
+            "since",
+            "group",
+            "complexity",
+            "doc_flags",
+            "deprecated_since",
+            "replaced_by",
+            "arguments",
+        ])
+    );
+    assert_eq!(
+        docs_field_names("ttl"),
+        bulks(&[
+            "summary",
+            "since",
+            "group",
+            "complexity",
+            "history",
+            "arguments"
+        ])
+    );
+    assert_eq!(
+        docs_field_names("monitor"),
+        bulks(&["summary", "since", "group"])
+    );
+    let Reply::Map(docs) = command(&c("command docs ttl")) else {
+        panic!()
+    };
+    let Reply::Map(fields) = &docs[0].1 else {
+        panic!()
+    };
+    let summary = Reply::bulk("Gives the seconds left before a key expires");
+    assert_eq!(fields[0], (Reply::bulk("summary"), summary));
+    let history = Reply::Set(vec![Reply::Array(vec![
+        Reply::bulk("2.8.0"),
+        Reply::bulk("A missing key answers -2."),
+    ])]);
+    assert!(fields.contains(&(Reply::bulk("history"), history)));
 }

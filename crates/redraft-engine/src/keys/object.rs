@@ -18,6 +18,8 @@ pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
         tips: "nondeterministic_output",
         keys: "RO @2",
         docs: "generic 2.2.3",
+        summary: "Names the internal encoding of a key's value",
+        complexity: "O(1)",
         args: "key:key#0",
     ),
     cmd!(
@@ -25,18 +27,24 @@ pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
         tips: "nondeterministic_output",
         keys: "RO @2",
         docs: "generic 4.0.0",
+        summary: "Gives the access-frequency counter of a key",
+        complexity: "O(1)",
         args: "key:key#0",
     ),
     cmd!(
         "object|help", 2, 0, 0, 0, 0, Read(object_help),
         flags: "loading stale",
         docs: "generic 6.2.0",
+        summary: "Lists OBJECT's subcommands",
+        complexity: "O(1)",
     ),
     cmd!(
         "object|idletime", 3, NO_TOUCH, 2, 2, 1, Read(object_idletime),
         tips: "nondeterministic_output",
         keys: "RO @2",
         docs: "generic 2.2.3",
+        summary: "Gives the seconds since a key was last accessed",
+        complexity: "O(1)",
         args: "key:key#0",
     ),
     cmd!(
@@ -44,6 +52,8 @@ pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
         tips: "nondeterministic_output",
         keys: "RO @2",
         docs: "generic 2.2.3",
+        summary: "Gives the reference count of a key's value",
+        complexity: "O(1)",
         args: "key:key#0",
     ),
 ];

@@ -25,6 +25,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         flags: "stale skip_monitor no_mandatory_keys",
         keys: "RW access update @2 #0/1/1",
         docs: "scripting 2.6.0",
+        summary: "Runs a Lua script",
+        complexity: "The script's own cost",
         args: "script:string numkeys:integer ?*key:key#0 ?*arg:string",
     ),
     cmd!(
@@ -32,6 +34,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         flags: "readonly stale skip_monitor no_mandatory_keys",
         keys: "RO access @2 #0/1/1",
         docs: "scripting 7.0.0",
+        summary: "Runs a read-only Lua script",
+        complexity: "The script's own cost",
         args: "script:string numkeys:integer ?*key:key#0 ?*arg:string",
     ),
     cmd!(
@@ -39,6 +43,8 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         flags: "stale skip_monitor no_mandatory_keys",
         keys: "RW access update @2 #0/1/1",
         docs: "scripting 2.6.0",
+        summary: "Runs a cached Lua script named by its SHA1",
+        complexity: "The script's own cost",
         args: "sha1:string numkeys:integer ?*key:key#0 ?*arg:string",
     ),
     cmd!(
@@ -46,9 +52,16 @@ pub(crate) static COMMANDS: &[CommandSpec] = &[
         flags: "readonly stale skip_monitor no_mandatory_keys",
         keys: "RO access @2 #0/1/1",
         docs: "scripting 7.0.0",
+        summary: "Runs a cached read-only Lua script named by its SHA1",
+        complexity: "The script's own cost",
         args: "sha1:string numkeys:integer ?*key:key#0 ?*arg:string",
     ),
-    cmd!("script", -2, 0, 0, 0, 0, Container(SCRIPT), docs: "scripting 2.6.0"),
+    cmd!(
+        "script", -2, 0, 0, 0, 0, Container(SCRIPT),
+        docs: "scripting 2.6.0",
+        summary: "Container of the commands that manage the script cache",
+        complexity: "Given by each subcommand",
+    ),
 ];
 
 /// SCRIPT's subcommands. KILL is the server's (it stops a script running on the read path).
@@ -57,18 +70,25 @@ static SCRIPT: &[CommandSpec] = &[
         "script|exists", -3, NOSCRIPT, 0, 0, 0, Read(script_exists),
         tips: "request_policy:all_shards response_policy:agg_logical_and",
         docs: "scripting 2.6.0",
+        summary: "Tells which SHA1s name cached scripts",
+        complexity: "O(N), N being the SHA1s named",
         args: "*sha1:string",
     ),
     cmd!(
         "script|flush", -2, NOSCRIPT, 0, 0, 0, Write(script_flush),
         tips: "request_policy:all_nodes response_policy:all_succeeded",
         docs: "scripting 2.6.0",
+        summary: "Empties the script cache",
+        complexity: "O(N), N being the cached scripts",
+        history: "6.2.0 ASYNC and SYNC were introduced.",
         args: "?async:oneof@6.2.0(async:pure-token=ASYNC sync:pure-token=SYNC)",
     ),
     cmd!(
         "script|help", 2, CONNECTION, 0, 0, 0, Read(script_help),
         flags: "loading stale",
         docs: "scripting 5.0.0",
+        summary: "Lists SCRIPT's subcommands",
+        complexity: "O(1)",
     ),
     // Answered by the node that runs the script (a read-only one: writes cannot be stopped).
     cmd!(
@@ -76,12 +96,16 @@ static SCRIPT: &[CommandSpec] = &[
         flags: "allow_busy",
         tips: "request_policy:all_shards response_policy:one_succeeded",
         docs: "scripting 2.6.0",
+        summary: "Stops a script that runs too long and has written nothing",
+        complexity: "O(1)",
     ),
     cmd!(
         "script|load", 3, NOSCRIPT, 0, 0, 0, Write(script_load),
         flags: "stale",
         tips: "request_policy:all_nodes response_policy:all_succeeded",
         docs: "scripting 2.6.0",
+        summary: "Caches a Lua script without running it",
+        complexity: "O(N), N being the script's length",
         args: "script:string",
     ),
 ];
