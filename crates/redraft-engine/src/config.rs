@@ -15,7 +15,7 @@
 
 use crate::args::{self, is};
 use crate::glob::glob_match;
-use crate::maxmemory::{parse_memory, parse_policy, show_memory, show_policy, NOEVICTION};
+use crate::maxmemory::{parse_policy, show_memory, show_policy, NOEVICTION};
 use crate::notify::{parse_classes, show_classes};
 use crate::reply::Reply;
 
@@ -113,7 +113,6 @@ struct Param {
 pub const PARAM_COUNT: usize = 18;
 
 const NOT_INTEGER: &str = "argument couldn't be parsed into an integer";
-const NOT_MEMORY: &str = "argument must be a memory value";
 const OUT_OF_COUNT_RANGE: &str = "argument must be between 0 and 9223372036854775807 inclusive";
 
 /// A count, as CONFIG SET reads the integer parameters.
@@ -124,11 +123,11 @@ fn parse_count(text: &[u8]) -> Result<u64, &'static str> {
 
 /// A size in bytes, with Redis's units (see [`parse_memory`]), up to 2^63 - 1.
 fn parse_bytes(text: &[u8]) -> Result<u64, &'static str> {
-    let value = parse_memory_units(text).ok_or(NOT_MEMORY)?;
-    u64::try_from(value)
-        .ok()
-        .filter(|&value| value <= i64::MAX as u64)
-        .ok_or(OUT_OF_COUNT_RANGE)
+    let value = parse_memory(text)?;
+    match value <= i64::MAX as u64 {
+        true => Ok(value),
+        false => Err(OUT_OF_COUNT_RANGE),
+    }
 }
 
 /// list-max-listpack-size: any 32-bit signed value.
@@ -175,27 +174,8 @@ fn show_signed(value: u64) -> String {
     (value as i64).to_string()
 }
 
-/// A memory value as Redis 7.0 reads one: decimal digits (none reads as 0) and an optional
-/// unit, b, k (1000), kb (1024), m, mb, g or gb, in any case. None for anything else; a value
-/// past u128 saturates, so that the caller reports it out of range as Redis does.
-pub fn parse_memory_units(text: &[u8]) -> Option<u128> {
-    let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
-    let unit: u128 = match text[digits..].to_ascii_lowercase().as_slice() {
-        b"" | b"b" => 1,
-        b"k" => 1000,
-        b"kb" => 1024,
-        b"m" => 1000 * 1000,
-        b"mb" => 1024 * 1024,
-        b"g" => 1000 * 1000 * 1000,
-        b"gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    let number = text[..digits].iter().fold(0u128, |n, digit| {
-        n.saturating_mul(10)
-            .saturating_add(u128::from(digit - b'0'))
-    });
-    Some(number.saturating_mul(unit))
-}
+/// Redis 7.0's reading of a memory value (maxmemory.rs), for the node's parameters too.
+pub use crate::maxmemory::parse_memory;
 
 const PARAMS: [Param; PARAM_COUNT] = [
     Param {
@@ -574,7 +554,7 @@ mod tests {
         let failed = |name: &str, why: &str| {
             format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
         };
-        let memory = failed("hll-sparse-max-bytes", NOT_MEMORY);
+        let memory = failed("hll-sparse-max-bytes", "argument must be a memory value");
         let huge = failed("stream-node-max-bytes", OUT_OF_COUNT_RANGE);
         let list = failed(
             "list-max-ziplist-size",
@@ -628,9 +608,9 @@ mod tests {
             shown(b"zset-max-listpack-value"),
             [pair("zset-max-listpack-value", "1024")]
         );
-        assert_eq!(parse_memory_units(b""), Some(0));
-        assert_eq!(parse_memory_units(b"3GB"), Some(3 << 30));
-        assert_eq!(parse_memory_units(b"1tb"), None);
+        assert_eq!(parse_memory(b""), Ok(0));
+        assert_eq!(parse_memory(b"3GB"), Ok(3 << 30));
+        assert!(parse_memory(b"1tb").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! redraft is in docs/operations.md, Parameters.
 
 use redraft_engine::args::parse_i64;
-use redraft_engine::config::parse_memory_units;
+use redraft_engine::config::parse_memory;
 
 use crate::outbox::OutputLimit;
 
@@ -267,7 +267,7 @@ impl Param {
         match self.kind {
             Kind::Int { min, max } => number(in_range(integer(text)?, min, max)?),
             Kind::Memory { min, max } => {
-                let bytes = parse_memory_units(text).ok_or("argument must be a memory value")?;
+                let bytes = parse_memory(text)?;
                 let bytes = i64::try_from(bytes).map_err(|_| range_error(min, max))?;
                 number(in_range(bytes, min, max)?)
             }
@@ -389,11 +389,7 @@ fn parse_output_limits(text: &[u8], current: &str) -> Result<String, String> {
         let bad = || {
             "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string()
         };
-        let size = |word: &str| {
-            parse_memory_units(word.as_bytes())
-                .and_then(|bytes| u64::try_from(bytes).ok())
-                .ok_or_else(bad)
-        };
+        let size = |word: &str| parse_memory(word.as_bytes()).map_err(|_| bad());
         let seconds = parse_i64(group[3].as_bytes())
             .filter(|&s| s >= 0)
             .ok_or_else(bad)?;
