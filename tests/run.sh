@@ -54,5 +54,7 @@ fi
 
 started=$SECONDS
 cargo build --workspace
+# The tools installed above are required: tests that would skip without them fail instead.
+export REDRAFT_REQUIRE_TOOLS=1
 cargo test --workspace "$@"
 echo "run.sh: all tests passed in $((SECONDS - started)) s" >&2

@@ -42,7 +42,7 @@ fn role_reply(role: Role) -> Reply {
                 followers
                     .into_iter()
                     .map(|(addr, offset)| {
-                        let (host, port) = split(&addr);
+                        let (host, port) = split_host_port(&addr);
                         Reply::Array(vec![
                             Reply::bulk(host),
                             Reply::bulk(port),
@@ -55,7 +55,7 @@ fn role_reply(role: Role) -> Reply {
         Role::Follower { leader, offset } => {
             let (state, host, port) = match &leader {
                 Some(addr) => {
-                    let (host, port) = split(addr);
+                    let (host, port) = split_host_port(addr);
                     ("connected", host, port.parse().unwrap_or(-1))
                 }
                 None => ("connect", "", -1),
@@ -72,7 +72,7 @@ fn role_reply(role: Role) -> Reply {
 }
 
 /// `host:port` (or `[v6]:port`) into host and port; the whole as host without a port.
-fn split(addr: &str) -> (&str, &str) {
+pub(crate) fn split_host_port(addr: &str) -> (&str, &str) {
     match addr.rsplit_once(':') {
         Some((host, port)) => (host.trim_start_matches('[').trim_end_matches(']'), port),
         None => (addr, ""),

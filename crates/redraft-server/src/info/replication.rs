@@ -6,6 +6,7 @@
 
 use super::{field, fixed, Fields};
 use crate::cluster::{Cluster, NodeInfo, Role};
+use crate::role::split_host_port as split;
 use crate::server::Server;
 
 pub(super) fn replication<C: Cluster>(server: &Server<C>, node: &NodeInfo) -> Fields {
@@ -72,14 +73,6 @@ fn replica(leader: Option<&str>, offset: u64, up: bool) -> Fields {
         field("connected_slaves", 0),
     ]);
     fields
-}
-
-/// `host:port` (or `[v6]:port`) into host and port; the whole as host without a port.
-fn split(addr: &str) -> (&str, &str) {
-    match addr.rsplit_once(':') {
-        Some((host, port)) => (host.trim_start_matches('[').trim_end_matches(']'), port),
-        None => (addr, ""),
-    }
 }
 
 #[cfg(test)]

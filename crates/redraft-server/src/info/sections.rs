@@ -93,29 +93,34 @@ pub(super) fn clients<C: Cluster>(server: &Server<C>) -> Fields {
     ]
 }
 
-/// The greatest resident size INFO has seen.
-static PEAK_BYTES: AtomicU64 = AtomicU64::new(0);
-
 /// The memory parameters are the replicated configuration's (CONFIG SET maxmemory ...).
 pub(super) fn memory(node: &NodeInfo, config: &EncodingConfig) -> Fields {
     let rss = resident_bytes().unwrap_or(0);
-    let peak = PEAK_BYTES.fetch_max(rss, Ordering::Relaxed).max(rss);
+    // jemalloc's counters, as MEMORY STATS reads them; the resident size without them.
+    let heap = crate::allocator::stats().unwrap_or(crate::allocator::AllocatorStats {
+        allocated: rss,
+        active: rss,
+        resident: rss,
+    });
+    let used = heap.allocated;
+    let peak = crate::allocator::peak_allocated().max(used);
+    let startup = crate::allocator::startup_allocated().min(used);
     let system = total_system_memory();
     let mut fields = vec![
-        field("used_memory", rss),
-        field("used_memory_human", human_bytes(rss)),
+        field("used_memory", used),
+        field("used_memory_human", human_bytes(used)),
         field("used_memory_rss", rss),
         field("used_memory_rss_human", human_bytes(rss)),
         field("used_memory_peak", peak),
         field("used_memory_peak_human", human_bytes(peak)),
-        field("used_memory_peak_perc", percent(rss, peak)),
+        field("used_memory_peak_perc", percent(used, peak)),
         field("used_memory_overhead", 0),
-        field("used_memory_startup", 0),
-        field("used_memory_dataset", rss),
-        field("used_memory_dataset_perc", percent(rss, rss)),
-        field("allocator_allocated", rss),
-        field("allocator_active", rss),
-        field("allocator_resident", rss),
+        field("used_memory_startup", startup),
+        field("used_memory_dataset", used - startup),
+        field("used_memory_dataset_perc", percent(used - startup, used)),
+        field("allocator_allocated", heap.allocated),
+        field("allocator_active", heap.active),
+        field("allocator_resident", heap.resident),
         field("total_system_memory", system),
         field("total_system_memory_human", human_bytes(system)),
     ];
