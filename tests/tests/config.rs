@@ -366,3 +366,25 @@ fn a_bad_config_file_stops_the_node_naming_the_file_and_line() {
         "{stderr}"
     );
 }
+
+/// proto-max-bulk-len acts from the next request of every connection, as Redis's does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proto_max_bulk_len_changes_what_the_running_node_accepts() {
+    let cluster = Cluster::start(1).await;
+    let mut admin = cluster.raw(1).await;
+    let set = ["CONFIG", "SET", "proto-max-bulk-len", "1mb"];
+    assert_eq!(admin.call(&set).await.unwrap(), b"+OK\r\n");
+    let mut big = cluster.raw(1).await;
+    big.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&big.read_reply().await.unwrap_or_default()),
+        "-ERR Protocol error: invalid bulk length\r\n"
+    );
+    let set = ["CONFIG", "SET", "proto-max-bulk-len", "4mb"];
+    assert_eq!(admin.call(&set).await.unwrap(), b"+OK\r\n");
+    let value = "v".repeat(2_000_000);
+    let mut fits = cluster.raw(1).await;
+    assert_eq!(fits.call(&["SET", "k", &value]).await.unwrap(), b"+OK\r\n");
+}
