@@ -18,7 +18,7 @@ pub enum Reply {
     /// A complete error line without the leading `-`, prefix included: `ERR syntax error`.
     Error(String),
     Integer(i64),
-    Bulk(Vec<u8>),
+    Bulk(#[serde(with = "crate::entry::byte_string")] Vec<u8>),
     /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
     Nil,
     /// The null array (`*-1` in RESP2, `_` in RESP3).
@@ -46,6 +46,7 @@ pub enum Reply {
     /// bulk string in RESP2.
     Verbatim {
         format: String,
+        #[serde(with = "crate::entry::byte_string")]
         text: Vec<u8>,
     },
     /// A RESP3 attribute map (`|`); nothing at all in RESP2, so it only ever comes as the
