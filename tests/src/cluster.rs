@@ -137,14 +137,6 @@ impl Info {
     }
 }
 
-/// How a node stops when openraft 0.9's core sends a snapshot to a follower whose replication
-/// task has just ended on seeing that follower's higher vote (a candidate back from a pause):
-/// the core treats the closed channel as a storage error and stops, and the node exits. Its
-/// data is intact and a restart recovers it (docs/testing.md, Known openraft failure); the
-/// harness restarts it, as the deploys' restart policies do. Any other exit fails the run.
-const OPENRAFT_SNAPSHOT_SEND_RACE: &str =
-    "raft failed, exiting: when Read Snapshot(None): replication channel closed";
-
 /// What the harness knows about one node's process.
 #[derive(Debug, Default)]
 struct Proc {
@@ -561,8 +553,7 @@ impl Cluster {
             .collect()
     }
 
-    /// Panics (with logs, via Drop) when a node the harness believes running has exited, but
-    /// for one known exit, after which it starts the node again as its supervisor would.
+    /// Panics (with logs, via Drop) when a node the harness believes running has exited.
     fn assert_no_unexpected_exit(&self) {
         for node in &self.nodes {
             let mut proc = node.proc.lock().unwrap_or_else(|e| e.into_inner());
@@ -570,18 +561,6 @@ impl Cluster {
                 if let Ok(Some(status)) = child.try_wait() {
                     proc.child = None;
                     drop(proc);
-                    if self
-                        .log_tail(node.id, 3)
-                        .contains(OPENRAFT_SNAPSHOT_SEND_RACE)
-                    {
-                        eprintln!(
-                            "node {} stopped on openraft 0.9's snapshot-send race ({status}); \
-                             started again, as its supervisor would",
-                            node.id
-                        );
-                        self.restart(node.id);
-                        continue;
-                    }
                     panic!("node {} exited unexpectedly with {status}", node.id);
                 }
             }

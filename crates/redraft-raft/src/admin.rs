@@ -6,6 +6,7 @@
 //! Voters change through openraft's joint consensus (`change_membership`): the old and the new
 //! voter sets must both agree on every entry until the change commits.
 
+use openraft::async_runtime::WatchReceiver;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::sync::atomic::Ordering;
@@ -24,7 +25,7 @@ use crate::pb::{
 };
 use crate::peers::{Call, Unsent};
 use crate::routing::{self, failure_error, to_failure, Attempt, Leader};
-use crate::types::{Metrics, Node, NodeId};
+use crate::types::{Metrics, Node, NodeId, TypeConfig};
 
 /// Bound on one administrative operation, catching a new learner up included.
 pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -237,7 +238,7 @@ async fn wait_membership_settled(core: &Core, deadline: Instant) -> Result<(), L
 }
 
 fn metrics(core: &Core) -> Metrics {
-    core.raft.metrics().borrow().clone()
+    core.raft.metrics().borrow_watched().clone()
 }
 
 /// The last log index known replicated to `id` (None: nothing known yet, or not the leader).
@@ -289,12 +290,16 @@ fn members(core: &Core) -> Members {
     }
 }
 
-fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, Node>>) -> LeaderError {
+fn write_error(e: RaftError<TypeConfig, ClientWriteError<TypeConfig>>) -> LeaderError {
     match e {
         RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
             LeaderError::NotLeader(f.leader_id)
         }
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(e)) => refused(e.to_string()),
+        RaftError::APIError(ClientWriteError::LogEntryDiscarded(f)) => unknown(format!(
+            "leadership changed while the membership change was in flight (now node {:?}); check RAFT MEMBERS",
+            f.leader_id
+        )),
+        RaftError::APIError(e) => refused(e.to_string()),
         RaftError::Fatal(f) => LeaderError::Failed(fatal_error(&f).into()),
     }
 }
@@ -336,8 +341,8 @@ where
 }
 
 type MembershipWrite = Result<
-    openraft::raft::ClientWriteResponse<crate::types::TypeConfig>,
-    RaftError<NodeId, ClientWriteError<NodeId, Node>>,
+    openraft::raft::ClientWriteResponse<TypeConfig>,
+    RaftError<TypeConfig, ClientWriteError<TypeConfig>>,
 >;
 
 /// Pause before trying again while another membership change commits.
@@ -439,7 +444,7 @@ async fn remove(core: &Arc<Core>, id: NodeId, deadline: Instant) -> Result<(), L
 
 /// Tells a removed node (best effort: it may be down) that it is no longer a member.
 async fn notify_removed(core: &Core, id: NodeId, addr: &str) {
-    let term = core.raft.metrics().borrow().current_term;
+    let term = core.raft.metrics().borrow_watched().current_term;
     let notice = RemovedNotice {
         node_id: id,
         leader_id: core.id,
@@ -494,8 +499,8 @@ impl Drop for TransferGuard<'_> {
     }
 }
 
-/// Hands leadership to `target` (openraft 0.9 has no transfer API; this is Raft's TimeoutNow
-/// done from outside): stop proposing, wait until the target holds the whole log, stop the
+/// Hands leadership to `target` (Raft's TimeoutNow done from outside, written when openraft
+/// had no transfer API): stop proposing, wait until the target holds the whole log, stop the
 /// heartbeats until the followers' leader leases run out (until then they refuse to vote),
 /// then tell the target to stand for election. Its log being complete, it wins before any
 /// other follower's election timer (lease + election timeout) fires.

@@ -1,6 +1,7 @@
 //! The state a node's client paths share, and the leader-side operations that both local
 //! clients and forwarded requests run.
 
+use openraft::async_runtime::WatchReceiver;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -108,7 +109,15 @@ impl Core {
             Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
                 Err(LeaderError::NotLeader(f.leader_id))
             }
-            Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
+            // Appended, then cut from the log by a new leader: it may have committed or may
+            // still commit through that leader.
+            Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(f)))) => {
+                Err(LeaderError::Failed(ClusterError::Unknown(format!(
+                    "leadership changed while the write was in flight (now node {:?}); it may still apply",
+                    f.leader_id
+                ))))
+            }
+            Ok(Err(RaftError::APIError(e))) => {
                 Err(LeaderError::Failed(ClusterError::Fatal(e.to_string())))
             }
             // The entry may have been appended and replicated before the node stopped.
@@ -143,7 +152,7 @@ impl Core {
 
     /// The current leader and its Raft address, if known.
     pub fn leader(&self) -> Option<(NodeId, String)> {
-        self.leader_in(&self.raft.metrics().borrow())
+        self.leader_in(&self.raft.metrics().borrow_watched())
     }
 
     fn leader_in(&self, metrics: &Metrics) -> Option<(NodeId, String)> {
@@ -157,7 +166,7 @@ impl Core {
 
     pub fn is_leader(&self) -> bool {
         let metrics = self.raft.metrics();
-        let metrics = metrics.borrow();
+        let metrics = metrics.borrow_watched();
         metrics.state == ServerState::Leader && metrics.current_leader == Some(self.id)
     }
 
@@ -185,7 +194,7 @@ impl Core {
     ) -> Result<T, WaitEnd> {
         let mut watch = self.raft.metrics();
         loop {
-            let value = found(&watch.borrow());
+            let value = found(&watch.borrow_watched());
             if let Some(value) = value {
                 return Ok(value);
             }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use openraft::error::Fatal;
 
-use crate::types::NodeId;
+use crate::types::{NodeId, TypeConfig};
 
 /// Why a request could not be served by the cluster.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -96,7 +96,7 @@ pub enum LeaderError<E = ClusterError> {
     Failed(E),
 }
 
-pub fn fatal_error(fatal: &Fatal<NodeId>) -> ClusterError {
+pub fn fatal_error(fatal: &Fatal<TypeConfig>) -> ClusterError {
     match fatal {
         Fatal::Stopped => ClusterError::ShuttingDown,
         other => ClusterError::Fatal(other.to_string()),

@@ -6,8 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
-use openraft::{BasicNode, CommittedLeaderId, EntryPayload, Membership};
+use openraft::raft::{AppendEntriesRequest, VoteRequest};
+use openraft::vote::RaftLeaderId;
+use openraft::{BasicNode, EntryPayload, Membership};
 use prost::Message;
 use redraft_engine::fuzz_targets::Target;
 use redraft_engine::{LogCommand, Op, Run};
@@ -19,10 +20,13 @@ use crate::admin::AdminOp;
 use crate::config::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::log_store::meta::Meta;
 use crate::log_store::segment::{self, Position};
+use crate::network::SnapshotHeader;
 use crate::pb::{self, admin_request, AdminRequest, ForwardRequest, RaftPayload, RemovedNotice};
 use crate::record;
 use crate::service;
-use crate::types::{Entry, LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig, Vote};
+use crate::types::{
+    Entry, LeaderId, LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig, Vote,
+};
 
 /// The Raft crate's targets.
 pub const TARGETS: &[Target] = &[
@@ -120,8 +124,8 @@ pub fn grpc_request(input: &[u8]) {
         FORWARD => forward_request(message),
         ADMIN => admin_request(message),
         APPEND_ENTRIES => raft_payload::<AppendEntriesRequest<TypeConfig>>(message),
-        VOTE => raft_payload::<VoteRequest<NodeId>>(message),
-        INSTALL_SNAPSHOT => raft_payload::<InstallSnapshotRequest<TypeConfig>>(message),
+        VOTE => raft_payload::<VoteRequest<TypeConfig>>(message),
+        INSTALL_SNAPSHOT => raft_payload::<SnapshotHeader>(message),
         _ => {
             protobuf_round_trip::<RemovedNotice>(message);
         }
@@ -170,7 +174,7 @@ fn raft_payload<T: Serialize + DeserializeOwned>(bytes: &[u8]) {
 // Seeds: what this crate writes to disk and sends to its peers.
 
 fn log_id(term: u64, index: u64) -> LogId {
-    LogId::new(CommittedLeaderId::new(term, 1), index)
+    LogId::new(LeaderId::new(term, 1).to_committed(), index)
 }
 
 fn membership() -> Membership<NodeId, BasicNode> {
@@ -179,6 +183,7 @@ fn membership() -> Membership<NodeId, BasicNode> {
         .map(|id| (id, BasicNode::new(format!("10.0.0.{id}:16379"))))
         .collect();
     Membership::new(vec![voters.clone(), BTreeSet::from([1, 2, 4])], nodes)
+        .expect("a joint membership of known nodes")
 }
 
 /// Entries of every kind the log holds.
@@ -223,7 +228,6 @@ fn snapshot_meta() -> SnapshotMeta {
     SnapshotMeta {
         last_log_id: Some(log_id(2, 12)),
         last_membership: StoredMembership::new(Some(log_id(1, 3)), membership()),
-        snapshot_id: "2-12-7".into(),
     }
 }
 
@@ -300,20 +304,11 @@ fn grpc_request_seeds() -> Vec<Vec<u8>> {
         ),
         raft_request(
             VOTE,
-            &VoteRequest::<NodeId> {
-                vote: Vote::new(3, 2),
-                last_log_id: Some(log_id(2, 13)),
-            },
+            &VoteRequest::<TypeConfig>::new(Vote::new(3, 2), Some(log_id(2, 13))),
         ),
         raft_request(
             INSTALL_SNAPSHOT,
-            &InstallSnapshotRequest::<TypeConfig> {
-                vote,
-                meta: snapshot_meta(),
-                offset: 0,
-                data: b"RDRFSNAP\x09\x00\x00\x00".to_vec(),
-                done: false,
-            },
+            &(vote, snapshot_meta()) as &SnapshotHeader,
         ),
         request(
             REMOVED_NOTICE,

@@ -10,6 +10,7 @@
 //! lease`, which ends the lease only if it still stands as that lease number (no renewal
 //! came in between).
 
+use openraft::async_runtime::WatchReceiver;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +38,7 @@ pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
         }
         let term = core
             .is_leader()
-            .then(|| core.raft.metrics().borrow().current_term);
+            .then(|| core.raft.metrics().borrow_watched().current_term);
         let leases = match term {
             Some(_) => read_replica(&core.replica).engine.leases(),
             None => Vec::new(),

@@ -1,25 +1,35 @@
 //! openraft's network over gRPC: each Raft message is postcard-encoded into a `RaftPayload`
-//! (see proto/redraft.proto), and the reply carries the remote `Result` the same way.
+//! (see proto/redraft.proto), and the reply carries the remote `Result` the same way. A
+//! snapshot travels as one client stream: its vote and metadata, then its bytes in pieces.
 
-use std::error::Error;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{
-    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+    NetworkError, RPCError, RaftError, ReplicationClosed, StreamingError, Unreachable,
 };
-use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
-    VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
+use openraft::{OptionalSend, RaftNetworkV2};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::config::NodeConfig;
 use crate::pb::RaftPayload;
 use crate::peers::{self, Client, Peers};
-use crate::types::{Node, NodeId, TypeConfig};
+use crate::types::{Node, NodeId, Snapshot, SnapshotData, SnapshotMeta, TypeConfig, Vote};
+
+/// Bytes of snapshot per message of the stream (well under the gRPC message bound).
+pub(crate) const SNAPSHOT_PIECE_BYTES: usize = 1 << 20;
+
+/// The first message of a snapshot's stream.
+pub(crate) type SnapshotHeader = (Vote, SnapshotMeta);
+
+/// What the receiver of a snapshot answers: openraft's response, or why it could not install.
+pub(crate) type SnapshotResult = Result<SnapshotResponse<TypeConfig>, String>;
 
 /// Makes one [`PeerClient`] per replication target, sharing the node's channels.
 pub struct NetworkFactory {
@@ -55,7 +65,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
 enum Rpc {
     AppendEntries,
     Vote,
-    InstallSnapshot,
+    PreVote,
 }
 
 /// Error text for openraft's error wrappers, which need a `std::error::Error`.
@@ -63,28 +73,21 @@ enum Rpc {
 #[error("{0}")]
 struct Message(String);
 
-type RpcResult<T, E> = Result<T, RPCError<NodeId, Node, RaftError<NodeId, E>>>;
+type RpcResult<T> = Result<T, RPCError<TypeConfig>>;
 
 impl PeerClient {
-    async fn call<Req, Resp, E>(
-        &mut self,
-        rpc: Rpc,
-        request: &Req,
-        ttl: Duration,
-    ) -> RpcResult<Resp, E>
+    fn client(&self) -> RpcResult<Client> {
+        self.client
+            .clone()
+            .map_err(|why| RPCError::Unreachable(Unreachable::new(&Message(why))))
+    }
+
+    async fn call<Req, Resp>(&mut self, rpc: Rpc, request: &Req, ttl: Duration) -> RpcResult<Resp>
     where
         Req: Serialize,
         Resp: DeserializeOwned,
-        E: Error + DeserializeOwned,
     {
-        let mut client = match &self.client {
-            Ok(client) => client.clone(),
-            Err(why) => {
-                return Err(RPCError::Unreachable(Unreachable::new(&Message(
-                    why.clone(),
-                ))))
-            }
-        };
+        let mut client = self.client()?;
         let data =
             postcard::to_allocvec(request).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let mut request = tonic::Request::new(RaftPayload { data: data.into() });
@@ -92,18 +95,52 @@ impl PeerClient {
         let reply = match rpc {
             Rpc::AppendEntries => client.append_entries(request).await,
             Rpc::Vote => client.vote(request).await,
-            Rpc::InstallSnapshot => client.install_snapshot(request).await,
+            Rpc::PreVote => client.pre_vote(request).await,
         };
         let payload = reply.map_err(status_error)?.into_inner();
-        let remote: Result<Resp, RaftError<NodeId, E>> = postcard::from_bytes(&payload.data)
+        let remote: Result<Resp, RaftError<TypeConfig>> = postcard::from_bytes(&payload.data)
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        remote.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+        remote.map_err(|e| self.remote_failure(&e))
+    }
+
+    /// The peer's Raft stopped (its only error for these calls): back off as from an
+    /// unreachable peer.
+    fn remote_failure(&self, e: &dyn std::fmt::Display) -> RPCError<TypeConfig> {
+        let target = self.target;
+        RPCError::Unreachable(Unreachable::new(&Message(format!("node {target}: {e}"))))
+    }
+
+    /// Streams the snapshot: its header, then its bytes in pieces.
+    async fn send_snapshot(
+        &mut self,
+        vote: Vote,
+        snapshot: Snapshot,
+        ttl: Duration,
+    ) -> RpcResult<SnapshotResponse<TypeConfig>> {
+        let mut client = self.client()?;
+        let header: SnapshotHeader = (vote, snapshot.meta);
+        let header =
+            postcard::to_allocvec(&header).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let data = snapshot.snapshot.into_inner();
+        let pieces = data.len().div_ceil(SNAPSHOT_PIECE_BYTES) as u32;
+        let messages = std::iter::once(header)
+            .chain(data.chunks(SNAPSHOT_PIECE_BYTES).map(<[u8]>::to_vec))
+            .map(|data| RaftPayload { data: data.into() })
+            .collect::<Vec<_>>();
+        let mut request = tonic::Request::new(tokio_stream::iter(messages));
+        // Each piece may take the per-message time.
+        request.set_timeout(ttl.saturating_mul(pieces.max(1)));
+        let reply = client.install_snapshot(request).await;
+        let payload = reply.map_err(status_error)?.into_inner();
+        let remote: SnapshotResult = postcard::from_bytes(&payload.data)
+            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        remote.map_err(|e| self.remote_failure(&e))
     }
 }
 
 /// A peer that cannot be connected to is unreachable (openraft backs off before retrying);
 /// any other transport failure is a network error (retried at once).
-fn status_error<E: Error>(status: tonic::Status) -> RPCError<NodeId, Node, RaftError<NodeId, E>> {
+fn status_error(status: tonic::Status) -> RPCError<TypeConfig> {
     if peers::never_sent(&status) {
         RPCError::Unreachable(Unreachable::new(&status))
     } else {
@@ -111,29 +148,52 @@ fn status_error<E: Error>(status: tonic::Status) -> RPCError<NodeId, Node, RaftE
     }
 }
 
-impl RaftNetwork<TypeConfig> for PeerClient {
+impl RaftNetworkV2<TypeConfig> for PeerClient {
+    type SnapshotData = SnapshotData;
+
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
-    ) -> RpcResult<AppendEntriesResponse<NodeId>, openraft::error::Infallible> {
+    ) -> RpcResult<AppendEntriesResponse<TypeConfig>> {
         self.call(Rpc::AppendEntries, &rpc, option.hard_ttl()).await
-    }
-
-    async fn install_snapshot(
-        &mut self,
-        rpc: InstallSnapshotRequest<TypeConfig>,
-        option: RPCOption,
-    ) -> RpcResult<InstallSnapshotResponse<NodeId>, InstallSnapshotError> {
-        self.call(Rpc::InstallSnapshot, &rpc, option.hard_ttl())
-            .await
     }
 
     async fn vote(
         &mut self,
-        rpc: VoteRequest<NodeId>,
+        rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
-    ) -> RpcResult<VoteResponse<NodeId>, openraft::error::Infallible> {
+    ) -> RpcResult<VoteResponse<TypeConfig>> {
         self.call(Rpc::Vote, &rpc, option.hard_ttl()).await
+    }
+
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<VoteResponse<TypeConfig>> {
+        self.call(Rpc::PreVote, &rpc, option.hard_ttl()).await
+    }
+
+    async fn full_snapshot(
+        &mut self,
+        vote: Vote,
+        snapshot: Snapshot,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        option: RPCOption,
+    ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
+        tokio::select! {
+            sent = self.send_snapshot(vote, snapshot, option.hard_ttl()) => sent.map_err(streaming_error),
+            closed = cancel => Err(StreamingError::Closed(closed)),
+        }
+    }
+}
+
+fn streaming_error(e: RPCError<TypeConfig>) -> StreamingError<TypeConfig> {
+    match e {
+        RPCError::Timeout(e) => StreamingError::Timeout(e),
+        RPCError::Unreachable(e) => StreamingError::Unreachable(e),
+        RPCError::Network(e) => StreamingError::Network(e),
+        RPCError::RemoteError(e) => StreamingError::Network(NetworkError::new(&e)),
     }
 }

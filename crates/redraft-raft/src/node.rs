@@ -1,5 +1,6 @@
 //! [`RaftNode`]: the one handle the server crate uses.
 
+use openraft::async_runtime::WatchReceiver;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -398,7 +399,7 @@ impl RaftNode {
     }
 
     pub fn status(&self) -> RaftStatus {
-        let metrics = self.core.raft.metrics().borrow().clone();
+        let metrics = self.core.raft.metrics().borrow_watched().clone();
         let membership = metrics.membership_config.membership();
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
         RaftStatus {
@@ -434,7 +435,7 @@ impl RaftNode {
     /// other nodes. A follower that has matched nothing yet has index 0.
     pub fn replication(&self) -> Vec<(u64, u64)> {
         let metrics = self.core.raft.metrics();
-        let metrics = metrics.borrow();
+        let metrics = metrics.borrow_watched();
         let Some(replication) = &metrics.replication else {
             return Vec::new();
         };
@@ -448,7 +449,7 @@ impl RaftNode {
     /// The Raft address of member `id` (voter or learner) in this node's view of the
     /// membership, for ROLE on a follower (where its leader is).
     pub fn member_addr(&self, id: u64) -> Option<String> {
-        let metrics = self.core.raft.metrics().borrow().clone();
+        let metrics = self.core.raft.metrics().borrow_watched().clone();
         let membership = metrics.membership_config.membership();
         membership.get_node(&id).map(|node| node.addr.clone())
     }
@@ -490,7 +491,7 @@ impl RaftNode {
     pub async fn fatal_error(&self) -> String {
         let mut metrics = self.core.raft.metrics();
         loop {
-            if let Err(fatal) = &metrics.borrow().running_state {
+            if let Err(fatal) = &metrics.borrow_watched().running_state {
                 return fatal.to_string();
             }
             if metrics.changed().await.is_err() {

@@ -2,6 +2,7 @@
 //! new leader, a new membership. Each is counted (see [`RaftStats`]) and logged once, on
 //! every node, where openraft makes it known.
 
+use openraft::async_runtime::WatchReceiver;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -32,7 +33,7 @@ impl Seen {
 pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut metrics = core.raft.metrics();
     // What the node starts with (from disk) is no change.
-    let mut seen = Seen::of(&metrics.borrow());
+    let mut seen = Seen::of(&metrics.borrow_watched());
     loop {
         tokio::select! {
             changed = metrics.changed() => if changed.is_err() { return },
@@ -57,7 +58,7 @@ pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             }
         }
         if now.membership != seen.membership {
-            let metrics = metrics.borrow();
+            let metrics = metrics.borrow_watched();
             let membership = metrics.membership_config.membership();
             let voters: Vec<NodeId> = membership.voter_ids().collect();
             let learners: Vec<NodeId> = membership.learner_ids().collect();

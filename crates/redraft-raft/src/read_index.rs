@@ -16,6 +16,7 @@
 //! acknowledged so far (only this node could acknowledge one). docs/architecture.md has the
 //! argument at length; the fault suite (pauses, partitions, clock skew) checks it.
 
+use openraft::async_runtime::WatchReceiver;
 use std::future::Future;
 use std::mem;
 use std::pin::Pin;
@@ -23,7 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use openraft::error::{CheckIsLeaderError, RaftError};
+use openraft::error::{LinearizableReadError, RaftError};
+use openraft::ReadPolicy;
 use tokio::sync::oneshot;
 
 use crate::error::ClusterError;
@@ -217,7 +219,7 @@ impl ReadBatcher {
 /// index: None unless it leads.
 fn leader_view(raft: &Raft, applied: u64) -> Option<LeaderView> {
     let metrics = raft.metrics();
-    let metrics = metrics.borrow();
+    let metrics = metrics.borrow_watched();
     if metrics.state != openraft::ServerState::Leader {
         return None;
     }
@@ -230,13 +232,14 @@ fn leader_view(raft: &Raft, applied: u64) -> Option<LeaderView> {
 /// One quorum round. openraft's read log id is at least the leader's own-term blank entry, so a
 /// new leader's reads wait for that entry to apply.
 async fn leadership_round(raft: &Raft, round_timeout: Duration) -> RoundResult {
-    let outcome = tokio::time::timeout(round_timeout, raft.get_read_log_id()).await;
+    let outcome =
+        tokio::time::timeout(round_timeout, raft.get_read_log_id(ReadPolicy::ReadIndex)).await;
     match outcome {
-        Ok(Ok((read_log_id, _))) => Ok(read_log_id.map_or(0, |l| l.index)),
-        Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => {
+        Ok(Ok((read_log_id, _))) => Ok(read_log_id.index()),
+        Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f)))) => {
             Err(LeaderError::NotLeader(f.leader_id))
         }
-        Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e)))) => {
+        Ok(Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(e)))) => {
             Err(LeaderError::Failed(ClusterError::NoLeader(format!(
                 "leadership not confirmed: {e}"
             ))))

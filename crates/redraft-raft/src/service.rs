@@ -1,18 +1,22 @@
 //! The gRPC server of a node: Raft RPCs into the local Raft; the leader's side of Forward,
 //! ReadIndex and Admin; and the notices a node receives (stand for election, you were removed).
 
+use openraft::async_runtime::WatchReceiver;
 use std::sync::Arc;
 
-use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+use std::io::Cursor;
+
+use openraft::raft::{AppendEntriesRequest, VoteRequest};
 use redraft_engine::Argv;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::time::Instant;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 use crate::admin::{self, AdminOp};
 use crate::core::{Core, LeaderError};
 use crate::error::AdminError;
+use crate::network::{SnapshotHeader, SnapshotResult};
 use crate::pb::raft_service_server::RaftService;
 use crate::pb::{
     forward_response, read_index_response, AdminRequest, AdminResponse, Empty, ForwardRequest,
@@ -20,7 +24,7 @@ use crate::pb::{
 };
 use crate::reply_stream::Pieces;
 use crate::routing::to_failure;
-use crate::types::{NodeId, TypeConfig};
+use crate::types::{NodeId, Snapshot, TypeConfig};
 
 pub struct Service {
     core: Arc<Core>,
@@ -103,16 +107,45 @@ impl RaftService for Service {
     }
 
     async fn vote(&self, request: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {
-        let rpc: VoteRequest<NodeId> = decode(request)?;
+        let rpc: VoteRequest<TypeConfig> = decode(request)?;
         reply(&self.core.raft.vote(rpc).await)
     }
 
-    async fn install_snapshot(
+    async fn pre_vote(
         &self,
         request: Request<RaftPayload>,
     ) -> Result<Response<RaftPayload>, Status> {
-        let rpc: InstallSnapshotRequest<TypeConfig> = decode(request)?;
-        reply(&self.core.raft.install_snapshot(rpc).await)
+        let rpc: VoteRequest<TypeConfig> = decode(request)?;
+        reply(&self.core.raft.pre_vote(rpc).await)
+    }
+
+    /// Gathers the streamed snapshot, then hands it to openraft whole (which checks the vote).
+    async fn install_snapshot(
+        &self,
+        request: Request<Streaming<RaftPayload>>,
+    ) -> Result<Response<RaftPayload>, Status> {
+        let mut stream = request.into_inner();
+        let first = stream
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("a snapshot stream without its header"))?;
+        let (vote, meta): SnapshotHeader = postcard::from_bytes(&first.data)
+            .map_err(|e| Status::invalid_argument(format!("undecodable snapshot header: {e}")))?;
+        let mut data = Vec::new();
+        while let Some(piece) = stream.message().await? {
+            data.extend_from_slice(&piece.data);
+        }
+        let snapshot = Snapshot {
+            meta,
+            snapshot: Cursor::new(data),
+        };
+        let installed: SnapshotResult = self
+            .core
+            .raft
+            .install_full_snapshot(vote, snapshot)
+            .await
+            .map_err(|fatal| fatal.to_string());
+        reply(&installed)
     }
 
     type ForwardStream = ForwardStream;
@@ -194,7 +227,8 @@ impl RaftService for Service {
         self.core
             .raft
             .trigger()
-            .elect()
+            // No Pre-Vote: the leader asked, and has stopped renewing the followers' leases.
+            .elect(false)
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(Empty {}))
@@ -212,7 +246,7 @@ impl RaftService for Service {
         // stray notice must not take a member out of service.
         let (leader, term) = {
             let metrics = self.core.raft.metrics();
-            let metrics = metrics.borrow();
+            let metrics = metrics.borrow_watched();
             (metrics.current_leader, metrics.current_term)
         };
         if leader != Some(notice.leader_id) || term != notice.term {

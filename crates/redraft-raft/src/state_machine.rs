@@ -6,13 +6,14 @@
 use std::io::{self, Cursor};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use openraft::storage::RaftStateMachine;
-use openraft::{AnyError, EntryPayload, RaftSnapshotBuilder, StorageIOError};
+use openraft::storage::{EntryResponder, RaftStateMachine};
+use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 use redraft_engine::entry::TRANSACTION_COMMAND;
 use redraft_engine::AS_USER_COMMAND;
 use redraft_engine::{Access, Engine, Event, LogCommand, Op, Reply, ServedWaiter, SCRIPT_COMMANDS};
+use tokio_stream::{Stream, StreamExt};
 
 use crate::blocking::long_running;
 use tokio::sync::{mpsc, watch};
@@ -22,7 +23,7 @@ use crate::snapshot_file::SnapshotFile;
 use crate::snapshot_fork::Encoder;
 use crate::stats::{RaftStats, SnapshotStats};
 use crate::types::{
-    Entry, LogId, Response, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+    Entry, LogId, Response, Snapshot, SnapshotData, SnapshotMeta, StoredMembership, TypeConfig,
 };
 
 /// The engine with the Raft position its state corresponds to. One lock covers both, so a
@@ -318,19 +319,8 @@ impl SnapshotSlot {
         let loaded = self.file.load().map_err(io::Error::other)?;
         Ok(loaded.map(|(meta, data)| Snapshot {
             meta,
-            snapshot: Box::new(Cursor::new(data)),
+            snapshot: Cursor::new(data),
         }))
-    }
-}
-
-/// Unique across restarts: the applied log id plus the wall-clock time of the build.
-fn snapshot_id(last_applied: Option<LogId>) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    match last_applied {
-        Some(l) => format!("{}-{}-{nanos}", l.leader_id, l.index),
-        None => format!("none-{nanos}"),
     }
 }
 
@@ -373,7 +363,6 @@ fn build_timed(
         let meta = SnapshotMeta {
             last_log_id: replica.last_applied,
             last_membership: replica.membership.clone(),
-            snapshot_id: snapshot_id(replica.last_applied),
         };
         let encoding = match Encoder::start(&replica.engine, &slot.encoding_path()) {
             Some(child) => Err(child),
@@ -404,7 +393,7 @@ fn build_timed(
     );
     Ok(Snapshot {
         meta,
-        snapshot: Box::new(Cursor::new(data)),
+        snapshot: Cursor::new(data),
     })
 }
 
@@ -417,19 +406,16 @@ impl Drop for BuildEnded<'_> {
     }
 }
 
-fn join_error(e: tokio::task::JoinError) -> StorageError {
-    StorageIOError::read_state_machine(AnyError::new(&e)).into()
-}
-
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
-    async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
+    type SnapshotData = SnapshotData;
+
+    async fn build_snapshot(&mut self) -> io::Result<Snapshot> {
         let replica = self.replica.clone();
         let slot = self.snapshots.clone();
         // Encoding a large keyspace takes a while; keep it off the async workers.
         tokio::task::spawn_blocking(move || build_blocking(&replica, &slot))
             .await
-            .map_err(join_error)?
-            .map_err(|e| StorageIOError::write_snapshot(None, AnyError::new(&e)).into())
+            .map_err(io::Error::other)?
     }
 }
 
@@ -458,31 +444,35 @@ impl StateMachine {
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotData = SnapshotData;
     type SnapshotBuilder = SnapshotBuilder;
 
-    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+    async fn applied_state(&mut self) -> io::Result<(Option<LogId>, StoredMembership)> {
         let replica = read_replica(&self.replica);
         Ok((replica.last_applied, replica.membership.clone()))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError>
+    /// Applies what openraft has committed and answers each entry's proposer as soon as its
+    /// entry is applied.
+    async fn apply<Strm>(&mut self, mut entries: Strm) -> io::Result<()>
     where
-        I: IntoIterator<Item = Entry> + Send,
-        I::IntoIter: Send,
+        Strm: Stream<Item = io::Result<EntryResponder<TypeConfig>>> + Unpin + OptionalSend,
     {
-        // The lock is taken per entry so that reads interleave with a long batch.
-        let entries: Vec<Entry> = entries.into_iter().collect();
-        let slow = entries.iter().any(runs_a_script);
-        let apply_all = || entries.into_iter().map(|e| self.apply_one(e)).collect();
-        let responses: Vec<Response> = match slow {
-            true => long_running(apply_all),
-            false => apply_all(),
-        };
-        let applied = read_replica(&self.replica).last_applied;
-        if !responses.is_empty() {
-            self.applied_tx.send_replace(applied.map_or(0, |l| l.index));
+        while let Some(next) = entries.next().await {
+            let (entry, responder) = next?;
+            let index = entry.log_id.index;
+            // The lock is taken per entry so that reads interleave with a long batch.
+            let response = match runs_a_script(&entry) {
+                true => long_running(|| self.apply_one(entry)),
+                false => self.apply_one(entry),
+            };
+            // Published before the reply: whoever hears of the write may read it at once.
+            self.applied_tx.send_replace(index);
+            if let Some(responder) = responder {
+                responder.send(response);
+            }
         }
-        Ok(responses)
+        Ok(())
     }
 
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
@@ -492,15 +482,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
-        Ok(Box::new(Cursor::new(Vec::new())))
-    }
-
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        snapshot: Box<Cursor<Vec<u8>>>,
-    ) -> Result<(), StorageError> {
+        snapshot: SnapshotData,
+    ) -> io::Result<()> {
         let started = Instant::now();
         let data = snapshot.into_inner();
         let bytes = data.len();
@@ -513,8 +499,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             Ok::<Engine, io::Error>(engine)
         })
         .await
-        .map_err(join_error)?
-        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), AnyError::new(&e)))?;
+        .map_err(io::Error::other)??;
         {
             let mut replica = write_replica(&self.replica);
             self.answer_skipped_waiters(&replica.engine, &engine);
@@ -544,12 +529,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok(())
     }
 
-    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
+    async fn get_current_snapshot(&mut self) -> io::Result<Option<Snapshot>> {
         let slot = self.snapshots.clone();
         tokio::task::spawn_blocking(move || slot.load())
             .await
-            .map_err(join_error)?
-            .map_err(|e| StorageIOError::read_snapshot(None, AnyError::new(&e)).into())
+            .map_err(io::Error::other)?
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::io::Cursor;
 
+use openraft::type_config::alias;
 use redraft_engine::{LogCommand, Reply};
 use serde::{Deserialize, Serialize};
 
@@ -13,26 +14,33 @@ pub struct Response {
 }
 
 openraft::declare_raft_types!(
-    /// redraft's Raft: u64 node ids, nodes addressed by their gRPC address, engine commands as
-    /// the log's payload, whole snapshots held in memory.
+    /// redraft's Raft: u64 node ids and terms, nodes addressed by their gRPC address, engine
+    /// commands as the log's payload.
     pub TypeConfig:
         D = LogCommand,
         R = Response,
         NodeId = u64,
         Node = openraft::BasicNode,
-        Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
         AsyncRuntime = openraft::TokioRuntime,
 );
 
+/// A snapshot's bytes, held whole in memory (the engine encodes and decodes whole snapshots).
+pub type SnapshotData = Cursor<Vec<u8>>;
+
 pub type NodeId = u64;
 pub type Node = openraft::BasicNode;
-pub type Entry = openraft::Entry<TypeConfig>;
-pub type LogId = openraft::LogId<NodeId>;
-pub type Vote = openraft::Vote<NodeId>;
-pub type StorageError = openraft::StorageError<NodeId>;
-pub type StoredMembership = openraft::StoredMembership<NodeId, Node>;
-pub type Raft = openraft::Raft<TypeConfig>;
-pub type Metrics = openraft::RaftMetrics<NodeId, Node>;
-pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, Node>;
-pub type Snapshot = openraft::Snapshot<TypeConfig>;
+pub type Entry = alias::EntryOf<TypeConfig>;
+pub type LogId = alias::LogIdOf<TypeConfig>;
+pub type Vote = alias::VoteOf<TypeConfig>;
+pub type LeaderId = alias::LeaderIdOf<TypeConfig>;
+pub type StoredMembership = alias::StoredMembershipOf<TypeConfig>;
+pub type Raft = openraft::Raft<TypeConfig, crate::state_machine::StateMachine>;
+pub type Metrics = openraft::RaftMetrics<TypeConfig>;
+pub type SnapshotMeta = alias::SnapshotMetaOf<TypeConfig>;
+pub type Snapshot = alias::SnapshotOf<TypeConfig, SnapshotData>;
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} replies", self.replies.len())
+    }
+}

@@ -2,8 +2,8 @@
 //! with the default log cache, with caches so small that reads go to the segment files, and
 //! without fsync (`--fsync no`).
 
-use openraft::testing::{StoreBuilder, Suite};
-use openraft::{AnyError, StorageError, StorageIOError};
+use openraft::testing::log::{StoreBuilder, Suite};
+use openraft::{ErrorSubject, ErrorVerb, StorageError};
 use redraft_raft::testing::{LogOptions, LogStore, Outputs, StateMachine, TypeConfig};
 use tempfile::TempDir;
 
@@ -23,8 +23,11 @@ impl FreshStore {
 }
 
 impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
-    async fn build(&self) -> Result<(TempDir, LogStore, StateMachine), StorageError<u64>> {
-        let io = |e: &dyn std::fmt::Display| StorageIOError::write(AnyError::error(e.to_string()));
+    async fn build(&self) -> Result<(TempDir, LogStore, StateMachine), StorageError<TypeConfig>> {
+        let io = |e: &dyn std::fmt::Display| {
+            let e = std::io::Error::other(e.to_string());
+            StorageError::from_io_error(ErrorSubject::Store, ErrorVerb::Write, e)
+        };
         let dir = TempDir::new().map_err(|e| io(&e))?;
         let options = LogOptions {
             cache_bytes: self.cache_bytes,
@@ -45,32 +48,40 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for FreshStore {
     }
 }
 
-#[test]
-fn log_store_and_state_machine_pass_openraft_suite() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_store_and_state_machine_pass_openraft_suite() {
     let cache_bytes = LogOptions::default().cache_bytes;
-    Suite::test_all(FreshStore::caching(cache_bytes)).expect("storage suite");
+    Suite::test_all(FreshStore::caching(cache_bytes))
+        .await
+        .expect("storage suite");
 }
 
-#[test]
-fn log_store_without_a_cache_passes_openraft_suite() {
-    Suite::test_all(FreshStore::caching(0)).expect("storage suite, no cache");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_store_without_a_cache_passes_openraft_suite() {
+    Suite::test_all(FreshStore::caching(0))
+        .await
+        .expect("storage suite, no cache");
 }
 
-#[test]
-fn log_store_caching_a_few_entries_passes_openraft_suite() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_store_caching_a_few_entries_passes_openraft_suite() {
     // The suite's entries are blank or membership records of some tens of bytes, each counted
     // with 48 bytes of bookkeeping: two to three fit in 256, so most reads take some entries
     // from disk and the rest from the cache.
-    Suite::test_all(FreshStore::caching(256)).expect("storage suite, small cache");
+    Suite::test_all(FreshStore::caching(256))
+        .await
+        .expect("storage suite, small cache");
 }
 
-#[test]
-fn log_store_without_fsync_passes_openraft_suite() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_store_without_fsync_passes_openraft_suite() {
     // `--fsync no` skips every sync; the callbacks that tell openraft an append is stored
     // must still fire, in order, or the node would stall.
     let store = FreshStore {
         cache_bytes: 0,
         fsync: false,
     };
-    Suite::test_all(store).expect("storage suite, no fsync");
+    Suite::test_all(store)
+        .await
+        .expect("storage suite, no fsync");
 }

@@ -6,12 +6,12 @@
 //! entries up to `LogOptions::cache_bytes`; older ones are read back from their segment when
 //! asked for.
 //!
-//! `append()` writes the batch to the active segment and fsyncs it before calling openraft's
-//! flush callback. openraft 0.9 waits for that callback before it does anything else (it
-//! neither replicates nor appends the next batch meanwhile), so a flush never has company to
-//! share it with: grouping happens before the log (the leader's group proposal, openraft's
-//! batching of queued writes into one append), and the fsync runs in place rather than on
-//! another thread, which would only add two thread hand-offs to every write.
+//! `append()` writes the batch to the active segment (the page cache) and returns; the
+//! [`flusher`] thread fsyncs it and then calls openraft's flush callback. openraft 0.10 does
+//! not wait for that callback before it replicates the entries, so the leader's fsync runs
+//! while the followers write theirs (Raft thesis, 10.2.1): the leader counts itself towards
+//! the quorum only once the callback came, so an entry is still committed only when a majority
+//! holds it on disk. Appends that arrive during an fsync share the next one.
 //!
 //! The active segment is kept zero-filled ahead of its end ([`PREALLOCATED_BYTES`] at a time,
 //! written with the batch that crosses the end): an append then overwrites blocks the file
@@ -20,6 +20,7 @@
 //! median, and less contention when the nodes sync at once). A zero record header ends the
 //! written part of the last segment; recovery cuts what follows it, and a segment is cut to its
 //! records when the log rolls past it.
+mod flusher;
 pub(crate) mod meta;
 pub(crate) mod segment;
 mod table;
@@ -31,21 +32,21 @@ use std::ops::{Bound, RangeBounds};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
-use openraft::storage::{LogFlushed, RaftLogStorage};
-use openraft::{AnyError, LogState, RaftLogReader, StorageIOError};
+use openraft::storage::{IOFlushed, RaftLogStorage};
+use openraft::{LogState, RaftLogReader};
 
-use crate::blocking::long_running;
 use crate::config::DEFAULT_LOG_CACHE_BYTES;
 use crate::error::StartError;
 use crate::fsutil;
 use crate::record;
 use crate::stats::LatencyHistogram;
-use crate::types::{Entry, LogId, StorageError, TypeConfig, Vote};
+use crate::types::{Entry, LogId, TypeConfig, Vote};
+use flusher::Flusher;
 use meta::Meta;
 use segment::{Position, ReadError};
 use table::{Segment, Shared, Table};
@@ -110,6 +111,10 @@ pub struct LogStore {
     committed_index: Arc<AtomicU64>,
     /// The last index the durable snapshot covers, when purges must wait for it.
     durable_snapshot: Option<watch::Receiver<u64>>,
+    /// Syncs appended segments and reports them flushed (None without fsync).
+    flusher: Option<Flusher>,
+    /// `meta.vote`, shared with the readers.
+    vote: Arc<RwLock<Option<Vote>>>,
 }
 
 /// How long a purge waits for the snapshot that covers it to be on disk before it fails (the
@@ -120,6 +125,9 @@ const PURGE_WAIT: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct LogReader {
     shared: Arc<Shared>,
+    /// The vote as last saved, shared with the store (openraft checks it around replication
+    /// reads, so that a deposed leader sends nothing it read after losing its term).
+    vote: Arc<RwLock<Option<Vote>>>,
 }
 
 impl LogStore {
@@ -135,29 +143,39 @@ impl LogStore {
         let committed_hint = meta::CommittedHint::open(&committed_path)
             .map_err(|e| StartError::io("opening the committed index hint", &committed_path, e))?;
         let recovered = recover(&log_dir, meta.last_purged, options.cache_bytes)?;
+        let fsync_seconds: Arc<LatencyHistogram> = Arc::default();
+        let flusher = match options.fsync {
+            true => Some(
+                Flusher::start(fsync_seconds.clone())
+                    .map_err(|e| StartError::io("starting the log's flusher", &log_dir, e))?,
+            ),
+            false => None,
+        };
         let mut store = LogStore {
             log_dir,
             meta_path,
             committed_hint,
             options,
             log_bytes: Arc::new(AtomicU64::new(recovered.table.live_bytes())),
-            fsync_seconds: Arc::default(),
+            fsync_seconds,
             shared: Arc::new(Shared::new(recovered.table)),
             last: recovered.last,
             active: recovered.active,
-            meta,
             committed,
             committed_index: Arc::new(AtomicU64::new(0)),
             durable_snapshot: None,
+            flusher,
+            vote: Arc::new(RwLock::new(meta.vote)),
+            meta,
         };
         store.committed = store.clamped_committed();
         store.publish_committed();
         Ok(store)
     }
 
-    /// Makes every purge wait until the snapshot on disk covers it. openraft 0.9 purges the
-    /// log a follower's installed snapshot covers without waiting for the install (the state
-    /// machine's worker runs it meanwhile): a crash in between would leave a log purged past a
+    /// Makes every purge wait until the snapshot on disk covers it. openraft 0.9 purged the log
+    /// a follower's installed snapshot covers without waiting for the install (the state
+    /// machine's worker ran it meanwhile; 0.10 promises no order either): a crash in between would leave a log purged past a
     /// snapshot that is not on disk, which openraft refuses at start (its committed index would
     /// lie behind the purged one) and which holds no copy of the purged entries.
     pub fn purge_behind_snapshots(&mut self, durable_snapshot: watch::Receiver<u64>) {
@@ -197,6 +215,11 @@ impl LogStore {
     /// The committed index as last saved by openraft, for status reports.
     pub fn committed_index(&self) -> Arc<AtomicU64> {
         self.committed_index.clone()
+    }
+
+    /// Waits until every append so far is synced and reported.
+    fn wait_for_flusher(&self) -> io::Result<()> {
+        self.flusher.as_ref().map_or(Ok(()), Flusher::wait_idle)
     }
 
     fn publish_committed(&self) {
@@ -492,12 +515,8 @@ fn bounds<RB: RangeBounds<u64>>(range: &RB) -> (u64, u64) {
     (start, end)
 }
 
-fn read_error(e: ReadError) -> StorageError {
-    StorageIOError::read_log_at_index(e.index(), AnyError::new(&e)).into()
-}
-
-fn write_error(e: io::Error) -> StorageError {
-    StorageIOError::write_logs(AnyError::new(&e)).into()
+fn read_error(e: ReadError) -> io::Error {
+    io::Error::other(e)
 }
 
 /// The entries of `[start, end)` up to `max_bytes` of records. From the cache on the calling
@@ -509,14 +528,14 @@ async fn read_entries(
     start: u64,
     end: u64,
     max_bytes: u64,
-) -> Result<Vec<Entry>, StorageError> {
+) -> io::Result<Vec<Entry>> {
     if start >= shared.table().cached_from() {
         return shared.read(start, end, max_bytes).map_err(read_error);
     }
     let shared = shared.clone();
     tokio::task::spawn_blocking(move || shared.read(start, end, max_bytes))
         .await
-        .map_err(|e| StorageError::from(StorageIOError::read_logs(AnyError::new(&e))))?
+        .map_err(io::Error::other)?
         .map_err(read_error)
 }
 
@@ -527,9 +546,13 @@ macro_rules! read_entries_by_range {
         async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
             &mut self,
             range: RB,
-        ) -> Result<Vec<Entry>, StorageError> {
+        ) -> io::Result<Vec<Entry>> {
             let (start, end) = bounds(&range);
             read_entries(&self.shared, start, end, u64::MAX).await
+        }
+
+        async fn read_vote(&mut self) -> io::Result<Option<Vote>> {
+            Ok(*self.vote.read().unwrap_or_else(|p| p.into_inner()))
         }
     };
 }
@@ -539,11 +562,7 @@ impl RaftLogReader<TypeConfig> for LogReader {
 
     /// Replication's read: bounded in bytes, so a lagging follower's catch-up neither holds
     /// hundreds of large entries in memory at once nor builds a message past the gRPC limit.
-    async fn limited_get_log_entries(
-        &mut self,
-        start: u64,
-        end: u64,
-    ) -> Result<Vec<Entry>, StorageError> {
+    async fn limited_get_log_entries(&mut self, start: u64, end: u64) -> io::Result<Vec<Entry>> {
         read_entries(&self.shared, start, end, REPLICATION_READ_BYTES).await
     }
 }
@@ -555,7 +574,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
 impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogReader;
 
-    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
+    async fn get_log_state(&mut self) -> io::Result<LogState<TypeConfig>> {
         Ok(LogState {
             last_purged_log_id: self.meta.last_purged,
             last_log_id: self.last_log_id(),
@@ -565,21 +584,18 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn get_log_reader(&mut self) -> LogReader {
         LogReader {
             shared: self.shared.clone(),
+            vote: self.vote.clone(),
         }
     }
 
-    async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
+    async fn save_vote(&mut self, vote: &Vote) -> io::Result<()> {
         self.meta.vote = Some(*vote);
-        self.meta
-            .save(&self.meta_path)
-            .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)).into())
+        self.meta.save(&self.meta_path)?;
+        *self.vote.write().unwrap_or_else(|p| p.into_inner()) = Some(*vote);
+        Ok(())
     }
 
-    async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        Ok(self.meta.vote)
-    }
-
-    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+    async fn save_committed(&mut self, committed: Option<LogId>) -> io::Result<()> {
         self.committed = committed;
         self.publish_committed();
         if let Err(e) = self.committed_hint.save(committed) {
@@ -589,47 +605,36 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(())
     }
 
-    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
+    async fn read_committed(&mut self) -> io::Result<Option<LogId>> {
         Ok(self.clamped_committed())
     }
 
-    async fn append<I>(
-        &mut self,
-        entries: I,
-        callback: LogFlushed<TypeConfig>,
-    ) -> Result<(), StorageError>
+    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> io::Result<()>
     where
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
     {
         if self.active.len >= self.options.segment_bytes {
-            self.roll().map_err(write_error)?;
+            self.roll()?;
         }
-        self.write_batch(&entries.into_iter().collect::<Vec<_>>())
-            .map_err(write_error)?;
-        // Earlier segments were synced by the appends that wrote them.
-        let flushed = match self.options.fsync {
-            true => long_running(|| {
-                let started = Instant::now();
-                let synced = self.active.file.sync_data();
-                self.fsync_seconds.observe(started.elapsed());
-                synced
-            }),
-            false => Ok(()),
-        };
-        callback.log_io_completed(flushed);
+        self.write_batch(&entries.into_iter().collect::<Vec<_>>())?;
+        // Earlier segments were synced when the log rolled past them.
+        match &self.flusher {
+            Some(flusher) => flusher.sync(self.active.file.clone(), callback),
+            None => callback.io_completed(Ok(())),
+        }
         Ok(())
     }
 
-    async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        self.truncate_from(log_id.index).map_err(write_error)
+    async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> io::Result<()> {
+        self.wait_for_flusher()?;
+        self.truncate_from(last_log_id.map_or(0, |l| l.index + 1))
     }
 
-    async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        self.wait_for_snapshot_covering(log_id.index)
-            .await
-            .map_err(write_error)?;
-        self.purge_upto(log_id).map_err(write_error)
+    async fn purge(&mut self, log_id: LogId) -> io::Result<()> {
+        self.wait_for_snapshot_covering(log_id.index).await?;
+        self.wait_for_flusher()?;
+        self.purge_upto(log_id)
     }
 }
 

@@ -73,14 +73,6 @@ pub enum ReadError {
     },
 }
 
-impl ReadError {
-    pub fn index(&self) -> u64 {
-        match self {
-            ReadError::Io { index, .. } | ReadError::Corrupt { index, .. } => *index,
-        }
-    }
-}
-
 /// Reads back entry `index`, whose record is at `position` of `file`.
 pub fn read_entry(file: &File, position: Position, index: u64) -> Result<Entry, ReadError> {
     let corrupt = |reason: String| ReadError::Corrupt {

@@ -1,11 +1,18 @@
 use std::fs::OpenOptions;
 
-use openraft::testing::log_id;
+use openraft::vote::RaftLeaderId;
 use openraft::EntryPayload;
 use redraft_engine::LogCommand;
 use tempfile::TempDir;
 
 use super::*;
+
+fn log_id(term: u64, node: u64, index: u64) -> LogId {
+    LogId::new(
+        crate::types::LeaderId::new(term, node).to_committed(),
+        index,
+    )
+}
 
 fn entry(term: u64, index: u64) -> Entry {
     let cmd = vec![
@@ -257,7 +264,7 @@ async fn truncate_cuts_the_files_and_survives_a_restart() {
     let dir = TempDir::new().unwrap();
     let mut store = open(&dir, tiny_segments());
     write_one_per_segment(&mut store, &entries(1, 0..10));
-    store.truncate(log_id(1, 1, 5)).await.unwrap();
+    store.truncate_after(Some(log_id(1, 1, 4))).await.unwrap();
     assert_eq!(all_entries(&mut store).await, entries(1, 0..5));
     write_one_per_segment(&mut store, &entries(2, 5..8));
     drop(store);
@@ -279,7 +286,7 @@ async fn without_fsync_appends_truncation_and_purge_survive_a_restart() {
     let mut store = open(&dir, options);
     store.save_vote(&Vote::new(4, 1)).await.unwrap();
     write_one_per_segment(&mut store, &entries(1, 0..10));
-    store.truncate(log_id(1, 1, 7)).await.unwrap();
+    store.truncate_after(Some(log_id(1, 1, 6))).await.unwrap();
     write_one_per_segment(&mut store, &entries(2, 7..9));
     store.purge(log_id(1, 1, 2)).await.unwrap();
     drop(store);
@@ -407,7 +414,7 @@ async fn without_a_cache_every_entry_is_read_from_disk() {
     assert_eq!(store.shared.table().cached_len(), 0);
     assert_eq!(store.shared.table().cache_bytes(), 0);
     assert_eq!(all_entries(&mut store).await, entries(1, 0..20));
-    store.truncate(log_id(1, 1, 12)).await.unwrap();
+    store.truncate_after(Some(log_id(1, 1, 11))).await.unwrap();
     let state = store.get_log_state().await.unwrap();
     assert_eq!(
         state.last_log_id,
@@ -428,11 +435,11 @@ async fn truncation_inside_and_before_the_cache_keeps_reads_right() {
     let mut store = open(&dir, options);
     write_each(&mut store, &entries(1, 10..30));
     // Inside the cached tail (26..30): two cached entries stay.
-    store.truncate(log_id(1, 1, 28)).await.unwrap();
+    store.truncate_after(Some(log_id(1, 1, 27))).await.unwrap();
     assert_eq!(store.shared.table().cached_len(), 2);
     assert_eq!(store.shared.table().cache_bytes(), cache_for(2, 10));
     // Before it: the cache empties and the new last id comes from disk.
-    store.truncate(log_id(1, 1, 20)).await.unwrap();
+    store.truncate_after(Some(log_id(1, 1, 19))).await.unwrap();
     assert_eq!(store.shared.table().cached_len(), 0);
     let state = store.get_log_state().await.unwrap();
     assert_eq!(state.last_log_id, Some(log_id(1, 1, 19)));
