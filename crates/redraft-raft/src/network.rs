@@ -121,15 +121,19 @@ impl PeerClient {
         let header: SnapshotHeader = (vote, snapshot.meta);
         let header =
             postcard::to_allocvec(&header).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        let data = snapshot.snapshot.into_inner();
-        let pieces = data.len().div_ceil(SNAPSHOT_PIECE_BYTES) as u32;
-        let messages = std::iter::once(header)
-            .chain(data.chunks(SNAPSHOT_PIECE_BYTES).map(<[u8]>::to_vec))
-            .map(|data| RaftPayload { data: data.into() })
-            .collect::<Vec<_>>();
+        // Pieces are views of the one buffer, made as the stream is sent: no second copy.
+        let data = prost::bytes::Bytes::from(snapshot.snapshot.into_inner());
+        let pieces = data.len().div_ceil(SNAPSHOT_PIECE_BYTES);
+        let piece = move |i: usize| {
+            let start = i * SNAPSHOT_PIECE_BYTES;
+            data.slice(start..(start + SNAPSHOT_PIECE_BYTES).min(data.len()))
+        };
+        let messages = std::iter::once(prost::bytes::Bytes::from(header))
+            .chain((0..pieces).map(piece))
+            .map(|data| RaftPayload { data });
         let mut request = tonic::Request::new(tokio_stream::iter(messages));
         // Each piece may take the per-message time.
-        request.set_timeout(ttl.saturating_mul(pieces.max(1)));
+        request.set_timeout(ttl.saturating_mul(pieces.max(1) as u32));
         let reply = client.install_snapshot(request).await;
         let payload = reply.map_err(status_error)?.into_inner();
         let remote: SnapshotResult = postcard::from_bytes(&payload.data)
