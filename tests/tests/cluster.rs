@@ -652,6 +652,40 @@ async fn leader_without_quorum_fails_writes_fast_with_a_cluster_error() {
     assert_survivor_fails_fast(&cluster, leader).await;
 }
 
+/// Pre-Vote (Raft thesis 9.6): a follower cut off for several election timeouts asks whether
+/// it would win before it raises its term, finds no voter, and so comes back with the term it
+/// left with: the leader stands. Without Pre-Vote it would come back with a higher term and
+/// depose the leader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_cut_off_and_healed_leaves_the_leader_and_its_term_alone() {
+    let cluster = Cluster::start_with(3, ClusterOptions::default().proxied_links()).await;
+    let leader = cluster.leader().await;
+    let term = cluster.info(leader).await.num("term");
+    let follower = cluster.followers().await[0];
+    let others: Vec<u64> = cluster
+        .ids()
+        .into_iter()
+        .filter(|&id| id != follower)
+        .collect();
+    cluster.cut_between(&[follower], &others);
+    // More than twice the longest election timeout (2 s by default).
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        cluster.info(follower).await.num("term"),
+        term,
+        "cut-off node's term"
+    );
+    cluster.heal_links();
+    cluster.wait_applied_equal().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(cluster.current_leader().await, Ok(leader));
+    assert_eq!(
+        cluster.info(leader).await.num("term"),
+        term,
+        "leader's term"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_leader_is_replaced_and_serves_no_stale_read_after_resuming() {
     let cluster = Cluster::start(3).await;
