@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use openraft::error::{ClientWriteError, Fatal, RaftError};
+use openraft::raft::ClientWriteResult;
 use openraft::ServerState;
 use redraft_engine::{Argv, LogCommand, Op, Reply, Run};
 use tokio::sync::{oneshot, watch};
@@ -20,7 +21,7 @@ use crate::read_index::ReadBatcher;
 use crate::shared_rounds::SharedRounds;
 use crate::state_machine::SharedReplica;
 use crate::stats::RaftStats;
-use crate::types::{Metrics, NodeId, Raft};
+use crate::types::{Metrics, NodeId, Raft, TypeConfig, WriteCallback};
 use crate::write_batch::{deliver, WriteBatcher};
 
 /// Committed-but-unapplied entries beyond which new writes are refused (etcd's rule): the
@@ -97,8 +98,7 @@ impl Core {
 
     /// Stamps `op` with the leader's time, appends it and waits for its replies.
     pub async fn propose(&self, op: Op, deadline: Instant) -> Result<Vec<Reply>, LeaderError> {
-        self.check_may_lead()?;
-        self.check_apply_lag().map_err(LeaderError::Failed)?;
+        self.may_propose()?;
         let command = LogCommand {
             now_ms: self.clock.stamp(),
             op,
@@ -106,20 +106,7 @@ impl Core {
         let outcome = tokio::time::timeout_at(deadline, self.raft.client_write(command)).await;
         match outcome {
             Ok(Ok(response)) => Ok(response.data.replies),
-            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                Err(LeaderError::NotLeader(f.leader_id))
-            }
-            // Appended, then cut from the log by a new leader: it may have committed or may
-            // still commit through that leader.
-            Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(f)))) => {
-                Err(LeaderError::Failed(ClusterError::Unknown(format!(
-                    "leadership changed while the write was in flight (now node {:?}); it may still apply",
-                    f.leader_id
-                ))))
-            }
-            Ok(Err(RaftError::APIError(e))) => {
-                Err(LeaderError::Failed(ClusterError::Fatal(e.to_string())))
-            }
+            Ok(Err(RaftError::APIError(e))) => Err(write_error(e)),
             // The entry may have been appended and replicated before the node stopped.
             Ok(Err(RaftError::Fatal(Fatal::Stopped))) => Err(LeaderError::Failed(
                 ClusterError::Unknown("node stopped while the write was in flight".into()),
@@ -222,6 +209,22 @@ impl Core {
     }
 }
 
+/// What a refused or abandoned proposal tells its clients.
+fn write_error(error: ClientWriteError<TypeConfig>) -> LeaderError {
+    match error {
+        ClientWriteError::ForwardToLeader(f) => LeaderError::NotLeader(f.leader_id),
+        // Appended, then cut from the log by a new leader: it may have committed or may still
+        // commit through that leader.
+        ClientWriteError::LogEntryDiscarded(f) => {
+            LeaderError::Failed(ClusterError::Unknown(format!(
+            "leadership changed while the write was in flight (now node {:?}); it may still apply",
+            f.leader_id
+        )))
+        }
+        e => LeaderError::Failed(ClusterError::Fatal(e.to_string())),
+    }
+}
+
 impl Core {
     /// Appends write commands for database `db` through the leader's group proposal and waits
     /// (until `deadline`) for their replies.
@@ -241,22 +244,55 @@ impl Core {
         }
         match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::ShuttingDown)),
+            // The answer was dropped unsent: Raft stopped or refused the entry with it in flight.
+            Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::Unknown(
+                "the write's answer was lost (Raft stopped?); it may have been applied".into(),
+            ))),
             Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
                 "write not applied within the request timeout; it may still be".into(),
             ))),
         }
     }
 
-    /// Proposes batches while runs are waiting, one proposal in flight at a time.
+    /// Proposes batches while runs are waiting, one proposal in flight at a time (the next
+    /// batch gathers what arrives meanwhile). Each batch's clients are answered by the
+    /// batch's [`WriteCallback`] where its entry is applied, not by this task.
     async fn drive_writes(self: Arc<Self>) {
         while let Some(batch) = self.writes.next_batch() {
             let (runs, replies): (Vec<Run>, Vec<_>) =
                 batch.into_iter().map(|w| (w.run, w.reply)).unzip();
             let counts: Vec<usize> = runs.iter().map(|run| run.cmds.len()).collect();
             let deadline = Instant::now() + self.config.request_timeout;
-            let outcome = self.propose(Op::Batch { runs }, deadline).await;
-            deliver(outcome, &counts, replies);
+            if let Err(refused) = self.may_propose() {
+                deliver(Err(refused), &counts, replies);
+                continue;
+            }
+            let (done, answered) = oneshot::channel();
+            let answer = WriteCallback::new(move |result: ClientWriteResult<TypeConfig>| {
+                let outcome = result.map(|r| r.data.replies).map_err(write_error);
+                deliver(outcome, &counts, replies);
+                let _ = done.send(());
+            });
+            let command = LogCommand {
+                now_ms: self.clock.stamp(),
+                op: Op::Batch { runs },
+            };
+            // On failure openraft drops the callback unanswered: the clients then hear that
+            // the outcome is unknown (`propose_commands`).
+            if self
+                .raft
+                .client_write_ff(command, Some(answer))
+                .await
+                .is_ok()
+            {
+                let _ = tokio::time::timeout_at(deadline, answered).await;
+            }
         }
+    }
+
+    /// Whether this node may propose now (the checks of [`Core::propose`]).
+    fn may_propose(&self) -> Result<(), LeaderError> {
+        self.check_may_lead()?;
+        self.check_apply_lag().map_err(LeaderError::Failed)
     }
 }
