@@ -422,11 +422,11 @@ impl<C: Cluster> Session<C> {
         let now = Instant::now();
         match kill {
             Kill::Addr(addr) => {
-                let found = server
-                    .clients
-                    .all()
-                    .into_iter()
-                    .find(|client| client.addr.to_string().as_bytes() == addr.as_slice());
+                // A killed connection is gone for Redis at once; here its session may still be
+                // closing, and must not be found (and "killed") a second time.
+                let found = server.clients.all().into_iter().find(|client| {
+                    !client.is_killed() && client.addr.to_string().as_bytes() == addr.as_slice()
+                });
                 match found {
                     Some(client) => {
                         client.kill(&server.hub);
@@ -446,7 +446,7 @@ impl<C: Cluster> Session<C> {
                 }
                 let mut killed = 0;
                 for client in server.clients.all() {
-                    if self.kill_matches(&filter, &client, now) {
+                    if !client.is_killed() && self.kill_matches(&filter, &client, now) {
                         client.kill(&server.hub);
                         killed += 1;
                     }
