@@ -115,6 +115,9 @@ pub struct RaftStatus {
     pub commit_index: u64,
     pub applied_index: u64,
     pub snapshot_index: u64,
+    /// The last entry removed from the log (0 while none was): a node that lags behind it
+    /// catches up by snapshot.
+    pub purged_index: u64,
     /// Voters, ascending.
     pub members: Vec<u64>,
     pub learners: Vec<u64>,
@@ -419,6 +422,7 @@ impl RaftNode {
             commit_index: self.core.committed.load(Ordering::Acquire),
             applied_index: metrics.last_applied.map_or(0, |l| l.index),
             snapshot_index: metrics.snapshot.map_or(0, |l| l.index),
+            purged_index: metrics.purged.map_or(0, |l| l.index),
             members: voters.iter().copied().collect(),
             learners: membership
                 .learner_ids()

@@ -238,6 +238,7 @@ impl Cluster for RaftCluster {
             ("commit_index".into(), status.commit_index.to_string()),
             ("applied_index".into(), status.applied_index.to_string()),
             ("snapshot_index".into(), status.snapshot_index.to_string()),
+            ("purged_index".into(), status.purged_index.to_string()),
             ("members".into(), join(&status.members)),
             ("learners".into(), join(&status.learners)),
         ]

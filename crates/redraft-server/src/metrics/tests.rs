@@ -22,6 +22,7 @@ fn leader_sample() -> Sample {
             commit_index: 119,
             applied_index: 118,
             snapshot_index: 100,
+            purged_index: 40,
             members: vec![1, 2, 3],
             learners: vec![],
         },
