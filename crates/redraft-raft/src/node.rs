@@ -135,7 +135,6 @@ impl RaftNode {
         let log_options = LogOptions {
             fsync: config.fsync,
             cache_bytes: config.log_cache_bytes,
-            node_id: Some(config.id),
             ..LogOptions::default()
         };
         let mut log = LogStore::open(&raft_dir, log_options)?;

@@ -4,13 +4,9 @@
 //! are written): the store writes the records into the page cache, queues the segment here and
 //! returns; this thread syncs it and only then reports the entries flushed, in the order they
 //! were appended. Appends that queue while a sync runs share the next one.
-//!
-//! A follower's appends are synced in place by the store when this thread is idle (see
-//! `LogStore::append`): it counts what it has queued and not yet reported for that.
 
 use std::fs::File;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
@@ -33,34 +29,22 @@ enum Job {
 
 pub(crate) struct Flusher {
     jobs: mpsc::Sender<Job>,
-    /// Syncs queued and not yet reported.
-    pending: Arc<AtomicUsize>,
 }
 
 impl Flusher {
     pub(crate) fn start(fsync_seconds: Arc<LatencyHistogram>) -> io::Result<Flusher> {
         let (jobs, queue) = mpsc::channel();
-        let pending = Arc::new(AtomicUsize::new(0));
-        let reported = pending.clone();
         thread::Builder::new()
             .name("log-flusher".into())
-            .spawn(move || run(&queue, &fsync_seconds, &reported))?;
-        Ok(Flusher { jobs, pending })
-    }
-
-    /// Whether every queued sync has been reported: a report made now by someone else comes
-    /// after all of this thread's.
-    pub(crate) fn is_idle(&self) -> bool {
-        self.pending.load(Ordering::Acquire) == 0
+            .spawn(move || run(&queue, &fsync_seconds))?;
+        Ok(Flusher { jobs })
     }
 
     /// Reports the append flushed once `file` is synced (and every earlier append is).
     pub(crate) fn sync(&self, file: Arc<File>, flushed: IOFlushed<TypeConfig>) {
-        self.pending.fetch_add(1, Ordering::AcqRel);
         if let Err(mpsc::SendError(Job::Sync { flushed, .. })) =
             self.jobs.send(Job::Sync { file, flushed })
         {
-            self.pending.fetch_sub(1, Ordering::AcqRel);
             flushed.io_completed(Err(stopped()));
         }
     }
@@ -79,7 +63,7 @@ fn stopped() -> io::Error {
 }
 
 /// Takes what is queued, syncs each segment named once, then reports in order.
-fn run(queue: &mpsc::Receiver<Job>, fsync_seconds: &LatencyHistogram, pending: &AtomicUsize) {
+fn run(queue: &mpsc::Receiver<Job>, fsync_seconds: &LatencyHistogram) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter());
@@ -98,13 +82,10 @@ fn run(queue: &mpsc::Receiver<Job>, fsync_seconds: &LatencyHistogram, pending: &
         }
         for job in batch {
             match job {
-                Job::Sync { flushed, .. } => {
-                    flushed.io_completed(match &outcome {
-                        Ok(()) => Ok(()),
-                        Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-                    });
-                    pending.fetch_sub(1, Ordering::AcqRel);
-                }
+                Job::Sync { flushed, .. } => flushed.io_completed(match &outcome {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+                }),
                 Job::Barrier(done) => {
                     let _ = done.send(());
                 }

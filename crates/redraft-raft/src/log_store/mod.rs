@@ -20,9 +20,6 @@
 //! median, and less contention when the nodes sync at once). A zero record header ends the
 //! written part of the last segment; recovery cuts what follows it, and a segment is cut to its
 //! records when the log rolls past it.
-//!
-//! A follower's appends are synced in place instead, when the flusher has nothing queued: the
-//! follower answers the leader only after the sync, so a thread would only add hand-offs.
 mod flusher;
 pub(crate) mod meta;
 pub(crate) mod segment;
@@ -66,9 +63,6 @@ pub struct LogOptions {
     /// read back from disk. Replication and apply read the newest entries, so the cache serves
     /// them unless a follower or the state machine lags.
     pub cache_bytes: u64,
-    /// This node's id. Appends of entries another node proposed (a follower's) are synced in
-    /// place rather than by the flusher thread; without an id every append goes to the thread.
-    pub node_id: Option<u64>,
 }
 
 impl Default for LogOptions {
@@ -77,7 +71,6 @@ impl Default for LogOptions {
             fsync: true,
             segment_bytes: 64 * 1024 * 1024,
             cache_bytes: DEFAULT_LOG_CACHE_BYTES,
-            node_id: None,
         }
     }
 }
@@ -276,27 +269,6 @@ impl LogStore {
 
     /// Frames `entries` into one buffer, writes it to the active segment, and adds the entries
     /// to the table (where the newest records stay cached).
-    /// Whether another node proposed these entries: this node follows, and its answer to the
-    /// leader waits for their sync anyway.
-    fn proposed_elsewhere(&self, entries: &[Entry]) -> bool {
-        let me = self.options.node_id;
-        me.is_some()
-            && entries
-                .iter()
-                .all(|e| Some(e.log_id.leader_id.node_id) != me)
-    }
-
-    /// Syncs the active segment on the caller's task and reports the append. A follower's core
-    /// has nothing to send until then, so this saves the two thread hand-offs (core → flusher →
-    /// core) of the flusher's path. Only when the flusher is idle, so that reports stay in
-    /// append order.
-    fn sync_in_place(&self, callback: IOFlushed<TypeConfig>) {
-        let started = std::time::Instant::now();
-        let synced = self.active.file.sync_data();
-        self.fsync_seconds.observe(started.elapsed());
-        callback.io_completed(synced);
-    }
-
     fn write_batch(&mut self, entries: &[Entry]) -> io::Result<()> {
         let Some(batch_last) = entries.last().map(|e| e.log_id) else {
             return Ok(());
@@ -645,13 +617,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         if self.active.len >= self.options.segment_bytes {
             self.roll()?;
         }
-        let entries: Vec<Entry> = entries.into_iter().collect();
-        self.write_batch(&entries)?;
+        self.write_batch(&entries.into_iter().collect::<Vec<_>>())?;
         // Earlier segments were synced when the log rolled past them.
         match &self.flusher {
-            Some(flusher) if flusher.is_idle() && self.proposed_elsewhere(&entries) => {
-                self.sync_in_place(callback);
-            }
             Some(flusher) => flusher.sync(self.active.file.clone(), callback),
             None => callback.io_completed(Ok(())),
         }

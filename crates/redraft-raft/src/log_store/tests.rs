@@ -1,6 +1,5 @@
 use std::fs::OpenOptions;
 
-use openraft::type_config::TypeConfigExt;
 use openraft::vote::RaftLeaderId;
 use openraft::EntryPayload;
 use redraft_engine::LogCommand;
@@ -38,7 +37,6 @@ fn tiny_segments() -> LogOptions {
         fsync: true,
         segment_bytes: 1,
         cache_bytes: 0,
-        node_id: None,
     }
 }
 
@@ -736,58 +734,4 @@ async fn a_purge_waits_for_the_snapshot_that_covers_it() {
         Some(log_id(1, 1, 5))
     );
     assert_eq!(all_entries(&mut store).await, entries(1, 6..8));
-}
-
-/// Entries that node `leader` proposed in `term`.
-fn entries_of(leader: u64, term: u64, range: std::ops::Range<u64>) -> Vec<Entry> {
-    range
-        .map(|i| Entry {
-            log_id: log_id(term, leader, i),
-            ..entry(term, i)
-        })
-        .collect()
-}
-
-fn as_node(id: u64) -> LogOptions {
-    LogOptions {
-        node_id: Some(id),
-        ..LogOptions::default()
-    }
-}
-
-/// A follower's append (entries another node proposed) is synced and reported before `append`
-/// returns, without the hand-offs to the flusher thread and back.
-#[tokio::test]
-async fn a_followers_append_is_reported_before_append_returns() {
-    let dir = TempDir::new().unwrap();
-    let mut store = open(&dir, as_node(2));
-    let (tx, mut rx) = TypeConfig::oneshot();
-    store
-        .append(entries_of(1, 1, 1..4), IOFlushed::signal(tx))
-        .await
-        .unwrap();
-    assert!(matches!(rx.try_recv(), Ok(Ok(()))), "reported in place");
-}
-
-/// While the flusher holds this node's own append, a later follower's append queues behind it:
-/// reports come in append order.
-#[tokio::test]
-async fn an_append_synced_in_place_never_overtakes_a_queued_one() {
-    let dir = TempDir::new().unwrap();
-    let mut store = open(&dir, as_node(1));
-    let (own_tx, mut own_rx) = TypeConfig::oneshot();
-    let (later_tx, later_rx) = TypeConfig::oneshot();
-    store
-        .append(entries_of(1, 1, 1..4), IOFlushed::signal(own_tx))
-        .await
-        .unwrap();
-    store
-        .append(entries_of(2, 2, 4..6), IOFlushed::signal(later_tx))
-        .await
-        .unwrap();
-    later_rx.await.unwrap().unwrap();
-    assert!(
-        matches!(own_rx.try_recv(), Ok(Ok(()))),
-        "the earlier append was reported first"
-    );
 }
