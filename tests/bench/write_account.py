@@ -14,7 +14,7 @@ import re
 import statistics
 import sys
 
-LINE = re.compile(r"\s*(\S+) (\d+)/(\d+)\s+([\d.]+):\s+syscalls:(\w+):\s*(.*)")
+LINE = re.compile(r"\s*(\S+)\s+(\d+)/(\d+)\s+([\d.]+):\s+syscalls:(\w+):\s*(.*)")
 STEPS = [
     "leader: request read -> log entry written",
     "leader: log written -> AppendEntries sent",
