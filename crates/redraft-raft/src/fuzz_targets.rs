@@ -308,7 +308,7 @@ fn grpc_request_seeds() -> Vec<Vec<u8>> {
         ),
         raft_request(
             INSTALL_SNAPSHOT,
-            &(vote, snapshot_meta()) as &SnapshotHeader,
+            &(vote, snapshot_meta(), 1u64 << 20) as &SnapshotHeader,
         ),
         request(
             REMOVED_NOTICE,

@@ -1,6 +1,7 @@
 //! openraft's network over gRPC: each Raft message is postcard-encoded into a `RaftPayload`
 //! (see proto/redraft.proto), and the reply carries the remote `Result` the same way. A
-//! snapshot travels as one client stream: its vote and metadata, then its bytes in pieces.
+//! snapshot travels as one client stream: its vote, metadata and length, then its bytes in
+//! pieces.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,8 +26,9 @@ use crate::types::{Node, NodeId, Snapshot, SnapshotData, SnapshotMeta, TypeConfi
 /// Bytes of snapshot per message of the stream (well under the gRPC message bound).
 pub(crate) const SNAPSHOT_PIECE_BYTES: usize = 1 << 20;
 
-/// The first message of a snapshot's stream.
-pub(crate) type SnapshotHeader = (Vote, SnapshotMeta);
+/// The first message of a snapshot's stream: the vote, the metadata, and the snapshot's length
+/// in bytes (the receiver takes exactly that many, and refuses more than it could hold).
+pub(crate) type SnapshotHeader = (Vote, SnapshotMeta, u64);
 
 /// What the receiver of a snapshot answers: openraft's response, or why it could not install.
 pub(crate) type SnapshotResult = Result<SnapshotResponse<TypeConfig>, String>;
@@ -118,11 +120,11 @@ impl PeerClient {
         ttl: Duration,
     ) -> RpcResult<SnapshotResponse<TypeConfig>> {
         let mut client = self.client()?;
-        let header: SnapshotHeader = (vote, snapshot.meta);
-        let header =
-            postcard::to_allocvec(&header).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         // Pieces are views of the one buffer, made as the stream is sent: no second copy.
         let data = prost::bytes::Bytes::from(snapshot.snapshot.into_inner());
+        let header: SnapshotHeader = (vote, snapshot.meta, data.len() as u64);
+        let header =
+            postcard::to_allocvec(&header).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let pieces = data.len().div_ceil(SNAPSHOT_PIECE_BYTES);
         let piece = move |i: usize| {
             let start = i * SNAPSHOT_PIECE_BYTES;

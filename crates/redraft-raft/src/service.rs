@@ -11,6 +11,7 @@ use redraft_engine::Argv;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::time::Instant;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::admin::{self, AdminOp};
@@ -28,6 +29,52 @@ use crate::types::{NodeId, Snapshot, TypeConfig};
 
 pub struct Service {
     core: Arc<Core>,
+}
+
+/// The rest of a snapshot's stream: exactly the `declared` bytes its header announced, which
+/// must not exceed `bound`. A peer's stream cannot grow the receiver's memory past either, and a
+/// stream cut short is refused here rather than handed to openraft.
+async fn gather_snapshot<S>(pieces: &mut S, declared: u64, bound: u64) -> Result<Vec<u8>, Status>
+where
+    S: Stream<Item = Result<RaftPayload, Status>> + Unpin,
+{
+    if declared > bound {
+        return Err(Status::resource_exhausted(format!(
+            "a snapshot of {declared} bytes is larger than this node could hold ({bound} bytes)"
+        )));
+    }
+    let mut data = Vec::new();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece?;
+        if (data.len() + piece.data.len()) as u64 > declared {
+            return Err(Status::invalid_argument(format!(
+                "the snapshot stream ran past its declared {declared} bytes"
+            )));
+        }
+        data.extend_from_slice(&piece.data);
+    }
+    if data.len() as u64 != declared {
+        return Err(Status::invalid_argument(format!(
+            "the snapshot stream ended after {} of its {declared} bytes",
+            data.len()
+        )));
+    }
+    Ok(data)
+}
+
+/// This machine's memory: a received snapshot larger than it could not be held to install.
+fn memory_bytes() -> u64 {
+    // SAFETY: sysconf only reads the system's configuration.
+    let (pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    match (u64::try_from(pages), u64::try_from(page)) {
+        (Ok(pages), Ok(page)) if pages > 0 && page > 0 => pages.saturating_mul(page),
+        _ => u64::MAX,
+    }
 }
 
 /// A routed admin outcome as the leader-side shape (a forwarder only needs the distinction
@@ -119,7 +166,8 @@ impl RaftService for Service {
         reply(&self.core.raft.pre_vote(rpc).await)
     }
 
-    /// Gathers the streamed snapshot, then hands it to openraft whole (which checks the vote).
+    /// Gathers the streamed snapshot (`gather_snapshot`), then hands it to openraft whole
+    /// (which checks the vote).
     async fn install_snapshot(
         &self,
         request: Request<Streaming<RaftPayload>>,
@@ -129,12 +177,9 @@ impl RaftService for Service {
             .message()
             .await?
             .ok_or_else(|| Status::invalid_argument("a snapshot stream without its header"))?;
-        let (vote, meta): SnapshotHeader = postcard::from_bytes(&first.data)
+        let (vote, meta, len): SnapshotHeader = postcard::from_bytes(&first.data)
             .map_err(|e| Status::invalid_argument(format!("undecodable snapshot header: {e}")))?;
-        let mut data = Vec::new();
-        while let Some(piece) = stream.message().await? {
-            data.extend_from_slice(&piece.data);
-        }
+        let data = gather_snapshot(&mut stream, len, memory_bytes()).await?;
         let snapshot = Snapshot {
             meta,
             snapshot: Cursor::new(data),
@@ -261,5 +306,48 @@ impl RaftService for Service {
         }
         admin::mark_removed(&self.core);
         Ok(Response::new(Empty {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(sizes: &[usize]) -> impl Stream<Item = Result<RaftPayload, Status>> + Unpin {
+        let messages: Vec<_> = sizes
+            .iter()
+            .map(|&n| {
+                Ok(RaftPayload {
+                    data: vec![7; n].into(),
+                })
+            })
+            .collect();
+        tokio_stream::iter(messages)
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_of_its_declared_length_is_gathered_whole() {
+        let data = gather_snapshot(&mut pieces(&[4, 4, 2]), 10, 100)
+            .await
+            .unwrap();
+        assert_eq!(data, vec![7; 10]);
+        let empty = gather_snapshot(&mut pieces(&[]), 0, 100).await.unwrap();
+        assert!(empty.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_longer_shorter_or_larger_than_allowed_is_refused() {
+        let longer = gather_snapshot(&mut pieces(&[4, 4, 4]), 10, 100).await;
+        assert!(longer.is_err_and(|s| s.message().contains("ran past")));
+        let shorter = gather_snapshot(&mut pieces(&[4]), 10, 100).await;
+        assert!(shorter.is_err_and(|s| s.message().contains("ended after 4 of its 10")));
+        let too_big = gather_snapshot(&mut pieces(&[4]), 101, 100).await;
+        assert!(too_big.is_err_and(|s| s.code() == tonic::Code::ResourceExhausted));
+    }
+
+    #[test]
+    fn the_bound_is_the_machines_memory() {
+        let memory = memory_bytes();
+        assert!(memory > 64 << 20 && memory < u64::MAX, "{memory}");
     }
 }
