@@ -493,13 +493,20 @@ impl RaftNode {
     /// with the reason. Such a node can no longer serve; its process should exit so that a
     /// supervisor restarts it, rather than linger looking alive.
     pub async fn fatal_error(&self) -> String {
-        let mut metrics = self.core.raft.metrics();
+        // openraft reports a fatal error in its full metrics as its core ends, which drops the
+        // senders of every metrics channel: watching the server metrics (which change rarely)
+        // until then spares this task a wake-up on every turn of the core.
+        let mut server = self.core.raft.server_metrics();
+        let fatal = || match &self.core.raft.metrics().borrow_watched().running_state {
+            Err(fatal) => Some(fatal.to_string()),
+            Ok(()) => None,
+        };
         loop {
-            if let Err(fatal) = &metrics.borrow_watched().running_state {
-                return fatal.to_string();
+            if let Some(fatal) = fatal() {
+                return fatal;
             }
-            if metrics.changed().await.is_err() {
-                return "raft stopped".to_string();
+            if server.changed().await.is_err() {
+                return fatal().unwrap_or_else(|| "raft stopped".to_string());
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Watches openraft's metrics for the events an operator follows: a new term (an election), a
 //! new leader, a new membership. Each is counted (see [`RaftStats`]) and logged once, on
-//! every node, where openraft makes it known.
+//! every node, where openraft makes it known. It watches openraft's server metrics, which change
+//! with those alone, not the full metrics, which openraft publishes on every turn of its core
+//! (a wake-up of this task per write).
 
 use openraft::async_runtime::WatchReceiver;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::core::Core;
 use crate::stats::RaftStats;
-use crate::types::{Metrics, NodeId};
+use crate::types::{NodeId, ServerMetrics};
 
 /// What was last seen, to tell a change from a repeat.
 #[derive(Default, PartialEq)]
@@ -21,9 +23,9 @@ struct Seen {
 }
 
 impl Seen {
-    fn of(metrics: &Metrics) -> Seen {
+    fn of(metrics: &ServerMetrics) -> Seen {
         Seen {
-            term: metrics.current_term,
+            term: metrics.vote.leader_id.term,
             leader: metrics.current_leader,
             membership: metrics.membership_config.log_id().map(|l| l.index),
         }
@@ -31,7 +33,7 @@ impl Seen {
 }
 
 pub async fn run(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
-    let mut metrics = core.raft.metrics();
+    let mut metrics = core.raft.server_metrics();
     // What the node starts with (from disk) is no change.
     let mut seen = Seen::of(&metrics.borrow_watched());
     loop {

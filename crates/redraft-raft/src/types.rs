@@ -71,6 +71,7 @@ pub type LeaderId = alias::LeaderIdOf<TypeConfig>;
 pub type StoredMembership = alias::StoredMembershipOf<TypeConfig>;
 pub type Raft = openraft::Raft<TypeConfig, crate::state_machine::StateMachine>;
 pub type Metrics = openraft::RaftMetrics<TypeConfig>;
+pub type ServerMetrics = openraft::metrics::RaftServerMetrics<TypeConfig>;
 pub type SnapshotMeta = alias::SnapshotMetaOf<TypeConfig>;
 pub type Snapshot = alias::SnapshotOf<TypeConfig, SnapshotData>;
 
