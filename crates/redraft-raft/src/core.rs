@@ -22,7 +22,7 @@ use crate::shared_rounds::SharedRounds;
 use crate::state_machine::SharedReplica;
 use crate::stats::RaftStats;
 use crate::types::{Metrics, NodeId, Raft, TypeConfig, WriteCallback};
-use crate::write_batch::{deliver, WriteBatcher};
+use crate::write_batch::{deliver, Outcome, WriteBatcher};
 
 /// Committed-but-unapplied entries beyond which new writes are refused (etcd's rule): the
 /// apply loop must not fall unboundedly behind.
@@ -209,6 +209,20 @@ impl Core {
     }
 }
 
+/// A run's answer from the group proposal, by `deadline`. A lost answer is never "nothing
+/// applied": its entry may have been appended before Raft stopped or dropped its callback.
+async fn awaited_answer(deadline: Instant, answer: oneshot::Receiver<Outcome>) -> Outcome {
+    match tokio::time::timeout_at(deadline, answer).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::Unknown(
+            "the write's answer was lost (Raft stopped?); it may have been applied".into(),
+        ))),
+        Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
+            "write not applied within the request timeout; it may still be".into(),
+        ))),
+    }
+}
+
 /// What a refused or abandoned proposal tells its clients.
 fn write_error(error: ClientWriteError<TypeConfig>) -> LeaderError {
     match error {
@@ -242,16 +256,7 @@ impl Core {
         if start {
             tokio::spawn(self.clone().drive_writes());
         }
-        match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok(outcome)) => outcome,
-            // The answer was dropped unsent: Raft stopped or refused the entry with it in flight.
-            Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::Unknown(
-                "the write's answer was lost (Raft stopped?); it may have been applied".into(),
-            ))),
-            Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
-                "write not applied within the request timeout; it may still be".into(),
-            ))),
-        }
+        awaited_answer(deadline, rx).await
     }
 
     /// Proposes batches while runs are waiting, one proposal in flight at a time (the next
@@ -294,5 +299,30 @@ impl Core {
     fn may_propose(&self) -> Result<(), LeaderError> {
         self.check_may_lead()?;
         self.check_apply_lag().map_err(LeaderError::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_unknown(outcome: &Outcome) -> bool {
+        matches!(outcome, Err(LeaderError::Failed(ClusterError::Unknown(_))))
+    }
+
+    #[tokio::test]
+    async fn an_answer_dropped_unsent_or_late_is_an_unknown_outcome() {
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let (dropped, answer) = oneshot::channel();
+        drop(dropped);
+        assert!(is_unknown(&awaited_answer(deadline, answer).await));
+        let (_kept, answer) = oneshot::channel();
+        assert!(is_unknown(&awaited_answer(Instant::now(), answer).await));
+        let (sent, answer) = oneshot::channel();
+        sent.send(Ok(vec![Reply::Integer(1)])).unwrap();
+        assert_eq!(
+            awaited_answer(deadline, answer).await.unwrap(),
+            vec![Reply::Integer(1)]
+        );
     }
 }
