@@ -360,11 +360,6 @@ mod tests {
     }
 }
 
-/// Serializes commands with each argument as a byte string rather than a sequence of `u8`s.
-/// The encoding is the same in postcard (a length, then the bytes), so logs and snapshots
-/// written before still decode; what changes is the cost: serde's sequence path handles a
-/// 1 MiB value one byte at a time on every encode and decode (leader, network, follower), slow
-/// enough in a debug build to outlast a replication RPC's deadline.
 /// One byte string as a serde byte string: postcard writes it exactly as a sequence of bytes
 /// (its length, then the bytes), so what was stored either way reads back either way, but
 /// with one copy instead of a call per byte (a 1 MB reply forwarded between nodes).
@@ -380,6 +375,11 @@ pub(crate) mod byte_string {
     }
 }
 
+/// Serializes commands with each argument as a byte string rather than a sequence of `u8`s.
+/// The encoding is the same in postcard (a length, then the bytes), so logs and snapshots
+/// written before still decode; what changes is the cost: serde's sequence path handles a
+/// 1 MiB value one byte at a time on every encode and decode (leader, network, follower), slow
+/// enough in a debug build to outlast a replication RPC's deadline.
 mod argv_bytes {
     use std::fmt;
 
@@ -408,7 +408,7 @@ mod argv_bytes {
 
     impl Serialize for Bytes<'_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.serialize_bytes(self.0)
+            super::byte_string::serialize(self.0, serializer)
         }
     }
 
@@ -454,7 +454,7 @@ mod argv_bytes {
 
     impl<'de> Deserialize<'de> for ArgBuf {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_byte_buf(ArgVisitor).map(ArgBuf)
+            super::byte_string::deserialize(deserializer).map(ArgBuf)
         }
     }
 
