@@ -2,9 +2,9 @@
 //! ReadIndex and Admin; and the notices a node receives (stand for election, you were removed).
 
 use openraft::async_runtime::WatchReceiver;
-use std::sync::Arc;
-
 use std::io::Cursor;
+use std::sync::Arc;
+use std::time::Duration;
 
 use openraft::raft::{AppendEntriesRequest, VoteRequest};
 use redraft_engine::Argv;
@@ -32,9 +32,15 @@ pub struct Service {
 }
 
 /// The rest of a snapshot's stream: exactly the `declared` bytes its header announced, which
-/// must not exceed `bound`. A peer's stream cannot grow the receiver's memory past either, and a
-/// stream cut short is refused here rather than handed to openraft.
-async fn gather_snapshot<S>(pieces: &mut S, declared: u64, bound: u64) -> Result<Vec<u8>, Status>
+/// must not exceed `bound`, each piece within `piece_time` of the one before. A peer's stream
+/// can then neither grow the receiver's memory past either bound nor hold this task by going
+/// quiet, and a stream cut short is refused here rather than handed to openraft.
+async fn gather_snapshot<S>(
+    pieces: &mut S,
+    declared: u64,
+    bound: u64,
+    piece_time: Duration,
+) -> Result<Vec<u8>, Status>
 where
     S: Stream<Item = Result<RaftPayload, Status>> + Unpin,
 {
@@ -44,12 +50,19 @@ where
         )));
     }
     let mut data = Vec::new();
-    while let Some(piece) = pieces.next().await {
-        let piece = piece?;
+    while let Some(piece) = next_piece(pieces, piece_time).await? {
         if (data.len() + piece.data.len()) as u64 > declared {
             return Err(Status::invalid_argument(format!(
                 "the snapshot stream ran past its declared {declared} bytes"
             )));
+        }
+        if data.capacity() == 0 {
+            // Once, when bytes come: no doubling past the declared size, and no abort when the
+            // memory is not there.
+            let size = usize::try_from(declared).unwrap_or(usize::MAX);
+            data.try_reserve_exact(size).map_err(|e| {
+                Status::resource_exhausted(format!("no room for a {declared}-byte snapshot: {e}"))
+            })?;
         }
         data.extend_from_slice(&piece.data);
     }
@@ -60,6 +73,19 @@ where
         )));
     }
     Ok(data)
+}
+
+/// The next message of a snapshot's stream, or its end; an error when none comes in `time`.
+async fn next_piece<S>(pieces: &mut S, time: Duration) -> Result<Option<RaftPayload>, Status>
+where
+    S: Stream<Item = Result<RaftPayload, Status>> + Unpin,
+{
+    match tokio::time::timeout(time, pieces.next()).await {
+        Ok(piece) => piece.transpose(),
+        Err(_) => Err(Status::deadline_exceeded(format!(
+            "no piece of the snapshot stream within {time:?}"
+        ))),
+    }
 }
 
 /// This machine's memory: a received snapshot larger than it could not be held to install.
@@ -173,13 +199,14 @@ impl RaftService for Service {
         request: Request<Streaming<RaftPayload>>,
     ) -> Result<Response<RaftPayload>, Status> {
         let mut stream = request.into_inner();
-        let first = stream
-            .message()
+        // The sender gives each message the request timeout (network.rs).
+        let piece_time = self.core.config.request_timeout;
+        let first = next_piece(&mut stream, piece_time)
             .await?
             .ok_or_else(|| Status::invalid_argument("a snapshot stream without its header"))?;
         let (vote, meta, len): SnapshotHeader = postcard::from_bytes(&first.data)
             .map_err(|e| Status::invalid_argument(format!("undecodable snapshot header: {e}")))?;
-        let data = gather_snapshot(&mut stream, len, memory_bytes()).await?;
+        let data = gather_snapshot(&mut stream, len, memory_bytes(), piece_time).await?;
         let snapshot = Snapshot {
             meta,
             snapshot: Cursor::new(data),
@@ -325,24 +352,36 @@ mod tests {
         tokio_stream::iter(messages)
     }
 
+    const PIECE_TIME: Duration = Duration::from_secs(5);
+
     #[tokio::test]
     async fn a_snapshot_of_its_declared_length_is_gathered_whole() {
-        let data = gather_snapshot(&mut pieces(&[4, 4, 2]), 10, 100)
+        let data = gather_snapshot(&mut pieces(&[4, 4, 2]), 10, 100, PIECE_TIME)
             .await
             .unwrap();
         assert_eq!(data, vec![7; 10]);
-        let empty = gather_snapshot(&mut pieces(&[]), 0, 100).await.unwrap();
+        assert_eq!(data.capacity(), 10, "reserved once, exactly");
+        let empty = gather_snapshot(&mut pieces(&[]), 0, 100, PIECE_TIME)
+            .await
+            .unwrap();
         assert!(empty.is_empty());
     }
 
     #[tokio::test]
     async fn a_snapshot_longer_shorter_or_larger_than_allowed_is_refused() {
-        let longer = gather_snapshot(&mut pieces(&[4, 4, 4]), 10, 100).await;
+        let longer = gather_snapshot(&mut pieces(&[4, 4, 4]), 10, 100, PIECE_TIME).await;
         assert!(longer.is_err_and(|s| s.message().contains("ran past")));
-        let shorter = gather_snapshot(&mut pieces(&[4]), 10, 100).await;
+        let shorter = gather_snapshot(&mut pieces(&[4]), 10, 100, PIECE_TIME).await;
         assert!(shorter.is_err_and(|s| s.message().contains("ended after 4 of its 10")));
-        let too_big = gather_snapshot(&mut pieces(&[4]), 101, 100).await;
+        let too_big = gather_snapshot(&mut pieces(&[4]), 101, 100, PIECE_TIME).await;
         assert!(too_big.is_err_and(|s| s.code() == tonic::Code::ResourceExhausted));
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_stream_that_goes_quiet_is_given_up() {
+        let mut quiet = pieces(&[4]).chain(tokio_stream::pending());
+        let outcome = gather_snapshot(&mut quiet, 10, 100, Duration::from_millis(50)).await;
+        assert!(outcome.is_err_and(|s| s.code() == tonic::Code::DeadlineExceeded));
     }
 
     #[test]
