@@ -163,6 +163,9 @@ async fn every_node_serves_metrics_that_agree_with_the_cluster() {
         );
         assert!(value(metrics, "redraft_raft_log_fsync_seconds_count") >= 1.0);
         assert!(value(metrics, "redraft_raft_leader_changes_total") >= 1.0);
+        // The first election raised every node's term from 0 (the observer reads the term
+        // from openraft's server metrics).
+        assert!(value(metrics, "redraft_raft_elections_total") >= 1.0);
         assert!(value(metrics, "redraft_resident_memory_bytes") > 0.0);
         if id != leader {
             // Its SETs went to the leader.
