@@ -1,27 +1,33 @@
 //! openraft's network over gRPC: each Raft message is postcard-encoded into a `RaftPayload`
-//! (see proto/redraft.proto), and the reply carries the remote `Result` the same way. A
-//! snapshot travels as one client stream: its vote, metadata and length, then its bytes in
-//! pieces.
+//! (see proto/redraft.proto), and the reply carries the remote `Result` the same way.
+//! Replication to a follower is one long-lived stream each way: AppendEntries go out as
+//! openraft makes them, without a call (HTTP/2 stream, headers, server task) per message and
+//! without waiting for the answers of those before. A snapshot travels as one client stream:
+//! its vote, metadata and length, then its bytes in pieces.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use openraft::base::{BoxFuture, BoxStream};
 use openraft::error::{
     NetworkError, RPCError, RaftError, ReplicationClosed, StreamingError, Unreachable,
 };
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendError,
+    StreamAppendResult, VoteRequest, VoteResponse,
 };
 use openraft::{OptionalSend, RaftNetworkV2};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio_stream::{Stream, StreamExt};
 
 use crate::config::NodeConfig;
 use crate::pb::RaftPayload;
 use crate::peers::{self, Client, Peers};
-use crate::types::{Node, NodeId, Snapshot, SnapshotData, SnapshotMeta, TypeConfig, Vote};
+use crate::types::{LogId, Node, NodeId, Snapshot, SnapshotData, SnapshotMeta, TypeConfig, Vote};
 
 /// Bytes of snapshot per message of the stream (well under the gRPC message bound).
 pub(crate) const SNAPSHOT_PIECE_BYTES: usize = 1 << 20;
@@ -32,6 +38,13 @@ pub(crate) type SnapshotHeader = (Vote, SnapshotMeta, u64);
 
 /// What the receiver of a snapshot answers: openraft's response, or why it could not install.
 pub(crate) type SnapshotResult = Result<SnapshotResponse<TypeConfig>, String>;
+
+/// What a follower answers to each AppendEntries of a stream, in order: openraft's result, or
+/// why its Raft stopped.
+pub(crate) type AppendAnswer = Result<StreamAppendResult<TypeConfig>, String>;
+
+/// The answers of one AppendEntries stream, as openraft takes them.
+type AppendResults = BoxStream<'static, RpcResult<StreamAppendResult<TypeConfig>>>;
 
 /// Makes one [`PeerClient`] per replication target, sharing the node's channels.
 pub struct NetworkFactory {
@@ -65,7 +78,6 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
 
 #[derive(Clone, Copy)]
 enum Rpc {
-    AppendEntries,
     Vote,
     PreVote,
 }
@@ -95,21 +107,47 @@ impl PeerClient {
         let mut request = tonic::Request::new(RaftPayload { data: data.into() });
         request.set_timeout(ttl);
         let reply = match rpc {
-            Rpc::AppendEntries => client.append_entries(request).await,
             Rpc::Vote => client.vote(request).await,
             Rpc::PreVote => client.pre_vote(request).await,
         };
         let payload = reply.map_err(status_error)?.into_inner();
         let remote: Result<Resp, RaftError<TypeConfig>> = postcard::from_bytes(&payload.data)
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        remote.map_err(|e| self.remote_failure(&e))
+        remote.map_err(|e| remote_failure(self.target, &e))
     }
 
-    /// The peer's Raft stopped (its only error for these calls): back off as from an
-    /// unreachable peer.
-    fn remote_failure(&self, e: &dyn std::fmt::Display) -> RPCError<TypeConfig> {
+    /// Opens the stream of AppendEntries to the target: each request is sent as openraft makes
+    /// it, and the answers come back in the order of the requests. While any answer is owed,
+    /// a wait of `ttl` for the next one fails the stream (a paused or cut-off follower); an
+    /// idle stream waits without bound for the leader's next request.
+    async fn open_append_stream<S>(&mut self, input: S, ttl: Duration) -> RpcResult<AppendResults>
+    where
+        S: Stream<Item = AppendEntriesRequest<TypeConfig>> + Send + 'static,
+    {
+        let mut client = self.client()?;
+        let owed = Arc::new(AtomicU64::new(0));
+        let sent = owed.clone();
+        let requests = input.map_while(move |rpc| match postcard::to_allocvec(&rpc) {
+            Ok(data) => {
+                sent.fetch_add(1, Ordering::Relaxed);
+                Some(RaftPayload { data: data.into() })
+            }
+            Err(e) => {
+                // Ends the stream: openraft opens a new one, from what the follower holds.
+                tracing::error!(error = %e, "could not encode an AppendEntries request");
+                None
+            }
+        });
+        let answers = tokio::time::timeout(ttl, client.stream_append(requests))
+            .await
+            .map_err(|_| network_error(format!("no answer to a new stream within {ttl:?}")))?
+            .map_err(status_error)?
+            .into_inner();
         let target = self.target;
-        RPCError::Unreachable(Unreachable::new(&Message(format!("node {target}: {e}"))))
+        let results = futures_util::stream::unfold(Some(answers), move |answers| {
+            next_append_result(answers, owed.clone(), ttl, target)
+        });
+        Ok(Box::pin(results))
     }
 
     /// Streams the snapshot: its header, then its bytes in pieces.
@@ -140,7 +178,7 @@ impl PeerClient {
         let payload = reply.map_err(status_error)?.into_inner();
         let remote: SnapshotResult = postcard::from_bytes(&payload.data)
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        remote.map_err(|e| self.remote_failure(&e))
+        remote.map_err(|e| remote_failure(self.target, &e))
     }
 }
 
@@ -154,15 +192,109 @@ fn status_error(status: tonic::Status) -> RPCError<TypeConfig> {
     }
 }
 
+/// The peer's Raft stopped (its only error for these calls): back off as from an unreachable
+/// peer.
+fn remote_failure(target: NodeId, e: &dyn std::fmt::Display) -> RPCError<TypeConfig> {
+    RPCError::Unreachable(Unreachable::new(&Message(format!("node {target}: {e}"))))
+}
+
+fn network_error(why: String) -> RPCError<TypeConfig> {
+    RPCError::Network(NetworkError::new(&Message(why)))
+}
+
+/// The next answer of an AppendEntries stream and the stream to go on with: none after an
+/// error, so that openraft opens a new one.
+async fn next_append_result(
+    answers: Option<tonic::Streaming<RaftPayload>>,
+    owed: Arc<AtomicU64>,
+    ttl: Duration,
+    target: NodeId,
+) -> Option<(
+    RpcResult<StreamAppendResult<TypeConfig>>,
+    Option<tonic::Streaming<RaftPayload>>,
+)> {
+    let mut answers = answers?;
+    let answer = loop {
+        match tokio::time::timeout(ttl, answers.next()).await {
+            Ok(answer) => break answer?,
+            Err(_) if owed.load(Ordering::Relaxed) == 0 => continue,
+            Err(_) => {
+                break Err(tonic::Status::deadline_exceeded(format!(
+                    "no answer within {ttl:?}"
+                )))
+            }
+        }
+    };
+    let result = match answer {
+        Ok(payload) => decode_append_answer(&payload.data, target),
+        Err(status) => Err(status_error(status)),
+    };
+    if result.is_ok() {
+        // Saturating: an answer the follower sent unasked must not wrap the count.
+        let _ = owed.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+    let go_on = matches!(result, Ok(Ok(_)));
+    Some((result, go_on.then_some(answers)))
+}
+
+/// One answer of a follower: openraft's result, or (its Raft stopped) unreachable for now.
+fn decode_append_answer(data: &[u8], target: NodeId) -> RpcResult<StreamAppendResult<TypeConfig>> {
+    let answer: AppendAnswer =
+        postcard::from_bytes(data).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+    answer.map_err(|e| remote_failure(target, &e))
+}
+
+/// The last log id a request carries (its previous one when it carries no entry).
+fn last_log_id(rpc: &AppendEntriesRequest<TypeConfig>) -> Option<LogId> {
+    rpc.entries
+        .last()
+        .map(|entry| entry.log_id)
+        .or(rpc.prev_log_id)
+}
+
+/// openraft's one-request form of a stream's answer to a request that ends at `last`.
+fn append_response(
+    last: Option<LogId>,
+    result: StreamAppendResult<TypeConfig>,
+) -> AppendEntriesResponse<TypeConfig> {
+    match result {
+        Ok(matching) if matching == last => AppendEntriesResponse::Success,
+        Ok(matching) => AppendEntriesResponse::PartialSuccess(matching),
+        Err(StreamAppendError::Conflict(_)) => AppendEntriesResponse::Conflict,
+        Err(StreamAppendError::HigherVote(vote)) => AppendEntriesResponse::HigherVote(vote),
+    }
+}
+
 impl RaftNetworkV2<TypeConfig> for PeerClient {
     type SnapshotData = SnapshotData;
 
+    /// One request as a stream of one (openraft itself sends only streams).
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> RpcResult<AppendEntriesResponse<TypeConfig>> {
-        self.call(Rpc::AppendEntries, &rpc, option.hard_ttl()).await
+        let last = last_log_id(&rpc);
+        let input = tokio_stream::once(rpc);
+        let mut results = self.open_append_stream(input, option.hard_ttl()).await?;
+        match results.next().await {
+            Some(result) => Ok(append_response(last, result?)),
+            None => Err(network_error("the stream ended without an answer".into())),
+        }
+    }
+
+    fn stream_append<'s, S>(
+        &'s mut self,
+        input: S,
+        option: RPCOption,
+    ) -> BoxFuture<'s, RpcResult<BoxStream<'s, RpcResult<StreamAppendResult<TypeConfig>>>>>
+    where
+        S: Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
+    {
+        Box::pin(async move {
+            let results = self.open_append_stream(input, option.hard_ttl()).await?;
+            Ok(results as BoxStream<'s, _>)
+        })
     }
 
     async fn vote(
@@ -201,5 +333,75 @@ fn streaming_error(e: RPCError<TypeConfig>) -> StreamingError<TypeConfig> {
         RPCError::Unreachable(e) => StreamingError::Unreachable(e),
         RPCError::Network(e) => StreamingError::Network(e),
         RPCError::RemoteError(e) => StreamingError::Network(NetworkError::new(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openraft::vote::RaftLeaderId;
+    use openraft::EntryPayload;
+
+    use super::*;
+    use crate::types::{Entry, LeaderId};
+
+    fn log_id(index: u64) -> LogId {
+        LogId::new(LeaderId::new(1, 1).to_committed(), index)
+    }
+
+    fn request(prev: u64, entries: u64) -> AppendEntriesRequest<TypeConfig> {
+        AppendEntriesRequest {
+            vote: Vote::new(1, 1),
+            prev_log_id: Some(log_id(prev)),
+            leader_commit: None,
+            entries: (prev + 1..=prev + entries)
+                .map(|i| Entry {
+                    log_id: log_id(i),
+                    payload: EntryPayload::Blank,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_stream_answer_maps_to_the_one_request_answer() {
+        let full = request(4, 3);
+        let last = last_log_id(&full);
+        assert_eq!(last, Some(log_id(7)));
+        assert!(matches!(
+            append_response(last, Ok(Some(log_id(7)))),
+            AppendEntriesResponse::Success
+        ));
+        assert!(matches!(
+            append_response(last, Ok(Some(log_id(5)))),
+            AppendEntriesResponse::PartialSuccess(Some(id)) if id == log_id(5)
+        ));
+        assert!(matches!(
+            append_response(last, Err(StreamAppendError::Conflict(log_id(4)))),
+            AppendEntriesResponse::Conflict
+        ));
+        let higher = Vote::new(2, 2);
+        assert!(matches!(
+            append_response(last, Err(StreamAppendError::HigherVote(higher))),
+            AppendEntriesResponse::HigherVote(v) if v == higher
+        ));
+        // A heartbeat (no entries) ends where it starts.
+        assert_eq!(last_log_id(&request(9, 0)), Some(log_id(9)));
+    }
+
+    #[test]
+    fn a_stopped_follower_is_unreachable_and_a_garbled_answer_a_network_error() {
+        let stopped: AppendAnswer = Err("raft stopped".into());
+        let data = postcard::to_allocvec(&stopped).unwrap();
+        assert!(matches!(
+            decode_append_answer(&data, 2),
+            Err(RPCError::Unreachable(_))
+        ));
+        assert!(matches!(
+            decode_append_answer(&[0xff; 16], 2),
+            Err(RPCError::Network(_))
+        ));
+        let fine: AppendAnswer = Ok(Ok(Some(log_id(3))));
+        let data = postcard::to_allocvec(&fine).unwrap();
+        assert!(matches!(decode_append_answer(&data, 2), Ok(Ok(Some(id))) if id == log_id(3)));
     }
 }

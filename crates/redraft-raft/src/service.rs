@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::admin::{self, AdminOp};
 use crate::core::{Core, LeaderError};
 use crate::error::AdminError;
-use crate::network::{SnapshotHeader, SnapshotResult};
+use crate::network::{AppendAnswer, SnapshotHeader, SnapshotResult};
 use crate::pb::raft_service_server::RaftService;
 use crate::pb::{
     forward_response, read_index_response, AdminRequest, AdminResponse, Empty, ForwardRequest,
@@ -161,6 +161,27 @@ pub(crate) fn forwarded_run(request: ForwardRequest) -> Result<(u32, Vec<Argv>),
     Ok((db, cmds))
 }
 
+/// The answers of a replication stream (see `stream_append`).
+pub type AppendStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<RaftPayload, Status>> + Send>>;
+
+/// The requests of a replication stream, decoded, up to the first that cannot be: the stream
+/// then ends, with the reason left in `refused` for the sender.
+fn decoded_appends(
+    messages: Streaming<RaftPayload>,
+    refused: Arc<std::sync::Mutex<Option<Status>>>,
+) -> impl Stream<Item = AppendEntriesRequest<TypeConfig>> + Send + 'static {
+    messages.map_while(move |message| {
+        let decoded = message.and_then(|message| {
+            postcard::from_bytes(&message.data)
+                .map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
+        });
+        decoded
+            .map_err(|status| *refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(status))
+            .ok()
+    })
+}
+
 /// A forwarded run's answer: pieces of its replies, or one NotLeader or Failure.
 pub type ForwardStream =
     std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<ForwardResponse, Status>> + Send>>;
@@ -171,12 +192,28 @@ fn not_leader(leader_id: Option<NodeId>) -> NotLeader {
 
 #[tonic::async_trait]
 impl RaftService for Service {
-    async fn append_entries(
+    type StreamAppendStream = AppendStream;
+
+    /// Hands the leader's AppendEntries to openraft as they come (it takes each without
+    /// waiting for the one before to be written) and streams its answers back in order.
+    async fn stream_append(
         &self,
-        request: Request<RaftPayload>,
-    ) -> Result<Response<RaftPayload>, Status> {
-        let rpc: AppendEntriesRequest<TypeConfig> = decode(request)?;
-        reply(&self.core.raft.append_entries(rpc).await)
+        request: Request<Streaming<RaftPayload>>,
+    ) -> Result<Response<AppendStream>, Status> {
+        let refused = Arc::new(std::sync::Mutex::new(None));
+        let requests = decoded_appends(request.into_inner(), refused.clone());
+        let answers = self.core.raft.stream_append(requests).map(|answer| {
+            let answer: AppendAnswer = answer.map_err(|fatal| fatal.to_string());
+            Ok(RaftPayload {
+                data: to_bytes(&answer)?,
+            })
+        });
+        // After the answers owed: why the stream was refused, if it was.
+        let refusal = tokio_stream::once(()).filter_map(move |()| {
+            let why = refused.lock().unwrap_or_else(|e| e.into_inner()).take();
+            why.map(Err)
+        });
+        Ok(Response::new(Box::pin(answers.chain(refusal))))
     }
 
     async fn vote(&self, request: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {

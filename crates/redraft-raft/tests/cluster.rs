@@ -390,3 +390,37 @@ async fn a_data_directory_serves_one_node_at_a_time() {
         .expect("the directory is free once the first node has shut down");
     again.shutdown().await;
 }
+
+/// A replication stream carries openraft's requests: a message that does not decode ends the
+/// stream with an error its sender sees, and the node goes on replicating.
+#[tokio::test]
+async fn an_undecodable_replication_message_is_refused_and_replication_goes_on() {
+    use redraft_raft::pb::raft_service_client::RaftServiceClient;
+    use redraft_raft::pb::RaftPayload;
+
+    let cluster = Cluster::start(10_000).await;
+    let leader = settled(&cluster).await;
+    let (follower, _) = others(leader);
+    let addr = cluster.addrs[follower as usize - 1];
+    let mut client = RaftServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect");
+    // Sixteen continuation bytes: no varint, so no vote, decodes from them.
+    let garbage = RaftPayload {
+        data: vec![0xff; 16].into(),
+    };
+    let mut answers = client
+        .stream_append(tokio_stream::iter([garbage]))
+        .await
+        .expect("the stream opens")
+        .into_inner();
+    let refused = timeout(WAIT, answers.message())
+        .await
+        .expect("an answer in time")
+        .expect_err("the message is refused");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+
+    set(cluster.node(follower), "after", "garbage").await;
+    assert_eq!(get(cluster.node(follower), "after").await, bulk("garbage"));
+    cluster.shutdown().await;
+}

@@ -124,8 +124,8 @@ pub struct Cli {
     /// How long a command may wait for the cluster before -CLUSTERDOWN or -TRYAGAIN.
     #[arg(long, default_value_t = 5_000)]
     pub request_timeout_ms: u64,
-    /// Raft heartbeat interval. openraft also uses it as the timeout of each replication RPC,
-    /// which includes the follower's fsync: too small a value makes a loaded node look dead.
+    /// Raft heartbeat interval. Also the longest a replication stream waits for a follower's
+    /// next answer (its fsync included): too small a value makes a loaded node look dead.
     #[arg(long, default_value_t = 250)]
     pub heartbeat_ms: u64,
     /// Smallest election timeout; the largest is twice this.
