@@ -1,12 +1,14 @@
 //! A stranger on the Raft port: without the cluster secret (or with a wrong one) it can
-//! neither forward a write, nor remove a node, nor move leadership, nor join as a learner;
+//! neither forward a write, nor remove a node, nor move leadership, nor join as a learner,
+//! nor ask for a read index, nor send Raft's messages;
 //! and a member's removal notice that does not come from the current leader is ignored.
 
 use std::time::Duration;
 
 use redraft_raft::pb::raft_service_client::RaftServiceClient;
 use redraft_raft::pb::{
-    admin_request, AdminRequest, Command, Empty, ForwardRequest, NodeAddr, RemovedNotice,
+    admin_request, AdminRequest, Command, Empty, ForwardRequest, NodeAddr, RaftPayload,
+    RemovedNotice,
 };
 use redraft_raft::testing::SECRET_HEADER;
 use redraft_tests::Cluster;
@@ -80,10 +82,17 @@ async fn all_refused(addr: &str, id: u64, secret: Option<&str>) {
         .await
         .err()
         .map(|s| s.code()),
-        c.read_index(with_secret(Empty {}, secret))
+        c.read_index(with_secret(tokio_stream::iter([Empty {}]), secret))
             .await
             .err()
             .map(|s| s.code()),
+        c.stream_append(with_secret(
+            tokio_stream::iter([RaftPayload::default()]),
+            secret,
+        ))
+        .await
+        .err()
+        .map(|s| s.code()),
     ];
     assert!(
         codes

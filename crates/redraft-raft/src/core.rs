@@ -18,6 +18,7 @@ use crate::error::ClusterError;
 pub use crate::error::{fatal_error, LeaderError};
 use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
+use crate::read_link::ReadLink;
 use crate::shared_rounds::SharedRounds;
 use crate::state_machine::SharedReplica;
 use crate::stats::RaftStats;
@@ -51,6 +52,8 @@ pub struct Core {
     pub writes: WriteBatcher,
     /// A follower's read barriers in flight: concurrent ones share a request to the leader.
     pub read_rounds: Arc<SharedRounds<(u64, u64)>>,
+    /// A follower's stream of read-index requests to the leader.
+    pub read_link: ReadLink,
     pub stopping: AtomicBool,
     /// Set while this leader hands its leadership over: it proposes nothing and confirms no
     /// reads, so that the successor's log is complete and no heartbeat renews the followers'

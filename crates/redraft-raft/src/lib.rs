@@ -32,6 +32,7 @@ mod observer;
 pub mod pb;
 mod peers;
 mod read_index;
+mod read_link;
 mod record;
 mod reply_stream;
 mod routing;

@@ -27,6 +27,7 @@ use crate::network::NetworkFactory;
 use crate::observer;
 use crate::peers::{peer_tls, Peers};
 use crate::read_index::ReadBatcher;
+use crate::read_link::ReadLink;
 use crate::routing::{self, Attempt, Leader};
 use crate::save::{self, SaveError};
 use crate::server;
@@ -211,6 +212,7 @@ impl RaftNode {
             peers,
             writes: Default::default(),
             read_rounds: SharedRounds::new(),
+            read_link: ReadLink::default(),
             stopping: Default::default(),
             transferring,
             removed: Default::default(),

@@ -194,7 +194,7 @@ mod tests {
             None,
         );
         let mut client = peers.client(&addr.to_string()).unwrap();
-        let status = client.read_index(Empty {}).await.unwrap_err();
+        let status = client.start_election(Empty {}).await.unwrap_err();
         assert!(never_sent(&status), "{status:?}");
     }
 

@@ -10,10 +10,9 @@ use tokio::time::Instant;
 
 use crate::core::{Core, LeaderError};
 use crate::error::ClusterError;
-use crate::pb::{
-    failure, forward_response, read_index_response, Command, Empty, Failure, ForwardRequest,
-};
+use crate::pb::{failure, forward_response, read_index_response, Command, Failure, ForwardRequest};
 use crate::peers::Call;
+use crate::read_link::LinkError;
 use crate::reply_stream::Assembler;
 use crate::stats::RaftStats;
 
@@ -174,14 +173,10 @@ const PIECE_TIMEOUT: Duration = Duration::from_secs(10);
 /// transport failure may be retried.
 pub async fn remote_read_index(core: &Core, addr: &str, deadline: Instant) -> Attempt<(u64, u64)> {
     RaftStats::count(&core.stats.forwarded_reads);
-    let call = core
-        .peers
-        .call(addr, Empty {}, deadline, async |c, r| c.read_index(r).await);
-    let response = match call.await {
-        Call::Answered(response) => response,
-        Call::NeverSent(unsent) => return Attempt::Retry(unsent.to_string()),
-        Call::Failed(status) => return Attempt::Retry(status.to_string()),
-        Call::TimedOut => {
+    let response = match core.read_link.ask(&core.peers, addr, deadline).await {
+        Ok(response) => response,
+        Err(LinkError::Broken(why)) => return Attempt::Retry(why),
+        Err(LinkError::TimedOut) => {
             return Attempt::Failed(ClusterError::NoLeader(
                 "read index request timed out".into(),
             ))

@@ -73,7 +73,7 @@ pub async fn serve(
 ) {
     let limit = core.config.max_message_bytes;
     let gate = Gate::new(core.config.cluster_secret.as_deref());
-    let service = RaftServiceServer::new(Service::new(core))
+    let service = RaftServiceServer::new(Service::new(core, stop.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
     let service = tonic::service::interceptor::InterceptedService::new(service, gate);

@@ -10,6 +10,7 @@ use openraft::raft::{AppendEntriesRequest, VoteRequest};
 use redraft_engine::Argv;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -29,6 +30,9 @@ use crate::types::{NodeId, Snapshot, TypeConfig};
 
 pub struct Service {
     core: Arc<Core>,
+    /// Becomes true when the node stops: the long-lived streams (replication, read indexes)
+    /// end then, instead of holding the server's drain until the peer ends them.
+    stop: watch::Receiver<bool>,
 }
 
 /// The rest of a snapshot's stream: exactly the `declared` bytes its header announced, which
@@ -112,8 +116,20 @@ fn routed(
 }
 
 impl Service {
-    pub fn new(core: Arc<Core>) -> Service {
-        Service { core }
+    pub fn new(core: Arc<Core>, stop: watch::Receiver<bool>) -> Service {
+        Service { core, stop }
+    }
+
+    /// `stream`, ended when the node stops.
+    fn until_stopped<S>(&self, stream: S) -> impl Stream<Item = S::Item> + Send + 'static
+    where
+        S: Stream + Send + 'static,
+    {
+        let mut stop = self.stop.clone();
+        let stopped = async move {
+            let _ = stop.wait_for(|&stop| stop).await;
+        };
+        futures_util::StreamExt::take_until(stream, Box::pin(stopped))
     }
 }
 
@@ -182,6 +198,27 @@ fn decoded_appends(
     })
 }
 
+/// The answers of a follower's read-index stream.
+pub type ReadIndexStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<ReadIndexResponse, Status>> + Send>>;
+
+/// This leader's read index and time, or why it cannot give one.
+async fn read_index_answer(core: &Core) -> ReadIndexResponse {
+    let result = match core.leader_read_index().await {
+        Ok((read_index, leader_now_ms)) => read_index_response::Result::Ok(ReadIndex {
+            read_index,
+            leader_now_ms,
+        }),
+        Err(LeaderError::NotLeader(leader)) => {
+            read_index_response::Result::NotLeader(not_leader(leader))
+        }
+        Err(LeaderError::Failed(e)) => read_index_response::Result::Failure(to_failure(&e)),
+    };
+    ReadIndexResponse {
+        result: Some(result),
+    }
+}
+
 /// A forwarded run's answer: pieces of its replies, or one NotLeader or Failure.
 pub type ForwardStream =
     std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<ForwardResponse, Status>> + Send>>;
@@ -201,7 +238,9 @@ impl RaftService for Service {
         request: Request<Streaming<RaftPayload>>,
     ) -> Result<Response<AppendStream>, Status> {
         let refused = Arc::new(std::sync::Mutex::new(None));
-        let requests = decoded_appends(request.into_inner(), refused.clone());
+        // Both ends stop with the node: openraft's reader of the requests holds the HTTP/2
+        // stream open for as long as they may come.
+        let requests = self.until_stopped(decoded_appends(request.into_inner(), refused.clone()));
         let answers = self.core.raft.stream_append(requests).map(|answer| {
             let answer: AppendAnswer = answer.map_err(|fatal| fatal.to_string());
             Ok(RaftPayload {
@@ -213,7 +252,9 @@ impl RaftService for Service {
             let why = refused.lock().unwrap_or_else(|e| e.into_inner()).take();
             why.map(Err)
         });
-        Ok(Response::new(Box::pin(answers.chain(refusal))))
+        Ok(Response::new(Box::pin(
+            self.until_stopped(answers.chain(refusal)),
+        )))
     }
 
     async fn vote(&self, request: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {
@@ -288,23 +329,23 @@ impl RaftService for Service {
         Ok(Response::new(stream))
     }
 
+    type ReadIndexStream = ReadIndexStream;
+
+    /// Answers each request of the follower's stream in turn with a read index fixed after
+    /// the request arrived.
     async fn read_index(
         &self,
-        _request: Request<Empty>,
-    ) -> Result<Response<ReadIndexResponse>, Status> {
-        let result = match self.core.leader_read_index().await {
-            Ok((read_index, leader_now_ms)) => read_index_response::Result::Ok(ReadIndex {
-                read_index,
-                leader_now_ms,
-            }),
-            Err(LeaderError::NotLeader(leader)) => {
-                read_index_response::Result::NotLeader(not_leader(leader))
+        request: Request<Streaming<Empty>>,
+    ) -> Result<Response<ReadIndexStream>, Status> {
+        let core = self.core.clone();
+        let answers = request.into_inner().then(move |request| {
+            let core = core.clone();
+            async move {
+                request?;
+                Ok(read_index_answer(&core).await)
             }
-            Err(LeaderError::Failed(e)) => read_index_response::Result::Failure(to_failure(&e)),
-        };
-        Ok(Response::new(ReadIndexResponse {
-            result: Some(result),
-        }))
+        });
+        Ok(Response::new(Box::pin(self.until_stopped(answers))))
     }
 
     async fn admin(

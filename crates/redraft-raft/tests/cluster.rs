@@ -424,3 +424,29 @@ async fn an_undecodable_replication_message_is_refused_and_replication_goes_on()
     assert_eq!(get(cluster.node(follower), "after").await, bulk("garbage"));
     cluster.shutdown().await;
 }
+
+/// The streams between nodes stay open between messages (replication, a follower's read
+/// indexes); a stopping node ends its side of them instead of waiting out the gRPC server's
+/// drain (2 s) for the peer to end them.
+#[tokio::test]
+async fn nodes_with_open_streams_stop_without_waiting_for_their_peers() {
+    // Under the server's drain timeout (2 s), with room for a slow machine.
+    const PROMPT: Duration = Duration::from_millis(1900);
+    let mut cluster = Cluster::start(10_000).await;
+    let leader = cluster.leader().await;
+    let (follower, other) = others(leader);
+    // A write opens the replication streams, a follower's read its stream of read indexes.
+    set(cluster.node(follower), "k", "v").await;
+    assert_eq!(get(cluster.node(follower), "k").await, bulk("v"));
+    assert_eq!(get(cluster.node(other), "k").await, bulk("v"));
+    for id in [follower, leader] {
+        let node = cluster.nodes[id as usize - 1].take().expect("running");
+        let started = Instant::now();
+        timeout(WAIT, node.shutdown())
+            .await
+            .expect("shutdown in time");
+        let took = started.elapsed();
+        assert!(took < PROMPT, "node {id} took {took:?} to stop");
+    }
+    cluster.shutdown().await;
+}
