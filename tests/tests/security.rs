@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use redraft_raft::pb::raft_service_client::RaftServiceClient;
 use redraft_raft::pb::{
-    admin_request, AdminRequest, Command, Empty, ForwardRequest, NodeAddr, RaftPayload,
+    admin_request, AdminRequest, Command, Empty, ForwardRequest, ForwardRun, NodeAddr, RaftPayload,
     RemovedNotice,
 };
 use redraft_raft::testing::SECRET_HEADER;
@@ -44,9 +44,11 @@ const STRANGER_ADDR: &str = "192.0.2.1:7";
 async fn all_refused(addr: &str, id: u64, secret: Option<&str>) {
     let mut c = client(addr).await;
     let write = ForwardRequest {
-        db: 0,
-        commands: vec![Command {
-            argv: vec!["SET".into(), "owned".into(), "yes".into()],
+        runs: vec![ForwardRun {
+            db: 0,
+            commands: vec![Command {
+                argv: vec!["SET".into(), "owned".into(), "yes".into()],
+            }],
         }],
     };
     let codes = [

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redraft_raft::pb::raft_service_client::RaftServiceClient;
-use redraft_raft::pb::{Command as PbCommand, ForwardRequest};
+use redraft_raft::pb::{Command as PbCommand, ForwardRequest, ForwardRun};
 use redraft_raft::testing::SECRET_HEADER;
 use redraft_tests::certs::{self, Certs};
 use redraft_tests::{Cluster, ClusterOptions};
@@ -274,9 +274,11 @@ async fn forward_with_secret(
         return false;
     };
     let write = ForwardRequest {
-        db: 0,
-        commands: vec![PbCommand {
-            argv: vec!["SET".into(), "owned".into(), "yes".into()],
+        runs: vec![ForwardRun {
+            db: 0,
+            commands: vec![PbCommand {
+                argv: vec!["SET".into(), "owned".into(), "yes".into()],
+            }],
         }],
     };
     let mut request = tonic::Request::new(write);

@@ -19,6 +19,7 @@ pub use crate::error::{fatal_error, LeaderError};
 use crate::peers::Peers;
 use crate::read_index::ReadBatcher;
 use crate::read_link::ReadLink;
+use crate::routing::{self, Attempt, Unforwarded};
 use crate::shared_rounds::SharedRounds;
 use crate::state_machine::SharedReplica;
 use crate::stats::RaftStats;
@@ -50,6 +51,8 @@ pub struct Core {
     pub reads: Arc<ReadBatcher>,
     pub peers: Arc<Peers>,
     pub writes: WriteBatcher,
+    /// A follower's clients' runs waiting to be forwarded to the leader together.
+    pub forwards: WriteBatcher<Unforwarded>,
     /// A follower's read barriers in flight: concurrent ones share a request to the leader.
     pub read_rounds: Arc<SharedRounds<(u64, u64)>>,
     /// A follower's stream of read-index requests to the leader.
@@ -214,13 +217,16 @@ impl Core {
 
 /// A run's answer from the group proposal, by `deadline`. A lost answer is never "nothing
 /// applied": its entry may have been appended before Raft stopped or dropped its callback.
-async fn awaited_answer(deadline: Instant, answer: oneshot::Receiver<Outcome>) -> Outcome {
+async fn awaited_answer<E: From<ClusterError>>(
+    deadline: Instant,
+    answer: oneshot::Receiver<Outcome<E>>,
+) -> Outcome<E> {
     match tokio::time::timeout_at(deadline, answer).await {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(_)) => Err(LeaderError::Failed(ClusterError::Unknown(
+        Ok(Err(_)) => Err(E::from(ClusterError::Unknown(
             "the write's answer was lost (Raft stopped?); it may have been applied".into(),
         ))),
-        Err(_) => Err(LeaderError::Failed(ClusterError::Unknown(
+        Err(_) => Err(E::from(ClusterError::Unknown(
             "write not applied within the request timeout; it may still be".into(),
         ))),
     }
@@ -298,6 +304,48 @@ impl Core {
         }
     }
 
+    /// On a follower: forwards write commands for database `db` to the leader together with
+    /// the runs of this node's other clients (one forward in flight at a time; the next carries
+    /// what arrived meanwhile) and waits (until `deadline`) for their replies.
+    pub async fn forward_commands(
+        self: &Arc<Self>,
+        db: u32,
+        cmds: Vec<Argv>,
+        deadline: Instant,
+    ) -> Outcome<Unforwarded> {
+        let (tx, rx) = oneshot::channel();
+        let start = self.forwards.enqueue(Run { db, cmds }, tx)?;
+        if start {
+            tokio::spawn(self.clone().drive_forwards());
+        }
+        awaited_answer(deadline, rx).await
+    }
+
+    /// Forwards batches while runs are waiting, one forward in flight at a time. A run whose
+    /// client stopped waiting (its deadline passed) is not sent: it was told the outcome is
+    /// unknown, and it stays unapplied.
+    async fn drive_forwards(self: Arc<Self>) {
+        while let Some(batch) = self.forwards.next_batch() {
+            let (runs, replies): (Vec<Run>, Vec<_>) = batch
+                .into_iter()
+                .filter(|w| !w.reply.is_closed())
+                .map(|w| (w.run, w.reply))
+                .unzip();
+            if runs.is_empty() {
+                continue;
+            }
+            let counts: Vec<usize> = runs.iter().map(|run| run.cmds.len()).collect();
+            let deadline = Instant::now() + self.config.request_timeout;
+            let attempt = match self.leader() {
+                Some((leader, addr)) if leader != self.id => {
+                    routing::forward_runs(&self, &addr, &runs, deadline).await
+                }
+                _ => Attempt::Retry("no other node is known to lead".into()),
+            };
+            deliver(attempt.into_forward_outcome(), &counts, replies);
+        }
+    }
+
     /// Whether this node may propose now (the checks of [`Core::propose`]).
     fn may_propose(&self) -> Result<(), LeaderError> {
         self.check_may_lead()?;
@@ -321,7 +369,7 @@ mod tests {
         assert!(is_unknown(&awaited_answer(deadline, answer).await));
         let (_kept, answer) = oneshot::channel();
         assert!(is_unknown(&awaited_answer(Instant::now(), answer).await));
-        let (sent, answer) = oneshot::channel();
+        let (sent, answer) = oneshot::channel::<Outcome>();
         sent.send(Ok(vec![Reply::Integer(1)])).unwrap();
         assert_eq!(
             awaited_answer(deadline, answer).await.unwrap(),

@@ -96,6 +96,12 @@ pub enum LeaderError<E = ClusterError> {
     Failed(E),
 }
 
+impl From<ClusterError> for LeaderError {
+    fn from(e: ClusterError) -> Self {
+        LeaderError::Failed(e)
+    }
+}
+
 pub fn fatal_error(fatal: &Fatal<TypeConfig>) -> ClusterError {
     match fatal {
         Fatal::Stopped => ClusterError::ShuttingDown,

@@ -27,6 +27,7 @@ use crate::service;
 use crate::types::{
     Entry, LeaderId, LogId, NodeId, SnapshotMeta, StoredMembership, TypeConfig, Vote,
 };
+use crate::write_batch;
 
 /// The Raft crate's targets.
 pub const TARGETS: &[Target] = &[
@@ -144,10 +145,16 @@ fn forward_request(bytes: &[u8]) {
     let Some(request) = protobuf_round_trip::<ForwardRequest>(bytes) else {
         return;
     };
-    if let Ok((_, cmds)) = service::forwarded_run(request) {
-        let bytes: usize = cmds.iter().flatten().map(Vec::len).sum();
-        assert!(!cmds.is_empty() && cmds.len() <= crate::MAX_RUN_COMMANDS);
-        assert!(cmds.len() == 1 || bytes <= crate::MAX_RUN_BYTES);
+    if let Ok(runs) = service::forwarded_runs(request) {
+        assert!(!runs.is_empty());
+        for cmds in runs.iter().map(|run| &run.cmds) {
+            let bytes: usize = cmds.iter().flatten().map(Vec::len).sum();
+            assert!(!cmds.is_empty() && cmds.len() <= crate::MAX_RUN_COMMANDS);
+            assert!(cmds.len() == 1 || bytes <= crate::MAX_RUN_BYTES);
+        }
+        let commands = runs.iter().map(|run| run.cmds.len()).sum();
+        let bytes = runs.iter().map(write_batch::run_bytes).sum();
+        assert!(runs.len() == 1 || write_batch::within_batch(commands, bytes));
     }
 }
 
@@ -275,8 +282,16 @@ fn grpc_request_seeds() -> Vec<Vec<u8>> {
             .collect(),
     };
     let forward = ForwardRequest {
-        db: 2,
-        commands: vec![command("SET k v"), command("EXPIRE k 10")],
+        runs: vec![
+            pb::ForwardRun {
+                db: 2,
+                commands: vec![command("SET k v"), command("EXPIRE k 10")],
+            },
+            pb::ForwardRun {
+                db: 0,
+                commands: vec![command("INCR n")],
+            },
+        ],
     };
     let admin = |op| AdminRequest {
         forwarded: true,
@@ -341,17 +356,25 @@ mod tests {
     }
 
     #[test]
-    fn a_forwarded_run_over_its_bounds_is_refused() {
-        let too_many = ForwardRequest {
+    fn a_forward_over_its_bounds_is_refused() {
+        let run = |commands: usize| pb::ForwardRun {
             db: 0,
             commands: vec![
                 pb::Command {
                     argv: vec![b"PING".to_vec().into()]
                 };
-                crate::MAX_RUN_COMMANDS + 1
+                commands
             ],
         };
-        assert!(service::forwarded_run(too_many).is_err());
-        assert!(service::forwarded_run(ForwardRequest::default()).is_err());
+        let forward = |runs| ForwardRequest { runs };
+        let too_long_a_run = forward(vec![run(crate::MAX_RUN_COMMANDS + 1)]);
+        assert!(service::forwarded_runs(too_long_a_run).is_err());
+        assert!(service::forwarded_runs(forward(vec![run(1), run(0)])).is_err());
+        assert!(service::forwarded_runs(ForwardRequest::default()).is_err());
+        // 17 full runs: more commands than one entry carries.
+        let too_many_runs = forward(vec![run(crate::MAX_RUN_COMMANDS); 17]);
+        assert!(service::forwarded_runs(too_many_runs).is_err());
+        let most_runs = forward(vec![run(crate::MAX_RUN_COMMANDS); 16]);
+        assert_eq!(service::forwarded_runs(most_runs).unwrap().len(), 16);
     }
 }

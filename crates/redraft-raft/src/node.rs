@@ -28,7 +28,7 @@ use crate::observer;
 use crate::peers::{peer_tls, Peers};
 use crate::read_index::ReadBatcher;
 use crate::read_link::ReadLink;
-use crate::routing::{self, Attempt, Leader};
+use crate::routing::{self, Attempt, Leader, Unforwarded};
 use crate::save::{self, SaveError};
 use crate::server;
 use crate::shared_rounds::{BoxRound, SharedRounds};
@@ -211,6 +211,7 @@ impl RaftNode {
             stats,
             peers,
             writes: Default::default(),
+            forwards: Default::default(),
             read_rounds: SharedRounds::new(),
             read_link: ReadLink::default(),
             stopping: Default::default(),
@@ -301,12 +302,16 @@ impl RaftNode {
         let (core, cmds) = (&self.core, &cmds);
         let deadline = Instant::now() + core.config.request_timeout;
         routing::on_leader(core, deadline, |leader| async move {
+            // The clones are the price of retrying after a refusal, which takes the run.
             match leader {
-                // The clone is the price of retrying after ForwardToLeader, which takes the entry.
                 Leader::Here => {
                     Attempt::here(core.propose_commands(db, cmds.clone(), deadline).await)
                 }
-                Leader::At(addr) => routing::forward_write(core, &addr, db, cmds, deadline).await,
+                Leader::At(_) => match core.forward_commands(db, cmds.clone(), deadline).await {
+                    Ok(replies) => Attempt::Done(replies),
+                    Err(Unforwarded::Retry(why)) => Attempt::Retry(why),
+                    Err(Unforwarded::Failed(e)) => Attempt::Failed(e),
+                },
             }
         })
         .await

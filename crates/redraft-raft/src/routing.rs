@@ -5,16 +5,19 @@
 use std::future::Future;
 use std::time::Duration;
 
-use redraft_engine::{Argv, Reply};
+use redraft_engine::{Reply, Run};
 use tokio::time::Instant;
 
 use crate::core::{Core, LeaderError};
 use crate::error::ClusterError;
-use crate::pb::{failure, forward_response, read_index_response, Command, Failure, ForwardRequest};
+use crate::pb::{
+    failure, forward_response, read_index_response, Command, Failure, ForwardRequest, ForwardRun,
+};
 use crate::peers::Call;
 use crate::read_link::LinkError;
 use crate::reply_stream::Assembler;
 use crate::stats::RaftStats;
+use crate::write_batch::Outcome;
 
 /// The outcome of one attempt against the node believed to lead.
 pub enum Attempt<T, E = ClusterError> {
@@ -98,23 +101,56 @@ pub async fn pause(
     Ok(())
 }
 
-/// Sends a write to the leader at `addr`. A request that may have reached the leader is never
-/// sent again: a lost reply becomes [`ClusterError::Unknown`].
-pub async fn forward_write(
+/// Why a forward got no replies.
+#[derive(Clone, Debug)]
+pub enum Unforwarded {
+    /// Nothing reached a leader (no connection, or the peer does not lead): try again.
+    Retry(String),
+    /// The leader refused the runs, or their outcome is unknown: never sent again.
+    Failed(ClusterError),
+}
+
+impl From<ClusterError> for Unforwarded {
+    fn from(e: ClusterError) -> Self {
+        Unforwarded::Failed(e)
+    }
+}
+
+impl Attempt<Vec<Reply>> {
+    /// A forward's attempt as the answer its runs' clients get.
+    pub fn into_forward_outcome(self) -> Outcome<Unforwarded> {
+        match self {
+            Attempt::Done(replies) => Ok(replies),
+            Attempt::Retry(why) | Attempt::Unconfirmed(why) => Err(Unforwarded::Retry(why)),
+            Attempt::Failed(e) => Err(Unforwarded::Failed(e)),
+        }
+    }
+}
+
+/// Sends write runs to the leader at `addr`, to be applied as one entry; the replies are every
+/// run's in turn. A request that may have reached the leader is never sent again: a lost
+/// reply becomes [`ClusterError::Unknown`].
+pub async fn forward_runs(
     core: &Core,
     addr: &str,
-    db: u32,
-    cmds: &[Argv],
+    runs: &[Run],
     deadline: Instant,
 ) -> Attempt<Vec<Reply>> {
-    let commands = cmds
+    let runs_sent = runs
         .iter()
-        .map(|argv| Command {
-            argv: argv.iter().map(|arg| arg.clone().into()).collect(),
+        .map(|run| ForwardRun {
+            db: run.db,
+            commands: run
+                .cmds
+                .iter()
+                .map(|argv| Command {
+                    argv: argv.iter().map(|arg| arg.clone().into()).collect(),
+                })
+                .collect(),
         })
         .collect();
-    let request = ForwardRequest { db, commands };
-    RaftStats::count(&core.stats.forwarded_writes);
+    let request = ForwardRequest { runs: runs_sent };
+    RaftStats::add(&core.stats.forwarded_writes, runs.len() as u64);
     let call = core
         .peers
         .call(addr, request, deadline, async |c, r| c.forward(r).await);
@@ -126,9 +162,10 @@ pub async fn forward_write(
         }
         Call::TimedOut => return Attempt::Failed(unknown("forwarded write timed out")),
     };
+    let commands = runs.iter().map(|run| run.cmds.len()).sum();
     // The leader answered in time: its replies are taken to the end, however long they take
     // to come, as long as they keep coming.
-    let mut replies = Assembler::new(cmds.len());
+    let mut replies = Assembler::new(commands);
     loop {
         let message = match tokio::time::timeout(PIECE_TIMEOUT, stream.message()).await {
             Ok(Ok(Some(message))) => message,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::raft::{AppendEntriesRequest, VoteRequest};
-use redraft_engine::Argv;
+use redraft_engine::{Argv, Op, Run};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -27,6 +27,7 @@ use crate::pb::{
 use crate::reply_stream::Pieces;
 use crate::routing::to_failure;
 use crate::types::{NodeId, Snapshot, TypeConfig};
+use crate::write_batch::{run_bytes, within_batch};
 
 pub struct Service {
     core: Arc<Core>,
@@ -166,15 +167,32 @@ fn check_run(cmds: &[Argv]) -> Result<(), Status> {
     Ok(())
 }
 
-/// The database and the commands of a forwarded run, once it is checked.
-pub(crate) fn forwarded_run(request: ForwardRequest) -> Result<(u32, Vec<Argv>), Status> {
-    let ForwardRequest { db, commands } = request;
-    let cmds: Vec<Argv> = commands
+/// The runs of a forward, once checked: each as a client's run (`check_run`), and together
+/// within the bounds of one batched entry (a larger single run goes alone).
+pub(crate) fn forwarded_runs(request: ForwardRequest) -> Result<Vec<Run>, Status> {
+    let runs: Vec<Run> = request
+        .runs
         .into_iter()
-        .map(|c| c.argv.into_iter().map(|arg| arg.to_vec()).collect())
+        .map(|run| Run {
+            db: run.db,
+            cmds: run
+                .commands
+                .into_iter()
+                .map(|c| c.argv.into_iter().map(|arg| arg.to_vec()).collect())
+                .collect(),
+        })
         .collect();
-    check_run(&cmds)?;
-    Ok((db, cmds))
+    for run in &runs {
+        check_run(&run.cmds)?;
+    }
+    let commands = runs.iter().map(|run| run.cmds.len()).sum();
+    let bytes = runs.iter().map(run_bytes).sum();
+    if runs.is_empty() || (runs.len() > 1 && !within_batch(commands, bytes)) {
+        return Err(Status::invalid_argument(
+            "a forward holds one run, or runs within the bounds of one log entry",
+        ));
+    }
+    Ok(runs)
 }
 
 /// The answers of a replication stream (see `stream_append`).
@@ -300,12 +318,13 @@ impl RaftService for Service {
 
     type ForwardStream = ForwardStream;
 
-    /// Proposes the run and streams its replies back in pieces (`reply_stream`).
+    /// Proposes the runs as one entry and streams their replies back in pieces
+    /// (`reply_stream`).
     async fn forward(
         &self,
         request: Request<ForwardRequest>,
     ) -> Result<Response<ForwardStream>, Status> {
-        let (db, cmds) = forwarded_run(request.into_inner())?;
+        let runs = forwarded_runs(request.into_inner())?;
         let deadline = Instant::now() + self.core.config.request_timeout;
         let one = |result| {
             let message = ForwardResponse {
@@ -313,7 +332,7 @@ impl RaftService for Service {
             };
             Box::pin(tokio_stream::iter([Ok(message)])) as ForwardStream
         };
-        let stream = match self.core.propose_commands(db, cmds, deadline).await {
+        let stream = match self.core.propose(Op::Batch { runs }, deadline).await {
             Ok(replies) => Box::pin(tokio_stream::iter(Pieces::new(replies).map(|piece| {
                 piece
                     .map(|piece| ForwardResponse {

@@ -1,7 +1,9 @@
-//! Group proposal on the leader: write runs that arrive while a proposal is in flight wait and
-//! then go together as ONE log entry (`Op::Batch`), so concurrent clients share one trip through
-//! the log instead of paying a replication round each. One proposal is in flight at a time; the
-//! batch that follows it holds everything that arrived meanwhile (bounded).
+//! Group proposal: write runs that arrive while a proposal is in flight wait and then go
+//! together as ONE log entry (`Op::Batch`), so concurrent clients share one trip through the
+//! log instead of paying a replication round each. One proposal is in flight at a time; the
+//! batch that follows it holds everything that arrived meanwhile (bounded). The leader groups
+//! its clients' runs so; a follower groups its clients' runs into one forward to the leader
+//! the same way (its answers carry why a forward got no replies: `E`).
 
 use std::mem;
 use std::sync::Mutex;
@@ -18,31 +20,51 @@ const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// Most runs waiting for a proposal; beyond it writes are refused with TRYAGAIN.
 const MAX_WAITING_RUNS: usize = 100_000;
 
-pub(crate) type Outcome = Result<Vec<Reply>, LeaderError>;
+/// A run's replies, or why it has none.
+pub(crate) type Outcome<E = LeaderError> = Result<Vec<Reply>, E>;
 
-pub(crate) struct Waiting {
+pub(crate) struct Waiting<E = LeaderError> {
     pub(crate) run: Run,
     bytes: usize,
-    pub(crate) reply: oneshot::Sender<Outcome>,
+    pub(crate) reply: oneshot::Sender<Outcome<E>>,
 }
 
-#[derive(Default)]
-pub struct WriteBatcher {
-    state: Mutex<State>,
+pub struct WriteBatcher<E = LeaderError> {
+    state: Mutex<State<E>>,
 }
 
-#[derive(Default)]
-struct State {
-    waiting: Vec<Waiting>,
+struct State<E> {
+    waiting: Vec<Waiting<E>>,
     proposing: bool,
 }
 
-impl WriteBatcher {
+impl<E> Default for WriteBatcher<E> {
+    fn default() -> Self {
+        WriteBatcher {
+            state: Mutex::new(State {
+                waiting: Vec::new(),
+                proposing: false,
+            }),
+        }
+    }
+}
+
+/// The bytes a run counts for against a batch's bound.
+pub(crate) fn run_bytes(run: &Run) -> usize {
+    run.cmds.iter().flatten().map(|arg| arg.len() + 8).sum()
+}
+
+/// Whether runs of `commands` commands and `bytes` bytes (`run_bytes`) in all fit one batch.
+pub(crate) fn within_batch(commands: usize, bytes: usize) -> bool {
+    commands <= MAX_BATCH_COMMANDS && bytes <= MAX_BATCH_BYTES
+}
+
+impl<E> WriteBatcher<E> {
     /// Queues a run; returns whether the caller must start the driver.
     pub(crate) fn enqueue(
         &self,
         run: Run,
-        reply: oneshot::Sender<Outcome>,
+        reply: oneshot::Sender<Outcome<E>>,
     ) -> Result<bool, ClusterError> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.waiting.len() >= MAX_WAITING_RUNS {
@@ -50,14 +72,14 @@ impl WriteBatcher {
                 "too many writes waiting for the log; write refused, retry later".into(),
             ));
         }
-        let bytes = run.cmds.iter().flatten().map(|arg| arg.len() + 8).sum();
+        let bytes = run_bytes(&run);
         state.waiting.push(Waiting { run, bytes, reply });
         Ok(!mem::replace(&mut state.proposing, true))
     }
 
     /// The next batch (oldest first, within the bounds), or None when nothing waits; then the
     /// driver stops and the next caller starts a new one.
-    pub(crate) fn next_batch(&self) -> Option<Vec<Waiting>> {
+    pub(crate) fn next_batch(&self) -> Option<Vec<Waiting<E>>> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.waiting.is_empty() {
             state.proposing = false;
@@ -65,8 +87,7 @@ impl WriteBatcher {
         }
         let (mut commands, mut bytes, mut take) = (0, 0, 0);
         for waiting in &state.waiting {
-            let too_big = commands + waiting.run.cmds.len() > MAX_BATCH_COMMANDS
-                || bytes + waiting.bytes > MAX_BATCH_BYTES;
+            let too_big = !within_batch(commands + waiting.run.cmds.len(), bytes + waiting.bytes);
             if take > 0 && too_big {
                 break;
             }
@@ -79,7 +100,11 @@ impl WriteBatcher {
 }
 
 /// Hands each run its own slice of the entry's replies, or the shared error.
-pub(crate) fn deliver(outcome: Outcome, counts: &[usize], replies: Vec<oneshot::Sender<Outcome>>) {
+pub(crate) fn deliver<E: Clone>(
+    outcome: Outcome<E>,
+    counts: &[usize],
+    replies: Vec<oneshot::Sender<Outcome<E>>>,
+) {
     match outcome {
         Ok(all) => {
             assert_eq!(
@@ -113,7 +138,7 @@ mod tests {
 
     #[test]
     fn only_the_first_waiting_run_starts_a_driver() {
-        let batcher = WriteBatcher::default();
+        let batcher = WriteBatcher::<LeaderError>::default();
         assert!(batcher.enqueue(run(1), oneshot::channel().0).unwrap());
         assert!(!batcher.enqueue(run(1), oneshot::channel().0).unwrap());
         assert_eq!(batcher.next_batch().map(|b| b.len()), Some(2));
@@ -123,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_batch_stops_at_the_command_bound_but_always_takes_one_run() {
-        let batcher = WriteBatcher::default();
+        let batcher = WriteBatcher::<LeaderError>::default();
         batcher
             .enqueue(run(MAX_BATCH_COMMANDS + 1), oneshot::channel().0)
             .unwrap();
@@ -135,7 +160,7 @@ mod tests {
 
     #[test]
     fn writes_past_the_waiting_bound_are_refused_with_a_retryable_error() {
-        let batcher = WriteBatcher::default();
+        let batcher = WriteBatcher::<LeaderError>::default();
         for _ in 0..MAX_WAITING_RUNS {
             batcher.enqueue(run(1), oneshot::channel().0).unwrap();
         }
@@ -153,7 +178,7 @@ mod tests {
         let (tx1, mut rx1) = oneshot::channel();
         let (tx2, mut rx2) = oneshot::channel();
         let all = vec![Reply::Integer(1), Reply::Integer(2), Reply::Integer(3)];
-        deliver(Ok(all), &[2, 1], vec![tx1, tx2]);
+        deliver::<LeaderError>(Ok(all), &[2, 1], vec![tx1, tx2]);
         assert_eq!(
             rx1.try_recv().unwrap().unwrap(),
             vec![Reply::Integer(1), Reply::Integer(2)]
@@ -165,7 +190,7 @@ mod tests {
     fn an_error_reaches_every_run_of_the_batch() {
         let (tx1, mut rx1) = oneshot::channel();
         let (tx2, mut rx2) = oneshot::channel();
-        deliver(
+        deliver::<LeaderError>(
             Err(LeaderError::NotLeader(Some(2))),
             &[1, 1],
             vec![tx1, tx2],
