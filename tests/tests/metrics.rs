@@ -170,6 +170,7 @@ async fn every_node_serves_metrics_that_agree_with_the_cluster() {
         if id != leader {
             // Its SETs went to the leader.
             assert!(value(metrics, "redraft_raft_forwarded_writes_total") >= 1.0);
+            assert!(value(metrics, "redraft_raft_forwards_total") >= 1.0);
             assert!(!metrics
                 .keys()
                 .any(|k| k.starts_with("redraft_raft_follower_lag")));

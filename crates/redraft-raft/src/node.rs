@@ -159,6 +159,7 @@ impl RaftNode {
             log_bytes: log_bytes.clone(),
             snapshots: state_machine.snapshot_stats(),
             forwarded_writes: AtomicU64::new(0),
+            forwards: AtomicU64::new(0),
             forwarded_reads: AtomicU64::new(0),
             leader_changes: AtomicU64::new(0),
             elections: AtomicU64::new(0),

@@ -151,6 +151,7 @@ pub async fn forward_runs(
         .collect();
     let request = ForwardRequest { runs: runs_sent };
     RaftStats::add(&core.stats.forwarded_writes, runs.len() as u64);
+    RaftStats::count(&core.stats.forwards);
     let call = core
         .peers
         .call(addr, request, deadline, async |c, r| c.forward(r).await);

@@ -117,6 +117,9 @@ pub struct RaftStats {
     pub snapshots: Arc<SnapshotStats>,
     /// Runs of writes a follower sent to the leader (each attempt counts).
     pub forwarded_writes: AtomicU64,
+    /// Forward requests a follower sent the leader, each carrying the runs that waited
+    /// together (each attempt counts).
+    pub forwards: AtomicU64,
     /// Read indexes a follower asked of the leader.
     pub forwarded_reads: AtomicU64,
     /// Times this node saw a new leader (a leader in a later term, or a different one).

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use redraft_engine::Reply;
@@ -448,5 +449,34 @@ async fn nodes_with_open_streams_stop_without_waiting_for_their_peers() {
         let took = started.elapsed();
         assert!(took < PROMPT, "node {id} took {took:?} to stop");
     }
+    cluster.shutdown().await;
+}
+
+/// A follower's clients' writes that arrive while a forward is in flight go to the leader
+/// together in the next one: many concurrent writers cost far fewer forwards than writes.
+#[tokio::test]
+async fn concurrent_writes_through_a_follower_share_forwards() {
+    const WRITERS: u64 = 200;
+    let cluster = Cluster::start(10_000).await;
+    let leader = settled(&cluster).await;
+    let (follower, _) = others(leader);
+    let node = cluster.node(follower).clone();
+    let writes: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let node = node.clone();
+            tokio::spawn(async move { set(&node, &format!("f{i}"), &i.to_string()).await })
+        })
+        .collect();
+    for write in writes {
+        timeout(WAIT, write).await.expect("in time").expect("task");
+    }
+    for i in [0, WRITERS / 2, WRITERS - 1] {
+        assert_eq!(get(&node, &format!("f{i}")).await, bulk(&i.to_string()));
+    }
+    let stats = node.stats();
+    let runs = stats.forwarded_writes.load(Ordering::Relaxed);
+    let forwards = stats.forwards.load(Ordering::Relaxed);
+    assert!(runs >= WRITERS, "{runs} runs forwarded");
+    assert!(forwards * 4 <= runs, "{forwards} forwards for {runs} runs");
     cluster.shutdown().await;
 }

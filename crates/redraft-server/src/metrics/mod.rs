@@ -48,6 +48,7 @@ pub struct Sample {
     pub snapshot_installs: u64,
     pub snapshot_install: HistogramSample,
     pub forwarded_writes: u64,
+    pub forwards: u64,
     pub forwarded_reads: u64,
     pub leader_changes: u64,
     pub elections: u64,
@@ -73,6 +74,7 @@ impl Sample {
             snapshot_installs: count(&snapshots.installs),
             snapshot_install: snapshots.install_seconds.sample(),
             forwarded_writes: count(&stats.forwarded_writes),
+            forwards: count(&stats.forwards),
             forwarded_reads: count(&stats.forwarded_reads),
             leader_changes: count(&stats.leader_changes),
             elections: count(&stats.elections),
@@ -228,6 +230,11 @@ fn register_raft(registry: &mut Registry, sample: &Sample) {
         "forwarded_writes",
         "Runs of write commands this node forwarded to the leader",
         counter(sample.forwarded_writes),
+    );
+    r.register(
+        "forwards",
+        "Forward requests this node sent the leader, each with the runs that waited together",
+        counter(sample.forwards),
     );
     r.register(
         "forwarded_reads",

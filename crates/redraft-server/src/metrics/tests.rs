@@ -34,6 +34,7 @@ fn leader_sample() -> Sample {
         snapshot_installs: 0,
         snapshot_install: LatencyHistogram::default().sample(),
         forwarded_writes: 0,
+        forwards: 0,
         forwarded_reads: 0,
         leader_changes: 2,
         elections: 3,
