@@ -217,8 +217,14 @@ async fn leadership_moves_to_the_named_node_and_away_from_a_stopping_leader() {
     let leader = cluster.leader().await;
     let target = cluster.followers().await[0];
 
+    // openraft's transfer: the members stop honouring the leader's lease and the target
+    // stands at once, so it is done well within one election timeout (1 s by default; the
+    // followers' leases ran out first before, about 2.25 s).
+    let asked_at = Instant::now();
     let reply = raft(&cluster, leader, &["TRANSFER", &target.to_string()]).await;
+    let took = asked_at.elapsed();
     assert_eq!(reply, b"+OK\r\n", "{}", String::from_utf8_lossy(&reply));
+    assert!(took < Duration::from_secs(1), "the transfer took {took:?}");
     assert_eq!(cluster.leader().await, target);
 
     // A SIGTERM'd leader hands over before it exits: a leader is there at once.

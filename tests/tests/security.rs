@@ -67,7 +67,7 @@ async fn all_refused(addr: &str, id: u64, secret: Option<&str>) {
         .await
         .err()
         .map(|s| s.code()),
-        c.start_election(with_secret(Empty {}, secret))
+        c.transfer_leader(with_secret(RaftPayload::default(), secret))
             .await
             .err()
             .map(|s| s.code()),

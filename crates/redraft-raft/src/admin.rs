@@ -489,35 +489,33 @@ pub fn best_successor(core: &Core) -> Option<NodeId> {
         .map(|(_, id)| id)
 }
 
-/// Resets the transfer state however the transfer ends.
+/// Ends the transfer state however the transfer ends: proposals and reads may go again (on
+/// whichever node leads), but not from the lease this node had (`ReadBatcher::forget_lease`).
 struct TransferGuard<'a>(&'a Core);
 
 impl Drop for TransferGuard<'_> {
     fn drop(&mut self) {
-        self.0.raft.runtime_config().heartbeat(true);
+        self.0.reads.forget_lease();
         self.0.transferring.store(false, Ordering::Release);
     }
 }
 
-/// Hands leadership to `target` (Raft's TimeoutNow done from outside, written when openraft
-/// had no transfer API): stop proposing, wait until the target holds the whole log, stop the
-/// heartbeats until the followers' leader leases run out (until then they refuse to vote),
-/// then tell the target to stand for election. Its log being complete, it wins before any
-/// other follower's election timer (lease + election timeout) fires.
+/// Hands leadership to `target` through openraft's transfer: stop proposing and confirming
+/// reads, wait until the target holds the whole log, then tell every member; each stops
+/// honouring this leader's lease, and the target stands for election at once and wins.
 async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), LeaderError> {
     if target == core.id {
         return Ok(());
     }
-    let (voters, nodes) = membership(core);
-    let Some(addr) = nodes.get(&target).filter(|_| voters.contains(&target)) else {
+    let (voters, _) = membership(core);
+    if !voters.contains(&target) {
         return Err(refused(format!("node {target} is not a voter")));
-    };
+    }
     if core.transferring.swap(true, Ordering::AcqRel) {
         return Err(refused("a leadership transfer is already under way".into()));
     }
     let _guard = TransferGuard(core);
     let election_max = Duration::from_millis(core.config.election_timeout_max_ms);
-    let heartbeat = Duration::from_millis(core.config.heartbeat_ms);
     let catch_up_deadline = deadline.min(Instant::now() + core.config.request_timeout);
     let last = metrics(core).last_log_index.unwrap_or(0);
     wait_matched(core, target, last, catch_up_deadline)
@@ -527,13 +525,14 @@ async fn transfer(core: &Core, target: NodeId, deadline: Instant) -> Result<(), 
                 "node {target} did not catch up in time; leadership unchanged"
             ))
         })?;
-    core.raft.runtime_config().heartbeat(false);
-    // openraft's leader lease on a follower is election_timeout_max since the last message.
-    tokio::time::sleep(election_max + heartbeat).await;
     if !core.is_leader() {
         return Err(unknown("lost leadership during the transfer".into()));
     }
-    ask_to_stand(core, target, addr).await?;
+    core.raft
+        .trigger()
+        .transfer_leader(target)
+        .await
+        .map_err(|fatal| LeaderError::Failed(fatal_error(&fatal).into()))?;
     wait_elected(
         core,
         target,
@@ -560,24 +559,6 @@ async fn wait_elected(core: &Core, target: NodeId, deadline: Instant) -> Result<
         Err(WaitEnd::TimedOut) => Err(unknown(format!(
             "node {target} did not take over in time; leader is now {leader:?}"
         ))),
-    }
-}
-
-/// Tells `target`, at `addr`, to stand for election now.
-async fn ask_to_stand(core: &Core, target: NodeId, addr: &str) -> Result<(), LeaderError> {
-    let answer_by = Instant::now() + NOTICE_TIMEOUT;
-    let call = core.peers.call(addr, Empty {}, answer_by, async |c, r| {
-        c.start_election(r).await
-    });
-    match call.await {
-        Call::Answered(_) => Ok(()),
-        Call::NeverSent(Unsent::BadAddress(why)) => {
-            Err(refused(format!("cannot reach node {target}: {why}")))
-        }
-        Call::NeverSent(Unsent::NoConnection(e)) | Call::Failed(e) => {
-            Err(refused(format!("node {target} refused to stand: {e}")))
-        }
-        Call::TimedOut => Err(refused(format!("node {target} did not answer in time"))),
     }
 }
 

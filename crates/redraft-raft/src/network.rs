@@ -17,7 +17,7 @@ use openraft::error::{
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendError,
-    StreamAppendResult, VoteRequest, VoteResponse,
+    StreamAppendResult, TransferLeaderRequest, TransferLeaderResponse, VoteRequest, VoteResponse,
 };
 use openraft::{OptionalSend, RaftNetworkV2};
 use serde::de::DeserializeOwned;
@@ -80,6 +80,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
 enum Rpc {
     Vote,
     PreVote,
+    TransferLeader,
 }
 
 /// Error text for openraft's error wrappers, which need a `std::error::Error`.
@@ -109,6 +110,7 @@ impl PeerClient {
         let reply = match rpc {
             Rpc::Vote => client.vote(request).await,
             Rpc::PreVote => client.pre_vote(request).await,
+            Rpc::TransferLeader => client.transfer_leader(request).await,
         };
         let payload = reply.map_err(status_error)?.into_inner();
         let remote: Result<Resp, RaftError<TypeConfig>> = postcard::from_bytes(&payload.data)
@@ -311,6 +313,15 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> RpcResult<VoteResponse<TypeConfig>> {
         self.call(Rpc::PreVote, &rpc, option.hard_ttl()).await
+    }
+
+    async fn transfer_leader(
+        &mut self,
+        req: TransferLeaderRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<TransferLeaderResponse<TypeConfig>> {
+        self.call(Rpc::TransferLeader, &req, option.hard_ttl())
+            .await
     }
 
     async fn full_snapshot(

@@ -179,7 +179,7 @@ pub fn never_sent(status: &Status) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pb::Empty;
+    use crate::pb::RaftPayload;
 
     #[tokio::test]
     async fn a_refused_connection_counts_as_never_sent() {
@@ -194,7 +194,7 @@ mod tests {
             None,
         );
         let mut client = peers.client(&addr.to_string()).unwrap();
-        let status = client.start_election(Empty {}).await.unwrap_err();
+        let status = client.vote(RaftPayload::default()).await.unwrap_err();
         assert!(never_sent(&status), "{status:?}");
     }
 

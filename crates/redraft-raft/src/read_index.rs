@@ -63,6 +63,8 @@ struct State {
     /// Readers for the next round.
     waiters: Vec<oneshot::Sender<RoundResult>>,
     lease: Option<Lease>,
+    /// Rounds that began before this time give no lease (see `forget_lease`).
+    no_lease_before: Option<Instant>,
 }
 
 /// What the last successful round proved: no other leader before `until`.
@@ -77,10 +79,10 @@ impl ReadBatcher {
     /// Rounds ask `raft` to confirm its leadership, each bounded by `round_timeout`; a round's
     /// success lets reads go without one for `lease_length` after it began.
     ///
-    /// No lease is used or taken while `transferring`: a transfer asks its target to stand at
-    /// once, not after an election timeout, which the lease's argument relies on. (A lease
-    /// taken before the transfer began has run out by then: the transfer first waits out the
-    /// followers' election timeout.)
+    /// No lease is used or taken while `transferring`: a transfer has every member stop
+    /// honouring the leader's lease and its target stand at once, not after an election
+    /// timeout, which the lease's argument relies on; the transfer then forgets the lease it
+    /// had (`forget_lease`).
     ///
     /// `applied` is the state machine's applied index, published as each batch is applied and
     /// so before any of its writes is acknowledged (openraft's metrics report it later: a read
@@ -159,6 +161,16 @@ impl ReadBatcher {
         Some(lease.index.max(view.applied))
     }
 
+    /// Drops the lease, and refuses one from any round that began before now. A leadership
+    /// transfer tells every member to stop honouring this leader's lease (so that its target
+    /// can be elected at once): what a round proved before then no longer rules out another
+    /// leader, even if this node still leads when the transfer has failed.
+    pub fn forget_lease(&self) {
+        let mut state = self.lock();
+        state.lease = None;
+        state.no_lease_before = Some(Instant::now());
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -206,6 +218,9 @@ impl ReadBatcher {
             index: *index,
         };
         let mut state = self.lock();
+        if state.no_lease_before.is_some_and(|t| started < t) {
+            return;
+        }
         if state
             .lease
             .is_none_or(|old| old.until < lease.until || old.term != lease.term)
@@ -380,5 +395,19 @@ mod tests {
         // Past the first lease's end, within the renewed one.
         assert_eq!(batcher.read_index().await.unwrap(), 30);
         assert_eq!(rounds.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_lease_and_rounds_begun_before_it_give_none() {
+        let (batcher, rounds, _) = leased_batcher(Duration::from_secs(60));
+        assert_eq!(batcher.read_index().await.unwrap(), 10);
+        let started_before = Instant::now();
+        batcher.forget_lease();
+        // A round that began before the transfer ended proves nothing now.
+        batcher.extend_lease(started_before, (batcher.leadership)(), &Ok(99));
+        assert_eq!(batcher.read_index().await.unwrap(), 20);
+        // A round begun after it gives a lease again.
+        assert_eq!(batcher.read_index().await.unwrap(), 20);
+        assert_eq!(rounds.load(Ordering::SeqCst), 2);
     }
 }

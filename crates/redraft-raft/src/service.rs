@@ -6,7 +6,8 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::raft::{AppendEntriesRequest, VoteRequest};
+use openraft::error::RaftError;
+use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use redraft_engine::{Argv, Op, Run};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -386,21 +387,21 @@ impl RaftService for Service {
         }))
     }
 
-    async fn start_election(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
+    /// The leader's transfer of its leadership (openraft's): a node stopping or removed takes
+    /// no part.
+    async fn transfer_leader(
+        &self,
+        request: Request<RaftPayload>,
+    ) -> Result<Response<RaftPayload>, Status> {
         if self.core.check_serving().is_err() {
             return Err(Status::failed_precondition(
-                "this node cannot stand for election",
+                "this node takes no part in a leadership transfer",
             ));
         }
-        tracing::info!("asked to take over leadership: standing for election");
-        self.core
-            .raft
-            .trigger()
-            // No Pre-Vote: the leader asked, and has stopped renewing the followers' leases.
-            .elect(false)
-            .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
-        Ok(Response::new(Empty {}))
+        let req: TransferLeaderRequest<TypeConfig> = decode(request)?;
+        tracing::info!(to = %req.to_node_id(), "the leader hands its leadership over");
+        let handled = self.core.raft.handle_transfer_leader(req).await;
+        reply(&handled.map_err(RaftError::<TypeConfig>::Fatal))
     }
 
     async fn notify_removed(
