@@ -2,9 +2,12 @@
 //! proto/redraft.proto): kept open between reads, so that a read through a follower costs one
 //! message each way instead of a gRPC call (an HTTP/2 stream, headers, a task on the leader).
 //!
-//! Requests go one at a time: the follower's read rounds run one after another
-//! (`shared_rounds.rs`), so the next answer on the stream is the answer to the request just
-//! sent. Any failure drops the stream, and the next round opens a new one.
+//! Requests go one at a time (the link's lock is held across each exchange), so the next
+//! answer on the stream is the answer to the request just sent. The link is taken out of its
+//! slot for an exchange and put back only once the answer came: an exchange that fails, or
+//! whose caller goes away in the middle, drops the stream, and the next request opens a new
+//! one. (A stream left with an answer owed would hand that stale answer, a read index fixed
+//! before the next read began, to the next read.)
 
 use tokio::sync::{mpsc, Mutex};
 use tokio::time::Instant;
@@ -47,15 +50,13 @@ impl ReadLink {
         deadline: Instant,
     ) -> Result<ReadIndexResponse, LinkError> {
         let mut open = self.open.lock().await;
-        let link = match open.take() {
-            Some(link) if link.addr == addr => open.insert(link),
-            _ => open.insert(connect(peers, addr, deadline).await?),
+        let mut link = match open.take() {
+            Some(link) if link.addr == addr => link,
+            _ => connect(peers, addr, deadline).await?,
         };
-        let answer = exchange(link, deadline).await;
-        if answer.is_err() {
-            *open = None;
-        }
-        answer
+        let answer = exchange(&mut link, deadline).await?;
+        *open = Some(link);
+        Ok(answer)
     }
 }
 
@@ -87,5 +88,85 @@ async fn exchange(link: &mut OpenLink, deadline: Instant) -> Result<ReadIndexRes
         )),
         Ok(Err(status)) => Err(LinkError::Broken(status.to_string())),
         Err(_) => Err(LinkError::TimedOut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::future::Future;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::NodeConfig;
+    use crate::credentials::Credentials;
+    use crate::pb::read_index_response;
+    use crate::RaftNode;
+
+    fn read_index(answer: ReadIndexResponse) -> u64 {
+        match answer.result {
+            Some(read_index_response::Result::Ok(ok)) => ok.read_index,
+            other => panic!("no read index: {other:?}"),
+        }
+    }
+
+    /// A read whose caller went away after its request left must not leave its answer on the
+    /// stream for the next read: that answer's index was fixed before the next read began.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_request_leaves_no_answer_for_the_next() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let node = RaftNode::start(NodeConfig {
+            raft_listen: addr,
+            raft_advertise: addr.to_string(),
+            dir: dir.path().to_path_buf(),
+            initial_members: BTreeMap::from([(1, addr.to_string())]),
+            heartbeat_ms: 50,
+            election_timeout_min_ms: 150,
+            election_timeout_max_ms: 300,
+            ..NodeConfig::default()
+        })
+        .await
+        .unwrap();
+        let peers = Peers::new(
+            1 << 20,
+            Duration::from_secs(1),
+            Credentials::default(),
+            None,
+        );
+        let (link, addr) = (ReadLink::default(), addr.to_string());
+        let deadline = || Instant::now() + Duration::from_secs(10);
+        // Wait for the node to lead; the link is then open.
+        let first = loop {
+            if let Ok(answer) = link.ask(&peers, &addr, deadline()).await {
+                if let Some(read_index_response::Result::Ok(ok)) = answer.result {
+                    break ok.read_index;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        // A request sent, its caller gone before the answer.
+        let mut abandoned = Box::pin(link.ask(&peers, &addr, deadline()));
+        let waker = std::task::Waker::noop();
+        assert!(matches!(
+            abandoned.as_mut().poll(&mut Context::from_waker(waker)),
+            Poll::Pending
+        ));
+        drop(abandoned);
+        // Time for the request to reach the leader and be answered before the write.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let argv = |parts: &[&str]| parts.iter().map(|p| p.as_bytes().to_vec()).collect();
+        node.write(0, vec![argv(&["SET", "k", "v"])]).await.unwrap();
+        let after_write = node.status().commit_index;
+        assert!(after_write > first);
+        let next = read_index(link.ask(&peers, &addr, deadline()).await.unwrap());
+        assert!(
+            next >= after_write,
+            "read index {next} from before the write {after_write}"
+        );
+        node.shutdown().await;
     }
 }
