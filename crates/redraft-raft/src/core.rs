@@ -215,8 +215,9 @@ impl Core {
     }
 }
 
-/// A run's answer from the group proposal, by `deadline`. A lost answer is never "nothing
-/// applied": its entry may have been appended before Raft stopped or dropped its callback.
+/// A run's answer from a group proposal or a grouped forward, by `deadline`. A lost answer is
+/// never "nothing applied": its entry may have been appended before Raft stopped or dropped
+/// its callback, or its forward may have reached the leader.
 async fn awaited_answer<E: From<ClusterError>>(
     deadline: Instant,
     answer: oneshot::Receiver<Outcome<E>>,
@@ -321,19 +322,11 @@ impl Core {
         awaited_answer(deadline, rx).await
     }
 
-    /// Forwards batches while runs are waiting, one forward in flight at a time. A run whose
-    /// client stopped waiting (its deadline passed) is not sent: it was told the outcome is
-    /// unknown, and it stays unapplied.
+    /// Forwards batches while runs are waiting, one forward in flight at a time.
     async fn drive_forwards(self: Arc<Self>) {
         while let Some(batch) = self.forwards.next_batch() {
-            let (runs, replies): (Vec<Run>, Vec<_>) = batch
-                .into_iter()
-                .filter(|w| !w.reply.is_closed())
-                .map(|w| (w.run, w.reply))
-                .unzip();
-            if runs.is_empty() {
-                continue;
-            }
+            let (runs, replies): (Vec<Run>, Vec<_>) =
+                batch.into_iter().map(|w| (w.run, w.reply)).unzip();
             let counts: Vec<usize> = runs.iter().map(|run| run.cmds.len()).collect();
             let deadline = Instant::now() + self.config.request_timeout;
             let attempt = match self.leader() {

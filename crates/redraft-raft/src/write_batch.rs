@@ -78,9 +78,12 @@ impl<E> WriteBatcher<E> {
     }
 
     /// The next batch (oldest first, within the bounds), or None when nothing waits; then the
-    /// driver stops and the next caller starts a new one.
+    /// driver stops and the next caller starts a new one. A run whose client stopped waiting
+    /// (its deadline passed: it was told the outcome is unknown) is dropped unsent, so that it
+    /// stays unapplied.
     pub(crate) fn next_batch(&self) -> Option<Vec<Waiting<E>>> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.waiting.retain(|waiting| !waiting.reply.is_closed());
         if state.waiting.is_empty() {
             state.proposing = false;
             return None;
@@ -136,24 +139,55 @@ mod tests {
         }
     }
 
+    /// The reply channels of clients that keep waiting (a dropped receiver is a client gone).
+    #[derive(Default)]
+    struct Clients(Vec<oneshot::Receiver<Outcome>>);
+
+    impl Clients {
+        fn waiting(&mut self) -> oneshot::Sender<Outcome> {
+            let (reply, answer) = oneshot::channel();
+            self.0.push(answer);
+            reply
+        }
+    }
+
     #[test]
     fn only_the_first_waiting_run_starts_a_driver() {
         let batcher = WriteBatcher::<LeaderError>::default();
-        assert!(batcher.enqueue(run(1), oneshot::channel().0).unwrap());
-        assert!(!batcher.enqueue(run(1), oneshot::channel().0).unwrap());
+        let mut clients = Clients::default();
+        assert!(batcher.enqueue(run(1), clients.waiting()).unwrap());
+        assert!(!batcher.enqueue(run(1), clients.waiting()).unwrap());
         assert_eq!(batcher.next_batch().map(|b| b.len()), Some(2));
         assert!(batcher.next_batch().is_none());
-        assert!(batcher.enqueue(run(1), oneshot::channel().0).unwrap());
+        assert!(batcher.enqueue(run(1), clients.waiting()).unwrap());
+    }
+
+    #[test]
+    fn a_run_whose_client_stopped_waiting_is_not_sent() {
+        let batcher = WriteBatcher::<LeaderError>::default();
+        let mut clients = Clients::default();
+        let (gone, _) = oneshot::channel();
+        assert!(batcher.enqueue(run(1), gone).unwrap());
+        assert!(!batcher.enqueue(run(2), clients.waiting()).unwrap());
+        let batch = batcher.next_batch().unwrap();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].run.cmds.len(), 2);
+        // Only a run whose client left: no batch, and the next run starts a driver again.
+        let (gone, _) = oneshot::channel();
+        assert!(!batcher.enqueue(run(1), gone).unwrap());
+        assert!(batcher.next_batch().is_none());
+        assert!(batcher.enqueue(run(1), clients.waiting()).unwrap());
     }
 
     #[test]
     fn a_batch_stops_at_the_command_bound_but_always_takes_one_run() {
         let batcher = WriteBatcher::<LeaderError>::default();
+        let mut clients = Clients::default();
         batcher
-            .enqueue(run(MAX_BATCH_COMMANDS + 1), oneshot::channel().0)
+            .enqueue(run(MAX_BATCH_COMMANDS + 1), clients.waiting())
             .unwrap();
-        batcher.enqueue(run(10), oneshot::channel().0).unwrap();
-        batcher.enqueue(run(10), oneshot::channel().0).unwrap();
+        batcher.enqueue(run(10), clients.waiting()).unwrap();
+        batcher.enqueue(run(10), clients.waiting()).unwrap();
         assert_eq!(batcher.next_batch().map(|b| b.len()), Some(1));
         assert_eq!(batcher.next_batch().map(|b| b.len()), Some(2));
     }
@@ -161,14 +195,15 @@ mod tests {
     #[test]
     fn writes_past_the_waiting_bound_are_refused_with_a_retryable_error() {
         let batcher = WriteBatcher::<LeaderError>::default();
+        let mut clients = Clients::default();
         for _ in 0..MAX_WAITING_RUNS {
-            batcher.enqueue(run(1), oneshot::channel().0).unwrap();
+            batcher.enqueue(run(1), clients.waiting()).unwrap();
         }
-        let refused = batcher.enqueue(run(1), oneshot::channel().0);
+        let refused = batcher.enqueue(run(1), clients.waiting());
         assert!(matches!(refused, Err(ClusterError::Unknown(why)) if why.contains("retry later")));
         batcher.next_batch();
         assert!(
-            batcher.enqueue(run(1), oneshot::channel().0).is_ok(),
+            batcher.enqueue(run(1), clients.waiting()).is_ok(),
             "room again once a batch left"
         );
     }
