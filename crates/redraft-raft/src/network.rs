@@ -103,8 +103,7 @@ impl PeerClient {
         Resp: DeserializeOwned,
     {
         let mut client = self.client()?;
-        let data =
-            postcard::to_allocvec(request).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let data = postcard::to_allocvec(request).map_err(|e| network_error(&e))?;
         let mut request = tonic::Request::new(RaftPayload { data: data.into() });
         request.set_timeout(ttl);
         let reply = match rpc {
@@ -113,8 +112,8 @@ impl PeerClient {
             Rpc::TransferLeader => client.transfer_leader(request).await,
         };
         let payload = reply.map_err(status_error)?.into_inner();
-        let remote: Result<Resp, RaftError<TypeConfig>> = postcard::from_bytes(&payload.data)
-            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let remote: Result<Resp, RaftError<TypeConfig>> =
+            postcard::from_bytes(&payload.data).map_err(|e| network_error(&e))?;
         remote.map_err(|e| remote_failure(self.target, &e))
     }
 
@@ -142,7 +141,11 @@ impl PeerClient {
         });
         let answers = tokio::time::timeout(ttl, client.stream_append(requests))
             .await
-            .map_err(|_| network_error(format!("no answer to a new stream within {ttl:?}")))?
+            .map_err(|_| {
+                network_error(&Message(format!(
+                    "no answer to a new stream within {ttl:?}"
+                )))
+            })?
             .map_err(status_error)?
             .into_inner();
         let target = self.target;
@@ -163,8 +166,7 @@ impl PeerClient {
         // Pieces are views of the one buffer, made as the stream is sent: no second copy.
         let data = prost::bytes::Bytes::from(snapshot.snapshot.into_inner());
         let header: SnapshotHeader = (vote, snapshot.meta, data.len() as u64);
-        let header =
-            postcard::to_allocvec(&header).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let header = postcard::to_allocvec(&header).map_err(|e| network_error(&e))?;
         let pieces = data.len().div_ceil(SNAPSHOT_PIECE_BYTES);
         let piece = move |i: usize| {
             let start = i * SNAPSHOT_PIECE_BYTES;
@@ -178,8 +180,8 @@ impl PeerClient {
         request.set_timeout(ttl.saturating_mul(pieces.max(1) as u32));
         let reply = client.install_snapshot(request).await;
         let payload = reply.map_err(status_error)?.into_inner();
-        let remote: SnapshotResult = postcard::from_bytes(&payload.data)
-            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let remote: SnapshotResult =
+            postcard::from_bytes(&payload.data).map_err(|e| network_error(&e))?;
         remote.map_err(|e| remote_failure(self.target, &e))
     }
 }
@@ -190,7 +192,7 @@ fn status_error(status: tonic::Status) -> RPCError<TypeConfig> {
     if peers::never_sent(&status) {
         RPCError::Unreachable(Unreachable::new(&status))
     } else {
-        RPCError::Network(NetworkError::new(&status))
+        network_error(&status)
     }
 }
 
@@ -200,21 +202,23 @@ fn remote_failure(target: NodeId, e: &dyn std::fmt::Display) -> RPCError<TypeCon
     RPCError::Unreachable(Unreachable::new(&Message(format!("node {target}: {e}"))))
 }
 
-fn network_error(why: String) -> RPCError<TypeConfig> {
-    RPCError::Network(NetworkError::new(&Message(why)))
+/// A transport or encoding failure: openraft retries at once.
+fn network_error<E: std::error::Error + 'static>(e: &E) -> RPCError<TypeConfig> {
+    RPCError::Network(NetworkError::new(e))
 }
 
 /// The next answer of an AppendEntries stream and the stream to go on with: none after an
-/// error, so that openraft opens a new one.
-async fn next_append_result(
-    answers: Option<tonic::Streaming<RaftPayload>>,
+/// error, so that openraft opens a new one. `owed` counts the requests sent and not yet
+/// answered: while it is not zero, `ttl` without an answer is an error.
+async fn next_append_result<S>(
+    answers: Option<S>,
     owed: Arc<AtomicU64>,
     ttl: Duration,
     target: NodeId,
-) -> Option<(
-    RpcResult<StreamAppendResult<TypeConfig>>,
-    Option<tonic::Streaming<RaftPayload>>,
-)> {
+) -> Option<(RpcResult<StreamAppendResult<TypeConfig>>, Option<S>)>
+where
+    S: Stream<Item = Result<RaftPayload, tonic::Status>> + Unpin,
+{
     let mut answers = answers?;
     let answer = loop {
         match tokio::time::timeout(ttl, answers.next()).await {
@@ -241,8 +245,7 @@ async fn next_append_result(
 
 /// One answer of a follower: openraft's result, or (its Raft stopped) unreachable for now.
 fn decode_append_answer(data: &[u8], target: NodeId) -> RpcResult<StreamAppendResult<TypeConfig>> {
-    let answer: AppendAnswer =
-        postcard::from_bytes(data).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+    let answer: AppendAnswer = postcard::from_bytes(data).map_err(|e| network_error(&e))?;
     answer.map_err(|e| remote_failure(target, &e))
 }
 
@@ -281,7 +284,9 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
         let mut results = self.open_append_stream(input, option.hard_ttl()).await?;
         match results.next().await {
             Some(result) => Ok(append_response(last, result?)),
-            None => Err(network_error("the stream ended without an answer".into())),
+            None => Err(network_error(&Message(
+                "the stream ended without an answer".into(),
+            ))),
         }
     }
 
@@ -397,6 +402,34 @@ mod tests {
         ));
         // A heartbeat (no entries) ends where it starts.
         assert_eq!(last_log_id(&request(9, 0)), Some(log_id(9)));
+    }
+
+    #[tokio::test]
+    async fn an_owed_answer_late_by_the_ttl_fails_the_stream_and_an_idle_one_waits() {
+        let ttl = Duration::from_millis(50);
+        let silent = || tokio_stream::pending::<Result<RaftPayload, tonic::Status>>();
+        let owed = Arc::new(AtomicU64::new(1));
+        let (late, rest) = next_append_result(Some(silent()), owed, ttl, 2)
+            .await
+            .unwrap();
+        assert!(matches!(late, Err(RPCError::Network(_))), "{late:?}");
+        assert!(rest.is_none(), "a failed stream is not gone on with");
+
+        let idle = next_append_result(Some(silent()), Arc::new(AtomicU64::new(0)), ttl, 2);
+        assert!(tokio::time::timeout(ttl * 4, idle).await.is_err());
+
+        let answer: AppendAnswer = Ok(Ok(Some(log_id(3))));
+        let message = RaftPayload {
+            data: postcard::to_allocvec(&answer).unwrap().into(),
+        };
+        let owed = Arc::new(AtomicU64::new(1));
+        let answers = tokio_stream::iter([Ok(message)]);
+        let (answered, rest) = next_append_result(Some(answers), owed.clone(), ttl, 2)
+            .await
+            .unwrap();
+        assert!(matches!(answered, Ok(Ok(Some(id))) if id == log_id(3)));
+        assert!(rest.is_some());
+        assert_eq!(owed.load(Ordering::Relaxed), 0);
     }
 
     #[test]
