@@ -409,8 +409,10 @@ mod tests {
         let ttl = Duration::from_millis(50);
         let silent = || tokio_stream::pending::<Result<RaftPayload, tonic::Status>>();
         let owed = Arc::new(AtomicU64::new(1));
-        let (late, rest) = next_append_result(Some(silent()), owed, ttl, 2)
+        let late = next_append_result(Some(silent()), owed, ttl, 2);
+        let (late, rest) = tokio::time::timeout(ttl * 10, late)
             .await
+            .expect("an owed answer is waited for no longer than the ttl")
             .unwrap();
         assert!(matches!(late, Err(RPCError::Network(_))), "{late:?}");
         assert!(rest.is_none(), "a failed stream is not gone on with");
