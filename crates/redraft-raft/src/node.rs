@@ -28,7 +28,7 @@ use crate::observer;
 use crate::peers::{peer_tls, Peers};
 use crate::read_index::ReadBatcher;
 use crate::read_link::ReadLink;
-use crate::routing::{self, Attempt, Leader, Unforwarded};
+use crate::routing::{self, Attempt, Leader};
 use crate::save::{self, SaveError};
 use crate::server;
 use crate::shared_rounds::{BoxRound, SharedRounds};
@@ -308,11 +308,9 @@ impl RaftNode {
                 Leader::Here => {
                     Attempt::here(core.propose_commands(db, cmds.clone(), deadline).await)
                 }
-                Leader::At(_) => match core.forward_commands(db, cmds.clone(), deadline).await {
-                    Ok(replies) => Attempt::Done(replies),
-                    Err(Unforwarded::Retry(why)) => Attempt::Retry(why),
-                    Err(Unforwarded::Failed(e)) => Attempt::Failed(e),
-                },
+                Leader::At(_) => {
+                    Attempt::of_forward(core.forward_commands(db, cmds.clone(), deadline).await)
+                }
             }
         })
         .await

@@ -1,6 +1,8 @@
 //! gRPC channels to other nodes, one per address, created lazily and shared by the Raft
-//! network, forwarded writes, read-index requests and membership calls; and the one way
-//! those calls (all but the Raft network's, which openraft bounds) are made.
+//! network, forwarded writes, read-index requests and membership calls; and the one way the
+//! single calls among them (forwards, membership, notices) are made. The Raft network's calls
+//! (which openraft bounds) and a follower's stream of read-index requests (`read_link.rs`)
+//! take their client from here and bound themselves.
 
 use std::collections::HashMap;
 use std::error::Error as _;

@@ -117,12 +117,22 @@ impl From<ClusterError> for Unforwarded {
 }
 
 impl Attempt<Vec<Reply>> {
-    /// A forward's attempt as the answer its runs' clients get.
+    /// A grouped forward's attempt as the answer each of its runs gets ...
     pub fn into_forward_outcome(self) -> Outcome<Unforwarded> {
         match self {
             Attempt::Done(replies) => Ok(replies),
             Attempt::Retry(why) | Attempt::Unconfirmed(why) => Err(Unforwarded::Retry(why)),
             Attempt::Failed(e) => Err(Unforwarded::Failed(e)),
+        }
+    }
+
+    /// ... and that answer as the attempt of its client, which retries when nothing reached a
+    /// leader.
+    pub fn of_forward(outcome: Outcome<Unforwarded>) -> Self {
+        match outcome {
+            Ok(replies) => Attempt::Done(replies),
+            Err(Unforwarded::Retry(why)) => Attempt::Retry(why),
+            Err(Unforwarded::Failed(e)) => Attempt::Failed(e),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The gRPC server of a node: Raft RPCs into the local Raft; the leader's side of Forward,
-//! ReadIndex and Admin; and the notices a node receives (stand for election, you were removed).
+//! The gRPC server of a node: Raft's messages into the local Raft (the replication stream,
+//! votes, snapshots, a leadership transfer); the leader's side of Forward, ReadIndex and Admin;
+//! and the notice that a node was removed.
 
 use openraft::async_runtime::WatchReceiver;
 use std::io::Cursor;
