@@ -258,8 +258,8 @@ impl RaftService for Service {
         request: Request<Streaming<RaftPayload>>,
     ) -> Result<Response<AppendStream>, Status> {
         let refused = Arc::new(std::sync::Mutex::new(None));
-        // Both ends stop with the node: openraft's reader of the requests holds the HTTP/2
-        // stream open for as long as they may come.
+        // The requests end when the node stops (openraft's reader of them would otherwise hold
+        // the HTTP/2 stream open for as long as they may come); the answers end with them.
         let requests = self.until_stopped(decoded_appends(request.into_inner(), refused.clone()));
         let answers = self.core.raft.stream_append(requests).map(|answer| {
             let answer: AppendAnswer = answer.map_err(|fatal| fatal.to_string());
@@ -272,9 +272,7 @@ impl RaftService for Service {
             let why = refused.lock().unwrap_or_else(|e| e.into_inner()).take();
             why.map(Err)
         });
-        Ok(Response::new(Box::pin(
-            self.until_stopped(answers.chain(refusal)),
-        )))
+        Ok(Response::new(Box::pin(answers.chain(refusal))))
     }
 
     async fn vote(&self, request: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {
