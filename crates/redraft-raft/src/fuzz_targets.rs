@@ -14,7 +14,6 @@ use redraft_engine::fuzz_targets::Target;
 use redraft_engine::{LogCommand, Op, Run};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tonic::Request;
 
 use crate::admin::AdminOp;
 use crate::config::DEFAULT_MAX_MESSAGE_BYTES;
@@ -172,7 +171,7 @@ fn raft_payload<T: Serialize + DeserializeOwned>(bytes: &[u8]) {
     let Some(payload) = protobuf_round_trip::<RaftPayload>(bytes) else {
         return;
     };
-    if let Ok(rpc) = service::decode::<T>(Request::new(payload)) {
+    if let Ok(rpc) = service::decode::<T>(&payload) {
         check_postcard_round_trip(&rpc);
     }
 }

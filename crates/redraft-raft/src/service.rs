@@ -142,8 +142,9 @@ fn to_bytes<T: Serialize>(value: &T) -> Result<prost::bytes::Bytes, Status> {
         .map_err(|e| Status::internal(format!("encoding reply: {e}")))
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(request: Request<RaftPayload>) -> Result<T, Status> {
-    postcard::from_bytes(&request.into_inner().data)
+/// One of openraft's messages from a peer (a single call's, or one of a stream's).
+pub(crate) fn decode<T: DeserializeOwned>(payload: &RaftPayload) -> Result<T, Status> {
+    postcard::from_bytes(&payload.data)
         .map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
 }
 
@@ -208,10 +209,7 @@ fn decoded_appends(
     refused: Arc<std::sync::Mutex<Option<Status>>>,
 ) -> impl Stream<Item = AppendEntriesRequest<TypeConfig>> + Send + 'static {
     messages.map_while(move |message| {
-        let decoded = message.and_then(|message| {
-            postcard::from_bytes(&message.data)
-                .map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
-        });
+        let decoded = message.and_then(|message| decode(&message));
         decoded
             .map_err(|status| *refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(status))
             .ok()
@@ -276,7 +274,7 @@ impl RaftService for Service {
     }
 
     async fn vote(&self, request: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {
-        let rpc: VoteRequest<TypeConfig> = decode(request)?;
+        let rpc: VoteRequest<TypeConfig> = decode(&request.into_inner())?;
         reply(&self.core.raft.vote(rpc).await)
     }
 
@@ -284,7 +282,7 @@ impl RaftService for Service {
         &self,
         request: Request<RaftPayload>,
     ) -> Result<Response<RaftPayload>, Status> {
-        let rpc: VoteRequest<TypeConfig> = decode(request)?;
+        let rpc: VoteRequest<TypeConfig> = decode(&request.into_inner())?;
         reply(&self.core.raft.pre_vote(rpc).await)
     }
 
@@ -397,7 +395,7 @@ impl RaftService for Service {
                 "this node takes no part in a leadership transfer",
             ));
         }
-        let req: TransferLeaderRequest<TypeConfig> = decode(request)?;
+        let req: TransferLeaderRequest<TypeConfig> = decode(&request.into_inner())?;
         tracing::info!(to = %req.to_node_id(), "the leader hands its leadership over");
         let handled = self.core.raft.handle_transfer_leader(req).await;
         reply(&handled.map_err(RaftError::<TypeConfig>::Fatal))
