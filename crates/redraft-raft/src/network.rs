@@ -51,11 +51,23 @@ pub struct NetworkFactory {
     peers: Arc<Peers>,
     /// The node's configuration, for the address to dial for each peer.
     config: NodeConfig,
+    commit_told: Arc<AtomicU64>,
 }
 
 impl NetworkFactory {
-    pub fn new(peers: Arc<Peers>, config: NodeConfig) -> NetworkFactory {
-        NetworkFactory { peers, config }
+    /// `commit_told` is kept at the greatest commit index any AppendEntries carried, raised
+    /// before the message goes out: a follower can apply nothing past it (the leader's lease
+    /// reads take it into their index, `read_index.rs`).
+    pub fn new(
+        peers: Arc<Peers>,
+        config: NodeConfig,
+        commit_told: Arc<AtomicU64>,
+    ) -> NetworkFactory {
+        NetworkFactory {
+            peers,
+            config,
+            commit_told,
+        }
     }
 }
 
@@ -63,6 +75,7 @@ pub struct PeerClient {
     target: NodeId,
     /// The client, or why none could be made (a malformed address): reported as unreachable.
     client: Result<Client, String>,
+    commit_told: Arc<AtomicU64>,
 }
 
 impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
@@ -72,6 +85,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
         PeerClient {
             target,
             client: self.peers.client(self.config.peer_addr(target, &node.addr)),
+            commit_told: self.commit_told.clone(),
         }
     }
 }
@@ -127,18 +141,10 @@ impl PeerClient {
     {
         let mut client = self.client()?;
         let owed = Arc::new(AtomicU64::new(0));
-        let sent = owed.clone();
-        let requests = input.map_while(move |rpc| match postcard::to_allocvec(&rpc) {
-            Ok(data) => {
-                sent.fetch_add(1, Ordering::Relaxed);
-                Some(RaftPayload { data: data.into() })
-            }
-            Err(e) => {
-                // Ends the stream: openraft opens a new one, from what the follower holds.
-                tracing::error!(error = %e, "could not encode an AppendEntries request");
-                None
-            }
-        });
+        let (sent, told) = (owed.clone(), self.commit_told.clone());
+        // Ends the stream when a request cannot be encoded: openraft opens a new one, from
+        // what the follower holds.
+        let requests = input.map_while(move |rpc| outgoing_append(&rpc, &sent, &told));
         let answers = tokio::time::timeout(ttl, client.stream_append(requests))
             .await
             .map_err(|_| {
@@ -205,6 +211,24 @@ fn remote_failure(target: NodeId, e: &dyn std::fmt::Display) -> RPCError<TypeCon
 /// A transport or encoding failure: openraft retries at once.
 fn network_error<E: std::error::Error + 'static>(e: &E) -> RPCError<TypeConfig> {
     RPCError::Network(NetworkError::new(e))
+}
+
+/// `rpc` as it goes on the stream. First the commit index it tells is noted in `told` (a
+/// follower may apply up to it once it arrives) and the request counted in `owed`; None when
+/// it cannot be encoded.
+fn outgoing_append(
+    rpc: &AppendEntriesRequest<TypeConfig>,
+    owed: &AtomicU64,
+    told: &AtomicU64,
+) -> Option<RaftPayload> {
+    let data = postcard::to_allocvec(rpc)
+        .map_err(|e| tracing::error!(error = %e, "could not encode an AppendEntries request"))
+        .ok()?;
+    if let Some(commit) = rpc.leader_commit {
+        told.fetch_max(commit.index, Ordering::AcqRel);
+    }
+    owed.fetch_add(1, Ordering::Relaxed);
+    Some(RaftPayload { data: data.into() })
 }
 
 /// The next answer of an AppendEntries stream and the stream to go on with: none after an
@@ -402,6 +426,22 @@ mod tests {
         ));
         // A heartbeat (no entries) ends where it starts.
         assert_eq!(last_log_id(&request(9, 0)), Some(log_id(9)));
+    }
+
+    #[test]
+    fn a_request_notes_the_commit_it_tells_before_it_leaves() {
+        let (owed, told) = (AtomicU64::new(0), AtomicU64::new(0));
+        let mut rpc = request(4, 3);
+        rpc.leader_commit = Some(log_id(7));
+        assert!(outgoing_append(&rpc, &owed, &told).is_some());
+        assert_eq!(told.load(Ordering::Relaxed), 7);
+        // An older commit (a slower stream) and a request without one leave the greatest.
+        rpc.leader_commit = Some(log_id(5));
+        assert!(outgoing_append(&rpc, &owed, &told).is_some());
+        rpc.leader_commit = None;
+        assert!(outgoing_append(&rpc, &owed, &told).is_some());
+        assert_eq!(told.load(Ordering::Relaxed), 7);
+        assert_eq!(owed.load(Ordering::Relaxed), 3);
     }
 
     #[tokio::test]

@@ -181,10 +181,12 @@ impl RaftNode {
             credentials,
             tls_client,
         ));
+        // The greatest commit index this node, leading, has told a follower (`read_index.rs`).
+        let commit_told = Arc::new(AtomicU64::new(0));
         let raft = Raft::new(
             config.id,
             raft_config,
-            NetworkFactory::new(peers.clone(), config.clone()),
+            NetworkFactory::new(peers.clone(), config.clone(), commit_told.clone()),
             log,
             state_machine,
         )
@@ -200,6 +202,7 @@ impl RaftNode {
                 config.read_lease(),
                 transferring.clone(),
                 applied_rx.clone(),
+                commit_told,
             ),
             config,
             raft,

@@ -12,15 +12,17 @@
 //! that elects one overlaps the one that acknowledged. Until `t + lease` (the timeout less a
 //! margin for timer lateness; measured on the monotonic clock, which a paused process does not
 //! stop), while the node still leads in the same term, a read needs no round: its index is
-//! the larger of the round's and what this leader has applied, which holds every write
-//! acknowledged so far (only this node could acknowledge one). docs/architecture.md has the
-//! argument at length; the fault suite (pauses, partitions, clock skew) checks it.
+//! the largest of the round's, what this leader has applied (every write acknowledged so far:
+//! only this node could acknowledge one) and the greatest commit index it has told a follower
+//! (what any replica may have applied and shown a reader: a follower can apply an entry
+//! before the leader's own apply gets to it). docs/architecture.md has the argument at length;
+//! the fault suite (pauses, partitions, clock skew) checks it.
 
 use openraft::async_runtime::WatchReceiver;
 use std::future::Future;
 use std::mem;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,7 +48,9 @@ type Leadership = Box<dyn Fn() -> Option<LeaderView> + Send + Sync>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeaderView {
     term: u64,
-    applied: u64,
+    /// The least index a read under the lease must see: everything any replica may already
+    /// have shown a reader (see the module comment).
+    floor: u64,
 }
 
 pub struct ReadBatcher {
@@ -87,12 +91,15 @@ impl ReadBatcher {
     /// `applied` is the state machine's applied index, published as each batch is applied and
     /// so before any of its writes is acknowledged (openraft's metrics report it later: a read
     /// index taken from them could miss a write its client already saw acknowledged).
+    /// `commit_told` is the greatest commit index this node has sent a follower, raised before
+    /// the message leaves (network.rs): no follower can have applied past it.
     pub fn new(
         raft: Raft,
         round_timeout: Duration,
         lease_length: Duration,
         transferring: Arc<AtomicBool>,
         applied: tokio::sync::watch::Receiver<u64>,
+        commit_told: Arc<AtomicU64>,
     ) -> Arc<ReadBatcher> {
         let round_raft = raft.clone();
         let round: Round = Box::new(move || {
@@ -101,7 +108,8 @@ impl ReadBatcher {
         });
         let leadership: Leadership = Box::new(move || {
             let transferring = transferring.load(Ordering::Acquire);
-            leader_view(&raft, *applied.borrow()).filter(|_| !transferring)
+            let floor = read_floor(*applied.borrow(), commit_told.load(Ordering::Acquire));
+            leader_view(&raft, floor).filter(|_| !transferring)
         });
         ReadBatcher::with_seams(round, leadership, lease_length)
     }
@@ -158,7 +166,7 @@ impl ReadBatcher {
                 tokio::spawn(self.clone().drive(true));
             }
         }
-        Some(lease.index.max(view.applied))
+        Some(lease.index.max(view.floor))
     }
 
     /// Drops the lease, and refuses one from any round that began before now. A leadership
@@ -230,9 +238,15 @@ impl ReadBatcher {
     }
 }
 
-/// This node's leadership as openraft's metrics show it, with the state machine's `applied`
-/// index: None unless it leads.
-fn leader_view(raft: &Raft, applied: u64) -> Option<LeaderView> {
+/// What a read under the lease must see at least: this leader's applied index, or a greater
+/// commit index it told a follower, which that follower may have applied and shown a reader.
+fn read_floor(applied: u64, commit_told: u64) -> u64 {
+    applied.max(commit_told)
+}
+
+/// This node's leadership as openraft's metrics show it, with the read `floor`: None unless
+/// it leads.
+fn leader_view(raft: &Raft, floor: u64) -> Option<LeaderView> {
     let metrics = raft.metrics();
     let metrics = metrics.borrow_watched();
     if metrics.state != openraft::ServerState::Leader {
@@ -240,7 +254,7 @@ fn leader_view(raft: &Raft, applied: u64) -> Option<LeaderView> {
     }
     Some(LeaderView {
         term: metrics.current_term,
-        applied,
+        floor,
     })
 }
 
@@ -283,12 +297,7 @@ mod tests {
                 Ok(number)
             })
         });
-        let leading: Leadership = Box::new(|| {
-            Some(LeaderView {
-                term: 1,
-                applied: 0,
-            })
-        });
+        let leading: Leadership = Box::new(|| Some(LeaderView { term: 1, floor: 0 }));
         // Without a lease: every read needs a round.
         let batcher = ReadBatcher::with_seams(round, leading, Duration::ZERO);
         (batcher, rounds)
@@ -338,10 +347,7 @@ mod tests {
             let number = counter.fetch_add(1, Ordering::SeqCst) + 1;
             Box::pin(async move { Ok(number * 10) })
         });
-        let view = Arc::new(Mutex::new(Some(LeaderView {
-            term: 1,
-            applied: 5,
-        })));
+        let view = Arc::new(Mutex::new(Some(LeaderView { term: 1, floor: 5 })));
         let seen = view.clone();
         let leadership: Leadership = Box::new(move || *seen.lock().unwrap());
         let batcher = ReadBatcher::with_seams(round, leadership, lease);
@@ -353,10 +359,7 @@ mod tests {
         let (batcher, rounds, view) = leased_batcher(Duration::from_secs(60));
         assert_eq!(batcher.read_index().await.unwrap(), 10);
         assert_eq!(batcher.read_index().await.unwrap(), 10);
-        *view.lock().unwrap() = Some(LeaderView {
-            term: 1,
-            applied: 42,
-        });
+        *view.lock().unwrap() = Some(LeaderView { term: 1, floor: 42 });
         assert_eq!(batcher.read_index().await.unwrap(), 42);
         assert_eq!(rounds.load(Ordering::SeqCst), 1);
     }
@@ -365,10 +368,7 @@ mod tests {
     async fn a_new_term_or_lost_leadership_ends_the_lease() {
         let (batcher, rounds, view) = leased_batcher(Duration::from_secs(60));
         assert_eq!(batcher.read_index().await.unwrap(), 10);
-        *view.lock().unwrap() = Some(LeaderView {
-            term: 2,
-            applied: 5,
-        });
+        *view.lock().unwrap() = Some(LeaderView { term: 2, floor: 5 });
         assert_eq!(batcher.read_index().await.unwrap(), 20);
         *view.lock().unwrap() = None;
         assert_eq!(batcher.read_index().await.unwrap(), 30);
@@ -409,5 +409,13 @@ mod tests {
         // A round begun after it gives a lease again.
         assert_eq!(batcher.read_index().await.unwrap(), 20);
         assert_eq!(rounds.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn lease_reads_see_what_a_follower_was_told_is_committed() {
+        // A follower told that entry 9 committed may apply it, and show it to a reader, before
+        // this leader's own apply (at 5) gets there: a later read must not go back to 5.
+        assert_eq!(read_floor(5, 9), 9);
+        assert_eq!(read_floor(9, 5), 9);
     }
 }
