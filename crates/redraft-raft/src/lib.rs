@@ -19,6 +19,7 @@ mod clock;
 mod config;
 mod core;
 mod credentials;
+mod cut_stream;
 mod error;
 mod fsutil;
 #[doc(hidden)]

@@ -25,6 +25,7 @@ use serde::Serialize;
 use tokio_stream::{Stream, StreamExt};
 
 use crate::config::NodeConfig;
+use crate::cut_stream::cut_stream;
 use crate::pb::RaftPayload;
 use crate::peers::{self, Client, Peers};
 use crate::types::{LogId, Node, NodeId, Snapshot, SnapshotData, SnapshotMeta, TypeConfig, Vote};
@@ -134,14 +135,16 @@ impl PeerClient {
     /// Opens the stream of AppendEntries to the target: each request is sent as openraft makes
     /// it, and the answers come back in the order of the requests. While any answer is owed,
     /// a wait of `ttl` for the next one fails the stream (a paused or cut-off follower); an
-    /// idle stream waits without bound for the leader's next request.
+    /// idle stream waits without bound for the leader's next request. The requests end, and
+    /// are dropped, when the answers end or are dropped (`cut_stream`).
     async fn open_append_stream<S>(&mut self, input: S, ttl: Duration) -> RpcResult<AppendResults>
     where
-        S: Stream<Item = AppendEntriesRequest<TypeConfig>> + Send + 'static,
+        S: Stream<Item = AppendEntriesRequest<TypeConfig>> + Send + Unpin + 'static,
     {
         let mut client = self.client()?;
         let owed = Arc::new(AtomicU64::new(0));
         let (sent, told) = (owed.clone(), self.commit_told.clone());
+        let (input, cutter) = cut_stream(input);
         // Ends the stream when a request cannot be encoded: openraft opens a new one, from
         // what the follower holds.
         let requests = input.map_while(move |rpc| outgoing_append(&rpc, &sent, &told));
@@ -155,8 +158,14 @@ impl PeerClient {
             .map_err(status_error)?
             .into_inner();
         let target = self.target;
-        let results = futures_util::stream::unfold(Some(answers), move |answers| {
-            next_append_result(answers, owed.clone(), ttl, target)
+        let results = futures_util::stream::unfold(Some((answers, cutter)), move |link| {
+            let owed = owed.clone();
+            async move {
+                let (answers, cutter) = link?;
+                let (result, answers) =
+                    next_append_result(Some(answers), owed, ttl, target).await?;
+                Some((result, answers.map(|answers| (answers, cutter))))
+            }
         });
         Ok(Box::pin(results))
     }
@@ -381,7 +390,13 @@ mod tests {
     use openraft::vote::RaftLeaderId;
     use openraft::EntryPayload;
 
+    use tonic::{Request, Response, Status};
+
     use super::*;
+    use crate::credentials::Credentials;
+    use crate::pb::raft_service_server::{RaftService, RaftServiceServer};
+    use crate::pb::{AdminRequest, AdminResponse, Empty, ForwardRequest, RemovedNotice};
+    use crate::service::{AppendStream, ForwardStream, ReadIndexStream};
     use crate::types::{Entry, LeaderId};
 
     fn log_id(index: u64) -> LogId {
@@ -472,6 +487,123 @@ mod tests {
         assert!(matches!(answered, Ok(Ok(Some(id))) if id == log_id(3)));
         assert!(rest.is_some());
         assert_eq!(owed.load(Ordering::Relaxed), 0);
+    }
+
+    /// A peer that reads every request of a replication stream and never answers.
+    struct Silent;
+
+    fn refused<T>() -> Result<T, tonic::Status> {
+        Err(tonic::Status::unimplemented("not in this test"))
+    }
+
+    #[tonic::async_trait]
+    impl RaftService for Silent {
+        type StreamAppendStream = AppendStream;
+        type ForwardStream = ForwardStream;
+        type ReadIndexStream = ReadIndexStream;
+
+        async fn stream_append(
+            &self,
+            request: tonic::Request<tonic::Streaming<RaftPayload>>,
+        ) -> Result<tonic::Response<AppendStream>, tonic::Status> {
+            let mut requests = request.into_inner();
+            tokio::spawn(async move { while let Some(Ok(_)) = requests.next().await {} });
+            Ok(tonic::Response::new(Box::pin(tokio_stream::pending())))
+        }
+        async fn vote(&self, _: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {
+            refused()
+        }
+        async fn pre_vote(&self, _: Request<RaftPayload>) -> Result<Response<RaftPayload>, Status> {
+            refused()
+        }
+        async fn install_snapshot(
+            &self,
+            _: Request<tonic::Streaming<RaftPayload>>,
+        ) -> Result<Response<RaftPayload>, Status> {
+            refused()
+        }
+        async fn forward(
+            &self,
+            _: Request<ForwardRequest>,
+        ) -> Result<Response<ForwardStream>, Status> {
+            refused()
+        }
+        async fn read_index(
+            &self,
+            _: Request<tonic::Streaming<Empty>>,
+        ) -> Result<Response<ReadIndexStream>, Status> {
+            refused()
+        }
+        async fn admin(&self, _: Request<AdminRequest>) -> Result<Response<AdminResponse>, Status> {
+            refused()
+        }
+        async fn transfer_leader(
+            &self,
+            _: Request<RaftPayload>,
+        ) -> Result<Response<RaftPayload>, Status> {
+            refused()
+        }
+        async fn notify_removed(
+            &self,
+            _: Request<RemovedNotice>,
+        ) -> Result<Response<Empty>, Status> {
+            refused()
+        }
+    }
+
+    /// Notes its drop.
+    struct Held(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Drop for Held {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The gRPC client goes on polling a request stream whose answers were dropped (until the
+    /// peer resets the call); openraft's requests wait for entries holding the replication's
+    /// lock, so a session's requests must go when its answers do.
+    #[tokio::test]
+    async fn a_replication_streams_requests_are_dropped_with_its_answers() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let incoming = tonic::transport::server::TcpIncoming::from(listener);
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(RaftServiceServer::new(Silent))
+                .serve_with_incoming(incoming),
+        );
+        let peers = Peers::new(
+            1 << 20,
+            Duration::from_secs(1),
+            Credentials::default(),
+            None,
+        );
+        let mut client = PeerClient {
+            target: 2,
+            client: peers.client(&addr.to_string()),
+            commit_told: Arc::new(AtomicU64::new(0)),
+        };
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // One request, then a wait for more that holds `held` (as openraft's holds its lock).
+        let waiting = futures_util::stream::unfold(Held(dropped.clone()), |held| async move {
+            std::future::pending::<()>().await;
+            Some((request(7, 0), held))
+        });
+        let input = Box::pin(tokio_stream::once(request(4, 3)).chain(waiting));
+        let ttl = Duration::from_millis(100);
+        let mut results = client.open_append_stream(input, ttl).await.unwrap();
+        let late = results.next().await.expect("an answer or an error");
+        assert!(matches!(late, Err(RPCError::Network(_))), "{late:?}");
+        assert!(results.next().await.is_none(), "a failed stream ends");
+        drop(results);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !dropped.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the requests are dropped with the answers");
     }
 
     #[test]
