@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use redis_protocol::resp2::types::OwnedFrame;
 
 use crate::checks::{self, Findings};
-use crate::cluster::{Cluster, ClusterOptions};
+use crate::cluster::{Cluster, ClusterOptions, Info};
 use crate::history::{History, Op, OpKind, OpResult, Outcome};
 use crate::linearizability::{self, Verdict};
 use crate::lock_check;
@@ -330,21 +330,58 @@ async fn converge(cluster: &Cluster) {
             let infos = cluster.infos().await;
             let mut applied = BTreeSet::new();
             let mut commits = BTreeSet::new();
+            let mut nodes = Vec::new();
             for (id, info) in &infos {
                 let info = info.as_ref().map_err(|e| format!("node {id}: {e}"))?;
                 applied.insert(info.num("applied_index"));
                 if info.role() == "leader" {
                     commits.insert(info.num("commit_index"));
                 }
+                nodes.push(describe_node(*id, info));
             }
             if infos.len() == cluster.ids().len() && applied.len() == 1 && commits == applied {
                 same_state_digest(cluster).await
             } else {
-                Err(format!("applied {applied:?}, leader commit {commits:?}"))
+                // Where replication stands, so that a failure says which link stopped.
+                Err(format!(
+                    "applied {applied:?}, leader commit {commits:?}; nodes: {}; the leader's members: {}",
+                    nodes.join("; "),
+                    leader_members(cluster).await
+                ))
             }
         },
     )
     .await;
+}
+
+/// One node's Raft position, as RAFT INFO gives it.
+fn describe_node(id: u64, info: &Info) -> String {
+    format!(
+        "{id} {} term {} commit {} applied {} snapshot {} purged {}",
+        info.role(),
+        info.num("term"),
+        info.num("commit_index"),
+        info.num("applied_index"),
+        info.num("snapshot_index"),
+        info.num("purged_index"),
+    )
+}
+
+/// The leader's RAFT MEMBERS (each member's match index), or why it could not be read.
+async fn leader_members(cluster: &Cluster) -> String {
+    let leader = match cluster.current_leader().await {
+        Ok(leader) => leader,
+        Err(e) => return e,
+    };
+    let mut client = match RawClient::connect(cluster.port(leader)).await {
+        Ok(client) => client,
+        Err(e) => return format!("node {leader}: {e}"),
+    };
+    client.set_reply_timeout(FINAL_READ_TIMEOUT);
+    match client.call_frame(&["RAFT", "MEMBERS"]).await {
+        Ok(frame) => format!("node {leader}: {frame:?}"),
+        Err(e) => format!("node {leader}: {e}"),
+    }
 }
 
 /// Ok when every node answers RAFT DIGEST with the same applied index and digest.
