@@ -101,21 +101,24 @@ const NAME_BYTES_MAX: usize = 32;
 /// The table by name. A command is looked up several times on its way (routing, ACL,
 /// statistics): one hash and one comparison each instead of a binary search's dozen. The
 /// hasher is std's with fixed keys: nothing here depends on randomness.
-type ByName = HashMap<&'static [u8], &'static CommandSpec, BuildHasherDefault<DefaultHasher>>;
+/// Each command with its position in [`all`].
+type ByName =
+    HashMap<&'static [u8], (usize, &'static CommandSpec), BuildHasherDefault<DefaultHasher>>;
 
 fn by_name() -> &'static ByName {
     static BY_NAME: OnceLock<ByName> = OnceLock::new();
     BY_NAME.get_or_init(|| {
         all()
             .iter()
-            .map(|&spec| (spec.name.as_bytes(), spec))
+            .enumerate()
+            .map(|(position, &spec)| (spec.name.as_bytes(), (position, spec)))
             .collect()
     })
 }
 
-/// Finds a command by name, case-insensitively (without allocating: every command of every
-/// client comes through here).
-pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+/// The command `name` names, case-insensitively, with its position in [`all`] (without
+/// allocating: every command of every client comes through here).
+fn find(name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
     if name.len() > NAME_BYTES_MAX {
         return None;
     }
@@ -124,6 +127,17 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     by_name().get(&*lower).copied()
+}
+
+/// Finds a command by name, case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    find(name).map(|(_, spec)| spec)
+}
+
+/// The position in [`all`] of the command `name` names, case-insensitively: a dense index for
+/// per-command counters.
+pub fn position(name: &[u8]) -> Option<usize> {
+    find(name).map(|(position, _)| position)
 }
 
 /// Looks the command (and, for a container, its subcommand) up and checks its arity, as

@@ -1,7 +1,7 @@
 //! Calls, errors and latency of each command, counted by the sessions. One slot per command of
 //! the engine's table (its top-level name: CLIENT's subcommands count as `client`) and one for
 //! names the table does not know, so the labels stay bounded whatever clients send. A slot is
-//! a few relaxed atomics: counting costs a table search and no lock.
+//! a few relaxed atomics: counting costs a table lookup and no lock.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,8 +12,6 @@ use redraft_raft::{HistogramSample, LatencyHistogram};
 
 /// The label of commands the table does not know.
 pub const UNKNOWN: &str = "unknown";
-/// Longer names are unknown (the table's longest is far shorter).
-const MAX_NAME_BYTES: usize = 32;
 
 #[derive(Default)]
 struct Slot {
@@ -23,7 +21,7 @@ struct Slot {
 }
 
 pub struct CommandMetrics {
-    /// The table's command names, sorted; slot `i` counts `names[i]`, the last slot unknowns.
+    /// The table's command names, in its order; slot `i` counts `names[i]`, the last slot unknowns.
     names: Vec<&'static str>,
     slots: Vec<Slot>,
 }
@@ -50,19 +48,12 @@ impl Default for CommandMetrics {
 }
 
 impl CommandMetrics {
-    /// The slot of the command `argv` names.
+    /// The slot of the command `argv` names: its position in the table (one hash, where a
+    /// search over the sorted names made a dozen comparisons).
     fn slot_of(&self, argv: &[Vec<u8>]) -> usize {
-        let unknown = self.names.len();
-        let Some(name) = argv.first().filter(|name| name.len() <= MAX_NAME_BYTES) else {
-            return unknown;
-        };
-        let mut lower = [0u8; MAX_NAME_BYTES];
-        let lower = &mut lower[..name.len()];
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        self.names
-            .binary_search_by(|known| known.as_bytes().cmp(lower))
-            .unwrap_or(unknown)
+        argv.first()
+            .and_then(|name| redraft_engine::table::position(name))
+            .unwrap_or(self.names.len())
     }
 
     /// Starts timing a pipeline of commands (see [`Timing::mark`]).
