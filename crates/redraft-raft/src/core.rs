@@ -331,7 +331,7 @@ impl Core {
             let deadline = Instant::now() + self.config.request_timeout;
             let attempt = match self.leader() {
                 Some((leader, addr)) if leader != self.id => {
-                    routing::forward_runs(&self, &addr, &runs, deadline).await
+                    routing::forward_runs(&self, &addr, runs, deadline).await
                 }
                 _ => Attempt::Retry("no other node is known to lead".into()),
             };

@@ -143,25 +143,27 @@ impl Attempt<Vec<Reply>> {
 pub async fn forward_runs(
     core: &Core,
     addr: &str,
-    runs: &[Run],
+    runs: Vec<Run>,
     deadline: Instant,
 ) -> Attempt<Vec<Reply>> {
+    let commands = runs.iter().map(|run| run.cmds.len()).sum();
+    RaftStats::add(&core.stats.forwarded_writes, runs.len() as u64);
+    RaftStats::count(&core.stats.forwards);
+    // The arguments move into the message (a `Vec<u8>` becomes `Bytes` without a copy).
     let runs_sent = runs
-        .iter()
+        .into_iter()
         .map(|run| ForwardRun {
             db: run.db,
             commands: run
                 .cmds
-                .iter()
+                .into_iter()
                 .map(|argv| Command {
-                    argv: argv.iter().map(|arg| arg.clone().into()).collect(),
+                    argv: argv.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
         })
         .collect();
     let request = ForwardRequest { runs: runs_sent };
-    RaftStats::add(&core.stats.forwarded_writes, runs.len() as u64);
-    RaftStats::count(&core.stats.forwards);
     let call = core
         .peers
         .call(addr, request, deadline, async |c, r| c.forward(r).await);
@@ -173,7 +175,6 @@ pub async fn forward_runs(
         }
         Call::TimedOut => return Attempt::Failed(unknown("forwarded write timed out")),
     };
-    let commands = runs.iter().map(|run| run.cmds.len()).sum();
     // The leader answered in time: its replies are taken to the end, however long they take
     // to come, as long as they keep coming.
     let mut replies = Assembler::new(commands);
