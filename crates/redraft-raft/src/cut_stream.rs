@@ -77,15 +77,15 @@ impl<S> Drop for Cutter<S> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use tokio_stream::StreamExt;
 
     use super::*;
 
-    /// Notes its drop.
-    struct Held(Arc<AtomicBool>);
+    /// Notes its drop (what a stream of requests holds, in the tests of cutting it).
+    pub(crate) struct Held(pub(crate) Arc<AtomicBool>);
 
     impl Drop for Held {
         fn drop(&mut self) {

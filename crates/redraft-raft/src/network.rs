@@ -393,7 +393,7 @@ mod tests {
     use tonic::{Request, Response, Status};
 
     use super::*;
-    use crate::credentials::Credentials;
+    use crate::cut_stream::tests::Held;
     use crate::pb::raft_service_server::{RaftService, RaftServiceServer};
     use crate::pb::{AdminRequest, AdminResponse, Empty, ForwardRequest, RemovedNotice};
     use crate::service::{AppendStream, ForwardStream, ReadIndexStream};
@@ -551,15 +551,6 @@ mod tests {
         }
     }
 
-    /// Notes its drop.
-    struct Held(Arc<std::sync::atomic::AtomicBool>);
-
-    impl Drop for Held {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
-
     /// The gRPC client goes on polling a request stream whose answers were dropped (until the
     /// peer resets the call); openraft's requests wait for entries holding the replication's
     /// lock, so a session's requests must go when its answers do.
@@ -573,15 +564,9 @@ mod tests {
                 .add_service(RaftServiceServer::new(Silent))
                 .serve_with_incoming(incoming),
         );
-        let peers = Peers::new(
-            1 << 20,
-            Duration::from_secs(1),
-            Credentials::default(),
-            None,
-        );
         let mut client = PeerClient {
             target: 2,
-            client: peers.client(&addr.to_string()),
+            client: Peers::for_tests().client(&addr.to_string()),
             commit_told: Arc::new(AtomicU64::new(0)),
         };
         let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -178,6 +178,28 @@ pub fn never_sent(status: &Status) -> bool {
     false
 }
 
+/// Peers as the unit tests make them: plain connections, no cluster secret, 1 MiB messages.
+#[cfg(test)]
+impl Peers {
+    pub(crate) fn for_tests() -> Peers {
+        Peers::new(
+            1 << 20,
+            Duration::from_secs(1),
+            Credentials::default(),
+            None,
+        )
+    }
+}
+
+/// A loopback address nothing listens on (bound, then let go), for a test to listen on or to
+/// find refused.
+#[cfg(test)]
+pub(crate) fn unused_local_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,17 +207,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_connection_counts_as_never_sent() {
-        // Bind and drop to find a port nobody listens on.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap();
-        let peers = Peers::new(
-            1 << 20,
-            Duration::from_secs(1),
-            Credentials::default(),
-            None,
-        );
-        let mut client = peers.client(&addr.to_string()).unwrap();
+        let addr = unused_local_addr();
+        let mut client = Peers::for_tests().client(&addr.to_string()).unwrap();
         let status = client.vote(RaftPayload::default()).await.unwrap_err();
         assert!(never_sent(&status), "{status:?}");
     }

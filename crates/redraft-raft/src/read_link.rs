@@ -100,7 +100,6 @@ mod tests {
 
     use super::*;
     use crate::config::NodeConfig;
-    use crate::credentials::Credentials;
     use crate::pb::read_index_response;
     use crate::RaftNode;
 
@@ -118,9 +117,7 @@ mod tests {
     #[tokio::test]
     async fn an_abandoned_request_leaves_no_answer_for_the_next() {
         let dir = tempfile::TempDir::new().unwrap();
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap();
+        let addr = crate::peers::unused_local_addr();
         let node = RaftNode::start(NodeConfig {
             raft_listen: addr,
             raft_advertise: addr.to_string(),
@@ -133,12 +130,7 @@ mod tests {
         })
         .await
         .unwrap();
-        let peers = Peers::new(
-            1 << 20,
-            Duration::from_secs(1),
-            Credentials::default(),
-            None,
-        );
+        let peers = Peers::for_tests();
         let (link, addr) = (ReadLink::default(), addr.to_string());
         let deadline = || Instant::now() + Duration::from_secs(10);
         // Wait for the node to lead; the link is then open.
