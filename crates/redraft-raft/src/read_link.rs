@@ -42,14 +42,17 @@ pub enum LinkError {
 
 impl ReadLink {
     /// Sends one read-index request to the leader at `addr` and waits (until `deadline`) for
-    /// its answer, opening the stream first if none is open to `addr`.
+    /// its answer, opening the stream first if none is open to `addr`. The wait for the link,
+    /// while another exchange holds it, counts against the same deadline.
     pub async fn ask(
         &self,
         peers: &Peers,
         addr: &str,
         deadline: Instant,
     ) -> Result<ReadIndexResponse, LinkError> {
-        let mut open = self.open.lock().await;
+        let mut open = tokio::time::timeout_at(deadline, self.open.lock())
+            .await
+            .map_err(|_| LinkError::TimedOut)?;
         let mut link = match open.take() {
             Some(link) if link.addr == addr => link,
             _ => connect(peers, addr, deadline).await?,
@@ -162,5 +165,21 @@ mod tests {
             "read index {next} from before the write {after_write}"
         );
         node.shutdown().await;
+    }
+
+    /// A request that waits for the link behind another exchange gives up at its own deadline.
+    #[tokio::test]
+    async fn a_request_waiting_for_the_link_stops_at_its_deadline() {
+        let (link, peers) = (ReadLink::default(), Peers::for_tests());
+        // Another exchange holds the link (its leader slow to answer).
+        let _held = link.open.lock().await;
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let asked = tokio::time::timeout(
+            Duration::from_secs(5),
+            link.ask(&peers, "127.0.0.1:1", deadline),
+        )
+        .await
+        .expect("the wait for the link is bounded by the request's deadline");
+        assert!(matches!(asked, Err(LinkError::TimedOut)), "{asked:?}");
     }
 }
