@@ -330,19 +330,21 @@ async fn converge(cluster: &Cluster) {
             let infos = cluster.infos().await;
             let mut applied = BTreeSet::new();
             let mut commits = BTreeSet::new();
-            let mut nodes = Vec::new();
             for (id, info) in &infos {
                 let info = info.as_ref().map_err(|e| format!("node {id}: {e}"))?;
                 applied.insert(info.num("applied_index"));
                 if info.role() == "leader" {
                     commits.insert(info.num("commit_index"));
                 }
-                nodes.push(describe_node(*id, info));
             }
             if infos.len() == cluster.ids().len() && applied.len() == 1 && commits == applied {
                 same_state_digest(cluster).await
             } else {
                 // Where replication stands, so that a failure says which link stopped.
+                let nodes: Vec<String> = infos
+                    .iter()
+                    .filter_map(|(id, info)| Some(describe_node(*id, info.as_ref().ok()?)))
+                    .collect();
                 Err(format!(
                     "applied {applied:?}, leader commit {commits:?}; nodes: {}; the leader's members: {}",
                     nodes.join("; "),
@@ -354,16 +356,18 @@ async fn converge(cluster: &Cluster) {
     .await;
 }
 
-/// One node's Raft position, as RAFT INFO gives it.
+/// One node's Raft position, as RAFT INFO gives it (a missing field shows as `?`: this only
+/// describes a failure, it must not cause one).
 fn describe_node(id: u64, info: &Info) -> String {
+    let field = |key| info.get(key).unwrap_or("?");
     format!(
         "{id} {} term {} commit {} applied {} snapshot {} purged {}",
         info.role(),
-        info.num("term"),
-        info.num("commit_index"),
-        info.num("applied_index"),
-        info.num("snapshot_index"),
-        info.num("purged_index"),
+        field("term"),
+        field("commit_index"),
+        field("applied_index"),
+        field("snapshot_index"),
+        field("purged_index"),
     )
 }
 
