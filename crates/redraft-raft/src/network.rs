@@ -233,11 +233,16 @@ fn outgoing_append(
     let data = postcard::to_allocvec(rpc)
         .map_err(|e| tracing::error!(error = %e, "could not encode an AppendEntries request"))
         .ok()?;
-    if let Some(commit) = rpc.leader_commit {
-        told.fetch_max(commit.index, Ordering::AcqRel);
-    }
-    owed.fetch_add(1, Ordering::Relaxed);
+    let commit = rpc.leader_commit.map_or(0, |commit| commit.index);
+    note_outgoing_append(commit, owed, told);
     Some(RaftPayload { data: data.into() })
+}
+
+/// Notes a request about to leave: the `commit` index it tells (kept in `told` at its
+/// greatest) and one more answer `owed`.
+pub(crate) fn note_outgoing_append(commit: u64, owed: &AtomicU64, told: &AtomicU64) {
+    told.fetch_max(commit, Ordering::AcqRel);
+    owed.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The next answer of an AppendEntries stream and the stream to go on with: none after an

@@ -108,7 +108,7 @@ impl ReadBatcher {
         });
         let leadership: Leadership = Box::new(move || {
             let transferring = transferring.load(Ordering::Acquire);
-            let floor = read_floor(*applied.borrow(), commit_told.load(Ordering::Acquire));
+            let floor = lease_floor(&applied, &commit_told);
             leader_view(&raft, floor).filter(|_| !transferring)
         });
         ReadBatcher::with_seams(round, leadership, lease_length)
@@ -240,8 +240,8 @@ impl ReadBatcher {
 
 /// What a read under the lease must see at least: this leader's applied index, or a greater
 /// commit index it told a follower, which that follower may have applied and shown a reader.
-fn read_floor(applied: u64, commit_told: u64) -> u64 {
-    applied.max(commit_told)
+fn lease_floor(applied: &tokio::sync::watch::Receiver<u64>, commit_told: &AtomicU64) -> u64 {
+    (*applied.borrow()).max(commit_told.load(Ordering::Acquire))
 }
 
 /// This node's leadership as openraft's metrics show it, with the read `floor`: None unless
@@ -411,11 +411,18 @@ mod tests {
         assert_eq!(rounds.load(Ordering::SeqCst), 2);
     }
 
+    /// The network raises what lease reads take into their index, through the one counter the
+    /// node hands both.
     #[test]
     fn lease_reads_see_what_a_follower_was_told_is_committed() {
-        // A follower told that entry 9 committed may apply it, and show it to a reader, before
-        // this leader's own apply (at 5) gets there: a later read must not go back to 5.
-        assert_eq!(read_floor(5, 9), 9);
-        assert_eq!(read_floor(9, 5), 9);
+        let (applied_tx, applied) = tokio::sync::watch::channel(5);
+        let commit_told = AtomicU64::new(0);
+        assert_eq!(lease_floor(&applied, &commit_told), 5);
+        // An AppendEntries telling a follower that entry 9 committed leaves: the follower may
+        // apply it, and show it to a reader, before this leader's own apply (at 5) gets there.
+        crate::network::note_outgoing_append(9, &AtomicU64::new(0), &commit_told);
+        assert_eq!(lease_floor(&applied, &commit_told), 9);
+        applied_tx.send_replace(12);
+        assert_eq!(lease_floor(&applied, &commit_told), 12);
     }
 }
