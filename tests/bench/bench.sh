@@ -10,7 +10,8 @@
 # cluster.sh), and runs redis-benchmark against redis-server, the redraft leader and a
 # redraft follower: one client (with p50 and p99 latency), 50 clients with -P 1 and -P 16,
 # more commands (XADD is not among redis-benchmark 7.0's tests) and value sizes, a mixed
-# 80 % GET / 20 % SET load, and all three nodes loaded at once. Prints every figure with its ratio to redis-server's from the same run, then the
+# 80 % GET / 20 % SET load, all three nodes loaded at once, and EVAL of a script that makes one
+# write. Prints every figure with its ratio to redis-server's from the same run, then the
 # floors and whether each held. Every process it starts is stopped on exit.
 #
 # Environment: BENCH_N (requests per loaded run, default 200000), BENCH_N1 (per 1-client run,
@@ -55,12 +56,13 @@ port_of() {
     esac
 }
 
-# run PORT ARGS... -> lines "TEST rps p50_ms p99_ms" (redis-benchmark's CSV)
+# run PORT ARGS... -> lines "TEST rps p50_ms p99_ms" (redis-benchmark's CSV; a command given
+# on the line, such as EVAL, is named by its first word)
 run() {
     local port=$1
     shift
     timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" --csv "$@" 2>/dev/null \
-        | tr -d '"' | awk -F, 'NR > 1 && $2 + 0 > 0 { print $1, $2, $5, $7 }'
+        | tr -d '"' | awk -F, 'NR > 1 && $2 + 0 > 0 { split($1, name, " "); print toupper(name[1]), $2, $5, $7 }'
 }
 
 declare -A RPS P50 P99
@@ -100,6 +102,8 @@ measure "c50P1" -t set,get,incr,lpush,hset,zadd -c 50 -n "$N"
 measure "c50P16" -t set,get,incr -c 50 -n "$N" -P 16
 measure "4KiB" -t set,get -c 50 -n "$((N / 4))" -d 4096
 measure "64KiB" -t set,get -c 50 -n "$((N / 40))" -d 65536
+# A script that makes one write (the classic lock's release is such a script).
+measure "script" -c 50 -n "$((N / 10))" eval "return redis.call(unpack(ARGV))" 0 set key v
 
 # Mixed: 40 clients reading and 10 writing at once on one node.
 for target in $TARGETS; do

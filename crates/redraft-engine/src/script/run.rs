@@ -1,13 +1,16 @@
 //! Running one script. Every call gets a fresh Lua state, dropped at its end: nothing a script
 //! leaves behind reaches the next one, and what a script does — its draws, its memory, where
 //! its instruction budget runs out — is a pure function of the script, its arguments and the
-//! keyspace, the same on every replica and on one restored from a snapshot. (A fresh state
-//! costs tens of microseconds; a kept one would make memory accounting depend on history.)
+//! keyspace, the same on every replica and on one restored from a snapshot. (A kept state
+//! would make memory accounting depend on history.) A fresh state is not cheap: building the
+//! sandbox (the libraries, the prelude) is most of a short script's cost, so the prelude is
+//! compiled once per process and loaded as bytecode, and no collection runs while the sandbox
+//! is built (docs/benchmarks.md has what a run costs).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mlua::{
     chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Value, VmState,
@@ -279,6 +282,10 @@ fn run_in_fresh_state(
     let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
     let lua = Lua::new_with(libraries, LuaOptions::new()).map_err(internal)?;
     lua.set_memory_limit(memory).map_err(internal)?;
+    // No collection while the sandbox is built: from a fresh state's small threshold, its
+    // growth would run several full cycles over what is all still live (most of a short
+    // script's cost). Collection resumes before any of the script's code runs.
+    lua.gc_stop();
     // The libraries of Redis's Lua: bit, cjson, cmsgpack, struct.
     libs::install(&lua).map_err(internal)?;
     let function = compile(&lua, script.body, script.entry).map_err(Failure::Compile)?;
@@ -372,8 +379,13 @@ fn run_in_fresh_state(
             Entry::Script { .. } => (Value::Table(keys.clone()), Value::Table(args.clone())),
             Entry::Load | Entry::Function { .. } => (Value::Nil, Value::Nil),
         };
-        let prelude = lua.load(PRELUDE).set_name("=redraft").into_function()?;
+        let prelude = lua
+            .load(prelude_bytecode())
+            .set_name("=redraft")
+            .set_mode(ChunkMode::Binary)
+            .into_function()?;
         let loading: Function = prelude.call((raw, constants(&lua)?, globals.0, globals.1))?;
+        lua.gc_restart();
         let hook_meter = Rc::clone(meter);
         let triggers = HookTriggers::new().every_nth_instruction(INSTRUCTION_STEP);
         lua.set_global_hook(triggers, move |_, debug| {
@@ -408,6 +420,18 @@ fn run_in_fresh_state(
             )),
             other => Reply::error(format!("ERR {other}")),
         })
+    })
+}
+
+/// The prelude compiled once per process. Each run loads its bytecode instead of parsing its
+/// text again: parsing the prelude was most of what a short script cost. Only bytecode this
+/// process compiled is ever loaded, never a client's.
+fn prelude_bytecode() -> &'static [u8] {
+    static BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTECODE.get_or_init(|| {
+        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).expect("a Lua state opens");
+        let prelude = lua.load(PRELUDE).set_name("=redraft").into_function();
+        prelude.expect("the prelude compiles").dump(false)
     })
 }
 
@@ -607,4 +631,19 @@ fn script_line(lua: &Lua, chunk: &str) -> usize {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prelude_is_compiled_once_and_loaded_as_bytecode() {
+        let bytecode = prelude_bytecode();
+        assert!(bytecode.starts_with(b"\x1bLua"), "a binary chunk");
+        assert!(std::ptr::eq(bytecode, prelude_bytecode()), "compiled once");
+        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).expect("a Lua state");
+        let chunk = lua.load(bytecode).set_mode(ChunkMode::Binary);
+        chunk.into_function().expect("the bytecode loads");
+    }
 }

@@ -379,6 +379,15 @@ fn a_script_past_its_memory_limit_stops_with_an_error() {
 }
 
 #[test]
+fn a_script_that_makes_garbage_beyond_its_memory_limit_runs_as_its_garbage_is_collected() {
+    // The collector is stopped while the sandbox is built: it must run again for the script.
+    let mut e = Engine::new();
+    crate::testutil::config_set(&mut e, "lua-max-memory", "2000000");
+    let churn = "for i = 1, 200 do local s = string.rep('x', 100000) .. i end return 1";
+    assert_eq!(eval(&mut e, churn), ":1");
+}
+
+#[test]
 fn the_kill_switch_stops_a_read_only_script() {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
