@@ -244,14 +244,13 @@ fn runs_a_script(entry: &Entry) -> bool {
         return false;
     };
     runs.iter().flat_map(|run| &run.cmds).any(|argv| {
-        let name = argv.first().map(|name| name.to_ascii_lowercase());
-        let name = name.as_deref().unwrap_or_default();
-        // A script or a transaction travels as its client's user (`as-user`).
-        name == TRANSACTION_COMMAND.as_bytes()
-            || name == AS_USER_COMMAND.as_bytes()
-            || SCRIPT_COMMANDS
-                .iter()
-                .any(|script| script.as_bytes() == name)
+        let name = argv.first().map_or(&[][..], Vec::as_slice);
+        // A script or a transaction travels as its client's user (`as-user`). Compared in
+        // place: this runs for every command of every entry on every replica.
+        [TRANSACTION_COMMAND, AS_USER_COMMAND]
+            .iter()
+            .chain(SCRIPT_COMMANDS)
+            .any(|script| name.eq_ignore_ascii_case(script.as_bytes()))
     })
 }
 
@@ -540,6 +539,23 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openraft::vote::RaftLeaderId;
+
+    #[test]
+    fn entries_that_run_scripts_are_told_apart_in_any_case() {
+        let entry = |names: &[&str]| {
+            let cmds = names.iter().map(|name| vec![name.as_bytes().to_vec()]);
+            Entry {
+                log_id: LogId::new(crate::types::LeaderId::new(1, 1).to_committed(), 1),
+                payload: EntryPayload::Normal(LogCommand::run(1, 0, cmds.collect())),
+            }
+        };
+        assert!(runs_a_script(&entry(&["SET", "eVaLsHa"])));
+        assert!(runs_a_script(&entry(&["AS-USER"])));
+        assert!(runs_a_script(&entry(&["multi-exec"])));
+        assert!(!runs_a_script(&entry(&["SET", "GET", "EVA", "EVALX"])));
+        assert!(!runs_a_script(&entry(&[""])));
+    }
 
     #[test]
     fn every_command_that_panicked_is_reported_and_no_other() {
