@@ -282,13 +282,15 @@ fn run_in_fresh_state(
     let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
     let lua = Lua::new_with(libraries, LuaOptions::new()).map_err(internal)?;
     lua.set_memory_limit(memory).map_err(internal)?;
+    // The client's body is parsed with the collector running: the parser's garbage grows with
+    // the body, which the client chooses.
+    let function = compile(&lua, script.body, script.entry).map_err(Failure::Compile)?;
     // No collection while the sandbox is built: from a fresh state's small threshold, its
     // growth would run several full cycles over what is all still live (most of a short
     // script's cost). Collection resumes before any of the script's code runs.
     lua.gc_stop();
     // The libraries of Redis's Lua: bit, cjson, cmsgpack, struct.
     libs::install(&lua).map_err(internal)?;
-    let function = compile(&lua, script.body, script.entry).map_err(Failure::Compile)?;
     let xpcall: Function = lua.globals().get("xpcall").map_err(internal)?;
     let dispatcher = RefCell::new(Dispatcher::new(target, script.writes_allowed));
     let resp = Cell::new(Resp::Two);
