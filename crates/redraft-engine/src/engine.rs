@@ -10,6 +10,7 @@ use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::rng::splitmix64;
 use crate::script;
+use crate::script::sandbox::Kept;
 use crate::snapshot::{self, SnapshotError};
 use crate::spec::{ReadCtx, WriteCtx};
 use crate::table;
@@ -54,12 +55,14 @@ impl Engine {
     pub fn apply(&mut self, index: u64, entry: &LogCommand) -> Vec<Reply> {
         self.now_ms = self.now_ms.max(entry.now_ms);
         self.keyspace.begin_entry(index);
+        // The entry's scripts share one sandbox, dropped with the entry (see Kept).
+        let sandbox = Kept::default();
         let replies = match &entry.op {
             Op::Batch { runs } => runs
                 .iter()
                 .flat_map(|run| run.cmds.iter().map(move |argv| (run.db, argv)))
                 .enumerate()
-                .map(|(i, (db, argv))| self.apply_command(db, argv, seed_for(index, i)))
+                .map(|(i, (db, argv))| self.apply_command(db, argv, seed_for(index, i), &sandbox))
                 .collect(),
             Op::ExpireSweep { max_keys } => {
                 self.sweep(*max_keys as usize);
@@ -78,7 +81,7 @@ impl Engine {
         self.keyspace.track_modified = on;
     }
 
-    fn apply_command(&mut self, db: u32, argv: &[Vec<u8>], seed: u64) -> Reply {
+    fn apply_command(&mut self, db: u32, argv: &[Vec<u8>], seed: u64, sandbox: &Kept) -> Reply {
         let Some(db) = valid_db(db) else {
             return Reply::error("ERR DB index is out of range");
         };
@@ -94,6 +97,7 @@ impl Engine {
             resolve: table::resolve,
             catalog: table::catalog(),
             user: None,
+            sandbox,
         };
         let reply = spec.run_write(&mut ctx, argv);
         self.keyspace.dirty.finish();

@@ -9,6 +9,7 @@ use crate::keyspace::{Db, Keyspace};
 use crate::notify::Class;
 use crate::reply::{CmdResult, Reply};
 use crate::rng::splitmix64;
+use crate::script::sandbox::Kept;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -296,6 +297,9 @@ pub struct WriteCtx<'a> {
     /// and transactions): what a script's commands and EXEC's queued commands are checked
     /// against. None: unchecked (the node checked the command before it entered the log).
     pub user: Option<&'a [u8]>,
+    /// The sandbox the entry's scripts hand from one to the next (see
+    /// [`crate::script::run::Kept`]).
+    pub sandbox: &'a Kept,
 }
 
 impl WriteCtx<'_> {

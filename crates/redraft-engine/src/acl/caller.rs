@@ -69,6 +69,7 @@ fn as_user_entry(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         resolve: ctx.resolve,
         catalog: ctx.catalog,
         user: Some(user),
+        sandbox: ctx.sandbox,
     };
     Ok(spec.run_write(&mut inner, command))
 }

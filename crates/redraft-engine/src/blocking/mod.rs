@@ -17,6 +17,7 @@ use crate::acl::catalog::Catalog;
 use crate::entry::{ServedWaiter, WaiterId, BLOCKED};
 use crate::keyspace::Keyspace;
 use crate::reply::{CmdResult, Reply};
+use crate::script::sandbox::Kept;
 use crate::spec::{cmd, Blocking, CommandSpec, Kind::Write, Resolve, Served, WriteCtx};
 use crate::{list, lock, stream, zset};
 
@@ -213,6 +214,8 @@ fn try_serve(
 ) -> Option<Served> {
     let blocking = waiter.argv.first().and_then(|name| waiting(name))?;
     let events = keyspace.events.len();
+    // A blocked client's pop runs no script: it gets a sandbox slot of its own.
+    let no_scripts = Kept::default();
     let mut ctx = WriteCtx {
         keyspace,
         db: waiter.db as usize,
@@ -221,6 +224,7 @@ fn try_serve(
         resolve,
         catalog,
         user: None,
+        sandbox: &no_scripts,
     };
     let serve = || (blocking.serve)(&mut ctx, &waiter.argv, key);
     let served = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(serve)) {

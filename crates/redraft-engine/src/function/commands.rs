@@ -173,7 +173,7 @@ fn fcall(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
         writes_allowed: !called.no_writes,
     };
     let limits = Limits::of(&ctx.keyspace.encoding, None);
-    Ok(run::run(Target::Write(ctx), &script, limits).reply)
+    Ok(run::run(Target::Write(ctx), &script, limits, None).reply)
 }
 
 /// FCALL_RO function numkeys [key ...] [arg ...]: only a function flagged `no-writes`.
@@ -191,7 +191,7 @@ fn fcall_ro(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
         writes_allowed: false,
     };
     let limits = Limits::of(&ctx.keyspace.encoding, ctx.kill.clone());
-    Ok(run::run(Target::Read(ctx), &script, limits).reply)
+    Ok(run::run(Target::Read(ctx), &script, limits, None).reply)
 }
 
 /// Runs a library's code to learn what it registers: the library, or Redis's error line.

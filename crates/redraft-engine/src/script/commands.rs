@@ -215,7 +215,8 @@ fn run_write(
         writes_allowed: !flags.no_writes,
     };
     let limits = Limits::of(&ctx.keyspace.encoding, None);
-    run::run(Target::Write(ctx), &script, limits)
+    let kept = ctx.sandbox;
+    run::run(Target::Write(ctx), &script, limits, Some(kept))
 }
 
 /// Runs a script on the read path: it may not write, and a script whose shebang does not say
@@ -234,7 +235,7 @@ fn run_read(ctx: &ReadCtx, body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>]) -> C
         writes_allowed: false,
     };
     let limits = Limits::of(&ctx.keyspace.encoding, ctx.kill.clone());
-    Ok(run::run(Target::Read(ctx), &script, limits).reply)
+    Ok(run::run(Target::Read(ctx), &script, limits, None).reply)
 }
 
 /// SCRIPT LOAD script: caches a script that compiles, without running it.

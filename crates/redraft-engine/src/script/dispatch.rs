@@ -137,6 +137,7 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
                     resolve: ctx.resolve,
                     catalog: ctx.catalog,
                     user: ctx.user,
+                    sandbox: ctx.sandbox,
                 };
                 spec.run_write(&mut ctx, argv)
             }

@@ -1,4 +1,5 @@
-//! Lua scripting (Redis's EVAL family): Lua 5.1 through mlua, one fresh state per call.
+//! Lua scripting (Redis's EVAL family): Lua 5.1 through mlua, in a sandbox built afresh for
+//! each log entry's scripts (or for each run of a read or a function).
 //!
 //! - [`cache`]: the replicated script cache (SHA-1 → body), in the keyspace and in snapshots;
 //! - [`commands`]: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT's subcommands;
@@ -21,6 +22,7 @@ mod raise;
 mod rand48;
 mod register;
 pub(crate) mod run;
+pub(crate) mod sandbox;
 mod shebang;
 
 #[cfg(test)]

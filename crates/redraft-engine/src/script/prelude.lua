@@ -1,15 +1,19 @@
--- The sandbox a script runs in, built in each fresh Lua state before the script: Redis 7.0's
--- globals and `redis` table, with the globals protected as Redis protects them. `raw` holds
--- the engine's functions (redis.call's dispatcher, the generator, the stop flag); KEYS and
--- ARGV are the script's. Everything the wrappers use is captured here as a local, so that a
--- script that replaces a library field does not reach into them.
-local raw, constants, KEYS, ARGV = ...
+-- The sandbox a script runs in, built in a fresh Lua state: Redis 7.0's globals and `redis`
+-- table, with the globals protected as Redis protects them. `raw` holds the engine's
+-- functions (redis.call's dispatcher, the generator, the stop flag), bound anew for each
+-- script. Everything the wrappers use is captured here as a local, so that a script that
+-- replaces a library field does not reach into them. It returns three functions: the switch
+-- to a library's load environment, `begin` (what each script starts from: its KEYS and ARGV,
+-- the engine's functions, the tostring numbering) and `settle` (the library tables back as
+-- built, after a script, so that the next script of the entry finds them as the first did).
+local raw, constants = ...
 
 local G = _G
 local type, error, select, tonumber, tostring = type, error, select, tonumber, tostring
 local next, pairs, ipairs, rawget, rawset = next, pairs, ipairs, rawget, rawset
 local getmetatable, setmetatable = getmetatable, setmetatable
 local pcall, xpcall, loadstring = pcall, xpcall, loadstring
+local rawequal, collectgarbage = rawequal, collectgarbage
 local format, sub, find, byte, gsub = string.format, string.sub, string.find, string.byte,
   string.gsub
 local floor, concat = math.floor, table.concat
@@ -95,7 +99,7 @@ end
 
 -- tostring of a table, function or coroutine shows an address in Lua, which differs from
 -- replica to replica: here it shows the order in which the script first showed it.
-local shown, count = setmetatable({}, { __mode = "k" }), 0
+local shown, count -- set by begin
 G.tostring = function(value)
   local kind = type(value)
   if kind == "table" or kind == "function" or kind == "thread" or kind == "userdata" then
@@ -161,9 +165,11 @@ end
 
 -- The functions that may raise an error are the engine's (C functions, as Redis's are), so
 -- that a tail call such as `return redis.call(...)` keeps the script's line in the error.
+-- Those bound to one script's run (BOUND) are set by begin; false holds their place.
+local BOUND = { "call", "pcall", "setresp", "acl_check_cmd" }
 for _, name in ipairs({ "call", "pcall", "sha1hex", "log", "setresp", "set_repl",
     "acl_check_cmd" }) do
-  redis[name] = raw[name]
+  redis[name] = raw[name] or false
 end
 
 -- An error line as redis.error_reply makes it: `-CODE message` keeps its code, a line
@@ -216,7 +222,7 @@ end
 for name in next, real do
   rawset(G, name, nil)
 end
-real._G, real.KEYS, real.ARGV = G, KEYS, ARGV
+real._G, real.KEYS, real.ARGV = G, false, false
 real.rawset = function(table, key, value)
   if table == G or protected[table] then
     error(READONLY, 0)
@@ -259,7 +265,7 @@ setmetatable(G, globals)
 -- What a library's body sees while it loads (Redis 7.0): a `redis` table with
 -- register_function, log and the LOG_ and version constants, and no other global; a missing
 -- one is named as a missing global. Its functions, called later, see the whole sandbox.
-local library_redis = { register_function = raw.register_function, log = raw.log }
+local library_redis = { register_function = false, log = raw.log }
 for name, value in pairs(constants) do
   if sub(name, 1, 4) == "LOG_" or sub(name, 1, 6) == "REDIS_" then
     library_redis[name] = value
@@ -274,6 +280,77 @@ end
 
 -- The switch between the two: the globals read through to the load environment while a
 -- library's body runs.
-return function(loading)
+local function loading_switch(loading)
   globals.__index = loading and library_globals or real
 end
+
+-- What a script may change that outlives it: the fields of the library tables (overwriting
+-- an existing one is allowed) and of the strings' metatable. Their contents as built, in a
+-- list, so that settle walks them in the same order on every replica.
+local string_meta = getmetatable("")
+local built = {}
+for _, table in ipairs({ real.string, real.math, real.table, real.coroutine, redis, real.bit,
+    real.cjson, real.cmsgpack, real.struct, string_meta }) do
+  local copy, size = {}, 0
+  for key, value in next, table do
+    copy[key], size = value, size + 1
+  end
+  built[#built + 1] = { table, copy, size }
+end
+
+-- Before each script: its KEYS and ARGV (nil for a function, which gets them as parameters),
+-- the engine's functions bound to its run, tostring numbering from 1, the collector's
+-- defaults.
+local function begin(keys, argv)
+  for _, name in ipairs(BOUND) do
+    rawset(redis, name, raw[name])
+  end
+  rawset(library_redis, "register_function", raw.register_function)
+  shown, count = setmetatable({}, { __mode = "k" }), 0
+  globals.__index = real
+  real.KEYS, real.ARGV = keys, argv
+  collectgarbage("setpause", 200)
+  collectgarbage("setstepmul", 200)
+end
+
+-- Whether `table` holds what it held as built: the same number of fields, each the same. (Its
+-- values are never tables, so `~=` compares them raw.)
+local function as_built(table, copy, size)
+  local count = 0
+  for key, value in next, table do
+    if copy[key] ~= value then
+      return false
+    end
+    count = count + 1
+  end
+  return count == size
+end
+
+local function put_back(table, copy)
+  for key in next, table do
+    if copy[key] == nil then
+      rawset(table, key, nil)
+    end
+  end
+  for key, value in next, copy do
+    if not rawequal(rawget(table, key), value) then
+      rawset(table, key, value)
+    end
+  end
+end
+
+-- After a script that ended well: the tables back as built (a script cannot add a field to a
+-- library table by assignment, but table.insert sets fields raw). False when the script changed
+-- what cannot be put back (it gave the strings' metatable a metatable): the sandbox is then not
+-- kept.
+local function settle()
+  for _, entry in ipairs(built) do
+    local table, copy = entry[1], entry[2]
+    if not as_built(table, copy, entry[3]) then
+      put_back(table, copy)
+    end
+  end
+  return getmetatable(string_meta) == nil
+end
+
+return loading_switch, begin, settle

@@ -1,39 +1,36 @@
-//! Running one script. Every call gets a fresh Lua state, dropped at its end: nothing a script
-//! leaves behind reaches the next one, and what a script does — its draws, its memory, where
-//! its instruction budget runs out — is a pure function of the script, its arguments and the
-//! keyspace, the same on every replica and on one restored from a snapshot. (A kept state
-//! would make memory accounting depend on history.) A fresh state is not cheap: building the
-//! sandbox (the libraries, the prelude) is most of a short script's cost, so the prelude is
-//! compiled once per process and loaded as bytecode, and no collection runs while the sandbox
-//! is built (docs/benchmarks.md has what a run costs).
+//! Running one script. What a script does — its draws, its memory, where its instruction
+//! budget runs out — is the same on every replica and on one restored from a snapshot: it
+//! depends on the script, its arguments and the keyspace, and (its memory use, by the few
+//! bytes a table or Lua's string table kept of an earlier script's growth) on the scripts
+//! before it in the same log entry, which every replica runs alike. Building the sandbox (the
+//! libraries, the prelude) is most of a short script's cost, so the prelude is compiled once
+//! per process and loaded as bytecode, no collection runs while the sandbox is built, and the
+//! scripts of one log entry share one sandbox, put back as built between them ([`Kept`]); a
+//! sandbox kept across entries would make memory accounting depend on history (what ran
+//! before a replica's last restart). docs/benchmarks.md has what a run costs.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use mlua::{
     chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Value, VmState,
 };
 
-use super::cache::sha1_hex;
 use super::convert::{self, Resp};
 use super::dispatch::{Dispatcher, Target};
-use super::libs;
-use super::raise::{raise, raised_line, Raised};
+use super::raise::{raise, Raised};
 use super::rand48::Rand48;
 use super::register::{Registration, Registry};
+use super::sandbox::{number, Kept, Sandbox};
 use crate::config::{EncodingConfig, INSTRUCTION_STEP};
 use crate::reply::Reply;
-use crate::REDIS_VERSION;
 
-const PRELUDE: &str = include_str!("prelude.lua");
 /// Where a script's errors say they happened, as in Redis (`user_script:1: ...`).
 const SCRIPT_CHUNK: &str = "@user_script";
 /// Where a library's errors say they happened (`user_function:1: ...`).
 const FUNCTION_CHUNK: &str = "@user_function";
-/// [`REDIS_VERSION`] as a number, as the `redis` table reports it.
-const REDIS_VERSION_NUM: u32 = 0x07_04_00;
 /// The error line of a script stopped by SCRIPT KILL (Redis's).
 pub const KILLED: &str = "ERR Script killed by user with SCRIPT KILL...";
 
@@ -221,15 +218,17 @@ pub fn load_library(
         args: &[],
         writes_allowed: false,
     };
-    let outcome = run(target, &script, limits);
+    let outcome = run(target, &script, limits, None);
     match outcome.reply {
         Reply::Error(line) => Err(Reply::Error(line)),
         _ => Ok(outcome.registered),
     }
 }
 
-/// Runs `script` against `target` within `limits`; its reply (or its error line).
-pub fn run(target: Target, script: &Script, limits: Limits) -> Outcome {
+/// Runs `script` against `target` within `limits`; its reply (or its error line). A script
+/// run with an entry's `kept` slot (EVAL and EVALSHA applied from the log) may run in the
+/// sandbox the entry's previous script left there, and leaves its own for the next one.
+pub fn run(target: Target, script: &Script, limits: Limits, kept: Option<&Kept>) -> Outcome {
     let meter = Rc::new(Meter {
         spent: Cell::new(0),
         limit: limits.instructions,
@@ -238,7 +237,8 @@ pub fn run(target: Target, script: &Script, limits: Limits) -> Outcome {
         line: Cell::new(0),
     });
     let registry = Registry::default();
-    let outcome = run_in_fresh_state(target, script, limits.memory, &meter, &registry);
+    let kept = kept.filter(|_| matches!(script.entry, Entry::Script { .. }));
+    let outcome = run_in_sandbox(target, script, limits.memory, &meter, &registry, kept);
     let compiled = !matches!(outcome, Err(Failure::Compile(_)));
     let line = meter.line.get();
     let reply = match meter.stop.get() {
@@ -272,169 +272,166 @@ impl From<Reply> for Failure {
     }
 }
 
-fn run_in_fresh_state(
+fn run_in_sandbox(
     target: Target,
     script: &Script,
     memory: usize,
     meter: &Rc<Meter>,
     registry: &Registry,
+    kept: Option<&Kept>,
 ) -> Result<Reply, Failure> {
-    let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
-    let lua = Lua::new_with(libraries, LuaOptions::new()).map_err(internal)?;
-    lua.set_memory_limit(memory).map_err(internal)?;
+    let sandbox = match kept.and_then(Kept::take) {
+        Some(sandbox) => sandbox.ready_again(memory).map_err(internal)?,
+        None => Sandbox::build(memory).map_err(internal)?,
+    };
     // The client's body is parsed with the collector running: the parser's garbage grows with
     // the body, which the client chooses.
-    let function = compile(&lua, script.body, script.entry).map_err(Failure::Compile)?;
-    // No collection while the sandbox is built: from a fresh state's small threshold, its
-    // growth would run several full cycles over what is all still live (most of a short
-    // script's cost). Collection resumes before any of the script's code runs.
-    lua.gc_stop();
-    // The libraries of Redis's Lua: bit, cjson, cmsgpack, struct.
-    libs::install(&lua).map_err(internal)?;
-    let xpcall: Function = lua.globals().get("xpcall").map_err(internal)?;
-    let dispatcher = RefCell::new(Dispatcher::new(target, script.writes_allowed));
-    let resp = Cell::new(Resp::Two);
-    let rand = RefCell::new(Rand48::default());
-    let result = lua.scope(|scope| {
-        let raw = lua.create_table()?;
-        let call = |lua: &Lua, args: MultiValue, raising: bool| {
-            // A command costs far more than a Lua instruction: without this, a loop of cheap
-            // calls would run for seconds within its instruction budget.
-            let line = lua.inspect_stack(1, |debug| debug.current_line()).flatten();
-            meter.charge(CALL_COST, line)?;
-            let reply = match call_arguments(&args) {
-                None => Reply::error(BAD_CALL_ARGUMENTS),
-                Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
-                Some(argv) => dispatcher.borrow_mut().call(&argv),
-            };
-            match reply {
-                Reply::Error(line) if raising => raise(&line),
-                reply => convert::to_lua(lua, &reply, resp.get()),
-            }
-        };
-        raw.raw_set(
-            "call",
-            scope.create_function(move |lua, args| call(lua, args, true))?,
-        )?;
-        raw.raw_set(
-            "pcall",
-            scope.create_function(move |lua, args| call(lua, args, false))?,
-        )?;
-        raw.raw_set(
-            "acl_check_cmd",
-            scope.create_function(|_, args: MultiValue| {
-                if args.is_empty() {
-                    return raise(NO_CALL_ARGUMENTS);
-                }
-                let argv = call_arguments(&args).unwrap_or_default();
-                match dispatcher.borrow().acl_allows(&argv) {
-                    Ok(allowed) => Ok(allowed),
-                    Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
-                }
-            })?,
-        )?;
-        raw.raw_set(
-            "rand",
-            scope.create_function(|_, ()| Ok(rand.borrow_mut().next_unit()))?,
-        )?;
-        raw.raw_set(
-            "randomseed",
-            scope.create_function(|_, seed: f64| {
-                // C's int conversion of Lua's number, as luaL_checkint makes it.
-                rand.borrow_mut().seed(seed as i64 as i32);
-                Ok(())
-            })?,
-        )?;
-        raw.raw_set(
-            "setresp",
-            scope.create_function(|_, args: MultiValue| {
-                let [version] = &args.iter().collect::<Vec<_>>()[..] else {
-                    return raise("ERR redis.setresp() requires one argument.");
-                };
-                resp.set(match number(version) {
-                    Some(2.0) => Resp::Two,
-                    Some(3.0) => Resp::Three,
-                    _ => return raise("ERR RESP version must be 2 or 3."),
-                });
-                Ok(())
-            })?,
-        )?;
-        raw.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
-        raw.raw_set("log", lua.create_function(log)?)?;
-        raw.raw_set("set_repl", lua.create_function(set_repl)?)?;
-        raw.raw_set(
-            "raised",
-            lua.create_function(|_, value: Value| Ok(raised_line(&value)))?,
-        )?;
-        raw.raw_set(
-            "stopped",
-            scope.create_function(|_, ()| Ok(meter.stop.get().is_some()))?,
-        )?;
-        raw.raw_set(
-            "register_function",
-            scope.create_function(|lua, args| registry.register(lua, args))?,
-        )?;
-        let keys = bulk_table(&lua, script.keys)?;
-        let args = bulk_table(&lua, script.args)?;
-        // A function sees its keys and arguments as its parameters, not as KEYS and ARGV.
-        let globals = match script.entry {
-            Entry::Script { .. } => (Value::Table(keys.clone()), Value::Table(args.clone())),
-            Entry::Load | Entry::Function { .. } => (Value::Nil, Value::Nil),
-        };
-        let prelude = lua
-            .load(prelude_bytecode())
-            .set_name("=redraft")
-            .set_mode(ChunkMode::Binary)
-            .into_function()?;
-        let loading: Function = prelude.call((raw, constants(&lua)?, globals.0, globals.1))?;
-        lua.gc_restart();
-        let hook_meter = Rc::clone(meter);
-        let triggers = HookTriggers::new().every_nth_instruction(INSTRUCTION_STEP);
-        lua.set_global_hook(triggers, move |_, debug| {
-            hook_meter.step(debug.current_line())
-        })?;
-        let handler = error_handler(&lua, script.entry)?;
-        let callback = match script.entry {
-            Entry::Script { .. } => function,
-            Entry::Load | Entry::Function { .. } => {
-                if let Err(line) = load(&lua, &xpcall, function, &loading, registry)? {
-                    return Ok(Reply::Error(line));
-                }
-                let Entry::Function { name } = script.entry else {
-                    return Ok(Reply::ok());
-                };
-                let Some(callback) = registry.callback(name) else {
-                    return Ok(Reply::error(super::register::NOT_FOUND));
-                };
-                with_arguments(&lua, callback, keys, args)?
-            }
-        };
-        Ok(match protected_call(&xpcall, callback, handler)? {
-            Ok(value) => convert::to_reply(&value, resp.get(), memory),
-            Err(line) => Reply::Error(line),
-        })
-    });
-    lua.remove_global_hook();
-    result.map_err(|error| {
-        Failure::Run(match error {
-            mlua::Error::MemoryError(_) => Reply::error(format!(
-                "ERR Script ran past its memory limit ({memory} bytes, lua-max-memory)"
-            )),
-            other => Reply::error(format!("ERR {other}")),
-        })
-    })
+    let function = compile(&sandbox.lua, script.body, script.entry).map_err(Failure::Compile)?;
+    let outcome = sandbox.call(target, script, function, memory, meter, registry);
+    // Kept only after a script that ended with a value: one that failed or stopped may have
+    // left the state half-way through something.
+    let clean = matches!(&outcome, Ok(reply) if !matches!(reply, Reply::Error(_)))
+        && meter.stop.get().is_none();
+    if let Some(kept) = kept.filter(|_| clean) {
+        if sandbox.settle() {
+            kept.put(sandbox);
+        }
+    }
+    outcome
 }
 
-/// The prelude compiled once per process. Each run loads its bytecode instead of parsing its
-/// text again: parsing the prelude was most of what a short script cost. Only bytecode this
-/// process compiled is ever loaded, never a client's.
-fn prelude_bytecode() -> &'static [u8] {
-    static BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
-    BYTECODE.get_or_init(|| {
-        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).expect("a Lua state opens");
-        let prelude = lua.load(PRELUDE).set_name("=redraft").into_function();
-        prelude.expect("the prelude compiles").dump(false)
-    })
+impl Sandbox {
+    /// Runs `function` (the compiled body) as `script` says, with the engine's functions
+    /// bound to this run.
+    fn call(
+        &self,
+        target: Target,
+        script: &Script,
+        function: Function,
+        memory: usize,
+        meter: &Rc<Meter>,
+        registry: &Registry,
+    ) -> Result<Reply, Failure> {
+        let lua = &self.lua;
+        let dispatcher = RefCell::new(Dispatcher::new(target, script.writes_allowed));
+        let resp = Cell::new(Resp::Two);
+        let rand = RefCell::new(Rand48::default());
+        let result = lua.scope(|scope| {
+            let raw = &self.raw;
+            let call = |lua: &Lua, args: MultiValue, raising: bool| {
+                // A command costs far more than a Lua instruction: without this, a loop of
+                // cheap calls would run for seconds within its instruction budget.
+                let line = lua.inspect_stack(1, |debug| debug.current_line()).flatten();
+                meter.charge(CALL_COST, line)?;
+                let reply = match call_arguments(&args) {
+                    None => Reply::error(BAD_CALL_ARGUMENTS),
+                    Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
+                    Some(argv) => dispatcher.borrow_mut().call(&argv),
+                };
+                match reply {
+                    Reply::Error(line) if raising => raise(&line),
+                    reply => convert::to_lua(lua, &reply, resp.get()),
+                }
+            };
+            raw.raw_set(
+                "call",
+                scope.create_function(move |lua, args| call(lua, args, true))?,
+            )?;
+            raw.raw_set(
+                "pcall",
+                scope.create_function(move |lua, args| call(lua, args, false))?,
+            )?;
+            raw.raw_set(
+                "acl_check_cmd",
+                scope.create_function(|_, args: MultiValue| {
+                    if args.is_empty() {
+                        return raise(NO_CALL_ARGUMENTS);
+                    }
+                    let argv = call_arguments(&args).unwrap_or_default();
+                    match dispatcher.borrow().acl_allows(&argv) {
+                        Ok(allowed) => Ok(allowed),
+                        Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
+                    }
+                })?,
+            )?;
+            raw.raw_set(
+                "rand",
+                scope.create_function(|_, ()| Ok(rand.borrow_mut().next_unit()))?,
+            )?;
+            raw.raw_set(
+                "randomseed",
+                scope.create_function(|_, seed: f64| {
+                    // C's int conversion of Lua's number, as luaL_checkint makes it.
+                    rand.borrow_mut().seed(seed as i64 as i32);
+                    Ok(())
+                })?,
+            )?;
+            raw.raw_set(
+                "setresp",
+                scope.create_function(|_, args: MultiValue| {
+                    let [version] = &args.iter().collect::<Vec<_>>()[..] else {
+                        return raise("ERR redis.setresp() requires one argument.");
+                    };
+                    resp.set(match number(version) {
+                        Some(2.0) => Resp::Two,
+                        Some(3.0) => Resp::Three,
+                        _ => return raise("ERR RESP version must be 2 or 3."),
+                    });
+                    Ok(())
+                })?,
+            )?;
+            raw.raw_set(
+                "stopped",
+                scope.create_function(|_, ()| Ok(meter.stop.get().is_some()))?,
+            )?;
+            raw.raw_set(
+                "register_function",
+                scope.create_function(|lua, args| registry.register(lua, args))?,
+            )?;
+            let keys = bulk_table(lua, script.keys)?;
+            let args = bulk_table(lua, script.args)?;
+            // A function sees its keys and arguments as its parameters, not as KEYS and ARGV.
+            let globals = match script.entry {
+                Entry::Script { .. } => (Value::Table(keys.clone()), Value::Table(args.clone())),
+                Entry::Load | Entry::Function { .. } => (Value::Nil, Value::Nil),
+            };
+            self.begin.call::<()>(globals)?;
+            let hook_meter = Rc::clone(meter);
+            let triggers = HookTriggers::new().every_nth_instruction(INSTRUCTION_STEP);
+            lua.set_global_hook(triggers, move |_, debug| {
+                hook_meter.step(debug.current_line())
+            })?;
+            let handler = error_handler(lua, script.entry)?;
+            let callback = match script.entry {
+                Entry::Script { .. } => function,
+                Entry::Load | Entry::Function { .. } => {
+                    if let Err(line) = load(lua, &self.xpcall, function, &self.loading, registry)? {
+                        return Ok(Reply::Error(line));
+                    }
+                    let Entry::Function { name } = script.entry else {
+                        return Ok(Reply::ok());
+                    };
+                    let Some(callback) = registry.callback(name) else {
+                        return Ok(Reply::error(super::register::NOT_FOUND));
+                    };
+                    with_arguments(lua, callback, keys, args)?
+                }
+            };
+            Ok(match protected_call(&self.xpcall, callback, handler)? {
+                Ok(value) => convert::to_reply(&value, resp.get(), memory),
+                Err(line) => Reply::Error(line),
+            })
+        });
+        lua.remove_global_hook();
+        result.map_err(|error| {
+            Failure::Run(match error {
+                mlua::Error::MemoryError(_) => Reply::error(format!(
+                    "ERR Script ran past its memory limit ({memory} bytes, lua-max-memory)"
+                )),
+                other => Reply::error(format!("ERR {other}")),
+            })
+        })
+    }
 }
 
 /// What one redis.call or redis.pcall spends of the instruction budget.
@@ -498,56 +495,6 @@ fn with_arguments(
 const BAD_CALL_ARGUMENTS: &str = "ERR Lua redis lib command arguments must be strings or integers";
 const NO_CALL_ARGUMENTS: &str = "ERR Please specify at least one argument for this redis lib call";
 
-fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Integer(n) => Some(*n as f64),
-        Value::Number(n) => Some(*n),
-        Value::String(text) => text.to_str().ok()?.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// redis.sha1hex(text): a number is hashed as Lua spells it.
-fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<String> {
-    let [value] = &args.iter().collect::<Vec<_>>()[..] else {
-        return raise("ERR wrong number of arguments");
-    };
-    let text = match lua.coerce_string((*value).clone())? {
-        Some(text) => text.as_bytes().to_vec(),
-        None => Vec::new(),
-    };
-    Ok(sha1_hex(&text))
-}
-
-/// redis.log(level, message, ...): checked as Redis checks it; nothing is logged (a replica
-/// has no log a script may write to).
-fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
-    if args.len() < 2 {
-        return raise("ERR redis.log() requires two arguments or more.");
-    }
-    let Some(level) = number(&args[0]).filter(|_| !matches!(args[0], Value::String(_))) else {
-        return raise("ERR First argument must be a number (log level).");
-    };
-    if !(0.0..=3.0).contains(&level) {
-        return raise("ERR Invalid debug level.");
-    }
-    Ok(())
-}
-
-/// redis.set_repl(flags): checked, without effect (every replica applies the whole script).
-fn set_repl(_: &Lua, args: MultiValue) -> mlua::Result<()> {
-    let [flags] = &args.iter().collect::<Vec<_>>()[..] else {
-        return raise("ERR redis.set_repl() requires two arguments.");
-    };
-    let flags = number(flags).unwrap_or(0.0);
-    if !(0.0..=3.0).contains(&flags) || flags.fract() != 0.0 {
-        return raise(
-            "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-        );
-    }
-    Ok(())
-}
-
 fn call_arguments(args: &MultiValue) -> Option<Vec<Vec<u8>>> {
     args.iter().map(convert::argument).collect()
 }
@@ -557,26 +504,6 @@ fn bulk_table(lua: &Lua, items: &[Vec<u8>]) -> mlua::Result<mlua::Table> {
     for (i, item) in items.iter().enumerate() {
         table.raw_set(i + 1, lua.create_string(item)?)?;
     }
-    Ok(table)
-}
-
-fn constants(lua: &Lua) -> mlua::Result<mlua::Table> {
-    let table = lua.create_table()?;
-    for (name, value) in [
-        ("LOG_DEBUG", 0),
-        ("LOG_VERBOSE", 1),
-        ("LOG_NOTICE", 2),
-        ("LOG_WARNING", 3),
-        ("REPL_NONE", 0),
-        ("REPL_AOF", 1),
-        ("REPL_SLAVE", 2),
-        ("REPL_REPLICA", 2),
-        ("REPL_ALL", 3),
-    ] {
-        table.raw_set(name, value)?;
-    }
-    table.raw_set("REDIS_VERSION", REDIS_VERSION)?;
-    table.raw_set("REDIS_VERSION_NUM", REDIS_VERSION_NUM)?;
     Ok(table)
 }
 
@@ -638,14 +565,54 @@ fn script_line(lua: &Lua, chunk: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyspace::Keyspace;
+    use crate::spec::WriteCtx;
+
+    /// Runs EVAL of `body` with the entry slot `kept`, as the log applies it.
+    fn eval_with(keyspace: &mut Keyspace, kept: &Kept, body: &str) -> Reply {
+        let mut ctx = WriteCtx {
+            keyspace,
+            db: 0,
+            now_ms: 1000,
+            seed: 1,
+            resolve: crate::table::resolve,
+            catalog: crate::table::catalog(),
+            user: None,
+            sandbox: kept,
+        };
+        let script = Script {
+            body: body.as_bytes(),
+            entry: Entry::Script { sha: "sha" },
+            keys: &[],
+            args: &[],
+            writes_allowed: true,
+        };
+        let limits = Limits {
+            instructions: 100_000,
+            memory: 4 << 20,
+            kill: None,
+        };
+        run(Target::Write(&mut ctx), &script, limits, Some(kept)).reply
+    }
 
     #[test]
-    fn the_prelude_is_compiled_once_and_loaded_as_bytecode() {
-        let bytecode = prelude_bytecode();
-        assert!(bytecode.starts_with(b"\x1bLua"), "a binary chunk");
-        assert!(std::ptr::eq(bytecode, prelude_bytecode()), "compiled once");
-        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).expect("a Lua state");
-        let chunk = lua.load(bytecode).set_mode(ChunkMode::Binary);
-        chunk.into_function().expect("the bytecode loads");
+    fn a_sandbox_is_kept_after_a_script_that_ended_well_and_dropped_after_one_that_did_not() {
+        let mut keyspace = Keyspace::default();
+        let kept = Kept::default();
+        for (body, keeps) in [
+            ("return 1", true),
+            ("return redis.call('set', 'k', 'v')", true),
+            ("return redis.error_reply('no')", false),
+            ("return 2", true),
+            ("error('x')", false),
+            ("return redis.call('nosuchcommand')", false),
+            ("while true do end", false),
+            ("return ( ", false),
+            ("setmetatable(getmetatable(''), {}) return 1", false),
+            ("getmetatable('').x = 1 return 1", true),
+        ] {
+            eval_with(&mut keyspace, &kept, body);
+            assert_eq!(kept.holds_one(), keeps, "{body}");
+        }
     }
 }

@@ -418,11 +418,9 @@ fn scripts_with_time_randomness_and_random_commands_leave_identical_replicas() {
         return redis.call('dbsize')";
     let (mut one, mut two) = (Engine::new(), Engine::new());
     for index in 1..=5u64 {
-        let entry = crate::entry::LogCommand::run(
-            index * 7,
-            0,
-            vec![crate::testutil::argv(&["EVAL", body, "0"])],
-        );
+        // Three scripts per entry: the second and third run in the sandbox the first built.
+        let eval = crate::testutil::argv(&["EVAL", body, "0"]);
+        let entry = crate::entry::LogCommand::run(index * 7, 0, vec![eval; 3]);
         assert_eq!(one.apply(index, &entry), two.apply(index, &entry));
     }
     assert_eq!(one.encode_snapshot(), two.encode_snapshot());
@@ -469,4 +467,102 @@ fn a_reply_that_repeats_a_value_past_the_memory_limit_is_refused_not_built() {
     let fits =
         "local s = string.rep('x', 1000) local t = {} for i = 1, 100 do t[i] = s end return #t";
     assert_eq!(eval(&mut e, fits), ":100");
+}
+
+/// EVALs of `bodies` applied as one log entry, in order: their replies shown.
+fn eval_in_one_entry(e: &mut Engine, bodies: &[&str]) -> Vec<String> {
+    let evals = bodies
+        .iter()
+        .map(|body| crate::testutil::argv(&["EVAL", body, "0"]));
+    let entry = crate::entry::LogCommand::run(1000, 0, evals.collect());
+    e.apply(1, &entry).iter().map(show).collect()
+}
+
+#[test]
+fn a_script_finds_the_sandbox_as_built_whatever_the_entrys_earlier_scripts_did() {
+    let after = [
+        // What a script may change and is put back.
+        (
+            "string.len = function() return 99 end return 1",
+            "return string.len('abc')",
+        ),
+        ("string.len = nil return 1", "return string.len('abc')"),
+        ("math.floor = math.ceil return 1", "return math.floor(1.5)"),
+        (
+            "redis.call = function() return 'x' end return 1",
+            "return redis.call('ping')",
+        ),
+        (
+            "redis.pcall = nil return 1",
+            "return redis.pcall('echo', 'y')",
+        ),
+        ("cjson.encode = nil return 1", "return cjson.encode({1, 2})"),
+        (
+            "getmetatable('').__index = {len = function() return 7 end} return 1",
+            "return ('abc'):len()",
+        ),
+        (
+            "getmetatable('').extra = 1 return 1",
+            "return getmetatable('').extra",
+        ),
+        ("table.insert(string, 'x') return 1", "return #string"),
+        (
+            "redis.call = nil redis.call = 1 return 1",
+            "return redis.call('ping')",
+        ),
+        (
+            "cjson.encode_max_depth(1) return 1",
+            "return cjson.encode({{1}})",
+        ),
+        (
+            "cjson.decode_invalid_numbers(false) return 1",
+            "return cjson.decode('NaN') ~= nil",
+        ),
+        ("return tostring({}) .. tostring({})", "return tostring({})"),
+        (
+            "math.randomseed(7) return math.random(100)",
+            "return math.random(1000)",
+        ),
+        ("return #KEYS", "return KEYS[1]"),
+        (
+            "collectgarbage('setpause', 1000) return 1",
+            "return collectgarbage('setpause', 200)",
+        ),
+        // What a script that failed or stopped changed, and it cannot be put back.
+        (
+            "string.len = function() return 99 end error('x')",
+            "return string.len('abc')",
+        ),
+        (
+            "string.len = function() return 99 end while true do end",
+            "return string.len('abc')",
+        ),
+        (
+            "setmetatable(getmetatable(''), {__index = function() return 5 end}) return 1",
+            "return getmetatable('').anything",
+        ),
+    ];
+    for (first, second) in after {
+        let mut e = Engine::new();
+        crate::testutil::config_set(&mut e, "lua-max-instructions", "100000");
+        let alone = eval(&mut e, second);
+        let replies = eval_in_one_entry(&mut e, &[first, second]);
+        assert_eq!(replies[1], alone, "{second} after {first}");
+    }
+}
+
+#[test]
+fn a_script_has_the_same_memory_as_the_first_of_its_entry_whatever_those_before_it_left() {
+    let mut e = Engine::new();
+    crate::testutil::config_set(&mut e, "lua-max-memory", "2000000");
+    // 1.5 MB live: it fits alone, and after a script that stopped the collector and left
+    // as much garbage.
+    let big = "local t = {} for i = 1, 15 do t[i] = string.rep('y', 100000) .. i end return #t";
+    let garbage =
+        "collectgarbage('stop') local t = {} for i = 1, 15 do t[i] = string.rep('x', 100000) .. i end return 1";
+    assert_eq!(eval(&mut e, big), ":15");
+    let replies = eval_in_one_entry(&mut e, &[garbage, big, big]);
+    assert_eq!(replies, [":1", ":15", ":15"]);
+    let churn = "for i = 1, 200 do local s = string.rep('x', 100000) .. i end return 1";
+    assert_eq!(eval_in_one_entry(&mut e, &[garbage, churn]), [":1", ":1"]);
 }

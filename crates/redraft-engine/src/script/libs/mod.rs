@@ -28,15 +28,31 @@ use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 /// script's memory limit, so it stays within the default `lua-max-memory`.
 pub(crate) const OUTPUT_BYTES_MAX: usize = 64 << 20;
 
-/// Sets the globals `bit`, `cjson`, `cmsgpack` and `struct`, and nothing else.
-pub fn install(lua: &Lua) -> mlua::Result<()> {
+/// What a script may change in the libraries besides their tables' fields: the global
+/// `cjson` table's configuration (bit, cmsgpack and struct keep none).
+#[derive(Clone, Default)]
+pub struct Settings {
+    cjson: cjson::Settings,
+}
+
+impl Settings {
+    /// Every library back to its defaults, for the next script in a kept sandbox.
+    pub fn reset(&self) {
+        self.cjson.reset();
+    }
+}
+
+/// Sets the globals `bit`, `cjson`, `cmsgpack` and `struct`, and nothing else; what their
+/// configuration is kept in.
+pub fn install(lua: &Lua) -> mlua::Result<Settings> {
     let lib = Lib::new(lua)?;
     let globals = lua.globals();
+    let settings = Settings::default();
     globals.raw_set("bit", bit::module(&lib)?)?;
-    globals.raw_set("cjson", cjson::module(&lib)?)?;
+    globals.raw_set("cjson", cjson::module_with(&lib, &settings.cjson)?)?;
     globals.raw_set("cmsgpack", cmsgpack::module(&lib)?)?;
     globals.raw_set("struct", lstruct::module(&lib)?)?;
-    Ok(())
+    Ok(settings)
 }
 
 /// An error a library function raises, as the C library would.

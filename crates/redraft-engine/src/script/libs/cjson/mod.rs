@@ -1,8 +1,9 @@
 //! `cjson`: lua-cjson 2.1.0 as redis-server 7.0 bundles it, with its configuration functions.
 //!
 //! Each module table (the global, and every `cjson.new()`) has its own configuration. In
-//! redis-server the configuration outlives a script (the VM is shared); here every EVAL gets a
-//! fresh VM, so a script always starts from the defaults.
+//! redis-server the configuration outlives a script (the VM is shared); here a script always
+//! starts from the defaults: a sandbox kept for the next script of a log entry has the global
+//! table's configuration reset ([`Settings::reset`]).
 
 mod decode;
 mod encode;
@@ -56,6 +57,17 @@ impl Default for Config {
 
 type Shared = Rc<RefCell<Config>>;
 
+/// The configuration of the global `cjson` table, to reset between scripts.
+#[derive(Clone, Default)]
+pub(crate) struct Settings(Shared);
+
+impl Settings {
+    /// Back to lua-cjson's defaults.
+    pub(crate) fn reset(&self) {
+        *self.0.borrow_mut() = Config::default();
+    }
+}
+
 /// `cjson.null`: the NULL light userdata, as lua-cjson's.
 pub(crate) fn null() -> Value {
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
@@ -63,42 +75,47 @@ pub(crate) fn null() -> Value {
 
 /// A fresh module table with the default configuration.
 pub(crate) fn module(lib: &Lib) -> mlua::Result<Table> {
-    let config: Shared = Rc::default();
+    module_with(lib, &Settings::default())
+}
+
+/// A module table configured by `settings`.
+pub(crate) fn module_with(lib: &Lib, settings: &Settings) -> mlua::Result<Table> {
+    let config = &settings.0;
     // Objects are walked with the base library's `next` (see encode.rs).
     let next: mlua::Function = lib.lua().globals().raw_get("next")?;
-    let encode_config = config.clone();
+    let encode_config = Rc::clone(config);
     let encode =
         move |lua: &Lua, args: MultiValue| encode::encode(lua, &args, &encode_config, &next);
     let table = lib.table(vec![
         ("encode", lib.function(encode)?),
-        ("decode", lib.function(with(&config, decode::decode))?),
+        ("decode", lib.function(with(config, decode::decode))?),
         (
             "encode_sparse_array",
-            lib.function(with(&config, sparse_array))?,
+            lib.function(with(config, sparse_array))?,
         ),
         (
             "encode_max_depth",
-            lib.function(with(&config, encode_max_depth))?,
+            lib.function(with(config, encode_max_depth))?,
         ),
         (
             "decode_max_depth",
-            lib.function(with(&config, decode_max_depth))?,
+            lib.function(with(config, decode_max_depth))?,
         ),
         (
             "encode_number_precision",
-            lib.function(with(&config, number_precision))?,
+            lib.function(with(config, number_precision))?,
         ),
         (
             "encode_keep_buffer",
-            lib.function(with(&config, keep_buffer))?,
+            lib.function(with(config, keep_buffer))?,
         ),
         (
             "encode_invalid_numbers",
-            lib.function(with(&config, encode_invalid))?,
+            lib.function(with(config, encode_invalid))?,
         ),
         (
             "decode_invalid_numbers",
-            lib.function(with(&config, decode_invalid))?,
+            lib.function(with(config, decode_invalid))?,
         ),
     ])?;
     // The callback's own `lua` handle, not a captured one: a function holding its VM would

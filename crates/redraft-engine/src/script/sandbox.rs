@@ -1,0 +1,231 @@
+//! The sandbox scripts run in: a Lua state with the libraries and the prelude
+//! (`prelude.lua`), built afresh or kept for the next script of a log entry ([`Kept`]). What
+//! runs in it, and how, is `run`'s.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use mlua::{chunk::ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Value};
+
+use super::cache::sha1_hex;
+use super::libs;
+use super::raise::{raise, raised_line};
+use crate::REDIS_VERSION;
+
+const PRELUDE: &str = include_str!("prelude.lua");
+/// [`REDIS_VERSION`] as a number, as the `redis` table reports it.
+const REDIS_VERSION_NUM: u32 = 0x07_04_00;
+
+/// The sandbox of one log entry's scripts, handed from each to the next.
+///
+/// Building the sandbox is most of what a short script costs, so the scripts of one entry
+/// share one: the first builds it, each leaves it for the next, and it is dropped with the
+/// entry. Every replica applies the same entry's scripts in the same order from a freshly
+/// built sandbox, so what each script does — its memory, where a limit hits — is the same
+/// on every replica, restored from a snapshot or not, as with a fresh state per script.
+/// Between two scripts the sandbox is put back as built (the library tables' fields, the
+/// cjson configuration, the tostring numbering, the collector running with its defaults), and
+/// the garbage earlier scripts left does not count against the next one's memory; a script
+/// that fails or stops, or changes what cannot be put back, leaves nothing: the next one
+/// builds afresh.
+#[derive(Default)]
+pub struct Kept(RefCell<Option<Sandbox>>);
+
+impl Kept {
+    pub(super) fn take(&self) -> Option<Sandbox> {
+        self.0.borrow_mut().take()
+    }
+
+    pub(super) fn put(&self, sandbox: Sandbox) {
+        *self.0.borrow_mut() = Some(sandbox);
+    }
+
+    /// Whether a sandbox waits here (for tests).
+    #[cfg(test)]
+    pub fn holds_one(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+}
+
+/// A Lua state with the libraries and the prelude run, ready for a script.
+pub struct Sandbox {
+    pub(super) lua: Lua,
+    /// The engine's functions the prelude reads (`raw.call`, `raw.rand`...).
+    pub(super) raw: mlua::Table,
+    /// Lua's own xpcall, captured before the prelude replaces the global.
+    pub(super) xpcall: Function,
+    /// The prelude's switch to a library's load environment.
+    pub(super) loading: Function,
+    /// The prelude's start of a script (see prelude.lua).
+    pub(super) begin: Function,
+    /// The prelude's putting back of the library tables.
+    settle: Function,
+    settings: libs::Settings,
+    /// Memory the state held once built: a kept sandbox's next script gets the same room as
+    /// the first (`lua-max-memory` counts the sandbox).
+    built_memory: usize,
+}
+
+impl Sandbox {
+    /// A fresh state with the sandbox built, within `memory`.
+    pub(super) fn build(memory: usize) -> mlua::Result<Sandbox> {
+        let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
+        let lua = Lua::new_with(libraries, LuaOptions::new())?;
+        lua.set_memory_limit(memory)?;
+        // No collection while the sandbox is built: from a fresh state's small threshold, its
+        // growth would run several full cycles over what is all still live (most of a short
+        // script's cost). Collection resumes before the script's body is even parsed.
+        lua.gc_stop();
+        // The libraries of Redis's Lua: bit, cjson, cmsgpack, struct.
+        let settings = libs::install(&lua)?;
+        let xpcall: Function = lua.globals().get("xpcall")?;
+        let raw = lua.create_table()?;
+        raw.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
+        raw.raw_set("log", lua.create_function(log)?)?;
+        raw.raw_set("set_repl", lua.create_function(set_repl)?)?;
+        raw.raw_set(
+            "raised",
+            lua.create_function(|_, value: Value| Ok(raised_line(&value)))?,
+        )?;
+        let prelude = lua
+            .load(prelude_bytecode())
+            .set_name("=redraft")
+            .set_mode(ChunkMode::Binary)
+            .into_function()?;
+        let (loading, begin, settle) = prelude.call((raw.clone(), constants(&lua)?))?;
+        lua.gc_restart();
+        let built_memory = lua.used_memory();
+        Ok(Sandbox {
+            lua,
+            raw,
+            xpcall,
+            loading,
+            begin,
+            settle,
+            settings,
+            built_memory,
+        })
+    }
+
+    /// A kept sandbox ready for its next script, with the same room under `memory` as a
+    /// freshly built sandbox's script has: the garbage the previous scripts left does not
+    /// count against it.
+    pub(super) fn ready_again(self, memory: usize) -> mlua::Result<Sandbox> {
+        let room = memory.saturating_sub(self.built_memory);
+        self.lua.set_memory_limit(0)?;
+        // The previous script may have stopped the collector (collectgarbage is in reach).
+        // One step restarts a stopped collector (Lua 5.1 sets its threshold from the bytes in
+        // use) and costs a running one little; a restart would begin a full cycle at once.
+        self.lua.gc_step()?;
+        // Garbage is collected as scripts allocate; all of it only once it is half the room.
+        if self.lua.used_memory() > self.built_memory + room / 2 {
+            self.lua.gc_collect()?;
+        }
+        self.lua.set_memory_limit(self.lua.used_memory() + room)?;
+        self.settings.reset();
+        Ok(self)
+    }
+
+    /// The library tables back as built after a script that ended well; false when the
+    /// script changed what cannot be put back (see prelude.lua's `settle`).
+    pub(super) fn settle(&self) -> bool {
+        self.settle.call::<bool>(()).unwrap_or(false)
+    }
+}
+
+/// The prelude compiled once per process. Each run loads its bytecode instead of parsing its
+/// text again: parsing the prelude was most of what a short script cost. Only bytecode this
+/// process compiled is ever loaded, never a client's.
+fn prelude_bytecode() -> &'static [u8] {
+    static BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTECODE.get_or_init(|| {
+        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).expect("a Lua state opens");
+        let prelude = lua.load(PRELUDE).set_name("=redraft").into_function();
+        prelude.expect("the prelude compiles").dump(false)
+    })
+}
+
+pub(super) fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(text) => text.to_str().ok()?.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// redis.sha1hex(text): a number is hashed as Lua spells it.
+fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<String> {
+    let [value] = &args.iter().collect::<Vec<_>>()[..] else {
+        return raise("ERR wrong number of arguments");
+    };
+    let text = match lua.coerce_string((*value).clone())? {
+        Some(text) => text.as_bytes().to_vec(),
+        None => Vec::new(),
+    };
+    Ok(sha1_hex(&text))
+}
+
+/// redis.log(level, message, ...): checked as Redis checks it; nothing is logged (a replica
+/// has no log a script may write to).
+fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return raise("ERR redis.log() requires two arguments or more.");
+    }
+    let Some(level) = number(&args[0]).filter(|_| !matches!(args[0], Value::String(_))) else {
+        return raise("ERR First argument must be a number (log level).");
+    };
+    if !(0.0..=3.0).contains(&level) {
+        return raise("ERR Invalid debug level.");
+    }
+    Ok(())
+}
+
+/// redis.set_repl(flags): checked, without effect (every replica applies the whole script).
+fn set_repl(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    let [flags] = &args.iter().collect::<Vec<_>>()[..] else {
+        return raise("ERR redis.set_repl() requires two arguments.");
+    };
+    let flags = number(flags).unwrap_or(0.0);
+    if !(0.0..=3.0).contains(&flags) || flags.fract() != 0.0 {
+        return raise(
+            "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        );
+    }
+    Ok(())
+}
+
+fn constants(lua: &Lua) -> mlua::Result<mlua::Table> {
+    let table = lua.create_table()?;
+    for (name, value) in [
+        ("LOG_DEBUG", 0),
+        ("LOG_VERBOSE", 1),
+        ("LOG_NOTICE", 2),
+        ("LOG_WARNING", 3),
+        ("REPL_NONE", 0),
+        ("REPL_AOF", 1),
+        ("REPL_SLAVE", 2),
+        ("REPL_REPLICA", 2),
+        ("REPL_ALL", 3),
+    ] {
+        table.raw_set(name, value)?;
+    }
+    table.raw_set("REDIS_VERSION", REDIS_VERSION)?;
+    table.raw_set("REDIS_VERSION_NUM", REDIS_VERSION_NUM)?;
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prelude_is_compiled_once_and_loaded_as_bytecode() {
+        let bytecode = prelude_bytecode();
+        assert!(bytecode.starts_with(b"\x1bLua"), "a binary chunk");
+        assert!(std::ptr::eq(bytecode, prelude_bytecode()), "compiled once");
+        let lua = Lua::new_with(StdLib::NONE, LuaOptions::new()).expect("a Lua state");
+        let chunk = lua.load(bytecode).set_mode(ChunkMode::Binary);
+        chunk.into_function().expect("the bytecode loads");
+    }
+}
