@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use mlua::{
-    chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Value, VmState,
+    chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, Scope, StdLib, Value,
+    VmState,
 };
 
 use super::convert::{self, Resp};
@@ -300,6 +301,17 @@ fn run_in_sandbox(
     outcome
 }
 
+/// What the engine's functions of one run share: the dispatcher of its commands, its meter,
+/// the RESP version its redis.call replies come in, its generator and what a library
+/// registers.
+struct Bound<'r, 'a, 'k> {
+    dispatcher: RefCell<Dispatcher<'a, 'k>>,
+    meter: &'r Rc<Meter>,
+    resp: Cell<Resp>,
+    rand: RefCell<Rand48>,
+    registry: &'r Registry,
+}
+
 impl Sandbox {
     /// Runs `function` (the compiled body) as `script` says, with the engine's functions
     /// bound to this run.
@@ -313,81 +325,15 @@ impl Sandbox {
         registry: &Registry,
     ) -> Result<Reply, Failure> {
         let lua = &self.lua;
-        let dispatcher = RefCell::new(Dispatcher::new(target, script.writes_allowed));
-        let resp = Cell::new(Resp::Two);
-        let rand = RefCell::new(Rand48::default());
+        let bound = Bound {
+            dispatcher: RefCell::new(Dispatcher::new(target, script.writes_allowed)),
+            meter,
+            resp: Cell::new(Resp::Two),
+            rand: RefCell::new(Rand48::default()),
+            registry,
+        };
         let result = lua.scope(|scope| {
-            let raw = &self.raw;
-            let call = |lua: &Lua, args: MultiValue, raising: bool| {
-                // A command costs far more than a Lua instruction: without this, a loop of
-                // cheap calls would run for seconds within its instruction budget.
-                let line = lua.inspect_stack(1, |debug| debug.current_line()).flatten();
-                meter.charge(CALL_COST, line)?;
-                let reply = match call_arguments(&args) {
-                    None => Reply::error(BAD_CALL_ARGUMENTS),
-                    Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
-                    Some(argv) => dispatcher.borrow_mut().call(&argv),
-                };
-                match reply {
-                    Reply::Error(line) if raising => raise(&line),
-                    reply => convert::to_lua(lua, &reply, resp.get()),
-                }
-            };
-            raw.raw_set(
-                "call",
-                scope.create_function(move |lua, args| call(lua, args, true))?,
-            )?;
-            raw.raw_set(
-                "pcall",
-                scope.create_function(move |lua, args| call(lua, args, false))?,
-            )?;
-            raw.raw_set(
-                "acl_check_cmd",
-                scope.create_function(|_, args: MultiValue| {
-                    if args.is_empty() {
-                        return raise(NO_CALL_ARGUMENTS);
-                    }
-                    let argv = call_arguments(&args).unwrap_or_default();
-                    match dispatcher.borrow().acl_allows(&argv) {
-                        Ok(allowed) => Ok(allowed),
-                        Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
-                    }
-                })?,
-            )?;
-            raw.raw_set(
-                "rand",
-                scope.create_function(|_, ()| Ok(rand.borrow_mut().next_unit()))?,
-            )?;
-            raw.raw_set(
-                "randomseed",
-                scope.create_function(|_, seed: f64| {
-                    // C's int conversion of Lua's number, as luaL_checkint makes it.
-                    rand.borrow_mut().seed(seed as i64 as i32);
-                    Ok(())
-                })?,
-            )?;
-            raw.raw_set(
-                "setresp",
-                scope.create_function(|_, args: MultiValue| {
-                    let [version] = &args.iter().collect::<Vec<_>>()[..] else {
-                        return raise("ERR redis.setresp() requires one argument.");
-                    };
-                    resp.set(match number(version) {
-                        Some(2.0) => Resp::Two,
-                        Some(3.0) => Resp::Three,
-                        _ => return raise("ERR RESP version must be 2 or 3."),
-                    });
-                    Ok(())
-                })?,
-            )?;
-            raw.raw_set(
-                "stopped",
-                scope.create_function(|_, ()| Ok(meter.stop.get().is_some()))?,
-            )?;
-            raw.raw_set(
-                "register_function",
-                scope.create_function(|lua, args| registry.register(lua, args))?,
-            )?;
+            bind(scope, &self.raw, &bound)?;
             let keys = bulk_table(lua, script.keys)?;
             let args = bulk_table(lua, script.args)?;
             // A function sees its keys and arguments as its parameters, not as KEYS and ARGV.
@@ -402,23 +348,12 @@ impl Sandbox {
                 hook_meter.step(debug.current_line())
             })?;
             let handler = error_handler(lua, script.entry)?;
-            let callback = match script.entry {
-                Entry::Script { .. } => function,
-                Entry::Load | Entry::Function { .. } => {
-                    if let Err(line) = load(lua, &self.xpcall, function, &self.loading, registry)? {
-                        return Ok(Reply::Error(line));
-                    }
-                    let Entry::Function { name } = script.entry else {
-                        return Ok(Reply::ok());
-                    };
-                    let Some(callback) = registry.callback(name) else {
-                        return Ok(Reply::error(super::register::NOT_FOUND));
-                    };
-                    with_arguments(lua, callback, keys, args)?
-                }
+            let callback = match self.callback(script, function, (keys, args), registry)? {
+                Ok(callback) => callback,
+                Err(reply) => return Ok(reply),
             };
             Ok(match protected_call(&self.xpcall, callback, handler)? {
-                Ok(value) => convert::to_reply(&value, resp.get(), memory),
+                Ok(value) => convert::to_reply(&value, bound.resp.get(), memory),
                 Err(line) => Reply::Error(line),
             })
         });
@@ -432,6 +367,110 @@ impl Sandbox {
             })
         })
     }
+
+    /// What the run calls: a script's body, or for a function the function its library's
+    /// body registers (the library loaded first); a library's load ends with its reply.
+    fn callback(
+        &self,
+        script: &Script,
+        body: Function,
+        (keys, args): (mlua::Table, mlua::Table),
+        registry: &Registry,
+    ) -> mlua::Result<Result<Function, Reply>> {
+        let lua = &self.lua;
+        if let Entry::Script { .. } = script.entry {
+            return Ok(Ok(body));
+        }
+        if let Err(line) = load(lua, &self.xpcall, body, &self.loading, registry)? {
+            return Ok(Err(Reply::Error(line)));
+        }
+        let Entry::Function { name } = script.entry else {
+            return Ok(Err(Reply::ok()));
+        };
+        let Some(callback) = registry.callback(name) else {
+            return Ok(Err(Reply::error(super::register::NOT_FOUND)));
+        };
+        with_arguments(lua, callback, keys, args).map(Ok)
+    }
+}
+
+/// Sets the engine's functions of one run in `raw`, where the prelude finds them (and
+/// `begin` hands redis.call and its kin to the `redis` table).
+fn bind<'s, 'env: 's>(
+    scope: &'s Scope<'s, 'env>,
+    raw: &mlua::Table,
+    bound: &'s Bound,
+) -> mlua::Result<()> {
+    let call = |lua: &Lua, args: MultiValue, raising: bool| {
+        // A command costs far more than a Lua instruction: without this, a loop of cheap
+        // calls would run for seconds within its instruction budget.
+        let line = lua.inspect_stack(1, |debug| debug.current_line()).flatten();
+        bound.meter.charge(CALL_COST, line)?;
+        let reply = match call_arguments(&args) {
+            None => Reply::error(BAD_CALL_ARGUMENTS),
+            Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
+            Some(argv) => bound.dispatcher.borrow_mut().call(&argv),
+        };
+        match reply {
+            Reply::Error(line) if raising => raise(&line),
+            reply => convert::to_lua(lua, &reply, bound.resp.get()),
+        }
+    };
+    raw.raw_set(
+        "call",
+        scope.create_function(move |lua, args| call(lua, args, true))?,
+    )?;
+    raw.raw_set(
+        "pcall",
+        scope.create_function(move |lua, args| call(lua, args, false))?,
+    )?;
+    raw.raw_set(
+        "acl_check_cmd",
+        scope.create_function(|_, args: MultiValue| {
+            if args.is_empty() {
+                return raise(NO_CALL_ARGUMENTS);
+            }
+            let argv = call_arguments(&args).unwrap_or_default();
+            match bound.dispatcher.borrow().acl_allows(&argv) {
+                Ok(allowed) => Ok(allowed),
+                Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
+            }
+        })?,
+    )?;
+    raw.raw_set(
+        "rand",
+        scope.create_function(|_, ()| Ok(bound.rand.borrow_mut().next_unit()))?,
+    )?;
+    raw.raw_set(
+        "randomseed",
+        scope.create_function(|_, seed: f64| {
+            // C's int conversion of Lua's number, as luaL_checkint makes it.
+            bound.rand.borrow_mut().seed(seed as i64 as i32);
+            Ok(())
+        })?,
+    )?;
+    raw.raw_set(
+        "setresp",
+        scope.create_function(|_, args: MultiValue| {
+            let [version] = &args.iter().collect::<Vec<_>>()[..] else {
+                return raise("ERR redis.setresp() requires one argument.");
+            };
+            bound.resp.set(match number(version) {
+                Some(2.0) => Resp::Two,
+                Some(3.0) => Resp::Three,
+                _ => return raise("ERR RESP version must be 2 or 3."),
+            });
+            Ok(())
+        })?,
+    )?;
+    raw.raw_set(
+        "stopped",
+        scope.create_function(|_, ()| Ok(bound.meter.stop.get().is_some()))?,
+    )?;
+    raw.raw_set(
+        "register_function",
+        scope.create_function(|lua, args| bound.registry.register(lua, args))?,
+    )
 }
 
 /// What one redis.call or redis.pcall spends of the instruction budget.
