@@ -288,7 +288,7 @@ end
 -- an existing one is allowed) and of the strings' metatable. Their contents as built, in a
 -- list, so that settle walks them in the same order on every replica.
 local string_meta = getmetatable("")
-local built = {}
+local built, redis_as_built = {}, nil
 for _, table in ipairs({ real.string, real.math, real.table, real.coroutine, redis, real.bit,
     real.cjson, real.cmsgpack, real.struct, string_meta }) do
   local copy, size = {}, 0
@@ -296,6 +296,9 @@ for _, table in ipairs({ real.string, real.math, real.table, real.coroutine, red
     copy[key], size = value, size + 1
   end
   built[#built + 1] = { table, copy, size }
+  if table == redis then
+    redis_as_built = copy
+  end
 end
 
 -- Before each script: its KEYS and ARGV (nil for a function, which gets them as parameters),
@@ -303,7 +306,9 @@ end
 -- defaults.
 local function begin(keys, argv)
   for _, name in ipairs(BOUND) do
+    -- As built, for settle, are this run's functions.
     rawset(redis, name, raw[name])
+    redis_as_built[name] = raw[name]
   end
   rawset(library_redis, "register_function", raw.register_function)
   shown, count = setmetatable({}, { __mode = "k" }), 0
@@ -313,8 +318,8 @@ local function begin(keys, argv)
   collectgarbage("setstepmul", 200)
 end
 
--- Whether `table` holds what it held as built: the same number of fields, each the same. (Its
--- values are never tables, so `~=` compares them raw.)
+-- Whether `table` holds what it held as built: the same number of fields, each the same. (What
+-- it held as built is never a table, so `~=` calls no metamethod.)
 local function as_built(table, copy, size)
   local count = 0
   for key, value in next, table do
