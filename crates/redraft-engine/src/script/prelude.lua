@@ -2,10 +2,10 @@
 -- table, with the globals protected as Redis protects them. `raw` holds the engine's
 -- functions (redis.call's dispatcher, the generator, the stop flag), bound anew for each
 -- script. Everything the wrappers use is captured here as a local, so that a script that
--- replaces a library field does not reach into them. It returns three functions: the switch
--- to a library's load environment, `begin` (what each script starts from: its KEYS and ARGV,
--- the engine's functions, the tostring numbering) and `settle` (the library tables back as
--- built, after a script, so that the next script of the entry finds them as the first did).
+-- redirects the strings' methods does not reach into them. It returns three functions: the
+-- switch to a library's load environment, `begin` (what each script starts from: its KEYS and
+-- ARGV, the engine's functions, the tostring numbering) and `settle` (what a script may change
+-- put back as built, so that the next script of the entry finds the sandbox as the first did).
 local raw, constants = ...
 
 local G = _G
@@ -33,9 +33,15 @@ local function readonly_error()
   error(READONLY, 2)
 end
 
-local function protect(table)
-  protected[table] = true
-  setmetatable(table, { __newindex = readonly_error, __metatable = false })
+-- A library table is read-only as in Redis 7: a script sees it through an empty proxy that
+-- reads through to it and refuses every assignment (Lua 5.1 calls __newindex for new keys
+-- only, so the table itself cannot refuse an overwrite). `behind` maps each proxy to its table.
+local behind = {}
+local function read_only(table)
+  local proxy = setmetatable({}, { __index = table, __newindex = readonly_error,
+    __metatable = false })
+  protected[proxy], behind[proxy] = true, table
+  return proxy
 end
 
 -- The engine's calls stop a script that ran past its limits; a protected call must not let
@@ -235,24 +241,38 @@ real.setmetatable = function(table, meta)
   end
   return setmetatable(table, meta)
 end
+-- The globals and the library tables read as the tables they stand for.
+local function seen(table)
+  if table == G then
+    return real
+  end
+  return behind[table] or table
+end
 real.rawget = function(table, key)
-  return rawget(table == G and real or table, key)
+  return rawget(seen(table), key)
 end
 real.next = function(table, key)
-  return next(table == G and real or table, key)
+  return next(seen(table), key)
 end
 real.pairs = function(table)
-  if table == G then
-    return next, real, nil
+  local stands_for = seen(table)
+  if stands_for ~= table then
+    return next, stands_for, nil
   end
   return pairs(table)
 end
+local proxies = {}
 for _, name in ipairs({ "string", "math", "table", "coroutine", "redis", "bit", "cjson",
     "cmsgpack", "struct" }) do
   if type(real[name]) == "table" then
-    protect(real[name])
+    real[name] = read_only(real[name])
+    proxies[#proxies + 1] = real[name]
   end
 end
+-- Strings' methods are found through the proxy too, so that getmetatable("").__index is
+-- `string`, as in Redis.
+local string_meta = getmetatable("")
+string_meta.__index = real.string
 local missing = {
   __index = function(_, name)
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
@@ -284,21 +304,12 @@ local function loading_switch(loading)
   globals.__index = loading and library_globals or real
 end
 
--- What a script may change that outlives it: the fields of the library tables (overwriting
--- an existing one is allowed) and of the strings' metatable. Their contents as built, in a
--- list, so that settle walks them in the same order on every replica.
-local string_meta = getmetatable("")
-local built, redis_as_built = {}, nil
-for _, table in ipairs({ real.string, real.math, real.table, real.coroutine, redis, real.bit,
-    real.cjson, real.cmsgpack, real.struct, string_meta }) do
-  local copy, size = {}, 0
-  for key, value in next, table do
-    copy[key], size = value, size + 1
-  end
-  built[#built + 1] = { table, copy, size }
-  if table == redis then
-    redis_as_built = copy
-  end
+-- What a script may change that outlives it: the strings' metatable (a script can overwrite
+-- its fields and add new ones) and the proxies of the library tables (empty as built, but
+-- table.insert and its kin set fields raw). The metatable's fields as built:
+local string_meta_as_built = {}
+for key, value in next, string_meta do
+  string_meta_as_built[key] = value
 end
 
 -- Before each script: its KEYS and ARGV (nil for a function, which gets them as parameters),
@@ -306,9 +317,7 @@ end
 -- defaults.
 local function begin(keys, argv)
   for _, name in ipairs(BOUND) do
-    -- As built, for settle, are this run's functions.
     rawset(redis, name, raw[name])
-    redis_as_built[name] = raw[name]
   end
   rawset(library_redis, "register_function", raw.register_function)
   shown, count = setmetatable({}, { __mode = "k" }), 0
@@ -318,42 +327,22 @@ local function begin(keys, argv)
   collectgarbage("setstepmul", 200)
 end
 
--- Whether `table` holds what it held as built: the same number of fields, each the same. (What
--- it held as built is never a table, so `~=` calls no metamethod.)
-local function as_built(table, copy, size)
-  local count = 0
-  for key, value in next, table do
-    if copy[key] ~= value then
-      return false
-    end
-    count = count + 1
-  end
-  return count == size
-end
-
-local function put_back(table, copy)
-  for key in next, table do
-    if copy[key] == nil then
-      rawset(table, key, nil)
-    end
-  end
-  for key, value in next, copy do
-    if not rawequal(rawget(table, key), value) then
-      rawset(table, key, value)
-    end
-  end
-end
-
--- After a script that ended well: the tables back as built (a script cannot add a field to a
--- library table by assignment, but table.insert sets fields raw). False when the script changed
--- what cannot be put back (it gave the strings' metatable a metatable): the sandbox is then not
--- kept.
+-- After a script that ended well: the proxies empty again and the strings' metatable as
+-- built. False when the script changed what cannot be put back (it gave the strings'
+-- metatable a metatable): the sandbox is then not kept.
 local function settle()
-  for _, entry in ipairs(built) do
-    local table, copy = entry[1], entry[2]
-    if not as_built(table, copy, entry[3]) then
-      put_back(table, copy)
+  for _, proxy in ipairs(proxies) do
+    while next(proxy) ~= nil do
+      rawset(proxy, (next(proxy)), nil)
     end
+  end
+  for key in next, string_meta do
+    if string_meta_as_built[key] == nil then
+      rawset(string_meta, key, nil)
+    end
+  end
+  for key, value in next, string_meta_as_built do
+    rawset(string_meta, key, value)
   end
   return getmetatable(string_meta) == nil
 end

@@ -23,8 +23,8 @@ const REDIS_VERSION_NUM: u32 = 0x07_04_00;
 /// entry. Every replica applies the same entry's scripts in the same order from a freshly
 /// built sandbox, so what each script does — its memory, where a limit hits — is the same
 /// on every replica, restored from a snapshot or not, as with a fresh state per script.
-/// Between two scripts the sandbox is put back as built (the library tables' fields, the
-/// cjson configuration, the tostring numbering, the collector running with its defaults), and
+/// Between two scripts the sandbox is put back as built (the strings' metatable, the library
+/// tables' proxies, the cjson configuration, the tostring numbering, the collector running with its defaults), and
 /// the garbage earlier scripts left does not count against the next one's memory; a script
 /// that fails or stops, or changes what cannot be put back, leaves nothing: the next one
 /// builds afresh.
@@ -58,7 +58,7 @@ pub struct Sandbox {
     pub(super) loading: Function,
     /// The prelude's start of a script (see prelude.lua).
     pub(super) begin: Function,
-    /// The prelude's putting back of the library tables.
+    /// The prelude's putting back of what a script may change (see prelude.lua).
     settle: Function,
     settings: libs::Settings,
     /// Memory the state held once built: a kept sandbox's next script gets the same room as
@@ -126,8 +126,8 @@ impl Sandbox {
         Ok(self)
     }
 
-    /// The library tables back as built after a script that ended well; false when the
-    /// script changed what cannot be put back (see prelude.lua's `settle`).
+    /// What a script that ended well changed put back as built; false when it changed what
+    /// cannot be put back (see prelude.lua's `settle`).
     pub(super) fn settle(&self) -> bool {
         self.settle.call::<bool>(()).unwrap_or(false)
     }
