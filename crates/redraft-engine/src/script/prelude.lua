@@ -13,7 +13,7 @@ local type, error, select, tonumber, tostring = type, error, select, tonumber, t
 local next, pairs, ipairs, rawget, rawset = next, pairs, ipairs, rawget, rawset
 local getmetatable, setmetatable = getmetatable, setmetatable
 local pcall, xpcall, loadstring = pcall, xpcall, loadstring
-local rawequal, collectgarbage = rawequal, collectgarbage
+local collectgarbage = collectgarbage
 local format, sub, find, byte, gsub = string.format, string.sub, string.find, string.byte,
   string.gsub
 local floor, concat = math.floor, table.concat
@@ -327,13 +327,14 @@ local function begin(keys, argv)
   collectgarbage("setstepmul", 200)
 end
 
--- After a script that ended well: the proxies empty again and the strings' metatable as
--- built. False when the script changed what cannot be put back (it gave the strings'
--- metatable a metatable): the sandbox is then not kept.
+-- After a script that ended well: the strings' metatable as built, in one walk of its fields.
+-- False when the script changed what is not put back: it gave the strings' metatable a
+-- metatable, or set fields in a proxy (emptying one field by field costs a walk from its start
+-- per field, quadratic in what a script may have put there); the sandbox is then not kept.
 local function settle()
   for _, proxy in ipairs(proxies) do
-    while next(proxy) ~= nil do
-      rawset(proxy, (next(proxy)), nil)
+    if next(proxy) ~= nil then
+      return false
     end
   end
   for key in next, string_meta do

@@ -649,6 +649,8 @@ mod tests {
             ("return ( ", false),
             ("setmetatable(getmetatable(''), {}) return 1", false),
             ("getmetatable('').x = 1 return 1", true),
+            ("table.insert(string, 1) return 1", false),
+            ("return 3", true),
         ] {
             eval_with(&mut keyspace, &kept, body);
             assert_eq!(kept.holds_one(), keeps, "{body}");

@@ -23,8 +23,8 @@ const REDIS_VERSION_NUM: u32 = 0x07_04_00;
 /// entry. Every replica applies the same entry's scripts in the same order from a freshly
 /// built sandbox, so what each script does — its memory, where a limit hits — is the same
 /// on every replica, restored from a snapshot or not, as with a fresh state per script.
-/// Between two scripts the sandbox is put back as built (the strings' metatable, the library
-/// tables' proxies, the cjson configuration, the tostring numbering, the collector running with its defaults), and
+/// Between two scripts the sandbox is put back as built (the strings' metatable, the cjson
+/// configuration, the tostring numbering, the collector running with its defaults), and
 /// the garbage earlier scripts left does not count against the next one's memory; a script
 /// that fails or stops, or changes what cannot be put back, leaves nothing: the next one
 /// builds afresh.
