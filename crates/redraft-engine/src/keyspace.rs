@@ -6,8 +6,6 @@
 //! snapshot or not — answers and encodes alike. A separate index orders keys by deadline, so the
 //! leader's expiry sweep finds due keys without a walk over the whole keyspace.
 
-use std::borrow::Borrow;
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
@@ -19,6 +17,8 @@ use crate::entry::{ServedWaiter, WaiterId, Watched};
 use crate::event::Event;
 use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
+pub use crate::keymap::HashedKey;
+use crate::keymap::KeyMap;
 use crate::list::value::ListValue;
 use crate::lock::table::Locks;
 use crate::notify::{keyevent_channel, keyspace_channel, Class};
@@ -31,73 +31,6 @@ use crate::zset::value::ZSetValue;
 use crate::DATABASES;
 
 pub use crate::keyhash::key_hash;
-
-/// A key together with its hash, ordered by (hash, bytes).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct HashedKey {
-    hash: u64,
-    key: Box<[u8]>,
-}
-
-impl HashedKey {
-    pub fn new(key: &[u8]) -> HashedKey {
-        HashedKey {
-            hash: key_hash(key),
-            key: key.into(),
-        }
-    }
-
-    pub fn hash(&self) -> u64 {
-        self.hash
-    }
-
-    pub fn bytes(&self) -> &[u8] {
-        &self.key
-    }
-}
-
-/// A borrowed (hash, bytes) pair, so that lookups need not allocate a [`HashedKey`].
-trait KeyRef {
-    fn parts(&self) -> (u64, &[u8]);
-}
-
-impl KeyRef for HashedKey {
-    fn parts(&self) -> (u64, &[u8]) {
-        (self.hash, &self.key)
-    }
-}
-
-impl KeyRef for (u64, &[u8]) {
-    fn parts(&self) -> (u64, &[u8]) {
-        (self.0, self.1)
-    }
-}
-
-impl<'a> Borrow<dyn KeyRef + 'a> for HashedKey {
-    fn borrow(&self) -> &(dyn KeyRef + 'a) {
-        self
-    }
-}
-
-impl PartialEq for dyn KeyRef + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
-    }
-}
-
-impl Eq for dyn KeyRef + '_ {}
-
-impl PartialOrd for dyn KeyRef + '_ {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for dyn KeyRef + '_ {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.parts().cmp(&other.parts())
-    }
-}
 
 /// A value of one of the Redis types.
 #[derive(Clone, Debug, PartialEq)]
@@ -268,7 +201,7 @@ impl Entry {
 /// One logical database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Db {
-    entries: BTreeMap<HashedKey, Entry>,
+    entries: KeyMap<Entry>,
     /// (deadline, key) for every key that has a deadline.
     deadlines: BTreeSet<(u64, HashedKey)>,
     /// When keys last changed, for WATCH.
@@ -417,9 +350,8 @@ impl std::fmt::Debug for Changes {
 impl Db {
     /// The live entry at `key`; a key past its deadline is absent.
     pub fn get(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
-        let probe = (key_hash(key), key);
         self.entries
-            .get(&probe as &dyn KeyRef)
+            .get(key_hash(key), key)
             .filter(|entry| entry.is_live(now_ms))
     }
 
@@ -430,8 +362,7 @@ impl Db {
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         self.remove_if_expired(key, now_ms);
         let hash = key_hash(key);
-        let probe = (hash, key);
-        let entry = self.entries.get_mut(&probe as &dyn KeyRef)?;
+        let entry = self.entries.get_mut(hash, key)?;
         // Any mutable access counts as a change: the caller may change the value through it.
         self.changes.record(hash, key);
         Some(entry)
@@ -489,30 +420,40 @@ impl Db {
     /// Stores `entry` at `key`, replacing whatever was there (value and deadline). A key there
     /// past its deadline is deleted first, so the key is new then.
     pub fn insert(&mut self, key: &[u8], entry: Entry, now_ms: u64) {
-        self.remove_if_expired(key, now_ms);
-        let hashed = HashedKey::new(key);
-        self.changes.record(hashed.hash, key);
+        let hash = key_hash(key);
+        self.remove_if_expired_at(hash, key, now_ms);
+        self.changes.record(hash, key);
         let deadline = entry.deadline_ms();
+        let hashed = || HashedKey {
+            hash,
+            key: key.into(),
+        };
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
-        match self.entries.insert(hashed.clone(), entry) {
+        let replaced = match self.entries.get_mut(hash, key) {
+            Some(found) => Some(std::mem::replace(found, entry)),
+            None => {
+                self.entries.insert(hashed(), entry);
+                None
+            }
+        };
+        match replaced {
             Some(old) => {
                 if let Some(old_deadline) = old.deadline_ms() {
-                    self.forget_deadline(old_deadline, &hashed);
+                    self.forget_deadline(old_deadline, &hashed());
                 }
             }
-            None => self.notes.note(KeyNote::New, || hashed.clone()),
+            None => self.notes.note(KeyNote::New, hashed),
         }
         if let Some(deadline) = deadline {
-            self.deadlines.insert((deadline, hashed));
+            self.deadlines.insert((deadline, hashed()));
         }
     }
 
     /// Removes `key` whether or not it is expired; returns the live entry if there was one
     /// (one past its deadline is noted as expired).
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
-        let probe = (key_hash(key), key);
-        let (hashed, entry) = self.entries.remove_entry(&probe as &dyn KeyRef)?;
+        let (hashed, entry) = self.entries.remove(key_hash(key), key)?;
         self.changes.record(hashed.hash, key);
         if let Some(deadline) = entry.deadline_ms() {
             self.forget_deadline(deadline, &hashed);
@@ -528,8 +469,7 @@ impl Db {
     pub fn set_deadline(&mut self, key: &[u8], deadline: Option<u64>, now_ms: u64) -> bool {
         let deadline = stored_deadline(deadline).map(NonZeroU64::get);
         self.remove_if_expired(key, now_ms);
-        let probe = (key_hash(key), key);
-        let Some((hashed, entry)) = self.entries.get_key_value(&probe as &dyn KeyRef) else {
+        let Some((hashed, entry)) = self.entries.get_key_value(key_hash(key), key) else {
             return false;
         };
         let hashed = hashed.clone();
@@ -541,7 +481,7 @@ impl Db {
         if let Some(new) = deadline {
             self.deadlines.insert((new, hashed.clone()));
         }
-        if let Some(entry) = self.entries.get_mut(&hashed) {
+        if let Some(entry) = self.entries.get_mut(hashed.hash, &hashed.key) {
             entry.set_deadline_ms(deadline);
         }
         true
@@ -553,10 +493,13 @@ impl Db {
     }
 
     fn remove_if_expired(&mut self, key: &[u8], now_ms: u64) {
-        let probe = (key_hash(key), key);
+        self.remove_if_expired_at(key_hash(key), key, now_ms);
+    }
+
+    fn remove_if_expired_at(&mut self, hash: u64, key: &[u8], now_ms: u64) {
         let expired = self
             .entries
-            .get(&probe as &dyn KeyRef)
+            .get(hash, key)
             .is_some_and(|entry| !entry.is_live(now_ms));
         if expired {
             self.remove(key, now_ms);
@@ -603,7 +546,7 @@ impl Db {
             }
             self.deadlines.pop_first();
             self.changes.record(hashed.hash, &hashed.key);
-            self.entries.remove(&hashed);
+            self.entries.remove(hashed.hash, &hashed.key);
             self.notes.note(KeyNote::Expired, || hashed);
             swept += 1;
         }
@@ -616,12 +559,8 @@ impl Db {
         from_hash: u64,
         now_ms: u64,
     ) -> impl Iterator<Item = (&HashedKey, &Entry)> + '_ {
-        let start = HashedKey {
-            hash: from_hash,
-            key: Box::default(),
-        };
         self.entries
-            .range(start..)
+            .iter_from(from_hash)
             .filter(move |(_, entry)| entry.is_live(now_ms))
     }
 
@@ -644,9 +583,8 @@ impl Db {
         if self.changes.last(hash) > since_index {
             return true;
         }
-        let probe = (hash, key);
         self.entries
-            .get(&probe as &dyn KeyRef)
+            .get(hash, key)
             .and_then(Entry::deadline_ms)
             .is_some_and(|deadline| since_ms < deadline && deadline <= now_ms)
     }

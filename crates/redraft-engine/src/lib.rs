@@ -24,6 +24,7 @@ pub mod table;
 mod access;
 mod dirty;
 mod keyhash;
+mod keymap;
 mod longdouble;
 mod maxmemory;
 mod notify;

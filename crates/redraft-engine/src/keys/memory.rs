@@ -115,7 +115,10 @@ pub fn memory_usage(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// The estimated bytes of one key and its value (see the module's documentation).
 pub fn key_bytes(key: &[u8], entry: &Entry, samples: usize) -> usize {
-    let slot = std::mem::size_of::<HashedKey>() + std::mem::size_of::<Entry>();
+    // The keys' tree holds each key's hash beside its slot (see `keymap`).
+    let slot = std::mem::size_of::<u64>()
+        + std::mem::size_of::<HashedKey>()
+        + std::mem::size_of::<Entry>();
     let mut bytes = tree_share(slot) + allocated(key.len());
     if entry.deadline_ms().is_some() {
         let index_slot = std::mem::size_of::<(u64, HashedKey)>();
