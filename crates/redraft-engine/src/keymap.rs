@@ -7,7 +7,8 @@
 //! clock's, expiry's) the largest part of applying it. Here the tree's keys are the 64-bit
 //! hashes: a comparison is one integer compare and a node's keys fit two cache lines. Keys whose
 //! hashes collide share a slot, in byte order, so iteration yields the same order as before and
-//! snapshots encode alike.
+//! snapshots encode alike. A slot holds the key's bytes, not its hash again: a key costs the
+//! tree what it did.
 
 use std::collections::BTreeMap;
 
@@ -46,41 +47,68 @@ impl HashedKey {
     }
 }
 
-/// What one hash holds: nearly always one key.
+/// A key as the map holds it: its hash (the tree's key) and its bytes (in its slot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyView<'a> {
+    hash: u64,
+    bytes: &'a [u8],
+}
+
+impl<'a> KeyView<'a> {
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    pub fn to_hashed(self) -> HashedKey {
+        HashedKey {
+            hash: self.hash,
+            key: self.bytes.into(),
+        }
+    }
+}
+
+/// What one hash holds: nearly always one key. The hash is the tree's key, not repeated here,
+/// so a key costs the tree what a (hash, bytes) key did.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Slot<V> {
-    One(HashedKey, V),
+    One(Box<[u8]>, V),
     /// Two or more keys with this hash, in byte order.
-    Many(Vec<(HashedKey, V)>),
+    Many(Vec<(Box<[u8]>, V)>),
 }
 
 impl<V> Slot<V> {
-    fn find(&self, key: &[u8]) -> Option<(&HashedKey, &V)> {
+    fn find(&self, key: &[u8]) -> Option<(&[u8], &V)> {
         match self {
-            Slot::One(hashed, entry) => (hashed.bytes() == key).then_some((hashed, entry)),
+            Slot::One(bytes, entry) => (**bytes == *key).then_some((&**bytes, entry)),
             Slot::Many(pairs) => {
-                let at = pairs.binary_search_by(|(k, _)| k.bytes().cmp(key)).ok()?;
-                Some((&pairs[at].0, &pairs[at].1))
+                let at = pairs.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+                Some((&*pairs[at].0, &pairs[at].1))
             }
         }
     }
 
     fn find_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         match self {
-            Slot::One(hashed, entry) => (hashed.bytes() == key).then_some(entry),
+            Slot::One(bytes, entry) => (**bytes == *key).then_some(entry),
             Slot::Many(pairs) => {
-                let at = pairs.binary_search_by(|(k, _)| k.bytes().cmp(key)).ok()?;
+                let at = pairs.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
                 Some(&mut pairs[at].1)
             }
         }
     }
 
-    fn pairs(&self) -> impl Iterator<Item = (&HashedKey, &V)> {
+    fn pairs(&self, hash: u64) -> impl Iterator<Item = (KeyView<'_>, &V)> {
         let (one, many) = match self {
-            Slot::One(hashed, entry) => (Some((hashed, entry)), None),
-            Slot::Many(pairs) => (None, Some(pairs.iter().map(|(k, e)| (k, e)))),
+            Slot::One(bytes, entry) => (Some((&**bytes, entry)), None),
+            Slot::Many(pairs) => (None, Some(pairs.iter().map(|(k, e)| (&**k, e)))),
         };
-        one.into_iter().chain(many.into_iter().flatten())
+        one.into_iter()
+            .chain(many.into_iter().flatten())
+            .map(move |(bytes, entry)| (KeyView { hash, bytes }, entry))
     }
 }
 
@@ -101,11 +129,7 @@ impl<V> Default for KeyMap<V> {
 
 impl<V> KeyMap<V> {
     pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
-        self.get_key_value(hash, key).map(|(_, entry)| entry)
-    }
-
-    pub(crate) fn get_key_value(&self, hash: u64, key: &[u8]) -> Option<(&HashedKey, &V)> {
-        self.slots.get(&hash)?.find(key)
+        self.slots.get(&hash)?.find(key).map(|(_, entry)| entry)
     }
 
     pub(crate) fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
@@ -114,20 +138,21 @@ impl<V> KeyMap<V> {
 
     /// Stores `entry` at `hashed`; returns the entry it replaced.
     pub(crate) fn insert(&mut self, hashed: HashedKey, entry: V) -> Option<V> {
-        let Some(slot) = self.slots.get_mut(&hashed.hash()) else {
-            self.slots.insert(hashed.hash(), Slot::One(hashed, entry));
+        let HashedKey { hash, key } = hashed;
+        let Some(slot) = self.slots.get_mut(&hash) else {
+            self.slots.insert(hash, Slot::One(key, entry));
             self.len += 1;
             return None;
         };
-        if let Some(found) = slot.find_mut(hashed.bytes()) {
+        if let Some(found) = slot.find_mut(&key) {
             return Some(std::mem::replace(found, entry));
         }
         let mut pairs = match std::mem::replace(slot, Slot::Many(Vec::new())) {
             Slot::One(k, e) => vec![(k, e)],
             Slot::Many(pairs) => pairs,
         };
-        let at = pairs.partition_point(|(k, _)| k.bytes() < hashed.bytes());
-        pairs.insert(at, (hashed, entry));
+        let at = pairs.partition_point(|(k, _)| *k < key);
+        pairs.insert(at, (key, entry));
         *slot = Slot::Many(pairs);
         self.len += 1;
         None
@@ -136,14 +161,14 @@ impl<V> KeyMap<V> {
     /// Takes the entry at `key` out, with its key.
     pub(crate) fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(HashedKey, V)> {
         let slot = self.slots.get_mut(&hash)?;
-        let removed = match slot {
-            Slot::One(hashed, _) if hashed.bytes() == key => match self.slots.remove(&hash) {
-                Some(Slot::One(hashed, entry)) => (hashed, entry),
+        let (bytes, entry) = match slot {
+            Slot::One(bytes, _) if **bytes == *key => match self.slots.remove(&hash) {
+                Some(Slot::One(bytes, entry)) => (bytes, entry),
                 _ => unreachable!("the slot just found holds one key"),
             },
             Slot::One(..) => return None,
             Slot::Many(pairs) => {
-                let at = pairs.binary_search_by(|(k, _)| k.bytes().cmp(key)).ok()?;
+                let at = pairs.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
                 let removed = pairs.remove(at);
                 if pairs.len() == 1 {
                     let (k, e) = pairs.pop().expect("one pair is left");
@@ -153,17 +178,17 @@ impl<V> KeyMap<V> {
             }
         };
         self.len -= 1;
-        Some(removed)
+        Some((HashedKey { hash, key: bytes }, entry))
     }
 
     /// Every entry in (hash, bytes) order, from the first whose hash is >= `from_hash`.
-    pub(crate) fn iter_from(&self, from_hash: u64) -> impl Iterator<Item = (&HashedKey, &V)> {
+    pub(crate) fn iter_from(&self, from_hash: u64) -> impl Iterator<Item = (KeyView<'_>, &V)> {
         self.slots
             .range(from_hash..)
-            .flat_map(|(_, slot)| slot.pairs())
+            .flat_map(|(&hash, slot)| slot.pairs(hash))
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&HashedKey, &V)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (KeyView<'_>, &V)> {
         self.iter_from(0)
     }
 
@@ -211,7 +236,7 @@ mod tests {
         assert_eq!(map.remove(7, b"a").map(|(_, e)| e), Some(entry(3)));
         assert_eq!(map.remove(7, b"a"), None);
         assert_eq!(map.remove(7, b"z").map(|(_, e)| e), Some(entry(2)));
-        assert!(matches!(map.slots.get(&7), Some(Slot::One(k, _)) if k.bytes() == b"m"));
+        assert!(matches!(map.slots.get(&7), Some(Slot::One(k, _)) if **k == *b"m"));
         assert_eq!(map.remove(7, b"m").map(|(_, e)| e), Some(entry(6)));
         assert!(!map.slots.contains_key(&7));
         assert_eq!(map.len(), 2);
@@ -236,7 +261,7 @@ mod tests {
         for k in keys.iter().rev() {
             backward.insert(k.clone(), entry(0));
         }
-        let order = |map: &KeyMap<u8>| map.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        let order = |map: &KeyMap<u8>| map.iter().map(|(k, _)| k.to_hashed()).collect::<Vec<_>>();
         let whole: Vec<HashedKey> = model.into_keys().collect();
         assert_eq!(order(&forward), whole);
         assert_eq!(order(&backward), whole);

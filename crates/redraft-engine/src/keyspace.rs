@@ -17,8 +17,8 @@ use crate::entry::{ServedWaiter, WaiterId, Watched};
 use crate::event::Event;
 use crate::function::library::Libraries;
 use crate::hash::value::HashValue;
-pub use crate::keymap::HashedKey;
 use crate::keymap::KeyMap;
+pub use crate::keymap::{HashedKey, KeyView};
 use crate::list::value::ListValue;
 use crate::lock::table::Locks;
 use crate::notify::{keyevent_channel, keyspace_channel, Class};
@@ -469,10 +469,14 @@ impl Db {
     pub fn set_deadline(&mut self, key: &[u8], deadline: Option<u64>, now_ms: u64) -> bool {
         let deadline = stored_deadline(deadline).map(NonZeroU64::get);
         self.remove_if_expired(key, now_ms);
-        let Some((hashed, entry)) = self.entries.get_key_value(key_hash(key), key) else {
+        let hash = key_hash(key);
+        let Some(entry) = self.entries.get(hash, key) else {
             return false;
         };
-        let hashed = hashed.clone();
+        let hashed = HashedKey {
+            hash,
+            key: key.into(),
+        };
         self.changes.record(hashed.hash, key);
         let old = entry.deadline_ms();
         if let Some(old) = old {
@@ -558,14 +562,14 @@ impl Db {
         &self,
         from_hash: u64,
         now_ms: u64,
-    ) -> impl Iterator<Item = (&HashedKey, &Entry)> + '_ {
+    ) -> impl Iterator<Item = (KeyView<'_>, &Entry)> + '_ {
         self.entries
             .iter_from(from_hash)
             .filter(move |(_, entry)| entry.is_live(now_ms))
     }
 
     /// Every entry, live or expired, in keyspace order (for snapshots).
-    pub fn iter_all(&self) -> impl Iterator<Item = (&HashedKey, &Entry)> + '_ {
+    pub fn iter_all(&self) -> impl Iterator<Item = (KeyView<'_>, &Entry)> + '_ {
         self.entries.iter()
     }
 

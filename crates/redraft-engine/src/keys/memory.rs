@@ -10,6 +10,7 @@
 //! element's bytes plus its slot in the structure that holds it), as Redis samples nested
 //! values. Every allocation is rounded up to jemalloc's size class.
 
+use crate::keymap::Slot;
 use crate::keyspace::{Entry, HashedKey, Keyspace, Value};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
@@ -115,10 +116,8 @@ pub fn memory_usage(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// The estimated bytes of one key and its value (see the module's documentation).
 pub fn key_bytes(key: &[u8], entry: &Entry, samples: usize) -> usize {
-    // The keys' tree holds each key's hash beside its slot (see `keymap`).
-    let slot = std::mem::size_of::<u64>()
-        + std::mem::size_of::<HashedKey>()
-        + std::mem::size_of::<Entry>();
+    // The keys' tree: a hash and a slot holding the key's bytes and its entry (see `keymap`).
+    let slot = std::mem::size_of::<u64>() + std::mem::size_of::<Slot<Entry>>();
     let mut bytes = tree_share(slot) + allocated(key.len());
     if entry.deadline_ms().is_some() {
         let index_slot = std::mem::size_of::<(u64, HashedKey)>();
