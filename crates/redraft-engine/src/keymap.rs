@@ -266,4 +266,41 @@ mod tests {
         assert_eq!(order(&forward), whole);
         assert_eq!(order(&backward), whole);
     }
+
+    /// Random inserts, replacements and removals over a small hash space (many collisions)
+    /// leave the map answering as a B-tree of whole keys does, at every step.
+    #[test]
+    fn random_operations_agree_with_a_tree_of_whole_keys() {
+        let mut map = KeyMap::<u64>::default();
+        let mut model: BTreeMap<HashedKey, u64> = BTreeMap::new();
+        let mut state = 0x5eed_u64;
+        for step in 0..20_000u64 {
+            state = crate::rng::splitmix64(state);
+            let (hash, name, op) = (state % 17, (state >> 8) % 40, (state >> 16) % 4);
+            let key = keyed(hash, format!("k{name}").as_bytes());
+            match op {
+                0 | 1 => assert_eq!(map.insert(key.clone(), step), model.insert(key, step)),
+                2 => assert_eq!(
+                    map.remove(hash, key.bytes())
+                        .map(|(k, v)| (k.bytes().to_vec(), v)),
+                    model.remove(&key).map(|v| (key.bytes().to_vec(), v))
+                ),
+                _ => assert_eq!(map.get(hash, key.bytes()), model.get(&key)),
+            }
+            assert_eq!(map.len(), model.len());
+            if step % 1000 == 0 {
+                let from = state % 17;
+                let ours: Vec<(HashedKey, u64)> = map
+                    .iter_from(from)
+                    .map(|(k, v)| (k.to_hashed(), *v))
+                    .collect();
+                let theirs: Vec<(HashedKey, u64)> = model
+                    .iter()
+                    .filter(|(k, _)| k.hash() >= from)
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                assert_eq!(ours, theirs);
+            }
+        }
+    }
 }
