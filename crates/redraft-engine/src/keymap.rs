@@ -10,7 +10,7 @@
 //! snapshots encode alike. A slot holds the key's bytes, not its hash again: a key costs the
 //! tree what it did.
 
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap};
 
 use crate::keyhash::key_hash;
 
@@ -63,7 +63,8 @@ impl<'a> KeyView<'a> {
         self.bytes
     }
 
-    pub fn to_hashed(self) -> HashedKey {
+    #[cfg(test)]
+    pub(crate) fn to_hashed(self) -> HashedKey {
         HashedKey {
             hash: self.hash,
             key: self.bytes.into(),
@@ -76,28 +77,25 @@ impl<'a> KeyView<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Slot<V> {
     One(Box<[u8]>, V),
-    /// Two or more keys with this hash, in byte order.
-    Many(Vec<(Box<[u8]>, V)>),
+    /// Two or more keys with this hash, in byte order. A tree, not a sorted vector: the key
+    /// hash is not built to resist a client that makes many keys share one hash (FNV-1a
+    /// collisions can be computed), and a vector's inserts and removals would then cost every
+    /// replica's apply time quadratic in those keys.
+    Many(BTreeMap<Box<[u8]>, V>),
 }
 
 impl<V> Slot<V> {
-    fn find(&self, key: &[u8]) -> Option<(&[u8], &V)> {
+    fn find(&self, key: &[u8]) -> Option<&V> {
         match self {
-            Slot::One(bytes, entry) => (**bytes == *key).then_some((&**bytes, entry)),
-            Slot::Many(pairs) => {
-                let at = pairs.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
-                Some((&*pairs[at].0, &pairs[at].1))
-            }
+            Slot::One(bytes, entry) => (**bytes == *key).then_some(entry),
+            Slot::Many(pairs) => pairs.get(key),
         }
     }
 
     fn find_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         match self {
             Slot::One(bytes, entry) => (**bytes == *key).then_some(entry),
-            Slot::Many(pairs) => {
-                let at = pairs.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
-                Some(&mut pairs[at].1)
-            }
+            Slot::Many(pairs) => pairs.get_mut(key),
         }
     }
 
@@ -115,6 +113,7 @@ impl<V> Slot<V> {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct KeyMap<V> {
     slots: BTreeMap<u64, Slot<V>>,
+    /// Keys, not slots (a slot may hold several).
     len: usize,
 }
 
@@ -129,30 +128,32 @@ impl<V> Default for KeyMap<V> {
 
 impl<V> KeyMap<V> {
     pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<&V> {
-        self.slots.get(&hash)?.find(key).map(|(_, entry)| entry)
+        self.slots.get(&hash)?.find(key)
     }
 
     pub(crate) fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut V> {
         self.slots.get_mut(&hash)?.find_mut(key)
     }
 
-    /// Stores `entry` at `hashed`; returns the entry it replaced.
-    pub(crate) fn insert(&mut self, hashed: HashedKey, entry: V) -> Option<V> {
-        let HashedKey { hash, key } = hashed;
-        let Some(slot) = self.slots.get_mut(&hash) else {
-            self.slots.insert(hash, Slot::One(key, entry));
-            self.len += 1;
-            return None;
+    /// Stores `entry` at `key` (whose hash is `hash`) in one search; returns the entry it
+    /// replaced. The key's bytes are copied only for a key the map did not hold.
+    pub(crate) fn insert(&mut self, hash: u64, key: &[u8], entry: V) -> Option<V> {
+        let slot = match self.slots.entry(hash) {
+            btree_map::Entry::Vacant(vacant) => {
+                vacant.insert(Slot::One(key.into(), entry));
+                self.len += 1;
+                return None;
+            }
+            btree_map::Entry::Occupied(occupied) => occupied.into_mut(),
         };
-        if let Some(found) = slot.find_mut(&key) {
+        if let Some(found) = slot.find_mut(key) {
             return Some(std::mem::replace(found, entry));
         }
-        let mut pairs = match std::mem::replace(slot, Slot::Many(Vec::new())) {
-            Slot::One(k, e) => vec![(k, e)],
+        let mut pairs = match std::mem::replace(slot, Slot::Many(BTreeMap::new())) {
+            Slot::One(k, e) => BTreeMap::from([(k, e)]),
             Slot::Many(pairs) => pairs,
         };
-        let at = pairs.partition_point(|(k, _)| *k < key);
-        pairs.insert(at, (key, entry));
+        pairs.insert(key.into(), entry);
         *slot = Slot::Many(pairs);
         self.len += 1;
         None
@@ -168,10 +169,9 @@ impl<V> KeyMap<V> {
             },
             Slot::One(..) => return None,
             Slot::Many(pairs) => {
-                let at = pairs.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
-                let removed = pairs.remove(at);
+                let removed = pairs.remove_entry(key)?;
                 if pairs.len() == 1 {
-                    let (k, e) = pairs.pop().expect("one pair is left");
+                    let (k, e) = pairs.pop_first().expect("one pair is left");
                     *slot = Slot::One(k, e);
                 }
                 removed
@@ -220,10 +220,10 @@ mod tests {
     fn colliding_keys_share_a_slot_in_byte_order() {
         let mut map = KeyMap::<u8>::default();
         for (tag, key) in [(1, &b"m"[..]), (2, b"z"), (3, b"a")] {
-            assert!(map.insert(keyed(7, key), entry(tag)).is_none());
+            assert!(map.insert(7, key, entry(tag)).is_none());
         }
-        map.insert(keyed(3, b"q"), entry(4));
-        map.insert(keyed(9, b"b"), entry(5));
+        map.insert(3, b"q", entry(4));
+        map.insert(9, b"b", entry(5));
         let order: Vec<(u64, &[u8])> = map.iter().map(|(k, _)| (k.hash(), k.bytes())).collect();
         let expected: Vec<(u64, &[u8])> =
             vec![(3, b"q"), (7, b"a"), (7, b"m"), (7, b"z"), (9, b"b")];
@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(map.len(), 5);
         assert_eq!(map.get(7, b"z"), Some(&entry(2)));
         assert_eq!(map.get(7, b"b"), None);
-        assert_eq!(map.insert(keyed(7, b"m"), entry(6)), Some(entry(1)));
+        assert_eq!(map.insert(7, b"m", entry(6)), Some(entry(1)));
         assert_eq!(map.len(), 5);
         assert_eq!(map.remove(7, b"a").map(|(_, e)| e), Some(entry(3)));
         assert_eq!(map.remove(7, b"a"), None);
@@ -255,11 +255,11 @@ mod tests {
         let mut backward = KeyMap::<u8>::default();
         let mut model = BTreeMap::new();
         for (i, k) in keys.iter().enumerate() {
-            forward.insert(k.clone(), i as u8);
+            forward.insert(k.hash(), k.bytes(), i as u8);
             model.insert(k.clone(), ());
         }
         for k in keys.iter().rev() {
-            backward.insert(k.clone(), entry(0));
+            backward.insert(k.hash(), k.bytes(), entry(0));
         }
         let order = |map: &KeyMap<u8>| map.iter().map(|(k, _)| k.to_hashed()).collect::<Vec<_>>();
         let whole: Vec<HashedKey> = model.into_keys().collect();
@@ -279,7 +279,7 @@ mod tests {
             let (hash, name, op) = (state % 17, (state >> 8) % 40, (state >> 16) % 4);
             let key = keyed(hash, format!("k{name}").as_bytes());
             match op {
-                0 | 1 => assert_eq!(map.insert(key.clone(), step), model.insert(key, step)),
+                0 | 1 => assert_eq!(map.insert(hash, key.bytes(), step), model.insert(key, step)),
                 2 => assert_eq!(
                     map.remove(hash, key.bytes())
                         .map(|(k, v)| (k.bytes().to_vec(), v)),

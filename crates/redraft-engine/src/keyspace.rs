@@ -360,8 +360,8 @@ impl Db {
     /// past its deadline is deleted here (this runs while applying an entry, so every replica
     /// deletes it at the same point).
     pub fn get_mut(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        self.remove_if_expired(key, now_ms);
         let hash = key_hash(key);
+        self.remove_if_expired(hash, key, now_ms);
         let entry = self.entries.get_mut(hash, key)?;
         // Any mutable access counts as a change: the caller may change the value through it.
         self.changes.record(hash, key);
@@ -421,7 +421,7 @@ impl Db {
     /// past its deadline is deleted first, so the key is new then.
     pub fn insert(&mut self, key: &[u8], entry: Entry, now_ms: u64) {
         let hash = key_hash(key);
-        self.remove_if_expired_at(hash, key, now_ms);
+        self.remove_if_expired(hash, key, now_ms);
         self.changes.record(hash, key);
         let deadline = entry.deadline_ms();
         let hashed = || HashedKey {
@@ -430,17 +430,10 @@ impl Db {
         };
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
-        let replaced = match self.entries.get_mut(hash, key) {
-            Some(found) => Some(std::mem::replace(found, entry)),
-            None => {
-                self.entries.insert(hashed(), entry);
-                None
-            }
-        };
-        match replaced {
+        match self.entries.insert(hash, key, entry) {
             Some(old) => {
                 if let Some(old_deadline) = old.deadline_ms() {
-                    self.forget_deadline(old_deadline, &hashed());
+                    self.forget_deadline(old_deadline, hashed());
                 }
             }
             None => self.notes.note(KeyNote::New, hashed),
@@ -456,7 +449,7 @@ impl Db {
         let (hashed, entry) = self.entries.remove(key_hash(key), key)?;
         self.changes.record(hashed.hash, key);
         if let Some(deadline) = entry.deadline_ms() {
-            self.forget_deadline(deadline, &hashed);
+            self.forget_deadline(deadline, hashed.clone());
         }
         if !entry.is_live(now_ms) {
             self.notes.note(KeyNote::Expired, || hashed);
@@ -468,39 +461,35 @@ impl Db {
     /// Sets or clears the deadline of an existing live key; returns false if there is none.
     pub fn set_deadline(&mut self, key: &[u8], deadline: Option<u64>, now_ms: u64) -> bool {
         let deadline = stored_deadline(deadline).map(NonZeroU64::get);
-        self.remove_if_expired(key, now_ms);
         let hash = key_hash(key);
-        let Some(entry) = self.entries.get(hash, key) else {
+        self.remove_if_expired(hash, key, now_ms);
+        let Some(entry) = self.entries.get_mut(hash, key) else {
             return false;
         };
-        let hashed = HashedKey {
+        let old = entry.deadline_ms();
+        entry.set_deadline_ms(deadline);
+        self.changes.record(hash, key);
+        let hashed = || HashedKey {
             hash,
             key: key.into(),
         };
-        self.changes.record(hashed.hash, key);
-        let old = entry.deadline_ms();
+        // The old deadline first: when both are equal, the other order would index the key
+        // and then remove that very index entry.
         if let Some(old) = old {
-            self.forget_deadline(old, &hashed);
+            self.forget_deadline(old, hashed());
         }
         if let Some(new) = deadline {
-            self.deadlines.insert((new, hashed.clone()));
-        }
-        if let Some(entry) = self.entries.get_mut(hashed.hash, &hashed.key) {
-            entry.set_deadline_ms(deadline);
+            self.deadlines.insert((new, hashed()));
         }
         true
     }
 
-    fn forget_deadline(&mut self, deadline: u64, hashed: &HashedKey) {
-        let removed = self.deadlines.remove(&(deadline, hashed.clone()));
+    fn forget_deadline(&mut self, deadline: u64, hashed: HashedKey) {
+        let removed = self.deadlines.remove(&(deadline, hashed));
         assert!(removed, "deadline index lost a key");
     }
 
-    fn remove_if_expired(&mut self, key: &[u8], now_ms: u64) {
-        self.remove_if_expired_at(key_hash(key), key, now_ms);
-    }
-
-    fn remove_if_expired_at(&mut self, hash: u64, key: &[u8], now_ms: u64) {
+    fn remove_if_expired(&mut self, hash: u64, key: &[u8], now_ms: u64) {
         let expired = self
             .entries
             .get(hash, key)

@@ -298,7 +298,7 @@ pub struct WriteCtx<'a> {
     /// against. None: unchecked (the node checked the command before it entered the log).
     pub user: Option<&'a [u8]>,
     /// The sandbox the entry's scripts hand from one to the next (see
-    /// [`crate::script::run::Kept`]).
+    /// [`crate::script::sandbox::Kept`]).
     pub sandbox: &'a Kept,
 }
 
