@@ -11,12 +11,18 @@ fn a_key_costs_little_inline() {
     // vector (its capacity's niche holds the tag), the other types at most 16 bytes.
     assert_eq!(std::mem::size_of::<Value>(), 24);
     assert_eq!(std::mem::size_of::<HashedKey>(), 24);
-    // The keys' tree holds a hash and a slot per key: together no more than a (hash, bytes)
-    // key and its entry (the niches of the bytes and the entry hold the tag of a slot of
-    // colliding keys).
+    // The keys' tree holds a hash and a pointer per key; the slot it points to holds a short
+    // key's bytes and its entry in one allocation of jemalloc's 64-byte class (the entry's
+    // niche holds the tag of a slot of colliding keys).
+    use crate::keymap::{KeyBytes, Slot, INLINE_KEY};
+    assert_eq!(std::mem::size_of::<KeyBytes>(), INLINE_KEY + 2);
     assert_eq!(
-        std::mem::size_of::<u64>() + std::mem::size_of::<crate::keymap::Slot<Entry>>(),
-        std::mem::size_of::<HashedKey>() + std::mem::size_of::<Entry>()
+        std::mem::size_of::<Slot<Entry>>(),
+        std::mem::size_of::<KeyBytes>() + std::mem::size_of::<Entry>()
+    );
+    assert_eq!(
+        crate::keys::memory::allocated(std::mem::size_of::<Slot<Entry>>()),
+        64
     );
 }
 

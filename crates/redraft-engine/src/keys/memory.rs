@@ -10,7 +10,7 @@
 //! element's bytes plus its slot in the structure that holds it), as Redis samples nested
 //! values. Every allocation is rounded up to jemalloc's size class.
 
-use crate::keymap::Slot;
+use crate::keymap::{Slot, INLINE_KEY};
 use crate::keyspace::{Entry, HashedKey, Keyspace, Value};
 use crate::reply::{CmdResult, Reply};
 use crate::spec::{
@@ -116,9 +116,13 @@ pub fn memory_usage(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// The estimated bytes of one key and its value (see the module's documentation).
 pub fn key_bytes(key: &[u8], entry: &Entry, samples: usize) -> usize {
-    // The keys' tree: a hash and a slot holding the key's bytes and its entry (see `keymap`).
-    let slot = std::mem::size_of::<u64>() + std::mem::size_of::<Slot<Entry>>();
-    let mut bytes = tree_share(slot) + allocated(key.len());
+    // The keys' tree: a hash and a pointer to a slot holding the key's bytes (a longer key's
+    // in an allocation of their own) and its entry (see `keymap`).
+    let tree_slot = std::mem::size_of::<u64>() + std::mem::size_of::<Box<Slot<Entry>>>();
+    let mut bytes = tree_share(tree_slot) + allocated(std::mem::size_of::<Slot<Entry>>());
+    if key.len() > INLINE_KEY {
+        bytes += allocated(key.len());
+    }
     if entry.deadline_ms().is_some() {
         let index_slot = std::mem::size_of::<(u64, HashedKey)>();
         bytes += tree_share(index_slot) + allocated(key.len());

@@ -135,16 +135,24 @@ fn memory_usage_answers_an_integer_for_a_key_and_nil_without_one() {
     let Reply::Integer(small) = small else {
         panic!("an integer: {small:?}");
     };
-    // Its B-tree share (84), the key (8) and the value (8).
-    assert_eq!(small, 100);
+    // Its B-tree share (24), its slot holding the key (64) and the value (8).
+    assert_eq!(small, 96);
     apply(&mut e, 1, &["SET", "big", &"x".repeat(1000)]);
-    assert_eq!(read(&e, 1, "MEMORY USAGE big"), int(84 + 8 + 1024));
+    assert_eq!(read(&e, 1, "MEMORY USAGE big"), int(24 + 64 + 1024));
     apply(&mut e, 1, "PEXPIRE big 10000");
-    assert_eq!(read(&e, 1, "MEMORY USAGE big"), int(84 + 8 + 1024 + 48 + 8));
+    assert_eq!(
+        read(&e, 1, "MEMORY USAGE big"),
+        int(24 + 64 + 1024 + 48 + 8)
+    );
+    // A key longer than a slot holds in place has an allocation of its own.
+    let long_key = "k".repeat(30);
+    apply(&mut e, 1, &["SET", &long_key, "hello"]);
+    let usage = read(&e, 1, &["MEMORY", "USAGE", &long_key]);
+    assert_eq!(usage, int(24 + 64 + 32 + 8));
     let cases = [
         ("MEMORY USAGE nokey", "(nil)"),
-        ("MEMORY USAGE k SAMPLES 0", ":100"),
-        ("MEMORY usage k samples 5 SAMPLES 3", ":100"),
+        ("MEMORY USAGE k SAMPLES 0", ":96"),
+        ("MEMORY usage k samples 5 SAMPLES 3", ":96"),
         ("MEMORY USAGE k SAMPLES x", NOT_INTEGER),
         ("MEMORY USAGE k SAMPLES -1", SYNTAX_ERROR),
         ("MEMORY USAGE k SAMPLES", SYNTAX_ERROR),
