@@ -6,40 +6,33 @@
 //! engines compare equal whatever their clocks say. The engine stays pure: the time of an
 //! access is the one its context carries (the entry's time for a write, the time the node
 //! passes in for a read), and the coin flips of the LFU counter come from the entry's seed for
-//! a write and from a counter of this table for a read (a deterministic sequence per node).
+//! a write and from a sequence of this node's for a read.
 //!
-//! Reads run under a shared lock, so a record changes through atomics. Memory is bounded: the
-//! table is [`BUCKETS`] buckets of [`WAYS`] records of one word (4 MiB, taken at the first
-//! access), not a field per key (which would cost every key 8 bytes of its B-tree slot). A
-//! record is a tag of the key's hash, its last access time in seconds (24 bits, as Redis's
-//! clock) and its LFU counter with the minute it was last decremented (8 and 16 bits, as
-//! Redis's). When a bucket is full, the record of the longest-idle key gives way, and the
-//! table remembers that time: a key without a record was last accessed no later than the
-//! latest time given way (or than the first access the table saw), so its idle time is
-//! reported as the time since then — a lower bound — and its frequency as a new key's, decayed
-//! since then. With up to about 500,000 keys accessed, nearly every key has its record.
-//! Records are updated without a lock: two reads of one key at the same instant may count once.
+//! Each key's entry holds its [`Clock`], one word: its last access time in seconds (24 bits, as
+//! Redis's clock) and its LFU counter with the minute it was last decremented (8 and 16 bits,
+//! as Redis's). The word costs a key nothing: the key's slot is an allocation of jemalloc's
+//! 64-byte class, which had eight bytes to spare (keymap.rs). It lies on the cache line the
+//! command just read, where a table of records beside the keys cost every write a cache miss.
+//! Reads run under a shared lock, so a clock changes through an atomic. A key this node has not
+//! accessed since it loaded a snapshot has no record yet: it was last accessed no later than
+//! this node's first access ([`AccessClocks`]), so its idle time is reported as the time since
+//! then, a lower bound, and its frequency as a new key's, decayed since then.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::OnceLock;
 
-use crate::keyhash::key_hash;
 use crate::rng::splitmix64;
 
-/// Buckets of the table (a power of two).
-pub const BUCKETS: usize = 1 << 17;
-/// Records per bucket.
-pub const WAYS: usize = 4;
 /// Redis's LFU_INIT_VAL: the counter of a new key, below which it does not decay further
 /// than 0 and above which increments get rarer.
 pub const LFU_INIT: u8 = 5;
 /// The LRU clock's range (Redis's 24 bits of seconds: it wraps after 194 days).
 const LRU_RANGE: u64 = 1 << 24;
+/// The bit of a clock's word that says it holds a record (a word of 0 holds none).
+const RECORDED: u64 = 1 << 48;
 
 /// One key's record as it unpacks.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Record {
-    tag: u16,
     /// Seconds since the epoch, modulo [`LRU_RANGE`].
     lru_s: u32,
     /// Minutes since the epoch, modulo 2^16, when `counter` was last decayed or raised.
@@ -49,19 +42,19 @@ struct Record {
 
 impl Record {
     fn pack(self) -> u64 {
-        (u64::from(self.tag) << 48)
+        RECORDED
             | (u64::from(self.lru_s) << 24)
             | (u64::from(self.lfu_min) << 8)
             | u64::from(self.counter)
     }
 
-    fn unpack(word: u64) -> Record {
-        Record {
-            tag: (word >> 48) as u16,
+    /// The record a word holds, if it holds one.
+    fn unpack(word: u64) -> Option<Record> {
+        (word & RECORDED != 0).then_some(Record {
             lru_s: ((word >> 24) & (LRU_RANGE - 1)) as u32,
             lfu_min: (word >> 8) as u16,
             counter: word as u8,
-        }
+        })
     }
 }
 
@@ -110,24 +103,6 @@ pub enum Access {
     Used,
 }
 
-/// The access clocks of one node's keys (see the module's documentation).
-#[derive(Default)]
-pub struct AccessClocks {
-    table: OnceLock<Box<[AtomicU64]>>,
-    /// Seconds: no key without a record was accessed later than this (0: no access yet).
-    floor_s: AtomicU64,
-    /// How many draws reads made: their coin flips are `splitmix64` of it.
-    draws: AtomicU64,
-}
-
-/// Where a key's record lives: its bucket and its tag (never 0, which marks a free record).
-fn place(db: usize, key: &[u8]) -> (usize, u16) {
-    let hash = splitmix64(key_hash(key) ^ (db as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let bucket = hash as usize & (BUCKETS - 1);
-    let tag = ((hash >> 48) as u16).max(1);
-    (bucket, tag)
-}
-
 fn lru_idle_s(now_s: u64, lru_s: u32) -> u64 {
     (now_s.wrapping_sub(u64::from(lru_s))) & (LRU_RANGE - 1)
 }
@@ -140,118 +115,121 @@ fn elapsed_min(now_s: u64, since: u16) -> u64 {
     u64::from(minutes(now_s).wrapping_sub(since))
 }
 
-impl AccessClocks {
-    fn records(&self) -> &[AtomicU64] {
-        self.table.get_or_init(|| {
-            std::iter::repeat_with(|| AtomicU64::new(0))
-                .take(BUCKETS * WAYS)
-                .collect()
-        })
+/// One key's access clock (see the module's documentation).
+#[derive(Default)]
+pub struct Clock(AtomicU64);
+
+impl Clock {
+    fn record(&self) -> Option<Record> {
+        Record::unpack(self.0.load(Relaxed))
     }
 
-    fn bucket(&self, bucket: usize) -> &[AtomicU64] {
-        &self.records()[bucket * WAYS..(bucket + 1) * WAYS]
+    /// Whether this node noted an access to the key since it loaded it.
+    pub fn is_recorded(&self) -> bool {
+        self.record().is_some()
     }
 
-    /// The key's record, if the table holds one (without allocating the table).
-    fn find(&self, db: usize, key: &[u8]) -> Option<(&AtomicU64, Record)> {
-        self.table.get()?;
-        let (bucket, tag) = place(db, key);
-        self.bucket(bucket).iter().find_map(|slot| {
-            let record = Record::unpack(slot.load(Relaxed));
-            (record.tag == tag).then_some((slot, record))
-        })
-    }
-
-    /// The record of a key that has none, as far as the table can tell: last accessed at the
-    /// floor, with a new key's counter decayed since then.
-    fn untracked(&self, tag: u16, now_s: u64, lfu: Lfu) -> Record {
-        let floor_s = match self.floor_s.load(Relaxed) {
-            0 => now_s,
-            floor => floor.min(now_s),
-        };
-        let counter = lfu.decayed(LFU_INIT, now_s / 60 - floor_s / 60);
-        Record {
-            tag,
-            lru_s: (floor_s % LRU_RANGE) as u32,
-            lfu_min: minutes(now_s),
-            counter,
+    /// Takes over `other`'s record when this clock has none: a value that replaces a key's
+    /// keeps its access history, as Redis's overwrite keeps the LFU counter.
+    pub fn inherit(&self, other: &Clock) {
+        if !self.is_recorded() {
+            self.0.store(other.0.load(Relaxed), Relaxed);
         }
     }
 
-    /// Notes an access to `key` of database `db` at `now_ms`; `draw` is the coin for its LFU
+    /// Notes an access at `now_ms` (`clocks`: the node's); `draw` is the coin for the LFU
     /// counter (see [`AccessClocks::read_draw`] for a read).
-    pub fn touch(&self, db: usize, key: &[u8], now_ms: u64, access: Access, lfu: Lfu, draw: u64) {
+    pub fn touch(&self, clocks: &AccessClocks, now_ms: u64, access: Access, lfu: Lfu, draw: u64) {
         let now_s = now_ms / 1000;
-        let _ = self
-            .floor_s
-            .compare_exchange(0, now_s.max(1), Relaxed, Relaxed);
-        let (bucket, tag) = place(db, key);
-        let slots = self.bucket(bucket);
-        let found = slots
-            .iter()
-            .find(|slot| Record::unpack(slot.load(Relaxed)).tag == tag);
-        let (slot, before) = match found {
-            Some(slot) => (slot, Some(Record::unpack(slot.load(Relaxed)))),
-            None => (self.make_room(slots, now_s), None),
-        };
-        let before = before.unwrap_or_else(|| self.untracked(tag, now_s, lfu));
+        clocks.note_first_access(now_s);
         let counter = match access {
             Access::Created => LFU_INIT,
             Access::Used => {
+                let before = self
+                    .record()
+                    .unwrap_or_else(|| clocks.untracked(now_s, lfu));
                 let decayed = lfu.decayed(before.counter, elapsed_min(now_s, before.lfu_min));
                 lfu.raised(decayed, draw)
             }
         };
         let record = Record {
-            tag,
             lru_s: (now_s % LRU_RANGE) as u32,
             lfu_min: minutes(now_s),
             counter,
         };
-        slot.store(record.pack(), Relaxed);
+        self.0.store(record.pack(), Relaxed);
     }
 
-    /// A free record of the bucket, or the longest-idle one, whose time becomes the floor.
-    fn make_room<'a>(&self, slots: &'a [AtomicU64], now_s: u64) -> &'a AtomicU64 {
-        if let Some(free) = slots.iter().find(|slot| slot.load(Relaxed) == 0) {
-            return free;
-        }
-        let idle = |slot: &AtomicU64| lru_idle_s(now_s, Record::unpack(slot.load(Relaxed)).lru_s);
-        let oldest = slots.iter().max_by_key(|slot| idle(slot));
-        let oldest = oldest.expect("a bucket has records");
-        self.floor_s
-            .fetch_max(now_s.saturating_sub(idle(oldest)), Relaxed);
-        oldest
-    }
-
-    /// Drops the record of a key that no longer exists.
-    pub fn forget(&self, db: usize, key: &[u8]) {
-        if let Some((slot, _)) = self.find(db, key) {
-            slot.store(0, Relaxed);
-        }
-    }
-
-    /// Milliseconds since `key` was last accessed on this node (OBJECT IDLETIME), at `now_ms`.
-    pub fn idle_ms(&self, db: usize, key: &[u8], now_ms: u64) -> u64 {
+    /// Milliseconds since the key was last accessed on this node (OBJECT IDLETIME).
+    pub fn idle_ms(&self, clocks: &AccessClocks, now_ms: u64) -> u64 {
         let now_s = now_ms / 1000;
-        let lfu = Lfu {
+        let no_decay = Lfu {
             log_factor: 0,
             decay_minutes: 0,
         };
-        let record = match self.find(db, key) {
-            Some((_, record)) => record,
-            None => self.untracked(0, now_s, lfu),
-        };
+        let record = self
+            .record()
+            .unwrap_or_else(|| clocks.untracked(now_s, no_decay));
         lru_idle_s(now_s, record.lru_s) * 1000
     }
 
     /// The key's access frequency counter, decayed to `now_ms` (OBJECT FREQ).
-    pub fn frequency(&self, db: usize, key: &[u8], now_ms: u64, lfu: Lfu) -> u8 {
+    pub fn frequency(&self, clocks: &AccessClocks, now_ms: u64, lfu: Lfu) -> u8 {
         let now_s = now_ms / 1000;
-        match self.find(db, key) {
-            Some((_, record)) => lfu.decayed(record.counter, elapsed_min(now_s, record.lfu_min)),
-            None => self.untracked(0, now_s, lfu).counter,
+        match self.record() {
+            Some(record) => lfu.decayed(record.counter, elapsed_min(now_s, record.lfu_min)),
+            None => clocks.untracked(now_s, lfu).counter,
+        }
+    }
+}
+
+/// Not state: a copied value (COPY, a cloned keyspace) starts without a record.
+impl Clone for Clock {
+    fn clone(&self) -> Self {
+        Clock::default()
+    }
+}
+
+/// Not state: entries compare equal whatever their clocks say.
+impl PartialEq for Clock {
+    fn eq(&self, _: &Clock) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({:?})", self.record())
+    }
+}
+
+/// What the node's clocks share: the time of its first access and the reads' coin flips.
+#[derive(Default)]
+pub struct AccessClocks {
+    /// Seconds: no key without a record was accessed later than this (0: no access yet).
+    first_access_s: AtomicU64,
+    /// How many draws reads made: their coin flips are `splitmix64` of it.
+    draws: AtomicU64,
+}
+
+impl AccessClocks {
+    fn note_first_access(&self, now_s: u64) {
+        let _ = self
+            .first_access_s
+            .compare_exchange(0, now_s.max(1), Relaxed, Relaxed);
+    }
+
+    /// The record of a key that has none, as far as this node can tell: last accessed at its
+    /// first access, with a new key's counter decayed since then.
+    fn untracked(&self, now_s: u64, lfu: Lfu) -> Record {
+        let since_s = match self.first_access_s.load(Relaxed) {
+            0 => now_s,
+            first => first.min(now_s),
+        };
+        Record {
+            lru_s: (since_s % LRU_RANGE) as u32,
+            lfu_min: minutes(now_s),
+            counter: lfu.decayed(LFU_INIT, now_s / 60 - since_s / 60),
         }
     }
 
@@ -259,24 +237,9 @@ impl AccessClocks {
     pub fn read_draw(&self) -> u64 {
         splitmix64(self.draws.fetch_add(1, Relaxed))
     }
-
-    /// How many keys hold a record (MEMORY STATS, tests).
-    pub fn tracked(&self) -> usize {
-        let Some(table) = self.table.get() else {
-            return 0;
-        };
-        table.iter().filter(|slot| slot.load(Relaxed) != 0).count()
-    }
-
-    /// The memory the table takes, in bytes.
-    pub fn table_bytes(&self) -> usize {
-        self.table
-            .get()
-            .map_or(0, |table| std::mem::size_of_val(&**table))
-    }
 }
 
-/// Not state: a copy starts without records (the clocks describe the accesses a node served).
+/// Not state: a copy starts afresh (the clocks describe the accesses a node served).
 impl Clone for AccessClocks {
     fn clone(&self) -> Self {
         AccessClocks::default()
@@ -292,7 +255,8 @@ impl PartialEq for AccessClocks {
 
 impl std::fmt::Debug for AccessClocks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AccessClocks {{ tracked: {} }}", self.tracked())
+        let first = self.first_access_s.load(Relaxed);
+        write!(f, "AccessClocks {{ first_access_s: {first} }}")
     }
 }
 
@@ -306,43 +270,49 @@ mod tests {
     };
 
     #[test]
-    fn a_record_packs_and_unpacks() {
+    fn a_record_packs_and_unpacks_and_zero_holds_none() {
         let record = Record {
-            tag: 0xbeef,
             lru_s: 0xab_cdef,
             lfu_min: 0x1234,
             counter: 77,
         };
-        assert_eq!(Record::unpack(record.pack()), record);
+        assert_eq!(Record::unpack(record.pack()), Some(record));
+        let zero = Record {
+            lru_s: 0,
+            lfu_min: 0,
+            counter: 0,
+        };
+        assert_eq!(Record::unpack(zero.pack()), Some(zero));
+        assert_eq!(Record::unpack(0), None);
     }
 
     #[test]
     fn idle_time_counts_from_the_last_access_and_a_new_access_resets_it() {
         let clocks = AccessClocks::default();
-        clocks.touch(0, b"k", 10_000, Access::Created, LFU, 0);
-        assert_eq!(clocks.idle_ms(0, b"k", 10_000), 0);
-        assert_eq!(clocks.idle_ms(0, b"k", 17_500), 7_000);
-        // Another database's key of the same name is another key.
-        assert_eq!(clocks.idle_ms(1, b"k", 17_500), 7_000);
-        clocks.touch(0, b"k", 17_500, Access::Used, LFU, 0);
-        assert_eq!(clocks.idle_ms(0, b"k", 20_000), 3_000);
+        let clock = Clock::default();
+        clock.touch(&clocks, 10_000, Access::Created, LFU, 0);
+        assert_eq!(clock.idle_ms(&clocks, 10_000), 0);
+        assert_eq!(clock.idle_ms(&clocks, 17_500), 7_000);
+        clock.touch(&clocks, 17_500, Access::Used, LFU, 0);
+        assert_eq!(clock.idle_ms(&clocks, 20_000), 3_000);
     }
 
     #[test]
     fn a_new_key_counts_five_and_decays_one_per_period() {
         let clocks = AccessClocks::default();
-        clocks.touch(0, b"k", 60_000, Access::Created, LFU, u64::MAX);
-        assert_eq!(clocks.frequency(0, b"k", 60_000, LFU), LFU_INIT);
+        let clock = Clock::default();
+        clock.touch(&clocks, 60_000, Access::Created, LFU, u64::MAX);
+        assert_eq!(clock.frequency(&clocks, 60_000, LFU), LFU_INIT);
         // At the initial value every access counts (chance 1).
-        clocks.touch(0, b"k", 60_000, Access::Used, LFU, u64::MAX);
-        assert_eq!(clocks.frequency(0, b"k", 60_000, LFU), 6);
-        assert_eq!(clocks.frequency(0, b"k", 60_000 * 4, LFU), 3);
+        clock.touch(&clocks, 60_000, Access::Used, LFU, u64::MAX);
+        assert_eq!(clock.frequency(&clocks, 60_000, LFU), 6);
+        assert_eq!(clock.frequency(&clocks, 60_000 * 4, LFU), 3);
         let never = Lfu {
             decay_minutes: 0,
             ..LFU
         };
-        assert_eq!(clocks.frequency(0, b"k", 60_000 * 400, never), 6);
-        assert_eq!(clocks.frequency(0, b"k", 60_000 * 400, LFU), 0);
+        assert_eq!(clock.frequency(&clocks, 60_000 * 400, never), 6);
+        assert_eq!(clock.frequency(&clocks, 60_000 * 400, LFU), 0);
     }
 
     #[test]
@@ -361,43 +331,41 @@ mod tests {
     }
 
     #[test]
-    fn a_forgotten_key_reads_as_untracked() {
+    fn a_key_without_a_record_is_idle_since_the_nodes_first_access() {
         let clocks = AccessClocks::default();
-        clocks.touch(0, b"old", 1_000, Access::Created, LFU, 0);
-        clocks.touch(0, b"k", 5_000, Access::Created, LFU, 0);
-        clocks.forget(0, b"k");
-        assert_eq!(clocks.tracked(), 1);
-        // No record: idle since the first access the table saw.
-        assert_eq!(clocks.idle_ms(0, b"k", 9_000), 8_000);
+        let loaded = Clock::default();
+        // No access on this node yet: idle for no time.
+        assert_eq!(loaded.idle_ms(&clocks, 3_000), 0);
+        Clock::default().touch(&clocks, 1_000, Access::Created, LFU, 0);
+        assert_eq!(loaded.idle_ms(&clocks, 9_000), 8_000);
+        assert!(!loaded.is_recorded());
+        // A first access of an unrecorded key raises a new key's counter.
+        loaded.touch(&clocks, 9_000, Access::Used, LFU, u64::MAX);
+        assert_eq!(loaded.frequency(&clocks, 9_000, LFU), LFU_INIT + 1);
     }
 
     #[test]
-    fn a_full_bucket_gives_way_to_its_longest_idle_key_and_raises_the_floor() {
+    fn a_new_value_inherits_the_record_it_replaces_but_a_recorded_one_keeps_its_own() {
         let clocks = AccessClocks::default();
-        // Keys that share a bucket.
-        let first = place(0, b"seed").0;
-        let same: Vec<Vec<u8>> = (0..1_000_000u32)
-            .map(|i| format!("key{i}").into_bytes())
-            .filter(|key| place(0, key).0 == first)
-            .take(WAYS + 1)
-            .collect();
-        assert_eq!(same.len(), WAYS + 1);
-        for (i, key) in same.iter().enumerate() {
-            clocks.touch(0, key, 1_000 * (10 + i as u64), Access::Created, LFU, 0);
-        }
-        assert_eq!(clocks.tracked(), WAYS);
-        // The first key (accessed at 10 s) gave way: its idle time is a lower bound, from the
-        // time given way; the others keep theirs.
-        assert_eq!(clocks.idle_ms(0, &same[0], 100_000), 90_000);
-        assert_eq!(clocks.idle_ms(0, &same[1], 100_000), 89_000);
-        assert_eq!(clocks.idle_ms(0, &same[WAYS], 100_000), 86_000);
+        let old = Clock::default();
+        old.touch(&clocks, 1_000, Access::Created, LFU, 0);
+        old.touch(&clocks, 1_000, Access::Used, LFU, u64::MAX);
+        let fresh = Clock::default();
+        fresh.inherit(&old);
+        assert_eq!(fresh.frequency(&clocks, 1_000, LFU), LFU_INIT + 1);
+        let moved = Clock::default();
+        moved.touch(&clocks, 5_000, Access::Created, LFU, 0);
+        moved.inherit(&old);
+        assert_eq!(moved.frequency(&clocks, 5_000, LFU), LFU_INIT);
     }
 
     #[test]
     fn clocks_are_not_state() {
         let clocks = AccessClocks::default();
-        clocks.touch(0, b"k", 1_000, Access::Created, LFU, 0);
-        assert_eq!(clocks.clone().tracked(), 0);
+        let clock = Clock::default();
+        clock.touch(&clocks, 1_000, Access::Created, LFU, 0);
+        assert!(!clock.clone().is_recorded());
+        assert_eq!(clock, Clock::default());
         assert_eq!(clocks, AccessClocks::default());
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
-use crate::access::AccessClocks;
+use crate::access::{AccessClocks, Clock};
 use crate::acl::users::Users;
 use crate::blocking::waiters::{Waiter, Waiters};
 use crate::config::EncodingConfig;
@@ -139,6 +139,8 @@ pub struct Entry {
     /// milliseconds since the Unix epoch (entry time) in the low 63 bits, 0 for none (see
     /// [`stored_deadline`]), and in the top bit [`RAW_STRING`].
     meta: u64,
+    /// When this node last accessed the key, and how often: not state (see access.rs).
+    pub clock: Clock,
 }
 
 /// The top bit of [`Entry`]'s word: the string value was built in place (APPEND, SETRANGE,
@@ -161,6 +163,7 @@ impl Entry {
         Entry {
             value,
             meta: stored_deadline(deadline_ms).map_or(0, NonZeroU64::get),
+            clock: Clock::default(),
         }
     }
 
@@ -428,9 +431,17 @@ impl Db {
             hash,
             key: key.into(),
         };
+        // A new value keeps the key's access history (a moved entry keeps its own).
+        let replaced = match self.entries.get_mut(hash, key) {
+            Some(current) => {
+                entry.clock.inherit(&current.clock);
+                Some(std::mem::replace(current, entry))
+            }
+            None => self.entries.insert(hash, key, entry),
+        };
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
-        match self.entries.insert(hash, key, entry) {
+        match replaced {
             Some(old) => {
                 if let Some(old_deadline) = old.deadline_ms() {
                     self.forget_deadline(old_deadline, hashed());
@@ -622,8 +633,8 @@ pub struct Keyspace {
     /// for a node whose clients track keys (CLIENT TRACKING). Set by the node; it changes no
     /// state, only what the engine hands out.
     pub track_modified: bool,
-    /// When this node last accessed each key, and how often (OBJECT IDLETIME, OBJECT FREQ):
-    /// not state, never in snapshots, equal in every comparison (see access.rs).
+    /// What the keys' access clocks share on this node (OBJECT IDLETIME, OBJECT FREQ): not
+    /// state, never in snapshots, equal in every comparison (see access.rs).
     pub access: AccessClocks,
     /// The changes the entry being applied made, as Redis's dirty counter counts them (an
     /// output, taken after each entry; not in snapshots).

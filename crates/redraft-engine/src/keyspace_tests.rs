@@ -12,8 +12,8 @@ fn a_key_costs_little_inline() {
     assert_eq!(std::mem::size_of::<Value>(), 24);
     assert_eq!(std::mem::size_of::<HashedKey>(), 24);
     // The keys' tree holds a hash and a pointer per key; the slot it points to holds a short
-    // key's bytes and its entry in one allocation of jemalloc's 64-byte class (the entry's
-    // niche holds the tag of a slot of colliding keys).
+    // key's bytes and its entry (its access clock included) in one allocation of jemalloc's
+    // 64-byte class (the entry's niche holds the tag of a slot of colliding keys).
     use crate::keymap::{KeyBytes, Slot, INLINE_KEY};
     assert_eq!(std::mem::size_of::<KeyBytes>(), INLINE_KEY + 2);
     assert_eq!(
@@ -28,9 +28,10 @@ fn a_key_costs_little_inline() {
 
 #[test]
 fn a_deadline_costs_one_word_and_zero_is_kept_as_already_past() {
+    // The value, the deadline's word and the access clock's word.
     assert_eq!(
         std::mem::size_of::<Entry>(),
-        std::mem::size_of::<Value>() + 8
+        std::mem::size_of::<Value>() + 16
     );
     let mut db = Db::default();
     db.insert(b"k", string(b"v", Some(0)), 0);

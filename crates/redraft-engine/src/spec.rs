@@ -433,21 +433,21 @@ fn lfu_of(keyspace: &Keyspace) -> Lfu {
 }
 
 /// A write's accesses, at the entry's time, on every replica: a key the command made is new, a
-/// key it found is used, a key it left absent has no clock any more.
+/// key it found is used (a key it left absent took its clock along).
 fn note_writes(ctx: &WriteCtx, keys: &[&[u8]], existed: &[bool]) {
     let (clocks, lfu) = (&ctx.keyspace.access, lfu_of(ctx.keyspace));
+    let db = &ctx.keyspace.dbs[ctx.db];
     for (position, (key, &existed)) in keys.iter().zip(existed).enumerate() {
-        if !ctx.keyspace.dbs[ctx.db].contains(key, ctx.now_ms) {
-            clocks.forget(ctx.db, key);
+        let Some(entry) = db.get(key, ctx.now_ms) else {
             continue;
-        }
+        };
         let access = if existed {
             Access::Used
         } else {
             Access::Created
         };
         let draw = splitmix64(ctx.seed ^ position as u64);
-        clocks.touch(ctx.db, key, ctx.now_ms, access, lfu, draw);
+        entry.clock.touch(clocks, ctx.now_ms, access, lfu, draw);
     }
 }
 
@@ -455,9 +455,11 @@ fn note_writes(ctx: &WriteCtx, keys: &[&[u8]], existed: &[bool]) {
 fn note_reads(ctx: &ReadCtx, keys: &[&[u8]]) {
     let (clocks, lfu) = (&ctx.keyspace.access, lfu_of(ctx.keyspace));
     for key in keys {
-        if ctx.db().contains(key, ctx.now_ms) {
+        if let Some(entry) = ctx.db().get(key, ctx.now_ms) {
             let draw = clocks.read_draw();
-            clocks.touch(ctx.db, key, ctx.now_ms, Access::Used, lfu, draw);
+            entry
+                .clock
+                .touch(clocks, ctx.now_ms, Access::Used, lfu, draw);
         }
     }
 }

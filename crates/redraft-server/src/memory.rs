@@ -53,11 +53,7 @@ impl Figures {
 
     fn overhead(&self) -> u64 {
         let dbs: u64 = self.db_overheads().iter().map(|(_, m, e)| m + e).sum();
-        self.startup
-            + self.dataset.scripts_bytes as u64
-            + self.dataset.functions_bytes as u64
-            + self.dataset.clocks_bytes as u64
-            + dbs
+        self.startup + self.dataset.scripts_bytes as u64 + self.dataset.functions_bytes as u64 + dbs
     }
 }
 
@@ -190,13 +186,6 @@ fn diagnose(f: &Figures) -> String {
             "- The process's resident memory is {rss:.2} times what is allocated: besides the \
              allocator's own pages it holds the Raft log's cache, the thread stacks and the \
              code."
-        ));
-    }
-    if f.dataset.clocked_keys > 0 && f.dataset.keys > 2 * f.dataset.clocked_keys {
-        findings.push(format!(
-            "- {} keys have an access clock on this node out of {}: OBJECT IDLETIME and FREQ \
-             of the others are estimates (docs/operations.md).",
-            f.dataset.clocked_keys, f.dataset.keys
         ));
     }
     if findings.is_empty() {

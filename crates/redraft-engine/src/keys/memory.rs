@@ -229,10 +229,6 @@ pub struct DatasetEstimate {
     pub scripts_bytes: usize,
     /// The bytes of the function libraries' code.
     pub functions_bytes: usize,
-    /// How many keys have an access clock on this node, and the bytes the clocks' table
-    /// takes (see access.rs).
-    pub clocked_keys: usize,
-    pub clocks_bytes: usize,
 }
 
 /// Estimates the dataset from at most `sample_keys` keys of each database: a database's keys in
@@ -257,8 +253,6 @@ pub fn dataset_estimate(keyspace: &Keyspace, now_ms: u64, sample_keys: usize) ->
     estimate.scripts_bytes = keyspace.scripts.bodies().map(<[u8]>::len).sum();
     let libraries = keyspace.functions.iter();
     estimate.functions_bytes = libraries.map(|(_, library)| library.code.len()).sum();
-    estimate.clocked_keys = keyspace.access.tracked();
-    estimate.clocks_bytes = keyspace.access.table_bytes();
     estimate
 }
 

@@ -146,7 +146,7 @@ pub(crate) fn refcount(entry: &Entry) -> i64 {
 /// OBJECT IDLETIME key: seconds since this node last accessed the key (a read served here, or
 /// a write applied here), under any policy but the LFU ones.
 pub fn object_idletime(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    of_key(ctx, argv, |_| {
+    of_key(ctx, argv, |entry| {
         if is_lfu(ctx.keyspace.encoding.maxmemory_policy) {
             return Err(Reply::error(
                 "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note \
@@ -154,14 +154,14 @@ pub fn object_idletime(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
                  some time to adjust.",
             ));
         }
-        let idle_ms = ctx.keyspace.access.idle_ms(ctx.db, &argv[2], ctx.now_ms);
+        let idle_ms = entry.clock.idle_ms(&ctx.keyspace.access, ctx.now_ms);
         Ok(Reply::Integer((idle_ms / 1000) as i64))
     })
 }
 
 /// OBJECT FREQ key: the key's logarithmic access counter on this node, under an LFU policy.
 pub fn object_freq(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
-    of_key(ctx, argv, |_| {
+    of_key(ctx, argv, |entry| {
         let config = &ctx.keyspace.encoding;
         if !is_lfu(config.maxmemory_policy) {
             return Err(Reply::error(
@@ -174,10 +174,7 @@ pub fn object_freq(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
             log_factor: config.lfu_log_factor,
             decay_minutes: config.lfu_decay_time,
         };
-        let counter = ctx
-            .keyspace
-            .access
-            .frequency(ctx.db, &argv[2], ctx.now_ms, lfu);
+        let counter = entry.clock.frequency(&ctx.keyspace.access, ctx.now_ms, lfu);
         Ok(Reply::Integer(i64::from(counter)))
     })
 }
