@@ -80,7 +80,7 @@ pub use blocking::may_wait;
 pub use engine::{Engine, ReadContext};
 pub use entry::{Argv, LogCommand, Op, Run, ServedWaiter, Transaction, WaiterId, Watched};
 pub use event::{ChannelKind, Event, Subscriber, SubscriptionChange};
-pub use keys::memory::DatasetEstimate;
+pub use keys::memory::{slot_overheads, DatasetEstimate};
 pub use lock::{
     wait_key as lock_wait_key, EXPIRE_COMMAND as LOCK_EXPIRE_COMMAND, MIN_TTL_MS as LOCK_MIN_TTL_MS,
 };

@@ -2,7 +2,7 @@
 //! replica tell it. Redis 7.0's field names in its order; what redraft has no counterpart for
 //! is 0 (docs/commands.md lists them).
 
-use redraft_engine::{DatasetEstimate, Reply};
+use redraft_engine::{slot_overheads, DatasetEstimate, Reply};
 
 use crate::allocator::{self, AllocatorStats};
 use crate::info::resident_bytes;
@@ -10,11 +10,6 @@ use crate::info::resident_bytes;
 /// The keys per database the dataset estimate measures: a database's keys in hash order are a
 /// fair sample of it, and the estimate then holds the replica's read lock for a bounded time.
 pub const SAMPLE_KEYS: usize = 10_000;
-
-/// The bytes of one key's slot in a database's B-tree and in its deadline index, shared over a
-/// node's two-thirds fill: the overhead of the main and expires "hash tables".
-const KEY_SLOT_BYTES: u64 = 84;
-const DEADLINE_SLOT_BYTES: u64 = 48;
 
 /// The figures MEMORY STATS and DOCTOR are made of.
 struct Figures {
@@ -43,10 +38,11 @@ impl Figures {
     }
 
     fn db_overheads(&self) -> Vec<(usize, u64, u64)> {
+        let (key_slot, deadline_slot) = slot_overheads();
         let dbs = self.dataset.dbs.iter();
         dbs.map(|&(db, keys, expires)| {
-            let main = keys as u64 * KEY_SLOT_BYTES;
-            (db, main, expires as u64 * DEADLINE_SLOT_BYTES)
+            let main = (keys * key_slot) as u64;
+            (db, main, (expires * deadline_slot) as u64)
         })
         .collect()
     }

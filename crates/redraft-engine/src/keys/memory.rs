@@ -114,18 +114,26 @@ pub fn memory_usage(ctx: &ReadCtx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::count(key_bytes(&argv[2], entry, samples)))
 }
 
+/// What any key costs its database besides its bytes and value, and what a deadline costs the
+/// deadline index besides its copy of the key: the overheads MEMORY STATS reports as the main
+/// and expires "hash tables". A key: its share of the tree (a hash and a pointer) and its slot
+/// (a short key's bytes, the entry and its access clock; see `keymap`).
+pub fn slot_overheads() -> (usize, usize) {
+    let tree_slot = std::mem::size_of::<u64>() + std::mem::size_of::<Box<Slot<Entry>>>();
+    let key = tree_share(tree_slot) + allocated(std::mem::size_of::<Slot<Entry>>());
+    let deadline = tree_share(std::mem::size_of::<(u64, HashedKey)>());
+    (key, deadline)
+}
+
 /// The estimated bytes of one key and its value (see the module's documentation).
 pub fn key_bytes(key: &[u8], entry: &Entry, samples: usize) -> usize {
-    // The keys' tree: a hash and a pointer to a slot holding the key's bytes (a longer key's
-    // in an allocation of their own) and its entry (see `keymap`).
-    let tree_slot = std::mem::size_of::<u64>() + std::mem::size_of::<Box<Slot<Entry>>>();
-    let mut bytes = tree_share(tree_slot) + allocated(std::mem::size_of::<Slot<Entry>>());
+    let (slot, deadline_slot) = slot_overheads();
+    let mut bytes = slot;
     if key.len() > INLINE_KEY {
         bytes += allocated(key.len());
     }
     if entry.deadline_ms().is_some() {
-        let index_slot = std::mem::size_of::<(u64, HashedKey)>();
-        bytes += tree_share(index_slot) + allocated(key.len());
+        bytes += deadline_slot + allocated(key.len());
     }
     bytes + value_bytes(&entry.value, samples.max(1))
 }

@@ -172,8 +172,10 @@ fn memory_usage_answers_an_integer_for_a_key_and_nil_without_one() {
     let Reply::Integer(small) = small else {
         panic!("an integer: {small:?}");
     };
-    // Its B-tree share (24), its slot holding the key (64) and the value (8).
+    // Its B-tree share (24), its slot holding the key (64) and the value (8): the slot and
+    // share are what MEMORY STATS counts a key in its database's overhead.
     assert_eq!(small, 96);
+    assert_eq!(super::memory::slot_overheads(), (24 + 64, 48));
     apply(&mut e, 1, &["SET", "big", &"x".repeat(1000)]);
     assert_eq!(read(&e, 1, "MEMORY USAGE big"), int(24 + 64 + 1024));
     apply(&mut e, 1, "PEXPIRE big 10000");
