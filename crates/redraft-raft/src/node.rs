@@ -414,6 +414,15 @@ impl RaftNode {
         let metrics = self.core.raft.metrics().borrow_watched().clone();
         let membership = metrics.membership_config.membership();
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
+        let applied_index = metrics.last_applied.map_or(0, |l| l.index);
+        // The saved commit index lags after a snapshot is installed (openraft saves it when the
+        // commit advances, and a snapshot's entries arrive committed without that) until the
+        // next write; whatever is applied is committed.
+        let commit_index = self
+            .core
+            .committed
+            .load(Ordering::Acquire)
+            .max(applied_index);
         RaftStatus {
             role: match metrics.state {
                 _ if self.core.is_removed() => "removed",
@@ -427,8 +436,8 @@ impl RaftNode {
             leader_id: metrics.current_leader,
             term: metrics.current_term,
             last_log_index: metrics.last_log_index.unwrap_or(0),
-            commit_index: self.core.committed.load(Ordering::Acquire),
-            applied_index: metrics.last_applied.map_or(0, |l| l.index),
+            commit_index,
+            applied_index,
             snapshot_index: metrics.snapshot.map_or(0, |l| l.index),
             purged_index: metrics.purged.map_or(0, |l| l.index),
             members: voters.iter().copied().collect(),
