@@ -424,21 +424,25 @@ impl Db {
     /// past its deadline is deleted first, so the key is new then.
     pub fn insert(&mut self, key: &[u8], entry: Entry, now_ms: u64) {
         let hash = key_hash(key);
-        self.remove_if_expired(hash, key, now_ms);
-        self.changes.record(hash, key);
         let deadline = entry.deadline_ms();
         let hashed = || HashedKey {
             hash,
             key: key.into(),
         };
-        // A new value keeps the key's access history (a moved entry keeps its own).
+        // One search finds what the key holds: a live entry is replaced in place, and the new
+        // value keeps the key's access history (a moved entry keeps its own).
         let replaced = match self.entries.get_mut(hash, key) {
-            Some(current) => {
+            Some(current) if current.is_live(now_ms) => {
                 entry.clock.inherit(&current.clock);
                 Some(std::mem::replace(current, entry))
             }
+            Some(_) => {
+                self.remove(key, now_ms);
+                self.entries.insert(hash, key, entry)
+            }
             None => self.entries.insert(hash, key, entry),
         };
+        self.changes.record(hash, key);
         // Forget the old deadline before indexing the new one: when both are equal, the other
         // order would index the key and then remove that very index entry.
         match replaced {

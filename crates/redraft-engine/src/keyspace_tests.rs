@@ -59,6 +59,39 @@ fn expired_key_is_absent_on_reads_and_deleted_on_write_paths() {
     assert!(db.deadlines.is_empty());
 }
 
+/// A value stored over a key past its deadline makes a new key: the old deadline leaves the
+/// index, and the new value starts without the old one's access history. Over a live key, it
+/// takes the history over.
+#[test]
+fn inserting_over_an_expired_key_makes_a_new_key() {
+    use crate::access::{Access, AccessClocks, Lfu};
+    let lfu = Lfu {
+        log_factor: 10,
+        decay_minutes: 1,
+    };
+    let clocks = AccessClocks::default();
+    let mut db = Db::default();
+    db.insert(b"k", string(b"v", Some(100)), 0);
+    db.get(b"k", 0)
+        .unwrap()
+        .clock
+        .touch(&clocks, 0, Access::Created, lfu, 0);
+    db.insert(b"live", string(b"v", None), 0);
+    db.get(b"live", 0)
+        .unwrap()
+        .clock
+        .touch(&clocks, 0, Access::Created, lfu, 0);
+
+    db.insert(b"k", string(b"w", None), 100);
+    db.insert(b"live", string(b"w", None), 100);
+    assert!(db.deadlines.is_empty());
+    assert_eq!(db.stored_len(), 2);
+    let new = db.get(b"k", 100).unwrap();
+    assert_eq!(new.value, Value::String(b"w".to_vec()));
+    assert!(!new.clock.is_recorded());
+    assert!(db.get(b"live", 100).unwrap().clock.is_recorded());
+}
+
 /// A db where `a` was inserted with the deadline `first`, then again with `second`: the
 /// index holds one entry.
 fn reinserted(first: u64, second: u64) -> Db {
