@@ -42,6 +42,11 @@ pub const PROTECTED: u32 = 1 << 11;
 /// line, `unknown subcommand or wrong number of arguments for '<sub>'` (DEBUG, as Redis's
 /// addReplySubcommandSyntaxError).
 pub const SUBCOMMAND_SYNTAX: u32 = 1 << 12;
+/// Answers from this node's own state, which replicas do not share (OBJECT IDLETIME and FREQ:
+/// the access clocks). A script applied from the log may not call it: every replica runs the
+/// script, and an answer that differs between them could flow into what the script writes.
+/// Not a flag Redis shows.
+pub const NODE_LOCAL: u32 = 1 << 13;
 
 pub type WriteFn = fn(&mut WriteCtx, &[Vec<u8>]) -> CmdResult;
 pub type ReadFn = fn(&ReadCtx, &[Vec<u8>]) -> CmdResult;

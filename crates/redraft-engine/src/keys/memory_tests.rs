@@ -302,3 +302,46 @@ fn memory_help_lists_the_subcommands() {
         Reply::Simple("USAGE <key> [SAMPLES <count>]".into())
     );
 }
+
+/// The clocks are one node's: a script applied from the log (on every replica) may not read
+/// them, or what it writes could differ between replicas. A read-only script, run on one node,
+/// may.
+#[test]
+fn a_script_that_writes_cannot_carry_a_nodes_clock_into_the_data() {
+    let (mut one, mut two) = (Engine::new(), Engine::new());
+    for e in [&mut one, &mut two] {
+        apply(e, 1_000, "SET k v");
+    }
+    // `one` served a read: its clock for k differs from `two`'s.
+    read(&one, 9_000, "GET k");
+    let copy_idle = "return redis.call('SET', 'x', redis.call('OBJECT', 'IDLETIME', KEYS[1]))";
+    let guarded = "local idle = redis.pcall('OBJECT', 'IDLETIME', KEYS[1]) \
+        return redis.call('SET', 'y', type(idle) == 'table' and idle.err or idle)";
+    for e in [&mut one, &mut two] {
+        let refused = apply(e, 10_000, &["EVAL", copy_idle, "1", "k"]);
+        assert!(
+            show(&refused).contains("not allowed from a script that writes"),
+            "{refused:?}"
+        );
+        apply(e, 10_000, &["EVAL", guarded, "1", "k"]);
+        check(
+            e,
+            10_000,
+            &[("CONFIG SET maxmemory-policy allkeys-lfu", "+OK")],
+        );
+        let freq = "return redis.call('OBJECT', 'FREQ', KEYS[1])";
+        assert!(show(&apply(e, 10_000, &["EVAL", freq, "1", "k"])).contains("not allowed"));
+        check(
+            e,
+            10_000,
+            &[("CONFIG SET maxmemory-policy noeviction", "+OK")],
+        );
+    }
+    assert_eq!(read(&one, 10_000, "EXISTS x"), int(0));
+    assert_eq!(read(&one, 10_000, "GET y"), read(&two, 10_000, "GET y"));
+    assert_eq!(one.encode_snapshot(), two.encode_snapshot());
+    // Read-only, on one node: each node answers from its own clock.
+    let idle = "return redis.call('OBJECT', 'IDLETIME', KEYS[1])";
+    assert_eq!(read(&one, 12_000, &["EVAL_RO", idle, "1", "k"]), int(3));
+    assert_eq!(read(&two, 12_000, &["EVAL_RO", idle, "1", "k"]), int(11));
+}

@@ -9,7 +9,7 @@ use crate::keyspace::{Entry, Value};
 use crate::maxmemory::is_lfu;
 use crate::reply::{CmdResult, Reply};
 use crate::spec::ReadCtx;
-use crate::spec::{cmd, CommandSpec, Kind::Read, NO_TOUCH};
+use crate::spec::{cmd, CommandSpec, Kind::Read, NODE_LOCAL, NO_TOUCH};
 
 /// OBJECT's subcommands, with the arity and key positions Redis 7's COMMAND reports.
 pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
@@ -23,7 +23,7 @@ pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
         args: "key:key#0",
     ),
     cmd!(
-        "object|freq", 3, NO_TOUCH, 2, 2, 1, Read(object_freq),
+        "object|freq", 3, NO_TOUCH | NODE_LOCAL, 2, 2, 1, Read(object_freq),
         tips: "nondeterministic_output",
         keys: "RO @2",
         docs: "generic 4.0.0",
@@ -39,7 +39,7 @@ pub(super) static SUBCOMMANDS: &[CommandSpec] = &[
         complexity: "O(1)",
     ),
     cmd!(
-        "object|idletime", 3, NO_TOUCH, 2, 2, 1, Read(object_idletime),
+        "object|idletime", 3, NO_TOUCH | NODE_LOCAL, 2, 2, 1, Read(object_idletime),
         tips: "nondeterministic_output",
         keys: "RO @2",
         docs: "generic 2.2.3",

@@ -8,13 +8,18 @@ use crate::acl::users::Users;
 use crate::args;
 use crate::reply::Reply;
 use crate::rng::splitmix64;
-use crate::spec::{CommandSpec, Kind, ReadCtx, WriteCtx, NOSCRIPT};
+use crate::spec::{CommandSpec, Kind, ReadCtx, WriteCtx, NODE_LOCAL, NOSCRIPT};
 use crate::DATABASES;
 
 pub const UNKNOWN: &str = "ERR Unknown Redis command called from script";
 pub const WRONG_ARITY: &str = "ERR Wrong number of args calling Redis command from script";
 pub const NOT_ALLOWED: &str = "ERR This Redis command is not allowed from script";
 pub const WRITE_FROM_READ_ONLY: &str = "ERR Write commands are not allowed from read-only scripts.";
+/// A command whose answer is one node's own (see [`NODE_LOCAL`]), called by a script that
+/// every replica runs.
+pub const NODE_LOCAL_IN_LOG: &str = "ERR This command answers from the node's own access \
+    clocks, which replicas do not share: it is not allowed from a script that writes (it runs on \
+    every replica); call it from a read-only script or on its own";
 
 /// Where a script's commands run: the keyspace of a write (through the log) or of a read.
 pub enum Target<'a, 'k> {
@@ -123,6 +128,9 @@ impl<'a, 'k> Dispatcher<'a, 'k> {
         }
         if spec.is_write() && !self.writes_allowed {
             return Err(Reply::error(WRITE_FROM_READ_ONLY));
+        }
+        if spec.flags & NODE_LOCAL != 0 && matches!(self.target, Target::Write(_)) {
+            return Err(Reply::error(NODE_LOCAL_IN_LOG));
         }
         self.calls += 1;
         let seed = splitmix64(self.seed() ^ self.calls);
