@@ -18,10 +18,16 @@ impl ScriptCache {
     /// Caches `body` (again, if it is there) and returns its name.
     pub fn insert(&mut self, body: &[u8]) -> String {
         let sha = sha1_hex(body);
-        if !self.bodies.contains_key(&sha) {
-            self.bodies.insert(sha.clone(), body.to_vec());
-        }
+        self.insert_named(&sha, body);
         sha
+    }
+
+    /// Caches `body` under `sha`, its name (computed by the caller: [`sha1_hex`] of it).
+    pub fn insert_named(&mut self, sha: &str, body: &[u8]) {
+        debug_assert_eq!(sha, sha1_hex(body));
+        if !self.bodies.contains_key(sha) {
+            self.bodies.insert(sha.to_string(), body.to_vec());
+        }
     }
 
     /// The body named `sha`, in any letter case; a name of the wrong length names nothing.

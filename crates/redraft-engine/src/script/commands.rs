@@ -151,7 +151,7 @@ fn eval(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let sha = super::cache::sha1_hex(&argv[1]);
     let outcome = run_write(ctx, &argv[1], &sha, keys, args, flags);
     if outcome.compiled {
-        ctx.keyspace.scripts.insert(&argv[1]);
+        ctx.keyspace.scripts.insert_named(&sha, &argv[1]);
     }
     Ok(outcome.reply)
 }
@@ -161,7 +161,8 @@ fn evalsha(ctx: &mut WriteCtx, argv: &[Vec<u8>]) -> CmdResult {
     let (keys, args) = split_keys(argv, args::NOT_INTEGER)?;
     let body = cached(&ctx.keyspace.scripts, &argv[1])?.to_vec();
     let flags = shebang::parse(&body)?;
-    let sha = super::cache::sha1_hex(&body);
+    // The cache found it by this name, in any letter case.
+    let sha = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
     Ok(run_write(ctx, &body, &sha, keys, args, flags).reply)
 }
 

@@ -9,6 +9,7 @@
 //! - [`dispatch`]: what `redis.call` runs, and its refusals;
 //! - [`register`]: `redis.register_function`, for the function libraries (crate::function);
 //! - [`raise`]: the errors the engine's `redis` functions raise;
+//! - `current`: the engine's functions a sandbox makes once, and what they read of the run;
 //! - [`convert`]: replies to Lua values and back, RESP2 and RESP3;
 //! - [`rand48`]: math.random as Redis draws it;
 //! - `libs`: the libraries bit, cjson, cmsgpack and struct.
@@ -16,6 +17,7 @@
 pub(crate) mod cache;
 mod commands;
 mod convert;
+mod current;
 mod dispatch;
 mod libs;
 mod raise;

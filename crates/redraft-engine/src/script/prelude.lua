@@ -1,7 +1,7 @@
 -- The sandbox a script runs in, built in a fresh Lua state: Redis 7.0's globals and `redis`
 -- table, with the globals protected as Redis protects them. `raw` holds the engine's
--- functions (redis.call's dispatcher, the generator, the stop flag), bound anew for each
--- script. Everything the wrappers use is captured here as a local, so that a script that
+-- functions made once for the sandbox (the generator, the stop flag...); those bound to one
+-- script's run (redis.call's dispatcher) come with `begin`. Everything the wrappers use is captured here as a local, so that a script that
 -- redirects the strings' methods does not reach into them. It returns three functions: the
 -- switch to a library's load environment, `begin` (what each script starts from: its KEYS and
 -- ARGV, the engine's functions, the tostring numbering) and `settle` (what a script may change
@@ -171,8 +171,8 @@ end
 
 -- The functions that may raise an error are the engine's (C functions, as Redis's are), so
 -- that a tail call such as `return redis.call(...)` keeps the script's line in the error.
--- Those bound to one script's run (BOUND) are set by begin; false holds their place.
-local BOUND = { "call", "pcall", "setresp", "acl_check_cmd" }
+-- Those bound to one script's run (call, pcall, acl_check_cmd) are set by begin; false holds
+-- their place.
 for _, name in ipairs({ "call", "pcall", "sha1hex", "log", "setresp", "set_repl",
     "acl_check_cmd" }) do
   redis[name] = raw[name] or false
@@ -313,13 +313,13 @@ for key, value in next, string_meta do
 end
 
 -- Before each script: its KEYS and ARGV (nil for a function, which gets them as parameters),
--- the engine's functions bound to its run, tostring numbering from 1, the collector's
--- defaults.
-local function begin(keys, argv)
-  for _, name in ipairs(BOUND) do
-    rawset(redis, name, raw[name])
-  end
-  rawset(library_redis, "register_function", raw.register_function)
+-- the engine's functions bound to its run (register_function only for a library's body),
+-- tostring numbering from 1, the collector's defaults.
+local function begin(keys, argv, call, pcall, acl_check_cmd, register_function)
+  rawset(redis, "call", call)
+  rawset(redis, "pcall", pcall)
+  rawset(redis, "acl_check_cmd", acl_check_cmd)
+  rawset(library_redis, "register_function", register_function or false)
   shown, count = setmetatable({}, { __mode = "k" }), 0
   globals.__index = real
   real.KEYS, real.ARGV = keys, argv

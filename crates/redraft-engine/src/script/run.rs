@@ -9,22 +9,21 @@
 //! sandbox kept across entries would make memory accounting depend on history (what ran
 //! before a replica's last restart). docs/benchmarks.md has what a run costs.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use mlua::{
     chunk::ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, Scope, StdLib, Value,
-    VmState,
 };
 
-use super::convert::{self, Resp};
+use super::convert;
+use super::current::{Current, Meter, Placer, Stop};
 use super::dispatch::{Dispatcher, Target};
-use super::raise::{raise, Raised};
-use super::rand48::Rand48;
+use super::raise::raise;
 use super::register::{Registration, Registry};
-use super::sandbox::{number, Kept, Sandbox};
+use super::sandbox::{Kept, Sandbox};
 use crate::config::{EncodingConfig, INSTRUCTION_STEP};
 use crate::reply::Reply;
 
@@ -82,24 +81,6 @@ impl Entry<'_> {
     }
 }
 
-/// What error lines of a run end with (owned: the error handler outlives the borrow).
-struct Placer {
-    chunk: &'static str,
-    /// The script's SHA-1 or the function's name; none while a library loads.
-    name: Option<String>,
-}
-
-impl Placer {
-    /// An error line with where it happened, as Redis ends a script's error (a library that
-    /// fails while loading gets no place).
-    fn place(&self, text: &str, line: usize) -> String {
-        match &self.name {
-            Some(name) => format!("{text} script: {name}, on {}:{line}.", self.chunk),
-            None => text.to_string(),
-        }
-    }
-}
-
 /// How far a script may go.
 pub struct Limits {
     pub instructions: u64,
@@ -117,52 +98,6 @@ impl Limits {
             memory: config.lua_memory(),
             kill,
         }
-    }
-}
-
-/// Why a script stopped before its end.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Stop {
-    Budget,
-    Killed,
-}
-
-/// Counts a script's instructions, in steps, and notes why and where it was stopped.
-struct Meter {
-    spent: Cell<u64>,
-    limit: u64,
-    kill: Option<Arc<AtomicBool>>,
-    stop: Cell<Option<Stop>>,
-    line: Cell<usize>,
-}
-
-impl Meter {
-    /// The hook: once the budget is spent (or the kill switch set), every later step fails
-    /// too, so a script that catches the error cannot go on for long.
-    fn step(&self, line: Option<usize>) -> mlua::Result<VmState> {
-        self.charge(u64::from(INSTRUCTION_STEP), line)
-    }
-
-    /// Spends `units` of the budget (Lua instructions, or a command's fixed cost).
-    fn charge(&self, units: u64, line: Option<usize>) -> mlua::Result<VmState> {
-        if self.stop.get().is_none() {
-            self.spent.set(self.spent.get().saturating_add(units));
-            let killed = self
-                .kill
-                .as_ref()
-                .is_some_and(|kill| kill.load(Ordering::Relaxed));
-            let stop = match () {
-                _ if killed => Some(Stop::Killed),
-                _ if self.spent.get() > self.limit => Some(Stop::Budget),
-                _ => None,
-            };
-            if stop.is_none() {
-                return Ok(VmState::Continue);
-            }
-            self.stop.set(stop);
-            self.line.set(line.unwrap_or(0));
-        }
-        Err(mlua::Error::runtime("script stopped"))
     }
 }
 
@@ -230,13 +165,7 @@ pub fn load_library(
 /// run with an entry's `kept` slot (EVAL and EVALSHA applied from the log) may run in the
 /// sandbox the entry's previous script left there, and leaves its own for the next one.
 pub fn run(target: Target, script: &Script, limits: Limits, kept: Option<&Kept>) -> Outcome {
-    let meter = Rc::new(Meter {
-        spent: Cell::new(0),
-        limit: limits.instructions,
-        kill: limits.kill,
-        stop: Cell::new(None),
-        line: Cell::new(0),
-    });
+    let meter = Rc::new(Meter::new(limits.instructions, limits.kill));
     let registry = Registry::default();
     let kept = kept.filter(|_| matches!(script.entry, Entry::Script { .. }));
     let outcome = run_in_sandbox(target, script, limits.memory, &meter, &registry, kept);
@@ -287,7 +216,17 @@ fn run_in_sandbox(
     };
     // The client's body is parsed with the collector running: the parser's garbage grows with
     // the body, which the client chooses.
-    let function = compile(&sandbox.lua, script.body, script.entry).map_err(Failure::Compile)?;
+    let function = match kept.and_then(|_| sandbox.compiled(script.body)) {
+        Some(function) => function,
+        None => {
+            let function = compile(&sandbox.lua, script.body, script.entry);
+            let function = function.map_err(Failure::Compile)?;
+            if kept.is_some() {
+                sandbox.keep_compiled(script.body, &function);
+            }
+            function
+        }
+    };
     let outcome = sandbox.call(target, script, function, memory, meter, registry);
     // Kept only after a script that ended with a value: one that failed or stopped may have
     // left the state half-way through something.
@@ -299,17 +238,6 @@ fn run_in_sandbox(
         }
     }
     outcome
-}
-
-/// What the engine's functions of one run share: the dispatcher of its commands, its meter,
-/// the RESP version its redis.call replies come in, its generator and what a library
-/// registers.
-struct Bound<'r, 'a, 'k> {
-    dispatcher: RefCell<Dispatcher<'a, 'k>>,
-    meter: &'r Rc<Meter>,
-    resp: Cell<Resp>,
-    rand: RefCell<Rand48>,
-    registry: &'r Registry,
 }
 
 impl Sandbox {
@@ -325,37 +253,30 @@ impl Sandbox {
         registry: &Registry,
     ) -> Result<Reply, Failure> {
         let lua = &self.lua;
-        let bound = Bound {
-            dispatcher: RefCell::new(Dispatcher::new(target, script.writes_allowed)),
-            meter,
-            resp: Cell::new(Resp::Two),
-            rand: RefCell::new(Rand48::default()),
-            registry,
-        };
+        self.current.start(meter, script.entry.placer());
+        let dispatcher = RefCell::new(Dispatcher::new(target, script.writes_allowed));
         let result = lua.scope(|scope| {
-            bind(scope, &self.raw, &bound)?;
-            let keys = bulk_table(lua, script.keys)?;
-            let args = bulk_table(lua, script.args)?;
-            // A function sees its keys and arguments as its parameters, not as KEYS and ARGV.
-            let globals = match script.entry {
-                Entry::Script { .. } => (Value::Table(keys.clone()), Value::Table(args.clone())),
-                Entry::Load | Entry::Function { .. } => (Value::Nil, Value::Nil),
-            };
-            self.begin.call::<()>(globals)?;
-            let hook_meter = Rc::clone(meter);
-            let triggers = HookTriggers::new().every_nth_instruction(INSTRUCTION_STEP);
-            lua.set_global_hook(triggers, move |_, debug| {
-                hook_meter.step(debug.current_line())
-            })?;
-            let handler = error_handler(lua, script.entry)?;
+            // The run's setup (its functions, KEYS and ARGV, the hook) is made with the limit
+            // lifted: under a limit mlua makes every step of it a protected call, which costs
+            // two closures of garbage each, most of a short script's run. What the setup holds
+            // still counts: past the limit, the script fails before its first instruction.
+            let limit = lua.set_memory_limit(0)?;
+            let setup = self.set_up(scope, script, &dispatcher, meter, registry);
+            lua.set_memory_limit(limit)?;
+            let (keys, args) = setup?;
+            if limit != 0 && lua.used_memory() > limit {
+                return Err(mlua::Error::MemoryError(String::new()));
+            }
             let callback = match self.callback(script, function, (keys, args), registry)? {
                 Ok(callback) => callback,
                 Err(reply) => return Ok(reply),
             };
-            Ok(match protected_call(&self.xpcall, callback, handler)? {
-                Ok(value) => convert::to_reply(&value, bound.resp.get(), memory),
-                Err(line) => Reply::Error(line),
-            })
+            Ok(
+                match protected_call(&self.xpcall, callback, self.handler.clone())? {
+                    Ok(value) => convert::to_reply(&value, self.current.resp.get(), memory),
+                    Err(line) => Reply::Error(line),
+                },
+            )
         });
         lua.remove_global_hook();
         result.map_err(|error| {
@@ -366,6 +287,35 @@ impl Sandbox {
                 other => Reply::error(format!("ERR {other}")),
             })
         })
+    }
+
+    /// Binds the run's functions, makes its KEYS and ARGV (returned: a function gets them as
+    /// parameters) and sets the instruction hook.
+    fn set_up<'s, 'env: 's, 'a, 'k>(
+        &'env self,
+        scope: &'s Scope<'s, 'env>,
+        script: &Script,
+        dispatcher: &'env RefCell<Dispatcher<'a, 'k>>,
+        meter: &'env Rc<Meter>,
+        registry: &'env Registry,
+    ) -> mlua::Result<(mlua::Table, mlua::Table)> {
+        let lua = &self.lua;
+        let current = &self.current;
+        let bound = bind(scope, dispatcher, meter, current, registry, script.entry)?;
+        let keys = bulk_table(lua, script.keys)?;
+        let args = bulk_table(lua, script.args)?;
+        // A function sees its keys and arguments as its parameters, not as KEYS and ARGV.
+        let globals = match script.entry {
+            Entry::Script { .. } => (Value::Table(keys.clone()), Value::Table(args.clone())),
+            Entry::Load | Entry::Function { .. } => (Value::Nil, Value::Nil),
+        };
+        self.begin.call::<()>((globals.0, globals.1, bound))?;
+        let hook_meter = Rc::clone(meter);
+        let triggers = HookTriggers::new().every_nth_instruction(INSTRUCTION_STEP);
+        lua.set_global_hook(triggers, move |_, debug| {
+            hook_meter.step(debug.current_line())
+        })?;
+        Ok((keys, args))
     }
 
     /// What the run calls: a script's body, or for a function the function its library's
@@ -381,7 +331,10 @@ impl Sandbox {
         if let Entry::Script { .. } = script.entry {
             return Ok(Ok(body));
         }
-        if let Err(line) = load(lua, &self.xpcall, body, &self.loading, registry)? {
+        let placer = self.current.placer.replace(Entry::Load.placer());
+        let loaded = load(&self.xpcall, body, (&self.loading, &self.handler), registry)?;
+        self.current.placer.replace(placer);
+        if let Err(line) = loaded {
             return Ok(Err(Reply::Error(line)));
         }
         let Entry::Function { name } = script.entry else {
@@ -394,83 +347,61 @@ impl Sandbox {
     }
 }
 
-/// Sets the engine's functions of one run in `raw`, where the prelude finds them (and
-/// `begin` hands redis.call and its kin to the `redis` table).
-fn bind<'s, 'env: 's>(
+/// The engine's functions bound to one run, for the prelude's `begin`: redis.call,
+/// redis.pcall, redis.acl_check_cmd and (for a library's load) redis.register_function.
+type BoundFunctions = (Function, Function, Function, Option<Function>);
+
+/// Makes the engine's functions that reach into this run's keyspace (through `dispatcher`) or
+/// its registry; they live as long as the run's `scope`. The rest are the sandbox's own
+/// ([`Current`]), made once when it is built: every function made here costs a Lua closure,
+/// a userdata and a protected call, the most of a short script's run before they were few.
+fn bind<'s, 'env: 's, 'a, 'k>(
     scope: &'s Scope<'s, 'env>,
-    raw: &mlua::Table,
-    bound: &'s Bound,
-) -> mlua::Result<()> {
-    let call = |lua: &Lua, args: MultiValue, raising: bool| {
+    dispatcher: &'env RefCell<Dispatcher<'a, 'k>>,
+    meter: &'env Rc<Meter>,
+    current: &'env Current,
+    registry: &'env Registry,
+    entry: Entry,
+) -> mlua::Result<BoundFunctions> {
+    let call = move |lua: &Lua, args: MultiValue, raising: bool| {
         // A command costs far more than a Lua instruction: without this, a loop of cheap
         // calls would run for seconds within its instruction budget.
         let line = lua.inspect_stack(1, |debug| debug.current_line()).flatten();
-        bound.meter.charge(CALL_COST, line)?;
+        meter.charge(CALL_COST, line)?;
         let reply = match call_arguments(&args) {
             None => Reply::error(BAD_CALL_ARGUMENTS),
             Some(argv) if argv.is_empty() => Reply::error(NO_CALL_ARGUMENTS),
-            Some(argv) => bound.dispatcher.borrow_mut().call(&argv),
+            Some(argv) => dispatcher.borrow_mut().call(&argv),
         };
         match reply {
             Reply::Error(line) if raising => raise(&line),
-            reply => convert::to_lua(lua, &reply, bound.resp.get()),
+            reply => convert::to_lua(lua, &reply, current.resp.get()),
         }
     };
-    raw.raw_set(
-        "call",
+    let acl_check_cmd = scope.create_function(move |_, args: MultiValue| {
+        if args.is_empty() {
+            return raise(NO_CALL_ARGUMENTS);
+        }
+        let argv = call_arguments(&args).unwrap_or_default();
+        match dispatcher.borrow().acl_allows(&argv) {
+            Ok(allowed) => Ok(allowed),
+            Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
+        }
+    })?;
+    // Only a library's body may register functions (a script cannot reach the load
+    // environment).
+    let register_function = match entry {
+        Entry::Script { .. } => None,
+        Entry::Load | Entry::Function { .. } => {
+            Some(scope.create_function(|lua, args| registry.register(lua, args))?)
+        }
+    };
+    Ok((
         scope.create_function(move |lua, args| call(lua, args, true))?,
-    )?;
-    raw.raw_set(
-        "pcall",
         scope.create_function(move |lua, args| call(lua, args, false))?,
-    )?;
-    raw.raw_set(
-        "acl_check_cmd",
-        scope.create_function(|_, args: MultiValue| {
-            if args.is_empty() {
-                return raise(NO_CALL_ARGUMENTS);
-            }
-            let argv = call_arguments(&args).unwrap_or_default();
-            match bound.dispatcher.borrow().acl_allows(&argv) {
-                Ok(allowed) => Ok(allowed),
-                Err(_) => raise("ERR Invalid command passed to redis.acl_check_cmd()"),
-            }
-        })?,
-    )?;
-    raw.raw_set(
-        "rand",
-        scope.create_function(|_, ()| Ok(bound.rand.borrow_mut().next_unit()))?,
-    )?;
-    raw.raw_set(
-        "randomseed",
-        scope.create_function(|_, seed: f64| {
-            // C's int conversion of Lua's number, as luaL_checkint makes it.
-            bound.rand.borrow_mut().seed(seed as i64 as i32);
-            Ok(())
-        })?,
-    )?;
-    raw.raw_set(
-        "setresp",
-        scope.create_function(|_, args: MultiValue| {
-            let [version] = &args.iter().collect::<Vec<_>>()[..] else {
-                return raise("ERR redis.setresp() requires one argument.");
-            };
-            bound.resp.set(match number(version) {
-                Some(2.0) => Resp::Two,
-                Some(3.0) => Resp::Three,
-                _ => return raise("ERR RESP version must be 2 or 3."),
-            });
-            Ok(())
-        })?,
-    )?;
-    raw.raw_set(
-        "stopped",
-        scope.create_function(|_, ()| Ok(bound.meter.stop.get().is_some()))?,
-    )?;
-    raw.raw_set(
-        "register_function",
-        scope.create_function(|lua, args| bound.registry.register(lua, args))?,
-    )
+        acl_check_cmd,
+        register_function,
+    ))
 }
 
 /// What one redis.call or redis.pcall spends of the instruction budget.
@@ -501,14 +432,13 @@ fn protected_call(
 /// Runs a library's body in the load environment (the prelude's `loading` switch), so that
 /// it registers its functions: Redis's error line if it fails or registers none.
 fn load(
-    lua: &Lua,
     xpcall: &Function,
     body: Function,
-    loading: &Function,
+    (loading, handler): (&Function, &Function),
     registry: &Registry,
 ) -> mlua::Result<Result<(), String>> {
     loading.call::<()>(true)?;
-    let outcome = protected_call(xpcall, body, error_handler(lua, Entry::Load)?)?;
+    let outcome = protected_call(xpcall, body, handler.clone())?;
     loading.call::<()>(false)?;
     Ok(match outcome {
         Err(line) => Err(format!("ERR Error registering functions: {line}")),
@@ -544,61 +474,6 @@ fn bulk_table(lua: &Lua, items: &[Vec<u8>]) -> mlua::Result<mlua::Table> {
         table.raw_set(i + 1, lua.create_string(item)?)?;
     }
     Ok(table)
-}
-
-/// The message handler of the script's call: turns what was raised into the line the client
-/// gets, with where it happened as Redis writes it (`... script: <sha>, on @user_script:3.`).
-/// A raised `{err=...}` table (a failed redis.call) keeps its line; any other error gets ERR.
-fn error_handler(lua: &Lua, entry: Entry) -> mlua::Result<Function> {
-    let placer = entry.placer();
-    lua.create_function(move |lua, raised: Value| {
-        let text = match &raised {
-            Value::Table(table) => match table.raw_get::<Value>("err")? {
-                Value::String(line) => line.to_string_lossy(),
-                Value::Integer(n) => n.to_string(),
-                Value::Number(n) => lua_number(lua, n),
-                _ => "ERR (error object is a table value)".to_string(),
-            },
-            Value::String(text) => format!("ERR {}", text.to_string_lossy()),
-            Value::Integer(n) => format!("ERR {n}"),
-            Value::Number(n) => format!("ERR {}", lua_number(lua, *n)),
-            Value::Nil => "ERR nil".to_string(),
-            Value::Boolean(value) => format!("ERR {value}"),
-            Value::Error(error) => match error.downcast_ref::<Raised>() {
-                Some(raised) => raised.0.clone(),
-                None => format!("ERR {error}"),
-            },
-            other => format!("ERR (error object is a {} value)", other.type_name()),
-        };
-        let line = script_line(lua, placer.chunk);
-        Ok(placer.place(&text, line))
-    })
-}
-
-/// Lua's own spelling of a number (`%.14g`).
-fn lua_number(lua: &Lua, n: f64) -> String {
-    match lua.coerce_string(Value::Number(n)) {
-        Ok(Some(text)) => text.to_string_lossy(),
-        _ => n.to_string(),
-    }
-}
-
-/// The line of the script being run where the innermost script frame stands.
-fn script_line(lua: &Lua, chunk: &str) -> usize {
-    // Bounded: Lua's call depth is (LUAI_MAXCALLS is 20000).
-    for level in 0..20_000 {
-        let found = lua.inspect_stack(level, |debug| {
-            let source = debug.source();
-            let ours = source.source.as_deref() == Some(chunk);
-            ours.then(|| debug.current_line()).flatten()
-        });
-        match found {
-            None => return 0,
-            Some(Some(line)) => return line,
-            Some(None) => {}
-        }
-    }
-    0
 }
 
 #[cfg(test)]
@@ -655,5 +530,27 @@ mod tests {
             eval_with(&mut keyspace, &kept, body);
             assert_eq!(kept.holds_one(), keeps, "{body}");
         }
+    }
+
+    #[test]
+    fn an_entrys_repeated_body_is_compiled_once_and_runs_as_if_afresh() {
+        let mut keyspace = Keyspace::default();
+        let kept = Kept::default();
+        let body = "local t = {} t[#t + 1] = 1 return #t + redis.call('incr', 'n')";
+        let compiled = |kept: &Kept| {
+            let sandbox = kept.take().expect("a sandbox is kept");
+            let function = sandbox.compiled(body.as_bytes()).map(|f| f.to_pointer());
+            kept.put(sandbox);
+            function
+        };
+        assert_eq!(eval_with(&mut keyspace, &kept, body), Reply::Integer(2));
+        let first = compiled(&kept).expect("the body is kept compiled");
+        assert_eq!(eval_with(&mut keyspace, &kept, body), Reply::Integer(3));
+        assert_eq!(compiled(&kept), Some(first), "the same function ran again");
+        assert_eq!(
+            eval_with(&mut keyspace, &kept, "return 7"),
+            Reply::Integer(7)
+        );
+        assert_eq!(compiled(&kept), Some(first));
     }
 }

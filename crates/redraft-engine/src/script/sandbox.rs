@@ -3,16 +3,20 @@
 //! runs in it, and how, is `run`'s.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use mlua::{chunk::ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Value};
 
 use super::cache::sha1_hex;
+use super::current::{bind_once, number, Current};
 use super::libs;
 use super::raise::{raise, raised_line};
 use crate::REDIS_VERSION;
 
 const PRELUDE: &str = include_str!("prelude.lua");
+/// How many compiled bodies a sandbox keeps.
+const COMPILED_KEPT: usize = 8;
 /// [`REDIS_VERSION`] as a number, as the `redis` table reports it.
 const REDIS_VERSION_NUM: u32 = 0x07_04_00;
 
@@ -50,8 +54,6 @@ impl Kept {
 /// A Lua state with the libraries and the prelude run, ready for a script.
 pub struct Sandbox {
     pub(super) lua: Lua,
-    /// The engine's functions the prelude reads (`raw.call`, `raw.rand`...).
-    pub(super) raw: mlua::Table,
     /// Lua's own xpcall, captured before the prelude replaces the global.
     pub(super) xpcall: Function,
     /// The prelude's switch to a library's load environment.
@@ -60,10 +62,16 @@ pub struct Sandbox {
     pub(super) begin: Function,
     /// The prelude's putting back of what a script may change (see prelude.lua).
     settle: Function,
+    /// What the sandbox's own functions read of the script now running.
+    pub(super) current: Rc<Current>,
+    /// The message handler of a script's call (see `current`).
+    pub(super) handler: Function,
     settings: libs::Settings,
     /// Memory the state held once built: a kept sandbox's next script gets the same room as
     /// the first (`lua-max-memory` counts the sandbox).
     built_memory: usize,
+    /// The bodies compiled in this sandbox, for the entry's later scripts.
+    compiled: RefCell<Vec<(Vec<u8>, Function)>>,
 }
 
 impl Sandbox {
@@ -87,6 +95,7 @@ impl Sandbox {
             "raised",
             lua.create_function(|_, value: Value| Ok(raised_line(&value)))?,
         )?;
+        let (current, handler) = bind_once(&lua, &raw)?;
         let prelude = lua
             .load(prelude_bytecode())
             .set_name("=redraft")
@@ -97,13 +106,15 @@ impl Sandbox {
         let built_memory = lua.used_memory();
         Ok(Sandbox {
             lua,
-            raw,
             xpcall,
             loading,
             begin,
             settle,
+            current,
+            handler,
             settings,
             built_memory,
+            compiled: RefCell::default(),
         })
     }
 
@@ -126,6 +137,24 @@ impl Sandbox {
         Ok(self)
     }
 
+    /// `body` compiled, if this sandbox compiled it for an earlier script. A body's main
+    /// chunk has no upvalues and no environment of its own to change (setfenv is gone), so
+    /// running it again is running it afresh, as Redis runs a cached script's function.
+    pub(super) fn compiled(&self, body: &[u8]) -> Option<Function> {
+        let compiled = self.compiled.borrow();
+        let found = compiled.iter().find(|(text, _)| text == body);
+        found.map(|(_, function)| function.clone())
+    }
+
+    /// Keeps `function`, `body` compiled, for the entry's later scripts (a few bodies at
+    /// most: an entry's scripts are mostly one or two scripts run by many clients).
+    pub(super) fn keep_compiled(&self, body: &[u8], function: &Function) {
+        let mut compiled = self.compiled.borrow_mut();
+        if compiled.len() < COMPILED_KEPT {
+            compiled.push((body.to_vec(), function.clone()));
+        }
+    }
+
     /// What a script that ended well changed put back as built; false when it changed what
     /// cannot be put back (see prelude.lua's `settle`).
     pub(super) fn settle(&self) -> bool {
@@ -143,15 +172,6 @@ fn prelude_bytecode() -> &'static [u8] {
         let prelude = lua.load(PRELUDE).set_name("=redraft").into_function();
         prelude.expect("the prelude compiles").dump(false)
     })
-}
-
-pub(super) fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Integer(n) => Some(*n as f64),
-        Value::Number(n) => Some(*n),
-        Value::String(text) => text.to_str().ok()?.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// redis.sha1hex(text): a number is hashed as Lua spells it.

@@ -408,6 +408,29 @@ fn a_script_past_its_memory_limit_stops_with_an_error() {
 }
 
 #[test]
+fn arguments_past_the_memory_limit_stop_the_script_before_it_runs() {
+    // KEYS and ARGV are made with the limit lifted (see Sandbox::call); they still count.
+    let mut e = Engine::new();
+    crate::testutil::config_set(&mut e, "lua-max-memory", "2000000");
+    // Two different strings (Lua keeps one copy of equal ones).
+    let (one, other) = ("x".repeat(1_200_000), "y".repeat(1_200_000));
+    let body = "redis.call('set', 'ran', '1') return 1";
+    for args in [vec![one.as_str(), other.as_str()], vec![one.as_str()]] {
+        let mut argv = vec!["EVAL", body, "1", "k"];
+        argv.extend(args.iter().copied());
+        let entry = crate::entry::LogCommand::run(1000, 0, vec![crate::testutil::argv(&argv)]);
+        let replies: Vec<String> = e.apply(1, &entry).iter().map(show).collect();
+        let expected = match args.len() {
+            2 => "ERR Script ran past its memory limit (2000000 bytes, lua-max-memory)",
+            _ => ":1",
+        };
+        assert_eq!(replies, [expected]);
+        let ran = if args.len() == 2 { ":0" } else { ":1" };
+        assert_eq!(eval(&mut e, "return redis.call('exists', 'ran')"), ran);
+    }
+}
+
+#[test]
 fn a_script_that_makes_garbage_beyond_its_memory_limit_runs_as_its_garbage_is_collected() {
     // The collector is stopped while the sandbox is built: it must run again for the script.
     let mut e = Engine::new();
@@ -535,6 +558,18 @@ fn a_script_finds_the_sandbox_as_built_whatever_the_entrys_earlier_scripts_did()
             "return math.random(1000)",
         ),
         ("return #KEYS", "return KEYS[1]"),
+        // The same body again (compiled once for the entry), and what the sandbox's own
+        // functions keep of a run: the RESP version, the generator's seed.
+        ("return tostring({})", "return tostring({})"),
+        (
+            "math.randomseed(7) return math.random(1000)",
+            "math.randomseed(7) return math.random(1000)",
+        ),
+        (
+            "redis.setresp(3) return 1",
+            "return tostring(redis.call('get', 'nokey'))",
+        ),
+        ("redis.setresp(3) return 1", "return math.random(1000)"),
         (
             "collectgarbage('setpause', 1000) return 1",
             "return collectgarbage('setpause', 200)",
