@@ -78,8 +78,10 @@ impl Sandbox {
     /// A fresh state with the sandbox built, within `memory`.
     pub(super) fn build(memory: usize) -> mlua::Result<Sandbox> {
         let libraries = StdLib::TABLE | StdLib::STRING | StdLib::MATH;
-        let lua = Lua::new_with(libraries, LuaOptions::new())?;
-        lua.set_memory_limit(memory)?;
+        let lua = without_final_collection(Lua::new_with(libraries, LuaOptions::new())?);
+        // Built without a memory limit, set once it is built: under a limit mlua wraps each
+        // step in a protected call (two closures of garbage each), and the sandbox is the
+        // same few hundred KB whatever a client sends. It still counts against the limit.
         // No collection while the sandbox is built: from a fresh state's small threshold, its
         // growth would run several full cycles over what is all still live (most of a short
         // script's cost). Collection resumes before the script's body is even parsed.
@@ -104,6 +106,12 @@ impl Sandbox {
         let (loading, begin, settle) = prelude.call((raw.clone(), constants(&lua)?))?;
         lua.gc_restart();
         let built_memory = lua.used_memory();
+        if built_memory > memory {
+            return Err(mlua::Error::MemoryError(format!(
+                "the sandbox takes {built_memory} bytes"
+            )));
+        }
+        lua.set_memory_limit(memory)?;
         Ok(Sandbox {
             lua,
             xpcall,
@@ -160,6 +168,20 @@ impl Sandbox {
     pub(super) fn settle(&self) -> bool {
         self.settle.call::<bool>(()).unwrap_or(false)
     }
+}
+
+/// A handle on `created`'s state whose drop closes the state without collecting first.
+///
+/// mlua runs a full collection when the handle that created a state is dropped (for states
+/// other handles keep alive); a sandbox is closed whole with its log entry, so that collection
+/// would walk everything only for the close to free it all again: a sixth of building and
+/// dropping a sandbox. The creating handle is dropped here, while its state is still small,
+/// and the state lives on in a handle that does not collect (mlua's upgraded weak handle).
+fn without_final_collection(created: Lua) -> Lua {
+    let weak = created.weak();
+    let kept = weak.upgrade();
+    drop(created);
+    kept
 }
 
 /// The prelude compiled once per process. Each run loads its bytecode instead of parsing its
