@@ -265,7 +265,7 @@ impl Sandbox {
             lua.set_memory_limit(limit)?;
             let (keys, args) = setup?;
             if limit != 0 && lua.used_memory() > limit {
-                return Err(mlua::Error::MemoryError(String::new()));
+                return Err(past_the_limit());
             }
             let callback = match self.callback(script, function, (keys, args), registry)? {
                 Ok(callback) => callback,
@@ -375,7 +375,7 @@ fn bind<'s, 'env: 's, 'a, 'k>(
         };
         match reply {
             Reply::Error(line) if raising => raise(&line),
-            reply => convert::to_lua(lua, &reply, current.resp.get()),
+            reply => reply_to_lua(lua, &reply, current.resp.get()),
         }
     };
     let acl_check_cmd = scope.create_function(move |_, args: MultiValue| {
@@ -402,6 +402,39 @@ fn bind<'s, 'env: 's, 'a, 'k>(
         acl_check_cmd,
         register_function,
     ))
+}
+
+/// A command's reply as the script sees it. A short one is converted with the memory limit
+/// lifted (under a limit mlua wraps each step in a protected call) and counted after: past the
+/// limit, the call fails as if its conversion had. A long one is converted under the limit, so
+/// that it stops where the limit is reached.
+fn reply_to_lua(lua: &Lua, reply: &Reply, resp: convert::Resp) -> mlua::Result<Value> {
+    let short = match reply {
+        Reply::Simple(text) | Reply::Error(text) => text.len() <= SHORT_REPLY,
+        Reply::Bulk(bytes) => bytes.len() <= SHORT_REPLY,
+        Reply::Integer(_) | Reply::Nil | Reply::NilArray | Reply::Double(_) | Reply::Bool(_) => {
+            true
+        }
+        _ => false,
+    };
+    if !short {
+        return convert::to_lua(lua, reply, resp);
+    }
+    let limit = lua.set_memory_limit(0)?;
+    let value = convert::to_lua(lua, reply, resp);
+    lua.set_memory_limit(limit)?;
+    if limit != 0 && lua.used_memory() > limit {
+        return Err(past_the_limit());
+    }
+    value
+}
+
+/// The longest reply [`reply_to_lua`] converts with the limit lifted.
+const SHORT_REPLY: usize = 4096;
+
+/// Lua's own error for an allocation past the memory limit.
+fn past_the_limit() -> mlua::Error {
+    mlua::Error::MemoryError("not enough memory".to_string())
 }
 
 /// What one redis.call or redis.pcall spends of the instruction budget.

@@ -431,6 +431,20 @@ fn arguments_past_the_memory_limit_stop_the_script_before_it_runs() {
 }
 
 #[test]
+fn a_script_that_keeps_call_replies_past_its_memory_limit_stops_with_an_error() {
+    // Short replies are converted with the limit lifted and counted after (reply_to_lua).
+    let mut e = Engine::new();
+    crate::testutil::config_set(&mut e, "lua-max-memory", "2000000");
+    crate::testutil::config_set(&mut e, "lua-max-instructions", "1000000000");
+    let keep = "local t = {} for i = 1, 1e6 do t[i] = redis.call('set', 'k', 'v') end return #t";
+    assert_eq!(
+        eval(&mut e, keep),
+        "ERR Script ran past its memory limit (2000000 bytes, lua-max-memory)"
+    );
+    assert_eq!(eval(&mut e, "return redis.call('get', 'k')"), "v");
+}
+
+#[test]
 fn a_script_that_makes_garbage_beyond_its_memory_limit_runs_as_its_garbage_is_collected() {
     // The collector is stopped while the sandbox is built: it must run again for the script.
     let mut e = Engine::new();
