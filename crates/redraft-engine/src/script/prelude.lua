@@ -105,12 +105,15 @@ end
 
 -- tostring of a table, function or coroutine shows an address in Lua, which differs from
 -- replica to replica: here it shows the order in which the script first showed it.
-local shown, count -- set by begin
+-- The numbering's table is made on a script's first such call (most never make one).
+local shown, count -- reset by begin
+local WEAK_KEYS = { __mode = "k" }
 G.tostring = function(value)
   local kind = type(value)
   if kind == "table" or kind == "function" or kind == "thread" or kind == "userdata" then
     local meta = getmetatable(value)
     if not (type(meta) == "table" and rawget(meta, "__tostring") ~= nil) then
+      shown = shown or setmetatable({}, WEAK_KEYS)
       local id = shown[value]
       if id == nil then
         count = count + 1
@@ -320,7 +323,7 @@ local function begin(keys, argv, call, pcall, acl_check_cmd, register_function)
   rawset(redis, "pcall", pcall)
   rawset(redis, "acl_check_cmd", acl_check_cmd)
   rawset(library_redis, "register_function", register_function or false)
-  shown, count = setmetatable({}, { __mode = "k" }), 0
+  shown, count = nil, 0
   globals.__index = real
   real.KEYS, real.ARGV = keys, argv
   collectgarbage("setpause", 200)
