@@ -25,7 +25,14 @@ fn arg(position: usize, default: u64) -> u64 {
 }
 
 fn entry(scripts: usize) -> LogCommand {
-    let eval = ["EVAL", "return redis.call(unpack(ARGV))", "0", "set", "key", "v"];
+    let eval = [
+        "EVAL",
+        "return redis.call(unpack(ARGV))",
+        "0",
+        "set",
+        "key",
+        "v",
+    ];
     let argv: Vec<Vec<u8>> = eval.iter().map(|a| a.as_bytes().to_vec()).collect();
     LogCommand {
         now_ms: 1_700_000_000_000,
