@@ -285,9 +285,8 @@ impl LogStore {
             }
             last = Some(index);
             let offset = self.active.len + buf.len() as u64;
-            let payload = postcard::to_allocvec(entry).map_err(io::Error::other)?;
             let before = buf.len();
-            record::encode_into(&mut buf, &payload).map_err(io::Error::other)?;
+            record::encode_value_into(&mut buf, entry)?;
             positions.push(Position {
                 seq: self.active.seq,
                 offset,
