@@ -230,7 +230,7 @@ fn outgoing_append(
     owed: &AtomicU64,
     told: &AtomicU64,
 ) -> Option<RaftPayload> {
-    let data = crate::record::encode_value(rpc)
+    let data = postcard::to_allocvec(rpc)
         .map_err(|e| tracing::error!(error = %e, "could not encode an AppendEntries request"))
         .ok()?;
     let commit = rpc.leader_commit.map_or(0, |commit| commit.index);
