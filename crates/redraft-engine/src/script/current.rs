@@ -50,7 +50,7 @@ pub(super) enum Stop {
 
 /// Counts a script's instructions, in steps, and notes why and where it was stopped.
 pub(super) struct Meter {
-    pub(super) spent: Cell<u64>,
+    spent: Cell<u64>,
     limit: u64,
     kill: Option<Arc<AtomicBool>>,
     pub(super) stop: Cell<Option<Stop>>,
@@ -209,7 +209,11 @@ fn error_handler(lua: &Lua, current: Rc<Current>) -> mlua::Result<Function> {
             },
             other => format!("ERR (error object is a {} value)", other.type_name()),
         };
-        let line = script_line(lua, placer.chunk);
+        // Only a placer with a name adds the line (the stack's walk is for nothing else).
+        let line = match placer.name {
+            Some(_) => script_line(lua, placer.chunk),
+            None => 0,
+        };
         Ok(placer.place(&text, line))
     })
 }

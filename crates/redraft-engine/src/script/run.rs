@@ -230,8 +230,8 @@ fn run_in_sandbox(
     let outcome = sandbox.call(target, script, function, memory, meter, registry);
     // Kept only after a script that ended with a value: one that failed or stopped may have
     // left the state half-way through something.
-    let clean = matches!(&outcome, Ok(reply) if !matches!(reply, Reply::Error(_)))
-        && meter.stop.get().is_none();
+    let clean =
+        matches!(&outcome, Ok(reply) if !matches!(reply, Reply::Error(_))) && !meter.stopped();
     if let Some(kept) = kept.filter(|_| clean) {
         if sandbox.settle() {
             kept.put(sandbox);
@@ -331,10 +331,11 @@ impl Sandbox {
         if let Entry::Script { .. } = script.entry {
             return Ok(Ok(body));
         }
-        let placer = self.current.placer.replace(Entry::Load.placer());
-        let loaded = load(&self.xpcall, body, (&self.loading, &self.handler), registry)?;
+        // A library that fails while loading gets no place in its error line.
+        let placer = self.current.placer.replace(Placer::none());
+        let loaded = load(&self.xpcall, body, (&self.loading, &self.handler), registry);
         self.current.placer.replace(placer);
-        if let Err(line) = loaded {
+        if let Err(line) = loaded? {
             return Ok(Err(Reply::Error(line)));
         }
         let Entry::Function { name } = script.entry else {

@@ -262,6 +262,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_dropped_sandbox_closes_its_state() {
+        // The state is held by one handle only (see without_final_collection): nothing of a
+        // log entry's sandbox outlives the entry.
+        let sandbox = Sandbox::build(4 << 20).expect("a sandbox");
+        let state = sandbox.lua.weak();
+        assert!(state.try_upgrade().is_some());
+        drop(sandbox);
+        assert!(
+            state.try_upgrade().is_none(),
+            "the Lua state was not closed"
+        );
+    }
+
+    #[test]
     fn the_prelude_is_compiled_once_and_loaded_as_bytecode() {
         let bytecode = prelude_bytecode();
         assert!(bytecode.starts_with(b"\x1bLua"), "a binary chunk");
